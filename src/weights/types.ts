@@ -1,0 +1,28 @@
+import type { ViTConfig } from '../model/config';
+
+/**
+ * A tensor as plain data: row-major float32 with its shape. The weights module produces these
+ * and never touches tfjs, so it runs anywhere and tests need no backend.
+ */
+export interface HostTensor {
+  shape: number[];
+  data: Float32Array;
+}
+
+/** Checkpoint layouts users have. */
+export type CheckpointLayout = 'hf' | 'timm' | 'google';
+
+/**
+ * A checkpoint mapped to the canonical naming: timm names and timm shapes (linear weights
+ * [out, in], patch projection [D, C, p, p]), plus `prompts.{i}` [P, D] and the optional
+ * representation layer `pre_logits.fc.*` (the hub's pooler, Google's pre_logits).
+ */
+export interface CanonicalCheckpoint {
+  layout: CheckpointLayout;
+  config: ViTConfig;
+  tensors: Map<string, HostTensor>;
+  /** Keys present in the file that the model does not use (e.g. a 21k head replaced later). */
+  ignoredKeys: string[];
+}
+
+export type { Progress, ProgressCallback } from '../progress';
