@@ -1,0 +1,36 @@
+/**
+ * tfjs backends in Node: the JavaScript CPU backend and WASM (loaded from node_modules).
+ * tfjs-node is not used: it downloads a native library at install time, which these machines
+ * cannot do.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
+import path from 'node:path';
+import { createRequire } from 'node:module';
+import type { BackendName } from './select';
+
+let wasmPathSet = false;
+
+export async function initNodeBackend(name: BackendName = 'wasm'): Promise<BackendName> {
+  if (name === 'webgpu' || name === 'webgl') {
+    // WebGPU in Node needs Dawn (the `webgpu` package), installed by the caller before tfjs loads.
+    if (!tf.findBackendFactory(name)) throw new Error(`The ${name} backend is not available in Node; use --backend wasm or cpu.`);
+  }
+  if (name === 'wasm' && !wasmPathSet) {
+    const require = createRequire(import.meta.url);
+    const dir = path.dirname(require.resolve('@tensorflow/tfjs-backend-wasm/package.json'));
+    setWasmPaths(path.join(dir, 'dist') + path.sep);
+    wasmPathSet = true;
+  }
+  silenceNodeHint();
+  const ok = await tf.setBackend(name);
+  if (!ok) throw new Error(`Could not initialise the ${name} backend.`);
+  await tf.ready();
+  return name;
+}
+
+/** tfjs prints an advert for tfjs-node on first use in Node; it is not actionable here. */
+function silenceNodeHint(): void {
+  const env = tf.env();
+  if (env.getFlags()['IS_TEST'] === undefined) env.set('IS_TEST', true);
+}
