@@ -1,0 +1,190 @@
+/**
+ * The task catalog: the 19 VTAB-1k tasks (facts and published accuracies copied verbatim from
+ * the shared reference in ./vtab.json) plus procedural tasks that the lab can generate itself,
+ * deterministic from a seed, at any data size. One discriminated union, `TaskInfo`, keyed by
+ * `source`.
+ */
+import { LabError } from '../errors';
+import vtab from './vtab.json';
+
+export type TaskGroup = 'natural' | 'specialized' | 'structured';
+
+/** Top-1 accuracies (%) of ViT-B/16 (ImageNet-21k) in Jia et al., VPT (ECCV 2022), Table 1. */
+export interface VptPaperAccuracy {
+  full_finetune: number;
+  linear_probe: number;
+  vpt_shallow: number;
+  vpt_deep: number;
+}
+
+/** Top-1 accuracies (%) in Han et al., Facing the Elephant in the Room (ICLR 2024), 800/200 split. */
+export interface ElephantPaperAccuracy {
+  full_finetune: number;
+  vpt: number;
+  mixed: number;
+  ft_then_pt: number;
+}
+
+interface TaskCommon {
+  /** Stable id used in URLs, the CLI (`--task`) and checkpoints. */
+  id: string;
+  /** Name for display. */
+  name: string;
+  group: TaskGroup;
+  /** Number of classes; labels are integers in [0, classes). */
+  classes: number;
+  /** Prompt length the Elephant paper used for VPT on this task (Tables 16-18). */
+  promptLength: number;
+  /** What the label means, in words. */
+  objective: string;
+}
+
+/** A VTAB-1k task read from files in the common vtab-1k layout. */
+export interface VtabTask extends TaskCommon {
+  source: 'vtab';
+  /** Folder name in the vtab-1k layout (`<root>/<folder>/train800.txt`, ...). */
+  folder: string;
+  vptPaper: VptPaperAccuracy;
+  elephantPaper: ElephantPaperAccuracy;
+}
+
+export type ObjectiveShift = 'classification' | 'count' | 'position' | 'orientation' | 'distance';
+
+/** A task generated in the lab from a seed: same objective as a VTAB task, synthetic images. */
+export interface ProceduralTask extends TaskCommon {
+  source: 'procedural';
+  /** Which generator renders the images. */
+  generator: 'dsprites' | 'clevr';
+  /** The VTAB-1k task whose objective this mirrors (its published numbers are NOT comparable). */
+  vtabCounterpart: string;
+  /** Resolution the generator natively draws at (dSprites 64; CLEVR-like draws at any size). */
+  nativeSize: number;
+  /** The two axes the Elephant paper uses to explain when VPT wins. */
+  axes: { objectiveShift: ObjectiveShift; distributionNote: string };
+  /** Why this task is in the lab. */
+  why: string;
+}
+
+export type TaskInfo = VtabTask | ProceduralTask;
+
+/** Where the numbers and facts come from (verbatim from the shared reference). */
+export const VTAB_SOURCES: string = vtab.about;
+/** One-line description of each group. */
+export const GROUP_DESCRIPTIONS: Record<TaskGroup, string> = vtab.groups as Record<TaskGroup, string>;
+
+export const VTAB_TASKS: readonly VtabTask[] = vtab.tasks.map((t) => ({
+  source: 'vtab' as const,
+  id: t.id,
+  name: t.name,
+  group: t.group as TaskGroup,
+  folder: t.folder,
+  classes: t.classes,
+  promptLength: t.promptLength,
+  objective: t.objective,
+  vptPaper: { ...t.vptPaper },
+  elephantPaper: { ...t.elephantPaper },
+}));
+
+const vtabById = (id: string): VtabTask => {
+  const t = VTAB_TASKS.find((x) => x.id === id);
+  if (!t) throw new Error(`vtab.json lacks ${id}`);
+  return t;
+};
+
+export const PROCEDURAL_TASKS: readonly ProceduralTask[] = [
+  {
+    source: 'procedural',
+    id: 'dsprites_location',
+    name: 'dSprites/location (procedural)',
+    group: 'structured',
+    generator: 'dsprites',
+    vtabCounterpart: 'dsprites_loc',
+    nativeSize: 64,
+    classes: 16,
+    promptLength: vtabById('dsprites_loc').promptLength,
+    objective: 'x position (16 bins): label = floor(xIndex / 2) of 32 positions',
+    axes: {
+      objectiveShift: 'position',
+      distributionNote: 'binary white shapes on black at 64 px, far from ImageNet photos',
+    },
+    why: 'A task whose objective (where, not what) and images both differ from pretraining: the case where the Elephant paper finds full finetuning beats VPT, at any data size the lab asks for.',
+  },
+  {
+    source: 'procedural',
+    id: 'dsprites_orientation',
+    name: 'dSprites/orientation (procedural)',
+    group: 'structured',
+    generator: 'dsprites',
+    vtabCounterpart: 'dsprites_ori',
+    nativeSize: 64,
+    classes: 16,
+    promptLength: vtabById('dsprites_ori').promptLength,
+    objective: 'orientation (16 bins): label = floor(orientationIndex * 16 / 40) of 40 angles',
+    axes: {
+      objectiveShift: 'orientation',
+      distributionNote: 'binary white shapes on black at 64 px, far from ImageNet photos',
+    },
+    why: 'Orientation is a geometric objective unlike classification; with symmetric shapes some labels are ambiguous, exactly as in dSprites.',
+  },
+  {
+    source: 'procedural',
+    id: 'clevr_like_count',
+    name: 'CLEVR-like/count (synthetic, CLEVR-like)',
+    group: 'structured',
+    generator: 'clevr',
+    vtabCounterpart: 'clevr_count',
+    nativeSize: 224,
+    classes: 8,
+    promptLength: vtabById('clevr_count').promptLength,
+    objective: 'counting objects: label = count - 3 (3 to 10 objects)',
+    axes: {
+      objectiveShift: 'count',
+      distributionNote: 'rendered 3D scenes of simple shaded solids, closer to photos than dSprites but still synthetic',
+    },
+    why: 'Counting is a structured objective on images moderately near the pretraining data; lets the lab vary data size far beyond 1k.',
+  },
+  {
+    source: 'procedural',
+    id: 'clevr_like_distance',
+    name: 'CLEVR-like/distance (synthetic, CLEVR-like)',
+    group: 'structured',
+    generator: 'clevr',
+    vtabCounterpart: 'clevr_dist',
+    nativeSize: 224,
+    classes: 6,
+    promptLength: vtabById('clevr_dist').promptLength,
+    objective: 'depth of the closest object, 6 bins with thresholds [0, 8, 8.5, 9, 9.5, 10, 100]',
+    axes: {
+      objectiveShift: 'distance',
+      distributionNote: 'rendered 3D scenes of simple shaded solids with a CLEVR-like camera',
+    },
+    why: 'Distance needs geometry, not object identity: a large objective shift on mildly shifted images.',
+  },
+];
+
+export const TASKS: readonly TaskInfo[] = [...VTAB_TASKS, ...PROCEDURAL_TASKS];
+
+export function listTaskIds(): string[] {
+  return TASKS.map((t) => t.id);
+}
+
+/** The task with this id; LabError 'data/unknown-task' listing the valid ids otherwise. */
+export function getTask(id: string): TaskInfo {
+  const t = TASKS.find((x) => x.id === id);
+  if (!t) {
+    throw new LabError(
+      'data/unknown-task',
+      `Unknown task "${id}".`,
+      `Valid ids: VTAB-1k ${VTAB_TASKS.map((x) => x.id).join(', ')}; procedural ${PROCEDURAL_TASKS.map((x) => x.id).join(', ')}.`,
+    );
+  }
+  return t;
+}
+
+export function getVtabTask(id: string): VtabTask {
+  const t = getTask(id);
+  if (t.source !== 'vtab') {
+    throw new LabError('data/unknown-task', `Task "${id}" is procedural, not a VTAB-1k task read from files.`, `Use one of: ${VTAB_TASKS.map((x) => x.id).join(', ')}.`);
+  }
+  return t;
+}

@@ -1,0 +1,214 @@
+/**
+ * Where task files come from. Every loader reads through `FileSource`: a Node folder
+ * (source.node.ts), a folder picked in the browser (FileSystemDirectoryHandle), a flat list of
+ * dropped File objects, a zip (zip.ts), or a base URL. Paths are relative, '/'-separated, with
+ * '' for the root. Browser-safe: no node: imports here.
+ */
+import { LabError } from '../errors';
+
+export type SourceKind = 'node' | 'directory' | 'files' | 'zip' | 'url';
+
+export interface FileSource {
+  readonly kind: SourceKind;
+  /**
+   * Names directly inside `dir`; sub-folders end with '/'. Sources that cannot list (a URL)
+   * return [].
+   */
+  list(dir: string): Promise<string[]>;
+  /** The file's bytes; LabError 'data/missing-image' naming the file when it is absent. */
+  read(path: string): Promise<Uint8Array>;
+  exists(path: string): Promise<boolean>;
+  /** Where this source reads from, for messages ("folder /data/vtab-1k", "zip dtd.zip"). */
+  describe(): string;
+}
+
+/** Join relative path parts, dropping empty parts and './'. */
+export function joinPath(...parts: string[]): string {
+  const out: string[] = [];
+  for (const p of parts) {
+    for (const seg of p.split('/')) {
+      if (seg === '' || seg === '.') continue;
+      if (seg === '..') out.pop();
+      else out.push(seg);
+    }
+  }
+  return out.join('/');
+}
+
+export function missingFile(source: FileSource, path: string): LabError {
+  return new LabError(
+    'data/missing-image',
+    `File "${path}" is not in ${source.describe()}.`,
+    'Check that the images/ folder was copied or unzipped completely next to the list files.',
+  );
+}
+
+/** Builds list() answers from a flat set of file paths (shared by the zip and File-list sources). */
+export class PathIndex {
+  private readonly dirs = new Map<string, Set<string>>();
+  constructor(paths: Iterable<string>) {
+    this.dirs.set('', new Set());
+    for (const raw of paths) {
+      const path = joinPath(raw);
+      if (!path) continue;
+      const segs = path.split('/');
+      let dir = '';
+      for (let i = 0; i < segs.length; i++) {
+        const isLast = i === segs.length - 1;
+        const name = isLast ? segs[i]! : segs[i]! + '/';
+        let set = this.dirs.get(dir);
+        if (!set) this.dirs.set(dir, (set = new Set()));
+        set.add(name);
+        dir = joinPath(dir, segs[i]!);
+        if (!isLast && !this.dirs.has(dir)) this.dirs.set(dir, new Set());
+      }
+    }
+  }
+  list(dir: string): string[] {
+    return [...(this.dirs.get(joinPath(dir)) ?? [])].sort();
+  }
+}
+
+/** A flat list of dropped files (drag and drop, <input webkitdirectory>), keyed by relative path. */
+export interface NamedFile {
+  path: string;
+  file: Blob;
+}
+
+/**
+ * Files from drag-and-drop or `<input type=file webkitdirectory>`: each File's
+ * `webkitRelativePath` (or its name) is its path. The picked folder's own name stays the first
+ * path segment; openVtabTask descends into a single top folder.
+ */
+export class FileListSource implements FileSource {
+  readonly kind = 'files' as const;
+  private readonly files = new Map<string, Blob>();
+  private readonly index: PathIndex;
+  constructor(files: Iterable<File | NamedFile>, private readonly label = 'dropped files') {
+    for (const f of files) {
+      if ('file' in f && 'path' in f) this.files.set(joinPath(f.path), f.file);
+      else {
+        const file = f as File;
+        this.files.set(joinPath(file.webkitRelativePath || file.name), file);
+      }
+    }
+    this.index = new PathIndex(this.files.keys());
+  }
+  async list(dir: string): Promise<string[]> {
+    return this.index.list(dir);
+  }
+  async read(path: string): Promise<Uint8Array> {
+    const f = this.files.get(joinPath(path));
+    if (!f) throw missingFile(this, path);
+    return new Uint8Array(await f.arrayBuffer());
+  }
+  async exists(path: string): Promise<boolean> {
+    return this.files.has(joinPath(path));
+  }
+  describe(): string {
+    return `${this.label} (${this.files.size} files)`;
+  }
+}
+
+/** The parts of FileSystemDirectoryHandle we use (TS's DOM lib lacks the async iterators). */
+interface DirHandleLike {
+  name: string;
+  kind: 'directory';
+  getDirectoryHandle(name: string): Promise<DirHandleLike>;
+  getFileHandle(name: string): Promise<{ getFile(): Promise<File> }>;
+  entries(): AsyncIterable<[string, { kind: 'file' | 'directory' }]>;
+}
+
+/** A folder from `showDirectoryPicker()`. */
+export class DirectoryHandleSource implements FileSource {
+  readonly kind = 'directory' as const;
+  private readonly root: DirHandleLike;
+  private readonly dirCache = new Map<string, Promise<DirHandleLike>>();
+  constructor(handle: FileSystemDirectoryHandle) {
+    this.root = handle as unknown as DirHandleLike;
+  }
+  private dir(path: string): Promise<DirHandleLike> {
+    const p = joinPath(path);
+    if (p === '') return Promise.resolve(this.root);
+    let hit = this.dirCache.get(p);
+    if (!hit) {
+      const segs = p.split('/');
+      const parent = segs.slice(0, -1).join('/');
+      hit = this.dir(parent).then((d) => d.getDirectoryHandle(segs[segs.length - 1]!));
+      hit.catch(() => this.dirCache.delete(p));
+      this.dirCache.set(p, hit);
+    }
+    return hit;
+  }
+  async list(dir: string): Promise<string[]> {
+    try {
+      const d = await this.dir(dir);
+      const out: string[] = [];
+      for await (const [name, h] of d.entries()) out.push(h.kind === 'directory' ? name + '/' : name);
+      return out.sort();
+    } catch {
+      return [];
+    }
+  }
+  private async file(path: string): Promise<File | null> {
+    const p = joinPath(path);
+    const segs = p.split('/');
+    try {
+      const d = await this.dir(segs.slice(0, -1).join('/'));
+      return await (await d.getFileHandle(segs[segs.length - 1]!)).getFile();
+    } catch {
+      return null;
+    }
+  }
+  async read(path: string): Promise<Uint8Array> {
+    const f = await this.file(path);
+    if (!f) throw missingFile(this, path);
+    return new Uint8Array(await f.arrayBuffer());
+  }
+  async exists(path: string): Promise<boolean> {
+    return (await this.file(path)) !== null;
+  }
+  describe(): string {
+    return `folder "${this.root.name}"`;
+  }
+}
+
+/**
+ * Files under a base URL: reads `${base}/${path}`. Cannot list; existence is a HEAD request
+ * (falling back to GET where a server refuses HEAD).
+ */
+export class UrlSource implements FileSource {
+  readonly kind = 'url' as const;
+  private readonly base: string;
+  constructor(base: string, private readonly fetchFn: typeof fetch = (...a) => fetch(...a)) {
+    this.base = base.replace(/\/+$/, '');
+  }
+  private url(path: string): string {
+    return `${this.base}/${joinPath(path).split('/').map(encodeURIComponent).join('/')}`;
+  }
+  async list(): Promise<string[]> {
+    return [];
+  }
+  async read(path: string): Promise<Uint8Array> {
+    let res: Response;
+    try {
+      res = await this.fetchFn(this.url(path));
+    } catch (e) {
+      throw new LabError('data/missing-image', `Could not fetch "${this.url(path)}": ${(e as Error).message}.`, 'Check the URL and that the server allows cross-origin requests (CORS).');
+    }
+    if (!res.ok) throw missingFile(this, `${path} (HTTP ${res.status})`);
+    return new Uint8Array(await res.arrayBuffer());
+  }
+  async exists(path: string): Promise<boolean> {
+    try {
+      let res = await this.fetchFn(this.url(path), { method: 'HEAD' });
+      if (res.status === 405 || res.status === 501) res = await this.fetchFn(this.url(path));
+      return res.ok;
+    } catch {
+      return false;
+    }
+  }
+  describe(): string {
+    return `URL ${this.base}`;
+  }
+}

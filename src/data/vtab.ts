@@ -1,0 +1,268 @@
+/**
+ * The vtab-1k on-disk layout: `<root>/<folder>/{train800,val200,train800val200,test}.txt` (and
+ * train.txt / val.txt where present), each line `images/<split>/<name>.jpg <integer label>`,
+ * paths relative to the task folder. `openVtabTask` finds the task folder, parses every list
+ * strictly and checks that each listed image exists; images are decoded lazily (ImageProvider)
+ * or all at once by `validateImages`.
+ *
+ * Errors name the file, the line and the fix. Default: the first error throws. With
+ * `skipBad: true` bad lines / missing images / undecodable images are left out and reported in
+ * `skipped`. A missing required list (test.txt, and one of the training lists) always throws:
+ * there is nothing to load in its place.
+ */
+import { LabError, type LabErrorCode } from '../errors';
+import type { ProgressCallback } from '../progress';
+import { type VtabTask, getVtabTask } from './catalog';
+import { hasBrowserDecoder, browserDecoder } from './decode.browser';
+import { type FileSource, joinPath } from './source';
+import type { DataItem, ImageDecoder, ImageProvider, RgbaImage, SkipRecord } from './types';
+
+export const LIST_NAMES = ['train800', 'val200', 'train800val200', 'train', 'val', 'test'] as const;
+export type ListName = (typeof LIST_NAMES)[number];
+
+export interface VtabSplits {
+  task: VtabTask;
+  source: FileSource;
+  /** The task folder inside the source ('' when the source is the task folder). */
+  root: string;
+  /** Every list file found, parsed. `test` is always present. */
+  lists: Partial<Record<ListName, DataItem[]>> & { test: DataItem[] };
+  images: ImageProvider;
+  skipped: SkipRecord[];
+}
+
+export interface OpenVtabOptions {
+  /** Leave out bad lines / missing images and report them instead of throwing (default false). */
+  skipBad?: boolean;
+  /** Check at open time that every listed image exists (default: true, except for URL sources). */
+  checkImages?: boolean;
+  /** Bytes -> pixels; default: the browser decoder (pass nodeDecoder from decode.node.ts in Node). */
+  decoder?: ImageDecoder;
+  onProgress?: ProgressCallback;
+}
+
+const HINT_LAYOUT = 'Expected a vtab-1k task folder holding train800.txt, val200.txt, train800val200.txt, test.txt and images/, or a folder (or zip) containing "<folder>/" or "vtab-1k/<folder>/".';
+
+async function hasLists(source: FileSource, dir: string): Promise<boolean> {
+  for (const name of LIST_NAMES) if (await source.exists(joinPath(dir, `${name}.txt`))) return true;
+  return false;
+}
+
+const ignorable = (name: string) => name.startsWith('.') || name.startsWith('__MACOSX');
+
+/** Finds the task folder: root itself, root/<folder>, root/vtab-1k/<folder>, or the same under a single top folder. */
+export async function findTaskFolder(source: FileSource, task: VtabTask): Promise<string> {
+  const tried: string[] = [];
+  let base = '';
+  for (let depth = 0; depth < 3; depth++) {
+    for (const dir of [base, joinPath(base, task.folder), joinPath(base, 'vtab-1k', task.folder), joinPath(base, 'vtab', task.folder)]) {
+      tried.push(dir === '' ? '(top level)' : `${dir}/`);
+      if (await hasLists(source, dir)) return dir;
+    }
+    const entries = (await source.list(base)).filter((n) => !ignorable(n));
+    const dirs = entries.filter((n) => n.endsWith('/'));
+    if (dirs.length === 1 && entries.length === 1) base = joinPath(base, dirs[0]!);
+    else break;
+  }
+  const found = (await source.list(base)).filter((n) => !ignorable(n));
+  const otherTasks = found.filter((n) => n.endsWith('/')).map((n) => n.slice(0, -1));
+  const foundText = source.kind === 'url'
+    ? 'a URL cannot be listed, and none of the list files answered'
+    : found.length === 0 ? 'it is empty' : `it holds ${found.slice(0, 15).join(', ')}${found.length > 15 ? `, ... (${found.length} entries)` : ''}`;
+  throw new LabError(
+    'data/not-vtab-layout',
+    `${source.describe()} is not a vtab-1k layout for ${task.name} (folder "${task.folder}"): ${foundText}. Looked for list files in ${tried.slice(0, 4).join(', ')}.${otherTasks.length > 1 ? ` Task folders seen: ${otherTasks.slice(0, 10).join(', ')}.` : ''}`,
+    HINT_LAYOUT,
+  );
+}
+
+/** Parses one list file. `report` gets each bad line (throwing there is the strict mode). */
+export function parseListFile(
+  text: string,
+  fileForMessages: string,
+  taskRoot: string,
+  task: VtabTask,
+  report: (err: LabError, line: number) => void,
+): DataItem[] {
+  const items: DataItem[] = [];
+  const lines = text.replace(/^\uFEFF/, '').split(/\r?\n/);
+  lines.forEach((raw, i) => {
+    const line = i + 1;
+    const trimmed = raw.trim();
+    if (trimmed === '') return;
+    const m = /^(\S(?:.*\S)?)\s+(\S+)$/.exec(trimmed);
+    if (!m || !/^[+-]?\d+$/.test(m[2]!)) {
+      report(
+        new LabError(
+          'data/bad-line',
+          `"${fileForMessages}" line ${line}: expected "<image path> <integer label>", found "${trimmed.length > 80 ? trimmed.slice(0, 80) + '...' : trimmed}".`,
+          'Each line must be a relative image path, a space, and an integer class label (e.g. "images/train/0001.jpg 3"); fix or delete the line.',
+        ),
+        line,
+      );
+      return;
+    }
+    const label = Number(m[2]);
+    if (label < 0 || label >= task.classes) {
+      report(
+        new LabError(
+          'data/label-out-of-range',
+          `"${fileForMessages}" line ${line}: label ${label} is outside [0, ${task.classes}) for ${task.name} (${task.classes} classes).`,
+          'Check that --task matches this folder, and that labels are 0-based.',
+        ),
+        line,
+      );
+      return;
+    }
+    items.push({ id: joinPath(taskRoot, m[1]!), label, file: fileForMessages, line });
+  });
+  return items;
+}
+
+/** Reads + decodes files of one source; errors name the image and the list line that named it. */
+export class FileImageProvider implements ImageProvider {
+  constructor(
+    readonly source: FileSource,
+    private readonly decoder: ImageDecoder,
+  ) {}
+  describe(): string {
+    return this.source.describe();
+  }
+  async load(item: DataItem): Promise<RgbaImage> {
+    let bytes: Uint8Array;
+    try {
+      bytes = await this.source.read(item.id);
+    } catch (e) {
+      if (e instanceof LabError && e.code === 'data/missing-image' && item.file) {
+        throw new LabError('data/missing-image', `Image "${item.id}" listed in "${item.file}" line ${item.line} is not in ${this.source.describe()}.`, e.hint);
+      }
+      throw e;
+    }
+    try {
+      return await this.decoder(bytes, item.id);
+    } catch (e) {
+      // Say which list line named the bad image, so the user can delete that line.
+      if (e instanceof LabError && item.file) {
+        const bare = e.hint ? e.message.slice(0, e.message.length - e.hint.length - 1) : e.message;
+        throw new LabError(e.code, bare.replace(`"${item.id}"`, `"${item.id}" (listed in "${item.file}" line ${item.line})`), e.hint);
+      }
+      throw e;
+    }
+  }
+}
+
+function defaultDecoder(): ImageDecoder {
+  if (hasBrowserDecoder()) return browserDecoder;
+  return async () => {
+    throw new Error('No image decoder on this host: pass { decoder: nodeDecoder } from src/data/decode.node.ts.');
+  };
+}
+
+/** Opens one VTAB-1k task from a source. See the file comment for layout, errors and skipBad. */
+export async function openVtabTask(source: FileSource, taskOrId: VtabTask | string, options: OpenVtabOptions = {}): Promise<VtabSplits> {
+  const task = typeof taskOrId === 'string' ? getVtabTask(taskOrId) : taskOrId;
+  const skipped: SkipRecord[] = [];
+  const root = await findTaskFolder(source, task);
+  const where = (name: string) => joinPath(root, name);
+  const lists: Partial<Record<ListName, DataItem[]>> = {};
+  const utf8 = new TextDecoder('utf-8');
+  const skipOrThrow = (err: LabError, file: string, line?: number) => {
+    if (!options.skipBad) throw err;
+    skipped.push({ file, line, code: err.code as LabErrorCode, reason: err.message });
+  };
+  for (const name of LIST_NAMES) {
+    const file = where(`${name}.txt`);
+    if (!(await source.exists(file))) continue;
+    const text = utf8.decode(await source.read(file));
+    lists[name] = parseListFile(text, file, root, task, (err, line) => skipOrThrow(err, file, line));
+  }
+  const missingList = (name: string, why: string) =>
+    new LabError('data/missing-list', `"${where(name)}" is missing in ${source.describe()}: ${why}.`, `A vtab-1k task folder needs test.txt plus train800val200.txt (or train800.txt and val200.txt); found ${LIST_NAMES.filter((n) => lists[n]).map((n) => n + '.txt').join(', ') || 'no list files'}.`);
+  if (!lists.test) throw missingList('test.txt', 'the test split is listed there');
+  if (!lists.train800val200 && !lists.train800 && !lists.train) throw missingList('train800val200.txt', 'no training list (train800val200.txt, train800.txt or train.txt) was found');
+
+  if (options.checkImages ?? source.kind !== 'url') {
+    const all = LIST_NAMES.flatMap((n) => lists[n] ?? []);
+    const unique = new Map<string, DataItem>();
+    for (const it of all) if (!unique.has(it.id)) unique.set(it.id, it);
+    const missing = new Set<string>();
+    const what = `checking images of ${task.name}`;
+    options.onProgress?.({ kind: 'initiate', what, unit: 'items', total: unique.size });
+    let done = 0;
+    const queue = [...unique.values()];
+    const worker = async () => {
+      for (let it = queue.shift(); it; it = queue.shift()) {
+        if (!(await source.exists(it.id))) missing.add(it.id);
+        if (++done % 500 === 0) options.onProgress?.({ kind: 'progress', what, unit: 'items', done, total: unique.size });
+      }
+    };
+    await Promise.all(Array.from({ length: 16 }, worker));
+    options.onProgress?.({ kind: 'done', what, unit: 'items', total: unique.size });
+    if (missing.size > 0) {
+      for (const name of LIST_NAMES) {
+        const items = lists[name];
+        if (!items) continue;
+        for (const it of items) {
+          if (!missing.has(it.id)) continue;
+          skipOrThrow(
+            new LabError('data/missing-image', `Image "${it.id}" listed in "${it.file}" line ${it.line} is not in ${source.describe()}.`, 'Copy or unzip the images/ folder completely, or fix the path in the list file (or load with skip-bad).'),
+            it.file!,
+            it.line,
+          );
+        }
+        lists[name] = items.filter((it) => !missing.has(it.id));
+      }
+    }
+  }
+  return {
+    task,
+    source,
+    root,
+    lists: lists as VtabSplits['lists'],
+    images: new FileImageProvider(source, options.decoder ?? defaultDecoder()),
+    skipped,
+  };
+}
+
+/**
+ * Decodes every listed image once to prove it is usable. Strict mode throws on the first bad
+ * image; skipBad removes bad items from every list and appends them to `splits.skipped`.
+ * Returns the number of distinct images decoded successfully.
+ */
+export async function validateImages(splits: VtabSplits, options: { skipBad?: boolean; onProgress?: ProgressCallback; concurrency?: number } = {}): Promise<number> {
+  const unique = new Map<string, DataItem>();
+  for (const name of LIST_NAMES) for (const it of splits.lists[name] ?? []) if (!unique.has(it.id)) unique.set(it.id, it);
+  const bad = new Set<string>();
+  const what = `decoding ${splits.task.name}`;
+  const total = unique.size;
+  options.onProgress?.({ kind: 'initiate', what, unit: 'items', total });
+  let done = 0;
+  const queue = [...unique.values()];
+  let firstError: unknown = null;
+  const worker = async () => {
+    for (let it = queue.shift(); it && firstError === null; it = queue.shift()) {
+      try {
+        const img = await splits.images.load(it);
+        if (img.width < 1 || img.height < 1) throw new LabError('data/bad-image', `Image "${it.id}" has no pixels.`);
+      } catch (e) {
+        if (!options.skipBad || !(e instanceof LabError)) {
+          if (firstError === null) firstError = e;
+          return;
+        }
+        bad.add(it.id);
+        splits.skipped.push({ file: it.file ?? it.id, line: it.line, code: e.code, reason: e.message });
+      }
+      if (++done % 100 === 0) options.onProgress?.({ kind: 'progress', what, unit: 'items', done, total });
+    }
+  };
+  await Promise.all(Array.from({ length: options.concurrency ?? 4 }, worker));
+  if (firstError !== null) throw firstError;
+  options.onProgress?.({ kind: 'done', what, unit: 'items', total });
+  if (bad.size > 0) {
+    for (const name of LIST_NAMES) {
+      const items = splits.lists[name];
+      if (items) splits.lists[name] = items.filter((it) => !bad.has(it.id));
+    }
+  }
+  return total - bad.size;
+}
