@@ -1,0 +1,38 @@
+import type { HostTensor } from '../types';
+
+/** Storage dtypes the readers decode to float32. */
+export type StoredDtype = 'F32' | 'F16' | 'BF16' | 'F64';
+
+/**
+ * A parsed checkpoint file before layout mapping: names and shapes are known up front (the
+ * header was validated), data is decoded one tensor at a time on `read`. This keeps memory at
+ * "file + mapped output" instead of "file + every decoded tensor + mapped output".
+ */
+export interface TensorArchive {
+  /** The file name the user gave, for messages. */
+  readonly name: string;
+  readonly format: 'safetensors' | 'npz';
+  /** safetensors `__metadata__` (string map); empty for npz. */
+  readonly metadata: Readonly<Record<string, string>>;
+  /** Tensor names in file order. */
+  keys(): string[];
+  has(key: string): boolean;
+  /** Shape of a stored tensor (throws for an unknown key). */
+  shape(key: string): number[];
+  /** Decodes one tensor to float32. May return a view into the file's bytes: do not mutate. */
+  read(key: string): HostTensor;
+}
+
+/** Reads every tensor (tests and small files). */
+export function readAll(archive: TensorArchive): Map<string, HostTensor> {
+  const out = new Map<string, HostTensor>();
+  for (const k of archive.keys()) out.set(k, archive.read(k));
+  return out;
+}
+
+/** Uint8Array view over any buffer-ish input without copying. */
+export function asBytes(input: ArrayBuffer | ArrayBufferView): Uint8Array {
+  if (input instanceof Uint8Array) return input;
+  if (ArrayBuffer.isView(input)) return new Uint8Array(input.buffer, input.byteOffset, input.byteLength);
+  return new Uint8Array(input);
+}

@@ -1,0 +1,173 @@
+/**
+ * The canonical naming (timm names and shapes) and the machinery every layout shares: a layout
+ * is a list of rules "canonical key <- source key(s) + transform", built from the config, so
+ * key checks, shape checks and gradient mapping all read the same table.
+ */
+import { LabError } from '../../errors';
+import type { ViTConfig } from '../../model/config';
+import { numTokens } from '../../model/config';
+import type { HostTensor } from '../types';
+import { numel, shapeStr } from '../tensor';
+
+export interface CanonicalOptions {
+  /** Include `head.*` (default: cfg.numClasses > 0). */
+  head?: boolean;
+  /** Include the representation layer `pre_logits.fc.*` (hub pooler / Google pre_logits). */
+  preLogits?: boolean;
+  /** Prompt tokens per layer (0 = none). */
+  promptLength?: number;
+  /** How many `prompts.{i}` tensors: 1 for VPT-shallow, numLayers for VPT-deep (default 1). */
+  promptLayers?: number;
+}
+
+/** Every canonical key and its shape, in canonical order. */
+export function expectedShapes(cfg: ViTConfig, opts: CanonicalOptions = {}): Map<string, number[]> {
+  const D = cfg.hiddenSize, M = cfg.mlpDim, P = cfg.patchSize, C = cfg.channels;
+  const m = new Map<string, number[]>();
+  m.set('cls_token', [1, 1, D]);
+  m.set('pos_embed', [1, numTokens(cfg), D]);
+  m.set('patch_embed.proj.weight', [D, C, P, P]);
+  m.set('patch_embed.proj.bias', [D]);
+  for (let i = 0; i < cfg.numLayers; i++) {
+    const b = `blocks.${i}`;
+    m.set(`${b}.norm1.weight`, [D]);
+    m.set(`${b}.norm1.bias`, [D]);
+    m.set(`${b}.attn.qkv.weight`, [3 * D, D]);
+    m.set(`${b}.attn.qkv.bias`, [3 * D]);
+    m.set(`${b}.attn.proj.weight`, [D, D]);
+    m.set(`${b}.attn.proj.bias`, [D]);
+    m.set(`${b}.norm2.weight`, [D]);
+    m.set(`${b}.norm2.bias`, [D]);
+    m.set(`${b}.mlp.fc1.weight`, [M, D]);
+    m.set(`${b}.mlp.fc1.bias`, [M]);
+    m.set(`${b}.mlp.fc2.weight`, [D, M]);
+    m.set(`${b}.mlp.fc2.bias`, [D]);
+  }
+  m.set('norm.weight', [D]);
+  m.set('norm.bias', [D]);
+  if (opts.preLogits) {
+    m.set('pre_logits.fc.weight', [D, D]);
+    m.set('pre_logits.fc.bias', [D]);
+  }
+  if (opts.head ?? cfg.numClasses > 0) {
+    m.set('head.weight', [cfg.numClasses, D]);
+    m.set('head.bias', [cfg.numClasses]);
+  }
+  const promptLength = opts.promptLength ?? 0;
+  if (promptLength > 0) {
+    for (let i = 0; i < (opts.promptLayers ?? 1); i++) m.set(`prompts.${i}`, [promptLength, D]);
+  }
+  return m;
+}
+
+/** One source tensor feeding (part of) a canonical tensor. */
+export interface RulePart {
+  /** Key in the checkpoint file. */
+  source: string;
+  /** Shape the file must hold. */
+  sourceShape: number[];
+  /** Rows [begin, end) of the canonical tensor this part fills (first axis); whole tensor if absent. */
+  rows?: [number, number];
+  /** Source tensor -> canonical orientation (shape = canonical shape restricted to `rows`). */
+  toCanonical: (t: HostTensor) => HostTensor;
+}
+
+export interface Rule {
+  canonical: string;
+  shape: number[];
+  parts: RulePart[];
+}
+
+export const identity = (t: HostTensor): HostTensor => t;
+export const reshapeTo = (shape: number[]) => (t: HostTensor): HostTensor => ({ shape, data: t.data });
+
+/** A rule with a single source and no transform. */
+export function direct(canonical: string, shape: number[], source: string): Rule {
+  return { canonical, shape, parts: [{ source, sourceShape: shape, toCanonical: identity }] };
+}
+
+/** Fills one canonical tensor from its parts. */
+export function assemble(rule: Rule, read: (key: string) => HostTensor): HostTensor {
+  if (rule.parts.length === 1 && !rule.parts[0].rows) {
+    const t = rule.parts[0].toCanonical(read(rule.parts[0].source));
+    return { shape: [...rule.shape], data: t.data };
+  }
+  const rowSize = numel(rule.shape.slice(1));
+  const data = new Float32Array(numel(rule.shape));
+  for (const part of rule.parts) {
+    const t = part.toCanonical(read(part.source));
+    const [r0] = part.rows ?? [0, rule.shape[0]];
+    data.set(t.data, r0 * rowSize);
+  }
+  return { shape: [...rule.shape], data };
+}
+
+export interface Problem {
+  kind: 'missing' | 'unexpected' | 'shape';
+  /** Canonical key (absent for unexpected keys). */
+  canonical?: string;
+  /** Key in the file. */
+  source: string;
+  expected?: number[];
+  found?: number[];
+}
+
+/** A key/shape mismatch between a file and the model it should fill; lists every problem. */
+export class CheckpointMismatchError extends LabError {
+  readonly problems: Problem[];
+  constructor(file: string, layout: string, problems: Problem[]) {
+    const missing = problems.filter((p) => p.kind === 'missing');
+    const shapes = problems.filter((p) => p.kind === 'shape');
+    const unexpected = problems.filter((p) => p.kind === 'unexpected');
+    const code = missing.length ? 'checkpoint/missing-key' : shapes.length ? 'checkpoint/shape-mismatch' : 'checkpoint/unexpected-key';
+    const name = (p: Problem) => (p.canonical && p.canonical !== p.source ? `${p.canonical} (file key '${p.source}')` : `'${p.source}'`);
+    const list = (ps: Problem[], f: (p: Problem) => string) => {
+      const shown = ps.slice(0, 24).map(f).join('; ');
+      return ps.length > 24 ? `${shown}; and ${ps.length - 24} more` : shown;
+    };
+    const parts: string[] = [];
+    if (missing.length) parts.push(`${missing.length} missing key(s): ${list(missing, name)}`);
+    if (shapes.length) parts.push(`${shapes.length} shape mismatch(es): ${list(shapes, (p) => `${name(p)} expected ${shapeStr(p.expected ?? [])} found ${shapeStr(p.found ?? [])}`)}`);
+    if (unexpected.length) parts.push(`${unexpected.length} unexpected key(s): ${list(unexpected, name)}`);
+    super(
+      code,
+      `'${file}' does not match the ${layout} ViT layout: ${parts.join('. ')}.`,
+      'Check that the file is a ViT checkpoint of the chosen size (the config it carries or that was inferred), not a different architecture or a partial save.',
+    );
+    this.name = 'CheckpointMismatchError';
+    this.problems = problems;
+  }
+}
+
+export function configError(file: string, what: string, hint = 'Pass the model config explicitly (loadCheckpoint option `config`).'): LabError {
+  return new LabError('config/invalid', `'${file}': ${what}.`, hint);
+}
+
+/** Heads when the checkpoint carries no config: every published ViT uses 64-dim heads. */
+export function inferHeads(file: string, hiddenSize: number): number {
+  if (hiddenSize % 64 === 0) return hiddenSize / 64;
+  throw configError(file, `cannot infer the number of attention heads for hidden size ${hiddenSize} (not a multiple of 64) and the file carries no config`, 'Pass `config: { numHeads }` to loadCheckpoint, or use a file with config metadata.');
+}
+
+/** Image side from the position embedding's token count (CLS + g*g patches). */
+export function inferImageSize(file: string, tokens: number, patchSize: number): number {
+  const g = Math.round(Math.sqrt(tokens - 1));
+  if (g * g !== tokens - 1) throw configError(file, `position embedding has ${tokens} tokens, not 1 + a square number of patches`);
+  return g * patchSize;
+}
+
+export function parseJsonConfig(file: string, text: string | undefined): Record<string, unknown> | undefined {
+  if (text === undefined) return undefined;
+  try {
+    const v: unknown = JSON.parse(text);
+    if (typeof v === 'object' && v !== null && !Array.isArray(v)) return v as Record<string, unknown>;
+  } catch {
+    // fall through
+  }
+  throw new LabError('checkpoint/bad-header', `'${file}': the 'config' metadata is not a JSON object.`, 'Remove or fix the config metadata; the loader can infer sizes from the tensor shapes.');
+}
+
+export function num(cfg: Record<string, unknown>, key: string): number | undefined {
+  const v = cfg[key];
+  return typeof v === 'number' && Number.isFinite(v) ? v : undefined;
+}

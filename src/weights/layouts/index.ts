@@ -1,0 +1,129 @@
+/**
+ * Layout detection and the one mapping engine: file tensors -> canonical checkpoint, with
+ * every missing key, unexpected key and wrong shape reported at once before any data is read.
+ */
+import { LabError } from '../../errors';
+import { checkConfig, type ViTConfig } from '../../model/config';
+import type { TensorArchive } from '../formats/archive';
+import { sameShape, shapeStr } from '../tensor';
+import type { CanonicalCheckpoint, CheckpointLayout, HostTensor } from '../types';
+import { CheckpointMismatchError, type Problem, type Rule, assemble, expectedShapes } from './common';
+import { googleLayout } from './google';
+import { hfLayout } from './hf';
+import type { LayoutSpec } from './spec';
+import { timmLayout } from './timm';
+
+export { CheckpointMismatchError, expectedShapes, type CanonicalOptions, type Problem } from './common';
+
+export const LAYOUTS: Record<CheckpointLayout, LayoutSpec> = { hf: hfLayout, timm: timmLayout, google: googleLayout };
+
+/** Which layout a file's key names follow. */
+export function detectLayout(keys: string[], file = 'checkpoint'): CheckpointLayout {
+  // Google first: its keys never look like the others; hf before timm (hf keys are more specific).
+  for (const id of ['google', 'hf', 'timm'] as const) if (LAYOUTS[id].detect(keys)) return id;
+  const shown = keys.slice(0, 8).map((k) => `'${k}'`).join(', ');
+  throw new LabError(
+    'checkpoint/unknown-layout',
+    `'${file}' holds ${keys.length} tensor(s) whose names match no known ViT layout (Hugging Face ViTModel, timm, Google .npz): ${shown || 'none'}${keys.length > 8 ? ', ...' : ''}.`,
+    'Use a ViT checkpoint from the hub (google/vit-base-patch16-224-in21k or timm/vit_*_patch16_224.augreg_in21k) or a Google ViT .npz.',
+  );
+}
+
+export interface MapOptions {
+  /** Force a layout instead of detecting it from the key names. */
+  layout?: CheckpointLayout;
+  /** Override (or supply) config fields the file lacks, e.g. `{ numHeads }`. */
+  config?: Partial<ViTConfig>;
+}
+
+/** Maps a parsed file to canonical names and shapes, strictly. */
+export function mapToCanonical(archive: TensorArchive, opts: MapOptions = {}): CanonicalCheckpoint {
+  const keys = archive.keys();
+  const layoutId = opts.layout ?? detectLayout(keys, archive.name);
+  const spec = LAYOUTS[layoutId];
+  const prefix = spec.prefixOf(keys);
+  const config: ViTConfig = { ...spec.config(archive, prefix), ...opts.config };
+  try {
+    checkConfig(config);
+  } catch (e) {
+    throw new LabError('config/invalid', `'${archive.name}': ${(e as Error).message}`, 'Check the config metadata of the file or the config you passed.');
+  }
+  const canonicalOpts = spec.options(archive, prefix, config);
+  const rules = spec.rules(config, canonicalOpts, prefix);
+
+  const problems: Problem[] = [];
+  const used = new Set<string>();
+  for (const rule of rules) {
+    for (const part of rule.parts) {
+      used.add(part.source);
+      if (!archive.has(part.source)) {
+        problems.push({ kind: 'missing', canonical: rule.canonical, source: part.source });
+        continue;
+      }
+      const found = archive.shape(part.source);
+      if (!sameShape(found, part.sourceShape)) problems.push({ kind: 'shape', canonical: rule.canonical, source: part.source, expected: part.sourceShape, found });
+    }
+  }
+  const ignoredKeys: string[] = [];
+  for (const k of keys) {
+    if (used.has(k)) continue;
+    if (spec.isIgnored(k, prefix)) ignoredKeys.push(k);
+    else problems.push({ kind: 'unexpected', source: k });
+  }
+  if (problems.length) throw new CheckpointMismatchError(archive.name, spec.label, problems);
+
+  const expected = expectedShapes(config, canonicalOpts);
+  const tensors = new Map<string, HostTensor>();
+  for (const rule of rules) {
+    const t = assemble(rule, (k) => archive.read(k));
+    const want = expected.get(rule.canonical);
+    if (!want || !sameShape(want, t.shape)) {
+      throw new Error(`internal: layout ${layoutId} made ${rule.canonical} ${shapeStr(t.shape)}, canonical is ${want ? shapeStr(want) : 'absent'}`);
+    }
+    tensors.set(rule.canonical, t);
+  }
+  return { layout: layoutId, config, tensors, ignoredKeys };
+}
+
+function rulesForMapping(layout: CheckpointLayout, cfg: ViTConfig, prefix: string): Rule[] {
+  return LAYOUTS[layout].rules(cfg, { head: true, preLogits: true }, prefix);
+}
+
+function prefixForKey(layout: CheckpointLayout, key: string): string {
+  return LAYOUTS[layout].prefixOf([key]);
+}
+
+/**
+ * Where a file key lands in the canonical checkpoint: e.g. hf
+ * `encoder.layer.0.attention.attention.key.weight` -> `blocks.0.attn.qkv.weight` rows [D, 2D).
+ * Canonical keys map to themselves. Null for keys that have no canonical place.
+ */
+export function mapSourceKey(layout: CheckpointLayout, key: string, cfg: ViTConfig): { canonical: string; rows?: [number, number] } | null {
+  for (const rule of rulesForMapping(layout, cfg, prefixForKey(layout, key))) {
+    for (const part of rule.parts) if (part.source === key) return part.rows ? { canonical: rule.canonical, rows: part.rows } : { canonical: rule.canonical };
+  }
+  if (expectedShapes(cfg, { head: true, preLogits: true }).has(key) || /^prompts\.\d+$/.test(key)) return { canonical: key };
+  return null;
+}
+
+/**
+ * A file-layout tensor (e.g. a golden gradient keyed by the file's names) turned into canonical
+ * orientation, with the rows of the canonical tensor it fills. Null if the key has no place.
+ */
+export function mapSourceTensor(layout: CheckpointLayout, key: string, tensor: HostTensor, cfg: ViTConfig): { canonical: string; rows?: [number, number]; tensor: HostTensor } | null {
+  for (const rule of rulesForMapping(layout, cfg, prefixForKey(layout, key))) {
+    for (const part of rule.parts) {
+      if (part.source !== key) continue;
+      const t = part.toCanonical(tensor);
+      const rowShape = part.rows ? [part.rows[1] - part.rows[0], ...rule.shape.slice(1)] : rule.shape;
+      return { canonical: rule.canonical, ...(part.rows ? { rows: part.rows } : {}), tensor: { shape: rowShape, data: t.data } };
+    }
+  }
+  return mapSourceKey(layout, key, cfg) ? { canonical: key, tensor } : null;
+}
+
+/** The file keys a canonical key is made of, in row order (without any 'vit.' prefix). */
+export function canonicalToSource(layout: CheckpointLayout, canonicalKey: string, cfg: ViTConfig): string[] {
+  const rule = rulesForMapping(layout, cfg, '').find((r) => r.canonical === canonicalKey);
+  return rule ? rule.parts.map((p) => p.source) : [];
+}
