@@ -16,11 +16,12 @@ export const hfLayout: LayoutSpec = {
   detect: (keys) => keys.some((k) => /^(vit\.)?(embeddings\.(cls_token|position_embeddings|patch_embeddings)|encoder\.layer\.\d+\.)/.test(k)),
   prefixOf: (keys) => (keys.some((k) => k.startsWith('vit.embeddings.') || k.startsWith('vit.encoder.')) ? 'vit.' : ''),
 
-  config(archive: TensorArchive, prefix: string): ViTConfig {
+  config(archive: TensorArchive, prefix: string, given: Partial<ViTConfig>): ViTConfig {
     const file = archive.name;
     const hc = parseJsonConfig(file, archive.metadata.config);
     const numClasses = archive.has('classifier.weight') ? archive.shape('classifier.weight')[0] : 0;
-    if (hc) {
+    // Only a transformers config counts (a forced layout may meet another layout's config).
+    if (hc && num(hc, 'hidden_size') !== undefined) {
       const get = (k: string, dflt?: number) => {
         const v = num(hc, k) ?? dflt;
         if (v === undefined) throw configError(file, `the transformers config in the metadata has no '${k}'`);
@@ -52,7 +53,7 @@ export const hfLayout: LayoutSpec = {
       channels: proj[1],
       hiddenSize: D,
       numLayers: blockCount(archive.keys(), new RegExp(`^${p.replace('.', '\\.')}encoder\\.layer\\.(\\d+)\\.`)),
-      numHeads: inferHeads(file, D),
+      numHeads: given.numHeads ?? inferHeads(file, D),
       mlpDim: fc1[0],
       numClasses,
       layerNormEps: 1e-12,

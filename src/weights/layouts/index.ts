@@ -42,7 +42,7 @@ export function mapToCanonical(archive: TensorArchive, opts: MapOptions = {}): C
   const layoutId = opts.layout ?? detectLayout(keys, archive.name);
   const spec = LAYOUTS[layoutId];
   const prefix = spec.prefixOf(keys);
-  const config: ViTConfig = { ...spec.config(archive, prefix), ...opts.config };
+  const config: ViTConfig = { ...spec.config(archive, prefix, opts.config ?? {}), ...opts.config };
   try {
     checkConfig(config);
   } catch (e) {

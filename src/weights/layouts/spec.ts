@@ -12,8 +12,8 @@ export interface LayoutSpec {
   detect(keys: string[]): boolean;
   /** Key prefix the file uses (e.g. 'vit.'), '' if none. */
   prefixOf(keys: string[]): string;
-  /** Config from the file's metadata, or inferred from its shapes. */
-  config(archive: TensorArchive, prefix: string): ViTConfig;
+  /** Config from the file's metadata, or inferred from its shapes (`given` fields win; a given numHeads skips the heads heuristic). */
+  config(archive: TensorArchive, prefix: string, given: Partial<ViTConfig>): ViTConfig;
   /** Which optional canonical parts the file has. */
   options(archive: TensorArchive, prefix: string, cfg: ViTConfig): CanonicalOptions;
   /** The mapping table for this config. */

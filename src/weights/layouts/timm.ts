@@ -23,13 +23,13 @@ export const timmLayout: LayoutSpec = {
   detect: (keys) => keys.some((k) => k === 'cls_token' || k === 'pos_embed' || k.startsWith('patch_embed.') || /^blocks\.\d+\./.test(k)),
   prefixOf: () => '',
 
-  config(archive: TensorArchive): ViTConfig {
+  config(archive: TensorArchive, _prefix: string, given: Partial<ViTConfig>): ViTConfig {
     const file = archive.name;
     const tc = parseJsonConfig(file, archive.metadata.config);
     const hasHead = archive.has('head.weight');
     const headClasses = hasHead ? archive.shape('head.weight')[0] : 0;
     const half: [number, number, number] = [0.5, 0.5, 0.5];
-    if (tc) {
+    if (tc && num(tc, 'embed_dim') !== undefined) {
       const get = (k: string, dflt?: number) => {
         const v = num(tc, k) ?? dflt;
         if (v === undefined) throw configError(file, `the timm config in the metadata has no '${k}'`);
@@ -63,7 +63,7 @@ export const timmLayout: LayoutSpec = {
       channels: proj[1],
       hiddenSize: D,
       numLayers: blockCount(archive.keys(), /^blocks\.(\d+)\./),
-      numHeads: inferHeads(file, D),
+      numHeads: given.numHeads ?? inferHeads(file, D),
       mlpDim: fc1[0],
       numClasses: headClasses,
       layerNormEps: 1e-6,
