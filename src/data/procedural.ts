@@ -1,0 +1,112 @@
+/**
+ * Procedural tasks as data sources: (task, sizes, seed) -> train / val / test items whose images
+ * are generated on demand. Same `SelectedSplits` shape as selectSplits() gives for files.
+ *
+ * - Labels are balanced per split: item i gets label i mod classes, then the order is shuffled,
+ *   so per-class counts differ by at most 1. Factors are then drawn conditioned on the label.
+ * - Each split has its own seed stream (hashSeed(seed, task, split)); item seeds derive from it.
+ * - dSprites has a finite image set (737,280 factor tuples), so val and test additionally never
+ *   repeat a tuple used by an earlier split (train -> val -> test), as VTAB's disjoint splits.
+ */
+import { LabError } from '../errors';
+import { type ProceduralTask, getTask } from './catalog';
+import { renderClevr, sampleClevrCountScene, sampleClevrDistanceScene, type ClevrScene } from './clevr';
+import { type DspritesFactors, type DspritesObjective, dspritesIndex, renderDsprite, sampleDspritesFactors } from './dsprites';
+import { hashSeed, rngFrom, shuffleInPlace } from './rng';
+import type { DataItem, ImageProvider, RgbaImage, SelectedSplits } from './types';
+
+export interface ProceduralOptions {
+  /** Training images (default 800). */
+  trainSize?: number;
+  /** Validation images (default trainSize / 4). */
+  valSize?: number;
+  /** Test images (default 2000). */
+  testSize?: number;
+  seed: number;
+  /**
+   * Draw dSprites at the requested resolution instead of its native 64 px followed by bilinear
+   * upsampling (default false: native, as VTAB does). CLEVR-like always draws at the requested size.
+   */
+  renderAtTarget?: boolean;
+  /** CLEVR-like rays per pixel side (default 2). */
+  clevrSamples?: number;
+}
+
+export const PROCEDURAL_DEFAULT_TEST_SIZE = 2000;
+
+function dspritesObjective(task: ProceduralTask): DspritesObjective {
+  return task.id === 'dsprites_orientation' ? 'orientation' : 'location';
+}
+
+/** The factors of a procedural item: dSprites factor tuple or CLEVR-like scene. */
+export function proceduralFactors(task: ProceduralTask, item: DataItem): { dsprites?: DspritesFactors; clevr?: ClevrScene } {
+  const seed = item.seed ?? 0;
+  if (task.generator === 'dsprites') return { dsprites: sampleDspritesFactors(dspritesObjective(task), item.label, rngFrom(seed, 'dsprites')) };
+  const scene = task.id === 'clevr_like_count' ? sampleClevrCountScene(item.label + 3, seed) : sampleClevrDistanceScene(item.label, seed);
+  return { clevr: scene };
+}
+
+export class ProceduralImageProvider implements ImageProvider {
+  constructor(
+    readonly task: ProceduralTask,
+    private readonly options: Pick<ProceduralOptions, 'renderAtTarget' | 'clevrSamples'> = {},
+  ) {}
+  describe(): string {
+    return `procedural ${this.task.id}`;
+  }
+  async load(item: DataItem, preferredSize?: number): Promise<RgbaImage> {
+    const f = proceduralFactors(this.task, item);
+    if (f.dsprites) return renderDsprite(f.dsprites, { size: this.options.renderAtTarget && preferredSize ? preferredSize : 64 });
+    return renderClevr(f.clevr!, { size: preferredSize ?? this.task.nativeSize, samples: this.options.clevrSamples });
+  }
+}
+
+/** Train / val / test of a procedural task, deterministic from the seed. */
+export function openProceduralTask(taskOrId: ProceduralTask | string, options: ProceduralOptions): SelectedSplits {
+  const found = typeof taskOrId === 'string' ? getTask(taskOrId) : taskOrId;
+  if (found.source !== 'procedural') {
+    throw new LabError('data/unknown-task', `Task "${found.id}" is a VTAB-1k task read from files, not a procedural one.`, 'Open it with openVtabTask, or pick dsprites_location, dsprites_orientation, clevr_like_count or clevr_like_distance.');
+  }
+  const task = found;
+  const trainSize = options.trainSize ?? 800;
+  const valSize = options.valSize ?? Math.floor(trainSize / 4);
+  const testSize = options.testSize ?? PROCEDURAL_DEFAULT_TEST_SIZE;
+  for (const [k, v] of Object.entries({ trainSize, valSize, testSize })) {
+    if (!Number.isInteger(v) || v < 0) throw new LabError('config/invalid', `${k} must be a non-negative integer, got ${v}.`);
+  }
+  const usedTuples = new Set<number>();
+  const objective = task.generator === 'dsprites' ? dspritesObjective(task) : null;
+  const makeSplit = (split: string, n: number): DataItem[] => {
+    const splitSeed = hashSeed(options.seed, task.id, split);
+    const labels = shuffleInPlace(Array.from({ length: n }, (_, i) => i % task.classes), rngFrom(splitSeed, 'labels'));
+    const items: DataItem[] = [];
+    const mine = new Set<number>();
+    for (let i = 0; i < n; i++) {
+      const label = labels[i]!;
+      let seed = hashSeed(splitSeed, i);
+      if (objective) {
+        // Resample until the factor tuple is unused by earlier splits (duplicates inside a split are fine).
+        for (let attempt = 1; ; attempt++) {
+          const key = dspritesIndex(sampleDspritesFactors(objective, label, rngFrom(seed, 'dsprites')));
+          if (!usedTuples.has(key)) {
+            mine.add(key);
+            break;
+          }
+          seed = hashSeed(splitSeed, i, attempt);
+        }
+      }
+      items.push({ id: `${task.id}/${split}/${i}`, label, seed });
+    }
+    for (const k of mine) usedTuples.add(k);
+    return items;
+  };
+  return {
+    task,
+    train: makeSplit('train', trainSize),
+    val: makeSplit('val', valSize),
+    test: makeSplit('test', testSize),
+    images: new ProceduralImageProvider(task, options),
+    skipped: [],
+    seed: options.seed,
+  };
+}
