@@ -37,9 +37,9 @@ function linearStock(x: tf.Tensor2D, w: tf.Tensor2D, b: tf.Tensor1D | null, grad
   if (!gradW) {
     const f = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
       const xi = args[0] as tf.Tensor;
-      const y = tf.matMul(xi as tf.Tensor2D, w);
       return {
-        value: b ? tf.add(y, b) : y,
+        // tidy: the forward's intermediate product must not outlive the call.
+        value: tf.tidy(() => (b ? tf.add(tf.matMul(xi as tf.Tensor2D, w), b) : tf.matMul(xi as tf.Tensor2D, w))),
         // dX = dY·Wᵀ, written as a plain product against an explicit transpose.
         gradFunc: (dy: tf.Tensor) => tf.matMul(dy as tf.Tensor2D, tf.transpose(w)),
       };
@@ -50,9 +50,8 @@ function linearStock(x: tf.Tensor2D, w: tf.Tensor2D, b: tf.Tensor1D | null, grad
     const f = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
       const [xi, wi, bi] = args as tf.Tensor[];
       (args[3] as tf.GradSaveFunc)([xi, wi]);
-      const y = tf.add(tf.matMul(xi as tf.Tensor2D, wi as tf.Tensor2D), bi);
       return {
-        value: y,
+        value: tf.tidy(() => tf.add(tf.matMul(xi as tf.Tensor2D, wi as tf.Tensor2D), bi)),
         gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
           const [xs, ws] = saved as [tf.Tensor2D, tf.Tensor2D];
           return [

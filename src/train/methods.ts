@@ -1,0 +1,127 @@
+/**
+ * The paper's methods in one table. A method is a parameter filter (what trains), a prompt
+ * placement, and an optimizer recipe. Nothing else in the code asks "which method is this?".
+ *
+ * Recipe defaults follow the reference VPT code (github.com/KMnist/VPT): SGD with momentum 0.9,
+ * effective lr = base lr × batch / 256, linear warm-up then cosine decay (10 of 100 epochs),
+ * weight decay; prompts initialised uniform in ±sqrt(6 / (3·p² + D)); prompt dropout 0.1 for
+ * deep prompts and 0 for shallow; full fine-tuning with AdamW. The paper grid-searches the
+ * learning rate and weight decay per task; the base values here are the middle of those grids.
+ */
+import type { PromptMode } from '../model/vit';
+
+export type MethodId = 'linear' | 'ft' | 'vpt_shallow' | 'vpt_deep' | 'mixed' | 'ft_then_pt';
+
+export type OptimizerKind = 'sgd' | 'adamw';
+
+export interface Recipe {
+  optimizer: OptimizerKind;
+  /** Base learning rate; the effective rate is baseLr × batch / 256. */
+  baseLr: number;
+  weightDecay: number;
+  /** SGD momentum, or AdamW β1. */
+  momentum: number;
+  /** Fraction of the epochs spent warming up linearly (10 of 100 in the reference). */
+  warmupFraction: number;
+}
+
+/** One training phase: what trains, where prompts go, how it is optimised. */
+export interface Phase {
+  promptMode: PromptMode;
+  /** Which parameters train, by canonical name. */
+  trains: (name: string) => boolean;
+  /** Dropout on the prompt tokens while training. */
+  promptDropout: number;
+  recipe: Recipe;
+  /** Start the phase with a freshly initialised head (FT-then-PT's second phase). */
+  freshHead: boolean;
+  /** Start the phase with freshly initialised prompts. */
+  freshPrompts: boolean;
+}
+
+export interface MethodSpec {
+  id: MethodId;
+  label: string;
+  /** Short description for the UI and README. */
+  description: string;
+  phases: Phase[];
+}
+
+const isHead = (n: string) => n === 'head.weight' || n === 'head.bias';
+const isPrompt = (n: string) => n.startsWith('prompts.');
+/** The representation layer (hub pooler / Google pre_logits) is not on the classification path. */
+const isBackbone = (n: string) => !isHead(n) && !isPrompt(n) && !n.startsWith('pre_logits.');
+
+const SGD: Recipe = { optimizer: 'sgd', baseLr: 0.5, weightDecay: 1e-4, momentum: 0.9, warmupFraction: 0.1 };
+const ADAMW: Recipe = { optimizer: 'adamw', baseLr: 1e-3, weightDecay: 0.01, momentum: 0.9, warmupFraction: 0.1 };
+
+const ftPhase: Phase = { promptMode: 'none', trains: (n) => isBackbone(n) || isHead(n), promptDropout: 0, recipe: ADAMW, freshHead: true, freshPrompts: false };
+const vptDeepPhase: Phase = { promptMode: 'deep', trains: (n) => isPrompt(n) || isHead(n), promptDropout: 0.1, recipe: SGD, freshHead: true, freshPrompts: true };
+
+export const METHODS: Record<MethodId, MethodSpec> = {
+  linear: {
+    id: 'linear',
+    label: 'Linear probe',
+    description: 'Only the head trains; the backbone is frozen.',
+    phases: [{ promptMode: 'none', trains: isHead, promptDropout: 0, recipe: SGD, freshHead: true, freshPrompts: false }],
+  },
+  ft: {
+    id: 'ft',
+    label: 'Full fine-tuning',
+    description: 'Every weight and the head train (AdamW).',
+    phases: [ftPhase],
+  },
+  vpt_shallow: {
+    id: 'vpt_shallow',
+    label: 'VPT-shallow',
+    description: 'Prompts before layer 0 and the head train; the backbone is frozen.',
+    phases: [{ promptMode: 'shallow', trains: (n) => n === 'prompts.0' || isHead(n), promptDropout: 0, recipe: SGD, freshHead: true, freshPrompts: true }],
+  },
+  vpt_deep: {
+    id: 'vpt_deep',
+    label: 'VPT-deep',
+    description: 'Prompts at every layer and the head train; the backbone is frozen.',
+    phases: [vptDeepPhase],
+  },
+  mixed: {
+    id: 'mixed',
+    label: 'Mixed',
+    description: 'Deep prompts and every weight train together.',
+    // Every weight trains, so it takes the fine-tuning optimizer: SGD at prompt learning rates
+    // would wreck the pretrained weights in a few steps.
+    phases: [{ promptMode: 'deep', trains: (n) => isBackbone(n) || isPrompt(n) || isHead(n), promptDropout: 0.1, recipe: ADAMW, freshHead: true, freshPrompts: true }],
+  },
+  ft_then_pt: {
+    id: 'ft_then_pt',
+    label: 'FT-then-PT',
+    description: 'Fine-tune, then freeze the result and train deep prompts with a fresh head.',
+    phases: [ftPhase, vptDeepPhase],
+  },
+};
+
+export const METHOD_IDS = Object.keys(METHODS) as MethodId[];
+
+export function isMethodId(s: string): s is MethodId {
+  return s in METHODS;
+}
+
+/** How many prompt sets a phase needs. */
+export function promptLayers(mode: PromptMode, numLayers: number): number {
+  return mode === 'deep' ? numLayers : mode === 'shallow' ? 1 : 0;
+}
+
+/** Effective learning rate for a batch, as the reference code scales it. */
+export function effectiveLr(baseLr: number, batchSize: number): number {
+  return (baseLr * batchSize) / 256;
+}
+
+/**
+ * Learning rate at `step` of `totalSteps`: linear warm-up over the first warmupFraction, then
+ * cosine decay to 0. The reference's 10-of-100-epoch warm-up scales with fewer epochs.
+ */
+export function scheduledLr(peak: number, step: number, totalSteps: number, warmupFraction: number): number {
+  const warm = Math.max(1, Math.round(totalSteps * warmupFraction));
+  if (step < warm) return (peak * (step + 1)) / warm;
+  const progress = (step - warm) / Math.max(1, totalSteps - warm);
+  return 0.5 * peak * (1 + Math.cos(Math.PI * Math.min(1, progress)));
+}

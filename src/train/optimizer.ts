@@ -1,0 +1,65 @@
+/**
+ * Optimizers that update tf.Variables in place, one fused expression per parameter:
+ * SGD with momentum and (coupled) weight decay, as PyTorch's SGD; AdamW with decoupled decay.
+ * State lives in variables too, so the tensor count stays flat across steps.
+ */
+import * as tf from '@tensorflow/tfjs';
+import type { OptimizerKind } from './methods';
+
+export interface OptimizerOptions {
+  kind: OptimizerKind;
+  weightDecay: number;
+  /** SGD momentum or AdamW β1. */
+  momentum: number;
+  beta2?: number;
+  eps?: number;
+}
+
+export class Optimizer {
+  readonly opts: Required<OptimizerOptions>;
+  /** Slot variables by parameter name: momentum buffer (SGD) or first/second moments (AdamW). */
+  readonly slots = new Map<string, tf.Variable[]>();
+  step = 0;
+
+  constructor(opts: OptimizerOptions) {
+    this.opts = { beta2: 0.999, eps: 1e-8, ...opts };
+  }
+
+  /** Apply one update with learning rate `lr`; `grads` by parameter name. */
+  apply(params: Record<string, tf.Variable>, grads: Record<string, tf.Tensor>, lr: number): void {
+    this.step++;
+    const { kind, weightDecay: wd, momentum: b1, beta2: b2, eps } = this.opts;
+    for (const name of Object.keys(grads)) {
+      const w = params[name];
+      const g = grads[name];
+      let slots = this.slots.get(name);
+      if (!slots) {
+        slots = kind === 'sgd' ? [tf.variable(tf.zerosLike(w), false)] : [tf.variable(tf.zerosLike(w), false), tf.variable(tf.zerosLike(w), false)];
+        this.slots.set(name, slots);
+      }
+      tf.tidy(() => {
+        if (kind === 'sgd') {
+          const [buf] = slots!;
+          const gd = wd > 0 ? tf.add(g, tf.mul(w, wd)) : g;
+          const nb = tf.add(tf.mul(buf, b1), gd);
+          buf.assign(nb);
+          w.assign(tf.sub(w, tf.mul(nb, lr)));
+        } else {
+          const [m, v] = slots!;
+          const nm = tf.add(tf.mul(m, b1), tf.mul(g, 1 - b1));
+          const nv = tf.add(tf.mul(v, b2), tf.mul(tf.square(g), 1 - b2));
+          m.assign(nm);
+          v.assign(nv);
+          const c1 = 1 - Math.pow(b1, this.step), c2 = 1 - Math.pow(b2, this.step);
+          const update = tf.div(tf.div(nm, c1), tf.add(tf.sqrt(tf.div(nv, c2)), eps));
+          w.assign(tf.sub(tf.mul(w, 1 - lr * wd), tf.mul(update, lr)));
+        }
+      });
+    }
+  }
+
+  dispose(): void {
+    for (const s of this.slots.values()) s.forEach((v) => v.dispose());
+    this.slots.clear();
+  }
+}

@@ -1,0 +1,251 @@
+/**
+ * Compare the engine against a golden file made by the reference implementations (see
+ * ../shared/fixtures/README.md): logits, hidden states, loss, every weight gradient, both VPT
+ * variants and Grad-CAM. Runs on whatever tfjs backend is active, in Node or in the browser.
+ */
+import * as tf from '@tensorflow/tfjs';
+import type { ViTConfig } from '../model/config';
+import type { ParamSet } from '../model/params';
+import { paramsFromCanonical, toCanonicalTensor, toComputeTensor, disposeParams } from '../model/params';
+import type { PromptMode } from '../model/vit';
+import { clsFeatures, crossEntropy, forward, forwardFeatures, gradCam } from '../model/vit';
+import { linear } from '../model/ops';
+import type { CanonicalCheckpoint, HostTensor } from '../weights/types';
+import { mapSourceKey } from '../weights/layouts';
+
+/** The fixtures README's tolerance: 1e-4 on CPU/WASM, 1e-3 on WebGPU/WebGL. */
+export function toleranceFor(backend: string): number {
+  return backend === 'cpu' || backend === 'wasm' ? 1e-4 : 1e-3;
+}
+
+export interface VerifyRow {
+  name: string;
+  maxAbsError: number;
+  /** max(1, max|golden|): the error is judged relative to this. */
+  scale: number;
+  ok: boolean;
+  note?: string;
+}
+
+export interface VerifyReport {
+  rows: VerifyRow[];
+  tolerance: number;
+  backend: string;
+  /** Worst max|a − b| / scale over all rows. */
+  worst: number;
+  pass: boolean;
+}
+
+/** Golden tensors that are inputs to the check rather than outputs to compare. */
+const INPUT_KEYS = new Set(['pixel_values', 'labels', 'head.weight', 'head.bias', 'vpt.prompts']);
+
+export function compareArrays(name: string, got: ArrayLike<number>, want: HostTensor, tol: number, note?: string): VerifyRow {
+  if (got.length !== want.data.length) {
+    return { name, maxAbsError: Infinity, scale: 1, ok: false, note: `size ${got.length} vs golden ${want.data.length} [${want.shape}]` };
+  }
+  let err = 0, peak = 0;
+  for (let i = 0; i < got.length; i++) {
+    const e = Math.abs(got[i] - want.data[i]);
+    if (!(e <= err)) err = Number.isNaN(e) ? Infinity : e;
+    peak = Math.max(peak, Math.abs(want.data[i]));
+  }
+  const scale = Math.max(1, peak);
+  return { name, maxAbsError: err, scale, ok: err <= tol * scale, note };
+}
+
+/** Split [L, P, D] golden prompts into per-layer compute tensors `prompts.{i}`. */
+function promptParams(prompts: HostTensor): ParamSet {
+  const [layers, p, d] = prompts.shape;
+  const out: ParamSet = {};
+  for (let i = 0; i < layers; i++) out[`prompts.${i}`] = tf.tensor2d(prompts.data.subarray(i * p * d, (i + 1) * p * d), [p, d]);
+  return out;
+}
+
+function take(golden: Map<string, HostTensor>, key: string): HostTensor {
+  const t = golden.get(key);
+  if (!t) throw new Error(`The golden file has no '${key}'.`);
+  return t;
+}
+
+/**
+ * Run every check the golden file allows. The checkpoint is the model the golden file was made
+ * with; a head in the golden file (the hub layout has none) is attached for the check.
+ */
+export async function verifyGolden(ckpt: CanonicalCheckpoint, golden: Map<string, HostTensor>, tolerance?: number): Promise<VerifyReport> {
+  const backend = tf.getBackend();
+  const tol = tolerance ?? toleranceFor(backend);
+  const rows: VerifyRow[] = [];
+  const startTensors = tf.memory().numTensors;
+
+  const pixelsHost = take(golden, 'pixel_values');
+  const labelsHost = take(golden, 'labels');
+  const cfg: ViTConfig = { ...ckpt.config, imageSize: pixelsHost.shape[2] };
+  if (cfg.imageSize !== ckpt.config.imageSize) {
+    throw new Error(`Golden pixel_values are ${pixelsHost.shape[2]} px but the checkpoint is ${ckpt.config.imageSize} px.`);
+  }
+  const params = paramsFromCanonical(ckpt.tensors);
+  for (const k of ['head.weight', 'head.bias']) {
+    const g = golden.get(k);
+    if (g) {
+      params[k]?.dispose();
+      params[k] = toComputeTensor(k, g);
+    }
+  }
+  if (!params['head.weight']) throw new Error('Neither the checkpoint nor the golden file has a head; nothing to compare logits with.');
+  const pixels = tf.tensor4d(pixelsHost.data, pixelsHost.shape as [number, number, number, number]);
+  const labels = tf.tensor1d(Array.from(labelsHost.data, Math.round), 'int32');
+  const names = Object.keys(params).filter((n) => !n.startsWith('prompts.'));
+  const compareTensor = async (name: string, t: tf.Tensor, note?: string) => {
+    rows.push(compareArrays(name, await t.data(), take(golden, name), tol, note));
+  };
+
+  // Forward outputs.
+  const features = tf.tidy(() => forwardFeatures(params, cfg, pixels));
+  if (golden.has('last_hidden_state')) await compareTensor('last_hidden_state', features);
+  if (golden.has('pooler_output')) {
+    if (!params['pre_logits.fc.weight']) {
+      rows.push({ name: 'pooler_output', maxAbsError: Infinity, scale: 1, ok: false, note: 'checkpoint has no pooler / pre_logits' });
+    } else {
+      const pooled = tf.tidy(() => tf.tanh(linear(clsFeatures(features), params['pre_logits.fc.weight'] as tf.Tensor2D, params['pre_logits.fc.bias'] as tf.Tensor1D)));
+      await compareTensor('pooler_output', pooled);
+      pooled.dispose();
+    }
+  }
+  features.dispose();
+  const logits = tf.tidy(() => forward(params, cfg, pixels));
+  if (golden.has('logits')) await compareTensor('logits', logits);
+  logits.dispose();
+
+  // Loss and every weight gradient (the pooler is off the loss path).
+  const onPath = names.filter((n) => !n.startsWith('pre_logits.'));
+  const { value: loss, grads } = tf.tidy(() =>
+    tf.variableGrads(
+      () => crossEntropy(forward(Object.assign({}, params, asVars(onPath, params)), cfg, pixels), labels),
+      onPath.map((n) => varOf(n, params)),
+    ),
+  );
+  if (golden.has('loss')) await compareTensor('loss', loss);
+  const canonicalGrads = new Map<string, tf.Tensor>();
+  for (const n of onPath) canonicalGrads.set(n, toCanonicalTensor(n, grads[varName(n)], cfg));
+  for (const key of [...golden.keys()].filter((k) => k.startsWith('grad/')).sort()) {
+    const source = key.slice(5);
+    const mapped = source === 'head.weight' || source === 'head.bias' ? { canonical: source } : mapSourceKey(ckpt.layout, source, cfg);
+    const g = mapped && canonicalGrads.get(mapped.canonical);
+    if (!mapped || !g) {
+      rows.push({ name: key, maxAbsError: Infinity, scale: 1, ok: false, note: 'no matching engine parameter' });
+      continue;
+    }
+    let data = (await g.data()) as Float32Array;
+    let note: string | undefined = mapped.canonical === source ? undefined : `vs ${mapped.canonical}`;
+    if (mapped.rows) {
+      const rowWidth = g.size / g.shape[0];
+      data = data.subarray(mapped.rows[0] * rowWidth, mapped.rows[1] * rowWidth);
+      note = `vs ${mapped.canonical}[${mapped.rows[0]}:${mapped.rows[1]}]`;
+    }
+    rows.push(compareArrays(key, data, take(golden, key), tol, note));
+  }
+  loss.dispose();
+  for (const t of Object.values(grads)) t.dispose();
+  for (const t of canonicalGrads.values()) t.dispose();
+  disposeVars();
+
+  // Visual prompt tuning: frozen backbone, gradients for prompts and head only.
+  if (golden.has('vpt.prompts')) {
+    const promptsHost = take(golden, 'vpt.prompts');
+    for (const mode of ['shallow', 'deep'] as PromptMode[]) {
+      const pre = `vpt_${mode}`;
+      if (!golden.has(`${pre}.logits`)) continue;
+      const prompts = promptParams(promptsHost);
+      const all = { ...params, ...prompts };
+      const trainable = [...Object.keys(prompts), 'head.weight', 'head.bias'];
+      const opts = { promptMode: mode, needsGrad: (n: string) => trainable.includes(n) };
+      const vptLogits = tf.tidy(() => forward(all, cfg, pixels, opts));
+      await compareTensor(`${pre}.logits`, vptLogits);
+      vptLogits.dispose();
+      const { value, grads: vg } = tf.tidy(() =>
+        tf.variableGrads(
+          () => crossEntropy(forward(Object.assign({}, all, asVars(trainable, all)), cfg, pixels, opts), labels),
+          trainable.map((n) => varOf(n, all)),
+        ),
+      );
+      if (golden.has(`${pre}.loss`)) await compareTensor(`${pre}.loss`, value);
+      if (golden.has(`${pre}.grad.prompts`)) {
+        // Layers a shallow prompt never reaches have zero gradient (and no variable in use).
+        const [layers, p, d] = promptsHost.shape;
+        const stacked = new Float32Array(layers * p * d);
+        for (let i = 0; i < layers; i++) {
+          const g = vg[varName(`prompts.${i}`)];
+          if (g) stacked.set((await g.data()) as Float32Array, i * p * d);
+        }
+        rows.push(compareArrays(`${pre}.grad.prompts`, stacked, take(golden, `${pre}.grad.prompts`), tol));
+      }
+      for (const h of ['head.weight', 'head.bias']) {
+        if (!golden.has(`${pre}.grad.${h}`)) continue;
+        const g = toCanonicalTensor(h, vg[varName(h)], cfg);
+        await compareTensor(`${pre}.grad.${h}`, g);
+        g.dispose();
+      }
+      value.dispose();
+      for (const t of Object.values(vg)) t.dispose();
+      disposeVars();
+      disposeParams(prompts);
+    }
+  }
+
+  // Grad-CAM for each sample's own label.
+  if (golden.has('gradcam')) {
+    const cam = gradCam(params, cfg, pixels, labels);
+    await compareTensor('gradcam', cam);
+    cam.dispose();
+  }
+
+  // Anything the golden file holds that nothing above compared is a failure, never a silent pass.
+  const compared = new Set(rows.map((r) => r.name));
+  for (const key of golden.keys()) {
+    if (!INPUT_KEYS.has(key) && !compared.has(key)) rows.push({ name: key, maxAbsError: Infinity, scale: 1, ok: false, note: 'not understood by the verifier' });
+  }
+
+  pixels.dispose();
+  labels.dispose();
+  disposeParams(params);
+  const leaked = tf.memory().numTensors - startTensors;
+  if (leaked !== 0) rows.push({ name: 'tensor-leak', maxAbsError: leaked, scale: 1, ok: false, note: `${leaked} tensors left behind` });
+
+  const worst = rows.reduce((w, r) => Math.max(w, r.maxAbsError / r.scale), 0);
+  return { rows, tolerance: tol, backend, worst, pass: rows.length > 0 && rows.every((r) => r.ok) };
+}
+
+// tf.variableGrads differentiates with respect to variables; wrap the tensors we need in
+// short-lived variables with unique names, and dispose them after each use.
+let vars = new Map<string, tf.Variable>();
+let varCounter = 0;
+function varName(n: string): string {
+  return vars.get(n)!.name;
+}
+function varOf(n: string, params: ParamSet): tf.Variable {
+  let v = vars.get(n);
+  if (!v) {
+    v = tf.variable(params[n], true, `verify_${varCounter++}_${n}`);
+    vars.set(n, v);
+  }
+  return v;
+}
+function asVars(names: string[], params: ParamSet): ParamSet {
+  const out: ParamSet = {};
+  for (const n of names) out[n] = varOf(n, params);
+  return out;
+}
+function disposeVars(): void {
+  for (const v of vars.values()) v.dispose();
+  vars = new Map();
+}
+
+/** Text lines as `npm run verify` prints them; the last line is the verdict. */
+export function formatReport(r: VerifyReport): string[] {
+  const w = Math.max(...r.rows.map((x) => x.name.length), 10);
+  const lines = r.rows.map(
+    (x) => `${x.name.padEnd(w)}  max|err| ${x.maxAbsError.toExponential(2).padStart(9)}  scale ${x.scale.toPrecision(4).padStart(8)}  ${x.ok ? 'ok' : 'FAIL'}${x.note ? '  (' + x.note + ')' : ''}`,
+  );
+  lines.push(`verify: ${r.rows.length} tensors, worst ${r.worst.toExponential(2)}, ${r.pass ? 'PASS' : 'FAIL'}`);
+  return lines;
+}
