@@ -1,0 +1,159 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Progress } from '../progress';
+import { loadCheckpointFromPath, readPathSource } from './node';
+import { HUB_CHECKPOINTS, fetchCheckpoint, isCached, readFileSource } from './sources';
+import { FIXTURES, catchError, fixture } from './testutil';
+
+const body = fixture('timm_tiny_model.safetensors');
+/** Byte equality (vitest's deep equality walks typed arrays slowly). */
+async function rejection(p: Promise<unknown>): Promise<Error & { code?: string }> {
+  try {
+    await p;
+  } catch (e) {
+    return e as Error & { code?: string };
+  }
+  throw new Error('expected a rejection');
+}
+const same = (a: Uint8Array, b: Uint8Array) => Buffer.compare(a, b) === 0;
+let server: Server;
+let base = '';
+let hits = 0;
+
+beforeAll(async () => {
+  server = createServer((req, res) => {
+    hits++;
+    if (req.url === '/model.safetensors') {
+      res.writeHead(200, { 'Content-Length': String(body.length) });
+      for (let i = 0; i < body.length; i += 50_000) res.write(body.subarray(i, i + 50_000));
+      res.end();
+    } else if (req.url === '/chunked.safetensors') {
+      res.writeHead(200); // no Content-Length: chunked transfer
+      for (let i = 0; i < body.length; i += 70_001) res.write(body.subarray(i, i + 70_001));
+      res.end();
+    } else if (req.url === '/short') {
+      res.writeHead(200, { 'Content-Length': String(body.length) });
+      res.end(body.subarray(0, 1000));
+      res.socket?.destroy();
+    } else {
+      res.writeHead(404, 'Not Found');
+      res.end('nope');
+    }
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+});
+afterAll(() => new Promise<void>((r) => server.close(() => r())));
+
+describe('fetchCheckpoint (Node: no Cache API)', () => {
+  it('streams into one buffer with byte progress', async () => {
+    const events: Progress[] = [];
+    const bytes = await fetchCheckpoint(`${base}/model.safetensors`, { onProgress: (p) => events.push(p) });
+    expect(same(bytes, body)).toBe(true);
+    expect(bytes.buffer.byteLength).toBe(body.length); // preallocated exactly, no concat
+    expect(events[0]).toMatchObject({ kind: 'initiate', unit: 'bytes', total: body.length, fromCache: false });
+    expect(events.at(-1)).toMatchObject({ kind: 'done', total: body.length });
+    const last = events.filter((e) => e.kind === 'progress').at(-1);
+    expect(last).toMatchObject({ done: body.length, total: body.length });
+  });
+
+  it('handles a body without Content-Length', async () => {
+    expect(same(await fetchCheckpoint(`${base}/chunked.safetensors`), body)).toBe(true);
+  });
+
+  it('HTTP errors name the URL and status', async () => {
+    const e = await rejection(fetchCheckpoint(`${base}/missing.safetensors`));
+    expect(e.code).toBe('checkpoint/download-failed');
+    expect(e.message).toContain(`${base}/missing.safetensors`);
+    expect(e.message).toContain('404');
+  });
+
+  it('a body that ends early is an error', async () => {
+    const e = await rejection(fetchCheckpoint(`${base}/short`));
+    expect(e.code).toBe('checkpoint/download-failed');
+  });
+});
+
+describe('fetchCheckpoint with a Cache API', () => {
+  const store = new Map<string, Uint8Array>();
+  const fakeCaches = {
+    open: async () => ({
+      match: async (url: string) => {
+        const b = store.get(url);
+        return b ? new Response(b.slice(), { headers: { 'Content-Length': String(b.length) } }) : undefined;
+      },
+      put: async (url: string, res: Response) => void store.set(url, new Uint8Array(await res.arrayBuffer())),
+      delete: async (url: string) => store.delete(url),
+    }),
+  };
+  beforeAll(() => void ((globalThis as Record<string, unknown>).caches = fakeCaches));
+  afterAll(() => void delete (globalThis as Record<string, unknown>).caches);
+
+  it('downloads once, then serves from the cache and says so', async () => {
+    const url = `${base}/model.safetensors`;
+    expect(await isCached(url)).toBe(false);
+    const before = hits;
+    const first: Progress[] = [];
+    expect(same(await fetchCheckpoint(url, { onProgress: (p) => first.push(p) }), body)).toBe(true);
+    expect(first[0].fromCache).toBe(false);
+    expect(await isCached(url)).toBe(true);
+    const second: Progress[] = [];
+    expect(same(await fetchCheckpoint(url, { onProgress: (p) => second.push(p) }), body)).toBe(true);
+    expect(second[0]).toMatchObject({ kind: 'initiate', fromCache: true, total: body.length });
+    expect(hits - before).toBe(1);
+  });
+
+  it('a partial cache entry is dropped and downloaded again', async () => {
+    const url = `${base}/chunked.safetensors`;
+    store.set(url, body.subarray(0, 10));
+    // The fake cache reports Content-Length 10, so make the stored entry lie about its length.
+    const fake = fakeCaches.open;
+    (globalThis as Record<string, unknown>).caches = {
+      open: async () => ({ ...(await fake()), match: async (u: string) => (store.has(u) ? new Response(store.get(u)!.slice(), { headers: { 'Content-Length': '999999' } }) : undefined) }),
+    };
+    expect(same(await fetchCheckpoint(url), body)).toBe(true);
+    (globalThis as Record<string, unknown>).caches = fakeCaches;
+  });
+});
+
+describe('local sources', () => {
+  it('readFileSource reads a Blob with progress', async () => {
+    const events: Progress[] = [];
+    const bytes = await readFileSource(new Blob([body.slice()]), (p) => events.push(p));
+    expect(same(bytes, body)).toBe(true);
+    expect(events[0]).toMatchObject({ kind: 'initiate', total: body.length });
+    expect(events.at(-1)).toMatchObject({ kind: 'done' });
+  });
+
+  it('readPathSource / loadCheckpointFromPath (Node)', async () => {
+    const p = path.join(FIXTURES, 'timm_tiny_google.npz');
+    expect((await readPathSource(p)).byteLength).toBe(fixture('timm_tiny_google.npz').byteLength);
+    const c = await loadCheckpointFromPath(p);
+    expect(c.layout).toBe('google');
+    const e = await rejection(readPathSource('/nonexistent/x.safetensors'));
+    expect(e.code).toBe('checkpoint/download-failed');
+    expect(e.message).toContain('/nonexistent/x.safetensors');
+  });
+});
+
+describe('HUB_CHECKPOINTS', () => {
+  it('lists the hub ViT-B and timm B/S/Ti in21k files with sizes', () => {
+    expect(HUB_CHECKPOINTS.map((h) => h.url)).toEqual([
+      'https://huggingface.co/google/vit-base-patch16-224-in21k/resolve/main/model.safetensors',
+      'https://huggingface.co/timm/vit_base_patch16_224.augreg_in21k/resolve/main/model.safetensors',
+      'https://huggingface.co/timm/vit_small_patch16_224.augreg_in21k/resolve/main/model.safetensors',
+      'https://huggingface.co/timm/vit_tiny_patch16_224.augreg_in21k/resolve/main/model.safetensors',
+    ]);
+    const mb = HUB_CHECKPOINTS.map((h) => Math.round(h.approxBytes / 1e6));
+    expect(mb[0]).toBe(346);
+    expect(mb[1]).toBeGreaterThan(mb[2]);
+    expect(mb[2]).toBeGreaterThan(mb[3]);
+    expect(HUB_CHECKPOINTS.map((h) => h.layout)).toEqual(['hf', 'timm', 'timm', 'timm']);
+  });
+
+  it('catchError helper sanity', () => {
+    expect(catchError(() => { throw new Error('x'); }).message).toBe('x');
+  });
+});
