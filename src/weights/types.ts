@@ -20,6 +20,10 @@ export type CheckpointLayout = 'hf' | 'timm' | 'google';
 export interface CanonicalCheckpoint {
   layout: CheckpointLayout;
   config: ViTConfig;
+  /**
+   * Canonical key -> tensor, in canonical order. Tensors that need no transform may be zero-copy
+   * views into the loaded file's bytes (aligned F32 safetensors): copy before mutating in place.
+   */
   tensors: Map<string, HostTensor>;
   /** Keys present in the file that the model does not use (e.g. a 21k head replaced later). */
   ignoredKeys: string[];
