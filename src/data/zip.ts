@@ -68,7 +68,13 @@ export class ZipSource implements FileSource {
   static async open(data: Blob | Uint8Array | RandomAccess, label = 'zip'): Promise<ZipSource> {
     const access = data instanceof Uint8Array ? bytesAccess(data) : typeof Blob !== 'undefined' && data instanceof Blob ? blobAccess(data) : (data as RandomAccess);
     const what = `"${label}"`;
-    if (access.size < 22) throw notAZip(what, `it has only ${access.size} bytes`);
+    const describeHead = async () => {
+      const head = await access.read(0, Math.min(8, access.size));
+      return head[0] === 0x50 && head[1] === 0x4b
+        ? 'it starts like a zip but has no central directory at its end (truncated download?)'
+        : access.size === 0 ? 'it is empty' : `it starts with ${headBytes(head)}, not "PK"`;
+    };
+    if (access.size < 22) throw notAZip(what, await describeHead());
     const tailLen = Math.min(access.size, 22 + 65535 + 20);
     const tailStart = access.size - tailLen;
     const tail = await access.read(tailStart, tailLen);
@@ -80,11 +86,7 @@ export class ZipSource implements FileSource {
         break;
       }
     }
-    if (eocd < 0) {
-      const head = await access.read(0, Math.min(8, access.size));
-      const startsLikeZip = head[0] === 0x50 && head[1] === 0x4b;
-      throw notAZip(what, startsLikeZip ? 'it starts like a zip but has no central directory at its end (truncated download?)' : `it starts with ${headBytes(head)}, not "PK"`);
-    }
+    if (eocd < 0) throw notAZip(what, await describeHead());
     let entryCount = tv.getUint16(eocd + 10, true);
     let cdSize = tv.getUint32(eocd + 12, true);
     let cdOffset = tv.getUint32(eocd + 16, true);
