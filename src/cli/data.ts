@@ -8,8 +8,8 @@
  */
 import { LabError } from '../errors';
 import { PROCEDURAL_TASKS, VTAB_TASKS, getTask } from '../data/catalog';
-import { nodeDecoder } from '../data/decode.node';
-import { openNodeSource } from '../data/source.node';
+import { nodeDecoder } from '../data/decode.node.js';
+import { openNodeSource } from '../data/source.node.js';
 import type { DataItem } from '../data/types';
 import { LIST_NAMES, openVtabTask, validateImages } from '../data/vtab';
 

@@ -1,6 +1,6 @@
 /** Node convenience: open a VTAB-1k task from a folder, zip or URL with the Node decoder. */
-import { nodeDecoder } from './decode.node';
-import { openNodeSource } from './source.node';
+import { nodeDecoder } from './decode.node.js';
+import { openNodeSource } from './source.node.js';
 import { type OpenVtabOptions, type VtabSplits, openVtabTask } from './vtab';
 import type { VtabTask } from './catalog';
 
