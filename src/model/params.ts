@@ -118,17 +118,17 @@ export function initPrompts(cfg: ViTConfig, promptLength: number, layers: number
 
 /** A fresh linear head [D, K] (compute layout), zero bias; truncated-normal-ish small init. */
 export function initHead(cfg: ViTConfig, numClasses: number, seed: number): ParamSet {
-  return {
+  return tf.tidy(() => ({
     'head.weight': tf.mul(tf.truncatedNormal([cfg.hiddenSize, numClasses], 0, 1, 'float32', seed), 0.01),
     'head.bias': tf.zeros([numClasses]),
-  };
+  }));
 }
 
 /** Random backbone weights in compute layout (benchmarks, tests): N(0, 0.02), LayerNorm γ=1. */
 export function randomParams(cfg: ViTConfig, seed = 0): ParamSet {
   const D = cfg.hiddenSize, M = cfg.mlpDim, g = gridSize(cfg);
   let s = seed;
-  const n = (shape: number[]) => tf.mul(tf.truncatedNormal(shape, 0, 1, 'float32', s++), 0.02);
+  const n = (shape: number[]) => tf.tidy(() => tf.mul(tf.truncatedNormal(shape, 0, 1, 'float32', s++), 0.02));
   const p: ParamSet = {
     cls_token: n([1, 1, D]),
     pos_embed: n([1, 1 + g * g, D]),

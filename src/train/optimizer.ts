@@ -34,7 +34,8 @@ export class Optimizer {
       const g = grads[name];
       let slots = this.slots.get(name);
       if (!slots) {
-        slots = kind === 'sgd' ? [tf.variable(tf.zerosLike(w), false)] : [tf.variable(tf.zerosLike(w), false), tf.variable(tf.zerosLike(w), false)];
+        const zeros = () => tf.tidy(() => tf.variable(tf.zerosLike(w), false));
+        slots = kind === 'sgd' ? [zeros()] : [zeros(), zeros()];
         this.slots.set(name, slots);
       }
       tf.tidy(() => {

@@ -109,6 +109,7 @@ export interface TrainOutcome {
 }
 
 const sizeOf = (t: tf.Tensor) => t.size;
+let variableCounter = 0;
 
 /** Count parameters a method trains and holds, without building anything. */
 export function countParams(cfg: ViTConfig, backbone: ParamSet, method: MethodSpec, numClasses: number, promptLength: number): { trainable: number; total: number } {
@@ -183,7 +184,7 @@ export async function train(o: TrainOptions): Promise<TrainOutcome> {
     trainableNames = Object.keys(model).filter((n) => phase.trains(n)).sort();
     const vars: Record<string, tf.Variable> = {};
     for (const n of trainableNames) {
-      vars[n] = tf.variable(model[n], true, `train_${phaseIndex}_${n}_${Math.random().toString(36).slice(2)}`);
+      vars[n] = tf.variable(model[n], true, `train_${phaseIndex}_${n}_${(variableCounter++).toString(36)}`);
       if (owned.has(model[n])) {
         model[n].dispose();
         owned.delete(model[n]);
@@ -403,7 +404,7 @@ function restorePhase(model: ParamSet, saved: Map<string, HostTensor> | null, _c
 function restoreSlots(optimizer: Optimizer, saved: Map<string, HostTensor>, vars: Record<string, tf.Variable>, epochsIntoPhase: number, trainSize: number, batchSize: number): void {
   for (const n of Object.keys(vars)) {
     const slots: tf.Variable[] = [];
-    for (let i = 0; saved.has(`optimizer.${n}.${i}`); i++) slots.push(tf.variable(toComputeTensor(n, saved.get(`optimizer.${n}.${i}`)!), false));
+    for (let i = 0; saved.has(`optimizer.${n}.${i}`); i++) slots.push(tf.tidy(() => tf.variable(toComputeTensor(n, saved.get(`optimizer.${n}.${i}`)!), false)));
     if (slots.length) optimizer.slots.set(n, slots);
   }
   optimizer.step = epochsIntoPhase * Math.max(1, Math.floor(trainSize / batchSize));

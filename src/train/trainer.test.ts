@@ -1,0 +1,169 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import * as tf from '@tensorflow/tfjs';
+import { initNodeBackend } from '../backend/node';
+import type { ViTConfig } from '../model/config';
+import { randomParams, type ParamSet } from '../model/params';
+import { openProceduralTask } from '../data/procedural';
+import { METHODS, type MethodId } from './methods';
+import { train, RunControl, type TrainerEvent, type Hyper } from './trainer';
+import { trainDataFromSplits } from './fromSplits';
+import type { TrainData } from './data';
+import { LabError } from '../errors';
+
+/** A tiny ViT: 32 px, patch 8 (16 patches), width 32, 2 layers, 2 heads. */
+const cfg: ViTConfig = { imageSize: 32, patchSize: 8, channels: 3, hiddenSize: 32, numLayers: 2, numHeads: 2, mlpDim: 64, numClasses: 0, layerNormEps: 1e-6, mean: [0.5, 0.5, 0.5], std: [0.5, 0.5, 0.5] };
+
+function data(trainSize: number, seed = 1, task = 'dsprites_location'): TrainData {
+  return trainDataFromSplits(openProceduralTask(task, { trainSize, valSize: 8, testSize: 16, seed }), { imageSize: cfg.imageSize });
+}
+
+async function snapshot(params: ParamSet, names: string[]): Promise<Map<string, Float32Array>> {
+  const out = new Map<string, Float32Array>();
+  for (const n of names) out.set(n, (await params[n].data()) as Float32Array);
+  return out;
+}
+
+const hyper = (o: Partial<Hyper> = {}): Hyper => ({ epochs: 1, batchSize: 8, promptLength: 2, seed: 3, ...o });
+
+let backbone: ParamSet;
+beforeAll(async () => {
+  await initNodeBackend('wasm');
+  backbone = randomParams(cfg, 11);
+});
+
+const backboneNames = () => Object.keys(backbone).filter((n) => !n.startsWith('head.'));
+
+describe('methods train exactly what they declare', () => {
+  for (const id of ['linear', 'vpt_shallow', 'vpt_deep'] as MethodId[]) {
+    it(`${id}: every backbone weight is bit-identical after training`, async () => {
+      const before = await snapshot(backbone, backboneNames());
+      const out = await train({ cfg, backbone, method: METHODS[id], data: data(32), hyper: hyper({ epochs: 2 }) });
+      for (const n of backboneNames()) {
+        expect(Buffer.from((await out.params[n].data() as Float32Array).buffer).equals(Buffer.from(before.get(n)!.buffer)), n).toBe(true);
+        expect(out.params[n]).toBe(backbone[n]); // the very same tensor: never touched
+      }
+      expect(out.trainable.every((n) => n.startsWith('head.') || n.startsWith('prompts.'))).toBe(true);
+      if (id !== 'linear') expect(out.trainable.some((n) => n.startsWith('prompts.'))).toBe(true);
+      disposeOwned(out.params);
+    });
+  }
+
+  it('ft changes every weight; mixed changes weights and prompts', async () => {
+    const before = await snapshot(backbone, backboneNames());
+    for (const id of ['ft', 'mixed'] as MethodId[]) {
+      const out = await train({ cfg, backbone, method: METHODS[id], data: data(16), hyper: hyper() });
+      for (const n of backboneNames()) {
+        const after = (await out.params[n].data()) as Float32Array;
+        const changed = after.some((v, i) => v !== before.get(n)![i]);
+        expect(changed, `${id} ${n}`).toBe(true);
+      }
+      if (id === 'mixed') expect(out.trainable.filter((n) => n.startsWith('prompts.')).length).toBe(cfg.numLayers);
+      disposeOwned(out.params);
+    }
+  });
+
+  it('ft_then_pt: phase-2 leaves the phase-1 weights where phase 1 put them', async () => {
+    const events: TrainerEvent[] = [];
+    const phase1: Map<string, Float32Array> = new Map();
+    // Capture the weights at the end of phase 1 from the checkpoint event of its last epoch.
+    const out = await train({
+      cfg, backbone, method: METHODS.ft_then_pt, data: data(16), hyper: hyper({ epochs: 1 }),
+      emit: (e) => events.push(e),
+    });
+    const { parseSafetensors } = await import('../weights/formats/safetensors');
+    const { readAll } = await import('../weights/formats/archive');
+    const cp = events.filter((e) => e.type === 'checkpoint')[0];
+    if (cp?.type !== 'checkpoint') throw new Error('no checkpoint');
+    const { toComputeTensor } = await import('../model/params');
+    for (const [n, t] of readAll(parseSafetensors(new Uint8Array(cp.state.checkpoint), 'cp'))) {
+      if (!n.startsWith('optimizer.') && !n.startsWith('head.')) phase1.set(n, toComputeTensor(n, t).dataSync() as Float32Array);
+    }
+    expect(phase1.size).toBe(backboneNames().length);
+    for (const [n, w] of phase1) expect(Array.from((await out.params[n].data()) as Float32Array)).toEqual(Array.from(w));
+    expect(events.filter((e) => e.type === 'epoch').map((e) => (e.type === 'epoch' ? e.metrics.phase : 0))).toEqual([1, 2]);
+    expect(out.trainable.every((n) => n.startsWith('head.') || n.startsWith('prompts.'))).toBe(true);
+    disposeOwned(out.params);
+  });
+});
+
+describe('the loop', () => {
+  it('same seed, same data, same backend: identical loss sequences', async () => {
+    const run = async () => {
+      const losses: number[] = [];
+      const out = await train({ cfg, backbone, method: METHODS.vpt_deep, data: data(24), hyper: hyper({ epochs: 2 }), emit: (e) => e.type === 'step' && losses.push(e.loss) });
+      disposeOwned(out.params);
+      return losses;
+    };
+    const a = await run();
+    const b = await run();
+    expect(a.length).toBe(6);
+    expect(a).toEqual(b);
+  });
+
+  it('gradient accumulation (4 × 2) gives the same update as one batch of 8', async () => {
+    const weights = async (microBatch: number) => {
+      const out = await train({ cfg, backbone, method: METHODS.ft, data: data(8), hyper: hyper({ batchSize: 8, microBatch }) });
+      const w = await snapshot(out.params, Object.keys(out.params));
+      disposeOwned(out.params);
+      return w;
+    };
+    const full = await weights(8);
+    const accum = await weights(4);
+    let worst = 0;
+    for (const [n, w] of full) {
+      const v = accum.get(n)!;
+      for (let i = 0; i < w.length; i++) worst = Math.max(worst, Math.abs(w[i] - v[i]));
+    }
+    expect(worst).toBeLessThan(1e-5);
+    // And the update is not trivially zero.
+    const moved = [...full.entries()].some(([n, w]) => backbone[n] && w.some((x, i) => x !== (backbone[n].dataSync() as Float32Array)[i]));
+    expect(moved).toBe(true);
+  });
+
+  it('tensor count is identical after step 2 and step 50', async () => {
+    const counts: number[] = [];
+    const out = await train({
+      cfg, backbone, method: METHODS.vpt_deep, data: data(400), hyper: hyper({ epochs: 1 }),
+      emit: (e) => { if (e.type === 'step' && (e.step === 2 || e.step === 50)) counts.push(tf.memory().numTensors); },
+    });
+    disposeOwned(out.params);
+    expect(counts.length).toBe(2);
+    expect(counts[1]).toBe(counts[0]);
+  });
+
+  it('cancel stops the run with a typed error and frees its tensors', async () => {
+    const control = new RunControl();
+    const before = tf.memory().numTensors;
+    const p = train({ cfg, backbone, method: METHODS.ft, data: data(64), hyper: hyper({ epochs: 3 }), control, emit: (e) => e.type === 'step' && e.step === 2 && control.cancel() });
+    await expect(p).rejects.toBeInstanceOf(LabError);
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
+  it('out of memory halves the micro-batch and carries on', async () => {
+    const notices: string[] = [];
+    const out = await train({
+      cfg, backbone, method: METHODS.vpt_deep, data: data(16), hyper: hyper({ epochs: 1, batchSize: 8 }),
+      emit: (e) => e.type === 'notice' && notices.push(e.message),
+      faultAt: { step: 1, error: new Error('WebGPU: out of memory allocating buffer') },
+    });
+    expect(notices.length).toBe(1);
+    expect(notices[0]).toMatch(/halved the micro-batch to 4/);
+    expect(out.epochs.length).toBe(1);
+    disposeOwned(out.params);
+  });
+
+  it('a tiny model overfits 64 procedural images to over 90 % training accuracy', async () => {
+    const d = trainDataFromSplits(openProceduralTask('dsprites_location', { trainSize: 64, valSize: 8, testSize: 8, seed: 5 }), { imageSize: cfg.imageSize });
+    const out = await train({ cfg, backbone, method: METHODS.ft, data: d, hyper: { epochs: 100, batchSize: 16, promptLength: 0, seed: 1, lr: 0.05 } });
+    const last = out.epochs[out.epochs.length - 1];
+    const { accuracy } = await import('./trainer');
+    const trainAcc = await accuracy(out.params, cfg, d.train, { promptMode: 'none' }, 16);
+    disposeOwned(out.params);
+    expect(trainAcc, `final epoch loss ${last.trainLoss}`).toBeGreaterThan(90);
+  });
+});
+
+/** Dispose what the trainer created (not the shared backbone). */
+function disposeOwned(params: ParamSet) {
+  for (const [n, t] of Object.entries(params)) if (backbone[n] !== t) t.dispose();
+}
