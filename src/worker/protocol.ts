@@ -17,7 +17,9 @@ export type ModelSpec =
   /** A checkpoint file the user picked (any supported layout). */
   | { kind: 'file'; file: Blob; name: string }
   /** Random weights of a preset (benchmarks, demos without weights). */
-  | { kind: 'random'; preset: string };
+  | { kind: 'random'; preset: string }
+  /** A checkpoint on disk (Node only: `npm run train`). */
+  | { kind: 'path'; path: string };
 
 /** Where the task's images come from. */
 export type DataSpec =
@@ -26,7 +28,9 @@ export type DataSpec =
   | { kind: 'files'; files: { path: string; file: Blob }[] }
   | { kind: 'directory'; handle: unknown }
   | { kind: 'zip'; file: Blob; name: string }
-  | { kind: 'url'; base: string };
+  | { kind: 'url'; base: string }
+  /** A folder, zip or URL given on the command line (Node only). */
+  | { kind: 'path'; path: string };
 
 /** A run's full setup: everything needed to reproduce it. */
 export interface RunConfig {

@@ -1,0 +1,124 @@
+/**
+ * npm run train -- --model <name|path> --task <id> --method <m> [options] --out results.json
+ *
+ * Trains one method on one task with the same engine as the lab, in Node, and writes a JSON
+ * results file: config, backend, parameter counts, one row per epoch, test accuracy per class.
+ */
+import { writeFile } from 'node:fs/promises';
+import { initNodeBackend } from '../backend/node';
+import { getTask, listTaskIds } from '../data/catalog';
+import { isMethodId, METHOD_IDS } from '../train/methods';
+import { modelSpecFor, NAMED_MODELS } from '../train/models';
+import { nodeHost } from '../train/host.node.js';
+import { disposeSession, runSession } from '../train/session';
+import { RunControl } from '../train/trainer';
+import type { DataSpec, RunConfig } from '../worker/protocol';
+import { intArg, numArg, parseArgs, runMain, UsageError } from './args';
+import { endProgress, formatBytes, progressBar } from './progress';
+
+const USAGE = `usage: npm run train -- --model <name|path> --task <id> --method <method> [options]
+
+  --model <name|path>   ${NAMED_MODELS.map((m) => m.name).join(' | ')}
+                        or a checkpoint file in any supported layout (.safetensors hub/timm, Google .npz)
+  --task <id>           a VTAB-1k task id (cifar100, dtd, ..., see README) or a procedural task
+                        (dsprites_location, dsprites_orientation, clevr_like_count, clevr_like_distance)
+  --method <m>          ${METHOD_IDS.join(' | ')}
+  --data <src>          procedural (default) | a vtab-1k folder | a .zip | an http(s) base URL
+  --train-size N        training images (default 800; VTAB-1k: 800 train + 200 val)
+  --val-size N          validation images (default train-size / 4)
+  --test-size N         cap on test images (default: procedural 500, files: the whole test list)
+  --epochs N            epochs per phase (default 10; ft_then_pt runs two phases)
+  --batch N             batch size (default 32)
+  --lr X                base learning rate (effective = lr x batch / 256; default: the method's)
+  --wd X                weight decay (default: the method's)
+  --prompt-length N     prompt tokens (default: the task's, from the paper)
+  --seed N              seed for splits, initialisation, shuffling and dropout (default 0)
+  --image-size N        input resolution (default: the checkpoint's; pos. embeddings are resized)
+  --backend wasm|cpu    tfjs backend (default wasm)
+  --skip-bad            leave out bad images and list them instead of stopping
+  --out <file>          results JSON (default results.json)`;
+
+runMain(async () => {
+  const args = parseArgs(process.argv.slice(2), {
+    values: ['model', 'task', 'method', 'data', 'train-size', 'val-size', 'test-size', 'epochs', 'batch', 'lr', 'wd', 'prompt-length', 'seed', 'image-size', 'backend', 'out'],
+    flags: ['skip-bad'],
+  });
+  if (args.flags.has('help')) {
+    console.log(USAGE);
+    return 0;
+  }
+  if (args.positional.length) throw new UsageError(`Unexpected argument '${args.positional[0]}'.`);
+  const modelArg = args.values.get('model');
+  const taskId = args.values.get('task');
+  const method = args.values.get('method');
+  if (!modelArg || !taskId || !method) throw new UsageError('--model, --task and --method are required.');
+  if (!isMethodId(method)) throw new UsageError(`--method must be one of ${METHOD_IDS.join(', ')}, got '${method}'.`);
+  if (!listTaskIds().includes(taskId)) throw new UsageError(`Unknown task '${taskId}'. Tasks: ${listTaskIds().join(', ')}.`);
+  const task = getTask(taskId);
+  const backend = args.values.get('backend') ?? 'wasm';
+  if (backend !== 'wasm' && backend !== 'cpu') throw new UsageError(`--backend must be wasm or cpu, got '${backend}'.`);
+  const dataArg = args.values.get('data') ?? 'procedural';
+  const data: DataSpec = dataArg === 'procedural' ? { kind: 'procedural' } : { kind: 'path', path: dataArg };
+  const trainSize = intArg(args, 'train-size', 800, 1, 20000);
+  const config: RunConfig = {
+    runId: `cli-${Date.now().toString(36)}`,
+    modelLabel: modelArg,
+    model: modelSpecFor(modelArg),
+    taskId,
+    data,
+    method,
+    trainSize,
+    valSize: intArg(args, 'val-size', Math.max(1, Math.floor(trainSize / 4)), 0, 20000),
+    testSize: intArg(args, 'test-size', task.source === 'procedural' ? 500 : 0, 0),
+    epochs: intArg(args, 'epochs', 10, 1, 1000),
+    batchSize: intArg(args, 'batch', 32, 1, 4096),
+    lr: numArg(args, 'lr'),
+    weightDecay: numArg(args, 'wd'),
+    promptLength: intArg(args, 'prompt-length', task.promptLength, 0, 1000),
+    seed: intArg(args, 'seed', 0, 0),
+    imageSize: intArg(args, 'image-size', 0, 0, 1024),
+    gradcamSamples: 0,
+    skipBad: args.flags.has('skip-bad'),
+  };
+  const out = args.values.get('out') ?? 'results.json';
+
+  await initNodeBackend(backend);
+  const t0 = performance.now();
+  let stepsPerEpoch = 1;
+  let lastStep = 0;
+  const result = await runSession({ ...config, imageSize: config.imageSize || 0 }, nodeHost, new RunControl(), {
+    onProgress: (p) => {
+      if (p.kind === 'progress' && p.unit === 'bytes' && p.total) progressBar(`download ${p.what}`, p.done, p.total, formatBytes(p.done));
+    },
+    onStarted: (s) => {
+      stepsPerEpoch = s.stepsPerEpoch;
+      console.error(`train: ${method} on ${taskId} | ${config.modelLabel} | backend ${s.backend} | ${s.trainableParams.toLocaleString('en')} of ${s.totalParams.toLocaleString('en')} parameters train | ${stepsPerEpoch} steps/epoch`);
+    },
+    onEvent: (e) => {
+      if (e.type === 'step') {
+        lastStep = e.step;
+        progressBar(`epoch ${e.epoch}${e.phase > 1 ? ` (phase ${e.phase})` : ''}`, e.step, e.stepsPerEpoch, `loss ${e.loss.toFixed(4)}  ${e.imagesPerSec.toFixed(1)} img/s`);
+      } else if (e.type === 'epoch') {
+        endProgress();
+        const m = e.metrics;
+        console.error(`epoch ${m.epoch}: train loss ${m.trainLoss.toFixed(4)}  train acc ${m.trainAcc.toFixed(1)}%  val acc ${m.valAcc.toFixed(1)}%  ${m.seconds.toFixed(1)} s`);
+      } else if (e.type === 'notice') console.error(`notice: ${e.message}`);
+    },
+  });
+  void lastStep;
+  const { summary } = result;
+  const results = {
+    config: summary.config,
+    backend: summary.backend,
+    trainableParams: summary.trainableParams,
+    totalParams: summary.totalParams,
+    epochs: summary.epochs.map((m) => ({ epoch: m.epoch, phase: m.phase, trainLoss: m.trainLoss, trainAcc: m.trainAcc, valAcc: m.valAcc, seconds: m.seconds })),
+    test: summary.test,
+    notices: summary.notices,
+    seconds: (performance.now() - t0) / 1000,
+  };
+  disposeSession(result);
+  await writeFile(out, JSON.stringify(results, null, 2));
+  console.log(`test accuracy ${summary.test!.testAcc.toFixed(2)}% on ${summary.test!.numTest} images; results in ${out}`);
+  return 0;
+}, USAGE);

@@ -1,0 +1,212 @@
+/**
+ * One run from its setup: load the model, open the task's data, train, summarise. The browser
+ * worker and `npm run train` both call this; what differs between hosts (how a checkpoint path
+ * or a folder is read, which image decoder runs) comes in through `RunHost`.
+ */
+import * as tf from '@tensorflow/tfjs';
+import type { ViTConfig } from '../model/config';
+import { PRESETS, checkConfig } from '../model/config';
+import type { ParamSet } from '../model/params';
+import { adaptToResolution, disposeParams, paramsFromCanonical, randomParams } from '../model/params';
+import { getTask } from '../data/catalog';
+import { openProceduralTask } from '../data/procedural';
+import { selectSplits } from '../data/splits';
+import { openVtabTask } from '../data/vtab';
+import type { FileSource } from '../data/source';
+import type { ImageDecoder, SelectedSplits } from '../data/types';
+import { LabError } from '../errors';
+import type { ProgressCallback } from '../progress';
+import type { CanonicalCheckpoint } from '../weights/types';
+import type { DataSpec, ModelSpec, ResumeState, RunConfig, RunSummary } from '../worker/protocol';
+import { METHODS } from './methods';
+import type { TrainData } from './data';
+import { trainDataFromSplits } from './fromSplits';
+import type { TrainerEvent, TrainOutcome } from './trainer';
+import { RunControl, countParams, train } from './trainer';
+
+/** What differs between the browser worker and Node. */
+export interface RunHost {
+  /** Bytes -> canonical checkpoint for every model spec but `random`. */
+  loadCheckpoint(spec: ModelSpec, onProgress: ProgressCallback): Promise<CanonicalCheckpoint>;
+  /** A file source for a non-procedural data spec. */
+  openSource(spec: DataSpec): Promise<FileSource>;
+  decoder: ImageDecoder;
+}
+
+export interface LoadedModel {
+  cfg: ViTConfig;
+  params: ParamSet;
+  /** Where it came from, in words. */
+  source: string;
+}
+
+/** Model spec -> parameters at the requested resolution. The caller disposes `params`. */
+export async function loadModel(spec: ModelSpec, imageSize: number | undefined, host: RunHost, onProgress: ProgressCallback): Promise<LoadedModel> {
+  let cfg: ViTConfig;
+  let params: ParamSet;
+  let source: string;
+  if (spec.kind === 'random') {
+    const preset = PRESETS[spec.preset as keyof typeof PRESETS];
+    if (!preset) throw new LabError('config/invalid', `Unknown model preset '${spec.preset}'.`, `Use one of: ${Object.keys(PRESETS).join(', ')}.`);
+    cfg = { ...preset, numClasses: 0 };
+    params = randomParams(cfg, 0);
+    source = `random ${spec.preset}`;
+  } else {
+    const ckpt = await host.loadCheckpoint(spec, onProgress);
+    cfg = ckpt.config;
+    checkConfig(cfg);
+    params = paramsFromCanonical(ckpt.tensors);
+    ckpt.tensors.clear(); // drop the host copy as soon as the tensors exist
+    source = describeModel(spec);
+  }
+  if (imageSize && imageSize !== cfg.imageSize) cfg = adaptToResolution(params, cfg, imageSize);
+  return { cfg, params, source };
+}
+
+export interface DataRequest {
+  taskId: string;
+  data: DataSpec;
+  trainSize: number;
+  valSize: number;
+  testSize: number;
+  seed: number;
+  skipBad?: boolean;
+}
+
+/** Data spec + task -> selected splits (procedural or a vtab-1k source). */
+export async function openSplits(req: DataRequest, host: RunHost, onProgress?: ProgressCallback): Promise<SelectedSplits> {
+  const task = getTask(req.taskId);
+  if (task.source === 'procedural') {
+    return openProceduralTask(task, { trainSize: req.trainSize, valSize: req.valSize, testSize: req.testSize || undefined, seed: req.seed });
+  }
+  if (req.data.kind === 'procedural') {
+    throw new LabError('data/not-vtab-layout', `${task.name} needs its VTAB-1k images; none were given.`, `Choose a vtab-1k folder or zip (with a "${task.folder}/" folder) or a base URL, or pick an offline procedural task.`);
+  }
+  const source = await host.openSource(req.data);
+  const vtab = await openVtabTask(source, task, { skipBad: req.skipBad, decoder: host.decoder, onProgress });
+  const canonical = req.trainSize === 800 && req.valSize === 200;
+  const selected = selectSplits(vtab, canonical ? { seed: req.seed } : { trainSize: req.trainSize, valSize: req.valSize, seed: req.seed });
+  if (req.testSize > 0 && selected.test.length > req.testSize) selected.test = selected.test.slice(0, req.testSize);
+  return selected;
+}
+
+export interface SessionCallbacks {
+  onProgress?: ProgressCallback;
+  onEvent?: (e: TrainerEvent) => void;
+  onStarted?: (info: { backend: string; trainableParams: number; totalParams: number; stepsPerEpoch: number; numClasses: number }) => void;
+}
+
+export interface SessionResult {
+  summary: RunSummary;
+  outcome: TrainOutcome;
+  model: LoadedModel;
+  data: TrainData;
+}
+
+export function describeData(spec: DataSpec, taskId: string): string {
+  switch (spec.kind) {
+    case 'procedural':
+      return `procedural ${taskId}`;
+    case 'files':
+      return `folder (${spec.files.length} files)`;
+    case 'directory':
+      return 'folder (picked)';
+    case 'zip':
+      return `zip ${spec.name}`;
+    case 'url':
+      return `url ${spec.base}`;
+    case 'path':
+      return spec.path;
+  }
+}
+
+export function describeModel(spec: ModelSpec): string {
+  switch (spec.kind) {
+    case 'hub':
+      return `hub ${spec.id}`;
+    case 'bundled':
+      return `bundled ${spec.id}`;
+    case 'file':
+      return `file ${spec.name}`;
+    case 'random':
+      return `random ${spec.preset}`;
+    case 'path':
+      return spec.path;
+  }
+}
+
+/** Plain summary of a config, for storage and results files (no Blobs). */
+export function summaryConfig(config: RunConfig): RunSummary['config'] {
+  const { model, data, ...rest } = config;
+  return { ...rest, modelSource: describeModel(model), dataSource: describeData(data, config.taskId) };
+}
+
+/** Grad-CAM samples: a fixed, evenly spread set of test images, the same for every method. */
+export function gradcamIndices(testSize: number, count: number): number[] {
+  if (count <= 0 || testSize <= 0) return [];
+  const n = Math.min(count, testSize);
+  return Array.from({ length: n }, (_, i) => Math.floor((i * testSize) / n));
+}
+
+/**
+ * Run one config to the end. Training events stream through `cb.onEvent`; the returned outcome
+ * owns the trained parameters (dispose with `disposeSession`).
+ */
+export async function runSession(config: RunConfig, host: RunHost, control: RunControl, cb: SessionCallbacks = {}, resume?: ResumeState): Promise<SessionResult> {
+  const method = METHODS[config.method];
+  if (!method) throw new LabError('config/invalid', `Unknown method '${config.method}'.`, `Use one of: ${Object.keys(METHODS).join(', ')}.`);
+  const progress = cb.onProgress ?? (() => {});
+  const model = await loadModel(config.model, config.imageSize, host, progress);
+  try {
+    const splits = await openSplits(config, host, progress);
+    const data = trainDataFromSplits(splits, { imageSize: model.cfg.imageSize, normalization: { mean: model.cfg.mean, std: model.cfg.std }, skipBad: config.skipBad });
+    if (data.train.size === 0) throw new LabError('data/too-few-items', 'The training split is empty.', 'Choose a train size of at least one batch.');
+    const counts = countParams(model.cfg, model.params, method, data.numClasses, config.promptLength);
+    const summary: RunSummary = {
+      config: { ...summaryConfig(config), imageSize: model.cfg.imageSize },
+      backend: tf.getBackend(),
+      trainableParams: counts.trainable,
+      totalParams: counts.total,
+      epochs: [],
+      status: 'running',
+      startedAt: Date.now(),
+      notices: [],
+    };
+    const batch = Math.min(config.batchSize, data.train.size);
+    cb.onStarted?.({ backend: summary.backend, trainableParams: counts.trainable, totalParams: counts.total, stepsPerEpoch: Math.max(1, Math.floor(data.train.size / batch)), numClasses: data.numClasses });
+    const outcome = await train({
+      cfg: model.cfg,
+      backbone: model.params,
+      method,
+      data,
+      hyper: { epochs: config.epochs, batchSize: config.batchSize, lr: config.lr, weightDecay: config.weightDecay, promptLength: config.promptLength, seed: config.seed },
+      gradcamIndices: gradcamIndices(data.test.size, config.gradcamSamples),
+      control,
+      resume,
+      emit: (e) => {
+        if (e.type === 'notice') summary.notices.push(e.message);
+        cb.onEvent?.(e);
+      },
+    });
+    summary.epochs = outcome.epochs;
+    summary.test = outcome.test;
+    summary.status = 'done';
+    summary.finishedAt = Date.now();
+    if (data.skipped?.length) summary.notices.push(`${data.skipped.length} bad item(s) were skipped: ${data.skipped.slice(0, 5).map((s) => `${s.file}${s.line ? `:${s.line}` : ''}`).join(', ')}${data.skipped.length > 5 ? ', ...' : ''}.`);
+    return { summary, outcome, model, data };
+  } catch (err) {
+    disposeParams(model.params);
+    throw err;
+  }
+}
+
+/** Free the tensors of a finished session: trained parameters and the loaded backbone. */
+export function disposeSession(r: SessionResult): void {
+  const seen = new Set<tf.Tensor>();
+  for (const t of [...Object.values(r.outcome.params), ...Object.values(r.model.params)]) {
+    if (!seen.has(t)) {
+      seen.add(t);
+      t.dispose();
+    }
+  }
+}
