@@ -1,0 +1,251 @@
+/**
+ * The lab's setup: everything a run needs that fits in a URL. One table of properties turns it
+ * into the URL hash and back (as tensorflow/playground's state.ts does), so a shared link
+ * reproduces the experiment, seed included. Files the user picked cannot travel in a URL: only
+ * their names do, and the page asks for them again.
+ */
+import { BACKENDS, type BackendName } from '../backend/select';
+import { TASKS, getTask, type TaskInfo } from '../data/catalog';
+import { METHOD_IDS, type MethodId } from '../train/methods';
+import { HUB_CHECKPOINTS } from '../weights/sources';
+
+/** Model choice as one string: 'bundled:<id>', 'hub:<id>', 'file' or 'random:<preset>'. */
+export type ModelChoice = string;
+
+/** Where a VTAB task's images come from (procedural tasks always generate theirs). */
+export type DataChoice = 'local' | 'zip' | 'url';
+
+export interface Setup {
+  model: ModelChoice;
+  /** Name of the picked checkpoint file (the File itself lives in blobs.ts). */
+  modelFileName: string;
+  taskId: string;
+  data: DataChoice;
+  /** Base URL of a vtab-1k folder when data = 'url'. */
+  dataUrl: string;
+  methods: MethodId[];
+  trainSize: number;
+  epochs: number;
+  batchSize: number;
+  /** Base learning rate; null = the method's default. */
+  lr: number | null;
+  /** Prompt length; null = the task's paper default (catalog). */
+  promptLength: number | null;
+  seed: number;
+  imageSize: number;
+  /** Test images (procedural tasks generate this many; 0 = the whole test list). */
+  testSize: number;
+  gradcamSamples: number;
+  /** Backend override; null = the lab's choice. */
+  backend: BackendName | null;
+  /** Test/dev mode: lifts the 400-image minimum (for end-to-end tests on tiny data). */
+  dev: boolean;
+}
+
+export const BUNDLED_MODEL = 'bundled:tiny_pretrained';
+export const DEFAULT_HUB_MODEL = 'hub:google/vit-base-patch16-224-in21k';
+
+export const TRAIN_SIZE_MIN = 400;
+export const TRAIN_SIZE_MAX = 20000;
+/** The data-size sweep of the paper's Fig. 4 style analysis. */
+export const SWEEP_SIZES = [400, 800, 2000, 5000, 10000, 20000] as const;
+
+export const DEFAULT_SETUP: Setup = {
+  model: BUNDLED_MODEL,
+  modelFileName: '',
+  taskId: 'dsprites_location',
+  data: 'local',
+  dataUrl: '',
+  methods: ['ft', 'vpt_deep'],
+  trainSize: 800,
+  epochs: 10,
+  batchSize: 32,
+  lr: null,
+  promptLength: null,
+  seed: 1,
+  imageSize: 64,
+  testSize: 500,
+  gradcamSamples: 8,
+  backend: null,
+  dev: false,
+};
+
+/** Native input resolution of each model choice (the file's own is unknown until loaded). */
+export function defaultImageSize(model: ModelChoice): number {
+  if (model.startsWith('hub:')) return 224;
+  if (model.startsWith('bundled:')) return 64;
+  return 224;
+}
+
+export interface ModelOption {
+  value: ModelChoice;
+  label: string;
+  /** Download size in bytes, stated before any download starts. */
+  bytes?: number;
+  note: string;
+}
+
+const hubLabel: Record<string, string> = {
+  'google/vit-base-patch16-224-in21k': 'ViT-B/16 ImageNet-21k (paper backbone)',
+  'timm/vit_base_patch16_224.augreg_in21k': 'ViT-B/16 ImageNet-21k AugReg (timm)',
+  'timm/vit_small_patch16_224.augreg_in21k': 'ViT-S/16 ImageNet-21k (weaker GPUs)',
+  'timm/vit_tiny_patch16_224.augreg_in21k': 'ViT-Ti/16 ImageNet-21k (weakest GPUs)',
+};
+
+export const MODEL_OPTIONS: ModelOption[] = [
+  { value: BUNDLED_MODEL, label: 'Small bundled ViT (offline)', note: 'ships with the lab; works with no network' },
+  ...HUB_CHECKPOINTS.map((h) => ({ value: `hub:${h.id}`, label: hubLabel[h.id] ?? h.id, bytes: h.approxBytes, note: h.description })),
+  { value: 'file', label: 'Local checkpoint file…', note: '.safetensors or .npz in the hf, timm or Google layout' },
+];
+
+export function modelLabel(setup: Pick<Setup, 'model' | 'modelFileName'>): string {
+  if (setup.model === 'file') return setup.modelFileName ? `${setup.modelFileName} (file)` : 'local file';
+  const opt = MODEL_OPTIONS.find((o) => o.value === setup.model);
+  if (opt) return setup.model.startsWith('hub:') ? `${opt.label.replace(/ \(.*\)$/, '')} (hub)` : opt.label;
+  return setup.model;
+}
+
+export function formatBytes(n: number): string {
+  if (n >= 1e9) return `${(n / 1e9).toFixed(2)} GB`;
+  if (n >= 1e6) return `${(n / 1e6).toFixed(1)} MB`;
+  if (n >= 1e3) return `${(n / 1e3).toFixed(1)} kB`;
+  return `${n} B`;
+}
+
+export function taskOf(setup: Pick<Setup, 'taskId'>): TaskInfo {
+  return getTask(setup.taskId);
+}
+
+export function effectivePromptLength(setup: Setup): number {
+  return setup.promptLength ?? taskOf(setup).promptLength;
+}
+
+export function valSizeOf(trainSize: number): number {
+  return Math.max(1, Math.floor(trainSize / 4));
+}
+
+export function trainSizeMin(setup: Pick<Setup, 'dev'>): number {
+  return setup.dev ? 8 : TRAIN_SIZE_MIN;
+}
+
+// ---- the URL table ----
+
+type PropType = 'string' | 'int' | 'float?' | 'int?' | 'bool' | 'methods' | 'backend';
+
+interface Prop {
+  /** Name in the URL (short, stable: changing one breaks shared links). */
+  name: string;
+  key: keyof Setup;
+  type: PropType;
+}
+
+/** Every setup property and its URL name. */
+export const URL_PROPS: readonly Prop[] = [
+  { name: 'model', key: 'model', type: 'string' },
+  { name: 'modelFile', key: 'modelFileName', type: 'string' },
+  { name: 'task', key: 'taskId', type: 'string' },
+  { name: 'data', key: 'data', type: 'string' },
+  { name: 'dataUrl', key: 'dataUrl', type: 'string' },
+  { name: 'methods', key: 'methods', type: 'methods' },
+  { name: 'trainSize', key: 'trainSize', type: 'int' },
+  { name: 'epochs', key: 'epochs', type: 'int' },
+  { name: 'batch', key: 'batchSize', type: 'int' },
+  { name: 'lr', key: 'lr', type: 'float?' },
+  { name: 'prompt', key: 'promptLength', type: 'int?' },
+  { name: 'seed', key: 'seed', type: 'int' },
+  { name: 'res', key: 'imageSize', type: 'int' },
+  { name: 'testSize', key: 'testSize', type: 'int' },
+  { name: 'gradcam', key: 'gradcamSamples', type: 'int' },
+  { name: 'backend', key: 'backend', type: 'backend' },
+  { name: 'dev', key: 'dev', type: 'bool' },
+];
+
+function encode(type: PropType, v: unknown): string | null {
+  switch (type) {
+    case 'bool':
+      return v ? '1' : null;
+    case 'methods':
+      return (v as string[]).join(',');
+    case 'float?':
+    case 'int?':
+    case 'backend':
+      return v === null || v === undefined ? null : String(v);
+    default:
+      return String(v);
+  }
+}
+
+function decode(type: PropType, raw: string): unknown {
+  switch (type) {
+    case 'string':
+      return raw;
+    case 'int': {
+      const n = Number(raw);
+      return Number.isInteger(n) ? n : undefined;
+    }
+    case 'int?':
+    case 'float?': {
+      if (raw === '') return null;
+      const n = Number(raw);
+      return Number.isFinite(n) && (type === 'float?' || Number.isInteger(n)) ? n : undefined;
+    }
+    case 'bool':
+      return raw === '1' || raw === 'true';
+    case 'methods': {
+      const ids = raw.split(',').filter((m): m is MethodId => (METHOD_IDS as string[]).includes(m));
+      return ids;
+    }
+    case 'backend':
+      return (BACKENDS as readonly string[]).includes(raw) ? raw : null;
+  }
+}
+
+/** The setup as a URL hash (without '#'). */
+export function setupToHash(setup: Setup): string {
+  const p = new URLSearchParams();
+  for (const prop of URL_PROPS) {
+    const v = encode(prop.type, setup[prop.key]);
+    if (v !== null && v !== '') p.set(prop.name, v);
+  }
+  return p.toString();
+}
+
+/**
+ * The setup a URL describes: the hash's properties over the defaults, then clamped to what the
+ * UI allows. `?dev=1` in the query string also turns on dev mode.
+ */
+export function setupFromUrl(hash: string, search = ''): Setup {
+  const p = new URLSearchParams(hash.replace(/^#/, ''));
+  const out: Record<string, unknown> = { ...DEFAULT_SETUP };
+  for (const prop of URL_PROPS) {
+    const raw = p.get(prop.name);
+    if (raw === null) continue;
+    const v = decode(prop.type, raw);
+    if (v !== undefined) out[prop.key] = v;
+  }
+  if (new URLSearchParams(search).get('dev') === '1') out.dev = true;
+  const setup = out as unknown as Setup;
+  if (!p.has('res')) setup.imageSize = defaultImageSize(setup.model);
+  return sanitize(setup);
+}
+
+/** Clamp every field into its allowed range (the UI and the URL share these rules). */
+export function sanitize(setup: Setup): Setup {
+  const s = { ...setup };
+  if (!TASKS.some((t) => t.id === s.taskId)) s.taskId = DEFAULT_SETUP.taskId;
+  if (s.model !== 'file' && !MODEL_OPTIONS.some((o) => o.value === s.model) && !s.model.startsWith('random:')) s.model = DEFAULT_SETUP.model;
+  if (!['local', 'zip', 'url'].includes(s.data)) s.data = 'local';
+  if (s.methods.length === 0) s.methods = [...DEFAULT_SETUP.methods];
+  s.methods = [...new Set(s.methods)];
+  const clamp = (v: number, lo: number, hi: number, dflt: number) => (Number.isFinite(v) ? Math.min(hi, Math.max(lo, Math.round(v))) : dflt);
+  s.trainSize = clamp(s.trainSize, trainSizeMin(s), TRAIN_SIZE_MAX, DEFAULT_SETUP.trainSize);
+  s.epochs = clamp(s.epochs, 1, 1000, DEFAULT_SETUP.epochs);
+  s.batchSize = clamp(s.batchSize, 1, 1024, DEFAULT_SETUP.batchSize);
+  s.seed = clamp(s.seed, 0, 2 ** 31 - 1, DEFAULT_SETUP.seed);
+  s.imageSize = clamp(s.imageSize, 16, 1024, DEFAULT_SETUP.imageSize);
+  s.testSize = clamp(s.testSize, 0, 100000, DEFAULT_SETUP.testSize);
+  s.gradcamSamples = clamp(s.gradcamSamples, 0, 64, DEFAULT_SETUP.gradcamSamples);
+  if (s.promptLength !== null) s.promptLength = clamp(s.promptLength, 1, 500, 1);
+  if (s.lr !== null && !(s.lr > 0)) s.lr = null;
+  return s;
+}

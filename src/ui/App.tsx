@@ -1,0 +1,87 @@
+/** The lab page: setup and run side by side, then results, Grad-CAM, the paper views and runs. */
+import { Suspense, lazy } from 'react';
+import { dismissError, dismissNotice, togglePresentation } from '../store/actions';
+import { useLab } from '../store/store';
+import { RunPanel } from './RunPanel';
+import { RunsList } from './RunsList';
+import { SetupPanel } from './SetupPanel';
+
+// Heavy views (recharts, canvases) load after the first paint.
+const ResultsView = lazy(() => import('./ResultsView'));
+const GradCamGallery = lazy(() => import('./GradCamGallery'));
+const PaperViews = lazy(() => import('./PaperViews'));
+
+function Alerts() {
+  const errors = useLab((s) => s.errors);
+  const notices = useLab((s) => s.notices);
+  const choice = useLab((s) => s.engine.choice);
+  return (
+    <>
+      {choice?.noWebGPU && (
+        <div className="banner warning" role="status" data-testid="banner.noWebGPU">
+          <strong>No WebGPU in this browser.</strong> The lab runs on <strong>{choice.backend.toUpperCase()}</strong> ({choice.adapter}) instead: {choice.reason}. Training
+          will be slower; the small bundled model and procedural tasks still work.
+        </div>
+      )}
+      <div className="alerts" role="alert" aria-live="assertive" data-testid="run.error">
+        {errors.map((e) => (
+          <div key={e.id} className="banner error" data-code={e.code}>
+            <span>
+              <strong>Error</strong> <code>{e.code}</code>: {e.message}
+            </span>
+            <button type="button" className="small" onClick={() => dismissError(e.id)} aria-label="Dismiss this error">
+              ×
+            </button>
+          </div>
+        ))}
+      </div>
+      {notices.length > 0 && (
+        <div className="notices" role="status" aria-live="polite" data-testid="run.notices">
+          {notices.map((n) => (
+            <div key={n.id} className="banner notice">
+              <span>{n.message}</span>
+              <button type="button" className="small" onClick={() => dismissNotice(n.id)} aria-label="Dismiss this notice">
+                ×
+              </button>
+            </div>
+          ))}
+        </div>
+      )}
+    </>
+  );
+}
+
+export function App() {
+  const presentation = useLab((s) => s.presentation);
+  return (
+    <div className={presentation ? 'app presentation' : 'app'}>
+      <header className="top">
+        <h1>VPT vs full fine-tuning — ViT lab</h1>
+        <p className="subtitle">
+          Reproducing Han et al., “Facing the Elephant in the Room: Visual Prompt Tuning or Full Finetuning?” (ICLR 2024) on VTAB-1k, in your browser.
+        </p>
+        <label className="toggle">
+          <input type="checkbox" data-testid="ui.presentation" checked={presentation} onChange={(e) => togglePresentation(e.target.checked)} /> Presentation mode (large
+          charts and gallery)
+        </label>
+      </header>
+      <Alerts />
+      <main>
+        <div className="columns">
+          <SetupPanel />
+          <RunPanel />
+        </div>
+        <Suspense fallback={<p className="note">Loading charts…</p>}>
+          <ResultsView />
+        </Suspense>
+        <Suspense fallback={<p className="note">Loading gallery…</p>}>
+          <GradCamGallery />
+        </Suspense>
+        <Suspense fallback={<p className="note">Loading paper views…</p>}>
+          <PaperViews />
+        </Suspense>
+        <RunsList />
+      </main>
+    </div>
+  );
+}

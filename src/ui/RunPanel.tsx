@@ -1,0 +1,157 @@
+/** The run panel: start / pause / cancel the queue, progress bars with numbers, backend badge. */
+import { BACKENDS, type BackendName } from '../backend/select';
+import type { Progress } from '../progress';
+import { cancelQueue, pauseActive, resumeActive, setBackendOverride, startQueue } from '../store/actions';
+import { formatBytes } from '../store/setup';
+import { useLab, type LabState, type RunRecord } from '../store/store';
+import { viewedGroupId, runsOfGroup } from '../store/selectors';
+
+function ProgressBar(props: { label: string; value: number; max: number | undefined; text: string; testId: string }) {
+  const known = props.max !== undefined && props.max > 0;
+  return (
+    <div className="progress-row" data-testid={props.testId}>
+      <span className="progress-label">{props.label}</span>
+      <progress value={known ? Math.min(props.value, props.max!) : undefined} max={known ? props.max : undefined} aria-label={props.label} />
+      <span className="progress-text">{props.text}</span>
+    </div>
+  );
+}
+
+function progressNumbers(p: Progress | undefined): { done: number; total?: number } {
+  if (!p) return { done: 0 };
+  if (p.kind === 'progress') return { done: p.done, total: p.total };
+  if (p.kind === 'done') return { done: p.total ?? 1, total: p.total ?? 1 };
+  return { done: 0, total: p.total };
+}
+
+function formatSeconds(s: number): string {
+  if (!Number.isFinite(s) || s < 0) return '–';
+  if (s < 90) return `${Math.round(s)} s`;
+  if (s < 5400) return `${Math.round(s / 60)} min`;
+  return `${(s / 3600).toFixed(1)} h`;
+}
+
+function ActiveRunProgress({ run }: { run: RunRecord }) {
+  const { summary } = run;
+  const dl = run.progress.bytes;
+  const dec = run.progress.items;
+  const dln = progressNumbers(dl);
+  const decn = progressNumbers(dec);
+  const phases = summary.config.method === 'ft_then_pt' ? 2 : 1;
+  const totalEpochs = summary.config.epochs * phases;
+  const epochsDone = summary.epochs.length;
+  const step = run.step;
+  const spe = step?.stepsPerEpoch ?? run.stepsPerEpoch ?? 0;
+  const stepsDone = epochsDone * spe + (step && epochsDone < ((step.phase - 1) * summary.config.epochs + step.epoch) ? step.step : 0);
+  const totalSteps = totalEpochs * spe;
+  const eta = step && step.imagesPerSec > 0 ? ((totalSteps - stepsDone) * summary.config.batchSize) / step.imagesPerSec : NaN;
+  return (
+    <div className="active-run" aria-live="polite">
+      <p>
+        <strong>{run.methodLabel}</strong> on {summary.config.taskId} · {summary.config.modelSource}
+      </p>
+      <ProgressBar
+        testId="run.progress.download"
+        label={dl?.fromCache ? 'Weights (cache)' : 'Download'}
+        value={dln.done}
+        max={dln.total}
+        text={dl ? `${formatBytes(dln.done)}${dln.total ? ` / ${formatBytes(dln.total)}` : ''}${dl.fromCache ? ' from cache' : dl.kind === 'done' ? '' : ' from network'}` : '–'}
+      />
+      <ProgressBar testId="run.progress.decode" label="Decoding" value={decn.done} max={decn.total} text={dec ? `${decn.done}${decn.total ? ` / ${decn.total}` : ''} images` : '–'} />
+      <ProgressBar
+        testId="run.progress.train"
+        label="Training"
+        value={stepsDone}
+        max={totalSteps || undefined}
+        text={
+          step
+            ? `epoch ${(step.phase - 1) * summary.config.epochs + step.epoch}/${totalEpochs} · step ${step.step}/${step.stepsPerEpoch} · ${step.imagesPerSec.toFixed(1)} img/s · loss ${step.loss.toFixed(3)} · ETA ${formatSeconds(eta)}`
+            : `${epochsDone}/${totalEpochs} epochs`
+        }
+      />
+    </div>
+  );
+}
+
+function queueText(s: LabState): string {
+  const groupRuns = runsOfGroup(s, viewedGroupId(s));
+  const finished = groupRuns.filter((r) => ['done', 'failed', 'cancelled'].includes(r.summary.status)).length;
+  const active = s.activeRunId ? s.runs[s.activeRunId] : undefined;
+  switch (s.queueState) {
+    case 'idle':
+      return 'Ready — nothing queued';
+    case 'running':
+    case 'paused': {
+      const idx = active ? groupRuns.indexOf(active) + 1 : finished + 1;
+      const what = active ? `${active.methodLabel}: ${active.summary.status}` : 'starting';
+      return `Run ${idx} of ${groupRuns.length} — ${what}${s.queueState === 'paused' ? ' (paused)' : ''}`;
+    }
+    case 'cancelled':
+      return `Queue cancelled after ${finished} of ${groupRuns.length} runs — cancelled`;
+    case 'done': {
+      const failed = groupRuns.filter((r) => r.summary.status === 'failed').length;
+      return `${groupRuns.length} run${groupRuns.length === 1 ? '' : 's'} finished${failed ? ` (${failed} failed)` : ''} — done`;
+    }
+  }
+}
+
+export function BackendBadge() {
+  const engine = useLab((s) => s.engine);
+  const override = useLab((s) => s.setup.backend);
+  return (
+    <div className="backend" data-testid="run.backend">
+      <span className="badge" title={engine.choice?.reason}>
+        {engine.state === 'off' ? 'Engine not started' : engine.state === 'starting' ? 'Engine starting…' : `${engine.choice?.backend.toUpperCase()} · ${engine.choice?.adapter}`}
+      </span>
+      {engine.choice && engine.state === 'ready' && <small className="reason">Why: {engine.choice.reason}</small>}
+      <label>
+        Backend{' '}
+        <select data-testid="run.backendOverride" value={override ?? ''} onChange={(e) => setBackendOverride((e.target.value || null) as BackendName | null)}>
+          <option value="">automatic</option>
+          {BACKENDS.map((b) => (
+            <option key={b} value={b}>
+              {b}
+            </option>
+          ))}
+        </select>
+      </label>
+    </div>
+  );
+}
+
+export function RunPanel() {
+  const queueState = useLab((s) => s.queueState);
+  const status = useLab(queueText);
+  const active = useLab((s) => (s.activeRunId ? s.runs[s.activeRunId] : undefined));
+  const methods = useLab((s) => s.setup.methods);
+  const waiting = useLab((s) => s.queue.length);
+  const busy = queueState === 'running' || queueState === 'paused';
+  return (
+    <section className="panel run" aria-labelledby="run-title">
+      <h2 id="run-title">Run</h2>
+      <div className="buttons">
+        <button type="button" className="primary" data-testid="run.start" onClick={() => startQueue()}>
+          {busy ? `Queue ${methods.length} more` : `Start ${methods.length} run${methods.length === 1 ? '' : 's'}`}
+        </button>
+        {queueState === 'paused' ? (
+          <button type="button" data-testid="run.resume" onClick={resumeActive}>
+            Resume
+          </button>
+        ) : (
+          <button type="button" data-testid="run.pause" onClick={pauseActive} disabled={!active}>
+            Pause
+          </button>
+        )}
+        <button type="button" data-testid="run.cancel" onClick={cancelQueue} disabled={!busy}>
+          Cancel
+        </button>
+      </div>
+      <p className="status" role="status" data-testid="run.status" data-state={queueState}>
+        {status}
+      </p>
+      {waiting > 0 && <p className="note">{waiting} queued after this one.</p>}
+      {active && <ActiveRunProgress run={active} />}
+      <BackendBadge />
+    </section>
+  );
+}

@@ -1,0 +1,130 @@
+/**
+ * Every stored run with its setup: finished, failed, cancelled and interrupted ones (a run that
+ * was training when the page closed comes back 'interrupted', with Resume). Export as JSON or
+ * CSV; delete only after a confirmation.
+ */
+import { useEffect, useRef, useState } from 'react';
+import { useShallow } from 'zustand/react/shallow';
+import { deleteRun, resumeRun, viewGroup } from '../store/actions';
+import { downloadBlob, exportRuns, runsToCsv } from '../store/export';
+import { useLab, type RunRecord } from '../store/store';
+import { METHOD_COLOURS } from './palette';
+
+const RESUMABLE = ['interrupted', 'failed', 'cancelled'];
+
+function setupText(r: RunRecord): string {
+  const c = r.summary.config;
+  return `${c.taskId} · ${c.modelSource} · data ${c.dataSource} · train ${c.trainSize}/val ${c.valSize} · ${c.epochs} ep · batch ${c.batchSize} · lr ${c.lr ?? 'default'} · prompt ${c.promptLength} · seed ${c.seed} · ${c.imageSize}px`;
+}
+
+export function RunsList() {
+  const runs = useLab(useShallow((s) => s.order.map((id) => s.runs[id]).filter((r): r is RunRecord => !!r)));
+  const activeRunId = useLab((s) => s.activeRunId);
+  const restored = useLab((s) => s.restored);
+  const [toDelete, setToDelete] = useState<RunRecord | null>(null);
+  const dialog = useRef<HTMLDialogElement>(null);
+  useEffect(() => {
+    const d = dialog.current;
+    if (!d) return;
+    if (toDelete && !d.open) d.showModal();
+    if (!toDelete && d.open) d.close();
+  }, [toDelete]);
+
+  const exportJson = () => {
+    const file = exportRuns(useLab.getState());
+    downloadBlob(new Blob([JSON.stringify(file, null, 2)], { type: 'application/json' }), `vpt-lab-runs-${new Date().toISOString().slice(0, 19).replace(/:/g, '')}.json`);
+  };
+  const exportCsv = () => downloadBlob(new Blob([runsToCsv(useLab.getState())], { type: 'text/csv' }), 'vpt-lab-runs.csv');
+
+  return (
+    <section className="panel runs" aria-labelledby="runs-title">
+      <h2 id="runs-title">Saved runs</h2>
+      <div className="buttons">
+        <button type="button" data-testid="export.json" onClick={exportJson} disabled={runs.length === 0}>
+          Export JSON
+        </button>
+        <button type="button" data-testid="export.csv" onClick={exportCsv} disabled={runs.length === 0}>
+          Export CSV
+        </button>
+      </div>
+      {!restored ? (
+        <p className="note">Reading stored runs…</p>
+      ) : runs.length === 0 ? (
+        <p className="empty">No runs yet. Finished and interrupted runs are kept in this browser.</p>
+      ) : (
+        <table className="runs-table" data-testid="runs.list">
+          <thead>
+            <tr>
+              <th scope="col">Method</th>
+              <th scope="col">Status</th>
+              <th scope="col">Test acc.</th>
+              <th scope="col">Setup</th>
+              <th scope="col">Started</th>
+              <th scope="col">Actions</th>
+            </tr>
+          </thead>
+          <tbody>
+            {[...runs].reverse().map((r) => {
+              const s = r.summary;
+              const id = s.config.runId;
+              return (
+                <tr key={id} data-testid="runs.row" data-run-id={id} data-status={s.status} data-method={s.config.method}>
+                  <th scope="row">
+                    <span className="swatch" style={{ background: METHOD_COLOURS[s.config.method] }} aria-hidden="true" /> {r.methodLabel}
+                  </th>
+                  <td>
+                    {s.status}
+                    {s.error ? <div className="error-text">{s.error.message}</div> : null}
+                  </td>
+                  <td className="num">{s.test ? s.test.testAcc.toFixed(1) : '–'}</td>
+                  <td className="setup-text">{setupText(r)}</td>
+                  <td>{new Date(s.startedAt).toLocaleString()}</td>
+                  <td className="actions">
+                    <button type="button" className="small" onClick={() => viewGroup(r.groupId)}>
+                      Show
+                    </button>
+                    {RESUMABLE.includes(s.status) && (
+                      <button type="button" className="small" data-testid="runs.resume" onClick={() => resumeRun(id)}>
+                        {r.hasCheckpoint ? `Resume (from epoch ${s.epochs.length})` : 'Restart'}
+                      </button>
+                    )}
+                    <button type="button" className="small danger" data-testid="runs.delete" disabled={id === activeRunId} onClick={() => setToDelete(r)}>
+                      Delete…
+                    </button>
+                  </td>
+                </tr>
+              );
+            })}
+          </tbody>
+        </table>
+      )}
+      <dialog ref={dialog} className="modal confirm" onClose={() => setToDelete(null)} aria-labelledby="confirm-title">
+        {toDelete && (
+          <form
+            method="dialog"
+            onSubmit={(e) => {
+              e.preventDefault();
+              const id = toDelete.summary.config.runId;
+              setToDelete(null);
+              void deleteRun(id);
+            }}
+          >
+            <h3 id="confirm-title">Delete this run?</h3>
+            <p>
+              {toDelete.methodLabel}, {toDelete.summary.status}, started {new Date(toDelete.summary.startedAt).toLocaleString()}. Its metrics and checkpoint are removed from
+              this browser for good (export it first to keep a copy).
+            </p>
+            <div className="buttons">
+              <button type="button" autoFocus onClick={() => setToDelete(null)}>
+                Keep it
+              </button>
+              <button type="submit" className="danger" data-testid="runs.confirmDelete">
+                Delete
+              </button>
+            </div>
+          </form>
+        )}
+      </dialog>
+    </section>
+  );
+}

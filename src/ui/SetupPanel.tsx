@@ -1,0 +1,286 @@
+/** The setup panel: model, task and its data, methods, and the training knobs. All in the URL. */
+import { useEffect, useState, type DragEvent } from 'react';
+import { GROUP_DESCRIPTIONS, PROCEDURAL_TASKS, VTAB_TASKS, type TaskGroup } from '../data/catalog';
+import { METHODS, METHOD_IDS, type MethodId } from '../train/methods';
+import { HUB_CHECKPOINTS, isCached } from '../weights/sources';
+import { pickDataDirectory, pickDataFiles, pickDataZip, pickModelFile, toggleMethod, updateSetup } from '../store/actions';
+import { MODEL_OPTIONS, TRAIN_SIZE_MAX, effectivePromptLength, formatBytes, taskOf, trainSizeMin, valSizeOf, type DataChoice } from '../store/setup';
+import { useLab } from '../store/store';
+import { METHOD_COLOURS } from './palette';
+
+const GROUP_TITLES: Record<TaskGroup, string> = { natural: 'Natural', specialized: 'Specialized', structured: 'Structured' };
+
+function NumberField(props: { id: string; testId: string; label: string; value: number | null; min?: number; max?: number; step?: number | 'any'; placeholder?: string; hint?: string; onChange: (v: number | null) => void }) {
+  const [text, setText] = useState(props.value === null ? '' : String(props.value));
+  useEffect(() => setText(props.value === null ? '' : String(props.value)), [props.value]);
+  const commit = () => {
+    if (text.trim() === '') return props.onChange(null);
+    const n = Number(text);
+    if (Number.isFinite(n)) props.onChange(n);
+    else setText(props.value === null ? '' : String(props.value));
+  };
+  return (
+    <div className="field">
+      <label htmlFor={props.id}>{props.label}</label>
+      <input
+        id={props.id}
+        data-testid={props.testId}
+        type="number"
+        inputMode="decimal"
+        value={text}
+        min={props.min}
+        max={props.max}
+        step={props.step}
+        placeholder={props.placeholder}
+        aria-describedby={props.hint ? `${props.id}-hint` : undefined}
+        onChange={(e) => setText(e.target.value)}
+        onBlur={commit}
+        onKeyDown={(e) => e.key === 'Enter' && commit()}
+      />
+      {props.hint && <small id={`${props.id}-hint`}>{props.hint}</small>}
+    </div>
+  );
+}
+
+function ModelDownloadNote() {
+  const model = useLab((s) => s.setup.model);
+  const [cached, setCached] = useState<boolean | null>(null);
+  const hub = model.startsWith('hub:') ? HUB_CHECKPOINTS.find((h) => `hub:${h.id}` === model) : undefined;
+  useEffect(() => {
+    setCached(null);
+    if (hub) isCached(hub.url).then(setCached, () => setCached(false));
+  }, [hub]);
+  if (hub) {
+    return (
+      <p className="note" data-testid="setup.modelSize">
+        Downloads about <strong>{formatBytes(hub.approxBytes)}</strong> from the Hugging Face hub when you press Start
+        {cached ? ' — already in this browser’s cache, no download needed.' : ' (once; then cached in this browser).'}
+      </p>
+    );
+  }
+  if (model.startsWith('bundled:')) return <p className="note">Bundled with the lab: no network needed.</p>;
+  return null;
+}
+
+function DataSourcePicker() {
+  const setup = useLab((s) => s.setup);
+  const picked = useLab((s) => s.picked.data);
+  const task = taskOf(setup);
+  const [dragging, setDragging] = useState(false);
+  if (task.source === 'procedural') {
+    return (
+      <p className="note" data-testid="setup.dataSource">
+        Data: <strong>procedural</strong> — generated in the lab from the seed ({task.generator === 'dsprites' ? 'dSprites-like shapes' : 'CLEVR-like scenes'}). Mirrors the
+        objective of VTAB’s {task.vtabCounterpart}; published numbers are not comparable.
+      </p>
+    );
+  }
+  const onDrop = async (e: DragEvent) => {
+    e.preventDefault();
+    setDragging(false);
+    const items = [...e.dataTransfer.items];
+    const files: { path: string; file: Blob }[] = [];
+    let rootName = 'dropped folder';
+    const walk = async (entry: FileSystemEntry, prefix: string): Promise<void> => {
+      if (entry.isFile) {
+        const file = await new Promise<File>((res, rej) => (entry as FileSystemFileEntry).file(res, rej));
+        files.push({ path: prefix + entry.name, file });
+      } else if (entry.isDirectory) {
+        const reader = (entry as FileSystemDirectoryEntry).createReader();
+        for (;;) {
+          const batch = await new Promise<FileSystemEntry[]>((res, rej) => reader.readEntries(res, rej));
+          if (batch.length === 0) break;
+          for (const child of batch) await walk(child, prefix + entry.name + '/');
+        }
+      }
+    };
+    const entries = items.map((i) => i.webkitGetAsEntry?.()).filter((x): x is FileSystemEntry => !!x);
+    if (entries.length === 1 && entries[0]!.isFile && /\.zip$/i.test(entries[0]!.name)) {
+      const f = e.dataTransfer.files[0];
+      if (f) pickDataZip(f);
+      return;
+    }
+    for (const entry of entries) {
+      if (entry.isDirectory) rootName = entry.name;
+      await walk(entry, '');
+    }
+    if (files.length) pickDataFiles(files, rootName);
+  };
+  const pickWithPicker = async () => {
+    const w = window as unknown as { showDirectoryPicker?: () => Promise<{ name: string }> };
+    if (!w.showDirectoryPicker) return;
+    try {
+      pickDataDirectory(await w.showDirectoryPicker());
+    } catch {
+      // the user closed the picker
+    }
+  };
+  const choice = setup.data;
+  return (
+    <fieldset className="data-source" data-testid="setup.dataSource">
+      <legend>Data for {task.name}</legend>
+      <div role="radiogroup" aria-label="Data source" className="row">
+        {(['local', 'zip', 'url'] as DataChoice[]).map((c) => (
+          <label key={c}>
+            <input type="radio" name="data" value={c} checked={choice === c} onChange={() => updateSetup({ data: c })} />{' '}
+            {c === 'local' ? 'Local folder' : c === 'zip' ? 'Zip file' : 'URL'}
+          </label>
+        ))}
+      </div>
+      {choice === 'local' && (
+        <div
+          className={`dropzone${dragging ? ' dragging' : ''}`}
+          onDragOver={(e) => {
+            e.preventDefault();
+            setDragging(true);
+          }}
+          onDragLeave={() => setDragging(false)}
+          onDrop={onDrop}
+        >
+          <p>
+            Drop the vtab-1k folder (with <code>{task.folder}/</code> inside, or the task folder itself) here, or:
+          </p>
+          <label className="button-like">
+            Choose folder…
+            <input
+              type="file"
+              data-testid="setup.dataFolder"
+              className="visually-hidden"
+              // @ts-expect-error non-standard but supported by every current browser
+              webkitdirectory=""
+              multiple
+              onChange={(e) => {
+                const list = [...(e.target.files ?? [])];
+                if (!list.length) return;
+                const root = list[0]!.webkitRelativePath.split('/')[0] || 'folder';
+                pickDataFiles(list.map((f) => ({ path: f.webkitRelativePath || f.name, file: f })), root);
+              }}
+            />
+          </label>
+          {'showDirectoryPicker' in window && (
+            <button type="button" onClick={pickWithPicker}>
+              Open folder with access…
+            </button>
+          )}
+        </div>
+      )}
+      {choice === 'zip' && (
+        <div className="field">
+          <label htmlFor="data-zip">Zip of the vtab-1k folder</label>
+          <input id="data-zip" data-testid="setup.dataZip" type="file" accept=".zip,application/zip" onChange={(e) => pickDataZip(e.target.files?.[0] ?? null)} />
+        </div>
+      )}
+      {choice === 'url' && (
+        <div className="field">
+          <label htmlFor="data-url">Base URL of a vtab-1k folder</label>
+          <input id="data-url" data-testid="setup.dataUrl" type="url" placeholder="https://example.org/vtab-1k/" defaultValue={setup.dataUrl} onBlur={(e) => updateSetup({ dataUrl: e.target.value })} />
+        </div>
+      )}
+      <p className="note" aria-live="polite">
+        {picked && choice !== 'url' ? `Picked: ${picked.kind === 'zip' ? 'zip' : 'folder'} “${picked.name}”${picked.count > 1 ? ` (${picked.count} files)` : ''}.` : choice !== 'url' ? 'Nothing picked yet.' : ''}
+      </p>
+    </fieldset>
+  );
+}
+
+export function SetupPanel() {
+  const setup = useLab((s) => s.setup);
+  const task = taskOf(setup);
+  const min = trainSizeMin(setup);
+  const modelOpt = MODEL_OPTIONS.find((o) => o.value === setup.model);
+  return (
+    <section className="panel setup" aria-labelledby="setup-title">
+      <h2 id="setup-title">Setup</h2>
+      <div className="field">
+        <label htmlFor="model">Model</label>
+        <select id="model" data-testid="setup.model" value={setup.model} onChange={(e) => updateSetup({ model: e.target.value })}>
+          {MODEL_OPTIONS.map((o) => (
+            <option key={o.value} value={o.value}>
+              {o.label}
+              {o.bytes ? ` — ${formatBytes(o.bytes)} download` : ''}
+            </option>
+          ))}
+        </select>
+        {modelOpt && <small>{modelOpt.note}</small>}
+        <ModelDownloadNote />
+      </div>
+      <div className="field">
+        <label htmlFor="model-file">Local checkpoint file</label>
+        <input id="model-file" data-testid="setup.modelFile" type="file" accept=".safetensors,.npz,.bin" onChange={(e) => pickModelFile(e.target.files?.[0] ?? null)} />
+        {setup.model === 'file' && <small>{setup.modelFileName ? `Using “${setup.modelFileName}”.` : 'Choose a file.'}</small>}
+      </div>
+      <div className="field">
+        <label htmlFor="task">Task</label>
+        <select id="task" data-testid="setup.task" value={setup.taskId} onChange={(e) => updateSetup({ taskId: e.target.value })}>
+          {(['natural', 'specialized', 'structured'] as TaskGroup[]).map((g) => (
+            <optgroup key={g} label={`VTAB-1k ${GROUP_TITLES[g]} — ${GROUP_DESCRIPTIONS[g]}`}>
+              {VTAB_TASKS.filter((t) => t.group === g).map((t) => (
+                <option key={t.id} value={t.id}>
+                  {t.name} ({t.classes} classes)
+                </option>
+              ))}
+            </optgroup>
+          ))}
+          <optgroup label="Offline (procedural)">
+            {PROCEDURAL_TASKS.map((t) => (
+              <option key={t.id} value={t.id}>
+                {t.name}
+              </option>
+            ))}
+          </optgroup>
+        </select>
+        <small>
+          {task.objective} · {task.classes} classes · group {GROUP_TITLES[task.group]}
+        </small>
+      </div>
+      <DataSourcePicker />
+      <fieldset data-testid="setup.methods" className="methods">
+        <legend>Methods to compare</legend>
+        {METHOD_IDS.map((id: MethodId) => (
+          <label key={id} title={METHODS[id].description}>
+            <input type="checkbox" data-testid={`setup.method.${id}`} checked={setup.methods.includes(id)} onChange={(e) => toggleMethod(id, e.target.checked)} />{' '}
+            <span className="swatch" style={{ background: METHOD_COLOURS[id] }} aria-hidden="true" /> {METHODS[id].label}
+          </label>
+        ))}
+      </fieldset>
+      <div className="grid2">
+        <NumberField
+          id="train-size"
+          testId="setup.trainSize"
+          label="Train size"
+          value={setup.trainSize}
+          min={min}
+          max={TRAIN_SIZE_MAX}
+          step={100}
+          hint={`${min}–${TRAIN_SIZE_MAX}; validation = a quarter (${valSizeOf(setup.trainSize)})`}
+          onChange={(v) => updateSetup({ trainSize: v ?? 800 })}
+        />
+        <NumberField id="epochs" testId="setup.epochs" label="Epochs" value={setup.epochs} min={1} max={1000} hint="the paper trains 100" onChange={(v) => updateSetup({ epochs: v ?? 10 })} />
+        <NumberField id="batch" testId="setup.batch" label="Batch size" value={setup.batchSize} min={1} max={1024} onChange={(v) => updateSetup({ batchSize: v ?? 32 })} />
+        <NumberField id="lr" testId="setup.lr" label="Base learning rate" value={setup.lr} step="any" min={0} placeholder="method default" hint="blank = each method’s default (× batch / 256)" onChange={(v) => updateSetup({ lr: v })} />
+        <NumberField
+          id="prompt"
+          testId="setup.promptLength"
+          label="Prompt length"
+          value={setup.promptLength}
+          min={1}
+          max={500}
+          placeholder={String(task.promptLength)}
+          hint={`blank = the paper’s ${task.promptLength} for this task (now ${effectivePromptLength(setup)})`}
+          onChange={(v) => updateSetup({ promptLength: v })}
+        />
+        <NumberField id="seed" testId="setup.seed" label="Seed" value={setup.seed} min={0} onChange={(v) => updateSetup({ seed: v ?? 1 })} />
+        <NumberField id="res" testId="setup.imageSize" label="Input resolution (px)" value={setup.imageSize} min={16} max={1024} step={16} onChange={(v) => updateSetup({ imageSize: v ?? 224 })} />
+        <NumberField
+          id="test-size"
+          testId="setup.testSize"
+          label="Test images"
+          value={setup.testSize}
+          min={0}
+          hint={task.source === 'procedural' ? 'generated' : '0 = the whole test list'}
+          onChange={(v) => updateSetup({ testSize: v ?? 0 })}
+        />
+      </div>
+    </section>
+  );
+}

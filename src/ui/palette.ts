@@ -1,0 +1,27 @@
+/**
+ * Colours: Okabe & Ito's colour-blind safe palette, one fixed colour (and dash) per method, so
+ * a method keeps its colour in every chart and the gallery.
+ */
+import type { MethodId } from '../train/methods';
+
+export const METHOD_COLOURS: Record<MethodId, string> = {
+  ft: '#D55E00', // vermillion
+  vpt_deep: '#0072B2', // blue
+  vpt_shallow: '#56B4E9', // sky blue
+  linear: '#000000',
+  mixed: '#009E73', // bluish green
+  ft_then_pt: '#CC79A7', // reddish purple
+};
+
+/** Dashes tell lines apart without colour too. */
+export const METHOD_DASH: Record<MethodId, string | undefined> = {
+  ft: undefined,
+  vpt_deep: '6 3',
+  vpt_shallow: '2 3',
+  linear: '10 4',
+  mixed: '4 2 1 2',
+  ft_then_pt: '1 2',
+};
+
+/** Winner colours in the paper view: FT vermillion, VPT blue (same as the methods). */
+export const WINNER_COLOURS = { ft: METHOD_COLOURS.ft, vpt: METHOD_COLOURS.vpt_deep, unknown: '#777777' } as const;
