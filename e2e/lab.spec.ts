@@ -1,0 +1,126 @@
+/**
+ * The whole lab, end to end, on a tiny checkpoint (64 px, 3 layers, width 48) and a procedural
+ * task: FT and VPT-deep for 2 epochs each, then every view, the export, a reload and the URL.
+ */
+import { expect, test } from '@playwright/test';
+import { FIXTURE_MODEL, LabPage } from './pages/LabPage';
+
+const SETUP = { task: 'dsprites_location', methods: 'ft,vpt_deep', trainSize: 32, epochs: 2, batch: 8, res: 64, testSize: 32, gradcam: 4, seed: 3 };
+
+test('full flow: FT vs VPT-deep on a tiny checkpoint', async ({ page, context }) => {
+  const lab = new LabPage(page);
+  const logs: string[] = [];
+  page.on('console', (m) => logs.push(`[${m.type()}] ${m.text()}`));
+  page.on('pageerror', (e) => logs.push(`[pageerror] ${e.message}`));
+  await lab.goto(SETUP);
+  await lab.uploadModel(FIXTURE_MODEL);
+  // The UI keeps its own limits: epochs typed in the form.
+  await lab.id('setup.epochs').fill('2');
+  await lab.id('setup.epochs').press('Enter');
+
+  const setupBefore = (await lab.state()).setup;
+  expect(setupBefore).toMatchObject({ model: 'file', modelFileName: 'timm_tiny_model.safetensors', taskId: 'dsprites_location', methods: ['ft', 'vpt_deep'], trainSize: 32, epochs: 2, imageSize: 64 });
+
+  await lab.start();
+  try {
+    await lab.waitDone(8 * 60_000);
+  } finally {
+    if (test.info().status !== 'passed') console.log(logs.slice(-40).join('\n'));
+  }
+  await expect(lab.errors()).toBeEmpty();
+
+  // Both curves have one point per epoch.
+  expect(await lab.chartPoints('chart.loss')).toEqual({ 'Full fine-tuning': 2, 'VPT-deep': 2 });
+  expect(await lab.chartPoints('chart.accuracy')).toEqual({ 'Full fine-tuning': 2, 'VPT-deep': 2 });
+  await expect(lab.id('chart.loss').locator('.recharts-line')).toHaveCount(2);
+
+  // The table has both methods with accuracies in [0, 100].
+  const table = await lab.tableAccuracies();
+  expect(Object.keys(table).sort()).toEqual(['ft', 'vpt_deep']);
+  for (const acc of Object.values(table)) {
+    expect(acc).toBeGreaterThanOrEqual(0);
+    expect(acc).toBeLessThanOrEqual(100);
+  }
+  await expect(lab.id('results.table')).toContainText('Full fine-tuning');
+  await expect(lab.id('results.table')).toContainText('VPT-deep');
+
+  // Grad-CAM overlays for both methods, not blank.
+  await expect(lab.id('gradcam.gallery').locator('[data-testid="gradcam.overlay"]').first()).toBeVisible();
+  const contrast = await lab.overlayContrast();
+  for (const m of ['ft', 'vpt_deep']) {
+    expect(contrast[m]?.length ?? 0).toBeGreaterThan(0);
+    expect(Math.max(...contrast[m]!)).toBeGreaterThan(1);
+  }
+
+  // The per-class details open on demand.
+  await lab.id('results.details.ft').locator('summary').click();
+  await expect(lab.id('results.details.ft').locator('table.confusion')).toBeVisible();
+
+  // The modal opens large and Escape closes it.
+  await lab.id('gradcam.gallery').locator('.image-button').first().click();
+  await expect(lab.id('gradcam.modal')).toBeVisible();
+  await page.screenshot({ path: 'test-results/lab-gradcam-modal.png' });
+  await page.keyboard.press('Escape');
+  await expect(lab.id('gradcam.modal')).toBeHidden();
+
+  await page.screenshot({ path: 'test-results/lab-finished.png', fullPage: true });
+  await lab.id('ui.presentation').check();
+  await page.screenshot({ path: 'test-results/lab-presentation.png', fullPage: true });
+  await lab.id('ui.presentation').uncheck();
+
+  // The exported JSON parses and matches the table.
+  const exported = await lab.exportJson();
+  expect(exported.runs).toHaveLength(2);
+  for (const r of exported.runs) {
+    expect(r.summary.status).toBe('done');
+    expect(r.summary.epochs).toHaveLength(2);
+    expect(r.summary.test?.testAcc).toBeCloseTo(table[r.method]!, 6);
+    expect(r.summary.trainableParams).toBeGreaterThan(0);
+  }
+  const ftParams = exported.runs.find((r) => r.method === 'ft')!.summary.trainableParams;
+  const vptParams = exported.runs.find((r) => r.method === 'vpt_deep')!.summary.trainableParams;
+  expect(vptParams).toBeLessThan(ftParams);
+
+  // The URL round-trips the setup.
+  const url = page.url();
+  const other = await context.newPage();
+  const lab2 = new LabPage(other);
+  await other.goto(url);
+  await other.waitForFunction(() => !!window.__lab);
+  expect((await lab2.state()).setup).toEqual(setupBefore);
+  await other.close();
+
+  // A reload still lists both runs, finished, with their results.
+  const ids = exported.runs.map((r) => r.runId).sort();
+  await page.reload();
+  await page.waitForFunction(() => window.__lab?.getState().restored);
+  await expect(lab.id('runs.row')).toHaveCount(2);
+  const rows = await lab.id('runs.row').evaluateAll((els) => els.map((e) => [e.getAttribute('data-run-id'), e.getAttribute('data-status')]));
+  expect(rows.map((r) => r[0]).sort()).toEqual(ids);
+  expect(rows.every((r) => r[1] === 'done')).toBe(true);
+  expect(await lab.tableAccuracies()).toEqual(table);
+  expect(await lab.chartPoints('chart.accuracy')).toEqual({ 'Full fine-tuning': 2, 'VPT-deep': 2 });
+  await page.screenshot({ path: 'test-results/lab-after-reload.png', fullPage: true });
+});
+
+test('a run left running at reload comes back interrupted and resumes', async ({ page }) => {
+  const lab = new LabPage(page);
+  await lab.goto({ ...SETUP, methods: 'vpt_deep', epochs: 3 });
+  await lab.uploadModel(FIXTURE_MODEL);
+  await lab.start();
+  // Wait for the first epoch (and its checkpoint) to be stored, then reload mid-run.
+  await page.waitForFunction(() => Object.values(window.__lab!.getState().runs).some((r) => r.hasCheckpoint), null, { timeout: 5 * 60_000 });
+  await page.reload();
+  await page.waitForFunction(() => window.__lab?.getState().restored);
+  const row = lab.id('runs.row').first();
+  await expect(row).toHaveAttribute('data-status', 'interrupted');
+  await expect(row.getByTestId('runs.resume')).toBeVisible();
+  await page.screenshot({ path: 'test-results/lab-interrupted.png', fullPage: true });
+  // The checkpoint came from a file: the page asks for it again before resuming.
+  await lab.uploadModel(FIXTURE_MODEL);
+  await row.getByTestId('runs.resume').click();
+  await lab.waitDone(5 * 60_000);
+  await expect(lab.id('runs.row').first()).toHaveAttribute('data-status', 'done');
+  const run = Object.values((await lab.state()).runs)[0]!;
+  expect(run.summary.epochs).toHaveLength(3);
+});

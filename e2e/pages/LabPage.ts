@@ -1,0 +1,89 @@
+/**
+ * Page object of the lab: the dotted test ids in one place, and the typed test API
+ * (`window.__lab`) for state the page does not print.
+ */
+import { expect, type Download, type Locator, type Page } from '@playwright/test';
+import { readFile } from 'node:fs/promises';
+import type { ExportFile } from '../../src/store/export';
+import type { PlainLabState } from '../../src/store/testApi';
+
+export const FIXTURE_MODEL = new URL('../../../shared/fixtures/timm_tiny_model.safetensors', import.meta.url).pathname;
+
+export class LabPage {
+  constructor(readonly page: Page) {}
+
+  id(testId: string): Locator {
+    return this.page.getByTestId(testId);
+  }
+
+  /** Opens the lab with a setup in the URL hash (and ?dev=1 so tiny train sizes are allowed). */
+  async goto(hash: Record<string, string | number>, dev = true): Promise<void> {
+    const params = new URLSearchParams(Object.entries(hash).map(([k, v]) => [k, String(v)]));
+    await this.page.goto(`/${dev ? '?dev=1' : ''}#${params.toString()}`);
+    await expect(this.id('run.start')).toBeVisible();
+    await this.page.waitForFunction(() => !!window.__lab && window.__lab.getState().restored);
+  }
+
+  async state(): Promise<PlainLabState> {
+    return this.page.evaluate(() => window.__lab!.getState());
+  }
+
+  async uploadModel(path: string): Promise<void> {
+    await this.id('setup.modelFile').setInputFiles(path);
+    await expect(this.id('setup.model')).toHaveValue('file');
+  }
+
+  async start(): Promise<void> {
+    await this.id('run.start').click();
+  }
+
+  /** Waits until the queue reports it finished ("… — done"). */
+  async waitDone(timeout: number): Promise<void> {
+    await expect(this.id('run.status')).toHaveText(/done$/, { timeout });
+  }
+
+  /** Points per series of a chart, as the chart reports them in data-points. */
+  async chartPoints(testId: 'chart.loss' | 'chart.accuracy'): Promise<Record<string, number>> {
+    return JSON.parse((await this.id(testId).getAttribute('data-points')) ?? '{}') as Record<string, number>;
+  }
+
+  /** Test accuracy per method from the results table. */
+  async tableAccuracies(): Promise<Record<string, number>> {
+    const rows = this.page.locator('[data-testid^="results.row."]');
+    const out: Record<string, number> = {};
+    for (const row of await rows.all()) {
+      const method = (await row.getAttribute('data-testid'))!.replace('results.row.', '');
+      out[method] = Number(await row.getAttribute('data-acc'));
+    }
+    return out;
+  }
+
+  /** Standard deviation of the RGB values of every Grad-CAM overlay, per method. */
+  async overlayContrast(): Promise<Record<string, number[]>> {
+    return this.page.evaluate(() => {
+      const out: Record<string, number[]> = {};
+      for (const c of document.querySelectorAll<HTMLCanvasElement>('[data-testid="gradcam.overlay"]')) {
+        const d = c.getContext('2d')!.getImageData(0, 0, c.width, c.height).data;
+        let sum = 0, sq = 0, n = 0;
+        for (let i = 0; i < d.length; i += 4) for (let k = 0; k < 3; k++) {
+          sum += d[i + k]!;
+          sq += d[i + k]! * d[i + k]!;
+          n++;
+        }
+        const mean = sum / Math.max(1, n);
+        (out[c.dataset.method!] ??= []).push(Math.sqrt(Math.max(0, sq / Math.max(1, n) - mean * mean)));
+      }
+      return out;
+    });
+  }
+
+  async exportJson(): Promise<ExportFile> {
+    const [download]: [Download, void] = await Promise.all([this.page.waitForEvent('download'), this.id('export.json').click()]);
+    const path = await download.path();
+    return JSON.parse(await readFile(path!, 'utf8')) as ExportFile;
+  }
+
+  errors(): Locator {
+    return this.id('run.error');
+  }
+}
