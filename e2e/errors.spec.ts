@@ -1,7 +1,7 @@
 /** Errors the user causes show on the page, in the alert region, with what was wrong. */
 import { expect, test } from '@playwright/test';
 import { randomBytes } from 'node:crypto';
-import { writeFile } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { FIXTURE_MODEL, LabPage } from './pages/LabPage';
 
 const SMALL = { trainSize: 16, epochs: 1, batch: 8, res: 64, testSize: 8, gradcam: 2, methods: 'ft' };
@@ -38,16 +38,18 @@ test('a broken data zip shows its message on the page', async ({ page }, info) =
   await page.screenshot({ path: 'test-results/error-data-zip.png' });
 });
 
-test('a data folder with a bad list file shows its message', async ({ page }) => {
+test('a data folder with a bad list file shows its message', async ({ page }, info) => {
   const lab = new LabPage(page);
+  // A vtab-1k task folder whose train list has a line without a label, and no images.
+  const dir = info.outputPath('dtd');
+  await mkdir(dir, { recursive: true });
+  await writeFile(`${dir}/train800.txt`, 'images/a.jpg 0\nimages/b.jpg\n');
+  await writeFile(`${dir}/val200.txt`, 'images/a.jpg 0\n');
+  await writeFile(`${dir}/train800val200.txt`, 'images/a.jpg 0\nimages/b.jpg\n');
+  await writeFile(`${dir}/test.txt`, 'images/a.jpg 0\n');
   await lab.goto({ ...SMALL, task: 'dtd', data: 'local' });
   await lab.uploadModel(FIXTURE_MODEL);
-  // A folder whose list names an image that is not there and has a line without a label.
-  await lab.id('setup.dataFolder').setInputFiles([
-    { name: 'train800.txt', mimeType: 'text/plain', buffer: Buffer.from('images/a.jpg 0\nimages/b.jpg\n') },
-    { name: 'val200.txt', mimeType: 'text/plain', buffer: Buffer.from('images/a.jpg 0\n') },
-    { name: 'test.txt', mimeType: 'text/plain', buffer: Buffer.from('images/a.jpg 0\n') },
-  ]);
+  await lab.id('setup.dataFolder').setInputFiles(dir);
   await lab.start();
   const alert = lab.errors().locator('.banner.error');
   await expect(alert).toHaveCount(1, { timeout: 120_000 });

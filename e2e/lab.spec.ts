@@ -98,6 +98,7 @@ test('full flow: FT vs VPT-deep on a tiny checkpoint', async ({ page, context })
   const rows = await lab.id('runs.row').evaluateAll((els) => els.map((e) => [e.getAttribute('data-run-id'), e.getAttribute('data-status')]));
   expect(rows.map((r) => r[0]).sort()).toEqual(ids);
   expect(rows.every((r) => r[1] === 'done')).toBe(true);
+  await expect(lab.id('results.row.vpt_deep')).toBeVisible();
   expect(await lab.tableAccuracies()).toEqual(table);
   expect(await lab.chartPoints('chart.accuracy')).toEqual({ 'Full fine-tuning': 2, 'VPT-deep': 2 });
   await page.screenshot({ path: 'test-results/lab-after-reload.png', fullPage: true });
