@@ -611,7 +611,12 @@ export function requestFrechet(count = 64): void {
     throw e;
   }
   let reference: DataSpec | { kind: 'pretraining' };
-  if (paper.reference === 'pretraining') reference = { kind: 'pretraining' };
+  if (paper.reference === 'pretraining') {
+    if (!setup.model.startsWith('bundled:')) {
+      return reportError({ code: 'config/invalid', message: 'Only the bundled model ships its pretraining data. For a hub or file model, choose a reference set of images (a URL or a zip).' });
+    }
+    reference = { kind: 'pretraining' };
+  }
   else if (paper.reference === 'url') {
     if (!paper.referenceUrl.trim()) return reportError({ code: 'config/invalid', message: 'No reference URL is given. Type the base URL of a reference image folder.' });
     reference = { kind: 'url', base: paper.referenceUrl.trim() };
