@@ -70,8 +70,8 @@ function DataSourcePicker() {
   if (task.source === 'procedural') {
     return (
       <p className="note" data-testid="setup.dataSource">
-        Data: <strong>procedural</strong> — generated in the lab from the seed ({task.generator === 'dsprites' ? 'dSprites-like shapes' : 'CLEVR-like scenes'}). Mirrors the
-        objective of VTAB’s {task.vtabCounterpart}; published numbers are not comparable.
+        Data: <strong>procedural</strong> — generated in the lab from the seed ({task.axes.distributionNote}). Mirrors the objective of VTAB’s{' '}
+        {task.vtabCounterpart}; published numbers are not comparable.
       </p>
     );
   }
