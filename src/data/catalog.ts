@@ -53,11 +53,11 @@ export type ObjectiveShift = 'classification' | 'count' | 'position' | 'orientat
 /** A task generated in the lab from a seed: same objective as a VTAB task, synthetic images. */
 export interface ProceduralTask extends TaskCommon {
   source: 'procedural';
-  /** Which generator renders the images. */
-  generator: 'dsprites' | 'clevr';
+  /** Which generator renders the images ('synth': the pretraining scenes of ./pretraining.ts). */
+  generator: 'dsprites' | 'clevr' | 'synth';
   /** The VTAB-1k task whose objective this mirrors (its published numbers are NOT comparable). */
   vtabCounterpart: string;
-  /** Resolution the generator natively draws at (dSprites 64; CLEVR-like draws at any size). */
+  /** Resolution the generator natively draws at (dSprites 64; CLEVR-like and synth draw at any size). */
   nativeSize: number;
   /** The two axes the Elephant paper uses to explain when VPT wins. */
   axes: { objectiveShift: ObjectiveShift; distributionNote: string };
@@ -159,6 +159,40 @@ export const PROCEDURAL_TASKS: readonly ProceduralTask[] = [
       distributionNote: 'rendered 3D scenes of simple shaded solids with a CLEVR-like camera',
     },
     why: 'Distance needs geometry, not object identity: a large objective shift on mildly shifted images.',
+  },
+  {
+    source: 'procedural',
+    id: 'synth_shapes',
+    name: 'Synthetic shapes/kind (pretraining distribution)',
+    group: 'natural',
+    generator: 'synth',
+    vtabCounterpart: 'cifar100',
+    nativeSize: 64,
+    classes: 10,
+    promptLength: vtabById('cifar100').promptLength,
+    objective: 'kind of the big object (10 shapes: circle, square, triangle, star, heart, cross, ring, hexagon, crescent, arrow), whatever its texture',
+    axes: {
+      objectiveShift: 'classification',
+      distributionNote: "the bundled model's own pretraining distribution (fresh held-out images): no distribution shift",
+    },
+    why: 'The near corner of both axes: same images and a coarsened form of the pretraining objective, where the Elephant paper expects VPT to match or beat full finetuning (with the bundled tiny_pretrained model).',
+  },
+  {
+    source: 'procedural',
+    id: 'synth_count',
+    name: 'Synthetic shapes/count (pretraining distribution)',
+    group: 'structured',
+    generator: 'synth',
+    vtabCounterpart: 'clevr_count',
+    nativeSize: 64,
+    classes: 8,
+    promptLength: vtabById('clevr_count').promptLength,
+    objective: 'number of objects: label = count - 1 (1 to 8 non-overlapping shapes)',
+    axes: {
+      objectiveShift: 'count',
+      distributionNote: "the bundled model's pretraining backgrounds, shapes, textures and palettes, several smaller objects per image",
+    },
+    why: 'Separates the two axes: images near the pretraining data but a changed objective (counting), to compare with clevr_like_count where both change.',
   },
 ];
 

@@ -22,7 +22,7 @@ describe('catalog', () => {
     expect(VTAB_TASKS).toHaveLength(19);
     expect(new Set(listTaskIds()).size).toBe(listTaskIds().length);
     expect(getTask('dtd')).toMatchObject({ source: 'vtab', folder: 'dtd', classes: 47, group: 'natural' });
-    expect(PROCEDURAL_TASKS.map((t) => t.id)).toEqual(['dsprites_location', 'dsprites_orientation', 'clevr_like_count', 'clevr_like_distance']);
+    expect(PROCEDURAL_TASKS.map((t) => t.id)).toEqual(['dsprites_location', 'dsprites_orientation', 'clevr_like_count', 'clevr_like_distance', 'synth_shapes', 'synth_count']);
     expect(getTask('clevr_like_count').name).toContain('synthetic, CLEVR-like');
     try {
       getTask('imagenet');
@@ -122,6 +122,7 @@ describe('openProceduralTask', () => {
       for (const item of s.test.slice(0, 12)) {
         const f = proceduralFactors(t, item);
         if (f.dsprites) expect(dspritesLabel(t.id === 'dsprites_location' ? 'location' : 'orientation', f.dsprites)).toBe(item.label);
+        else if (f.synth) expect(f.synth.objects.length).toBeGreaterThan(0); // labels checked in pretraining.test.ts
         else expect(t.id === 'clevr_like_count' ? clevrCountLabel(f.clevr!) : clevrDistanceLabel(f.clevr!)).toBe(item.label);
       }
     }

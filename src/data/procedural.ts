@@ -9,9 +9,10 @@
  *   repeat a tuple used by an earlier split (train -> val -> test), as VTAB's disjoint splits.
  */
 import { LabError } from '../errors';
-import { type ProceduralTask, getTask } from './catalog';
+import { PROCEDURAL_TASKS, type ProceduralTask, getTask } from './catalog';
 import { renderClevr, sampleClevrCountScene, sampleClevrDistanceScene, type ClevrScene } from './clevr';
 import { type DspritesFactors, type DspritesObjective, dspritesIndex, renderDsprite, sampleDspritesFactors } from './dsprites';
+import { type SynthScene, SynthImageProvider, sampleSynthScene, synthObjectiveOf } from './pretraining';
 import { hashSeed, rngFrom, shuffleInPlace } from './rng';
 import type { DataItem, ImageProvider, RgbaImage, SelectedSplits } from './types';
 
@@ -38,9 +39,10 @@ function dspritesObjective(task: ProceduralTask): DspritesObjective {
   return task.id === 'dsprites_orientation' ? 'orientation' : 'location';
 }
 
-/** The factors of a procedural item: dSprites factor tuple or CLEVR-like scene. */
-export function proceduralFactors(task: ProceduralTask, item: DataItem): { dsprites?: DspritesFactors; clevr?: ClevrScene } {
+/** The factors of a procedural item: dSprites factor tuple, CLEVR-like scene or synthetic scene. */
+export function proceduralFactors(task: ProceduralTask, item: DataItem): { dsprites?: DspritesFactors; clevr?: ClevrScene; synth?: SynthScene } {
   const seed = item.seed ?? 0;
+  if (task.generator === 'synth') return { synth: sampleSynthScene(synthObjectiveOf(task), item.label, seed) };
   if (task.generator === 'dsprites') return { dsprites: sampleDspritesFactors(dspritesObjective(task), item.label, rngFrom(seed, 'dsprites')) };
   const scene = task.id === 'clevr_like_count' ? sampleClevrCountScene(item.label + 3, seed) : sampleClevrDistanceScene(item.label, seed);
   return { clevr: scene };
@@ -55,6 +57,8 @@ export class ProceduralImageProvider implements ImageProvider {
     return `procedural ${this.task.id}`;
   }
   async load(item: DataItem, preferredSize?: number): Promise<RgbaImage> {
+    // Synthetic scenes render at the model resolution (preferredSize), like CLEVR-like ones.
+    if (this.task.generator === 'synth') return new SynthImageProvider(this.task).load(item, preferredSize);
     const f = proceduralFactors(this.task, item);
     if (f.dsprites) return renderDsprite(f.dsprites, { size: this.options.renderAtTarget && preferredSize ? preferredSize : 64 });
     return renderClevr(f.clevr!, { size: preferredSize ?? this.task.nativeSize, samples: this.options.clevrSamples });
@@ -65,7 +69,7 @@ export class ProceduralImageProvider implements ImageProvider {
 export function openProceduralTask(taskOrId: ProceduralTask | string, options: ProceduralOptions): SelectedSplits {
   const found = typeof taskOrId === 'string' ? getTask(taskOrId) : taskOrId;
   if (found.source !== 'procedural') {
-    throw new LabError('data/unknown-task', `Task "${found.id}" is a VTAB-1k task read from files, not a procedural one.`, 'Open it with openVtabTask, or pick dsprites_location, dsprites_orientation, clevr_like_count or clevr_like_distance.');
+    throw new LabError('data/unknown-task', `Task "${found.id}" is a VTAB-1k task read from files, not a procedural one.`, `Open it with openVtabTask, or pick one of ${PROCEDURAL_TASKS.map((t) => t.id).join(', ')}.`);
   }
   const task = found;
   const trainSize = options.trainSize ?? 800;
