@@ -10,6 +10,7 @@ import { SetupPanel } from './SetupPanel';
 const ResultsView = lazy(() => import('./ResultsView'));
 const GradCamGallery = lazy(() => import('./GradCamGallery'));
 const PaperViews = lazy(() => import('./PaperViews'));
+const EngineCheck = lazy(() => import('./EngineCheck'));
 
 function Alerts() {
   const errors = useLab((s) => s.errors);
@@ -81,6 +82,9 @@ export function App() {
           <PaperViews />
         </Suspense>
         <RunsList />
+        <Suspense fallback={null}>
+          <EngineCheck />
+        </Suspense>
       </main>
     </div>
   );

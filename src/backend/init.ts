@@ -1,0 +1,90 @@
+/**
+ * Browser/worker backend set-up: probe what the host offers, choose from the closed list with a
+ * reason (select.ts), and initialise tfjs on it. Runs inside the engine worker.
+ */
+import * as tf from '@tensorflow/tfjs';
+import '@tensorflow/tfjs-backend-webgpu';
+import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
+import wasmPlain from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm?url';
+import wasmSimd from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm?url';
+import wasmThreaded from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-threaded-simd.wasm?url';
+import type { BackendChoice, BackendName, HostCapabilities } from './select';
+import { BACKENDS, chooseBackend, looksSoftware } from './select';
+
+// tfjs 4.22's threaded WASM build fails inside bundled workers ('e is not defined' from its
+// pthread blob worker; upstream tfjs#8513: threads never engage there anyway). Use SIMD without
+// threads, which is what actually runs.
+tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', false);
+
+setWasmPaths({
+  'tfjs-backend-wasm.wasm': wasmPlain,
+  'tfjs-backend-wasm-simd.wasm': wasmSimd,
+  'tfjs-backend-wasm-threaded-simd.wasm': wasmThreaded,
+});
+
+interface AdapterInfoLike {
+  vendor?: string;
+  architecture?: string;
+  description?: string;
+  device?: string;
+  isFallbackAdapter?: boolean;
+}
+
+export async function probeCapabilities(): Promise<HostCapabilities> {
+  const caps: HostCapabilities = {
+    webgpu: { available: false, software: false, description: 'none' },
+    webgl: { available: false, software: false, description: 'none' },
+    wasm: typeof WebAssembly === 'object',
+  };
+  const gpu = (globalThis.navigator as Navigator & { gpu?: { requestAdapter(): Promise<unknown> } })?.gpu;
+  if (gpu) {
+    try {
+      const adapter = (await gpu.requestAdapter()) as { info?: AdapterInfoLike; isFallbackAdapter?: boolean } | null;
+      if (adapter) {
+        const info: AdapterInfoLike = adapter.info ?? {};
+        const name = [info.vendor, info.architecture, info.description || info.device].filter(Boolean).join(' ') || 'unknown adapter';
+        const software = !!(info.isFallbackAdapter ?? adapter.isFallbackAdapter) || looksSoftware(info.vendor, info.architecture, info.description, info.device);
+        caps.webgpu = { available: true, software, description: software && !/swiftshader/i.test(name) ? `${name} (software)` : name };
+      }
+    } catch {
+      /* no adapter */
+    }
+  }
+  try {
+    const canvas = typeof OffscreenCanvas !== 'undefined' ? new OffscreenCanvas(1, 1) : null;
+    const gl = canvas?.getContext('webgl2') as WebGL2RenderingContext | null | undefined;
+    if (gl) {
+      const ext = gl.getExtension('WEBGL_debug_renderer_info');
+      const renderer = String(ext ? gl.getParameter(ext.UNMASKED_RENDERER_WEBGL) : gl.getParameter(gl.RENDERER));
+      caps.webgl = { available: true, software: looksSoftware(renderer), description: renderer };
+    }
+  } catch {
+    /* no WebGL */
+  }
+  return caps;
+}
+
+/** Probe, choose and initialise; falls through the list if a backend fails to start. */
+export async function initBrowserBackend(override?: BackendName | null): Promise<BackendChoice> {
+  const caps = await probeCapabilities();
+  let choice = chooseBackend(caps, override);
+  for (let attempt = 0; attempt < BACKENDS.length; attempt++) {
+    try {
+      if (await tf.setBackend(choice.backend)) {
+        await tf.ready();
+        return choice;
+      }
+    } catch {
+      /* fall through */
+    }
+    const failed = choice.backend;
+    if (failed === 'webgpu') caps.webgpu.available = false;
+    else if (failed === 'webgl') caps.webgl.available = false;
+    else if (failed === 'wasm') caps.wasm = false;
+    else break;
+    const next = chooseBackend(caps, null);
+    choice = { ...next, reason: `${failed} failed to initialise; ${next.reason}` };
+  }
+  await tf.setBackend('cpu');
+  return { backend: 'cpu', adapter: 'JavaScript CPU', reason: 'every other backend failed to initialise', noWebGPU: true };
+}

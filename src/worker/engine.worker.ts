@@ -1,0 +1,255 @@
+/**
+ * The engine worker: owns tfjs. Runs one training run at a time from a FIFO queue, answers
+ * verify and Fréchet requests, and reports everything as EngineEvents (protocol.ts).
+ * The page never blocks on any of it.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { initBrowserBackend } from '../backend/init';
+import type { BackendChoice, BackendName } from '../backend/select';
+import { LabError, toErrorInfo } from '../errors';
+import { browserDecoder } from '../data/decode.browser';
+import { FileListSource, DirectoryHandleSource, UrlSource } from '../data/source';
+import { ZipSource } from '../data/zip';
+import { splitGaussian } from '../analysis/features';
+import { frechetDistance } from '../analysis/frechet';
+import { trainDataFromSplits } from '../train/fromSplits';
+import { disposeSession, loadModel, openSplits, runSession, type RunHost } from '../train/session';
+import { RunControl, isDeviceLost } from '../train/trainer';
+import { formatReport, verifyGolden } from '../verify/golden';
+import { parseSafetensors } from '../weights/formats/safetensors';
+import { readAll } from '../weights/formats/archive';
+import { loadCheckpoint } from '../weights/load';
+import { HUB_CHECKPOINTS, fetchCheckpoint, readFileSource } from '../weights/sources';
+import { disposeParams } from '../model/params';
+import { pretrainingSplits } from '../data/pretraining';
+import type { Command, EngineEvent, ResumeState, RunConfig } from './protocol';
+
+const post = (e: EngineEvent, transfer: Transferable[] = []) => (self as unknown as Worker).postMessage(e, transfer);
+
+const host: RunHost = {
+  decoder: browserDecoder,
+  async loadCheckpoint(spec, onProgress) {
+    switch (spec.kind) {
+      case 'hub': {
+        const hub = HUB_CHECKPOINTS.find((h) => h.id === spec.id);
+        if (!hub) throw new LabError('config/invalid', `Unknown hub checkpoint '${spec.id}'.`);
+        return loadCheckpoint(await fetchCheckpoint(hub.url, { onProgress }), { name: hub.url, layout: hub.layout });
+      }
+      case 'bundled': {
+        const url = new URL(`${import.meta.env.BASE_URL}models/${spec.id}.safetensors`, self.location.origin).href;
+        return loadCheckpoint(await fetchCheckpoint(url, { onProgress, cacheName: 'vit-bundled-v1' }), { name: `${spec.id}.safetensors` });
+      }
+      case 'file':
+        return loadCheckpoint(await readFileSource(spec.file, onProgress), { name: spec.name });
+      default:
+        throw new LabError('config/invalid', `Model source '${spec.kind}' is not available in the browser.`);
+    }
+  },
+  async openSource(spec) {
+    switch (spec.kind) {
+      case 'files':
+        return new FileListSource(spec.files.map((f) => ({ path: f.path, file: f.file as File })));
+      case 'directory':
+        return new DirectoryHandleSource(spec.handle as FileSystemDirectoryHandle);
+      case 'zip':
+        return ZipSource.open(spec.file, spec.name);
+      case 'url':
+        return new UrlSource(spec.base);
+      default:
+        throw new LabError('config/invalid', `Data source '${spec.kind}' is not available in the browser.`);
+    }
+  },
+};
+
+let backendReady: Promise<BackendChoice> | null = null;
+let currentOverride: BackendName | undefined;
+
+function ensureBackend(override?: BackendName): Promise<BackendChoice> {
+  if (!backendReady || override !== currentOverride) {
+    currentOverride = override;
+    backendReady = initBrowserBackend(override ?? null).then((choice) => {
+      post({ type: 'ready', choice });
+      return choice;
+    });
+  }
+  return backendReady;
+}
+
+interface QueuedRun {
+  config: RunConfig;
+  resume?: ResumeState;
+  control: RunControl;
+}
+
+const queue: QueuedRun[] = [];
+const controls = new Map<string, RunControl>();
+let running = false;
+
+async function pump(): Promise<void> {
+  if (running) return;
+  running = true;
+  try {
+    while (queue.length) {
+      const job = queue.shift()!;
+      await executeRun(job);
+    }
+  } finally {
+    running = false;
+  }
+}
+
+async function executeRun(job: QueuedRun, deviceLostRetries = 1): Promise<void> {
+  const { config, control } = job;
+  const runId = config.runId;
+  if (control.cancelled) {
+    post({ type: 'state', runId, status: 'cancelled' });
+    return;
+  }
+  let lastCheckpoint: ResumeState | undefined = job.resume;
+  try {
+    await ensureBackend(config.backend);
+    post({ type: 'state', runId, status: 'running' });
+    const result = await runSession(
+      config,
+      host,
+      control,
+      {
+        onProgress: (progress) => post({ type: 'progress', runId, progress }),
+        onStarted: (s) => post({ type: 'run-started', runId, ...s }),
+        onEvent: (e) => {
+          switch (e.type) {
+            case 'step':
+              post({ type: 'step', runId, epoch: e.epoch, phase: e.phase, step: e.step, stepsPerEpoch: e.stepsPerEpoch, loss: e.loss, imagesPerSec: e.imagesPerSec });
+              break;
+            case 'epoch':
+              post({ type: 'epoch', runId, metrics: e.metrics });
+              break;
+            case 'gradcam':
+              post({ type: 'gradcam', runId, epoch: e.epoch, samples: e.samples });
+              break;
+            case 'checkpoint':
+              lastCheckpoint = e.state;
+              post({ type: 'checkpoint', runId, state: e.state });
+              break;
+            case 'notice':
+              post({ type: 'notice', runId, message: e.message });
+              break;
+          }
+        },
+      },
+      job.resume,
+    );
+    post({ type: 'test', runId, result: result.summary.test! });
+    for (const n of result.summary.notices.filter((n) => n.includes('skipped'))) post({ type: 'notice', runId, message: n });
+    disposeSession(result);
+    post({ type: 'state', runId, status: 'done' });
+  } catch (err) {
+    if (err instanceof LabError && err.code === 'run/cancelled') {
+      post({ type: 'state', runId, status: 'cancelled' });
+      return;
+    }
+    if (isDeviceLost(err) && deviceLostRetries > 0) {
+      // The GPU device is gone: start the backend afresh and continue from the last epoch.
+      post({ type: 'notice', runId, message: `The GPU device was lost (${(err as Error).message}). Re-initialised the backend and resumed from epoch ${lastCheckpoint?.epochsDone ?? 0}.` });
+      backendReady = null;
+      try {
+        tf.engine().reset();
+      } catch {
+        /* best effort */
+      }
+      await executeRun({ ...job, resume: lastCheckpoint }, deviceLostRetries - 1);
+      return;
+    }
+    post({ type: 'error', runId, error: toErrorInfo(err) });
+    post({ type: 'state', runId, status: 'failed' });
+  } finally {
+    controls.delete(runId);
+  }
+}
+
+async function handleVerify(c: Extract<Command, { type: 'verify' }>): Promise<void> {
+  try {
+    await ensureBackend(c.backend);
+    const ckpt = loadCheckpoint(new Uint8Array(await c.weights.arrayBuffer()), { name: c.weightsName });
+    const golden = readAll(parseSafetensors(new Uint8Array(await c.golden.arrayBuffer()), 'golden'));
+    const report = await verifyGolden(ckpt, golden);
+    post({ type: 'verify-result', requestId: c.requestId, report, lines: formatReport(report) });
+  } catch (err) {
+    post({ type: 'error', requestId: c.requestId, error: toErrorInfo(err) });
+  }
+}
+
+async function handleFrechet(c: Extract<Command, { type: 'frechet' }>): Promise<void> {
+  try {
+    await ensureBackend();
+    const model = await loadModel(c.model, c.imageSize || undefined, host, () => {});
+    try {
+      const norm = { mean: model.cfg.mean, std: model.cfg.std };
+      const adapt = (s: Awaited<ReturnType<typeof openSplits>>) => trainDataFromSplits(s, { imageSize: model.cfg.imageSize, normalization: norm });
+      let refSplits;
+      let refName: string;
+      if ('kind' in c.reference && c.reference.kind === 'pretraining') {
+        refSplits = pretrainingSplits({ count: c.count, seed: c.seed });
+        refName = 'the bundled model\'s pretraining data';
+      } else {
+        refSplits = await openSplits({ taskId: c.taskIds[0], data: c.reference as never, trainSize: 800, valSize: 200, testSize: c.count, seed: c.seed }, host);
+        refName = 'your reference set';
+      }
+      const ref = await splitGaussian(model.params, model.cfg, adapt(refSplits).test, c.count);
+      const distances: { taskId: string; distance: number }[] = [];
+      for (const taskId of c.taskIds) {
+        const splits = await openSplits({ taskId, data: c.data, trainSize: 800, valSize: 200, testSize: c.count, seed: c.seed }, host);
+        const g = await splitGaussian(model.params, model.cfg, adapt(splits).test, c.count);
+        distances.push({ taskId, distance: frechetDistance(ref, g) });
+      }
+      post({ type: 'frechet-result', requestId: c.requestId, distances, reference: refName });
+    } finally {
+      disposeParams(model.params);
+    }
+  } catch (err) {
+    post({ type: 'error', requestId: c.requestId, error: toErrorInfo(err) });
+  }
+}
+
+self.onmessage = (ev: MessageEvent<Command>) => {
+  const c = ev.data;
+  switch (c.type) {
+    case 'init':
+      void ensureBackend(c.backend).catch((err) => post({ type: 'error', error: toErrorInfo(err) }));
+      break;
+    case 'start': {
+      const control = new RunControl();
+      controls.set(c.config.runId, control);
+      queue.push({ config: c.config, resume: c.resumeFrom, control });
+      post({ type: 'state', runId: c.config.runId, status: 'queued' });
+      void pump();
+      break;
+    }
+    case 'pause':
+      controls.get(c.runId)?.pause();
+      post({ type: 'state', runId: c.runId, status: 'paused' });
+      break;
+    case 'resume':
+      controls.get(c.runId)?.resume();
+      post({ type: 'state', runId: c.runId, status: 'running' });
+      break;
+    case 'cancel': {
+      const control = controls.get(c.runId);
+      control?.cancel();
+      const i = queue.findIndex((q) => q.config.runId === c.runId);
+      if (i >= 0) {
+        queue.splice(i, 1);
+        post({ type: 'state', runId: c.runId, status: 'cancelled' });
+      }
+      break;
+    }
+    case 'verify':
+      void handleVerify(c);
+      break;
+    case 'frechet':
+      void handleFrechet(c);
+      break;
+  }
+};
+
+self.addEventListener('unhandledrejection', (ev) => post({ type: 'error', error: toErrorInfo((ev as PromiseRejectionEvent).reason) }));
