@@ -7,7 +7,7 @@
  * A scene is plain data (`SynthScene`) so tests can check that labels follow the factors that
  * drew each image:
  * - Main object: one of 10 shape kinds x one of 5 textures = the 50 classes
- *   (label = shapeIndex * 5 + textureIndex). Radius 0.20-0.34 of the image side, random
+ *   (label = shapeIndex * 5 + textureIndex). Radius 0.22-0.36 of the image side, random
  *   position (kept mostly inside the frame), rotation, texture scale and angle, and a two-colour
  *   palette whose colours differ in lightness by at least 0.35 (so the texture stays visible).
  * - 0-2 distractors: smaller (radius 0.06-0.12) shapes of OTHER kinds with any texture, drawn
@@ -33,7 +33,7 @@ export type TextureKind = (typeof TEXTURES)[number];
 export const PRETRAIN_CLASSES: readonly string[] = SHAPE_KINDS.flatMap((s) => TEXTURES.map((t) => `${t} ${s}`));
 export const PRETRAIN_NUM_CLASSES = PRETRAIN_CLASSES.length;
 /** Resolution the bundled model was pretrained at (and the default render size). */
-export const PRETRAIN_IMAGE_SIZE = 64;
+export const PRETRAIN_IMAGE_SIZE = 48;
 /** Counting task: 1..SYNTH_MAX_COUNT objects. */
 export const SYNTH_MAX_COUNT = 8;
 
@@ -135,7 +135,7 @@ function sampleObject(rand: Rand, shape: number, texture: number, radius: number
     cy,
     radius,
     rotation: randRange(rand, 0, 2 * Math.PI),
-    textureScale: randRange(rand, 0.3, 0.5),
+    textureScale: randRange(rand, 0.35, 0.55),
     textureAngle: randRange(rand, 0, Math.PI),
     focus: [randRange(rand, -0.3, 0.3), randRange(rand, -0.3, 0.3)],
     colorA,
@@ -160,7 +160,7 @@ export function samplePretrainScene(label: number, seed: number): SynthScene {
     const r = randRange(rand, 0.06, 0.12);
     objects.push(sampleObject(rand, otherShape(rand, shape), randInt(rand, TEXTURES.length), r, randRange(rand, r, 1 - r), randRange(rand, r, 1 - r)));
   }
-  const r = randRange(rand, 0.2, 0.34);
+  const r = randRange(rand, 0.22, 0.36);
   // Keep at least ~80% of the radius inside the frame on each side.
   const m = 0.8 * r;
   objects.push(sampleObject(rand, shape, texture, r, randRange(rand, m, 1 - m), randRange(rand, m, 1 - m)));
