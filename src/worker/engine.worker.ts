@@ -61,19 +61,31 @@ const host: RunHost = {
   },
 };
 
-let backendReady: Promise<BackendChoice> | null = null;
-let currentOverride: BackendName | undefined;
+let backendChoice: BackendChoice | null = null;
+let backendOverride: BackendName | undefined;
+let backendChain: Promise<unknown> = Promise.resolve();
 
+/**
+ * Initialise (or switch) the backend. Calls are chained, so two requests never initialise
+ * concurrently; the same override twice is a no-op.
+ */
 function ensureBackend(override?: BackendName): Promise<BackendChoice> {
-  if (!backendReady || override !== currentOverride) {
-    currentOverride = override;
-    backendReady = initBrowserBackend(override ?? null).then((choice) => {
-      post({ type: 'ready', choice });
-      return choice;
-    });
-  }
-  return backendReady;
+  const next = backendChain.then(async () => {
+    if (backendChoice && override === backendOverride) return backendChoice;
+    backendOverride = override;
+    backendChoice = await initBrowserBackend(override ?? null);
+    post({ type: 'ready', choice: backendChoice });
+    return backendChoice;
+  });
+  backendChain = next.catch(() => undefined);
+  return next;
 }
+
+/**
+ * One queue for everything that uses tfjs (runs, checks, Fréchet distances): jobs run one at a
+ * time, so a check on another backend never switches it under a running training.
+ */
+type Job = { kind: 'run'; run: QueuedRun } | { kind: 'task'; fn: () => Promise<void> };
 
 interface QueuedRun {
   config: RunConfig;
@@ -81,7 +93,7 @@ interface QueuedRun {
   control: RunControl;
 }
 
-const queue: QueuedRun[] = [];
+const queue: Job[] = [];
 const controls = new Map<string, RunControl>();
 let running = false;
 
@@ -91,7 +103,8 @@ async function pump(): Promise<void> {
   try {
     while (queue.length) {
       const job = queue.shift()!;
-      await executeRun(job);
+      if (job.kind === 'run') await executeRun(job.run);
+      else await job.fn();
     }
   } finally {
     running = false;
@@ -151,7 +164,7 @@ async function executeRun(job: QueuedRun, deviceLostRetries = 1): Promise<void> 
     if (isDeviceLost(err) && deviceLostRetries > 0) {
       // The GPU device is gone: start the backend afresh and continue from the last epoch.
       post({ type: 'notice', runId, message: `The GPU device was lost (${(err as Error).message}). Re-initialised the backend and resumed from epoch ${lastCheckpoint?.epochsDone ?? 0}.` });
-      backendReady = null;
+      backendChoice = null;
       try {
         tf.engine().reset();
       } catch {
@@ -215,12 +228,14 @@ self.onmessage = (ev: MessageEvent<Command>) => {
   const c = ev.data;
   switch (c.type) {
     case 'init':
-      void ensureBackend(c.backend).catch((err) => post({ type: 'error', error: toErrorInfo(err) }));
+      // Queued like any job: a backend switch waits for the running job to finish.
+      queue.push({ kind: 'task', fn: () => ensureBackend(c.backend).then(() => undefined, (err) => post({ type: 'error', error: toErrorInfo(err) })) });
+      void pump();
       break;
     case 'start': {
       const control = new RunControl();
       controls.set(c.config.runId, control);
-      queue.push({ config: c.config, resume: c.resumeFrom, control });
+      queue.push({ kind: 'run', run: { config: c.config, resume: c.resumeFrom, control } });
       post({ type: 'state', runId: c.config.runId, status: 'queued' });
       void pump();
       break;
@@ -236,7 +251,7 @@ self.onmessage = (ev: MessageEvent<Command>) => {
     case 'cancel': {
       const control = controls.get(c.runId);
       control?.cancel();
-      const i = queue.findIndex((q) => q.config.runId === c.runId);
+      const i = queue.findIndex((q) => q.kind === 'run' && q.run.config.runId === c.runId);
       if (i >= 0) {
         queue.splice(i, 1);
         post({ type: 'state', runId: c.runId, status: 'cancelled' });
@@ -244,10 +259,12 @@ self.onmessage = (ev: MessageEvent<Command>) => {
       break;
     }
     case 'verify':
-      void handleVerify(c);
+      queue.push({ kind: 'task', fn: () => handleVerify(c) });
+      void pump();
       break;
     case 'frechet':
-      void handleFrechet(c);
+      queue.push({ kind: 'task', fn: () => handleFrechet(c) });
+      void pump();
       break;
   }
 };
