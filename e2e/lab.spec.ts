@@ -12,6 +12,7 @@ test('full flow: FT vs VPT-deep on a tiny checkpoint', async ({ page, context })
   const logs: string[] = [];
   page.on('console', (m) => logs.push(`[${m.type()}] ${m.text()}`));
   page.on('pageerror', (e) => logs.push(`[pageerror] ${e.message}`));
+  page.on('worker', (w) => w.on('console', (m) => logs.push(`[worker] ${m.text()}`)));
   await lab.goto(SETUP);
   await lab.uploadModel(FIXTURE_MODEL);
   // The UI keeps its own limits: epochs typed in the form.
@@ -24,8 +25,10 @@ test('full flow: FT vs VPT-deep on a tiny checkpoint', async ({ page, context })
   await lab.start();
   try {
     await lab.waitDone(8 * 60_000);
-  } finally {
-    if (test.info().status !== 'passed') console.log(logs.slice(-40).join('\n'));
+  } catch (e) {
+    console.log(logs.slice(-40).join('\n'));
+    console.log(JSON.stringify((await lab.state()).runs, null, 1).slice(0, 4000));
+    throw e;
   }
   await expect(lab.errors()).toBeEmpty();
 

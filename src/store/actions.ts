@@ -513,6 +513,8 @@ export function handleEvent(ev: EngineEvent): void {
       return;
     case 'state': {
       if (TERMINAL.includes(ev.status)) return finishRun(ev.runId, ev.status);
+      // The engine acknowledges a start with 'queued'; the page already shows it as the active run.
+      if (ev.status === 'queued' && get().activeRunId === ev.runId) return;
       patchRun(ev.runId, (r) => ({ ...r, summary: { ...r.summary, status: ev.status } }));
       persistRun(ev.runId);
       if (get().activeRunId === ev.runId && (ev.status === 'paused' || ev.status === 'running')) set({ queueState: ev.status });
