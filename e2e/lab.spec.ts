@@ -128,3 +128,21 @@ test('a run left running at reload comes back interrupted and resumes', async ({
   const run = Object.values((await lab.state()).runs)[0]!;
   expect(run.summary.epochs).toHaveLength(3);
 });
+
+test('pause, resume and cancel act on the running queue', async ({ page }) => {
+  const lab = new LabPage(page);
+  await lab.goto({ ...SETUP, epochs: 20 });
+  await lab.uploadModel(FIXTURE_MODEL);
+  await lab.start();
+  await page.waitForFunction(() => Object.values(window.__lab!.getState().runs).some((r) => !!r.step), null, { timeout: 120_000 });
+  await lab.id('run.pause').click();
+  await expect(lab.id('run.status')).toHaveAttribute('data-state', 'paused');
+  await expect(lab.id('run.status')).toContainText('(paused)');
+  await lab.id('run.resume').click();
+  await expect(lab.id('run.status')).toHaveAttribute('data-state', 'running');
+  await lab.id('run.cancel').click();
+  await expect(lab.id('run.status')).toHaveText(/cancelled$/, { timeout: 60_000 });
+  const statuses = Object.values((await lab.state()).runs).map((r) => r.summary.status).sort();
+  expect(statuses).toEqual(['cancelled', 'cancelled']);
+  await expect(lab.errors()).toBeEmpty();
+});
