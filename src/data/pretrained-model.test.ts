@@ -1,0 +1,64 @@
+/**
+ * The bundled model (public/models/tiny_pretrained.safetensors, made by `npm run pretrain`) must
+ * load with the lab's loader and still recognise its own pretraining classes on held-out images,
+ * with the 50-class head it ships with. A missing file is a failure, not a skip: the lab's
+ * offline study depends on it.
+ */
+import { existsSync } from 'node:fs';
+import * as tf from '@tensorflow/tfjs';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { initNodeBackend } from '../backend/node';
+import { paramsFromCanonical, disposeParams } from '../model/params';
+import { forward } from '../model/vit';
+import { bundledModelPath } from '../train/host.node.js';
+import { loadCheckpointFromPath } from '../weights/node';
+import { preprocessImage } from './preprocess';
+import { PRETRAIN_NUM_CLASSES, pretrainingSplits, renderPretrainImage } from './pretraining';
+
+const MODEL = bundledModelPath('tiny_pretrained');
+const HELD_OUT = 200;
+/** The seed the bundled model was pretrained with (its model card's command): test split of that seed is disjoint from its training stream. */
+const PRETRAIN_SEED = 0;
+
+describe('bundled tiny_pretrained model', () => {
+  beforeAll(async () => {
+    await initNodeBackend('wasm');
+  });
+
+  it('exists, loads as timm layout, and is small', async () => {
+    expect(existsSync(MODEL), `${MODEL} is missing: run \`npm run pretrain\` and commit the weights`).toBe(true);
+    const ckpt = await loadCheckpointFromPath(MODEL);
+    expect(ckpt.layout).toBe('timm');
+    expect(ckpt.config.numClasses).toBe(PRETRAIN_NUM_CLASSES);
+    expect(ckpt.config.layerNormEps).toBe(1e-6);
+    expect(ckpt.tensors.get('head.weight')?.shape).toEqual([PRETRAIN_NUM_CLASSES, ckpt.config.hiddenSize]);
+    let bytes = 0;
+    for (const t of ckpt.tensors.values()) bytes += t.data.byteLength;
+    expect(bytes).toBeLessThanOrEqual(25e6);
+  });
+
+  it(`beats chance (${(100 / PRETRAIN_NUM_CLASSES).toFixed(0)}%) by more than 5x on ${HELD_OUT} held-out pretraining images with its own head`, async () => {
+    expect(existsSync(MODEL), `${MODEL} is missing: run \`npm run pretrain\` and commit the weights`).toBe(true);
+    const ckpt = await loadCheckpointFromPath(MODEL);
+    const cfg = ckpt.config;
+    const params = paramsFromCanonical(ckpt.tensors);
+    const before = tf.memory().numTensors;
+    const items = pretrainingSplits({ seed: PRETRAIN_SEED, testSize: HELD_OUT }).test;
+    const S = cfg.imageSize;
+    const plane = 3 * S * S;
+    let correct = 0;
+    for (let s = 0; s < items.length; s += 100) {
+      const part = items.slice(s, s + 100);
+      const x = new Float32Array(part.length * plane); // [B, 3, S, S]
+      part.forEach((it, k) => preprocessImage(renderPretrainImage(it.label, it.seed!, S), S, { mean: cfg.mean, std: cfg.std }, x, k * plane));
+      const pred = tf.tidy(() => tf.argMax(forward(params, cfg, tf.tensor4d(x, [part.length, 3, S, S])), -1));
+      const p = await pred.data();
+      pred.dispose();
+      part.forEach((it, k) => (correct += p[k] === it.label ? 1 : 0));
+    }
+    expect(tf.memory().numTensors).toBe(before);
+    disposeParams(params);
+    const accuracy = correct / items.length;
+    expect(accuracy).toBeGreaterThan(5 / PRETRAIN_NUM_CLASSES);
+  });
+});
