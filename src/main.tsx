@@ -6,11 +6,13 @@ import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
 import { loadSetupFromLocation, restoreRuns, startEngine } from './store/actions';
 import { installTestApi } from './store/testApi';
+import { installEngineAutomation } from './worker/automation';
 import { App } from './ui/App';
 import './ui/styles.css';
 
 loadSetupFromLocation();
 installTestApi();
+installEngineAutomation();
 createRoot(document.getElementById('root')!).render(
   <StrictMode>
     <App />

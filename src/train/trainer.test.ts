@@ -124,11 +124,12 @@ describe('the loop', () => {
     const counts: number[] = [];
     const out = await train({
       cfg, backbone, method: METHODS.vpt_deep, data: data(400), hyper: hyper({ epochs: 1 }),
-      emit: (e) => { if (e.type === 'step' && (e.step === 2 || e.step === 50)) counts.push(tf.memory().numTensors); },
+      emit: (e) => { if (e.type === 'step' && (e.step === 2 || e.step === 50)) counts.push(tf.memory().numTensors, tf.memory().numBytes); },
     });
     disposeOwned(out.params);
-    expect(counts.length).toBe(2);
-    expect(counts[1]).toBe(counts[0]);
+    expect(counts.length).toBe(4);
+    expect(counts[2]).toBe(counts[0]); // tensors
+    expect(counts[3]).toBe(counts[1]); // bytes
   });
 
   it('cancel stops the run with a typed error and frees its tensors', async () => {
@@ -138,6 +139,28 @@ describe('the loop', () => {
     await expect(p).rejects.toBeInstanceOf(LabError);
     expect(tf.memory().numTensors).toBe(before);
   });
+
+  for (const id of ['vpt_deep', 'ft', 'ft_then_pt'] as MethodId[]) {
+    it(`${id}: resuming from an epoch checkpoint reproduces the uninterrupted run`, async () => {
+      const events: TrainerEvent[] = [];
+      const full = await train({ cfg, backbone, method: METHODS[id], data: data(16), hyper: hyper({ epochs: 2 }), emit: (e) => events.push(e) });
+      const cps = events.filter((e) => e.type === 'checkpoint');
+      const first = cps[0];
+      if (first?.type !== 'checkpoint') throw new Error('no checkpoint event');
+      expect(first.state.epochsDone).toBe(1);
+      const resumed = await train({ cfg, backbone, method: METHODS[id], data: data(16), hyper: hyper({ epochs: 2 }), resume: first.state });
+      expect(resumed.epochs.map((e) => e.epoch)).toEqual(full.epochs.map((e) => e.epoch));
+      for (const n of full.trainable) {
+        const a = (await full.params[n].data()) as Float32Array, b = (await resumed.params[n].data()) as Float32Array;
+        let worst = 0;
+        for (let i = 0; i < a.length; i++) worst = Math.max(worst, Math.abs(a[i] - b[i]));
+        expect(worst, n).toBeLessThan(1e-5);
+      }
+      expect(resumed.test.testAcc).toBeCloseTo(full.test.testAcc, 5);
+      disposeOwned(full.params);
+      disposeOwned(resumed.params);
+    });
+  }
 
   it('out of memory halves the micro-batch and carries on', async () => {
     const notices: string[] = [];

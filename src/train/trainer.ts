@@ -404,7 +404,11 @@ function restorePhase(model: ParamSet, saved: Map<string, HostTensor> | null, _c
 function restoreSlots(optimizer: Optimizer, saved: Map<string, HostTensor>, vars: Record<string, tf.Variable>, epochsIntoPhase: number, trainSize: number, batchSize: number): void {
   for (const n of Object.keys(vars)) {
     const slots: tf.Variable[] = [];
-    for (let i = 0; saved.has(`optimizer.${n}.${i}`); i++) slots.push(tf.tidy(() => tf.variable(toComputeTensor(n, saved.get(`optimizer.${n}.${i}`)!), false)));
+    for (let i = 0; saved.has(`optimizer.${n}.${i}`); i++) {
+      // Slots are saved in compute layout (their own shapes), not the canonical one.
+      const t = saved.get(`optimizer.${n}.${i}`)!;
+      slots.push(tf.tidy(() => tf.variable(tf.tensor(t.data, t.shape), false)));
+    }
     if (slots.length) optimizer.slots.set(n, slots);
   }
   optimizer.step = epochsIntoPhase * Math.max(1, Math.floor(trainSize / batchSize));

@@ -23,6 +23,9 @@ import { HUB_CHECKPOINTS, fetchCheckpoint, readFileSource } from '../weights/sou
 import { disposeParams } from '../model/params';
 import { pretrainingSplits } from '../data/pretraining';
 import type { Command, EngineEvent, ResumeState, RunConfig } from './protocol';
+import { runBenchCase, type BenchRow } from '../bench/bench';
+import { withKernels } from '../bench/kernels';
+import { PRESETS } from '../model/config';
 
 const post = (e: EngineEvent, transfer: Transferable[] = []) => (self as unknown as Worker).postMessage(e, transfer);
 
@@ -192,6 +195,22 @@ async function handleVerify(c: Extract<Command, { type: 'verify' }>): Promise<vo
   }
 }
 
+async function handleBench(c: Extract<Command, { type: 'bench' }>): Promise<void> {
+  try {
+    const choice = await ensureBackend(c.backend);
+    const rows: BenchRow[] = [];
+    for (const bc of c.cases) {
+      const preset = PRESETS[bc.preset as keyof typeof PRESETS];
+      if (!preset) throw new LabError('config/invalid', `Unknown preset '${bc.preset}'.`);
+      const cfg = bc.imageSize ? { ...preset, imageSize: bc.imageSize } : preset;
+      rows.push(await withKernels(c.kernels ?? 'lab', () => runBenchCase({ preset: bc.preset, cfg, mode: bc.mode, batch: bc.batch, promptLength: bc.promptLength }, { host: 'chromium', warmup: c.warmup, runs: c.runs })));
+    }
+    post({ type: 'bench-result', requestId: c.requestId, rows, adapter: choice.adapter });
+  } catch (err) {
+    post({ type: 'error', requestId: c.requestId, error: toErrorInfo(err) });
+  }
+}
+
 async function handleFrechet(c: Extract<Command, { type: 'frechet' }>): Promise<void> {
   try {
     await ensureBackend();
@@ -260,6 +279,10 @@ self.onmessage = (ev: MessageEvent<Command>) => {
     }
     case 'verify':
       queue.push({ kind: 'task', fn: () => handleVerify(c) });
+      void pump();
+      break;
+    case 'bench':
+      queue.push({ kind: 'task', fn: () => handleBench(c) });
       void pump();
       break;
     case 'frechet':

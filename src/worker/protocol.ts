@@ -7,6 +7,7 @@ import type { ErrorInfo } from '../errors';
 import type { Progress } from '../progress';
 import type { MethodId } from '../train/methods';
 import type { VerifyReport } from '../verify/golden';
+import type { BenchRow } from '../bench/bench';
 
 /** Where the model comes from. */
 export type ModelSpec =
@@ -119,6 +120,7 @@ export type Command =
   | { type: 'resume'; runId: string }
   | { type: 'cancel'; runId: string }
   | { type: 'verify'; requestId: string; weights: Blob; weightsName: string; golden: Blob; backend?: BackendName }
+  | { type: 'bench'; requestId: string; backend?: BackendName; cases: { preset: string; mode: 'forward' | 'ft' | 'vpt_deep'; batch: number; promptLength: number; imageSize?: number }[]; warmup: number; runs: number; kernels?: 'lab' | 'stock' }
   | { type: 'frechet'; requestId: string; model: ModelSpec; modelLabel: string; taskIds: string[]; data: DataSpec; reference: DataSpec | { kind: 'pretraining' }; count: number; imageSize: number; seed: number };
 
 /** Trained parameters at the last finished epoch, to resume an interrupted run. */
@@ -143,4 +145,5 @@ export type EngineEvent =
   | { type: 'notice'; runId: string; message: string }
   | { type: 'error'; runId?: string; requestId?: string; error: ErrorInfo }
   | { type: 'verify-result'; requestId: string; report: VerifyReport; lines: string[] }
+  | { type: 'bench-result'; requestId: string; rows: BenchRow[]; adapter: string }
   | { type: 'frechet-result'; requestId: string; distances: { taskId: string; distance: number }[]; reference: string };

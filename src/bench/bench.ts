@@ -1,0 +1,134 @@
+/**
+ * Benchmarks of the engine on whatever tfjs backend is active: forward, an `ft` train step and a
+ * `vpt_deep` train step, per model preset. Host-agnostic: Node (`npm run bench`) and the
+ * browser worker run the same code.
+ *
+ * FLOPs are counted analytically (multiply-add = 2 FLOPs) for one image:
+ *   patch embedding  2 · g² · (C·p²) · D
+ *   per block        2·T·D·3D (qkv) + 2·T²·D (scores) + 2·T²·D (probs·V) + 2·T·D·D (proj)
+ *                    + 2·T·D·M (fc1) + 2·T·M·D (fc2)
+ *   head             2 · D · K
+ * with T tokens (1 + g² + prompts). A training step with every weight trained costs 3× the
+ * forward (forward, input gradients, weight gradients); a step with a frozen backbone (VPT) costs
+ * 2× (forward, input gradients only). Element-wise work (LayerNorm, GELU, softmax) is not counted.
+ */
+import * as tf from '@tensorflow/tfjs';
+import type { ViTConfig } from '../model/config';
+import { gridSize } from '../model/config';
+import { initPrompts, randomParams, initHead, type ParamSet } from '../model/params';
+import { crossEntropy, forward } from '../model/vit';
+import { METHODS } from '../train/methods';
+
+export type BenchMode = 'forward' | 'ft' | 'vpt_deep';
+
+export interface BenchCase {
+  preset: string;
+  cfg: ViTConfig;
+  mode: BenchMode;
+  batch: number;
+  promptLength: number;
+}
+
+export interface BenchRow {
+  host: string;
+  backend: string;
+  preset: string;
+  mode: BenchMode;
+  batch: number;
+  imageSize: number;
+  medianMs: number;
+  imagesPerSec: number;
+  gflops: number;
+  /** Peak bytes held by tfjs during the measured steps. */
+  peakBytes: number;
+  runs: number;
+}
+
+export function forwardFlops(cfg: ViTConfig, promptLength = 0, numClasses = 10): number {
+  const g = gridSize(cfg), D = cfg.hiddenSize, M = cfg.mlpDim, C = cfg.channels, p = cfg.patchSize;
+  const T = 1 + g * g + promptLength;
+  const embed = 2 * g * g * C * p * p * D;
+  const block = 2 * T * D * 3 * D + 2 * 2 * T * T * D + 2 * T * D * D + 2 * 2 * T * D * M;
+  return embed + cfg.numLayers * block + 2 * D * numClasses;
+}
+
+export function stepFlops(c: BenchCase, numClasses = 10): number {
+  const prompts = c.mode === 'vpt_deep' ? c.promptLength : 0;
+  const f = forwardFlops(c.cfg, prompts, numClasses);
+  return c.batch * (c.mode === 'forward' ? f : c.mode === 'ft' ? 3 * f : 2 * f);
+}
+
+/** Median wall time of `runs` steps after `warmup` steps, with the tfjs peak memory. */
+export async function runBenchCase(c: BenchCase, opts: { warmup?: number; runs?: number; host: string; numClasses?: number }): Promise<BenchRow> {
+  const warmup = opts.warmup ?? 2, runs = opts.runs ?? 5, K = opts.numClasses ?? 10;
+  const cfg = c.cfg;
+  const backbone = randomParams({ ...cfg, numClasses: 0 }, 1);
+  const extra: ParamSet = { ...initHead(cfg, K, 2), ...(c.mode === 'vpt_deep' ? initPrompts(cfg, c.promptLength, cfg.numLayers, 3) : {}) };
+  const params: ParamSet = { ...backbone, ...extra };
+  const phase = c.mode === 'forward' ? null : METHODS[c.mode].phases[0];
+  const trainable = phase ? Object.keys(params).filter((n) => phase.trains(n)) : [];
+  const vars: Record<string, tf.Variable> = {};
+  for (const n of trainable) vars[n] = tf.variable(params[n], true, `bench_${n}_${Math.random().toString(36).slice(2)}`);
+  const model: ParamSet = { ...params, ...vars };
+  const x = tf.randomNormal([c.batch, cfg.channels, cfg.imageSize, cfg.imageSize]) as tf.Tensor4D;
+  const y = tf.tensor1d(Array.from({ length: c.batch }, (_, i) => i % K), 'int32');
+  const promptMode = c.mode === 'vpt_deep' ? 'deep' : 'none';
+  const needsGrad = (n: string) => n in vars;
+  const lr = 1e-4;
+
+  const step = async () => {
+    if (c.mode === 'forward') {
+      const out = tf.tidy(() => forward(model, cfg, x, { promptMode }));
+      await out.data();
+      out.dispose();
+      return;
+    }
+    // One SGD update, read back the loss (what a training step in the lab does).
+    const loss = tf.tidy(() => {
+      const { value, grads } = tf.variableGrads(() => crossEntropy(forward(model, cfg, x, { promptMode, training: true, needsGrad }), y), Object.values(vars));
+      for (const v of Object.values(vars)) v.assign(tf.sub(v, tf.mul(grads[v.name], lr)));
+      return value;
+    });
+    await loss.data();
+    loss.dispose();
+  };
+
+  let peak = tf.memory().numBytes;
+  const times: number[] = [];
+  try {
+    for (let i = 0; i < warmup + runs; i++) {
+      const t0 = performance.now();
+      await step();
+      const dt = performance.now() - t0;
+      peak = Math.max(peak, tf.memory().numBytes);
+      if (i >= warmup) times.push(dt);
+    }
+  } finally {
+    tf.dispose([x, y, ...Object.values(vars), ...Object.values(params)]);
+  }
+  times.sort((a, b) => a - b);
+  const median = times[Math.floor(times.length / 2)];
+  return {
+    host: opts.host,
+    backend: tf.getBackend(),
+    preset: c.preset,
+    mode: c.mode,
+    batch: c.batch,
+    imageSize: cfg.imageSize,
+    medianMs: median,
+    imagesPerSec: (1000 * c.batch) / median,
+    gflops: stepFlops(c, K) / (median / 1000) / 1e9,
+    peakBytes: peak,
+    runs,
+  };
+}
+
+export function formatBenchTable(rows: BenchRow[]): string {
+  const head = '| host | backend | model | step | batch | px | median ms | img/s | GFLOP/s | peak MB |';
+  const sep = '|---|---|---|---|---:|---:|---:|---:|---:|---:|';
+  const lines = rows.map(
+    (r) =>
+      `| ${r.host} | ${r.backend} | ${r.preset} | ${r.mode} | ${r.batch} | ${r.imageSize} | ${r.medianMs.toFixed(1)} | ${r.imagesPerSec.toFixed(2)} | ${r.gflops.toFixed(2)} | ${(r.peakBytes / 1e6).toFixed(0)} |`,
+  );
+  return [head, sep, ...lines].join('\n');
+}

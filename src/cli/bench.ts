@@ -1,0 +1,183 @@
+/**
+ * npm run bench [-- --full] [--hosts node,chromium] [--backends ...] [--kernels lab,stock] [--out bench.json]
+ *
+ * For each model preset × {forward, ft step, vpt_deep step} × backend: median step time after
+ * warm-up, images/s, achieved GFLOP/s (analytical FLOPs, see src/bench/bench.ts) and peak tfjs
+ * memory. Node runs WASM and CPU in this process; headless Chromium runs WASM, WebGPU and WebGL
+ * through the lab's own worker (the page built by Vite, served by `vite preview`).
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { writeFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import * as tf from '@tensorflow/tfjs';
+import { initNodeBackend } from '../backend/node';
+import { PRESETS, type PresetName } from '../model/config';
+import { formatBenchTable, runBenchCase, type BenchMode, type BenchRow } from '../bench/bench';
+import { withKernels, type KernelChoice } from '../bench/kernels';
+import { REPO_ROOT } from '../train/host.node.js';
+import { parseArgs, intArg, runMain, UsageError } from './args';
+
+const USAGE = `usage: npm run bench -- [options]
+
+  --full                 add ViT-B/16 at 224 px (slow on a CPU: minutes per step on WASM)
+  --hosts node,chromium  where to run (default both; chromium = headless Debian Chromium via Playwright)
+  --backends LIST        node: wasm,cpu; chromium: wasm,webgpu,webgl (default: wasm,cpu,webgpu)
+  --kernels lab,stock    the engine's own kernels and/or plain tfjs ops (default lab,stock)
+  --modes LIST           forward,ft,vpt_deep (default all three)
+  --batch N              batch size (default 8)
+  --runs N               measured steps per case, after 1 warm-up step (default 3)
+  --out FILE             JSON results (default bench-results.json)
+
+Default presets: the fixtures' tiny ViT (64 px) and ViT-Ti/16 (224 px); CPU and the software
+WebGPU adapter only run the tiny one (they are 10–30x slower than WASM).`;
+
+interface Plan {
+  preset: PresetName;
+  mode: BenchMode;
+  batch: number;
+  promptLength: number;
+}
+
+runMain(async () => {
+  const args = parseArgs(process.argv.slice(2), { values: ['hosts', 'backends', 'kernels', 'modes', 'batch', 'runs', 'out'], flags: ['full'] });
+  if (args.flags.has('help')) {
+    console.log(USAGE);
+    return 0;
+  }
+  const hosts = (args.values.get('hosts') ?? 'node,chromium').split(',');
+  const backends = (args.values.get('backends') ?? 'wasm,cpu,webgpu').split(',');
+  const kernels = (args.values.get('kernels') ?? 'lab,stock').split(',') as KernelChoice[];
+  const modes = (args.values.get('modes') ?? 'forward,ft,vpt_deep').split(',') as BenchMode[];
+  for (const m of modes) if (!['forward', 'ft', 'vpt_deep'].includes(m)) throw new UsageError(`Unknown mode '${m}'.`);
+  for (const k of kernels) if (k !== 'lab' && k !== 'stock') throw new UsageError(`--kernels takes lab and/or stock, got '${k}'.`);
+  const batch = intArg(args, 'batch', 8, 1, 1024);
+  const runs = intArg(args, 'runs', 3, 1, 100);
+  const out = args.values.get('out') ?? 'bench-results.json';
+  const presets: PresetName[] = ['fixture_tiny', 'vit_ti16', ...(args.flags.has('full') ? (['vit_b16'] as PresetName[]) : [])];
+  const plans: Plan[] = presets.flatMap((preset) => modes.map((mode) => ({ preset, mode, batch: preset === 'vit_b16' ? Math.min(batch, 8) : batch, promptLength: preset === 'fixture_tiny' ? 4 : 50 })));
+  /** Slow backends (plain JS CPU, software WebGPU) only get the tiny model. */
+  const fits = (backend: string, preset: PresetName) => preset === 'fixture_tiny' || backend === 'wasm' || backend === 'webgl';
+
+  const rows: BenchRow[] = [];
+  const kernelLabel = (k: KernelChoice, r: BenchRow): BenchRow => ({ ...r, backend: `${r.backend}${k === 'stock' ? ' (stock tfjs)' : ''}` });
+  if (hosts.includes('node')) {
+    for (const backend of backends.filter((b) => b === 'wasm' || b === 'cpu')) {
+      await initNodeBackend(backend as 'wasm' | 'cpu');
+      for (const p of plans.filter((p) => fits(backend, p.preset))) {
+        for (const k of kernels) {
+          const row = await withKernels(k, () => runBenchCase({ ...p, cfg: PRESETS[p.preset] }, { host: 'node', warmup: 1, runs }));
+          rows.push(kernelLabel(k, row));
+          console.error(`node ${backend} ${k} ${p.preset} ${p.mode}: ${row.medianMs.toFixed(1)} ms, ${row.imagesPerSec.toFixed(2)} img/s, ${row.gflops.toFixed(2)} GFLOP/s`);
+        }
+      }
+    }
+    rows.push(...(await matmulRows(runs)));
+  }
+  if (hosts.includes('chromium')) {
+    const browserBackends = backends.filter((b) => b === 'wasm' || b === 'webgpu' || b === 'webgl');
+    if (browserBackends.length) rows.push(...(await chromiumRows(browserBackends, plans, kernels, runs, fits)));
+  }
+  const machine = `${os.cpus()[0]?.model ?? 'unknown CPU'}, ${os.cpus().length} cores, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, ${os.platform()} ${os.release()}`;
+  console.log(`machine: ${machine}`);
+  console.log(formatBenchTable(rows));
+  await writeFile(out, JSON.stringify({ machine, date: new Date().toISOString(), rows }, null, 2));
+  console.error(`wrote ${out}`);
+  return 0;
+}, USAGE);
+
+/** The WASM backend's own plain and transposed 2-D matmul throughput: the ceiling to compare with. */
+async function matmulRows(runs: number): Promise<BenchRow[]> {
+  await initNodeBackend('wasm');
+  const n = 512;
+  const a = tf.randomNormal([n, n]), b = tf.randomNormal([n, n]);
+  const rows: BenchRow[] = [];
+  for (const [ta, tb, name] of [[false, false, 'matmul 512³'], [true, false, 'matmul 512³ (Aᵀ)'], [false, true, 'matmul 512³ (Bᵀ)']] as const) {
+    const times: number[] = [];
+    for (let i = 0; i < runs + 1; i++) {
+      const t0 = performance.now();
+      const c = tf.matMul(a, b, ta, tb);
+      await c.data();
+      c.dispose();
+      if (i > 0) times.push(performance.now() - t0);
+    }
+    times.sort((x, y) => x - y);
+    const ms = times[Math.floor(times.length / 2)];
+    rows.push({ host: 'node', backend: 'wasm', preset: name, mode: 'forward', batch: 1, imageSize: 0, medianMs: ms, imagesPerSec: NaN, gflops: (2 * n ** 3) / (ms / 1000) / 1e9, peakBytes: tf.memory().numBytes, runs });
+  }
+  tf.dispose([a, b]);
+  return rows;
+}
+
+async function chromiumRows(backends: string[], plans: Plan[], kernels: KernelChoice[], runs: number, fits: (b: string, p: PresetName) => boolean): Promise<BenchRow[]> {
+  const { chromium } = await import('@playwright/test');
+  if (!existsSync(path.join(REPO_ROOT, 'dist', 'index.html'))) {
+    console.error('building the lab (vite build) for the browser benchmarks...');
+    await run('npx', ['vite', 'build', '--logLevel', 'warn']);
+  }
+  const port = 4180 + Math.floor(Math.random() * 100);
+  const server = spawn('npx', ['vite', 'preview', '--host', '127.0.0.1', '--port', String(port), '--strictPort'], { cwd: REPO_ROOT, stdio: 'ignore' });
+  const rows: BenchRow[] = [];
+  const browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+    args: ['--enable-unsafe-webgpu', '--enable-features=Vulkan', '--no-sandbox', '--disable-background-networking', '--disable-component-update', '--no-first-run'],
+  });
+  try {
+    await waitForServer(`http://127.0.0.1:${port}/`);
+    const page = await browser.newPage();
+    await page.goto(`http://127.0.0.1:${port}/`);
+    await page.waitForFunction(() => '__engine' in window);
+    for (const backend of backends) {
+      for (const k of kernels) {
+        const cases = plans.filter((p) => fits(backend, p.preset)).map((p) => ({ preset: p.preset, mode: p.mode, batch: p.batch, promptLength: p.promptLength }));
+        try {
+          const res = (await page.evaluate(
+            ([backend, cases, runs, k]) =>
+              (window as unknown as { __engine: { request(c: unknown): Promise<{ rows: BenchRow[]; adapter: string }> } }).__engine.request({
+                type: 'bench',
+                requestId: `bench-${backend}-${k}`,
+                backend,
+                cases,
+                warmup: 1,
+                runs,
+                kernels: k,
+              }),
+            [backend, cases, runs, k] as const,
+          )) as { rows: BenchRow[]; adapter: string };
+          for (const r of res.rows) {
+            const row: BenchRow = { ...r, backend: `${r.backend}${r.backend === 'webgpu' ? ` [${res.adapter}]` : ''}${k === 'stock' ? ' (stock tfjs)' : ''}` };
+            rows.push(row);
+            console.error(`chromium ${row.backend} ${row.preset} ${row.mode}: ${row.medianMs.toFixed(1)} ms, ${row.imagesPerSec.toFixed(2)} img/s`);
+          }
+          if (!res.rows.some((r) => r.backend === backend)) console.error(`chromium: asked for ${backend}, the lab ran ${res.rows[0]?.backend} (${res.adapter})`);
+        } catch (e) {
+          console.error(`chromium ${backend}: ${(e as Error).message}`);
+        }
+      }
+    }
+  } finally {
+    await browser.close();
+    server.kill();
+  }
+  return rows;
+}
+
+function run(cmd: string, argv: string[]): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const p: ChildProcess = spawn(cmd, argv, { cwd: REPO_ROOT, stdio: 'inherit' });
+    p.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`${cmd} ${argv.join(' ')} exited with ${code}`))));
+  });
+}
+
+async function waitForServer(url: string): Promise<void> {
+  for (let i = 0; i < 100; i++) {
+    try {
+      if ((await fetch(url)).ok) return;
+    } catch {
+      /* not up yet */
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error(`The preview server at ${url} did not start.`);
+}
