@@ -162,6 +162,23 @@ export const PROCEDURAL_TASKS: readonly ProceduralTask[] = [
   },
   {
     source: 'procedural',
+    id: 'clevr_like_shape',
+    name: 'CLEVR-like/shape (synthetic, CLEVR-like)',
+    group: 'structured',
+    generator: 'clevr',
+    vtabCounterpart: 'cifar100',
+    nativeSize: 224,
+    classes: 3,
+    promptLength: vtabById('clevr_count').promptLength,
+    objective: 'shape of the one large object (sphere, cube, cylinder) among 3-10 objects',
+    axes: {
+      objectiveShift: 'classification',
+      distributionNote: 'rendered 3D scenes of simple shaded solids with a CLEVR-like camera',
+    },
+    why: 'Object classification (the pretraining kind of objective) on images from another distribution: the corner of the two axes between synth_shapes (both near) and clevr_like_count (both far).',
+  },
+  {
+    source: 'procedural',
     id: 'synth_shapes',
     name: 'Synthetic shapes/kind (pretraining distribution)',
     group: 'natural',

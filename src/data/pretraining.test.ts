@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { getTask, PROCEDURAL_TASKS, type ProceduralTask } from './catalog';
-import { openProceduralTask, proceduralFactors } from './procedural';
+import { CLEVR_SHAPE_CLASSES, clevrShapeLabel, openProceduralTask, proceduralFactors, sampleClevrShapeScene } from './procedural';
+import { renderClevr } from './clevr';
 import {
   insideShape,
   PRETRAIN_CLASSES,
@@ -228,5 +229,20 @@ describe('synthetic downstream tasks', () => {
       const same = await again.images.load(again.train[0]!, 56);
       expect(Buffer.from(same.data).equals(Buffer.from(img.data))).toBe(true);
     }
+  });
+
+  it('clevr_like_shape: exactly one large object, of the label\'s shape', () => {
+    expect(getTask('clevr_like_shape')).toMatchObject({ classes: 3, generator: 'clevr', axes: { objectiveShift: 'classification' } });
+    for (let label = 0; label < 3; label++) {
+      for (const seed of [1, 2]) {
+        const scene = sampleClevrShapeScene(label, seed * 10 + label);
+        const large = scene.objects.filter((o) => o.radius === 0.7);
+        expect(large).toHaveLength(1);
+        expect(large[0]!.shape).toBe(CLEVR_SHAPE_CLASSES[label]);
+        expect(clevrShapeLabel(scene)).toBe(label);
+        expect(scene.objects.length).toBeGreaterThanOrEqual(3);
+      }
+    }
+    expect(greyStd(renderClevr(sampleClevrShapeScene(1, 5), { size: 32, samples: 1 }))).toBeGreaterThan(3);
   });
 });

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { getTask, listTaskIds, PROCEDURAL_TASKS, VTAB_TASKS } from './catalog';
 import { CLEVR_DISTANCE_THRESHOLDS, clevrCountLabel, clevrDistanceLabel, renderClevr, sampleClevrCountScene, sampleClevrDistanceScene } from './clevr';
 import { dspritesLabel, dspritesSample, renderDsprite, type DspritesFactors } from './dsprites';
-import { openProceduralTask, proceduralFactors } from './procedural';
+import { clevrShapeLabel, openProceduralTask, proceduralFactors } from './procedural';
 import type { RgbaImage, SelectedSplits } from './types';
 import { LabError } from '../errors';
 
@@ -22,7 +22,7 @@ describe('catalog', () => {
     expect(VTAB_TASKS).toHaveLength(19);
     expect(new Set(listTaskIds()).size).toBe(listTaskIds().length);
     expect(getTask('dtd')).toMatchObject({ source: 'vtab', folder: 'dtd', classes: 47, group: 'natural' });
-    expect(PROCEDURAL_TASKS.map((t) => t.id)).toEqual(['dsprites_location', 'dsprites_orientation', 'clevr_like_count', 'clevr_like_distance', 'synth_shapes', 'synth_count']);
+    expect(PROCEDURAL_TASKS.map((t) => t.id)).toEqual(['dsprites_location', 'dsprites_orientation', 'clevr_like_count', 'clevr_like_distance', 'clevr_like_shape', 'synth_shapes', 'synth_count']);
     expect(getTask('clevr_like_count').name).toContain('synthetic, CLEVR-like');
     try {
       getTask('imagenet');
@@ -123,7 +123,7 @@ describe('openProceduralTask', () => {
         const f = proceduralFactors(t, item);
         if (f.dsprites) expect(dspritesLabel(t.id === 'dsprites_location' ? 'location' : 'orientation', f.dsprites)).toBe(item.label);
         else if (f.synth) expect(f.synth.objects.length).toBeGreaterThan(0); // labels checked in pretraining.test.ts
-        else expect(t.id === 'clevr_like_count' ? clevrCountLabel(f.clevr!) : clevrDistanceLabel(f.clevr!)).toBe(item.label);
+        else expect(t.id === 'clevr_like_count' ? clevrCountLabel(f.clevr!) : t.id === 'clevr_like_shape' ? clevrShapeLabel(f.clevr!) : clevrDistanceLabel(f.clevr!)).toBe(item.label);
       }
     }
   });

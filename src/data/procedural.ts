@@ -10,7 +10,7 @@
  */
 import { LabError } from '../errors';
 import { PROCEDURAL_TASKS, type ProceduralTask, getTask } from './catalog';
-import { renderClevr, sampleClevrCountScene, sampleClevrDistanceScene, type ClevrScene } from './clevr';
+import { type ClevrScene, type ClevrShape, CLEVR_MIN_OBJECTS, clevrDepth, renderClevr, sampleClevrCountScene, sampleClevrDistanceScene } from './clevr';
 import { type DspritesFactors, type DspritesObjective, dspritesIndex, renderDsprite, sampleDspritesFactors } from './dsprites';
 import { type SynthScene, SynthImageProvider, sampleSynthScene, synthObjectiveOf } from './pretraining';
 import { hashSeed, rngFrom, shuffleInPlace } from './rng';
@@ -44,8 +44,41 @@ export function proceduralFactors(task: ProceduralTask, item: DataItem): { dspri
   const seed = item.seed ?? 0;
   if (task.generator === 'synth') return { synth: sampleSynthScene(synthObjectiveOf(task), item.label, seed) };
   if (task.generator === 'dsprites') return { dsprites: sampleDspritesFactors(dspritesObjective(task), item.label, rngFrom(seed, 'dsprites')) };
-  const scene = task.id === 'clevr_like_count' ? sampleClevrCountScene(item.label + 3, seed) : sampleClevrDistanceScene(item.label, seed);
+  const scene =
+    task.id === 'clevr_like_count' ? sampleClevrCountScene(item.label + 3, seed) : task.id === 'clevr_like_shape' ? sampleClevrShapeScene(item.label, seed) : sampleClevrDistanceScene(item.label, seed);
   return { clevr: scene };
+}
+
+/** clevr_like_shape's classes, by label. */
+export const CLEVR_SHAPE_CLASSES: readonly ClevrShape[] = ['sphere', 'cube', 'cylinder'];
+
+/** clevr_like_shape's label: the shape of the one large object. */
+export function clevrShapeLabel(scene: ClevrScene): number {
+  const large = scene.objects.filter((o) => o.radius === 0.7);
+  if (large.length !== 1) throw new Error(`A clevr_like_shape scene has exactly one large object, this one has ${large.length}.`);
+  return CLEVR_SHAPE_CLASSES.indexOf(large[0]!.shape);
+}
+
+/**
+ * A CLEVR-like scene of 3-10 objects with exactly one large object, of shape CLEVR_SHAPE_CLASSES[label]:
+ * a count scene (placed and visibility-checked as CLEVR does) in which the first large object
+ * takes the label's shape and every other large object shrinks to small (shrinking keeps the
+ * gaps). Scenes without a large object are redrawn.
+ */
+export function sampleClevrShapeScene(label: number, seed: number): ClevrScene {
+  for (let attempt = 0; ; attempt++) {
+    const rand = rngFrom(seed, 'clevr-shape', attempt);
+    const count = CLEVR_MIN_OBJECTS + Math.floor(rand() * 8);
+    const scene = sampleClevrCountScene(count, hashSeed(seed, 'clevr-shape', attempt));
+    const first = scene.objects.findIndex((o) => o.radius === 0.7);
+    if (first < 0) continue;
+    return {
+      objects: scene.objects.map((o, i) => {
+        const radius = i === first ? 0.7 : 0.35;
+        return { ...o, shape: i === first ? CLEVR_SHAPE_CLASSES[label]! : o.shape, radius, depth: clevrDepth(o.x, o.y, radius) };
+      }),
+    };
+  }
 }
 
 export class ProceduralImageProvider implements ImageProvider {
