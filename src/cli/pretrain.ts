@@ -42,8 +42,8 @@ Pretrains a small ViT from random weights on the lab's procedural 50-class scene
   --name <name>           file stem: <name>.safetensors, <name>.md (default tiny_pretrained)
   --minutes X             wall-clock budget; the cosine schedule follows elapsed time (default 40)
   --steps N               a fixed number of steps instead of --minutes (the schedule follows steps)
-  --batch N               images per step (default 32)
-  --lr X                  peak AdamW learning rate after linear warm-up (default 0.001)
+  --batch N               images per step (default 64)
+  --lr X                  peak AdamW learning rate after linear warm-up (default 0.0005)
   --wd X                  decoupled weight decay (default 0.05)
   --warmup X              fraction of the run spent warming up (default 0.05)
   --clip X                clip the global gradient norm to X; 0 = off (default 1)
@@ -52,7 +52,7 @@ Pretrains a small ViT from random weights on the lab's procedural 50-class scene
   --depth N               transformer blocks (default 4)
   --heads N               attention heads; width must divide by it (default 2)
   --mlp N                 MLP hidden width (default 4 x width)
-  --patch N               patch side in pixels (default 8)
+  --patch N               patch side in pixels (default 12)
   --image-size N          input resolution (default 48)
   --train-size N          0 = a fresh image every time (endless stream, default); N = cycle N images
   --eval-size N           held-out images for the final accuracy (default 2000)
@@ -199,7 +199,7 @@ runMain(async () => {
     const width = intArg(args, 'width', 128, 8, 4096);
     const cfg: ViTConfig = {
       imageSize: intArg(args, 'image-size', PRETRAIN_IMAGE_SIZE, 8, 1024),
-      patchSize: intArg(args, 'patch', 8, 1, 256),
+      patchSize: intArg(args, 'patch', 12, 1, 256),
       channels: 3,
       hiddenSize: width,
       numLayers: intArg(args, 'depth', 4, 1, 64),
@@ -219,8 +219,8 @@ runMain(async () => {
       cfg,
       minutes: stepsArg === null ? (minutesArg ?? 40) : null,
       steps: stepsArg,
-      batch: intArg(args, 'batch', 32, 1, 4096),
-      lr: numArg(args, 'lr') ?? 1e-3,
+      batch: intArg(args, 'batch', 64, 1, 4096),
+      lr: numArg(args, 'lr') ?? 5e-4,
       wd: numArg(args, 'wd') ?? 0.05,
       warmup: Math.min(0.5, numArg(args, 'warmup') ?? 0.05),
       clip: numArg(args, 'clip') ?? 1,
@@ -442,14 +442,21 @@ ImageNet model: numbers obtained with it are not comparable with the paper's ViT
 | head | linear on the final-norm CLS token, ${cfg.numClasses} classes (the pretraining classes; the lab replaces it for every task) |
 | parameters | ${parameterCount(cfg).toLocaleString('en')} |
 
-Why this size: the lab fine-tunes it on a CPU or a laptop GPU in the browser, for six methods on
-many tasks and data sizes, so one training step has to be cheap. ${cfg.imageSize} px with ${cfg.patchSize} px patches
-keeps a ${g} x ${g} token grid (fine enough for the position, orientation and counting tasks, and for
-Grad-CAM maps), while ${numTokens(cfg)} tokens instead of ViT-B/16's 197 make attention and every matrix
-product about 3x cheaper per layer. Width ${cfg.hiddenSize} and ${cfg.numLayers} blocks were the largest that still reach a
-good held-out accuracy within a ~40-minute single-core pretraining budget; ${cfg.numHeads} heads of 64
-(ViT-Ti's head size) and MLP ratio ${cfg.mlpDim / cfg.hiddenSize} follow the standard ViT recipe, so VPT's prompts and
-FT behave as in the paper's family of models, only smaller.
+Why this size: the lab fine-tunes this model many times (six methods x tasks x data sizes) on a
+CPU or a laptop GPU in the browser, and it was pretrained on one shared CPU core in about 40
+minutes, so a training step has to be cheap and the model has to see as many images as possible.
+Training throughput measured with this CLI on the pretraining machine (D=128, 4 blocks, WASM, one
+process; \`npm run pretrain -- --steps 20 --val-size 0 --eval-size 50 --out-dir /tmp/m --image-size S --patch P\`):
+about 17 images/s at 64 px / patch 8 (65 tokens), 36 at 48 px / patch 8 (37 tokens) and 80 at
+48 px / patch 12 (17 tokens). At these sizes attention's many small batched products and the
+head-splitting transposes cost as much as the dense layers, so cost grows faster than the token
+count. A ViT trained from scratch needs many images before it leaves chance level (48 px / patch 8
+was still at chance after 14k images, 9 minutes), so the ${numTokens(cfg)}-token model, which sees
+more than twice as many images in the same time, was chosen. Its ${g} x ${g} grid is coarse for
+Grad-CAM maps, but each ${cfg.patchSize} px patch embedding still sees where inside the patch things are.
+Width ${cfg.hiddenSize} with ${cfg.numHeads} heads of ${cfg.hiddenSize / cfg.numHeads} (ViT-Ti's head size), MLP ratio ${cfg.mlpDim / cfg.hiddenSize}, pre-norm
+blocks, LayerNorm eps 1e-6 and (x - 0.5) / 0.5 inputs follow the standard ViT recipe, so prompts
+and full fine-tuning behave as in the paper's family of models, only smaller.
 
 ## Data and objective
 
