@@ -10,6 +10,10 @@ import wasmSimd from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.
 import wasmThreaded from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-threaded-simd.wasm?url';
 import type { BackendChoice, BackendName, HostCapabilities } from './select';
 import { BACKENDS, chooseBackend, looksSoftware } from './select';
+import { getKernelOverrides, setKernelOverrides } from '../model/ops';
+import { getWebgpuKernelFlags, webgpuKernelOverrides } from '../kernels/webgpu';
+import { registerKernelOverrides } from '../model/ops';
+import { wasmKernelOverrides } from '../kernels/wasm/attention';
 
 // tfjs 4.22's threaded WASM build fails inside bundled workers ('e is not defined' from its
 // pthread blob worker; upstream tfjs#8513: threads never engage there anyway). Use SIMD without
@@ -72,6 +76,7 @@ export async function initBrowserBackend(override?: BackendName | null): Promise
     try {
       if (await tf.setBackend(choice.backend)) {
         await tf.ready();
+        if (choice.backend === 'wasm') registerKernelOverrides('wasm', wasmKernelOverrides());
         return choice;
       }
     } catch {
@@ -86,5 +91,23 @@ export async function initBrowserBackend(override?: BackendName | null): Promise
     choice = { ...next, reason: `${failed} failed to initialise; ${next.reason}` };
   }
   await tf.setBackend('cpu');
+  applyKernelOverrides('cpu');
   return { backend: 'cpu', adapter: 'JavaScript CPU', reason: 'every other backend failed to initialise', noWebGPU: true };
+}
+
+/** Marks the override set this module installed, so switching away only removes our own. */
+const webgpuSet = Symbol('webgpu-kernels');
+
+/**
+ * On WebGPU, the lab's own kernels (src/kernels/webgpu) unless every kernel flag is off
+ * (`setWebgpuKernelFlags` / 'stock'); on any other backend, the stock path.
+ */
+function applyKernelOverrides(backend: string): void {
+  const current = getKernelOverrides() as Record<symbol, unknown>;
+  const wanted = backend === 'webgpu' && Object.values(getWebgpuKernelFlags()).some(Boolean);
+  if (wanted) {
+    if (!current[webgpuSet]) setKernelOverrides(Object.assign(webgpuKernelOverrides(), { [webgpuSet]: true }));
+  } else if (current[webgpuSet]) {
+    setKernelOverrides({});
+  }
 }

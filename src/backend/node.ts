@@ -8,6 +8,8 @@ import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import path from 'node:path';
 import { createRequire } from 'node:module';
 import type { BackendName } from './select';
+import { registerKernelOverrides } from '../model/ops';
+import { wasmKernelOverrides } from '../kernels/wasm/attention';
 
 let wasmPathSet = false;
 
@@ -26,6 +28,7 @@ export async function initNodeBackend(name: BackendName = 'wasm'): Promise<Backe
   const ok = await tf.setBackend(name);
   if (!ok) throw new Error(`Could not initialise the ${name} backend.`);
   await tf.ready();
+  if (name === 'wasm') registerKernelOverrides('wasm', wasmKernelOverrides());
   return name;
 }
 

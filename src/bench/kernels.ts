@@ -15,7 +15,7 @@ const stockTfjs: KernelOverrides = {
 
 export async function withKernels<T>(choice: KernelChoice, fn: () => Promise<T>): Promise<T> {
   const before = getKernelOverrides();
-  if (choice === 'stock') setKernelOverrides(stockTfjs);
+  setKernelOverrides(choice === 'stock' ? stockTfjs : null);
   try {
     return await fn();
   } finally {

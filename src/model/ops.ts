@@ -18,15 +18,27 @@ export interface KernelOverrides {
   attention?: typeof attentionStock;
 }
 
-let overrides: KernelOverrides = {};
+/** Faster kernels per backend, installed by the backend's set-up (e.g. WASM's batched products). */
+const byBackend = new Map<string, KernelOverrides>();
+/** Overrides forced for every backend (benchmarks use this to measure the stock path). */
+let forced: KernelOverrides | null = null;
 
-/** Install faster kernels for the current backend; pass {} to return to the stock path. */
-export function setKernelOverrides(o: KernelOverrides): void {
-  overrides = o;
+/** Install faster kernels for one backend; they are used whenever that backend is active. */
+export function registerKernelOverrides(backend: string, o: KernelOverrides): void {
+  byBackend.set(backend, o);
 }
 
-export function getKernelOverrides(): KernelOverrides {
-  return overrides;
+/** Force one set of kernels on every backend ({} = plain stock path); null = per-backend again. */
+export function setKernelOverrides(o: KernelOverrides | null): void {
+  forced = o;
+}
+
+export function getKernelOverrides(): KernelOverrides | null {
+  return forced;
+}
+
+function active(): KernelOverrides {
+  return forced ?? byBackend.get(tf.getBackend()) ?? {};
 }
 
 /**
@@ -104,19 +116,19 @@ function attentionStock(q: tf.Tensor3D, k: tf.Tensor3D, v: tf.Tensor3D, scale: n
 }
 
 export function linear(x: tf.Tensor2D, w: tf.Tensor2D, b: tf.Tensor1D | null, gradW = true): tf.Tensor2D {
-  return (overrides.linear ?? linearStock)(x, w, b, gradW);
+  return (active().linear ?? linearStock)(x, w, b, gradW);
 }
 
 export function layerNorm(x: tf.Tensor, gamma: tf.Tensor1D, beta: tf.Tensor1D, eps: number): tf.Tensor {
-  return (overrides.layerNorm ?? layerNormStock)(x, gamma, beta, eps);
+  return (active().layerNorm ?? layerNormStock)(x, gamma, beta, eps);
 }
 
 export function gelu(x: tf.Tensor): tf.Tensor {
-  return (overrides.gelu ?? geluStock)(x);
+  return (active().gelu ?? geluStock)(x);
 }
 
 export function attention(q: tf.Tensor3D, k: tf.Tensor3D, v: tf.Tensor3D, scale: number): tf.Tensor3D {
-  return (overrides.attention ?? attentionStock)(q, k, v, scale);
+  return (active().attention ?? attentionStock)(q, k, v, scale);
 }
 
 export const stockOps = { linear: linearStock, layerNorm: layerNormStock, gelu: geluStock, attention: attentionStock };
