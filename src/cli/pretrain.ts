@@ -47,6 +47,9 @@ Pretrains a small ViT from random weights on the lab's procedural 50-class scene
   --wd X                  decoupled weight decay (default 0.05)
   --warmup X              fraction of the run spent warming up (default 0.05)
   --clip X                clip the global gradient norm to X; 0 = off (default 1)
+  --curriculum X          fraction of the run over which the training images go from easy (centred,
+                          upright, big, flat background, no distractors) to the full distribution
+                          linearly; 0 = off (default 0.3). Held-out checks always use the full one.
   --seed N                seed for the data streams and initialisation (default 0)
   --width N               token width D (default 128)
   --depth N               transformer blocks (default 4)
@@ -72,6 +75,8 @@ interface PretrainOptions {
   wd: number;
   warmup: number;
   clip: number;
+  /** Fraction of the run over which the scene difficulty ramps from 0 to 1 (0 = full from the start). */
+  curriculum?: number;
   seed: number;
   trainSize: number;
   evalSize: number;
@@ -103,10 +108,10 @@ function lrAt(o: PretrainOptions, progress: number): number {
 }
 
 /** Images of a list of items, rendered at the model resolution and normalised: [B, 3, S, S]. */
-function pixelsOf(items: DataItem[], size: number): Float32Array {
+function pixelsOf(items: DataItem[], size: number, difficulty = 1): Float32Array {
   const plane = 3 * size * size;
   const out = new Float32Array(items.length * plane);
-  items.forEach((it, k) => preprocessImage(renderSynthScene(samplePretrainScene(it.label, it.seed!), { size }), size, NORM_HALF, out, k * plane));
+  items.forEach((it, k) => preprocessImage(renderSynthScene(samplePretrainScene(it.label, it.seed!, difficulty), { size }), size, NORM_HALF, out, k * plane));
   return out;
 }
 
@@ -159,7 +164,7 @@ function fmtTime(s: number): string {
 
 runMain(async () => {
   const args = parseArgs(process.argv.slice(2), {
-    values: ['out-dir', 'name', 'minutes', 'steps', 'batch', 'lr', 'wd', 'warmup', 'clip', 'seed', 'width', 'depth', 'heads', 'mlp', 'patch', 'image-size', 'train-size', 'eval-size', 'val-size', 'checkpoint-minutes', 'backend'],
+    values: ['out-dir', 'name', 'minutes', 'steps', 'batch', 'lr', 'wd', 'warmup', 'clip', 'curriculum', 'seed', 'width', 'depth', 'heads', 'mlp', 'patch', 'image-size', 'train-size', 'eval-size', 'val-size', 'checkpoint-minutes', 'backend'],
     flags: ['resume'],
   });
   if (args.flags.has('help')) {
@@ -224,6 +229,7 @@ runMain(async () => {
       wd: numArg(args, 'wd') ?? 0.05,
       warmup: Math.min(0.5, numArg(args, 'warmup') ?? 0.05),
       clip: numArg(args, 'clip') ?? 1,
+      curriculum: Math.min(1, numArg(args, 'curriculum') ?? 0.3),
       seed: intArg(args, 'seed', 0, 0),
       trainSize: intArg(args, 'train-size', 0, 0),
       evalSize: intArg(args, 'eval-size', 2000, 1, 100000),
@@ -311,9 +317,10 @@ runMain(async () => {
     const progress = progressOf(state.step);
     if (progress >= 1) break;
     const lr = lrAt(o, progress);
+    const difficulty = o.curriculum ? Math.min(1, progress / o.curriculum) : 1;
     const stepT0 = performance.now();
     const items = stepItems(o, state.step);
-    const x = pixelsOf(items, cfg.imageSize);
+    const x = pixelsOf(items, cfg.imageSize, difficulty);
     const labels = Int32Array.from(items.map((it) => it.label));
     const { loss, grads } = tf.tidy(() => {
       const xs = tf.tensor4d(x, [items.length, 3, cfg.imageSize, cfg.imageSize]);
@@ -354,7 +361,7 @@ runMain(async () => {
       lastPrint = now;
       const eta = o.steps !== null ? (o.steps - state.step) * (o.batch / rate) : 60 * o.minutes! - elapsed();
       const total = o.steps ?? Math.max(state.step, Math.round(state.step / Math.max(p, 1e-9)));
-      progressBar('pretrain', state.step, total, `loss ${lossEma.toFixed(3)}  lr ${lr.toExponential(2)}  ${rate.toFixed(1)} img/s  ETA ${fmtTime(eta)}`);
+      progressBar('pretrain', state.step, total, `loss ${lossEma.toFixed(3)}  lr ${lr.toExponential(2)}${difficulty < 1 ? `  difficulty ${difficulty.toFixed(2)}` : ''}  ${rate.toFixed(1)} img/s  ETA ${fmtTime(eta)}`);
     }
     if (now - lastCheckpoint > o.checkpointMinutes * 60000 && p < 1) {
       lastCheckpoint = now;
@@ -476,6 +483,7 @@ training stream's by construction.
 - ${s.steps.toLocaleString('en')} steps of batch ${o.batch}: ${s.imagesSeen.toLocaleString('en')} images seen
 - AdamW (beta 0.9/0.999), peak lr ${o.lr}, linear warm-up over ${(o.warmup * 100).toFixed(0)}% of the run then cosine decay to 0
   (${o.steps !== null ? 'by step' : `by elapsed wall time, budget ${o.minutes} min`}), weight decay ${o.wd} on weight matrices only, global gradient-norm clip ${o.clip || 'off'}
+- curriculum: ${o.curriculum ? `over the first ${Math.round(o.curriculum * 100)}% of the run the training scenes go linearly from easy (object centred, upright, at the largest size, on a flat background without grain or distractors) to the full distribution (\`samplePretrainScene(label, seed, difficulty)\`); the rest of the run and every held-out check use the full distribution` : 'none (the full distribution throughout)'}
 - initialisation: truncated normal x 0.02 for every matrix, CLS and position embedding; LayerNorm 1/0; zero biases
 - wall time: ${Math.floor(s.wallSeconds / 60)} min ${s.wallSeconds % 60} s, ${s.imagesPerSecond} training images/s overall (rendering, checks and checkpoints included)
 - machine: ${s.machine}

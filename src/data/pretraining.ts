@@ -148,9 +148,19 @@ function otherShape(rand: Rand, not: number): number {
   return s >= not ? s + 1 : s;
 }
 
-/** The pretraining scene of class `label`: a big textured object, 0-2 small distractors. */
-export function samplePretrainScene(label: number, seed: number): SynthScene {
+/**
+ * The pretraining scene of class `label`: a big textured object, 0-2 small distractors.
+ *
+ * `difficulty` in [0, 1] (default 1: the pretraining distribution itself, which every held-out
+ * split and downstream task uses) is the pretraining CLI's curriculum: the same random draws,
+ * with the nuisance factors scaled down. At 0 the object is upright, centred, at the largest
+ * size, on a flat background without grain or distractors; in between, position, size,
+ * rotation, background contrast, grain and the number of distractors interpolate linearly (the
+ * main object stays inside the frame: the constraint is linear in position and size).
+ */
+export function samplePretrainScene(label: number, seed: number, difficulty = 1): SynthScene {
   if (!Number.isInteger(label) || label < 0 || label >= PRETRAIN_NUM_CLASSES) throw new Error(`Pretraining label must be an integer in [0, ${PRETRAIN_NUM_CLASSES}), got ${label}.`);
+  const d = Math.max(0, Math.min(1, difficulty));
   const rand = rngFrom(seed, 'synth-pretrain');
   const { shape, texture } = pretrainFactors(label);
   const background = sampleBackground(rand);
@@ -163,8 +173,19 @@ export function samplePretrainScene(label: number, seed: number): SynthScene {
   const r = randRange(rand, 0.22, 0.36);
   // Keep at least ~80% of the radius inside the frame on each side.
   const m = 0.8 * r;
-  objects.push(sampleObject(rand, shape, texture, r, randRange(rand, m, 1 - m), randRange(rand, m, 1 - m)));
-  return { background, objects, main: objects.length - 1, grain: randRange(rand, 0, 14), grainSeed: hashSeed(seed, 'grain') };
+  const main = sampleObject(rand, shape, texture, r, randRange(rand, m, 1 - m), randRange(rand, m, 1 - m));
+  const grain = randRange(rand, 0, 14);
+  if (d < 1) {
+    const c0 = background.colors[0]!;
+    background.colors = background.colors.map((c) => [c0[0] + (c[0] - c0[0]) * d, c0[1] + (c[1] - c0[1]) * d, c0[2] + (c[2] - c0[2]) * d] as Rgb);
+    objects.length = Math.round(objects.length * d);
+    main.radius = 0.36 + (main.radius - 0.36) * d;
+    main.cx = 0.5 + (main.cx - 0.5) * d;
+    main.cy = 0.5 + (main.cy - 0.5) * d;
+    main.rotation *= d;
+  }
+  objects.push(main);
+  return { background, objects, main: objects.length - 1, grain: grain * d, grainSeed: hashSeed(seed, 'grain') };
 }
 
 /** A scene with exactly `count` non-overlapping objects of random kinds and textures. */
