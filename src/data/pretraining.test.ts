@@ -105,6 +105,23 @@ describe('pretraining scenes', () => {
     expect(() => samplePretrainScene(50, 0)).toThrow(/label/);
   });
 
+  it('curriculum: difficulty 0 is the easy scene, 1 is the distribution itself, the label never changes', () => {
+    for (let label = 0; label < 50; label += 7) {
+      const full = samplePretrainScene(label, 900 + label);
+      expect(samplePretrainScene(label, 900 + label, 1)).toEqual(full);
+      const easy = samplePretrainScene(label, 900 + label, 0);
+      expect(easy.objects).toHaveLength(1);
+      expect(easy.objects[0]).toMatchObject({ cx: 0.5, cy: 0.5, radius: 0.36, rotation: 0 });
+      expect(easy.grain).toBe(0);
+      for (const d of [0, 0.3, 0.7]) {
+        const s = samplePretrainScene(label, 900 + label, d);
+        expect(synthLabel('pretrain', s)).toBe(label);
+        const m = s.objects[s.main]!;
+        expect(Math.min(m.cx, 1 - m.cx, m.cy, 1 - m.cy)).toBeGreaterThanOrEqual(0.8 * m.radius - 1e-9);
+      }
+    }
+  });
+
   it('shape and count objectives label by the factors that drew the scene', () => {
     for (let shape = 0; shape < 10; shape++) {
       const scene = sampleSynthScene('shape', shape, 7 + shape);
