@@ -1,0 +1,190 @@
+/**
+ * npm run study -- [--model tiny_pretrained] [--tasks a,b] [--methods ft,vpt_deep,linear]
+ *                  [--sizes 400,2000] [--seeds 0] [--epochs 10,5] [--out study.json] [--shard i/n]
+ *
+ * The miniature of the paper with the bundled model: each method on each offline task at each
+ * train size, with the same engine and sessions as `npm run train`, plus the Fréchet distance of
+ * each task's CLS features from the model's pretraining data (the lab's "When does VPT win?"
+ * computation). Prints a Markdown table and writes every run's results as JSON.
+ */
+import { readFile, writeFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { initNodeBackend } from '../backend/node';
+import { PROCEDURAL_TASKS, getTask } from '../data/catalog';
+import { pretrainingSplits } from '../data/pretraining';
+import { splitGaussian } from '../analysis/features';
+import { frechetDistance } from '../analysis/frechet';
+import { disposeParams } from '../model/params';
+import { isMethodId, METHODS, type MethodId } from '../train/methods';
+import { modelSpecFor } from '../train/models';
+import { nodeHost } from '../train/host.node.js';
+import { disposeSession, loadModel, openSplits, runSession } from '../train/session';
+import { trainDataFromSplits } from '../train/fromSplits';
+import { RunControl } from '../train/trainer';
+import type { RunConfig } from '../worker/protocol';
+import { intArg, parseArgs, runMain, UsageError } from './args';
+
+const USAGE = `usage: npm run study -- [options]
+
+  --model <name|path>   default tiny_pretrained (the bundled model)
+  --tasks LIST          default: every offline task (${PROCEDURAL_TASKS.map((t) => t.id).join(', ')})
+  --methods LIST        default ft,vpt_deep,linear
+  --sizes LIST          train sizes, default 400,2000 (validation = a quarter)
+  --epochs LIST         epochs per size, default 10,5
+  --seeds LIST          default 0
+  --test-size N         test images per task (default 500)
+  --batch N             default 32
+  --frechet N           images per set for the Fréchet distance (default 500; 0 = skip)
+  --shard i/n           run only every n-th job starting at i (to use several cores)
+  --out FILE            results JSON (default study.json; an existing file is extended, not redone)
+  --table FILE...       only print the table from one or more results files`;
+
+interface StudyRow {
+  taskId: string;
+  method: MethodId;
+  trainSize: number;
+  seed: number;
+  testAcc: number;
+  valAcc: number;
+  epochs: number;
+  seconds: number;
+  trainableParams: number;
+}
+
+interface StudyFile {
+  model: string;
+  rows: StudyRow[];
+  frechet: Record<string, number>;
+}
+
+runMain(async () => {
+  const args = parseArgs(process.argv.slice(2), { values: ['model', 'tasks', 'methods', 'sizes', 'epochs', 'seeds', 'test-size', 'batch', 'frechet', 'shard', 'out'], flags: ['table'] });
+  if (args.flags.has('help')) {
+    console.log(USAGE);
+    return 0;
+  }
+  if (args.flags.has('table')) {
+    const files = await Promise.all(args.positional.map(async (f) => JSON.parse(await readFile(f, 'utf8')) as StudyFile));
+    const merged: StudyFile = { model: files[0]?.model ?? '', rows: files.flatMap((f) => f.rows), frechet: Object.assign({}, ...files.map((f) => f.frechet)) };
+    console.log(formatTable(merged));
+    return 0;
+  }
+  const list = (name: string, fallback: string) => (args.values.get(name) ?? fallback).split(',').map((s) => s.trim()).filter(Boolean);
+  const modelName = args.values.get('model') ?? 'tiny_pretrained';
+  const tasks = list('tasks', PROCEDURAL_TASKS.map((t) => t.id).join(','));
+  for (const t of tasks) getTask(t);
+  const methods = list('methods', 'ft,vpt_deep,linear');
+  for (const m of methods) if (!isMethodId(m)) throw new UsageError(`Unknown method '${m}'.`);
+  const sizes = list('sizes', '400,2000').map(Number);
+  const epochs = list('epochs', '10,5').map(Number);
+  if (epochs.length !== sizes.length) throw new UsageError('--epochs needs one value per train size.');
+  const seeds = list('seeds', '0').map(Number);
+  const testSize = intArg(args, 'test-size', 500, 1);
+  const batch = intArg(args, 'batch', 32, 1);
+  const frechetCount = intArg(args, 'frechet', 500, 0);
+  const [shardIndex, shardCount] = (args.values.get('shard') ?? '0/1').split('/').map(Number);
+  const out = args.values.get('out') ?? 'study.json';
+
+  await initNodeBackend('wasm');
+  const file: StudyFile = existsSync(out) ? JSON.parse(await readFile(out, 'utf8')) : { model: modelName, rows: [], frechet: {} };
+  const save = () => writeFile(out, JSON.stringify(file, null, 2));
+  const model = modelSpecFor(modelName);
+
+  // Prompt lengths keep the paper's prompt-to-patch ratio (its lengths are for 196 patches).
+  const loaded = await loadModel(model, undefined, nodeHost, () => {});
+  const patches = (loaded.cfg.imageSize / loaded.cfg.patchSize) ** 2;
+  const promptLengthFor = (paperLength: number) => Math.max(1, Math.round((paperLength * patches) / 196));
+  // Fréchet distance of each task from the pretraining data, with the frozen backbone.
+  if (frechetCount > 0 && shardIndex === 0) {
+    try {
+      const norm = { mean: loaded.cfg.mean, std: loaded.cfg.std };
+      const ref = await splitGaussian(loaded.params, loaded.cfg, trainDataFromSplits(pretrainingSplits({ count: frechetCount, seed: 12345 }), { imageSize: loaded.cfg.imageSize, normalization: norm }).test, frechetCount);
+      for (const taskId of tasks) {
+        if (file.frechet[taskId] !== undefined) continue;
+        const splits = await openSplits({ taskId, data: { kind: 'procedural' }, trainSize: 8, valSize: 2, testSize: frechetCount, seed: 777 }, nodeHost);
+        const g = await splitGaussian(loaded.params, loaded.cfg, trainDataFromSplits(splits, { imageSize: loaded.cfg.imageSize, normalization: norm }).test, frechetCount);
+        file.frechet[taskId] = frechetDistance(ref, g);
+        console.error(`frechet ${taskId}: ${file.frechet[taskId].toFixed(2)}`);
+        await save();
+      }
+    } finally {
+      disposeParams(loaded.params);
+    }
+  } else disposeParams(loaded.params);
+
+  const jobs = tasks.flatMap((taskId) => sizes.flatMap((trainSize, si) => seeds.flatMap((seed) => methods.map((method) => ({ taskId, trainSize, epochs: epochs[si], seed, method: method as MethodId })))));
+  let index = -1;
+  for (const job of jobs) {
+    index++;
+    if (index % shardCount !== shardIndex) continue;
+    if (file.rows.some((r) => r.taskId === job.taskId && r.method === job.method && r.trainSize === job.trainSize && r.seed === job.seed)) continue;
+    const task = getTask(job.taskId);
+    const config: RunConfig = {
+      runId: `study-${index}`,
+      modelLabel: modelName,
+      model,
+      taskId: job.taskId,
+      data: { kind: 'procedural' },
+      method: job.method,
+      trainSize: job.trainSize,
+      valSize: Math.floor(job.trainSize / 4),
+      testSize,
+      epochs: job.epochs,
+      batchSize: batch,
+      promptLength: promptLengthFor(task.promptLength),
+      seed: job.seed,
+      imageSize: 0,
+      gradcamSamples: 0,
+    };
+    const t0 = performance.now();
+    const result = await runSession(config, nodeHost, new RunControl());
+    const s = result.summary;
+    disposeSession(result);
+    const row: StudyRow = {
+      taskId: job.taskId,
+      method: job.method,
+      trainSize: job.trainSize,
+      seed: job.seed,
+      testAcc: s.test!.testAcc,
+      valAcc: s.epochs.at(-1)!.valAcc,
+      epochs: job.epochs,
+      seconds: (performance.now() - t0) / 1000,
+      trainableParams: s.trainableParams,
+    };
+    file.rows.push(row);
+    await save();
+    console.error(`[${index + 1}/${jobs.length}] ${job.taskId} ${job.method} n=${job.trainSize} seed ${job.seed}: test ${row.testAcc.toFixed(1)}% (${row.seconds.toFixed(0)} s)`);
+  }
+  console.log(formatTable(file));
+  return 0;
+}, USAGE);
+
+/** Mean (± spread over seeds) test accuracy per task × size × method, and the winner. */
+function formatTable(file: StudyFile): string {
+  const tasks = [...new Set(file.rows.map((r) => r.taskId))];
+  const sizes = [...new Set(file.rows.map((r) => r.trainSize))].sort((a, b) => a - b);
+  const methods = [...new Set(file.rows.map((r) => r.method))];
+  const head = `| task | objective | Fréchet to pretraining | train size | ${methods.map((m) => METHODS[m].label).join(' | ')} | VPT-deep − FT |`;
+  const sep = `|---|---|---:|---:|${methods.map(() => '---:').join('|')}|---:|`;
+  const lines: string[] = [head, sep];
+  const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+  for (const t of tasks) {
+    const task = getTask(t);
+    const objective = task.source === 'procedural' ? task.axes.objectiveShift : task.objective;
+    for (const n of sizes) {
+      const cell = (m: string) => {
+        const xs = file.rows.filter((r) => r.taskId === t && r.trainSize === n && r.method === m).map((r) => r.testAcc);
+        if (!xs.length) return { text: '—', value: NaN };
+        const mu = mean(xs);
+        const spread = xs.length > 1 ? ` ± ${(Math.max(...xs) - Math.min(...xs)) / 2 < 0.05 ? '0.0' : ((Math.max(...xs) - Math.min(...xs)) / 2).toFixed(1)}` : '';
+        return { text: `${mu.toFixed(1)}${spread}`, value: mu };
+      };
+      const cells = methods.map(cell);
+      const ft = cell('ft').value, vpt = cell('vpt_deep').value;
+      const gap = Number.isFinite(ft) && Number.isFinite(vpt) ? `${vpt - ft >= 0 ? '+' : ''}${(vpt - ft).toFixed(1)}` : '—';
+      const fd = file.frechet[t];
+      lines.push(`| ${t} | ${objective} | ${fd === undefined ? '—' : fd.toFixed(1)} | ${n} | ${cells.map((c) => c.text).join(' | ')} | ${gap} |`);
+    }
+  }
+  return lines.join('\n');
+}
