@@ -26,6 +26,7 @@ const USAGE = `usage: npm run bench -- [options]
   --backends LIST        node: wasm,cpu; chromium: wasm,webgpu,webgl (default: wasm,cpu,webgpu)
   --kernels lab,stock    the engine's own kernels and/or plain tfjs ops (default lab,stock)
   --modes LIST           forward,ft,vpt_deep (default all three)
+  --presets LIST         fixture_tiny,vit_ti16,vit_s16,vit_b16 (default: tiny and Ti, plus B with --full)
   --batch N              batch size (default 8)
   --runs N               measured steps per case, after 1 warm-up step (default 3)
   --out FILE             JSON results (default bench-results.json)
@@ -41,7 +42,7 @@ interface Plan {
 }
 
 runMain(async () => {
-  const args = parseArgs(process.argv.slice(2), { values: ['hosts', 'backends', 'kernels', 'modes', 'batch', 'runs', 'out'], flags: ['full'] });
+  const args = parseArgs(process.argv.slice(2), { values: ['hosts', 'backends', 'kernels', 'modes', 'batch', 'runs', 'out', 'presets'], flags: ['full'] });
   if (args.flags.has('help')) {
     console.log(USAGE);
     return 0;
@@ -55,8 +56,11 @@ runMain(async () => {
   const batch = intArg(args, 'batch', 8, 1, 1024);
   const runs = intArg(args, 'runs', 3, 1, 100);
   const out = args.values.get('out') ?? 'bench-results.json';
-  const presets: PresetName[] = ['fixture_tiny', 'vit_ti16', ...(args.flags.has('full') ? (['vit_b16'] as PresetName[]) : [])];
-  const plans: Plan[] = presets.flatMap((preset) => modes.map((mode) => ({ preset, mode, batch: preset === 'vit_b16' ? Math.min(batch, 8) : batch, promptLength: preset === 'fixture_tiny' ? 4 : 50 })));
+  const presets: PresetName[] = args.values.has('presets')
+    ? (args.values.get('presets')!.split(',') as PresetName[])
+    : ['fixture_tiny', 'vit_ti16', ...(args.flags.has('full') ? (['vit_b16'] as PresetName[]) : [])];
+  for (const p of presets) if (!(p in PRESETS)) throw new UsageError(`Unknown preset '${p}'. Presets: ${Object.keys(PRESETS).join(', ')}.`);
+  const plans: Plan[] = presets.flatMap((preset) => modes.map((mode) => ({ preset, mode, batch, promptLength: preset === 'fixture_tiny' ? 4 : 50 })));
   /** Slow backends (plain JS CPU, software WebGPU) only get the tiny model. */
   const fits = (backend: string, preset: PresetName) => preset === 'fixture_tiny' || backend === 'wasm' || backend === 'webgl';
 
