@@ -21,6 +21,7 @@ import type { DataSpec, ModelSpec, ResumeState, RunConfig, RunSummary } from '..
 import { METHODS } from './methods';
 import type { TrainData } from './data';
 import { trainDataFromSplits } from './fromSplits';
+import { disposeAll, readTrainedParams, trainedParamsFile } from './export';
 import type { TrainerEvent, TrainOutcome } from './trainer';
 import { RunControl, countParams, train } from './trainer';
 
@@ -137,7 +138,8 @@ export function describeModel(spec: ModelSpec): string {
 
 /** Plain summary of a config, for storage and results files (no Blobs). */
 export function summaryConfig(config: RunConfig): RunSummary['config'] {
-  const { model, data, ...rest } = config;
+  const { model, data, importParams, ...rest } = config;
+  void importParams;
   return { ...rest, modelSource: describeModel(model), dataSource: describeData(data, config.taskId) };
 }
 
@@ -174,7 +176,9 @@ export async function runSession(config: RunConfig, host: RunHost, control: RunC
     };
     const batch = Math.min(config.batchSize, data.train.size);
     cb.onStarted?.({ backend: summary.backend, trainableParams: counts.trainable, totalParams: counts.total, stepsPerEpoch: Math.max(1, Math.floor(data.train.size / batch)), numClasses: data.numClasses });
+    const initial = config.importParams ? readTrainedParams(new Uint8Array(await config.importParams.file.arrayBuffer()), config.importParams.name).params : undefined;
     const outcome = await train({
+      initial,
       cfg: model.cfg,
       backbone: model.params,
       method,
@@ -188,6 +192,7 @@ export async function runSession(config: RunConfig, host: RunHost, control: RunC
         cb.onEvent?.(e);
       },
     });
+    if (initial) disposeAll(initial);
     summary.epochs = outcome.epochs;
     summary.test = outcome.test;
     summary.status = 'done';
@@ -198,6 +203,21 @@ export async function runSession(config: RunConfig, host: RunHost, control: RunC
     disposeParams(model.params);
     throw err;
   }
+}
+
+/** The trained parameters of a finished session as a file (see export.ts). */
+export function exportTrained(r: SessionResult, config: RunConfig): Promise<Uint8Array> {
+  return trainedParamsFile(r.outcome.params, r.outcome.trainable, r.model.cfg, {
+    method: config.method,
+    taskId: config.taskId,
+    numClasses: r.data.numClasses,
+    promptLength: config.promptLength,
+    baseModel: describeModel(config.model),
+  });
+}
+
+export function trainedFileName(config: RunConfig): string {
+  return `${config.taskId}-${config.method}-seed${config.seed}.safetensors`;
 }
 
 /** Free the tensors of a finished session: trained parameters and the loaded backbone. */

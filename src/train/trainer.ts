@@ -95,6 +95,12 @@ export interface TrainOptions {
   resume?: ResumeState;
   /** Test hook: throw this from the given step to exercise recovery. */
   faultAt?: { step: number; error: Error };
+  /**
+   * Trained parameters imported from an earlier run (canonical names, compute layout): prompts
+   * and head for VPT, every weight for FT. They replace the fresh head/prompts (and any backbone
+   * weight they name) of the last phase, so a run can continue, or with 0 epochs only evaluate.
+   */
+  initial?: ParamSet;
 }
 
 export interface TrainOutcome {
@@ -175,6 +181,16 @@ export async function train(o: TrainOptions): Promise<TrainOutcome> {
     for (const k of Object.keys(model)) if (k.startsWith('prompts.') && phase.promptMode === 'none') delete model[k];
     const layers = promptLayers(phase.promptMode, cfg.numLayers);
     if (phase.freshPrompts && layers > 0) replace(model, initPrompts(cfg, hyper.promptLength, layers, seedBase + 2), owned);
+    if (o.initial && phaseIndex === method.phases.length - 1) {
+      const imported: ParamSet = {};
+      for (const [n, t] of Object.entries(o.initial)) {
+        if (model[n] && model[n].shape.join() !== t.shape.join()) {
+          throw new LabError('checkpoint/shape-mismatch', `Imported parameter ${n} is [${t.shape}] but this run expects [${model[n].shape}].`, 'Import parameters trained with the same model, task (classes) and prompt length.');
+        }
+        imported[n] = tf.clone(t);
+      }
+      replace(model, imported, owned);
+    }
 
     // Resume: overwrite with the checkpointed values of this phase.
     if (resumeTensors && epochsDone > firstEpoch) {

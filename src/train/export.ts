@@ -1,0 +1,57 @@
+/**
+ * Trained parameters as a file: the prompts and head of a VPT run, or the whole model of a
+ * fine-tuning run, in the canonical (timm) layout with the config and run setup in the header.
+ * A fully fine-tuned export also loads as an ordinary timm checkpoint.
+ */
+import * as tf from '@tensorflow/tfjs';
+import type { ViTConfig } from '../model/config';
+import type { ParamSet } from '../model/params';
+import { toCanonicalTensor, toComputeTensor } from '../model/params';
+import { LabError } from '../errors';
+import { parseSafetensors, writeSafetensors } from '../weights/formats/safetensors';
+import { timmConfigJson } from '../weights/load';
+import type { HostTensor } from '../weights/types';
+
+export interface TrainedMeta {
+  method: string;
+  taskId: string;
+  numClasses: number;
+  promptLength: number;
+  baseModel: string;
+}
+
+export const TRAINED_FORMAT = 'vpt-vs-ft-lab trained parameters v1';
+
+export async function trainedParamsFile(params: ParamSet, names: string[], cfg: ViTConfig, meta: TrainedMeta): Promise<Uint8Array> {
+  const tensors = new Map<string, HostTensor>();
+  for (const n of [...names].sort()) {
+    const c = toCanonicalTensor(n, params[n], cfg);
+    tensors.set(n, { shape: c.shape.slice(), data: (await c.data()) as Float32Array });
+    c.dispose();
+  }
+  return writeSafetensors(tensors, {
+    format: 'pt',
+    lab_format: TRAINED_FORMAT,
+    config: timmConfigJson({ ...cfg, numClasses: meta.numClasses }),
+    method: meta.method,
+    task: meta.taskId,
+    prompt_length: String(meta.promptLength),
+    base_model: meta.baseModel,
+  });
+}
+
+/** Read a trained-parameters file back into compute-layout tensors (the caller disposes them). */
+export function readTrainedParams(bytes: Uint8Array, name: string): { params: ParamSet; meta: Partial<TrainedMeta> } {
+  const archive = parseSafetensors(bytes, name);
+  if (archive.metadata.lab_format !== TRAINED_FORMAT) {
+    throw new LabError('checkpoint/not-a-checkpoint', `'${name}' is not a trained-parameters file exported by this lab (no '${TRAINED_FORMAT}' header).`, 'Export trained parameters from a finished run (results panel or --save-params), or load a full checkpoint as the model instead.');
+  }
+  const params: ParamSet = {};
+  for (const key of archive.keys()) params[key] = toComputeTensor(key, archive.read(key));
+  const m = archive.metadata;
+  return { params, meta: { method: m.method, taskId: m.task, promptLength: Number(m.prompt_length), baseModel: m.base_model } };
+}
+
+export function disposeAll(params: ParamSet): void {
+  tf.dispose(Object.values(params));
+}
