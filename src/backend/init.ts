@@ -10,8 +10,7 @@ import wasmSimd from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.
 import wasmThreaded from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-threaded-simd.wasm?url';
 import type { BackendChoice, BackendName, HostCapabilities } from './select';
 import { BACKENDS, chooseBackend, looksSoftware } from './select';
-import { getKernelOverrides, setKernelOverrides } from '../model/ops';
-import { getWebgpuKernelFlags, webgpuKernelOverrides } from '../kernels/webgpu';
+import { webgpuKernelOverrides } from '../kernels/webgpu';
 import { registerKernelOverrides } from '../model/ops';
 import { wasmKernelOverrides } from '../kernels/wasm/attention';
 
@@ -77,6 +76,8 @@ export async function initBrowserBackend(override?: BackendName | null): Promise
       if (await tf.setBackend(choice.backend)) {
         await tf.ready();
         if (choice.backend === 'wasm') registerKernelOverrides('wasm', wasmKernelOverrides());
+        // The lab's WebGPU kernels; each falls back to stock per its flag (setWebgpuKernelFlags).
+        if (choice.backend === 'webgpu') registerKernelOverrides('webgpu', webgpuKernelOverrides());
         return choice;
       }
     } catch {
@@ -91,23 +92,5 @@ export async function initBrowserBackend(override?: BackendName | null): Promise
     choice = { ...next, reason: `${failed} failed to initialise; ${next.reason}` };
   }
   await tf.setBackend('cpu');
-  applyKernelOverrides('cpu');
   return { backend: 'cpu', adapter: 'JavaScript CPU', reason: 'every other backend failed to initialise', noWebGPU: true };
-}
-
-/** Marks the override set this module installed, so switching away only removes our own. */
-const webgpuSet = Symbol('webgpu-kernels');
-
-/**
- * On WebGPU, the lab's own kernels (src/kernels/webgpu) unless every kernel flag is off
- * (`setWebgpuKernelFlags` / 'stock'); on any other backend, the stock path.
- */
-function applyKernelOverrides(backend: string): void {
-  const current = getKernelOverrides() as Record<symbol, unknown>;
-  const wanted = backend === 'webgpu' && Object.values(getWebgpuKernelFlags()).some(Boolean);
-  if (wanted) {
-    if (!current[webgpuSet]) setKernelOverrides(Object.assign(webgpuKernelOverrides(), { [webgpuSet]: true }));
-  } else if (current[webgpuSet]) {
-    setKernelOverrides({});
-  }
 }

@@ -26,6 +26,7 @@ import type { Command, EngineEvent, ResumeState, RunConfig } from './protocol';
 import { runBenchCase, type BenchRow } from '../bench/bench';
 import { withKernels } from '../bench/kernels';
 import { PRESETS } from '../model/config';
+import { formatKernelCheck, runKernelCheck } from '../kernels/webgpu/check';
 
 const post = (e: EngineEvent, transfer: Transferable[] = []) => (self as unknown as Worker).postMessage(e, transfer);
 
@@ -211,6 +212,17 @@ async function handleBench(c: Extract<Command, { type: 'bench' }>): Promise<void
   }
 }
 
+/** 'kernel-check': the lab's WebGPU kernels against stock tfjs (src/kernels/webgpu/check.ts). */
+async function handleKernelCheck(c: Extract<Command, { type: 'kernel-check' }>): Promise<void> {
+  try {
+    const choice = await ensureBackend(c.backend ?? 'webgpu');
+    const rows = await runKernelCheck({ full: c.full, timing: c.timing, reps: c.reps, only: c.only });
+    post({ type: 'kernel-check-result', requestId: c.requestId, rows, lines: formatKernelCheck(rows), pass: rows.length > 0 && rows.every((r) => r.ok), adapter: choice.adapter });
+  } catch (err) {
+    post({ type: 'error', requestId: c.requestId, error: toErrorInfo(err) });
+  }
+}
+
 async function handleFrechet(c: Extract<Command, { type: 'frechet' }>): Promise<void> {
   try {
     await ensureBackend();
@@ -283,6 +295,10 @@ self.onmessage = (ev: MessageEvent<Command>) => {
       break;
     case 'bench':
       queue.push({ kind: 'task', fn: () => handleBench(c) });
+      void pump();
+      break;
+    case 'kernel-check':
+      queue.push({ kind: 'task', fn: () => handleKernelCheck(c) });
       void pump();
       break;
     case 'frechet':

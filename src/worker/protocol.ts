@@ -8,6 +8,7 @@ import type { Progress } from '../progress';
 import type { MethodId } from '../train/methods';
 import type { VerifyReport } from '../verify/golden';
 import type { BenchRow } from '../bench/bench';
+import type { KernelCheckRow } from '../kernels/webgpu/check';
 
 /** Where the model comes from. */
 export type ModelSpec =
@@ -121,6 +122,8 @@ export type Command =
   | { type: 'cancel'; runId: string }
   | { type: 'verify'; requestId: string; weights: Blob; weightsName: string; golden: Blob; backend?: BackendName }
   | { type: 'bench'; requestId: string; backend?: BackendName; cases: { preset: string; mode: 'forward' | 'ft' | 'vpt_deep'; batch: number; promptLength: number; imageSize?: number }[]; warmup: number; runs: number; kernels?: 'lab' | 'stock' }
+  /** The lab's WebGPU kernels against stock tfjs on random inputs (forward and every gradient). */
+  | { type: 'kernel-check'; requestId: string; backend?: BackendName; full?: boolean; timing?: boolean; reps?: number; only?: string[] }
   | { type: 'frechet'; requestId: string; model: ModelSpec; modelLabel: string; taskIds: string[]; data: DataSpec; reference: DataSpec | { kind: 'pretraining' }; count: number; imageSize: number; seed: number };
 
 /** Trained parameters at the last finished epoch, to resume an interrupted run. */
@@ -146,4 +149,5 @@ export type EngineEvent =
   | { type: 'error'; runId?: string; requestId?: string; error: ErrorInfo }
   | { type: 'verify-result'; requestId: string; report: VerifyReport; lines: string[] }
   | { type: 'bench-result'; requestId: string; rows: BenchRow[]; adapter: string }
+  | { type: 'kernel-check-result'; requestId: string; rows: KernelCheckRow[]; lines: string[]; pass: boolean; adapter: string }
   | { type: 'frechet-result'; requestId: string; distances: { taskId: string; distance: number }[]; reference: string };

@@ -1,0 +1,216 @@
+/**
+ * Kernel-by-kernel check of the lab's WebGPU kernels against the stock tfjs path on random
+ * inputs: forward and every gradient (through tf.grads with a random upstream gradient), judged
+ * as max|lab − stock| / max(1, max|stock|) against the WebGPU tolerance. Optionally times each
+ * kernel (forward + backward, median of a few runs) on both paths.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { attention, gelu, layerNorm, linear, stockOps } from '../../model/ops';
+import { labAttention, labBiasGelu, labLayerNorm, labKernelCalls, labMatMul } from './index';
+
+export interface KernelCheckRow {
+  kernel: string;
+  shape: string;
+  /** 'forward' or 'grad <input>'. */
+  output: string;
+  maxAbsError: number;
+  scale: number;
+  ok: boolean;
+  /** Forward + backward median ms, when timed. */
+  labMs?: number;
+  stockMs?: number;
+}
+
+interface Case {
+  kernel: string;
+  shape: string;
+  /** Inputs (random), the differentiable ones first. */
+  make: () => tf.Tensor[];
+  /** Names of the inputs that get gradients (a prefix of make()'s list). */
+  grads: string[];
+  lab: (...t: tf.Tensor[]) => tf.Tensor;
+  stock: (...t: tf.Tensor[]) => tf.Tensor;
+  heavy?: boolean;
+}
+
+let seed = 1;
+const rnd = (shape: number[], s = 1) => tf.tidy(() => tf.mul(tf.randomNormal(shape, 0, 1, 'float32', seed++), s));
+
+function linearCases(n: number, i: number, o: number, bias: boolean, gradW: boolean, heavy = false): Case {
+  const shape = `x[${n},${i}]·W[${i},${o}]${bias ? '+b' : ''}${gradW ? '' : ' (frozen W)'}`;
+  // Stock = plain tfjs with its own MatMul gradient (transposed products).
+  const stock = (x: tf.Tensor, w: tf.Tensor, b?: tf.Tensor) => (b ? tf.add(tf.matMul(x as tf.Tensor2D, w as tf.Tensor2D), b) : tf.matMul(x as tf.Tensor2D, w as tf.Tensor2D));
+  if (!gradW) {
+    return {
+      kernel: 'matmul', shape, heavy,
+      make: () => [rnd([n, i]), rnd([i, o], 0.2), ...(bias ? [rnd([o])] : [])],
+      grads: ['x'],
+      // Frozen weights: the lab linear's dX-only custom gradient, through the override path.
+      lab: (x, w, b) => {
+        const f = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => ({
+          value: labMatMul(args[0] as tf.Tensor2D, w as tf.Tensor2D, { bias: (b as tf.Tensor1D) ?? null }),
+          gradFunc: (dy: tf.Tensor) => labMatMul(dy as tf.Tensor2D, w as tf.Tensor2D, { transB: true }),
+        }));
+        return f(x);
+      },
+      stock,
+    };
+  }
+  return {
+    kernel: 'matmul', shape, heavy,
+    make: () => [rnd([n, i]), rnd([i, o], 0.2), ...(bias ? [rnd([o])] : [])],
+    grads: bias ? ['x', 'W', 'b'] : ['x', 'W'],
+    lab: (x, w, b) => labLinear(x as tf.Tensor2D, w as tf.Tensor2D, (b as tf.Tensor1D) ?? null),
+    stock,
+  };
+}
+
+/** The trainable linear exactly as the override builds it (dX = dY·Wᵀ, dW = Xᵀ·dY, db = Σ dY). */
+function labLinear(x: tf.Tensor2D, w: tf.Tensor2D, b: tf.Tensor1D | null): tf.Tensor {
+  const f = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+    const ins = args.filter((a) => a instanceof tf.Tensor) as tf.Tensor2D[];
+    (args[ins.length] as tf.GradSaveFunc)([ins[0], ins[1]]);
+    return {
+      value: labMatMul(ins[0], ins[1], { bias: (ins[2] as unknown as tf.Tensor1D) ?? null }),
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+        const [xs, ws] = saved as tf.Tensor2D[];
+        const g = [labMatMul(dy as tf.Tensor2D, ws, { transB: true }), labMatMul(xs, dy as tf.Tensor2D, { transA: true })];
+        return ins.length > 2 ? [...g, tf.sum(dy, 0)] : g;
+      },
+    };
+  });
+  return b ? f(x, w, b) : f(x, w);
+}
+
+function cases(full: boolean): Case[] {
+  const list: Case[] = [
+    // Fixture-like shapes (2 images × 17 tokens, hidden 48, MLP 192), then unaligned ones.
+    linearCases(34, 48, 144, true, true),
+    linearCases(34, 192, 48, true, true),
+    linearCases(37, 30, 10, true, true),
+    linearCases(21, 48, 9, false, true),
+    linearCases(34, 48, 48, true, false),
+    linearCases(394, 768, 768, true, true, true),
+    ...[[2, 17, 48], [3, 5, 30], [2, 197, 768]].map((s, i): Case => ({
+      kernel: 'layerNorm', shape: `x[${s}]`, heavy: i === 2,
+      make: () => [tf.add(rnd(s, 2), 0.5), tf.add(rnd([s[2]], 0.3), 1), rnd([s[2]], 0.3)],
+      grads: ['x', 'gamma', 'beta'],
+      lab: (x, g, b) => labLayerNorm(x, g as tf.Tensor1D, b as tf.Tensor1D, 1e-6),
+      stock: (x, g, b) => stockOps.layerNorm(x, g as tf.Tensor1D, b as tf.Tensor1D, 1e-6),
+    })),
+    ...[[34, 192], [7, 13], [394, 3072]].map((s, i): Case => ({
+      kernel: 'gelu', shape: `x[${s}]`, heavy: i === 2,
+      make: () => [rnd(s, 2)],
+      grads: ['x'],
+      lab: (x) => labBiasGelu(x),
+      stock: (x) => stockOps.gelu(x),
+    })),
+    ...[[34, 192], [5, 6]].map((s): Case => ({
+      kernel: 'bias+gelu', shape: `x[${s}]+b`,
+      make: () => [rnd(s, 2), rnd([s[1]])],
+      grads: ['x', 'b'],
+      lab: (x, b) => labBiasGelu(x, b as tf.Tensor1D),
+      stock: (x, b) => stockOps.gelu(tf.add(x, b)),
+    })),
+    ...[[6, 17, 16], [3, 5, 7], [2, 40, 128], [4, 33, 64], [24, 197, 64]].map((s, i): Case => ({
+      kernel: 'attention', shape: `q,k,v[${s}]`, heavy: i === 4,
+      make: () => [rnd(s), rnd(s), rnd(s)],
+      grads: ['q', 'k', 'v'],
+      lab: (q, k, v) => labAttention(q as tf.Tensor3D, k as tf.Tensor3D, v as tf.Tensor3D, 1 / Math.sqrt(s[2])),
+      stock: (q, k, v) => stockOps.attention(q as tf.Tensor3D, k as tf.Tensor3D, v as tf.Tensor3D, 1 / Math.sqrt(s[2])),
+    })),
+  ];
+  return full ? list : list.filter((c) => !c.heavy);
+}
+
+async function compare(a: tf.Tensor, b: tf.Tensor, tol: number): Promise<{ maxAbsError: number; scale: number; ok: boolean }> {
+  const [x, y] = await Promise.all([a.data(), b.data()]);
+  let err = x.length === y.length ? 0 : Infinity, peak = 0;
+  for (let i = 0; i < Math.min(x.length, y.length); i++) {
+    const e = Math.abs(x[i] - y[i]);
+    if (!(e <= err)) err = Number.isNaN(e) ? Infinity : e;
+    peak = Math.max(peak, Math.abs(y[i]));
+  }
+  const scale = Math.max(1, peak);
+  return { maxAbsError: err, scale, ok: err <= tol * scale };
+}
+
+/** Forward + all gradients of `fn`, as tensors: [y, ...dInputs]. */
+function fwdBwd(fn: (...t: tf.Tensor[]) => tf.Tensor, inputs: tf.Tensor[], nGrad: number, dy: tf.Tensor): tf.Tensor[] {
+  const diff = inputs.slice(0, nGrad);
+  const rest = inputs.slice(nGrad);
+  const y = fn(...inputs);
+  const grads = tf.grads((...d: tf.Tensor[]) => fn(...d, ...rest))(diff, dy);
+  return [y, ...grads];
+}
+
+async function timeIt(run: () => tf.Tensor[], reps: number): Promise<number> {
+  const times: number[] = [];
+  for (let r = 0; r < reps + 1; r++) {
+    const t0 = performance.now();
+    const outs = tf.tidy(run);
+    await Promise.all(outs.map((o) => o.data()));
+    tf.dispose(outs);
+    if (r > 0) times.push(performance.now() - t0);
+  }
+  times.sort((a, b) => a - b);
+  return times[Math.floor(times.length / 2)];
+}
+
+export async function runKernelCheck(opts: { full?: boolean; timing?: boolean; reps?: number; tolerance?: number; only?: string[] } = {}): Promise<KernelCheckRow[]> {
+  if (tf.getBackend() !== 'webgpu') throw new Error(`The WebGPU kernel check needs the webgpu backend, not ${tf.getBackend()}.`);
+  const tol = opts.tolerance ?? 1e-3;
+  const rows: KernelCheckRow[] = [];
+  for (const c of cases(!!opts.full)) {
+    if (opts.only && !opts.only.includes(c.kernel)) continue;
+    const inputs = c.make();
+    const y0 = tf.tidy(() => c.stock(...inputs));
+    const yShape = y0.shape;
+    y0.dispose();
+    const dy = rnd(yShape);
+    const dev = (tf.backend() as unknown as { device: GPUDevice }).device;
+    dev.pushErrorScope('validation');
+    const caseStart = tf.memory().numTensors;
+    const lab = tf.tidy(() => fwdBwd(c.lab, inputs, c.grads.length, dy));
+    // The lab kernels leave nothing behind but their outputs (the stock path is tfjs' business).
+    const caseLeak = tf.memory().numTensors - caseStart - lab.length;
+    await lab[0].data();
+    const gpuErr = await dev.popErrorScope();
+    // A shader that fails to compile or bind leaves its output unwritten: report it as such.
+    if (gpuErr) rows.push({ kernel: c.kernel, shape: c.shape, output: `GPU error: ${gpuErr.message.split('\n')[0].slice(0, 200)}`, maxAbsError: Infinity, scale: 1, ok: false });
+    const stock = tf.tidy(() => fwdBwd(c.stock, inputs, c.grads.length, dy));
+    const names = ['forward', ...c.grads.map((g) => `grad ${g}`)];
+    let labMs: number | undefined, stockMs: number | undefined;
+    if (opts.timing) {
+      labMs = await timeIt(() => fwdBwd(c.lab, inputs, c.grads.length, dy), opts.reps ?? 3);
+      stockMs = await timeIt(() => fwdBwd(c.stock, inputs, c.grads.length, dy), opts.reps ?? 3);
+    }
+    for (let i = 0; i < names.length; i++) {
+      rows.push({ kernel: c.kernel, shape: c.shape, output: names[i], ...(await compare(lab[i], stock[i], tol)), ...(i === 0 ? { labMs, stockMs } : {}) });
+    }
+    tf.dispose([...inputs, dy, ...lab, ...stock]);
+    if (caseLeak !== 0) rows.push({ kernel: c.kernel, shape: c.shape, output: 'tensor-leak', maxAbsError: caseLeak, scale: 1, ok: false });
+  }
+  // The model's ops go through these kernels on WebGPU (installed by backend/init.ts).
+  const before = { ...labKernelCalls };
+  tf.dispose(
+    tf.tidy(() => {
+      const x = rnd([4, 8]);
+      const q = rnd([2, 3, 4]);
+      return [linear(x as tf.Tensor2D, rnd([8, 8]) as tf.Tensor2D, null), layerNorm(x, tf.ones([8]) as tf.Tensor1D, tf.zeros([8]) as tf.Tensor1D, 1e-6), gelu(x), attention(q as tf.Tensor3D, q as tf.Tensor3D, q as tf.Tensor3D, 0.5)];
+    }),
+  );
+  for (const k of Object.keys(before) as (keyof typeof before)[]) {
+    const wired = labKernelCalls[k] > before[k];
+    rows.push({ kernel: 'wiring', shape: '-', output: `model ${k} op uses the lab kernel`, maxAbsError: wired ? 0 : 1, scale: 1, ok: wired });
+  }
+  return rows;
+}
+
+export function formatKernelCheck(rows: KernelCheckRow[]): string[] {
+  return rows.map(
+    (r) =>
+      `${r.kernel.padEnd(10)} ${r.shape.padEnd(34)} ${r.output.padEnd(10)} err ${(r.maxAbsError / r.scale).toExponential(2)} ${r.ok ? 'ok' : 'FAIL'}` +
+      (r.labMs !== undefined ? `  lab ${r.labMs.toFixed(1)} ms  stock ${r.stockMs!.toFixed(1)} ms` : ''),
+  );
+}
