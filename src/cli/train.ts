@@ -4,13 +4,13 @@
  * Trains one method on one task with the same engine as the lab, in Node, and writes a JSON
  * results file: config, backend, parameter counts, one row per epoch, test accuracy per class.
  */
-import { writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { initNodeBackend } from '../backend/node';
 import { getTask, listTaskIds } from '../data/catalog';
 import { isMethodId, METHOD_IDS } from '../train/methods';
 import { modelSpecFor, NAMED_MODELS } from '../train/models';
 import { nodeHost } from '../train/host.node.js';
-import { disposeSession, runSession } from '../train/session';
+import { disposeSession, exportTrained, runSession, summaryConfig } from '../train/session';
 import { RunControl } from '../train/trainer';
 import type { DataSpec, RunConfig } from '../worker/protocol';
 import { intArg, numArg, parseArgs, runMain, UsageError } from './args';
@@ -36,11 +36,13 @@ const USAGE = `usage: npm run train -- --model <name|path> --task <id> --method 
   --image-size N        input resolution (default: the checkpoint's; pos. embeddings are resized)
   --backend wasm|cpu    tfjs backend (default wasm)
   --skip-bad            leave out bad images and list them instead of stopping
-  --out <file>          results JSON (default results.json)`;
+  --save-params <file>  write the trained parameters (VPT: prompts + head; FT: the whole model)
+  --load-params <file>  start from parameters saved by --save-params (with --epochs 0: evaluate only)
+  --out <file>          results JSON (default results.json), rewritten after every epoch`;
 
 runMain(async () => {
   const args = parseArgs(process.argv.slice(2), {
-    values: ['model', 'task', 'method', 'data', 'train-size', 'val-size', 'test-size', 'epochs', 'batch', 'lr', 'wd', 'prompt-length', 'seed', 'image-size', 'backend', 'out'],
+    values: ['model', 'task', 'method', 'data', 'train-size', 'val-size', 'test-size', 'epochs', 'batch', 'lr', 'wd', 'prompt-length', 'seed', 'image-size', 'backend', 'out', 'save-params', 'load-params'],
     flags: ['skip-bad'],
   });
   if (args.flags.has('help')) {
@@ -70,7 +72,7 @@ runMain(async () => {
     trainSize,
     valSize: intArg(args, 'val-size', Math.max(1, Math.floor(trainSize / 4)), 0, 20000),
     testSize: intArg(args, 'test-size', task.source === 'procedural' ? 500 : 0, 0),
-    epochs: intArg(args, 'epochs', 10, 1, 1000),
+    epochs: intArg(args, 'epochs', 10, 0, 1000),
     batchSize: intArg(args, 'batch', 32, 1, 4096),
     lr: numArg(args, 'lr'),
     weightDecay: numArg(args, 'wd'),
@@ -79,11 +81,15 @@ runMain(async () => {
     imageSize: intArg(args, 'image-size', 0, 0, 1024),
     gradcamSamples: 0,
     skipBad: args.flags.has('skip-bad'),
+    importParams: args.values.has('load-params') ? { file: new Blob([await readFile(args.values.get('load-params')!)]), name: args.values.get('load-params')! } : undefined,
   };
+  const saveParams = args.values.get('save-params');
   const out = args.values.get('out') ?? 'results.json';
 
   await initNodeBackend(backend);
   const t0 = performance.now();
+  // Every finished epoch is on disk at once: a crash or Ctrl-C loses at most the epoch in flight.
+  const partial = { config: summaryConfig(config), status: 'running', backend: '', trainableParams: 0, totalParams: 0, epochs: [] as unknown[] };
   let stepsPerEpoch = 1;
   let lastStep = 0;
   const result = await runSession({ ...config, imageSize: config.imageSize || 0 }, nodeHost, new RunControl(), {
@@ -92,6 +98,7 @@ runMain(async () => {
     },
     onStarted: (s) => {
       stepsPerEpoch = s.stepsPerEpoch;
+      Object.assign(partial, { backend: s.backend, trainableParams: s.trainableParams, totalParams: s.totalParams });
       console.error(`train: ${method} on ${taskId} | ${config.modelLabel} | backend ${s.backend} | ${s.trainableParams.toLocaleString('en')} of ${s.totalParams.toLocaleString('en')} parameters train | ${stepsPerEpoch} steps/epoch`);
     },
     onEvent: (e) => {
@@ -101,6 +108,8 @@ runMain(async () => {
       } else if (e.type === 'epoch') {
         endProgress();
         const m = e.metrics;
+        partial.epochs.push({ epoch: m.epoch, phase: m.phase, trainLoss: m.trainLoss, trainAcc: m.trainAcc, valAcc: m.valAcc, seconds: m.seconds });
+        void writeFile(out, JSON.stringify(partial, null, 2));
         console.error(`epoch ${m.epoch}: train loss ${m.trainLoss.toFixed(4)}  train acc ${m.trainAcc.toFixed(1)}%  val acc ${m.valAcc.toFixed(1)}%  ${m.seconds.toFixed(1)} s`);
       } else if (e.type === 'notice') console.error(`notice: ${e.message}`);
     },
@@ -117,8 +126,12 @@ runMain(async () => {
     notices: summary.notices,
     seconds: (performance.now() - t0) / 1000,
   };
+  if (saveParams) {
+    await writeFile(saveParams, await exportTrained(result, config));
+    console.error(`trained parameters (${result.outcome.trainable.length} tensors) in ${saveParams}`);
+  }
   disposeSession(result);
-  await writeFile(out, JSON.stringify(results, null, 2));
+  await writeFile(out, JSON.stringify({ ...results, status: 'done' }, null, 2));
   console.log(`test accuracy ${summary.test!.testAcc.toFixed(2)}% on ${summary.test!.numTest} images; results in ${out}`);
   return 0;
 }, USAGE);
