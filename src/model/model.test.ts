@@ -1,0 +1,97 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import * as tf from '@tensorflow/tfjs';
+import { initNodeBackend } from '../backend/node';
+import { PRESETS, parameterCount } from './config';
+import { adaptToResolution, randomParams, resizePosEmbed } from './params';
+import { forward, gradCam } from './vit';
+import { chooseBackend, looksSoftware, type HostCapabilities } from '../backend/select';
+
+beforeAll(async () => {
+  await initNodeBackend('cpu');
+});
+
+describe('position embeddings at another resolution', () => {
+  it('same grid: the identical tensor', () => {
+    const pe = tf.randomNormal([1, 17, 8]);
+    expect(resizePosEmbed(pe, 4)).toBe(pe);
+    pe.dispose();
+  });
+  it('another grid: CLS kept, grid resized, a constant grid stays constant', async () => {
+    const pe = tf.concat([tf.fill([1, 1, 3], 7), tf.fill([1, 16, 3], 2)], 1); // CLS = 7, grid = 2
+    const out = resizePosEmbed(pe, 7);
+    expect(out.shape).toEqual([1, 50, 3]);
+    const v = (await out.data()) as Float32Array;
+    expect(Array.from(v.slice(0, 3))).toEqual([7, 7, 7]);
+    for (const x of v.slice(3)) expect(x).toBeCloseTo(2, 6);
+    tf.dispose([pe, out]);
+  });
+  it('a model adapted to 112 px runs at 112 px', () => {
+    const cfg = { ...PRESETS.fixture_tiny, imageSize: 64 };
+    const params = randomParams(cfg, 1);
+    const next = adaptToResolution(params, cfg, 112);
+    expect(next.imageSize).toBe(112);
+    expect(params['pos_embed'].shape).toEqual([1, 1 + 49, cfg.hiddenSize]);
+    const logits = tf.tidy(() => forward(params, next, tf.zeros([2, 3, 112, 112]) as tf.Tensor4D));
+    expect(logits.shape).toEqual([2, cfg.numClasses]);
+    tf.dispose([logits, ...Object.values(params)]);
+  });
+});
+
+describe('Grad-CAM', () => {
+  it('works for any class, with and without prompts, normalised to [0, 1] on the patch grid', async () => {
+    const cfg = PRESETS.fixture_tiny;
+    const params = { ...randomParams(cfg, 3), 'prompts.0': tf.randomNormal([2, cfg.hiddenSize]), 'prompts.1': tf.randomNormal([2, cfg.hiddenSize]), 'prompts.2': tf.randomNormal([2, cfg.hiddenSize]) };
+    const x = tf.randomNormal([2, 3, 64, 64]) as tf.Tensor4D;
+    for (const promptMode of ['none', 'shallow', 'deep'] as const) {
+      for (const target of [0, 4]) {
+        const cam = gradCam(params, cfg, x, tf.tensor1d([target, target], 'int32'), { promptMode });
+        expect(cam.shape).toEqual([2, 4, 4]);
+        const v = (await cam.data()) as Float32Array;
+        for (const c of v) expect(c >= 0 && c <= 1).toBe(true);
+        cam.dispose();
+      }
+    }
+    tf.dispose([x, ...Object.values(params)]);
+  });
+});
+
+describe('presets', () => {
+  it('ViT-B/16 has the published size (86.6 M with a 1000-class head)', () => {
+    expect(parameterCount({ ...PRESETS.vit_b16, numClasses: 1000 })).toBe(86_567_656);
+  });
+});
+
+describe('backend choice', () => {
+  const caps = (o: Partial<HostCapabilities>): HostCapabilities => ({
+    webgpu: { available: false, software: false, description: 'none' },
+    webgl: { available: false, software: false, description: 'none' },
+    wasm: true,
+    ...o,
+  });
+  it('hardware WebGPU first', () => {
+    expect(chooseBackend(caps({ webgpu: { available: true, software: false, description: 'NVIDIA' } })).backend).toBe('webgpu');
+  });
+  it('a software (SwiftShader) WebGPU adapter loses to WASM, and the reason says so', () => {
+    const c = chooseBackend(caps({ webgpu: { available: true, software: true, description: 'google swiftshader' }, webgl: { available: true, software: true, description: 'SwiftShader' } }));
+    expect(c.backend).toBe('wasm');
+    expect(c.reason).toMatch(/software/);
+    expect(c.noWebGPU).toBe(false);
+  });
+  it('no WebGPU: the banner flag is set and the fallback is named', () => {
+    const c = chooseBackend(caps({ webgl: { available: true, software: false, description: 'Intel Iris' } }));
+    expect(c.backend).toBe('webgl');
+    expect(c.noWebGPU).toBe(true);
+  });
+  it('an override wins when available, and falls back with a reason when not', () => {
+    const sw = caps({ webgpu: { available: true, software: true, description: 'swiftshader' } });
+    expect(chooseBackend(sw, 'webgpu').backend).toBe('webgpu');
+    const c = chooseBackend(caps({}), 'webgpu');
+    expect(c.backend).toBe('wasm');
+    expect(c.reason).toMatch(/not available/);
+  });
+  it('recognises software renderers by name', () => {
+    expect(looksSoftware('Google SwiftShader')).toBe(true);
+    expect(looksSoftware('llvmpipe (LLVM 15.0.6, 256 bits)')).toBe(true);
+    expect(looksSoftware('NVIDIA GeForce RTX 4090')).toBe(false);
+  });
+});
