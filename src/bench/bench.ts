@@ -123,6 +123,42 @@ export async function runBenchCase(c: BenchCase, opts: { warmup?: number; runs?:
   };
 }
 
+export interface KernelShare {
+  kernel: string;
+  ms: number;
+  calls: number;
+  share: number;
+}
+
+/**
+ * Where one step's time goes: tfjs' profiler over one step after a warm-up, kernel times summed
+ * by kernel name (products also by operand shapes).
+ */
+export async function profileBenchCase(c: BenchCase, numClasses = 10): Promise<{ totalMs: number; kernels: KernelShare[] }> {
+  let last: Promise<void> = Promise.resolve();
+  const caseOnce = async () => {
+    await runBenchCase(c, { host: 'profile', warmup: 0, runs: 1, numClasses });
+  };
+  await caseOnce(); // warm-up: shader compiles, WASM operator caches
+  const info = await tf.profile(async () => {
+    last = caseOnce();
+    await last;
+  });
+  const by = new Map<string, { ms: number; calls: number }>();
+  let total = 0;
+  for (const k of info.kernels) {
+    const ms = typeof k.kernelTimeMs === 'number' ? k.kernelTimeMs : 0;
+    total += ms;
+    const key = /MatMul/.test(k.name) ? `${k.name} ${k.inputShapes.map((s) => `[${s}]`).join('·')}` : k.name;
+    const e = by.get(key) ?? { ms: 0, calls: 0 };
+    e.ms += ms;
+    e.calls++;
+    by.set(key, e);
+  }
+  const kernels = [...by.entries()].map(([kernel, e]) => ({ kernel, ms: e.ms, calls: e.calls, share: total ? e.ms / total : 0 })).sort((a, b) => b.ms - a.ms);
+  return { totalMs: total, kernels };
+}
+
 export function formatBenchTable(rows: BenchRow[]): string {
   const head = '| host | backend | model | step | batch | px | median ms | img/s | GFLOP/s | peak MB |';
   const sep = '|---|---|---|---|---:|---:|---:|---:|---:|---:|';

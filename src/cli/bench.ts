@@ -14,7 +14,7 @@ import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { initNodeBackend } from '../backend/node';
 import { PRESETS, type PresetName } from '../model/config';
-import { formatBenchTable, runBenchCase, type BenchMode, type BenchRow } from '../bench/bench';
+import { formatBenchTable, profileBenchCase, runBenchCase, type BenchMode, type BenchRow, type KernelShare } from '../bench/bench';
 import { withKernels, type KernelChoice } from '../bench/kernels';
 import { REPO_ROOT } from '../train/host.node.js';
 import { parseArgs, intArg, runMain, UsageError } from './args';
@@ -29,6 +29,7 @@ const USAGE = `usage: npm run bench -- [options]
   --presets LIST         fixture_tiny,vit_ti16,vit_s16,vit_b16 (default: tiny and Ti, plus B with --full)
   --batch N              batch size (default 8)
   --runs N               measured steps per case, after 1 warm-up step (default 3)
+  --profile              also print where one step's time goes, kernel by kernel (Node hosts)
   --out FILE             JSON results (default bench-results.json)
 
 Default presets: the fixtures' tiny ViT (64 px) and ViT-Ti/16 (224 px); CPU and the software
@@ -42,7 +43,7 @@ interface Plan {
 }
 
 runMain(async () => {
-  const args = parseArgs(process.argv.slice(2), { values: ['hosts', 'backends', 'kernels', 'modes', 'batch', 'runs', 'out', 'presets'], flags: ['full'] });
+  const args = parseArgs(process.argv.slice(2), { values: ['hosts', 'backends', 'kernels', 'modes', 'batch', 'runs', 'out', 'presets'], flags: ['full', 'profile'] });
   if (args.flags.has('help')) {
     console.log(USAGE);
     return 0;
@@ -65,6 +66,7 @@ runMain(async () => {
   const fits = (backend: string, preset: PresetName) => preset === 'fixture_tiny' || backend === 'wasm' || backend === 'webgl';
 
   const rows: BenchRow[] = [];
+  const profiles: { title: string; totalMs: number; kernels: KernelShare[] }[] = [];
   const kernelLabel = (k: KernelChoice, r: BenchRow): BenchRow => ({ ...r, backend: `${r.backend}${k === 'stock' ? ' (stock tfjs)' : ''}` });
   if (hosts.includes('node')) {
     for (const backend of backends.filter((b) => b === 'wasm' || b === 'cpu')) {
@@ -72,6 +74,10 @@ runMain(async () => {
       for (const p of plans.filter((p) => fits(backend, p.preset))) {
         for (const k of kernels) {
           const row = await withKernels(k, () => runBenchCase({ ...p, cfg: PRESETS[p.preset] }, { host: 'node', warmup: 1, runs }));
+          if (args.flags.has('profile')) {
+            const prof = await withKernels(k, () => profileBenchCase({ ...p, cfg: PRESETS[p.preset] }));
+            profiles.push({ title: `node ${backend}${k === 'stock' ? ' (stock tfjs)' : ''} ${p.preset} ${p.mode} batch ${p.batch}`, ...prof });
+          }
           rows.push(kernelLabel(k, row));
           console.error(`node ${backend} ${k} ${p.preset} ${p.mode}: ${row.medianMs.toFixed(1)} ms, ${row.imagesPerSec.toFixed(2)} img/s, ${row.gflops.toFixed(2)} GFLOP/s`);
         }
@@ -86,7 +92,11 @@ runMain(async () => {
   const machine = `${os.cpus()[0]?.model ?? 'unknown CPU'}, ${os.cpus().length} cores, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, ${os.platform()} ${os.release()}`;
   console.log(`machine: ${machine}`);
   console.log(formatBenchTable(rows));
-  await writeFile(out, JSON.stringify({ machine, date: new Date().toISOString(), rows }, null, 2));
+  for (const p of profiles) {
+    console.log(`\n${p.title}: ${p.totalMs.toFixed(0)} ms of kernel time\n\n| kernel | calls | ms | share |\n|---|---:|---:|---:|`);
+    for (const k of p.kernels.slice(0, 12)) console.log(`| ${k.kernel} | ${k.calls} | ${k.ms.toFixed(0)} | ${(100 * k.share).toFixed(1)} % |`);
+  }
+  await writeFile(out, JSON.stringify({ machine, date: new Date().toISOString(), rows, profiles }, null, 2));
   console.error(`wrote ${out}`);
   return 0;
 }, USAGE);
