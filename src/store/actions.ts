@@ -10,6 +10,7 @@ import { METHODS, type MethodId } from '../train/methods';
 import { onEngineEvent, send } from '../worker/client';
 import type { DataSpec, EngineEvent, ModelSpec, ResumeState, RunConfig, RunSummary } from '../worker/protocol';
 import { blobs } from './blobs';
+import { downloadBlob } from './export';
 import {
   SWEEP_SIZES,
   defaultImageSize,
@@ -47,7 +48,7 @@ export function updateSetup(patch: Partial<Setup>): void {
   if (patch.model && patch.model !== prev.model && patch.imageSize === undefined && patch.model !== 'file') next.imageSize = defaultImageSize(patch.model);
   // A new task brings its paper prompt length.
   if (patch.taskId && patch.taskId !== prev.taskId && patch.promptLength === undefined) next.promptLength = null;
-  next = sanitize(next);
+  next = sanitize(next, { allowZeroEpochs: !!blobs.importParams });
   set({ setup: next });
   writeUrl();
 }
@@ -89,6 +90,16 @@ export function pickDataZip(file: File | null): void {
   blobs.dataDirectory = null;
   set({ picked: { ...get().picked, data: file ? { kind: 'zip', name: file.name, count: 1 } : null } });
   updateSetup({ data: 'zip' });
+}
+
+/**
+ * Trained parameters (a file exported by an earlier run) the next runs start from; null clears
+ * them (epochs 0, "only evaluate", is then no longer allowed).
+ */
+export function pickImportParams(file: File | null): void {
+  blobs.importParams = file;
+  set({ picked: { ...get().picked, importParams: file ? { name: file.name, bytes: file.size } : null } });
+  updateSetup({});
 }
 
 export function togglePresentation(on?: boolean): void {
@@ -215,8 +226,8 @@ function userError(code: string, message: string, hint: string): UserError {
 
 // ---------------------------------------------------------------- the queue
 
-/** Model and data of queued runs (Files are not plain data, so they stay out of the store). */
-const specs = new Map<string, { model: ModelSpec; data: DataSpec }>();
+/** Model, data and imported parameters of queued runs (Files are not plain data, so they stay out of the store). */
+const specs = new Map<string, { model: ModelSpec; data: DataSpec; importParams?: RunConfig['importParams'] }>();
 /** Checkpoints to resume from, by run id, until the run starts. */
 const resumeStates = new Map<string, ResumeState>();
 
@@ -244,11 +255,12 @@ function configFor(setup: Setup, method: MethodId, model: ModelSpec, data: DataS
     imageSize: setup.imageSize,
     backend: setup.backend ?? undefined,
     gradcamSamples: setup.gradcamSamples,
+    importParams: blobs.importParams ? { file: blobs.importParams, name: blobs.importParams.name } : undefined,
   };
 }
 
 function summaryOf(config: RunConfig, setup: Setup): RunSummary {
-  const { model, data, ...rest } = config;
+  const { model, data, importParams: _i, ...rest } = config;
   return {
     config: { ...rest, modelSource: modelSourceText(model), dataSource: dataSourceText(setup, data) },
     backend: '',
@@ -267,11 +279,11 @@ function addRuns(configs: RunConfig[], groupLabel: string): string[] {
   const runs = { ...get().runs };
   const ids: string[] = [];
   configs.forEach((config, i) => {
-    const { model, data } = config;
-    specs.set(config.runId, { model, data });
+    const { model, data, importParams } = config;
+    specs.set(config.runId, { model, data, importParams });
     const summary = summaryOf(config, setup);
     summary.startedAt += i; // keeps the queue order when sorted by start time
-    runs[config.runId] = { summary, groupId, groupLabel, methodLabel: METHODS[config.method].label, progress: {}, hasCheckpoint: false };
+    runs[config.runId] = { summary, groupId, groupLabel, methodLabel: METHODS[config.method].label, progress: {}, hasCheckpoint: false, importedFrom: importParams?.name };
     ids.push(config.runId);
   });
   set({ runs, order: [...get().order, ...ids], queue: [...get().queue, ...ids], viewGroupId: null, queueState: 'running' });
@@ -339,7 +351,7 @@ function pump(): void {
   startEngine();
   const { summary } = record;
   const { modelSource: _m, dataSource: _d, ...cfg } = summary.config;
-  const config: RunConfig = { ...cfg, model: spec.model, data: spec.data };
+  const config: RunConfig = { ...cfg, model: spec.model, data: spec.data, importParams: spec.importParams };
   const resumeFrom = resumeStates.get(next);
   resumeStates.delete(next);
   set({ queue: rest, activeRunId: next, queueState: 'running' });
@@ -382,7 +394,17 @@ export async function resumeRun(runId: string): Promise<void> {
     reportError({ code: 'config/invalid', message: `To resume this run, load ${!model ? `the checkpoint file "${cfg.modelSource.replace(/^file:/, '')}"` : 'its data folder or zip'} again in the setup panel, then press Resume.` }, runId);
     return;
   }
-  specs.set(runId, { model: model as ModelSpec, data: data as DataSpec });
+  // A run that started from imported parameters needs that file again (unless a checkpoint continues it).
+  const imported = record.importedFrom;
+  let importParams: RunConfig['importParams'];
+  if (imported && !record.hasCheckpoint) {
+    if (!blobs.importParams || blobs.importParams.name !== imported) {
+      reportError({ code: 'config/invalid', message: `To restart this run, load its trained parameters "${imported}" again with "Start from trained parameters", then press Restart.` }, runId);
+      return;
+    }
+    importParams = { file: blobs.importParams, name: imported };
+  }
+  specs.set(runId, { model: model as ModelSpec, data: data as DataSpec, importParams });
   let state: ResumeState | undefined;
   try {
     state = record.hasCheckpoint ? await db.getCheckpoint(runId) : undefined;
@@ -424,6 +446,20 @@ export async function deleteRun(runId: string): Promise<void> {
   await db.deleteRun(runId).catch((e: Error) => addNotice(`Could not delete the stored run: ${e.message}`));
 }
 
+/** Downloads a finished run's trained parameters (safetensors) from IndexedDB. */
+export async function exportTrainedParams(runId: string): Promise<void> {
+  try {
+    const t = await db.getTrained(runId);
+    if (!t) {
+      reportError({ code: 'storage/missing', message: 'The trained parameters of this run are not stored in this browser (runs finished before this version, or storage was cleared).' }, runId);
+      return;
+    }
+    downloadBlob(t.blob, t.fileName);
+  } catch (e) {
+    reportError({ code: 'storage/failed', message: `Could not read the trained parameters from this browser (IndexedDB): ${(e as Error).message}` }, runId);
+  }
+}
+
 export function viewGroup(groupId: string | null): void {
   set({ viewGroupId: groupId });
 }
@@ -441,7 +477,7 @@ function patchRun(runId: string, f: (r: RunRecord) => RunRecord): RunRecord | un
 function persistRun(runId: string): void {
   const r = get().runs[runId];
   if (!r) return;
-  db.putRun({ runId, summary: r.summary, groupId: r.groupId, groupLabel: r.groupLabel, methodLabel: r.methodLabel, classNames: r.classNames, numClasses: r.numClasses }).catch((e: Error) =>
+  db.putRun({ runId, summary: r.summary, groupId: r.groupId, groupLabel: r.groupLabel, methodLabel: r.methodLabel, classNames: r.classNames, numClasses: r.numClasses, importedFrom: r.importedFrom }).catch((e: Error) =>
     addNotice(`Could not store the run in this browser (IndexedDB): ${e.message}. Export it as JSON to keep it.`, runId),
   );
 }
@@ -511,6 +547,19 @@ export function handleEvent(ev: EngineEvent): void {
       patchRun(ev.runId, (r) => ({ ...r, summary: { ...r.summary, test: ev.result } }));
       persistRun(ev.runId);
       return;
+    case 'trained': {
+      // Straight to IndexedDB as a Blob: the store only learns that it is there and how big.
+      const stored: db.StoredTrained = { runId: ev.runId, blob: new Blob([ev.bytes], { type: 'application/octet-stream' }), fileName: ev.fileName, trainable: ev.trainable };
+      db.putTrained(stored).then(
+        () => {
+          // The run may have been deleted meanwhile: then its parameters go too.
+          if (!get().runs[ev.runId]) return void db.deleteRun(ev.runId).catch(() => undefined);
+          patchRun(ev.runId, (r) => ({ ...r, trained: db.trainedInfo(stored) }));
+        },
+        (e: Error) => addNotice(`Could not store the trained parameters in this browser (IndexedDB): ${e.message}.`, ev.runId),
+      );
+      return;
+    }
     case 'state': {
       if (TERMINAL.includes(ev.status)) return finishRun(ev.runId, ev.status);
       // The engine acknowledges a start with 'queued'; the page already shows it as the active run.
@@ -558,7 +607,7 @@ export function handleEvent(ev: EngineEvent): void {
 /** Reads stored runs; a run left unfinished by a reload becomes 'interrupted'. */
 export async function restoreRuns(): Promise<void> {
   try {
-    const { runs: stored, checkpointIds, gradcams } = await db.loadAll();
+    const { runs: stored, checkpointIds, gradcams, trained } = await db.loadAll();
     const runs: LabState['runs'] = { ...get().runs };
     const cams = new Map(gradcams.map((g) => [g.runId, g]));
     for (const s of stored) {
@@ -576,6 +625,8 @@ export async function restoreRuns(): Promise<void> {
         progress: {},
         hasCheckpoint: checkpointIds.has(s.runId),
         gradcam: cam ? { epoch: cam.epoch, samples: cam.samples } : undefined,
+        trained: trained.get(s.runId),
+        importedFrom: s.importedFrom,
       };
       if (unfinished) db.putRun({ ...s, summary }).catch(() => undefined);
     }

@@ -12,6 +12,8 @@ export interface PickedBlobs {
   dataZip: File | null;
   /** A reference set for the Fréchet distance (zip). */
   referenceZip: File | null;
+  /** Trained parameters (an exported safetensors file) the next runs start from. */
+  importParams: File | null;
 }
 
 export const blobs: PickedBlobs = {
@@ -20,4 +22,5 @@ export const blobs: PickedBlobs = {
   dataDirectory: null,
   dataZip: null,
   referenceZip: null,
+  importParams: null,
 };

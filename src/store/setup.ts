@@ -32,6 +32,7 @@ export interface Setup {
   /** Prompt length; null = the task's paper default (catalog). */
   promptLength: number | null;
   seed: number;
+  /** Input resolution in px; 0 = the checkpoint's own (no position-embedding resize). */
   imageSize: number;
   /** Test images (procedural tasks generate this many; 0 = the whole test list). */
   testSize: number;
@@ -50,31 +51,44 @@ export const TRAIN_SIZE_MAX = 20000;
 /** The data-size sweep of the paper's Fig. 4 style analysis. */
 export const SWEEP_SIZES = [400, 800, 2000, 5000, 10000, 20000] as const;
 
+/**
+ * The quick start: the bundled model at its own resolution (48 px, patch 12) on the offline task
+ * drawn from its own pretraining distribution, FT vs VPT-deep, sized so that one click finishes in
+ * about a minute on a laptop CPU (WASM).
+ */
 export const DEFAULT_SETUP: Setup = {
   model: BUNDLED_MODEL,
   modelFileName: '',
-  taskId: 'dsprites_location',
+  taskId: 'synth_shapes',
   data: 'local',
   dataUrl: '',
   methods: ['ft', 'vpt_deep'],
-  trainSize: 800,
-  epochs: 10,
+  trainSize: 400,
+  epochs: 5,
   batchSize: 32,
   lr: null,
   promptLength: null,
   seed: 1,
-  imageSize: 64,
+  imageSize: 0,
   testSize: 500,
   gradcamSamples: 8,
   backend: null,
   dev: false,
 };
 
-/** Native input resolution of each model choice (the file's own is unknown until loaded). */
+/**
+ * Default input resolution of each model choice: 224 for the hub ViTs (their own), and 0 (= the
+ * checkpoint's own, read when it loads) for the bundled model and files, whose size the page does
+ * not know before loading them (the bundled tiny_pretrained is 48 px, patch 12).
+ */
 export function defaultImageSize(model: ModelChoice): number {
   if (model.startsWith('hub:')) return 224;
-  if (model.startsWith('bundled:')) return 64;
-  return 224;
+  return 0;
+}
+
+/** "48 px" or "own" for a stored imageSize (0 = the checkpoint's own). */
+export function resolutionText(imageSize: number): string {
+  return imageSize ? `${imageSize}px` : "checkpoint's own res.";
 }
 
 export interface ModelOption {
@@ -229,8 +243,11 @@ export function setupFromUrl(hash: string, search = ''): Setup {
   return sanitize(setup);
 }
 
-/** Clamp every field into its allowed range (the UI and the URL share these rules). */
-export function sanitize(setup: Setup): Setup {
+/**
+ * Clamp every field into its allowed range (the UI and the URL share these rules). Epochs may be
+ * 0 (evaluate only) only when the runs start from imported trained parameters.
+ */
+export function sanitize(setup: Setup, opts: { allowZeroEpochs?: boolean } = {}): Setup {
   const s = { ...setup };
   if (!TASKS.some((t) => t.id === s.taskId)) s.taskId = DEFAULT_SETUP.taskId;
   if (s.model !== 'file' && !MODEL_OPTIONS.some((o) => o.value === s.model) && !s.model.startsWith('random:')) s.model = DEFAULT_SETUP.model;
@@ -239,10 +256,11 @@ export function sanitize(setup: Setup): Setup {
   s.methods = [...new Set(s.methods)];
   const clamp = (v: number, lo: number, hi: number, dflt: number) => (Number.isFinite(v) ? Math.min(hi, Math.max(lo, Math.round(v))) : dflt);
   s.trainSize = clamp(s.trainSize, trainSizeMin(s), TRAIN_SIZE_MAX, DEFAULT_SETUP.trainSize);
-  s.epochs = clamp(s.epochs, 1, 1000, DEFAULT_SETUP.epochs);
+  s.epochs = clamp(s.epochs, opts.allowZeroEpochs ? 0 : 1, 1000, DEFAULT_SETUP.epochs);
   s.batchSize = clamp(s.batchSize, 1, 1024, DEFAULT_SETUP.batchSize);
   s.seed = clamp(s.seed, 0, 2 ** 31 - 1, DEFAULT_SETUP.seed);
-  s.imageSize = clamp(s.imageSize, 16, 1024, DEFAULT_SETUP.imageSize);
+  // 0 = the checkpoint's own resolution; otherwise 16-1024 px.
+  s.imageSize = s.imageSize === 0 ? 0 : clamp(s.imageSize, 16, 1024, DEFAULT_SETUP.imageSize);
   s.testSize = clamp(s.testSize, 0, 100000, DEFAULT_SETUP.testSize);
   s.gradcamSamples = clamp(s.gradcamSamples, 0, 64, DEFAULT_SETUP.gradcamSamples);
   if (s.promptLength !== null) s.promptLength = clamp(s.promptLength, 1, 500, 1);

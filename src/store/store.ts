@@ -6,6 +6,7 @@
 import { create } from 'zustand';
 import type { BackendChoice } from '../backend/select';
 import type { Progress } from '../progress';
+import type { TrainedInfo } from '../persist/db';
 import type { GradCamSample, RunSummary } from '../worker/protocol';
 import { DEFAULT_SETUP, type Setup } from './setup';
 
@@ -14,6 +15,8 @@ export interface PickedNames {
   /** Local data for VTAB tasks: what was picked and how many files. */
   data: { kind: 'files' | 'directory' | 'zip'; name: string; count: number } | null;
   reference: { name: string } | null;
+  /** Trained parameters the next runs start from (the File lives in blobs.ts). */
+  importParams: { name: string; bytes: number } | null;
 }
 
 export interface SetupSlice {
@@ -54,6 +57,10 @@ export interface RunRecord {
   gradcam?: { epoch: number; samples: GradCamSample[] };
   /** A checkpoint of the last finished epoch is stored: Resume continues from it. */
   hasCheckpoint: boolean;
+  /** The run's trained parameters are stored (IndexedDB): what they are, never their bytes. */
+  trained?: TrainedInfo;
+  /** File name of the trained parameters the run started from, when it imported some. */
+  importedFrom?: string;
 }
 
 export type QueueState = 'idle' | 'running' | 'paused' | 'done' | 'cancelled';
@@ -106,7 +113,7 @@ export type LabState = SetupSlice & EngineSlice & RunsSlice & AlertsSlice & UiSl
 
 export const initialState = (setup: Setup = DEFAULT_SETUP): LabState => ({
   setup,
-  picked: { data: null, reference: null },
+  picked: { data: null, reference: null, importParams: null },
   engine: { state: 'off', choice: null },
   runs: {},
   order: [],

@@ -110,7 +110,7 @@ function WhenVptWins() {
           PNG
         </button>
       </div>
-      <div ref={ref} data-testid="chart.vptWins">
+      <div ref={ref} data-testid="chart.vptWins" data-measured={JSON.stringify(Object.fromEntries(TASKS.filter((t) => frechet[t.id]).map((t) => [t.id, frechet[t.id]!.distance])))}>
         <ResponsiveContainer width="100%" height={presentation ? 520 : 360}>
           <ScatterChart margin={{ top: 16, right: 24, bottom: 32, left: 24 }}>
             <CartesianGrid stroke="#ddd" />

@@ -13,6 +13,7 @@ import { viewGroup } from '../store/actions';
 import { useLab, type RunRecord } from '../store/store';
 import { exportSvgAsPng } from './chartExport';
 import { METHOD_COLOURS, METHOD_DASH } from './palette';
+import { ExportParamsButton } from './ExportParamsButton';
 
 const VPT_COLUMN: Partial<Record<MethodId, 'full_finetune' | 'linear_probe' | 'vpt_shallow' | 'vpt_deep'>> = {
   ft: 'full_finetune',
@@ -225,6 +226,7 @@ export default function ResultsView() {
             <th scope="col">Status</th>
             <th scope="col">Test acc. (yours)</th>
             <th scope="col">Trainable params</th>
+            <th scope="col">Trained parameters</th>
             {task.source === 'vtab' && (
               <>
                 <th scope="col" title="Jia et al., Visual Prompt Tuning, ECCV 2022, Table 1 (ViT-B/16 IN-21k)">
@@ -252,6 +254,7 @@ export default function ResultsView() {
                   {formatCount(s.trainableParams)}
                   {s.totalParams ? ` (${((100 * s.trainableParams) / s.totalParams).toFixed(2)}%)` : ''}
                 </td>
+                <td>{r.trained ? <ExportParamsButton run={r} /> : '–'}</td>
                 <Published task={task} method={s.config.method} />
               </tr>
             );

@@ -6,15 +6,17 @@
 import { useEffect, useRef, useState } from 'react';
 import { useShallow } from 'zustand/react/shallow';
 import { deleteRun, resumeRun, viewGroup } from '../store/actions';
+import { resolutionText } from '../store/setup';
 import { downloadBlob, exportRuns, runsToCsv } from '../store/export';
 import { useLab, type RunRecord } from '../store/store';
 import { METHOD_COLOURS } from './palette';
+import { ExportParamsButton } from './ExportParamsButton';
 
 const RESUMABLE = ['interrupted', 'failed', 'cancelled'];
 
 function setupText(r: RunRecord): string {
   const c = r.summary.config;
-  return `${c.taskId} · ${c.modelSource} · data ${c.dataSource} · train ${c.trainSize}/val ${c.valSize} · ${c.epochs} ep · batch ${c.batchSize} · lr ${c.lr ?? 'default'} · prompt ${c.promptLength} · seed ${c.seed} · ${c.imageSize}px`;
+  return `${c.taskId} · ${c.modelSource} · data ${c.dataSource} · train ${c.trainSize}/val ${c.valSize} · ${c.epochs} ep · batch ${c.batchSize} · lr ${c.lr ?? 'default'} · prompt ${c.promptLength} · seed ${c.seed} · ${resolutionText(c.imageSize)}${r.importedFrom ? ` · from ${r.importedFrom}` : ''}`;
 }
 
 export function RunsList() {
@@ -83,6 +85,7 @@ export function RunsList() {
                     <button type="button" className="small" onClick={() => viewGroup(r.groupId)}>
                       Show
                     </button>
+                    <ExportParamsButton run={r} />
                     {RESUMABLE.includes(s.status) && (
                       <button type="button" className="small" data-testid="runs.resume" onClick={() => resumeRun(id)}>
                         {r.hasCheckpoint ? `Resume (from epoch ${s.epochs.length})` : 'Restart'}
@@ -111,7 +114,7 @@ export function RunsList() {
           >
             <h3 id="confirm-title">Delete this run?</h3>
             <p>
-              {toDelete.methodLabel}, {toDelete.summary.status}, started {new Date(toDelete.summary.startedAt).toLocaleString()}. Its metrics and checkpoint are removed from
+              {toDelete.methodLabel}, {toDelete.summary.status}, started {new Date(toDelete.summary.startedAt).toLocaleString()}. Its metrics, checkpoint and trained parameters are removed from
               this browser for good (export it first to keep a copy).
             </p>
             <div className="buttons">

@@ -1,9 +1,9 @@
 /** The setup panel: model, task and its data, methods, and the training knobs. All in the URL. */
-import { useEffect, useState, type DragEvent } from 'react';
+import { useEffect, useRef, useState, type DragEvent } from 'react';
 import { GROUP_DESCRIPTIONS, PROCEDURAL_TASKS, VTAB_TASKS, type TaskGroup } from '../data/catalog';
 import { METHODS, METHOD_IDS, type MethodId } from '../train/methods';
 import { HUB_CHECKPOINTS, isCached } from '../weights/sources';
-import { pickDataDirectory, pickDataFiles, pickDataZip, pickModelFile, toggleMethod, updateSetup } from '../store/actions';
+import { pickDataDirectory, pickDataFiles, pickDataZip, pickImportParams, pickModelFile, toggleMethod, updateSetup } from '../store/actions';
 import { MODEL_OPTIONS, TRAIN_SIZE_MAX, effectivePromptLength, formatBytes, taskOf, trainSizeMin, valSizeOf, type DataChoice } from '../store/setup';
 import { useLab } from '../store/store';
 import { METHOD_COLOURS } from './palette';
@@ -183,8 +183,47 @@ function DataSourcePicker() {
   );
 }
 
+/** "Start from trained parameters": an exported safetensors file the next runs start from. */
+function ImportParams() {
+  const picked = useLab((s) => s.picked.importParams);
+  const input = useRef<HTMLInputElement>(null);
+  return (
+    <div className="field import-params">
+      <label htmlFor="import-params">Start from trained parameters</label>
+      <input
+        id="import-params"
+        ref={input}
+        data-testid="setup.importParams"
+        type="file"
+        accept=".safetensors"
+        aria-describedby="import-params-hint"
+        onChange={(e) => pickImportParams(e.target.files?.[0] ?? null)}
+      />
+      {picked ? (
+        <small id="import-params-hint" data-testid="setup.importParamsName">
+          Next runs start from “{picked.name}” ({formatBytes(picked.bytes)}); epochs 0 only evaluates them.{' '}
+          <button
+            type="button"
+            className="small"
+            data-testid="setup.importParamsClear"
+            onClick={() => {
+              if (input.current) input.current.value = '';
+              pickImportParams(null);
+            }}
+          >
+            Clear
+          </button>
+        </small>
+      ) : (
+        <small id="import-params-hint">a file from “Export trained parameters” (prompts + head, or a whole fine-tuned model)</small>
+      )}
+    </div>
+  );
+}
+
 export function SetupPanel() {
   const setup = useLab((s) => s.setup);
+  const importing = useLab((s) => !!s.picked.importParams);
   const task = taskOf(setup);
   const min = trainSizeMin(setup);
   const modelOpt = MODEL_OPTIONS.find((o) => o.value === setup.model);
@@ -234,6 +273,7 @@ export function SetupPanel() {
         </small>
       </div>
       <DataSourcePicker />
+      <ImportParams />
       <fieldset data-testid="setup.methods" className="methods">
         <legend>Methods to compare</legend>
         {METHOD_IDS.map((id: MethodId) => (
@@ -253,9 +293,18 @@ export function SetupPanel() {
           max={TRAIN_SIZE_MAX}
           step={100}
           hint={`${min}–${TRAIN_SIZE_MAX}; validation = a quarter (${valSizeOf(setup.trainSize)})`}
-          onChange={(v) => updateSetup({ trainSize: v ?? 800 })}
+          onChange={(v) => updateSetup({ trainSize: v ?? 400 })}
         />
-        <NumberField id="epochs" testId="setup.epochs" label="Epochs" value={setup.epochs} min={1} max={1000} hint="the paper trains 100" onChange={(v) => updateSetup({ epochs: v ?? 10 })} />
+        <NumberField
+          id="epochs"
+          testId="setup.epochs"
+          label="Epochs"
+          value={setup.epochs}
+          min={importing ? 0 : 1}
+          max={1000}
+          hint={importing ? 'the paper trains 100; 0 = only evaluate the imported parameters' : 'the paper trains 100'}
+          onChange={(v) => updateSetup({ epochs: v ?? 5 })}
+        />
         <NumberField id="batch" testId="setup.batch" label="Batch size" value={setup.batchSize} min={1} max={1024} onChange={(v) => updateSetup({ batchSize: v ?? 32 })} />
         <NumberField id="lr" testId="setup.lr" label="Base learning rate" value={setup.lr} step="any" min={0} placeholder="method default" hint="blank = each method’s default (× batch / 256)" onChange={(v) => updateSetup({ lr: v })} />
         <NumberField
@@ -270,7 +319,18 @@ export function SetupPanel() {
           onChange={(v) => updateSetup({ promptLength: v })}
         />
         <NumberField id="seed" testId="setup.seed" label="Seed" value={setup.seed} min={0} onChange={(v) => updateSetup({ seed: v ?? 1 })} />
-        <NumberField id="res" testId="setup.imageSize" label="Input resolution (px)" value={setup.imageSize} min={16} max={1024} step={16} onChange={(v) => updateSetup({ imageSize: v ?? 224 })} />
+        <NumberField
+          id="res"
+          testId="setup.imageSize"
+          label="Input resolution (px)"
+          value={setup.imageSize || null}
+          min={16}
+          max={1024}
+          step={16}
+          placeholder="checkpoint’s own"
+          hint={setup.imageSize ? 'blank = the checkpoint’s own; otherwise position embeddings are resized' : 'the checkpoint’s own (48 px for the bundled model); type a size to resize'}
+          onChange={(v) => updateSetup({ imageSize: v ?? 0 })}
+        />
         <NumberField
           id="test-size"
           testId="setup.testSize"

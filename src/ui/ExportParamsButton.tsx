@@ -1,0 +1,20 @@
+/** "Export trained parameters" of one finished run: the safetensors file stored in IndexedDB. */
+import { exportTrainedParams } from '../store/actions';
+import { formatBytes } from '../store/setup';
+import type { RunRecord } from '../store/store';
+
+export function ExportParamsButton({ run }: { run: RunRecord }) {
+  const t = run.trained;
+  if (!t) return null;
+  return (
+    <button
+      type="button"
+      className="small"
+      data-testid="runs.exportParams"
+      title={`${t.fileName}: ${t.tensors} tensors, ${formatBytes(t.bytes)}`}
+      onClick={() => void exportTrainedParams(run.summary.config.runId)}
+    >
+      Export trained parameters ({formatBytes(t.bytes)})
+    </button>
+  );
+}
