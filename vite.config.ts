@@ -15,6 +15,5 @@ export default defineConfig({
   server: { headers: isolation },
   preview: { headers: isolation },
   worker: { format: 'es' },
-  optimizeDeps: { exclude: ['@tensorflow/tfjs-backend-wasm'] },
   build: { target: 'es2022', chunkSizeWarningLimit: 4000 },
 });
