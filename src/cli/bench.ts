@@ -22,7 +22,8 @@ import { parseArgs, intArg, runMain, UsageError } from './args';
 const USAGE = `usage: npm run bench -- [options]
 
   --full                 add ViT-B/16 at 224 px (slow on a CPU: minutes per step on WASM)
-  --hosts node,chromium  where to run (default both; chromium = headless Debian Chromium via Playwright)
+  --hosts node,chromium,dawn  where to run (default node,chromium; chromium = headless Debian Chromium
+                         via Playwright; dawn = Node with Dawn's WebGPU from the npm 'webgpu' package)
   --backends LIST        node: wasm,cpu; chromium: wasm,webgpu,webgl (default: wasm,cpu,webgpu)
   --kernels lab,stock    the engine's own kernels and/or plain tfjs ops (default lab,stock)
   --modes LIST           forward,ft,vpt_deep (default all three)
@@ -85,6 +86,7 @@ runMain(async () => {
     }
     rows.push(...(await matmulRows(runs)));
   }
+  if (hosts.includes('dawn')) rows.push(...(await dawnRows(plans, kernels, runs, fits)));
   if (hosts.includes('chromium')) {
     const browserBackends = backends.filter((b) => b === 'wasm' || b === 'webgpu' || b === 'webgl');
     if (browserBackends.length) rows.push(...(await chromiumRows(browserBackends, plans, kernels, runs, fits)));
@@ -177,9 +179,38 @@ async function chromiumRows(backends: string[], plans: Plan[], kernels: KernelCh
   return rows;
 }
 
-function run(cmd: string, argv: string[]): Promise<void> {
+/**
+ * WebGPU through Dawn in a child process (Dawn must be on navigator.gpu before tfjs loads). With
+ * no GPU driver, Chromium's SwiftShader Vulkan driver is used when present, and the rows say so.
+ */
+async function dawnRows(plans: Plan[], kernels: KernelChoice[], runs: number, fits: (b: string, p: PresetName) => boolean): Promise<BenchRow[]> {
+  const rows: BenchRow[] = [];
+  const env = { ...process.env };
+  const swiftshader = '/usr/lib/chromium/vk_swiftshader_icd.json';
+  if (!env.VK_ICD_FILENAMES && !env.VK_DRIVER_FILES && !existsSync('/usr/share/vulkan/icd.d/nvidia_icd.json') && existsSync(swiftshader)) {
+    env.VK_ICD_FILENAMES = swiftshader;
+    env.LD_LIBRARY_PATH = `/usr/lib/chromium${env.LD_LIBRARY_PATH ? `:${env.LD_LIBRARY_PATH}` : ''}`;
+  }
+  const groups = new Map<string, Plan[]>();
+  for (const p of plans.filter((p) => fits('webgpu', p.preset))) groups.set(`${p.preset}/${p.batch}/${p.promptLength}`, [...(groups.get(`${p.preset}/${p.batch}/${p.promptLength}`) ?? []), p]);
+  for (const group of groups.values()) {
+    const p0 = group[0];
+    const out = path.join(os.tmpdir(), `dawn-${process.pid}-${p0.preset}`);
+    await import('node:fs/promises').then((fs) => fs.mkdir(out, { recursive: true }));
+    try {
+      await run('npx', ['tsx', 'src/cli/gpu-bench.ts', '--presets', p0.preset, '--modes', group.map((p) => p.mode).join(','), '--batch', String(p0.batch), '--runs', String(runs), '--kernels', kernels.join(','), '--prompts', String(p0.promptLength)], { ...env, OUT: out });
+      const res = JSON.parse(await import('node:fs/promises').then((fs) => fs.readFile(path.join(out, 'gpu-bench.json'), 'utf8'))) as { rows: BenchRow[] };
+      rows.push(...res.rows);
+    } catch (e) {
+      console.error(`dawn: ${(e as Error).message}`);
+    }
+  }
+  return rows;
+}
+
+function run(cmd: string, argv: string[], env: NodeJS.ProcessEnv = process.env): Promise<void> {
   return new Promise((resolve, reject) => {
-    const p: ChildProcess = spawn(cmd, argv, { cwd: REPO_ROOT, stdio: 'inherit' });
+    const p: ChildProcess = spawn(cmd, argv, { cwd: REPO_ROOT, stdio: ['ignore', 'ignore', 'inherit'], env });
     p.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`${cmd} ${argv.join(' ')} exited with ${code}`))));
   });
 }

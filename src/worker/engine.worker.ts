@@ -13,7 +13,7 @@ import { ZipSource } from '../data/zip';
 import { splitGaussian } from '../analysis/features';
 import { frechetDistance } from '../analysis/frechet';
 import { trainDataFromSplits } from '../train/fromSplits';
-import { disposeSession, loadModel, openSplits, runSession, type RunHost } from '../train/session';
+import { disposeSession, exportTrained, loadModel, openSplits, runSession, trainedFileName, type RunHost } from '../train/session';
 import { RunControl, isDeviceLost } from '../train/trainer';
 import { formatReport, verifyGolden } from '../verify/golden';
 import { parseSafetensors } from '../weights/formats/safetensors';
@@ -157,6 +157,9 @@ async function executeRun(job: QueuedRun, deviceLostRetries = 1): Promise<void> 
       job.resume,
     );
     post({ type: 'test', runId, result: result.summary.test! });
+    const trained = await exportTrained(result, config);
+    const buffer = trained.buffer.slice(trained.byteOffset, trained.byteOffset + trained.byteLength) as ArrayBuffer;
+    post({ type: 'trained', runId, bytes: buffer, fileName: trainedFileName(config), trainable: result.outcome.trainable }, [buffer]);
     for (const n of result.summary.notices.filter((n) => n.includes('skipped'))) post({ type: 'notice', runId, message: n });
     disposeSession(result);
     post({ type: 'state', runId, status: 'done' });

@@ -62,6 +62,8 @@ export interface RunConfig {
   gradcamSamples: number;
   /** Load the rest of a data folder and report bad items instead of stopping. */
   skipBad?: boolean;
+  /** Trained parameters exported by an earlier run (prompts + head, or a whole model) to start from. */
+  importParams?: { file: Blob; name: string };
 }
 
 export interface EpochMetrics {
@@ -100,7 +102,7 @@ export interface GradCamSample {
 }
 
 export interface RunSummary {
-  config: Omit<RunConfig, 'model' | 'data'> & { modelSource: string; dataSource: string };
+  config: Omit<RunConfig, 'model' | 'data' | 'importParams'> & { modelSource: string; dataSource: string };
   backend: string;
   trainableParams: number;
   totalParams: number;
@@ -144,6 +146,8 @@ export type EngineEvent =
   | { type: 'gradcam'; runId: string; epoch: number; samples: GradCamSample[] }
   | { type: 'checkpoint'; runId: string; state: ResumeState }
   | { type: 'test'; runId: string; result: TestResult }
+  /** The trained parameters as a safetensors file (prompts + head for VPT, the whole model for FT). */
+  | { type: 'trained'; runId: string; bytes: ArrayBuffer; fileName: string; trainable: string[] }
   | { type: 'state'; runId: string; status: RunSummary['status'] }
   | { type: 'notice'; runId: string; message: string }
   | { type: 'error'; runId?: string; requestId?: string; error: ErrorInfo }
