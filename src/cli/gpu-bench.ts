@@ -45,7 +45,7 @@ async function main(): Promise<void> {
         const row = await withKernels(k, () => runBenchCase(c, { host: 'node+dawn', warmup: 2, runs }));
         rows.push({ ...row, backend: `webgpu [${adapter}]${k === 'stock' ? ' (stock tfjs)' : ''}` });
         console.error(`${preset} ${mode} ${k}: ${row.medianMs.toFixed(1)} ms, ${row.imagesPerSec.toFixed(1)} img/s, ${(row.gflops / 1000).toFixed(2)} TFLOP/s`);
-        if (process.argv.includes('--profile')) profiles.push({ preset, mode, kernels: k, ...(await withKernels(k, () => profileBenchCase(c))) });
+        if (process.argv.includes('--profile')) profiles.push({ preset, mode, kernelChoice: k, ...(await withKernels(k, () => profileBenchCase(c))) });
       }
     }
   }
