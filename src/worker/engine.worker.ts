@@ -41,7 +41,7 @@ const host: RunHost = {
       }
       case 'bundled': {
         const url = new URL(`${import.meta.env.BASE_URL}models/${spec.id}.safetensors`, self.location.origin).href;
-        return loadCheckpoint(await fetchCheckpoint(url, { onProgress, cacheName: 'vit-bundled-v1' }), { name: `${spec.id}.safetensors` });
+        return loadCheckpoint(await fetchCheckpoint(url, { onProgress, cacheName: `vit-bundled-${__BUNDLED_MODEL_HASH__}` }), { name: `${spec.id}.safetensors` });
       }
       case 'file':
         return loadCheckpoint(await readFileSource(spec.file, onProgress), { name: spec.name });

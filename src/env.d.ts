@@ -1,0 +1,2 @@
+/** Defined by vite.config.ts: the first 12 hex digits of the bundled model's SHA-256. */
+declare const __BUNDLED_MODEL_HASH__: string;
