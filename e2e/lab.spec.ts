@@ -3,11 +3,12 @@
  * task: FT and VPT-deep for 2 epochs each, then every view, the export, a reload and the URL.
  */
 import { expect, test } from '@playwright/test';
+import { writeFile } from 'node:fs/promises';
 import { FIXTURE_MODEL, LabPage } from './pages/LabPage';
 
 const SETUP = { task: 'dsprites_location', methods: 'ft,vpt_deep', trainSize: 32, epochs: 2, batch: 8, res: 64, testSize: 32, gradcam: 4, seed: 3 };
 
-test('full flow: FT vs VPT-deep on a tiny checkpoint', async ({ page, context }) => {
+test('full flow: FT vs VPT-deep on a tiny checkpoint', async ({ page, context }, info) => {
   const lab = new LabPage(page);
   const logs: string[] = [];
   page.on('console', (m) => logs.push(`[${m.type()}] ${m.text()}`));
@@ -71,6 +72,20 @@ test('full flow: FT vs VPT-deep on a tiny checkpoint', async ({ page, context })
   await page.screenshot({ path: 'test-results/lab-presentation.png', fullPage: true });
   await lab.id('ui.presentation').uncheck();
 
+  // The VPT-deep run's trained parameters download as safetensors: 8 bytes of little-endian
+  // header length, then a JSON header naming the prompts and the head.
+  await expect(lab.exportParamsButton('vpt_deep')).toBeVisible();
+  const params = await lab.download(lab.exportParamsButton('vpt_deep'));
+  expect(params.name).toMatch(/\.safetensors$/);
+  const headerLen = Number(params.bytes.readBigUInt64LE(0));
+  expect(headerLen).toBeGreaterThan(0);
+  expect(8 + headerLen).toBeLessThanOrEqual(params.bytes.length);
+  const header = JSON.parse(params.bytes.subarray(8, 8 + headerLen).toString('utf8')) as Record<string, unknown>;
+  expect(Object.keys(header)).toContain('prompts.0');
+  expect(Object.keys(header)).toContain('head.weight');
+  // The same file is reachable from the results table.
+  await expect(lab.id('results.row.vpt_deep').getByTestId('runs.exportParams')).toBeVisible();
+
   // The exported JSON parses and matches the table.
   const exported = await lab.exportJson();
   expect(exported.runs).toHaveLength(2);
@@ -103,8 +118,37 @@ test('full flow: FT vs VPT-deep on a tiny checkpoint', async ({ page, context })
   expect(rows.every((r) => r[1] === 'done')).toBe(true);
   await expect(lab.id('results.row.vpt_deep')).toBeVisible();
   expect(await lab.tableAccuracies()).toEqual(table);
+  // The trained parameters survived the reload, byte for byte.
+  const again = await lab.download(lab.exportParamsButton('vpt_deep'));
+  expect(again.bytes.equals(params.bytes)).toBe(true);
   expect(await lab.chartPoints('chart.accuracy')).toEqual({ 'Full fine-tuning': 2, 'VPT-deep': 2 });
   await page.screenshot({ path: 'test-results/lab-after-reload.png', fullPage: true });
+
+  // Starting from the exported parameters with 0 epochs only evaluates them: the same test
+  // images give the same accuracy. 0 epochs is refused until a file is picked.
+  const paramsPath = info.outputPath(params.name);
+  await writeFile(paramsPath, params.bytes);
+  await lab.uploadModel(FIXTURE_MODEL); // a local checkpoint is picked again after a reload
+  await lab.id('setup.method.ft').uncheck();
+  await lab.id('setup.epochs').fill('0');
+  await lab.id('setup.epochs').press('Enter');
+  expect((await lab.state()).setup.epochs).toBe(1);
+  await lab.id('setup.importParams').setInputFiles(paramsPath);
+  await expect(lab.id('setup.importParamsName')).toContainText(params.name);
+  await lab.id('setup.epochs').fill('0');
+  await lab.id('setup.epochs').press('Enter');
+  expect((await lab.state()).setup.epochs).toBe(0);
+  await lab.start();
+  await lab.waitDone(4 * 60_000);
+  await expect(lab.errors()).toBeEmpty();
+  const evalRun = Object.values((await lab.state()).runs).find((r) => !ids.includes(r.summary.config.runId))!;
+  expect(evalRun.importedFrom).toBe(params.name);
+  expect(evalRun.summary.status).toBe('done');
+  expect(evalRun.summary.test!.testAcc).toBeCloseTo(table.vpt_deep!, 6);
+  // Clearing the file brings back the 1-epoch minimum.
+  await lab.id('setup.importParamsClear').click();
+  await expect(lab.id('setup.importParamsName')).toHaveCount(0);
+  expect((await lab.state()).setup.epochs).toBe(1);
 });
 
 test('a run left running at reload comes back interrupted and resumes', async ({ page }) => {

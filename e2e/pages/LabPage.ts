@@ -83,6 +83,23 @@ export class LabPage {
     return JSON.parse(await readFile(path!, 'utf8')) as ExportFile;
   }
 
+  /** Clicks a download button and returns the downloaded file's name and bytes. */
+  async download(button: Locator): Promise<{ name: string; bytes: Buffer }> {
+    const [download]: [Download, void] = await Promise.all([this.page.waitForEvent('download'), button.click()]);
+    const path = await download.path();
+    return { name: download.suggestedFilename(), bytes: await readFile(path!) };
+  }
+
+  /** The "Export trained parameters" button of a method's run in the saved-runs list. */
+  exportParamsButton(method: string): Locator {
+    return this.page.locator(`[data-testid="runs.row"][data-method="${method}"]`).getByTestId('runs.exportParams');
+  }
+
+  /** Fréchet distances the "When does VPT win?" chart has placed, by task id. */
+  async measuredDistances(): Promise<Record<string, number>> {
+    return JSON.parse((await this.id('chart.vptWins').getAttribute('data-measured')) ?? '{}') as Record<string, number>;
+  }
+
   errors(): Locator {
     return this.id('run.error');
   }

@@ -1,0 +1,99 @@
+/**
+ * The quick start works offline: no file is picked anywhere. The page opens on its built-in
+ * defaults (the bundled model at its own resolution, an offline procedural task, FT vs VPT-deep),
+ * only made smaller through the URL, and one click of Start trains both. Then the "When does VPT
+ * win?" view measures Fréchet distances against the bundled model's pretraining data.
+ */
+import { expect, test } from '@playwright/test';
+import { PROCEDURAL_TASKS, TASKS } from '../src/data/catalog';
+import { LabPage } from './pages/LabPage';
+
+/** Smaller than the defaults, to keep the test fast; everything else is the page's own. */
+const QUICK = { trainSize: 32, epochs: 2, testSize: 32 };
+
+test('quick start on the built-in defaults, offline, with no file inputs', async ({ page }) => {
+  const lab = new LabPage(page);
+  const logs: string[] = [];
+  const failed: string[] = [];
+  page.on('console', (m) => logs.push(`[${m.type()}] ${m.text()}`));
+  page.on('pageerror', (e) => logs.push(`[pageerror] ${e.message}`));
+  page.on('worker', (w) => w.on('console', (m) => logs.push(`[worker] ${m.text()}`)));
+  // Nothing outside the page's own origin is fetched, and nothing is missing (favicon included).
+  page.on('request', (r) => {
+    if (!r.url().startsWith('http://127.0.0.1:4173/') && !r.url().startsWith('data:') && !r.url().startsWith('blob:')) failed.push(`outside: ${r.url()}`);
+  });
+  page.on('response', (r) => {
+    if (r.status() >= 400) failed.push(`${r.status()}: ${r.url()}`);
+  });
+
+  await lab.goto(QUICK);
+  const setup = (await lab.state()).setup;
+  expect(setup).toMatchObject({
+    model: 'bundled:tiny_pretrained',
+    methods: ['ft', 'vpt_deep'],
+    imageSize: 0, // the checkpoint's own resolution
+    ...QUICK,
+  });
+  expect(PROCEDURAL_TASKS.map((t) => t.id)).toContain(setup.taskId);
+  await expect(lab.id('setup.imageSize')).toHaveValue('');
+  await page.screenshot({ path: 'test-results/offline-first-view.png' });
+
+  await lab.start();
+  try {
+    await lab.waitDone(6 * 60_000);
+  } catch (e) {
+    console.log(logs.slice(-40).join('\n'));
+    throw e;
+  }
+  await expect(lab.errors()).toBeEmpty();
+
+  // Curves: one point per epoch for both methods.
+  expect(await lab.chartPoints('chart.loss')).toEqual({ 'Full fine-tuning': 2, 'VPT-deep': 2 });
+  expect(await lab.chartPoints('chart.accuracy')).toEqual({ 'Full fine-tuning': 2, 'VPT-deep': 2 });
+  await expect(lab.id('chart.loss').locator('.recharts-line')).toHaveCount(2);
+
+  // Table: both methods, accuracies in [0, 100].
+  const table = await lab.tableAccuracies();
+  expect(Object.keys(table).sort()).toEqual(['ft', 'vpt_deep']);
+  for (const acc of Object.values(table)) {
+    expect(acc).toBeGreaterThanOrEqual(0);
+    expect(acc).toBeLessThanOrEqual(100);
+  }
+  // The runs used the bundled model at its own 48 px resolution.
+  for (const r of Object.values((await lab.state()).runs)) {
+    expect(r.summary.config.modelSource).toBe('bundled:tiny_pretrained');
+    expect(r.summary.status).toBe('done');
+    expect(r.trained?.bytes ?? 0).toBeGreaterThan(0);
+  }
+
+  // Grad-CAM overlays for both methods, not blank.
+  await expect(lab.id('gradcam.gallery').locator('[data-testid="gradcam.overlay"]').first()).toBeVisible();
+  const contrast = await lab.overlayContrast();
+  for (const m of ['ft', 'vpt_deep']) {
+    expect(contrast[m]?.length ?? 0).toBeGreaterThan(0);
+    expect(Math.max(...contrast[m]!)).toBeGreaterThan(1);
+  }
+
+  // "When does VPT win?": distances to the bundled model's pretraining data, computed in the
+  // worker ('frechet'), place the procedural tasks on the chart.
+  await expect(lab.id('paper.reference')).toHaveValue('pretraining');
+  await lab.id('paper.computeFrechet').click();
+  await expect(lab.id('paper.computeFrechet')).toBeEnabled({ timeout: 5 * 60_000 });
+  await expect(lab.errors()).toBeEmpty();
+  const measured = await lab.measuredDistances();
+  const procedural = PROCEDURAL_TASKS.map((t) => t.id).filter((id) => id in measured);
+  expect(procedural.length).toBeGreaterThanOrEqual(2);
+  for (const id of procedural) {
+    expect(Number.isFinite(measured[id])).toBe(true);
+    expect(measured[id]).toBeGreaterThanOrEqual(0);
+  }
+  // The pretraining distribution itself is nearer than the dSprites images.
+  expect(measured.synth_shapes!).toBeLessThan(measured.dsprites_location!);
+  const state = await lab.state();
+  expect(state.paper.frechet.synth_shapes?.reference).toMatch(/pretraining/);
+  // Only the tasks still unmeasured are called placeholders.
+  await expect(lab.id('paper.placeholderNote')).toContainText(`${TASKS.length - Object.keys(measured).length} task`);
+
+  await page.screenshot({ path: 'test-results/offline-finished.png', fullPage: true });
+  expect(failed, failed.join('\n')).toEqual([]);
+});
