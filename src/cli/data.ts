@@ -6,6 +6,8 @@
  * when something usable remains; what was skipped is listed). Errors print the file, the line
  * and the fix, and exit 1. Usage errors exit 2.
  */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { type Breakage, writeVtabFixture, zipFolder } from '../data/fixtures.node.js';
 import { LabError } from '../errors';
 import { PROCEDURAL_TASKS, VTAB_TASKS, getTask } from '../data/catalog';
 import { nodeDecoder } from '../data/decode.node.js';
@@ -14,6 +16,7 @@ import type { DataItem } from '../data/types';
 import { LIST_NAMES, openVtabTask, validateImages } from '../data/vtab';
 
 const USAGE = `Usage: npm run data -- check <folder|file.zip|http(s)://base-url> --task <id> [--skip-bad]
+       npm run data -- example <dir> [--broken missing-list|bad-line|label-out-of-range|missing-image|truncated-image|text-as-jpg|no-lists] [--zip]
 
 Checks a VTAB-1k task in the vtab-1k layout (<folder>/train800.txt, val200.txt,
 train800val200.txt, test.txt, images/...): the source may be the task folder itself, a folder
@@ -31,6 +34,32 @@ function perClass(items: DataItem[], classes: number): string {
   for (const it of items) counts[it.label]!++;
   const nonEmpty = counts.filter((c) => c > 0).length;
   return `${nonEmpty}/${classes} classes present; per class: ${counts.map((c, i) => `${i}:${c}`).join(' ')}`;
+}
+
+/**
+ * `example <dir> [--broken <kind>] [--zip]`: write a small vtab-1k task folder (EuroSAT's name,
+ * 10 classes, generated PNG/JPEG images) to try `check` and the lab's folder loading on. A
+ * broken variant shows each error the loader reports.
+ */
+async function example(args: string[]): Promise<number> {
+  const dir = args.find((a) => !a.startsWith('--'));
+  const bi = args.indexOf('--broken');
+  const breakage = (bi >= 0 ? args[bi + 1] : 'none') as Breakage;
+  const kinds: Breakage[] = ['none', 'missing-list', 'bad-line', 'label-out-of-range', 'missing-image', 'truncated-image', 'text-as-jpg', 'no-lists'];
+  if (!dir || !kinds.includes(breakage)) {
+    console.error(`example needs a target folder; --broken takes one of ${kinds.join(', ')}.\n\n${USAGE}`);
+    return 2;
+  }
+  mkdirSync(dir, { recursive: true });
+  const taskDir = writeVtabFixture(dir, { breakage });
+  console.log(`wrote a ${breakage === 'none' ? 'valid' : `broken (${breakage})`} vtab-1k task folder: ${taskDir}`);
+  if (args.includes('--zip')) {
+    const zipPath = `${dir.replace(/\/$/, '')}.zip`;
+    writeFileSync(zipPath, zipFolder(dir, dir));
+    console.log(`and its zip: ${zipPath}`);
+  }
+  console.log(`try: npm run data -- check ${dir} --task eurosat`);
+  return 0;
 }
 
 async function check(sourceArg: string, taskId: string, skipBad: boolean): Promise<number> {
@@ -82,6 +111,7 @@ async function main(argv: string[]): Promise<number> {
     return argv.length === 0 ? 2 : 0;
   }
   const [command, ...rest] = argv;
+  if (command === 'example') return example(rest);
   if (command !== 'check') {
     console.error(`Unknown command "${command}".\n\n${USAGE}`);
     return 2;
