@@ -115,45 +115,49 @@ defineKernel('LabLayerNormGradX', (inputs, attrs) => {
   };
 });
 
-// dgamma, dbeta: X [N, D], dy [N, D], stats [N, 2] -> [2, D]. 64 columns × 4 row lanes per workgroup.
+// dgamma, dbeta: X [N, D], dy [N, D], stats [N, 2] -> [2, D]. PC columns × PL row lanes per
+// workgroup (16 × 16: D/16 workgroups, so even D = 768 keeps 48 workgroups busy).
+const PC = 16;
+const PL = 16;
 defineKernel('LabLayerNormGradParams', (inputs) => {
-  const [n, d] = inputs[0].shape;
+  const d = inputs[0].shape[1];
   const program: WebGPUProgram = {
     outputShape: [2, d],
-    shaderKey: key('ln_dparams', []),
-    dispatchLayout: { x: [1] },
-    dispatch: [Math.ceil(d / 64), 1, 1],
+    shaderKey: key('ln_dparams', [PC, PL]),
+    dispatchLayout: { x: [1], y: [0] },
+    dispatch: [Math.ceil(d / PC), 1, 1],
     variableNames: ['X', 'dy', 'stats'],
-    workgroupSize: [64, 4, 1],
+    workgroupSize: [PC, PL, 1],
     getUserCode: () => `
-      var<workgroup> redG : array<f32, 256>;
-      var<workgroup> redB : array<f32, 256>;
-      fn main(index : i32) {
+      var<workgroup> redG : array<f32, ${PC * PL}>;
+      var<workgroup> redB : array<f32, ${PC * PL}>;
+      fn main() {
         let N = uniforms.xShape.x;
         let D = uniforms.xShape.y;
-        let col = ${WG_INDEX} * 64 + i32(localId.x);
+        let x = i32(localId.x);
+        let col = ${WG_INDEX} * ${PC} + x;
         let lane = i32(localId.y);
         var sg = 0.0;
         var sb = 0.0;
         if (col < D) {
-          for (var r = lane; r < N; r += 4) {
+          for (var r = lane; r < N; r += ${PL}) {
             let g = dy[r * D + col];
             sg += g * (X[r * D + col] - stats[r * 2]) * stats[r * 2 + 1];
             sb += g;
           }
         }
-        let slot = lane * 64 + i32(localId.x);
-        redG[slot] = sg;
-        redB[slot] = sb;
+        redG[lane * ${PC} + x] = sg;
+        redB[lane * ${PC} + x] = sb;
         workgroupBarrier();
         if (lane == 0 && col < D) {
-          let x = i32(localId.x);
-          setOutputAtIndex(col, redG[x] + redG[64 + x] + redG[128 + x] + redG[192 + x]);
-          setOutputAtIndex(D + col, redB[x] + redB[64 + x] + redB[128 + x] + redB[192 + x]);
+          var tg = 0.0;
+          var tb = 0.0;
+          for (var l = 0; l < ${PL}; l++) { tg += redG[l * ${PC} + x]; tb += redB[l * ${PC} + x]; }
+          setOutputAtIndex(col, tg);
+          setOutputAtIndex(D + col, tb);
         }
       }`,
   };
-  void n;
   return { program };
 });
 
