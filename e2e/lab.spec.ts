@@ -145,6 +145,28 @@ test('full flow: FT vs VPT-deep on a tiny checkpoint', async ({ page, context },
   expect(evalRun.importedFrom).toBe(params.name);
   expect(evalRun.summary.status).toBe('done');
   expect(evalRun.summary.test!.testAcc).toBeCloseTo(table.vpt_deep!, 6);
+  // Deleting a run deletes its stored trained parameters too.
+  const trainedKeys = () =>
+    page.evaluate(
+      () =>
+        new Promise<string[]>((resolve, reject) => {
+          const req = indexedDB.open('vpt-lab');
+          req.onerror = () => reject(req.error);
+          req.onsuccess = () => {
+            const keys = req.result.transaction('trained').objectStore('trained').getAllKeys();
+            keys.onsuccess = () => resolve(keys.result.map(String));
+            keys.onerror = () => reject(keys.error);
+          };
+        }),
+    );
+  const evalId = evalRun.summary.config.runId;
+  await expect.poll(trainedKeys).toContain(evalId);
+  await page.locator(`[data-testid="runs.row"][data-run-id="${evalId}"]`).getByTestId('runs.delete').click();
+  await lab.id('runs.confirmDelete').click();
+  await expect(page.locator(`[data-testid="runs.row"][data-run-id="${evalId}"]`)).toHaveCount(0);
+  await expect.poll(trainedKeys).not.toContain(evalId);
+  expect(await trainedKeys()).toEqual(expect.arrayContaining(ids));
+
   // Clearing the file brings back the 1-epoch minimum.
   await lab.id('setup.importParamsClear').click();
   await expect(lab.id('setup.importParamsName')).toHaveCount(0);
