@@ -6,7 +6,7 @@
  */
 import { readFile, writeFile } from 'node:fs/promises';
 import { initNodeBackend } from '../backend/node';
-import { getTask, listTaskIds } from '../data/catalog';
+import { PROCEDURAL_TASKS, getTask, listTaskIds } from '../data/catalog';
 import { isMethodId, METHOD_IDS } from '../train/methods';
 import { modelSpecFor, NAMED_MODELS } from '../train/models';
 import { nodeHost } from '../train/host.node.js';
@@ -21,7 +21,7 @@ const USAGE = `usage: npm run train -- --model <name|path> --task <id> --method 
   --model <name|path>   ${NAMED_MODELS.map((m) => m.name).join(' | ')}
                         or a checkpoint file in any supported layout (.safetensors hub/timm, Google .npz)
   --task <id>           a VTAB-1k task id (cifar100, dtd, ..., see README) or a procedural task
-                        (dsprites_location, dsprites_orientation, clevr_like_count, clevr_like_distance)
+                        (${PROCEDURAL_TASKS.map((t) => t.id).join(', ')})
   --method <m>          ${METHOD_IDS.join(' | ')}
   --data <src>          procedural (default) | a vtab-1k folder | a .zip | an http(s) base URL
   --train-size N        training images (default 800; VTAB-1k: 800 train + 200 val)
