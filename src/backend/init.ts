@@ -11,7 +11,7 @@ import wasmThreaded from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-t
 import type { BackendChoice, BackendName, HostCapabilities } from './select';
 import { BACKENDS, chooseBackend, looksSoftware } from './select';
 import { webgpuKernelOverrides } from '../kernels/webgpu';
-import { registerKernelOverrides } from '../model/ops';
+import { plainLinear, registerKernelOverrides } from '../model/ops';
 import { wasmKernelOverrides } from '../kernels/wasm/attention';
 
 // tfjs 4.22's threaded WASM build fails inside bundled workers ('e is not defined' from its
@@ -76,6 +76,7 @@ export async function initBrowserBackend(override?: BackendName | null): Promise
       if (await tf.setBackend(choice.backend)) {
         await tf.ready();
         if (choice.backend === 'wasm') registerKernelOverrides('wasm', wasmKernelOverrides());
+        if (choice.backend === 'cpu') registerKernelOverrides('cpu', { linear: plainLinear });
         // The lab's WebGPU kernels; each falls back to stock per its flag (setWebgpuKernelFlags).
         if (choice.backend === 'webgpu') registerKernelOverrides('webgpu', webgpuKernelOverrides());
         return choice;

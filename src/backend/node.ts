@@ -8,7 +8,7 @@ import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import path from 'node:path';
 import { createRequire } from 'node:module';
 import type { BackendName } from './select';
-import { registerKernelOverrides } from '../model/ops';
+import { plainLinear, registerKernelOverrides } from '../model/ops';
 import { wasmKernelOverrides } from '../kernels/wasm/attention';
 
 let wasmPathSet = false;
@@ -29,6 +29,7 @@ export async function initNodeBackend(name: BackendName = 'wasm'): Promise<Backe
   if (!ok) throw new Error(`Could not initialise the ${name} backend.`);
   await tf.ready();
   if (name === 'wasm') registerKernelOverrides('wasm', wasmKernelOverrides());
+  if (name === 'cpu') registerKernelOverrides('cpu', { linear: plainLinear });
   return name;
 }
 

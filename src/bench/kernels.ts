@@ -3,15 +3,12 @@
  * explicit-transpose linear gradients, and any fused kernels registered for the backend) or
  * 'stock' (plain tfjs ops with tfjs' own gradients), so both are measured in the same run.
  */
-import * as tf from '@tensorflow/tfjs';
-import { getKernelOverrides, setKernelOverrides, type KernelOverrides } from '../model/ops';
+import { getKernelOverrides, plainLinear, setKernelOverrides, type KernelOverrides } from '../model/ops';
 
 export type KernelChoice = 'lab' | 'stock';
 
 /** Plain tfjs: y = x·W + b with tfjs' own MatMul gradient (transposed products). */
-const stockTfjs: KernelOverrides = {
-  linear: (x, w, b) => (b ? tf.add(tf.matMul(x, w), b) : tf.matMul(x, w)) as tf.Tensor2D,
-};
+const stockTfjs: KernelOverrides = { linear: plainLinear };
 
 export async function withKernels<T>(choice: KernelChoice, fn: () => Promise<T>): Promise<T> {
   const before = getKernelOverrides();

@@ -35,6 +35,9 @@ const USAGE = `usage: npm run study -- [options]
   --test-size N         test images per task (default 500)
   --batch N             default 32
   --frechet N           images per set for the Fréchet distance (default 500; 0 = skip)
+  --lr X                base learning rate for these runs (default: each method's); runs at several
+                        rates can share one results file: the table keeps, per task, size and method,
+                        the rate with the best final validation accuracy (the paper's protocol)
   --shard i/n           run only every n-th job starting at i (to use several cores)
   --out FILE            results JSON (default study.json; an existing file is extended, not redone)
   --table FILE...       only print the table from one or more results files`;
@@ -49,6 +52,8 @@ interface StudyRow {
   epochs: number;
   seconds: number;
   trainableParams: number;
+  /** Base learning rate (undefined = the method's default). */
+  lr?: number;
 }
 
 interface StudyFile {
@@ -58,7 +63,7 @@ interface StudyFile {
 }
 
 runMain(async () => {
-  const args = parseArgs(process.argv.slice(2), { values: ['model', 'tasks', 'methods', 'sizes', 'epochs', 'seeds', 'test-size', 'batch', 'frechet', 'shard', 'out'], flags: ['table'] });
+  const args = parseArgs(process.argv.slice(2), { values: ['model', 'tasks', 'methods', 'sizes', 'epochs', 'seeds', 'test-size', 'batch', 'frechet', 'shard', 'out', 'lr'], flags: ['table'] });
   if (args.flags.has('help')) {
     console.log(USAGE);
     return 0;
@@ -84,6 +89,7 @@ runMain(async () => {
   const frechetCount = intArg(args, 'frechet', 500, 0);
   const [shardIndex, shardCount] = (args.values.get('shard') ?? '0/1').split('/').map(Number);
   const out = args.values.get('out') ?? 'study.json';
+  const lr = args.values.has('lr') ? Number(args.values.get('lr')) : undefined;
 
   await initNodeBackend('wasm');
   const file: StudyFile = existsSync(out) ? JSON.parse(await readFile(out, 'utf8')) : { model: modelName, rows: [], frechet: {} };
@@ -117,7 +123,7 @@ runMain(async () => {
   for (const job of jobs) {
     index++;
     if (index % shardCount !== shardIndex) continue;
-    if (file.rows.some((r) => r.taskId === job.taskId && r.method === job.method && r.trainSize === job.trainSize && r.seed === job.seed)) continue;
+    if (file.rows.some((r) => r.taskId === job.taskId && r.method === job.method && r.trainSize === job.trainSize && r.seed === job.seed && r.lr === lr)) continue;
     const task = getTask(job.taskId);
     const config: RunConfig = {
       runId: `study-${index}`,
@@ -135,6 +141,7 @@ runMain(async () => {
       seed: job.seed,
       imageSize: 0,
       gradcamSamples: 0,
+      lr,
     };
     const t0 = performance.now();
     const result = await runSession(config, nodeHost, new RunControl());
@@ -150,6 +157,7 @@ runMain(async () => {
       epochs: job.epochs,
       seconds: (performance.now() - t0) / 1000,
       trainableParams: s.trainableParams,
+      lr,
     };
     file.rows.push(row);
     await save();
@@ -173,11 +181,16 @@ function formatTable(file: StudyFile): string {
     const objective = task.source === 'procedural' ? task.axes.objectiveShift : task.objective;
     for (const n of sizes) {
       const cell = (m: string) => {
-        const xs = file.rows.filter((r) => r.taskId === t && r.trainSize === n && r.method === m).map((r) => r.testAcc);
+        const runs = file.rows.filter((r) => r.taskId === t && r.trainSize === n && r.method === m);
+        // Learning rate chosen on validation accuracy (mean over seeds), as the paper does.
+        const rates = [...new Set(runs.map((r) => r.lr ?? -1))];
+        const valOf = (rate: number) => mean(runs.filter((r) => (r.lr ?? -1) === rate).map((r) => r.valAcc));
+        const best = rates.sort((a, b) => valOf(b) - valOf(a))[0];
+        const xs = runs.filter((r) => (r.lr ?? -1) === best).map((r) => r.testAcc);
         if (!xs.length) return { text: '—', value: NaN };
         const mu = mean(xs);
         const spread = xs.length > 1 ? ` ± ${(Math.max(...xs) - Math.min(...xs)) / 2 < 0.05 ? '0.0' : ((Math.max(...xs) - Math.min(...xs)) / 2).toFixed(1)}` : '';
-        return { text: `${mu.toFixed(1)}${spread}`, value: mu };
+        return { text: `${mu.toFixed(1)}${spread}${best !== -1 ? ` (lr ${best})` : ''}`, value: mu };
       };
       const cells = methods.map(cell);
       const ft = cell('ft').value, vpt = cell('vpt_deep').value;
