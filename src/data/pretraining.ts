@@ -21,7 +21,7 @@
  * scene sampler and renderer with a changed objective; see `sampleSynthTaskScene`.
  */
 import type { ProceduralTask } from './catalog';
-import { type Rand, hashSeed, randInt, randRange, rngFrom, shuffleInPlace } from './rng';
+import { type Rand, fmix32, hashSeed, randInt, randRange, rngFrom, shuffleInPlace } from './rng';
 import type { DataItem, ImageProvider, RgbaImage, SelectedSplits } from './types';
 
 export const SHAPE_KINDS = ['circle', 'square', 'triangle', 'star', 'heart', 'cross', 'ring', 'hexagon', 'crescent', 'arrow'] as const;
@@ -498,16 +498,6 @@ export class SynthImageProvider implements ImageProvider {
   }
 }
 
-/** A 32-bit bijection (murmur3's finaliser): distinct inputs give distinct seeds. */
-function mix32(h: number): number {
-  h ^= h >>> 16;
-  h = Math.imul(h, 0x85ebca6b);
-  h ^= h >>> 13;
-  h = Math.imul(h, 0xc2b2ae35);
-  h ^= h >>> 16;
-  return h >>> 0;
-}
-
 export const PRETRAIN_SPLITS = ['train', 'val', 'test'] as const;
 export type PretrainSplit = (typeof PRETRAIN_SPLITS)[number];
 
@@ -518,7 +508,7 @@ export type PretrainSplit = (typeof PRETRAIN_SPLITS)[number];
 export function pretrainItemSeed(seed: number, split: PretrainSplit, index: number): number {
   if (!Number.isInteger(index) || index < 0 || index >= 2 ** 30) throw new Error(`Item index out of range: ${index}.`);
   const code = PRETRAIN_SPLITS.indexOf(split);
-  return mix32((((index * 4) | code) ^ hashSeed(seed, 'synth-pretrain-split')) >>> 0);
+  return fmix32((((index * 4) | code) ^ hashSeed(seed, 'synth-pretrain-split')) >>> 0);
 }
 
 /**
