@@ -103,4 +103,19 @@ export class LabPage {
   errors(): Locator {
     return this.id('run.error');
   }
+
+  /** FT and VPT-deep both finished `epochs` epochs: a curve point per epoch, table accuracies in [0, 100]. Returns the table. */
+  async expectFtAndVptResults(epochs: number): Promise<Record<string, number>> {
+    const points = { 'Full fine-tuning': epochs, 'VPT-deep': epochs };
+    expect(await this.chartPoints('chart.loss')).toEqual(points);
+    expect(await this.chartPoints('chart.accuracy')).toEqual(points);
+    await expect(this.id('chart.loss').locator('.recharts-line')).toHaveCount(2);
+    const table = await this.tableAccuracies();
+    expect(Object.keys(table).sort()).toEqual(['ft', 'vpt_deep']);
+    for (const acc of Object.values(table)) {
+      expect(acc).toBeGreaterThanOrEqual(0);
+      expect(acc).toBeLessThanOrEqual(100);
+    }
+    return table;
+  }
 }

@@ -292,23 +292,28 @@ function addRuns(configs: RunConfig[], groupLabel: string): string[] {
   return ids;
 }
 
+/** The setup's model and data specs, or null after showing what the setup lacks. */
+function specsOrReport(setup: Setup): { model: ModelSpec; data: DataSpec } | null {
+  try {
+    return { model: modelSpecOf(setup), data: dataSpecOf(setup) };
+  } catch (e) {
+    if (e instanceof UserError) {
+      reportError(e.info);
+      return null;
+    }
+    throw e;
+  }
+}
+
 /**
  * Queues one run per selected method with the current setup (run one after another). Returns
  * the run ids, or [] when the setup lacks something (the page then shows why).
  */
 export function startQueue(): string[] {
   const setup = get().setup;
-  let model: ModelSpec, data: DataSpec;
-  try {
-    model = modelSpecOf(setup);
-    data = dataSpecOf(setup);
-  } catch (e) {
-    if (e instanceof UserError) {
-      reportError(e.info);
-      return [];
-    }
-    throw e;
-  }
+  const specs = specsOrReport(setup);
+  if (!specs) return [];
+  const { model, data } = specs;
   set({ errors: [] });
   const task = getTask(setup.taskId);
   const configs = setup.methods.map((m) => configFor(setup, m, model, data));
@@ -318,17 +323,9 @@ export function startQueue(): string[] {
 /** Queues the data-size sweep: FT and VPT-deep at every size of SWEEP_SIZES on the current task. */
 export function startSweep(sizes: readonly number[] = SWEEP_SIZES, methods: MethodId[] = ['ft', 'vpt_deep']): string[] {
   const setup = get().setup;
-  let model: ModelSpec, data: DataSpec;
-  try {
-    model = modelSpecOf(setup);
-    data = dataSpecOf(setup);
-  } catch (e) {
-    if (e instanceof UserError) {
-      reportError(e.info);
-      return [];
-    }
-    throw e;
-  }
+  const specs = specsOrReport(setup);
+  if (!specs) return [];
+  const { model, data } = specs;
   const configs = sizes.flatMap((n) => methods.map((m) => configFor(setup, m, model, data, n)));
   return addRuns(configs, `Data-size sweep · ${getTask(setup.taskId).name} · ${modelLabel(setup)}`);
 }

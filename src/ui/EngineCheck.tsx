@@ -5,7 +5,7 @@
  */
 import { useEffect, useRef, useState } from 'react';
 import type { BackendName } from '../backend/select';
-import { BACKENDS } from '../backend/select';
+import { BackendSelect } from './BackendSelect';
 import { onEngineEvent, send } from '../worker/client';
 import type { VerifyReport } from '../verify/golden';
 
@@ -60,17 +60,7 @@ export default function EngineCheck() {
         <label>
           Golden file <input type="file" data-testid="engine.golden" accept=".safetensors" onChange={(e) => setGolden(e.target.files?.[0] ?? null)} />
         </label>
-        <label>
-          Backend{' '}
-          <select data-testid="engine.backend" value={backend} onChange={(e) => setBackend(e.target.value as BackendName | '')}>
-            <option value="">the lab's choice</option>
-            {BACKENDS.map((b) => (
-              <option key={b} value={b}>
-                {b}
-              </option>
-            ))}
-          </select>
-        </label>
+        <BackendSelect testId="engine.backend" value={backend || null} defaultLabel="the lab's choice" onChange={(b) => setBackend(b ?? '')} />
         <button type="button" data-testid="engine.run" disabled={!weights || !golden || busy} onClick={run}>
           {busy ? 'Checking…' : 'Run check'}
         </button>

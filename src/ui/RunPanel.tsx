@@ -1,5 +1,5 @@
 /** The run panel: start / pause / cancel the queue, progress bars with numbers, backend badge. */
-import { BACKENDS, type BackendName } from '../backend/select';
+import { BackendSelect } from './BackendSelect';
 import type { Progress } from '../progress';
 import { cancelQueue, pauseActive, resumeActive, setBackendOverride, startQueue } from '../store/actions';
 import { formatBytes } from '../store/setup';
@@ -104,17 +104,7 @@ export function BackendBadge() {
         {engine.state === 'off' ? 'Engine not started' : engine.state === 'starting' ? 'Engine starting…' : `${engine.choice?.backend.toUpperCase()} · ${engine.choice?.adapter}`}
       </span>
       {engine.choice && engine.state === 'ready' && <small className="reason">Why: {engine.choice.reason}</small>}
-      <label>
-        Backend{' '}
-        <select data-testid="run.backendOverride" value={override ?? ''} onChange={(e) => setBackendOverride((e.target.value || null) as BackendName | null)}>
-          <option value="">automatic</option>
-          {BACKENDS.map((b) => (
-            <option key={b} value={b}>
-              {b}
-            </option>
-          ))}
-        </select>
-      </label>
+      <BackendSelect testId="run.backendOverride" value={override ?? null} defaultLabel="automatic" onChange={setBackendOverride} />
     </div>
   );
 }

@@ -149,6 +149,32 @@ export function inferHeads(file: string, hiddenSize: number): number {
   throw configError(file, `cannot infer the number of attention heads for hidden size ${hiddenSize} (not a multiple of 64) and the file carries no config`, 'Pass `config: { numHeads }` to loadCheckpoint, or use a file with config metadata.');
 }
 
+/**
+ * A config read off the tensor shapes alone (for files without config metadata), from the shapes
+ * of cls_token, the patch projection [D, C, p, p], pos_embed and the first fc1 weight [M, D].
+ */
+export function configFromShapes(
+  file: string,
+  s: { cls: number[]; proj: number[]; pos: number[]; fc1: number[] },
+  o: { numLayers: number; numClasses: number; layerNormEps: number; numHeads?: number },
+): ViTConfig {
+  const D = s.cls[s.cls.length - 1];
+  const half: [number, number, number] = [0.5, 0.5, 0.5];
+  return {
+    imageSize: inferImageSize(file, s.pos[1], s.proj[2]),
+    patchSize: s.proj[2],
+    channels: s.proj[1],
+    hiddenSize: D,
+    numLayers: o.numLayers,
+    numHeads: o.numHeads ?? inferHeads(file, D),
+    mlpDim: s.fc1[0],
+    numClasses: o.numClasses,
+    layerNormEps: o.layerNormEps,
+    mean: half,
+    std: half,
+  };
+}
+
 /** Image side from the position embedding's token count (CLS + g*g patches). */
 export function inferImageSize(file: string, tokens: number, patchSize: number): number {
   const g = Math.round(Math.sqrt(tokens - 1));

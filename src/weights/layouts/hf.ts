@@ -5,7 +5,7 @@
  */
 import type { ViTConfig } from '../../model/config';
 import type { TensorArchive } from '../formats/archive';
-import { type CanonicalOptions, type Rule, configError, direct, identity, inferHeads, inferImageSize, num, parseJsonConfig } from './common';
+import { type CanonicalOptions, type Rule, configError, direct, identity, configFromShapes, num, parseJsonConfig } from './common';
 import { blockCount, needShape, type LayoutSpec } from './spec';
 
 const HALF: [number, number, number] = [0.5, 0.5, 0.5];
@@ -46,20 +46,8 @@ export const hfLayout: LayoutSpec = {
     const proj = needShape(archive, `${p}embeddings.patch_embeddings.projection.weight`, 'patch_embed.proj.weight', 'Hugging Face ViTModel');
     const pos = needShape(archive, `${p}embeddings.position_embeddings`, 'pos_embed', 'Hugging Face ViTModel');
     const fc1 = needShape(archive, `${p}encoder.layer.0.intermediate.dense.weight`, 'blocks.0.mlp.fc1.weight', 'Hugging Face ViTModel');
-    const D = cls[cls.length - 1];
-    return {
-      imageSize: inferImageSize(file, pos[1], proj[2]),
-      patchSize: proj[2],
-      channels: proj[1],
-      hiddenSize: D,
-      numLayers: blockCount(archive.keys(), new RegExp(`^${p.replace('.', '\\.')}encoder\\.layer\\.(\\d+)\\.`)),
-      numHeads: given.numHeads ?? inferHeads(file, D),
-      mlpDim: fc1[0],
-      numClasses,
-      layerNormEps: 1e-12,
-      mean: HALF,
-      std: HALF,
-    };
+    const numLayers = blockCount(archive.keys(), new RegExp(`^${p.replace('.', '\\.')}encoder\\.layer\\.(\\d+)\\.`));
+    return configFromShapes(file, { cls, proj, pos, fc1 }, { numLayers, numClasses, layerNormEps: 1e-12, numHeads: given.numHeads });
   },
 
   options: (archive, prefix) => ({

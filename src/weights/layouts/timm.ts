@@ -4,7 +4,7 @@
  */
 import type { ViTConfig } from '../../model/config';
 import type { TensorArchive } from '../formats/archive';
-import { type CanonicalOptions, type Rule, configError, direct, expectedShapes, inferHeads, inferImageSize, num, parseJsonConfig } from './common';
+import { type CanonicalOptions, type Rule, configError, direct, expectedShapes, configFromShapes, num, parseJsonConfig } from './common';
 import { blockCount, needShape, type LayoutSpec } from './spec';
 
 const LABEL = 'timm VisionTransformer';
@@ -56,20 +56,8 @@ export const timmLayout: LayoutSpec = {
     const proj = needShape(archive, 'patch_embed.proj.weight', 'patch_embed.proj.weight', LABEL);
     const pos = needShape(archive, 'pos_embed', 'pos_embed', LABEL);
     const fc1 = needShape(archive, 'blocks.0.mlp.fc1.weight', 'blocks.0.mlp.fc1.weight', LABEL);
-    const D = cls[cls.length - 1];
-    return {
-      imageSize: inferImageSize(file, pos[1], proj[2]),
-      patchSize: proj[2],
-      channels: proj[1],
-      hiddenSize: D,
-      numLayers: blockCount(archive.keys(), /^blocks\.(\d+)\./),
-      numHeads: given.numHeads ?? inferHeads(file, D),
-      mlpDim: fc1[0],
-      numClasses: headClasses,
-      layerNormEps: 1e-6,
-      mean: half,
-      std: half,
-    };
+    const numLayers = blockCount(archive.keys(), /^blocks\.(\d+)\./);
+    return configFromShapes(file, { cls, proj, pos, fc1 }, { numLayers, numClasses: headClasses, layerNormEps: 1e-6, numHeads: given.numHeads });
   },
 
   options(archive: TensorArchive): CanonicalOptions {
