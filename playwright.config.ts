@@ -3,6 +3,13 @@ import { defineConfig } from '@playwright/test';
 /** Debian's Chromium; Playwright's own browser download cannot run on these machines. */
 export const chromiumPath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
+/**
+ * The preview server's port. E2E_PORT lets several checkouts on one machine run their e2e suites
+ * at once without one reusing another's server (and so testing the other's build).
+ */
+export const e2ePort = Number(process.env.E2E_PORT ?? 4173);
+export const e2eOrigin = `http://127.0.0.1:${e2ePort}`;
+
 export default defineConfig({
   testDir: 'e2e',
   timeout: 600_000,
@@ -11,7 +18,7 @@ export default defineConfig({
   reporter: [['list']],
   outputDir: 'test-results',
   use: {
-    baseURL: 'http://127.0.0.1:4173',
+    baseURL: e2eOrigin,
     launchOptions: {
       executablePath: chromiumPath,
       args: [
@@ -28,8 +35,8 @@ export default defineConfig({
     },
   },
   webServer: {
-    command: 'npx vite preview --host 127.0.0.1 --port 4173 --strictPort',
-    url: 'http://127.0.0.1:4173',
+    command: `npx vite preview --host 127.0.0.1 --port ${e2ePort} --strictPort`,
+    url: e2eOrigin,
     reuseExistingServer: !process.env.CI,
     timeout: 60_000,
   },

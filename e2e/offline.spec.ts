@@ -6,6 +6,7 @@
  */
 import { expect, test } from '@playwright/test';
 import { LabPage } from './pages/LabPage';
+import { e2eOrigin } from '../playwright.config';
 
 /** Smaller than the defaults, to keep the test fast; everything else is the page's own. */
 const QUICK = { trainSize: 32, epochs: 2, testSize: 32 };
@@ -19,7 +20,7 @@ test('quick start on the built-in defaults, offline, with no file inputs', async
   page.on('worker', (w) => w.on('console', (m) => logs.push(`[worker] ${m.text()}`)));
   // Nothing outside the page's own origin is fetched, and nothing is missing (favicon included).
   page.on('request', (r) => {
-    if (!r.url().startsWith('http://127.0.0.1:4173/') && !r.url().startsWith('data:') && !r.url().startsWith('blob:')) failed.push(`outside: ${r.url()}`);
+    if (!r.url().startsWith(`${e2eOrigin}/`) && !r.url().startsWith('data:') && !r.url().startsWith('blob:')) failed.push(`outside: ${r.url()}`);
   });
   page.on('response', (r) => {
     if (r.status() >= 400) failed.push(`${r.status()}: ${r.url()}`);
