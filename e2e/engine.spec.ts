@@ -6,7 +6,7 @@
 import { expect, test } from '@playwright/test';
 import path from 'node:path';
 
-const fixtures = path.resolve(process.cwd(), '../shared/fixtures');
+import { FIXTURES as fixtures } from './pages/LabPage';
 
 for (const [weights, golden] of [
   ['hf_tiny_model.safetensors', 'hf_tiny_golden.safetensors'],

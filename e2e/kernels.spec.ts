@@ -7,8 +7,7 @@
  */
 import { expect, test, type Page } from '@playwright/test';
 import path from 'node:path';
-
-const fixtures = path.resolve(process.cwd(), '../shared/fixtures');
+import { FIXTURES as fixtures } from './pages/LabPage';
 
 interface CheckResult {
   rows: { kernel: string; shape: string; output: string; maxAbsError: number; scale: number; ok: boolean }[];

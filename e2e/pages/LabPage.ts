@@ -7,7 +7,9 @@ import { readFile } from 'node:fs/promises';
 import type { ExportFile } from '../../src/store/export';
 import type { PlainLabState } from '../../src/store/testApi';
 
-export const FIXTURE_MODEL = new URL('../../../shared/fixtures/timm_tiny_model.safetensors', import.meta.url).pathname;
+/** The golden fixtures, in the repo (test/fixtures/README.md says where each file came from). */
+export const FIXTURES = new URL('../../test/fixtures/', import.meta.url).pathname;
+export const FIXTURE_MODEL = `${FIXTURES}timm_tiny_model.safetensors`;
 
 export class LabPage {
   constructor(readonly page: Page) {}

@@ -1,7 +1,8 @@
 /**
- * The engine on WebGPU through Dawn in Node, for GPU machines with no browser (see
- * ../shared/gpu/README.md: `bash ../shared/gpu/prepare.sh src/cli/gpu-bench.ts`, then
- * `OUT=dir bash .gpu/run.sh [args]` on the GPU machine). Also `npm run bench -- --hosts dawn`.
+ * The engine on WebGPU through Dawn in Node, for GPU machines with no browser (the workspace's
+ * GPU recipe, shared/gpu/README.md beside this repo and not part of it: `bash
+ * <shared>/gpu/prepare.sh src/cli/gpu-bench.ts`, then `OUT=dir bash .gpu/run.sh [args]` on the
+ * GPU machine). Also `npm run bench -- --hosts dawn`.
  *
  * Args: [--presets vit_b16,...] [--modes forward,ft,vpt_deep] [--batch 32] [--runs 5]
  *       [--kernels lab,stock] [--prompts 50] [--profile]

@@ -15,7 +15,7 @@ import { parseArgs, runMain, UsageError } from './args';
 const USAGE = `usage: npm run verify -- --weights <checkpoint> --golden <golden.safetensors> [--backend cpu|wasm] [--tol <tolerance>]
 
   --weights   a checkpoint in any supported layout (.safetensors: hub ViTModel or timm; .npz: Google)
-  --golden    reference outputs made by transformers/timm/PyTorch (see ../shared/fixtures/README.md)
+  --golden    reference outputs made by transformers/timm/PyTorch (see test/fixtures/README.md)
   --backend   tfjs backend in Node: wasm (default) or cpu
   --tol       override the tolerance (default: 1e-4 on cpu/wasm, as the fixtures README says)`;
 

@@ -1,7 +1,5 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
-import path from 'node:path';
-import { readFileSync } from 'node:fs';
 import { initNodeBackend } from '../backend/node';
 import { loadCheckpoint } from '../weights/load';
 import { parseSafetensors } from '../weights/formats/safetensors';
@@ -11,9 +9,9 @@ import type { ViTConfig } from '../model/config';
 import { randomParams, type ParamSet } from '../model/params';
 import { crossEntropy, forward, type PromptMode } from '../model/vit';
 import { mulberry32 } from '../data/rng';
+import { fixture } from '../weights/testutil';
 
-const FIXTURES = path.resolve(process.cwd(), '../shared/fixtures');
-const read = (f: string) => new Uint8Array(readFileSync(path.join(FIXTURES, f)));
+const read = fixture;
 
 const CASES: [string, string][] = [
   ['hf_tiny_model.safetensors', 'hf_tiny_golden.safetensors'],

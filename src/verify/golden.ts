@@ -1,6 +1,6 @@
 /**
  * Compare the engine against a golden file made by the reference implementations (see
- * ../shared/fixtures/README.md): logits, hidden states, loss, every weight gradient, both VPT
+ * test/fixtures/README.md): logits, hidden states, loss, every weight gradient, both VPT
  * variants and Grad-CAM. Runs on whatever tfjs backend is active, in Node or in the browser.
  */
 import * as tf from '@tensorflow/tfjs';

@@ -5,7 +5,8 @@ import { readAll } from './formats/archive';
 import { parseSafetensors, writeSafetensors } from './formats/safetensors';
 import type { HostTensor } from './types';
 
-export const FIXTURES = path.resolve(__dirname, '../../../shared/fixtures');
+/** The golden fixtures, in the repo (test/fixtures/README.md says where each file came from). */
+export const FIXTURES = path.resolve(__dirname, '../../test/fixtures');
 
 export function fixture(name: string): Uint8Array {
   const b = readFileSync(path.join(FIXTURES, name));
