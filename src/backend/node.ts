@@ -25,7 +25,13 @@ export async function initNodeBackend(name: BackendName = 'wasm'): Promise<Backe
     wasmPathSet = true;
   }
   silenceNodeHint();
+  // The WASM module's Emscripten glue adds process handlers that rethrow any uncaught error or
+  // unhandled rejection from inside its minified source (Node then prints kilobytes of it and
+  // exits 7). Errors are the CLI's to report: drop the handlers the backend added.
+  const before = { ue: process.listeners('uncaughtException'), ur: process.listeners('unhandledRejection') };
   const ok = await tf.setBackend(name);
+  for (const l of process.listeners('uncaughtException')) if (!before.ue.includes(l)) process.removeListener('uncaughtException', l);
+  for (const l of process.listeners('unhandledRejection')) if (!before.ur.includes(l)) process.removeListener('unhandledRejection', l);
   if (!ok) throw new Error(`Could not initialise the ${name} backend.`);
   await tf.ready();
   if (name === 'wasm') registerKernelOverrides('wasm', wasmKernelOverrides());

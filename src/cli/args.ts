@@ -1,12 +1,20 @@
 /**
- * A small, strict argument parser shared by the CLIs: `--name value` and `--flag`, with unknown
- * options reported as errors (a typo should never silently become a default).
+ * Command-line parsing for every CLI, over Node's own `util.parseArgs` (strict: an unknown option
+ * or a missing value is an error, never a silent default), and the one way a CLI ends:
+ * exit 0 on success, 2 for a usage error (bad option or value), 1 for bad input (a file, a
+ * folder, a run that failed), always with one line that names the problem and the fix, never a
+ * stack trace (DEBUG=1 prints it).
  */
+import { parseArgs as nodeParseArgs } from 'node:util';
+import { LabError, clip, isUsageError, quoted } from '../domain/errors';
+
 export interface ArgSpec {
   /** Options that take a value. */
   values: string[];
   /** Options that are flags. */
   flags?: string[];
+  /** Whether positional arguments are allowed (default true; the CLI checks their number). */
+  positionals?: boolean;
 }
 
 export interface ParsedArgs {
@@ -15,60 +23,102 @@ export interface ParsedArgs {
   flags: Set<string>;
 }
 
-export class UsageError extends Error {}
+/** A usage error: the CLI exits 2 and points at --help. */
+export function usageError(message: string): LabError {
+  return new LabError('usage/invalid', message);
+}
 
 export function parseArgs(argv: string[], spec: ArgSpec): ParsedArgs {
-  const out: ParsedArgs = { positional: [], values: new Map(), flags: new Set() };
-  const flags = new Set(['help', ...(spec.flags ?? [])]);
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i];
-    if (!a.startsWith('--')) {
-      out.positional.push(a);
-      continue;
-    }
-    const eq = a.indexOf('=');
-    const name = a.slice(2, eq > 0 ? eq : undefined);
-    if (flags.has(name)) {
-      out.flags.add(name);
-      continue;
-    }
-    if (!spec.values.includes(name)) throw new UsageError(`Unknown option --${name}.`);
-    const value = eq > 0 ? a.slice(eq + 1) : argv[++i];
-    if (value === undefined || (eq < 0 && value.startsWith('--'))) throw new UsageError(`--${name} needs a value.`);
-    out.values.set(name, value);
+  const options: Record<string, { type: 'string' | 'boolean'; short?: string }> = { help: { type: 'boolean', short: 'h' } };
+  for (const v of spec.values) options[v] = { type: 'string' };
+  for (const f of spec.flags ?? []) options[f] = { type: 'boolean' };
+  let parsed: ReturnType<typeof nodeParseArgs>;
+  try {
+    parsed = nodeParseArgs({ args: argv, options, allowPositionals: spec.positionals ?? true, strict: true });
+  } catch (e) {
+    throw usageError(describeParseError(e as Error & { code?: string }, spec));
+  }
+  const out: ParsedArgs = { positional: parsed.positionals, values: new Map(), flags: new Set() };
+  for (const [name, value] of Object.entries(parsed.values)) {
+    if (typeof value === 'string') out.values.set(name, value);
+    else if (value === true) out.flags.add(name);
   }
   return out;
+}
+
+/** Node's messages are long and quote the whole argument; ours name the option and the fix. */
+function describeParseError(e: Error & { code?: string }, spec: ArgSpec): string {
+  const opt = /'(-{1,2}[^' ]+)/.exec(e.message)?.[1] ?? '';
+  switch (e.code) {
+    case 'ERR_PARSE_ARGS_UNKNOWN_OPTION': {
+      const name = opt.replace(/^-+/, '');
+      const near = [...spec.values, ...(spec.flags ?? [])].find((o) => o.startsWith(name.slice(0, 3)) && name.length > 2);
+      return `Unknown option ${quoted(opt, 60)}.${near ? ` Did you mean --${near}?` : ''}`;
+    }
+    case 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE':
+      return spec.flags?.includes(opt.replace(/^-+/, '').replace(/=.*/, '')) ? `${clip(opt, 60)} is a flag and takes no value.` : `${clip(opt.replace(/ .*/, ''), 60)} needs a value.`;
+    case 'ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL':
+      return `Unexpected argument ${quoted(/'([^']*)'/.exec(e.message)?.[1] ?? '', 60)}.`;
+    default:
+      return clip(e.message, 200);
+  }
 }
 
 export function intArg(args: ParsedArgs, name: string, fallback: number, min = -Infinity, max = Infinity): number {
   const s = args.values.get(name);
   if (s === undefined) return fallback;
-  const v = Number(s);
-  if (!Number.isInteger(v) || v < min || v > max) throw new UsageError(`--${name} must be an integer${Number.isFinite(min) ? ` from ${min}` : ''}${Number.isFinite(max) ? ` to ${max}` : ''}, got '${s}'.`);
+  const v = s.trim() === '' ? NaN : Number(s);
+  if (!Number.isInteger(v) || v < min || v > max) throw usageError(`--${name} must be an integer${Number.isFinite(min) ? ` from ${min}` : ''}${Number.isFinite(max) ? ` to ${max}` : ''}, got ${quoted(s, 40)}.`);
   return v;
 }
 
-export function numArg(args: ParsedArgs, name: string): number | undefined {
+/** A finite number ≥ 0 (or > 0 with `positive`), or undefined when the option is absent. */
+export function numArg(args: ParsedArgs, name: string, opts: { positive?: boolean } = {}): number | undefined {
   const s = args.values.get(name);
   if (s === undefined) return undefined;
-  const v = Number(s);
-  if (!Number.isFinite(v) || v < 0) throw new UsageError(`--${name} must be a non-negative number, got '${s}'.`);
+  const v = s.trim() === '' ? NaN : Number(s);
+  if (!Number.isFinite(v) || v < 0 || (opts.positive && v === 0)) throw usageError(`--${name} must be a ${opts.positive ? 'positive' : 'non-negative'} number, got ${quoted(s, 40)}.`);
   return v;
 }
 
-/** Run a CLI main: usage errors and lab errors print one clear line and exit non-zero. */
+/** One of a closed set of values. */
+export function enumArg<T extends string>(args: ParsedArgs, name: string, allowed: readonly T[], fallback: T): T {
+  const s = args.values.get(name);
+  if (s === undefined) return fallback;
+  if (!(allowed as readonly string[]).includes(s)) throw usageError(`--${name} must be one of ${allowed.join(', ')}, got ${quoted(s, 40)}.`);
+  return s as T;
+}
+
+/** A comma-separated list, each item from a closed set (an empty list is a usage error). */
+export function listArg<T extends string>(args: ParsedArgs, name: string, allowed: readonly T[], fallback: readonly T[]): T[] {
+  const s = args.values.get(name);
+  if (s === undefined) return [...fallback];
+  const items = s.split(',').map((x) => x.trim()).filter(Boolean);
+  if (items.length === 0) throw usageError(`--${name} needs at least one of ${allowed.join(', ')}.`);
+  for (const it of items) if (!(allowed as readonly string[]).includes(it)) throw usageError(`--${name}: ${quoted(it, 40)} is not one of ${allowed.join(', ')}.`);
+  return [...new Set(items)] as T[];
+}
+
+/**
+ * Run a CLI main. Returns the exit code through process.exit: the main's own (0 by default),
+ * 2 for usage errors, 1 for every other error, printed as one line. Unhandled rejections take
+ * the same path (tfjs' WASM glue would otherwise rethrow them and print its own source).
+ */
 export function runMain(main: () => Promise<number | void>, usage: string): void {
-  main().then(
-    (code) => process.exit(code ?? 0),
-    (err: unknown) => {
-      if (err instanceof UsageError) {
-        console.error(`error: ${err.message}\n\n${usage}`);
-        process.exit(2);
-      }
-      const e = err as Error;
-      console.error(`error: ${e.message}`);
+  const fail = (err: unknown): never => {
+    if (isUsageError(err)) {
+      console.error(`error: ${err.message}\n\n${usage}`);
+      process.exit(2);
+    }
+    if (err instanceof LabError) console.error(`error [${err.code}]: ${err.message}`);
+    else {
+      const e = err instanceof Error ? err : new Error(String(err));
+      console.error(`error [internal]: ${clip(e.message, 300)} (an unexpected failure, not a problem with your input; DEBUG=1 prints where it happened).`);
       if (process.env.DEBUG) console.error(e.stack);
-      process.exit(1);
-    },
-  );
+    }
+    process.exit(1);
+  };
+  process.on('unhandledRejection', fail);
+  process.on('uncaughtException', fail);
+  main().then((code) => process.exit(code ?? 0), fail);
 }

@@ -17,7 +17,9 @@ import { PRESETS, type PresetName } from '../model/config';
 import { formatBenchTable, profileBenchCase, runBenchCase, type BenchMode, type BenchRow, type KernelShare } from '../bench/bench';
 import { withKernels, type KernelChoice } from '../bench/kernels';
 import { REPO_ROOT } from '../train/host.node.js';
-import { parseArgs, intArg, runMain, UsageError } from './args';
+import { quoted } from '../domain/errors';
+import { intArg, listArg, parseArgs, runMain, usageError } from './args';
+import { checkWritable } from './files';
 
 const USAGE = `usage: npm run bench -- [options]
 
@@ -49,19 +51,21 @@ runMain(async () => {
     console.log(USAGE);
     return 0;
   }
-  const hosts = (args.values.get('hosts') ?? 'node,chromium').split(',');
-  const backends = (args.values.get('backends') ?? 'wasm,cpu,webgpu').split(',');
-  const kernels = (args.values.get('kernels') ?? 'lab,stock').split(',') as KernelChoice[];
-  const modes = (args.values.get('modes') ?? 'forward,ft,vpt_deep').split(',') as BenchMode[];
-  for (const m of modes) if (!['forward', 'ft', 'vpt_deep'].includes(m)) throw new UsageError(`Unknown mode '${m}'.`);
-  for (const k of kernels) if (k !== 'lab' && k !== 'stock') throw new UsageError(`--kernels takes lab and/or stock, got '${k}'.`);
+  if (args.positional.length) throw usageError(`Unexpected argument ${quoted(args.positional[0]!, 60)}.`);
+  const hosts = listArg(args, 'hosts', ['node', 'chromium', 'dawn'] as const, ['node', 'chromium']);
+  const backends = listArg(args, 'backends', ['wasm', 'cpu', 'webgpu', 'webgl'] as const, ['wasm', 'cpu', 'webgpu']);
+  const kernels: KernelChoice[] = listArg(args, 'kernels', ['lab', 'stock'] as const, ['lab', 'stock']);
+  const modes: BenchMode[] = listArg(args, 'modes', ['forward', 'ft', 'vpt_deep'] as const, ['forward', 'ft', 'vpt_deep']);
   const batch = intArg(args, 'batch', 8, 1, 1024);
   const runs = intArg(args, 'runs', 3, 1, 100);
   const out = args.values.get('out') ?? 'bench-results.json';
-  const presets: PresetName[] = args.values.has('presets')
-    ? (args.values.get('presets')!.split(',') as PresetName[])
-    : ['fixture_tiny', 'vit_ti16', ...(args.flags.has('full') ? (['vit_b16'] as PresetName[]) : [])];
-  for (const p of presets) if (!(p in PRESETS)) throw new UsageError(`Unknown preset '${p}'. Presets: ${Object.keys(PRESETS).join(', ')}.`);
+  const presets: PresetName[] = listArg(args, 'presets', Object.keys(PRESETS) as PresetName[], ['fixture_tiny', 'vit_ti16', ...(args.flags.has('full') ? (['vit_b16'] as PresetName[]) : [])]);
+  // A host that can run none of the chosen backends would print an empty table: say so instead.
+  const runnable = { node: ['wasm', 'cpu'], chromium: ['wasm', 'webgpu', 'webgl'], dawn: ['webgpu'] } as const;
+  for (const h of hosts) {
+    if (h !== 'dawn' && !backends.some((b) => (runnable[h] as readonly string[]).includes(b))) throw usageError(`--hosts ${h} runs ${runnable[h].join(', ')}, none of which is in --backends ${backends.join(',')}.`);
+  }
+  await checkWritable(out, '--out');
   const plans: Plan[] = presets.flatMap((preset) => modes.map((mode) => ({ preset, mode, batch, promptLength: preset === 'fixture_tiny' ? 4 : 50 })));
   /** Slow backends (plain JS CPU, software WebGPU) only get the tiny model. */
   const fits = (backend: string, preset: PresetName) => preset === 'fixture_tiny' || backend === 'wasm' || backend === 'webgl';

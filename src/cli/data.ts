@@ -8,12 +8,13 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { type Breakage, writeVtabFixture, zipFolder } from '../data/fixtures.node.js';
-import { LabError } from '../errors';
-import { PROCEDURAL_TASKS, VTAB_TASKS, getTask } from '../data/catalog';
+import { LabError, quoted } from '../domain/errors';
+import { PROCEDURAL_TASKS, VTAB_TASKS, getTask, listTaskIds } from '../data/catalog';
 import { nodeDecoder } from '../data/decode.node.js';
 import { openNodeSource } from '../data/source.node.js';
 import type { DataItem } from '../data/types';
 import { LIST_NAMES, openVtabTask, validateImages } from '../data/vtab';
+import { enumArg, parseArgs, runMain, usageError } from './args';
 
 const USAGE = `Usage: npm run data -- check <folder|file.zip|http(s)://base-url> --task <id> [--skip-bad]
        npm run data -- example <dir> [--broken missing-list|bad-line|label-out-of-range|missing-image|truncated-image|text-as-jpg|no-lists] [--zip]
@@ -41,19 +42,13 @@ function perClass(items: DataItem[], classes: number): string {
  * 10 classes, generated PNG/JPEG images) to try `check` and the lab's folder loading on. A
  * broken variant shows each error the loader reports.
  */
-async function example(args: string[]): Promise<number> {
-  const dir = args.find((a) => !a.startsWith('--'));
-  const bi = args.indexOf('--broken');
-  const breakage = (bi >= 0 ? args[bi + 1] : 'none') as Breakage;
-  const kinds: Breakage[] = ['none', 'missing-list', 'bad-line', 'label-out-of-range', 'missing-image', 'truncated-image', 'text-as-jpg', 'no-lists'];
-  if (!dir || !kinds.includes(breakage)) {
-    console.error(`example needs a target folder; --broken takes one of ${kinds.join(', ')}.\n\n${USAGE}`);
-    return 2;
-  }
+const BREAKAGES: readonly Breakage[] = ['none', 'missing-list', 'bad-line', 'label-out-of-range', 'missing-image', 'truncated-image', 'text-as-jpg', 'no-lists'];
+
+async function example(dir: string, breakage: Breakage, zip: boolean): Promise<number> {
   mkdirSync(dir, { recursive: true });
   const taskDir = writeVtabFixture(dir, { breakage });
   console.log(`wrote a ${breakage === 'none' ? 'valid' : `broken (${breakage})`} vtab-1k task folder: ${taskDir}`);
-  if (args.includes('--zip')) {
+  if (zip) {
     const zipPath = `${dir.replace(/\/$/, '')}.zip`;
     writeFileSync(zipPath, zipFolder(dir, dir));
     console.log(`and its zip: ${zipPath}`);
@@ -97,57 +92,26 @@ async function check(sourceArg: string, taskId: string, skipBad: boolean): Promi
     }
   }
   const remaining = splits.lists.test.length + (splits.lists.train800val200 ?? splits.lists.train800 ?? splits.lists.train ?? []).length;
-  if (remaining === 0) {
-    console.error('error: nothing usable remains after skipping.');
-    return 1;
-  }
+  if (remaining === 0) throw new LabError('data/too-few-items', `Nothing usable remains in ${source.describe()} after skipping ${splits.skipped.length} bad item(s).`, 'Fix the list files and images listed above.');
   console.log(`Decoded ${decoded} distinct images: ${splits.skipped.length === 0 ? 'all valid' : `valid after skipping ${splits.skipped.length}`}.`);
   return 0;
 }
 
-async function main(argv: string[]): Promise<number> {
-  if (argv.length === 0 || argv.includes('--help') || argv.includes('-h')) {
+runMain(async () => {
+  const args = parseArgs(process.argv.slice(2), { values: ['task', 'broken'], flags: ['skip-bad', 'zip'] });
+  if (args.flags.has('help')) {
     console.log(USAGE);
-    return argv.length === 0 ? 2 : 0;
+    return 0;
   }
-  const [command, ...rest] = argv;
-  if (command === 'example') return example(rest);
-  if (command !== 'check') {
-    console.error(`Unknown command "${command}".\n\n${USAGE}`);
-    return 2;
+  const [command, ...rest] = args.positional;
+  if (command === undefined) throw usageError('Give a command: check or example.');
+  if (command === 'example') {
+    if (rest.length !== 1) throw usageError('example needs one target folder.');
+    return example(rest[0]!, enumArg(args, 'broken', BREAKAGES, 'none'), args.flags.has('zip'));
   }
-  let taskId: string | undefined;
-  let skipBad = false;
-  const positional: string[] = [];
-  for (let i = 0; i < rest.length; i++) {
-    const a = rest[i]!;
-    if (a === '--task') taskId = rest[++i];
-    else if (a.startsWith('--task=')) taskId = a.slice('--task='.length);
-    else if (a === '--skip-bad') skipBad = true;
-    else if (a.startsWith('--')) {
-      console.error(`Unknown option ${a}.\n\n${USAGE}`);
-      return 2;
-    } else positional.push(a);
-  }
-  if (positional.length !== 1 || !taskId) {
-    console.error(`check needs one source and --task <id>.\n\n${USAGE}`);
-    return 2;
-  }
-  try {
-    return await check(positional[0]!, taskId, skipBad);
-  } catch (e) {
-    if (e instanceof LabError) {
-      console.error(`error [${e.code}]: ${e.message}`);
-      return 1;
-    }
-    throw e;
-  }
-}
-
-main(process.argv.slice(2)).then(
-  (code) => process.exit(code),
-  (e) => {
-    console.error(e);
-    process.exit(1);
-  },
-);
+  if (command !== 'check') throw usageError(`Unknown command ${quoted(command, 40)}; the commands are check and example.`);
+  const taskId = args.values.get('task');
+  if (rest.length !== 1 || !taskId) throw usageError('check needs one source and --task <id>.');
+  if (!listTaskIds().includes(taskId)) throw usageError(`Unknown task ${quoted(taskId, 40)}. Tasks: ${listTaskIds().join(', ')}.`);
+  return check(rest[0]!, taskId, args.flags.has('skip-bad'));
+}, USAGE);

@@ -18,23 +18,28 @@ import { formatBenchTable, profileBenchCase, runBenchCase, type BenchMode, type 
 import { withKernels, type KernelChoice } from '../bench/kernels';
 import { registerKernelOverrides } from '../model/ops';
 import { webgpuKernelOverrides } from '../kernels/webgpu';
+import { LabError } from '../domain/errors';
+import { intArg, listArg, parseArgs, runMain } from './args';
 
-function arg(name: string, fallback: string): string {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 && process.argv[i + 1] ? process.argv[i + 1] : fallback;
-}
+const USAGE = `usage: gpu-bench [--presets vit_b16,...] [--modes forward,ft,vpt_deep] [--batch 32] [--runs 5]
+                 [--kernels lab,stock] [--prompts 50] [--profile]   (writes $OUT/gpu-bench.json)`;
 
-async function main(): Promise<void> {
+runMain(async () => {
+  const args = parseArgs(process.argv.slice(2), { values: ['presets', 'modes', 'kernels', 'batch', 'runs', 'prompts'], flags: ['profile'], positionals: false });
+  if (args.flags.has('help')) {
+    console.log(USAGE);
+    return 0;
+  }
+  const presets: PresetName[] = listArg(args, 'presets', Object.keys(PRESETS) as PresetName[], ['vit_b16']);
+  const modes: BenchMode[] = listArg(args, 'modes', ['forward', 'ft', 'vpt_deep'] as const, ['forward', 'ft', 'vpt_deep']);
+  const kernels: KernelChoice[] = listArg(args, 'kernels', ['lab', 'stock'] as const, ['lab', 'stock']);
+  const batch = intArg(args, 'batch', 32, 1, 4096);
+  const runs = intArg(args, 'runs', 5, 1, 1000);
+  const prompts = intArg(args, 'prompts', 50, 0, 1000);
   const ok = await tf.setBackend('webgpu');
-  if (!ok) throw new Error('No WebGPU adapter through Dawn (is a Vulkan driver installed? set VK_ICD_FILENAMES).');
+  if (!ok) throw new LabError('backend/unavailable', 'No WebGPU adapter through Dawn.', 'Install a Vulkan driver, or set VK_ICD_FILENAMES to one.');
   await tf.ready();
   registerKernelOverrides('webgpu', webgpuKernelOverrides());
-  const presets = arg('presets', 'vit_b16').split(',') as PresetName[];
-  const modes = arg('modes', 'forward,ft,vpt_deep').split(',') as BenchMode[];
-  const kernels = arg('kernels', 'lab,stock').split(',') as KernelChoice[];
-  const batch = Number(arg('batch', '32'));
-  const runs = Number(arg('runs', '5'));
-  const prompts = Number(arg('prompts', '50'));
   const adapterInfo = (tf.backend() as unknown as { adapterInfo?: { vendor?: string; architecture?: string } }).adapterInfo;
   const adapter = adapterInfo ? `${adapterInfo.vendor ?? ''} ${adapterInfo.architecture ?? ''}`.trim() : 'unknown adapter';
   const rows: BenchRow[] = [];
@@ -46,7 +51,7 @@ async function main(): Promise<void> {
         const row = await withKernels(k, () => runBenchCase(c, { host: 'node+dawn', warmup: 2, runs }));
         rows.push({ ...row, backend: `webgpu [${adapter}]${k === 'stock' ? ' (stock tfjs)' : ''}` });
         console.error(`${preset} ${mode} ${k}: ${row.medianMs.toFixed(1)} ms, ${row.imagesPerSec.toFixed(1)} img/s, ${(row.gflops / 1000).toFixed(2)} TFLOP/s`);
-        if (process.argv.includes('--profile')) profiles.push({ preset, mode, kernelChoice: k, ...(await withKernels(k, () => profileBenchCase(c))) });
+        if (args.flags.has('profile')) profiles.push({ preset, mode, kernelChoice: k, ...(await withKernels(k, () => profileBenchCase(c))) });
       }
     }
   }
@@ -54,12 +59,5 @@ async function main(): Promise<void> {
   const out = path.join(process.env.OUT ?? '.', 'gpu-bench.json');
   writeFileSync(out, JSON.stringify({ adapter, date: new Date().toISOString(), rows, profiles }, null, 2));
   console.error(`wrote ${out}`);
-}
-
-main().then(
-  () => process.exit(0),
-  (e) => {
-    console.error(`error: ${(e as Error).message}`);
-    process.exit(1);
-  },
-);
+  return 0;
+}, USAGE);

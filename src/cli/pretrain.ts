@@ -30,7 +30,8 @@ import { readAll } from '../weights/formats/archive';
 import { parseSafetensors, writeSafetensors } from '../weights/formats/safetensors';
 import { toCheckpointFile } from '../weights/load';
 import type { HostTensor } from '../weights/types';
-import { intArg, numArg, parseArgs, runMain, UsageError } from './args';
+import { clip, LabError } from '../domain/errors';
+import { intArg, numArg, parseArgs, runMain, usageError } from './args';
 import { endProgress, formatBytes, progressBar } from './progress';
 
 const USAGE = `usage: npm run pretrain -- [options]
@@ -171,19 +172,19 @@ runMain(async () => {
     console.log(USAGE);
     return 0;
   }
-  if (args.positional.length) throw new UsageError(`Unexpected argument '${args.positional[0]}'.`);
+  if (args.positional.length) throw usageError(`Unexpected argument '${args.positional[0]}'.`);
   const outDir = path.resolve(args.values.get('out-dir') ?? 'public/models');
   const name = args.values.get('name') ?? 'tiny_pretrained';
-  if (!/^[\w.-]+$/.test(name)) throw new UsageError(`--name may hold letters, digits, '.', '_' and '-' only, got '${name}'.`);
+  if (!/^[\w.-]+$/.test(name)) throw usageError(`--name may hold letters, digits, '.', '_' and '-' only, got '${name}'.`);
   const backend = args.values.get('backend') ?? 'wasm';
-  if (backend !== 'wasm' && backend !== 'cpu') throw new UsageError(`--backend must be wasm or cpu, got '${backend}'.`);
+  if (backend !== 'wasm' && backend !== 'cpu') throw usageError(`--backend must be wasm or cpu, got '${backend}'.`);
   const partialWeights = path.join(outDir, `${name}.partial.safetensors`);
   const partialState = path.join(outDir, `${name}.partial.json`);
   const command = `npm run pretrain -- ${process.argv.slice(2).join(' ')}`.trim();
 
   const stepsArg = args.values.has('steps') ? intArg(args, 'steps', 0, 1) : null;
   const minutesArg = numArg(args, 'minutes') ?? null;
-  if (stepsArg !== null && minutesArg !== null) throw new UsageError('Give --minutes or --steps, not both.');
+  if (stepsArg !== null && minutesArg !== null) throw usageError('Give --minutes or --steps, not both.');
 
   let state: PretrainState;
   let resumeTensors: Map<string, HostTensor> | null = null;
@@ -193,7 +194,8 @@ runMain(async () => {
       const bytes = await readFile(partialWeights);
       resumeTensors = readAll(parseSafetensors(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength), path.basename(partialWeights)));
     } catch (e) {
-      throw new UsageError(`--resume needs ${partialWeights} and ${partialState} from an earlier run (${(e as Error).message}).`);
+      if (e instanceof LabError) throw e;
+      throw new LabError('checkpoint/unreadable', `--resume needs ${partialWeights} and ${partialState} from an earlier run: ${clip((e as NodeJS.ErrnoException).code ?? (e as Error).message, 120)}.`, 'Start without --resume, or point --out-dir and --name at the run to continue.');
     }
     const ignored = [...args.values.keys()].filter((k) => !['out-dir', 'name', 'backend', 'minutes', 'steps'].includes(k));
     if (ignored.length) console.error(`note: --resume keeps the checkpoint's options; ignoring ${ignored.map((k) => `--${k}`).join(', ')}.`);
@@ -218,7 +220,7 @@ runMain(async () => {
     try {
       checkConfig(cfg);
     } catch (e) {
-      throw new UsageError((e as Error).message);
+      throw usageError((e as Error).message);
     }
     const options: PretrainOptions = {
       cfg,

@@ -7,7 +7,7 @@
  * each task's CLS features from the model's pretraining data (the lab's "When does VPT win?"
  * computation). Prints a Markdown table and writes every run's results as JSON.
  */
-import { readFile, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { initNodeBackend } from '../backend/node';
 import { PROCEDURAL_TASKS, getTask } from '../data/catalog';
@@ -15,14 +15,16 @@ import { pretrainingSplits } from '../data/pretraining';
 import { splitGaussian } from '../analysis/features';
 import { frechetDistance } from '../analysis/frechet';
 import { disposeParams } from '../model/params';
-import { isMethodId, METHODS, type MethodId } from '../train/methods';
+import { METHOD_IDS, METHODS, type MethodId } from '../train/methods';
 import { modelSpecFor } from '../train/models';
 import { nodeHost } from '../train/host.node.js';
 import { disposeSession, loadModel, openSplits, runSession } from '../train/session';
 import { trainDataFromSplits } from '../train/fromSplits';
 import { RunControl } from '../train/trainer';
 import type { RunConfig } from '../worker/protocol';
-import { intArg, parseArgs, runMain, UsageError } from './args';
+import { LabError, quoted } from '../domain/errors';
+import { intArg, listArg, numArg, parseArgs, runMain, usageError } from './args';
+import { checkWritable, readUserJson } from './files';
 
 const USAGE = `usage: npm run study -- [options]
 
@@ -69,30 +71,42 @@ runMain(async () => {
     return 0;
   }
   if (args.flags.has('table')) {
-    const files = await Promise.all(args.positional.map(async (f) => JSON.parse(await readFile(f, 'utf8')) as StudyFile));
+    if (args.positional.length === 0) throw usageError('--table needs one or more results files (written by --out).');
+    const files = await Promise.all(args.positional.map((f) => readStudyFile(f, '--table')));
     const merged: StudyFile = { model: files[0]?.model ?? '', rows: files.flatMap((f) => f.rows), frechet: Object.assign({}, ...files.map((f) => f.frechet)) };
     console.log(formatTable(merged));
     return 0;
   }
-  const list = (name: string, fallback: string) => (args.values.get(name) ?? fallback).split(',').map((s) => s.trim()).filter(Boolean);
+  if (args.positional.length) throw usageError(`Unexpected argument ${quoted(args.positional[0]!, 60)} (results files go after --table).`);
   const modelName = args.values.get('model') ?? 'tiny_pretrained';
-  const tasks = list('tasks', PROCEDURAL_TASKS.map((t) => t.id).join(','));
-  for (const t of tasks) getTask(t);
-  const methods = list('methods', 'ft,vpt_deep,linear');
-  for (const m of methods) if (!isMethodId(m)) throw new UsageError(`Unknown method '${m}'.`);
-  const sizes = list('sizes', '400,2000').map(Number);
-  const epochs = list('epochs', '10,5').map(Number);
-  if (epochs.length !== sizes.length) throw new UsageError('--epochs needs one value per train size.');
-  const seeds = list('seeds', '0').map(Number);
-  const testSize = intArg(args, 'test-size', 500, 1);
-  const batch = intArg(args, 'batch', 32, 1);
-  const frechetCount = intArg(args, 'frechet', 500, 0);
-  const [shardIndex, shardCount] = (args.values.get('shard') ?? '0/1').split('/').map(Number);
+  const tasks = listArg(args, 'tasks', PROCEDURAL_TASKS.map((t) => t.id), PROCEDURAL_TASKS.map((t) => t.id));
+  const methods = listArg(args, 'methods', METHOD_IDS, ['ft', 'vpt_deep', 'linear']);
+  const ints = (name: string, fallback: number[], min: number, max: number): number[] => {
+    const raw = args.values.get(name);
+    if (raw === undefined) return fallback;
+    const xs = raw.split(',').map((x) => x.trim());
+    for (const x of xs) {
+      const v = x === '' ? NaN : Number(x);
+      if (!Number.isInteger(v) || v < min || v > max) throw usageError(`--${name} takes a comma-separated list of integers from ${min} to ${max}, got ${quoted(x, 40)}.`);
+    }
+    return xs.map(Number);
+  };
+  const sizes = ints('sizes', [400, 2000], 1, 20000);
+  const epochs = ints('epochs', [10, 5], 0, 1000);
+  if (epochs.length !== sizes.length) throw usageError('--epochs needs one value per train size.');
+  const seeds = ints('seeds', [0], 0, 2 ** 31 - 1);
+  const testSize = intArg(args, 'test-size', 500, 1, 100000);
+  const batch = intArg(args, 'batch', 32, 1, 4096);
+  const frechetCount = intArg(args, 'frechet', 500, 0, 100000);
+  const shard = /^(\d+)\/(\d+)$/.exec(args.values.get('shard') ?? '0/1');
+  const [shardIndex, shardCount] = shard ? [Number(shard[1]), Number(shard[2])] : [NaN, NaN];
+  if (!shard || shardCount < 1 || shardIndex >= shardCount) throw usageError(`--shard must be i/n with 0 <= i < n, got ${quoted(args.values.get('shard') ?? '', 40)}.`);
   const out = args.values.get('out') ?? 'study.json';
-  const lr = args.values.has('lr') ? Number(args.values.get('lr')) : undefined;
+  const lr = numArg(args, 'lr', { positive: true });
 
+  const file: StudyFile = existsSync(out) ? await readStudyFile(out, '--out') : { model: modelName, rows: [], frechet: {} };
+  await checkWritable(out, '--out');
   await initNodeBackend('wasm');
-  const file: StudyFile = existsSync(out) ? JSON.parse(await readFile(out, 'utf8')) : { model: modelName, rows: [], frechet: {} };
   const save = () => writeFile(out, JSON.stringify(file, null, 2));
   const model = modelSpecFor(modelName);
 
@@ -166,6 +180,16 @@ runMain(async () => {
   console.log(formatTable(file));
   return 0;
 }, USAGE);
+
+/** A results file this command wrote: a named error for anything else. */
+async function readStudyFile(file: string, option: string): Promise<StudyFile> {
+  const json = await readUserJson<Partial<StudyFile>>(file, option);
+  const rows = json?.rows;
+  if (typeof json !== 'object' || json === null || !Array.isArray(rows) || rows.some((r) => typeof r !== 'object' || r === null || typeof r.taskId !== 'string' || !(METHOD_IDS as readonly string[]).includes(r.method) || !Number.isFinite(r.testAcc) || !Number.isFinite(r.trainSize))) {
+    throw new LabError('config/invalid', `${option} ${quoted(file)} is not a study results file (it needs "rows" of runs with taskId, method, trainSize and testAcc).`, `Give ${option} a file written by npm run study -- --out.`);
+  }
+  return { model: typeof json.model === 'string' ? json.model : '', rows, frechet: typeof json.frechet === 'object' && json.frechet !== null ? json.frechet : {} };
+}
 
 /** Mean (± spread over seeds) test accuracy per task × size × method, and the winner. */
 function formatTable(file: StudyFile): string {

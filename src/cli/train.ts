@@ -4,7 +4,8 @@
  * Trains one method on one task with the same engine as the lab, in Node, and writes a JSON
  * results file: config, backend, parameter counts, one row per epoch, test accuracy per class.
  */
-import { readFile, writeFile } from 'node:fs/promises';
+import { writeFileSync } from 'node:fs';
+import { writeFile } from 'node:fs/promises';
 import { initNodeBackend } from '../backend/node';
 import { PROCEDURAL_TASKS, getTask, listTaskIds } from '../data/catalog';
 import { isMethodId, METHOD_IDS } from '../train/methods';
@@ -13,7 +14,10 @@ import { nodeHost } from '../train/host.node.js';
 import { disposeSession, exportTrained, runSession, summaryConfig } from '../train/session';
 import { RunControl } from '../train/trainer';
 import type { DataSpec, RunConfig } from '../worker/protocol';
-import { intArg, numArg, parseArgs, runMain, UsageError } from './args';
+import { LabError, quoted } from '../domain/errors';
+import { checkFiniteLoss } from '../train/guards';
+import { enumArg, intArg, numArg, parseArgs, runMain, usageError } from './args';
+import { checkWritable, readUserFile } from './files';
 import { endProgress, formatBytes, progressBar } from './progress';
 
 const USAGE = `usage: npm run train -- --model <name|path> --task <id> --method <method> [options]
@@ -49,16 +53,15 @@ runMain(async () => {
     console.log(USAGE);
     return 0;
   }
-  if (args.positional.length) throw new UsageError(`Unexpected argument '${args.positional[0]}'.`);
+  if (args.positional.length) throw usageError(`Unexpected argument ${quoted(args.positional[0]!, 60)}.`);
   const modelArg = args.values.get('model');
   const taskId = args.values.get('task');
   const method = args.values.get('method');
-  if (!modelArg || !taskId || !method) throw new UsageError('--model, --task and --method are required.');
-  if (!isMethodId(method)) throw new UsageError(`--method must be one of ${METHOD_IDS.join(', ')}, got '${method}'.`);
-  if (!listTaskIds().includes(taskId)) throw new UsageError(`Unknown task '${taskId}'. Tasks: ${listTaskIds().join(', ')}.`);
+  if (!modelArg || !taskId || !method) throw usageError('--model, --task and --method are required.');
+  if (!isMethodId(method)) throw usageError(`--method must be one of ${METHOD_IDS.join(', ')}, got ${quoted(method, 40)}.`);
+  if (!listTaskIds().includes(taskId)) throw usageError(`Unknown task ${quoted(taskId, 40)}. Tasks: ${listTaskIds().join(', ')}.`);
   const task = getTask(taskId);
-  const backend = args.values.get('backend') ?? 'wasm';
-  if (backend !== 'wasm' && backend !== 'cpu') throw new UsageError(`--backend must be wasm or cpu, got '${backend}'.`);
+  const backend = enumArg(args, 'backend', ['wasm', 'cpu'] as const, 'wasm');
   const dataArg = args.values.get('data') ?? 'procedural';
   const data: DataSpec = dataArg === 'procedural' ? { kind: 'procedural' } : { kind: 'path', path: dataArg };
   const trainSize = intArg(args, 'train-size', 800, 1, 20000);
@@ -74,17 +77,27 @@ runMain(async () => {
     testSize: intArg(args, 'test-size', task.source === 'procedural' ? 500 : 0, 0),
     epochs: intArg(args, 'epochs', 10, 0, 1000),
     batchSize: intArg(args, 'batch', 32, 1, 4096),
-    lr: numArg(args, 'lr'),
+    lr: numArg(args, 'lr', { positive: true }),
     weightDecay: numArg(args, 'wd'),
     promptLength: intArg(args, 'prompt-length', task.promptLength, 0, 1000),
     seed: intArg(args, 'seed', 0, 0),
     imageSize: intArg(args, 'image-size', 0, 0, 1024),
     gradcamSamples: 0,
     skipBad: args.flags.has('skip-bad'),
-    importParams: args.values.has('load-params') ? { file: new Blob([await readFile(args.values.get('load-params')!)]), name: args.values.get('load-params')! } : undefined,
+    importParams: args.values.has('load-params') ? { file: new Blob([(await readUserFile(args.values.get('load-params')!, '--load-params', 4 * 2 ** 30, 'checkpoint/unreadable')) as Uint8Array<ArrayBuffer>]), name: args.values.get('load-params')! } : undefined,
   };
   const saveParams = args.values.get('save-params');
   const out = args.values.get('out') ?? 'results.json';
+  // Outputs are proved writable before any time is spent: a run must not die after its work.
+  await checkWritable(out, '--out');
+  if (saveParams) await checkWritable(saveParams, '--save-params');
+  const writeResults = (json: unknown) => {
+    try {
+      writeFileSync(out, JSON.stringify(json, null, 2));
+    } catch (e) {
+      throw new LabError('output/unwritable', `--out ${quoted(out)} could not be written: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}.`, 'Free disk space or give --out a path you can write to.');
+    }
+  };
 
   await initNodeBackend(backend);
   const t0 = performance.now();
@@ -103,13 +116,14 @@ runMain(async () => {
     },
     onEvent: (e) => {
       if (e.type === 'step') {
+        checkFiniteLoss(e.loss, e);
         lastStep = e.step;
         progressBar(`epoch ${e.epoch}${e.phase > 1 ? ` (phase ${e.phase})` : ''}`, e.step, e.stepsPerEpoch, `loss ${e.loss.toFixed(4)}  ${e.imagesPerSec.toFixed(1)} img/s`);
       } else if (e.type === 'epoch') {
         endProgress();
         const m = e.metrics;
         partial.epochs.push({ epoch: m.epoch, phase: m.phase, trainLoss: m.trainLoss, trainAcc: m.trainAcc, valAcc: m.valAcc, seconds: m.seconds });
-        void writeFile(out, JSON.stringify(partial, null, 2));
+        writeResults(partial);
         console.error(`epoch ${m.epoch}: train loss ${m.trainLoss.toFixed(4)}  train acc ${m.trainAcc.toFixed(1)}%  val acc ${m.valAcc.toFixed(1)}%  ${m.seconds.toFixed(1)} s`);
       } else if (e.type === 'notice') console.error(`notice: ${e.message}`);
     },
@@ -131,7 +145,7 @@ runMain(async () => {
     console.error(`trained parameters (${result.outcome.trainable.length} tensors) in ${saveParams}`);
   }
   disposeSession(result);
-  await writeFile(out, JSON.stringify({ ...results, status: 'done' }, null, 2));
+  writeResults({ ...results, status: 'done' });
   console.log(`test accuracy ${summary.test!.testAcc.toFixed(2)}% on ${summary.test!.numTest} images; results in ${out}`);
   return 0;
 }, USAGE);

@@ -5,12 +5,13 @@
  * last line is the verdict, and the exit code is 0 only on PASS.
  */
 import { initNodeBackend } from '../backend/node';
-import { isBackendName } from '../backend/select';
+import path from 'node:path';
+import { quoted } from '../domain/errors';
 import { formatReport, verifyGolden } from '../verify/golden';
 import { loadCheckpointFromPath, readPathSource } from '../weights/node';
 import { parseSafetensors } from '../weights/formats/safetensors';
 import { readAll } from '../weights/formats/archive';
-import { parseArgs, runMain, UsageError } from './args';
+import { enumArg, numArg, parseArgs, runMain, usageError } from './args';
 
 const USAGE = `usage: npm run verify -- --weights <checkpoint> --golden <golden.safetensors> [--backend cpu|wasm] [--tol <tolerance>]
 
@@ -27,13 +28,13 @@ runMain(async () => {
   }
   const weights = args.values.get('weights');
   const golden = args.values.get('golden');
-  if (!weights || !golden) throw new UsageError('--weights and --golden are required.');
-  const backend = args.values.get('backend') ?? 'wasm';
-  if (!isBackendName(backend) || (backend !== 'cpu' && backend !== 'wasm')) throw new UsageError(`--backend must be cpu or wasm in Node, got '${backend}'.`);
-  const tol = args.values.has('tol') ? Number(args.values.get('tol')) : undefined;
+  if (!weights || !golden) throw usageError('--weights and --golden are required.');
+  if (args.positional.length) throw usageError(`Unexpected argument ${quoted(args.positional[0]!, 60)}.`);
+  const backend = enumArg(args, 'backend', ['wasm', 'cpu'] as const, 'wasm');
+  const tol = numArg(args, 'tol', { positive: true });
   await initNodeBackend(backend);
   const ckpt = await loadCheckpointFromPath(weights);
-  const goldenTensors = readAll(parseSafetensors(await readPathSource(golden), golden));
+  const goldenTensors = readAll(parseSafetensors(await readPathSource(golden), path.basename(golden)));
   console.log(`verify: ${weights} (${ckpt.layout} layout, ${ckpt.config.numLayers} layers, D=${ckpt.config.hiddenSize}) against ${golden} on ${backend}`);
   const report = await verifyGolden(ckpt, goldenTensors, tol);
   for (const line of formatReport(report)) console.log(line);

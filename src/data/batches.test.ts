@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { LabError } from '../errors';
+import { LabError } from '../domain/errors';
 import { BatchStream, DEFAULT_CACHE_BYTES, ImageCache } from './batches';
 import { nodeDecoder } from './decode.node.js';
 import { makeTempDir, writeVtabFixture } from './fixtures.node.js';

@@ -4,7 +4,7 @@
  * a 20,000-image split (12 GB preprocessed) never sits in memory at once; what does not fit is
  * decoded again from its encoded bytes (or re-rendered, for procedural tasks) when next needed.
  */
-import { LabError } from '../errors';
+import { LabError } from '../domain/errors';
 import { type Normalization, NORM_HALF, preprocessImage } from './preprocess';
 import { rngFrom, shuffleInPlace } from './rng';
 import type { DataItem, ImageProvider, SkipRecord } from './types';

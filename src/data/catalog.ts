@@ -4,7 +4,7 @@
  * deterministic from a seed, at any data size. One discriminated union, `TaskInfo`, keyed by
  * `source`.
  */
-import { LabError } from '../errors';
+import { LabError } from '../domain/errors';
 import vtab from './vtab.json';
 
 export type TaskGroup = 'natural' | 'specialized' | 'structured';

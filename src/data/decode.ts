@@ -2,7 +2,7 @@
  * Image format detection and the errors decoders throw. Browser-safe; the decoders themselves
  * live in decode.node.ts (jpeg-js, pngjs) and decode.browser.ts (createImageBitmap).
  */
-import { LabError } from '../errors';
+import { LabError } from '../domain/errors';
 
 export type ImageFormat = 'jpeg' | 'png';
 

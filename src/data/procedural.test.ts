@@ -4,7 +4,7 @@ import { CLEVR_DISTANCE_THRESHOLDS, clevrCountLabel, clevrDistanceLabel, renderC
 import { dspritesLabel, dspritesSample, renderDsprite, type DspritesFactors } from './dsprites';
 import { clevrShapeLabel, openProceduralTask, proceduralFactors } from './procedural';
 import type { RgbaImage, SelectedSplits } from './types';
-import { LabError } from '../errors';
+import { LabError } from '../domain/errors';
 
 function counts(labels: number[], classes: number): number[] {
   const c = new Array<number>(classes).fill(0);

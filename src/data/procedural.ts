@@ -8,7 +8,7 @@
  * - dSprites has a finite image set (737,280 factor tuples), so val and test additionally never
  *   repeat a tuple used by an earlier split (train -> val -> test), as VTAB's disjoint splits.
  */
-import { LabError } from '../errors';
+import { LabError } from '../domain/errors';
 import { PROCEDURAL_TASKS, type ProceduralTask, getTask } from './catalog';
 import { type ClevrScene, type ClevrShape, CLEVR_MIN_OBJECTS, clevrDepth, renderClevr, sampleClevrCountScene, sampleClevrDistanceScene } from './clevr';
 import { type DspritesFactors, type DspritesObjective, dspritesIndex, renderDsprite, sampleDspritesFactors } from './dsprites';

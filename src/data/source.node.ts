@@ -4,7 +4,7 @@
  */
 import { promises as fs } from 'node:fs';
 import * as nodePath from 'node:path';
-import { LabError } from '../errors';
+import { LabError } from '../domain/errors';
 import { type FileSource, UrlSource, joinPath, missingFile } from './source';
 import { type RandomAccess, ZipSource } from './zip';
 

@@ -4,7 +4,7 @@
  * dropped File objects, a zip (zip.ts), or a base URL. Paths are relative, '/'-separated, with
  * '' for the root. Browser-safe: no node: imports here.
  */
-import { LabError } from '../errors';
+import { LabError } from '../domain/errors';
 
 export type SourceKind = 'node' | 'directory' | 'files' | 'zip' | 'url';
 

@@ -4,7 +4,7 @@
  * drawn without overlap, reproducibly from the seed, out of every non-test item the source
  * lists (train800val200, or train + val, ...); test is always the source's test list.
  */
-import { LabError } from '../errors';
+import { LabError } from '../domain/errors';
 import { rngFrom, shuffleInPlace } from './rng';
 import type { DataItem, SelectedSplits } from './types';
 import { LIST_NAMES, type VtabSplits } from './vtab';

@@ -2,7 +2,7 @@
  * Plain data types shared by every data source (files or procedural) and the batch stream.
  * No tfjs: images are typed arrays; the worker turns batches into tensors.
  */
-import type { LabErrorCode } from '../errors';
+import type { LabErrorCode } from '../domain/errors';
 import type { TaskInfo } from './catalog';
 
 /** 8-bit RGBA pixels, row-major: data is [H, W, 4]. */

@@ -1,7 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { LabError } from '../errors';
+import { LabError } from '../domain/errors';
 import { nodeDecoder } from './decode.node.js';
 import { type Breakage, makeTempDir, writeVtabFixture, zipFolder } from './fixtures.node.js';
 import { NodeDirSource, openNodeSource } from './source.node.js';

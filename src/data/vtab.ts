@@ -10,7 +10,7 @@
  * `skipped`. A missing required list (test.txt, and one of the training lists) always throws:
  * there is nothing to load in its place.
  */
-import { LabError, type LabErrorCode } from '../errors';
+import { LabError, type LabErrorCode } from '../domain/errors';
 import type { ProgressCallback } from '../progress';
 import { type VtabTask, getVtabTask } from './catalog';
 import { hasBrowserDecoder, browserDecoder } from './decode.browser';

@@ -5,7 +5,7 @@
  * gives one over a file handle). Supports stored and deflated entries and zip64 offsets.
  */
 import { inflateSync } from 'fflate';
-import { LabError } from '../errors';
+import { LabError } from '../domain/errors';
 import { type FileSource, PathIndex, joinPath, missingFile } from './source';
 
 /** Random-access bytes: a Blob, a buffer, or a file handle. */

@@ -7,7 +7,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { ViTConfig } from '../model/config';
 import type { ParamSet } from '../model/params';
 import { toCanonicalTensor, toComputeTensor } from '../model/params';
-import { LabError } from '../errors';
+import { LabError } from '../domain/errors';
 import { parseSafetensors, writeSafetensors } from '../weights/formats/safetensors';
 import { timmConfigJson } from '../weights/load';
 import type { HostTensor } from '../weights/types';

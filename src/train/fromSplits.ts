@@ -6,7 +6,7 @@ import { BatchStream, ImageCache, DEFAULT_CACHE_BYTES } from '../data/batches';
 import type { Normalization } from '../data/preprocess';
 import { NORM_HALF, resizeRgba } from '../data/preprocess';
 import type { DataItem, SelectedSplits } from '../data/types';
-import { LabError } from '../errors';
+import { LabError } from '../domain/errors';
 import type { Batch, SplitData, TrainData } from './data';
 
 export interface AdaptOptions {

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { nodeDecoder } from '../data/decode.node.js';
 import { openNodeSource } from '../data/source.node.js';
-import { LabError } from '../errors';
+import { LabError } from '../domain/errors';
 import { HUB_CHECKPOINTS, fetchCheckpoint } from '../weights/sources';
 import { loadCheckpoint } from '../weights/load';
 import { loadCheckpointFromPath, readPathSource } from '../weights/node';

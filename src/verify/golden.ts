@@ -12,6 +12,7 @@ import { clsFeatures, crossEntropy, forward, forwardFeatures, gradCam } from '..
 import { linear } from '../model/ops';
 import type { CanonicalCheckpoint, HostTensor } from '../weights/types';
 import { mapSourceKey } from '../weights/layouts';
+import { LabError } from '../domain/errors';
 
 /** The fixtures README's tolerance: 1e-4 on CPU/WASM, 1e-3 on WebGPU/WebGL. */
 export function toleranceFor(backend: string): number {
@@ -61,10 +62,43 @@ function promptParams(prompts: HostTensor): ParamSet {
   return out;
 }
 
+const GOLDEN_HINT = 'Use the golden file made with this checkpoint (e.g. hf_tiny_golden.safetensors for hf_tiny_model.safetensors), as test/fixtures/README.md describes.';
+
 function take(golden: Map<string, HostTensor>, key: string): HostTensor {
   const t = golden.get(key);
-  if (!t) throw new Error(`The golden file has no '${key}'.`);
+  if (!t) throw new LabError('golden/invalid', `The golden file has no '${key}'.`, GOLDEN_HINT);
   return t;
+}
+
+const shapeText = (s: readonly number[]) => `[${s.join(',')}]`;
+
+/**
+ * The golden file's inputs must fit the checkpoint before any tensor is built from them: a wrong
+ * shape would otherwise surface as a raw tfjs message from deep inside the forward pass.
+ */
+export function checkGoldenInputs(cfg: ViTConfig, golden: Map<string, HostTensor>, headInCheckpoint: boolean): void {
+  const bad = (what: string) => new LabError('golden/invalid', `The golden file does not fit this checkpoint (${cfg.imageSize} px, ${cfg.channels} channels, width ${cfg.hiddenSize}, ${cfg.numLayers} layers): ${what}.`, GOLDEN_HINT);
+  const px = take(golden, 'pixel_values');
+  const n = px.shape[0] ?? 0;
+  if (px.shape.length !== 4 || n < 1 || px.shape[1] !== cfg.channels || px.shape[2] !== cfg.imageSize || px.shape[3] !== cfg.imageSize) {
+    throw bad(`'pixel_values' is ${shapeText(px.shape)}, expected [N,${cfg.channels},${cfg.imageSize},${cfg.imageSize}]`);
+  }
+  const labels = take(golden, 'labels');
+  if (labels.shape.length !== 1 || labels.shape[0] !== n) throw bad(`'labels' is ${shapeText(labels.shape)}, expected [${n}] (one per image)`);
+  const hw = golden.get('head.weight'), hb = golden.get('head.bias');
+  if (!hw && !headInCheckpoint) throw bad('neither the checkpoint nor the golden file has a head, so there are no logits to compare');
+  const classes = hw ? hw.shape[0] ?? 0 : cfg.numClasses;
+  if (hw && (hw.shape.length !== 2 || hw.shape[1] !== cfg.hiddenSize || classes < 1)) throw bad(`'head.weight' is ${shapeText(hw.shape)}, expected [classes,${cfg.hiddenSize}]`);
+  if (hb && (hb.shape.length !== 1 || hb.shape[0] !== classes)) throw bad(`'head.bias' is ${shapeText(hb.shape)}, expected [${classes}]`);
+  if (hw && !hb) throw bad("it has 'head.weight' but no 'head.bias'");
+  for (let i = 0; i < labels.data.length; i++) {
+    const l = labels.data[i]!;
+    if (!Number.isInteger(Math.round(l)) || Math.round(l) < 0 || Math.round(l) >= classes) throw bad(`label ${l} of image ${i} is outside [0, ${classes})`);
+  }
+  const pr = golden.get('vpt.prompts');
+  if (pr && (pr.shape.length !== 3 || pr.shape[0] !== cfg.numLayers || (pr.shape[1] ?? 0) < 1 || pr.shape[2] !== cfg.hiddenSize)) {
+    throw bad(`'vpt.prompts' is ${shapeText(pr.shape)}, expected [${cfg.numLayers},P,${cfg.hiddenSize}]`);
+  }
 }
 
 /**
@@ -79,10 +113,8 @@ export async function verifyGolden(ckpt: CanonicalCheckpoint, golden: Map<string
 
   const pixelsHost = take(golden, 'pixel_values');
   const labelsHost = take(golden, 'labels');
-  const cfg: ViTConfig = { ...ckpt.config, imageSize: pixelsHost.shape[2] };
-  if (cfg.imageSize !== ckpt.config.imageSize) {
-    throw new Error(`Golden pixel_values are ${pixelsHost.shape[2]} px but the checkpoint is ${ckpt.config.imageSize} px.`);
-  }
+  const cfg: ViTConfig = ckpt.config;
+  checkGoldenInputs(cfg, golden, ckpt.tensors.has('head.weight'));
   const params = paramsFromCanonical(ckpt.tensors);
   for (const k of ['head.weight', 'head.bias']) {
     const g = golden.get(k);
@@ -91,7 +123,6 @@ export async function verifyGolden(ckpt: CanonicalCheckpoint, golden: Map<string
       params[k] = toComputeTensor(k, g);
     }
   }
-  if (!params['head.weight']) throw new Error('Neither the checkpoint nor the golden file has a head; nothing to compare logits with.');
   const pixels = tf.tensor4d(pixelsHost.data, pixelsHost.shape as [number, number, number, number]);
   const labels = tf.tensor1d(Array.from(labelsHost.data, Math.round), 'int32');
   const names = Object.keys(params).filter((n) => !n.startsWith('prompts.'));

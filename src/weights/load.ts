@@ -2,7 +2,7 @@
  * bytes -> CanonicalCheckpoint, and the canonical export format (timm-layout safetensors with
  * the config in timm keys, so an export reloads as layout 'timm').
  */
-import { LabError } from '../errors';
+import { LabError } from '../domain/errors';
 import type { ViTConfig } from '../model/config';
 import type { TensorArchive } from './formats/archive';
 import { parseNpz } from './formats/npz';

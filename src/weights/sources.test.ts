@@ -133,7 +133,7 @@ describe('local sources', () => {
     const c = await loadCheckpointFromPath(p);
     expect(c.layout).toBe('google');
     const e = await rejection(readPathSource('/nonexistent/x.safetensors'));
-    expect(e.code).toBe('checkpoint/download-failed');
+    expect(e.code).toBe('checkpoint/unreadable');
     expect(e.message).toContain('/nonexistent/x.safetensors');
   });
 });

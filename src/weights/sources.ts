@@ -2,7 +2,7 @@
  * Where checkpoint bytes come from: a URL (Cache API first, streamed download with byte
  * progress), a browser File/Blob. Node paths live in ./node.ts so bundles never see node:fs.
  */
-import { LabError } from '../errors';
+import { LabError } from '../domain/errors';
 import { PRESETS, type PresetName, parameterCount } from '../model/config';
 import type { ProgressCallback } from '../progress';
 import type { CheckpointLayout } from './types';

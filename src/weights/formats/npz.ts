@@ -4,7 +4,7 @@
  * offsets come from the central directory. Entries are inflated one at a time on `read`.
  */
 import { inflateSync } from 'fflate';
-import { LabError } from '../../errors';
+import { LabError } from '../../domain/errors';
 import type { HostTensor } from '../types';
 import { halfToFloat, numel, permute, shapeStr } from '../tensor';
 import { asBytes, type TensorArchive } from './archive';

@@ -3,7 +3,7 @@
  * (`{name: {dtype, shape, data_offsets: [begin, end]}, __metadata__?: {string: string}}`), then
  * the data region, which the tensors must tile exactly (offsets relative to its start).
  */
-import { LabError } from '../../errors';
+import { LabError } from '../../domain/errors';
 import type { HostTensor } from '../types';
 import { floatToBf16, floatToHalf, halfToFloat, numel, shapeStr } from '../tensor';
 import { asBytes, type StoredDtype, type TensorArchive } from './archive';

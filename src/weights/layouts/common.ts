@@ -3,7 +3,7 @@
  * is a list of rules "canonical key <- source key(s) + transform", built from the config, so
  * key checks, shape checks and gradient mapping all read the same table.
  */
-import { LabError } from '../../errors';
+import { LabError } from '../../domain/errors';
 import type { ViTConfig } from '../../model/config';
 import { numTokens } from '../../model/config';
 import type { HostTensor } from '../types';

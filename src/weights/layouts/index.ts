@@ -2,7 +2,7 @@
  * Layout detection and the one mapping engine: file tensors -> canonical checkpoint, with
  * every missing key, unexpected key and wrong shape reported at once before any data is read.
  */
-import { LabError } from '../../errors';
+import { LabError } from '../../domain/errors';
 import { checkConfig, type ViTConfig } from '../../model/config';
 import type { TensorArchive } from '../formats/archive';
 import { sameShape, shapeStr } from '../tensor';
