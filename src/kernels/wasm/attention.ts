@@ -6,6 +6,8 @@
 import * as tf from '@tensorflow/tfjs';
 import type { KernelOverrides } from '../../model/ops';
 import { bmm, isAvailable, registerLabBmm } from './bmm';
+import { guardMalloc, registerSharingIdentity } from './heap';
+import { geluLean, layerNormLean } from './pointwise';
 
 const t12 = (x: tf.Tensor) => tf.transpose(x, [0, 2, 1]) as tf.Tensor3D;
 
@@ -16,15 +18,18 @@ function attentionWasm(q: tf.Tensor3D, k: tf.Tensor3D, v: tf.Tensor3D, scale: nu
     (args[3] as tf.GradSaveFunc)([qi, ki, vi, probs]);
     return {
       value: tf.tidy(() => bmm(probs, vi)), // [BH, T, hd]
-      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
-        const [qs, ks, vs, p] = saved as tf.Tensor3D[];
-        const dO = dy as tf.Tensor3D;
-        const dV = bmm(t12(p), dO); // [BH, T, hd]
-        const dP = bmm(dO, t12(vs)); // [BH, T, T]
-        // Softmax backward: dS = P ⊙ (dP − Σ_j dP⊙P), then the scale.
-        const dS = tf.mul(tf.mul(p, tf.sub(dP, tf.sum(tf.mul(dP, p), -1, true))), scale) as tf.Tensor3D;
-        return [bmm(dS, ks), bmm(t12(dS), qs), dV];
-      },
+      // In a tidy: tfjs frees nothing a gradient function makes until the whole backward pass
+      // ends, so the [BH, T, T] temporaries of every layer would otherwise pile up.
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) =>
+        tf.tidy(() => {
+          const [qs, ks, vs, p] = saved as tf.Tensor3D[];
+          const dO = dy as tf.Tensor3D;
+          const dV = bmm(t12(p), dO); // [BH, T, hd]
+          const dP = bmm(dO, t12(vs)); // [BH, T, T]
+          // Softmax backward: dS = P ⊙ (dP − Σ_j dP⊙P), then the scale.
+          const dS = tf.mul(tf.mul(p, tf.sub(dP, tf.sum(tf.mul(dP, p), -1, true))), scale) as tf.Tensor3D;
+          return [bmm(dS, ks), bmm(t12(dS), qs), dV];
+        }),
     };
   });
   return f(q, k, v) as tf.Tensor3D;
@@ -32,7 +37,12 @@ function attentionWasm(q: tf.Tensor3D, k: tf.Tensor3D, v: tf.Tensor3D, scale: nu
 
 /** Overrides for the WASM backend, or none when its internals are not what we expect. */
 export function wasmKernelOverrides(): KernelOverrides {
-  if (!isAvailable()) return {};
+  // Heap safety first: a failed allocation throws (never writes at address 0), and tensors saved
+  // for the backward pass share their buffer instead of being copied (see heap.ts).
+  guardMalloc();
+  registerSharingIdentity();
+  const lean = { layerNorm: layerNormLean, gelu: geluLean };
+  if (!isAvailable()) return lean;
   registerLabBmm();
-  return { attention: attentionWasm };
+  return { ...lean, attention: attentionWasm };
 }

@@ -17,7 +17,7 @@ import * as tf from '@tensorflow/tfjs';
 export const LAB_BMM = 'LabBatchMatMulNN';
 
 interface WasmModule {
-  cwrap(name: string, ret: null, args: string[]): (...a: unknown[]) => void;
+  cwrap(name: string, ret: null, args: string[]): unknown;
   tfjs: { registerTensor(id: number, size: number, offset: number): void; disposeData(id: number): void };
 }
 interface WasmBackendInternals {
@@ -27,7 +27,9 @@ interface WasmBackendInternals {
   makeOutput(shape: number[], dtype: string): tf.TensorInfo;
 }
 
-let wasmBmm: ((aId: number, aShape: Uint8Array, aRank: number, bId: number, bShape: Uint8Array, bRank: number, ta: boolean, tb: boolean, outId: number) => void) | null = null;
+type WasmBmm = (aId: number, aShape: Uint8Array, aRank: number, bId: number, bShape: Uint8Array, bRank: number, ta: boolean, tb: boolean, outId: number) => void;
+/** The runtime's 2-D product, bound per module: a fresh backend (a new heap) is a new module. */
+const wasmBmmByModule = new WeakMap<WasmModule, WasmBmm>();
 
 function shapeBytes(shape: number[]): Uint8Array {
   return new Uint8Array(new Int32Array(shape).buffer);
@@ -38,8 +40,15 @@ function labBmm(args: { inputs: tf.NamedTensorInfoMap; backend: unknown }): tf.T
   const backend = args.backend as WasmBackendInternals;
   const a = args.inputs.a as tf.TensorInfo, b = args.inputs.b as tf.TensorInfo;
   const [n, m, k] = a.shape, p = b.shape[2];
-  if (!wasmBmm) wasmBmm = backend.wasm.cwrap('BatchMatMul', null, ['number', 'array', 'number', 'number', 'array', 'number', 'number', 'number', 'number']);
+  let wasmBmm = wasmBmmByModule.get(backend.wasm);
+  if (!wasmBmm) {
+    wasmBmm = backend.wasm.cwrap('BatchMatMul', null, ['number', 'array', 'number', 'number', 'array', 'number', 'number', 'number', 'number']) as WasmBmm;
+    wasmBmmByModule.set(backend.wasm, wasmBmm);
+  }
   const out = backend.makeOutput([n, m, p], 'float32');
+  // Byte offsets into the heap, never typed-array views: a view of the heap's buffer detaches
+  // when the heap grows (XNNPACK allocates while packing each product's operand), an offset
+  // stays valid because allocations never move.
   const aOff = backend.dataIdMap.get(a.dataId).memoryOffset;
   const bOff = backend.dataIdMap.get(b.dataId).memoryOffset;
   const oOff = backend.dataIdMap.get(out.dataId).memoryOffset;
