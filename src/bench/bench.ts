@@ -18,6 +18,8 @@ import { gridSize } from '../model/config';
 import { initPrompts, randomParams, initHead, type ParamSet } from '../model/params';
 import { crossEntropy, forward } from '../model/vit';
 import { METHODS } from '../train/methods';
+import { freshWasmBackend, wasmHeapBytes } from '../kernels/wasm/heap';
+import { probeMemory, type MemoryBreakdown } from './memprobe';
 
 export type BenchMode = 'forward' | 'ft' | 'vpt_deep';
 
@@ -39,9 +41,22 @@ export interface BenchRow {
   medianMs: number;
   imagesPerSec: number;
   gflops: number;
-  /** Peak bytes held by tfjs during the measured steps. */
+  /**
+   * Highest live tensor bytes inside a step (distinct buffers, counted at every allocation; see
+   * memprobe.ts), over the warm-up and measured steps.
+   */
   peakBytes: number;
+  /**
+   * WASM: the heap's size after the case, its high-water mark. Each case starts on a fresh heap
+   * when no other tensors are live (`heapFresh`); otherwise it is the process's high-water mark.
+   */
+  heapBytes?: number;
+  heapFresh?: boolean;
+  /** What was live at the tensor peak, by kernel (for `--memory`). */
+  atPeak?: MemoryBreakdown;
   runs: number;
+  /** The case failed (the error in one line); its numbers are NaN. */
+  error?: string;
 }
 
 export function forwardFlops(cfg: ViTConfig, promptLength = 0, numClasses = 10): number {
@@ -58,8 +73,42 @@ export function stepFlops(c: BenchCase, numClasses = 10): number {
   return c.batch * (c.mode === 'forward' ? f : c.mode === 'ft' ? 3 * f : 2 * f);
 }
 
-/** Median wall time of `runs` steps after `warmup` steps, with the tfjs peak memory. */
+/**
+ * Median wall time of `runs` steps after `warmup` steps, with the memory peak inside a step and
+ * (WASM) the heap's high-water mark. A case that fails gives a row with its error, not a throw,
+ * so one case that does not fit never hides the others.
+ */
 export async function runBenchCase(c: BenchCase, opts: { warmup?: number; runs?: number; host: string; numClasses?: number }): Promise<BenchRow> {
+  let heapFresh = false;
+  try {
+    // A WASM heap only grows: start the case on a new one so its size is this case's high-water.
+    if (tf.getBackend() === 'wasm' && tf.memory().numTensors === 0) {
+      await freshWasmBackend();
+      heapFresh = true;
+    }
+    return { ...(await measureCase(c, opts)), ...(heapFresh ? { heapFresh } : {}) };
+  } catch (e) {
+    const message = e instanceof Error ? e.message : String(e);
+    const trap = e instanceof Error && e.name === 'RuntimeError' ? 'WASM trap: ' : '';
+    return {
+      host: opts.host,
+      backend: tf.getBackend(),
+      preset: c.preset,
+      mode: c.mode,
+      batch: c.batch,
+      imageSize: c.cfg.imageSize,
+      medianMs: NaN,
+      imagesPerSec: NaN,
+      gflops: NaN,
+      peakBytes: NaN,
+      heapBytes: wasmHeapBytes() ?? undefined,
+      runs: 0,
+      error: `${trap}${message}`.replace(/\s+/g, ' ').slice(0, 300),
+    };
+  }
+}
+
+async function measureCase(c: BenchCase, opts: { warmup?: number; runs?: number; host: string; numClasses?: number }): Promise<BenchRow> {
   const warmup = opts.warmup ?? 2, runs = opts.runs ?? 5, K = opts.numClasses ?? 10;
   const cfg = c.cfg;
   const backbone = randomParams({ ...cfg, numClasses: 0 }, 1);
@@ -93,14 +142,18 @@ export async function runBenchCase(c: BenchCase, opts: { warmup?: number; runs?:
     loss.dispose();
   };
 
-  let peak = tf.memory().numBytes;
+  let peak = 0;
+  let atPeak: MemoryBreakdown | undefined;
   const times: number[] = [];
   try {
     for (let i = 0; i < warmup + runs; i++) {
       const t0 = performance.now();
-      await step();
+      const probe = await probeMemory(step, { live: [x, y, ...Object.values(model)] });
       const dt = performance.now() - t0;
-      peak = Math.max(peak, tf.memory().numBytes);
+      if (probe.peakBytes > peak) {
+        peak = probe.peakBytes;
+        atPeak = probe.atPeak;
+      }
       if (i >= warmup) times.push(dt);
     }
   } finally {
@@ -119,6 +172,8 @@ export async function runBenchCase(c: BenchCase, opts: { warmup?: number; runs?:
     imagesPerSec: (1000 * c.batch) / median,
     gflops: stepFlops(c, K) / (median / 1000) / 1e9,
     peakBytes: peak,
+    heapBytes: wasmHeapBytes() ?? undefined,
+    atPeak,
     runs,
   };
 }
@@ -159,12 +214,15 @@ export async function profileBenchCase(c: BenchCase, numClasses = 10): Promise<{
   return { totalMs: total, kernels };
 }
 
+const mb = (b: number | undefined) => (b === undefined || !Number.isFinite(b) ? '' : (b / 1e6).toFixed(b < 1e7 ? 1 : 0));
+
 export function formatBenchTable(rows: BenchRow[]): string {
-  const head = '| host | backend | model | step | batch | px | median ms | img/s | GFLOP/s | peak MB |';
-  const sep = '|---|---|---|---|---:|---:|---:|---:|---:|---:|';
-  const lines = rows.map(
-    (r) =>
-      `| ${r.host} | ${r.backend} | ${r.preset} | ${r.mode} | ${r.batch} | ${r.imageSize} | ${r.medianMs.toFixed(1)} | ${r.imagesPerSec.toFixed(2)} | ${r.gflops.toFixed(2)} | ${(r.peakBytes / 1e6).toFixed(0)} |`,
+  const head = '| host | backend | model | step | batch | px | median ms | img/s | GFLOP/s | tensor peak MB | heap MB |';
+  const sep = '|---|---|---|---|---:|---:|---:|---:|---:|---:|---:|';
+  const lines = rows.map((r) =>
+    r.error
+      ? `| ${r.host} | ${r.backend} | ${r.preset} | ${r.mode} | ${r.batch} | ${r.imageSize} | failed: ${r.error.replace(/\|/g, '/')} | | | | ${mb(r.heapBytes)} |`
+      : `| ${r.host} | ${r.backend} | ${r.preset} | ${r.mode} | ${r.batch} | ${r.imageSize} | ${r.medianMs.toFixed(1)} | ${r.imagesPerSec.toFixed(2)} | ${r.gflops.toFixed(2)} | ${mb(r.peakBytes)} | ${mb(r.heapBytes)}${r.heapBytes !== undefined && !r.heapFresh ? ' (process)' : ''} |`,
   );
   return [head, sep, ...lines].join('\n');
 }

@@ -2,12 +2,12 @@
  * npm run bench [-- --full] [--hosts node,chromium] [--backends ...] [--kernels lab,stock] [--out bench.json]
  *
  * For each model preset × {forward, ft step, vpt_deep step} × backend: median step time after
- * warm-up, images/s, achieved GFLOP/s (analytical FLOPs, see src/bench/bench.ts) and peak tfjs
- * memory. Node runs WASM and CPU in this process; headless Chromium runs WASM, WebGPU and WebGL
- * through the lab's own worker (the page built by Vite, served by `vite preview`).
+ * warm-up, images/s, achieved GFLOP/s (analytical FLOPs, see src/bench/bench.ts), the tensor
+ * memory peak inside a step and, on WASM, the heap's high-water mark. Node runs WASM and CPU in
+ * this process; headless Chromium runs WASM, WebGPU and WebGL through the lab's own worker (the
+ * page built and served by Vite's API in this process, so no server outlives the command).
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -15,11 +15,13 @@ import * as tf from '@tensorflow/tfjs';
 import { initNodeBackend } from '../backend/node';
 import { PRESETS, type PresetName } from '../model/config';
 import { formatBenchTable, profileBenchCase, runBenchCase, type BenchMode, type BenchRow, type KernelShare } from '../bench/bench';
+import { formatBreakdown } from '../bench/memprobe';
 import { withKernels, type KernelChoice } from '../bench/kernels';
 import { REPO_ROOT } from '../train/host.node.js';
 import { quoted } from '../domain/errors';
 import { intArg, listArg, parseArgs, runMain, usageError } from './args';
 import { checkWritable } from './files';
+import { runChild } from './processes';
 
 const USAGE = `usage: npm run bench -- [options]
 
@@ -33,6 +35,7 @@ const USAGE = `usage: npm run bench -- [options]
   --batch N              batch size (default 8)
   --runs N               measured steps per case, after 1 warm-up step (default 3)
   --profile              also print where one step's time goes, kernel by kernel (Node hosts)
+  --memory               also print what was live at each case's memory peak, by kernel
   --out FILE             JSON results (default bench-results.json)
 
 Default presets: the fixtures' tiny ViT (64 px) and ViT-Ti/16 (224 px); CPU and the software
@@ -46,7 +49,7 @@ interface Plan {
 }
 
 runMain(async () => {
-  const args = parseArgs(process.argv.slice(2), { values: ['hosts', 'backends', 'kernels', 'modes', 'batch', 'runs', 'out', 'presets'], flags: ['full', 'profile'] });
+  const args = parseArgs(process.argv.slice(2), { values: ['hosts', 'backends', 'kernels', 'modes', 'batch', 'runs', 'out', 'presets'], flags: ['full', 'profile', 'memory'] });
   if (args.flags.has('help')) {
     console.log(USAGE);
     return 0;
@@ -84,7 +87,7 @@ runMain(async () => {
             profiles.push({ title: `node ${backend}${k === 'stock' ? ' (stock tfjs)' : ''} ${p.preset} ${p.mode} batch ${p.batch}`, ...prof });
           }
           rows.push(kernelLabel(k, row));
-          console.error(`node ${backend} ${k} ${p.preset} ${p.mode}: ${row.medianMs.toFixed(1)} ms, ${row.imagesPerSec.toFixed(2)} img/s, ${row.gflops.toFixed(2)} GFLOP/s`);
+          console.error(`node ${backend} ${k} ${p.preset} ${p.mode}: ${describeRow(row)}`);
         }
       }
     }
@@ -98,6 +101,9 @@ runMain(async () => {
   const machine = `${os.cpus()[0]?.model ?? 'unknown CPU'}, ${os.cpus().length} cores, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, ${os.platform()} ${os.release()}`;
   console.log(`machine: ${machine}`);
   console.log(formatBenchTable(rows));
+  if (args.flags.has('memory')) {
+    for (const r of rows.filter((r) => r.atPeak)) console.log(`\n${r.host} ${r.backend} ${r.preset} ${r.mode} batch ${r.batch}: tensor peak ${(r.peakBytes / 1e6).toFixed(0)} MB${r.heapBytes ? `, heap ${(r.heapBytes / 1e6).toFixed(0)} MB` : ''}\n${formatBreakdown(r.atPeak!)}`);
+  }
   for (const p of profiles) {
     console.log(`\n${p.title}: ${p.totalMs.toFixed(0)} ms of kernel time\n\n| kernel | calls | ms | share |\n|---|---:|---:|---:|`);
     for (const k of p.kernels.slice(0, 12)) console.log(`| ${k.kernel} | ${k.calls} | ${k.ms.toFixed(0)} | ${(100 * k.share).toFixed(1)} % |`);
@@ -132,21 +138,23 @@ async function matmulRows(runs: number): Promise<BenchRow[]> {
 
 async function chromiumRows(backends: string[], plans: Plan[], kernels: KernelChoice[], runs: number, fits: (b: string, p: PresetName) => boolean): Promise<BenchRow[]> {
   const { chromium } = await import('@playwright/test');
-  if (!existsSync(path.join(REPO_ROOT, 'dist', 'index.html'))) {
-    console.error('building the lab (vite build) for the browser benchmarks...');
-    await run('npx', ['vite', 'build', '--logLevel', 'warn']);
-  }
-  const port = 4180 + Math.floor(Math.random() * 100);
-  const server = spawn('npx', ['vite', 'preview', '--host', '127.0.0.1', '--port', String(port), '--strictPort'], { cwd: REPO_ROOT, stdio: 'ignore' });
+  const vite = await import('vite');
+  // Always build: a dist/ left from an earlier checkout would measure other code (5 s on 2 cores).
+  console.error('building the lab (vite build) for the browser benchmarks...');
+  await vite.build({ root: REPO_ROOT, logLevel: 'warn' });
+  // Vite's preview server in this process, on a port the OS picks: it cannot outlive the command.
+  const server = await vite.preview({ root: REPO_ROOT, logLevel: 'warn', preview: { host: '127.0.0.1', port: 0, open: false } });
   const rows: BenchRow[] = [];
-  const browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
-    args: ['--enable-unsafe-webgpu', '--enable-features=Vulkan', '--no-sandbox', '--disable-background-networking', '--disable-component-update', '--no-first-run'],
-  });
+  let browser: Awaited<ReturnType<typeof chromium.launch>> | null = null;
   try {
-    await waitForServer(`http://127.0.0.1:${port}/`);
+    const url = server.resolvedUrls?.local[0];
+    if (!url) throw new Error('The preview server did not report its address.');
+    browser = await chromium.launch({
+      executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+      args: ['--enable-unsafe-webgpu', '--enable-features=Vulkan', '--no-sandbox', '--disable-background-networking', '--disable-component-update', '--no-first-run'],
+    });
     const page = await browser.newPage();
-    await page.goto(`http://127.0.0.1:${port}/`);
+    await page.goto(url);
     await page.waitForFunction(() => '__engine' in window);
     for (const backend of backends) {
       for (const k of kernels) {
@@ -168,7 +176,7 @@ async function chromiumRows(backends: string[], plans: Plan[], kernels: KernelCh
           for (const r of res.rows) {
             const row: BenchRow = { ...r, backend: `${r.backend}${r.backend === 'webgpu' ? ` [${res.adapter}]` : ''}${k === 'stock' ? ' (stock tfjs)' : ''}` };
             rows.push(row);
-            console.error(`chromium ${row.backend} ${row.preset} ${row.mode}: ${row.medianMs.toFixed(1)} ms, ${row.imagesPerSec.toFixed(2)} img/s`);
+            console.error(`chromium ${row.backend} ${row.preset} ${row.mode}: ${describeRow(row)}`);
           }
           if (!res.rows.some((r) => r.backend === backend)) console.error(`chromium: asked for ${backend}, the lab ran ${res.rows[0]?.backend} (${res.adapter})`);
         } catch (e) {
@@ -177,10 +185,16 @@ async function chromiumRows(backends: string[], plans: Plan[], kernels: KernelCh
       }
     }
   } finally {
-    await browser.close();
-    server.kill();
+    await browser?.close();
+    await server.close();
   }
   return rows;
+}
+
+function describeRow(r: BenchRow): string {
+  if (r.error) return `failed: ${r.error}`;
+  const heap = r.heapBytes ? `, heap ${(r.heapBytes / 1e6).toFixed(0)} MB` : '';
+  return `${r.medianMs.toFixed(1)} ms, ${r.imagesPerSec.toFixed(2)} img/s, ${r.gflops.toFixed(2)} GFLOP/s, tensor peak ${(r.peakBytes / 1e6).toFixed(0)} MB${heap}`;
 }
 
 /**
@@ -200,33 +214,16 @@ async function dawnRows(plans: Plan[], kernels: KernelChoice[], runs: number, fi
   for (const group of groups.values()) {
     const p0 = group[0];
     const out = path.join(os.tmpdir(), `dawn-${process.pid}-${p0.preset}`);
-    await import('node:fs/promises').then((fs) => fs.mkdir(out, { recursive: true }));
+    await mkdir(out, { recursive: true });
     try {
-      await run('npx', ['tsx', 'src/cli/gpu-bench.ts', '--presets', p0.preset, '--modes', group.map((p) => p.mode).join(','), '--batch', String(p0.batch), '--runs', String(runs), '--kernels', kernels.join(','), '--prompts', String(p0.promptLength)], { ...env, OUT: out });
-      const res = JSON.parse(await import('node:fs/promises').then((fs) => fs.readFile(path.join(out, 'gpu-bench.json'), 'utf8'))) as { rows: BenchRow[] };
+      const argv = ['--import', 'tsx', 'src/cli/gpu-bench.ts', '--presets', p0.preset, '--modes', group.map((p) => p.mode).join(','), '--batch', String(p0.batch), '--runs', String(runs), '--kernels', kernels.join(','), '--prompts', String(p0.promptLength)];
+      const code = await runChild(process.execPath, argv, { cwd: REPO_ROOT, env: { ...env, OUT: out } });
+      if (code !== 0) throw new Error(`the Dawn benchmark exited with ${code}`);
+      const res = JSON.parse(await readFile(path.join(out, 'gpu-bench.json'), 'utf8')) as { rows: BenchRow[] };
       rows.push(...res.rows);
     } catch (e) {
       console.error(`dawn: ${(e as Error).message}`);
     }
   }
   return rows;
-}
-
-function run(cmd: string, argv: string[], env: NodeJS.ProcessEnv = process.env): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const p: ChildProcess = spawn(cmd, argv, { cwd: REPO_ROOT, stdio: ['ignore', 'ignore', 'inherit'], env });
-    p.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`${cmd} ${argv.join(' ')} exited with ${code}`))));
-  });
-}
-
-async function waitForServer(url: string): Promise<void> {
-  for (let i = 0; i < 100; i++) {
-    try {
-      if ((await fetch(url)).ok) return;
-    } catch {
-      /* not up yet */
-    }
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  throw new Error(`The preview server at ${url} did not start.`);
 }
