@@ -95,7 +95,7 @@ export class LinearCkaAccumulator {
         yx: add(this.yx, tf.matMul(ys, xs, true, false)),
       };
     });
-    tf.dispose([this.sumX, this.sumY, this.xx, this.yy, this.yx].filter((t): t is tf.Tensor => t !== null));
+    disposeAll([this.sumX, this.sumY, this.xx, this.yy, this.yx]);
     Object.assign(this, next);
     this.n += x.shape[0];
   }
@@ -124,8 +124,12 @@ export class LinearCkaAccumulator {
   }
 
   dispose(): void {
-    tf.dispose([this.shiftX, this.shiftY, this.sumX, this.sumY, this.xx, this.yy, this.yx].filter((t): t is tf.Tensor => t !== null));
+    disposeAll([this.shiftX, this.shiftY, this.sumX, this.sumY, this.xx, this.yy, this.yx]);
     this.shiftX = this.shiftY = this.sumX = this.sumY = this.xx = this.yy = this.yx = null;
     this.n = 0;
   }
+}
+
+function disposeAll(ts: (tf.Tensor | null)[]): void {
+  for (const t of ts) t?.dispose();
 }

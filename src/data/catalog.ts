@@ -239,3 +239,32 @@ export function getVtabTask(id: string): VtabTask {
   }
   return t;
 }
+
+/** The paper's prompt lengths are for ViT-B/16 at 224 px: a 14 × 14 grid of patches. */
+export const PAPER_PATCHES = 196;
+
+/**
+ * The one prompt-length rule of the lab (page, `npm run train`, `npm run study`): the paper's
+ * length for the task scaled to the model's patch count, keeping the paper's prompt-to-patch
+ * ratio: round(paper length × patches / 196), at least 1. ViT-B/16 at 224 px gets the paper's
+ * value; the bundled 16-patch model gets 200 → 16, 100 → 8, 1 → 1.
+ */
+export function promptLengthFor(task: Pick<TaskCommon, 'promptLength'>, patches: number): number {
+  if (!Number.isInteger(patches) || patches < 1) throw new LabError('config/invalid', `A model has a positive whole number of patches, not ${patches}.`, 'Check the model resolution and patch size.');
+  return Math.max(1, Math.round((task.promptLength * patches) / PAPER_PATCHES));
+}
+
+/** The rule in words for the setup panel, e.g. "paper 100 × 16 / 196 patches = 8". */
+export function promptLengthRuleText(task: Pick<TaskCommon, 'promptLength'>, patches: number): string {
+  return `paper ${task.promptLength} × ${patches} / ${PAPER_PATCHES} patches = ${promptLengthFor(task, patches)}${patches === PAPER_PATCHES ? ' (the paper’s own)' : ''}`;
+}
+
+/**
+ * A warning when prompts outnumber the image's patches: attention then mostly reads prompts, which
+ * are the same for every image (on the bundled model even one prompt takes most of the CLS
+ * token's attention in block 2; see the README's VPT-vs-linear investigation). Null when fine.
+ */
+export function promptLengthWarning(promptLength: number, patches: number, task: Pick<TaskCommon, 'promptLength'>): string | null {
+  if (promptLength <= patches) return null;
+  return `${promptLength} prompts outnumber the ${patches} image patches: attention will mostly read the prompts, which are the same for every image. The paper’s prompt-to-patch ratio gives ${promptLengthFor(task, patches)} for this task on this model.`;
+}
