@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { LabError } from '../errors';
+import { LabError } from '../domain/errors';
 import { PAPER_PATCHES, TASKS, getTask, promptLengthFor, promptLengthRuleText, promptLengthWarning } from './catalog';
 
 describe('the prompt-length rule', () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { LabError } from '../errors';
+import { LabError } from '../domain/errors';
 import type { DataItem, SelectedSplits } from '../data/types';
 import { getTask } from '../data/catalog';
 import {

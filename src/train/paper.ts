@@ -14,7 +14,7 @@
  * protocol drives the engine, `npm run train -- --protocol paper` and `npm run study`, and the
  * unit tests can watch exactly which images each stage reads.
  */
-import { LabError } from '../errors';
+import { LabError } from '../domain/errors';
 import type { DataItem, SelectedSplits } from '../data/types';
 import type { MethodId } from './methods';
 
