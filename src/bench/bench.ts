@@ -14,12 +14,13 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { ViTConfig } from '../model/config';
-import { gridSize } from '../model/config';
+import { gridSize, parameterCount } from '../model/config';
 import { initPrompts, randomParams, initHead, type ParamSet } from '../model/params';
 import { crossEntropy, forward } from '../model/vit';
 import { METHODS } from '../train/methods';
 import { freshWasmBackend, wasmHeapBytes } from '../kernels/wasm/heap';
 import { probeMemory, type MemoryBreakdown } from './memprobe';
+import { estimateForward, estimateStep, type StepShape } from '../train/memory';
 
 export type BenchMode = 'forward' | 'ft' | 'vpt_deep';
 
@@ -52,6 +53,9 @@ export interface BenchRow {
    */
   heapBytes?: number;
   heapFresh?: boolean;
+  /** The memory planner's estimate for this case: tensors, and all the backend holds (src/train/memory.ts). */
+  estimateTensorBytes?: number;
+  estimateBytes?: number;
   /** What was live at the tensor peak, by kernel (for `--memory`). */
   atPeak?: MemoryBreakdown;
   runs: number;
@@ -86,7 +90,8 @@ export async function runBenchCase(c: BenchCase, opts: { warmup?: number; runs?:
       await freshWasmBackend();
       heapFresh = true;
     }
-    return { ...(await measureCase(c, opts)), ...(heapFresh ? { heapFresh } : {}) };
+    const estimate = benchEstimate(c, opts.numClasses);
+    return { ...(await measureCase(c, opts)), ...(heapFresh ? { heapFresh } : {}), estimateTensorBytes: estimate.tensorBytes, estimateBytes: estimate.totalBytes };
   } catch (e) {
     const message = e instanceof Error ? e.message : String(e);
     const trap = e instanceof Error && e.name === 'RuntimeError' ? 'WASM trap: ' : '';
@@ -178,6 +183,22 @@ async function measureCase(c: BenchCase, opts: { warmup?: number; runs?: number;
   };
 }
 
+/** The planner's view of a bench case: its step (plain SGD, no optimizer state). */
+export function benchShape(c: BenchCase, numClasses = 10): StepShape {
+  const prompts = c.mode === 'vpt_deep' ? c.promptLength : 0;
+  const cfg = { ...c.cfg, numClasses };
+  const total = parameterCount(cfg, prompts, prompts ? c.cfg.numLayers : 0);
+  const trainable = c.mode === 'ft' ? parameterCount(cfg) : c.mode === 'vpt_deep' ? prompts * c.cfg.hiddenSize * c.cfg.numLayers + (c.cfg.hiddenSize + 1) * numClasses : 0;
+  return { dims: c.cfg, numClasses, promptLength: prompts, trainsBackbone: c.mode === 'ft', trainableParams: trainable, totalParams: total, optimizerSlots: 0 };
+}
+
+/** The planner's estimate for a bench case on the active backend. */
+export function benchEstimate(c: BenchCase, numClasses = 10): { tensorBytes: number; totalBytes: number } {
+  const backend = (['wasm', 'webgpu', 'webgl'].includes(tf.getBackend()) ? tf.getBackend() : 'cpu') as 'wasm' | 'webgpu' | 'webgl' | 'cpu';
+  const shape = benchShape(c, numClasses);
+  return c.mode === 'forward' ? estimateForward(shape, c.batch, backend) : estimateStep(shape, c.batch, backend);
+}
+
 export interface KernelShare {
   kernel: string;
   ms: number;
@@ -217,12 +238,12 @@ export async function profileBenchCase(c: BenchCase, numClasses = 10): Promise<{
 const mb = (b: number | undefined) => (b === undefined || !Number.isFinite(b) ? '' : (b / 1e6).toFixed(b < 1e7 ? 1 : 0));
 
 export function formatBenchTable(rows: BenchRow[]): string {
-  const head = '| host | backend | model | step | batch | px | median ms | img/s | GFLOP/s | tensor peak MB | heap MB |';
-  const sep = '|---|---|---|---|---:|---:|---:|---:|---:|---:|---:|';
+  const head = '| host | backend | model | step | batch | px | median ms | img/s | GFLOP/s | tensor peak MB | heap MB | planned MB |';
+  const sep = '|---|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|';
   const lines = rows.map((r) =>
     r.error
-      ? `| ${r.host} | ${r.backend} | ${r.preset} | ${r.mode} | ${r.batch} | ${r.imageSize} | failed: ${r.error.replace(/\|/g, '/')} | | | | ${mb(r.heapBytes)} |`
-      : `| ${r.host} | ${r.backend} | ${r.preset} | ${r.mode} | ${r.batch} | ${r.imageSize} | ${r.medianMs.toFixed(1)} | ${r.imagesPerSec.toFixed(2)} | ${r.gflops.toFixed(2)} | ${mb(r.peakBytes)} | ${mb(r.heapBytes)}${r.heapBytes !== undefined && !r.heapFresh ? ' (process)' : ''} |`,
+      ? `| ${r.host} | ${r.backend} | ${r.preset} | ${r.mode} | ${r.batch} | ${r.imageSize} | failed: ${r.error.replace(/\|/g, '/')} | | | | ${mb(r.heapBytes)} | |`
+      : `| ${r.host} | ${r.backend} | ${r.preset} | ${r.mode} | ${r.batch} | ${r.imageSize} | ${r.medianMs.toFixed(1)} | ${r.imagesPerSec.toFixed(2)} | ${r.gflops.toFixed(2)} | ${mb(r.peakBytes)} | ${mb(r.heapBytes)}${r.heapBytes !== undefined && !r.heapFresh ? ' (process)' : ''} | ${mb(r.heapBytes !== undefined ? r.estimateBytes : r.estimateTensorBytes)} |`,
   );
   return [head, sep, ...lines].join('\n');
 }

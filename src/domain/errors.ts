@@ -42,6 +42,7 @@ export type ErrorCode =
   | 'output/unwritable'
   | 'backend/unavailable'
   | 'run/out-of-memory'
+  | 'run/does-not-fit'
   | 'run/device-lost'
   | 'run/diverged'
   | 'run/cancelled'

@@ -1,0 +1,50 @@
+/**
+ * Activation recomputation (gradient checkpointing) for one segment of the model, usually a block:
+ * the forward pass keeps only the segment's input; the backward pass runs the segment again from
+ * that input, differentiates it, and frees everything it made before the next segment's turn.
+ *
+ * Without it, tfjs keeps every tensor a gradient needs for the whole step, and every
+ * intermediate's gradient until the backward pass ends (tape.js frees none as it goes), so a
+ * step's memory grows with layers × tokens × width × batch. With it, what is kept is one [T, D]
+ * input per segment plus one segment's activations at a time, for about one extra forward pass.
+ * It works with any kernels (their own custom gradients run inside the segment) on any backend.
+ */
+import * as tf from '@tensorflow/tfjs';
+
+interface EngineTape {
+  state: { activeTape: unknown[] | null };
+  gradients(f: () => tf.Tensor, xs: tf.Tensor[], dy?: tf.Tensor, allowNoGradients?: boolean): { value: tf.Tensor; grads: tf.Tensor[] };
+}
+
+/**
+ * y = f(x), differentiable with respect to x and to `trainables` (the variables f uses that
+ * train; frozen weights f closes over get no gradient), recomputing f during the backward pass.
+ * `f` must be deterministic (no dropout inside: draw masks outside the segment).
+ */
+export function recomputed<T extends tf.Tensor>(f: (x: T) => T, x: T, trainables: tf.Variable[]): T {
+  const run = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+    const input = args[0] as T;
+    (args[args.length - 1] as tf.GradSaveFunc)([input]);
+    return {
+      // Runs inside the custom op: nothing here is taped, and every intermediate is freed on return.
+      value: f(input),
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+        const engine = tf.engine() as unknown as EngineTape;
+        // A gradient computed inside the backward pass starts a fresh tape and leaves null behind;
+        // the outer backward pass still needs its own tape afterwards (to free what it saved).
+        const outerTape = engine.state.activeTape;
+        try {
+          return tf.tidy(() => {
+            const xs = [saved[0], ...trainables];
+            const { value, grads } = engine.gradients(() => f(saved[0] as T), xs, dy, true);
+            value.dispose();
+            return xs.map((t, i) => grads[i] ?? tf.zerosLike(t));
+          });
+        } finally {
+          engine.state.activeTape = outerTape;
+        }
+      },
+    };
+  });
+  return run(x, ...trainables) as T;
+}

@@ -1,0 +1,78 @@
+/**
+ * The memory planner's choices (pure arithmetic).
+ */
+import { describe, expect, it } from 'vitest';
+import { LabError } from '../domain/errors';
+import { PRESETS, parameterCount, type ViTConfig } from '../model/config';
+import { estimateStep, planMemory, wasmBudget, webgpuBudget, WASM_BUDGET_BYTES, type StepShape } from './memory';
+
+const GiB = 2 ** 30;
+
+function shapeOf(cfg: ViTConfig, method: 'ft' | 'vpt_deep' | 'linear', o: { classes?: number; prompts?: number } = {}): StepShape {
+  const K = o.classes ?? 10, P = method === 'vpt_deep' ? (o.prompts ?? 50) : 0;
+  const c = { ...cfg, numClasses: K };
+  const total = parameterCount(c, P, P ? cfg.numLayers : 0);
+  const head = (cfg.hiddenSize + 1) * K;
+  const trainable = method === 'ft' ? parameterCount(c) : method === 'vpt_deep' ? P * cfg.hiddenSize * cfg.numLayers + head : head;
+  return { dims: cfg, numClasses: K, promptLength: P, trainsBackbone: method === 'ft', trainableParams: trainable, totalParams: total, optimizerSlots: method === 'ft' ? 2 : 1 };
+}
+
+describe('planMemory', () => {
+  it('keeps the asked batch when it fits, with no notice', () => {
+    const p = planMemory(shapeOf(PRESETS.fixture_tiny, 'ft'), { batch: 64, budget: wasmBudget() });
+    expect(p).toMatchObject({ microBatch: 64, accumulation: 1, recompute: false, evalBatch: 64 });
+    expect(p.notice).toBeUndefined();
+    expect(p.estimate.totalBytes).toBeLessThan(WASM_BUDGET_BYTES);
+  });
+
+  it('ViT-B/16 FT at batch 32 on WASM: the largest micro-batch that fits, accumulated to 32, and says so', () => {
+    const shape = shapeOf(PRESETS.vit_b16, 'ft');
+    const p = planMemory(shape, { batch: 32, budget: wasmBudget() });
+    expect(p.microBatch).toBeGreaterThanOrEqual(1);
+    expect(p.microBatch).toBeLessThan(32);
+    expect(p.accumulation).toBe(Math.ceil(32 / p.microBatch));
+    expect(p.estimate.totalBytes).toBeLessThanOrEqual(WASM_BUDGET_BYTES);
+    // One more image would not fit.
+    expect(estimateStep(shape, p.microBatch + 1, 'wasm', { recompute: p.recompute, accumulating: true }).totalBytes).toBeGreaterThan(WASM_BUDGET_BYTES);
+    expect(p.notice).toMatch(/effective batch stays 32 through gradient accumulation/);
+  });
+
+  it('recomputation keeps far fewer activations, and auto turns it on only when one image does not fit without', () => {
+    const shape = shapeOf({ ...PRESETS.vit_b16, imageSize: 384 }, 'vpt_deep', { prompts: 200 });
+    const keep = estimateStep(shape, 1, 'wasm');
+    const recompute = estimateStep(shape, 1, 'wasm', { recompute: true });
+    expect(recompute.totalBytes).toBeLessThan(keep.totalBytes);
+    const tight = { ...wasmBudget(), bytes: (keep.totalBytes + recompute.totalBytes) / 2 };
+    const p = planMemory(shape, { batch: 8, budget: tight });
+    expect(p.recompute).toBe(true);
+    expect(p.notice).toMatch(/activation recomputation on/);
+    expect(() => planMemory(shape, { batch: 8, budget: tight, recompute: 'off' })).toThrow(/does not fit/);
+    expect(planMemory(shape, { batch: 8, budget: { ...tight, bytes: 10 * GiB } }).recompute).toBe(false);
+  });
+
+  it('refuses with a named error only when one image does not fit, before anything is allocated', () => {
+    const shape = shapeOf({ ...PRESETS.vit_b16, imageSize: 1024 }, 'ft');
+    let caught: unknown;
+    try {
+      planMemory(shape, { batch: 8, budget: wasmBudget(), recompute: 'off' });
+    } catch (e) {
+      caught = e;
+    }
+    expect(caught).toBeInstanceOf(LabError);
+    expect((caught as LabError).code).toBe('run/does-not-fit');
+    expect((caught as LabError).message).toMatch(/Even one image per step does not fit the WASM heap/);
+    expect((caught as LabError).message).toMatch(/4097 tokens/);
+  });
+
+  it('WebGPU: a buffer over the adapter limit shrinks the micro-batch too', () => {
+    const shape = shapeOf(PRESETS.vit_b16, 'vpt_deep');
+    const limits = { maxBufferSize: 256 * 2 ** 20, maxStorageBufferBindingSize: 128 * 2 ** 20 };
+    const budget = webgpuBudget(limits, 64 * GiB);
+    expect(budget.maxBufferBytes).toBe(128 * 2 ** 20);
+    expect(budget.source).toMatch(/65536 MiB of device memory \(given\)/);
+    const p = planMemory(shape, { batch: 64, budget });
+    expect(p.estimate.largestBufferBytes).toBeLessThanOrEqual(128 * 2 ** 20);
+    expect(estimateStep(shape, p.microBatch + 1, 'webgpu').largestBufferBytes).toBeGreaterThan(128 * 2 ** 20);
+    expect(webgpuBudget(limits).source).toMatch(/default; WebGPU does not report it/);
+  });
+});

@@ -1,0 +1,294 @@
+/**
+ * The memory planner: how many bytes a training step will need, decided before any is spent, and
+ * the largest micro-batch that fits the backend's budget. Pure arithmetic (no tensors).
+ *
+ * A step's peak is the sum of
+ *   - parameters (every weight, once; a trained weight twice: the loaded backbone stays intact
+ *     for the next run while its variable is updated),
+ *   - gradients (one per trained value) and, with accumulation, their running sum,
+ *   - optimizer slots (SGD momentum: 1, AdamW: 2 per trained value),
+ *   - activations the backward pass keeps, per image and layer:
+ *       kept = (a·T·D + b·T·M + c·H·T²) floats, T tokens, D width, M MLP width, H heads,
+ *     plus what the backward pass holds until it ends (each intermediate's gradient),
+ *   - on WASM, XNNPACK's packed copy of each weight a product uses, and the allocator's slack.
+ * With recomputation (activation checkpointing) only each block's input is kept, [T, D] per image
+ * and layer, and one block's activations exist at a time, rebuilt during the backward pass.
+ *
+ * The coefficients below are counted from the model code and checked against the buffer-level
+ * probe (`npm run bench -- --memory`, src/bench/memprobe.ts) by `memory.test.ts` on several
+ * shapes: the estimate must stay within 1.5x of the measured peak and never fall more than 10 %
+ * below it.
+ */
+import { LabError } from '../domain/errors';
+
+/** The sizes the planner needs; a ViTConfig has them all. */
+export interface ModelDims {
+  imageSize: number;
+  patchSize: number;
+  channels: number;
+  hiddenSize: number;
+  numLayers: number;
+  numHeads: number;
+  mlpDim: number;
+}
+
+export type BackendKind = 'wasm' | 'webgpu' | 'webgl' | 'cpu';
+
+export interface StepShape {
+  dims: ModelDims;
+  numClasses: number;
+  /** Prompt tokens inserted (0 without prompts). */
+  promptLength: number;
+  /** Every backbone weight trains (FT, mixed): weight gradients and their inputs are kept. */
+  trainsBackbone: boolean;
+  /** Values the optimizer updates, and values held in all. */
+  trainableParams: number;
+  totalParams: number;
+  /** Optimizer state per trained value: 0 (plain SGD), 1 (SGD momentum), 2 (AdamW). */
+  optimizerSlots: number;
+}
+
+export interface MemoryPart {
+  name: string;
+  bytes: number;
+}
+
+export interface MemoryEstimate {
+  /** Highest live tensor bytes during the step. */
+  tensorBytes: number;
+  /** What the backend has to hold: tensors plus (WASM) packed weights and allocator slack. */
+  totalBytes: number;
+  /** The largest single buffer (WebGPU's maxBufferSize / maxStorageBufferBindingSize apply). */
+  largestBufferBytes: number;
+  parts: MemoryPart[];
+}
+
+export interface MemoryBudget {
+  backend: BackendKind;
+  /** Bytes the step may use in all. */
+  bytes: number;
+  /** Largest single buffer allowed, if the backend has such a limit. */
+  maxBufferBytes?: number;
+  /** Where the budget comes from, in words (for notices and errors). */
+  source: string;
+}
+
+const F32 = 4;
+const GiB = 2 ** 30;
+
+/**
+ * Activation coefficients per image and layer, in floats: kept for the backward pass (saved by a
+ * gradient), held by the backward pass until it ends, and made and dropped by the forward pass.
+ */
+interface LayerCoefficients {
+  kept: [td: number, tm: number, ht2: number];
+  backward: [td: number, tm: number, ht2: number];
+  forward: [td: number, tm: number, ht2: number];
+}
+
+/** The engine's block (src/model/vit.ts with the lab's WASM kernels); FT keeps the weight-gradient inputs too. */
+export const LAYER_COEFFICIENTS: Record<'train' | 'frozen', LayerCoefficients> = {
+  train: { kept: [17, 1.75, 1.15], backward: [12, 2, 2.2], forward: [8, 3, 2] },
+  frozen: { kept: [19, 1, 1.15], backward: [6, 4.3, 3], forward: [8, 3, 2] },
+};
+
+/** WASM: XNNPACK packs each product's right operand (every weight) into its own copy. */
+const WASM_PACKED_FRACTION = 1.0;
+/** WASM: dlmalloc's slack over the live bytes (measured high-water / live peak, largest case). */
+const WASM_ALLOCATOR_SLACK = 1.15;
+/** WebAssembly's 4 GiB, less headroom for the runtime's own allocations and JS-side copies. */
+export const WASM_BUDGET_BYTES = 4 * GiB - 512 * 2 ** 20;
+
+export function tokens(shape: StepShape): number {
+  const g = Math.floor(shape.dims.imageSize / shape.dims.patchSize);
+  return 1 + g * g + shape.promptLength;
+}
+
+function layerFloats(c: [number, number, number], d: ModelDims, t: number): number {
+  return c[0] * t * d.hiddenSize + c[1] * t * d.mlpDim + c[2] * d.numHeads * t * t;
+}
+
+/** Linear weights (what WASM packs): qkv, proj, fc1, fc2 per layer, the patch embedding, the head. */
+function linearWeightFloats(shape: StepShape): number {
+  const { hiddenSize: D, mlpDim: M, numLayers: L, patchSize: p, channels: C } = shape.dims;
+  return L * (3 * D * D + D * D + 2 * D * M) + C * p * p * D + D * shape.numClasses;
+}
+
+/**
+ * Peak bytes of one training step at `microBatch` images. `recompute`: keep only each block's
+ * input and rebuild its activations during the backward pass. `accumulating`: gradients of
+ * earlier micro-batches are summed (one more copy of the gradients, two while adding).
+ */
+export function estimateStep(shape: StepShape, microBatch: number, backend: BackendKind, opts: { recompute?: boolean; accumulating?: boolean } = {}): MemoryEstimate {
+  const d = shape.dims, t = tokens(shape), b = microBatch, L = d.numLayers;
+  const coef = LAYER_COEFFICIENTS[shape.trainsBackbone ? 'train' : 'frozen'];
+  const params = shape.totalParams * F32 + (shape.trainsBackbone ? shape.trainableParams * F32 : 0);
+  const grads = shape.trainableParams * F32;
+  const slots = shape.optimizerSlots * shape.trainableParams * F32;
+  const sum = opts.accumulating ? 2 * grads : 0;
+  const g = Math.floor(d.imageSize / d.patchSize);
+  // The batch's pixels, and the patch matrix the embedding keeps for its gradient.
+  const inputs = b * (d.channels * d.imageSize * d.imageSize + g * g * d.channels * d.patchSize * d.patchSize) * F32;
+  const perLayer = (c: [number, number, number]) => b * layerFloats(c, d, t) * F32;
+  let activations: number;
+  if (opts.recompute) {
+    // Block inputs of every layer, plus one block rebuilt with everything it keeps and holds.
+    activations = L * b * t * d.hiddenSize * F32 + perLayer(coef.kept) + perLayer(coef.backward) + perLayer(coef.forward);
+  } else {
+    const forwardPeak = L * perLayer(coef.kept) + L * perLayer(coef.forward);
+    const backwardPeak = L * perLayer(coef.kept) + L * perLayer(coef.backward) + grads;
+    activations = Math.max(forwardPeak, backwardPeak) - grads;
+  }
+  const parts: MemoryPart[] = [
+    { name: 'parameters', bytes: params },
+    { name: 'gradients', bytes: grads },
+    { name: 'optimizer slots', bytes: slots },
+    ...(sum ? [{ name: 'accumulated gradients', bytes: sum }] : []),
+    { name: opts.recompute ? 'activations (recomputed per block)' : 'activations kept for the backward pass', bytes: activations },
+    { name: 'input batch', bytes: inputs },
+  ];
+  const tensorBytes = parts.reduce((a, p) => a + p.bytes, 0);
+  let totalBytes = tensorBytes;
+  if (backend === 'wasm') {
+    const packed = WASM_PACKED_FRACTION * linearWeightFloats(shape) * F32;
+    parts.push({ name: 'packed weights (XNNPACK)', bytes: packed });
+    const slack = (tensorBytes + packed) * (WASM_ALLOCATOR_SLACK - 1);
+    parts.push({ name: 'allocator slack', bytes: slack });
+    totalBytes = tensorBytes + packed + slack;
+  }
+  const largestBufferBytes = Math.max(b * d.numHeads * t * t, b * t * d.mlpDim, d.hiddenSize * d.mlpDim, b * d.channels * d.imageSize * d.imageSize) * F32;
+  return { tensorBytes, totalBytes, largestBufferBytes, parts };
+}
+
+/** Peak bytes of evaluation (forward only, no gradient tape) at `batch` images. */
+export function estimateForward(shape: StepShape, batch: number, backend: BackendKind): MemoryEstimate {
+  const d = shape.dims, t = tokens(shape);
+  const coef = LAYER_COEFFICIENTS.frozen;
+  const params = shape.totalParams * F32;
+  const activations = d.numLayers * batch * layerFloats([coef.kept[0] + coef.forward[0], coef.kept[1] + coef.forward[1], coef.kept[2] + coef.forward[2]], d, t) * F32;
+  const inputs = batch * d.channels * d.imageSize * d.imageSize * F32;
+  const parts: MemoryPart[] = [
+    { name: 'parameters', bytes: params },
+    { name: 'activations', bytes: activations },
+    { name: 'input batch', bytes: inputs },
+  ];
+  const tensorBytes = params + activations + inputs;
+  let totalBytes = tensorBytes;
+  if (backend === 'wasm') {
+    const packed = WASM_PACKED_FRACTION * linearWeightFloats(shape) * F32;
+    parts.push({ name: 'packed weights (XNNPACK)', bytes: packed });
+    totalBytes = (tensorBytes + packed) * WASM_ALLOCATOR_SLACK;
+  }
+  return { tensorBytes, totalBytes, largestBufferBytes: Math.max(batch * d.numHeads * t * t, batch * t * d.mlpDim) * F32, parts };
+}
+
+/** WASM: the 4 GiB heap less headroom. */
+export function wasmBudget(): MemoryBudget {
+  return { backend: 'wasm', bytes: WASM_BUDGET_BYTES, source: 'the WASM heap (4 GiB, less 512 MiB of headroom)' };
+}
+
+/** What a WebGPU adapter reports (GPUSupportedLimits), and what the device may use in all. */
+export interface WebgpuLimits {
+  maxBufferSize: number;
+  maxStorageBufferBindingSize: number;
+}
+
+/** Default device-memory budget when none is known: WebGPU does not report the device's memory. */
+export const DEFAULT_WEBGPU_MEMORY_BYTES = 2 * GiB;
+
+/**
+ * WebGPU: every buffer must fit the adapter's binding limit (tfjs binds whole buffers as storage),
+ * and the step must fit a device-memory budget, which WebGPU does not expose: the caller passes
+ * one (a flag, a setting), else 2 GiB, a safe size for integrated GPUs.
+ */
+export function webgpuBudget(limits: WebgpuLimits, deviceMemoryBytes?: number): MemoryBudget {
+  const bytes = deviceMemoryBytes ?? DEFAULT_WEBGPU_MEMORY_BYTES;
+  const maxBufferBytes = Math.min(limits.maxBufferSize, limits.maxStorageBufferBindingSize);
+  const mib = (x: number) => `${Math.round(x / 2 ** 20)} MiB`;
+  return {
+    backend: 'webgpu',
+    bytes,
+    maxBufferBytes,
+    source: `WebGPU: ${deviceMemoryBytes ? `${mib(bytes)} of device memory (given)` : `${mib(bytes)} of device memory (default; WebGPU does not report it)`}, buffers up to ${mib(maxBufferBytes)} (the adapter's limit)`,
+  };
+}
+
+/** CPU and WebGL: the browser's or Node's own limits apply; plan against a generous 8 GiB. */
+export function hostBudget(backend: 'cpu' | 'webgl'): MemoryBudget {
+  return { backend, bytes: 8 * GiB, source: `${backend === 'cpu' ? 'the JavaScript heap' : 'WebGL'} (planned against 8 GiB)` };
+}
+
+export type RecomputeChoice = 'auto' | 'on' | 'off';
+
+export interface MemoryPlan {
+  /** Images per forward/backward pass. */
+  microBatch: number;
+  /** Micro-batches per optimizer step (effective batch = microBatch × accumulation, the last may be short). */
+  accumulation: number;
+  /** Activations recomputed per block during the backward pass. */
+  recompute: boolean;
+  /** Images per evaluation pass. */
+  evalBatch: number;
+  estimate: MemoryEstimate;
+  budget: MemoryBudget;
+  /** Set when the plan differs from what was asked (smaller micro-batch, recomputation on). */
+  notice?: string;
+}
+
+const fits = (e: MemoryEstimate, budget: MemoryBudget) => e.totalBytes <= budget.bytes && (budget.maxBufferBytes === undefined || e.largestBufferBytes <= budget.maxBufferBytes);
+
+function largestFitting(batch: number, ok: (b: number) => boolean): number {
+  if (!ok(1)) return 0;
+  let lo = 1, hi = batch;
+  while (lo < hi) {
+    const mid = Math.ceil((lo + hi) / 2);
+    if (ok(mid)) lo = mid;
+    else hi = mid - 1;
+  }
+  return lo;
+}
+
+export const formatBytes = (b: number): string => (b >= GiB ? `${(b / GiB).toFixed(2)} GiB` : `${(b / 2 ** 20).toFixed(0)} MiB`);
+
+/**
+ * The largest micro-batch (≤ batch) whose step fits the budget, keeping the effective batch
+ * through gradient accumulation. Recomputation: 'auto' turns it on only when a micro-batch of 1
+ * does not fit without it (it costs about one more forward pass per step). Throws
+ * `run/does-not-fit` when even a micro-batch of 1 does not fit.
+ */
+export function planMemory(shape: StepShape, o: { batch: number; budget: MemoryBudget; recompute?: RecomputeChoice }): MemoryPlan {
+  const batch = Math.max(1, Math.floor(o.batch));
+  const choice = o.recompute ?? 'auto';
+  const backend = o.budget.backend;
+  const at = (b: number, recompute: boolean) => estimateStep(shape, b, backend, { recompute, accumulating: b < batch });
+  const tryWith = (recompute: boolean) => largestFitting(batch, (b) => fits(at(b, recompute), o.budget));
+  let recompute = choice === 'on';
+  let microBatch = tryWith(recompute);
+  if (microBatch === 0 && choice === 'auto') {
+    recompute = true;
+    microBatch = tryWith(true);
+  }
+  if (microBatch === 0) {
+    const one = at(1, recompute);
+    const what = one.largestBufferBytes > (o.budget.maxBufferBytes ?? Infinity) ? `its largest buffer (${formatBytes(one.largestBufferBytes)}) exceeds the limit of ${formatBytes(o.budget.maxBufferBytes!)}` : `it needs about ${formatBytes(one.totalBytes)}`;
+    throw new LabError(
+      'run/does-not-fit',
+      `Even one image per step does not fit ${o.budget.source}: ${what}${recompute ? ' with activation recomputation' : ''} (${tokens(shape)} tokens, width ${shape.dims.hiddenSize}, ${shape.dims.numLayers} layers).`,
+      `Use a smaller image size${choice === 'off' ? ', allow activation recomputation' : ''}, fewer prompt tokens, or a method that trains fewer weights.`,
+    );
+  }
+  const accumulation = Math.ceil(batch / microBatch);
+  const evalBatch = largestFitting(batch, (b) => fits(estimateForward(shape, b, backend), o.budget)) || 1;
+  const estimate = at(microBatch, recompute);
+  const notes: string[] = [];
+  if (microBatch < batch) notes.push(`micro-batches of ${microBatch} (${accumulation} per step; the effective batch stays ${batch} through gradient accumulation)`);
+  if (recompute && choice === 'auto') notes.push('activation recomputation on (about one more forward pass per step)');
+  const notice = notes.length ? `Memory plan: a batch of ${batch} needs more than ${o.budget.source} allows, so ${notes.join(' and ')}; estimated peak ${formatBytes(estimate.totalBytes)} of ${formatBytes(o.budget.bytes)}.` : undefined;
+  return { microBatch, accumulation, recompute, evalBatch, estimate, budget: o.budget, notice };
+}
+
+/** One line for a CLI or the page: the estimate against the budget. */
+export function describePlan(p: MemoryPlan): string {
+  const batch = `${p.microBatch}${p.accumulation > 1 ? ` × ${p.accumulation} accumulated` : ''}`;
+  return `memory: about ${formatBytes(p.estimate.totalBytes)} per step of ${formatBytes(p.budget.bytes)} (${p.budget.backend}); micro-batch ${batch}${p.recompute ? ', activations recomputed' : ''}; evaluation in batches of ${p.evalBatch}`;
+}
