@@ -8,11 +8,8 @@ import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import wasmPlain from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm?url';
 import wasmSimd from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm?url';
 import wasmThreaded from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-threaded-simd.wasm?url';
-import type { BackendChoice, BackendName, HostCapabilities } from './select';
-import { BACKENDS, chooseBackend, looksSoftware } from './select';
-import { webgpuKernelOverrides } from '../kernels/webgpu';
-import { plainLinear, registerKernelOverrides } from '../model/ops';
-import { wasmKernelOverrides } from '../kernels/wasm/attention';
+import { BACKENDS, type BackendName } from '../domain/run';
+import { chooseBackend, looksSoftware, type BackendChoice, type HostCapabilities } from './select';
 
 // tfjs 4.22's threaded WASM build fails inside bundled workers ('e is not defined' from its
 // pthread blob worker; upstream tfjs#8513: threads never engage there anyway). Use SIMD without
@@ -75,10 +72,6 @@ export async function initBrowserBackend(override?: BackendName | null): Promise
     try {
       if (await tf.setBackend(choice.backend)) {
         await tf.ready();
-        if (choice.backend === 'wasm') registerKernelOverrides('wasm', wasmKernelOverrides());
-        if (choice.backend === 'cpu') registerKernelOverrides('cpu', { linear: plainLinear });
-        // The lab's WebGPU kernels; each falls back to stock per its flag (setWebgpuKernelFlags).
-        if (choice.backend === 'webgpu') registerKernelOverrides('webgpu', webgpuKernelOverrides());
         return choice;
       }
     } catch {

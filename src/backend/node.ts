@@ -7,9 +7,7 @@ import * as tf from '@tensorflow/tfjs';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import path from 'node:path';
 import { createRequire } from 'node:module';
-import type { BackendName } from './select';
-import { plainLinear, registerKernelOverrides } from '../model/ops';
-import { wasmKernelOverrides } from '../kernels/wasm/attention';
+import type { BackendName } from '../domain/run';
 
 let wasmPathSet = false;
 
@@ -34,8 +32,6 @@ export async function initNodeBackend(name: BackendName = 'wasm'): Promise<Backe
   for (const l of process.listeners('unhandledRejection')) if (!before.ur.includes(l)) process.removeListener('unhandledRejection', l);
   if (!ok) throw new Error(`Could not initialise the ${name} backend.`);
   await tf.ready();
-  if (name === 'wasm') registerKernelOverrides('wasm', wasmKernelOverrides());
-  if (name === 'cpu') registerKernelOverrides('cpu', { linear: plainLinear });
   return name;
 }
 

@@ -2,12 +2,7 @@
  * Backend choice: a closed list, an explicit reason, and an override. Pure logic over what the
  * host reports, so it is tested without a browser.
  */
-export const BACKENDS = ['webgpu', 'webgl', 'wasm', 'cpu'] as const;
-export type BackendName = (typeof BACKENDS)[number];
-
-export function isBackendName(s: string): s is BackendName {
-  return (BACKENDS as readonly string[]).includes(s);
-}
+import type { BackendName } from '../domain/run';
 
 /** What the host offers, as probed (see init.ts). */
 export interface HostCapabilities {

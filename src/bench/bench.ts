@@ -16,13 +16,36 @@ import * as tf from '@tensorflow/tfjs';
 import type { ViTConfig } from '../model/config';
 import { gridSize, parameterCount } from '../model/config';
 import { initPrompts, randomParams, initHead, type ParamSet } from '../model/params';
-import { crossEntropy, forward } from '../model/vit';
-import { METHODS } from '../train/methods';
+import { kernelsFor } from '../kernels';
+import { tfjsKernels, type Kernels } from '../model/ops';
+import { forward, type ViT } from '../model/vit';
+import { effectiveLr, METHODS } from '../train/methods';
+import { Optimizer } from '../train/optimizer';
+import { trainStep } from '../train/step';
 import { freshWasmBackend, wasmHeapBytes } from '../kernels/wasm/heap';
 import { probeMemory, type MemoryBreakdown } from './memprobe';
 import { estimateForward, estimateStep, type StepShape } from '../train/memory';
 
 export type BenchMode = 'forward' | 'ft' | 'vpt_deep';
+
+/**
+ * Which implementation of the hot operations a benchmark measures: 'lab' (the engine's own kernels
+ * for the active backend, as every run gets them) or 'stock' (plain tfjs ops with tfjs' own
+ * gradients), so both are measured in the same run.
+ */
+export type KernelChoice = 'lab' | 'stock';
+
+export function kernelsOf(choice: KernelChoice): Kernels {
+  return choice === 'stock' ? tfjsKernels : kernelsFor(tf.getBackend());
+}
+
+interface CaseOptions {
+  warmup?: number;
+  runs?: number;
+  host: string;
+  numClasses?: number;
+  kernels?: KernelChoice;
+}
 
 export interface BenchCase {
   preset: string;
@@ -79,10 +102,12 @@ export function stepFlops(c: BenchCase, numClasses = 10): number {
 
 /**
  * Median wall time of `runs` steps after `warmup` steps, with the memory peak inside a step and
- * (WASM) the heap's high-water mark. A case that fails gives a row with its error, not a throw,
- * so one case that does not fit never hides the others.
+ * (WASM) the heap's high-water mark. A training step is the lab's own `trainStep` with the
+ * method's optimizer and learning rate, on a batch uploaded from host memory as the trainer's
+ * batches are. A case that fails gives a row with its error, not a throw, so one case that does
+ * not fit never hides the others.
  */
-export async function runBenchCase(c: BenchCase, opts: { warmup?: number; runs?: number; host: string; numClasses?: number }): Promise<BenchRow> {
+export async function runBenchCase(c: BenchCase, opts: CaseOptions): Promise<BenchRow> {
   let heapFresh = false;
   try {
     // A WASM heap only grows: start the case on a new one so its size is this case's high-water.
@@ -113,39 +138,35 @@ export async function runBenchCase(c: BenchCase, opts: { warmup?: number; runs?:
   }
 }
 
-async function measureCase(c: BenchCase, opts: { warmup?: number; runs?: number; host: string; numClasses?: number }): Promise<BenchRow> {
+async function measureCase(c: BenchCase, opts: CaseOptions): Promise<BenchRow> {
   const warmup = opts.warmup ?? 2, runs = opts.runs ?? 5, K = opts.numClasses ?? 10;
   const cfg = c.cfg;
   const backbone = randomParams({ ...cfg, numClasses: 0 }, 1);
   const extra: ParamSet = { ...initHead(cfg, K, 2), ...(c.mode === 'vpt_deep' ? initPrompts(cfg, c.promptLength, cfg.numLayers, 3) : {}) };
   const params: ParamSet = { ...backbone, ...extra };
   const phase = c.mode === 'forward' ? null : METHODS[c.mode].phases[0];
-  const trainable = phase ? Object.keys(params).filter((n) => phase.trains(n)) : [];
   const vars: Record<string, tf.Variable> = {};
-  for (const n of trainable) vars[n] = tf.variable(params[n], true, `bench_${n}_${Math.random().toString(36).slice(2)}`);
-  const model: ParamSet = { ...params, ...vars };
-  const x = tf.randomNormal([c.batch, cfg.channels, cfg.imageSize, cfg.imageSize]) as tf.Tensor4D;
-  const y = tf.tensor1d(Array.from({ length: c.batch }, (_, i) => i % K), 'int32');
-  const promptMode = c.mode === 'vpt_deep' ? 'deep' : 'none';
-  const needsGrad = (n: string) => n in vars;
-  const lr = 1e-4;
+  if (phase) for (const n of Object.keys(params).filter(phase.trains)) vars[n] = tf.variable(params[n], true);
+  const model: ViT = { cfg, params: { ...params, ...vars }, kernels: kernelsOf(opts.kernels ?? 'lab') };
+  const x = tf.randomNormal([c.batch, cfg.channels, cfg.imageSize, cfg.imageSize]) as tf.Tensor4D; // [B, C, S, S]
+  const batch = { pixels: x.dataSync() as Float32Array, labels: Int32Array.from({ length: c.batch }, (_, i) => i % K), size: c.batch };
+  const optimizer = phase && new Optimizer({ kind: phase.recipe.optimizer, weightDecay: phase.recipe.weightDecay, momentum: phase.recipe.momentum });
+  let seed = 0;
 
   const step = async () => {
-    if (c.mode === 'forward') {
-      const out = tf.tidy(() => forward(model, cfg, x, { promptMode }));
+    if (!phase || !optimizer) {
+      const out = tf.tidy(() => forward(model, x, { promptMode: 'none' }));
       await out.data();
       out.dispose();
       return;
     }
-    // One SGD update, read back the loss (what a training step in the lab does).
-    const loss = tf.tidy(() => {
-      const { value, grads } = tf.variableGrads(() => crossEntropy(forward(model, cfg, x, { promptMode, training: true, needsGrad }), y), Object.values(vars));
-      for (const v of Object.values(vars)) v.assign(tf.sub(v, tf.mul(grads[v.name], lr)));
-      return value;
-    });
+    // One update, then the loss read back: what a training step in the lab does.
+    const { loss, correct } = trainStep(model, batch, phase, optimizer, { lr: effectiveLr(phase.recipe.baseLr, c.batch), seed: seed++ });
     await loss.data();
-    loss.dispose();
+    tf.dispose([loss, correct]);
   };
+  /** What lives across steps: the input, the parameters and (from the first step on) the optimizer's slots. */
+  const live = () => [x, ...Object.values(model.params), ...[...(optimizer?.slots.values() ?? [])].flat()];
 
   let peak = 0;
   let atPeak: MemoryBreakdown | undefined;
@@ -153,7 +174,7 @@ async function measureCase(c: BenchCase, opts: { warmup?: number; runs?: number;
   try {
     for (let i = 0; i < warmup + runs; i++) {
       const t0 = performance.now();
-      const probe = await probeMemory(step, { live: [x, y, ...Object.values(model)] });
+      const probe = await probeMemory(step, { live: live() });
       const dt = performance.now() - t0;
       if (probe.peakBytes > peak) {
         peak = probe.peakBytes;
@@ -162,7 +183,8 @@ async function measureCase(c: BenchCase, opts: { warmup?: number; runs?: number;
       if (i >= warmup) times.push(dt);
     }
   } finally {
-    tf.dispose([x, y, ...Object.values(vars), ...Object.values(params)]);
+    optimizer?.dispose();
+    tf.dispose([x, ...Object.values(vars), ...Object.values(params)]);
   }
   times.sort((a, b) => a - b);
   const median = times[Math.floor(times.length / 2)];
@@ -210,10 +232,10 @@ export interface KernelShare {
  * Where one step's time goes: tfjs' profiler over one step after a warm-up, kernel times summed
  * by kernel name (products also by operand shapes).
  */
-export async function profileBenchCase(c: BenchCase, numClasses = 10): Promise<{ totalMs: number; kernels: KernelShare[] }> {
+export async function profileBenchCase(c: BenchCase, choice: KernelChoice = 'lab', numClasses = 10): Promise<{ totalMs: number; kernels: KernelShare[] }> {
   let last: Promise<void> = Promise.resolve();
   const caseOnce = async () => {
-    await runBenchCase(c, { host: 'profile', warmup: 0, runs: 1, numClasses });
+    await runBenchCase(c, { host: 'profile', warmup: 0, runs: 1, numClasses, kernels: choice });
   };
   await caseOnce(); // warm-up: shader compiles, WASM operator caches
   const info = await tf.profile(async () => {

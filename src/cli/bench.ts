@@ -14,9 +14,8 @@ import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { initNodeBackend } from '../backend/node';
 import { PRESETS, type PresetName } from '../model/config';
-import { formatBenchTable, profileBenchCase, runBenchCase, type BenchMode, type BenchRow, type KernelShare } from '../bench/bench';
+import { formatBenchTable, profileBenchCase, runBenchCase, type BenchMode, type BenchRow, type KernelChoice, type KernelShare } from '../bench/bench';
 import { formatBreakdown } from '../bench/memprobe';
-import { withKernels, type KernelChoice } from '../bench/kernels';
 import { REPO_ROOT } from '../train/host.node.js';
 import { quoted } from '../domain/errors';
 import { intArg, listArg, parseArgs, runMain, usageError } from './args';
@@ -81,9 +80,9 @@ runMain(async () => {
       await initNodeBackend(backend as 'wasm' | 'cpu');
       for (const p of plans.filter((p) => fits(backend, p.preset))) {
         for (const k of kernels) {
-          const row = await withKernels(k, () => runBenchCase({ ...p, cfg: PRESETS[p.preset] }, { host: 'node', warmup: 1, runs }));
+          const row = await runBenchCase({ ...p, cfg: PRESETS[p.preset] }, { host: 'node', warmup: 1, runs, kernels: k });
           if (args.flags.has('profile')) {
-            const prof = await withKernels(k, () => profileBenchCase({ ...p, cfg: PRESETS[p.preset] }));
+            const prof = await profileBenchCase({ ...p, cfg: PRESETS[p.preset] }, k);
             profiles.push({ title: `node ${backend}${k === 'stock' ? ' (stock tfjs)' : ''} ${p.preset} ${p.mode} batch ${p.batch}`, ...prof });
           }
           rows.push(kernelLabel(k, row));

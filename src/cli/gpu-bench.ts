@@ -14,10 +14,7 @@ import '@tensorflow/tfjs-backend-webgpu';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { PRESETS, type PresetName } from '../model/config';
-import { formatBenchTable, profileBenchCase, runBenchCase, type BenchMode, type BenchRow } from '../bench/bench';
-import { withKernels, type KernelChoice } from '../bench/kernels';
-import { registerKernelOverrides } from '../model/ops';
-import { webgpuKernelOverrides } from '../kernels/webgpu';
+import { formatBenchTable, profileBenchCase, runBenchCase, type BenchMode, type BenchRow, type KernelChoice } from '../bench/bench';
 import { LabError } from '../domain/errors';
 import { intArg, listArg, parseArgs, runMain } from './args';
 
@@ -39,7 +36,6 @@ runMain(async () => {
   const ok = await tf.setBackend('webgpu');
   if (!ok) throw new LabError('backend/unavailable', 'No WebGPU adapter through Dawn.', 'Install a Vulkan driver, or set VK_ICD_FILENAMES to one.');
   await tf.ready();
-  registerKernelOverrides('webgpu', webgpuKernelOverrides());
   const adapterInfo = (tf.backend() as unknown as { adapterInfo?: { vendor?: string; architecture?: string } }).adapterInfo;
   const adapter = adapterInfo ? `${adapterInfo.vendor ?? ''} ${adapterInfo.architecture ?? ''}`.trim() : 'unknown adapter';
   const rows: BenchRow[] = [];
@@ -48,10 +44,10 @@ runMain(async () => {
     for (const mode of modes) {
       for (const k of kernels) {
         const c = { preset, cfg: PRESETS[preset], mode, batch, promptLength: prompts };
-        const row = await withKernels(k, () => runBenchCase(c, { host: 'node+dawn', warmup: 2, runs }));
+        const row = await runBenchCase(c, { host: 'node+dawn', warmup: 2, runs, kernels: k });
         rows.push({ ...row, backend: `webgpu [${adapter}]${k === 'stock' ? ' (stock tfjs)' : ''}` });
         console.error(`${preset} ${mode} ${k}: ${row.medianMs.toFixed(1)} ms, ${row.imagesPerSec.toFixed(1)} img/s, ${(row.gflops / 1000).toFixed(2)} TFLOP/s`);
-        if (args.flags.has('profile')) profiles.push({ preset, mode, kernelChoice: k, ...(await withKernels(k, () => profileBenchCase(c))) });
+        if (args.flags.has('profile')) profiles.push({ preset, mode, kernelChoice: k, ...(await profileBenchCase(c, k)) });
       }
     }
   }

@@ -22,14 +22,17 @@ import { initNodeBackend } from '../backend/node';
 import { NORM_HALF, preprocessImage } from '../data/preprocess';
 import { PRETRAIN_CLASSES, PRETRAIN_IMAGE_SIZE, PRETRAIN_NUM_CLASSES, pretrainItems, pretrainingSplits, renderSynthScene, samplePretrainScene, SHAPE_KINDS, TEXTURES } from '../data/pretraining';
 import type { DataItem } from '../data/types';
+import { kernelsFor } from '../kernels';
 import { type ViTConfig, checkConfig, numTokens, parameterCount } from '../model/config';
-import { type ParamSet, canonicalFromParams, randomParams, toCanonicalTensor, toComputeTensor } from '../model/params';
-import { crossEntropy, forward } from '../model/vit';
+import { canonicalFromParams, randomParams, toComputeTensor } from '../model/params';
+import { forward, type ViT } from '../model/vit';
+import { lrAtProgress } from '../train/methods';
 import { Optimizer } from '../train/optimizer';
+import { trainStep } from '../train/step';
 import { readAll } from '../weights/formats/archive';
 import { parseSafetensors, writeSafetensors } from '../weights/formats/safetensors';
 import { toCheckpointFile } from '../weights/load';
-import type { HostTensor } from '../weights/types';
+import type { HostTensor } from '../domain/tensor';
 import { clip, LabError } from '../domain/errors';
 import { intArg, numArg, parseArgs, runMain, usageError } from './args';
 import { endProgress, formatBytes, progressBar } from './progress';
@@ -101,13 +104,6 @@ interface PretrainState {
 
 const PHASE_SPLIT = 'train' as const;
 
-function lrAt(o: PretrainOptions, progress: number): number {
-  // Linear warm-up over the first `warmup` of the run, then cosine decay to 0.
-  if (progress < o.warmup) return (o.lr * Math.max(progress, 1e-3)) / o.warmup;
-  const p = Math.min(1, (progress - o.warmup) / Math.max(1e-9, 1 - o.warmup));
-  return 0.5 * o.lr * (1 + Math.cos(Math.PI * p));
-}
-
 /** Images of a list of items, rendered at the model resolution and normalised: [B, 3, S, S]. */
 function pixelsOf(items: DataItem[], size: number, difficulty = 1): Float32Array {
   const plane = 3 * size * size;
@@ -125,16 +121,17 @@ function stepItems(o: PretrainOptions, step: number): DataItem[] {
   return out;
 }
 
-async function accuracyOn(params: ParamSet, cfg: ViTConfig, items: DataItem[], batch = 100): Promise<{ acc: number; perShape: number[]; perTexture: number[] }> {
+async function accuracyOn(model: ViT, items: DataItem[], batch = 100): Promise<{ acc: number; perShape: number[]; perTexture: number[] }> {
   let correct = 0;
   const shapeHits = new Array<number>(SHAPE_KINDS.length).fill(0);
   const shapeN = new Array<number>(SHAPE_KINDS.length).fill(0);
   const texHits = new Array<number>(TEXTURES.length).fill(0);
   const texN = new Array<number>(TEXTURES.length).fill(0);
+  const { cfg } = model;
   for (let s = 0; s < items.length; s += batch) {
     const part = items.slice(s, s + batch);
     const x = pixelsOf(part, cfg.imageSize);
-    const pred = tf.tidy(() => tf.argMax(forward(params, cfg, tf.tensor4d(x, [part.length, 3, cfg.imageSize, cfg.imageSize])), -1));
+    const pred = tf.tidy(() => tf.argMax(forward(model, tf.tensor4d(x, [part.length, 3, cfg.imageSize, cfg.imageSize])), -1));
     const p = await pred.data();
     pred.dispose();
     part.forEach((it, i) => {
@@ -256,36 +253,13 @@ runMain(async () => {
     t.dispose();
   }
   const names = Object.keys(vars).sort();
-  const optimizer = new Optimizer({ kind: 'adamw', weightDecay: o.wd, momentum: 0.9 });
+  // Decay only matrices (weights of linear layers, patch projection); not biases, norms, tokens.
+  const optimizer = new Optimizer({ kind: 'adamw', weightDecay: o.wd, momentum: 0.9, decays: (n) => /\.weight$/.test(n) && !/norm/.test(n) });
   if (resumeTensors) {
-    for (const n of names) {
-      const slots: tf.Variable[] = [];
-      for (let i = 0; resumeTensors.has(`optimizer.${n}.${i}`); i++) {
-        const h = resumeTensors.get(`optimizer.${n}.${i}`)!;
-        slots.push(tf.variable(tf.tensor(h.data, h.shape), false));
-      }
-      if (slots.length) optimizer.slots.set(n, slots);
-    }
-    optimizer.step = state.optimizerStep;
+    optimizer.loadSlots(resumeTensors, names, state.optimizerStep);
     resumeTensors = null;
   }
-  // Decay only matrices (weights of linear layers, patch projection); not biases, norms, tokens.
-  const decays = (n: string) => /\.weight$/.test(n) && !/norm/.test(n);
-  const noDecay = new Optimizer({ kind: 'adamw', weightDecay: 0, momentum: 0.9 });
-  const decayVars: Record<string, tf.Variable> = {};
-  const plainVars: Record<string, tf.Variable> = {};
-  for (const n of names) (decays(n) ? decayVars : plainVars)[n] = vars[n]!;
-  // Both optimizers keep their own slots; share the step count and move slots for plain names.
-  for (const n of Object.keys(plainVars)) {
-    const s = optimizer.slots.get(n);
-    if (s) {
-      noDecay.slots.set(n, s);
-      optimizer.slots.delete(n);
-    }
-  }
-  noDecay.step = optimizer.step;
-
-  const params: ParamSet = vars;
+  const model: ViT = { cfg, params: vars, kernels: kernelsFor(tf.getBackend()) };
   const nParams = parameterCount(cfg);
   const valItems = pretrainingSplits({ seed: o.seed, valSize: o.valSize, testSize: 0 }).val;
   console.error(
@@ -302,13 +276,7 @@ runMain(async () => {
   let lastPrint = 0;
 
   const saveCheckpoint = async () => {
-    const tensors = new Map<string, HostTensor>();
-    for (const n of names) {
-      const c = toCanonicalTensor(n, vars[n]!, cfg);
-      tensors.set(n, { shape: c.shape.slice(), data: (await c.data()) as Float32Array });
-      c.dispose();
-    }
-    for (const opt of [optimizer, noDecay]) for (const [n, slots] of opt.slots) for (let i = 0; i < slots.length; i++) tensors.set(`optimizer.${n}.${i}`, { shape: slots[i]!.shape.slice(), data: (await slots[i]!.data()) as Float32Array });
+    const tensors = new Map([...(await canonicalFromParams(vars, cfg)), ...(await optimizer.slotTensors())]);
     const saved: PretrainState = { ...state, seconds: elapsed(), optimizerStep: optimizer.step };
     await writeAtomic(partialWeights, writeSafetensors(tensors, { pretrain_state: 'see .partial.json' }));
     await writeAtomic(partialState, JSON.stringify(saved, null, 2));
@@ -318,30 +286,13 @@ runMain(async () => {
   for (;;) {
     const progress = progressOf(state.step);
     if (progress >= 1) break;
-    const lr = lrAt(o, progress);
+    const lr = lrAtProgress(o.lr, progress, o.warmup);
     const difficulty = o.curriculum ? Math.min(1, progress / o.curriculum) : 1;
     const stepT0 = performance.now();
     const items = stepItems(o, state.step);
-    const x = pixelsOf(items, cfg.imageSize, difficulty);
-    const labels = Int32Array.from(items.map((it) => it.label));
-    const { loss, grads } = tf.tidy(() => {
-      const xs = tf.tensor4d(x, [items.length, 3, cfg.imageSize, cfg.imageSize]);
-      const ys = tf.tensor1d(labels, 'int32');
-      const r = tf.variableGrads(() => crossEntropy(forward(params, cfg, xs, { training: true }), ys), names.map((n) => vars[n]!));
-      const byName: Record<string, tf.Tensor> = {};
-      for (const n of names) byName[n] = r.grads[vars[n]!.name]!;
-      if (o.clip > 0) {
-        // Global-norm clipping, without reading the norm back to the host.
-        const sq = tf.addN(names.map((n) => tf.sum(tf.square(byName[n]!))));
-        const scale = tf.minimum(1, tf.div(o.clip, tf.add(tf.sqrt(sq), 1e-6)));
-        for (const n of names) byName[n] = tf.mul(byName[n]!, scale);
-      }
-      return { loss: r.value, grads: byName };
-    });
-    const pick = (set: Record<string, tf.Variable>) => Object.fromEntries(Object.keys(set).map((n) => [n, grads[n]!]));
-    optimizer.apply(decayVars, pick(decayVars), lr);
-    noDecay.apply(plainVars, pick(plainVars), lr);
-    tf.dispose(Object.values(grads));
+    const batch = { pixels: pixelsOf(items, cfg.imageSize, difficulty), labels: Int32Array.from(items.map((it) => it.label)), size: items.length };
+    const { loss, correct } = trainStep(model, batch, { promptMode: 'none', promptDropout: 0 }, optimizer, { lr, seed: state.step, clipNorm: o.clip });
+    correct.dispose();
     const l = (await loss.data())[0]!;
     loss.dispose();
     if (!Number.isFinite(l)) throw new Error(`The loss became ${l} at step ${state.step + 1}; lower --lr or raise --warmup.`);
@@ -369,7 +320,7 @@ runMain(async () => {
       lastCheckpoint = now;
       let note = '';
       if (valItems.length) {
-        const { acc } = await accuracyOn(params, cfg, valItems);
+        const { acc } = await accuracyOn(model, valItems);
         state.valHistory.push({ step: state.step, valAcc: acc, loss: lossEma });
         note = `, held-out val ${acc.toFixed(1)}% on ${valItems.length}`;
       }
@@ -381,17 +332,16 @@ runMain(async () => {
   endProgress();
   const trainSeconds = elapsed();
   optimizer.dispose();
-  noDecay.dispose();
 
   // Held-out accuracy on the test split (seeds disjoint from the training stream).
   const evalItems = pretrainingSplits({ seed: o.seed, testSize: o.evalSize }).test;
   console.error(`evaluating on ${evalItems.length} held-out images...`);
   const evalT0 = performance.now();
-  const heldOut = await accuracyOn(params, cfg, evalItems);
+  const heldOut = await accuracyOn(model, evalItems);
   const evalSeconds = (performance.now() - evalT0) / 1000;
   console.error(`held-out accuracy ${heldOut.acc.toFixed(2)}% (chance ${(100 / PRETRAIN_NUM_CLASSES).toFixed(1)}%), ${(evalItems.length / evalSeconds).toFixed(1)} img/s inference`);
 
-  const tensors = await canonicalFromParams(params, cfg);
+  const tensors = await canonicalFromParams(vars, cfg);
   for (const v of Object.values(vars)) v.dispose();
   const cpu = os.cpus()[0]?.model ?? 'unknown CPU';
   const summary = {
@@ -409,7 +359,7 @@ runMain(async () => {
   const file = toCheckpointFile({ layout: 'timm', config: cfg, tensors, ignoredKeys: [] }, { pretraining: JSON.stringify(summary), classes: JSON.stringify(PRETRAIN_CLASSES) });
   const weightsPath = path.join(outDir, `${name}.safetensors`);
   await writeAtomic(weightsPath, file);
-  const card = modelCard(name, cfg, o, summary, heldOut, state, evalSeconds, file.byteLength);
+  const card = await modelCard(name, cfg, o, summary, heldOut, state, evalSeconds, file.byteLength);
   await writeAtomic(path.join(outDir, `${name}.md`), card);
   await rm(partialWeights, { force: true });
   await rm(partialState, { force: true });
@@ -417,7 +367,8 @@ runMain(async () => {
   return 0;
 }, USAGE);
 
-function modelCard(
+/** The model card: src/cli/model-card.md with the run's numbers filled in. */
+async function modelCard(
   name: string,
   cfg: ViTConfig,
   o: PretrainOptions,
@@ -426,96 +377,66 @@ function modelCard(
   state: PretrainState,
   evalSeconds: number,
   bytes: number,
-): string {
+): Promise<string> {
   const g = cfg.imageSize / cfg.patchSize;
   const per = (labels: readonly string[], accs: number[]) => labels.map((l, i) => `| ${l} | ${accs[i]!.toFixed(1)} |`).join('\n');
-  const val = state.valHistory.length
+  const validationTable = state.valHistory.length
     ? `\nHeld-out validation accuracy during the run (${o.valSize} images, checked at each checkpoint):\n\n| step | loss (EMA) | val acc % |\n|---:|---:|---:|\n${state.valHistory.map((v) => `| ${v.step} | ${v.loss.toFixed(3)} | ${v.valAcc.toFixed(1)} |`).join('\n')}\n`
     : '';
-  return `# ${name}: a small ViT pretrained by the lab itself
+  const curriculum = o.curriculum
+    ? `over the first ${Math.round(o.curriculum * 100)}% of the run the training scenes go linearly from easy (object centred, upright, at the largest size, on a flat background without grain or distractors) to the full distribution (\`samplePretrainScene(label, seed, difficulty)\`); the rest of the run and every held-out check use the full distribution`
+    : 'none (the full distribution throughout)';
+  const template = await readFile(new URL('./model-card.md', import.meta.url), 'utf8');
+  return fillTemplate(template, {
+    name,
+    fileSize: formatBytes(bytes),
+    imageSize: cfg.imageSize,
+    patchSize: cfg.patchSize,
+    grid: g,
+    patches: g * g,
+    tokens: numTokens(cfg),
+    width: cfg.hiddenSize,
+    depth: cfg.numLayers,
+    heads: cfg.numHeads,
+    headDim: cfg.hiddenSize / cfg.numHeads,
+    mlp: cfg.mlpDim,
+    layerNormEps: cfg.layerNormEps,
+    numClasses: cfg.numClasses,
+    parameters: parameterCount(cfg).toLocaleString('en'),
+    mlpRatio: cfg.mlpDim / cfg.hiddenSize,
+    shapeKinds: SHAPE_KINDS.join(', '),
+    textures: TEXTURES.join(', '),
+    classes: PRETRAIN_CLASSES.length,
+    chance: (100 / PRETRAIN_CLASSES.length).toFixed(0),
+    trainImages: o.trainSize > 0 ? `here cycling a pool of ${o.trainSize}` : 'a fresh image every time, none repeated',
+    seed: o.seed,
+    steps: s.steps.toLocaleString('en'),
+    batch: o.batch,
+    imagesSeen: s.imagesSeen.toLocaleString('en'),
+    lr: o.lr,
+    warmupPercent: (o.warmup * 100).toFixed(0),
+    scheduleBy: o.steps !== null ? 'by step' : `by elapsed wall time, budget ${o.minutes} min`,
+    weightDecay: o.wd,
+    clip: o.clip || 'off',
+    curriculum,
+    wallMinutes: Math.floor(s.wallSeconds / 60),
+    wallSeconds: s.wallSeconds % 60,
+    imagesPerSecond: s.imagesPerSecond,
+    machine: s.machine,
+    validationTable,
+    heldOutAccuracy: heldOut.acc.toFixed(2),
+    heldOutImages: s.heldOutImages,
+    inferenceRate: (s.heldOutImages / evalSeconds).toFixed(0),
+    perShapeRows: per(SHAPE_KINDS, heldOut.perShape),
+    perTextureRows: per(TEXTURES, heldOut.perTexture),
+    commands: s.commands.join('\n'),
+  });
+}
 
-Weights: \`${name}.safetensors\` (${formatBytes(bytes)}, float32, timm \`VisionTransformer\` names and shapes,
-config in the safetensors metadata, loads with the lab's loader as layout \`timm\`). It lets the whole
-study (VPT vs full fine-tuning) run offline in minutes, in the browser or in Node. It is **not** an
-ImageNet model: numbers obtained with it are not comparable with the paper's ViT-B/16 numbers.
-
-## Architecture
-
-| | |
-|---|---|
-| input | ${cfg.imageSize} x ${cfg.imageSize} RGB, normalised (x - 0.5) / 0.5 |
-| patches | ${cfg.patchSize} x ${cfg.patchSize} px -> ${g} x ${g} = ${g * g} patch tokens + CLS = ${numTokens(cfg)} tokens |
-| width D | ${cfg.hiddenSize} |
-| blocks | ${cfg.numLayers} pre-norm blocks, ${cfg.numHeads} heads of ${cfg.hiddenSize / cfg.numHeads}, MLP ${cfg.mlpDim} (exact GELU) |
-| LayerNorm eps | ${cfg.layerNormEps} |
-| head | linear on the final-norm CLS token, ${cfg.numClasses} classes (the pretraining classes; the lab replaces it for every task) |
-| parameters | ${parameterCount(cfg).toLocaleString('en')} |
-
-Why this size: the lab fine-tunes this model many times (six methods x tasks x data sizes) on a
-CPU or a laptop GPU in the browser, and it was pretrained on one shared CPU core in about 40
-minutes, so a training step has to be cheap and the model has to see as many images as possible.
-Training throughput measured with this CLI on the pretraining machine (D=128, 4 blocks, WASM, one
-process; \`npm run pretrain -- --steps 20 --val-size 0 --eval-size 50 --out-dir /tmp/m --image-size S --patch P\`):
-about 17 images/s at 64 px / patch 8 (65 tokens), 36 at 48 px / patch 8 (37 tokens) and 80 at
-48 px / patch 12 (17 tokens). At these sizes attention's many small batched products and the
-head-splitting transposes cost as much as the dense layers, so cost grows faster than the token
-count. A ViT trained from scratch on these scenes sits at chance level for a long time: without
-the curriculum below, runs at 48 px / patch 8 (lr 1e-3 and 5e-4, batch 32) and 48 px / patch 12
-(lr 5e-4 and 2.5e-4, batch 64) were all still at chance after 14k-25k images; with it the loss
-starts falling within about 10k images. So the ${numTokens(cfg)}-token model, which sees more than twice
-as many images in the same time, was chosen, and trained with the curriculum. Its ${g} x ${g} grid is coarse for
-Grad-CAM maps, but each ${cfg.patchSize} px patch embedding still sees where inside the patch things are.
-Width ${cfg.hiddenSize} with ${cfg.numHeads} heads of ${cfg.hiddenSize / cfg.numHeads} (ViT-Ti's head size), MLP ratio ${cfg.mlpDim / cfg.hiddenSize}, pre-norm
-blocks, LayerNorm eps 1e-6 and (x - 0.5) / 0.5 inputs follow the standard ViT recipe, so prompts
-and full fine-tuning behave as in the paper's family of models, only smaller.
-
-## Data and objective
-
-Procedural scenes from \`src/data/pretraining.ts\` (\`renderPretrainImage\`, \`pretrainingSplits\`),
-deterministic from a seed: one big object whose class is its **shape kind x texture**
-(${SHAPE_KINDS.join(', ')} x ${TEXTURES.join(', ')} = ${PRETRAIN_CLASSES.length} classes,
-chance ${(100 / PRETRAIN_CLASSES.length).toFixed(0)}%), with a random two-colour palette, position, size and rotation, 0-2 smaller
-distractor shapes of other kinds, and a random background (gradient, smooth noise, soft blobs,
-two-tone split or flat) with pixel grain. Objective: softmax cross-entropy over the ${PRETRAIN_CLASSES.length} classes.
-
-Training images are drawn from an endless stream (${o.trainSize > 0 ? `here cycling a pool of ${o.trainSize}` : 'a fresh image every time, none repeated'}),
-seed ${o.seed}; the held-out images come from the test split, whose seeds are disjoint from the
-training stream's by construction.
-
-## Training
-
-- ${s.steps.toLocaleString('en')} steps of batch ${o.batch}: ${s.imagesSeen.toLocaleString('en')} images seen
-- AdamW (beta 0.9/0.999), peak lr ${o.lr}, linear warm-up over ${(o.warmup * 100).toFixed(0)}% of the run then cosine decay to 0
-  (${o.steps !== null ? 'by step' : `by elapsed wall time, budget ${o.minutes} min`}), weight decay ${o.wd} on weight matrices only, global gradient-norm clip ${o.clip || 'off'}
-- curriculum: ${o.curriculum ? `over the first ${Math.round(o.curriculum * 100)}% of the run the training scenes go linearly from easy (object centred, upright, at the largest size, on a flat background without grain or distractors) to the full distribution (\`samplePretrainScene(label, seed, difficulty)\`); the rest of the run and every held-out check use the full distribution` : 'none (the full distribution throughout)'}
-- initialisation: truncated normal x 0.02 for every matrix, CLS and position embedding; LayerNorm 1/0; zero biases
-- wall time: ${Math.floor(s.wallSeconds / 60)} min ${s.wallSeconds % 60} s, ${s.imagesPerSecond} training images/s overall (rendering, checks and checkpoints included)
-- machine: ${s.machine}
-${val}
-## Held-out accuracy
-
-**${heldOut.acc.toFixed(2)}%** top-1 on ${s.heldOutImages} held-out pretraining images (chance ${(100 / PRETRAIN_CLASSES.length).toFixed(0)}%), measured at the end of
-the run with the included \`head.*\` (${(s.heldOutImages / evalSeconds).toFixed(0)} images/s inference). Shape kind and texture read
-separately from the 50-way prediction:
-
-| shape kind | acc % |
-|---|---:|
-${per(SHAPE_KINDS, heldOut.perShape)}
-
-| texture | acc % |
-|---|---:|
-${per(TEXTURES, heldOut.perTexture)}
-
-Re-checked by \`src/data/pretrained-model.test.ts\` on every test run.
-
-## Reproduce
-
-\`\`\`
-${s.commands.join('\n')}
-\`\`\`
-
-The run is deterministic in its data and initialisation; the cosine schedule follows wall time
-when a --minutes budget is given, so the number of steps (and the last digits of the accuracy)
-depends on the machine's speed.
-`;
+/** `{{key}}` -> values[key]; a key without a value is an error, never a silent blank. */
+function fillTemplate(template: string, values: Record<string, string | number>): string {
+  return template.replace(/\{\{(\w+)\}\}/g, (_, key: string) => {
+    if (!(key in values)) throw new Error(`The model card template names {{${key}}}, which has no value.`);
+    return String(values[key]);
+  });
 }

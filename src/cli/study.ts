@@ -15,13 +15,13 @@ import { pretrainingSplits } from '../data/pretraining';
 import { splitGaussian } from '../analysis/features';
 import { frechetDistance } from '../analysis/frechet';
 import { disposeParams } from '../model/params';
-import { METHOD_IDS, METHODS, type MethodId } from '../train/methods';
+import { METHOD_IDS, METHODS } from '../train/methods';
+import type { MethodId, RunConfig } from '../domain/run';
 import { modelSpecFor } from '../train/models';
 import { nodeHost } from '../train/host.node.js';
 import { disposeSession, loadModel, openSplits, runSession } from '../train/session';
 import { trainDataFromSplits } from '../train/fromSplits';
-import { RunControl } from '../train/trainer';
-import type { RunConfig } from '../worker/protocol';
+import { RunControl } from '../train/control';
 import { LabError, quoted } from '../domain/errors';
 import { intArg, listArg, numArg, parseArgs, runMain, usageError } from './args';
 import { checkWritable, readUserJson } from './files';
@@ -118,11 +118,11 @@ runMain(async () => {
   if (frechetCount > 0 && shardIndex === 0) {
     try {
       const norm = { mean: loaded.cfg.mean, std: loaded.cfg.std };
-      const ref = await splitGaussian(loaded.params, loaded.cfg, trainDataFromSplits(pretrainingSplits({ count: frechetCount, seed: 12345 }), { imageSize: loaded.cfg.imageSize, normalization: norm }).test, frechetCount);
+      const ref = await splitGaussian(loaded, trainDataFromSplits(pretrainingSplits({ count: frechetCount, seed: 12345 }), { imageSize: loaded.cfg.imageSize, normalization: norm }).test, frechetCount);
       for (const taskId of tasks) {
         if (file.frechet[taskId] !== undefined) continue;
         const splits = await openSplits({ taskId, data: { kind: 'procedural' }, trainSize: 8, valSize: 2, testSize: frechetCount, seed: 777 }, nodeHost);
-        const g = await splitGaussian(loaded.params, loaded.cfg, trainDataFromSplits(splits, { imageSize: loaded.cfg.imageSize, normalization: norm }).test, frechetCount);
+        const g = await splitGaussian(loaded, trainDataFromSplits(splits, { imageSize: loaded.cfg.imageSize, normalization: norm }).test, frechetCount);
         file.frechet[taskId] = frechetDistance(ref, g);
         console.error(`frechet ${taskId}: ${file.frechet[taskId].toFixed(2)}`);
         await save();

@@ -10,6 +10,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { initNodeBackend } from '../backend/node';
 import { paramsFromCanonical, disposeParams } from '../model/params';
 import { forward } from '../model/vit';
+import { kernelsFor } from '../kernels';
 import { bundledModelPath } from '../train/host.node.js';
 import { loadCheckpointFromPath } from '../weights/node';
 import { preprocessImage } from './preprocess';
@@ -51,7 +52,7 @@ describe('bundled tiny_pretrained model', () => {
       const part = items.slice(s, s + 100);
       const x = new Float32Array(part.length * plane); // [B, 3, S, S]
       part.forEach((it, k) => preprocessImage(renderPretrainImage(it.label, it.seed!, S), S, { mean: cfg.mean, std: cfg.std }, x, k * plane));
-      const pred = tf.tidy(() => tf.argMax(forward(params, cfg, tf.tensor4d(x, [part.length, 3, S, S])), -1));
+      const pred = tf.tidy(() => tf.argMax(forward({ cfg, params, kernels: kernelsFor(tf.getBackend()) }, tf.tensor4d(x, [part.length, 3, S, S])), -1));
       const p = await pred.data();
       pred.dispose();
       part.forEach((it, k) => (correct += p[k] === it.label ? 1 : 0));

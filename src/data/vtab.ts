@@ -11,7 +11,7 @@
  * there is nothing to load in its place.
  */
 import { LabError, type LabErrorCode } from '../domain/errors';
-import type { ProgressCallback } from '../progress';
+import type { ProgressCallback } from '../domain/progress';
 import { type VtabTask, getVtabTask } from './catalog';
 import { hasBrowserDecoder, browserDecoder } from './decode.browser';
 import { type FileSource, joinPath } from './source';

@@ -4,6 +4,7 @@ import { initNodeBackend } from '../backend/node';
 import { PRESETS, parameterCount } from './config';
 import { adaptToResolution, randomParams, resizePosEmbed } from './params';
 import { forward, gradCam } from './vit';
+import { stockKernels } from './ops';
 import { chooseBackend, looksSoftware, type HostCapabilities } from '../backend/select';
 
 beforeAll(async () => {
@@ -31,7 +32,7 @@ describe('position embeddings at another resolution', () => {
     const next = adaptToResolution(params, cfg, 112);
     expect(next.imageSize).toBe(112);
     expect(params['pos_embed'].shape).toEqual([1, 1 + 49, cfg.hiddenSize]);
-    const logits = tf.tidy(() => forward(params, next, tf.zeros([2, 3, 112, 112]) as tf.Tensor4D));
+    const logits = tf.tidy(() => forward({ cfg: next, params, kernels: stockKernels }, tf.zeros([2, 3, 112, 112]) as tf.Tensor4D));
     expect(logits.shape).toEqual([2, cfg.numClasses]);
     tf.dispose([logits, ...Object.values(params)]);
   });
@@ -44,7 +45,7 @@ describe('Grad-CAM', () => {
     const x = tf.randomNormal([2, 3, 64, 64]) as tf.Tensor4D;
     for (const promptMode of ['none', 'shallow', 'deep'] as const) {
       for (const target of [0, 4]) {
-        const cam = gradCam(params, cfg, x, tf.tensor1d([target, target], 'int32'), { promptMode });
+        const cam = gradCam({ cfg, params, kernels: stockKernels }, x, tf.tensor1d([target, target], 'int32'), { promptMode });
         expect(cam.shape).toEqual([2, 4, 4]);
         const v = (await cam.data()) as Float32Array;
         for (const c of v) expect(c >= 0 && c <= 1).toBe(true);

@@ -1,94 +1,89 @@
 /**
- * The few operations a ViT is made of, each written once so a faster kernel can replace it
- * (see `setKernelOverrides`) without the model code changing.
+ * The four operations a ViT is made of (linear, LayerNorm, GELU, attention), as one `Kernels`
+ * object that the model is handed with its weights. A backend may bring faster ones (see
+ * src/kernels/: `kernelsFor(backend)`); the model code never asks which it got.
+ *
+ * Whether a weight trains belongs to the weight: a trainable `tf.Variable` trains, any other
+ * tensor is frozen (`trains`). The linear layer reads that once per call and, for a frozen
+ * weight, computes no dW at all (VPT and linear probing backpropagate through activations only).
  *
  * Why a custom gradient for `linear`: tfjs' MatMul gradient uses transposed products
  * (dX = dY·Wᵀ, dW = Xᵀ·dY via transposeA/transposeB). On the WASM backend those run at
- * 1–3 GFLOP/s against 17–28 GFLOP/s for a plain product, so we transpose explicitly and
- * multiply plainly. It also lets a frozen weight skip its dW entirely: a weight that is not
- * passed as a differentiable input gets no gradient computed.
+ * 1–3 GFLOP/s against 17–28 GFLOP/s for a plain product, so the stock kernels transpose
+ * explicitly and multiply plainly (`stockProducts`).
  */
 import * as tf from '@tensorflow/tfjs';
 
-/** Optional faster implementations (e.g. fused WebGPU kernels); null = stock tfjs path. */
-export interface KernelOverrides {
-  linear?: typeof linearStock;
-  layerNorm?: typeof layerNormStock;
-  gelu?: typeof geluStock;
-  attention?: typeof attentionStock;
+export interface Kernels {
+  /** y = x·W + b for x [N, in], W [in, out], b [out]; dW and db only when W or b trains. */
+  linear(x: tf.Tensor2D, w: tf.Tensor2D, b: tf.Tensor1D | null): tf.Tensor2D;
+  /** LayerNorm over the last axis with γ, β [D]. */
+  layerNorm(x: tf.Tensor, gamma: tf.Tensor1D, beta: tf.Tensor1D, eps: number): tf.Tensor;
+  /** Exact (erf) GELU, element-wise. */
+  gelu(x: tf.Tensor): tf.Tensor;
+  /** softmax(q·kᵀ·scale)·v for q, k, v [B·H, T, hd] -> [B·H, T, hd]. */
+  attention(q: tf.Tensor3D, k: tf.Tensor3D, v: tf.Tensor3D, scale: number): tf.Tensor3D;
 }
 
-/** Faster kernels per backend, installed by the backend's set-up (e.g. WASM's batched products). */
-const byBackend = new Map<string, KernelOverrides>();
-/** Overrides forced for every backend (benchmarks use this to measure the stock path). */
-let forced: KernelOverrides | null = null;
-
-/** Install faster kernels for one backend; they are used whenever that backend is active. */
-export function registerKernelOverrides(backend: string, o: KernelOverrides): void {
-  byBackend.set(backend, o);
+/** A weight trains when it is a trainable tf.Variable, and only then. */
+export function trains(t: tf.Tensor | null): boolean {
+  return t instanceof tf.Variable && t.trainable;
 }
 
-/** Force one set of kernels on every backend ({} = plain stock path); null = per-backend again. */
-export function setKernelOverrides(o: KernelOverrides | null): void {
-  forced = o;
-}
-
-export function getKernelOverrides(): KernelOverrides | null {
-  return forced;
-}
-
-function active(): KernelOverrides {
-  return forced ?? byBackend.get(tf.getBackend()) ?? {};
+/** The three products of a linear layer and its gradients, as one backend computes them. */
+export interface LinearProducts {
+  /** x·W (+ b): [N, out]. */
+  forward(x: tf.Tensor2D, w: tf.Tensor2D, b: tf.Tensor1D | null): tf.Tensor2D;
+  /** dX = dY·Wᵀ: [N, in]. */
+  inputGrad(dy: tf.Tensor2D, w: tf.Tensor2D): tf.Tensor2D;
+  /** dW = Xᵀ·dY: [in, out]. */
+  weightGrad(x: tf.Tensor2D, dy: tf.Tensor2D): tf.Tensor2D;
 }
 
 /**
- * y = x·W + b for x [N, in], W [in, out], b [out].
- * `gradW` false: W and b are frozen; only dX flows back (VPT and linear probing).
+ * A linear layer with a hand-written gradient over `p`'s products. A frozen layer is a function
+ * of x alone, so only dX is ever computed; a training one saves x and W for dX, dW and db.
  */
-function linearStock(x: tf.Tensor2D, w: tf.Tensor2D, b: tf.Tensor1D | null, gradW: boolean): tf.Tensor2D {
-  if (!gradW) {
-    const f = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
-      const xi = args[0] as tf.Tensor;
-      return {
+export function linearWith(p: LinearProducts): Kernels['linear'] {
+  return (x, w, b) => {
+    if (!trains(w) && !trains(b)) {
+      const frozen = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => ({
         // tidy: the forward's intermediate product must not outlive the call.
-        value: tf.tidy(() => (b ? tf.add(tf.matMul(xi as tf.Tensor2D, w), b) : tf.matMul(xi as tf.Tensor2D, w))),
-        // dX = dY·Wᵀ, written as a plain product against an explicit transpose.
-        gradFunc: (dy: tf.Tensor) => tf.matMul(dy as tf.Tensor2D, tf.transpose(w)),
-      };
-    });
-    return f(x) as tf.Tensor2D;
-  }
-  if (b) {
-    const f = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
-      const [xi, wi, bi] = args as tf.Tensor[];
-      (args[3] as tf.GradSaveFunc)([xi, wi]);
+        value: tf.tidy(() => p.forward(args[0] as tf.Tensor2D, w, b)),
+        gradFunc: (dy: tf.Tensor) => p.inputGrad(dy as tf.Tensor2D, w),
+      }));
+      return frozen(x) as tf.Tensor2D;
+    }
+    const grads = (dy: tf.Tensor2D, [xs, ws]: tf.Tensor2D[]) => [p.inputGrad(dy, ws), p.weightGrad(xs, dy)];
+    if (b) {
+      const withBias = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+        const [xi, wi, bi] = args as tf.Tensor[];
+        (args[3] as tf.GradSaveFunc)([xi, wi]);
+        return {
+          value: tf.tidy(() => p.forward(xi as tf.Tensor2D, wi as tf.Tensor2D, bi as tf.Tensor1D)),
+          gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => [...grads(dy as tf.Tensor2D, saved as tf.Tensor2D[]), tf.sum(dy, 0)], // dX, dW, db [out]
+        };
+      });
+      return withBias(x, w, b) as tf.Tensor2D;
+    }
+    const noBias = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+      const [xi, wi] = args as tf.Tensor[];
+      (args[2] as tf.GradSaveFunc)([xi, wi]);
       return {
-        value: tf.tidy(() => tf.add(tf.matMul(xi as tf.Tensor2D, wi as tf.Tensor2D), bi)),
-        gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
-          const [xs, ws] = saved as [tf.Tensor2D, tf.Tensor2D];
-          return [
-            tf.matMul(dy as tf.Tensor2D, tf.transpose(ws)), // dX [N, in]
-            tf.matMul(tf.transpose(xs), dy as tf.Tensor2D), // dW [in, out]
-            tf.sum(dy, 0), // db [out]
-          ];
-        },
+        value: tf.tidy(() => p.forward(xi as tf.Tensor2D, wi as tf.Tensor2D, null)),
+        gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => grads(dy as tf.Tensor2D, saved as tf.Tensor2D[]),
       };
     });
-    return f(x, w, b) as tf.Tensor2D;
-  }
-  const f = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
-    const [xi, wi] = args as tf.Tensor[];
-    (args[2] as tf.GradSaveFunc)([xi, wi]);
-    return {
-      value: tf.matMul(xi as tf.Tensor2D, wi as tf.Tensor2D),
-      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
-        const [xs, ws] = saved as [tf.Tensor2D, tf.Tensor2D];
-        return [tf.matMul(dy as tf.Tensor2D, tf.transpose(ws)), tf.matMul(tf.transpose(xs), dy as tf.Tensor2D)];
-      },
-    };
-  });
-  return f(x, w) as tf.Tensor2D;
+    return noBias(x, w) as tf.Tensor2D;
+  };
 }
+
+/** Plain products against explicit transposes: the fast form on WASM (see the file comment). */
+export const stockProducts: LinearProducts = {
+  forward: (x, w, b) => (b ? tf.add(tf.matMul(x, w), b) : tf.matMul(x, w)),
+  inputGrad: (dy, w) => tf.matMul(dy, tf.transpose(w)),
+  weightGrad: (x, dy) => tf.matMul(tf.transpose(x), dy),
+};
 
 /** LayerNorm over the last axis: (x − mean) / sqrt(var + eps) · γ + β, biased variance. */
 function layerNormStock(x: tf.Tensor, gamma: tf.Tensor1D, beta: tf.Tensor1D, eps: number): tf.Tensor {
@@ -105,39 +100,28 @@ function geluStock(x: tf.Tensor): tf.Tensor {
   return tf.mul(tf.mul(x, 0.5), tf.add(1, tf.erf(tf.mul(x, Math.SQRT1_2))));
 }
 
-/**
- * Scaled dot-product attention for q, k, v [B·H, T, hd] → [B·H, T, hd].
- * softmax(q·kᵀ · scale) · v, one softmax per query row.
- */
+/** softmax(q·kᵀ · scale) · v, one softmax per query row; q, k, v [B·H, T, hd]. */
 function attentionStock(q: tf.Tensor3D, k: tf.Tensor3D, v: tf.Tensor3D, scale: number): tf.Tensor3D {
   const scores = tf.mul(tf.matMul(q, k, false, true), scale); // [BH, T, T]
   const probs = tf.softmax(scores, -1);
   return tf.matMul(probs, v); // [BH, T, hd]
 }
 
-export function linear(x: tf.Tensor2D, w: tf.Tensor2D, b: tf.Tensor1D | null, gradW = true): tf.Tensor2D {
-  return (active().linear ?? linearStock)(x, w, b, gradW);
-}
-
-export function layerNorm(x: tf.Tensor, gamma: tf.Tensor1D, beta: tf.Tensor1D, eps: number): tf.Tensor {
-  return (active().layerNorm ?? layerNormStock)(x, gamma, beta, eps);
-}
-
-export function gelu(x: tf.Tensor): tf.Tensor {
-  return (active().gelu ?? geluStock)(x);
-}
-
-export function attention(q: tf.Tensor3D, k: tf.Tensor3D, v: tf.Tensor3D, scale: number): tf.Tensor3D {
-  return (active().attention ?? attentionStock)(q, k, v, scale);
-}
+/** The lab's portable kernels: tfjs ops, with the explicit-transpose linear gradient. */
+export const stockKernels: Kernels = {
+  linear: linearWith(stockProducts),
+  layerNorm: layerNormStock,
+  gelu: geluStock,
+  attention: attentionStock,
+};
 
 /**
- * y = x·W + b with tfjs' own MatMul gradient (transposed products, lazily per input, so frozen
- * weights still get no dW). The fast form on the plain-JS CPU backend, where an explicit transpose
- * costs more than a transposed product; on WASM it is 5–6x slower than `linear`'s gradient.
+ * Plain tfjs: y = x·W + b with tfjs' own MatMul gradient (transposed products, computed lazily per
+ * input, so a frozen weight still gets no dW). The fast form on the plain-JS CPU backend, where an
+ * explicit transpose costs more than a transposed product; on WASM it is 5–6x slower than
+ * `stockKernels`' linear. Benchmarks measure it as "stock tfjs".
  */
-export function plainLinear(x: tf.Tensor2D, w: tf.Tensor2D, b: tf.Tensor1D | null): tf.Tensor2D {
-  return (b ? tf.add(tf.matMul(x, w), b) : tf.matMul(x, w)) as tf.Tensor2D;
-}
-
-export const stockOps = { linear: linearStock, layerNorm: layerNormStock, gelu: geluStock, attention: attentionStock };
+export const tfjsKernels: Kernels = {
+  ...stockKernels,
+  linear: (x, w, b) => (b ? tf.add(tf.matMul(x, w), b) : tf.matMul(x, w)) as tf.Tensor2D,
+};

@@ -8,7 +8,7 @@
  * flattened in (c, kh, kw) order. The transposed keys are listed explicitly in `isLinearWeight`.
  */
 import * as tf from '@tensorflow/tfjs';
-import type { HostTensor } from '../weights/types';
+import type { HostTensor } from '../domain/tensor';
 import type { ViTConfig } from './config';
 import { gridSize } from './config';
 

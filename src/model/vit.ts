@@ -1,16 +1,28 @@
 /**
- * A pure, config-driven Vision Transformer in tfjs: (params, inputs, options) -> tensors.
+ * A pure, config-driven Vision Transformer in tfjs: (model, pixels, options) -> tensors.
  * No DOM, no fetch, no store. Parameters are in compute layout (see params.ts).
  *
  * Forward: patch embedding, CLS token, position embeddings, [prompts], pre-norm blocks
- * (x = x + attn(norm1(x)); x = x + mlp(norm2(x))) with exact GELU, final LayerNorm, linear head
- * on the CLS token.
+ *   x = x + attn(norm1(x))
+ *   x = x + mlp(norm2(x))
+ * with exact GELU, final LayerNorm, linear head on the CLS token.
+ *
+ * The weights are looked up by name once per call into typed objects (`ViTWeights`), and every
+ * layer below takes the object it needs. Which weights train is decided by the weights themselves
+ * (a tf.Variable trains, see ops.ts), so no flag travels through these calls.
  */
 import * as tf from '@tensorflow/tfjs';
 import type { ViTConfig } from './config';
 import { gridSize } from './config';
+import type { Kernels } from './ops';
 import type { ParamSet } from './params';
-import { attention, gelu, layerNorm, linear } from './ops';
+
+/** A ViT ready to run: its sizes, its weights (a tf.Variable among them trains), its kernels. */
+export interface ViT {
+  cfg: ViTConfig;
+  params: ParamSet;
+  kernels: Kernels;
+}
 
 export type PromptMode = 'none' | 'shallow' | 'deep';
 
@@ -27,99 +39,170 @@ export interface ForwardOptions {
   promptDropout?: number;
   /** Seed for this step's dropout mask, so runs replay exactly. */
   dropoutSeed?: number;
-  /**
-   * Which parameters need a weight gradient. Frozen linear weights then skip dW entirely
-   * (VPT and linear probing backpropagate only through activations). Default: all.
-   */
-  needsGrad?: (name: string) => boolean;
 }
 
-/** Tokens before the patches: CLS plus any prompts. Everything that wants patches strips these. */
+// ---- the weights, looked up once ----
+
+/** A linear layer in compute layout: W [in, out], b [out]. */
+export interface LinearWeights {
+  weight: tf.Tensor2D;
+  bias: tf.Tensor1D;
+}
+
+/** A LayerNorm: γ, β [D] and its epsilon. */
+export interface NormWeights {
+  weight: tf.Tensor1D;
+  bias: tf.Tensor1D;
+  eps: number;
+}
+
+export interface AttentionWeights {
+  /** [D, 3D]: q, k, v for every head, in that order. */
+  qkv: LinearWeights;
+  /** [D, D]. */
+  proj: LinearWeights;
+  heads: number;
+}
+
+export interface MlpWeights {
+  /** [D, M]. */
+  fc1: LinearWeights;
+  /** [M, D]. */
+  fc2: LinearWeights;
+}
+
+export interface BlockWeights {
+  norm1: NormWeights;
+  attn: AttentionWeights;
+  norm2: NormWeights;
+  mlp: MlpWeights;
+}
+
+export interface ViTWeights {
+  /** [C·p·p, D]. */
+  patchEmbed: LinearWeights;
+  /** [1, 1, D]. */
+  clsToken: tf.Tensor3D;
+  /** [1, 1 + g², D]. */
+  posEmbed: tf.Tensor3D;
+  blocks: BlockWeights[];
+  /** The final LayerNorm. */
+  norm: NormWeights;
+  /** Prompt tokens per layer, [P, D] each; absent where the parameters have none. */
+  prompts: (tf.Tensor2D | undefined)[];
+}
+
+function param<T extends tf.Tensor>(params: ParamSet, name: string): T {
+  const t = params[name];
+  if (!t) throw new Error(`Missing parameter ${name}.`);
+  return t as T;
+}
+
+const linearAt = (params: ParamSet, name: string): LinearWeights => ({ weight: param(params, `${name}.weight`), bias: param(params, `${name}.bias`) });
+const normAt = (params: ParamSet, name: string, eps: number): NormWeights => ({ weight: param(params, `${name}.weight`), bias: param(params, `${name}.bias`), eps });
+
+/** The typed view of `params` (canonical names, compute layout). Throws naming a missing key. */
+export function weightsOf(params: ParamSet, cfg: ViTConfig): ViTWeights {
+  const eps = cfg.layerNormEps;
+  const blocks = Array.from({ length: cfg.numLayers }, (_, i): BlockWeights => ({
+    norm1: normAt(params, `blocks.${i}.norm1`, eps),
+    attn: { qkv: linearAt(params, `blocks.${i}.attn.qkv`), proj: linearAt(params, `blocks.${i}.attn.proj`), heads: cfg.numHeads },
+    norm2: normAt(params, `blocks.${i}.norm2`, eps),
+    mlp: { fc1: linearAt(params, `blocks.${i}.mlp.fc1`), fc2: linearAt(params, `blocks.${i}.mlp.fc2`) },
+  }));
+  return {
+    patchEmbed: linearAt(params, 'patch_embed.proj'),
+    clsToken: param(params, 'cls_token'),
+    posEmbed: param(params, 'pos_embed'),
+    blocks,
+    norm: normAt(params, 'norm', eps),
+    prompts: blocks.map((_, i) => params[`prompts.${i}`] as tf.Tensor2D | undefined),
+  };
+}
+
+/** The classification head [D, K] of `params`. */
+export function headOf(params: ParamSet): LinearWeights {
+  return linearAt(params, 'head');
+}
+
+// ---- the layers ----
+
+/** A linear layer on rows: x [N, in] -> [N, out]. */
+function dense(k: Kernels, w: LinearWeights, x: tf.Tensor2D): tf.Tensor2D {
+  return k.linear(x, w.weight, w.bias);
+}
+
+function norm(k: Kernels, w: NormWeights, x: tf.Tensor3D): tf.Tensor3D {
+  return k.layerNorm(x, w.weight, w.bias, w.eps) as tf.Tensor3D;
+}
+
+/** Multi-head self-attention on x [B, T, D] (already normalised) -> [B, T, D]. */
+function selfAttention(k: Kernels, w: AttentionWeights, x: tf.Tensor3D): tf.Tensor3D {
+  const [b, t, d] = x.shape;
+  const h = w.heads, hd = d / h;
+  const qkv = dense(k, w.qkv, tf.reshape(x, [b * t, d])); // [B·T, 3D]
+  // A 4-D transpose: tfjs' WASM backend runs 5-D transposes ~20x slower than 4-D ones.
+  const heads = tf.transpose(tf.reshape(qkv, [b, t, 3 * h, hd]), [0, 2, 1, 3]); // [B, 3H, T, hd]: q heads, k heads, v heads
+  const [q, kk, v] = tf.split(heads, 3, 1).map((s) => tf.reshape(s, [b * h, t, hd]) as tf.Tensor3D); // [B·H, T, hd]
+  const ctx = k.attention(q, kk, v, 1 / Math.sqrt(hd)); // [B·H, T, hd]
+  const merged = tf.reshape(tf.transpose(tf.reshape(ctx, [b, h, t, hd]), [0, 2, 1, 3]), [b * t, d]) as tf.Tensor2D; // [B·T, D]
+  return tf.reshape(dense(k, w.proj, merged), [b, t, d]);
+}
+
+/** fc2(gelu(fc1(x))) on x [B, T, D] -> [B, T, D]. */
+function mlp(k: Kernels, w: MlpWeights, x: tf.Tensor3D): tf.Tensor3D {
+  const [b, t, d] = x.shape;
+  const hidden = k.gelu(dense(k, w.fc1, tf.reshape(x, [b * t, d]))) as tf.Tensor2D; // [B·T, M]
+  return tf.reshape(dense(k, w.fc2, hidden), [b, t, d]);
+}
+
+/**
+ * One pre-norm block on x [B, T, D]. `a` is norm1(x); Grad-CAM passes it in to differentiate with
+ * respect to it, everyone else lets the block compute it.
+ */
+export function block(k: Kernels, w: BlockWeights, x: tf.Tensor3D, a = norm(k, w.norm1, x)): tf.Tensor3D {
+  x = tf.add(x, selfAttention(k, w.attn, a)); // x = x + attn(norm1(x))  [B, T, D]
+  return tf.add(x, mlp(k, w.mlp, norm(k, w.norm2, x))); // x = x + mlp(norm2(x))  [B, T, D]
+}
+
+/** pixels [B, C, H, W] (NCHW, normalised) -> tokens [B, 1 + g², D] with CLS and position added. */
+function embed(k: Kernels, w: ViTWeights, cfg: ViTConfig, pixels: tf.Tensor4D): tf.Tensor3D {
+  const [b, c, h, wd] = pixels.shape;
+  const p = cfg.patchSize, g = gridSize(cfg);
+  if (h !== cfg.imageSize || wd !== cfg.imageSize || c !== cfg.channels) {
+    throw new Error(`Input is [${pixels.shape}] but the model expects [B, ${cfg.channels}, ${cfg.imageSize}, ${cfg.imageSize}].`);
+  }
+  const patches = tf.reshape(
+    tf.transpose(tf.reshape(pixels, [b, c, g, p, g, p]), [0, 2, 4, 1, 3, 5]), // [B, gy, gx, C, p, p]
+    [b * g * g, c * p * p],
+  ) as tf.Tensor2D; // [B·g², C·p·p]
+  const tokens = tf.reshape(dense(k, w.patchEmbed, patches), [b, g * g, cfg.hiddenSize]); // [B, g², D]
+  const cls = tf.tile(w.clsToken, [b, 1, 1]); // [B, 1, D]
+  return tf.add(tf.concat([cls, tokens], 1), w.posEmbed); // [B, 1 + g², D]
+}
+
+// ---- prompts and the token layout ----
+
+/** Tokens before the patches: CLS plus any prompts. */
 export function numPrefixTokens(promptLength: number): number {
   return 1 + promptLength;
 }
 
-/** Prompt length present in the params (0 when none). */
-export function promptLengthOf(params: ParamSet): number {
-  const p = params['prompts.0'];
-  return p ? p.shape[0] : 0;
+/** How many prompt tokens the sequence carries under `opts` (0 without prompts). */
+function promptLengthIn(w: ViTWeights, opts: ForwardOptions): number {
+  return (opts.promptMode ?? 'none') === 'none' ? 0 : (w.prompts[0]?.shape[0] ?? 0);
 }
 
-function p1(params: ParamSet, name: string): tf.Tensor1D {
-  const t = params[name];
-  if (!t) throw new Error(`Missing parameter ${name}.`);
-  return t as tf.Tensor1D;
-}
-
-function p2(params: ParamSet, name: string): tf.Tensor2D {
-  const t = params[name];
-  if (!t) throw new Error(`Missing parameter ${name}.`);
-  return t as tf.Tensor2D;
-}
-
-const allGrads: (name: string) => boolean = () => true;
-
-/** pixels [B, C, H, W] (NCHW, normalised) -> tokens [B, 1 + g², D] with CLS and position added. */
-export function embed(params: ParamSet, cfg: ViTConfig, pixels: tf.Tensor4D, needsGrad = allGrads): tf.Tensor3D {
-  const [b, c, h, w] = pixels.shape;
-  const p = cfg.patchSize, g = gridSize(cfg), d = cfg.hiddenSize;
-  if (h !== cfg.imageSize || w !== cfg.imageSize || c !== cfg.channels) {
-    throw new Error(`Input is [${pixels.shape}] but the model expects [B, ${cfg.channels}, ${cfg.imageSize}, ${cfg.imageSize}].`);
-  }
-  const patches: tf.Tensor2D = tf.reshape(
-    tf.transpose(tf.reshape(pixels, [b, c, g, p, g, p]), [0, 2, 4, 1, 3, 5]), // [B, gy, gx, C, p, p]
-    [b * g * g, c * p * p],
-  ); // [B·g², C·p·p]
-  const projected = linear(patches, p2(params, 'patch_embed.proj.weight'), p1(params, 'patch_embed.proj.bias'), needsGrad('patch_embed.proj.weight'));
-  const tokens = tf.reshape(projected, [b, g * g, d]); // [B, g², D]
-  const cls = tf.tile(params['cls_token'], [b, 1, 1]); // [B, 1, D]
-  const x = tf.concat([cls, tokens], 1); // [B, 1 + g², D]
-  return tf.add(x, params['pos_embed']) as tf.Tensor3D;
-}
-
-/** Multi-head self-attention on x [B, T, D] (already normalised) -> [B, T, D]. */
-export function selfAttention(params: ParamSet, cfg: ViTConfig, layer: number, x: tf.Tensor3D, needsGrad = allGrads): tf.Tensor3D {
+/** The patch tokens of x [B, T, D]: [B, g², D], with CLS and the prompts stripped. */
+export function patchTokens(x: tf.Tensor3D, promptLength: number): tf.Tensor3D {
   const [b, t, d] = x.shape;
-  const h = cfg.numHeads, hd = d / h;
-  const pre = `blocks.${layer}.attn.`;
-  const qkv = linear(tf.reshape(x, [b * t, d]), p2(params, pre + 'qkv.weight'), p1(params, pre + 'qkv.bias'), needsGrad(pre + 'qkv.weight')); // [B·T, 3D]
-  // A 4-D transpose: tfjs' WASM backend runs 5-D transposes ~20x slower than 4-D ones.
-  const heads = tf.transpose(tf.reshape(qkv, [b, t, 3 * h, hd]), [0, 2, 1, 3]); // [B, 3H, T, hd]: q heads, k heads, v heads
-  const [q, k, v] = tf.split(heads, 3, 1).map((s) => tf.reshape(s, [b * h, t, hd]) as tf.Tensor3D); // [B·H, T, hd]
-  const ctx = attention(q, k, v, 1 / Math.sqrt(hd)); // [B·H, T, hd]
-  const merged: tf.Tensor2D = tf.reshape(tf.transpose(tf.reshape(ctx, [b, h, t, hd]), [0, 2, 1, 3]), [b * t, d]); // [B·T, D]
-  const out = linear(merged, p2(params, pre + 'proj.weight'), p1(params, pre + 'proj.bias'), needsGrad(pre + 'proj.weight'));
-  return tf.reshape(out, [b, t, d]);
-}
-
-/** MLP: fc2(gelu(fc1(x))) on x [B, T, D]. */
-export function mlp(params: ParamSet, layer: number, x: tf.Tensor3D, needsGrad = allGrads): tf.Tensor3D {
-  const [b, t, d] = x.shape;
-  const pre = `blocks.${layer}.mlp.`;
-  const hidden = gelu(linear(tf.reshape(x, [b * t, d]) as tf.Tensor2D, p2(params, pre + 'fc1.weight'), p1(params, pre + 'fc1.bias'), needsGrad(pre + 'fc1.weight'))) as tf.Tensor2D; // [B·T, M]
-  const out = linear(hidden, p2(params, pre + 'fc2.weight'), p1(params, pre + 'fc2.bias'), needsGrad(pre + 'fc2.weight'));
-  return tf.reshape(out, [b, t, d]);
-}
-
-export function norm1(params: ParamSet, cfg: ViTConfig, layer: number, x: tf.Tensor3D): tf.Tensor3D {
-  return layerNorm(x, p1(params, `blocks.${layer}.norm1.weight`), p1(params, `blocks.${layer}.norm1.bias`), cfg.layerNormEps) as tf.Tensor3D;
-}
-
-/** The rest of a block once norm1(x) is known: x + attn(a), then the MLP half. */
-export function blockFromNorm1(params: ParamSet, cfg: ViTConfig, layer: number, x: tf.Tensor3D, a: tf.Tensor3D, needsGrad = allGrads): tf.Tensor3D {
-  const y = tf.add(x, selfAttention(params, cfg, layer, a, needsGrad)) as tf.Tensor3D;
-  const n2 = layerNorm(y, p1(params, `blocks.${layer}.norm2.weight`), p1(params, `blocks.${layer}.norm2.bias`), cfg.layerNormEps) as tf.Tensor3D;
-  return tf.add(y, mlp(params, layer, n2, needsGrad)) as tf.Tensor3D;
-}
-
-/** One pre-norm block: x = x + attn(norm1(x)); x = x + mlp(norm2(x)). */
-export function block(params: ParamSet, cfg: ViTConfig, layer: number, x: tf.Tensor3D, needsGrad = allGrads): tf.Tensor3D {
-  return blockFromNorm1(params, cfg, layer, x, norm1(params, cfg, layer, x), needsGrad);
+  const prefix = numPrefixTokens(promptLength);
+  return tf.slice(x, [0, prefix, 0], [b, t - prefix, d]);
 }
 
 /** The prompt tokens for `layer` as [B, P, D], with dropout when training. */
-function promptTokens(params: ParamSet, layer: number, batch: number, opts: ForwardOptions): tf.Tensor3D {
-  const prompts = params[`prompts.${layer}`];
+function promptTokens(w: ViTWeights, layer: number, batch: number, opts: ForwardOptions): tf.Tensor3D {
+  const prompts = w.prompts[layer];
   if (!prompts) throw new Error(`Prompt mode '${opts.promptMode}' needs prompts.${layer}, which the parameters lack.`);
   let pt: tf.Tensor = prompts; // [P, D]
   const rate = opts.training ? (opts.promptDropout ?? 0) : 0;
@@ -131,34 +214,30 @@ function promptTokens(params: ParamSet, layer: number, batch: number, opts: Forw
  * Prompt handling before `layer`: insert after CLS before layer 0, and in deep mode replace the
  * previous prompt outputs before every later layer (reference VPT semantics).
  */
-export function withPrompts(params: ParamSet, layer: number, x: tf.Tensor3D, opts: ForwardOptions): tf.Tensor3D {
+function withPrompts(w: ViTWeights, layer: number, x: tf.Tensor3D, opts: ForwardOptions): tf.Tensor3D {
   const mode = opts.promptMode ?? 'none';
   if (mode === 'none' || (mode === 'shallow' && layer > 0)) return x;
   const [b, t, d] = x.shape;
-  const prompts = promptTokens(params, layer, b, opts);
-  const cls = tf.slice(x, [0, 0, 0], [b, 1, d]);
-  if (layer === 0) {
-    return tf.concat([cls, prompts, tf.slice(x, [0, 1, 0], [b, t - 1, d])], 1); // [B, 1 + P + g², D]
-  }
-  const pl = prompts.shape[1];
-  return tf.concat([cls, prompts, tf.slice(x, [0, 1 + pl, 0], [b, t - 1 - pl, d])], 1);
+  const prompts = promptTokens(w, layer, b, opts); // [B, P, D]
+  const cls = tf.slice(x, [0, 0, 0], [b, 1, d]); // [B, 1, D]
+  const before = layer === 0 ? 0 : prompts.shape[1]; // prompts the sequence already carries
+  const patches = tf.slice(x, [0, 1 + before, 0], [b, t - 1 - before, d]); // [B, g², D]
+  return tf.concat([cls, prompts, patches], 1); // [B, 1 + P + g², D]
 }
 
-/** Tokens entering block `upTo` (exclusive), prompts handled; [B, T', D]. */
-export function runBlocks(params: ParamSet, cfg: ViTConfig, pixels: tf.Tensor4D, upTo: number, opts: ForwardOptions = {}): tf.Tensor3D {
-  const needsGrad = opts.needsGrad ?? allGrads;
-  let x = embed(params, cfg, pixels, needsGrad);
-  for (let i = 0; i < upTo; i++) {
-    x = withPrompts(params, i, x, opts);
-    x = block(params, cfg, i, x, needsGrad);
-  }
+/** Tokens entering block `upTo` (exclusive), prompts handled: [B, T', D]. */
+function runBlocks(m: ViT, w: ViTWeights, pixels: tf.Tensor4D, upTo: number, opts: ForwardOptions): tf.Tensor3D {
+  let x = embed(m.kernels, w, m.cfg, pixels);
+  for (let i = 0; i < upTo; i++) x = block(m.kernels, w.blocks[i], withPrompts(w, i, x, opts));
   return x;
 }
 
+// ---- the model ----
+
 /** Final-norm token features [B, T', D] (the hub's last_hidden_state). */
-export function forwardFeatures(params: ParamSet, cfg: ViTConfig, pixels: tf.Tensor4D, opts: ForwardOptions = {}): tf.Tensor3D {
-  const x = runBlocks(params, cfg, pixels, cfg.numLayers, opts);
-  return layerNorm(x, p1(params, 'norm.weight'), p1(params, 'norm.bias'), cfg.layerNormEps) as tf.Tensor3D;
+export function forwardFeatures(m: ViT, pixels: tf.Tensor4D, opts: ForwardOptions = {}): tf.Tensor3D {
+  const w = weightsOf(m.params, m.cfg);
+  return norm(m.kernels, w.norm, runBlocks(m, w, pixels, m.cfg.numLayers, opts));
 }
 
 /** CLS token of the final-norm features: [B, D]. */
@@ -168,13 +247,14 @@ export function clsFeatures(features: tf.Tensor3D): tf.Tensor2D {
 }
 
 /** Linear head on CLS features: [B, D] -> [B, K]. */
-export function head(params: ParamSet, cls: tf.Tensor2D, needsGrad = allGrads): tf.Tensor2D {
-  return linear(cls, p2(params, 'head.weight'), p1(params, 'head.bias'), needsGrad('head.weight'));
+function classify(m: ViT, cls: tf.Tensor2D): tf.Tensor2D {
+  const h = headOf(m.params);
+  return m.kernels.linear(cls, h.weight, h.bias);
 }
 
 /** Logits [B, K]. */
-export function forward(params: ParamSet, cfg: ViTConfig, pixels: tf.Tensor4D, opts: ForwardOptions = {}): tf.Tensor2D {
-  return head(params, clsFeatures(forwardFeatures(params, cfg, pixels, opts)), opts.needsGrad ?? allGrads);
+export function forward(m: ViT, pixels: tf.Tensor4D, opts: ForwardOptions = {}): tf.Tensor2D {
+  return classify(m, clsFeatures(forwardFeatures(m, pixels, opts)));
 }
 
 /** Mean cross-entropy of logits [B, K] against integer labels [B]. */
@@ -191,29 +271,26 @@ export function crossEntropy(logits: tf.Tensor2D, labels: tf.Tensor1D): tf.Scala
  * channel weights = mean gradient over patch positions; cam = relu(Σ_c w_c·A_c), then per
  * sample (cam − min) / (max − min + 1e-7). Returns [B, g, g].
  */
-export function gradCam(params: ParamSet, cfg: ViTConfig, pixels: tf.Tensor4D, targets: tf.Tensor1D, opts: ForwardOptions = {}): tf.Tensor3D {
+export function gradCam(m: ViT, pixels: tf.Tensor4D, targets: tf.Tensor1D, opts: ForwardOptions = {}): tf.Tensor3D {
   return tf.tidy(() => {
     const evalOpts: ForwardOptions = { ...opts, training: false };
-    const last = cfg.numLayers - 1;
-    const xIn = withPrompts(params, last, runBlocks(params, cfg, pixels, last, evalOpts), evalOpts); // [B, T', D]
-    const activations = norm1(params, cfg, last, xIn); // [B, T', D]
-    const k = params['head.bias'].shape[0];
-    const targetOneHot = tf.oneHot(tf.cast(targets, 'int32'), k);
+    const k = m.kernels, w = weightsOf(m.params, m.cfg);
+    const last = m.cfg.numLayers - 1;
+    const x = withPrompts(w, last, runBlocks(m, w, pixels, last, evalOpts), evalOpts); // [B, T', D]
+    const activations = norm(k, w.blocks[last].norm1, x); // [B, T', D]
+    const targetOneHot = tf.oneHot(tf.cast(targets, 'int32'), headOf(m.params).bias.shape[0]); // [B, K]
     const grad = tf.grad((a: tf.Tensor) => {
-      const y = blockFromNorm1(params, cfg, last, xIn, a as tf.Tensor3D);
-      const feats = layerNorm(y, p1(params, 'norm.weight'), p1(params, 'norm.bias'), cfg.layerNormEps) as tf.Tensor3D;
-      const logits = head(params, clsFeatures(feats));
-      return tf.sum(tf.mul(logits, targetOneHot)); // samples are independent: one backward for all
+      const features = norm(k, w.norm, block(k, w.blocks[last], x, a as tf.Tensor3D)); // [B, T', D]
+      return tf.sum(tf.mul(classify(m, clsFeatures(features)), targetOneHot)); // samples are independent: one backward for all
     })(activations); // [B, T', D]
-    const [b, t, d] = activations.shape;
-    const prefix = t - gridSize(cfg) ** 2;
-    const patchesA = tf.slice(activations, [0, prefix, 0], [b, t - prefix, d]); // [B, g², D]
-    const patchesG = tf.slice(grad, [0, prefix, 0], [b, t - prefix, d]);
-    const weights = tf.mean(patchesG, 1, true); // [B, 1, D]
-    const cam = tf.relu(tf.sum(tf.mul(patchesA, weights), -1)); // [B, g²]
+    const promptLength = promptLengthIn(w, evalOpts);
+    const patchesA = patchTokens(activations, promptLength); // [B, g², D]
+    const patchesG = patchTokens(grad as tf.Tensor3D, promptLength); // [B, g², D]
+    const channelWeights = tf.mean(patchesG, 1, true); // [B, 1, D]
+    const cam = tf.relu(tf.sum(tf.mul(patchesA, channelWeights), -1)); // [B, g²]
     const lo = tf.min(cam, -1, true), hi = tf.max(cam, -1, true);
-    const normed = tf.div(tf.sub(cam, lo), tf.add(tf.sub(hi, lo), 1e-7));
-    const g = gridSize(cfg);
-    return tf.reshape(normed, [b, g, g]);
+    const normed = tf.div(tf.sub(cam, lo), tf.add(tf.sub(hi, lo), 1e-7)); // [B, g²] in [0, 1]
+    const g = gridSize(m.cfg);
+    return tf.reshape(normed, [patchesA.shape[0], g, g]);
   });
 }

@@ -5,7 +5,7 @@
  * ViT-B/16 FT export is ~346 MB, so it is never held in the store, only read back to download).
  * Failures to store never stop a run: they become a notice.
  */
-import type { GradCamSample, ResumeState, RunSummary } from '../worker/protocol';
+import type { GradCamSample, ResumeState, RunSummary } from '../domain/run';
 
 const DB_NAME = 'vpt-lab';
 const DB_VERSION = 2;

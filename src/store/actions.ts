@@ -2,13 +2,13 @@
  * Every change to the store, as plain exported functions (no hooks): setup edits (mirrored to
  * the URL), the run queue, engine events, persistence and the paper views' requests.
  */
-import type { BackendName } from '../backend/select';
+import type { BackendName, MethodId, DataSpec, ModelSpec, ResumeState, RunConfig, RunSummary } from '../domain/run';
 import { PROCEDURAL_TASKS, getTask } from '../data/catalog';
 import * as db from '../persist/db';
-import type { ErrorInfo } from '../errors';
-import { METHODS, type MethodId } from '../train/methods';
+import type { ErrorInfo } from '../domain/errors';
+import { METHODS } from '../train/methods';
 import { onEngineEvent, send } from '../worker/client';
-import type { DataSpec, EngineEvent, ModelSpec, ResumeState, RunConfig, RunSummary } from '../worker/protocol';
+import type { EngineEvent } from '../worker/protocol';
 import { blobs } from './blobs';
 import { downloadBlob } from './export';
 import {

@@ -2,7 +2,7 @@
  * Results as files: every run as JSON (summaries with their setup and every epoch), a CSV with
  * one row per run, and a download helper. Grad-CAM pixels and checkpoints are not exported.
  */
-import type { RunSummary } from '../worker/protocol';
+import type { RunSummary } from '../domain/run';
 import type { LabState } from './store';
 
 export interface ExportedRun {

@@ -4,9 +4,9 @@
  * reproduces the experiment, seed included. Files the user picked cannot travel in a URL: only
  * their names do, and the page asks for them again.
  */
-import { BACKENDS, type BackendName } from '../backend/select';
+import { BACKENDS, type BackendName, type MethodId } from '../domain/run';
 import { TASKS, getTask, type TaskInfo } from '../data/catalog';
-import { METHOD_IDS, type MethodId } from '../train/methods';
+import { METHOD_IDS } from '../train/methods';
 import { HUB_CHECKPOINTS } from '../weights/sources';
 
 /** Model choice as one string: 'bundled:<id>', 'hub:<id>', 'file' or 'random:<preset>'. */

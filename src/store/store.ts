@@ -5,9 +5,9 @@
  */
 import { create } from 'zustand';
 import type { BackendChoice } from '../backend/select';
-import type { Progress } from '../progress';
+import type { Progress } from '../domain/progress';
 import type { TrainedInfo } from '../persist/db';
-import type { GradCamSample, RunSummary } from '../worker/protocol';
+import type { GradCamSample, RunSummary } from '../domain/run';
 import { DEFAULT_SETUP, type Setup } from './setup';
 
 // ---- setup slice ----

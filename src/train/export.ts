@@ -6,11 +6,10 @@
 import * as tf from '@tensorflow/tfjs';
 import type { ViTConfig } from '../model/config';
 import type { ParamSet } from '../model/params';
-import { toCanonicalTensor, toComputeTensor } from '../model/params';
+import { canonicalFromParams, toComputeTensor } from '../model/params';
 import { LabError } from '../domain/errors';
 import { parseSafetensors, writeSafetensors } from '../weights/formats/safetensors';
 import { timmConfigJson } from '../weights/load';
-import type { HostTensor } from '../weights/types';
 
 export interface TrainedMeta {
   method: string;
@@ -23,12 +22,7 @@ export interface TrainedMeta {
 export const TRAINED_FORMAT = 'vpt-vs-ft-lab trained parameters v1';
 
 export async function trainedParamsFile(params: ParamSet, names: string[], cfg: ViTConfig, meta: TrainedMeta): Promise<Uint8Array> {
-  const tensors = new Map<string, HostTensor>();
-  for (const n of [...names].sort()) {
-    const c = toCanonicalTensor(n, params[n], cfg);
-    tensors.set(n, { shape: c.shape.slice(), data: (await c.data()) as Float32Array });
-    c.dispose();
-  }
+  const tensors = await canonicalFromParams(Object.fromEntries(names.map((n) => [n, params[n]])), cfg);
   return writeSafetensors(tensors, {
     format: 'pt',
     lab_format: TRAINED_FORMAT,

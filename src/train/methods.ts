@@ -8,9 +8,8 @@
  * deep prompts and 0 for shallow; full fine-tuning with AdamW. The paper grid-searches the
  * learning rate and weight decay per task; the base values here are the middle of those grids.
  */
+import type { MethodId } from '../domain/run';
 import type { PromptMode } from '../model/vit';
-
-export type MethodId = 'linear' | 'ft' | 'vpt_shallow' | 'vpt_deep' | 'mixed' | 'ft_then_pt';
 
 export type OptimizerKind = 'sgd' | 'adamw';
 
@@ -124,4 +123,14 @@ export function scheduledLr(peak: number, step: number, totalSteps: number, warm
   if (step < warm) return (peak * (step + 1)) / warm;
   const progress = (step - warm) / Math.max(1, totalSteps - warm);
   return 0.5 * peak * (1 + Math.cos(Math.PI * Math.min(1, progress)));
+}
+
+/**
+ * Learning rate at `progress` (0 to 1, by steps or by wall time) of a run: linear warm-up over the
+ * first `warmupFraction`, then cosine decay to 0. Pretraining uses it, as its budget may be time.
+ */
+export function lrAtProgress(peak: number, progress: number, warmupFraction: number): number {
+  if (progress < warmupFraction) return (peak * Math.max(progress, 1e-3)) / warmupFraction;
+  const p = Math.min(1, (progress - warmupFraction) / Math.max(1e-9, 1 - warmupFraction));
+  return 0.5 * peak * (1 + Math.cos(Math.PI * p));
 }

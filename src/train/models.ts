@@ -2,7 +2,7 @@
  * Model names the CLIs accept (`--model <name|path>`), mapped to model specs. The lab's setup
  * panel offers the same list.
  */
-import type { ModelSpec } from '../worker/protocol';
+import type { ModelSpec } from '../domain/run';
 
 export interface NamedModel {
   name: string;

@@ -4,6 +4,7 @@
  * State lives in variables too, so the tensor count stays flat across steps.
  */
 import * as tf from '@tensorflow/tfjs';
+import type { HostTensor } from '../domain/tensor';
 import type { OptimizerKind } from './methods';
 
 export interface OptimizerOptions {
@@ -13,7 +14,12 @@ export interface OptimizerOptions {
   momentum: number;
   beta2?: number;
   eps?: number;
+  /** Which parameters weight decay applies to (default: all). */
+  decays?: (name: string) => boolean;
 }
+
+/** Checkpoint key of a parameter's slot (canonical order: momentum, or first then second moment). */
+export const slotKey = (name: string, i: number) => `optimizer.${name}.${i}`;
 
 export class Optimizer {
   readonly opts: Required<OptimizerOptions>;
@@ -22,14 +28,15 @@ export class Optimizer {
   step = 0;
 
   constructor(opts: OptimizerOptions) {
-    this.opts = { beta2: 0.999, eps: 1e-8, ...opts };
+    this.opts = { beta2: 0.999, eps: 1e-8, decays: () => true, ...opts };
   }
 
   /** Apply one update with learning rate `lr`; `grads` by parameter name. */
   apply(params: Record<string, tf.Variable>, grads: Record<string, tf.Tensor>, lr: number): void {
     this.step++;
-    const { kind, weightDecay: wd, momentum: b1, beta2: b2, eps } = this.opts;
+    const { kind, momentum: b1, beta2: b2, eps } = this.opts;
     for (const name of Object.keys(grads)) {
+      const wd = this.opts.decays(name) ? this.opts.weightDecay : 0;
       const w = params[name];
       const g = grads[name];
       let slots = this.slots.get(name);
@@ -57,6 +64,28 @@ export class Optimizer {
         }
       });
     }
+  }
+
+  /** Every slot as host data under its checkpoint key (compute layout: the parameters' own shapes). */
+  async slotTensors(): Promise<Map<string, HostTensor>> {
+    const out = new Map<string, HostTensor>();
+    for (const [n, slots] of this.slots) {
+      for (let i = 0; i < slots.length; i++) out.set(slotKey(n, i), { shape: slots[i].shape.slice(), data: (await slots[i].data()) as Float32Array });
+    }
+    return out;
+  }
+
+  /** Take the slots of `names` from a checkpoint (parameters without saved slots start at zero). */
+  loadSlots(saved: Map<string, HostTensor>, names: string[], step: number): void {
+    for (const n of names) {
+      const slots: tf.Variable[] = [];
+      for (let i = 0; saved.has(slotKey(n, i)); i++) {
+        const t = saved.get(slotKey(n, i))!;
+        slots.push(tf.tidy(() => tf.variable(tf.tensor(t.data, t.shape), false)));
+      }
+      if (slots.length) this.slots.set(n, slots);
+    }
+    this.step = step;
   }
 
   dispose(): void {

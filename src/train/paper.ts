@@ -16,7 +16,7 @@
  */
 import { LabError } from '../domain/errors';
 import type { DataItem, SelectedSplits } from '../data/types';
-import type { MethodId } from './methods';
+import type { MethodId } from '../domain/run';
 
 /** A learning-rate × weight-decay grid; learning rates are base rates (× batch / 256). */
 export interface HyperGrid {

@@ -14,16 +14,19 @@ import { selectSplits } from '../data/splits';
 import { openVtabTask } from '../data/vtab';
 import type { FileSource } from '../data/source';
 import type { ImageDecoder, SelectedSplits } from '../data/types';
-import { LabError } from '../errors';
-import type { ProgressCallback } from '../progress';
+import { LabError } from '../domain/errors';
+import type { ProgressCallback } from '../domain/progress';
 import type { CanonicalCheckpoint } from '../weights/types';
-import type { DataSpec, ModelSpec, ResumeState, RunConfig, RunSummary } from '../worker/protocol';
+import type { DataSpec, ModelSpec, ResumeState, RunConfig, RunSummary } from '../domain/run';
 import { METHODS } from './methods';
 import type { TrainData } from './data';
 import { trainDataFromSplits } from './fromSplits';
 import { disposeAll, readTrainedParams, trainedParamsFile } from './export';
+import type { RunControl } from './control';
 import type { TrainerEvent, TrainOutcome } from './trainer';
-import { RunControl, countParams, train } from './trainer';
+import { countParams, train } from './trainer';
+import { kernelsFor } from '../kernels';
+import type { ViT } from '../model/vit';
 
 /** What differs between the browser worker and Node. */
 export interface RunHost {
@@ -34,9 +37,8 @@ export interface RunHost {
   decoder: ImageDecoder;
 }
 
-export interface LoadedModel {
-  cfg: ViTConfig;
-  params: ParamSet;
+/** A model ready to run on the active backend, and where it came from. */
+export interface LoadedModel extends ViT {
   /** Where it came from, in words. */
   source: string;
 }
@@ -61,7 +63,7 @@ export async function loadModel(spec: ModelSpec, imageSize: number | undefined, 
     source = describeModel(spec);
   }
   if (imageSize && imageSize !== cfg.imageSize) cfg = adaptToResolution(params, cfg, imageSize);
-  return { cfg, params, source };
+  return { cfg, params, kernels: kernelsFor(tf.getBackend()), source };
 }
 
 export interface DataRequest {
@@ -181,6 +183,7 @@ export async function runSession(config: RunConfig, host: RunHost, control: RunC
       initial,
       cfg: model.cfg,
       backbone: model.params,
+      kernels: model.kernels,
       method,
       data,
       hyper: { epochs: config.epochs, batchSize: config.batchSize, lr: config.lr, weightDecay: config.weightDecay, promptLength: config.promptLength, seed: config.seed },

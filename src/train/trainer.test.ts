@@ -4,11 +4,14 @@ import { initNodeBackend } from '../backend/node';
 import type { ViTConfig } from '../model/config';
 import { randomParams, type ParamSet } from '../model/params';
 import { openProceduralTask } from '../data/procedural';
-import { METHODS, type MethodId } from './methods';
-import { train, RunControl, type TrainerEvent, type Hyper } from './trainer';
+import { METHODS } from './methods';
+import { type MethodId } from '../domain/run';
+import { train, type TrainerEvent, type Hyper } from './trainer';
+import { RunControl } from './control';
 import { trainDataFromSplits } from './fromSplits';
 import type { TrainData } from './data';
-import { LabError } from '../errors';
+import { LabError } from '../domain/errors';
+import { kernelsFor } from '../kernels';
 
 /** A tiny ViT: 32 px, patch 8 (16 patches), width 32, 2 layers, 2 heads. */
 const cfg: ViTConfig = { imageSize: 32, patchSize: 8, channels: 3, hiddenSize: 32, numLayers: 2, numHeads: 2, mlpDim: 64, numClasses: 0, layerNormEps: 1e-6, mean: [0.5, 0.5, 0.5], std: [0.5, 0.5, 0.5] };
@@ -179,8 +182,8 @@ describe('the loop', () => {
     const d = trainDataFromSplits(openProceduralTask('dsprites_location', { trainSize: 64, valSize: 8, testSize: 8, seed: 5 }), { imageSize: cfg.imageSize });
     const out = await train({ cfg, backbone, method: METHODS.ft, data: d, hyper: { epochs: 100, batchSize: 16, promptLength: 0, seed: 1, lr: 0.05 } });
     const last = out.epochs[out.epochs.length - 1];
-    const { accuracy } = await import('./trainer');
-    const trainAcc = await accuracy(out.params, cfg, d.train, { promptMode: 'none' }, 16);
+    const { accuracy } = await import('./evaluate');
+    const trainAcc = await accuracy({ cfg, params: out.params, kernels: kernelsFor(tf.getBackend()) }, d.train, { promptMode: 'none' }, 16);
     disposeOwned(out.params);
     expect(trainAcc, `final epoch loss ${last.trainLoss}`).toBeGreaterThan(90);
   });

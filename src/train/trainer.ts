@@ -2,26 +2,40 @@
  * The epoch loop: one run of one method on one task. Host-agnostic (worker, Node, tests): it
  * takes parameters, data and callbacks, and reports everything through `emit`.
  *
+ * `train` reads as the method's phases, each set up (`setUpPhase`), trained epoch by epoch
+ * (`trainPhase`, `trainEpoch`, one `trainStep` per batch) and frozen; the pieces it uses live in
+ * their own files: step.ts, evaluate.ts, checkpoint.ts, recovery.ts, control.ts.
+ *
  * Memory discipline: every step runs in tf.tidy or disposes explicitly; trainable parameters and
  * optimizer slots are variables that are assigned in place, so the live tensor count is the same
  * after step 2 and after step 50 (tested).
  */
 import * as tf from '@tensorflow/tfjs';
+import type { EpochMetrics, GradCamSample, ResumeState, TestResult } from '../domain/run';
+import type { HostTensor } from '../domain/tensor';
+import { LabError } from '../domain/errors';
+import { kernelsFor } from '../kernels';
 import type { ViTConfig } from '../model/config';
-import type { ParamSet } from '../model/params';
-import { initHead, initPrompts, toCanonicalTensor, toComputeTensor } from '../model/params';
-import type { ForwardOptions } from '../model/vit';
-import { crossEntropy, forward, gradCam } from '../model/vit';
-import { LabError } from '../errors';
-import type { EpochMetrics, GradCamSample, ResumeState, TestResult } from '../worker/protocol';
-import type { HostTensor } from '../weights/types';
-import { parseSafetensors, writeSafetensors } from '../weights/formats/safetensors';
-import { readAll } from '../weights/formats/archive';
+import type { Kernels } from '../model/ops';
+import { initHead, initPrompts, type ParamSet } from '../model/params';
+import type { ForwardOptions, ViT } from '../model/vit';
+import { mulberry32, permutation } from '../data/rng';
+import { checkpointBytes, paramsFromCheckpoint, readCheckpoint } from './checkpoint';
+import { RunControl } from './control';
+import type { TrainData } from './data';
+import { accuracy, evaluate, gradCamSamples } from './evaluate';
 import type { MethodSpec, Phase } from './methods';
 import { effectiveLr, promptLayers, scheduledLr } from './methods';
 import { Optimizer } from './optimizer';
-import type { Batch, TrainData } from './data';
-import { mulberry32, permutation } from '../data/rng';
+import { isOutOfMemory, restoreSnapshot, snapshot } from './recovery';
+import { trainStep } from './step';
+
+export type TrainerEvent =
+  | { type: 'step'; epoch: number; phase: number; step: number; stepsPerEpoch: number; loss: number; imagesPerSec: number }
+  | { type: 'epoch'; metrics: EpochMetrics }
+  | { type: 'gradcam'; epoch: number; samples: GradCamSample[] }
+  | { type: 'checkpoint'; state: ResumeState }
+  | { type: 'notice'; message: string };
 
 export interface Hyper {
   epochs: number;
@@ -37,54 +51,12 @@ export interface Hyper {
   lossEvery?: number;
 }
 
-export type TrainerEvent =
-  | { type: 'step'; epoch: number; phase: number; step: number; stepsPerEpoch: number; loss: number; imagesPerSec: number }
-  | { type: 'epoch'; metrics: EpochMetrics }
-  | { type: 'gradcam'; epoch: number; samples: GradCamSample[] }
-  | { type: 'checkpoint'; state: ResumeState }
-  | { type: 'notice'; message: string };
-
-/** Pause/cancel from outside, checked between steps. */
-export class RunControl {
-  private paused = false;
-  private wake: (() => void) | null = null;
-  cancelled = false;
-  pause(): void {
-    this.paused = true;
-  }
-  resume(): void {
-    this.paused = false;
-    this.wake?.();
-    this.wake = null;
-  }
-  cancel(): void {
-    this.cancelled = true;
-    this.resume();
-  }
-  /** Between steps: yield to the event loop (so commands arrive), wait while paused. */
-  async checkpoint(): Promise<void> {
-    await yieldToEventLoop();
-    while (this.paused && !this.cancelled) await new Promise<void>((r) => (this.wake = r));
-    if (this.cancelled) throw new LabError('run/cancelled', 'The run was cancelled.');
-  }
-}
-
-export function yieldToEventLoop(): Promise<void> {
-  if (typeof setImmediate === 'function') return new Promise((r) => setImmediate(r));
-  if (typeof MessageChannel !== 'undefined') {
-    return new Promise((r) => {
-      const ch = new MessageChannel();
-      ch.port1.onmessage = () => r();
-      ch.port2.postMessage(0);
-    });
-  }
-  return new Promise((r) => setTimeout(r, 0));
-}
-
 export interface TrainOptions {
   cfg: ViTConfig;
   /** Pretrained parameters (compute layout). Never modified or disposed by the trainer. */
   backbone: ParamSet;
+  /** The kernels to run on (default: the lab's kernels for the active backend). */
+  kernels?: Kernels;
   method: MethodSpec;
   data: TrainData;
   hyper: Hyper;
@@ -114,9 +86,6 @@ export interface TrainOutcome {
   trainable: string[];
 }
 
-const sizeOf = (t: tf.Tensor) => t.size;
-let variableCounter = 0;
-
 /** Count parameters a method trains and holds, without building anything. */
 export function countParams(cfg: ViTConfig, backbone: ParamSet, method: MethodSpec, numClasses: number, promptLength: number): { trainable: number; total: number } {
   const last = method.phases[method.phases.length - 1];
@@ -128,377 +97,244 @@ export function countParams(cfg: ViTConfig, backbone: ParamSet, method: MethodSp
     total += size;
     if (method.phases.some((p: Phase) => p.trains(name))) trainable += size;
   };
-  for (const [n, t] of Object.entries(backbone)) if (!n.startsWith('head.') && !n.startsWith('pre_logits.') && !n.startsWith('prompts.')) consider(n, sizeOf(t));
+  for (const [n, t] of Object.entries(backbone)) if (!n.startsWith('head.') && !n.startsWith('pre_logits.') && !n.startsWith('prompts.')) consider(n, t.size);
   consider('head.weight', cfg.hiddenSize * numClasses);
   consider('head.bias', numClasses);
   for (let i = 0; i < promptLayers(last.promptMode, cfg.numLayers); i++) consider(`prompts.${i}`, promptLength * cfg.hiddenSize);
   return { trainable, total };
 }
 
-function isOutOfMemory(err: unknown): boolean {
-  const m = err instanceof Error ? err.message : String(err);
-  return /out of memory|\boom\b|failed to allocate|allocation failed|exceeds.*max.*buffer|OutOfMemory/i.test(m);
-}
+/**
+ * The run's current parameters: the caller's backbone tensors (shared, never disposed here) and
+ * the ones this run made (fresh heads and prompts, variables, restored values), which it owns.
+ */
+class RunParams {
+  readonly params: ParamSet = {};
+  private readonly owned = new Set<tf.Tensor>();
 
-export function isDeviceLost(err: unknown): boolean {
-  const m = err instanceof Error ? err.message : String(err);
-  return /device (was )?lost|context lost|GPUDevice.*lost/i.test(m);
+  /** Starts as the pretrained backbone without its head and prompts. */
+  constructor(backbone: ParamSet) {
+    for (const [n, t] of Object.entries(backbone)) if (!n.startsWith('head.') && !n.startsWith('prompts.')) this.params[n] = t;
+  }
+
+  /** Put `fresh` (now owned by the run) in place of what the names held. */
+  replace(fresh: ParamSet): void {
+    for (const [n, t] of Object.entries(fresh)) {
+      this.release(this.params[n]);
+      this.params[n] = t;
+      this.owned.add(t);
+    }
+  }
+
+  remove(which: (name: string) => boolean): void {
+    for (const n of Object.keys(this.params).filter(which)) {
+      this.release(this.params[n]);
+      delete this.params[n];
+    }
+  }
+
+  /** What `trains` names becomes trainable variables, in name order. */
+  makeTrainable(trains: (name: string) => boolean): Record<string, tf.Variable> {
+    const vars: Record<string, tf.Variable> = {};
+    for (const n of Object.keys(this.params).filter(trains).sort()) {
+      vars[n] = tf.variable(this.params[n], true);
+      this.replace({ [n]: vars[n] });
+    }
+    return vars;
+  }
+
+  /** What trained becomes plain tensors: the next phase (or the caller) sees it frozen. */
+  freeze(vars: Record<string, tf.Variable>): void {
+    for (const [n, v] of Object.entries(vars)) this.replace({ [n]: tf.clone(v) });
+  }
+
+  dispose(): void {
+    for (const t of this.owned) t.dispose();
+    this.owned.clear();
+  }
+
+  private release(t: tf.Tensor | undefined): void {
+    if (t && this.owned.delete(t)) t.dispose();
+  }
 }
 
 /** Run every phase of the method; returns the trained model and the test result. */
-export async function train(o: TrainOptions): Promise<TrainOutcome> {
+export async function train(options: TrainOptions): Promise<TrainOutcome> {
+  const o: TrainOptions = { ...options, control: options.control ?? new RunControl(), emit: options.emit ?? (() => {}) };
   const { cfg, method, data, hyper } = o;
-  const emit = o.emit ?? (() => {});
-  const control = o.control ?? new RunControl();
-  const numClasses = data.numClasses;
-  const counts = countParams(cfg, o.backbone, method, numClasses, hyper.promptLength);
-  const epochsPerPhase = hyper.epochs;
-  const allEpochs: EpochMetrics[] = o.resume ? [...o.resume.epochs] : [];
-  let resumeTensors = o.resume ? readAll(parseSafetensors(new Uint8Array(o.resume.checkpoint), 'resume checkpoint')) : null;
-
-  // Current model: starts as the pretrained backbone (shared, not owned), without its head.
-  let model: ParamSet = {};
-  for (const [n, t] of Object.entries(o.backbone)) if (!n.startsWith('head.') && !n.startsWith('prompts.')) model[n] = t;
-  const owned = new Set<tf.Tensor>();
-  let trainableNames: string[] = [];
-
-  for (let phaseIndex = 0; phaseIndex < method.phases.length; phaseIndex++) {
-    const phase = method.phases[phaseIndex];
-    const firstEpoch = phaseIndex * epochsPerPhase;
-    const lastEpoch = firstEpoch + epochsPerPhase; // exclusive
-    const epochsDone = o.resume?.epochsDone ?? 0;
-    if (epochsDone >= lastEpoch && phaseIndex < method.phases.length - 1) {
-      // The whole phase finished before the interruption; its weights are in the checkpoint.
-      model = restorePhase(model, resumeTensors, cfg, owned, (n) => phase.trains(n));
-      continue;
-    }
-
-    // Fresh head and prompts for the phase, seeded.
-    const seedBase = hyper.seed * 1000 + phaseIndex * 100;
-    if (phase.freshHead) {
-      replace(model, initHead(cfg, numClasses, seedBase + 1), owned);
-    }
-    for (const k of Object.keys(model)) if (k.startsWith('prompts.') && phase.promptMode === 'none') delete model[k];
-    const layers = promptLayers(phase.promptMode, cfg.numLayers);
-    if (phase.freshPrompts && layers > 0) replace(model, initPrompts(cfg, hyper.promptLength, layers, seedBase + 2), owned);
-    if (o.initial && phaseIndex === method.phases.length - 1) {
-      const imported: ParamSet = {};
-      for (const [n, t] of Object.entries(o.initial)) {
-        if (model[n] && model[n].shape.join() !== t.shape.join()) {
-          throw new LabError('checkpoint/shape-mismatch', `Imported parameter ${n} is [${t.shape}] but this run expects [${model[n].shape}].`, 'Import parameters trained with the same model, task (classes) and prompt length.');
-        }
-        imported[n] = tf.clone(t);
+  const run = new RunParams(o.backbone);
+  const model: ViT = { cfg, params: run.params, kernels: o.kernels ?? kernelsFor(tf.getBackend()) };
+  const resume = o.resume ? { epochsDone: o.resume.epochsDone, tensors: readCheckpoint(o.resume) } : null;
+  const epochs: EpochMetrics[] = o.resume ? [...o.resume.epochs] : [];
+  let trainable: string[] = [];
+  try {
+    for (const [index, phase] of method.phases.entries()) {
+      const span: PhaseSpan = { index, first: index * hyper.epochs, end: (index + 1) * hyper.epochs };
+      const lastPhase = index === method.phases.length - 1;
+      if (resume && resume.epochsDone >= span.end && !lastPhase) {
+        // The whole phase finished before the interruption; its weights are in the checkpoint.
+        run.replace(paramsFromCheckpoint(resume.tensors, phase.trains));
+        continue;
       }
-      replace(model, imported, owned);
+      const from = resume && resume.epochsDone > span.first ? resume : null;
+      setUpPhase(run, phase, span, o, lastPhase ? o.initial : undefined, from?.tensors);
+      const vars = run.makeTrainable(phase.trains);
+      trainable = Object.keys(vars);
+      await trainPhase(model, vars, phase, span, o, from, epochs);
+      run.freeze(vars);
     }
-
-    // Resume: overwrite with the checkpointed values of this phase.
-    if (resumeTensors && epochsDone > firstEpoch) {
-      model = restorePhase(model, resumeTensors, cfg, owned, (n) => phase.trains(n) || n.startsWith('prompts.') || n.startsWith('head.'));
-    }
-
-    trainableNames = Object.keys(model).filter((n) => phase.trains(n)).sort();
-    const vars: Record<string, tf.Variable> = {};
-    for (const n of trainableNames) {
-      vars[n] = tf.variable(model[n], true, `train_${phaseIndex}_${n}_${(variableCounter++).toString(36)}`);
-      if (owned.has(model[n])) {
-        model[n].dispose();
-        owned.delete(model[n]);
-      }
-      model[n] = vars[n];
-      owned.add(vars[n]);
-    }
-    const recipe = { ...phase.recipe, baseLr: hyper.lr ?? phase.recipe.baseLr, weightDecay: hyper.weightDecay ?? phase.recipe.weightDecay };
-    const optimizer = new Optimizer({ kind: recipe.optimizer, weightDecay: recipe.weightDecay, momentum: recipe.momentum });
-    if (resumeTensors && epochsDone > firstEpoch) restoreSlots(optimizer, resumeTensors, vars, epochsDone - firstEpoch, data.train.size, hyper.batchSize);
-    const needsGrad = (n: string) => n in vars;
-    const fwdTrain = (stepSeed: number): ForwardOptions => ({ promptMode: phase.promptMode, training: true, promptDropout: phase.promptDropout, dropoutSeed: stepSeed, needsGrad });
-    const fwdEval: ForwardOptions = { promptMode: phase.promptMode, training: false };
-
-    const batchSize = Math.min(hyper.batchSize, data.train.size);
-    let microBatch = Math.min(hyper.microBatch ?? batchSize, batchSize);
-    const stepsPerEpoch = Math.max(1, Math.floor(data.train.size / batchSize));
-    const totalSteps = stepsPerEpoch * epochsPerPhase;
-    const peakLr = effectiveLr(recipe.baseLr, batchSize);
-    const lossEvery = hyper.lossEvery ?? 1;
-
-    let epoch = Math.max(firstEpoch, epochsDone);
-    let hostSnapshot = snapshot(vars, optimizer);
-    while (epoch < lastEpoch) {
-      const t0 = performance.now();
-      const order = permutation(data.train.size, mulberry32(hyper.seed * 7919 + epoch));
-      let lossSum = 0, correct = 0, seen = 0, lossReads = 0;
-      let stepLr = 0;
-      try {
-        for (let s = 0; s < stepsPerEpoch; s++) {
-          await control.checkpoint();
-          const globalStep = (epoch - firstEpoch) * stepsPerEpoch + s;
-          if (o.faultAt && o.faultAt.step === globalStep + firstEpoch * stepsPerEpoch) {
-            const e = o.faultAt.error;
-            o.faultAt = undefined;
-            throw e;
-          }
-          const stepT0 = performance.now();
-          const indices = order.slice(s * batchSize, (s + 1) * batchSize);
-          stepLr = scheduledLr(peakLr, globalStep, totalSteps, recipe.warmupFraction);
-          const accum = Math.ceil(indices.length / microBatch);
-          let gradSum: Record<string, tf.Tensor> | null = null;
-          let lossT: tf.Tensor | null = null;
-          let correctT: tf.Tensor | null = null;
-          for (let a = 0; a < accum; a++) {
-            const part = indices.slice(a * microBatch, (a + 1) * microBatch);
-            const batch = await data.train.batch(part);
-            const weight = part.length / indices.length;
-            const { loss, grads, nCorrect } = tf.tidy(() => {
-              const x = tf.tensor4d(batch.pixels, [batch.size, cfg.channels, cfg.imageSize, cfg.imageSize]);
-              const y = tf.tensor1d(batch.labels, 'int32');
-              let logitsKept: tf.Tensor | null = null;
-              const r = tf.variableGrads(() => {
-                const logits = forward(model, cfg, x, fwdTrain(hyper.seed * 1_000_003 + globalStep * 31 + a));
-                logitsKept = tf.keep(logits);
-                return tf.mul(crossEntropy(logits, y), weight) as tf.Scalar;
-              }, Object.values(vars));
-              const nc = tf.sum(tf.cast(tf.equal(tf.argMax(logitsKept!, -1), y), 'float32'));
-              tf.dispose(logitsKept!);
-              const byName: Record<string, tf.Tensor> = {};
-              for (const n of trainableNames) byName[n] = r.grads[vars[n].name];
-              return { loss: r.value, grads: byName, nCorrect: nc };
-            });
-            if (!gradSum) {
-              gradSum = grads;
-              lossT = loss;
-              correctT = nCorrect;
-            } else {
-              const prev: Record<string, tf.Tensor> = gradSum;
-              gradSum = tf.tidy(() => {
-                const out: Record<string, tf.Tensor> = {};
-                for (const n of trainableNames) out[n] = tf.add(prev[n], grads[n]);
-                return out;
-              });
-              tf.dispose([...Object.values(prev), ...Object.values(grads)]);
-              const l2: tf.Tensor = tf.add(lossT!, loss);
-              const c2: tf.Tensor = tf.add(correctT!, nCorrect);
-              tf.dispose([lossT!, loss, correctT!, nCorrect]);
-              lossT = l2;
-              correctT = c2;
-            }
-          }
-          optimizer.apply(vars, gradSum!, stepLr);
-          tf.dispose(Object.values(gradSum!));
-          if (s % lossEvery === 0 || s === stepsPerEpoch - 1) {
-            // Loss and accuracy of the steps that are read back (every step by default).
-            const [l, c] = await Promise.all([lossT!.data(), correctT!.data()]);
-            lossSum += l[0];
-            lossReads++;
-            correct += c[0];
-            seen += indices.length;
-            const dt = (performance.now() - stepT0) / 1000;
-            emit({ type: 'step', epoch: epoch + 1, phase: phaseIndex + 1, step: s + 1, stepsPerEpoch, loss: l[0], imagesPerSec: indices.length / Math.max(dt, 1e-6) });
-          }
-          tf.dispose([lossT!, correctT!]);
-        }
-      } catch (err) {
-        if (err instanceof LabError && err.code === 'run/cancelled') {
-          disposeAll(owned, optimizer);
-          throw err;
-        }
-        if (isOutOfMemory(err) && microBatch > 1) {
-          microBatch = Math.max(1, Math.floor(microBatch / 2));
-          restoreSnapshot(hostSnapshot, vars, optimizer);
-          emit({ type: 'notice', message: `Out of memory at micro-batch ${microBatch * 2}: halved the micro-batch to ${microBatch} (the effective batch stays ${batchSize} through gradient accumulation) and restarted epoch ${epoch + 1} from its beginning.` });
-          continue;
-        }
-        disposeAll(owned, optimizer);
-        throw err;
-      }
-
-      const valAcc = await accuracy(model, cfg, data.val, fwdEval, hyper.batchSize);
-      const mem = tf.memory();
-      const metrics: EpochMetrics = {
-        epoch: epoch + 1,
-        phase: phaseIndex + 1,
-        trainLoss: lossSum / Math.max(1, lossReads),
-        trainAcc: (100 * correct) / Math.max(1, seen),
-        valAcc,
-        seconds: (performance.now() - t0) / 1000,
-        lr: stepLr,
-        numTensors: mem.numTensors,
-        numBytes: mem.numBytes,
-      };
-      allEpochs.push(metrics);
-      emit({ type: 'epoch', metrics });
-      if (o.gradcamIndices?.length) emit({ type: 'gradcam', epoch: epoch + 1, samples: await gradCamSamples(model, cfg, data, o.gradcamIndices, fwdEval) });
-      hostSnapshot = snapshot(vars, optimizer);
-      emit({ type: 'checkpoint', state: { epochsDone: epoch + 1, checkpoint: await checkpointBytes(model, cfg, optimizer, hostSnapshot), epochs: [...allEpochs] } });
-      epoch++;
-    }
-    optimizer.dispose();
-    resumeTensors = resumeTensors && epochsDone > lastEpoch ? resumeTensors : null;
-
-    // Freeze what trained: the next phase (or the caller) sees plain tensors.
-    for (const n of trainableNames) {
-      const frozen = tf.clone(vars[n]);
-      owned.delete(vars[n]);
-      vars[n].dispose();
-      model[n] = frozen;
-      owned.add(frozen);
-    }
-  }
-
-  const last = method.phases[method.phases.length - 1];
-  const test = await evaluate(model, cfg, data.test, { promptMode: last.promptMode, training: false }, hyper.batchSize, numClasses);
-  // Hand the trained model over: backbone tensors stay the caller's, owned ones move out.
-  return { epochs: allEpochs, test, trainableParams: counts.trainable, totalParams: counts.total, params: model, trainable: trainableNames };
-}
-
-function replace(model: ParamSet, fresh: ParamSet, owned: Set<tf.Tensor>): void {
-  for (const [n, t] of Object.entries(fresh)) {
-    const old = model[n];
-    if (old && owned.has(old)) {
-      old.dispose();
-      owned.delete(old);
-    }
-    model[n] = t;
-    owned.add(t);
+    const last = method.phases[method.phases.length - 1];
+    const test = await evaluate(model, data.test, { promptMode: last.promptMode, training: false }, hyper.batchSize, data.numClasses);
+    const counts = countParams(cfg, o.backbone, method, data.numClasses, hyper.promptLength);
+    // Hand the trained model over: backbone tensors stay the caller's, owned ones move out.
+    return { epochs, test, trainableParams: counts.trainable, totalParams: counts.total, params: run.params, trainable };
+  } catch (err) {
+    run.dispose();
+    throw err;
   }
 }
 
-function disposeAll(owned: Set<tf.Tensor>, optimizer: Optimizer): void {
-  for (const t of owned) t.dispose();
-  owned.clear();
-  optimizer.dispose();
-}
-
-interface HostSnapshot {
-  params: Map<string, Float32Array>;
-  slots: Map<string, Float32Array[]>;
-  step: number;
-}
-
-/** Host copy of trainable values and optimizer slots: the state to return to after a fault. */
-function snapshot(vars: Record<string, tf.Variable>, optimizer: Optimizer): HostSnapshot {
-  const params = new Map<string, Float32Array>();
-  for (const [n, v] of Object.entries(vars)) params.set(n, v.dataSync() as Float32Array);
-  const slots = new Map<string, Float32Array[]>();
-  for (const [n, s] of optimizer.slots) slots.set(n, s.map((v) => v.dataSync() as Float32Array));
-  return { params, slots, step: optimizer.step };
-}
-
-function restoreSnapshot(s: HostSnapshot, vars: Record<string, tf.Variable>, optimizer: Optimizer): void {
-  for (const [n, v] of Object.entries(vars)) tf.tidy(() => v.assign(tf.tensor(s.params.get(n)!, v.shape)));
-  for (const [n, slots] of optimizer.slots) {
-    const host = s.slots.get(n);
-    slots.forEach((v, i) => tf.tidy(() => v.assign(host ? tf.tensor(host[i], v.shape) : tf.zerosLike(v))));
-  }
-  optimizer.step = s.step;
+/** Which epochs of the run a phase covers: [first, end). */
+interface PhaseSpan {
+  index: number;
+  first: number;
+  end: number;
 }
 
 /**
- * The trainable parameters (canonical timm layout) and optimizer slots as safetensors bytes:
- * what an interrupted run resumes from.
+ * A phase's starting parameters: a fresh seeded head and prompts where the phase wants them,
+ * imported parameters for the last phase, and the checkpoint's values when resuming inside it.
  */
-async function checkpointBytes(model: ParamSet, cfg: ViTConfig, optimizer: Optimizer, snap: HostSnapshot): Promise<ArrayBuffer> {
-  const tensors = new Map<string, HostTensor>();
-  for (const n of snap.params.keys()) {
-    const c = toCanonicalTensor(n, model[n], cfg);
-    tensors.set(n, { shape: c.shape.slice(), data: (await c.data()) as Float32Array });
-    c.dispose();
-  }
-  for (const [n, slots] of optimizer.slots) slots.forEach((v, i) => tensors.set(`optimizer.${n}.${i}`, { shape: v.shape.slice(), data: snap.slots.get(n)![i] }));
-  const bytes = writeSafetensors(tensors, { optimizer_step: String(snap.step) });
-  return bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
-}
-
-function restorePhase(model: ParamSet, saved: Map<string, HostTensor> | null, _cfg: ViTConfig, owned: Set<tf.Tensor>, want: (n: string) => boolean): ParamSet {
-  if (!saved) return model;
-  const fresh: ParamSet = {};
-  for (const [n, t] of saved) if (!n.startsWith('optimizer.') && want(n)) fresh[n] = toComputeTensor(n, t);
-  replace(model, fresh, owned);
-  return model;
-}
-
-function restoreSlots(optimizer: Optimizer, saved: Map<string, HostTensor>, vars: Record<string, tf.Variable>, epochsIntoPhase: number, trainSize: number, batchSize: number): void {
-  for (const n of Object.keys(vars)) {
-    const slots: tf.Variable[] = [];
-    for (let i = 0; saved.has(`optimizer.${n}.${i}`); i++) {
-      // Slots are saved in compute layout (their own shapes), not the canonical one.
-      const t = saved.get(`optimizer.${n}.${i}`)!;
-      slots.push(tf.tidy(() => tf.variable(tf.tensor(t.data, t.shape), false)));
+function setUpPhase(run: RunParams, phase: Phase, span: PhaseSpan, o: TrainOptions, imported: ParamSet | undefined, resumed: Map<string, HostTensor> | undefined): void {
+  const { cfg, hyper } = o;
+  const seedBase = hyper.seed * 1000 + span.index * 100;
+  if (phase.freshHead) run.replace(initHead(cfg, o.data.numClasses, seedBase + 1));
+  if (phase.promptMode === 'none') run.remove((n) => n.startsWith('prompts.'));
+  const layers = promptLayers(phase.promptMode, cfg.numLayers);
+  if (phase.freshPrompts && layers > 0) run.replace(initPrompts(cfg, hyper.promptLength, layers, seedBase + 2));
+  if (imported) {
+    for (const [n, t] of Object.entries(imported)) {
+      const here = run.params[n];
+      if (here && here.shape.join() !== t.shape.join()) {
+        throw new LabError('checkpoint/shape-mismatch', `Imported parameter ${n} is [${t.shape}] but this run expects [${here.shape}].`, 'Import parameters trained with the same model, task (classes) and prompt length.');
+      }
     }
-    if (slots.length) optimizer.slots.set(n, slots);
+    run.replace(Object.fromEntries(Object.entries(imported).map(([n, t]) => [n, tf.clone(t)])));
   }
-  optimizer.step = epochsIntoPhase * Math.max(1, Math.floor(trainSize / batchSize));
+  if (resumed) run.replace(paramsFromCheckpoint(resumed, (n) => phase.trains(n) || n.startsWith('prompts.') || n.startsWith('head.')));
 }
 
-/** Top-1 accuracy in percent over a split. */
-export async function accuracy(model: ParamSet, cfg: ViTConfig, split: TrainData['val'], opts: ForwardOptions, batchSize: number): Promise<number> {
-  if (split.size === 0) return NaN;
-  let correct = 0;
-  for (let s = 0; s < split.size; s += batchSize) {
-    const idx = range(s, Math.min(split.size, s + batchSize));
-    const batch = await split.batch(idx);
-    const c = tf.tidy(() => {
-      const logits = forward(model, cfg, toPixels(batch, cfg), opts);
-      return tf.sum(tf.cast(tf.equal(tf.argMax(logits, -1), tf.tensor1d(batch.labels, 'int32')), 'int32'));
-    });
-    correct += (await c.data())[0];
-    c.dispose();
+/** How a phase's batches are cut: the batch, the micro-batch (halved on out-of-memory), the steps. */
+interface Batching {
+  batchSize: number;
+  microBatch: number;
+  stepsPerEpoch: number;
+}
+
+/**
+ * The phase's epochs, each followed by validation, Grad-CAM and a checkpoint. An epoch that runs
+ * out of memory restarts from its beginning with half the micro-batch.
+ */
+async function trainPhase(
+  model: ViT,
+  vars: Record<string, tf.Variable>,
+  phase: Phase,
+  span: PhaseSpan,
+  o: TrainOptions,
+  resume: { epochsDone: number; tensors: Map<string, HostTensor> } | null,
+  epochs: EpochMetrics[],
+): Promise<void> {
+  const { data, hyper } = o;
+  const emit = o.emit!;
+  const batchSize = Math.min(hyper.batchSize, data.train.size);
+  const batching: Batching = { batchSize, microBatch: Math.min(hyper.microBatch ?? batchSize, batchSize), stepsPerEpoch: Math.max(1, Math.floor(data.train.size / batchSize)) };
+  const recipe = { ...phase.recipe, baseLr: hyper.lr ?? phase.recipe.baseLr, weightDecay: hyper.weightDecay ?? phase.recipe.weightDecay };
+  const optimizer = new Optimizer({ kind: recipe.optimizer, weightDecay: recipe.weightDecay, momentum: recipe.momentum });
+  try {
+    if (resume) optimizer.loadSlots(resume.tensors, Object.keys(vars), (resume.epochsDone - span.first) * batching.stepsPerEpoch);
+    const evalOpts: ForwardOptions = { promptMode: phase.promptMode, training: false };
+    let epoch = Math.max(span.first, resume?.epochsDone ?? 0);
+    let start = snapshot(vars, optimizer);
+    while (epoch < span.end) {
+      const t0 = performance.now();
+      let totals: EpochTotals;
+      try {
+        totals = await trainEpoch(model, phase, span, epoch, batching, optimizer, recipe.baseLr, recipe.warmupFraction, o);
+      } catch (err) {
+        if (!isOutOfMemory(err) || batching.microBatch <= 1) throw err;
+        batching.microBatch = Math.max(1, Math.floor(batching.microBatch / 2));
+        restoreSnapshot(start, vars, optimizer);
+        emit({ type: 'notice', message: `Out of memory at micro-batch ${batching.microBatch * 2}: halved the micro-batch to ${batching.microBatch} (the effective batch stays ${batchSize} through gradient accumulation) and restarted epoch ${epoch + 1} from its beginning.` });
+        continue;
+      }
+      const mem = tf.memory();
+      const metrics: EpochMetrics = {
+        epoch: epoch + 1,
+        phase: span.index + 1,
+        trainLoss: totals.lossSum / Math.max(1, totals.lossReads),
+        trainAcc: (100 * totals.correct) / Math.max(1, totals.seen),
+        valAcc: await accuracy(model, data.val, evalOpts, hyper.batchSize),
+        seconds: (performance.now() - t0) / 1000,
+        lr: totals.lr,
+        numTensors: mem.numTensors,
+        numBytes: mem.numBytes,
+      };
+      epochs.push(metrics);
+      emit({ type: 'epoch', metrics });
+      if (o.gradcamIndices?.length) emit({ type: 'gradcam', epoch: epoch + 1, samples: await gradCamSamples(model, data, o.gradcamIndices, evalOpts) });
+      start = snapshot(vars, optimizer);
+      emit({ type: 'checkpoint', state: { epochsDone: epoch + 1, checkpoint: await checkpointBytes(vars, model.cfg, optimizer, start), epochs: [...epochs] } });
+      epoch++;
+    }
+  } finally {
+    optimizer.dispose();
   }
-  return (100 * correct) / split.size;
 }
 
-/** Test accuracy with per-class accuracy and the confusion matrix. */
-export async function evaluate(model: ParamSet, cfg: ViTConfig, split: TrainData['test'], opts: ForwardOptions, batchSize: number, numClasses: number): Promise<TestResult> {
-  const confusion = Array.from({ length: numClasses }, () => new Array<number>(numClasses).fill(0));
-  for (let s = 0; s < split.size; s += batchSize) {
-    const batch = await split.batch(range(s, Math.min(split.size, s + batchSize)));
-    const pred = tf.tidy(() => tf.argMax(forward(model, cfg, toPixels(batch, cfg), opts), -1));
-    const p = await pred.data();
-    pred.dispose();
-    for (let i = 0; i < batch.size; i++) confusion[batch.labels[i]][p[i]]++;
+/** What an epoch's read-back steps add up to. */
+interface EpochTotals {
+  lossSum: number;
+  lossReads: number;
+  correct: number;
+  seen: number;
+  /** The learning rate of the epoch's last step. */
+  lr: number;
+}
+
+/** One pass over the shuffled training split, one `trainStep` per batch. */
+async function trainEpoch(model: ViT, phase: Phase, span: PhaseSpan, epoch: number, b: Batching, optimizer: Optimizer, baseLr: number, warmupFraction: number, o: TrainOptions): Promise<EpochTotals> {
+  const { data, hyper } = o;
+  const control = o.control!;
+  const emit = o.emit!;
+  const lossEvery = hyper.lossEvery ?? 1;
+  const peakLr = effectiveLr(baseLr, b.batchSize);
+  const totalSteps = b.stepsPerEpoch * hyper.epochs;
+  const order = permutation(data.train.size, mulberry32(hyper.seed * 7919 + epoch));
+  const totals: EpochTotals = { lossSum: 0, lossReads: 0, correct: 0, seen: 0, lr: 0 };
+  for (let s = 0; s < b.stepsPerEpoch; s++) {
+    await control.checkpoint();
+    const phaseStep = (epoch - span.first) * b.stepsPerEpoch + s;
+    if (o.faultAt && o.faultAt.step === phaseStep + span.first * b.stepsPerEpoch) {
+      const e = o.faultAt.error;
+      o.faultAt = undefined;
+      throw e;
+    }
+    const stepT0 = performance.now();
+    const indices = order.slice(s * b.batchSize, (s + 1) * b.batchSize);
+    const batch = await data.train.batch(indices);
+    totals.lr = scheduledLr(peakLr, phaseStep, totalSteps, warmupFraction);
+    const { loss, correct } = trainStep(model, batch, phase, optimizer, { lr: totals.lr, seed: hyper.seed * 1_000_003 + phaseStep * 31, microBatch: b.microBatch });
+    if (s % lossEvery === 0 || s === b.stepsPerEpoch - 1) {
+      // Loss and accuracy of the steps that are read back (every step by default).
+      const [l, c] = await Promise.all([loss.data(), correct.data()]);
+      totals.lossSum += l[0];
+      totals.lossReads++;
+      totals.correct += c[0];
+      totals.seen += indices.length;
+      const dt = (performance.now() - stepT0) / 1000;
+      emit({ type: 'step', epoch: epoch + 1, phase: span.index + 1, step: s + 1, stepsPerEpoch: b.stepsPerEpoch, loss: l[0], imagesPerSec: indices.length / Math.max(dt, 1e-6) });
+    }
+    tf.dispose([loss, correct]);
   }
-  const perClassAcc = confusion.map((row, c) => {
-    const n = row.reduce((a, b) => a + b, 0);
-    return n ? (100 * row[c]) / n : NaN;
-  });
-  const correct = confusion.reduce((a, row, c) => a + row[c], 0);
-  return { testAcc: split.size ? (100 * correct) / split.size : NaN, perClassAcc, confusion, numTest: split.size };
-}
-
-async function gradCamSamples(model: ParamSet, cfg: ViTConfig, data: TrainData, indices: number[], opts: ForwardOptions): Promise<GradCamSample[]> {
-  const idx = indices.filter((i) => i < data.test.size);
-  if (!idx.length) return [];
-  const batch = await data.test.batch(idx);
-  const { cams, preds } = tf.tidy(() => {
-    const x = toPixels(batch, cfg);
-    const pred = tf.argMax(forward(model, cfg, x, opts), -1);
-    // Target: the true label, as the fixtures define Grad-CAM; the prediction is reported beside it.
-    const cam = gradCam(model, cfg, x, tf.tensor1d(batch.labels, 'int32'), opts);
-    return { cams: cam, preds: pred };
-  });
-  const [camData, predData] = await Promise.all([cams.data(), preds.data()]);
-  tf.dispose([cams, preds]);
-  const g = cams.shape[1];
-  const out: GradCamSample[] = [];
-  for (let i = 0; i < idx.length; i++) {
-    const display = await data.test.display(idx[i]);
-    out.push({
-      index: idx[i],
-      label: batch.labels[i],
-      predicted: predData[i],
-      image: display.rgba,
-      side: display.side,
-      cam: (camData as Float32Array).slice(i * g * g, (i + 1) * g * g),
-      grid: g,
-    });
-  }
-  return out;
-}
-
-function toPixels(batch: Batch, cfg: ViTConfig): tf.Tensor4D {
-  return tf.tensor4d(batch.pixels, [batch.size, cfg.channels, cfg.imageSize, cfg.imageSize]);
-}
-
-function range(a: number, b: number): number[] {
-  return Array.from({ length: b - a }, (_, i) => a + i);
+  return totals;
 }

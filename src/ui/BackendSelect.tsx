@@ -1,5 +1,5 @@
 /** A backend picker over the closed list, with a first option for "let the lab choose". */
-import { BACKENDS, type BackendName } from '../backend/select';
+import { BACKENDS, type BackendName } from '../domain/run';
 
 export function BackendSelect(props: { testId: string; value: BackendName | null; defaultLabel: string; onChange: (b: BackendName | null) => void }) {
   return (

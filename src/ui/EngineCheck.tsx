@@ -4,7 +4,7 @@
  * run in the page's worker, so anyone can see the numbers hold on their own GPU.
  */
 import { useEffect, useRef, useState } from 'react';
-import type { BackendName } from '../backend/select';
+import type { BackendName } from '../domain/run';
 import { BackendSelect } from './BackendSelect';
 import { onEngineEvent, send } from '../worker/client';
 import type { VerifyReport } from '../verify/golden';

@@ -5,7 +5,7 @@
  */
 import { useEffect, useRef, useState } from 'react';
 import { useShallow } from 'zustand/react/shallow';
-import type { GradCamSample } from '../worker/protocol';
+import type { GradCamSample } from '../domain/run';
 import { runsOfGroup, viewedGroupId } from '../store/selectors';
 import { useLab, type RunRecord } from '../store/store';
 import { drawSample } from './gradcamDraw';

@@ -8,7 +8,7 @@ import { useRef, useState } from 'react';
 import { useShallow } from 'zustand/react/shallow';
 import { CartesianGrid, Legend, Line, LineChart, ResponsiveContainer, Scatter, ScatterChart, Tooltip, XAxis, YAxis, ZAxis } from 'recharts';
 import { TASKS, getTask, type TaskGroup } from '../data/catalog';
-import type { MethodId } from '../train/methods';
+import type { MethodId } from '../domain/run';
 import { pickReferenceZip, requestFrechet, setReference, startSweep } from '../store/actions';
 import { finishedRuns } from '../store/selectors';
 import { SWEEP_SIZES, modelLabel } from '../store/setup';

@@ -7,7 +7,7 @@ import { useRef, useState } from 'react';
 import { useShallow } from 'zustand/react/shallow';
 import { CartesianGrid, Legend, Line, LineChart, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
 import { getTask, type TaskInfo } from '../data/catalog';
-import type { MethodId } from '../train/methods';
+import type { MethodId } from '../domain/run';
 import { groups, runsOfGroup, viewedGroupId } from '../store/selectors';
 import { viewGroup } from '../store/actions';
 import { useLab, type RunRecord } from '../store/store';

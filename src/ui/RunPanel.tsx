@@ -1,6 +1,6 @@
 /** The run panel: start / pause / cancel the queue, progress bars with numbers, backend badge. */
 import { BackendSelect } from './BackendSelect';
-import type { Progress } from '../progress';
+import type { Progress } from '../domain/progress';
 import { cancelQueue, pauseActive, resumeActive, setBackendOverride, startQueue } from '../store/actions';
 import { formatBytes } from '../store/setup';
 import { useLab, type LabState, type RunRecord } from '../store/store';

@@ -1,7 +1,8 @@
 /** The setup panel: model, task and its data, methods, and the training knobs. All in the URL. */
 import { useEffect, useRef, useState, type DragEvent } from 'react';
 import { GROUP_DESCRIPTIONS, PROCEDURAL_TASKS, VTAB_TASKS, type TaskGroup } from '../data/catalog';
-import { METHODS, METHOD_IDS, type MethodId } from '../train/methods';
+import { METHODS, METHOD_IDS } from '../train/methods';
+import { type MethodId } from '../domain/run';
 import { HUB_CHECKPOINTS, isCached } from '../weights/sources';
 import { pickDataDirectory, pickDataFiles, pickDataZip, pickImportParams, pickModelFile, toggleMethod, updateSetup } from '../store/actions';
 import { MODEL_OPTIONS, TRAIN_SIZE_MAX, effectivePromptLength, formatBytes, taskOf, trainSizeMin, valSizeOf, type DataChoice } from '../store/setup';

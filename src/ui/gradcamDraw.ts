@@ -2,7 +2,7 @@
  * Draws a Grad-CAM sample: the RGBA image, with the patch-grid map upsampled bilinearly to the
  * image size and blended as a viridis heat map.
  */
-import type { GradCamSample } from '../worker/protocol';
+import type { GradCamSample } from '../domain/run';
 
 /** Viridis at 9 stops; linear in between. */
 const VIRIDIS: [number, number, number][] = [

@@ -2,7 +2,7 @@
  * Colours: Okabe & Ito's colour-blind safe palette, one fixed colour (and dash) per method, so
  * a method keeps its colour in every chart and the gallery.
  */
-import type { MethodId } from '../train/methods';
+import type { MethodId } from '../domain/run';
 
 export const METHOD_COLOURS: Record<MethodId, string> = {
   ft: '#D55E00', // vermillion

@@ -8,6 +8,7 @@ import { formatReport, verifyGolden } from './golden';
 import type { ViTConfig } from '../model/config';
 import { randomParams, type ParamSet } from '../model/params';
 import { crossEntropy, forward, type PromptMode } from '../model/vit';
+import { kernelsFor } from '../kernels';
 import { mulberry32 } from '../data/rng';
 import { fixture } from '../weights/testutil';
 
@@ -103,7 +104,7 @@ describe('other shapes against an independent float64 reference', () => {
   for (const mode of ['none', 'shallow', 'deep'] as PromptMode[]) {
     it(`logits and loss agree (${mode} prompts)`, () => {
       const ref = referenceLogits(host, cfg, pixels, B, mode);
-      const got = tf.tidy(() => forward(params, cfg, tf.tensor4d(Float32Array.from(pixels), [B, 3, 48, 48]), { promptMode: mode }).arraySync()) as number[][];
+      const got = tf.tidy(() => forward({ cfg, params, kernels: kernelsFor(tf.getBackend()) }, tf.tensor4d(Float32Array.from(pixels), [B, 3, 48, 48]), { promptMode: mode }).arraySync()) as number[][];
       let err = 0, peak = 0;
       for (let b = 0; b < B; b++) for (let k = 0; k < cfg.numClasses; k++) {
         err = Math.max(err, Math.abs(got[b][k] - ref[b][k]));
@@ -116,16 +117,16 @@ describe('other shapes against an independent float64 reference', () => {
   it('gradients agree with central finite differences of the reference (deep prompts)', () => {
     const probe = ['blocks.1.attn.qkv.weight', 'blocks.0.mlp.fc1.bias', 'prompts.1', 'patch_embed.proj.weight', 'pos_embed', 'head.weight'];
     const names = probe;
+    // The probed weights train (they are variables); the rest stay frozen.
+    const vars = names.map((n) => tf.variable(params[n], true));
     const grads = tf.tidy(() => {
       const x = tf.tensor4d(Float32Array.from(pixels), [B, 3, 48, 48]);
       const y = tf.tensor1d(labels, 'int32');
-      const g = tf.grads((...ts: tf.Tensor[]) => {
-        const p = { ...params };
-        names.forEach((n, i) => (p[n] = ts[i]));
-        return crossEntropy(forward(p, cfg, x, { promptMode: 'deep' }), y);
-      })(names.map((n) => params[n]));
-      return g.map((t) => t.dataSync() as Float32Array);
+      const p = { ...params, ...Object.fromEntries(names.map((n, i) => [n, vars[i]])) };
+      const { grads: g } = tf.variableGrads(() => crossEntropy(forward({ cfg, params: p, kernels: kernelsFor(tf.getBackend()) }, x, { promptMode: 'deep' }), y), vars);
+      return vars.map((v) => g[v.name].dataSync() as Float32Array);
     });
+    tf.dispose(vars);
     const r = mulberry32(99);
     for (let j = 0; j < names.length; j++) {
       const t = host[names[j]];

@@ -7,10 +7,10 @@ import * as tf from '@tensorflow/tfjs';
 import type { ViTConfig } from '../model/config';
 import type { ParamSet } from '../model/params';
 import { paramsFromCanonical, toCanonicalTensor, toComputeTensor, disposeParams } from '../model/params';
-import type { PromptMode } from '../model/vit';
-import { clsFeatures, crossEntropy, forward, forwardFeatures, gradCam } from '../model/vit';
-import { linear } from '../model/ops';
-import type { CanonicalCheckpoint, HostTensor } from '../weights/types';
+import { clsFeatures, crossEntropy, forward, forwardFeatures, gradCam, type PromptMode, type ViT } from '../model/vit';
+import { kernelsFor } from '../kernels';
+import type { HostTensor } from '../domain/tensor';
+import type { CanonicalCheckpoint } from '../weights/types';
 import { mapSourceKey } from '../weights/layouts';
 import { LabError } from '../domain/errors';
 
@@ -123,6 +123,13 @@ export async function verifyGolden(ckpt: CanonicalCheckpoint, golden: Map<string
       params[k] = toComputeTensor(k, g);
     }
   }
+  const model: ViT = { cfg, params, kernels: kernelsFor(backend) };
+  /** The same model with the named weights as variables: they train, so they get gradients. */
+  const vars = new Variables();
+  const training = (names: string[], all: ParamSet = params): ViT => {
+    const v = vars.of(names, all);
+    return { ...model, params: { ...all, ...Object.fromEntries(names.map((n, i) => [n, v[i]])) } };
+  };
   const pixels = tf.tensor4d(pixelsHost.data, pixelsHost.shape as [number, number, number, number]);
   const labels = tf.tensor1d(Array.from(labelsHost.data, Math.round), 'int32');
   const names = Object.keys(params).filter((n) => !n.startsWith('prompts.'));
@@ -131,19 +138,19 @@ export async function verifyGolden(ckpt: CanonicalCheckpoint, golden: Map<string
   };
 
   // Forward outputs.
-  const features = tf.tidy(() => forwardFeatures(params, cfg, pixels));
+  const features = tf.tidy(() => forwardFeatures(model, pixels));
   if (golden.has('last_hidden_state')) await compareTensor('last_hidden_state', features);
   if (golden.has('pooler_output')) {
     if (!params['pre_logits.fc.weight']) {
       rows.push({ name: 'pooler_output', maxAbsError: Infinity, scale: 1, ok: false, note: 'checkpoint has no pooler / pre_logits' });
     } else {
-      const pooled = tf.tidy(() => tf.tanh(linear(clsFeatures(features), params['pre_logits.fc.weight'] as tf.Tensor2D, params['pre_logits.fc.bias'] as tf.Tensor1D)));
+      const pooled = tf.tidy(() => tf.tanh(model.kernels.linear(clsFeatures(features), params['pre_logits.fc.weight'] as tf.Tensor2D, params['pre_logits.fc.bias'] as tf.Tensor1D)));
       await compareTensor('pooler_output', pooled);
       pooled.dispose();
     }
   }
   features.dispose();
-  const logits = tf.tidy(() => forward(params, cfg, pixels));
+  const logits = tf.tidy(() => forward(model, pixels));
   if (golden.has('logits')) await compareTensor('logits', logits);
   logits.dispose();
 
@@ -151,13 +158,13 @@ export async function verifyGolden(ckpt: CanonicalCheckpoint, golden: Map<string
   const onPath = names.filter((n) => !n.startsWith('pre_logits.'));
   const { value: loss, grads } = tf.tidy(() =>
     tf.variableGrads(
-      () => crossEntropy(forward(Object.assign({}, params, asVars(onPath, params)), cfg, pixels), labels),
-      onPath.map((n) => varOf(n, params)),
+      () => crossEntropy(forward(training(onPath), pixels), labels),
+      vars.of(onPath, params),
     ),
   );
   if (golden.has('loss')) await compareTensor('loss', loss);
   const canonicalGrads = new Map<string, tf.Tensor>();
-  for (const n of onPath) canonicalGrads.set(n, toCanonicalTensor(n, grads[varName(n)], cfg));
+  for (const n of onPath) canonicalGrads.set(n, toCanonicalTensor(n, grads[vars.name(n)], cfg));
   for (const key of [...golden.keys()].filter((k) => k.startsWith('grad/')).sort()) {
     const source = key.slice(5);
     const mapped = source === 'head.weight' || source === 'head.bias' ? { canonical: source } : mapSourceKey(ckpt.layout, source, cfg);
@@ -178,7 +185,7 @@ export async function verifyGolden(ckpt: CanonicalCheckpoint, golden: Map<string
   loss.dispose();
   for (const t of Object.values(grads)) t.dispose();
   for (const t of canonicalGrads.values()) t.dispose();
-  disposeVars();
+  vars.dispose();
 
   // Visual prompt tuning: frozen backbone, gradients for prompts and head only.
   if (golden.has('vpt.prompts')) {
@@ -189,14 +196,14 @@ export async function verifyGolden(ckpt: CanonicalCheckpoint, golden: Map<string
       const prompts = promptParams(promptsHost);
       const all = { ...params, ...prompts };
       const trainable = [...Object.keys(prompts), 'head.weight', 'head.bias'];
-      const opts = { promptMode: mode, needsGrad: (n: string) => trainable.includes(n) };
-      const vptLogits = tf.tidy(() => forward(all, cfg, pixels, opts));
+      const opts = { promptMode: mode };
+      const vptLogits = tf.tidy(() => forward({ ...model, params: all }, pixels, opts));
       await compareTensor(`${pre}.logits`, vptLogits);
       vptLogits.dispose();
       const { value, grads: vg } = tf.tidy(() =>
         tf.variableGrads(
-          () => crossEntropy(forward(Object.assign({}, all, asVars(trainable, all)), cfg, pixels, opts), labels),
-          trainable.map((n) => varOf(n, all)),
+          () => crossEntropy(forward(training(trainable, all), pixels, opts), labels),
+          vars.of(trainable, all),
         ),
       );
       if (golden.has(`${pre}.loss`)) await compareTensor(`${pre}.loss`, value);
@@ -205,27 +212,27 @@ export async function verifyGolden(ckpt: CanonicalCheckpoint, golden: Map<string
         const [layers, p, d] = promptsHost.shape;
         const stacked = new Float32Array(layers * p * d);
         for (let i = 0; i < layers; i++) {
-          const g = vg[varName(`prompts.${i}`)];
+          const g = vg[vars.name(`prompts.${i}`)];
           if (g) stacked.set((await g.data()) as Float32Array, i * p * d);
         }
         rows.push(compareArrays(`${pre}.grad.prompts`, stacked, take(golden, `${pre}.grad.prompts`), tol));
       }
       for (const h of ['head.weight', 'head.bias']) {
         if (!golden.has(`${pre}.grad.${h}`)) continue;
-        const g = toCanonicalTensor(h, vg[varName(h)], cfg);
+        const g = toCanonicalTensor(h, vg[vars.name(h)], cfg);
         await compareTensor(`${pre}.grad.${h}`, g);
         g.dispose();
       }
       value.dispose();
       for (const t of Object.values(vg)) t.dispose();
-      disposeVars();
+      vars.dispose();
       disposeParams(prompts);
     }
   }
 
   // Grad-CAM for each sample's own label.
   if (golden.has('gradcam')) {
-    const cam = gradCam(params, cfg, pixels, labels);
+    const cam = gradCam(model, pixels, labels);
     await compareTensor('gradcam', cam);
     cam.dispose();
   }
@@ -246,29 +253,27 @@ export async function verifyGolden(ckpt: CanonicalCheckpoint, golden: Map<string
   return { rows, tolerance: tol, backend, worst, pass: rows.length > 0 && rows.every((r) => r.ok) };
 }
 
-// tf.variableGrads differentiates with respect to variables; wrap the tensors we need in
-// short-lived variables with unique names, and dispose them after each use.
-let vars = new Map<string, tf.Variable>();
-let varCounter = 0;
-function varName(n: string): string {
-  return vars.get(n)!.name;
-}
-function varOf(n: string, params: ParamSet): tf.Variable {
-  let v = vars.get(n);
-  if (!v) {
-    v = tf.variable(params[n], true, `verify_${varCounter++}_${n}`);
-    vars.set(n, v);
+/**
+ * tf.variableGrads differentiates with respect to variables, and a weight trains only when it is
+ * one: the weights a check differentiates are wrapped in short-lived variables, disposed after use.
+ */
+class Variables {
+  private readonly vars = new Map<string, tf.Variable>();
+  /** The variables of `names` (made from `params` on first use), in that order. */
+  of(names: string[], params: ParamSet): tf.Variable[] {
+    return names.map((n) => {
+      let v = this.vars.get(n);
+      if (!v) this.vars.set(n, (v = tf.variable(params[n], true)));
+      return v;
+    });
   }
-  return v;
-}
-function asVars(names: string[], params: ParamSet): ParamSet {
-  const out: ParamSet = {};
-  for (const n of names) out[n] = varOf(n, params);
-  return out;
-}
-function disposeVars(): void {
-  for (const v of vars.values()) v.dispose();
-  vars = new Map();
+  name(n: string): string {
+    return this.vars.get(n)!.name;
+  }
+  dispose(): void {
+    for (const v of this.vars.values()) v.dispose();
+    this.vars.clear();
+  }
 }
 
 /** Text lines as `npm run verify` prints them; the last line is the verdict. */

@@ -2,7 +2,7 @@
 import { readFile, stat } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { LabError, bytesText, quoted } from '../domain/errors';
-import type { ProgressCallback } from '../progress';
+import type { ProgressCallback } from '../domain/progress';
 import { loadCheckpoint, type LoadOptions } from './load';
 import type { CanonicalCheckpoint } from './types';
 

@@ -2,7 +2,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Progress } from '../progress';
+import type { Progress } from '../domain/progress';
 import { loadCheckpointFromPath, readPathSource } from './node';
 import { HUB_CHECKPOINTS, fetchCheckpoint, isCached, readFileSource } from './sources';
 import { FIXTURES, catchError, fixture } from './testutil';

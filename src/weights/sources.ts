@@ -4,7 +4,7 @@
  */
 import { LabError } from '../domain/errors';
 import { PRESETS, type PresetName, parameterCount } from '../model/config';
-import type { ProgressCallback } from '../progress';
+import type { ProgressCallback } from '../domain/progress';
 import type { CheckpointLayout } from './types';
 
 export interface HubCheckpoint {

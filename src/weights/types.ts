@@ -1,13 +1,8 @@
 import type { ViTConfig } from '../model/config';
+import type { HostTensor } from '../domain/tensor';
 
-/**
- * A tensor as plain data: row-major float32 with its shape. The weights module produces these
- * and never touches tfjs, so it runs anywhere and tests need no backend.
- */
-export interface HostTensor {
-  shape: number[];
-  data: Float32Array;
-}
+/** The weights module produces host tensors and never touches tfjs (see domain/tensor.ts). */
+export type { HostTensor };
 
 /** Checkpoint layouts users have. */
 export type CheckpointLayout = 'hf' | 'timm' | 'google';
@@ -29,4 +24,4 @@ export interface CanonicalCheckpoint {
   ignoredKeys: string[];
 }
 
-export type { Progress, ProgressCallback } from '../progress';
+export type { Progress, ProgressCallback } from '../domain/progress';

@@ -5,8 +5,9 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { initBrowserBackend } from '../backend/init';
-import type { BackendChoice, BackendName } from '../backend/select';
-import { LabError, toErrorInfo } from '../errors';
+import type { BackendChoice } from '../backend/select';
+import type { BackendName, ResumeState, RunConfig } from '../domain/run';
+import { LabError, toErrorInfo } from '../domain/errors';
 import { browserDecoder } from '../data/decode.browser';
 import { FileListSource, DirectoryHandleSource, UrlSource } from '../data/source';
 import { ZipSource } from '../data/zip';
@@ -14,7 +15,8 @@ import { splitGaussian } from '../analysis/features';
 import { frechetDistance } from '../analysis/frechet';
 import { trainDataFromSplits } from '../train/fromSplits';
 import { disposeSession, exportTrained, loadModel, openSplits, runSession, trainedFileName, type RunHost } from '../train/session';
-import { RunControl, isDeviceLost } from '../train/trainer';
+import { RunControl } from '../train/control';
+import { isDeviceLost } from '../train/recovery';
 import { formatReport, verifyGolden } from '../verify/golden';
 import { parseSafetensors } from '../weights/formats/safetensors';
 import { readAll } from '../weights/formats/archive';
@@ -22,9 +24,8 @@ import { loadCheckpoint } from '../weights/load';
 import { HUB_CHECKPOINTS, fetchCheckpoint, readFileSource } from '../weights/sources';
 import { disposeParams } from '../model/params';
 import { pretrainingSplits } from '../data/pretraining';
-import type { Command, EngineEvent, ResumeState, RunConfig } from './protocol';
+import type { Command, EngineEvent } from './protocol';
 import { runBenchCase, type BenchRow } from '../bench/bench';
-import { withKernels } from '../bench/kernels';
 import { PRESETS } from '../model/config';
 import { formatKernelCheck, runKernelCheck } from '../kernels/webgpu/check';
 
@@ -207,7 +208,7 @@ async function handleBench(c: Extract<Command, { type: 'bench' }>): Promise<void
       const preset = PRESETS[bc.preset as keyof typeof PRESETS];
       if (!preset) throw new LabError('config/invalid', `Unknown preset '${bc.preset}'.`);
       const cfg = bc.imageSize ? { ...preset, imageSize: bc.imageSize } : preset;
-      rows.push(await withKernels(c.kernels ?? 'lab', () => runBenchCase({ preset: bc.preset, cfg, mode: bc.mode, batch: bc.batch, promptLength: bc.promptLength }, { host: 'chromium', warmup: c.warmup, runs: c.runs })));
+      rows.push(await runBenchCase({ preset: bc.preset, cfg, mode: bc.mode, batch: bc.batch, promptLength: bc.promptLength }, { host: 'chromium', warmup: c.warmup, runs: c.runs, kernels: c.kernels }));
     }
     post({ type: 'bench-result', requestId: c.requestId, rows, adapter: choice.adapter });
   } catch (err) {
@@ -242,11 +243,11 @@ async function handleFrechet(c: Extract<Command, { type: 'frechet' }>): Promise<
         refSplits = await openSplits({ taskId: c.taskIds[0], data: c.reference as never, trainSize: 800, valSize: 200, testSize: c.count, seed: c.seed }, host);
         refName = 'your reference set';
       }
-      const ref = await splitGaussian(model.params, model.cfg, adapt(refSplits).test, c.count);
+      const ref = await splitGaussian(model, adapt(refSplits).test, c.count);
       const distances: { taskId: string; distance: number }[] = [];
       for (const taskId of c.taskIds) {
         const splits = await openSplits({ taskId, data: c.data, trainSize: 800, valSize: 200, testSize: c.count, seed: c.seed }, host);
-        const g = await splitGaussian(model.params, model.cfg, adapt(splits).test, c.count);
+        const g = await splitGaussian(model, adapt(splits).test, c.count);
         distances.push({ taskId, distance: frechetDistance(ref, g) });
       }
       post({ type: 'frechet-result', requestId: c.requestId, distances, reference: refName });

@@ -4,7 +4,7 @@
  * product), and a hand-written gradient that keeps every product in that plain form.
  */
 import * as tf from '@tensorflow/tfjs';
-import type { KernelOverrides } from '../../model/ops';
+import { stockKernels, type Kernels } from '../../model/ops';
 import { bmm, isAvailable, registerLabBmm } from './bmm';
 import { guardMalloc, registerSharingIdentity } from './heap';
 import { geluLean, layerNormLean } from './pointwise';
@@ -35,13 +35,16 @@ function attentionWasm(q: tf.Tensor3D, k: tf.Tensor3D, v: tf.Tensor3D, scale: nu
   return f(q, k, v) as tf.Tensor3D;
 }
 
-/** Overrides for the WASM backend, or none when its internals are not what we expect. */
-export function wasmKernelOverrides(): KernelOverrides {
-  // Heap safety first: a failed allocation throws (never writes at address 0), and tensors saved
-  // for the backward pass share their buffer instead of being copied (see heap.ts).
+/**
+ * The WASM backend's kernels: lean LayerNorm and GELU, and this attention when the backend's
+ * internals are what we expect. Heap safety comes first: a failed allocation throws (never writes
+ * at address 0), and tensors saved for the backward pass share their buffer instead of being
+ * copied (see heap.ts); both are installed on the running WASM module, once.
+ */
+export function wasmKernels(): Kernels {
   guardMalloc();
   registerSharingIdentity();
-  const lean = { layerNorm: layerNormLean, gelu: geluLean };
+  const lean: Kernels = { ...stockKernels, layerNorm: layerNormLean, gelu: geluLean };
   if (!isAvailable()) return lean;
   registerLabBmm();
   return { ...lean, attention: attentionWasm };

@@ -5,12 +5,11 @@
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
 import { initNodeBackend } from '../../backend/node';
-import { setKernelOverrides } from '../../model/ops';
 import { LAB_BMM } from './bmm';
-import { wasmKernelOverrides } from './attention';
+import { wasmKernels } from './attention';
 import { freshWasmBackend, guardMalloc, wasmHeapBytes, WasmHeapExhausted } from './heap';
 
 interface WasmInternals {
@@ -24,11 +23,9 @@ beforeAll(async () => {
   await initNodeBackend('wasm');
 });
 
-afterAll(() => setKernelOverrides(null));
-
 /** q, k, v [BH, T, hd] with fixed values, and the attention output and its three gradients. */
 function attentionCase(): { out: Float32Array; grads: Float32Array[] } {
-  const attention = wasmKernelOverrides().attention!;
+  const attention = wasmKernels().attention;
   expect(attention).toBeDefined();
   const [bh, t, hd] = [4, 37, 16];
   const mk = (seed: number) => tf.randomNormal([bh, t, hd], 0, 1, 'float32', seed) as tf.Tensor3D;
@@ -44,7 +41,7 @@ function attentionCase(): { out: Float32Array; grads: Float32Array[] } {
 describe('heap growth in the middle of the WASM attention kernel', () => {
   it('gives the same numbers, forward and backward, as without growth', async () => {
     await freshWasmBackend();
-    wasmKernelOverrides();
+    wasmKernels();
     const reference = attentionCase();
 
     // Inside every lab batched product, allocate a block the heap has no room for right after
@@ -121,7 +118,7 @@ describe('a full WASM heap', () => {
 
 describe('tensors saved for the backward pass', () => {
   it('share their buffer on WASM (no copy per saved tensor)', async () => {
-    wasmKernelOverrides();
+    wasmKernels();
     const x = tf.randomNormal([1000]);
     const c = tf.clone(x);
     expect(backend().getMemoryOffset(c.dataId)).toBe(backend().getMemoryOffset(x.dataId));

@@ -22,7 +22,7 @@
  * grows, so anything here works with byte offsets and reads `HEAPU8` afresh.
  */
 import * as tf from '@tensorflow/tfjs';
-import { LabError } from '../../errors';
+import { LabError } from '../../domain/errors';
 
 interface WasmModuleLike {
   _malloc(n: number): number;

@@ -1,7 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
 import { initNodeBackend } from '../../backend/node';
-import { stockOps } from '../../model/ops';
+import { stockKernels } from '../../model/ops';
 import { probeMemory } from '../../bench/memprobe';
 import { geluLean, layerNormLean } from './pointwise';
 
@@ -41,7 +41,7 @@ describe('lean LayerNorm and GELU (one tape node each) against the stock ops', (
     const b = tf.randomNormal([64], 0, 0.1, 'float32', 3) as tf.Tensor1D;
     const r = tf.randomNormal([3, 50, 64], 0, 1, 'float32', 4);
     const lean = await valueAndGrads((xi, gi, bi) => layerNormLean(xi, gi as tf.Tensor1D, bi as tf.Tensor1D, 1e-6), [x, g, b], r);
-    const stock = await valueAndGrads((xi, gi, bi) => stockOps.layerNorm(xi, gi as tf.Tensor1D, bi as tf.Tensor1D, 1e-6), [x, g, b], r);
+    const stock = await valueAndGrads((xi, gi, bi) => stockKernels.layerNorm(xi, gi as tf.Tensor1D, bi as tf.Tensor1D, 1e-6), [x, g, b], r);
     lean.out.forEach((t, i) => expect(maxAbsDiff(t, stock.out[i])).toBeLessThan(2e-4));
     expect(lean.peak).toBeLessThan(0.6 * stock.peak);
     tf.dispose([x, g, b, r, ...lean.out, ...stock.out]);
@@ -51,7 +51,7 @@ describe('lean LayerNorm and GELU (one tape node each) against the stock ops', (
     const x = tf.randomNormal([200, 96], 0, 3, 'float32', 5);
     const r = tf.randomNormal([200, 96], 0, 1, 'float32', 6);
     const lean = await valueAndGrads((xi) => geluLean(xi), [x], r);
-    const stock = await valueAndGrads((xi) => stockOps.gelu(xi), [x], r);
+    const stock = await valueAndGrads((xi) => stockKernels.gelu(xi), [x], r);
     lean.out.forEach((t, i) => expect(maxAbsDiff(t, stock.out[i])).toBeLessThan(1e-4));
     expect(lean.peak).toBeLessThan(0.6 * stock.peak);
     tf.dispose([x, r, ...lean.out, ...stock.out]);

@@ -5,8 +5,9 @@
  * kernel (forward + backward, median of a few runs) on both paths.
  */
 import * as tf from '@tensorflow/tfjs';
-import { attention, gelu, layerNorm, linear, stockOps } from '../../model/ops';
-import { labAttention, labBiasGelu, labLayerNorm, labKernelCalls, labMatMul } from './index';
+import { stockKernels } from '../../model/ops';
+import { kernelsFor } from '../index';
+import { labAttention, labBiasGelu, labLayerNorm, labKernelCalls, webgpuKernels } from './index';
 
 export interface KernelCheckRow {
   kernel: string;
@@ -41,48 +42,16 @@ const rnd = (shape: number[], s = 1) => tf.tidy(() => tf.mul(tf.randomNormal(sha
 
 function linearCases(n: number, i: number, o: number, bias: boolean, gradW: boolean, heavy?: 'vit' | 'bench'): Case {
   const shape = `x[${n},${i}]·W[${i},${o}]${bias ? '+b' : ''}${gradW ? '' : ' (frozen W)'}`;
-  // Stock = plain tfjs with its own MatMul gradient (transposed products).
-  const stock = (x: tf.Tensor, w: tf.Tensor, b?: tf.Tensor) => (b ? tf.add(tf.matMul(x as tf.Tensor2D, w as tf.Tensor2D), b) : tf.matMul(x as tf.Tensor2D, w as tf.Tensor2D));
-  if (!gradW) {
-    return {
-      kernel: 'matmul', shape, heavy,
-      make: () => [rnd([n, i]), rnd([i, o], 0.2), ...(bias ? [rnd([o])] : [])],
-      grads: ['x'],
-      // Frozen weights: the lab linear's dX-only custom gradient, through the override path.
-      lab: (x, w, b) => {
-        const f = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => ({
-          value: labMatMul(args[0] as tf.Tensor2D, w as tf.Tensor2D, { bias: (b as tf.Tensor1D) ?? null }),
-          gradFunc: (dy: tf.Tensor) => labMatMul(dy as tf.Tensor2D, w as tf.Tensor2D, { transB: true }),
-        }));
-        return f(x);
-      },
-      stock,
-    };
-  }
+  // The lab's linear as the model calls it: W and b train when they are variables, else only dX flows.
+  const param = (t: tf.Tensor) => (gradW ? tf.variable(t, true) : t);
   return {
     kernel: 'matmul', shape, heavy,
-    make: () => [rnd([n, i]), rnd([i, o], 0.2), ...(bias ? [rnd([o])] : [])],
-    grads: bias ? ['x', 'W', 'b'] : ['x', 'W'],
-    lab: (x, w, b) => labLinear(x as tf.Tensor2D, w as tf.Tensor2D, (b as tf.Tensor1D) ?? null),
-    stock,
+    make: () => [rnd([n, i]), param(rnd([i, o], 0.2)), ...(bias ? [param(rnd([o]))] : [])],
+    grads: gradW ? (bias ? ['x', 'W', 'b'] : ['x', 'W']) : ['x'],
+    lab: (x, w, b) => webgpuKernels().linear(x as tf.Tensor2D, w as tf.Tensor2D, (b as tf.Tensor1D) ?? null),
+    // Stock = plain tfjs with its own MatMul gradient (transposed products).
+    stock: (x, w, b) => (b ? tf.add(tf.matMul(x as tf.Tensor2D, w as tf.Tensor2D), b) : tf.matMul(x as tf.Tensor2D, w as tf.Tensor2D)),
   };
-}
-
-/** The trainable linear exactly as the override builds it (dX = dY·Wᵀ, dW = Xᵀ·dY, db = Σ dY). */
-function labLinear(x: tf.Tensor2D, w: tf.Tensor2D, b: tf.Tensor1D | null): tf.Tensor {
-  const f = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
-    const ins = args.filter((a) => a instanceof tf.Tensor) as tf.Tensor2D[];
-    (args[ins.length] as tf.GradSaveFunc)([ins[0], ins[1]]);
-    return {
-      value: labMatMul(ins[0], ins[1], { bias: (ins[2] as unknown as tf.Tensor1D) ?? null }),
-      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
-        const [xs, ws] = saved as tf.Tensor2D[];
-        const g = [labMatMul(dy as tf.Tensor2D, ws, { transB: true }), labMatMul(xs, dy as tf.Tensor2D, { transA: true })];
-        return ins.length > 2 ? [...g, tf.sum(dy, 0)] : g;
-      },
-    };
-  });
-  return b ? f(x, w, b) : f(x, w);
 }
 
 function cases(full: boolean, bench: boolean): Case[] {
@@ -99,28 +68,28 @@ function cases(full: boolean, bench: boolean): Case[] {
       make: () => [tf.add(rnd(s, 2), 0.5), tf.add(rnd([s[2]], 0.3), 1), rnd([s[2]], 0.3)],
       grads: ['x', 'gamma', 'beta'],
       lab: (x, g, b) => labLayerNorm(x, g as tf.Tensor1D, b as tf.Tensor1D, 1e-6),
-      stock: (x, g, b) => stockOps.layerNorm(x, g as tf.Tensor1D, b as tf.Tensor1D, 1e-6),
+      stock: (x, g, b) => stockKernels.layerNorm(x, g as tf.Tensor1D, b as tf.Tensor1D, 1e-6),
     })),
     ...[[34, 192], [7, 13], [394, 3072]].map((s, i): Case => ({
       kernel: 'gelu', shape: `x[${s}]`, heavy: i === 2 ? 'vit' : undefined,
       make: () => [rnd(s, 2)],
       grads: ['x'],
       lab: (x) => labBiasGelu(x),
-      stock: (x) => stockOps.gelu(x),
+      stock: (x) => stockKernels.gelu(x),
     })),
     ...[[34, 192], [5, 6]].map((s): Case => ({
       kernel: 'bias+gelu', shape: `x[${s}]+b`,
       make: () => [rnd(s, 2), rnd([s[1]])],
       grads: ['x', 'b'],
       lab: (x, b) => labBiasGelu(x, b as tf.Tensor1D),
-      stock: (x, b) => stockOps.gelu(tf.add(x, b)),
+      stock: (x, b) => stockKernels.gelu(tf.add(x, b)),
     })),
     ...[[6, 17, 16], [3, 5, 7], [2, 40, 128], [24, 197, 64]].map((s, i): Case => ({
       kernel: 'attention', shape: `q,k,v[${s}]`, heavy: i === 3 ? 'vit' : undefined,
       make: () => [rnd(s), rnd(s), rnd(s)],
       grads: ['q', 'k', 'v'],
       lab: (q, k, v) => labAttention(q as tf.Tensor3D, k as tf.Tensor3D, v as tf.Tensor3D, 1 / Math.sqrt(s[2])),
-      stock: (q, k, v) => stockOps.attention(q as tf.Tensor3D, k as tf.Tensor3D, v as tf.Tensor3D, 1 / Math.sqrt(s[2])),
+      stock: (q, k, v) => stockKernels.attention(q as tf.Tensor3D, k as tf.Tensor3D, v as tf.Tensor3D, 1 / Math.sqrt(s[2])),
     })),
   ];
   return list.filter((c) => !c.heavy || (c.heavy === 'vit' && full) || (c.heavy === 'bench' && bench));
@@ -195,8 +164,9 @@ export async function runKernelCheck(opts: { full?: boolean; timing?: boolean; r
     tf.dispose([...inputs, dy, ...lab, ...stock]);
     if (caseLeak !== 0) rows.push({ kernel: c.kernel, shape: c.shape, output: 'tensor-leak', maxAbsError: caseLeak, scale: 1, ok: false });
   }
-  // The model's ops go through these kernels on WebGPU (installed by backend/init.ts).
+  // The kernels a model gets on WebGPU (kernels/index.ts kernelsFor) go through the lab's kernels.
   const before = { ...labKernelCalls };
+  const { linear, layerNorm, gelu, attention } = kernelsFor('webgpu');
   tf.dispose(
     tf.tidy(() => {
       const x = rnd([4, 8]);

@@ -1,0 +1,134 @@
+/**
+ * The vocabulary of a run: what it is asked to do (RunConfig), what it reports (EpochMetrics,
+ * TestResult, GradCamSample), what is kept of it (RunSummary) and what it resumes from
+ * (ResumeState). Plain, structured-cloneable data only, so every layer can speak it: the engine
+ * worker, the store, persistence, the CLIs and the exports.
+ */
+import type { ErrorInfo } from './errors';
+
+/** The tfjs backends the lab knows, a closed list in order of preference. */
+export const BACKENDS = ['webgpu', 'webgl', 'wasm', 'cpu'] as const;
+export type BackendName = (typeof BACKENDS)[number];
+
+export function isBackendName(s: string): s is BackendName {
+  return (BACKENDS as readonly string[]).includes(s);
+}
+
+/** The paper's methods (train/methods.ts holds what each one trains and how). */
+export type MethodId = 'linear' | 'ft' | 'vpt_shallow' | 'vpt_deep' | 'mixed' | 'ft_then_pt';
+
+/** Where the model comes from. */
+export type ModelSpec =
+  /** A hub checkpoint by id (see weights/sources HUB_CHECKPOINTS); downloaded once, then cached. */
+  | { kind: 'hub'; id: string }
+  /** The small ViT the project pretrained and ships under public/models. */
+  | { kind: 'bundled'; id: string }
+  /** A checkpoint file the user picked (any supported layout). */
+  | { kind: 'file'; file: Blob; name: string }
+  /** Random weights of a preset (benchmarks, demos without weights). */
+  | { kind: 'random'; preset: string }
+  /** A checkpoint on disk (Node only: `npm run train`). */
+  | { kind: 'path'; path: string };
+
+/** Where the task's images come from. */
+export type DataSpec =
+  | { kind: 'procedural' }
+  /** A vtab-1k folder picked or dropped: its files with their relative paths. */
+  | { kind: 'files'; files: { path: string; file: Blob }[] }
+  | { kind: 'directory'; handle: unknown }
+  | { kind: 'zip'; file: Blob; name: string }
+  | { kind: 'url'; base: string }
+  /** A folder, zip or URL given on the command line (Node only). */
+  | { kind: 'path'; path: string };
+
+/** A run's full setup: everything needed to reproduce it. */
+export interface RunConfig {
+  runId: string;
+  /** Human label of the model (for lists), e.g. "ViT-B/16 (hub)". */
+  modelLabel: string;
+  model: ModelSpec;
+  taskId: string;
+  data: DataSpec;
+  method: MethodId;
+  trainSize: number;
+  valSize: number;
+  /** Cap on test images (procedural tasks generate this many; 0 = the whole test list). */
+  testSize: number;
+  epochs: number;
+  batchSize: number;
+  /** Base learning rate (effective = base × batch / 256); undefined = the method's default. */
+  lr?: number;
+  weightDecay?: number;
+  promptLength: number;
+  seed: number;
+  /** Input resolution; position embeddings are resized when it differs from the checkpoint's. */
+  imageSize: number;
+  /** Backend override; undefined = the lab's choice. */
+  backend?: BackendName;
+  /** How many fixed test images get Grad-CAM maps each epoch. */
+  gradcamSamples: number;
+  /** Load the rest of a data folder and report bad items instead of stopping. */
+  skipBad?: boolean;
+  /** Trained parameters exported by an earlier run (prompts + head, or a whole model) to start from. */
+  importParams?: { file: Blob; name: string };
+}
+
+export interface EpochMetrics {
+  epoch: number;
+  /** 1 or 2 (ft_then_pt has two phases). */
+  phase: number;
+  trainLoss: number;
+  trainAcc: number;
+  valAcc: number;
+  seconds: number;
+  lr: number;
+  /** tfjs memory after the epoch: live tensors and bytes. */
+  numTensors: number;
+  numBytes: number;
+}
+
+export interface TestResult {
+  testAcc: number;
+  perClassAcc: number[];
+  /** confusion[true][predicted], counts. */
+  confusion: number[][];
+  numTest: number;
+}
+
+/** One Grad-CAM sample: the image (RGBA bytes, display-ready), its label, prediction and map. */
+export interface GradCamSample {
+  index: number;
+  label: number;
+  predicted: number;
+  /** Display image, RGBA, side × side. */
+  image: Uint8ClampedArray;
+  side: number;
+  /** Map on the patch grid, grid × grid, in [0, 1], row-major. */
+  cam: Float32Array;
+  grid: number;
+}
+
+export type RunStatus = 'queued' | 'running' | 'paused' | 'done' | 'cancelled' | 'failed' | 'interrupted';
+
+/** What is kept of a run: its setup as plain text (no Blobs), its numbers and how it ended. */
+export interface RunSummary {
+  config: Omit<RunConfig, 'model' | 'data' | 'importParams'> & { modelSource: string; dataSource: string };
+  backend: string;
+  trainableParams: number;
+  totalParams: number;
+  epochs: EpochMetrics[];
+  test?: TestResult;
+  status: RunStatus;
+  startedAt: number;
+  finishedAt?: number;
+  error?: ErrorInfo;
+  notices: string[];
+}
+
+/** Trained parameters at the last finished epoch, to resume an interrupted run. */
+export interface ResumeState {
+  epochsDone: number;
+  /** Canonical safetensors bytes of the trainable parameters and optimizer slots. */
+  checkpoint: ArrayBuffer;
+  epochs: EpochMetrics[];
+}

@@ -1,0 +1,109 @@
+/**
+ * One training step, the only one in the lab: the trainer, the pretraining CLI and the benchmark
+ * all call `trainStep`, so what the benchmark measures is what the lab runs.
+ *
+ * What trains is what the model holds as trainable tf.Variables (see model/ops.ts `trains`); the
+ * step differentiates the loss with respect to exactly those, sums the gradients of the batch's
+ * micro-batches, optionally clips their global norm, and hands them to the optimizer.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { trains } from '../model/ops';
+import { crossEntropy, forward, type PromptMode, type ViT } from '../model/vit';
+import type { Batch } from './data';
+import type { Optimizer } from './optimizer';
+
+/** What a step takes from the method's phase: where the prompts go and their dropout. */
+export interface StepPhase {
+  promptMode: PromptMode;
+  promptDropout: number;
+}
+
+export interface StepOptions {
+  /** This step's learning rate. */
+  lr: number;
+  /** Seed of this step's dropout masks; micro-batch `a` uses `seed + a`. */
+  seed: number;
+  /** Images per forward/backward pass; the passes' gradients are summed (default: the whole batch). */
+  microBatch?: number;
+  /** Clip the gradients' global L2 norm to this (default: no clipping). */
+  clipNorm?: number;
+}
+
+/** The step's mean loss and its number of correct predictions; the caller reads and disposes them. */
+export interface StepResult {
+  loss: tf.Scalar;
+  correct: tf.Scalar;
+}
+
+/** The model's trainable variables by parameter name. */
+export function trainableVariables(params: Record<string, tf.Tensor>): Record<string, tf.Variable> {
+  const out: Record<string, tf.Variable> = {};
+  for (const [n, t] of Object.entries(params)) if (trains(t)) out[n] = t as tf.Variable;
+  return out;
+}
+
+/** Images [first, first + count) of a batch, as views (no copy). */
+function slice(batch: Batch, first: number, count: number): Batch {
+  const plane = batch.pixels.length / batch.size;
+  return { pixels: batch.pixels.subarray(first * plane, (first + count) * plane), labels: batch.labels.subarray(first, first + count), size: count };
+}
+
+/** Loss (scaled by `weight`), gradients by parameter name, and correct predictions of one pass. */
+function gradients(model: ViT, vars: Record<string, tf.Variable>, part: Batch, phase: StepPhase, seed: number, weight: number) {
+  const { cfg } = model;
+  return tf.tidy(() => {
+    const x = tf.tensor4d(part.pixels, [part.size, cfg.channels, cfg.imageSize, cfg.imageSize]); // [b, C, S, S]
+    const y = tf.tensor1d(part.labels, 'int32'); // [b]
+    let logits: tf.Tensor2D | null = null;
+    const r = tf.variableGrads(() => {
+      logits = tf.keep(forward(model, x, { promptMode: phase.promptMode, training: true, promptDropout: phase.promptDropout, dropoutSeed: seed })); // [b, K]
+      return tf.mul(crossEntropy(logits, y), weight) as tf.Scalar;
+    }, Object.values(vars));
+    const correct = tf.sum(tf.cast(tf.equal(tf.argMax(logits!, -1), y), 'float32')) as tf.Scalar;
+    tf.dispose(logits!);
+    const grads: Record<string, tf.Tensor> = {};
+    for (const [n, v] of Object.entries(vars)) grads[n] = r.grads[v.name];
+    return { loss: r.value, grads, correct };
+  });
+}
+
+/** Scale every gradient so that their global L2 norm is at most `max` (no read-back to the host). */
+function clipGlobalNorm(grads: Record<string, tf.Tensor>, max: number): Record<string, tf.Tensor> {
+  return tf.tidy(() => {
+    const names = Object.keys(grads);
+    const sq = tf.addN(names.map((n) => tf.sum(tf.square(grads[n]))));
+    const scale = tf.minimum(1, tf.div(max, tf.add(tf.sqrt(sq), 1e-6)));
+    return Object.fromEntries(names.map((n) => [n, tf.mul(grads[n], scale)]));
+  });
+}
+
+/** One optimizer update of `model`'s trainable variables on `batch`. */
+export function trainStep(model: ViT, batch: Batch, phase: StepPhase, optimizer: Optimizer, o: StepOptions): StepResult {
+  const vars = trainableVariables(model.params);
+  const micro = Math.max(1, Math.min(o.microBatch ?? batch.size, batch.size));
+  let sum: ReturnType<typeof gradients> | null = null;
+  for (let a = 0, first = 0; first < batch.size; a++, first += micro) {
+    const count = Math.min(micro, batch.size - first);
+    const pass = gradients(model, vars, slice(batch, first, count), phase, o.seed + a, count / batch.size);
+    if (!sum) {
+      sum = pass;
+      continue;
+    }
+    const prev: ReturnType<typeof gradients> = sum;
+    sum = tf.tidy(() => ({
+      loss: tf.add(prev.loss, pass.loss) as tf.Scalar,
+      correct: tf.add(prev.correct, pass.correct) as tf.Scalar,
+      grads: Object.fromEntries(Object.keys(vars).map((n) => [n, tf.add(prev.grads[n], pass.grads[n])])),
+    }));
+    tf.dispose([prev.loss, prev.correct, pass.loss, pass.correct, ...Object.values(prev.grads), ...Object.values(pass.grads)]);
+  }
+  let grads = sum!.grads;
+  if (o.clipNorm && o.clipNorm > 0) {
+    const clipped = clipGlobalNorm(grads, o.clipNorm);
+    tf.dispose(Object.values(grads));
+    grads = clipped;
+  }
+  optimizer.apply(vars, grads, o.lr);
+  tf.dispose(Object.values(grads));
+  return { loss: sum!.loss, correct: sum!.correct };
+}
