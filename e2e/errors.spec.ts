@@ -1,7 +1,9 @@
 /** Errors the user causes show on the page, in the alert region, with what was wrong. */
 import { expect, test } from '@playwright/test';
 import { randomBytes } from 'node:crypto';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { pngDeclaring, writeVtabFixture, zipFolder } from '../src/data/fixtures.node';
 import { FIXTURE_MODEL, LabPage } from './pages/LabPage';
 
 const SMALL = { trainSize: 16, epochs: 1, batch: 8, res: 64, testSize: 8, gradcam: 2, methods: 'ft' };
@@ -36,6 +38,29 @@ test('a broken data zip shows its message on the page', async ({ page }, info) =
   await expect(alert).toHaveAttribute('data-code', /^data\//);
   await expect(alert).toContainText('not-a-zip.zip');
   await page.screenshot({ path: 'test-results/error-data-zip.png' });
+});
+
+test('a pixel bomb in a data zip is refused from its header, in the page', async ({ page }, info) => {
+  const lab = new LabPage(page);
+  // A dtd task folder whose every image is a 66-byte PNG declaring 30000 x 30000 pixels (3.6 GB
+  // of RGBA if decoded), zipped: zip.js reads it in the worker, the decoder refuses the header.
+  const root = info.outputPath('bomb');
+  const dir = writeVtabFixture(root, { folder: 'dtd', classes: 47, train: 24, val: 8, test: 6 });
+  for (const split of ['train', 'test']) {
+    for (const f of await readdir(join(dir, 'images', split))) await writeFile(join(dir, 'images', split, f), pngDeclaring(30000, 30000));
+  }
+  const zipPath = info.outputPath('bomb.zip');
+  await writeFile(zipPath, zipFolder(dir));
+  await lab.goto({ ...SMALL, trainSize: 800, task: 'dtd', data: 'zip' }); // 800/200: the lists as given
+  await lab.uploadModel(FIXTURE_MODEL);
+  await lab.id('setup.dataZip').setInputFiles(zipPath);
+  await lab.start();
+  const alert = lab.errors().locator('.banner.error');
+  await expect(alert).toHaveCount(1, { timeout: 120_000 });
+  await expect(alert).toHaveAttribute('data-code', 'data/image-too-large');
+  await expect(alert).toContainText('30000 × 30000');
+  await lab.waitDone(60_000);
+  expect(Object.values((await lab.state()).runs)[0]!.summary.status).toBe('failed');
 });
 
 test('a data folder with a bad list file shows its message', async ({ page }, info) => {

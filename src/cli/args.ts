@@ -7,6 +7,7 @@
  */
 import { parseArgs as nodeParseArgs } from 'node:util';
 import { LabError, clip, isUsageError, quoted } from '../domain/errors';
+import { endProgress } from './progress';
 
 export interface ArgSpec {
   /** Options that take a value. */
@@ -106,6 +107,7 @@ export function listArg<T extends string>(args: ParsedArgs, name: string, allowe
  */
 export function runMain(main: () => Promise<number | void>, usage: string): void {
   const fail = (err: unknown): never => {
+    endProgress();
     if (isUsageError(err)) {
       console.error(`error: ${err.message}\n\n${usage}`);
       process.exit(2);

@@ -72,6 +72,7 @@ async function check(sourceArg: string, taskId: string, skipBad: boolean): Promi
     if (!items) continue;
     console.log(`  ${(name + '.txt').padEnd(19)} ${String(items.length).padStart(6)} images; ${perClass(items, task.classes)}`);
   }
+  for (const w of splits.warnings) console.log(`warning: ${w}`);
   let lastShown = 0;
   const decoded = await validateImages(splits, {
     skipBad,

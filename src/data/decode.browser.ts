@@ -4,11 +4,14 @@
  * produce the same pixels up to the JPEG decoder's rounding.
  */
 import { badImage, detectImageFormat, notAnImage } from './decode';
+import { checkImageSize } from './imageHeader';
 import type { ImageDecoder } from './types';
 
 export const browserDecoder: ImageDecoder = async (bytes, name) => {
   const format = detectImageFormat(bytes);
   if (format === null) throw notAnImage(name, bytes);
+  // The header's size first: createImageBitmap would allocate whatever a hostile header declares.
+  checkImageSize(bytes, name);
   let bitmap: ImageBitmap;
   try {
     const blob = new Blob([bytes as Uint8Array<ArrayBuffer>], { type: format === 'jpeg' ? 'image/jpeg' : 'image/png' });

@@ -2,7 +2,7 @@
  * Image format detection and the errors decoders throw. Browser-safe; the decoders themselves
  * live in decode.node.ts (jpeg-js, pngjs) and decode.browser.ts (createImageBitmap).
  */
-import { LabError } from '../domain/errors';
+import { LabError, quoted } from '../domain/errors';
 
 export type ImageFormat = 'jpeg' | 'png';
 
@@ -23,23 +23,37 @@ export function jpegLooksComplete(bytes: Uint8Array): boolean {
   return false;
 }
 
-function shownStart(bytes: Uint8Array): string {
+/**
+ * What a file that is not an image looks like, in words. Never its bytes: a symbolic link could
+ * point anywhere, and an error message must not show the contents of a file the user did not mean
+ * to share (or of one they did).
+ */
+export function describeContent(bytes: Uint8Array): string {
   if (bytes.length === 0) return 'it is empty (0 bytes)';
-  const head = bytes.subarray(0, 12);
-  const text = [...head].map((c) => (c >= 32 && c < 127 ? String.fromCharCode(c) : '.')).join('');
-  const hex = [...head.subarray(0, 4)].map((c) => c.toString(16).padStart(2, '0')).join(' ');
-  return `it starts with "${text}" (${hex})`;
+  const b = bytes;
+  const starts = (...sig: number[]) => sig.every((v, i) => b[i] === v);
+  const kind =
+    starts(0x50, 0x4b, 0x03, 0x04) ? 'a zip archive'
+    : starts(0x47, 0x49, 0x46, 0x38) ? 'a GIF image'
+    : starts(0x42, 0x4d) ? 'a BMP image'
+    : starts(0x52, 0x49, 0x46, 0x46) ? 'a RIFF file (WebP?)'
+    : starts(0x25, 0x50, 0x44, 0x46) ? 'a PDF'
+    : starts(0x1f, 0x8b) ? 'gzip-compressed data'
+    : starts(0x3c) ? 'markup text (HTML or XML, e.g. an error page)'
+    : b.subarray(0, 64).every((c) => c === 9 || c === 10 || c === 13 || (c >= 32 && c < 127)) ? 'plain text'
+    : 'binary data of an unknown kind';
+  return `it holds ${kind} (${bytes.length.toLocaleString('en')} bytes)`;
 }
 
 /** LabError 'data/bad-image' naming the file and what is wrong with it. */
 export function badImage(name: string, why: string): LabError {
   return new LabError(
     'data/bad-image',
-    `Image "${name}" cannot be used: ${why}.`,
+    `Image ${quoted(name)} cannot be used: ${why}.`,
     'Replace it with a valid JPEG or PNG, remove its line from the list file, or load with skip-bad (CLI: --skip-bad).',
   );
 }
 
 export function notAnImage(name: string, bytes: Uint8Array): LabError {
-  return badImage(name, `it is not a JPEG or PNG; ${shownStart(bytes)}`);
+  return badImage(name, `it is not a JPEG or PNG; ${describeContent(bytes)}`);
 }

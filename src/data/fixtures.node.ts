@@ -17,6 +17,8 @@ export type Breakage =
   | 'missing-image' // test.txt line 4 names an absent file
   | 'truncated-image' // a listed JPEG cut in half
   | 'text-as-jpg' // a listed .jpg that is a text file
+  | 'pixel-bomb' // a listed 69-byte PNG whose header declares 30000 x 30000 pixels
+  | 'empty-test' // test.txt has no lines
   | 'no-lists'; // a folder of images without list files
 
 export interface FixtureOptions {
@@ -95,11 +97,13 @@ export function writeVtabFixture(root: string, options: FixtureOptions = {}): st
     writeFileSync(p, bytes.subarray(0, Math.floor(bytes.length / 2)));
   }
   if (breakage === 'text-as-jpg') writeFileSync(join(dir, 'images', 'test', '0001.jpg'), 'this is not an image\n');
+  if (breakage === 'pixel-bomb') writeFileSync(join(dir, 'images', 'train', '0003.jpg'), pngDeclaring(30000, 30000));
+  if (breakage === 'empty-test') test.length = 0;
   if (breakage !== 'no-lists') {
     writeFileSync(join(dir, 'train800.txt'), train.join('\n') + '\n');
     writeFileSync(join(dir, 'val200.txt'), val.join('\n') + '\n');
     writeFileSync(join(dir, 'train800val200.txt'), [...train, ...val].join('\n') + '\n');
-    if (breakage !== 'missing-list') writeFileSync(join(dir, 'test.txt'), test.join('\n') + '\n');
+    if (breakage !== 'missing-list') writeFileSync(join(dir, 'test.txt'), test.length ? test.join('\n') + '\n' : '');
   }
   return dir;
 }
@@ -116,4 +120,184 @@ export function zipFolder(dir: string, base: string = join(dir, '..')): Uint8Arr
   };
   walk(dir);
   return zipSync(files, { level: 6 });
+}
+
+// ---------------------------------------------------------------- hostile inputs, made small
+
+const CRC_TABLE = Array.from({ length: 256 }, (_, n) => {
+  let c = n;
+  for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+  return c >>> 0;
+});
+
+export function crc32(bytes: Uint8Array): number {
+  let c = 0xffffffff;
+  for (let i = 0; i < bytes.length; i++) c = CRC_TABLE[(c ^ bytes[i]!) & 0xff]! ^ (c >>> 8);
+  return (c ^ 0xffffffff) >>> 0;
+}
+
+/**
+ * A PNG of a few dozen bytes whose IHDR declares `width` x `height` RGB pixels (valid chunk CRCs,
+ * one tiny IDAT): the "pixel bomb" a decoder must refuse from the header alone.
+ */
+export function pngDeclaring(width: number, height: number): Uint8Array {
+  const chunk = (type: string, data: Uint8Array) => {
+    const out = new Uint8Array(12 + data.length);
+    const dv = new DataView(out.buffer);
+    dv.setUint32(0, data.length);
+    for (let i = 0; i < 4; i++) out[4 + i] = type.charCodeAt(i);
+    out.set(data, 8);
+    dv.setUint32(8 + data.length, crc32(out.subarray(4, 8 + data.length)));
+    return out;
+  };
+  const ihdr = new Uint8Array(13);
+  const dv = new DataView(ihdr.buffer);
+  dv.setUint32(0, width);
+  dv.setUint32(4, height);
+  ihdr.set([8, 2, 0, 0, 0], 8); // 8-bit, RGB, deflate, filter 0, no interlace
+  const idat = new Uint8Array([0x78, 0x9c, 0x63, 0x00, 0x00, 0x00, 0x01, 0x00, 0x01]); // zlib of one 0 byte
+  const parts = [new Uint8Array([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), chunk('IHDR', ihdr), chunk('IDAT', idat), chunk('IEND', new Uint8Array(0))];
+  return concat(parts);
+}
+
+/** A real JPEG of a small image whose frame header (SOF0) is edited to declare `width` x `height`. */
+export function jpegDeclaring(width: number, height: number): Uint8Array {
+  const bytes = encodeJpeg(patternImage(3, 16, 16));
+  for (let p = 2; p + 9 < bytes.length; ) {
+    const marker = bytes[p + 1]!;
+    const len = (bytes[p + 2]! << 8) | bytes[p + 3]!;
+    if (marker === 0xc0) {
+      bytes[p + 5] = height >> 8;
+      bytes[p + 6] = height & 0xff;
+      bytes[p + 7] = width >> 8;
+      bytes[p + 8] = width & 0xff;
+      return bytes;
+    }
+    p += 2 + len;
+  }
+  throw new Error('no SOF0 in the encoded JPEG');
+}
+
+export function concat(parts: Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let o = 0;
+  for (const p of parts) (out.set(p, o), (o += p.length));
+  return out;
+}
+
+/**
+ * A raw deflate stream that inflates to `size` zero bytes (size >= 1), built directly: one
+ * fixed-Huffman block of a literal 0 and <length 258, distance 1> copies (13 bits each), so
+ * 2 GB of output costs about 13 MB and no time to make. The tail is literal zeros.
+ */
+export function deflateZeros(size: number): Uint8Array {
+  const copies = Math.floor((size - 1) / 258);
+  const tail = size - 1 - copies * 258;
+  const out = new Uint8Array(Math.ceil((3 + 8 + 13 * copies + 8 * tail + 7) / 8) + 2);
+  let bit = 0;
+  const put = (value: number, n: number) => {
+    for (let i = 0; i < n; i++, bit++) if ((value >> i) & 1) out[bit >> 3]! |= 1 << (bit & 7);
+  };
+  const putHuff = (code: number, n: number) => {
+    for (let i = n - 1; i >= 0; i--, bit++) if ((code >> i) & 1) out[bit >> 3]! |= 1 << (bit & 7);
+  };
+  const copy = () => (putHuff(0xc5, 8), putHuff(0, 5)); // length code 285 (= 258), distance code 0 (= 1)
+  put(1, 1); // BFINAL
+  put(1, 2); // BTYPE = 01, fixed Huffman
+  putHuff(0x30, 8); // literal 0
+  // Groups of 8 copies are 104 bits = 13 bytes and all start at bit phase 3 (after the 11 bits
+  // above): from byte 14 on, the bytes repeat with period 13. Write two groups bit by bit, then
+  // repeat the second group's bytes.
+  const groups = Math.floor(copies / 8);
+  if (groups >= 3) {
+    for (let i = 0; i < 16; i++) copy();
+    for (let g = 2; g < groups; g++) out.copyWithin(14 + 13 * (g - 1), 14, 27);
+    bit = 11 + 104 * groups;
+    out[bit >> 3] = out[14]! & 0b111; // the last group's final 3 bits, nothing after them yet
+    for (let i = groups * 8; i < copies; i++) copy();
+  } else for (let i = 0; i < copies; i++) copy();
+  for (let i = 0; i < tail; i++) putHuff(0x30, 8);
+  putHuff(0, 7); // end of block (256)
+  return out.subarray(0, Math.ceil(bit / 8));
+}
+
+export interface RawZipEntry {
+  name: string;
+  /** The entry's stored bytes: raw, or already deflated (method 8). */
+  data: Uint8Array;
+  method?: 0 | 8;
+  /** Inflated size written in both headers (default data.length for stored entries). */
+  declaredSize?: number;
+  crc?: number;
+}
+
+/**
+ * A zip written field by field, so tests can lie in any header: sizes, methods, CRCs. Returns
+ * the bytes and where each structure starts (for tests that edit them afterwards).
+ */
+export function writeRawZip(entries: RawZipEntry[]): { bytes: Uint8Array; centralOffset: number; eocdOffset: number } {
+  const locals: Uint8Array[] = [];
+  const centrals: Uint8Array[] = [];
+  let offset = 0;
+  for (const e of entries) {
+    const name = new TextEncoder().encode(e.name);
+    const method = e.method ?? 0;
+    const size = e.declaredSize ?? e.data.length;
+    const crc = e.crc ?? (method === 0 ? crc32(e.data) : 0);
+    const local = new Uint8Array(30 + name.length);
+    const lv = new DataView(local.buffer);
+    lv.setUint32(0, 0x04034b50, true);
+    lv.setUint16(4, 20, true);
+    lv.setUint16(8, method, true);
+    lv.setUint32(14, crc, true);
+    lv.setUint32(18, e.data.length, true);
+    lv.setUint32(22, Math.min(size, 0xffffffff), true);
+    lv.setUint16(26, name.length, true);
+    local.set(name, 30);
+    const central = new Uint8Array(46 + name.length);
+    const cv = new DataView(central.buffer);
+    cv.setUint32(0, 0x02014b50, true);
+    cv.setUint16(4, 20, true);
+    cv.setUint16(6, 20, true);
+    cv.setUint16(10, method, true);
+    cv.setUint32(16, crc, true);
+    cv.setUint32(20, e.data.length, true);
+    cv.setUint32(24, Math.min(size, 0xffffffff), true);
+    cv.setUint16(28, name.length, true);
+    cv.setUint32(42, offset, true);
+    central.set(name, 46);
+    locals.push(local, e.data);
+    centrals.push(central);
+    offset += local.length + e.data.length;
+  }
+  const centralOffset = offset;
+  const centralSize = centrals.reduce((n, c) => n + c.length, 0);
+  const eocd = new Uint8Array(22);
+  const ev = new DataView(eocd.buffer);
+  ev.setUint32(0, 0x06054b50, true);
+  ev.setUint16(8, entries.length, true);
+  ev.setUint16(10, entries.length, true);
+  ev.setUint32(12, centralSize, true);
+  ev.setUint32(16, centralOffset, true);
+  const bytes = concat([...locals, ...centrals, eocd]);
+  return { bytes, centralOffset, eocdOffset: centralOffset + centralSize };
+}
+
+/** A raw deflate stored block (not final): `data` verbatim, so a deflateZeros block can follow it. */
+export function storedBlock(data: Uint8Array): Uint8Array {
+  if (data.length > 0xffff) throw new Error('a stored block holds at most 65535 bytes');
+  const n = data.length;
+  return concat([new Uint8Array([0x00, n & 0xff, n >> 8, ~n & 0xff, (~n >> 8) & 0xff]), data]);
+}
+
+/** An .npy file: header (format 1.0, padded to 64 bytes) then `data`, for a float32 array. */
+export function npyBytes(shape: number[], data: Uint8Array, descr = '<f4'): Uint8Array {
+  let header = `{'descr': '${descr}', 'fortran_order': False, 'shape': (${shape.join(', ')}${shape.length === 1 ? ',' : ''}), }`;
+  const total = 10 + header.length + 1;
+  header += ' '.repeat((64 - (total % 64)) % 64) + '\n';
+  const out = new Uint8Array(10 + header.length + data.length);
+  out.set([0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59, 1, 0, header.length & 0xff, header.length >> 8]);
+  out.set(new TextEncoder().encode(header), 10);
+  out.set(data, 10 + header.length);
+  return out;
 }

@@ -4,15 +4,24 @@
  */
 import { promises as fs } from 'node:fs';
 import * as nodePath from 'node:path';
-import { LabError } from '../domain/errors';
-import { type FileSource, UrlSource, joinPath, missingFile } from './source';
+import { LabError, clip, quoted } from '../domain/errors';
+import { type FileSource, type ReadLimit, UrlSource, checkReadSize, joinPath, missingFile } from './source';
 import { type RandomAccess, ZipSource } from './zip';
 
+/**
+ * A folder on disk. Reads stay inside it: a symbolic link whose target lies outside the folder
+ * the user chose is refused (named, with the fix), as is anything that is not a regular file (a
+ * folder, a device, a pipe that would block forever).
+ */
 export class NodeDirSource implements FileSource {
   readonly kind = 'node' as const;
   readonly root: string;
+  private realRoot: Promise<string> | null = null;
   constructor(root: string) {
     this.root = nodePath.resolve(root);
+  }
+  get rootName(): string {
+    return nodePath.basename(this.root);
   }
   private abs(path: string): string {
     return nodePath.join(this.root, ...joinPath(path).split('/'));
@@ -25,12 +34,31 @@ export class NodeDirSource implements FileSource {
       return [];
     }
   }
-  async read(path: string): Promise<Uint8Array> {
+  async read(path: string, limit?: ReadLimit): Promise<Uint8Array> {
+    const abs = this.abs(path);
+    let real: string, stat;
     try {
-      const buf = await fs.readFile(this.abs(path));
-      return new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength);
+      real = await fs.realpath(abs);
+      stat = await fs.stat(real);
     } catch {
       throw missingFile(this, path);
+    }
+    this.realRoot ??= fs.realpath(this.root).catch(() => this.root);
+    const root = await this.realRoot;
+    if (real !== root && !real.startsWith(root.endsWith(nodePath.sep) ? root : root + nodePath.sep)) {
+      throw new LabError(
+        'data/outside-source',
+        `${quoted(path)} in ${this.describe()} is a link to ${quoted(real, 120)}, outside the folder you chose; the lab reads nothing outside it.`,
+        'Choose the folder the link points into (the task folder itself is enough), or copy the files into this folder.',
+      );
+    }
+    if (!stat.isFile()) throw new LabError('data/missing-image', `${quoted(path)} in ${this.describe()} is ${stat.isDirectory() ? 'a folder' : 'not a regular file (a device or a pipe)'}, not a file.`, 'Fix the path in the list file.');
+    checkReadSize(stat.size, limit);
+    try {
+      const buf = await fs.readFile(real);
+      return new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength);
+    } catch (e) {
+      throw new LabError('data/missing-image', `${quoted(path)} in ${this.describe()} cannot be read: ${clip((e as NodeJS.ErrnoException).code ?? (e as Error).message, 80)}.`, 'Check its permissions.');
     }
   }
   async exists(path: string): Promise<boolean> {
@@ -41,7 +69,7 @@ export class NodeDirSource implements FileSource {
     }
   }
   describe(): string {
-    return `folder ${this.root}`;
+    return `folder ${clip(this.root, 200)}`;
   }
 }
 
@@ -85,7 +113,7 @@ export async function openNodeSource(pathOrUrl: string): Promise<FileSource> {
   try {
     stat = await fs.stat(pathOrUrl);
   } catch {
-    throw new LabError('data/not-vtab-layout', `Nothing at "${pathOrUrl}".`, 'Give a vtab-1k folder, a task folder, a .zip of either, or an http(s) URL.');
+    throw new LabError('data/not-vtab-layout', `Nothing at ${quoted(pathOrUrl)}.`, 'Give a vtab-1k folder, a task folder, a .zip of either, or an http(s) URL.');
   }
   if (stat.isDirectory()) return new NodeDirSource(pathOrUrl);
   return ZipSource.open(await fileAccess(pathOrUrl), nodePath.basename(pathOrUrl));

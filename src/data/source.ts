@@ -4,9 +4,24 @@
  * dropped File objects, a zip (zip.ts), or a base URL. Paths are relative, '/'-separated, with
  * '' for the root. Browser-safe: no node: imports here.
  */
-import { LabError } from '../domain/errors';
+import { LabError, quoted } from '../domain/errors';
 
 export type SourceKind = 'node' | 'directory' | 'files' | 'zip' | 'url';
+
+/**
+ * A bound on one read, checked against the file's size before its bytes are read (and against
+ * the bytes that arrive, where the size is not known up front).
+ */
+export interface ReadLimit {
+  maxBytes: number;
+  /** The named error for a file of `bytes` bytes (at least; a stream is cut at the bound). */
+  tooLarge(bytes: number): LabError;
+}
+
+/** Throws the limit's error when `bytes` exceeds it. */
+export function checkReadSize(bytes: number, limit: ReadLimit | undefined): void {
+  if (limit && bytes > limit.maxBytes) throw limit.tooLarge(bytes);
+}
 
 export interface FileSource {
   readonly kind: SourceKind;
@@ -15,11 +30,16 @@ export interface FileSource {
    * return [].
    */
   list(dir: string): Promise<string[]>;
-  /** The file's bytes; LabError 'data/missing-image' naming the file when it is absent. */
-  read(path: string): Promise<Uint8Array>;
+  /**
+   * The file's bytes; LabError 'data/missing-image' naming the file when it is absent, and the
+   * limit's error, before reading, when it is larger than `limit.maxBytes`.
+   */
+  read(path: string, limit?: ReadLimit): Promise<Uint8Array>;
   exists(path: string): Promise<boolean>;
   /** Where this source reads from, for messages ("folder /data/vtab-1k", "zip dtd.zip"). */
   describe(): string;
+  /** The name of the folder (or zip) the user chose, where it has one: a task folder's name says which task it holds. */
+  readonly rootName?: string;
 }
 
 /** Join relative path parts, dropping empty parts and './'. */
@@ -38,7 +58,7 @@ export function joinPath(...parts: string[]): string {
 export function missingFile(source: FileSource, path: string): LabError {
   return new LabError(
     'data/missing-image',
-    `File "${path}" is not in ${source.describe()}.`,
+    `File ${quoted(path)} is not in ${source.describe()}.`,
     'Check that the images/ folder was copied or unzipped completely next to the list files.',
   );
 }
@@ -97,9 +117,10 @@ export class FileListSource implements FileSource {
   async list(dir: string): Promise<string[]> {
     return this.index.list(dir);
   }
-  async read(path: string): Promise<Uint8Array> {
+  async read(path: string, limit?: ReadLimit): Promise<Uint8Array> {
     const f = this.files.get(joinPath(path));
     if (!f) throw missingFile(this, path);
+    checkReadSize(f.size, limit);
     return new Uint8Array(await f.arrayBuffer());
   }
   async exists(path: string): Promise<boolean> {
@@ -140,6 +161,9 @@ export class DirectoryHandleSource implements FileSource {
     }
     return hit;
   }
+  get rootName(): string {
+    return this.root.name;
+  }
   async list(dir: string): Promise<string[]> {
     try {
       const d = await this.dir(dir);
@@ -160,9 +184,10 @@ export class DirectoryHandleSource implements FileSource {
       return null;
     }
   }
-  async read(path: string): Promise<Uint8Array> {
+  async read(path: string, limit?: ReadLimit): Promise<Uint8Array> {
     const f = await this.file(path);
     if (!f) throw missingFile(this, path);
+    checkReadSize(f.size, limit);
     return new Uint8Array(await f.arrayBuffer());
   }
   async exists(path: string): Promise<boolean> {
@@ -189,15 +214,35 @@ export class UrlSource implements FileSource {
   async list(): Promise<string[]> {
     return [];
   }
-  async read(path: string): Promise<Uint8Array> {
+  async read(path: string, limit?: ReadLimit): Promise<Uint8Array> {
     let res: Response;
     try {
       res = await this.fetchFn(this.url(path));
     } catch (e) {
-      throw new LabError('data/missing-image', `Could not fetch "${this.url(path)}": ${(e as Error).message}.`, 'Check the URL and that the server allows cross-origin requests (CORS).');
+      throw new LabError('data/missing-image', `Could not fetch ${quoted(this.url(path))}: ${(e as Error).message}.`, 'Check the URL and that the server allows cross-origin requests (CORS).');
     }
     if (!res.ok) throw missingFile(this, `${path} (HTTP ${res.status})`);
-    return new Uint8Array(await res.arrayBuffer());
+    const declared = Number(res.headers.get('content-length') ?? NaN);
+    if (Number.isFinite(declared)) checkReadSize(declared, limit);
+    if (!limit || !res.body) return new Uint8Array(await res.arrayBuffer());
+    // No (or a lying) Content-Length: count the bytes as they arrive and stop at the bound.
+    const chunks: Uint8Array[] = [];
+    let total = 0;
+    const reader = res.body.getReader();
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      total += value.byteLength;
+      if (total > limit.maxBytes) {
+        await reader.cancel();
+        throw limit.tooLarge(total);
+      }
+      chunks.push(value);
+    }
+    const out = new Uint8Array(total);
+    let o = 0;
+    for (const c of chunks) (out.set(c, o), (o += c.byteLength));
+    return out;
   }
   async exists(path: string): Promise<boolean> {
     try {

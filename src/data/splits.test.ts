@@ -24,6 +24,7 @@ function fakeSplits(trainval: number, test: number, withCanonical = true): VtabS
     },
     images,
     skipped: [],
+    warnings: [],
   };
 }
 

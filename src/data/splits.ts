@@ -52,7 +52,7 @@ function draw(pool: DataItem[], trainSize: number, valSize: number, seed: number
 
 export function selectSplits(splits: VtabSplits, options: SelectOptions): SelectedSplits {
   const sourceText = `${splits.source.describe()} (${splits.task.name})`;
-  const base = { task: splits.task, test: splits.lists.test, images: splits.images, skipped: splits.skipped, seed: options.seed };
+  const base = { task: splits.task, test: splits.lists.test, images: splits.images, skipped: splits.skipped, warnings: splits.warnings, seed: options.seed };
   if (options.trainSize === undefined) {
     const { train800, val200 } = splits.lists;
     if (train800 && val200) return { ...base, train: train800, val: val200 };

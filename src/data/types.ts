@@ -58,6 +58,8 @@ export interface SelectedSplits {
   images: ImageProvider;
   /** Everything left out in skipBad mode (empty otherwise). */
   skipped: SkipRecord[];
+  /** What the user should know that did not stop loading (e.g. duplicate list lines). */
+  warnings?: string[];
   /** The seed that drew the splits (and that procedural images derive from). */
   seed: number;
 }

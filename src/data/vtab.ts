@@ -10,11 +10,12 @@
  * `skipped`. A missing required list (test.txt, and one of the training lists) always throws:
  * there is nothing to load in its place.
  */
-import { LabError, type LabErrorCode } from '../domain/errors';
+import { LabError, type LabErrorCode, bytesText, clip, quoted } from '../domain/errors';
 import type { ProgressCallback } from '../domain/progress';
-import { type VtabTask, getVtabTask } from './catalog';
+import { type VtabTask, VTAB_TASKS, getVtabTask } from './catalog';
 import { hasBrowserDecoder, browserDecoder } from './decode.browser';
-import { type FileSource, joinPath } from './source';
+import { MAX_IMAGE_BYTES, MAX_LINE_CHARS, MAX_LIST_BYTES, MAX_LIST_LINES } from './limits';
+import { type FileSource, type ReadLimit, joinPath } from './source';
 import type { DataItem, ImageDecoder, ImageProvider, RgbaImage, SkipRecord } from './types';
 
 export const LIST_NAMES = ['train800', 'val200', 'train800val200', 'train', 'val', 'test'] as const;
@@ -29,6 +30,8 @@ export interface VtabSplits {
   lists: Partial<Record<ListName, DataItem[]>> & { test: DataItem[] };
   images: ImageProvider;
   skipped: SkipRecord[];
+  /** Things that do not stop loading but that the user should know (duplicate list lines). */
+  warnings: string[];
 }
 
 export interface OpenVtabOptions {
@@ -50,6 +53,22 @@ async function hasLists(source: FileSource, dir: string): Promise<boolean> {
 
 const ignorable = (name: string) => name.startsWith('.') || name.startsWith('__MACOSX');
 
+/**
+ * A folder named after another task's folder is that task's data: training DTD on EuroSAT's
+ * images because the folder held list files would be silently wrong.
+ */
+function checkFolderMatchesTask(source: FileSource, dir: string, task: VtabTask): void {
+  const name = (dir === '' ? source.rootName ?? '' : dir.split('/').pop() ?? '').replace(/\.zip$/i, '');
+  if (name === '' || name === task.folder) return;
+  const other = VTAB_TASKS.find((t) => t.folder === name);
+  if (!other) return;
+  throw new LabError(
+    'data/wrong-task',
+    `${source.describe()} holds the task folder "${name}/" of ${other.name} (task ${other.id}), not "${task.folder}/" of ${task.name} (task ${task.id}).`,
+    `Give --task ${other.id} for these images, or a folder (or zip) that holds "${task.folder}/".`,
+  );
+}
+
 /** Finds the task folder: root itself, root/<folder>, root/vtab-1k/<folder>, or the same under a single top folder. */
 export async function findTaskFolder(source: FileSource, task: VtabTask): Promise<string> {
   const tried: string[] = [];
@@ -57,7 +76,10 @@ export async function findTaskFolder(source: FileSource, task: VtabTask): Promis
   for (let depth = 0; depth < 3; depth++) {
     for (const dir of [base, joinPath(base, task.folder), joinPath(base, 'vtab-1k', task.folder), joinPath(base, 'vtab', task.folder)]) {
       tried.push(dir === '' ? '(top level)' : `${dir}/`);
-      if (await hasLists(source, dir)) return dir;
+      if (await hasLists(source, dir)) {
+        checkFolderMatchesTask(source, dir, task);
+        return dir;
+      }
     }
     const entries = (await source.list(base)).filter((n) => !ignorable(n));
     const dirs = entries.filter((n) => n.endsWith('/'));
@@ -68,10 +90,18 @@ export async function findTaskFolder(source: FileSource, task: VtabTask): Promis
   const otherTasks = found.filter((n) => n.endsWith('/')).map((n) => n.slice(0, -1));
   const foundText = source.kind === 'url'
     ? 'a URL cannot be listed, and none of the list files answered'
-    : found.length === 0 ? 'it is empty' : `it holds ${found.slice(0, 15).join(', ')}${found.length > 15 ? `, ... (${found.length} entries)` : ''}`;
+    : found.length === 0 ? 'it is empty' : `it holds ${found.slice(0, 15).map((n) => clip(n, 60)).join(', ')}${found.length > 15 ? `, ... (${found.length} entries)` : ''}`;
+  const otherTask = VTAB_TASKS.find((t) => t !== task && otherTasks.includes(t.folder));
+  if (otherTask && !otherTasks.includes(task.folder)) {
+    throw new LabError(
+      'data/wrong-task',
+      `${source.describe()} has no folder "${task.folder}/" for ${task.name}; ${foundText}, the data of ${otherTasks.length > 1 ? 'other tasks' : `${otherTask.name} (task ${otherTask.id})`}.`,
+      `Give the task that matches the folder (e.g. --task ${otherTask.id}), or a folder (or zip) that holds "${task.folder}/".`,
+    );
+  }
   throw new LabError(
     'data/not-vtab-layout',
-    `${source.describe()} is not a vtab-1k layout for ${task.name} (folder "${task.folder}"): ${foundText}. Looked for list files in ${tried.slice(0, 4).join(', ')}.${otherTasks.length > 1 ? ` Task folders seen: ${otherTasks.slice(0, 10).join(', ')}.` : ''}`,
+    `${source.describe()} is not a vtab-1k layout for ${task.name} (folder "${task.folder}"): ${foundText}. Looked for list files in ${tried.slice(0, 4).map((t) => clip(t, 60)).join(', ')}.`,
     HINT_LAYOUT,
   );
 }
@@ -86,8 +116,13 @@ export function parseListFile(
 ): DataItem[] {
   const items: DataItem[] = [];
   const lines = text.replace(/^\uFEFF/, '').split(/\r?\n/);
+  if (lines.length > MAX_LIST_LINES) throw listTooLarge(fileForMessages, `${lines.length.toLocaleString('en')} lines`);
   lines.forEach((raw, i) => {
     const line = i + 1;
+    if (raw.length > MAX_LINE_CHARS) {
+      report(new LabError('data/bad-line', `${quoted(fileForMessages)} line ${line} has ${raw.length.toLocaleString('en')} characters, found ${quoted(raw, 120)}; a line (a path and a label) may have at most ${MAX_LINE_CHARS.toLocaleString('en')}.`, 'Fix or delete the line; each line is "<image path> <integer label>".'), line);
+      return;
+    }
     const trimmed = raw.trim();
     if (trimmed === '') return;
     const m = /^(\S(?:.*\S)?)\s+(\S+)$/.exec(trimmed);
@@ -95,7 +130,7 @@ export function parseListFile(
       report(
         new LabError(
           'data/bad-line',
-          `"${fileForMessages}" line ${line}: expected "<image path> <integer label>", found "${trimmed.length > 80 ? trimmed.slice(0, 80) + '...' : trimmed}".`,
+          `${quoted(fileForMessages)} line ${line}: expected "<image path> <integer label>", found ${quoted(trimmed, 120)}.`,
           'Each line must be a relative image path, a space, and an integer class label (e.g. "images/train/0001.jpg 3"); fix or delete the line.',
         ),
         line,
@@ -107,7 +142,7 @@ export function parseListFile(
       report(
         new LabError(
           'data/label-out-of-range',
-          `"${fileForMessages}" line ${line}: label ${label} is outside [0, ${task.classes}) for ${task.name} (${task.classes} classes).`,
+          `${quoted(fileForMessages)} line ${line}: label ${clip(m[2]!, 40)} is outside [0, ${task.classes}) for ${task.name} (${task.classes} classes).`,
           'Check that --task matches this folder, and that labels are 0-based.',
         ),
         line,
@@ -118,6 +153,21 @@ export function parseListFile(
   });
   return items;
 }
+
+function listTooLarge(file: string, what: string): LabError {
+  return new LabError(
+    'data/list-too-large',
+    `List file ${quoted(file)} is too large: ${what}; a list file may have at most ${MAX_LIST_LINES.toLocaleString('en')} lines and ${bytesText(MAX_LIST_BYTES)} (VTAB-1k's largest, dSprites' test.txt, has 147,456 lines).`,
+    'Check that this is a vtab-1k list file ("<image path> <label>" per line); split a larger data set into several tasks.',
+  );
+}
+
+const LIST_LIMIT = (file: string): ReadLimit => ({ maxBytes: MAX_LIST_BYTES, tooLarge: (n) => listTooLarge(file, bytesText(n)) });
+
+const IMAGE_LIMIT = (id: string): ReadLimit => ({
+  maxBytes: MAX_IMAGE_BYTES,
+  tooLarge: (n) => new LabError('data/image-too-large', `Image ${quoted(id)} is too large: ${bytesText(n)}; an image file may be at most ${bytesText(MAX_IMAGE_BYTES)}.`, 'Downscale or recompress it, remove its line from the list file, or load with skip-bad (CLI: --skip-bad).'),
+});
 
 /** Reads + decodes files of one source; errors name the image and the list line that named it. */
 export class FileImageProvider implements ImageProvider {
@@ -131,24 +181,28 @@ export class FileImageProvider implements ImageProvider {
   async load(item: DataItem): Promise<RgbaImage> {
     let bytes: Uint8Array;
     try {
-      bytes = await this.source.read(item.id);
+      bytes = await this.source.read(item.id, IMAGE_LIMIT(item.id));
     } catch (e) {
-      if (e instanceof LabError && e.code === 'data/missing-image' && item.file) {
-        throw new LabError('data/missing-image', `Image "${item.id}" listed in "${item.file}" line ${item.line} is not in ${this.source.describe()}.`, e.hint);
+      if (e instanceof LabError && e.code === 'data/missing-image' && item.file && e.message.startsWith('File ')) {
+        throw new LabError('data/missing-image', `Image ${quoted(item.id)} listed in ${quoted(item.file)} line ${item.line} is not in ${this.source.describe()}.`, e.hint);
       }
-      throw e;
+      throw withListLine(e, item);
     }
     try {
       return await this.decoder(bytes, item.id);
     } catch (e) {
-      // Say which list line named the bad image, so the user can delete that line.
-      if (e instanceof LabError && item.file) {
-        const bare = e.hint ? e.message.slice(0, e.message.length - e.hint.length - 1) : e.message;
-        throw new LabError(e.code, bare.replace(`"${item.id}"`, `"${item.id}" (listed in "${item.file}" line ${item.line})`), e.hint);
-      }
-      throw e;
+      throw withListLine(e, item);
     }
   }
+}
+
+/** Says which list line named a bad image, so the user can delete that line. */
+function withListLine(e: unknown, item: DataItem): unknown {
+  if (!(e instanceof LabError) || !item.file) return e;
+  const bare = e.hint ? e.message.slice(0, e.message.length - e.hint.length - 1) : e.message;
+  const named = quoted(item.id);
+  if (!bare.includes(named)) return e;
+  return new LabError(e.code, bare.replace(named, `${named} (listed in ${quoted(item.file)} line ${item.line})`), e.hint);
 }
 
 function defaultDecoder(): ImageDecoder {
@@ -162,6 +216,7 @@ function defaultDecoder(): ImageDecoder {
 export async function openVtabTask(source: FileSource, taskOrId: VtabTask | string, options: OpenVtabOptions = {}): Promise<VtabSplits> {
   const task = typeof taskOrId === 'string' ? getVtabTask(taskOrId) : taskOrId;
   const skipped: SkipRecord[] = [];
+  const warnings: string[] = [];
   const root = await findTaskFolder(source, task);
   const where = (name: string) => joinPath(root, name);
   const lists: Partial<Record<ListName, DataItem[]>> = {};
@@ -173,8 +228,21 @@ export async function openVtabTask(source: FileSource, taskOrId: VtabTask | stri
   for (const name of LIST_NAMES) {
     const file = where(`${name}.txt`);
     if (!(await source.exists(file))) continue;
-    const text = utf8.decode(await source.read(file));
-    lists[name] = parseListFile(text, file, root, task, (err, line) => skipOrThrow(err, file, line));
+    const bytes = await source.read(file, LIST_LIMIT(file));
+    // Lines are counted in the bytes, before a string (and an array of millions of lines) exists.
+    let lines = 1;
+    for (let i = bytes.indexOf(10); i >= 0; i = bytes.indexOf(10, i + 1)) lines++;
+    if (lines > MAX_LIST_LINES) throw listTooLarge(file, `${lines.toLocaleString('en')} lines`);
+    const text = utf8.decode(bytes);
+    const items = parseListFile(text, file, root, task, (err, line) => skipOrThrow(err, file, line));
+    if (items.length === 0) {
+      // An empty list would train on nothing or report accuracy on no images ("NaN%").
+      skipOrThrow(new LabError('data/empty-list', `List file ${quoted(file)} in ${source.describe()} has no usable lines.`, 'Each line must name an image and its label ("images/train/0001.jpg 3"); restore the file, or delete it if the task folder has the other lists.'), file);
+      continue;
+    }
+    const dup = duplicateLines(items);
+    if (dup.count > 0) warnings.push(`${quoted(file)} lists ${dup.count} image(s) more than once (e.g. ${quoted(dup.example.id, 120)} on lines ${dup.example.lines.join(' and ')}); each repeat is used again, as the file says.`);
+    lists[name] = items;
   }
   const missingList = (name: string, why: string) =>
     new LabError('data/missing-list', `"${where(name)}" is missing in ${source.describe()}: ${why}.`, `A vtab-1k task folder needs test.txt plus train800val200.txt (or train800.txt and val200.txt); found ${LIST_NAMES.filter((n) => lists[n]).map((n) => n + '.txt').join(', ') || 'no list files'}.`);
@@ -205,7 +273,7 @@ export async function openVtabTask(source: FileSource, taskOrId: VtabTask | stri
         for (const it of items) {
           if (!missing.has(it.id)) continue;
           skipOrThrow(
-            new LabError('data/missing-image', `Image "${it.id}" listed in "${it.file}" line ${it.line} is not in ${source.describe()}.`, 'Copy or unzip the images/ folder completely, or fix the path in the list file (or load with skip-bad).'),
+            new LabError('data/missing-image', `Image ${quoted(it.id)} listed in ${quoted(it.file!)} line ${it.line} is not in ${source.describe()}.`, 'Copy or unzip the images/ folder completely, or fix the path in the list file (or load with skip-bad).'),
             it.file!,
             it.line,
           );
@@ -221,7 +289,21 @@ export async function openVtabTask(source: FileSource, taskOrId: VtabTask | stri
     lists: lists as VtabSplits['lists'],
     images: new FileImageProvider(source, options.decoder ?? defaultDecoder()),
     skipped,
+    warnings,
   };
+}
+
+/** How many lines repeat an earlier line's image, and the first such pair. */
+function duplicateLines(items: DataItem[]): { count: number; example: { id: string; lines: number[] } } {
+  const first = new Map<string, number>();
+  let count = 0;
+  let example = { id: '', lines: [] as number[] };
+  for (const it of items) {
+    const seen = first.get(it.id);
+    if (seen === undefined) first.set(it.id, it.line ?? 0);
+    else if (count++ === 0) example = { id: it.id, lines: [seen, it.line ?? 0] };
+  }
+  return { count, example };
 }
 
 /**
@@ -243,7 +325,7 @@ export async function validateImages(splits: VtabSplits, options: { skipBad?: bo
     for (let it = queue.shift(); it && firstError === null; it = queue.shift()) {
       try {
         const img = await splits.images.load(it);
-        if (img.width < 1 || img.height < 1) throw new LabError('data/bad-image', `Image "${it.id}" has no pixels.`);
+        if (img.width < 1 || img.height < 1) throw new LabError('data/bad-image', `Image ${quoted(it.id)} has no pixels.`);
       } catch (e) {
         if (!options.skipBad || !(e instanceof LabError)) {
           if (firstError === null) firstError = e;

@@ -1,16 +1,28 @@
 /**
- * A lazy zip reader: parses only the central directory (the end of the file), then reads and
- * inflates one entry at a time when asked. Works on a browser Blob/File through `slice()` (so a
- * multi-GB zip never sits in memory), on a Uint8Array, or on any `RandomAccess` (source.node.ts
- * gives one over a file handle). Supports stored and deflated entries and zip64 offsets.
+ * The one zip reader of the lab, over @zip.js/zip.js: data zips (vtab-1k folders) and .npz
+ * checkpoints both read through `ZipArchive`. zip.js parses the central directory (zip64,
+ * extra fields, name encodings) and inflates one entry at a time on request; this module adds what
+ * a hostile file needs on top:
+ * - random access that never reads past the end of the file and never holds more than the range
+ *   asked for (a Blob is sliced, a Node file is read through a handle: a multi-GB zip never sits
+ *   in memory);
+ * - a cap on every entry's inflated bytes, checked against the declared size before inflating
+ *   and against the bytes that actually arrive (zip.js also refuses data longer than declared);
+ * - every failure as a named LabError saying which file or entry and what is wrong, never a raw
+ *   RangeError from a bounds violation.
  */
-import { inflateSync } from 'fflate';
-import { LabError } from '../domain/errors';
-import { type FileSource, PathIndex, joinPath, missingFile } from './source';
+import { configure, Reader, ZipReader, type Entry, type FileEntry } from '@zip.js/zip.js';
+import { LabError, type ErrorCode, bytesText, clip, quoted } from '../domain/errors';
+import { describeContent } from './decode';
+import { type FileSource, type ReadLimit, PathIndex, checkReadSize, joinPath, missingFile } from './source';
+
+// The lab already decodes inside a worker (or in Node); zip.js must not start workers of its own.
+configure({ useWebWorkers: false });
 
 /** Random-access bytes: a Blob, a buffer, or a file handle. */
 export interface RandomAccess {
   readonly size: number;
+  /** At most `length` bytes from `offset` (fewer at the end of the file). */
   read(offset: number, length: number): Promise<Uint8Array>;
 }
 
@@ -25,117 +37,177 @@ export function bytesAccess(bytes: Uint8Array): RandomAccess {
   return { size: bytes.length, read: async (offset, length) => bytes.subarray(offset, offset + length) };
 }
 
-interface ZipEntry {
+/** zip.js reads ranges through this: clamped to the file, so a lying offset reads nothing. */
+class AccessReader extends Reader<RandomAccess> {
+  constructor(private readonly access: RandomAccess) {
+    super(access);
+  }
+  override async init(): Promise<void> {
+    this.size = this.access.size;
+  }
+  override async readUint8Array(index: number, length: number): Promise<Uint8Array> {
+    if (!Number.isFinite(index) || !Number.isFinite(length) || index < 0 || length <= 0 || index >= this.access.size) return new Uint8Array(0);
+    return this.access.read(index, Math.min(length, this.access.size - index));
+  }
+}
+
+/** What went wrong, before the caller names it in its own terms (data zip or checkpoint). */
+export type ZipProblem = 'not-zip' | 'truncated' | 'damaged' | 'too-large' | 'encrypted' | 'unsupported';
+
+/** How a caller names the problems of its zips: a data folder's zip, or an .npz checkpoint. */
+export interface ZipErrors {
+  code(problem: ZipProblem): ErrorCode;
+  hint(problem: ZipProblem): string;
+}
+
+export const DATA_ZIP_ERRORS: ZipErrors = {
+  code: (p) => (p === 'too-large' ? 'data/entry-too-large' : 'data/not-a-zip'),
+  hint: (p) =>
+    p === 'encrypted' ? 'Re-create the zip without a password.'
+    : p === 'unsupported' ? 'Re-create the zip with standard deflate compression.'
+    : p === 'too-large' ? 'Check that the zip holds a vtab-1k task folder; a list file or image of that size is not one.'
+    : 'Give a .zip of a vtab-1k task folder (or of the whole vtab-1k/ tree), or the unzipped folder itself; if it was downloaded, download it again.',
+};
+
+/** An entry as the directory declares it. */
+export interface ZipEntryInfo {
+  /** Clean relative path ('/'-separated, no '.' or '..' segments). */
   name: string;
-  method: number;
-  flags: number;
-  compressedSize: number;
+  /** Declared inflated size in bytes. */
   size: number;
-  localOffset: number;
+  compressedSize: number;
+  /** A Unix symbolic link stored in the zip (its "content" is a path; never followed). */
+  symlink: boolean;
+  encrypted: boolean;
 }
 
-const SIG_EOCD = 0x06054b50;
-const SIG_EOCD64 = 0x06064b50;
-const SIG_LOC64 = 0x07064b50;
-const SIG_CEN = 0x02014b50;
-const SIG_LOC = 0x04034b50;
+/** Error messages of zip.js (its exported ERR_* strings) that mean "the file ends too soon". */
+const TRUNCATED = /end of central directory|central directory header not found|local file header not found|zip64|truncated|unexpected end/i;
 
-function u64(v: DataView, o: number): number {
-  return v.getUint32(o, true) + v.getUint32(o + 4, true) * 4294967296;
+export class ZipArchive {
+  private constructor(
+    private readonly reader: ZipReader<unknown>,
+    private readonly files: Map<string, { info: ZipEntryInfo; entry: FileEntry }>,
+    readonly label: string,
+    private readonly errors: ZipErrors,
+  ) {}
+
+  /** Opens a zip, reading only its directory. */
+  static async open(data: Blob | Uint8Array | RandomAccess, label: string, errors: ZipErrors = DATA_ZIP_ERRORS): Promise<ZipArchive> {
+    const access = data instanceof Uint8Array ? bytesAccess(data) : typeof Blob !== 'undefined' && data instanceof Blob ? blobAccess(data) : (data as RandomAccess);
+    const fail = (problem: ZipProblem, why: string) => new LabError(errors.code(problem), `${quoted(label)} is not a readable zip: ${why}.`, errors.hint(problem));
+    if (access.size === 0) throw fail('not-zip', 'it is empty');
+    const head = await access.read(0, Math.min(64, access.size));
+    const looksZip = head[0] === 0x50 && head[1] === 0x4b;
+    const notZip = () => fail('not-zip', `it does not start with "PK", the zip signature; ${describeContent(head).replace(/\(\d[\d,]* bytes\)$/, `(${access.size.toLocaleString('en')} bytes)`)}`);
+    if (!looksZip) throw notZip();
+    if (access.size < 22) throw fail('truncated', `it is only ${access.size} bytes (truncated download?)`);
+    const reader = new ZipReader(new AccessReader(access), { useWebWorkers: false, checkSignature: false });
+    let entries: Entry[];
+    try {
+      entries = await reader.getEntries();
+    } catch (e) {
+      const msg = (e as Error).message ?? String(e);
+      throw fail(TRUNCATED.test(msg) ? 'truncated' : 'damaged', `its directory is damaged or missing (${clip(msg, 120)}; truncated download?)`);
+    }
+    const files = new Map<string, { info: ZipEntryInfo; entry: FileEntry }>();
+    for (const e of entries) {
+      if (e.directory) continue;
+      const name = joinPath(e.filename.replace(/\\/g, '/'));
+      if (name === '' || name.startsWith('__MACOSX/') || name.split('/').some((s) => s === '.DS_Store')) continue;
+      const size = Number(e.uncompressedSize), compressedSize = Number(e.compressedSize);
+      if (!Number.isSafeInteger(size) || size < 0 || !Number.isSafeInteger(compressedSize) || compressedSize < 0 || compressedSize > access.size) {
+        throw fail('damaged', `entry ${quoted(name, 120)} declares ${compressedSize} compressed bytes in a ${access.size}-byte file`);
+      }
+      files.set(name, { info: { name, size, compressedSize, symlink: !!e.symlink, encrypted: !!e.encrypted }, entry: e as FileEntry });
+    }
+    return new ZipArchive(reader, files, label, errors);
+  }
+
+  /** File entries (directories, __MACOSX and .DS_Store left out), by clean path. */
+  names(): IterableIterator<string> {
+    return this.files.keys();
+  }
+
+  info(name: string): ZipEntryInfo | undefined {
+    return this.files.get(joinPath(name))?.info;
+  }
+
+  get fileCount(): number {
+    return this.files.size;
+  }
+
+  private entryError(info: ZipEntryInfo, problem: ZipProblem, why: string): LabError {
+    return new LabError(this.errors.code(problem), `Entry ${quoted(info.name, 120)} of zip ${quoted(this.label)} ${why}.`, this.errors.hint(problem));
+  }
+
+  /**
+   * One entry's bytes, inflated. `limit` is checked against the declared size before any byte is
+   * inflated; the declared size caps what may arrive. With `prefix`, stops after that many bytes
+   * (a header is all that is needed) and returns them.
+   */
+  async read(name: string, opts: { limit?: ReadLimit; prefix?: number } = {}): Promise<Uint8Array> {
+    const hit = this.files.get(joinPath(name));
+    if (!hit) throw new Error(`internal: no entry ${name}`);
+    const { info, entry } = hit;
+    if (info.encrypted) throw this.entryError(info, 'encrypted', 'is encrypted');
+    if (info.symlink) throw this.entryError(info, 'unsupported', 'is a symbolic link; links inside a zip are not followed');
+    const want = opts.prefix === undefined ? info.size : Math.min(info.size, opts.prefix);
+    if (opts.prefix === undefined) checkReadSize(info.size, opts.limit);
+    const out = new Uint8Array(want);
+    let got = 0;
+    let enough = false;
+    const abort = new AbortController();
+    const writable = new WritableStream<Uint8Array>({
+      write: (chunk) => {
+        const room = want - got;
+        if (chunk.byteLength > room) {
+          if (opts.prefix === undefined) throw this.entryError(info, 'damaged', `inflates to more than the ${bytesText(info.size)} its directory declares (damaged or hostile)`);
+          out.set(chunk.subarray(0, room), got);
+          got = want;
+        } else {
+          out.set(chunk, got);
+          got += chunk.byteLength;
+        }
+        if (opts.prefix !== undefined && got >= want) {
+          enough = true;
+          abort.abort();
+        }
+      },
+    });
+    try {
+      await entry.getData(writable, { signal: abort.signal, checkSignature: false });
+    } catch (e) {
+      if (enough) return out;
+      if (e instanceof LabError) throw e;
+      const msg = (e as Error).message ?? String(e);
+      if (/compression method|not supported|unsupported/i.test(msg)) throw this.entryError(info, 'unsupported', `uses a compression method other than stored or deflate (${clip(msg, 80)})`);
+      if (/uncompressed size/i.test(msg)) throw this.entryError(info, 'damaged', `inflates to more than the ${bytesText(info.size)} its directory declares (damaged or hostile)`);
+      throw this.entryError(info, TRUNCATED.test(msg) ? 'truncated' : 'damaged', `cannot be read: ${clip(msg, 120)} (truncated or damaged)`);
+    }
+    if (got < want) throw this.entryError(info, 'truncated', `holds ${got} of the ${info.size} bytes its directory declares (truncated or damaged)`);
+    return out;
+  }
+
+  async close(): Promise<void> {
+    await this.reader.close();
+  }
 }
 
-function notAZip(what: string, why: string): LabError {
-  return new LabError('data/not-a-zip', `${what} is not a readable zip: ${why}.`, 'Give a .zip of a vtab-1k task folder (or of the whole vtab-1k/ tree), or the unzipped folder itself.');
-}
-
-function headBytes(b: Uint8Array): string {
-  const printable = [...b.subarray(0, 8)].map((c) => (c >= 32 && c < 127 ? String.fromCharCode(c) : '.')).join('');
-  return `"${printable}"`;
-}
-
+/** A vtab-1k folder inside a zip. */
 export class ZipSource implements FileSource {
   readonly kind = 'zip' as const;
   private readonly index: PathIndex;
   private constructor(
-    private readonly access: RandomAccess,
+    private readonly archive: ZipArchive,
     private readonly label: string,
-    private readonly entries: Map<string, ZipEntry>,
   ) {
-    this.index = new PathIndex(entries.keys());
+    this.index = new PathIndex(archive.names());
   }
 
   /** Open a zip from a Blob/File, a Uint8Array or a RandomAccess; reads only the directory. */
   static async open(data: Blob | Uint8Array | RandomAccess, label = 'zip'): Promise<ZipSource> {
-    const access = data instanceof Uint8Array ? bytesAccess(data) : typeof Blob !== 'undefined' && data instanceof Blob ? blobAccess(data) : (data as RandomAccess);
-    const what = `"${label}"`;
-    const describeHead = async () => {
-      const head = await access.read(0, Math.min(8, access.size));
-      return head[0] === 0x50 && head[1] === 0x4b
-        ? 'it starts like a zip but has no central directory at its end (truncated download?)'
-        : access.size === 0 ? 'it is empty' : `it starts with ${headBytes(head)}, not "PK"`;
-    };
-    if (access.size < 22) throw notAZip(what, await describeHead());
-    const tailLen = Math.min(access.size, 22 + 65535 + 20);
-    const tailStart = access.size - tailLen;
-    const tail = await access.read(tailStart, tailLen);
-    const tv = new DataView(tail.buffer, tail.byteOffset, tail.byteLength);
-    let eocd = -1;
-    for (let i = tail.length - 22; i >= 0; i--) {
-      if (tv.getUint32(i, true) === SIG_EOCD) {
-        eocd = i;
-        break;
-      }
-    }
-    if (eocd < 0) throw notAZip(what, await describeHead());
-    let entryCount = tv.getUint16(eocd + 10, true);
-    let cdSize = tv.getUint32(eocd + 12, true);
-    let cdOffset = tv.getUint32(eocd + 16, true);
-    if ((cdOffset === 0xffffffff || cdSize === 0xffffffff || entryCount === 0xffff) && eocd >= 20 && tv.getUint32(eocd - 20, true) === SIG_LOC64) {
-      const rec64Offset = u64(tv, eocd - 20 + 8);
-      const rec = await access.read(rec64Offset, 56);
-      const rv = new DataView(rec.buffer, rec.byteOffset, rec.byteLength);
-      if (rv.getUint32(0, true) !== SIG_EOCD64) throw notAZip(what, 'its zip64 end record is damaged');
-      entryCount = u64(rv, 32);
-      cdSize = u64(rv, 40);
-      cdOffset = u64(rv, 48);
-    }
-    if (cdOffset + cdSize > access.size) throw notAZip(what, `its directory points past the end of the file (${cdOffset + cdSize} > ${access.size} bytes; truncated?)`);
-    const cd = await access.read(cdOffset, cdSize);
-    const cv = new DataView(cd.buffer, cd.byteOffset, cd.byteLength);
-    const utf8 = new TextDecoder('utf-8');
-    const entries = new Map<string, ZipEntry>();
-    let p = 0;
-    for (let n = 0; n < entryCount; n++) {
-      if (p + 46 > cd.length || cv.getUint32(p, true) !== SIG_CEN) throw notAZip(what, `directory entry ${n + 1} of ${entryCount} is damaged`);
-      const flags = cv.getUint16(p + 8, true);
-      const method = cv.getUint16(p + 10, true);
-      let compressedSize = cv.getUint32(p + 20, true);
-      let size = cv.getUint32(p + 24, true);
-      const nameLen = cv.getUint16(p + 28, true);
-      const extraLen = cv.getUint16(p + 30, true);
-      const commentLen = cv.getUint16(p + 32, true);
-      let localOffset = cv.getUint32(p + 42, true);
-      const name = utf8.decode(cd.subarray(p + 46, p + 46 + nameLen));
-      // zip64 extra field: 64-bit sizes/offset, present only for the fields that overflowed.
-      let e = p + 46 + nameLen;
-      const extraEnd = e + extraLen;
-      while (e + 4 <= extraEnd) {
-        const id = cv.getUint16(e, true);
-        const len = cv.getUint16(e + 2, true);
-        if (id === 0x0001) {
-          let q = e + 4;
-          if (size === 0xffffffff) (size = u64(cv, q)), (q += 8);
-          if (compressedSize === 0xffffffff) (compressedSize = u64(cv, q)), (q += 8);
-          if (localOffset === 0xffffffff) localOffset = u64(cv, q);
-        }
-        e += 4 + len;
-      }
-      p = extraEnd + commentLen;
-      const clean = joinPath(name.replace(/\\/g, '/'));
-      if (name.endsWith('/') || clean === '' || clean.startsWith('__MACOSX/') || clean.split('/').some((s) => s === '.DS_Store')) continue;
-      entries.set(clean, { name: clean, method, flags, compressedSize, size, localOffset });
-    }
-    return new ZipSource(access, label, entries);
+    return new ZipSource(await ZipArchive.open(data, label, DATA_ZIP_ERRORS), label);
   }
 
   async list(dir: string): Promise<string[]> {
@@ -143,37 +215,24 @@ export class ZipSource implements FileSource {
   }
 
   async exists(path: string): Promise<boolean> {
-    return this.entries.has(joinPath(path));
+    return this.archive.info(path) !== undefined;
   }
 
-  async read(path: string): Promise<Uint8Array> {
-    const entry = this.entries.get(joinPath(path));
-    if (!entry) throw missingFile(this, path);
-    const where = `Entry "${entry.name}" of ${this.describe()}`;
-    if (entry.flags & 1) throw new LabError('data/not-a-zip', `${where} is encrypted.`, 'Re-create the zip without a password.');
-    const loc = await this.access.read(entry.localOffset, 30);
-    const lv = new DataView(loc.buffer, loc.byteOffset, loc.byteLength);
-    if (loc.length < 30 || lv.getUint32(0, true) !== SIG_LOC) throw notAZip(where, 'its local header is damaged');
-    const dataStart = entry.localOffset + 30 + lv.getUint16(26, true) + lv.getUint16(28, true);
-    if (dataStart + entry.compressedSize > this.access.size) throw notAZip(where, 'its data runs past the end of the file (truncated?)');
-    const raw = await this.access.read(dataStart, entry.compressedSize);
-    if (entry.method === 0) return raw;
-    if (entry.method === 8) {
-      try {
-        return inflateSync(raw, { out: new Uint8Array(entry.size) });
-      } catch (e) {
-        throw notAZip(where, `its compressed data is damaged (${(e as Error).message})`);
-      }
-    }
-    throw new LabError('data/not-a-zip', `${where} uses compression method ${entry.method}; only stored (0) and deflate (8) are supported.`, 'Re-create the zip with standard deflate compression.');
+  async read(path: string, limit?: ReadLimit): Promise<Uint8Array> {
+    if (!this.archive.info(path)) throw missingFile(this, path);
+    return this.archive.read(path, { limit });
   }
 
   describe(): string {
-    return `zip "${this.label}"`;
+    return `zip ${quoted(this.label)}`;
+  }
+
+  get rootName(): string {
+    return this.label.split(/[\\/]/).pop()!.replace(/\.zip$/i, '');
   }
 
   /** Number of file entries (directories excluded). */
   get fileCount(): number {
-    return this.entries.size;
+    return this.archive.fileCount;
   }
 }

@@ -2,6 +2,8 @@
  * ViT configuration: every size the model code needs, nothing else. Presets are the published
  * sizes; checkpoints carry their own config (see weights/), so nothing is wired to one size.
  */
+import { LabError } from '../domain/errors';
+
 export interface ViTConfig {
   /** Input resolution in pixels (square). */
   imageSize: number;
@@ -49,15 +51,27 @@ export function numTokens(cfg: Pick<ViTConfig, 'imageSize' | 'patchSize'>): numb
   return 1 + g * g;
 }
 
+/**
+ * Refuses a config no model can run with, before any tensor exists: sizes that are not positive
+ * integers (or absurdly large), a grid that does not tile, a LayerNorm eps that is not a small
+ * positive number (eps <= 0 divides by zero on a constant token; the run would go NaN), and a
+ * normalisation with a zero or non-finite std.
+ */
 export function checkConfig(cfg: ViTConfig): void {
   const bad = (what: string) => {
-    throw new Error(`Invalid ViT config: ${what}.`);
+    throw new LabError('config/invalid', `Invalid ViT config: ${what}.`, 'Check the config the checkpoint carries (its metadata) or the one given with it.');
   };
+  const limits = { imageSize: 8192, patchSize: 1024, channels: 16, hiddenSize: 65536, numLayers: 1024, numHeads: 1024, mlpDim: 262144 } as const;
+  for (const k of Object.keys(limits) as (keyof typeof limits)[]) {
+    if (!Number.isInteger(cfg[k]) || cfg[k] <= 0 || cfg[k] > limits[k]) bad(`${k} must be an integer from 1 to ${limits[k]}, got ${String(cfg[k]).slice(0, 40)}`);
+  }
   if (cfg.imageSize % cfg.patchSize !== 0) bad(`imageSize ${cfg.imageSize} is not a multiple of patchSize ${cfg.patchSize}`);
   if (cfg.hiddenSize % cfg.numHeads !== 0) bad(`hiddenSize ${cfg.hiddenSize} does not divide by numHeads ${cfg.numHeads}`);
-  for (const k of ['imageSize', 'patchSize', 'hiddenSize', 'numLayers', 'numHeads', 'mlpDim'] as const) {
-    if (!Number.isInteger(cfg[k]) || cfg[k] <= 0) bad(`${k} must be a positive integer, got ${cfg[k]}`);
-  }
+  if (!Number.isInteger(cfg.numClasses) || cfg.numClasses < 0 || cfg.numClasses > 1_000_000) bad(`numClasses must be an integer from 0 to 1000000, got ${String(cfg.numClasses).slice(0, 40)}`);
+  if (typeof cfg.layerNormEps !== 'number' || !(cfg.layerNormEps > 0 && cfg.layerNormEps < 1)) bad(`layer_norm_eps must be a small positive number (1e-12 to 1e-5 in real checkpoints), got ${String(cfg.layerNormEps).slice(0, 40)}`);
+  const triple = (v: unknown) => Array.isArray(v) && v.length === 3 && v.every((x) => typeof x === 'number' && Number.isFinite(x));
+  if (!triple(cfg.mean)) bad(`mean must be 3 finite numbers, got ${JSON.stringify(cfg.mean)?.slice(0, 60)}`);
+  if (!triple(cfg.std) || !cfg.std.every((x) => x > 0)) bad(`std must be 3 positive numbers, got ${JSON.stringify(cfg.std)?.slice(0, 60)}`);
 }
 
 /** Parameter count of the backbone plus head, from the config alone. */

@@ -10,6 +10,7 @@ import { canonicalFromParams, toComputeTensor } from '../model/params';
 import { LabError } from '../domain/errors';
 import { parseSafetensors, writeSafetensors } from '../weights/formats/safetensors';
 import { timmConfigJson } from '../weights/load';
+import { countNonFinite } from '../weights/tensor';
 
 export interface TrainedMeta {
   method: string;
@@ -39,6 +40,10 @@ export function readTrainedParams(bytes: Uint8Array, name: string): { params: Pa
   const archive = parseSafetensors(bytes, name);
   if (archive.metadata.lab_format !== TRAINED_FORMAT) {
     throw new LabError('checkpoint/not-a-checkpoint', `'${name}' is not a trained-parameters file exported by this lab (no '${TRAINED_FORMAT}' header).`, 'Export trained parameters from a finished run (results panel or --save-params), or load a full checkpoint as the model instead.');
+  }
+  const nonFinite = archive.keys().filter((k) => countNonFinite(archive.read(k).data).count > 0);
+  if (nonFinite.length) {
+    throw new LabError('checkpoint/non-finite', `'${name}' holds values that are not finite numbers in ${nonFinite.slice(0, 6).map((k) => `'${k}'`).join(', ')}${nonFinite.length > 6 ? ', ...' : ''}.`, 'It was saved from a run that diverged, or is damaged; export the parameters of a good run.');
   }
   const params: ParamSet = {};
   for (const key of archive.keys()) params[key] = toComputeTensor(key, archive.read(key));

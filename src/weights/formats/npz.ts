@@ -3,7 +3,7 @@
  * (np.savez_compressed); numpy writes zip64 local headers even for small files, so sizes and
  * offsets come from the central directory. Entries are inflated one at a time on `read`.
  */
-import { inflateSync } from 'fflate';
+import { Inflate, inflateSync } from 'fflate';
 import { LabError } from '../../domain/errors';
 import type { HostTensor } from '../types';
 import { halfToFloat, numel, permute, shapeStr } from '../tensor';
@@ -62,7 +62,7 @@ export function parseNpy(input: ArrayBuffer | ArrayBufferView, name: string): Ho
   const m = /^([<>=|])([a-zA-Z])(\d+)$/.exec(h.descr);
   const kind = m ? `${m[2]}${m[3]}` : '';
   const endian = m?.[1] ?? '';
-  if (!m || !(kind in DTYPE_BYTES) || endian === '|') {
+  if (!m || !Object.hasOwn(DTYPE_BYTES, kind) || endian === '|') {
     throw new LabError('checkpoint/unknown-dtype', `${name}: array dtype '${h.descr}' is not supported.`, "Supported: float32 ('<f4'), float64 ('<f8'), float16 ('<f2'). Save the weights as floating point (arr.astype(np.float32)).");
   }
   const size = DTYPE_BYTES[kind];
@@ -172,7 +172,16 @@ export function parseNpz(input: ArrayBuffer | ArrayBufferView, name: string): Te
   const b = asBytes(input);
   const dv = new DataView(b.buffer, b.byteOffset, b.byteLength);
   const entries = new Map<string, ZipEntry>();
-  for (const e of readZipDirectory(b, name)) {
+  let directory: ZipEntry[];
+  try {
+    directory = readZipDirectory(b, name);
+  } catch (e) {
+    if (e instanceof LabError) throw e;
+    // A field that points outside the file (an extra field past the directory, a zip64 record
+    // beyond the end): the DataView's bounds check, named.
+    throw new LabError('checkpoint/bad-header', `'${name}': its zip directory is damaged (a field points outside the file).`, REDOWNLOAD);
+  }
+  for (const e of directory) {
     if (e.name.endsWith('/')) continue; // directory entries
     if (!e.name.endsWith('.npy')) throw notZip(name, `it holds '${e.name}', which is not an .npy array`);
     entries.set(e.name.slice(0, -4), e);
@@ -184,16 +193,49 @@ export function parseNpz(input: ArrayBuffer | ArrayBufferView, name: string): Te
     if (start + e.compressedSize > b.byteLength) throw new LabError('checkpoint/truncated', `'${name}' is truncated: entry '${key}' needs bytes up to ${start + e.compressedSize} but the file has ${b.byteLength}.`, REDOWNLOAD);
     return b.subarray(start, start + e.compressedSize);
   };
-  const raw = (key: string, e: ZipEntry, prefixOnly: boolean): Uint8Array => {
-    const c = compressed(key, e);
-    if (e.method === 0) return c;
-    if (e.method !== 8) throw new LabError('checkpoint/bad-header', `'${name}': entry '${key}' uses zip compression method ${e.method}; only stored and deflate are supported.`, 'Save it again with numpy.savez or numpy.savez_compressed.');
-    const outLen = prefixOnly ? Math.min(e.size, 65536) : e.size;
+  const inflate = (key: string, c: Uint8Array, outLen: number): Uint8Array => {
     try {
+      // fflate fills `out` and stops: an entry never inflates past the bytes asked for.
       return inflateSync(c, { out: new Uint8Array(outLen) });
     } catch (err) {
       throw new LabError('checkpoint/truncated', `'${name}': entry '${key}' does not inflate (${(err as Error).message}).`, REDOWNLOAD);
     }
+  };
+  /** The first `n` inflated bytes, feeding the stream in small pieces and stopping there. */
+  const inflatePrefix = (key: string, c: Uint8Array, n: number): Uint8Array => {
+    const out = new Uint8Array(n);
+    let got = 0;
+    const inf = new Inflate((chunk) => {
+      const k = Math.min(chunk.length, n - got);
+      out.set(chunk.subarray(0, k), got);
+      got += k;
+    });
+    try {
+      for (let i = 0; i < c.length && got < n; i += 4096) inf.push(c.subarray(i, i + 4096), i + 4096 >= c.length);
+    } catch (err) {
+      throw new LabError('checkpoint/truncated', `'${name}': entry '${key}' does not inflate (${(err as Error).message}).`, REDOWNLOAD);
+    }
+    return out.subarray(0, got);
+  };
+  const raw = (key: string, e: ZipEntry, prefixOnly: boolean): Uint8Array => {
+    const c = compressed(key, e);
+    if (e.method !== 0 && e.method !== 8) throw new LabError('checkpoint/bad-header', `'${name}': entry '${key}' uses zip compression method ${e.method}; only stored and deflate are supported.`, 'Save it again with numpy.savez or numpy.savez_compressed.');
+    const head = e.method === 0 ? c.subarray(0, 65536) : inflatePrefix(key, c, Math.min(e.size, 65536));
+    if (prefixOnly) return head;
+    // The array's header says how many bytes it needs; the entry must declare exactly that, so a
+    // hostile size (a 2 GB "bomb" behind a 192-byte array) is refused before anything inflates.
+    const h = parseNpyHeader(head, `'${name}' entry '${key}.npy'`, false);
+    const itemBytes = Number(/^[<>=|]?[a-zA-Z](\d{1,2})$/.exec(h.descr)?.[1] ?? 0); // numpy's descr ends in the item size
+    const needed = h.dataOffset + numel(h.shape) * itemBytes;
+    if (itemBytes > 0 && e.size !== needed) {
+      throw new LabError(
+        e.size > needed ? 'checkpoint/bad-header' : 'checkpoint/truncated',
+        `'${name}': entry '${key}' declares ${e.size} bytes but its array ${shapeStr(h.shape)} '${h.descr}' needs ${needed}.`,
+        e.size > needed ? 'The file is damaged or not a numpy .npz; save the checkpoint again with numpy.savez.' : REDOWNLOAD,
+      );
+    }
+    if (e.method === 0) return c;
+    return inflate(key, c, e.size);
   };
   const shapes = new Map<string, number[]>();
   const entry = (key: string): ZipEntry => {

@@ -3,7 +3,7 @@
  * (`{name: {dtype, shape, data_offsets: [begin, end]}, __metadata__?: {string: string}}`), then
  * the data region, which the tensors must tile exactly (offsets relative to its start).
  */
-import { LabError } from '../../domain/errors';
+import { LabError, clip, quoted } from '../../domain/errors';
 import type { HostTensor } from '../types';
 import { floatToBf16, floatToHalf, halfToFloat, numel, shapeStr } from '../tensor';
 import { asBytes, type StoredDtype, type TensorArchive } from './archive';
@@ -44,7 +44,7 @@ function describeMagic(b: Uint8Array): string {
  */
 export function parseSafetensors(input: ArrayBuffer | ArrayBufferView, name: string): TensorArchive {
   const bytes = asBytes(input);
-  const file = `'${name}'`;
+  const file = `'${clip(name, 200)}'`;
   if (bytes.byteLength < 8) {
     throw new LabError('checkpoint/truncated', `${file} is ${bytes.byteLength} bytes, shorter than the 8-byte safetensors header length.`, REDOWNLOAD);
   }
@@ -61,7 +61,9 @@ export function parseSafetensors(input: ArrayBuffer | ArrayBufferView, name: str
   try {
     header = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(8, 8 + headerLen)));
   } catch (e) {
-    throw new LabError('checkpoint/bad-header', `${file} has a corrupt safetensors header: it is not valid JSON (${(e as Error).message}).`, 'The file is damaged or was not written by a safetensors writer; download or export it again.');
+    // Not the parser's message: it quotes the header's text, and file contents are never echoed.
+    const at = /position (\d+)/.exec((e as Error).message)?.[1];
+    throw new LabError('checkpoint/bad-header', `${file} has a corrupt safetensors header: its ${headerLen} header bytes are not valid UTF-8 JSON${at ? ` (error at byte ${at})` : ''}.`, 'The file is damaged or was not written by a safetensors writer; download or export it again.');
   }
   if (typeof header !== 'object' || header === null || Array.isArray(header)) {
     throw new LabError('checkpoint/bad-header', `${file} has a safetensors header that is not a JSON object.`, 'Download or export the checkpoint again.');
@@ -76,22 +78,23 @@ export function parseSafetensors(input: ArrayBuffer | ArrayBufferView, name: str
         throw new LabError('checkpoint/bad-header', `${file}: __metadata__ in the header is not an object of strings.`, 'Re-export the checkpoint with string metadata.');
       }
       for (const [mk, mv] of Object.entries(raw as Record<string, unknown>)) {
-        if (typeof mv !== 'string') throw new LabError('checkpoint/bad-header', `${file}: __metadata__.${mk} is not a string.`, 'safetensors metadata values must be strings; re-export the checkpoint.');
+        if (typeof mv !== 'string') throw new LabError('checkpoint/bad-header', `${file}: __metadata__.${clip(mk, 80)} is not a string.`, 'safetensors metadata values must be strings; re-export the checkpoint.');
         metadata[mk] = mv;
       }
       continue;
     }
-    const bad = (what: string) => new LabError('checkpoint/bad-header', `${file}: header entry for tensor '${key}' ${what}.`, 'The header is malformed; download or export the checkpoint again.');
+    const bad = (what: string) => new LabError('checkpoint/bad-header', `${file}: header entry for tensor '${clip(key, 120)}' ${what}.`, 'The header is malformed; download or export the checkpoint again.');
     if (typeof raw !== 'object' || raw === null) throw bad('is not an object');
     const { dtype, shape, data_offsets } = raw as { dtype?: unknown; shape?: unknown; data_offsets?: unknown };
     if (typeof dtype !== 'string') throw bad('has no dtype');
-    if (!(dtype in BYTES)) {
+    // Own keys only: a dtype named 'toString' or '__proto__' must not find Object's members.
+    if (!Object.hasOwn(BYTES, dtype)) {
       const known = OTHER_DTYPES.includes(dtype) ? 'a dtype this lab does not load as weights' : 'an unknown dtype';
-      throw new LabError('checkpoint/unknown-dtype', `${file}: tensor '${key}' has ${known} '${dtype}'.`, 'Supported: F32, F16, BF16, F64. Convert the checkpoint to float32 (e.g. model.float() before saving).');
+      throw new LabError('checkpoint/unknown-dtype', `${file}: tensor '${clip(key, 120)}' has ${known} ${quoted(dtype, 40)}.`, 'Supported: F32, F16, BF16, F64. Convert the checkpoint to float32 (e.g. model.float() before saving).');
     }
     if (!Array.isArray(shape) || !shape.every((d) => Number.isInteger(d) && d >= 0)) throw bad('has a shape that is not a list of non-negative integers');
     if (!Array.isArray(data_offsets) || data_offsets.length !== 2 || !data_offsets.every((d) => Number.isInteger(d) && d >= 0)) {
-      throw new LabError('checkpoint/bad-offsets', `${file}: tensor '${key}' has data_offsets ${JSON.stringify(data_offsets)}, not two non-negative integers.`, 'The header is malformed; download or export the checkpoint again.');
+      throw new LabError('checkpoint/bad-offsets', `${file}: tensor '${clip(key, 120)}' has data_offsets ${clip(JSON.stringify(data_offsets) ?? 'undefined', 80)}, not two non-negative integers.`, 'The header is malformed; download or export the checkpoint again.');
     }
     const [begin, end] = data_offsets as number[];
     const dt = dtype as StoredDtype;

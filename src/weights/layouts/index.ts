@@ -5,7 +5,7 @@
 import { LabError } from '../../domain/errors';
 import { checkConfig, type ViTConfig } from '../../model/config';
 import type { TensorArchive } from '../formats/archive';
-import { sameShape, shapeStr } from '../tensor';
+import { countNonFinite, sameShape, shapeStr } from '../tensor';
 import type { CanonicalCheckpoint, CheckpointLayout, HostTensor } from '../types';
 import { CheckpointMismatchError, type Problem, type Rule, assemble, expectedShapes } from './common';
 import { googleLayout } from './google';
@@ -46,7 +46,8 @@ export function mapToCanonical(archive: TensorArchive, opts: MapOptions = {}): C
   try {
     checkConfig(config);
   } catch (e) {
-    throw new LabError('config/invalid', `'${archive.name}': ${(e as Error).message}`, 'Check the config metadata of the file or the config you passed.');
+    const bare = e instanceof LabError && e.hint ? e.message.slice(0, -(e.hint.length + 1)) : (e as Error).message;
+    throw new LabError('config/invalid', `'${archive.name}': ${bare}`, 'Check the config metadata of the file or the config you passed.');
   }
   const canonicalOpts = spec.options(archive, prefix, config);
   const rules = spec.rules(config, canonicalOpts, prefix);
@@ -74,13 +75,24 @@ export function mapToCanonical(archive: TensorArchive, opts: MapOptions = {}): C
 
   const expected = expectedShapes(config, canonicalOpts);
   const tensors = new Map<string, HostTensor>();
+  const nonFinite: string[] = [];
   for (const rule of rules) {
     const t = assemble(rule, (k) => archive.read(k));
     const want = expected.get(rule.canonical);
     if (!want || !sameShape(want, t.shape)) {
       throw new Error(`internal: layout ${layoutId} made ${rule.canonical} ${shapeStr(t.shape)}, canonical is ${want ? shapeStr(want) : 'absent'}`);
     }
+    const bad = countNonFinite(t.data);
+    if (bad.count) nonFinite.push(`${rule.canonical}${rule.parts.length === 1 && rule.parts[0]!.source !== rule.canonical ? ` (file key '${rule.parts[0]!.source}')` : ''}: ${bad.count} of ${t.data.length} (${bad.nan} NaN, ${bad.count - bad.nan} infinite)`);
     tensors.set(rule.canonical, t);
+  }
+  // A NaN or infinite weight makes every output NaN: refuse it at load, not after an epoch.
+  if (nonFinite.length) {
+    throw new LabError(
+      'checkpoint/non-finite',
+      `'${archive.name}' holds weights that are not finite numbers in ${nonFinite.length} tensor(s): ${nonFinite.slice(0, 6).join('; ')}${nonFinite.length > 6 ? '; ...' : ''}.`,
+      'The file is damaged or was saved from a run that diverged; use another checkpoint (or the last good one).',
+    );
   }
   return { layout: layoutId, config, tensors, ignoredKeys };
 }
