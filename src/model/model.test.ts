@@ -3,7 +3,7 @@ import * as tf from '@tensorflow/tfjs';
 import { initNodeBackend } from '../backend/node';
 import { PRESETS, parameterCount } from './config';
 import { adaptToResolution, randomParams, resizePosEmbed } from './params';
-import { forward, gradCam } from './vit';
+import { forward, gradCam, traceBlocks, withoutPrompts } from './vit';
 import { stockKernels } from './ops';
 import { chooseBackend, looksSoftware, type HostCapabilities } from '../backend/select';
 
@@ -52,6 +52,47 @@ describe('Grad-CAM', () => {
         cam.dispose();
       }
     }
+    tf.dispose([x, ...Object.values(params)]);
+  });
+});
+
+describe('prompts', () => {
+  const cfg = PRESETS.fixture_tiny;
+  const withPromptSets = () => ({ ...randomParams(cfg, 5), ...Object.fromEntries([0, 1, 2].map((i) => [`prompts.${i}`, tf.randomNormal([3, cfg.hiddenSize], 0, 1, 'float32', 40 + i)])) });
+
+  it('dropout draws its own mask for every image of a batch (the reference drops after expanding to the batch)', async () => {
+    const params = withPromptSets();
+    const one = tf.randomNormal([1, 3, 64, 64], 0, 1, 'float32', 9) as tf.Tensor4D;
+    const twins = tf.concat([one, one]) as tf.Tensor4D; // the same image twice
+    const m = { cfg, params, kernels: stockKernels };
+    const rows = async (training: boolean) => {
+      const logits = forward(m, twins, { promptMode: 'deep', training, promptDropout: 0.5, dropoutSeed: 3 });
+      const v = Array.from(await logits.data());
+      logits.dispose();
+      return [v.slice(0, cfg.numClasses), v.slice(cfg.numClasses)];
+    };
+    const [a, b] = await rows(true);
+    expect(a.some((x, i) => Math.abs(x - b[i]) > 1e-4)).toBe(true);
+    const [c, d] = await rows(false);
+    c.forEach((x, i) => expect(x).toBeCloseTo(d[i], 5));
+    tf.dispose([one, twins, ...Object.values(params)]);
+  });
+
+  it('traceBlocks: one input and one output per block; without prompts they are the frozen sequence', async () => {
+    const params = withPromptSets();
+    const x = tf.randomNormal([2, 3, 64, 64], 0, 1, 'float32', 11) as tf.Tensor4D;
+    const m = { cfg, params, kernels: stockKernels };
+    const deep = traceBlocks(m, x, { promptMode: 'deep' });
+    expect(deep.inputs).toHaveLength(cfg.numLayers);
+    expect(deep.inputs[1].shape).toEqual([2, 1 + 3 + 16, cfg.hiddenSize]);
+    expect(withoutPrompts(deep.outputs[2], 3).shape).toEqual([2, 1 + 16, cfg.hiddenSize]);
+    // The embedding is the same with or without prompts; the last output differs.
+    const plain = traceBlocks(m, x);
+    expect(plain.outputs[2].shape).toEqual([2, 17, cfg.hiddenSize]);
+    const same = await tf.max(tf.abs(tf.sub(deep.embedded, plain.embedded))).data();
+    expect(same[0]).toBe(0);
+    const moved = await tf.max(tf.abs(tf.sub(withoutPrompts(deep.outputs[2], 3), plain.outputs[2]))).data();
+    expect(moved[0]).toBeGreaterThan(1e-3);
     tf.dispose([x, ...Object.values(params)]);
   });
 });

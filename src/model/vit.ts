@@ -200,14 +200,18 @@ export function patchTokens(x: tf.Tensor3D, promptLength: number): tf.Tensor3D {
   return tf.slice(x, [0, prefix, 0], [b, t - prefix, d]);
 }
 
-/** The prompt tokens for `layer` as [B, P, D], with dropout when training. */
+/**
+ * The prompt tokens for `layer` as [B, P, D], with dropout when training. Dropout comes after the
+ * prompts are repeated for the batch, so every image draws its own mask, as the reference's
+ * `prompt_dropout(prompt.expand(B, -1, -1))` does (one mask for the whole batch would drop the
+ * same prompt dimensions from every image of a step at once).
+ */
 function promptTokens(w: ViTWeights, layer: number, batch: number, opts: ForwardOptions): tf.Tensor3D {
   const prompts = w.prompts[layer];
   if (!prompts) throw new Error(`Prompt mode '${opts.promptMode}' needs prompts.${layer}, which the parameters lack.`);
-  let pt: tf.Tensor = prompts; // [P, D]
+  const tokens = tf.tile(tf.expandDims(prompts, 0), [batch, 1, 1]) as tf.Tensor3D; // [B, P, D]
   const rate = opts.training ? (opts.promptDropout ?? 0) : 0;
-  if (rate > 0) pt = tf.dropout(pt, rate, undefined, (opts.dropoutSeed ?? 0) * 131 + layer);
-  return tf.tile(tf.expandDims(pt, 0), [batch, 1, 1]) as tf.Tensor3D; // [B, P, D]
+  return rate > 0 ? (tf.dropout(tokens, rate, undefined, (opts.dropoutSeed ?? 0) * 131 + layer) as tf.Tensor3D) : tokens;
 }
 
 /**
@@ -230,6 +234,31 @@ function runBlocks(m: ViT, w: ViTWeights, pixels: tf.Tensor4D, upTo: number, opt
   let x = embed(m.kernels, w, m.cfg, pixels);
   for (let i = 0; i < upTo; i++) x = block(m.kernels, w.blocks[i], withPrompts(w, i, x, opts));
   return x;
+}
+
+/**
+ * The token sequence around every block, for the analyses of what tuning changed: `inputs[i]` is
+ * what enters block i (prompts in place, [B, T', D]); `outputs[i]` is what leaves it. `embedded`
+ * is the patch embedding with CLS and positions ([B, 1 + g², D]), before any prompt.
+ */
+export function traceBlocks(m: ViT, pixels: tf.Tensor4D, opts: ForwardOptions = {}): { embedded: tf.Tensor3D; inputs: tf.Tensor3D[]; outputs: tf.Tensor3D[] } {
+  const w = weightsOf(m.params, m.cfg);
+  const embedded = embed(m.kernels, w, m.cfg, pixels);
+  const inputs: tf.Tensor3D[] = [], outputs: tf.Tensor3D[] = [];
+  let x = embedded;
+  for (let i = 0; i < m.cfg.numLayers; i++) {
+    inputs.push(withPrompts(w, i, x, opts));
+    x = block(m.kernels, w.blocks[i], inputs[i]);
+    outputs.push(x);
+  }
+  return { embedded, inputs, outputs };
+}
+
+/** x [B, T', D] without its prompt tokens: CLS then the patches, [B, 1 + g², D]. */
+export function withoutPrompts(x: tf.Tensor3D, promptLength: number): tf.Tensor3D {
+  if (!promptLength) return x;
+  const [b, , d] = x.shape;
+  return tf.concat([tf.slice(x, [0, 0, 0], [b, 1, d]), patchTokens(x, promptLength)], 1);
 }
 
 // ---- the model ----
