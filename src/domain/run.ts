@@ -71,6 +71,21 @@ export interface RunConfig {
   skipBad?: boolean;
   /** Trained parameters exported by an earlier run (prompts + head, or a whole model) to start from. */
   importParams?: { file: Blob; name: string };
+  /** Investigation controls for prompt methods; absent = the reference recipe. */
+  promptControls?: PromptControls;
+}
+
+/**
+ * Controls for investigating prompt methods (`npm run train -- --prompt-init zero`, ...): how
+ * fresh prompts start, prompts frozen at their initial values (the head alone trains: how much do
+ * prompts disturb the frozen features?), the prompt dropout rate, and the prompts' learning rate
+ * as a multiple of the base rate (the reference trains head and prompts at one rate).
+ */
+export interface PromptControls {
+  init?: 'random' | 'zero';
+  freeze?: boolean;
+  dropout?: number;
+  lrScale?: number;
 }
 
 export interface EpochMetrics {

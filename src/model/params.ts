@@ -106,12 +106,21 @@ export function adaptToResolution(params: ParamSet, cfg: ViTConfig, imageSize: n
   return next;
 }
 
-/** Fresh prompt tokens, uniform in ±sqrt(6 / (3·p² + D)) as the reference VPT code (Xavier on the patch fan-in). */
-export function initPrompts(cfg: ViTConfig, promptLength: number, layers: number, seed: number): ParamSet {
+/** How fresh prompts start: the reference's uniform draw, or zeros (an investigation control). */
+export type PromptInit = 'random' | 'zero';
+
+/**
+ * Fresh prompt tokens [P, D] per layer: uniform in ±sqrt(6 / (3·p² + D)) as the reference VPT
+ * code (Xavier on the patch fan-in), or zeros. A prompt reaches the other tokens only through the
+ * next block's LayerNorm, which is scale-invariant, so the scale sets how fast prompts learn
+ * (the LayerNorm's gradient scales as 1 / |prompt|), not what the frozen backbone sees at first;
+ * a zero prompt enters every block as the LayerNorm's bias β.
+ */
+export function initPrompts(cfg: ViTConfig, promptLength: number, layers: number, seed: number, init: PromptInit = 'random'): ParamSet {
   const bound = Math.sqrt(6 / (3 * cfg.patchSize * cfg.patchSize + cfg.hiddenSize));
   const out: ParamSet = {};
   for (let i = 0; i < layers; i++) {
-    out[`prompts.${i}`] = tf.randomUniform([promptLength, cfg.hiddenSize], -bound, bound, 'float32', seed + i);
+    out[`prompts.${i}`] = init === 'zero' ? tf.zeros([promptLength, cfg.hiddenSize]) : tf.randomUniform([promptLength, cfg.hiddenSize], -bound, bound, 'float32', seed + i);
   }
   return out;
 }

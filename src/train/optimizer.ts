@@ -16,6 +16,8 @@ export interface OptimizerOptions {
   eps?: number;
   /** Which parameters weight decay applies to (default: all). */
   decays?: (name: string) => boolean;
+  /** Each parameter's learning rate as a multiple of the step's (default 1 for all). */
+  lrScale?: (name: string) => number;
 }
 
 /** Checkpoint key of a parameter's slot (canonical order: momentum, or first then second moment). */
@@ -28,15 +30,16 @@ export class Optimizer {
   step = 0;
 
   constructor(opts: OptimizerOptions) {
-    this.opts = { beta2: 0.999, eps: 1e-8, decays: () => true, ...opts };
+    this.opts = { beta2: 0.999, eps: 1e-8, decays: () => true, lrScale: () => 1, ...opts };
   }
 
   /** Apply one update with learning rate `lr`; `grads` by parameter name. */
-  apply(params: Record<string, tf.Variable>, grads: Record<string, tf.Tensor>, lr: number): void {
+  apply(params: Record<string, tf.Variable>, grads: Record<string, tf.Tensor>, stepLr: number): void {
     this.step++;
     const { kind, momentum: b1, beta2: b2, eps } = this.opts;
     for (const name of Object.keys(grads)) {
       const wd = this.opts.decays(name) ? this.opts.weightDecay : 0;
+      const lr = stepLr * this.opts.lrScale(name);
       const w = params[name];
       const g = grads[name];
       let slots = this.slots.get(name);

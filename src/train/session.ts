@@ -24,7 +24,7 @@ import { trainDataFromSplits } from './fromSplits';
 import { disposeAll, readTrainedParams, trainedParamsFile } from './export';
 import type { RunControl } from './control';
 import type { TrainerEvent, TrainOutcome } from './trainer';
-import { countParams, train } from './trainer';
+import { countParams, train, tunedMethod, type Hyper } from './trainer';
 import { kernelsFor } from '../kernels';
 import type { ViT } from '../model/vit';
 
@@ -152,6 +152,23 @@ export function gradcamIndices(testSize: number, count: number): number[] {
   return Array.from({ length: n }, (_, i) => Math.floor((i * testSize) / n));
 }
 
+/** The trainer's hyperparameters of a run config. */
+export function hyperOf(config: RunConfig): Hyper {
+  const c = config.promptControls ?? {};
+  return {
+    epochs: config.epochs,
+    batchSize: config.batchSize,
+    lr: config.lr,
+    weightDecay: config.weightDecay,
+    promptLength: config.promptLength,
+    seed: config.seed,
+    promptInit: c.init,
+    freezePrompts: c.freeze,
+    promptDropout: c.dropout,
+    promptLrScale: c.lrScale,
+  };
+}
+
 /**
  * Run one config to the end. Training events stream through `cb.onEvent`; the returned outcome
  * owns the trained parameters (dispose with `disposeSession`).
@@ -165,7 +182,7 @@ export async function runSession(config: RunConfig, host: RunHost, control: RunC
     const splits = await openSplits(config, host, progress);
     const data = trainDataFromSplits(splits, { imageSize: model.cfg.imageSize, normalization: { mean: model.cfg.mean, std: model.cfg.std }, skipBad: config.skipBad });
     if (data.train.size === 0) throw new LabError('data/too-few-items', 'The training split is empty.', 'Choose a train size of at least one batch.');
-    const counts = countParams(model.cfg, model.params, method, data.numClasses, config.promptLength);
+    const counts = countParams(model.cfg, model.params, tunedMethod(method, hyperOf(config)), data.numClasses, config.promptLength);
     const summary: RunSummary = {
       config: { ...summaryConfig(config), imageSize: model.cfg.imageSize },
       backend: tf.getBackend(),
@@ -186,7 +203,7 @@ export async function runSession(config: RunConfig, host: RunHost, control: RunC
       kernels: model.kernels,
       method,
       data,
-      hyper: { epochs: config.epochs, batchSize: config.batchSize, lr: config.lr, weightDecay: config.weightDecay, promptLength: config.promptLength, seed: config.seed },
+      hyper: hyperOf(config),
       gradcamIndices: gradcamIndices(data.test.size, config.gradcamSamples),
       control,
       resume,

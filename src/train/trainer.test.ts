@@ -189,6 +189,61 @@ describe('the loop', () => {
   });
 });
 
+describe('the run\'s overrides and prompt controls', () => {
+  const promptNames = () => Array.from({ length: cfg.numLayers }, (_, i) => `prompts.${i}`);
+
+  it('frozen prompts stay at their seeded initial values while the head trains', async () => {
+    const a = await train({ cfg, backbone, method: METHODS.vpt_deep, data: data(16), hyper: hyper({ epochs: 0 }) });
+    const b = await train({ cfg, backbone, method: METHODS.vpt_deep, data: data(16), hyper: hyper({ epochs: 2, freezePrompts: true }) });
+    expect(b.trainable).toEqual(['head.bias', 'head.weight']);
+    for (const n of promptNames()) expect(Array.from((await b.params[n].data()) as Float32Array)).toEqual(Array.from((await a.params[n].data()) as Float32Array));
+    const headMoved = ((await b.params['head.weight'].data()) as Float32Array).some((v, i) => v !== ((a.params['head.weight'].dataSync() as Float32Array)[i]));
+    expect(headMoved).toBe(true);
+    expect(b.trainableParams).toBe(cfg.hiddenSize * 16 + 16);
+    disposeOwned(a.params);
+    disposeOwned(b.params);
+  });
+
+  it('zero-initialised prompts start at zero, and a prompt learning-rate multiple of 0 keeps them there', async () => {
+    const out = await train({ cfg, backbone, method: METHODS.vpt_deep, data: data(16), hyper: hyper({ epochs: 1, promptInit: 'zero', promptLrScale: 0 }) });
+    expect(out.trainable).toContain('prompts.0');
+    for (const n of promptNames()) expect(((await out.params[n].data()) as Float32Array).every((v) => v === 0)).toBe(true);
+    disposeOwned(out.params);
+    const moving = await train({ cfg, backbone, method: METHODS.vpt_deep, data: data(16), hyper: hyper({ epochs: 1, promptInit: 'zero' }) });
+    expect(((await moving.params['prompts.1'].data()) as Float32Array).some((v) => v !== 0)).toBe(true);
+    disposeOwned(moving.params);
+  });
+
+  it('ft_then_pt: a learning-rate override tunes the prompt phase only; the fine-tuning phase keeps its AdamW rate', async () => {
+    const out = await train({ cfg, backbone, method: METHODS.ft_then_pt, data: data(16), hyper: hyper({ epochs: 1, lr: 5 }) });
+    const [ft, pt] = out.epochs;
+    expect(ft.phase).toBe(1);
+    expect(ft.lr).toBeLessThanOrEqual((1e-3 * 8) / 256 + 1e-12);
+    expect(pt.phase).toBe(2);
+    expect(pt.lr).toBeGreaterThan(0.01);
+    disposeOwned(out.params);
+  });
+
+  it('stopAfterEpoch ends training early and still evaluates the test split', async () => {
+    const out = await train({ cfg, backbone, method: METHODS.vpt_deep, data: data(16), hyper: hyper({ epochs: 5 }), stopAfterEpoch: (m) => m.epoch >= 2 });
+    expect(out.epochs.map((e) => e.epoch)).toEqual([1, 2]);
+    expect(out.test.numTest).toBe(16);
+    disposeOwned(out.params);
+  });
+
+  it('different seeds give different runs (initialisation, order, dropout)', async () => {
+    const losses = async (seed: number) => {
+      const ls: number[] = [];
+      const out = await train({ cfg, backbone, method: METHODS.vpt_deep, data: data(24), hyper: hyper({ epochs: 1, seed }), emit: (e) => e.type === 'step' && ls.push(e.loss) });
+      disposeOwned(out.params);
+      return ls;
+    };
+    const [a, b, a2] = [await losses(1), await losses(2), await losses(1)];
+    expect(a).toEqual(a2);
+    expect(a).not.toEqual(b);
+  });
+});
+
 /** Dispose what the trainer created (not the shared backbone). */
 function disposeOwned(params: ParamSet) {
   for (const [n, t] of Object.entries(params)) if (backbone[n] !== t) t.dispose();

@@ -17,7 +17,7 @@ import { LabError } from '../domain/errors';
 import { kernelsFor } from '../kernels';
 import type { ViTConfig } from '../model/config';
 import type { Kernels } from '../model/ops';
-import { initHead, initPrompts, type ParamSet } from '../model/params';
+import { initHead, initPrompts, type ParamSet, type PromptInit } from '../model/params';
 import type { ForwardOptions, ViT } from '../model/vit';
 import { mulberry32, permutation } from '../data/rng';
 import { checkpointBytes, paramsFromCheckpoint, readCheckpoint } from './checkpoint';
@@ -49,6 +49,15 @@ export interface Hyper {
   seed: number;
   /** Read the loss back every this many steps (a GPU→CPU sync). */
   lossEvery?: number;
+  /**
+   * Investigation controls for prompt methods (defaults = the reference recipe): how fresh prompts
+   * start, prompts kept at their initial values (only the head trains), the prompt dropout rate,
+   * and the prompts' learning rate as a multiple of the base rate (the reference uses one rate).
+   */
+  promptInit?: PromptInit;
+  freezePrompts?: boolean;
+  promptDropout?: number;
+  promptLrScale?: number;
 }
 
 export interface TrainOptions {
@@ -67,6 +76,11 @@ export interface TrainOptions {
   resume?: ResumeState;
   /** Test hook: throw this from the given step to exercise recovery. */
   faultAt?: { step: number; error: Error };
+  /**
+   * Called after every epoch; returning true ends training there (the remaining epochs are
+   * skipped, the test split is still evaluated). The paper protocol stops diverged search runs.
+   */
+  stopAfterEpoch?: (metrics: EpochMetrics) => boolean;
   /**
    * Trained parameters imported from an earlier run (canonical names, compute layout): prompts
    * and head for VPT, every weight for FT. They replace the fresh head/prompts (and any backbone
@@ -160,7 +174,7 @@ class RunParams {
 
 /** Run every phase of the method; returns the trained model and the test result. */
 export async function train(options: TrainOptions): Promise<TrainOutcome> {
-  const o: TrainOptions = { ...options, control: options.control ?? new RunControl(), emit: options.emit ?? (() => {}) };
+  const o: TrainOptions = { ...options, method: tunedMethod(options.method, options.hyper), control: options.control ?? new RunControl(), emit: options.emit ?? (() => {}) };
   const { cfg, method, data, hyper } = o;
   const run = new RunParams(o.backbone);
   const model: ViT = { cfg, params: run.params, kernels: o.kernels ?? kernelsFor(tf.getBackend()) };
@@ -180,8 +194,10 @@ export async function train(options: TrainOptions): Promise<TrainOutcome> {
       setUpPhase(run, phase, span, o, lastPhase ? o.initial : undefined, from?.tensors);
       const vars = run.makeTrainable(phase.trains);
       trainable = Object.keys(vars);
-      await trainPhase(model, vars, phase, span, o, from, epochs);
+      // Only the tuned (last) phase may stop early: the test evaluation needs its prompt layout.
+      const stopped = await trainPhase(model, vars, phase, span, lastPhase ? o : { ...o, stopAfterEpoch: undefined }, from, epochs);
       run.freeze(vars);
+      if (stopped) break;
     }
     const last = method.phases[method.phases.length - 1];
     const test = await evaluate(model, data.test, { promptMode: last.promptMode, training: false }, hyper.batchSize, data.numClasses);
@@ -192,6 +208,26 @@ export async function train(options: TrainOptions): Promise<TrainOutcome> {
     run.dispose();
     throw err;
   }
+}
+
+/**
+ * The phase the run tunes (the method's last) with the run's overrides: learning rate and weight
+ * decay (what the paper protocol searches), and the prompt investigation controls. Earlier phases
+ * (FT-then-PT's fine-tuning) keep their own recipe: a prompt learning rate would wreck AdamW.
+ */
+export function tunedPhase(phase: Phase, hyper: Hyper): Phase {
+  const frozen = hyper.freezePrompts ? (n: string) => phase.trains(n) && !n.startsWith('prompts.') : phase.trains;
+  return {
+    ...phase,
+    trains: frozen,
+    promptDropout: hyper.promptDropout ?? phase.promptDropout,
+    recipe: { ...phase.recipe, baseLr: hyper.lr ?? phase.recipe.baseLr, weightDecay: hyper.weightDecay ?? phase.recipe.weightDecay },
+  };
+}
+
+/** The method as a run trains it: its last phase tuned by the run's overrides (see tunedPhase). */
+export function tunedMethod(method: MethodSpec, hyper: Hyper): MethodSpec {
+  return { ...method, phases: method.phases.map((p, i) => (i === method.phases.length - 1 ? tunedPhase(p, hyper) : p)) };
 }
 
 /** Which epochs of the run a phase covers: [first, end). */
@@ -211,7 +247,7 @@ function setUpPhase(run: RunParams, phase: Phase, span: PhaseSpan, o: TrainOptio
   if (phase.freshHead) run.replace(initHead(cfg, o.data.numClasses, seedBase + 1));
   if (phase.promptMode === 'none') run.remove((n) => n.startsWith('prompts.'));
   const layers = promptLayers(phase.promptMode, cfg.numLayers);
-  if (phase.freshPrompts && layers > 0) run.replace(initPrompts(cfg, hyper.promptLength, layers, seedBase + 2));
+  if (phase.freshPrompts && layers > 0) run.replace(initPrompts(cfg, hyper.promptLength, layers, seedBase + 2, hyper.promptInit));
   if (imported) {
     for (const [n, t] of Object.entries(imported)) {
       const here = run.params[n];
@@ -233,7 +269,8 @@ interface Batching {
 
 /**
  * The phase's epochs, each followed by validation, Grad-CAM and a checkpoint. An epoch that runs
- * out of memory restarts from its beginning with half the micro-batch.
+ * out of memory restarts from its beginning with half the micro-batch. True when `stopAfterEpoch`
+ * ended the phase early.
  */
 async function trainPhase(
   model: ViT,
@@ -243,13 +280,14 @@ async function trainPhase(
   o: TrainOptions,
   resume: { epochsDone: number; tensors: Map<string, HostTensor> } | null,
   epochs: EpochMetrics[],
-): Promise<void> {
+): Promise<boolean> {
   const { data, hyper } = o;
   const emit = o.emit!;
   const batchSize = Math.min(hyper.batchSize, data.train.size);
   const batching: Batching = { batchSize, microBatch: Math.min(hyper.microBatch ?? batchSize, batchSize), stepsPerEpoch: Math.max(1, Math.floor(data.train.size / batchSize)) };
-  const recipe = { ...phase.recipe, baseLr: hyper.lr ?? phase.recipe.baseLr, weightDecay: hyper.weightDecay ?? phase.recipe.weightDecay };
-  const optimizer = new Optimizer({ kind: recipe.optimizer, weightDecay: recipe.weightDecay, momentum: recipe.momentum });
+  const recipe = phase.recipe;
+  const promptLrScale = hyper.promptLrScale ?? 1;
+  const optimizer = new Optimizer({ kind: recipe.optimizer, weightDecay: recipe.weightDecay, momentum: recipe.momentum, lrScale: (n) => (n.startsWith('prompts.') ? promptLrScale : 1) });
   try {
     if (resume) optimizer.loadSlots(resume.tensors, Object.keys(vars), (resume.epochsDone - span.first) * batching.stepsPerEpoch);
     const evalOpts: ForwardOptions = { promptMode: phase.promptMode, training: false };
@@ -285,7 +323,9 @@ async function trainPhase(
       start = snapshot(vars, optimizer);
       emit({ type: 'checkpoint', state: { epochsDone: epoch + 1, checkpoint: await checkpointBytes(vars, model.cfg, optimizer, start), epochs: [...epochs] } });
       epoch++;
+      if (o.stopAfterEpoch?.(metrics)) return true;
     }
+    return false;
   } finally {
     optimizer.dispose();
   }
