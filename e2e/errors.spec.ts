@@ -63,6 +63,20 @@ test('a pixel bomb in a data zip is refused from its header, in the page', async
   expect(Object.values((await lab.state()).runs)[0]!.summary.status).toBe('failed');
 });
 
+test('a run whose loss stops being finite stops with a named error on the page', async ({ page }) => {
+  const lab = new LabPage(page);
+  await lab.goto({ ...SMALL, trainSize: 64, task: 'dsprites_location', methods: 'linear', lr: 1e30 }); // 8 steps: NaN by step 3
+  await lab.uploadModel(FIXTURE_MODEL);
+  await lab.start();
+  const alert = lab.errors().locator('.banner.error');
+  await expect(alert).toHaveCount(1, { timeout: 120_000 });
+  await expect(alert).toHaveAttribute('data-code', 'run/diverged');
+  await expect(alert).toContainText(/epoch 1, step \d+/);
+  await expect(alert).toContainText('Lower the learning rate');
+  await lab.waitDone(60_000);
+  expect(Object.values((await lab.state()).runs)[0]!.summary.status).toBe('failed');
+});
+
 test('a data folder with a bad list file shows its message', async ({ page }, info) => {
   const lab = new LabPage(page);
   // A vtab-1k task folder whose train list has a line without a label, and no images.

@@ -34,6 +34,7 @@ import { parseSafetensors, writeSafetensors } from '../weights/formats/safetenso
 import { toCheckpointFile } from '../weights/load';
 import type { HostTensor } from '../domain/tensor';
 import { clip, LabError } from '../domain/errors';
+import { checkFiniteLoss } from '../train/guards';
 import { intArg, numArg, parseArgs, runMain, usageError } from './args';
 import { endProgress, formatBytes, progressBar } from './progress';
 
@@ -295,7 +296,7 @@ runMain(async () => {
     correct.dispose();
     const l = (await loss.data())[0]!;
     loss.dispose();
-    if (!Number.isFinite(l)) throw new Error(`The loss became ${l} at step ${state.step + 1}; lower --lr or raise --warmup.`);
+    checkFiniteLoss(l, { step: state.step + 1 }, 'Lower --lr or raise --warmup; resume from the last checkpoint with --resume.');
     state.step++;
     state.imagesSeen += items.length;
     const dt = (performance.now() - stepT0) / 1000;

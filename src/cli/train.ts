@@ -15,7 +15,6 @@ import { disposeSession, exportTrained, runSession, summaryConfig } from '../tra
 import { RunControl } from '../train/control';
 import type { DataSpec, RunConfig } from '../domain/run';
 import { LabError, quoted } from '../domain/errors';
-import { checkFiniteLoss } from '../train/guards';
 import { enumArg, intArg, numArg, parseArgs, runMain, usageError } from './args';
 import { checkWritable, readUserFile } from './files';
 import { endProgress, formatBytes, progressBar } from './progress';
@@ -116,7 +115,6 @@ runMain(async () => {
     },
     onEvent: (e) => {
       if (e.type === 'step') {
-        checkFiniteLoss(e.loss, e);
         lastStep = e.step;
         progressBar(`epoch ${e.epoch}${e.phase > 1 ? ` (phase ${e.phase})` : ''}`, e.step, e.stepsPerEpoch, `loss ${e.loss.toFixed(4)}  ${e.imagesPerSec.toFixed(1)} img/s`);
       } else if (e.type === 'epoch') {

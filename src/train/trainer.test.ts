@@ -248,3 +248,17 @@ describe('the run\'s overrides and prompt controls', () => {
 function disposeOwned(params: ParamSet) {
   for (const [n, t] of Object.entries(params)) if (backbone[n] !== t) t.dispose();
 }
+
+describe('divergence', () => {
+  it('a loss that stops being finite stops the run with run/diverged, naming the step and the fix; nothing leaks', async () => {
+    const before = tf.memory().numTensors;
+    const steps: number[] = [];
+    const err = await train({ cfg, backbone, method: METHODS.linear, data: data(32), hyper: hyper({ epochs: 2, lr: 1e30 }), emit: (e) => void (e.type === 'step' && steps.push(e.loss)) }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(LabError);
+    expect((err as LabError).code).toBe('run/diverged');
+    expect((err as LabError).message).toMatch(/at epoch \d, step \d+/);
+    expect((err as LabError).hint).toContain('Lower the learning rate');
+    expect(steps.every(Number.isFinite)).toBe(true); // no NaN step was reported before the stop
+    expect(tf.memory().numTensors).toBe(before);
+  });
+});

@@ -28,6 +28,7 @@ import type { MethodSpec, Phase } from './methods';
 import { effectiveLr, promptLayers, scheduledLr } from './methods';
 import { Optimizer } from './optimizer';
 import { isOutOfMemory, restoreSnapshot, snapshot } from './recovery';
+import { checkFiniteLoss } from './guards';
 import { trainStep } from './step';
 
 export type TrainerEvent =
@@ -364,9 +365,14 @@ async function trainEpoch(model: ViT, phase: Phase, span: PhaseSpan, epoch: numb
     const batch = await data.train.batch(indices);
     totals.lr = scheduledLr(peakLr, phaseStep, totalSteps, warmupFraction);
     const { loss, correct } = trainStep(model, batch, phase, optimizer, { lr: totals.lr, seed: hyper.seed * 1_000_003 + phaseStep * 31, microBatch: b.microBatch });
-    if (s % lossEvery === 0 || s === b.stepsPerEpoch - 1) {
-      // Loss and accuracy of the steps that are read back (every step by default).
-      const [l, c] = await Promise.all([loss.data(), correct.data()]);
+    // Loss and accuracy of the steps that are read back (every step by default).
+    const read = s % lossEvery === 0 || s === b.stepsPerEpoch - 1 ? await Promise.all([loss.data(), correct.data()]) : null;
+    tf.dispose([loss, correct]);
+    if (read) {
+      const [l, c] = read;
+      // A loss that is not finite means the weights no longer are: stop, naming the step and the
+      // fix, rather than report accuracies computed from NaN.
+      checkFiniteLoss(l[0], { epoch: epoch + 1, step: s + 1, phase: span.index + 1 });
       totals.lossSum += l[0];
       totals.lossReads++;
       totals.correct += c[0];
@@ -374,7 +380,6 @@ async function trainEpoch(model: ViT, phase: Phase, span: PhaseSpan, epoch: numb
       const dt = (performance.now() - stepT0) / 1000;
       emit({ type: 'step', epoch: epoch + 1, phase: span.index + 1, step: s + 1, stepsPerEpoch: b.stepsPerEpoch, loss: l[0], imagesPerSec: indices.length / Math.max(dt, 1e-6) });
     }
-    tf.dispose([loss, correct]);
   }
   return totals;
 }
