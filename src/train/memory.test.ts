@@ -4,7 +4,8 @@
 import { describe, expect, it } from 'vitest';
 import { LabError } from '../domain/errors';
 import { PRESETS, parameterCount, type ViTConfig } from '../model/config';
-import { estimateStep, planMemory, wasmBudget, webgpuBudget, WASM_BUDGET_BYTES, type StepShape } from './memory';
+import { estimateStep, phaseShape, planMemory, wasmBudget, webgpuBudget, WASM_BUDGET_BYTES, type StepShape } from './memory';
+import { METHODS } from './methods';
 
 const GiB = 2 ** 30;
 
@@ -74,5 +75,19 @@ describe('planMemory', () => {
     expect(p.estimate.largestBufferBytes).toBeLessThanOrEqual(128 * 2 ** 20);
     expect(estimateStep(shape, p.microBatch + 1, 'webgpu').largestBufferBytes).toBeGreaterThan(128 * 2 ** 20);
     expect(webgpuBudget(limits).source).toMatch(/default; WebGPU does not report it/);
+  });
+});
+
+describe('phaseShape', () => {
+  it('counts what each method trains from the config alone', () => {
+    const cfg = PRESETS.vit_b16;
+    const ft = phaseShape(cfg, METHODS.ft.phases[0], 100, 0);
+    expect(ft.totalParams).toBe(parameterCount({ ...cfg, numClasses: 100 }));
+    expect(ft.trainableParams).toBe(ft.totalParams);
+    expect(ft).toMatchObject({ trainsBackbone: true, optimizerSlots: 2, promptLength: 0 });
+    const vpt = phaseShape(cfg, METHODS.vpt_deep.phases[0], 100, 50);
+    expect(vpt.trainableParams).toBe(50 * 768 * 12 + 769 * 100);
+    expect(vpt).toMatchObject({ trainsBackbone: false, optimizerSlots: 1, promptLength: 50 });
+    expect(phaseShape(cfg, METHODS.linear.phases[0], 100, 50)).toMatchObject({ trainableParams: 769 * 100, promptLength: 0 });
   });
 });

@@ -20,6 +20,8 @@
  * below it.
  */
 import { LabError } from '../domain/errors';
+import type { Phase } from './methods';
+import { promptLayers } from './methods';
 
 /** The sizes the planner needs; a ViTConfig has them all. */
 export interface ModelDims {
@@ -98,6 +100,48 @@ const WASM_PACKED_FRACTION = 1.0;
 const WASM_ALLOCATOR_SLACK = 1.15;
 /** WebAssembly's 4 GiB, less headroom for the runtime's own allocations and JS-side copies. */
 export const WASM_BUDGET_BYTES = 4 * GiB - 512 * 2 ** 20;
+
+/** Every parameter a phase holds, by canonical name, with its size (from the config alone). */
+export function parameterSizes(dims: ModelDims, numClasses: number, promptLength: number, numPromptLayers: number): Map<string, number> {
+  const { hiddenSize: D, mlpDim: M, patchSize: p, channels: C, numLayers: L } = dims;
+  const g = Math.floor(dims.imageSize / p);
+  const out = new Map<string, number>([
+    ['patch_embed.proj.weight', C * p * p * D],
+    ['patch_embed.proj.bias', D],
+    ['cls_token', D],
+    ['pos_embed', (1 + g * g) * D],
+    ['norm.weight', D],
+    ['norm.bias', D],
+    ['head.weight', D * numClasses],
+    ['head.bias', numClasses],
+  ]);
+  for (let i = 0; i < L; i++) {
+    const b = `blocks.${i}.`;
+    for (const [n, size] of [['norm1.weight', D], ['norm1.bias', D], ['attn.qkv.weight', 3 * D * D], ['attn.qkv.bias', 3 * D], ['attn.proj.weight', D * D], ['attn.proj.bias', D], ['norm2.weight', D], ['norm2.bias', D], ['mlp.fc1.weight', D * M], ['mlp.fc1.bias', M], ['mlp.fc2.weight', M * D], ['mlp.fc2.bias', D]] as const) out.set(b + n, size);
+  }
+  for (let i = 0; i < numPromptLayers; i++) out.set(`prompts.${i}`, promptLength * D);
+  return out;
+}
+
+/** The planner's view of one training phase of a method (what trains, its optimizer, its prompts). */
+export function phaseShape(dims: ModelDims, phase: Pick<Phase, 'promptMode' | 'trains' | 'recipe'>, numClasses: number, promptLength: number): StepShape {
+  const layers = promptLayers(phase.promptMode, dims.numLayers);
+  const sizes = parameterSizes(dims, numClasses, layers ? promptLength : 0, layers);
+  let total = 0, trainable = 0;
+  for (const [name, size] of sizes) {
+    total += size;
+    if (phase.trains(name)) trainable += size;
+  }
+  return {
+    dims,
+    numClasses,
+    promptLength: layers ? promptLength : 0,
+    trainsBackbone: phase.trains('blocks.0.attn.qkv.weight'),
+    trainableParams: trainable,
+    totalParams: total,
+    optimizerSlots: phase.recipe.optimizer === 'adamw' ? 2 : phase.recipe.momentum > 0 ? 1 : 0,
+  };
+}
 
 export function tokens(shape: StepShape): number {
   const g = Math.floor(shape.dims.imageSize / shape.dims.patchSize);
