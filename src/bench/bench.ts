@@ -14,17 +14,18 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { ViTConfig } from '../model/config';
-import { gridSize, parameterCount } from '../model/config';
+import { gridSize } from '../model/config';
 import { initPrompts, randomParams, initHead, type ParamSet } from '../model/params';
 import { kernelsFor } from '../kernels';
 import { tfjsKernels, type Kernels } from '../model/ops';
 import { forward, type ViT } from '../model/vit';
+import { releaseAbandonedTape } from '../model/recompute';
 import { effectiveLr, METHODS } from '../train/methods';
 import { Optimizer } from '../train/optimizer';
 import { trainStep } from '../train/step';
 import { freshWasmBackend, wasmHeapBytes } from '../kernels/wasm/heap';
 import { probeMemory, type MemoryBreakdown } from './memprobe';
-import { estimateForward, estimateStep, type StepShape } from '../train/memory';
+import { estimateForward, estimateStep, phaseShape, type StepShape } from '../train/memory';
 
 export type BenchMode = 'forward' | 'ft' | 'vpt_deep';
 
@@ -53,6 +54,8 @@ export interface BenchCase {
   mode: BenchMode;
   batch: number;
   promptLength: number;
+  /** Training steps: recompute each block's activations in the backward pass (memory plan). */
+  recompute?: boolean;
 }
 
 export interface BenchRow {
@@ -62,6 +65,8 @@ export interface BenchRow {
   mode: BenchMode;
   batch: number;
   imageSize: number;
+  /** The step recomputed each block's activations in its backward pass. */
+  recompute?: boolean;
   medianMs: number;
   imagesPerSec: number;
   gflops: number;
@@ -118,6 +123,7 @@ export async function runBenchCase(c: BenchCase, opts: CaseOptions): Promise<Ben
     const estimate = benchEstimate(c, opts.numClasses);
     return { ...(await measureCase(c, opts)), ...(heapFresh ? { heapFresh } : {}), estimateTensorBytes: estimate.tensorBytes, estimateBytes: estimate.totalBytes };
   } catch (e) {
+    releaseAbandonedTape(); // what the failed step saved, so that the next case starts clean
     const message = e instanceof Error ? e.message : String(e);
     const trap = e instanceof Error && e.name === 'RuntimeError' ? 'WASM trap: ' : '';
     return {
@@ -127,6 +133,7 @@ export async function runBenchCase(c: BenchCase, opts: CaseOptions): Promise<Ben
       mode: c.mode,
       batch: c.batch,
       imageSize: c.cfg.imageSize,
+      ...(c.recompute ? { recompute: true } : {}),
       medianMs: NaN,
       imagesPerSec: NaN,
       gflops: NaN,
@@ -161,7 +168,7 @@ async function measureCase(c: BenchCase, opts: CaseOptions): Promise<BenchRow> {
       return;
     }
     // One update, then the loss read back: what a training step in the lab does.
-    const { loss, correct } = trainStep(model, batch, phase, optimizer, { lr: effectiveLr(phase.recipe.baseLr, c.batch), seed: seed++ });
+    const { loss, correct } = trainStep(model, batch, phase, optimizer, { lr: effectiveLr(phase.recipe.baseLr, c.batch), seed: seed++, recompute: c.recompute });
     await loss.data();
     tf.dispose([loss, correct]);
   };
@@ -195,6 +202,7 @@ async function measureCase(c: BenchCase, opts: CaseOptions): Promise<BenchRow> {
     mode: c.mode,
     batch: c.batch,
     imageSize: cfg.imageSize,
+    ...(c.recompute ? { recompute: true } : {}),
     medianMs: median,
     imagesPerSec: (1000 * c.batch) / median,
     gflops: stepFlops(c, K) / (median / 1000) / 1e9,
@@ -205,20 +213,16 @@ async function measureCase(c: BenchCase, opts: CaseOptions): Promise<BenchRow> {
   };
 }
 
-/** The planner's view of a bench case: its step (plain SGD, no optimizer state). */
+/** The planner's view of a bench case: the method's first phase (a forward case holds the FT weights, frozen). */
 export function benchShape(c: BenchCase, numClasses = 10): StepShape {
-  const prompts = c.mode === 'vpt_deep' ? c.promptLength : 0;
-  const cfg = { ...c.cfg, numClasses };
-  const total = parameterCount(cfg, prompts, prompts ? c.cfg.numLayers : 0);
-  const trainable = c.mode === 'ft' ? parameterCount(cfg) : c.mode === 'vpt_deep' ? prompts * c.cfg.hiddenSize * c.cfg.numLayers + (c.cfg.hiddenSize + 1) * numClasses : 0;
-  return { dims: c.cfg, numClasses, promptLength: prompts, trainsBackbone: c.mode === 'ft', trainableParams: trainable, totalParams: total, optimizerSlots: 0 };
+  return phaseShape(c.cfg, METHODS[c.mode === 'forward' ? 'ft' : c.mode].phases[0], numClasses, c.promptLength);
 }
 
 /** The planner's estimate for a bench case on the active backend. */
 export function benchEstimate(c: BenchCase, numClasses = 10): { tensorBytes: number; totalBytes: number } {
   const backend = (['wasm', 'webgpu', 'webgl'].includes(tf.getBackend()) ? tf.getBackend() : 'cpu') as 'wasm' | 'webgpu' | 'webgl' | 'cpu';
   const shape = benchShape(c, numClasses);
-  return c.mode === 'forward' ? estimateForward(shape, c.batch, backend) : estimateStep(shape, c.batch, backend);
+  return c.mode === 'forward' ? estimateForward(shape, c.batch, backend) : estimateStep(shape, c.batch, backend, { recompute: c.recompute });
 }
 
 export interface KernelShare {
@@ -257,6 +261,11 @@ export async function profileBenchCase(c: BenchCase, choice: KernelChoice = 'lab
   return { totalMs: total, kernels };
 }
 
+/** The step a row measured: forward, ft or vpt_deep, and whether it recomputed activations. */
+export function stepName(r: Pick<BenchRow, 'mode' | 'recompute'>): string {
+  return `${r.mode}${r.recompute ? ' +recompute' : ''}`;
+}
+
 const mb = (b: number | undefined) => (b === undefined || !Number.isFinite(b) ? '' : (b / 1e6).toFixed(b < 1e7 ? 1 : 0));
 
 export function formatBenchTable(rows: BenchRow[]): string {
@@ -264,8 +273,8 @@ export function formatBenchTable(rows: BenchRow[]): string {
   const sep = '|---|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|';
   const lines = rows.map((r) =>
     r.error
-      ? `| ${r.host} | ${r.backend} | ${r.preset} | ${r.mode} | ${r.batch} | ${r.imageSize} | failed: ${r.error.replace(/\|/g, '/')} | | | | ${mb(r.heapBytes)} | |`
-      : `| ${r.host} | ${r.backend} | ${r.preset} | ${r.mode} | ${r.batch} | ${r.imageSize} | ${r.medianMs.toFixed(1)} | ${r.imagesPerSec.toFixed(2)} | ${r.gflops.toFixed(2)} | ${mb(r.peakBytes)} | ${mb(r.heapBytes)}${r.heapBytes !== undefined && !r.heapFresh ? ' (process)' : ''} | ${mb(r.heapBytes !== undefined ? r.estimateBytes : r.estimateTensorBytes)} |`,
+      ? `| ${r.host} | ${r.backend} | ${r.preset} | ${stepName(r)} | ${r.batch} | ${r.imageSize} | failed: ${r.error.replace(/\|/g, '/')} | | | | ${mb(r.heapBytes)} | |`
+      : `| ${r.host} | ${r.backend} | ${r.preset} | ${stepName(r)} | ${r.batch} | ${r.imageSize} | ${r.medianMs.toFixed(1)} | ${r.imagesPerSec.toFixed(2)} | ${r.gflops.toFixed(2)} | ${mb(r.peakBytes)} | ${mb(r.heapBytes)}${r.heapBytes !== undefined && !r.heapFresh ? ' (process)' : ''} | ${mb(r.heapBytes !== undefined ? r.estimateBytes : r.estimateTensorBytes)} |`,
   );
   return [head, sep, ...lines].join('\n');
 }

@@ -14,7 +14,7 @@ import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { initNodeBackend } from '../backend/node';
 import { PRESETS, type PresetName } from '../model/config';
-import { formatBenchTable, profileBenchCase, runBenchCase, type BenchMode, type BenchRow, type KernelChoice, type KernelShare } from '../bench/bench';
+import { formatBenchTable, stepName, profileBenchCase, runBenchCase, type BenchMode, type BenchRow, type KernelChoice, type KernelShare } from '../bench/bench';
 import { formatBreakdown } from '../bench/memprobe';
 import { REPO_ROOT } from '../train/host.node.js';
 import { quoted } from '../domain/errors';
@@ -31,7 +31,9 @@ const USAGE = `usage: npm run bench -- [options]
   --kernels lab,stock    the engine's own kernels and/or plain tfjs ops (default lab,stock)
   --modes LIST           forward,ft,vpt_deep (default all three)
   --presets LIST         fixture_tiny,vit_ti16,vit_s16,vit_b16 (default: tiny and Ti, plus B with --full)
-  --batch N              batch size (default 8)
+  --batch LIST           batch sizes, e.g. 1,2,4 (default 8)
+  --recompute LIST       off,on: training steps without and/or with activation recomputation
+                         (default off; both in one run give the memory saved and the time it costs)
   --runs N               measured steps per case, after 1 warm-up step (default 3)
   --profile              also print where one step's time goes, kernel by kernel (Node hosts)
   --memory               also print what was live at each case's memory peak, by kernel
@@ -45,10 +47,11 @@ interface Plan {
   mode: BenchMode;
   batch: number;
   promptLength: number;
+  recompute?: boolean;
 }
 
 runMain(async () => {
-  const args = parseArgs(process.argv.slice(2), { values: ['hosts', 'backends', 'kernels', 'modes', 'batch', 'runs', 'out', 'presets'], flags: ['full', 'profile', 'memory'] });
+  const args = parseArgs(process.argv.slice(2), { values: ['hosts', 'backends', 'kernels', 'modes', 'batch', 'runs', 'out', 'presets', 'recompute'], flags: ['full', 'profile', 'memory'] });
   if (args.flags.has('help')) {
     console.log(USAGE);
     return 0;
@@ -58,7 +61,12 @@ runMain(async () => {
   const backends = listArg(args, 'backends', ['wasm', 'cpu', 'webgpu', 'webgl'] as const, ['wasm', 'cpu', 'webgpu']);
   const kernels: KernelChoice[] = listArg(args, 'kernels', ['lab', 'stock'] as const, ['lab', 'stock']);
   const modes: BenchMode[] = listArg(args, 'modes', ['forward', 'ft', 'vpt_deep'] as const, ['forward', 'ft', 'vpt_deep']);
-  const batch = intArg(args, 'batch', 8, 1, 1024);
+  const batches = (args.values.get('batch') ?? '8').split(',').map((b) => {
+    const n = Number(b);
+    if (!Number.isInteger(n) || n < 1 || n > 1024) throw usageError(`--batch takes integers from 1 to 1024, comma-separated, got ${quoted(b, 40)}.`);
+    return n;
+  });
+  const recomputes = listArg(args, 'recompute', ['off', 'on'] as const, ['off']);
   const runs = intArg(args, 'runs', 3, 1, 100);
   const out = args.values.get('out') ?? 'bench-results.json';
   const presets: PresetName[] = listArg(args, 'presets', Object.keys(PRESETS) as PresetName[], ['fixture_tiny', 'vit_ti16', ...(args.flags.has('full') ? (['vit_b16'] as PresetName[]) : [])]);
@@ -68,7 +76,13 @@ runMain(async () => {
     if (h !== 'dawn' && !backends.some((b) => (runnable[h] as readonly string[]).includes(b))) throw usageError(`--hosts ${h} runs ${runnable[h].join(', ')}, none of which is in --backends ${backends.join(',')}.`);
   }
   await checkWritable(out, '--out');
-  const plans: Plan[] = presets.flatMap((preset) => modes.map((mode) => ({ preset, mode, batch, promptLength: preset === 'fixture_tiny' ? 4 : 50 })));
+  const plans: Plan[] = presets.flatMap((preset) =>
+    modes.flatMap((mode) =>
+      batches.flatMap((batch) =>
+        (mode === 'forward' ? ['off'] : recomputes).map((r) => ({ preset, mode, batch, promptLength: preset === 'fixture_tiny' ? 4 : 50, ...(r === 'on' ? { recompute: true } : {}) })),
+      ),
+    ),
+  );
   /** Slow backends (plain JS CPU, software WebGPU) only get the tiny model. */
   const fits = (backend: string, preset: PresetName) => preset === 'fixture_tiny' || backend === 'wasm' || backend === 'webgl';
 
@@ -86,7 +100,7 @@ runMain(async () => {
             profiles.push({ title: `node ${backend}${k === 'stock' ? ' (stock tfjs)' : ''} ${p.preset} ${p.mode} batch ${p.batch}`, ...prof });
           }
           rows.push(kernelLabel(k, row));
-          console.error(`node ${backend} ${k} ${p.preset} ${p.mode}: ${describeRow(row)}`);
+          console.error(`node ${backend} ${k} ${p.preset} ${stepName(row)} batch ${p.batch}: ${describeRow(row)}`);
         }
       }
     }
@@ -101,7 +115,7 @@ runMain(async () => {
   console.log(`machine: ${machine}`);
   console.log(formatBenchTable(rows));
   if (args.flags.has('memory')) {
-    for (const r of rows.filter((r) => r.atPeak)) console.log(`\n${r.host} ${r.backend} ${r.preset} ${r.mode} batch ${r.batch}: tensor peak ${(r.peakBytes / 1e6).toFixed(0)} MB${r.heapBytes ? `, heap ${(r.heapBytes / 1e6).toFixed(0)} MB` : ''}\n${formatBreakdown(r.atPeak!)}`);
+    for (const r of rows.filter((r) => r.atPeak)) console.log(`\n${r.host} ${r.backend} ${r.preset} ${stepName(r)} batch ${r.batch}: tensor peak ${(r.peakBytes / 1e6).toFixed(0)} MB${r.heapBytes ? `, heap ${(r.heapBytes / 1e6).toFixed(0)} MB` : ''}\n${formatBreakdown(r.atPeak!)}`);
   }
   for (const p of profiles) {
     console.log(`\n${p.title}: ${p.totalMs.toFixed(0)} ms of kernel time\n\n| kernel | calls | ms | share |\n|---|---:|---:|---:|`);
@@ -157,7 +171,7 @@ async function chromiumRows(backends: string[], plans: Plan[], kernels: KernelCh
     await page.waitForFunction(() => '__engine' in window);
     for (const backend of backends) {
       for (const k of kernels) {
-        const cases = plans.filter((p) => fits(backend, p.preset)).map((p) => ({ preset: p.preset, mode: p.mode, batch: p.batch, promptLength: p.promptLength }));
+        const cases = plans.filter((p) => fits(backend, p.preset)).map((p) => ({ preset: p.preset, mode: p.mode, batch: p.batch, promptLength: p.promptLength, recompute: p.recompute }));
         try {
           const res = (await page.evaluate(
             ([backend, cases, runs, k]) =>
@@ -175,7 +189,7 @@ async function chromiumRows(backends: string[], plans: Plan[], kernels: KernelCh
           for (const r of res.rows) {
             const row: BenchRow = { ...r, backend: `${r.backend}${r.backend === 'webgpu' ? ` [${res.adapter}]` : ''}${k === 'stock' ? ' (stock tfjs)' : ''}` };
             rows.push(row);
-            console.error(`chromium ${row.backend} ${row.preset} ${row.mode}: ${describeRow(row)}`);
+            console.error(`chromium ${row.backend} ${row.preset} ${stepName(row)} batch ${row.batch}: ${describeRow(row)}`);
           }
           if (!res.rows.some((r) => r.backend === backend)) console.error(`chromium: asked for ${backend}, the lab ran ${res.rows[0]?.backend} (${res.adapter})`);
         } catch (e) {
@@ -209,7 +223,7 @@ async function dawnRows(plans: Plan[], kernels: KernelChoice[], runs: number, fi
     env.LD_LIBRARY_PATH = `/usr/lib/chromium${env.LD_LIBRARY_PATH ? `:${env.LD_LIBRARY_PATH}` : ''}`;
   }
   const groups = new Map<string, Plan[]>();
-  for (const p of plans.filter((p) => fits('webgpu', p.preset))) groups.set(`${p.preset}/${p.batch}/${p.promptLength}`, [...(groups.get(`${p.preset}/${p.batch}/${p.promptLength}`) ?? []), p]);
+  for (const p of plans.filter((p) => fits('webgpu', p.preset) && !p.recompute)) groups.set(`${p.preset}/${p.batch}/${p.promptLength}`, [...(groups.get(`${p.preset}/${p.batch}/${p.promptLength}`) ?? []), p]);
   for (const group of groups.values()) {
     const p0 = group[0];
     const out = path.join(os.tmpdir(), `dawn-${process.pid}-${p0.preset}`);

@@ -15,6 +15,7 @@ import { disposeSession, exportTrained, runSession, summaryConfig } from '../tra
 import { RunControl } from '../train/control';
 import type { DataSpec, RunConfig } from '../domain/run';
 import { LabError, quoted } from '../domain/errors';
+import { describePlan } from '../train/memory';
 import { enumArg, intArg, numArg, parseArgs, runMain, usageError } from './args';
 import { checkWritable, readUserFile } from './files';
 import { endProgress, formatBytes, progressBar } from './progress';
@@ -38,6 +39,11 @@ const USAGE = `usage: npm run train -- --model <name|path> --task <id> --method 
   --seed N              seed for splits, initialisation, shuffling and dropout (default 0)
   --image-size N        input resolution (default: the checkpoint's; pos. embeddings are resized)
   --backend wasm|cpu    tfjs backend (default wasm)
+  --recompute auto|on|off  activation recomputation: keep only each block's input and run the block
+                        again in the backward pass (about 1/3 more time, a fraction of the memory);
+                        auto (default) uses it only when one image does not fit without it. The memory
+                        plan (printed before training) picks the largest micro-batch that fits and keeps
+                        --batch through gradient accumulation.
   --skip-bad            leave out bad images and list them instead of stopping
   --save-params <file>  write the trained parameters (VPT: prompts + head; FT: the whole model)
   --load-params <file>  start from parameters saved by --save-params (with --epochs 0: evaluate only)
@@ -45,7 +51,7 @@ const USAGE = `usage: npm run train -- --model <name|path> --task <id> --method 
 
 runMain(async () => {
   const args = parseArgs(process.argv.slice(2), {
-    values: ['model', 'task', 'method', 'data', 'train-size', 'val-size', 'test-size', 'epochs', 'batch', 'lr', 'wd', 'prompt-length', 'seed', 'image-size', 'backend', 'out', 'save-params', 'load-params'],
+    values: ['model', 'task', 'method', 'data', 'train-size', 'val-size', 'test-size', 'epochs', 'batch', 'lr', 'wd', 'prompt-length', 'seed', 'image-size', 'backend', 'out', 'save-params', 'load-params', 'recompute'],
     flags: ['skip-bad'],
   });
   if (args.flags.has('help')) {
@@ -83,6 +89,7 @@ runMain(async () => {
     imageSize: intArg(args, 'image-size', 0, 0, 1024),
     gradcamSamples: 0,
     skipBad: args.flags.has('skip-bad'),
+    recompute: enumArg(args, 'recompute', ['auto', 'on', 'off'] as const, 'auto'),
     importParams: args.values.has('load-params') ? { file: new Blob([(await readUserFile(args.values.get('load-params')!, '--load-params', 4 * 2 ** 30, 'checkpoint/unreadable')) as Uint8Array<ArrayBuffer>]), name: args.values.get('load-params')! } : undefined,
   };
   const saveParams = args.values.get('save-params');
@@ -112,6 +119,7 @@ runMain(async () => {
       stepsPerEpoch = s.stepsPerEpoch;
       Object.assign(partial, { backend: s.backend, trainableParams: s.trainableParams, totalParams: s.totalParams });
       console.error(`train: ${method} on ${taskId} | ${config.modelLabel} | backend ${s.backend} | ${s.trainableParams.toLocaleString('en')} of ${s.totalParams.toLocaleString('en')} parameters train | ${stepsPerEpoch} steps/epoch`);
+      s.memory.forEach((p, i) => console.error(`${s.memory.length > 1 ? `phase ${i + 1} ` : ''}${describePlan(p)}`));
     },
     onEvent: (e) => {
       if (e.type === 'step') {

@@ -73,6 +73,11 @@ export interface RunConfig {
   importParams?: { file: Blob; name: string };
   /** Investigation controls for prompt methods; absent = the reference recipe. */
   promptControls?: PromptControls;
+  /**
+   * Activation recomputation (keep block inputs only, run each block again in the backward pass):
+   * 'auto' (default) when the memory plan needs it to fit one image, 'on', or 'off'.
+   */
+  recompute?: 'auto' | 'on' | 'off';
 }
 
 /**

@@ -48,3 +48,15 @@ export function recomputed<T extends tf.Tensor>(f: (x: T) => T, x: T, trainables
   });
   return run(x, ...trainables) as T;
 }
+
+/**
+ * After an error in the middle of a gradient computation (a full heap, a lost device), tfjs keeps
+ * the abandoned tape and every tensor it saved (they are `kept`, so no tidy frees them). Free them,
+ * so that a retry starts from the memory it had. Does nothing while a gradient is being computed.
+ */
+export function releaseAbandonedTape(): void {
+  const engine = tf.engine() as unknown as { state: { activeTape: { saved?: tf.Tensor[] }[] | null; gradientDepth: number } };
+  if (engine.state.gradientDepth !== 0 || !engine.state.activeTape) return;
+  for (const node of engine.state.activeTape) for (const t of node.saved ?? []) t.dispose();
+  engine.state.activeTape = null;
+}

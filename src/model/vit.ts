@@ -15,7 +15,9 @@ import * as tf from '@tensorflow/tfjs';
 import type { ViTConfig } from './config';
 import { gridSize } from './config';
 import type { Kernels } from './ops';
+import { trains } from './ops';
 import type { ParamSet } from './params';
+import { recomputed } from './recompute';
 
 /** A ViT ready to run: its sizes, its weights (a tf.Variable among them trains), its kernels. */
 export interface ViT {
@@ -39,6 +41,11 @@ export interface ForwardOptions {
   promptDropout?: number;
   /** Seed for this step's dropout mask, so runs replay exactly. */
   dropoutSeed?: number;
+  /**
+   * Activation recomputation: keep only each block's input for the backward pass and run the
+   * block again there (about one more forward pass; a fraction of the memory). See recompute.ts.
+   */
+  recompute?: boolean;
 }
 
 // ---- the weights, looked up once ----
@@ -229,10 +236,24 @@ function withPrompts(w: ViTWeights, layer: number, x: tf.Tensor3D, opts: Forward
   return tf.concat([cls, prompts, patches], 1); // [B, 1 + P + g², D]
 }
 
-/** Tokens entering block `upTo` (exclusive), prompts handled: [B, T', D]. */
+/** The weights of a block that train (tf.Variables): what a recomputed block differentiates. */
+function trainingWeights(w: BlockWeights): tf.Variable[] {
+  const all = [w.norm1.weight, w.norm1.bias, w.attn.qkv.weight, w.attn.qkv.bias, w.attn.proj.weight, w.attn.proj.bias, w.norm2.weight, w.norm2.bias, w.mlp.fc1.weight, w.mlp.fc1.bias, w.mlp.fc2.weight, w.mlp.fc2.bias];
+  return all.filter(trains) as tf.Variable[];
+}
+
+/**
+ * Tokens entering block `upTo` (exclusive), prompts handled: [B, T', D]. Each block runs in its
+ * own scope, so what its backward pass does not keep is freed as soon as the block is done (not
+ * at the end of the whole forward pass); with `recompute` it keeps only its input.
+ */
 function runBlocks(m: ViT, w: ViTWeights, pixels: tf.Tensor4D, upTo: number, opts: ForwardOptions): tf.Tensor3D {
   let x = embed(m.kernels, w, m.cfg, pixels);
-  for (let i = 0; i < upTo; i++) x = block(m.kernels, w.blocks[i], withPrompts(w, i, x, opts));
+  for (let i = 0; i < upTo; i++) {
+    const input = withPrompts(w, i, x, opts); // [B, T', D]
+    const run = (t: tf.Tensor3D) => block(m.kernels, w.blocks[i], t);
+    x = opts.recompute ? recomputed(run, input, trainingWeights(w.blocks[i])) : tf.tidy(() => run(input)); // [B, T', D]
+  }
   return x;
 }
 

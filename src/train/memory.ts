@@ -331,6 +331,15 @@ export function planMemory(shape: StepShape, o: { batch: number; budget: MemoryB
   return { microBatch, accumulation, recompute, evalBatch, estimate, budget: o.budget, notice };
 }
 
+/**
+ * The plan of every phase of a method (FT-then-PT has two): what the CLI prints and the page shows
+ * before a run, and what the trainer follows. Throws `run/does-not-fit` for the first phase that
+ * does not fit at one image.
+ */
+export function planPhases(dims: ModelDims, phases: readonly Pick<Phase, 'promptMode' | 'trains' | 'recipe'>[], o: { numClasses: number; promptLength: number; batch: number; budget: MemoryBudget; recompute?: RecomputeChoice }): MemoryPlan[] {
+  return phases.map((phase) => planMemory(phaseShape(dims, phase, o.numClasses, o.promptLength), { batch: o.batch, budget: o.budget, recompute: o.recompute }));
+}
+
 /** One line for a CLI or the page: the estimate against the budget. */
 export function describePlan(p: MemoryPlan): string {
   const batch = `${p.microBatch}${p.accumulation > 1 ? ` × ${p.accumulation} accumulated` : ''}`;

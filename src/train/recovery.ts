@@ -4,9 +4,11 @@
  * the engine can start the backend afresh and resume from the last epoch checkpoint.
  */
 import * as tf from '@tensorflow/tfjs';
+import { LabError } from '../domain/errors';
 import type { Optimizer } from './optimizer';
 
 export function isOutOfMemory(err: unknown): boolean {
+  if (err instanceof LabError) return err.code === 'run/out-of-memory';
   const m = err instanceof Error ? err.message : String(err);
   return /out of memory|\boom\b|failed to allocate|allocation failed|exceeds.*max.*buffer|OutOfMemory/i.test(m);
 }

@@ -25,6 +25,8 @@ import { disposeAll, readTrainedParams, trainedParamsFile } from './export';
 import type { RunControl } from './control';
 import type { TrainerEvent, TrainOutcome } from './trainer';
 import { countParams, train, tunedMethod, type Hyper } from './trainer';
+import { memoryBudget } from './budget';
+import { planPhases, type MemoryPlan } from './memory';
 import { kernelsFor } from '../kernels';
 import type { ViT } from '../model/vit';
 
@@ -96,7 +98,7 @@ export async function openSplits(req: DataRequest, host: RunHost, onProgress?: P
 export interface SessionCallbacks {
   onProgress?: ProgressCallback;
   onEvent?: (e: TrainerEvent) => void;
-  onStarted?: (info: { backend: string; trainableParams: number; totalParams: number; stepsPerEpoch: number; numClasses: number }) => void;
+  onStarted?: (info: { backend: string; trainableParams: number; totalParams: number; stepsPerEpoch: number; numClasses: number; memory: MemoryPlan[] }) => void;
 }
 
 export interface SessionResult {
@@ -166,6 +168,7 @@ export function hyperOf(config: RunConfig): Hyper {
     freezePrompts: c.freeze,
     promptDropout: c.dropout,
     promptLrScale: c.lrScale,
+    recompute: config.recompute,
   };
 }
 
@@ -179,6 +182,9 @@ export async function runSession(config: RunConfig, host: RunHost, control: RunC
   const progress = cb.onProgress ?? (() => {});
   const model = await loadModel(config.model, config.imageSize, host, progress);
   try {
+    // The memory plan, before any data is opened or a step is taken: a run that cannot fit one
+    // image stops here with 'run/does-not-fit'; the trainer follows the same plan.
+    const memory = planPhases(model.cfg, tunedMethod(method, hyperOf(config)).phases, { numClasses: getTask(config.taskId).classes, promptLength: config.promptLength, batch: Math.min(config.batchSize, config.trainSize), budget: memoryBudget(), recompute: config.recompute });
     const splits = await openSplits(config, host, progress);
     const data = trainDataFromSplits(splits, { imageSize: model.cfg.imageSize, normalization: { mean: model.cfg.mean, std: model.cfg.std }, skipBad: config.skipBad });
     if (data.train.size === 0) throw new LabError('data/too-few-items', 'The training split is empty.', 'Choose a train size of at least one batch.');
@@ -194,7 +200,7 @@ export async function runSession(config: RunConfig, host: RunHost, control: RunC
       notices: [],
     };
     const batch = Math.min(config.batchSize, data.train.size);
-    cb.onStarted?.({ backend: summary.backend, trainableParams: counts.trainable, totalParams: counts.total, stepsPerEpoch: Math.max(1, Math.floor(data.train.size / batch)), numClasses: data.numClasses });
+    cb.onStarted?.({ backend: summary.backend, trainableParams: counts.trainable, totalParams: counts.total, stepsPerEpoch: Math.max(1, Math.floor(data.train.size / batch)), numClasses: data.numClasses, memory });
     const initial = config.importParams ? readTrainedParams(new Uint8Array(await config.importParams.file.arrayBuffer()), config.importParams.name).params : undefined;
     const outcome = await train({
       initial,

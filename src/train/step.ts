@@ -27,6 +27,8 @@ export interface StepOptions {
   microBatch?: number;
   /** Clip the gradients' global L2 norm to this (default: no clipping). */
   clipNorm?: number;
+  /** Recompute each block's activations in the backward pass instead of keeping them (memory plan). */
+  recompute?: boolean;
 }
 
 /** The step's mean loss and its number of correct predictions; the caller reads and disposes them. */
@@ -49,14 +51,14 @@ function slice(batch: Batch, first: number, count: number): Batch {
 }
 
 /** Loss (scaled by `weight`), gradients by parameter name, and correct predictions of one pass. */
-function gradients(model: ViT, vars: Record<string, tf.Variable>, part: Batch, phase: StepPhase, seed: number, weight: number) {
+function gradients(model: ViT, vars: Record<string, tf.Variable>, part: Batch, phase: StepPhase, seed: number, weight: number, recompute: boolean) {
   const { cfg } = model;
   return tf.tidy(() => {
     const x = tf.tensor4d(part.pixels, [part.size, cfg.channels, cfg.imageSize, cfg.imageSize]); // [b, C, S, S]
     const y = tf.tensor1d(part.labels, 'int32'); // [b]
     let logits: tf.Tensor2D | null = null;
     const r = tf.variableGrads(() => {
-      logits = tf.keep(forward(model, x, { promptMode: phase.promptMode, training: true, promptDropout: phase.promptDropout, dropoutSeed: seed })); // [b, K]
+      logits = tf.keep(forward(model, x, { promptMode: phase.promptMode, training: true, promptDropout: phase.promptDropout, dropoutSeed: seed, recompute })); // [b, K]
       return tf.mul(crossEntropy(logits, y), weight) as tf.Scalar;
     }, Object.values(vars));
     const correct = tf.sum(tf.cast(tf.equal(tf.argMax(logits!, -1), y), 'float32')) as tf.Scalar;
@@ -84,7 +86,7 @@ export function trainStep(model: ViT, batch: Batch, phase: StepPhase, optimizer:
   let sum: ReturnType<typeof gradients> | null = null;
   for (let a = 0, first = 0; first < batch.size; a++, first += micro) {
     const count = Math.min(micro, batch.size - first);
-    const pass = gradients(model, vars, slice(batch, first, count), phase, o.seed + a, count / batch.size);
+    const pass = gradients(model, vars, slice(batch, first, count), phase, o.seed + a, count / batch.size, o.recompute ?? false);
     if (!sum) {
       sum = pass;
       continue;

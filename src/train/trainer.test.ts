@@ -12,6 +12,7 @@ import { trainDataFromSplits } from './fromSplits';
 import type { TrainData } from './data';
 import { LabError } from '../domain/errors';
 import { kernelsFor } from '../kernels';
+import { estimateStep, phaseShape, wasmBudget } from './memory';
 
 /** A tiny ViT: 32 px, patch 8 (16 patches), width 32, 2 layers, 2 heads. */
 const cfg: ViTConfig = { imageSize: 32, patchSize: 8, channels: 3, hiddenSize: 32, numLayers: 2, numHeads: 2, mlpDim: 64, numClasses: 0, layerNormEps: 1e-6, mean: [0.5, 0.5, 0.5], std: [0.5, 0.5, 0.5] };
@@ -176,6 +177,44 @@ describe('the loop', () => {
     expect(notices[0]).toMatch(/halved the micro-batch to 4/);
     expect(out.epochs.length).toBe(1);
     disposeOwned(out.params);
+  });
+
+  it('memory is planned before the first step: a budget for 3 images runs batch 8 as micro-batches, with the same update, and says so', async () => {
+    const shape = phaseShape(cfg, METHODS.ft.phases[0], 16, 2);
+    const budget = { ...wasmBudget(), bytes: estimateStep(shape, 3, 'wasm', { accumulating: true }).totalBytes };
+    const notices: string[] = [];
+    const weights = async (o: Partial<Hyper>) => {
+      const out = await train({ cfg, backbone, method: METHODS.ft, data: data(8), hyper: hyper({ batchSize: 8, ...o }), emit: (e) => e.type === 'notice' && notices.push(e.message) });
+      const w = await snapshot(out.params, out.trainable);
+      disposeOwned(out.params);
+      return w;
+    };
+    const planned = await weights({ memoryBudget: budget });
+    expect(notices).toHaveLength(1);
+    expect(notices[0]).toMatch(/micro-batches of 3 \(3 per step; the effective batch stays 8 through gradient accumulation\)/);
+    const full = await weights({});
+    let worst = 0;
+    for (const [n, w] of full) w.forEach((x, i) => (worst = Math.max(worst, Math.abs(x - planned.get(n)![i]))));
+    expect(worst).toBeLessThan(1e-5);
+  });
+
+  it('recomputation on gives the same run as off', async () => {
+    const losses = async (recompute: 'on' | 'off') => {
+      const l: number[] = [];
+      const out = await train({ cfg, backbone, method: METHODS.vpt_deep, data: data(16), hyper: hyper({ epochs: 2, recompute }), emit: (e) => e.type === 'step' && l.push(e.loss) });
+      disposeOwned(out.params);
+      return l;
+    };
+    const [on, off] = [await losses('on'), await losses('off')];
+    expect(on.length).toBe(4);
+    on.forEach((x, i) => expect(x).toBeCloseTo(off[i], 5));
+  });
+
+  it('a run that cannot fit one image stops with run/does-not-fit before any step', async () => {
+    const steps: number[] = [];
+    const p = train({ cfg, backbone, method: METHODS.ft, data: data(8), hyper: hyper({ memoryBudget: { ...wasmBudget(), bytes: 1000 } }), emit: (e) => e.type === 'step' && steps.push(e.step) });
+    await expect(p).rejects.toMatchObject({ code: 'run/does-not-fit' });
+    expect(steps).toEqual([]);
   });
 
   it('a tiny model overfits 64 procedural images to over 90 % training accuracy', async () => {

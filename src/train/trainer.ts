@@ -30,6 +30,9 @@ import { Optimizer } from './optimizer';
 import { isOutOfMemory, restoreSnapshot, snapshot } from './recovery';
 import { checkFiniteLoss } from './guards';
 import { trainStep } from './step';
+import { memoryBudget } from './budget';
+import { planMemory, phaseShape, type MemoryBudget, type MemoryPlan, type RecomputeChoice } from './memory';
+import { releaseAbandonedTape } from '../model/recompute';
 
 export type TrainerEvent =
   | { type: 'step'; epoch: number; phase: number; step: number; stepsPerEpoch: number; loss: number; imagesPerSec: number }
@@ -41,8 +44,12 @@ export type TrainerEvent =
 export interface Hyper {
   epochs: number;
   batchSize: number;
-  /** Micro-batch for gradient accumulation; default = batchSize. */
+  /** Micro-batch for gradient accumulation; default = the memory plan's (the batch when it fits). */
   microBatch?: number;
+  /** Activation recomputation: 'auto' (default) turns it on only when one image does not fit without it. */
+  recompute?: RecomputeChoice;
+  /** The memory to plan against (default: the running backend's, see budget.ts). */
+  memoryBudget?: MemoryBudget;
   /** Overrides of the method's recipe. */
   lr?: number;
   weightDecay?: number;
@@ -182,6 +189,7 @@ export async function train(options: TrainOptions): Promise<TrainOutcome> {
   const resume = o.resume ? { epochsDone: o.resume.epochsDone, tensors: readCheckpoint(o.resume) } : null;
   const epochs: EpochMetrics[] = o.resume ? [...o.resume.epochs] : [];
   let trainable: string[] = [];
+  let evalBatch = hyper.batchSize;
   try {
     for (const [index, phase] of method.phases.entries()) {
       const span: PhaseSpan = { index, first: index * hyper.epochs, end: (index + 1) * hyper.epochs };
@@ -196,12 +204,13 @@ export async function train(options: TrainOptions): Promise<TrainOutcome> {
       const vars = run.makeTrainable(phase.trains);
       trainable = Object.keys(vars);
       // Only the tuned (last) phase may stop early: the test evaluation needs its prompt layout.
-      const stopped = await trainPhase(model, vars, phase, span, lastPhase ? o : { ...o, stopAfterEpoch: undefined }, from, epochs);
+      const done = await trainPhase(model, vars, phase, span, lastPhase ? o : { ...o, stopAfterEpoch: undefined }, from, epochs);
+      evalBatch = done.evalBatch;
       run.freeze(vars);
-      if (stopped) break;
+      if (done.stopped) break;
     }
     const last = method.phases[method.phases.length - 1];
-    const test = await evaluate(model, data.test, { promptMode: last.promptMode, training: false }, hyper.batchSize, data.numClasses);
+    const test = await evaluate(model, data.test, { promptMode: last.promptMode, training: false }, evalBatch, data.numClasses);
     const counts = countParams(cfg, o.backbone, method, data.numClasses, hyper.promptLength);
     // Hand the trained model over: backbone tensors stay the caller's, owned ones move out.
     return { epochs, test, trainableParams: counts.trainable, totalParams: counts.total, params: run.params, trainable };
@@ -261,17 +270,28 @@ function setUpPhase(run: RunParams, phase: Phase, span: PhaseSpan, o: TrainOptio
   if (resumed) run.replace(paramsFromCheckpoint(resumed, (n) => phase.trains(n) || n.startsWith('prompts.') || n.startsWith('head.')));
 }
 
-/** How a phase's batches are cut: the batch, the micro-batch (halved on out-of-memory), the steps. */
+/** How a phase's batches are cut: the batch, the micro-batch (from the memory plan), the steps. */
 interface Batching {
   batchSize: number;
   microBatch: number;
+  recompute: boolean;
   stepsPerEpoch: number;
 }
 
 /**
- * The phase's epochs, each followed by validation, Grad-CAM and a checkpoint. An epoch that runs
- * out of memory restarts from its beginning with half the micro-batch. True when `stopAfterEpoch`
- * ended the phase early.
+ * The memory plan of a phase: the largest micro-batch that fits the backend's budget (the batch
+ * when it fits), with recomputation when one image needs it, decided before the phase's first
+ * step; throws `run/does-not-fit` when not even one image fits.
+ */
+export function planPhase(cfg: ViTConfig, phase: Phase, numClasses: number, hyper: Hyper, batchSize: number): MemoryPlan {
+  return planMemory(phaseShape(cfg, phase, numClasses, hyper.promptLength), { batch: batchSize, budget: hyper.memoryBudget ?? memoryBudget(), recompute: hyper.recompute });
+}
+
+/**
+ * The phase's epochs, each followed by validation, Grad-CAM and a checkpoint. The micro-batch is
+ * planned before the first step; should an epoch still run out of memory (an estimate is not a
+ * guarantee), it restarts from its beginning with half the micro-batch. Returns whether
+ * `stopAfterEpoch` ended the phase early, and the evaluation batch size the plan allows.
  */
 async function trainPhase(
   model: ViT,
@@ -281,11 +301,13 @@ async function trainPhase(
   o: TrainOptions,
   resume: { epochsDone: number; tensors: Map<string, HostTensor> } | null,
   epochs: EpochMetrics[],
-): Promise<boolean> {
+): Promise<{ stopped: boolean; evalBatch: number }> {
   const { data, hyper } = o;
   const emit = o.emit!;
   const batchSize = Math.min(hyper.batchSize, data.train.size);
-  const batching: Batching = { batchSize, microBatch: Math.min(hyper.microBatch ?? batchSize, batchSize), stepsPerEpoch: Math.max(1, Math.floor(data.train.size / batchSize)) };
+  const plan = planPhase(model.cfg, phase, data.numClasses, hyper, batchSize);
+  if (plan.notice) emit({ type: 'notice', message: plan.notice });
+  const batching: Batching = { batchSize, microBatch: Math.min(hyper.microBatch ?? plan.microBatch, plan.microBatch), recompute: plan.recompute, stepsPerEpoch: Math.max(1, Math.floor(data.train.size / batchSize)) };
   const recipe = phase.recipe;
   const promptLrScale = hyper.promptLrScale ?? 1;
   const optimizer = new Optimizer({ kind: recipe.optimizer, weightDecay: recipe.weightDecay, momentum: recipe.momentum, lrScale: (n) => (n.startsWith('prompts.') ? promptLrScale : 1) });
@@ -301,6 +323,7 @@ async function trainPhase(
         totals = await trainEpoch(model, phase, span, epoch, batching, optimizer, recipe.baseLr, recipe.warmupFraction, o);
       } catch (err) {
         if (!isOutOfMemory(err) || batching.microBatch <= 1) throw err;
+        releaseAbandonedTape(); // what the failed step's tape saved
         batching.microBatch = Math.max(1, Math.floor(batching.microBatch / 2));
         restoreSnapshot(start, vars, optimizer);
         emit({ type: 'notice', message: `Out of memory at micro-batch ${batching.microBatch * 2}: halved the micro-batch to ${batching.microBatch} (the effective batch stays ${batchSize} through gradient accumulation) and restarted epoch ${epoch + 1} from its beginning.` });
@@ -312,7 +335,7 @@ async function trainPhase(
         phase: span.index + 1,
         trainLoss: totals.lossSum / Math.max(1, totals.lossReads),
         trainAcc: (100 * totals.correct) / Math.max(1, totals.seen),
-        valAcc: await accuracy(model, data.val, evalOpts, hyper.batchSize),
+        valAcc: await accuracy(model, data.val, evalOpts, plan.evalBatch),
         seconds: (performance.now() - t0) / 1000,
         lr: totals.lr,
         numTensors: mem.numTensors,
@@ -324,9 +347,9 @@ async function trainPhase(
       start = snapshot(vars, optimizer);
       emit({ type: 'checkpoint', state: { epochsDone: epoch + 1, checkpoint: await checkpointBytes(vars, model.cfg, optimizer, start), epochs: [...epochs] } });
       epoch++;
-      if (o.stopAfterEpoch?.(metrics)) return true;
+      if (o.stopAfterEpoch?.(metrics)) return { stopped: true, evalBatch: plan.evalBatch };
     }
-    return false;
+    return { stopped: false, evalBatch: plan.evalBatch };
   } finally {
     optimizer.dispose();
   }
@@ -364,7 +387,7 @@ async function trainEpoch(model: ViT, phase: Phase, span: PhaseSpan, epoch: numb
     const indices = order.slice(s * b.batchSize, (s + 1) * b.batchSize);
     const batch = await data.train.batch(indices);
     totals.lr = scheduledLr(peakLr, phaseStep, totalSteps, warmupFraction);
-    const { loss, correct } = trainStep(model, batch, phase, optimizer, { lr: totals.lr, seed: hyper.seed * 1_000_003 + phaseStep * 31, microBatch: b.microBatch });
+    const { loss, correct } = trainStep(model, batch, phase, optimizer, { lr: totals.lr, seed: hyper.seed * 1_000_003 + phaseStep * 31, microBatch: b.microBatch, recompute: b.recompute });
     // Loss and accuracy of the steps that are read back (every step by default).
     const read = s % lossEvery === 0 || s === b.stepsPerEpoch - 1 ? await Promise.all([loss.data(), correct.data()]) : null;
     tf.dispose([loss, correct]);

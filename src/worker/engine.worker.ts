@@ -208,7 +208,7 @@ async function handleBench(c: Extract<Command, { type: 'bench' }>): Promise<void
       const preset = PRESETS[bc.preset as keyof typeof PRESETS];
       if (!preset) throw new LabError('config/invalid', `Unknown preset '${bc.preset}'.`);
       const cfg = bc.imageSize ? { ...preset, imageSize: bc.imageSize } : preset;
-      rows.push(await runBenchCase({ preset: bc.preset, cfg, mode: bc.mode, batch: bc.batch, promptLength: bc.promptLength }, { host: 'chromium', warmup: c.warmup, runs: c.runs, kernels: c.kernels }));
+      rows.push(await runBenchCase({ preset: bc.preset, cfg, mode: bc.mode, batch: bc.batch, promptLength: bc.promptLength, recompute: bc.recompute }, { host: 'chromium', warmup: c.warmup, runs: c.runs, kernels: c.kernels }));
     }
     post({ type: 'bench-result', requestId: c.requestId, rows, adapter: choice.adapter });
   } catch (err) {

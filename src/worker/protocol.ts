@@ -19,7 +19,7 @@ export type Command =
   | { type: 'resume'; runId: string }
   | { type: 'cancel'; runId: string }
   | { type: 'verify'; requestId: string; weights: Blob; weightsName: string; golden: Blob; backend?: BackendName }
-  | { type: 'bench'; requestId: string; backend?: BackendName; cases: { preset: string; mode: 'forward' | 'ft' | 'vpt_deep'; batch: number; promptLength: number; imageSize?: number }[]; warmup: number; runs: number; kernels?: 'lab' | 'stock' }
+  | { type: 'bench'; requestId: string; backend?: BackendName; cases: { preset: string; mode: 'forward' | 'ft' | 'vpt_deep'; batch: number; promptLength: number; imageSize?: number; recompute?: boolean }[]; warmup: number; runs: number; kernels?: 'lab' | 'stock' }
   /** The lab's WebGPU kernels against stock tfjs on random inputs (forward and every gradient). */
   | { type: 'kernel-check'; requestId: string; backend?: BackendName; full?: boolean; timing?: boolean; reps?: number; only?: string[] }
   | { type: 'frechet'; requestId: string; model: ModelSpec; modelLabel: string; taskIds: string[]; data: DataSpec; reference: DataSpec | { kind: 'pretraining' }; count: number; imageSize: number; seed: number };
