@@ -16,6 +16,7 @@ import { initNodeBackend } from '../backend/node';
 import { PRESETS, type PresetName } from '../model/config';
 import { formatBenchTable, stepName, profileBenchCase, runBenchCase, type BenchMode, type BenchRow, type KernelChoice, type KernelShare } from '../bench/bench';
 import { formatBreakdown } from '../bench/memprobe';
+import { zipBench } from '../bench/zip';
 import { REPO_ROOT } from '../train/host.node.js';
 import { quoted } from '../domain/errors';
 import { intArg, listArg, parseArgs, runMain, usageError } from './args';
@@ -37,6 +38,8 @@ const USAGE = `usage: npm run bench -- [options]
   --runs N               measured steps per case, after 1 warm-up step (default 3)
   --profile              also print where one step's time goes, kernel by kernel (Node hosts)
   --memory               also print what was live at each case's memory peak, by kernel
+  --zip                  instead: what reading images from a zip costs per image (the lab's zip reader,
+                         inflate alone, JPEG decoding), in this process
   --out FILE             JSON results (default bench-results.json)
 
 Default presets: the fixtures' tiny ViT (64 px) and ViT-Ti/16 (224 px); CPU and the software
@@ -51,9 +54,14 @@ interface Plan {
 }
 
 runMain(async () => {
-  const args = parseArgs(process.argv.slice(2), { values: ['hosts', 'backends', 'kernels', 'modes', 'batch', 'runs', 'out', 'presets', 'recompute'], flags: ['full', 'profile', 'memory'] });
+  const args = parseArgs(process.argv.slice(2), { values: ['hosts', 'backends', 'kernels', 'modes', 'batch', 'runs', 'out', 'presets', 'recompute'], flags: ['full', 'profile', 'memory', 'zip'] });
   if (args.flags.has('help')) {
     console.log(USAGE);
+    return 0;
+  }
+  if (args.flags.has('zip')) {
+    console.log('| per image | ms |\n|---|---:|');
+    for (const r of await zipBench()) console.log(`| ${r.what} | ${r.msPerImage.toFixed(3)} |`);
     return 0;
   }
   if (args.positional.length) throw usageError(`Unexpected argument ${quoted(args.positional[0]!, 60)}.`);

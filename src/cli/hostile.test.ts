@@ -68,7 +68,7 @@ describe('2. an npz entry that inflates to 2 GB behind a 320-byte array', () => 
   it('is refused from its declared size before it inflates: verify and train', async () => {
     const p = npzWithBomb();
     const golden = join(FIXTURES, 'timm_tiny_golden.safetensors');
-    expectNamed(await runCli('verify', ['--weights', p, '--golden', golden]), 'checkpoint/bad-header', TRAIN, "'cls'", 'declares 2147483648 bytes', 'needs 320');
+    expectNamed(await runCli('verify', ['--weights', p, '--golden', golden]), 'checkpoint/bad-header', TRAIN, "entry 'cls.npy'", 'declares 2147483648 bytes', 'needs 320');
     expectNamed(await runCli('train', ['--model', p, '--task', 'dsprites_location', '--method', 'linear', '--epochs', '1', '--train-size', '64', '--out', join(makeTempDir(), 'r.json')]), 'checkpoint/bad-header', TRAIN, 'declares 2147483648 bytes');
   });
 });

@@ -34,10 +34,10 @@ for (const id of ['vpt_deep', 'ft'] as MethodId[]) {
     tf.dispose(Object.values(imported));
     for (const o of [trained, evaluated]) for (const [n, t] of Object.entries(o.params)) if (backbone[n] !== t) t.dispose();
     // A fully fine-tuned export is an ordinary timm checkpoint too.
-    if (id === 'ft') expect(loadCheckpoint(bytes, { name: 'ft.safetensors' }).layout).toBe('timm');
+    if (id === 'ft') expect((await loadCheckpoint(bytes, { name: 'ft.safetensors' })).layout).toBe('timm');
   });
 }
 
-it('a file that is not an export is refused with a clear message', () => {
+it('a file that is not an export is refused with a clear message', async () => {
   expect(() => readTrainedParams(new Uint8Array(16), 'junk.bin')).toThrow(/junk\.bin/);
 });

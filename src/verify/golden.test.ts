@@ -27,7 +27,7 @@ for (const backend of ['wasm', 'cpu'] as const) {
     });
     for (const [weights, golden] of CASES) {
       it(`${weights} matches ${golden} (every tensor, tolerance 1e-4)`, async () => {
-        const ckpt = loadCheckpoint(read(weights), { name: weights });
+        const ckpt = await loadCheckpoint(read(weights), { name: weights });
         const g = readAll(parseSafetensors(read(golden), golden));
         const report = await verifyGolden(ckpt, g);
         const failed = report.rows.filter((r) => !r.ok);
@@ -47,7 +47,7 @@ for (const backend of ['wasm', 'cpu'] as const) {
 describe('a golden file the verifier does not understand fails, never passes silently', () => {
   it('reports an unknown tensor as FAIL', async () => {
     await initNodeBackend('cpu');
-    const ckpt = loadCheckpoint(read('timm_tiny_model.safetensors'), { name: 'timm' });
+    const ckpt = await loadCheckpoint(read('timm_tiny_model.safetensors'), { name: 'timm' });
     const g = readAll(parseSafetensors(read('timm_tiny_golden.safetensors'), 'g'));
     g.set('mystery', { shape: [1], data: new Float32Array([1]) });
     const report = await verifyGolden(ckpt, g);
@@ -56,7 +56,7 @@ describe('a golden file the verifier does not understand fails, never passes sil
   });
 
   it('a perturbed golden logit fails with its error printed', async () => {
-    const ckpt = loadCheckpoint(read('timm_tiny_model.safetensors'), { name: 'timm' });
+    const ckpt = await loadCheckpoint(read('timm_tiny_model.safetensors'), { name: 'timm' });
     const g = readAll(parseSafetensors(read('timm_tiny_golden.safetensors'), 'g'));
     const logits = g.get('logits')!;
     const data = logits.data.slice();
@@ -102,7 +102,7 @@ describe('other shapes against an independent float64 reference', () => {
   });
 
   for (const mode of ['none', 'shallow', 'deep'] as PromptMode[]) {
-    it(`logits and loss agree (${mode} prompts)`, () => {
+    it(`logits and loss agree (${mode} prompts)`, async () => {
       const ref = referenceLogits(host, cfg, pixels, B, mode);
       const got = tf.tidy(() => forward({ cfg, params, kernels: kernelsFor(tf.getBackend()) }, tf.tensor4d(Float32Array.from(pixels), [B, 3, 48, 48]), { promptMode: mode }).arraySync()) as number[][];
       let err = 0, peak = 0;
@@ -114,7 +114,7 @@ describe('other shapes against an independent float64 reference', () => {
     });
   }
 
-  it('gradients agree with central finite differences of the reference (deep prompts)', () => {
+  it('gradients agree with central finite differences of the reference (deep prompts)', async () => {
     const probe = ['blocks.1.attn.qkv.weight', 'blocks.0.mlp.fc1.bias', 'prompts.1', 'patch_embed.proj.weight', 'pos_embed', 'head.weight'];
     const names = probe;
     // The probed weights train (they are variables); the rest stay frozen.

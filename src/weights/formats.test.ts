@@ -1,18 +1,18 @@
 import { unzipSync, zipSync } from 'fflate';
 import { describe, expect, it } from 'vitest';
-import { readAll } from './formats/archive';
-import { parseNpy, parseNpz } from './formats/npz';
+import { readAll, readAllAsync } from './formats/archive';
+import { openNpz, parseNpy } from './formats/npz';
 import { parseSafetensors, writeSafetensors } from './formats/safetensors';
 import { loadCheckpoint, openArchive } from './load';
 import { floatToBf16, floatToHalf, halfToFloat, permute } from './tensor';
 import type { HostTensor } from './types';
-import { catchError, fixture, makeNpy, maxAbsDiff, rawSafetensors } from './testutil';
+import { catchError, fixture, makeNpy, maxAbsDiff, rawSafetensors, rejectionOf } from './testutil';
 
 const t = (shape: number[], values: number[]): HostTensor => ({ shape, data: Float32Array.from(values) });
 const u16 = (vals: number[]) => new Uint8Array(Uint16Array.from(vals).buffer);
 
 describe('safetensors', () => {
-  it('writes an 8-byte aligned header padded with spaces and reads it back as zero-copy views', () => {
+  it('writes an 8-byte aligned header padded with spaces and reads it back as zero-copy views', async () => {
     const m = new Map([['a', t([2, 3], [1, 2, 3, 4, 5, 6])], ['b.c', t([1], [-7.5])]]);
     const bytes = writeSafetensors(m, { config: '{"x":1}' });
     const n = new DataView(bytes.buffer).getUint32(0, true);
@@ -28,7 +28,7 @@ describe('safetensors', () => {
     expect(maxAbsDiff(readAll(a), m)).toBe(0);
   });
 
-  it('reads unaligned F32 data (copying one tensor)', () => {
+  it('reads unaligned F32 data (copying one tensor)', async () => {
     const data = new Uint8Array(new Float32Array([1.5, -2]).buffer);
     const bytes = rawSafetensors({ w: { dtype: 'F32', shape: [2], data_offsets: [0, 8] } }, data);
     // also from a Uint8Array at an odd byte offset inside a larger buffer
@@ -37,14 +37,14 @@ describe('safetensors', () => {
     for (const b of [bytes, host.subarray(3)]) expect(Array.from(parseSafetensors(b, 'u').read('w').data)).toEqual([1.5, -2]);
   });
 
-  it('decodes F16 bit patterns exactly', () => {
+  it('decodes F16 bit patterns exactly', async () => {
     const bits = [0x3c00, 0xc000, 0x7bff, 0x0001, 0x7c00, 0x8000, 0x3555, 0x0400];
     const bytes = rawSafetensors({ h: { dtype: 'F16', shape: [8], data_offsets: [0, 16] } }, u16(bits));
     const got = Array.from(parseSafetensors(bytes, 'h').read('h').data);
     expect(got).toEqual([1, -2, 65504, 2 ** -24, Infinity, -0, 0.333251953125, 2 ** -14]);
   });
 
-  it('decodes BF16 and F64', () => {
+  it('decodes BF16 and F64', async () => {
     const bf = rawSafetensors({ b: { dtype: 'BF16', shape: [2, 2], data_offsets: [0, 8] } }, u16([0x3f80, 0xc040, 0x7f80, 0x4049]));
     expect(Array.from(parseSafetensors(bf, 'b').read('b').data)).toEqual([1, -3, Infinity, 3.140625]);
     const f64 = rawSafetensors({ d: { dtype: 'F64', shape: [3], data_offsets: [0, 24] } }, new Uint8Array(new Float64Array([0.1, -1e300, 2]).buffer));
@@ -54,7 +54,7 @@ describe('safetensors', () => {
     expect(d[2]).toBe(2);
   });
 
-  it('round-trips F16 and BF16 through the writer (representable values exactly, others to nearest)', () => {
+  it('round-trips F16 and BF16 through the writer (representable values exactly, others to nearest)', async () => {
     const exact = [0, 1, -2, 0.5, 1.5, 65504, 2 ** -24, -0.125, 1024];
     for (const dtype of ['F16', 'BF16'] as const) {
       const bytes = writeSafetensors(new Map([['x', t([exact.length], exact)]]), undefined, { dtype });
@@ -70,7 +70,7 @@ describe('safetensors', () => {
     });
   });
 
-  it('rounds half precision to nearest even', () => {
+  it('rounds half precision to nearest even', async () => {
     expect(halfToFloat(floatToHalf(1 + 2 ** -11))).toBe(1); // tie -> even
     expect(halfToFloat(floatToHalf(1 + 3 * 2 ** -11))).toBe(1 + 2 ** -9); // tie -> even (up)
     expect(halfToFloat(floatToHalf(70000))).toBe(Infinity);
@@ -84,7 +84,7 @@ describe('safetensors', () => {
   describe('errors', () => {
     const good = writeSafetensors(new Map([['w', t([2, 2], [1, 2, 3, 4])], ['b', t([2], [5, 6])]]));
 
-    it('truncated: shorter than 8 bytes, header past the end, data cut off', () => {
+    it('truncated: shorter than 8 bytes, header past the end, data cut off', async () => {
       for (const bytes of [good.subarray(0, 5), good.subarray(0, 20), good.subarray(0, good.length - 4)]) {
         const e = catchError(() => parseSafetensors(bytes, 'cut.safetensors'));
         expect(e.code).toBe('checkpoint/truncated');
@@ -95,7 +95,7 @@ describe('safetensors', () => {
       expect(e.message).toMatch(/download it again/i);
     });
 
-    it('not a checkpoint: PNG, JPEG, HTML, random text, zip bytes as safetensors', () => {
+    it('not a checkpoint: PNG, JPEG, HTML, random text, zip bytes as safetensors', async () => {
       const png = new Uint8Array([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 13, 0x49, 0x48, 0x44, 0x52]);
       const jpeg = new Uint8Array([0xff, 0xd8, 0xff, 0xe0, 0x00, 0x10, 0x4a, 0x46, 0x49, 0x46, 0, 1]);
       const html = new TextEncoder().encode('<!DOCTYPE html><html><body>Sign in</body></html>');
@@ -111,14 +111,14 @@ describe('safetensors', () => {
       expect(catchError(() => parseSafetensors(html, 'p')).message).toContain('HTML');
     });
 
-    it('bad header: not JSON, not an object, bad metadata', () => {
+    it('bad header: not JSON, not an object, bad metadata', async () => {
       const notJson = new Uint8Array([8, 0, 0, 0, 0, 0, 0, 0, ...new TextEncoder().encode('{"a": 1,')]);
       expect(catchError(() => parseSafetensors(notJson, 'nj')).code).toBe('checkpoint/bad-header');
       const meta = rawSafetensors({ __metadata__: { a: 1 } }, new Uint8Array(0));
       expect(catchError(() => parseSafetensors(meta, 'm')).code).toBe('checkpoint/bad-header');
     });
 
-    it('bad offsets: lying sizes, overlap, gap, out of range, trailing bytes', () => {
+    it('bad offsets: lying sizes, overlap, gap, out of range, trailing bytes', async () => {
       const data = new Uint8Array(24);
       const cases: [string, unknown, Uint8Array][] = [
         ['size', { w: { dtype: 'F32', shape: [2, 2], data_offsets: [0, 12] }, b: { dtype: 'F32', shape: [3], data_offsets: [12, 24] } }, data],
@@ -137,7 +137,7 @@ describe('safetensors', () => {
       expect(catchError(() => parseSafetensors(rawSafetensors(cases[1][1], cases[1][2]), 'f')).message).toMatch(/overlap/);
     });
 
-    it('unknown dtype', () => {
+    it('unknown dtype', async () => {
       for (const dtype of ['I64', 'Q4_K', 'F8_E4M3']) {
         const e = catchError(() => parseSafetensors(rawSafetensors({ step: { dtype, shape: [1], data_offsets: [0, 8] } }, new Uint8Array(8)), 'd.safetensors'));
         expect(e.code).toBe('checkpoint/unknown-dtype');
@@ -149,7 +149,7 @@ describe('safetensors', () => {
 });
 
 describe('npy / npz', () => {
-  it('parses v1/v2/v3 headers with f4, f8, f2 and big-endian f4', () => {
+  it('parses v1/v2/v3 headers with f4, f8, f2 and big-endian f4', async () => {
     const f4 = new Uint8Array(new Float32Array([1, 2, 3, 4, 5, 6]).buffer);
     for (const v of [1, 2, 3]) expect(parseNpy(makeNpy('<f4', [2, 3], f4, false, v), 'x')).toEqual({ shape: [2, 3], data: new Float32Array([1, 2, 3, 4, 5, 6]) });
     const f8 = parseNpy(makeNpy('<f8', [3], new Uint8Array(new Float64Array([0.5, -1, 3]).buffer)), 'x');
@@ -161,7 +161,7 @@ describe('npy / npz', () => {
     expect(Array.from(parseNpy(makeNpy('>f4', [2], be), 'x').data)).toEqual([1.25, -3]);
   });
 
-  it('transposes fortran-order arrays to C order', () => {
+  it('transposes fortran-order arrays to C order', async () => {
     // C-order [[1,2,3],[4,5,6]] stored column-major is 1,4,2,5,3,6
     const f = parseNpy(makeNpy('<f4', [2, 3], new Uint8Array(new Float32Array([1, 4, 2, 5, 3, 6]).buffer), true), 'x');
     expect(f.shape).toEqual([2, 3]);
@@ -172,7 +172,7 @@ describe('npy / npz', () => {
     expect(Array.from(g.data)).toEqual(Array.from(c3));
   });
 
-  it('rejects bad npy headers and dtypes', () => {
+  it('rejects bad npy headers and dtypes', async () => {
     const f4 = new Uint8Array(16);
     expect(catchError(() => parseNpy(makeNpy('<i8', [2], f4), 'a.npy')).code).toBe('checkpoint/unknown-dtype');
     expect(catchError(() => parseNpy(makeNpy('<f4', [8], f4), 'a.npy')).code).toBe('checkpoint/truncated');
@@ -184,33 +184,33 @@ describe('npy / npz', () => {
     expect(catchError(() => parseNpy(noShape, 'a.npy')).code).toBe('checkpoint/bad-header');
   });
 
-  it('reads the stored fixture npz (zip64 local headers) and a deflated copy identically', () => {
+  it('reads the stored fixture npz (zip64 local headers) and a deflated copy identically', async () => {
     const stored = fixture('timm_tiny_google.npz');
-    const a = parseNpz(stored, 'timm_tiny_google.npz');
+    const a = await openNpz(stored, 'timm_tiny_google.npz');
     expect(a.keys()).toContain('embedding/kernel');
     expect(a.shape('embedding/kernel')).toEqual([16, 16, 3, 48]);
     expect(a.shape('Transformer/encoderblock_0/MultiHeadDotProductAttention_1/query/kernel')).toEqual([48, 3, 16]);
     const files = unzipSync(stored);
     const deflated = zipSync(files, { level: 6 });
     expect(deflated.length).toBeLessThan(stored.length);
-    const b = parseNpz(deflated, 'deflated.npz');
+    const b = await openNpz(deflated, 'deflated.npz');
     expect(b.keys().sort()).toEqual(a.keys().sort());
     for (const k of a.keys()) expect(b.shape(k)).toEqual(a.shape(k));
-    expect(maxAbsDiff(readAll(a), readAll(b))).toBe(0);
-    const ca = loadCheckpoint(stored, { name: 'stored.npz' });
-    const cb = loadCheckpoint(deflated, { name: 'deflated.npz' });
+    expect(maxAbsDiff(await readAllAsync(a), await readAllAsync(b))).toBe(0);
+    const ca = await loadCheckpoint(stored, { name: 'stored.npz' });
+    const cb = await loadCheckpoint(deflated, { name: 'deflated.npz' });
     expect(maxAbsDiff(ca.tensors, cb.tensors)).toBe(0);
   });
 
-  it('errors: truncated zip, zip without .npy, single .npy', () => {
+  it('errors: truncated zip, zip without .npy, single .npy', async () => {
     const stored = fixture('timm_tiny_google.npz');
-    const cut = catchError(() => openArchive(stored.subarray(0, 100_000), 'cut.npz'));
+    const cut = await rejectionOf(openArchive(stored.subarray(0, 100_000), 'cut.npz'));
     expect(cut.code).toBe('checkpoint/truncated');
     expect(cut.message).toContain('cut.npz');
-    const notNpz = catchError(() => openArchive(zipSync({ 'readme.txt': new Uint8Array([65]) }), 'r.npz'));
+    const notNpz = await rejectionOf(openArchive(zipSync({ 'readme.txt': new Uint8Array([65]) }), 'r.npz'));
     expect(notNpz.code).toBe('checkpoint/not-a-checkpoint');
     expect(notNpz.message).toContain('readme.txt');
-    const npy = catchError(() => openArchive(makeNpy('<f4', [1], new Uint8Array(4)), 'one.npy'));
+    const npy = await rejectionOf(openArchive(makeNpy('<f4', [1], new Uint8Array(4)), 'one.npy'));
     expect(npy.code).toBe('checkpoint/not-a-checkpoint');
     // central directory intact but an entry's data cut short
     const files = unzipSync(stored);
@@ -222,6 +222,6 @@ describe('npy / npz', () => {
     const mangled = z.slice();
     // Point the first central entry at a local offset past the end of the file.
     new DataView(mangled.buffer).setUint32(cdOffset + 42, z.length + 10, true);
-    expect(catchError(() => readAll(parseNpz(mangled, 'm.npz'))).code).toBe('checkpoint/truncated');
+    expect((await rejectionOf(openNpz(mangled, 'm.npz').then(readAllAsync))).code).toBe('checkpoint/truncated');
   });
 });

@@ -3,7 +3,7 @@ export type { CanonicalCheckpoint, CheckpointLayout, HostTensor } from './types'
 export type { TensorArchive } from './formats/archive';
 export { readAll } from './formats/archive';
 export { parseSafetensors, writeSafetensors, type WriteOptions } from './formats/safetensors';
-export { parseNpy, parseNpz } from './formats/npz';
+export { openNpz, parseNpy } from './formats/npz';
 export {
   CheckpointMismatchError,
   LAYOUTS,

@@ -1,13 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { PRESETS } from '../model/config';
 import { readAll } from './formats/archive';
-import { parseNpz } from './formats/npz';
+import { openNpz } from './formats/npz';
 import { parseSafetensors, writeSafetensors } from './formats/safetensors';
 import { canonicalToSource, detectLayout, expectedShapes, mapSourceKey, mapSourceTensor } from './layouts';
 import { loadCheckpoint, toCheckpointFile } from './load';
 import { HUB_CHECKPOINTS } from './sources';
 import type { CanonicalCheckpoint, HostTensor } from './types';
-import { catchError, editSafetensors, fixture, fixtureJson, maxAbsDiff, readTensors, zeroSafetensors } from './testutil';
+import { editSafetensors, fixture, fixtureJson, maxAbsDiff, readTensors, zeroSafetensors, rejectionOf } from './testutil';
 
 const tiny = PRESETS.fixture_tiny;
 const D = 48;
@@ -19,8 +19,8 @@ function checkCanonical(c: CanonicalCheckpoint, opts: { head: boolean; preLogits
 }
 
 describe('fixtures load to the canonical naming', () => {
-  it('hf_tiny_model.safetensors (ViTModel: pooler -> pre_logits, no head)', () => {
-    const c = loadCheckpoint(fixture('hf_tiny_model.safetensors'), { name: 'hf_tiny_model.safetensors' });
+  it('hf_tiny_model.safetensors (ViTModel: pooler -> pre_logits, no head)', async () => {
+    const c = await loadCheckpoint(fixture('hf_tiny_model.safetensors'), { name: 'hf_tiny_model.safetensors' });
     expect(c.layout).toBe('hf');
     expect(c.config).toEqual({ ...tiny, numClasses: 0, layerNormEps: 1e-12 });
     checkCanonical(c, { head: false, preLogits: true });
@@ -36,35 +36,35 @@ describe('fixtures load to the canonical naming', () => {
     expect(c.tensors.get('pre_logits.fc.weight')!.data).toEqual(src.get('pooler.dense.weight')!.data);
   });
 
-  it('timm_tiny_model.safetensors', () => {
-    const c = loadCheckpoint(fixture('timm_tiny_model.safetensors'), { name: 'timm_tiny_model.safetensors' });
+  it('timm_tiny_model.safetensors', async () => {
+    const c = await loadCheckpoint(fixture('timm_tiny_model.safetensors'), { name: 'timm_tiny_model.safetensors' });
     expect(c.layout).toBe('timm');
     expect(c.config).toEqual(tiny);
     checkCanonical(c, { head: true, preLogits: false });
   });
 
-  it('timm_tiny_google.npz maps to exactly the timm tensors', () => {
-    const g = loadCheckpoint(fixture('timm_tiny_google.npz'), { name: 'timm_tiny_google.npz' });
-    const t = loadCheckpoint(fixture('timm_tiny_model.safetensors'), { name: 'timm_tiny_model.safetensors' });
+  it('timm_tiny_google.npz maps to exactly the timm tensors', async () => {
+    const g = await loadCheckpoint(fixture('timm_tiny_google.npz'), { name: 'timm_tiny_google.npz' });
+    const t = await loadCheckpoint(fixture('timm_tiny_model.safetensors'), { name: 'timm_tiny_model.safetensors' });
     expect(g.layout).toBe('google');
     expect(g.config).toEqual(tiny);
     checkCanonical(g, { head: true, preLogits: false });
     expect(maxAbsDiff(g.tensors, t.tensors)).toBe(0);
   });
 
-  it('a forced layout that does not fit fails clearly', () => {
-    const e = catchError(() => loadCheckpoint(fixture('timm_tiny_model.safetensors'), { name: 't.safetensors', layout: 'hf' }));
+  it('a forced layout that does not fit fails clearly', async () => {
+    const e = await rejectionOf(loadCheckpoint(fixture('timm_tiny_model.safetensors'), { name: 't.safetensors', layout: 'hf' }));
     expect(e.code).toBe('checkpoint/missing-key');
   });
 
-  it('exports reload as timm layout with identical tensors and config', () => {
+  it('exports reload as timm layout with identical tensors and config', async () => {
     for (const f of ['hf_tiny_model.safetensors', 'timm_tiny_google.npz']) {
-      const c = loadCheckpoint(fixture(f), { name: f });
+      const c = await loadCheckpoint(fixture(f), { name: f });
       const withPrompts = new Map(c.tensors);
       withPrompts.set('prompts.0', { shape: [4, D], data: Float32Array.from({ length: 4 * D }, (_, i) => i / 7) });
       withPrompts.set('prompts.1', { shape: [4, D], data: new Float32Array(4 * D) });
       withPrompts.set('prompts.2', { shape: [4, D], data: new Float32Array(4 * D) });
-      const again = loadCheckpoint(toCheckpointFile({ ...c, tensors: withPrompts }), { name: 'export.safetensors' });
+      const again = await loadCheckpoint(toCheckpointFile({ ...c, tensors: withPrompts }), { name: 'export.safetensors' });
       expect(again.layout).toBe('timm');
       expect(again.config).toEqual(c.config);
       expect(maxAbsDiff(again.tensors, withPrompts)).toBe(0);
@@ -74,7 +74,7 @@ describe('fixtures load to the canonical naming', () => {
 });
 
 describe('variants', () => {
-  it('vit. prefix with classifier.* (ViTForImageClassification)', () => {
+  it('vit. prefix with classifier.* (ViTForImageClassification)', async () => {
     const bytes = editSafetensors(fixture('hf_tiny_model.safetensors'), (m) => {
       const out = new Map<string, HostTensor>();
       for (const [k, v] of m) if (!k.startsWith('pooler.')) out.set(`vit.${k}`, v);
@@ -82,85 +82,85 @@ describe('variants', () => {
       out.set('classifier.bias', { shape: [7], data: new Float32Array(7).fill(0.5) });
       return out;
     });
-    const c = loadCheckpoint(bytes, { name: 'cls.safetensors' });
+    const c = await loadCheckpoint(bytes, { name: 'cls.safetensors' });
     expect(c.layout).toBe('hf');
     expect(c.config.numClasses).toBe(7);
     checkCanonical(c, { head: true, preLogits: false });
     expect(c.tensors.get('head.weight')!.data[5]).toBe(5);
-    const plain = loadCheckpoint(fixture('hf_tiny_model.safetensors'), { name: 'hf' });
+    const plain = await loadCheckpoint(fixture('hf_tiny_model.safetensors'), { name: 'hf' });
     expect(c.tensors.get('blocks.2.attn.qkv.weight')!.data).toEqual(plain.tensors.get('blocks.2.attn.qkv.weight')!.data);
   });
 
-  it('mask_token is ignored, not unexpected', () => {
+  it('mask_token is ignored, not unexpected', async () => {
     const bytes = editSafetensors(fixture('hf_tiny_model.safetensors'), (m) => void m.set('embeddings.mask_token', { shape: [1, 1, D], data: new Float32Array(D) }));
-    expect(loadCheckpoint(bytes, { name: 'm' }).ignoredKeys).toEqual(['embeddings.mask_token']);
+    expect((await loadCheckpoint(bytes, { name: 'm' })).ignoredKeys).toEqual(['embeddings.mask_token']);
   });
 
-  it('infers the hf config from shapes when metadata is absent (heads need config unless D % 64 == 0)', () => {
+  it('infers the hf config from shapes when metadata is absent (heads need config unless D % 64 == 0)', async () => {
     const bytes = editSafetensors(fixture('hf_tiny_model.safetensors'), (_m, meta) => void delete meta.config);
-    const e = catchError(() => loadCheckpoint(bytes, { name: 'noconf.safetensors' }));
+    const e = await rejectionOf(loadCheckpoint(bytes, { name: 'noconf.safetensors' }));
     expect(e.code).toBe('config/invalid');
     expect(e.message).toMatch(/numHeads/);
-    const c = loadCheckpoint(bytes, { name: 'noconf.safetensors', config: { numHeads: 3 } });
+    const c = await loadCheckpoint(bytes, { name: 'noconf.safetensors', config: { numHeads: 3 } });
     expect(c.config).toEqual({ ...tiny, numClasses: 0, layerNormEps: 1e-12 });
   });
 
-  it('infers the timm config from shapes when metadata is absent', () => {
+  it('infers the timm config from shapes when metadata is absent', async () => {
     const bytes = editSafetensors(fixture('timm_tiny_model.safetensors'), (_m, meta) => void delete meta.config);
-    expect(loadCheckpoint(bytes, { name: 't', config: { numHeads: 3 } }).config).toEqual(tiny);
+    expect((await loadCheckpoint(bytes, { name: 't', config: { numHeads: 3 } })).config).toEqual(tiny);
   });
 });
 
 describe('strict key and shape checks', () => {
   const hf = () => fixture('hf_tiny_model.safetensors');
 
-  it('missing key names the canonical and the file key', () => {
+  it('missing key names the canonical and the file key', async () => {
     const bytes = editSafetensors(hf(), (m) => void m.delete('encoder.layer.1.layernorm_before.weight'));
-    const e = catchError(() => loadCheckpoint(bytes, { name: 'missing.safetensors' }));
+    const e = await rejectionOf(loadCheckpoint(bytes, { name: 'missing.safetensors' }));
     expect(e.code).toBe('checkpoint/missing-key');
     expect(e.message).toContain('blocks.1.norm1.weight');
     expect(e.message).toContain('encoder.layer.1.layernorm_before.weight');
     expect(e.message).toContain('missing.safetensors');
   });
 
-  it('missing q of a qkv', () => {
+  it('missing q of a qkv', async () => {
     const bytes = editSafetensors(hf(), (m) => void m.delete('encoder.layer.2.attention.attention.value.bias'));
-    const e = catchError(() => loadCheckpoint(bytes, { name: 'm' }));
+    const e = await rejectionOf(loadCheckpoint(bytes, { name: 'm' }));
     expect(e.code).toBe('checkpoint/missing-key');
     expect(e.message).toContain('blocks.2.attn.qkv.bias');
     expect(e.message).toContain('encoder.layer.2.attention.attention.value.bias');
   });
 
-  it('unexpected key', () => {
+  it('unexpected key', async () => {
     const bytes = editSafetensors(hf(), (m) => void m.set('encoder.layer.0.attention.attention.rotary.weight', { shape: [2], data: new Float32Array(2) }));
-    const e = catchError(() => loadCheckpoint(bytes, { name: 'extra.safetensors' }));
+    const e = await rejectionOf(loadCheckpoint(bytes, { name: 'extra.safetensors' }));
     expect(e.code).toBe('checkpoint/unexpected-key');
     expect(e.message).toContain('encoder.layer.0.attention.attention.rotary.weight');
   });
 
-  it('shape mismatch says expected and found', () => {
+  it('shape mismatch says expected and found', async () => {
     const bytes = editSafetensors(hf(), (m) => void m.set('encoder.layer.0.intermediate.dense.weight', { shape: [95, D], data: new Float32Array(95 * D) }));
-    const e = catchError(() => loadCheckpoint(bytes, { name: 'shape.safetensors' }));
+    const e = await rejectionOf(loadCheckpoint(bytes, { name: 'shape.safetensors' }));
     expect(e.code).toBe('checkpoint/shape-mismatch');
     expect(e.message).toContain('blocks.0.mlp.fc1.weight');
     expect(e.message).toContain('encoder.layer.0.intermediate.dense.weight');
     expect(e.message).toContain('expected [96,48] found [95,48]');
   });
 
-  it('shape mismatch in a Google kernel and a timm head', () => {
-    const e = catchError(() => loadCheckpoint(fixture('timm_tiny_google.npz'), { name: 'g.npz', config: { numHeads: 6 } }));
+  it('shape mismatch in a Google kernel and a timm head', async () => {
+    const e = await rejectionOf(loadCheckpoint(fixture('timm_tiny_google.npz'), { name: 'g.npz', config: { numHeads: 6 } }));
     expect(e.code).toBe('checkpoint/shape-mismatch');
     expect(e.message).toContain('expected [48,6,8] found [48,3,16]');
     expect(e.message).toContain('MultiHeadDotProductAttention_1/query/kernel');
     const t = editSafetensors(fixture('timm_tiny_model.safetensors'), (m) => void m.set('head.bias', { shape: [4], data: new Float32Array(4) }));
-    const e2 = catchError(() => loadCheckpoint(t, { name: 't' }));
+    const e2 = await rejectionOf(loadCheckpoint(t, { name: 't' }));
     expect(e2.code).toBe('checkpoint/shape-mismatch');
     expect(e2.message).toContain("'head.bias' expected [5] found [4]");
   });
 
-  it('unknown layout lists keys', () => {
+  it('unknown layout lists keys', async () => {
     const bytes = writeSafetensors(new Map([['model.layers.0.weight', { shape: [1], data: new Float32Array(1) }]]));
-    const e = catchError(() => loadCheckpoint(bytes, { name: 'llm.safetensors' }));
+    const e = await rejectionOf(loadCheckpoint(bytes, { name: 'llm.safetensors' }));
     expect(e.code).toBe('checkpoint/unknown-layout');
     expect(e.message).toContain('model.layers.0.weight');
     expect(() => detectLayout([])).toThrow();
@@ -168,7 +168,7 @@ describe('strict key and shape checks', () => {
 });
 
 describe('gradient key mapping', () => {
-  it('maps every hf golden gradient to canonical rows of the right size', () => {
+  it('maps every hf golden gradient to canonical rows of the right size', async () => {
     const golden = readTensors(fixture('hf_tiny_golden.safetensors')).tensors;
     const cfg = { ...tiny, numClasses: 5, layerNormEps: 1e-12 };
     const shapes = expectedShapes(cfg, { head: true, preLogits: true });
@@ -193,13 +193,13 @@ describe('gradient key mapping', () => {
     expect(canonicalToSource('hf', 'blocks.1.attn.qkv.bias', cfg)).toEqual(['query', 'key', 'value'].map((n) => `encoder.layer.1.attention.attention.${n}.bias`));
   });
 
-  it('mapSourceTensor transforms Google tensors like the loader', () => {
+  it('mapSourceTensor transforms Google tensors like the loader', async () => {
     const npz = fixture('timm_tiny_google.npz');
-    const c = loadCheckpoint(npz, { name: 'g' });
+    const c = await loadCheckpoint(npz, { name: 'g' });
     const key = 'Transformer/encoderblock_1/MultiHeadDotProductAttention_1/key/kernel';
     const src = readAll(parseSafetensors(toCheckpointFile(c), 'x')); // just to have a reader handy
     expect(src.size).toBe(c.tensors.size);
-    const k = parseNpz(npz, 'g').read(key);
+    const k = await (await openNpz(npz, 'g')).read(key);
     const m = mapSourceTensor('google', key, k, c.config)!;
     expect(m.canonical).toBe('blocks.1.attn.qkv.weight');
     expect(m.rows).toEqual([48, 96]);
@@ -217,13 +217,13 @@ describe('full-size ViT-B/16 layouts from the manifests (zero-filled, ~350-410 M
   const count = (s: Record<string, number[]>) => Object.values(s).reduce((a, v) => a + v.reduce((x, y) => x * y, 1), 0);
   const countCk = (c: CanonicalCheckpoint) => [...c.tensors.values()].reduce((a, t) => a + t.data.length, 0);
 
-  it('hub ViTModel: 200 tensors, 86.4M parameters, eps 1e-12 (inferred and from config)', () => {
+  it('hub ViTModel: 200 tensors, 86.4M parameters, eps 1e-12 (inferred and from config)', async () => {
     expect(Object.keys(hubShapes).length).toBe(200);
     const params = count(hubShapes);
     expect(params).toBe(86_389_248);
     for (const metadata of [undefined, { config: JSON.stringify(manifests['hub ViTModel config']) }]) {
       let bytes: Uint8Array | undefined = zeroSafetensors(hubShapes, metadata);
-      const c = loadCheckpoint(bytes, { name: 'model.safetensors' });
+      const c = await loadCheckpoint(bytes, { name: 'model.safetensors' });
       bytes = undefined;
       expect(c.layout).toBe('hf');
       expect(c.config).toEqual({ ...PRESETS.vit_b16, numClasses: 0, layerNormEps: 1e-12 });
@@ -235,11 +235,11 @@ describe('full-size ViT-B/16 layouts from the manifests (zero-filled, ~350-410 M
     expect(HUB_CHECKPOINTS[0].approxBytes).toBe(params * 4);
   });
 
-  it('timm augreg_in21k: 152 tensors, 21843-class head, eps 1e-6', () => {
+  it('timm augreg_in21k: 152 tensors, 21843-class head, eps 1e-6', async () => {
     expect(Object.keys(timmShapes).length).toBe(152);
     const params = count(timmShapes);
     let bytes: Uint8Array | undefined = zeroSafetensors(timmShapes, { format: 'pt' });
-    const c = loadCheckpoint(bytes, { name: 'model.safetensors' });
+    const c = await loadCheckpoint(bytes, { name: 'model.safetensors' });
     bytes = undefined;
     expect(c.layout).toBe('timm');
     expect(c.config).toEqual(PRESETS.vit_b16);

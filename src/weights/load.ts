@@ -4,8 +4,8 @@
  */
 import { LabError } from '../domain/errors';
 import type { ViTConfig } from '../model/config';
-import type { TensorArchive } from './formats/archive';
-import { parseNpz } from './formats/npz';
+import type { AnyTensorArchive } from './formats/archive';
+import { openNpz } from './formats/npz';
 import { parseSafetensors, writeSafetensors } from './formats/safetensors';
 import { mapToCanonical } from './layouts';
 import type { CanonicalCheckpoint, CheckpointLayout } from './types';
@@ -20,9 +20,9 @@ export interface LoadOptions {
 }
 
 /** Parses a checkpoint file by its magic bytes: zip ('PK') -> .npz, otherwise safetensors. */
-export function openArchive(bytes: Uint8Array, name: string): TensorArchive {
+export async function openArchive(bytes: Uint8Array, name: string): Promise<AnyTensorArchive> {
   if (bytes.byteLength >= 4 && bytes[0] === 0x50 && bytes[1] === 0x4b && (bytes[2] === 3 || bytes[2] === 5) && (bytes[3] === 4 || bytes[3] === 6)) {
-    return parseNpz(bytes, name);
+    return openNpz(bytes, name);
   }
   if (bytes.byteLength >= 6 && bytes[0] === 0x93 && String.fromCharCode(...bytes.subarray(1, 6)) === 'NUMPY') {
     throw new LabError('checkpoint/not-a-checkpoint', `'${name}' is a single .npy array, not a checkpoint.`, 'Use the .npz archive that holds all the weights, or a .safetensors file.');
@@ -31,8 +31,8 @@ export function openArchive(bytes: Uint8Array, name: string): TensorArchive {
 }
 
 /** Loads and strictly maps a checkpoint to the canonical (timm) naming. */
-export function loadCheckpoint(bytes: Uint8Array, opts: LoadOptions): CanonicalCheckpoint {
-  return mapToCanonical(openArchive(bytes, opts.name), { layout: opts.layout, config: opts.config });
+export async function loadCheckpoint(bytes: Uint8Array, opts: LoadOptions): Promise<CanonicalCheckpoint> {
+  return mapToCanonical(await openArchive(bytes, opts.name), { layout: opts.layout, config: opts.config });
 }
 
 /** The config in timm's keys (plus the lab's exact mlp_dim, mean and std). */

@@ -101,3 +101,13 @@ export function catchError(fn: () => unknown): Error & { code?: string } {
   }
   throw new Error('expected an error, none was thrown');
 }
+
+/** The error a promise rejects with (fails the test when it resolves). */
+export async function rejectionOf(p: Promise<unknown>): Promise<Error & { code?: string }> {
+  try {
+    await p;
+  } catch (e) {
+    return e as Error & { code?: string };
+  }
+  throw new Error('expected a rejection');
+}

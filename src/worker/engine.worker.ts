@@ -191,7 +191,7 @@ async function executeRun(job: QueuedRun, deviceLostRetries = 1): Promise<void> 
 async function handleVerify(c: Extract<Command, { type: 'verify' }>): Promise<void> {
   try {
     await ensureBackend(c.backend);
-    const ckpt = loadCheckpoint(new Uint8Array(await c.weights.arrayBuffer()), { name: c.weightsName });
+    const ckpt = await loadCheckpoint(new Uint8Array(await c.weights.arrayBuffer()), { name: c.weightsName });
     const golden = readAll(parseSafetensors(new Uint8Array(await c.golden.arrayBuffer()), 'golden'));
     const report = await verifyGolden(ckpt, golden);
     post({ type: 'verify-result', requestId: c.requestId, report, lines: formatReport(report) });

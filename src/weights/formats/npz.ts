@@ -3,11 +3,11 @@
  * (np.savez_compressed); numpy writes zip64 local headers even for small files, so sizes and
  * offsets come from the central directory. Entries are inflated one at a time on `read`.
  */
-import { Inflate, inflateSync } from 'fflate';
-import { LabError } from '../../domain/errors';
+import { LabError, clip, quoted } from '../../domain/errors';
+import { ZipArchive, type ZipErrors } from '../../data/zip';
 import type { HostTensor } from '../types';
 import { halfToFloat, numel, permute, shapeStr } from '../tensor';
-import { asBytes, type TensorArchive } from './archive';
+import { asBytes, type LazyTensorArchive } from './archive';
 
 const REDOWNLOAD = 'The file is incomplete: download it again and check its size.';
 
@@ -55,17 +55,13 @@ export function parseNpyHeader(b: Uint8Array, name: string, needFull = true): Np
 
 const DTYPE_BYTES: Record<string, number> = { f4: 4, f8: 8, f2: 2 };
 
-/** Decodes a whole .npy to float32, C order. */
+/** Decodes a whole .npy to float32, C order (aligned little-endian float32 data is a view into `input`: do not mutate). */
 export function parseNpy(input: ArrayBuffer | ArrayBufferView, name: string): HostTensor {
   const b = asBytes(input);
   const h = parseNpyHeader(b, name);
-  const m = /^([<>=|])([a-zA-Z])(\d+)$/.exec(h.descr);
-  const kind = m ? `${m[2]}${m[3]}` : '';
-  const endian = m?.[1] ?? '';
-  if (!m || !Object.hasOwn(DTYPE_BYTES, kind) || endian === '|') {
-    throw new LabError('checkpoint/unknown-dtype', `${name}: array dtype '${h.descr}' is not supported.`, "Supported: float32 ('<f4'), float64 ('<f8'), float16 ('<f2'). Save the weights as floating point (arr.astype(np.float32)).");
-  }
-  const size = DTYPE_BYTES[kind];
+  const size = dtypeBytes(h.descr, name);
+  const kind = `f${size}`;
+  const endian = h.descr[0];
   const count = numel(h.shape);
   const byteLength = count * size;
   if (h.dataOffset + byteLength > b.byteLength) {
@@ -74,9 +70,11 @@ export function parseNpy(input: ArrayBuffer | ArrayBufferView, name: string): Ho
   const little = endian !== '>';
   const abs = b.byteOffset + h.dataOffset;
   let data: Float32Array;
-  if (kind === 'f4' && little) {
+  if (kind === 'f4' && little && abs % 4 === 0) {
+    data = new Float32Array(b.buffer, abs, count); // a view (little-endian hosts): numpy pads headers to 64 bytes
+  } else if (kind === 'f4' && little) {
     data = new Float32Array(count);
-    new Uint8Array(data.buffer).set(new Uint8Array(b.buffer, abs, byteLength)); // little-endian hosts
+    new Uint8Array(data.buffer).set(new Uint8Array(b.buffer, abs, byteLength));
   } else {
     data = new Float32Array(count);
     const dv = new DataView(b.buffer, abs, byteLength);
@@ -92,155 +90,56 @@ export function parseNpy(input: ArrayBuffer | ArrayBufferView, name: string): Ho
   return { shape: h.shape, data };
 }
 
-interface ZipEntry {
-  name: string;
-  method: number;
-  compressedSize: number;
-  size: number;
-  localOffset: number;
-}
+const NPZ_ERRORS: ZipErrors = {
+  code: (p) => (p === 'not-zip' ? 'checkpoint/not-a-checkpoint' : p === 'truncated' ? 'checkpoint/truncated' : 'checkpoint/bad-header'),
+  hint: (p) =>
+    p === 'not-zip' ? 'Choose a .safetensors file or an .npz saved by numpy (e.g. imagenet21k_ViT-B_16.npz).'
+    : p === 'truncated' ? REDOWNLOAD
+    : p === 'unsupported' || p === 'encrypted' ? 'Save it again with numpy.savez or numpy.savez_compressed.'
+    : 'The file is damaged or not a numpy .npz; download it again or save it again with numpy.savez.',
+};
 
-function notZip(name: string, why: string): LabError {
-  return new LabError('checkpoint/not-a-checkpoint', `'${name}' is not an .npz checkpoint: ${why}.`, 'Choose a .safetensors file or an .npz saved by numpy (e.g. imagenet21k_ViT-B_16.npz).');
-}
-
-/** Reads the zip central directory (zip64 aware). */
-function readZipDirectory(b: Uint8Array, name: string): ZipEntry[] {
-  const dv = new DataView(b.buffer, b.byteOffset, b.byteLength);
-  const isZip = b.byteLength >= 4 && dv.getUint32(0, true) === 0x04034b50;
-  let eocd = -1;
-  for (let i = b.byteLength - 22; i >= Math.max(0, b.byteLength - 22 - 65535); i--) {
-    if (dv.getUint32(i, true) === 0x06054b50) {
-      eocd = i;
-      break;
-    }
-  }
-  if (eocd < 0) {
-    if (isZip) throw new LabError('checkpoint/truncated', `'${name}' is a truncated zip/.npz: its central directory (at the end of the file) is missing.`, REDOWNLOAD);
-    throw notZip(name, 'it has no zip directory');
-  }
-  let count = dv.getUint16(eocd + 10, true);
-  let cdSize = dv.getUint32(eocd + 12, true);
-  let cdOffset = dv.getUint32(eocd + 16, true);
-  if (count === 0xffff || cdOffset === 0xffffffff || cdSize === 0xffffffff) {
-    const loc = eocd - 20;
-    if (loc < 0 || dv.getUint32(loc, true) !== 0x07064b50) throw notZip(name, 'zip64 directory locator missing');
-    const rec = Number(dv.getBigUint64(loc + 8, true));
-    if (rec + 56 > b.byteLength || dv.getUint32(rec, true) !== 0x06064b50) throw new LabError('checkpoint/truncated', `'${name}': zip64 end record is out of range.`, REDOWNLOAD);
-    count = Number(dv.getBigUint64(rec + 32, true));
-    cdSize = Number(dv.getBigUint64(rec + 40, true));
-    cdOffset = Number(dv.getBigUint64(rec + 48, true));
-  }
-  if (cdOffset + cdSize > b.byteLength) throw new LabError('checkpoint/truncated', `'${name}': zip central directory lies beyond the end of the file.`, REDOWNLOAD);
-  const entries: ZipEntry[] = [];
-  let p = cdOffset;
-  const dec = new TextDecoder();
-  for (let i = 0; i < count; i++) {
-    if (p + 46 > b.byteLength || dv.getUint32(p, true) !== 0x02014b50) throw new LabError('checkpoint/bad-header', `'${name}': zip central directory entry ${i} is corrupt.`, 'Download or save the .npz again.');
-    const method = dv.getUint16(p + 10, true);
-    let compressedSize = dv.getUint32(p + 20, true);
-    let size = dv.getUint32(p + 24, true);
-    const nameLen = dv.getUint16(p + 28, true);
-    const extraLen = dv.getUint16(p + 30, true);
-    const commentLen = dv.getUint16(p + 32, true);
-    let localOffset = dv.getUint32(p + 42, true);
-    const entryName = dec.decode(b.subarray(p + 46, p + 46 + nameLen));
-    // zip64 extended information: present fields follow in this order, only for 0xffffffff ones.
-    let e = p + 46 + nameLen;
-    const extraEnd = e + extraLen;
-    while (e + 4 <= extraEnd) {
-      const id = dv.getUint16(e, true), len = dv.getUint16(e + 2, true);
-      if (id === 0x0001) {
-        let q = e + 4;
-        if (size === 0xffffffff) { size = Number(dv.getBigUint64(q, true)); q += 8; }
-        if (compressedSize === 0xffffffff) { compressedSize = Number(dv.getBigUint64(q, true)); q += 8; }
-        if (localOffset === 0xffffffff) { localOffset = Number(dv.getBigUint64(q, true)); q += 8; }
-      }
-      e += 4 + len;
-    }
-    entries.push({ name: entryName, method, compressedSize, size, localOffset });
-    p = extraEnd + commentLen;
-  }
-  return entries;
+/** What the directory and an entry's .npy header say, checked against each other at open. */
+interface NpzEntry {
+  /** Zip entry name ('<key>.npy'). */
+  entry: string;
+  shape: number[];
+  /** Bytes the .npy needs: header + shape × item size; the entry must declare exactly this. */
+  bytes: number;
 }
 
 /**
- * Parses an .npz (zip of .npy). Keys are entry names without '.npy'. Shapes come from the .npy
- * headers (for deflated entries only the first bytes are inflated to read them).
+ * Opens an .npz (a zip of .npy arrays, stored by np.savez or deflated by np.savez_compressed)
+ * through the lab's one zip reader. Keys are entry names without '.npy'. At open, each entry's
+ * .npy header is read (only its first bytes are inflated) and the size the directory declares
+ * must be exactly what that header needs, so a hostile entry (a 2 GB deflate stream behind a
+ * 192-byte array) is refused before it inflates. Arrays are inflated one at a time on `read`.
  */
-export function parseNpz(input: ArrayBuffer | ArrayBufferView, name: string): TensorArchive {
-  const b = asBytes(input);
-  const dv = new DataView(b.buffer, b.byteOffset, b.byteLength);
-  const entries = new Map<string, ZipEntry>();
-  let directory: ZipEntry[];
-  try {
-    directory = readZipDirectory(b, name);
-  } catch (e) {
-    if (e instanceof LabError) throw e;
-    // A field that points outside the file (an extra field past the directory, a zip64 record
-    // beyond the end): the DataView's bounds check, named.
-    throw new LabError('checkpoint/bad-header', `'${name}': its zip directory is damaged (a field points outside the file).`, REDOWNLOAD);
-  }
-  for (const e of directory) {
-    if (e.name.endsWith('/')) continue; // directory entries
-    if (!e.name.endsWith('.npy')) throw notZip(name, `it holds '${e.name}', which is not an .npy array`);
-    entries.set(e.name.slice(0, -4), e);
-  }
-  const compressed = (key: string, e: ZipEntry): Uint8Array => {
-    const p = e.localOffset;
-    if (p + 30 > b.byteLength || dv.getUint32(p, true) !== 0x04034b50) throw new LabError('checkpoint/truncated', `'${name}': the zip entry for '${key}' is missing or corrupt.`, REDOWNLOAD);
-    const start = p + 30 + dv.getUint16(p + 26, true) + dv.getUint16(p + 28, true);
-    if (start + e.compressedSize > b.byteLength) throw new LabError('checkpoint/truncated', `'${name}' is truncated: entry '${key}' needs bytes up to ${start + e.compressedSize} but the file has ${b.byteLength}.`, REDOWNLOAD);
-    return b.subarray(start, start + e.compressedSize);
-  };
-  const inflate = (key: string, c: Uint8Array, outLen: number): Uint8Array => {
-    try {
-      // fflate fills `out` and stops: an entry never inflates past the bytes asked for.
-      return inflateSync(c, { out: new Uint8Array(outLen) });
-    } catch (err) {
-      throw new LabError('checkpoint/truncated', `'${name}': entry '${key}' does not inflate (${(err as Error).message}).`, REDOWNLOAD);
-    }
-  };
-  /** The first `n` inflated bytes, feeding the stream in small pieces and stopping there. */
-  const inflatePrefix = (key: string, c: Uint8Array, n: number): Uint8Array => {
-    const out = new Uint8Array(n);
-    let got = 0;
-    const inf = new Inflate((chunk) => {
-      const k = Math.min(chunk.length, n - got);
-      out.set(chunk.subarray(0, k), got);
-      got += k;
-    });
-    try {
-      for (let i = 0; i < c.length && got < n; i += 4096) inf.push(c.subarray(i, i + 4096), i + 4096 >= c.length);
-    } catch (err) {
-      throw new LabError('checkpoint/truncated', `'${name}': entry '${key}' does not inflate (${(err as Error).message}).`, REDOWNLOAD);
-    }
-    return out.subarray(0, got);
-  };
-  const raw = (key: string, e: ZipEntry, prefixOnly: boolean): Uint8Array => {
-    const c = compressed(key, e);
-    if (e.method !== 0 && e.method !== 8) throw new LabError('checkpoint/bad-header', `'${name}': entry '${key}' uses zip compression method ${e.method}; only stored and deflate are supported.`, 'Save it again with numpy.savez or numpy.savez_compressed.');
-    const head = e.method === 0 ? c.subarray(0, 65536) : inflatePrefix(key, c, Math.min(e.size, 65536));
-    if (prefixOnly) return head;
-    // The array's header says how many bytes it needs; the entry must declare exactly that, so a
-    // hostile size (a 2 GB "bomb" behind a 192-byte array) is refused before anything inflates.
-    const h = parseNpyHeader(head, `'${name}' entry '${key}.npy'`, false);
-    const itemBytes = Number(/^[<>=|]?[a-zA-Z](\d{1,2})$/.exec(h.descr)?.[1] ?? 0); // numpy's descr ends in the item size
-    const needed = h.dataOffset + numel(h.shape) * itemBytes;
-    if (itemBytes > 0 && e.size !== needed) {
+export async function openNpz(input: Uint8Array | Blob, name: string): Promise<LazyTensorArchive> {
+  const zip = await ZipArchive.open(input, name, NPZ_ERRORS);
+  const entries = new Map<string, NpzEntry>();
+  for (const entry of zip.names()) {
+    if (!entry.endsWith('.npy')) throw new LabError('checkpoint/not-a-checkpoint', `'${name}' is not an .npz checkpoint: it holds ${quoted(entry, 120)}, which is not an .npy array.`, NPZ_ERRORS.hint('not-zip'));
+    const info = zip.info(entry)!;
+    const what = `'${name}' entry '${clip(entry, 120)}'`;
+    let head = await zip.read(entry, { prefix: 4096 });
+    const long = head.length >= 12 && (head[6] === 2 || head[6] === 3) ? 12 + new DataView(head.buffer, head.byteOffset).getUint32(8, true) : 0;
+    if (long > head.length && long <= Math.min(info.size, MAX_NPY_HEADER)) head = await zip.read(entry, { prefix: long });
+    const h = parseNpyHeader(head, what, false);
+    const itemBytes = dtypeBytes(h.descr, what);
+    const bytes = h.dataOffset + numel(h.shape) * itemBytes;
+    if (info.size !== bytes) {
       throw new LabError(
-        e.size > needed ? 'checkpoint/bad-header' : 'checkpoint/truncated',
-        `'${name}': entry '${key}' declares ${e.size} bytes but its array ${shapeStr(h.shape)} '${h.descr}' needs ${needed}.`,
-        e.size > needed ? 'The file is damaged or not a numpy .npz; save the checkpoint again with numpy.savez.' : REDOWNLOAD,
+        info.size > bytes ? 'checkpoint/bad-header' : 'checkpoint/truncated',
+        `${what} declares ${info.size} bytes but its array ${shapeStr(h.shape)} '${h.descr}' needs ${bytes}.`,
+        info.size > bytes ? NPZ_ERRORS.hint('damaged') : REDOWNLOAD,
       );
     }
-    if (e.method === 0) return c;
-    return inflate(key, c, e.size);
-  };
-  const shapes = new Map<string, number[]>();
-  const entry = (key: string): ZipEntry => {
+    entries.set(entry.slice(0, -4), { entry, shape: h.shape, bytes });
+  }
+  const get = (key: string): NpzEntry => {
     const e = entries.get(key);
-    if (!e) throw new Error(`npz '${name}': no array '${key}'`);
+    if (!e) throw new Error(`internal: npz '${name}' has no array '${key}'`);
     return e;
   };
   return {
@@ -249,14 +148,23 @@ export function parseNpz(input: ArrayBuffer | ArrayBufferView, name: string): Te
     metadata: {},
     keys: () => [...entries.keys()],
     has: (key) => entries.has(key),
-    shape: (key) => {
-      let s = shapes.get(key);
-      if (!s) {
-        s = parseNpyHeader(raw(key, entry(key), true), `'${name}' entry '${key}.npy'`, false).shape;
-        shapes.set(key, s);
-      }
-      return [...s];
+    shape: (key) => [...get(key).shape],
+    read: async (key) => {
+      const e = get(key);
+      return parseNpy(await zip.read(e.entry, { limit: { maxBytes: e.bytes, tooLarge: () => new Error('unreachable: sizes checked at open') as LabError } }), `'${name}' entry '${e.entry}'`);
     },
-    read: (key) => parseNpy(raw(key, entry(key), false), `'${name}' entry '${key}.npy'`),
   };
+}
+
+/** numpy's .npy headers are at most 64 KiB in format 1; versions 2 and 3 allow 4 GiB, real ones are small. */
+const MAX_NPY_HEADER = 1 << 20;
+
+/** Item size of a supported dtype ('<f4' -> 4), or the unknown-dtype error. */
+function dtypeBytes(descr: string, what: string): number {
+  const m = /^([<>=|])([a-zA-Z])(\d+)$/.exec(descr);
+  const kind = m ? `${m[2]}${m[3]}` : '';
+  if (!m || !Object.hasOwn(DTYPE_BYTES, kind) || m[1] === '|') {
+    throw new LabError('checkpoint/unknown-dtype', `${what}: array dtype ${quoted(descr, 40)} is not supported.`, "Supported: float32 ('<f4'), float64 ('<f8'), float16 ('<f2'). Save the weights as floating point (arr.astype(np.float32)).");
+  }
+  return DTYPE_BYTES[kind]!;
 }

@@ -86,16 +86,16 @@ export function direct(canonical: string, shape: number[], source: string): Rule
   return { canonical, shape, parts: [{ source, sourceShape: shape, toCanonical: identity }] };
 }
 
-/** Fills one canonical tensor from its parts. */
-export function assemble(rule: Rule, read: (key: string) => HostTensor): HostTensor {
+/** Fills one canonical tensor from its parts (read one at a time: a lazy archive inflates each on demand). */
+export async function assemble(rule: Rule, read: (key: string) => HostTensor | Promise<HostTensor>): Promise<HostTensor> {
   if (rule.parts.length === 1 && !rule.parts[0].rows) {
-    const t = rule.parts[0].toCanonical(read(rule.parts[0].source));
+    const t = rule.parts[0].toCanonical(await read(rule.parts[0].source));
     return { shape: [...rule.shape], data: t.data };
   }
   const rowSize = numel(rule.shape.slice(1));
   const data = new Float32Array(numel(rule.shape));
   for (const part of rule.parts) {
-    const t = part.toCanonical(read(part.source));
+    const t = part.toCanonical(await read(part.source));
     const [r0] = part.rows ?? [0, rule.shape[0]];
     data.set(t.data, r0 * rowSize);
   }

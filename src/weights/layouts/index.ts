@@ -4,7 +4,7 @@
  */
 import { LabError } from '../../domain/errors';
 import { checkConfig, type ViTConfig } from '../../model/config';
-import type { TensorArchive } from '../formats/archive';
+import type { AnyTensorArchive } from '../formats/archive';
 import { countNonFinite, sameShape, shapeStr } from '../tensor';
 import type { CanonicalCheckpoint, CheckpointLayout, HostTensor } from '../types';
 import { CheckpointMismatchError, type Problem, type Rule, assemble, expectedShapes } from './common';
@@ -37,7 +37,7 @@ export interface MapOptions {
 }
 
 /** Maps a parsed file to canonical names and shapes, strictly. */
-export function mapToCanonical(archive: TensorArchive, opts: MapOptions = {}): CanonicalCheckpoint {
+export async function mapToCanonical(archive: AnyTensorArchive, opts: MapOptions = {}): Promise<CanonicalCheckpoint> {
   const keys = archive.keys();
   const layoutId = opts.layout ?? detectLayout(keys, archive.name);
   const spec = LAYOUTS[layoutId];
@@ -77,7 +77,7 @@ export function mapToCanonical(archive: TensorArchive, opts: MapOptions = {}): C
   const tensors = new Map<string, HostTensor>();
   const nonFinite: string[] = [];
   for (const rule of rules) {
-    const t = assemble(rule, (k) => archive.read(k));
+    const t = await assemble(rule, (k) => archive.read(k));
     const want = expected.get(rule.canonical);
     if (!want || !sameShape(want, t.shape)) {
       throw new Error(`internal: layout ${layoutId} made ${rule.canonical} ${shapeStr(t.shape)}, canonical is ${want ? shapeStr(want) : 'absent'}`);

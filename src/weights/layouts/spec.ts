@@ -1,5 +1,5 @@
 import type { ViTConfig } from '../../model/config';
-import type { TensorArchive } from '../formats/archive';
+import type { ArchiveIndex } from '../formats/archive';
 import type { CheckpointLayout } from '../types';
 import { type CanonicalOptions, CheckpointMismatchError, type Rule } from './common';
 
@@ -13,9 +13,9 @@ export interface LayoutSpec {
   /** Key prefix the file uses (e.g. 'vit.'), '' if none. */
   prefixOf(keys: string[]): string;
   /** Config from the file's metadata, or inferred from its shapes (`given` fields win; a given numHeads skips the heads heuristic). */
-  config(archive: TensorArchive, prefix: string, given: Partial<ViTConfig>): ViTConfig;
+  config(archive: ArchiveIndex, prefix: string, given: Partial<ViTConfig>): ViTConfig;
   /** Which optional canonical parts the file has. */
-  options(archive: TensorArchive, prefix: string, cfg: ViTConfig): CanonicalOptions;
+  options(archive: ArchiveIndex, prefix: string, cfg: ViTConfig): CanonicalOptions;
   /** The mapping table for this config. */
   rules(cfg: ViTConfig, opts: CanonicalOptions, prefix: string): Rule[];
   /** File keys that are legitimately unused. */
@@ -23,7 +23,7 @@ export interface LayoutSpec {
 }
 
 /** Shape of a key needed to infer the config, or a missing-key error naming it. */
-export function needShape(archive: TensorArchive, source: string, canonical: string, layout: string): number[] {
+export function needShape(archive: ArchiveIndex, source: string, canonical: string, layout: string): number[] {
   if (!archive.has(source)) throw new CheckpointMismatchError(archive.name, layout, [{ kind: 'missing', canonical, source }]);
   return archive.shape(source);
 }
