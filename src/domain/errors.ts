@@ -4,55 +4,60 @@
  * exit codes and the page switch on it), `message` says what is wrong and where, `hint` says what
  * to do about it. The bottom layer: this file imports nothing.
  */
-export type ErrorCode =
+
+/** Every error code, for code that checks a code at run time (the fuzz test). */
+export const ERROR_CODES = [
   // checkpoints (weights files and trained-parameter files)
-  | 'checkpoint/not-a-checkpoint'
-  | 'checkpoint/unreadable'
-  | 'checkpoint/too-large'
-  | 'checkpoint/truncated'
-  | 'checkpoint/bad-header'
-  | 'checkpoint/bad-offsets'
-  | 'checkpoint/unknown-dtype'
-  | 'checkpoint/unknown-layout'
-  | 'checkpoint/missing-key'
-  | 'checkpoint/unexpected-key'
-  | 'checkpoint/shape-mismatch'
-  | 'checkpoint/non-finite'
-  | 'checkpoint/download-failed'
+  'checkpoint/not-a-checkpoint',
+  'checkpoint/unreadable',
+  'checkpoint/too-large',
+  'checkpoint/truncated',
+  'checkpoint/bad-header',
+  'checkpoint/bad-offsets',
+  'checkpoint/unknown-dtype',
+  'checkpoint/unknown-layout',
+  'checkpoint/missing-key',
+  'checkpoint/unexpected-key',
+  'checkpoint/shape-mismatch',
+  'checkpoint/non-finite',
+  'checkpoint/download-failed',
   // golden reference files (npm run verify, the page's engine check)
-  | 'golden/invalid'
+  'golden/invalid',
   // data: sources, list files, images
-  | 'data/not-a-zip'
-  | 'data/entry-too-large'
-  | 'data/not-vtab-layout'
-  | 'data/wrong-task'
-  | 'data/missing-list'
-  | 'data/list-too-large'
-  | 'data/empty-list'
-  | 'data/bad-line'
-  | 'data/label-out-of-range'
-  | 'data/missing-image'
-  | 'data/outside-source'
-  | 'data/bad-image'
-  | 'data/image-too-large'
-  | 'data/too-few-items'
-  | 'data/unknown-task'
+  'data/not-a-zip',
+  'data/entry-too-large',
+  'data/not-vtab-layout',
+  'data/wrong-task',
+  'data/missing-list',
+  'data/list-too-large',
+  'data/empty-list',
+  'data/bad-line',
+  'data/label-out-of-range',
+  'data/missing-image',
+  'data/outside-source',
+  'data/bad-image',
+  'data/image-too-large',
+  'data/too-few-items',
+  'data/unknown-task',
   // the run and its setup
-  | 'config/invalid'
-  | 'output/unwritable'
-  | 'backend/unavailable'
-  | 'run/out-of-memory'
-  | 'run/does-not-fit'
-  | 'run/device-lost'
-  | 'run/diverged'
-  | 'run/cancelled'
+  'config/invalid',
+  'output/unwritable',
+  'backend/unavailable',
+  'run/out-of-memory',
+  'run/does-not-fit',
+  'run/device-lost',
+  'run/diverged',
+  'run/cancelled',
   // the browser's storage (IndexedDB, Cache API)
-  | 'storage/missing'
-  | 'storage/failed'
+  'storage/missing',
+  'storage/failed',
   // command lines: an unknown option, a missing or malformed value (the CLIs exit 2)
-  | 'usage/invalid'
+  'usage/invalid',
   // anything that is not the user's doing: a bug
-  | 'internal';
+  'internal',
+] as const;
+
+export type ErrorCode = (typeof ERROR_CODES)[number];
 
 /** Kept for the modules written before the union moved here. */
 export type LabErrorCode = ErrorCode;
