@@ -263,7 +263,12 @@ describe('9. the smaller ones', () => {
     writeFileSync(join(dir, 'test.txt'), [...test, test[1]].join('\n') + '\n');
     const run = await check(root);
     expect(run.code).toBe(0);
-    expect(run.stdout).toContain('warning: "eurosat/test.txt" lists 1 image(s) more than once (e.g. "eurosat/images/test/0001.jpg" on lines 2 and 7)');
+    const warning = '"eurosat/test.txt" lists 1 image(s) more than once (e.g. "eurosat/images/test/0001.jpg" on lines 2 and 7)';
+    expect(run.stdout).toContain(`warning: ${warning}`);
+    const trained = await train(['--task', 'eurosat', '--data', root, '--out', join(root, 'r.json')]);
+    expect(trained.code).toBe(0);
+    expect(trained.stderr).toContain(`notice: ${warning}`);
+    expect((JSON.parse(readFileSync(join(root, 'r.json'), 'utf8')).notices as string[]).some((n) => n.includes(warning))).toBe(true);
   });
 
   it('bench --hosts mars, study --table missing.json', async () => {

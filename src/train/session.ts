@@ -201,6 +201,11 @@ export async function runSession(config: RunConfig, host: RunHost, control: RunC
     };
     const batch = Math.min(config.batchSize, data.train.size);
     cb.onStarted?.({ backend: summary.backend, trainableParams: counts.trainable, totalParams: counts.total, stepsPerEpoch: Math.max(1, Math.floor(data.train.size / batch)), numClasses: data.numClasses, memory });
+    // What loading noticed but did not stop for (a list naming an image twice), said once, up front.
+    for (const message of splits.warnings ?? []) {
+      summary.notices.push(message);
+      cb.onEvent?.({ type: 'notice', message });
+    }
     const initial = config.importParams ? readTrainedParams(new Uint8Array(await config.importParams.file.arrayBuffer()), config.importParams.name).params : undefined;
     const outcome = await train({
       initial,
