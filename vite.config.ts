@@ -1,7 +1,9 @@
 import { defineConfig } from 'vite';
 import react from '@vitejs/plugin-react';
+import { VitePWA } from 'vite-plugin-pwa';
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
+import { ISOLATION_HEADERS } from './src/pwa/isolation.ts';
 
 /**
  * The bundled model's content hash names its Cache API bucket, so a re-pretrained model is never
@@ -11,19 +13,54 @@ const bundled = 'public/models/tiny_pretrained.safetensors';
 const bundledHash = existsSync(bundled) ? createHash('sha256').update(readFileSync(bundled)).digest('hex').slice(0, 12) : 'none';
 
 /**
- * COOP/COEP make the page cross-origin isolated, which the threaded WASM backend needs
- * (SharedArrayBuffer). Both the dev and the preview server send them.
+ * What the service worker precaches, so the lab starts offline after one visit: the app shell and
+ * every chunk (the lazy views and the WebGPU backend too, so nothing is missing offline later),
+ * the engine worker, the three WASM binaries and the bundled model; the plugin adds the manifest
+ * and its icons. The largest file is the engine worker (~2 MB): the limit leaves room without
+ * admitting anything unplanned (a hub checkpoint is 346 MB and never belongs here).
  */
-const isolation = {
-  'Cross-Origin-Opener-Policy': 'same-origin',
-  'Cross-Origin-Embedder-Policy': 'require-corp',
-};
+const PRECACHE = ['**/*.{html,js,css,wasm}', 'models/*.safetensors'];
+const PRECACHE_MAX_BYTES = 8 * 1024 * 1024;
 
 export default defineConfig({
-  plugins: [react()],
+  // Relative URLs: one dist/ works at a domain root and under any sub-path, without a rebuild
+  // (src/pwa/site.ts resolves public files from workers). `vite build --base /x/` still works.
+  base: './',
+  plugins: [
+    react(),
+    VitePWA({
+      strategies: 'injectManifest',
+      srcDir: 'src/pwa',
+      filename: 'sw.ts',
+      registerType: 'prompt',
+      injectRegister: false, // src/pwa/register.ts registers it, after the page has loaded
+      injectManifest: { globPatterns: PRECACHE, maximumFileSizeToCacheInBytes: PRECACHE_MAX_BYTES },
+      devOptions: { enabled: false },
+      manifest: {
+        name: 'VPT vs full fine-tuning — ViT lab',
+        short_name: 'ViT lab',
+        description: 'Visual prompt tuning against full fine-tuning of a Vision Transformer, trained in the browser.',
+        start_url: '.',
+        scope: '.',
+        display: 'standalone',
+        background_color: '#ffffff',
+        theme_color: '#1f2937',
+        // Rendered from public/favicon.svg with headless Chromium (the maskable one has the
+        // grid inside the 80 % safe zone).
+        icons: [
+          { src: 'icons/icon-192.png', sizes: '192x192', type: 'image/png' },
+          { src: 'icons/icon-512.png', sizes: '512x512', type: 'image/png' },
+          { src: 'icons/icon-maskable-512.png', sizes: '512x512', type: 'image/png', purpose: 'maskable' },
+          { src: 'favicon.svg', sizes: 'any', type: 'image/svg+xml' },
+        ],
+      },
+    }),
+  ],
   define: { __BUNDLED_MODEL_HASH__: JSON.stringify(bundledHash) },
-  server: { headers: isolation },
-  preview: { headers: isolation },
+  // COOP/COEP make the page cross-origin isolated (WASM threads need it): both servers send them,
+  // as the shipped host configurations do.
+  server: { headers: ISOLATION_HEADERS },
+  preview: { headers: ISOLATION_HEADERS },
   worker: { format: 'es' },
   build: { target: 'es2022', chunkSizeWarningLimit: 4000 },
 });

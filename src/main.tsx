@@ -7,6 +7,7 @@ import { createRoot } from 'react-dom/client';
 import { loadSetupFromLocation, restoreRuns, startEngine } from './store/actions';
 import { installTestApi } from './store/testApi';
 import { installEngineAutomation } from './worker/automation';
+import { registerServiceWorker } from './pwa/register';
 import { App } from './ui/App';
 import './ui/styles.css';
 
@@ -23,3 +24,5 @@ window.addEventListener('hashchange', loadSetupFromLocation);
 void restoreRuns();
 const idle = (window as { requestIdleCallback?: (cb: () => void) => void }).requestIdleCallback ?? ((cb: () => void) => setTimeout(cb, 50));
 idle(() => startEngine());
+// The offline copy (service worker) installs after the page has loaded: src/pwa/register.ts.
+registerServiceWorker();

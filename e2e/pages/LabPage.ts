@@ -21,7 +21,8 @@ export class LabPage {
   /** Opens the lab with a setup in the URL hash (and ?dev=1 so tiny train sizes are allowed). */
   async goto(hash: Record<string, string | number>, dev = true): Promise<void> {
     const params = new URLSearchParams(Object.entries(hash).map(([k, v]) => [k, String(v)]));
-    await this.page.goto(`/${dev ? '?dev=1' : ''}#${params.toString()}`);
+    // Relative to the base URL, so the same page object drives the lab at a sub-path.
+    await this.page.goto(`./${dev ? '?dev=1' : ''}#${params.toString()}`);
     await expect(this.id('run.start')).toBeVisible();
     await this.page.waitForFunction(() => !!window.__lab && window.__lab.getState().restored);
   }

@@ -3,18 +3,17 @@
  * reason (select.ts), and initialise tfjs on it. Runs inside the engine worker.
  */
 import * as tf from '@tensorflow/tfjs';
-import '@tensorflow/tfjs-backend-webgpu';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import wasmPlain from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm?url';
 import wasmSimd from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm?url';
 import wasmThreaded from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-threaded-simd.wasm?url';
 import { BACKENDS, type BackendName } from '../domain/run';
 import { chooseBackend, looksSoftware, type BackendChoice, type HostCapabilities } from './select';
+import { wasmThreading } from './threads';
 
-// tfjs 4.22's threaded WASM build fails inside bundled workers ('e is not defined' from its
-// pthread blob worker; upstream tfjs#8513: threads never engage there anyway). Use SIMD without
-// threads, which is what actually runs.
-tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', false);
+// Threads only where the decision allows them (threads.ts: cross-origin isolation, and tfjs 4.22's
+// threaded build failing inside bundled workers, tfjs#8513); otherwise SIMD on one thread.
+tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', wasmThreading({ isolated: !!globalThis.crossOriginIsolated }).threaded);
 
 setWasmPaths({
   'tfjs-backend-wasm.wasm': wasmPlain,
@@ -64,9 +63,24 @@ export async function probeCapabilities(): Promise<HostCapabilities> {
   return caps;
 }
 
+/**
+ * The WebGPU backend and the lab's WebGPU kernels are a separate chunk (about a fifth of the
+ * engine's code), fetched only where a WebGPU adapter exists. Registering it is idempotent.
+ */
+async function loadWebGPU(): Promise<void> {
+  await import('@tensorflow/tfjs-backend-webgpu');
+}
+
 /** Probe, choose and initialise; falls through the list if a backend fails to start. */
 export async function initBrowserBackend(override?: BackendName | null): Promise<BackendChoice> {
   const caps = await probeCapabilities();
+  if (caps.webgpu.available) {
+    try {
+      await loadWebGPU();
+    } catch {
+      caps.webgpu = { ...caps.webgpu, available: false, description: `${caps.webgpu.description} (the WebGPU backend failed to load)` };
+    }
+  }
   let choice = chooseBackend(caps, override);
   for (let attempt = 0; attempt < BACKENDS.length; attempt++) {
     try {

@@ -5,6 +5,7 @@ import { useLab } from '../store/store';
 import { RunPanel } from './RunPanel';
 import { RunsList } from './RunsList';
 import { SetupPanel } from './SetupPanel';
+import { UpdateBanner } from './UpdateBanner';
 
 // Heavy views (recharts, canvases) load after the first paint.
 const ResultsView = lazy(() => import('./ResultsView'));
@@ -66,6 +67,7 @@ export function App() {
           charts and gallery)
         </label>
       </header>
+      <UpdateBanner />
       <Alerts />
       <main>
         <div className="columns">

@@ -1,5 +1,6 @@
 /** The run panel: start / pause / cancel the queue, progress bars with numbers, backend badge. */
 import { BackendSelect } from './BackendSelect';
+import { wasmThreading } from '../backend/threads';
 import type { Progress } from '../domain/progress';
 import { cancelQueue, pauseActive, resumeActive, setBackendOverride, startQueue } from '../store/actions';
 import { formatBytes } from '../store/setup';
@@ -95,6 +96,16 @@ function queueText(s: LabState): string {
   }
 }
 
+/** One thread or several, and why (src/backend/threads.ts decides; the worker follows the same rule). */
+function WasmThreads() {
+  const threading = wasmThreading({ isolated: globalThis.crossOriginIsolated === true, serviceWorker: !!globalThis.navigator?.serviceWorker?.controller });
+  return (
+    <small className="reason" data-testid="run.threads" data-threaded={threading.threaded} data-cause={threading.cause ?? ''}>
+      {threading.reason}
+    </small>
+  );
+}
+
 export function BackendBadge() {
   const engine = useLab((s) => s.engine);
   const override = useLab((s) => s.setup.backend);
@@ -104,6 +115,7 @@ export function BackendBadge() {
         {engine.state === 'off' ? 'Engine not started' : engine.state === 'starting' ? 'Engine starting…' : `${engine.choice?.backend.toUpperCase()} · ${engine.choice?.adapter}`}
       </span>
       {engine.choice && engine.state === 'ready' && <small className="reason">Why: {engine.choice.reason}</small>}
+      {engine.choice?.backend === 'wasm' && engine.state === 'ready' && <WasmThreads />}
       <BackendSelect testId="run.backendOverride" value={override ?? null} defaultLabel="automatic" onChange={setBackendOverride} />
     </div>
   );

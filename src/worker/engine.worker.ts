@@ -23,6 +23,7 @@ import { readAll } from '../weights/formats/archive';
 import { loadCheckpoint } from '../weights/load';
 import { HUB_CHECKPOINTS, fetchCheckpoint, readFileSource } from '../weights/sources';
 import { disposeParams } from '../model/params';
+import { bundledModelUrl } from '../pwa/site';
 import { pretrainingSplits } from '../data/pretraining';
 import type { Command, EngineEvent } from './protocol';
 import { runBenchCase, type BenchRow } from '../bench/bench';
@@ -41,7 +42,7 @@ const host: RunHost = {
         return loadCheckpoint(await fetchCheckpoint(hub.url, { onProgress }), { name: hub.url, layout: hub.layout });
       }
       case 'bundled': {
-        const url = new URL(`${import.meta.env.BASE_URL}models/${spec.id}.safetensors`, self.location.origin).href;
+        const url = bundledModelUrl(spec.id);
         return loadCheckpoint(await fetchCheckpoint(url, { onProgress, cacheName: `vit-bundled-${__BUNDLED_MODEL_HASH__}` }), { name: `${spec.id}.safetensors` });
       }
       case 'file':

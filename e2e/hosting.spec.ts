@@ -1,0 +1,121 @@
+/**
+ * Hosting the built lab as a lecturer would (README, "Host it for a class"):
+ * - dist/ on a plain static server under a sub-path, no special headers: the quick start runs to
+ *   "done", single-threaded WASM with the reason shown, and the offline copy installs; then with
+ *   the network off and the server stopped, a reload starts the lab from the service worker, which
+ *   also makes it cross-origin isolated, and the quick start runs to "done" again;
+ * - dist/ with the headers of its own `_headers` file: cross-origin isolated from the first load.
+ * The default preview server (playwright.config.ts) is not used here.
+ */
+import { expect, test, type Page } from '@playwright/test';
+import { LabPage } from './pages/LabPage';
+import { e2ePort } from '../playwright.config';
+import { serveStatic, type StaticServer } from './static-server';
+
+const QUICK = { trainSize: 32, epochs: 2, testSize: 32 };
+const SUBPATH = '/course/lab/';
+
+async function runQuickStart(lab: LabPage, logs: string[], expectedRuns: number): Promise<void> {
+  await lab.start();
+  try {
+    await lab.waitDone(6 * 60_000);
+  } catch (e) {
+    console.log(logs.slice(-40).join('\n'));
+    throw e;
+  }
+  await expect(lab.errors()).toBeEmpty();
+  await lab.expectFtAndVptResults(2);
+  const runs = Object.values((await lab.state()).runs);
+  expect(runs.filter((r) => r.summary.status === 'done')).toHaveLength(expectedRuns);
+}
+
+/** `crossOriginIsolated` inside the engine worker (where the WASM threads would run). */
+async function workerIsolated(page: Page): Promise<boolean> {
+  await expect.poll(() => page.workers().length).toBeGreaterThan(0);
+  return page.workers()[0]!.evaluate(() => (self as unknown as { crossOriginIsolated: boolean }).crossOriginIsolated);
+}
+
+function collectLogs(page: Page): string[] {
+  const logs: string[] = [];
+  page.on('console', (m) => logs.push(`[${m.type()}] ${m.text()}`));
+  page.on('pageerror', (e) => logs.push(`[pageerror] ${e.message}`));
+  page.on('worker', (w) => w.on('console', (m) => logs.push(`[worker] ${m.text()}`)));
+  return logs;
+}
+
+test.describe('a plain static server at a sub-path', () => {
+  let server: StaticServer;
+  test.beforeAll(async () => {
+    server = await serveStatic({ root: 'dist', port: e2ePort + 10, prefix: SUBPATH });
+  });
+  test.afterAll(async () => server?.close());
+  test.use({ baseURL: `http://127.0.0.1:${e2ePort + 10}${SUBPATH}` });
+
+  test('quick start at /course/lab/, then again offline after a reload', async ({ page, context }) => {
+    const lab = new LabPage(page);
+    const logs = collectLogs(page);
+    const failed: string[] = [];
+    page.on('response', (r) => {
+      if (r.status() >= 400) failed.push(`${r.status()}: ${r.url()}`);
+    });
+
+    await lab.goto(QUICK);
+    // No headers: not isolated, and the page says why WASM has one thread.
+    expect(await page.evaluate(() => crossOriginIsolated)).toBe(false);
+    await expect(lab.id('run.threads')).toHaveAttribute('data-cause', 'not-isolated');
+    await expect(lab.id('run.threads')).toContainText('not cross-origin isolated');
+    await runQuickStart(lab, logs, 2);
+    // Every file came from under the sub-path (worker, WASM, model, icons), and none was missing.
+    expect(server.requests.filter((p) => !p.startsWith(SUBPATH))).toEqual([]);
+    for (const file of ['assets/engine.worker-', '.wasm', 'models/tiny_pretrained.safetensors', 'sw.js', 'manifest.webmanifest']) {
+      expect(server.requests.some((p) => p.includes(file)), file).toBe(true);
+    }
+    expect(failed, failed.join('\n')).toEqual([]);
+
+    // The offline copy is installed (Workbox precache) and the page is installable.
+    await expect(lab.id('banner.offlineReady')).toBeVisible({ timeout: 60_000 });
+    const cdp = await context.newCDPSession(page);
+    const { installabilityErrors } = (await cdp.send('Page.getInstallabilityErrors')) as { installabilityErrors: { errorId: string }[] };
+    // Chromium's own installability check; Playwright's contexts are incognito, which is the one
+    // thing that keeps an install prompt away here.
+    expect(installabilityErrors.map((e) => e.errorId).filter((id) => id !== 'in-incognito')).toEqual([]);
+
+    // Network off: the browser is offline and the server is gone. The engine's own copy of the
+    // bundled model is dropped too, so the model has to come from the precache.
+    await page.evaluate(async () => {
+      for (const name of await caches.keys()) if (name.startsWith('vit-bundled-')) await caches.delete(name);
+    });
+    await context.setOffline(true);
+    await server.close();
+    await page.reload();
+    await expect(lab.id('run.start')).toBeVisible();
+    await page.waitForFunction(() => !!window.__lab && window.__lab.getState().restored);
+    await page.screenshot({ path: 'test-results/hosting-offline-first-view.png', fullPage: true });
+    // The service worker adds COOP/COEP, so the reloaded page is isolated (GitHub Pages' case);
+    // WASM threads stay off for their own reason.
+    expect(await page.evaluate(() => crossOriginIsolated)).toBe(true);
+    await expect(lab.id('run.threads')).toHaveAttribute('data-cause', 'threads-off');
+    expect(await workerIsolated(page)).toBe(true);
+    await runQuickStart(lab, logs, 4);
+    await page.screenshot({ path: 'test-results/hosting-offline-finished.png', fullPage: true });
+  });
+});
+
+test.describe('headers from the shipped _headers file', () => {
+  let server: StaticServer;
+  test.beforeAll(async () => {
+    server = await serveStatic({ root: 'dist', port: e2ePort + 20, headersFile: 'dist/_headers' });
+  });
+  test.afterAll(async () => server?.close());
+  test.use({ baseURL: `http://127.0.0.1:${e2ePort + 20}/`, serviceWorkers: 'block' });
+
+  test('the page is cross-origin isolated from the first load', async ({ page }) => {
+    const lab = new LabPage(page);
+    await lab.goto(QUICK);
+    expect(await page.evaluate(() => crossOriginIsolated)).toBe(true);
+    await expect(lab.id('run.threads')).toHaveAttribute('data-cause', 'threads-off');
+    await expect(lab.id('run.threads')).toContainText('is cross-origin isolated');
+    // The engine worker is isolated too (its script came with the same headers): threads need it there.
+    expect(await workerIsolated(page)).toBe(true);
+  });
+});
