@@ -2,6 +2,7 @@ import { defineConfig } from 'vite';
 import react from '@vitejs/plugin-react';
 import { VitePWA } from 'vite-plugin-pwa';
 import { createHash } from 'node:crypto';
+import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { ISOLATION_HEADERS } from './src/pwa/isolation.ts';
 
@@ -11,6 +12,20 @@ import { ISOLATION_HEADERS } from './src/pwa/isolation.ts';
  */
 const bundled = 'public/models/tiny_pretrained.safetensors';
 const bundledHash = existsSync(bundled) ? createHash('sha256').update(readFileSync(bundled)).digest('hex').slice(0, 12) : 'none';
+
+/**
+ * Which release a page is (its footer): LAB_BUILD_ID when set (a deploy can pass its own), else
+ * the package version and the git commit. A lecturer can tell which build students have.
+ */
+function buildId(): string {
+  if (process.env.LAB_BUILD_ID) return process.env.LAB_BUILD_ID;
+  const version = (JSON.parse(readFileSync('package.json', 'utf8')) as { version: string }).version;
+  try {
+    return `${version}+${execFileSync('git', ['rev-parse', '--short', 'HEAD'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim()}`;
+  } catch {
+    return version;
+  }
+}
 
 /**
  * What the service worker precaches, so the lab starts offline after one visit: the app shell and
@@ -56,11 +71,15 @@ export default defineConfig({
       },
     }),
   ],
-  define: { __BUNDLED_MODEL_HASH__: JSON.stringify(bundledHash) },
+  define: { __BUNDLED_MODEL_HASH__: JSON.stringify(bundledHash), __APP_BUILD__: JSON.stringify(buildId()) },
   // COOP/COEP make the page cross-origin isolated (WASM threads need it): both servers send them,
   // as the shipped host configurations do.
   server: { headers: ISOLATION_HEADERS },
   preview: { headers: ISOLATION_HEADERS },
   worker: { format: 'es' },
+  // The dev server pre-bundles the engine worker's dependencies at start too (tfjs, its backends,
+  // the WebGPU one imported lazily), instead of discovering them when the worker first loads and
+  // reloading the page under a fresh visitor's first run.
+  optimizeDeps: { entries: ['index.html', 'src/worker/engine.worker.ts'] },
   build: { target: 'es2022', chunkSizeWarningLimit: 4000 },
 });

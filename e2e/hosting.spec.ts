@@ -4,10 +4,17 @@
  *   "done", single-threaded WASM with the reason shown, and the offline copy installs; then with
  *   the network off and the server stopped, a reload starts the lab from the service worker, which
  *   also makes it cross-origin isolated, and the quick start runs to "done" again;
- * - dist/ with the headers of its own `_headers` file: cross-origin isolated from the first load.
+ * - dist/ with the headers of its own `_headers` file: cross-origin isolated from the first load;
+ * - a new release deployed over the old one while a run is going: the page offers the update but
+ *   not the reload until the run has finished, the run finishes on the old release, and the
+ *   reload brings the new one.
  * The default preview server (playwright.config.ts) is not used here.
  */
 import { expect, test, type Page } from '@playwright/test';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { LabPage } from './pages/LabPage';
 import { e2ePort } from '../playwright.config';
 import { serveStatic, type StaticServer } from './static-server';
@@ -117,5 +124,80 @@ test.describe('headers from the shipped _headers file', () => {
     await expect(lab.id('run.threads')).toContainText('is cross-origin isolated');
     // The engine worker is isolated too (its script came with the same headers): threads need it there.
     expect(await workerIsolated(page)).toBe(true);
+  });
+});
+
+test.describe('a new release while a run is going', () => {
+  let server: StaticServer;
+  let next: string;
+  test.beforeAll(async () => {
+    // The same source built as another release: only the build id differs, so the page's entry
+    // chunk and index.html change, as in any release.
+    next = mkdtempSync(path.join(tmpdir(), 'lab-next-'));
+    execFileSync(process.execPath, ['node_modules/vite/bin/vite.js', 'build', '--outDir', next, '--emptyOutDir', '--logLevel', 'error'], {
+      env: { ...process.env, LAB_BUILD_ID: 'next-release' },
+      stdio: 'inherit',
+    });
+    server = await serveStatic({ root: 'dist', port: e2ePort + 30, prefix: SUBPATH });
+  });
+  test.afterAll(async () => {
+    await server?.close();
+    if (next) rmSync(next, { recursive: true, force: true });
+  });
+  test.use({ baseURL: `http://127.0.0.1:${e2ePort + 30}${SUBPATH}` });
+
+  test('the update waits for the run, then a reload brings it', async ({ page }) => {
+    const lab = new LabPage(page);
+    const logs = collectLogs(page);
+    await lab.goto({ ...QUICK, methods: 'vpt_deep', epochs: 4 });
+    const oldBuild = await lab.id('app.build').textContent();
+    expect(oldBuild).not.toBe('next-release');
+    await expect(lab.id('banner.offlineReady')).toBeVisible({ timeout: 60_000 });
+    await page.evaluate(() => ((window as unknown as { marker: number }).marker = 1));
+
+    // A run is going (paused, so it cannot finish before the checks) when the release lands.
+    await lab.start();
+    await page.waitForFunction(() => Object.values(window.__lab!.getState().runs).some((r) => !!r.step), null, { timeout: 120_000 });
+    await lab.id('run.pause').click();
+    await expect(lab.id('run.status')).toHaveAttribute('data-state', 'paused');
+    server.setRoot(next);
+    await page.evaluate(async () => (await navigator.serviceWorker.getRegistration())!.update());
+    await expect(lab.id('banner.update')).toBeVisible({ timeout: 60_000 });
+    await expect(lab.id('banner.updateReload')).toBeDisabled();
+    await expect(lab.id('banner.update')).toContainText('would stop them');
+    // The new release waits; the old one still serves this page.
+    expect(await page.evaluate(async () => !!(await navigator.serviceWorker.getRegistration())!.waiting)).toBe(true);
+
+    await lab.id('run.resume').click();
+    try {
+      await lab.waitDone(6 * 60_000);
+    } catch (e) {
+      console.log(logs.slice(-40).join('\n'));
+      throw e;
+    }
+    await expect(lab.errors()).toBeEmpty();
+    // Never reloaded by itself: the same document all along.
+    expect(await page.evaluate(() => (window as unknown as { marker?: number }).marker)).toBe(1);
+    await expect(lab.id('banner.updateReload')).toBeEnabled();
+
+    await Promise.all([page.waitForEvent('load'), lab.id('banner.updateReload').click()]);
+    await expect(lab.id('app.build')).toHaveText('next-release');
+    await page.waitForFunction(() => !!window.__lab && window.__lab.getState().restored);
+    const runs = Object.values((await lab.state()).runs);
+    expect(runs.map((r) => r.summary.status)).toEqual(['done']);
+    await expect(lab.id('banner.update')).toHaveCount(0);
+    // One precache, holding the new release's page and not the old one's entry chunk.
+    const cached = await page.evaluate(async () => {
+      const names = (await caches.keys()).filter((n) => n.startsWith('workbox-precache'));
+      const urls = names.length === 1 ? (await (await caches.open(names[0]!)).keys()).map((r) => r.url) : [];
+      return { names, urls };
+    });
+    expect(cached.names).toHaveLength(1);
+    const entry = (html: string) => /assets\/index-[\w-]+\.js/.exec(html)![0];
+    const oldEntry = entry(readFileSync('dist/index.html', 'utf8'));
+    const newEntry = entry(readFileSync(path.join(next, 'index.html'), 'utf8'));
+    expect(newEntry).not.toBe(oldEntry);
+    expect(cached.urls.some((u) => u.includes(newEntry))).toBe(true);
+    expect(cached.urls.some((u) => u.includes(oldEntry))).toBe(false);
   });
 });

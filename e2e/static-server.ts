@@ -13,6 +13,8 @@ export interface StaticServer {
   url: string;
   /** Paths requested so far (prefix included). */
   requests: string[];
+  /** Serve another folder from now on (a new release deployed over the old one). */
+  setRoot(dir: string): void;
   close(): Promise<void>;
 }
 
@@ -40,7 +42,8 @@ function matches(pattern: string, path: string): boolean {
 export async function serveStatic(opts: { root: string; port: number; prefix?: string; headersFile?: string }): Promise<StaticServer> {
   const prefix = opts.prefix ?? '/';
   const rules = opts.headersFile ? parseHeadersFile(readFileSync(opts.headersFile, 'utf8')) : [];
-  const files = sirv(opts.root, { dev: true, etag: true });
+  const serve = (dir: string) => sirv(dir, { dev: true, etag: true });
+  let files = serve(opts.root);
   const requests: string[] = [];
   const server: Server = createServer((req, res) => {
     const url = req.url ?? '/';
@@ -63,6 +66,9 @@ export async function serveStatic(opts: { root: string; port: number; prefix?: s
   return {
     url: `http://127.0.0.1:${opts.port}${prefix}`,
     requests,
+    setRoot: (dir) => {
+      files = serve(dir);
+    },
     close: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();

@@ -88,6 +88,9 @@ export function App() {
           <EngineCheck />
         </Suspense>
       </main>
+      <footer className="note app-footer">
+        ViT lab <span data-testid="app.build">{__APP_BUILD__}</span>
+      </footer>
     </div>
   );
 }
