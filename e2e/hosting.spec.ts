@@ -21,6 +21,8 @@ import { serveStatic, type StaticServer } from './static-server';
 
 const QUICK = { trainSize: 32, epochs: 2, testSize: 32 };
 const SUBPATH = '/course/lab/';
+/** The engine's start (worker, WASM compile, adapter probe) on a busy 2-core machine. */
+const ENGINE_START_MS = 120_000;
 
 async function runQuickStart(lab: LabPage, logs: string[], expectedRuns: number): Promise<void> {
   await lab.start();
@@ -69,6 +71,7 @@ test.describe('a plain static server at a sub-path', () => {
     await lab.goto(QUICK);
     // No headers: not isolated, and the page says why WASM has one thread.
     expect(await page.evaluate(() => crossOriginIsolated)).toBe(false);
+    await expect(lab.id('run.threads')).toBeVisible({ timeout: ENGINE_START_MS });
     await expect(lab.id('run.threads')).toHaveAttribute('data-cause', 'not-isolated');
     await expect(lab.id('run.threads')).toContainText('not cross-origin isolated');
     await runQuickStart(lab, logs, 2);
@@ -101,6 +104,7 @@ test.describe('a plain static server at a sub-path', () => {
     // The service worker adds COOP/COEP, so the reloaded page is isolated (GitHub Pages' case);
     // WASM threads stay off for their own reason.
     expect(await page.evaluate(() => crossOriginIsolated)).toBe(true);
+    await expect(lab.id('run.threads')).toBeVisible({ timeout: ENGINE_START_MS });
     await expect(lab.id('run.threads')).toHaveAttribute('data-cause', 'threads-off');
     expect(await workerIsolated(page)).toBe(true);
     await runQuickStart(lab, logs, 4);
@@ -120,6 +124,7 @@ test.describe('headers from the shipped _headers file', () => {
     const lab = new LabPage(page);
     await lab.goto(QUICK);
     expect(await page.evaluate(() => crossOriginIsolated)).toBe(true);
+    await expect(lab.id('run.threads')).toBeVisible({ timeout: ENGINE_START_MS });
     await expect(lab.id('run.threads')).toHaveAttribute('data-cause', 'threads-off');
     await expect(lab.id('run.threads')).toContainText('is cross-origin isolated');
     // The engine worker is isolated too (its script came with the same headers): threads need it there.
@@ -136,7 +141,7 @@ test.describe('a new release while a run is going', () => {
     next = mkdtempSync(path.join(tmpdir(), 'lab-next-'));
     execFileSync(process.execPath, ['node_modules/vite/bin/vite.js', 'build', '--outDir', next, '--emptyOutDir', '--logLevel', 'error'], {
       env: { ...process.env, LAB_BUILD_ID: 'next-release' },
-      stdio: 'inherit',
+      stdio: ['ignore', 'pipe', 'pipe'], // its output only matters when it fails (in the error)
     });
     server = await serveStatic({ root: 'dist', port: e2ePort + 30, prefix: SUBPATH });
   });

@@ -65,7 +65,7 @@ export async function probeCapabilities(): Promise<HostCapabilities> {
 
 /**
  * The WebGPU backend and the lab's WebGPU kernels are a separate chunk (about a fifth of the
- * engine's code), fetched only where a WebGPU adapter exists. Registering it is idempotent.
+ * engine's code), fetched only where it can be used. Importing it twice is a no-op.
  */
 async function loadWebGPU(): Promise<void> {
   await import('@tensorflow/tfjs-backend-webgpu');
@@ -74,7 +74,8 @@ async function loadWebGPU(): Promise<void> {
 /** Probe, choose and initialise; falls through the list if a backend fails to start. */
 export async function initBrowserBackend(override?: BackendName | null): Promise<BackendChoice> {
   const caps = await probeCapabilities();
-  if (caps.webgpu.available) {
+  // A software adapter is never chosen unless asked for (select.ts), so its backend is not loaded.
+  if (caps.webgpu.available && (!caps.webgpu.software || override === 'webgpu')) {
     try {
       await loadWebGPU();
     } catch {

@@ -12,7 +12,8 @@
 import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { brotliCompressSync, constants, gzipSync } from 'node:zlib';
-import { parseArgs, runMain, UsageError } from './args';
+import { quoted } from '../domain/errors';
+import { parseArgs, runMain, usageError } from './args';
 
 const USAGE = `usage: npm run size -- [--dir dist] [--json out.json]
 
@@ -120,8 +121,9 @@ async function main(): Promise<number> {
     console.log(USAGE);
     return 0;
   }
+  if (args.positional.length) throw usageError(`Unexpected argument ${quoted(args.positional[0]!, 60)}.`);
   const dir = args.values.get('dir') ?? 'dist';
-  if (!existsSync(path.join(dir, 'index.html'))) throw new UsageError(`${dir}/index.html not found: run \`npm run build\` first (or pass --dir).`);
+  if (!existsSync(path.join(dir, 'index.html'))) throw usageError(`${quoted(dir, 80)} has no index.html: run \`npm run build\` first, or pass --dir <built site>.`);
   const names = listFiles(dir);
   const text = (f: string) => /\.(js|html)$/.test(f);
   const files = new Map(names.map((f) => [f, text(f) ? readFileSync(path.join(dir, f), 'utf8') : null] as const));

@@ -3,8 +3,11 @@
  * Workbox-based helper and keeps what the banner needs in a small store of its own.
  *
  * - `offlineReady`: the first install finished; the lab now starts with the network off.
- * - `updateReady`: a new release is installed and waiting. `applyUpdate()` activates it and
- *   reloads; the banner only offers that while no run is in progress, so a reload never cuts a run.
+ * - `updateReady`: a new release is installed and waiting, or another tab has already switched to
+ *   it. `applyUpdate()` activates it and reloads this tab; the banner only offers that while no
+ *   run is in progress, so a reload never cuts a run. Nothing here reloads a tab by itself: the
+ *   plugin's own reload-on-activation is replaced (`onNeedReload`), because a tab mid-run must not
+ *   reload when another tab takes the update.
  *
  * In the dev server the helper is a no-op (the plugin's dev mode is off), so `npm start` works as
  * before and is never served stale files.
@@ -24,13 +27,15 @@ export const usePwa = create<PwaState>()(() => ({ offlineReady: false, updateRea
 /** Releases are looked for on load and then hourly, so a page left open in class learns of one. */
 const UPDATE_CHECK_MS = 60 * 60 * 1000;
 
-let update: ((reload?: boolean) => Promise<void>) | null = null;
+let registered = false;
 
 export function registerServiceWorker(): void {
-  if (update || typeof navigator === 'undefined' || !('serviceWorker' in navigator)) return;
-  update = registerSW({
+  if (registered || typeof navigator === 'undefined' || !('serviceWorker' in navigator)) return;
+  registered = true;
+  registerSW({
     onOfflineReady: () => usePwa.setState({ offlineReady: true }),
     onNeedRefresh: () => usePwa.setState({ updateReady: true }),
+    onNeedReload: () => usePwa.setState({ updateReady: true }),
     onRegisteredSW: (_url, registration) => {
       if (registration) setInterval(() => void registration.update().catch(() => undefined), UPDATE_CHECK_MS);
     },
@@ -38,9 +43,18 @@ export function registerServiceWorker(): void {
   });
 }
 
-/** Activates the waiting release and reloads the page (the caller checks no run is going). */
-export function applyUpdate(): void {
-  void update?.(true);
+/**
+ * Activates the waiting release and reloads once it controls this tab (the caller checks that no
+ * run is going). When another tab has activated it already, just reloads.
+ */
+export async function applyUpdate(): Promise<void> {
+  const waiting = (await navigator.serviceWorker.getRegistration())?.waiting;
+  if (!waiting) {
+    window.location.reload();
+    return;
+  }
+  navigator.serviceWorker.addEventListener('controllerchange', () => window.location.reload(), { once: true });
+  waiting.postMessage({ type: 'SKIP_WAITING' });
 }
 
 export function dismissOfflineReady(): void {
