@@ -64,8 +64,9 @@ export async function probeCapabilities(): Promise<HostCapabilities> {
 }
 
 /**
- * The WebGPU backend and the lab's WebGPU kernels are a separate chunk (about a fifth of the
- * engine's code), fetched only where it can be used. Importing it twice is a no-op.
+ * The WebGPU backend is a separate chunk (about a fifth of the engine's code), fetched only where
+ * it can be used. Importing it twice is a no-op. (The lab's WebGPU kernels stay in the engine:
+ * they use only the backend's types.)
  */
 async function loadWebGPU(): Promise<void> {
   await import('@tensorflow/tfjs-backend-webgpu');
