@@ -24,14 +24,9 @@ const SUBPATH = '/course/lab/';
 /** The engine's start (worker, WASM compile, adapter probe) on a busy 2-core machine. */
 const ENGINE_START_MS = 120_000;
 
-async function runQuickStart(lab: LabPage, logs: string[], expectedRuns: number): Promise<void> {
+async function runQuickStart(lab: LabPage, expectedRuns: number): Promise<void> {
   await lab.start();
-  try {
-    await lab.waitDone(6 * 60_000);
-  } catch (e) {
-    console.log(logs.slice(-40).join('\n'));
-    throw e;
-  }
+  await lab.waitDone(6 * 60_000);
   await expect(lab.errors()).toBeEmpty();
   await lab.expectFtAndVptResults(2);
   const runs = Object.values((await lab.state()).runs);
@@ -44,14 +39,6 @@ async function workerIsolated(page: Page): Promise<boolean> {
   return page.workers()[0]!.evaluate(() => (self as unknown as { crossOriginIsolated: boolean }).crossOriginIsolated);
 }
 
-function collectLogs(page: Page): string[] {
-  const logs: string[] = [];
-  page.on('console', (m) => logs.push(`[${m.type()}] ${m.text()}`));
-  page.on('pageerror', (e) => logs.push(`[pageerror] ${e.message}`));
-  page.on('worker', (w) => w.on('console', (m) => logs.push(`[worker] ${m.text()}`)));
-  return logs;
-}
-
 test.describe('a plain static server at a sub-path', () => {
   let server: StaticServer;
   test.beforeAll(async () => {
@@ -62,7 +49,6 @@ test.describe('a plain static server at a sub-path', () => {
 
   test('quick start at /course/lab/, then again offline after a reload', async ({ page, context }) => {
     const lab = new LabPage(page);
-    const logs = collectLogs(page);
     const failed: string[] = [];
     page.on('response', (r) => {
       if (r.status() >= 400) failed.push(`${r.status()}: ${r.url()}`);
@@ -74,7 +60,7 @@ test.describe('a plain static server at a sub-path', () => {
     await expect(lab.id('run.threads')).toBeVisible({ timeout: ENGINE_START_MS });
     await expect(lab.id('run.threads')).toHaveAttribute('data-cause', 'not-isolated');
     await expect(lab.id('run.threads')).toContainText('not cross-origin isolated');
-    await runQuickStart(lab, logs, 2);
+    await runQuickStart(lab, 2);
     // Every file came from under the sub-path (worker, WASM, model, icons), and none was missing.
     expect(server.requests.filter((p) => !p.startsWith(SUBPATH))).toEqual([]);
     for (const file of ['assets/engine.worker-', '.wasm', 'models/tiny_pretrained.safetensors', 'sw.js', 'manifest.webmanifest']) {
@@ -107,7 +93,7 @@ test.describe('a plain static server at a sub-path', () => {
     await expect(lab.id('run.threads')).toBeVisible({ timeout: ENGINE_START_MS });
     await expect(lab.id('run.threads')).toHaveAttribute('data-cause', 'threads-off');
     expect(await workerIsolated(page)).toBe(true);
-    await runQuickStart(lab, logs, 4);
+    await runQuickStart(lab, 4);
     await page.screenshot({ path: 'test-results/hosting-offline-finished.png', fullPage: true });
   });
 });
@@ -153,7 +139,6 @@ test.describe('a new release while a run is going', () => {
 
   test('the update waits for the run, then a reload brings it', async ({ page }) => {
     const lab = new LabPage(page);
-    const logs = collectLogs(page);
     await lab.goto({ ...QUICK, methods: 'vpt_deep', epochs: 4 });
     const oldBuild = await lab.id('app.build').textContent();
     expect(oldBuild).not.toBe('next-release');
@@ -174,12 +159,7 @@ test.describe('a new release while a run is going', () => {
     expect(await page.evaluate(async () => !!(await navigator.serviceWorker.getRegistration())!.waiting)).toBe(true);
 
     await lab.id('run.resume').click();
-    try {
-      await lab.waitDone(6 * 60_000);
-    } catch (e) {
-      console.log(logs.slice(-40).join('\n'));
-      throw e;
-    }
+    await lab.waitDone(6 * 60_000);
     await expect(lab.errors()).toBeEmpty();
     // Never reloaded by itself: the same document all along.
     expect(await page.evaluate(() => (window as unknown as { marker?: number }).marker)).toBe(1);

@@ -12,7 +12,14 @@ export const FIXTURES = new URL('../../test/fixtures/', import.meta.url).pathnam
 export const FIXTURE_MODEL = `${FIXTURES}timm_tiny_model.safetensors`;
 
 export class LabPage {
-  constructor(readonly page: Page) {}
+  /** The page's and its workers' console, kept for a failure message (see waitDone). */
+  readonly logs: string[] = [];
+
+  constructor(readonly page: Page) {
+    page.on('console', (m) => this.logs.push(`[${m.type()}] ${m.text()}`));
+    page.on('pageerror', (e) => this.logs.push(`[pageerror] ${e.message}`));
+    page.on('worker', (w) => w.on('console', (m) => this.logs.push(`[worker] ${m.text()}`)));
+  }
 
   id(testId: string): Locator {
     return this.page.getByTestId(testId);
@@ -40,9 +47,14 @@ export class LabPage {
     await this.id('run.start').click();
   }
 
-  /** Waits until the queue reports it finished ("… — done"). */
+  /** Waits until the queue reports it finished ("… — done"); on a timeout, prints the last logs. */
   async waitDone(timeout: number): Promise<void> {
-    await expect(this.id('run.status')).toHaveText(/done$/, { timeout });
+    try {
+      await expect(this.id('run.status')).toHaveText(/done$/, { timeout });
+    } catch (e) {
+      console.log(this.logs.slice(-40).join('\n'));
+      throw e;
+    }
   }
 
   /** Points per series of a chart, as the chart reports them in data-points. */
