@@ -235,6 +235,18 @@ export interface RawZipEntry {
  * A zip written field by field, so tests can lie in any header: sizes, methods, CRCs. Returns
  * the bytes and where each structure starts (for tests that edit them afterwards).
  */
+/** A zip header of `fixed` bytes with the given little-endian fields, followed by the entry's name. */
+function headerBytes(fixed: number, name: Uint8Array, fields: [number, 2 | 4, number][]): Uint8Array {
+  const out = new Uint8Array(fixed + name.length);
+  const dv = new DataView(out.buffer);
+  for (const [at, width, value] of fields) {
+    if (width === 2) dv.setUint16(at, value, true);
+    else dv.setUint32(at, value, true);
+  }
+  out.set(name, fixed);
+  return out;
+}
+
 export function writeRawZip(entries: RawZipEntry[]): { bytes: Uint8Array; centralOffset: number; eocdOffset: number } {
   const locals: Uint8Array[] = [];
   const centrals: Uint8Array[] = [];
@@ -244,28 +256,10 @@ export function writeRawZip(entries: RawZipEntry[]): { bytes: Uint8Array; centra
     const method = e.method ?? 0;
     const size = e.declaredSize ?? e.data.length;
     const crc = e.crc ?? (method === 0 ? crc32(e.data) : 0);
-    const local = new Uint8Array(30 + name.length);
-    const lv = new DataView(local.buffer);
-    lv.setUint32(0, 0x04034b50, true);
-    lv.setUint16(4, 20, true);
-    lv.setUint16(8, method, true);
-    lv.setUint32(14, crc, true);
-    lv.setUint32(18, e.data.length, true);
-    lv.setUint32(22, Math.min(size, 0xffffffff), true);
-    lv.setUint16(26, name.length, true);
-    local.set(name, 30);
-    const central = new Uint8Array(46 + name.length);
-    const cv = new DataView(central.buffer);
-    cv.setUint32(0, 0x02014b50, true);
-    cv.setUint16(4, 20, true);
-    cv.setUint16(6, 20, true);
-    cv.setUint16(10, method, true);
-    cv.setUint32(16, crc, true);
-    cv.setUint32(20, e.data.length, true);
-    cv.setUint32(24, Math.min(size, 0xffffffff), true);
-    cv.setUint16(28, name.length, true);
-    cv.setUint32(42, offset, true);
-    central.set(name, 46);
+    const stored = Math.min(size, 0xffffffff);
+    // [offset, width, value] of each field: the local header, then its central directory twin.
+    const local = headerBytes(30, name, [[0, 4, 0x04034b50], [4, 2, 20], [8, 2, method], [14, 4, crc], [18, 4, e.data.length], [22, 4, stored], [26, 2, name.length]]);
+    const central = headerBytes(46, name, [[0, 4, 0x02014b50], [4, 2, 20], [6, 2, 20], [10, 2, method], [16, 4, crc], [20, 4, e.data.length], [24, 4, stored], [28, 2, name.length], [42, 4, offset]]);
     locals.push(local, e.data);
     centrals.push(central);
     offset += local.length + e.data.length;

@@ -23,16 +23,6 @@ export interface ArchiveIndex {
  * "file + mapped output" instead of "file + every decoded tensor + mapped output".
  */
 export interface TensorArchive extends ArchiveIndex {
-  /** The file name the user gave, for messages. */
-  readonly name: string;
-  readonly format: 'safetensors' | 'npz';
-  /** safetensors `__metadata__` (string map); empty for npz. */
-  readonly metadata: Readonly<Record<string, string>>;
-  /** Tensor names in file order. */
-  keys(): string[];
-  has(key: string): boolean;
-  /** Shape of a stored tensor (throws for an unknown key). */
-  shape(key: string): number[];
   /** Decodes one tensor to float32. May return a view into the file's bytes: do not mutate. */
   read(key: string): HostTensor;
 }
