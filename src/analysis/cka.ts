@@ -96,6 +96,8 @@ export class LinearCkaAccumulator {
       };
     });
     disposeAll([this.sumX, this.sumY, this.xx, this.yy, this.yx]);
+    // kept: add() may run inside a caller's tf.tidy, which must not take the running sums with it.
+    for (const t of Object.values(next)) tf.keep(t);
     Object.assign(this, next);
     this.n += x.shape[0];
   }

@@ -59,7 +59,11 @@ export interface RunConfig {
   /** Base learning rate (effective = base × batch / 256); undefined = the method's default. */
   lr?: number;
   weightDecay?: number;
-  promptLength: number;
+  /**
+   * Prompt tokens per prompted layer; absent = the catalog's rule for the task and the model's
+   * patch count (data/catalog.ts promptLengthFor), resolved when the model is loaded.
+   */
+  promptLength?: number;
   seed: number;
   /** Input resolution; position embeddings are resized when it differs from the checkpoint's. */
   imageSize: number;

@@ -2,7 +2,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
 import { initNodeBackend } from '../backend/node';
 import { PRESETS, parameterCount } from './config';
-import { adaptToResolution, randomParams, resizePosEmbed } from './params';
+import { adaptToResolution, initHead, randomParams, resizePosEmbed } from './params';
 import { forward, gradCam, traceBlocks, withoutPrompts } from './vit';
 import { stockKernels } from './ops';
 import { chooseBackend, looksSoftware, type HostCapabilities } from '../backend/select';
@@ -94,6 +94,20 @@ describe('prompts', () => {
     const moved = await tf.max(tf.abs(tf.sub(withoutPrompts(deep.outputs[2], 3), plain.outputs[2]))).data();
     expect(moved[0]).toBeGreaterThan(1e-3);
     tf.dispose([x, ...Object.values(params)]);
+  });
+});
+
+describe('seeded initialisation', () => {
+  it('replays for every seed, 0 included (tfjs draws Gaussians unseeded for seed 0)', async () => {
+    const cfg = PRESETS.fixture_tiny;
+    for (const seed of [0, 1]) {
+      const a = randomParams(cfg, seed), b = randomParams(cfg, seed);
+      for (const n of Object.keys(a)) expect(Array.from(await a[n].data()), `${n} seed ${seed}`).toEqual(Array.from(await b[n].data()));
+      tf.dispose([...Object.values(a), ...Object.values(b)]);
+    }
+    const h1 = initHead(cfg, 4, 0), h2 = initHead(cfg, 4, 0);
+    expect(Array.from(await h1['head.weight'].data())).toEqual(Array.from(await h2['head.weight'].data()));
+    tf.dispose([...Object.values(h1), ...Object.values(h2)]);
   });
 });
 

@@ -125,10 +125,19 @@ export function initPrompts(cfg: ViTConfig, promptLength: number, layers: number
   return out;
 }
 
+/**
+ * tfjs' Gaussian draws (randomNormal, truncatedNormal) treat seed 0 as "no seed" and use
+ * Math.random() (`seed ? seed : Math.random()` in rand_util.js), so a run seeded 0 would not replay.
+ * Every Gaussian draw here goes through this: 0 maps to a fixed non-zero seed.
+ */
+export function gaussianSeed(seed: number): number {
+  return seed === 0 ? 0x2545f491 : seed;
+}
+
 /** A fresh linear head [D, K] (compute layout), zero bias; truncated-normal-ish small init. */
 export function initHead(cfg: ViTConfig, numClasses: number, seed: number): ParamSet {
   return tf.tidy(() => ({
-    'head.weight': tf.mul(tf.truncatedNormal([cfg.hiddenSize, numClasses], 0, 1, 'float32', seed), 0.01),
+    'head.weight': tf.mul(tf.truncatedNormal([cfg.hiddenSize, numClasses], 0, 1, 'float32', gaussianSeed(seed)), 0.01),
     'head.bias': tf.zeros([numClasses]),
   }));
 }
@@ -137,7 +146,7 @@ export function initHead(cfg: ViTConfig, numClasses: number, seed: number): Para
 export function randomParams(cfg: ViTConfig, seed = 0): ParamSet {
   const D = cfg.hiddenSize, M = cfg.mlpDim, g = gridSize(cfg);
   let s = seed;
-  const n = (shape: number[]) => tf.tidy(() => tf.mul(tf.truncatedNormal(shape, 0, 1, 'float32', s++), 0.02));
+  const n = (shape: number[]) => tf.tidy(() => tf.mul(tf.truncatedNormal(shape, 0, 1, 'float32', gaussianSeed(s++)), 0.02));
   const p: ParamSet = {
     cls_token: n([1, 1, D]),
     pos_embed: n([1, 1 + g * g, D]),

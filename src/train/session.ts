@@ -5,10 +5,10 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { ViTConfig } from '../model/config';
-import { PRESETS, checkConfig } from '../model/config';
+import { PRESETS, checkConfig, gridSize } from '../model/config';
 import type { ParamSet } from '../model/params';
 import { adaptToResolution, disposeParams, paramsFromCanonical, randomParams } from '../model/params';
-import { getTask } from '../data/catalog';
+import { getTask, promptLengthFor } from '../data/catalog';
 import { openProceduralTask } from '../data/procedural';
 import { selectSplits } from '../data/splits';
 import { openVtabTask } from '../data/vtab';
@@ -154,8 +154,22 @@ export function gradcamIndices(testSize: number, count: number): number[] {
   return Array.from({ length: n }, (_, i) => Math.floor((i * testSize) / n));
 }
 
+/** A run config whose prompt length is known (see resolvePromptLength). */
+export type ResolvedConfig = RunConfig & { promptLength: number };
+
+/**
+ * The config with its prompt length: the one given, or the catalog's rule for the task and this
+ * model's patch count (the paper's length × patches / 196, at least 1). Methods without prompts
+ * record 0.
+ */
+export function resolvePromptLength(config: RunConfig, cfg: ViTConfig): ResolvedConfig {
+  if (config.promptLength !== undefined) return config as ResolvedConfig;
+  const prompted = METHODS[config.method].phases.some((p) => p.promptMode !== 'none');
+  return { ...config, promptLength: prompted ? promptLengthFor(getTask(config.taskId), gridSize(cfg) ** 2) : 0 };
+}
+
 /** The trainer's hyperparameters of a run config. */
-export function hyperOf(config: RunConfig): Hyper {
+export function hyperOf(config: ResolvedConfig): Hyper {
   const c = config.promptControls ?? {};
   return {
     epochs: config.epochs,
@@ -176,12 +190,13 @@ export function hyperOf(config: RunConfig): Hyper {
  * Run one config to the end. Training events stream through `cb.onEvent`; the returned outcome
  * owns the trained parameters (dispose with `disposeSession`).
  */
-export async function runSession(config: RunConfig, host: RunHost, control: RunControl, cb: SessionCallbacks = {}, resume?: ResumeState): Promise<SessionResult> {
-  const method = METHODS[config.method];
-  if (!method) throw new LabError('config/invalid', `Unknown method '${config.method}'.`, `Use one of: ${Object.keys(METHODS).join(', ')}.`);
+export async function runSession(requested: RunConfig, host: RunHost, control: RunControl, cb: SessionCallbacks = {}, resume?: ResumeState): Promise<SessionResult> {
+  const method = METHODS[requested.method];
+  if (!method) throw new LabError('config/invalid', `Unknown method '${requested.method}'.`, `Use one of: ${Object.keys(METHODS).join(', ')}.`);
   const progress = cb.onProgress ?? (() => {});
-  const model = await loadModel(config.model, config.imageSize, host, progress);
+  const model = await loadModel(requested.model, requested.imageSize, host, progress);
   try {
+    const config = resolvePromptLength(requested, model.cfg);
     // The memory plan, before any data is opened or a step is taken: a run that cannot fit one
     // image stops here with 'run/does-not-fit'; the trainer follows the same plan.
     const memory = planPhases(model.cfg, tunedMethod(method, hyperOf(config)).phases, { numClasses: getTask(config.taskId).classes, promptLength: config.promptLength, batch: Math.min(config.batchSize, config.trainSize), budget: memoryBudget(), recompute: config.recompute });
@@ -242,7 +257,7 @@ export function exportTrained(r: SessionResult, config: RunConfig): Promise<Uint
     method: config.method,
     taskId: config.taskId,
     numClasses: r.data.numClasses,
-    promptLength: config.promptLength,
+    promptLength: r.summary.config.promptLength ?? 0,
     baseModel: describeModel(config.model),
   });
 }
