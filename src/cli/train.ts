@@ -13,10 +13,12 @@ import { modelSpecFor, NAMED_MODELS } from '../train/models';
 import { nodeHost } from '../train/host.node.js';
 import { disposeSession, exportTrained, runSession, summaryConfig } from '../train/session';
 import { RunControl } from '../train/control';
-import type { DataSpec, RunConfig } from '../domain/run';
+import type { DataSpec, PromptControls, RunConfig } from '../domain/run';
+import { parseSeeds, resolveGrid } from '../train/paper';
+import { runPaperSession, type PaperSettings } from '../train/paperSession';
 import { LabError, quoted } from '../domain/errors';
 import { describePlan } from '../train/memory';
-import { enumArg, intArg, numArg, parseArgs, runMain, usageError } from './args';
+import { enumArg, intArg, numArg, parseArgs, runMain, usageError, type ParsedArgs } from './args';
 import { checkWritable, readUserFile } from './files';
 import { endProgress, formatBytes, progressBar } from './progress';
 
@@ -35,8 +37,22 @@ const USAGE = `usage: npm run train -- --model <name|path> --task <id> --method 
   --batch N             batch size (default 32)
   --lr X                base learning rate (effective = lr x batch / 256; default: the method's)
   --wd X                weight decay (default: the method's)
-  --prompt-length N     prompt tokens (default: the task's, from the paper)
+  --prompt-length N     prompt tokens (default: the paper's length for the task x the model's
+                        patches / 196, at least 1: the paper's own on ViT-B/16 at 224 px)
   --seed N              seed for splits, initialisation, shuffling and dropout (default 0)
+  --protocol quick|paper
+                        quick (default): one run, train / val / test. paper: the VTAB-1k protocol of
+                        both papers: search --grid on train (800) / val (200), pick by val accuracy,
+                        train --seeds runs on train + val (1000), report test mean ± std
+  --seeds N|LIST        paper: final runs, a count from --seed (default 3) or a list (0,1,2)
+  --grid G              paper: reduced (default: lr one per decade of the reference grid, 3 runs) |
+                        reference (KMnP/vpt tune_vtab.py: 40 runs for prompts and linear, 16 for FT) |
+                        explicit, e.g. 'lr=0.5,0.05;wd=0.0001,0'
+  --no-early-stop       paper: let diverged search runs finish (default: stop them after the epoch)
+  --prompt-init random|zero   how fresh prompts start (default random, as the reference)
+  --freeze-prompts      keep prompts at their initial values; only the head trains (a control)
+  --prompt-dropout X    dropout on prompt tokens (default: the method's, 0.1 deep, 0 shallow)
+  --prompt-lr-scale X   the prompts' learning rate as a multiple of --lr (default 1, as the reference)
   --image-size N        input resolution (default: the checkpoint's; pos. embeddings are resized)
   --backend wasm|cpu    tfjs backend (default wasm)
   --recompute auto|on|off  activation recomputation: keep only each block's input and run the block
@@ -51,8 +67,8 @@ const USAGE = `usage: npm run train -- --model <name|path> --task <id> --method 
 
 runMain(async () => {
   const args = parseArgs(process.argv.slice(2), {
-    values: ['model', 'task', 'method', 'data', 'train-size', 'val-size', 'test-size', 'epochs', 'batch', 'lr', 'wd', 'prompt-length', 'seed', 'image-size', 'backend', 'out', 'save-params', 'load-params', 'recompute'],
-    flags: ['skip-bad'],
+    values: ['model', 'task', 'method', 'data', 'train-size', 'val-size', 'test-size', 'epochs', 'batch', 'lr', 'wd', 'prompt-length', 'seed', 'image-size', 'backend', 'out', 'save-params', 'load-params', 'recompute', 'protocol', 'seeds', 'grid', 'prompt-init', 'prompt-dropout', 'prompt-lr-scale'],
+    flags: ['skip-bad', 'no-early-stop', 'freeze-prompts'],
   });
   if (args.flags.has('help')) {
     console.log(USAGE);
@@ -84,14 +100,22 @@ runMain(async () => {
     batchSize: intArg(args, 'batch', 32, 1, 4096),
     lr: numArg(args, 'lr', { positive: true }),
     weightDecay: numArg(args, 'wd'),
-    promptLength: intArg(args, 'prompt-length', task.promptLength, 0, 1000),
+    promptLength: args.values.has('prompt-length') ? intArg(args, 'prompt-length', 0, 0, 1000) : undefined,
     seed: intArg(args, 'seed', 0, 0),
     imageSize: intArg(args, 'image-size', 0, 0, 1024),
     gradcamSamples: 0,
     skipBad: args.flags.has('skip-bad'),
     recompute: enumArg(args, 'recompute', ['auto', 'on', 'off'] as const, 'auto'),
+    promptControls: promptControlsOf(args),
     importParams: args.values.has('load-params') ? { file: new Blob([(await readUserFile(args.values.get('load-params')!, '--load-params', 4 * 2 ** 30, 'checkpoint/unreadable')) as Uint8Array<ArrayBuffer>]), name: args.values.get('load-params')! } : undefined,
   };
+  const protocol = enumArg(args, 'protocol', ['quick', 'paper'] as const, 'quick');
+  for (const only of ['seeds', 'grid']) if (protocol === 'quick' && args.values.has(only)) throw usageError(`--${only} belongs to --protocol paper.`);
+  if (protocol === 'quick' && args.flags.has('no-early-stop')) throw usageError('--no-early-stop belongs to --protocol paper.');
+  if (protocol === 'paper') {
+    for (const fixed of ['lr', 'wd']) if (args.values.has(fixed)) throw usageError(`--protocol paper searches the learning rate and weight decay: give them as --grid 'lr=...;wd=...', not --${fixed}.`);
+    for (const no of ['save-params', 'load-params']) if (args.values.has(no)) throw usageError(`--${no} works with --protocol quick only.`);
+  }
   const saveParams = args.values.get('save-params');
   const out = args.values.get('out') ?? 'results.json';
   // Outputs are proved writable before any time is spent: a run must not die after its work.
@@ -104,6 +128,17 @@ runMain(async () => {
       throw new LabError('output/unwritable', `--out ${quoted(out)} could not be written: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}.`, 'Free disk space or give --out a path you can write to.');
     }
   };
+
+  if (protocol === 'paper') {
+    let paper: PaperSettings;
+    try {
+      paper = { grid: resolveGrid(args.values.get('grid'), method), seeds: parseSeeds(args.values.get('seeds') ?? '3', config.seed), earlyStop: !args.flags.has('no-early-stop') };
+    } catch (e) {
+      throw e instanceof LabError ? usageError(e.message) : e;
+    }
+    await initNodeBackend(backend);
+    return runPaperCli(config, paper, out, writeResults);
+  }
 
   await initNodeBackend(backend);
   const t0 = performance.now();
@@ -155,3 +190,47 @@ runMain(async () => {
   console.log(`test accuracy ${summary.test!.testAcc.toFixed(2)}% on ${summary.test!.numTest} images; results in ${out}`);
   return 0;
 }, USAGE);
+
+/** The prompt investigation controls from the command line (undefined when none is given). */
+function promptControlsOf(args: ParsedArgs): PromptControls | undefined {
+  const c: PromptControls = {
+    init: args.values.has('prompt-init') ? enumArg(args, 'prompt-init', ['random', 'zero'] as const, 'random') : undefined,
+    freeze: args.flags.has('freeze-prompts') || undefined,
+    dropout: numArg(args, 'prompt-dropout'),
+    lrScale: numArg(args, 'prompt-lr-scale'),
+  };
+  if (c.dropout !== undefined && c.dropout >= 1) throw usageError(`--prompt-dropout must be below 1, got ${c.dropout}.`);
+  return Object.values(c).some((v) => v !== undefined) ? c : undefined;
+}
+
+/** --protocol paper: the search, the seeds, one results file with every run. */
+async function runPaperCli(config: RunConfig, paper: PaperSettings, out: string, writeResults: (json: unknown) => void): Promise<number> {
+  const t0 = performance.now();
+  const points = paper.grid.lrs.length * paper.grid.wds.length;
+  console.error(`train: paper protocol, ${config.method} on ${config.taskId} | ${config.modelLabel} | search ${points} point(s) (lr ${paper.grid.lrs.join(', ')} × wd ${paper.grid.wds.join(', ')}) on train ${config.trainSize} / val ${config.valSize}, then ${paper.seeds.length} seed(s) (${paper.seeds.join(', ')}) on train + val`);
+  let stage = '';
+  const result = await runPaperSession(config, paper, nodeHost, new RunControl(), {
+    onProgress: (p) => {
+      if (p.kind === 'progress' && p.unit === 'bytes' && p.total) progressBar(`download ${p.what}`, p.done, p.total, formatBytes(p.done));
+    },
+    onPaperEvent: (e) => {
+      if (e.type === 'run-start') {
+        stage = e.stage === 'search' ? `search ${e.index + 1}/${e.of} lr ${e.lr} wd ${e.wd}` : `final ${e.index + 1}/${e.of} seed ${e.seed}`;
+      } else {
+        endProgress();
+        const what = e.stage === 'search' ? `val ${e.valAcc?.toFixed(1)}%${e.stoppedEarly ? ' (stopped: diverged)' : ''}` : `test ${e.testAcc?.toFixed(1)}%`;
+        console.error(`${stage}: ${what} (${e.seconds.toFixed(0)} s)`);
+      }
+    },
+    onEvent: (e) => {
+      if (e.type === 'step') progressBar(`${stage} epoch ${e.epoch}`, e.step, e.stepsPerEpoch, `loss ${e.loss.toFixed(4)}`);
+      else if (e.type === 'notice') console.error(`notice: ${e.message}`);
+    },
+  });
+  const p = result.paper;
+  writeResults({ status: 'done', config: result.config, backend: result.backend, trainableParams: result.trainableParams, totalParams: result.totalParams, ...p, why: result.why, seconds: (performance.now() - t0) / 1000 });
+  for (const n of p.notices) console.error(`notice: ${n}`);
+  const std = Number.isFinite(p.std) ? ` ± ${p.std.toFixed(2)}` : '';
+  console.log(`chosen lr ${p.chosen.lr}, wd ${p.chosen.wd} (val ${p.chosen.valAcc.toFixed(1)}%); test accuracy ${p.mean.toFixed(2)}%${std} over ${p.final.length} seed(s), trained on ${p.finalTrainSize} images, ${p.numTest} test images (chance ${p.chance.toFixed(1)}%${p.nearChance ? ', within noise of chance' : ''}); results in ${out}`);
+  return 0;
+}

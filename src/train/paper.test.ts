@@ -13,6 +13,7 @@ import {
   meanStd,
   nearChance,
   parseGrid,
+  parseSeeds,
   protocolSplits,
   protocolWork,
   resolveGrid,
@@ -57,6 +58,13 @@ describe('paper protocol: grids', () => {
     for (const bad of ['', 'lr=', 'lr=abc', 'lr=0', 'wd=-1', 'momentum=0.9']) {
       expect(() => parseGrid(bad, REDUCED_GRIDS.prompt)).toThrow(LabError);
     }
+  });
+
+  it('reads seeds as a count from the base seed or as a list', () => {
+    expect(parseSeeds('3', 0)).toEqual([0, 1, 2]);
+    expect(parseSeeds('2', 7)).toEqual([7, 8]);
+    expect(parseSeeds('0,5,9', 7)).toEqual([0, 5, 9]);
+    for (const bad of ['', '0', '1.5', 'a', '1,,2', '1,1', '-1']) expect(() => parseSeeds(bad, 0)).toThrow(LabError);
   });
 
   it('counts the work of a plan before anything runs', () => {

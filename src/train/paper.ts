@@ -109,6 +109,25 @@ export function resolveGrid(spec: string | undefined, method: MethodId): HyperGr
   return parseGrid(s, gridFor(method, 'reduced'));
 }
 
+/**
+ * Seeds from text: a count ("3": base, base + 1, base + 2) or a list ("0,5,9"). The reference
+ * ran 5 seeds; the lab's paper mode defaults to 3.
+ */
+export function parseSeeds(text: string, base: number, where = '--seeds'): number[] {
+  const t = text.trim();
+  const items = t.split(',').map((x) => x.trim());
+  const nums = items.map(Number);
+  if (!t || items.some((x, i) => x === '' || !Number.isInteger(nums[i]) || nums[i] < 0)) {
+    throw new LabError('config/invalid', `${where} must be a count (e.g. 3) or a list of whole numbers (e.g. 0,1,2), got '${t}'.`, 'Give e.g. --seeds 3.');
+  }
+  if (items.length === 1) {
+    if (nums[0] < 1 || nums[0] > 100) throw new LabError('config/invalid', `${where} ${nums[0]}: the count must be from 1 to 100.`, 'Give e.g. --seeds 3.');
+    return Array.from({ length: nums[0] }, (_, i) => base + i);
+  }
+  if (new Set(nums).size !== nums.length) throw new LabError('config/invalid', `${where} repeats a seed: ${t}.`, 'Give distinct seeds.');
+  return nums;
+}
+
 /** The two stages' data: search = train / val, no test; final = train ∪ val / no val / test. */
 export interface ProtocolSplits {
   search: SelectedSplits;
