@@ -218,7 +218,8 @@ async function runPaperCli(config: RunConfig, paper: PaperSettings, out: string,
         stage = e.stage === 'search' ? `search ${e.index + 1}/${e.of} lr ${e.lr} wd ${e.wd}` : `final ${e.index + 1}/${e.of} seed ${e.seed}`;
       } else {
         endProgress();
-        const what = e.stage === 'search' ? `val ${e.valAcc?.toFixed(1)}%${e.stoppedEarly ? ' (stopped: diverged)' : ''}` : `test ${e.testAcc?.toFixed(1)}%`;
+        const val = e.valAcc !== undefined && Number.isFinite(e.valAcc) ? `val ${e.valAcc.toFixed(1)}%` : 'no val accuracy';
+        const what = e.stage === 'search' ? `${val}${e.stoppedEarly ? ' (stopped: diverged)' : ''}` : `test ${e.testAcc?.toFixed(1)}%`;
         console.error(`${stage}: ${what} (${e.seconds.toFixed(0)} s)`);
       }
     },

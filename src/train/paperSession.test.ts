@@ -134,4 +134,13 @@ describe('the paper protocol on a procedural task', () => {
     expect(a.paper.final[0].curve).not.toEqual(c.paper.final[0].curve);
     expect(a.paper.numTest).toBe(16);
   });
+
+  it('a search point whose loss stops being finite counts as diverged and is never chosen', async () => {
+    const config = baseConfig({ method: 'linear', taskId: 'dsprites_location', data: { kind: 'procedural' }, trainSize: 32, valSize: 8, testSize: 16, batchSize: 8 });
+    const out = await runPaperSession(config, { grid: { lrs: [1e35, 0.5], wds: [0] }, seeds: [1], analysisImages: 0 }, nodeHost, new RunControl());
+    const hot = out.paper.search.find((s) => s.lr === 1e35)!;
+    expect(hot.diverged).toBe(true);
+    expect(out.paper.chosen.lr).toBe(0.5);
+    expect(out.paper.final).toHaveLength(1);
+  });
 });

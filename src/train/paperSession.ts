@@ -8,7 +8,7 @@
  * (analysis/why.ts): CKA to the pretrained features per layer, and the attention on prompts.
  */
 import * as tf from '@tensorflow/tfjs';
-import type { GradCamSample, RunConfig, RunSummary } from '../domain/run';
+import type { EpochMetrics, GradCamSample, RunConfig, RunSummary } from '../domain/run';
 import { LabError } from '../domain/errors';
 import type { ProgressCallback } from '../domain/progress';
 import { featureSimilarity, promptAttention, type PromptAttention } from '../analysis/why';
@@ -19,7 +19,7 @@ import type { RunControl } from './control';
 import { gradCamSamples } from './evaluate';
 import { trainDataFromSplits } from './fromSplits';
 import { protocolSplits, runPaperProtocol, type CurvePoint, type HyperGrid, type PaperOutcome, type ProtocolRunRequest, type ProtocolRunResult } from './paper';
-import { countParams, train, tunedMethod, type TrainerEvent } from './trainer';
+import { countParams, train, tunedMethod, type TrainerEvent, type TrainOutcome } from './trainer';
 import { gradcamIndices, hyperOf, loadModel, openSplits, resolvePromptLength, summaryConfig, type RunHost } from './session';
 import type { TrainData } from './data';
 
@@ -101,17 +101,32 @@ export async function runPaperSession(requested: RunConfig, settings: PaperSetti
       if (d.train.size === 0) throw new LabError('data/too-few-items', 'The training split is empty.', 'Choose a train size of at least one batch.');
       cb.onPaperEvent?.({ type: 'run-start', stage: req.stage, index: req.index, of: req.of, lr: req.lr, wd: req.wd, seed: req.seed, trainSize: d.train.size, valSize: d.val.size, testSize: d.test.size });
       const t0 = performance.now();
-      const outcome = await train({
-        cfg: model.cfg,
-        backbone,
-        kernels: model.kernels,
-        method,
-        data: d,
-        hyper: { ...baseHyper, lr: req.lr, weightDecay: req.wd, seed: req.seed },
-        control,
-        emit: cb.onEvent,
-        stopAfterEpoch: req.stopAfterEpoch ? (m) => req.stopAfterEpoch!(m.trainLoss) : undefined,
-      });
+      const epochsSoFar: EpochMetrics[] = [];
+      let outcome: TrainOutcome;
+      try {
+        outcome = await train({
+          cfg: model.cfg,
+          backbone,
+          kernels: model.kernels,
+          method,
+          data: d,
+          hyper: { ...baseHyper, lr: req.lr, weightDecay: req.wd, seed: req.seed },
+          control,
+          emit: (e) => {
+            if (e.type === 'epoch') epochsSoFar.push(e.metrics);
+            cb.onEvent?.(e);
+          },
+          stopAfterEpoch: req.stopAfterEpoch ? (m) => req.stopAfterEpoch!(m.trainLoss) : undefined,
+        });
+      } catch (err) {
+        // A search point whose loss stopped being finite is a diverged point (the reference skips
+        // such runs), not the end of the protocol; a final run that diverges is.
+        if (req.stage !== 'search' || !(err instanceof LabError) || err.code !== 'run/diverged') throw err;
+        const seconds = (performance.now() - t0) / 1000;
+        const curve = [...curveOf(epochsSoFar), { epoch: epochsSoFar.length + 1, trainLoss: NaN, trainAcc: NaN, heldOutAcc: NaN }];
+        cb.onPaperEvent?.({ type: 'run-end', stage: req.stage, index: req.index, of: req.of, lr: req.lr, wd: req.wd, seed: req.seed, valAcc: NaN, stoppedEarly: true, seconds });
+        return { curve, valAcc: NaN, stoppedEarly: true, seconds };
+      }
       const seconds = (performance.now() - t0) / 1000;
       const curve = curveOf(outcome.epochs);
       const result: ProtocolRunResult =
