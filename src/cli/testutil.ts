@@ -15,6 +15,8 @@ export interface CliRun {
   ms: number;
   /** Peak resident memory of the CLI process in bytes (test/support/peak-rss.cjs). */
   peakBytes: number;
+  /** CPU time of the CLI process (user + system, all its threads) in milliseconds. */
+  cpuMs: number;
 }
 
 /** `node --import tsx src/cli/<name>.ts ...args`, killed after `timeoutMs`. */
@@ -26,17 +28,17 @@ export function runCli(name: string, args: string[], opts: { timeoutMs?: number;
     execFile(
       process.execPath,
       ['--require', join(REPO, 'test/support/peak-rss.cjs'), '--import', 'tsx', `src/cli/${name}.ts`, ...args],
-      { cwd: REPO, timeout: opts.timeoutMs ?? 60_000, maxBuffer: 64 * 2 ** 20, env: { ...process.env, PEAK_RSS_FILE: peakFile, ...opts.env } },
+      { cwd: REPO, timeout: opts.timeoutMs ?? 300_000, maxBuffer: 64 * 2 ** 20, env: { ...process.env, PEAK_RSS_FILE: peakFile, ...opts.env } },
       (err, stdout, stderr) => {
-        let peakBytes = NaN;
+        let peakBytes = NaN, cpuMs = NaN;
         try {
-          peakBytes = Number(readFileSync(peakFile, 'utf8'));
+          ({ peakBytes, cpuMs } = JSON.parse(readFileSync(peakFile, 'utf8')) as { peakBytes: number; cpuMs: number });
         } catch {
           /* killed before exit */
         }
         rmSync(dir, { recursive: true, force: true });
         const code = err ? (typeof (err as { code?: unknown }).code === 'number' ? (err as { code: number }).code : -1) : 0;
-        resolve({ code, stdout, stderr, ms: performance.now() - t0, peakBytes });
+        resolve({ code, stdout, stderr, ms: performance.now() - t0, peakBytes, cpuMs });
       },
     );
   });
