@@ -75,7 +75,7 @@ export class LabError extends Error {
 
 /** A plain, serialisable view of any error, for the worker protocol, the store and the CLIs. */
 export interface ErrorInfo {
-  code: string;
+  code: ErrorCode;
   message: string;
 }
 

@@ -5,7 +5,7 @@
 import type { BackendName, MethodId, DataSpec, ModelSpec, ResumeState, RunConfig, RunSummary } from '../domain/run';
 import { PROCEDURAL_TASKS, getTask } from '../data/catalog';
 import * as db from '../persist/db';
-import type { ErrorInfo } from '../domain/errors';
+import { type ErrorInfo, LabError, toErrorInfo } from '../domain/errors';
 import { METHODS } from '../train/methods';
 import { onEngineEvent, send } from '../worker/client';
 import type { EngineEvent } from '../worker/protocol';
@@ -157,7 +157,7 @@ export function setBackendOverride(backend: BackendName | null): void {
 
 function modelSpecOf(setup: Setup): ModelSpec {
   if (setup.model === 'file') {
-    if (!blobs.modelFile) throw userError('config/invalid', 'No checkpoint file is loaded.', 'Choose a .safetensors or .npz file with "Local checkpoint file", or pick another model.');
+    if (!blobs.modelFile) throw new LabError('config/invalid', 'No checkpoint file is loaded.', 'Choose a .safetensors or .npz file with "Local checkpoint file", or pick another model.');
     return { kind: 'file', file: blobs.modelFile, name: blobs.modelFile.name };
   }
   const [kind, ...rest] = setup.model.split(':');
@@ -171,16 +171,16 @@ function dataSpecOf(setup: Setup): DataSpec {
   const task = getTask(setup.taskId);
   if (task.source === 'procedural') return { kind: 'procedural' };
   if (setup.data === 'url') {
-    if (!setup.dataUrl.trim()) throw userError('config/invalid', `No URL is given for ${task.name}.`, 'Type the base URL of a vtab-1k folder, or pick a local folder or zip.');
+    if (!setup.dataUrl.trim()) throw new LabError('config/invalid', `No URL is given for ${task.name}.`, 'Type the base URL of a vtab-1k folder, or pick a local folder or zip.');
     return { kind: 'url', base: setup.dataUrl.trim() };
   }
   if (setup.data === 'zip') {
-    if (!blobs.dataZip) throw userError('config/invalid', `No zip is picked for ${task.name}.`, 'Choose the vtab-1k zip, or pick a folder instead.');
+    if (!blobs.dataZip) throw new LabError('config/invalid', `No zip is picked for ${task.name}.`, 'Choose the vtab-1k zip, or pick a folder instead.');
     return { kind: 'zip', file: blobs.dataZip, name: blobs.dataZip.name };
   }
   if (blobs.dataFiles) return { kind: 'files', files: blobs.dataFiles };
   if (blobs.dataDirectory) return { kind: 'directory', handle: blobs.dataDirectory };
-  throw userError('config/invalid', `${task.name} needs its images: no folder is picked.`, 'Pick or drop the vtab-1k folder (or its zip), or choose an "Offline (procedural)" task.');
+  throw new LabError('config/invalid', `${task.name} needs its images: no folder is picked.`, 'Pick or drop the vtab-1k folder (or its zip), or choose an "Offline (procedural)" task.');
 }
 
 function dataSourceText(setup: Setup, spec: DataSpec): string {
@@ -212,16 +212,6 @@ function modelSourceText(spec: ModelSpec): string {
     default:
       return `${spec.kind}:${spec.id}`;
   }
-}
-
-class UserError extends Error {
-  constructor(readonly info: ErrorInfo) {
-    super(info.message);
-  }
-}
-
-function userError(code: string, message: string, hint: string): UserError {
-  return new UserError({ code, message: `${message} ${hint}` });
 }
 
 // ---------------------------------------------------------------- the queue
@@ -297,8 +287,8 @@ function specsOrReport(setup: Setup): { model: ModelSpec; data: DataSpec } | nul
   try {
     return { model: modelSpecOf(setup), data: dataSpecOf(setup) };
   } catch (e) {
-    if (e instanceof UserError) {
-      reportError(e.info);
+    if (e instanceof LabError) {
+      reportError(toErrorInfo(e));
       return null;
     }
     throw e;
@@ -657,7 +647,7 @@ export function requestFrechet(count = 64): void {
   try {
     model = modelSpecOf(setup);
   } catch (e) {
-    if (e instanceof UserError) return reportError(e.info);
+    if (e instanceof LabError) return reportError(toErrorInfo(e));
     throw e;
   }
   let reference: DataSpec | { kind: 'pretraining' };
