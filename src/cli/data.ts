@@ -17,7 +17,7 @@ import { LIST_NAMES, openVtabTask, validateImages } from '../data/vtab';
 import { enumArg, parseArgs, runMain, usageError } from './args';
 
 const USAGE = `Usage: npm run data -- check <folder|file.zip|http(s)://base-url> --task <id> [--skip-bad]
-       npm run data -- example <dir> [--broken missing-list|bad-line|label-out-of-range|missing-image|truncated-image|text-as-jpg|no-lists] [--zip]
+       npm run data -- example <dir> [--broken missing-list|bad-line|label-out-of-range|missing-image|truncated-image|text-as-jpg|pixel-bomb|empty-test|no-lists] [--zip]
 
 Checks a VTAB-1k task in the vtab-1k layout (<folder>/train800.txt, val200.txt,
 train800val200.txt, test.txt, images/...): the source may be the task folder itself, a folder
@@ -42,7 +42,7 @@ function perClass(items: DataItem[], classes: number): string {
  * 10 classes, generated PNG/JPEG images) to try `check` and the lab's folder loading on. A
  * broken variant shows each error the loader reports.
  */
-const BREAKAGES: readonly Breakage[] = ['none', 'missing-list', 'bad-line', 'label-out-of-range', 'missing-image', 'truncated-image', 'text-as-jpg', 'no-lists'];
+const BREAKAGES: readonly Breakage[] = ['none', 'missing-list', 'bad-line', 'label-out-of-range', 'missing-image', 'truncated-image', 'text-as-jpg', 'pixel-bomb', 'empty-test', 'no-lists'];
 
 async function example(dir: string, breakage: Breakage, zip: boolean): Promise<number> {
   mkdirSync(dir, { recursive: true });
