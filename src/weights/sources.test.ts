@@ -4,7 +4,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Progress } from '../domain/progress';
 import { loadCheckpointFromPath, readPathSource } from './node';
-import { HUB_CHECKPOINTS, fetchCheckpoint, isCached, readFileSource } from './sources';
+import { HUB_CHECKPOINTS, dropOtherCaches, fetchCheckpoint, isCached, readFileSource } from './sources';
 import { FIXTURES, catchError, fixture } from './testutil';
 
 const body = fixture('timm_tiny_model.safetensors');
@@ -115,6 +115,20 @@ describe('fetchCheckpoint with a Cache API', () => {
     };
     expect(same(await fetchCheckpoint(url), body)).toBe(true);
     (globalThis as Record<string, unknown>).caches = fakeCaches;
+  });
+});
+
+describe('dropOtherCaches', () => {
+  it("deletes an earlier bundled model's bucket and nothing else", async () => {
+    const names = new Set(['vit-bundled-aaaa', 'vit-bundled-bbbb', 'vit-weights-v1', 'workbox-precache-v2-x']);
+    (globalThis as Record<string, unknown>).caches = { keys: async () => [...names], delete: async (n: string) => names.delete(n) };
+    try {
+      await dropOtherCaches('vit-bundled-', 'vit-bundled-bbbb');
+      expect([...names].sort()).toEqual(['vit-bundled-bbbb', 'vit-weights-v1', 'workbox-precache-v2-x']);
+    } finally {
+      delete (globalThis as Record<string, unknown>).caches;
+    }
+    await expect(dropOtherCaches('vit-bundled-', 'x')).resolves.toBeUndefined(); // no Cache API (Node)
   });
 });
 

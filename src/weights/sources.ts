@@ -69,6 +69,20 @@ async function openCache(name: string): Promise<CacheLike | undefined> {
   }
 }
 
+/**
+ * Deletes the Cache API buckets named `<prefix>…` other than `keep`: the copies of an earlier
+ * bundled model, which a release with a new one leaves behind (its bucket is named by content hash).
+ */
+export async function dropOtherCaches(prefix: string, keep: string): Promise<void> {
+  const storage = (globalThis as { caches?: { keys(): Promise<string[]>; delete(n: string): Promise<boolean> } }).caches;
+  if (!storage) return;
+  try {
+    for (const name of await storage.keys()) if (name.startsWith(prefix) && name !== keep) await storage.delete(name);
+  } catch {
+    /* storage refused (private modes): nothing was kept either */
+  }
+}
+
 /** At most ~200 progress events per download. */
 function throttled(onProgress: ProgressCallback | undefined, what: string, total: number | undefined, fromCache: boolean) {
   let last = -Infinity;

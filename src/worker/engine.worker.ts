@@ -21,7 +21,7 @@ import { formatReport, verifyGolden } from '../verify/golden';
 import { parseSafetensors } from '../weights/formats/safetensors';
 import { readAll } from '../weights/formats/archive';
 import { loadCheckpoint } from '../weights/load';
-import { HUB_CHECKPOINTS, fetchCheckpoint, readFileSource } from '../weights/sources';
+import { HUB_CHECKPOINTS, dropOtherCaches, fetchCheckpoint, readFileSource } from '../weights/sources';
 import { disposeParams } from '../model/params';
 import { bundledModelUrl } from '../pwa/site';
 import { pretrainingSplits } from '../data/pretraining';
@@ -43,7 +43,9 @@ const host: RunHost = {
       }
       case 'bundled': {
         const url = bundledModelUrl(spec.id);
-        return loadCheckpoint(await fetchCheckpoint(url, { onProgress, cacheName: `vit-bundled-${__BUNDLED_MODEL_HASH__}` }), { name: `${spec.id}.safetensors` });
+        const cacheName = `vit-bundled-${__BUNDLED_MODEL_HASH__}`;
+        await dropOtherCaches('vit-bundled-', cacheName);
+        return loadCheckpoint(await fetchCheckpoint(url, { onProgress, cacheName }), { name: `${spec.id}.safetensors` });
       }
       case 'file':
         return loadCheckpoint(await readFileSource(spec.file, onProgress), { name: spec.name });
