@@ -155,6 +155,7 @@ test.describe('a new release while a run is going', () => {
     await expect(lab.id('banner.update')).toBeVisible({ timeout: 60_000 });
     await expect(lab.id('banner.updateReload')).toBeDisabled();
     await expect(lab.id('banner.update')).toContainText('would stop them');
+    await page.screenshot({ path: 'test-results/hosting-update-waiting.png' });
     // The new release waits; the old one still serves this page.
     expect(await page.evaluate(async () => !!(await navigator.serviceWorker.getRegistration())!.waiting)).toBe(true);
 

@@ -8,7 +8,7 @@ describe('wasmThreading', () => {
     expect(plain.reason).toMatch(/not cross-origin isolated/);
     expect(plain.reason).toMatch(/host sends no COOP\/COEP headers/);
     const sw = wasmThreading({ isolated: false, serviceWorker: true }, true);
-    expect(sw.reason).toMatch(/next load of the page is isolated/);
+    expect(sw.reason).toMatch(/not cross-origin isolated yet .*adds the COOP\/COEP headers from the next load/);
   });
 
   it('says threads are off when isolated but not enabled, and both when neither', () => {

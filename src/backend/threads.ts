@@ -29,15 +29,15 @@ export interface IsolationFacts {
 }
 
 export function wasmThreading(facts: IsolationFacts, enabled: boolean = WASM_THREADS_ENABLED): WasmThreading {
-  const off = "the lab's WASM threads are off (tfjs 4.22's threaded build fails in a bundled worker, tfjs#8513)";
+  const off = "the lab's WASM threads are off for now (tfjs 4.22's threaded build fails in a bundled worker, tfjs#8513)";
   if (!facts.isolated) {
-    const fix = facts.serviceWorker
-      ? 'the offline copy adds the COOP/COEP headers, so the next load of the page is isolated'
-      : 'the host sends no COOP/COEP headers (README, "Host it for a class")';
+    const why = facts.serviceWorker
+      ? 'yet (the offline copy adds the COOP/COEP headers from the next load on)'
+      : '(the host sends no COOP/COEP headers: README, "Host it for a class")';
     return {
       threaded: false,
       cause: 'not-isolated',
-      reason: `WASM runs on one thread: the page is not cross-origin isolated, so the browser allows no memory shared between threads; ${fix}.${enabled ? '' : ` Even isolated, ${off}.`}`,
+      reason: `WASM runs on one thread: the page is not cross-origin isolated ${why}, so threads cannot share memory.${enabled ? '' : ` Even isolated, ${off}.`}`,
     };
   }
   if (!enabled) return { threaded: false, cause: 'threads-off', reason: `WASM runs on one thread: the page is cross-origin isolated, but ${off}.` };
