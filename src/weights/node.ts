@@ -1,13 +1,12 @@
 /** Node-only checkpoint source (kept apart so browser bundles never import node:fs). */
 import { readFile, stat } from 'node:fs/promises';
 import { basename } from 'node:path';
-import { LabError, bytesText, quoted } from '../domain/errors';
+import { LabError, quoted } from '../domain/errors';
 import type { ProgressCallback } from '../domain/progress';
 import { loadCheckpoint, type LoadOptions } from './load';
+import { checkCheckpointSize } from './sources';
 import type { CanonicalCheckpoint } from './types';
 
-/** Node reads a file into one buffer of at most 2 GiB; a ViT-L checkpoint is 1.2 GB. */
-export const MAX_CHECKPOINT_BYTES = 2 ** 31 - 1;
 
 /** Reads a checkpoint (or golden) file from disk: a named error for a folder, a missing or huge file. */
 export async function readPathSource(path: string, onProgress?: ProgressCallback): Promise<Uint8Array> {
@@ -22,7 +21,7 @@ export async function readPathSource(path: string, onProgress?: ProgressCallback
     const code = (e as NodeJS.ErrnoException).code;
     throw new LabError('checkpoint/unreadable', `Cannot read ${quoted(path)}: ${code === 'ENOENT' ? 'there is no such file' : code === 'EACCES' ? 'permission denied' : code ?? (e as Error).message}.`, 'Check the path.');
   }
-  if (size > MAX_CHECKPOINT_BYTES) throw new LabError('checkpoint/too-large', `${quoted(path)} is ${bytesText(size)}; a checkpoint is read whole and can be at most 2 GiB (ViT-B/16 is 346 MB).`, 'Check that this is a ViT checkpoint; save larger models in float16.');
+  checkCheckpointSize(size, quoted(path));
   onProgress?.({ kind: 'initiate', what, unit: 'bytes', total: size });
   const buf = await readFile(path);
   onProgress?.({ kind: 'done', what, unit: 'bytes', total: buf.byteLength });

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Progress } from '../domain/progress';
 import { loadCheckpointFromPath, readPathSource } from './node';
-import { HUB_CHECKPOINTS, dropOtherCaches, fetchCheckpoint, isCached, readFileSource } from './sources';
+import { HUB_CHECKPOINTS, dropOtherCaches, fetchCheckpoint, isCached, readFileSource, readStream } from './sources';
 import { FIXTURES, catchError, fixture } from './testutil';
 
 const body = fixture('timm_tiny_model.safetensors');
@@ -169,5 +169,16 @@ describe('HUB_CHECKPOINTS', () => {
 
   it('catchError helper sanity', () => {
     expect(catchError(() => { throw new Error('x'); }).message).toBe('x');
+  });
+});
+
+describe('a checkpoint too large to read whole', () => {
+  it('is refused from its declared size, before any byte is read', async () => {
+    const huge = { size: 3e9, name: 'huge.safetensors', stream: () => { throw new Error('must not be read'); }, arrayBuffer: () => { throw new Error('must not be read'); } } as unknown as Blob;
+    const e = await rejection(readFileSource(huge));
+    expect(e.code).toBe('checkpoint/too-large');
+    expect(e.message).toContain('"huge.safetensors" is 3.00 GB');
+    const s = await rejection(readStream(new ReadableStream<Uint8Array>(), 3e9, () => {}, '"x"'));
+    expect(s.code).toBe('checkpoint/too-large');
   });
 });

@@ -2,7 +2,16 @@
  * Where checkpoint bytes come from: a URL (Cache API first, streamed download with byte
  * progress), a browser File/Blob. Node paths live in ./node.ts so bundles never see node:fs.
  */
-import { LabError } from '../domain/errors';
+import { LabError, bytesText, quoted } from '../domain/errors';
+
+/** A checkpoint is read into one buffer; 2 GiB is the most Node reads at once (ViT-L is 1.2 GB, ViT-B/16 346 MB). */
+export const MAX_CHECKPOINT_BYTES = 2 ** 31 - 1;
+
+/** 'checkpoint/too-large' before a byte is read (or as soon as a stream passes the bound). */
+export function checkCheckpointSize(bytes: number, what: string): void {
+  if (bytes <= MAX_CHECKPOINT_BYTES) return;
+  throw new LabError('checkpoint/too-large', `${what} is ${bytesText(bytes)}; a checkpoint is read whole and can be at most 2 GiB (ViT-B/16 is 346 MB).`, 'Check that this is a ViT checkpoint; save larger models in float16.');
+}
 import { PRESETS, type PresetName, parameterCount } from '../model/config';
 import type { ProgressCallback } from '../domain/progress';
 import type { CheckpointLayout } from './types';
@@ -102,7 +111,9 @@ export async function readStream(
   body: ReadableStream<Uint8Array> | null,
   total: number | undefined,
   report: (done: number, force?: boolean) => void,
+  what = 'the checkpoint',
 ): Promise<Uint8Array> {
+  checkCheckpointSize(total ?? 0, what);
   let buf = new Uint8Array(total ?? 1 << 20);
   let done = 0;
   if (body) {
@@ -110,6 +121,10 @@ export async function readStream(
     for (;;) {
       const { done: end, value } = await reader.read();
       if (end) break;
+      if (done + value.byteLength > MAX_CHECKPOINT_BYTES) {
+        await reader.cancel();
+        checkCheckpointSize(done + value.byteLength, what);
+      }
       if (done + value.byteLength > buf.byteLength) {
         const grown = new Uint8Array(Math.max(buf.byteLength * 2, done + value.byteLength));
         grown.set(buf.subarray(0, done));
@@ -136,7 +151,7 @@ export async function fetchCheckpoint(url: string, opts: FetchOptions = {}): Pro
     if (hit) {
       const total = contentLength(hit);
       onProgress?.({ kind: 'initiate', what: url, unit: 'bytes', total, fromCache: true });
-      const bytes = await readStream(hit.body, total, throttled(onProgress, url, total, true));
+      const bytes = await readStream(hit.body, total, throttled(onProgress, url, total, true), quoted(url));
       if (total === undefined || bytes.byteLength === total) {
         onProgress?.({ kind: 'done', what: url, unit: 'bytes', total: bytes.byteLength, fromCache: true });
         return bytes;
@@ -161,7 +176,7 @@ export async function fetchCheckpoint(url: string, opts: FetchOptions = {}): Pro
   const cached = cache && res.status === 200 ? cache.put(url, res.clone()).then(() => true, () => false) : undefined;
   let bytes: Uint8Array;
   try {
-    bytes = await readStream(res.body, total, throttled(onProgress, url, total, false));
+    bytes = await readStream(res.body, total, throttled(onProgress, url, total, false), quoted(url));
   } catch (e) {
     if (signal?.aborted) throw new LabError('run/cancelled', `Download of ${url} was cancelled.`);
     throw new LabError('checkpoint/download-failed', `Download of ${url} broke off: ${(e as Error).message}.`, 'Try again; a partial file is not cached.');
@@ -191,9 +206,10 @@ export async function isCached(url: string, cacheName = 'vit-weights-v1'): Promi
 export async function readFileSource(file: Blob, onProgress?: ProgressCallback): Promise<Uint8Array> {
   const what = (file as Partial<File>).name ?? 'file';
   const total = file.size;
+  checkCheckpointSize(total, quoted(what));
   onProgress?.({ kind: 'initiate', what, unit: 'bytes', total });
   const bytes = typeof file.stream === 'function'
-    ? await readStream(file.stream() as ReadableStream<Uint8Array>, total, throttled(onProgress, what, total, false))
+    ? await readStream(file.stream() as ReadableStream<Uint8Array>, total, throttled(onProgress, what, total, false), quoted(what))
     : new Uint8Array(await file.arrayBuffer());
   onProgress?.({ kind: 'done', what, unit: 'bytes', total: bytes.byteLength });
   return bytes;
