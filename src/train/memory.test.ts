@@ -1,8 +1,12 @@
 /**
- * The memory planner's choices (pure arithmetic).
+ * The memory planner: its choices (pure), and its estimate against the measured peak of real
+ * training steps on several shapes (tensor bytes at every allocation, and the WASM heap's
+ * high-water mark on a fresh heap), within 1.5x and never more than 10 % below.
  */
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { LabError } from '../domain/errors';
+import { initNodeBackend } from '../backend/node';
+import { runBenchCase, type BenchCase } from '../bench/bench';
 import { PRESETS, parameterCount, type ViTConfig } from '../model/config';
 import { estimateStep, phaseShape, planMemory, wasmBudget, webgpuBudget, WASM_BUDGET_BYTES, type StepShape } from './memory';
 import { METHODS } from './methods';
@@ -90,4 +94,33 @@ describe('phaseShape', () => {
     expect(vpt).toMatchObject({ trainsBackbone: false, optimizerSlots: 1, promptLength: 50 });
     expect(phaseShape(cfg, METHODS.linear.phases[0], 100, 50)).toMatchObject({ trainableParams: 769 * 100, promptLength: 0 });
   });
+});
+
+describe('the estimate against measured steps (WASM, Node)', () => {
+  beforeAll(async () => {
+    await initNodeBackend('wasm');
+  });
+  const base = { channels: 3, numClasses: 0, layerNormEps: 1e-6, mean: [0.5, 0.5, 0.5], std: [0.5, 0.5, 0.5] } as Pick<ViTConfig, 'channels' | 'numClasses' | 'layerNormEps' | 'mean' | 'std'>;
+  const tinyPretrained: ViTConfig = { ...base, imageSize: 48, patchSize: 12, hiddenSize: 128, numLayers: 4, numHeads: 2, mlpDim: 512 };
+  const cases: BenchCase[] = [
+    { preset: 'bundled-like FT', cfg: tinyPretrained, mode: 'ft', batch: 64, promptLength: 0 },
+    { preset: 'bundled-like VPT-deep, 200 prompts', cfg: tinyPretrained, mode: 'vpt_deep', batch: 16, promptLength: 200 },
+    { preset: 'ViT-Ti/16 112 px FT', cfg: { ...PRESETS.vit_ti16, imageSize: 112 }, mode: 'ft', batch: 4, promptLength: 0 },
+    { preset: 'ViT-Ti/16 224 px VPT-deep', cfg: PRESETS.vit_ti16, mode: 'vpt_deep', batch: 2, promptLength: 50 },
+    { preset: 'ViT-S/16 112 px FT', cfg: { ...PRESETS.vit_s16, imageSize: 112 }, mode: 'ft', batch: 2, promptLength: 0 },
+    { preset: 'ViT-Ti/16 224 px FT, recomputed', cfg: PRESETS.vit_ti16, mode: 'ft', batch: 2, promptLength: 0, recompute: true },
+    { preset: 'ViT-Ti/16 224 px VPT-deep, recomputed', cfg: PRESETS.vit_ti16, mode: 'vpt_deep', batch: 4, promptLength: 50, recompute: true },
+  ];
+  for (const c of cases) {
+    it(`${c.preset}, batch ${c.batch}: within 1.5x of the measured peak, never more than 10 % below`, async () => {
+      // Two steps: the optimizer's slots exist only from the first update on (steady state is what is planned).
+      const r = await runBenchCase(c, { host: 'test', warmup: 1, runs: 1 });
+      expect(r.error).toBeUndefined();
+      expect(r.heapFresh).toBe(true);
+      for (const [what, estimate, measured] of [['tensors', r.estimateTensorBytes!, r.peakBytes], ['WASM heap', r.estimateBytes!, r.heapBytes!]] as const) {
+        expect(estimate / measured, `${what}: estimated ${estimate}, measured ${measured}`).toBeGreaterThanOrEqual(0.9);
+        expect(estimate / measured, `${what}: estimated ${estimate}, measured ${measured}`).toBeLessThanOrEqual(1.5);
+      }
+    });
+  }
 });

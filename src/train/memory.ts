@@ -79,25 +79,46 @@ const F32 = 4;
 const GiB = 2 ** 30;
 
 /**
- * Activation coefficients per image and layer, in floats: kept for the backward pass (saved by a
- * gradient), held by the backward pass until it ends, and made and dropped by the forward pass.
+ * What a layer holds per image at the step's peak, in floats, as a·T·D + b·T·M + c·H·T²: the
+ * tensors saved for the backward pass plus the gradients the backward pass holds until it ends
+ * (tape.js frees no intermediate's gradient as it goes). Measured with the buffer-level probe on
+ * WASM by `npm run bench -- --memory` (slopes over 2 and 4 layers, T 60–207, D 192–384, M
+ * 768–1536, H 3–6; see docs/memory.md) for the engine's block (per-block scopes, the lab's
+ * LayerNorm/GELU/attention). A frozen backbone with deep prompts holds more per layer than FT
+ * (the prompt splice's slices and their gradients); FT holds its weight-gradient inputs.
  */
-interface LayerCoefficients {
-  kept: [td: number, tm: number, ht2: number];
-  backward: [td: number, tm: number, ht2: number];
-  forward: [td: number, tm: number, ht2: number];
+export interface LayerCoefficients {
+  /** Without recomputation: kept + held per layer and image. */
+  keep: [td: number, tm: number, ht2: number];
+  /** With recomputation: per layer and image, in T·D units (block inputs, outputs' gradients). */
+  recomputed: number;
 }
 
-/** The engine's block (src/model/vit.ts with the lab's WASM kernels); FT keeps the weight-gradient inputs too. */
 export const LAYER_COEFFICIENTS: Record<'train' | 'frozen', LayerCoefficients> = {
-  train: { kept: [17, 1.75, 1.15], backward: [12, 2, 2.2], forward: [8, 3, 2] },
-  frozen: { kept: [19, 1, 1.15], backward: [6, 4.3, 3], forward: [8, 3, 2] },
+  train: { keep: [28, 4.3, 2.1], recomputed: 2 },
+  frozen: { keep: [38.5, 3, 1], recomputed: 7.5 },
 };
+/** Per image outside the blocks: the pixels, the patch matrix and its transposed copy (× C·S²). */
+const EMBED_PER_PIXEL = 3;
+/** An optimizer update holds about this many copies of the parameter it updates (optimizer.ts). */
+const UPDATE_COPIES = 8;
+/**
+ * WASM: XNNPACK packs the right operand of every product (each linear weight) into its own copy,
+ * kept while that weight's buffer lives. Trained weights are packed twice: the loaded backbone's
+ * buffer keeps the first step's packing, and the variable's current value has its own.
+ */
+const WASM_PACKED_COPIES = { train: 2, frozen: 1 };
+/**
+ * WASM: heap over live bytes (allocator fragmentation, the heap's 20 % growth steps, XNNPACK's
+ * packing of transposed weights and of gradients in the backward pass): measured 1.17–1.42 with
+ * trained weights, 1.01–1.27 frozen (high-water less the runtime, over tensor peak plus packed).
+ */
+const WASM_SLACK = { train: 1.3, frozen: 1.15 };
+/** WASM: what the runtime holds before any tensor (stack, static data, XNNPACK). */
+const WASM_RUNTIME_BYTES = 2 * 2 ** 20;
+/** WASM: the heap starts at 16 MiB (and grows in steps of 20 %, at most 96 MiB, when it must). */
+const WASM_INITIAL_HEAP = 16 * 2 ** 20;
 
-/** WASM: XNNPACK packs each product's right operand (every weight) into its own copy. */
-const WASM_PACKED_FRACTION = 1.0;
-/** WASM: dlmalloc's slack over the live bytes (measured high-water / live peak, largest case). */
-const WASM_ALLOCATOR_SLACK = 1.15;
 /** WebAssembly's 4 GiB, less headroom for the runtime's own allocations and JS-side copies. */
 export const WASM_BUDGET_BYTES = 4 * GiB - 512 * 2 ** 20;
 
@@ -148,7 +169,7 @@ export function tokens(shape: StepShape): number {
   return 1 + g * g + shape.promptLength;
 }
 
-function layerFloats(c: [number, number, number], d: ModelDims, t: number): number {
+function layerFloats(c: readonly [number, number, number], d: ModelDims, t: number): number {
   return c[0] * t * d.hiddenSize + c[1] * t * d.mlpDim + c[2] * d.numHeads * t * t;
 }
 
@@ -156,6 +177,24 @@ function layerFloats(c: [number, number, number], d: ModelDims, t: number): numb
 function linearWeightFloats(shape: StepShape): number {
   const { hiddenSize: D, mlpDim: M, numLayers: L, patchSize: p, channels: C } = shape.dims;
   return L * (3 * D * D + D * D + 2 * D * M) + C * p * p * D + D * shape.numClasses;
+}
+
+/** The largest single parameter that trains (what one optimizer update holds copies of). */
+function largestTrainedFloats(shape: StepShape): number {
+  const { hiddenSize: D, mlpDim: M, patchSize: p, channels: C } = shape.dims;
+  const head = D * shape.numClasses;
+  if (!shape.trainsBackbone) return Math.max(head, shape.promptLength * D);
+  return Math.max(head, 3 * D * D, D * M, C * p * p * D);
+}
+
+/** Tensors + (WASM) packed weights, allocator slack and the heap's growth steps. */
+function onBackend(shape: StepShape, tensorBytes: number, parts: MemoryPart[], backend: BackendKind, trained: boolean): number {
+  if (backend !== 'wasm') return tensorBytes;
+  const kind = trained ? 'train' : 'frozen';
+  const packed = WASM_PACKED_COPIES[kind] * linearWeightFloats(shape) * F32;
+  const heap = Math.max(WASM_INITIAL_HEAP, WASM_RUNTIME_BYTES + (tensorBytes + packed) * WASM_SLACK[kind]);
+  parts.push({ name: 'packed weights (XNNPACK)', bytes: packed }, { name: 'runtime, allocator slack and heap growth', bytes: Math.max(0, heap - tensorBytes - packed) });
+  return heap;
 }
 
 /**
@@ -166,63 +205,50 @@ function linearWeightFloats(shape: StepShape): number {
 export function estimateStep(shape: StepShape, microBatch: number, backend: BackendKind, opts: { recompute?: boolean; accumulating?: boolean } = {}): MemoryEstimate {
   const d = shape.dims, t = tokens(shape), b = microBatch, L = d.numLayers;
   const coef = LAYER_COEFFICIENTS[shape.trainsBackbone ? 'train' : 'frozen'];
+  // A trained backbone weight exists twice: the loaded model stays intact while its variable moves.
   const params = shape.totalParams * F32 + (shape.trainsBackbone ? shape.trainableParams * F32 : 0);
   const grads = shape.trainableParams * F32;
   const slots = shape.optimizerSlots * shape.trainableParams * F32;
-  const sum = opts.accumulating ? 2 * grads : 0;
-  const g = Math.floor(d.imageSize / d.patchSize);
-  // The batch's pixels, and the patch matrix the embedding keeps for its gradient.
-  const inputs = b * (d.channels * d.imageSize * d.imageSize + g * g * d.channels * d.patchSize * d.patchSize) * F32;
-  const perLayer = (c: [number, number, number]) => b * layerFloats(c, d, t) * F32;
-  let activations: number;
-  if (opts.recompute) {
-    // Block inputs of every layer, plus one block rebuilt with everything it keeps and holds.
-    activations = L * b * t * d.hiddenSize * F32 + perLayer(coef.kept) + perLayer(coef.backward) + perLayer(coef.forward);
-  } else {
-    const forwardPeak = L * perLayer(coef.kept) + L * perLayer(coef.forward);
-    const backwardPeak = L * perLayer(coef.kept) + L * perLayer(coef.backward) + grads;
-    activations = Math.max(forwardPeak, backwardPeak) - grads;
-  }
+  const sum = opts.accumulating ? grads : 0;
+  const inputs = b * EMBED_PER_PIXEL * d.channels * d.imageSize * d.imageSize * F32;
+  const block = b * layerFloats(coef.keep, d, t) * F32;
+  // One block more than the layers: the block in flight holds its own temporaries (forward) or
+  // gradients (backward) on top of what the others keep; recomputed, it is rebuilt in full.
+  const activations = opts.recompute ? L * b * coef.recomputed * t * d.hiddenSize * F32 + 2 * block : (L + 1) * block;
+  // The forward/backward peak, or the optimizer update after it (activations gone, gradients not).
+  const update = (UPDATE_COPIES * largestTrainedFloats(shape) * F32) + (opts.accumulating ? grads : 0);
+  const stepPeak = Math.max(activations + inputs + sum, update);
   const parts: MemoryPart[] = [
     { name: 'parameters', bytes: params },
     { name: 'gradients', bytes: grads },
     { name: 'optimizer slots', bytes: slots },
     ...(sum ? [{ name: 'accumulated gradients', bytes: sum }] : []),
-    { name: opts.recompute ? 'activations (recomputed per block)' : 'activations kept for the backward pass', bytes: activations },
-    { name: 'input batch', bytes: inputs },
+    activations + inputs + sum >= update
+      ? { name: opts.recompute ? 'activations (block inputs, one block rebuilt)' : 'activations and their gradients', bytes: activations + inputs }
+      : { name: 'optimizer update', bytes: update },
   ];
-  const tensorBytes = parts.reduce((a, p) => a + p.bytes, 0);
-  let totalBytes = tensorBytes;
-  if (backend === 'wasm') {
-    const packed = WASM_PACKED_FRACTION * linearWeightFloats(shape) * F32;
-    parts.push({ name: 'packed weights (XNNPACK)', bytes: packed });
-    const slack = (tensorBytes + packed) * (WASM_ALLOCATOR_SLACK - 1);
-    parts.push({ name: 'allocator slack', bytes: slack });
-    totalBytes = tensorBytes + packed + slack;
-  }
+  const tensorBytes = params + grads + slots + stepPeak;
+  const totalBytes = onBackend(shape, tensorBytes, parts, backend, shape.trainsBackbone);
   const largestBufferBytes = Math.max(b * d.numHeads * t * t, b * t * d.mlpDim, d.hiddenSize * d.mlpDim, b * d.channels * d.imageSize * d.imageSize) * F32;
   return { tensorBytes, totalBytes, largestBufferBytes, parts };
 }
 
-/** Peak bytes of evaluation (forward only, no gradient tape) at `batch` images. */
+/**
+ * Peak bytes of evaluation (forward only, no gradient tape) at `batch` images: each block's
+ * intermediates die with its scope, so one block's worth plus every block's output.
+ */
 export function estimateForward(shape: StepShape, batch: number, backend: BackendKind): MemoryEstimate {
   const d = shape.dims, t = tokens(shape);
-  const coef = LAYER_COEFFICIENTS.frozen;
   const params = shape.totalParams * F32;
-  const activations = d.numLayers * batch * layerFloats([coef.kept[0] + coef.forward[0], coef.kept[1] + coef.forward[1], coef.kept[2] + coef.forward[2]], d, t) * F32;
-  const inputs = batch * d.channels * d.imageSize * d.imageSize * F32;
+  const activations = batch * (d.numLayers * t * d.hiddenSize + layerFloats(LAYER_COEFFICIENTS.frozen.keep, d, t)) * F32;
+  const inputs = batch * EMBED_PER_PIXEL * d.channels * d.imageSize * d.imageSize * F32;
   const parts: MemoryPart[] = [
     { name: 'parameters', bytes: params },
     { name: 'activations', bytes: activations },
     { name: 'input batch', bytes: inputs },
   ];
   const tensorBytes = params + activations + inputs;
-  let totalBytes = tensorBytes;
-  if (backend === 'wasm') {
-    const packed = WASM_PACKED_FRACTION * linearWeightFloats(shape) * F32;
-    parts.push({ name: 'packed weights (XNNPACK)', bytes: packed });
-    totalBytes = (tensorBytes + packed) * WASM_ALLOCATOR_SLACK;
-  }
+  const totalBytes = onBackend(shape, tensorBytes, parts, backend, false);
   return { tensorBytes, totalBytes, largestBufferBytes: Math.max(batch * d.numHeads * t * t, batch * t * d.mlpDim) * F32, parts };
 }
 
