@@ -46,6 +46,11 @@ interface CaseOptions {
   host: string;
   numClasses?: number;
   kernels?: KernelChoice;
+  /**
+   * The process owns every tensor (the Node CLI): a case may start on a fresh WASM heap even when
+   * a failed case left tensors behind (they are discarded with the old module).
+   */
+  discardLeftovers?: boolean;
 }
 
 export interface BenchCase {
@@ -116,8 +121,8 @@ export async function runBenchCase(c: BenchCase, opts: CaseOptions): Promise<Ben
   let heapFresh = false;
   try {
     // A WASM heap only grows: start the case on a new one so its size is this case's high-water.
-    if (tf.getBackend() === 'wasm' && tf.memory().numTensors === 0) {
-      await freshWasmBackend();
+    if (tf.getBackend() === 'wasm' && (tf.memory().numTensors === 0 || opts.discardLeftovers)) {
+      await freshWasmBackend({ discard: opts.discardLeftovers });
       heapFresh = true;
     }
     const estimate = benchEstimate(c, opts.numClasses);

@@ -102,7 +102,7 @@ runMain(async () => {
       await initNodeBackend(backend as 'wasm' | 'cpu');
       for (const p of plans.filter((p) => fits(backend, p.preset))) {
         for (const k of kernels) {
-          const row = await runBenchCase({ ...p, cfg: PRESETS[p.preset] }, { host: 'node', warmup: 1, runs, kernels: k });
+          const row = await runBenchCase({ ...p, cfg: PRESETS[p.preset] }, { host: 'node', warmup: 1, discardLeftovers: true, runs, kernels: k });
           if (args.flags.has('profile')) {
             const prof = await profileBenchCase({ ...p, cfg: PRESETS[p.preset] }, k);
             profiles.push({ title: `node ${backend}${k === 'stock' ? ' (stock tfjs)' : ''} ${p.preset} ${p.mode} batch ${p.batch}`, ...prof });

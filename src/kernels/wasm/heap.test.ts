@@ -116,6 +116,23 @@ describe('a full WASM heap', () => {
   });
 });
 
+describe('a fresh heap after a failed case', () => {
+  it('discards what was left behind when asked, and refuses otherwise', async () => {
+    await freshWasmBackend();
+    const left = tf.fill([64 * MiB], 1); // 256 MiB that a failed case never disposed
+    expect(wasmHeapBytes()!).toBeGreaterThan(256 * MiB);
+    await expect(freshWasmBackend()).rejects.toThrow(/still live/);
+    await freshWasmBackend({ discard: true });
+    expect(tf.memory().numTensors).toBe(0);
+    expect(wasmHeapBytes()!).toBeLessThan(64 * MiB);
+    expect(left.isDisposed).toBe(false); // a stale handle: its module is gone
+    wasmKernels();
+    const sum = tf.tidy(() => tf.sum(tf.ones([10])));
+    expect(sum.dataSync()[0]).toBe(10);
+    sum.dispose();
+  });
+});
+
 describe('tensors saved for the backward pass', () => {
   it('share their buffer on WASM (no copy per saved tensor)', async () => {
     wasmKernels();

@@ -113,12 +113,15 @@ export function registerSharingIdentity(): void {
 
 /**
  * Replace the active WASM backend by a new module with a fresh (small) heap. Every tensor on the
- * old backend becomes invalid, so call it only when none is live (benchmarks between cases).
+ * old backend becomes invalid, so call it only when none is live (benchmarks between cases), or
+ * with `discard` to drop whatever a failed case left behind (the whole engine is reset: only for
+ * a process that owns every tensor, such as `npm run bench` in Node).
  */
-export async function freshWasmBackend(): Promise<void> {
+export async function freshWasmBackend(opts: { discard?: boolean } = {}): Promise<void> {
   if (tf.getBackend() !== 'wasm') throw new Error('freshWasmBackend: the WASM backend is not active.');
   const live = tf.memory().numTensors;
-  if (live > 0) throw new Error(`freshWasmBackend: ${live} tensors are still live; dispose them first.`);
+  if (live > 0 && !opts.discard) throw new Error(`freshWasmBackend: ${live} tensors are still live; dispose them first.`);
+  if (live > 0) tf.engine().reset(); // forgets every tensor and backend instance; factories stay
   const factory = tf.findBackendFactory('wasm');
   if (!factory) throw new Error('freshWasmBackend: no WASM backend factory is registered.');
   tf.removeBackend('wasm');
