@@ -5,7 +5,7 @@
 import { expect, type Download, type Locator, type Page } from '@playwright/test';
 import { readFile } from 'node:fs/promises';
 import type { ExportFile } from '../../src/store/export';
-import type { PlainLabState } from '../../src/store/testApi';
+import type { PlainLabState } from '../../src/ui/testApi';
 
 /** The golden fixtures, in the repo (test/fixtures/README.md says where each file came from). */
 export const FIXTURES = new URL('../../test/fixtures/', import.meta.url).pathname;

@@ -33,9 +33,9 @@ export type ModelSpec =
 /** Where the task's images come from. */
 export type DataSpec =
   | { kind: 'procedural' }
-  /** A vtab-1k folder picked or dropped: its files with their relative paths. */
-  | { kind: 'files'; files: { path: string; file: Blob }[] }
-  | { kind: 'directory'; handle: unknown }
+  /** A vtab-1k folder picked or dropped: its files with their relative paths (and the folder's name). */
+  | { kind: 'files'; files: { path: string; file: Blob }[]; name?: string }
+  | { kind: 'directory'; handle: unknown; name?: string }
   | { kind: 'zip'; file: Blob; name: string }
   | { kind: 'url'; base: string }
   /** A folder, zip or URL given on the command line (Node only). */
@@ -155,4 +155,87 @@ export interface ResumeState {
   /** Canonical safetensors bytes of the trainable parameters and optimizer slots. */
   checkpoint: ArrayBuffer;
   epochs: EpochMetrics[];
+}
+
+/** What the page is told about a finished run's trained parameters (never their bytes). */
+export interface TrainedInfo {
+  fileName: string;
+  bytes: number;
+  tensors: number;
+}
+
+/** What is kept of a run across sessions: its summary and how the page grouped it. */
+export interface StoredRun {
+  runId: string;
+  summary: RunSummary;
+  /** Runs queued by one click of Start (or one sweep) share a group. */
+  groupId: string;
+  groupLabel: string;
+  methodLabel: string;
+  classNames?: string[];
+  numClasses?: number;
+  /** Optimizer steps per epoch, once the run's data is open. */
+  stepsPerEpoch?: number;
+  /** File name of the trained parameters the run started from, when it imported some. */
+  importedFrom?: string;
+}
+
+/** A run as the engine reports it: its stored record and what is stored beside it. */
+export interface RunInfo extends StoredRun {
+  /** A checkpoint of the last finished epoch is stored: resuming continues from it. */
+  hasCheckpoint: boolean;
+  /** The run's trained parameters are stored: what they are, never their bytes. */
+  trained?: TrainedInfo;
+}
+
+/** The run queue as a whole. */
+export type QueueState = 'idle' | 'running' | 'paused' | 'done' | 'cancelled';
+
+const TERMINAL: readonly RunStatus[] = ['done', 'cancelled', 'failed'];
+
+/** A run that ended (as opposed to one queued, running, paused or interrupted). */
+export function isTerminal(status: RunStatus): boolean {
+  return TERMINAL.includes(status);
+}
+
+/**
+ * Where a run's model and data came from, as one line that names the kind: `hub:<id>`,
+ * `bundled:<id>`, `file:<name>`, `random:<preset>`, `path:<path>`; `procedural`, `url:<base>`,
+ * `zip:<name>`, `folder:<name> (<n> files)`. Stored with every run, so a run can be resumed from
+ * it (with the user's files picked again where it used local ones).
+ */
+export function modelSourceText(spec: ModelSpec): string {
+  switch (spec.kind) {
+    case 'file':
+      return `file:${spec.name}`;
+    case 'random':
+      return `random:${spec.preset}`;
+    case 'path':
+      return `path:${spec.path}`;
+    default:
+      return `${spec.kind}:${spec.id}`;
+  }
+}
+
+export function dataSourceText(spec: DataSpec): string {
+  switch (spec.kind) {
+    case 'procedural':
+      return 'procedural';
+    case 'url':
+      return `url:${spec.base}`;
+    case 'zip':
+      return `zip:${spec.name}`;
+    case 'files':
+      return `folder:${spec.name ?? 'files'} (${spec.files.length} files)`;
+    case 'directory':
+      return `folder:${spec.name ?? 'directory'}`;
+    case 'path':
+      return `path:${spec.path}`;
+  }
+}
+
+/** A source line split into its kind and the rest (`hub:a:b` -> hub, `a:b`). */
+export function parseSourceText(text: string): { kind: string; arg: string } {
+  const [kind, ...rest] = text.split(':');
+  return { kind, arg: rest.join(':') };
 }

@@ -1,9 +1,9 @@
 /**
  * Results as files: every run as JSON (summaries with their setup and every epoch), a CSV with
- * one row per run, and a download helper. Grad-CAM pixels and checkpoints are not exported.
+ * one row per run. Grad-CAM pixels and checkpoints are not exported.
  */
 import type { RunSummary } from '../domain/run';
-import type { LabState } from './store';
+import type { LabState } from './state';
 
 export interface ExportedRun {
   runId: string;
@@ -57,15 +57,4 @@ export function runsToCsv(state: Pick<LabState, 'runs' | 'order'>): string {
     return CSV_COLUMNS.map((k) => csvCell(row[k])).join(',');
   });
   return [CSV_COLUMNS.join(','), ...rows].join('\n') + '\n';
-}
-
-export function downloadBlob(blob: Blob, filename: string): void {
-  const url = URL.createObjectURL(blob);
-  const a = document.createElement('a');
-  a.href = url;
-  a.download = filename;
-  document.body.appendChild(a);
-  a.click();
-  a.remove();
-  setTimeout(() => URL.revokeObjectURL(url), 10_000);
 }

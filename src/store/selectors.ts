@@ -1,5 +1,5 @@
 /** Derived views of the store, shared by components and tests. */
-import type { LabState, RunRecord } from './store';
+import type { LabState, RunRecord } from './state';
 
 /** The group of runs the live results show: the chosen one, else the latest. */
 export function viewedGroupId(s: LabState): string | null {

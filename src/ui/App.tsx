@@ -1,6 +1,6 @@
 /** The lab page: setup and run side by side, then results, Grad-CAM, the paper views and runs. */
 import { Suspense, lazy } from 'react';
-import { dismissError, dismissNotice, togglePresentation } from '../store/actions';
+import { dismissAlert, togglePresentation } from './actions';
 import { useLab } from '../store/store';
 import { RunPanel } from './RunPanel';
 import { RunsList } from './RunsList';
@@ -31,7 +31,7 @@ function Alerts() {
             <span>
               <strong>Error</strong> <code>{e.code}</code>: {e.message}
             </span>
-            <button type="button" className="small" onClick={() => dismissError(e.id)} aria-label="Dismiss this error">
+            <button type="button" className="small" onClick={() => dismissAlert(e.id)} aria-label="Dismiss this error">
               ×
             </button>
           </div>
@@ -42,7 +42,7 @@ function Alerts() {
           {notices.map((n) => (
             <div key={n.id} className="banner notice">
               <span>{n.message}</span>
-              <button type="button" className="small" onClick={() => dismissNotice(n.id)} aria-label="Dismiss this notice">
+              <button type="button" className="small" onClick={() => dismissAlert(n.id)} aria-label="Dismiss this notice">
                 ×
               </button>
             </div>

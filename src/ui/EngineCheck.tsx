@@ -3,45 +3,20 @@
  * reference implementations (transformers / timm / PyTorch). The same check as `npm run verify`,
  * run in the page's worker, so anyone can see the numbers hold on their own GPU.
  */
-import { useEffect, useRef, useState } from 'react';
+import { useState } from 'react';
 import type { BackendName } from '../domain/run';
+import { useLab } from '../store/store';
+import { runEngineCheck } from './actions';
 import { BackendSelect } from './BackendSelect';
-import { onEngineEvent, send } from '../worker/client';
-import type { VerifyReport } from '../verify/golden';
 
 export default function EngineCheck() {
   const [weights, setWeights] = useState<File | null>(null);
   const [golden, setGolden] = useState<File | null>(null);
   const [backend, setBackend] = useState<BackendName | ''>('');
-  const [busy, setBusy] = useState(false);
-  const [lines, setLines] = useState<string[]>([]);
-  const [report, setReport] = useState<VerifyReport | null>(null);
-  const [error, setError] = useState<string | null>(null);
-  const request = useRef('');
-
-  useEffect(
-    () =>
-      onEngineEvent((ev) => {
-        if (ev.type === 'verify-result' && ev.requestId === request.current) {
-          setLines(ev.lines);
-          setReport(ev.report);
-          setBusy(false);
-        } else if (ev.type === 'error' && ev.requestId && ev.requestId === request.current) {
-          setError(`${ev.error.code}: ${ev.error.message}`);
-          setBusy(false);
-        }
-      }),
-    [],
-  );
-
+  const { requestId, lines, report, error } = useLab((s) => s.check);
+  const busy = requestId !== null;
   const run = () => {
-    if (!weights || !golden) return;
-    request.current = `verify-${Date.now()}`;
-    setBusy(true);
-    setLines([]);
-    setReport(null);
-    setError(null);
-    send({ type: 'verify', requestId: request.current, weights, weightsName: weights.name, golden, backend: backend || undefined });
+    if (weights && golden) runEngineCheck(weights, golden, backend || null);
   };
 
   return (

@@ -1,7 +1,7 @@
 /** "Export trained parameters" of one finished run: the safetensors file stored in IndexedDB. */
-import { exportTrainedParams } from '../store/actions';
+import { exportTrainedParams } from './actions';
 import { formatBytes } from '../store/setup';
-import type { RunRecord } from '../store/store';
+import type { RunRecord } from '../store/state';
 
 export function ExportParamsButton({ run }: { run: RunRecord }) {
   const t = run.trained;

@@ -7,7 +7,8 @@ import { useEffect, useRef, useState } from 'react';
 import { useShallow } from 'zustand/react/shallow';
 import type { GradCamSample } from '../domain/run';
 import { runsOfGroup, viewedGroupId } from '../store/selectors';
-import { useLab, type RunRecord } from '../store/store';
+import { useLab } from '../store/store';
+import type { RunRecord } from '../store/state';
 import { drawSample } from './gradcamDraw';
 import { METHOD_COLOURS } from './palette';
 

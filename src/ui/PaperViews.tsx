@@ -9,10 +9,11 @@ import { useShallow } from 'zustand/react/shallow';
 import { CartesianGrid, Legend, Line, LineChart, ResponsiveContainer, Scatter, ScatterChart, Tooltip, XAxis, YAxis, ZAxis } from 'recharts';
 import { TASKS, getTask, type TaskGroup } from '../data/catalog';
 import type { MethodId } from '../domain/run';
-import { pickReferenceZip, requestFrechet, setReference, startSweep } from '../store/actions';
+import { pickReferenceZip, requestFrechet, setReference, startSweep } from './actions';
 import { finishedRuns } from '../store/selectors';
 import { SWEEP_SIZES, modelLabel } from '../store/setup';
-import { useLab, type ReferenceChoice, type RunRecord } from '../store/store';
+import { useLab } from '../store/store';
+import type { ReferenceChoice, RunRecord } from '../store/state';
 import { exportSvgAsPng } from './chartExport';
 import { METHOD_COLOURS, WINNER_COLOURS } from './palette';
 

@@ -9,8 +9,9 @@ import { CartesianGrid, Legend, Line, LineChart, ResponsiveContainer, Tooltip, X
 import { getTask, type TaskInfo } from '../data/catalog';
 import type { MethodId } from '../domain/run';
 import { groups, runsOfGroup, viewedGroupId } from '../store/selectors';
-import { viewGroup } from '../store/actions';
-import { useLab, type RunRecord } from '../store/store';
+import { viewGroup } from './actions';
+import { useLab } from '../store/store';
+import type { RunRecord } from '../store/state';
 import { exportSvgAsPng } from './chartExport';
 import { METHOD_COLOURS, METHOD_DASH } from './palette';
 import { ExportParamsButton } from './ExportParamsButton';

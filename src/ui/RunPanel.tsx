@@ -2,9 +2,10 @@
 import { BackendSelect } from './BackendSelect';
 import { wasmThreading } from '../backend/threads';
 import type { Progress } from '../domain/progress';
-import { cancelQueue, pauseActive, resumeActive, setBackendOverride, startQueue } from '../store/actions';
+import { cancelQueue, pauseActive, resumeActive, setBackendOverride, startQueue } from './actions';
 import { formatBytes } from '../store/setup';
-import { useLab, type LabState, type RunRecord } from '../store/store';
+import { useLab } from '../store/store';
+import type { LabState, RunRecord } from '../store/state';
 import { viewedGroupId, runsOfGroup } from '../store/selectors';
 
 function ProgressBar(props: { label: string; value: number; max: number | undefined; text: string; testId: string }) {

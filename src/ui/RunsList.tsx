@@ -5,10 +5,12 @@
  */
 import { useEffect, useRef, useState } from 'react';
 import { useShallow } from 'zustand/react/shallow';
-import { deleteRun, resumeRun, viewGroup } from '../store/actions';
+import { deleteRun, resumeRun, viewGroup } from './actions';
 import { resolutionText } from '../store/setup';
-import { downloadBlob, exportRuns, runsToCsv } from '../store/export';
-import { useLab, type RunRecord } from '../store/store';
+import { exportRuns, runsToCsv } from '../store/export';
+import { downloadBlob } from './download';
+import { useLab } from '../store/store';
+import type { RunRecord } from '../store/state';
 import { METHOD_COLOURS } from './palette';
 import { ExportParamsButton } from './ExportParamsButton';
 

@@ -4,7 +4,7 @@ import { GROUP_DESCRIPTIONS, PROCEDURAL_TASKS, VTAB_TASKS, type TaskGroup } from
 import { METHODS, METHOD_IDS } from '../train/methods';
 import { type MethodId } from '../domain/run';
 import { HUB_CHECKPOINTS, isCached } from '../weights/sources';
-import { pickDataDirectory, pickDataFiles, pickDataZip, pickImportParams, pickModelFile, toggleMethod, updateSetup } from '../store/actions';
+import { pickDataDirectory, pickDataFiles, pickDataZip, pickImportParams, pickModelFile, toggleMethod, updateSetup } from './actions';
 import { MODEL_OPTIONS, TRAIN_SIZE_MAX, effectivePromptLength, formatBytes, taskOf, trainSizeMin, valSizeOf, type DataChoice } from '../store/setup';
 import { useLab } from '../store/store';
 import { METHOD_COLOURS } from './palette';

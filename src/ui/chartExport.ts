@@ -1,5 +1,5 @@
 /** Charts as PNG: the recharts SVG is serialised, drawn on a canvas at 2x, and downloaded. */
-import { downloadBlob } from '../store/export';
+import { downloadBlob } from './download';
 
 export async function exportSvgAsPng(container: HTMLElement | null, filename: string): Promise<void> {
   const svg = container?.querySelector('svg.recharts-surface') as SVGSVGElement | null;

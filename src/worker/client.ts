@@ -1,9 +1,9 @@
 /**
- * The page's end of the engine worker: the only code on the main thread that calls
- * postMessage. The worker (and with it tfjs) is created on first use, so the first paint
- * downloads nothing heavy.
+ * The page's one door to the engine: the only code on the main thread that talks to the worker.
+ * The worker (and with it tfjs) is created on first use, so the first paint downloads nothing
+ * heavy. Views never call it directly; ui/actions.ts does, and the store hears every event.
  */
-import type { Command, EngineEvent } from './protocol';
+import type { Command, EngineEvent, Request } from '../engine/protocol';
 
 type Listener = (ev: EngineEvent) => void;
 
@@ -32,11 +32,6 @@ function ensureWorker(): Worker {
   return worker;
 }
 
-/** Whether the worker has been created. */
-export function engineStarted(): boolean {
-  return worker !== null;
-}
-
 /** Sends a command to the engine, creating the worker on first use. */
 export function send(cmd: Command): void {
   const w = ensureWorker();
@@ -47,8 +42,15 @@ export function send(cmd: Command): void {
   }
 }
 
-/** Ends the worker (tests; a backend change that needs a fresh engine). */
-export function terminate(): void {
-  worker?.terminate();
-  worker = null;
+/** Sends a command that carries a requestId; resolves with its answer, rejects with its error. */
+export function request(cmd: Request): Promise<EngineEvent> {
+  return new Promise((resolve, reject) => {
+    const off = onEngineEvent((ev) => {
+      if (!('requestId' in ev) || ev.requestId !== cmd.requestId) return;
+      off();
+      if (ev.type === 'error') reject(Object.assign(new Error(`${ev.error.code}: ${ev.error.message}`), { info: ev.error }));
+      else resolve(ev);
+    });
+    send(cmd);
+  });
 }

@@ -74,8 +74,6 @@ function labBmm(args: { inputs: tf.NamedTensorInfoMap; backend: unknown }): tf.T
   return out;
 }
 
-let registered = false;
-
 /** Whether the running backend is WASM with the internals this kernel needs. */
 export function isAvailable(): boolean {
   if (tf.getBackend() !== 'wasm') return false;
@@ -83,10 +81,10 @@ export function isAvailable(): boolean {
   return !!(typeof b.wasm?.tfjs?.registerTensor === "function" && typeof b.wasm.tfjs.disposeData === "function" && b.dataIdMap && typeof b.dataIdNextNumber === 'number' && typeof b.wasm.cwrap === "function");
 }
 
+/** Registers the kernel with tfjs once (tfjs' own registry says whether it is there). */
 export function registerLabBmm(): void {
-  if (registered) return;
+  if (tf.getKernel(LAB_BMM, 'wasm')) return;
   tf.registerKernel({ kernelName: LAB_BMM, backendName: 'wasm', kernelFunc: labBmm as unknown as tf.KernelFunc });
-  registered = true;
 }
 
 /** a [N, M, K] · b [N, K, P], no gradient of its own (used inside custom gradients). */

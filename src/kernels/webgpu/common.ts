@@ -14,12 +14,8 @@ export type Uniform = { type: 'int32' | 'float32' | 'uint32'; data: number[] };
 /** What a lab kernel does: build the program (and uniforms) for these inputs. */
 export type ProgramFactory = (inputs: tf.TensorInfo[], attrs: Record<string, unknown>) => { program: WebGPUProgram; uniforms?: Uniform[] };
 
-const registered = new Set<string>();
-
-/** Register `name` on the webgpu backend once; later calls are no-ops. */
+/** Register `name` on the webgpu backend once (tfjs' own registry says whether it is there). */
 export function defineKernel(name: string, factory: ProgramFactory): void {
-  if (registered.has(name)) return;
-  registered.add(name);
   if (tf.getKernel(name, 'webgpu')) return;
   tf.registerKernel({
     kernelName: name,

@@ -2,12 +2,14 @@
  * A typed test API on `window.__lab` for deterministic end-to-end tests: plain state, and the
  * same actions the page's buttons call.
  */
+import type { QueueState } from '../domain/run';
+import { exportRuns, type ExportFile } from '../store/export';
+import type { Setup } from '../store/setup';
+import type { LabState } from '../store/state';
+import { useLab } from '../store/store';
 import * as actions from './actions';
-import { exportRuns, type ExportFile } from './export';
-import type { Setup } from './setup';
-import { useLab, type LabState, type QueueState } from './store';
 
-/** The store as JSON-safe data: Grad-CAM pixels are replaced by their sizes. */
+/** The store as JSON-safe data: Grad-CAM pixels are replaced by their sizes, picked files by {}. */
 export type PlainLabState = Omit<LabState, 'runs'> & {
   runs: Record<string, Omit<LabState['runs'][string], 'gradcam'> & { gradcam?: { epoch: number; count: number } }>;
 };

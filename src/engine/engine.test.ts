@@ -1,0 +1,229 @@
+/**
+ * The engine owns the runs: its queue in Node, with real (tiny) training runs and storage in
+ * memory or in a folder. Start, two queued runs, pause, resume, cancel, a reload that interrupts a
+ * run and a restart that continues it from its checkpoint, delete, and the trained parameters.
+ */
+import { cp, mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { initNodeBackend } from '../backend/node';
+import type { BackendChoice } from '../backend/select';
+import type { RunConfig, RunInfo, RunStatus } from '../domain/run';
+import { nodeHost } from '../train/host.node';
+import { parseSafetensors } from '../weights/formats/safetensors';
+import type { EngineEvent } from './protocol';
+import { Engine } from './engine';
+import { filePersistence } from './files.node';
+import { memoryPersistence, type Persistence } from './persistence';
+
+const CHOICE: BackendChoice = { backend: 'wasm', adapter: 'WebAssembly (SIMD)', reason: 'tests', noWebGPU: true };
+
+let serial = 0;
+/** A tiny run: the fixtures' ViT shape with random weights on a procedural task. */
+function config(o: Partial<RunConfig> = {}): RunConfig {
+  return {
+    runId: `run-${++serial}`,
+    modelLabel: 'random tiny',
+    model: { kind: 'random', preset: 'fixture_tiny' },
+    taskId: 'synth_count',
+    data: { kind: 'procedural' },
+    method: 'vpt_deep',
+    trainSize: 8,
+    valSize: 4,
+    testSize: 4,
+    epochs: 1,
+    batchSize: 4,
+    promptLength: 2,
+    seed: 1,
+    imageSize: 0,
+    gradcamSamples: 1,
+    ...o,
+  };
+}
+
+/** An engine on the WASM backend whose events are recorded, with helpers to wait for them. */
+function engineWith(persistence: Persistence = memoryPersistence()) {
+  const events: EngineEvent[] = [];
+  const waiters = new Set<() => void>();
+  const engine = new Engine({
+    run: nodeHost,
+    persistence,
+    initBackend: async () => (await initNodeBackend('wasm'), CHOICE),
+    resetBackend: () => {},
+    emit: (e) => {
+      events.push(e);
+      for (const w of waiters) w();
+    },
+  });
+  /** Resolves with the first event (from `from` on) that matches; fails after `ms`. */
+  const next = <T extends EngineEvent>(match: (e: EngineEvent) => e is T, from = 0, ms = 60_000): Promise<T> =>
+    new Promise((resolve, reject) => {
+      const check = () => {
+        const hit = events.slice(from).find(match);
+        if (!hit) return;
+        waiters.delete(check);
+        clearTimeout(timer);
+        resolve(hit);
+      };
+      const timer = setTimeout(() => (waiters.delete(check), reject(new Error(`no matching event in ${ms} ms; last: ${JSON.stringify(events.slice(-4).map((e) => (e.type === 'run' ? `run ${e.run.summary.status}` : e.type)))}`))), ms);
+      waiters.add(check);
+      check();
+    });
+  const runEvent = (runId: string, status: RunStatus) => (e: EngineEvent): e is Extract<EngineEvent, { type: 'run' }> => e.type === 'run' && e.run.runId === runId && e.run.summary.status === status;
+  const statuses = (runId: string) => events.filter((e): e is Extract<EngineEvent, { type: 'run' }> => e.type === 'run' && e.run.runId === runId).map((e) => e.run.summary.status);
+  const lastRun = (runId: string): RunInfo | undefined => events.filter((e): e is Extract<EngineEvent, { type: 'run' }> => e.type === 'run' && e.run.runId === runId).at(-1)?.run;
+  return { engine, events, next, runEvent, statuses, lastRun, persistence };
+}
+
+const isQueue = (state: string) => (e: EngineEvent): e is Extract<EngineEvent, { type: 'queue' }> => e.type === 'queue' && e.state === state;
+
+let tmp: string;
+beforeAll(async () => {
+  await initNodeBackend('wasm');
+  tmp = await mkdtemp(path.join(os.tmpdir(), 'engine-test-'));
+});
+afterAll(async () => {
+  await rm(tmp, { recursive: true, force: true });
+});
+
+describe('the engine queue', () => {
+  it('runs two queued runs one after the other, stores them, and ends the queue done', async () => {
+    const t = engineWith();
+    const a = config({ method: 'vpt_deep' }), b = config({ method: 'linear' });
+    t.engine.handle({ type: 'enqueue', groupLabel: 'two', runs: [a, b] });
+    await t.next(isQueue('done'));
+    expect(t.statuses(a.runId)).toEqual(expect.arrayContaining(['queued', 'running', 'done']));
+    expect(t.statuses(b.runId).at(-1)).toBe('done');
+    // b started only after a had finished.
+    const aDone = t.events.findIndex(t.runEvent(a.runId, 'done')), bRunning = t.events.findIndex(t.runEvent(b.runId, 'running'));
+    expect(bRunning).toBeGreaterThan(aDone);
+    const info = t.lastRun(a.runId)!;
+    expect(info.summary.epochs).toHaveLength(1);
+    expect(info.summary.test?.numTest).toBe(4);
+    expect(info.groupLabel).toBe('two');
+    expect(info.methodLabel).toBe('VPT-deep');
+    expect(info.trained?.tensors).toBeGreaterThan(0);
+    expect(info.hasCheckpoint).toBe(false); // a finished run keeps no checkpoint
+    expect(t.events.some((e) => e.type === 'gradcam' && e.runId === a.runId)).toBe(true);
+    await t.engine.settled();
+    const stored = await t.persistence.loadAll();
+    expect(stored.runs.map((r) => [r.runId, r.summary.status])).toEqual([
+      [a.runId, 'done'],
+      [b.runId, 'done'],
+    ]);
+    expect(stored.checkpointIds.size).toBe(0);
+    expect([...stored.trained.keys()].sort()).toEqual([a.runId, b.runId].sort());
+    expect(stored.gradcams.map((g) => g.runId).sort()).toEqual([a.runId, b.runId].sort());
+  });
+
+  it('pauses between steps, resumes, and a paused run makes no progress', async () => {
+    const t = engineWith();
+    const a = config({ trainSize: 32, epochs: 2 });
+    t.engine.handle({ type: 'enqueue', groupLabel: 'pause', runs: [a] });
+    await t.next((e): e is EngineEvent => e.type === 'step');
+    t.engine.handle({ type: 'pause', runId: a.runId });
+    await t.next(isQueue('paused'));
+    expect(t.lastRun(a.runId)!.summary.status).toBe('paused');
+    await new Promise((r) => setTimeout(r, 50)); // the step in flight ends
+    const steps = t.events.filter((e) => e.type === 'step').length;
+    await new Promise((r) => setTimeout(r, 400));
+    expect(t.events.filter((e) => e.type === 'step').length).toBe(steps);
+    t.engine.handle({ type: 'resume', runId: a.runId });
+    await t.next(isQueue('done'));
+    expect(t.lastRun(a.runId)!.summary.status).toBe('done');
+    expect(t.lastRun(a.runId)!.summary.epochs).toHaveLength(2);
+  });
+
+  it('cancelling the running run starts the next; cancelling the queue cancels the rest', async () => {
+    const t = engineWith();
+    const [a, b, c, d] = [config({ trainSize: 64, epochs: 3 }), config(), config({ trainSize: 64, epochs: 3 }), config()];
+    t.engine.handle({ type: 'enqueue', groupLabel: 'cancel', runs: [a, b] });
+    await t.next((e): e is EngineEvent => e.type === 'step' && e.runId === a.runId);
+    t.engine.handle({ type: 'cancel', runId: a.runId });
+    await t.next(t.runEvent(a.runId, 'cancelled'));
+    await t.next(isQueue('done'));
+    expect(t.lastRun(b.runId)!.summary.status).toBe('done');
+
+    const from = t.events.length;
+    t.engine.handle({ type: 'enqueue', groupLabel: 'cancel all', runs: [c, d] });
+    await t.next((e): e is EngineEvent => e.type === 'step' && e.runId === c.runId, from);
+    t.engine.handle({ type: 'cancel-queue' });
+    await t.next(isQueue('cancelled'), from);
+    expect([t.lastRun(c.runId)!.summary.status, t.lastRun(d.runId)!.summary.status]).toEqual(['cancelled', 'cancelled']);
+    expect(t.statuses(d.runId)).not.toContain('running');
+  });
+
+  it('a run left unfinished comes back interrupted after a reload and continues from its checkpoint', async () => {
+    const dir = path.join(tmp, 'reload');
+    const first = engineWith(filePersistence(dir));
+    const a = config({ trainSize: 32, epochs: 3, method: 'ft' });
+    first.engine.handle({ type: 'enqueue', groupLabel: 'reload', runs: [a] });
+    // Pause in the second epoch, once the first one's checkpoint is stored, and take the folder as
+    // a reload would find it.
+    await first.next((e): e is EngineEvent => e.type === 'step' && e.epoch === 2);
+    first.engine.handle({ type: 'pause', runId: a.runId });
+    await first.next(isQueue('paused'));
+    await first.next((e): e is EngineEvent => e.type === 'run' && e.run.runId === a.runId && e.run.hasCheckpoint);
+    await first.engine.settled();
+    const copy = path.join(tmp, 'reload-copy');
+    await cp(dir, copy, { recursive: true });
+    first.engine.handle({ type: 'cancel', runId: a.runId });
+    await first.next(first.runEvent(a.runId, 'cancelled'));
+    await first.engine.settled();
+
+    const second = engineWith(filePersistence(copy));
+    second.engine.handle({ type: 'restore' });
+    const restored = await second.next((e): e is Extract<EngineEvent, { type: 'restored' }> => e.type === 'restored');
+    expect(restored.runs).toHaveLength(1);
+    const info = restored.runs[0]!;
+    expect(info.summary.status).toBe('interrupted');
+    expect(info.hasCheckpoint).toBe(true);
+    const done = info.summary.epochs.length;
+    expect(done).toBeGreaterThanOrEqual(1);
+    second.engine.handle({ type: 'restart', runId: a.runId, model: a.model, data: a.data });
+    await second.next(isQueue('done'));
+    const end = second.lastRun(a.runId)!;
+    expect(end.summary.status).toBe('done');
+    expect(end.summary.epochs.map((m) => m.epoch)).toEqual([1, 2, 3]);
+    // It continued: only the epochs after the checkpoint were trained again.
+    expect(second.events.filter((e) => e.type === 'step').map((e) => (e.type === 'step' ? e.epoch : 0))).not.toContain(1);
+    await second.engine.settled();
+    const stored = await second.persistence.loadAll();
+    expect(stored.runs[0]!.summary.status).toBe('done');
+    expect(stored.checkpointIds.size).toBe(0);
+  });
+
+  it('exports and deletes a finished run and everything stored with it', async () => {
+    const t = engineWith(filePersistence(path.join(tmp, 'delete')));
+    const a = config();
+    t.engine.handle({ type: 'enqueue', groupLabel: 'delete', runs: [a] });
+    await t.next(isQueue('done'));
+    t.engine.handle({ type: 'export-trained', requestId: 'x1', runId: a.runId });
+    const file = await t.next((e): e is Extract<EngineEvent, { type: 'trained-file' }> => e.type === 'trained-file');
+    expect(file.fileName).toBe(`synth_count-vpt_deep-seed1.safetensors`);
+    const archive = parseSafetensors(new Uint8Array(await file.blob.arrayBuffer()), file.fileName);
+    expect(archive.keys()).toEqual(expect.arrayContaining(['head.weight', 'head.bias', 'prompts.0']));
+
+    t.engine.handle({ type: 'delete', runId: a.runId });
+    await t.next((e): e is EngineEvent => e.type === 'deleted');
+    await t.engine.settled();
+    const stored = await t.persistence.loadAll();
+    expect(stored.runs).toHaveLength(0);
+    expect(stored.trained.size).toBe(0);
+    t.engine.handle({ type: 'export-trained', requestId: 'x2', runId: a.runId });
+    const err = await t.next((e): e is Extract<EngineEvent, { type: 'error' }> => e.type === 'error' && e.requestId === 'x2');
+    expect(err.error.code).toBe('storage/missing');
+  });
+
+  it('a run that fails is reported with its error and the queue goes on', async () => {
+    const t = engineWith();
+    const bad = config({ model: { kind: 'random', preset: 'no_such_preset' } }), good = config();
+    t.engine.handle({ type: 'enqueue', groupLabel: 'fail', runs: [bad, good] });
+    await t.next(isQueue('done'));
+    expect(t.lastRun(bad.runId)!.summary.status).toBe('failed');
+    expect(t.lastRun(bad.runId)!.summary.error?.code).toBe('config/invalid');
+    expect(t.events.some((e) => e.type === 'error' && e.runId === bad.runId)).toBe(true);
+    expect(t.lastRun(good.runId)!.summary.status).toBe('done');
+  });
+});

@@ -1,0 +1,412 @@
+/**
+ * The engine: the one owner of a run's life. It keeps the queue and every run's record, runs one
+ * job at a time on tfjs (training runs, and the checks and measurements the page asks for),
+ * stores what must survive a reload through its `Persistence`, and reports every change as an
+ * EngineEvent. Host-agnostic: the page's worker gives it IndexedDB and the browser's loaders,
+ * Node gives it files (tests drive it there with a persistence in memory).
+ */
+import type { BackendChoice } from '../backend/select';
+import { LabError, toErrorInfo } from '../domain/errors';
+import { dataSourceText, isTerminal, modelSourceText, type BackendName, type QueueState, type ResumeState, type RunConfig, type RunInfo, type RunStatus } from '../domain/run';
+import { RunControl } from '../train/control';
+import { METHODS } from '../train/methods';
+import { isDeviceLost } from '../train/recovery';
+import { disposeSession, exportTrained, runSession, trainedFileName, type RunHost } from '../train/session';
+import type { Command, EngineEvent } from './protocol';
+import { trainedInfo, type Persistence } from './persistence';
+import { runTask } from './tasks';
+
+export interface EngineHost {
+  /** How checkpoints and data sources are read on this host. */
+  run: RunHost;
+  persistence: Persistence;
+  /** Initialise (or switch to) a backend; null = the host's own choice. */
+  initBackend(override: BackendName | null): Promise<BackendChoice>;
+  /** Forget the backend after its device was lost, so the next initialisation starts afresh. */
+  resetBackend(): void;
+  /** Tell the page; buffers in `transfer` move instead of being copied. */
+  emit(e: EngineEvent, transfer?: Transferable[]): void;
+}
+
+/** A run the engine knows: its record, and while it waits or runs, what it runs on. */
+interface RunEntry {
+  info: RunInfo;
+  /** Model, data and imported parameters (Files are not plain data: they are not stored). */
+  config?: RunConfig;
+  resume?: ResumeState;
+  control?: RunControl;
+}
+
+type Task = Exclude<Command, { type: 'init' | 'restore' | 'enqueue' | 'pause' | 'resume' | 'cancel' | 'cancel-queue' | 'restart' | 'delete' | 'export-trained' }>;
+
+export class Engine {
+  private readonly runs = new Map<string, RunEntry>();
+  /** Run ids waiting for the engine, in order. */
+  private waiting: string[] = [];
+  private active: string | null = null;
+  private queueState: QueueState = 'idle';
+  /** Work that is not a run (backend switches, checks, measurements): it goes before waiting runs. */
+  private readonly tasks: (() => Promise<void>)[] = [];
+  private busy = false;
+  private backend: { choice: BackendChoice; override: BackendName | null } | null = null;
+  /** The storage operations asked so far, one after the other (see `storage`). */
+  private storing: Promise<void> = Promise.resolve();
+  private backendChain: Promise<unknown> = Promise.resolve();
+
+  constructor(private readonly host: EngineHost) {}
+
+  /** One command from the page. Everything long runs later, one job at a time. */
+  handle(c: Command): void {
+    switch (c.type) {
+      case 'init':
+        return this.schedule(() => this.ensureBackend(c.backend ?? null).then(() => undefined, (err) => this.emit({ type: 'error', error: toErrorInfo(err) })));
+      case 'restore':
+        return void this.restore();
+      case 'enqueue':
+        return void this.enqueue(c.runs, c.groupLabel);
+      case 'pause':
+      case 'resume':
+        return this.pauseOrResume(c.runId, c.type);
+      case 'cancel':
+        return this.cancel(c.runId);
+      case 'cancel-queue':
+        return this.cancelQueue();
+      case 'restart':
+        return void this.restart(c);
+      case 'delete':
+        return void this.deleteRun(c.runId);
+      case 'export-trained':
+        return void this.exportTrained(c.requestId, c.runId);
+      default:
+        return this.schedule(() => this.task(c));
+    }
+  }
+
+  /**
+   * Initialise (or switch) the backend. Calls are chained, so two requests never initialise
+   * concurrently; the same override twice is a no-op.
+   */
+  ensureBackend(override: BackendName | null): Promise<BackendChoice> {
+    const next = this.backendChain.then(async () => {
+      if (this.backend && this.backend.override === override) return this.backend.choice;
+      const choice = await this.host.initBackend(override);
+      this.backend = { choice, override };
+      this.emit({ type: 'ready', choice });
+      return choice;
+    });
+    this.backendChain = next.catch(() => undefined);
+    return next;
+  }
+
+  /** Resolves when every storage operation asked so far has finished. */
+  settled(): Promise<void> {
+    return this.storing;
+  }
+
+  /**
+   * Every storage operation goes through here, in the order asked: a later write of a record
+   * never lands before an earlier one, and a read sees every write asked before it.
+   */
+  private storage<T>(op: (p: Persistence) => Promise<T>): Promise<T> {
+    const next = this.storing.then(() => op(this.host.persistence));
+    this.storing = next.then(
+      () => undefined,
+      () => undefined,
+    );
+    return next;
+  }
+
+  private emit(e: EngineEvent, transfer?: Transferable[]): void {
+    this.host.emit(e, transfer);
+  }
+
+  // ---- the queue ----
+
+  private schedule(task: () => Promise<void>): void {
+    this.tasks.push(task);
+    void this.pump();
+  }
+
+  /** Runs jobs one at a time: tasks first (they are short), then the next waiting run. */
+  private async pump(): Promise<void> {
+    if (this.busy) return;
+    this.busy = true;
+    try {
+      for (;;) {
+        const task = this.tasks.shift();
+        if (task) {
+          await task();
+          continue;
+        }
+        const next = this.waiting.shift();
+        if (next === undefined) break;
+        this.active = next;
+        this.setQueue('running');
+        const status = await this.execute(next);
+        this.active = null;
+        if (!this.waiting.length) this.setQueue(status === 'cancelled' ? 'cancelled' : 'done');
+      }
+    } finally {
+      this.busy = false;
+    }
+  }
+
+  private setQueue(state: QueueState = this.queueState): void {
+    this.queueState = state;
+    this.emit({ type: 'queue', waiting: [...this.waiting], active: this.active, state });
+  }
+
+  private async enqueue(configs: RunConfig[], groupLabel: string): Promise<void> {
+    const groupId = newId('group');
+    const now = Date.now();
+    configs.forEach((config, i) => {
+      const { model, data, importParams, ...rest } = config;
+      const info: RunInfo = {
+        runId: config.runId,
+        // startedAt + i keeps the queue's order when runs are sorted by start time.
+        summary: { config: { ...rest, modelSource: modelSourceText(model), dataSource: dataSourceText(data) }, backend: '', trainableParams: 0, totalParams: 0, epochs: [], status: 'queued', startedAt: now + i, notices: [] },
+        groupId,
+        groupLabel,
+        methodLabel: METHODS[config.method].label,
+        importedFrom: importParams?.name,
+        hasCheckpoint: false,
+      };
+      this.runs.set(config.runId, { info, config });
+      this.waiting.push(config.runId);
+      this.changed(info);
+    });
+    this.setQueue('running');
+    void this.pump();
+  }
+
+  private async restart(c: Extract<Command, { type: 'restart' }>): Promise<void> {
+    const entry = this.runs.get(c.runId);
+    if (!entry || entry.info.runId === this.active || this.waiting.includes(c.runId)) return;
+    let resume: ResumeState | undefined;
+    try {
+      resume = entry.info.hasCheckpoint ? await this.storage((p) => p.getCheckpoint(c.runId)) : undefined;
+    } catch {
+      resume = undefined; // no checkpoint to read: the run starts again from its beginning
+    }
+    const { modelSource, dataSource, ...rest } = entry.info.summary.config;
+    void modelSource, dataSource;
+    entry.config = { ...rest, model: c.model, data: c.data, importParams: c.importParams };
+    entry.resume = resume;
+    entry.info = { ...entry.info, summary: { ...entry.info.summary, status: 'queued', epochs: resume ? [...resume.epochs] : [], test: undefined, error: undefined, finishedAt: undefined } };
+    this.changed(entry.info);
+    this.waiting.push(c.runId);
+    this.setQueue('running');
+    void this.pump();
+  }
+
+  private pauseOrResume(runId: string, what: 'pause' | 'resume'): void {
+    const entry = this.runs.get(runId);
+    if (!entry?.control || runId !== this.active) return;
+    if (what === 'pause') entry.control.pause();
+    else entry.control.resume();
+    const status: RunStatus = what === 'pause' ? 'paused' : 'running';
+    this.update(runId, (i) => ({ ...i, summary: { ...i.summary, status } }));
+    this.setQueue(status);
+  }
+
+  private cancel(runId: string): void {
+    if (runId === this.active) return this.runs.get(runId)?.control?.cancel();
+    if (!this.waiting.includes(runId)) return;
+    this.waiting = this.waiting.filter((id) => id !== runId);
+    this.finish(runId, 'cancelled');
+    this.setQueue();
+  }
+
+  private cancelQueue(): void {
+    const waiting = this.waiting;
+    this.waiting = [];
+    for (const id of waiting) this.finish(id, 'cancelled');
+    if (this.active) this.runs.get(this.active)?.control?.cancel();
+    else this.setQueue('cancelled');
+  }
+
+  // ---- one run ----
+
+  /** Runs one queued run to its end; returns how it ended. */
+  private async execute(runId: string, deviceLostRetries = 1): Promise<RunStatus> {
+    const entry = this.runs.get(runId);
+    if (!entry?.config) return 'cancelled';
+    const { config } = entry;
+    const control = (entry.control = new RunControl());
+    try {
+      await this.ensureBackend(config.backend ?? null);
+      this.update(runId, (i) => ({ ...i, summary: { ...i.summary, status: 'running', error: undefined, finishedAt: undefined } }));
+      const result = await runSession(
+        config,
+        this.host.run,
+        control,
+        {
+          onProgress: (progress) => this.emit({ type: 'progress', runId, progress }),
+          onStarted: (s) =>
+            this.update(runId, (i) => ({
+              ...i,
+              stepsPerEpoch: s.stepsPerEpoch,
+              numClasses: s.numClasses,
+              summary: { ...i.summary, backend: s.backend, trainableParams: s.trainableParams, totalParams: s.totalParams },
+            })),
+          onEvent: (e) => {
+            switch (e.type) {
+              case 'step':
+                return this.emit({ type: 'step', runId, epoch: e.epoch, phase: e.phase, step: e.step, stepsPerEpoch: e.stepsPerEpoch, loss: e.loss, imagesPerSec: e.imagesPerSec });
+              case 'epoch':
+                // A resumed run may report an epoch again: the newer one replaces it.
+                return this.update(runId, (i) => ({ ...i, summary: { ...i.summary, epochs: [...i.summary.epochs.filter((m) => !(m.epoch === e.metrics.epoch && m.phase === e.metrics.phase)), e.metrics] } }));
+              case 'gradcam':
+                this.emit({ type: 'gradcam', runId, epoch: e.epoch, samples: e.samples });
+                return void this.storage((p) => p.putGradCam({ runId, epoch: e.epoch, samples: e.samples })).catch(() => undefined);
+              case 'checkpoint':
+                entry.resume = e.state;
+                return void this.storeCheckpoint(runId, e.state);
+              case 'notice':
+                return this.notice(runId, e.message);
+            }
+          },
+        },
+        entry.resume,
+      );
+      try {
+        this.update(runId, (i) => ({ ...i, summary: { ...i.summary, test: result.summary.test } }));
+        for (const n of result.summary.notices.filter((n) => n.includes('skipped'))) this.notice(runId, n);
+        await this.storeTrained(runId, await exportTrained(result, config), trainedFileName(config), result.outcome.trainable);
+      } finally {
+        disposeSession(result);
+      }
+      this.finish(runId, 'done');
+      return 'done';
+    } catch (err) {
+      if (err instanceof LabError && err.code === 'run/cancelled') {
+        this.finish(runId, 'cancelled');
+        return 'cancelled';
+      }
+      if (isDeviceLost(err) && deviceLostRetries > 0) {
+        // The GPU device is gone: start the backend afresh and continue from the last epoch.
+        this.notice(runId, `The GPU device was lost (${(err as Error).message}). Re-initialised the backend and resumed from epoch ${entry.resume?.epochsDone ?? 0}.`);
+        this.backend = null;
+        this.host.resetBackend();
+        return this.execute(runId, deviceLostRetries - 1);
+      }
+      const error = toErrorInfo(err);
+      this.emit({ type: 'error', runId, error });
+      this.update(runId, (i) => ({ ...i, summary: { ...i.summary, error } }), false);
+      this.finish(runId, 'failed');
+      return 'failed';
+    } finally {
+      entry.control = undefined;
+    }
+  }
+
+  /** A run's end: its status and time; a finished run needs no checkpoint any more. */
+  private finish(runId: string, status: RunStatus): void {
+    const entry = this.runs.get(runId);
+    if (!entry) return;
+    entry.config = status === 'done' ? undefined : entry.config;
+    entry.resume = undefined;
+    const done = status === 'done' && entry.info.hasCheckpoint;
+    this.update(runId, (i) => ({ ...i, hasCheckpoint: done ? false : i.hasCheckpoint, summary: { ...i.summary, status, finishedAt: Date.now() } }));
+    if (done) this.storage((p) => p.deleteCheckpoint(runId)).catch(() => undefined);
+  }
+
+  private notice(runId: string | undefined, message: string): void {
+    this.emit({ type: 'notice', runId, message });
+    if (runId) this.update(runId, (i) => ({ ...i, summary: { ...i.summary, notices: [...i.summary.notices, message] } }));
+  }
+
+  /** Change a run's record, tell the page, and store it (unless `store` is false). */
+  private update(runId: string, f: (i: RunInfo) => RunInfo, store = true): void {
+    const entry = this.runs.get(runId);
+    if (!entry) return;
+    entry.info = f(entry.info);
+    if (store) this.changed(entry.info);
+    else this.emit({ type: 'run', run: entry.info });
+  }
+
+  private changed(info: RunInfo): void {
+    this.emit({ type: 'run', run: info });
+    const { hasCheckpoint, trained, ...stored } = info;
+    void hasCheckpoint, trained;
+    this.storage((p) => p.putRun(stored)).catch((e: Error) => this.emit({ type: 'notice', runId: info.runId, message: `Could not store the run in ${this.host.persistence.where}: ${e.message}. Export it as JSON to keep it.` }));
+  }
+
+  private async storeCheckpoint(runId: string, state: ResumeState): Promise<void> {
+    try {
+      await this.storage((p) => p.putCheckpoint(runId, state));
+      if (this.runs.get(runId)?.info.hasCheckpoint === false) this.update(runId, (i) => ({ ...i, hasCheckpoint: true }), false);
+    } catch (e) {
+      this.emit({ type: 'notice', runId, message: `Could not store the checkpoint for resuming: ${(e as Error).message}` });
+    }
+  }
+
+  /** The trained parameters go straight to storage: the page only learns that they are there. */
+  private async storeTrained(runId: string, bytes: Uint8Array, fileName: string, trainable: string[]): Promise<void> {
+    const stored = { runId, blob: new Blob([bytes as Uint8Array<ArrayBuffer>], { type: 'application/octet-stream' }), fileName, trainable };
+    try {
+      await this.storage((p) => p.putTrained(stored));
+      // The run may have been deleted meanwhile: then its parameters go too.
+      if (!this.runs.has(runId)) return void this.storage((p) => p.deleteRun(runId)).catch(() => undefined);
+      this.update(runId, (i) => ({ ...i, trained: trainedInfo(stored) }), false);
+    } catch (e) {
+      this.emit({ type: 'notice', runId, message: `Could not store the trained parameters in ${this.host.persistence.where}: ${(e as Error).message}.` });
+    }
+  }
+
+  // ---- stored runs ----
+
+  /** Reads stored runs; a run left unfinished by a reload becomes 'interrupted'. */
+  private async restore(): Promise<void> {
+    try {
+      const { runs, checkpointIds, gradcams, trained } = await this.storage((p) => p.loadAll());
+      for (const s of runs) {
+        if (this.runs.has(s.runId)) continue;
+        const unfinished = !isTerminal(s.summary.status) && s.summary.status !== 'interrupted';
+        const info: RunInfo = { ...s, summary: unfinished ? { ...s.summary, status: 'interrupted' } : s.summary, hasCheckpoint: checkpointIds.has(s.runId), trained: trained.get(s.runId) };
+        this.runs.set(s.runId, { info });
+        if (unfinished) this.storage((p) => p.putRun({ ...s, summary: info.summary })).catch(() => undefined);
+      }
+      this.emit({ type: 'restored', runs: runs.map((s) => this.runs.get(s.runId)!.info), gradcams });
+    } catch (e) {
+      this.emit({ type: 'restored', runs: [], gradcams: [] });
+      this.emit({ type: 'notice', message: `Stored runs could not be read from ${this.host.persistence.where}: ${(e as Error).message}` });
+    }
+  }
+
+  private async deleteRun(runId: string): Promise<void> {
+    if (runId === this.active) return;
+    this.runs.delete(runId);
+    if (this.waiting.includes(runId)) {
+      this.waiting = this.waiting.filter((id) => id !== runId);
+      this.setQueue();
+    }
+    this.emit({ type: 'deleted', runId });
+    await this.storage((p) => p.deleteRun(runId)).catch((e: Error) => this.emit({ type: 'notice', message: `Could not delete the stored run: ${e.message}` }));
+  }
+
+  private async exportTrained(requestId: string, runId: string): Promise<void> {
+    try {
+      const t = await this.storage((p) => p.getTrained(runId));
+      if (!t) throw new LabError('storage/missing', `The trained parameters of this run are not stored in ${this.host.persistence.where} (runs finished before this version, or storage was cleared).`);
+      this.emit({ type: 'trained-file', requestId, runId, blob: t.blob, fileName: t.fileName });
+    } catch (e) {
+      const error = toErrorInfo(e instanceof LabError ? e : new LabError('storage/failed', `Could not read the trained parameters from ${this.host.persistence.where}: ${(e as Error).message}`));
+      this.emit({ type: 'error', runId, requestId, error });
+    }
+  }
+
+  // ---- checks and measurements ----
+
+  private async task(c: Task): Promise<void> {
+    try {
+      await runTask(c, { ensureBackend: (b) => this.ensureBackend(b), run: this.host.run, emit: (e) => this.emit(e) });
+    } catch (err) {
+      this.emit({ type: 'error', requestId: c.requestId, error: toErrorInfo(err) });
+    }
+  }
+}
+
+function newId(prefix: string): string {
+  return `${prefix}-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 7)}`;
+}

@@ -1,0 +1,76 @@
+/**
+ * The engine's language: every command it takes and every event it reports, and nothing else.
+ * In the page they travel between the main thread and the engine's worker, so they are plain,
+ * structured-cloneable data only: numbers, strings, small typed arrays, Files, Blobs and
+ * ArrayBuffers. The words the messages are made of live in domain/.
+ *
+ * The engine owns the runs: the page asks (`enqueue`, `pause`, `cancel`, ...), the engine keeps
+ * the queue and every run's record, stores them, and tells the page what changed (`run`,
+ * `queue`, `deleted`, and the transient `progress`, `step`, `gradcam`).
+ */
+import type { BackendChoice } from '../backend/select';
+import type { BenchRow } from '../bench/bench';
+import type { ErrorInfo } from '../domain/errors';
+import type { Progress } from '../domain/progress';
+import type { BackendName, DataSpec, GradCamSample, ModelSpec, QueueState, RunConfig, RunInfo } from '../domain/run';
+import type { KernelCheckRow } from '../kernels/webgpu/check';
+import type { VerifyReport } from '../verify/golden';
+
+/** A benchmark case as the page asks for it (the preset's config is the engine's). */
+export interface BenchCaseRequest {
+  preset: string;
+  mode: 'forward' | 'ft' | 'vpt_deep';
+  batch: number;
+  promptLength: number;
+  imageSize?: number;
+  /** Recompute each block's activations in the backward pass (see train/memory.ts). */
+  recompute?: boolean;
+}
+
+// ---- commands: page -> worker ----
+export type Command =
+  /** Choose (or switch) the backend; the answer is `ready`. */
+  | { type: 'init'; backend?: BackendName }
+  /** Read the stored runs; the answer is `restored` (unfinished ones come back interrupted). */
+  | { type: 'restore' }
+  /** Queue runs, one after another, as one group. */
+  | { type: 'enqueue'; groupLabel: string; runs: RunConfig[] }
+  | { type: 'pause'; runId: string }
+  | { type: 'resume'; runId: string }
+  | { type: 'cancel'; runId: string }
+  /** Cancel the running run and everything still queued. */
+  | { type: 'cancel-queue' }
+  /** Run an interrupted, failed or cancelled run again, from its stored checkpoint when it has one. */
+  | { type: 'restart'; runId: string; model: ModelSpec; data: DataSpec; importParams?: RunConfig['importParams'] }
+  /** Forget a run and everything stored with it (not the running one). */
+  | { type: 'delete'; runId: string }
+  /** A finished run's trained parameters as a file; the answer is `trained-file`. */
+  | { type: 'export-trained'; requestId: string; runId: string }
+  | { type: 'verify'; requestId: string; weights: Blob; weightsName: string; golden: Blob; backend?: BackendName }
+  | { type: 'bench'; requestId: string; backend?: BackendName; cases: BenchCaseRequest[]; warmup: number; runs: number; kernels?: 'lab' | 'stock' }
+  /** The lab's WebGPU kernels against stock tfjs on random inputs (forward and every gradient). */
+  | { type: 'kernel-check'; requestId: string; backend?: BackendName; full?: boolean; timing?: boolean; reps?: number; only?: string[] }
+  | { type: 'frechet'; requestId: string; model: ModelSpec; taskIds: string[]; data: DataSpec; reference: DataSpec | { kind: 'pretraining' }; count: number; imageSize: number; seed: number };
+
+// ---- events: worker -> page ----
+export type EngineEvent =
+  | { type: 'ready'; choice: BackendChoice }
+  /** Every stored run, with the latest Grad-CAM samples of those that have some. */
+  | { type: 'restored'; runs: RunInfo[]; gradcams: { runId: string; epoch: number; samples: GradCamSample[] }[] }
+  /** A run's record changed (queued, started, an epoch, a checkpoint, its result, its end). */
+  | { type: 'run'; run: RunInfo }
+  | { type: 'deleted'; runId: string }
+  | { type: 'queue'; waiting: string[]; active: string | null; state: QueueState }
+  | { type: 'progress'; runId: string; progress: Progress }
+  | { type: 'step'; runId: string; epoch: number; phase: number; step: number; stepsPerEpoch: number; loss: number; imagesPerSec: number }
+  | { type: 'gradcam'; runId: string; epoch: number; samples: GradCamSample[] }
+  | { type: 'notice'; runId?: string; message: string }
+  | { type: 'error'; runId?: string; requestId?: string; error: ErrorInfo }
+  | { type: 'trained-file'; requestId: string; runId: string; blob: Blob; fileName: string }
+  | { type: 'verify-result'; requestId: string; report: VerifyReport; lines: string[] }
+  | { type: 'bench-result'; requestId: string; rows: BenchRow[]; adapter: string }
+  | { type: 'kernel-check-result'; requestId: string; rows: KernelCheckRow[]; lines: string[]; pass: boolean; adapter: string }
+  | { type: 'frechet-result'; requestId: string; distances: { taskId: string; distance: number }[]; reference: string };
+
+/** Commands answered by one event that carries the same requestId. */
+export type Request = Extract<Command, { requestId: string }>;

@@ -1,0 +1,91 @@
+/**
+ * The engine's jobs that are not runs: the golden-file check, benchmarks, the WebGPU kernel check
+ * and Fréchet distances. Each answers with one event carrying the request's id; a failure is
+ * thrown, and the engine reports it as an error for that request.
+ */
+import type { BackendChoice } from '../backend/select';
+import { splitGaussian } from '../analysis/features';
+import { frechetDistance } from '../analysis/frechet';
+import { runBenchCase, type BenchRow } from '../bench/bench';
+import { pretrainingSplits } from '../data/pretraining';
+import { LabError } from '../domain/errors';
+import type { BackendName } from '../domain/run';
+import { formatKernelCheck, runKernelCheck } from '../kernels/webgpu/check';
+import { PRESETS } from '../model/config';
+import { disposeParams } from '../model/params';
+import { trainDataFromSplits } from '../train/fromSplits';
+import { loadModel, openSplits, type RunHost } from '../train/session';
+import { formatReport, verifyGolden } from '../verify/golden';
+import { readAll } from '../weights/formats/archive';
+import { parseSafetensors } from '../weights/formats/safetensors';
+import { loadCheckpoint } from '../weights/load';
+import type { Command, EngineEvent } from './protocol';
+
+export interface TaskContext {
+  ensureBackend(override: BackendName | null): Promise<BackendChoice>;
+  run: RunHost;
+  emit(e: EngineEvent): void;
+}
+
+type TaskCommand = Extract<Command, { type: 'verify' | 'bench' | 'kernel-check' | 'frechet' }>;
+
+export async function runTask(c: TaskCommand, ctx: TaskContext): Promise<void> {
+  switch (c.type) {
+    case 'verify':
+      return verify(c, ctx);
+    case 'bench':
+      return bench(c, ctx);
+    case 'kernel-check':
+      return kernelCheck(c, ctx);
+    case 'frechet':
+      return frechet(c, ctx);
+  }
+}
+
+async function verify(c: Extract<Command, { type: 'verify' }>, ctx: TaskContext): Promise<void> {
+  await ctx.ensureBackend(c.backend ?? null);
+  const ckpt = await loadCheckpoint(new Uint8Array(await c.weights.arrayBuffer()), { name: c.weightsName });
+  const golden = readAll(parseSafetensors(new Uint8Array(await c.golden.arrayBuffer()), 'golden'));
+  const report = await verifyGolden(ckpt, golden);
+  ctx.emit({ type: 'verify-result', requestId: c.requestId, report, lines: formatReport(report) });
+}
+
+async function bench(c: Extract<Command, { type: 'bench' }>, ctx: TaskContext): Promise<void> {
+  const choice = await ctx.ensureBackend(c.backend ?? null);
+  const rows: BenchRow[] = [];
+  for (const bc of c.cases) {
+    const preset = PRESETS[bc.preset as keyof typeof PRESETS];
+    if (!preset) throw new LabError('config/invalid', `Unknown preset '${bc.preset}'.`);
+    const cfg = bc.imageSize ? { ...preset, imageSize: bc.imageSize } : preset;
+    rows.push(await runBenchCase({ preset: bc.preset, cfg, mode: bc.mode, batch: bc.batch, promptLength: bc.promptLength, recompute: bc.recompute }, { host: 'chromium', warmup: c.warmup, runs: c.runs, kernels: c.kernels }));
+  }
+  ctx.emit({ type: 'bench-result', requestId: c.requestId, rows, adapter: choice.adapter });
+}
+
+/** The lab's WebGPU kernels against stock tfjs (src/kernels/webgpu/check.ts). */
+async function kernelCheck(c: Extract<Command, { type: 'kernel-check' }>, ctx: TaskContext): Promise<void> {
+  const choice = await ctx.ensureBackend(c.backend ?? 'webgpu');
+  const rows = await runKernelCheck({ full: c.full, timing: c.timing, reps: c.reps, only: c.only });
+  ctx.emit({ type: 'kernel-check-result', requestId: c.requestId, rows, lines: formatKernelCheck(rows), pass: rows.length > 0 && rows.every((r) => r.ok), adapter: choice.adapter });
+}
+
+/** Fréchet distance of each task's CLS features from a reference set's. */
+async function frechet(c: Extract<Command, { type: 'frechet' }>, ctx: TaskContext): Promise<void> {
+  await ctx.ensureBackend(null);
+  const model = await loadModel(c.model, c.imageSize || undefined, ctx.run, () => {});
+  try {
+    const adapt = (s: Awaited<ReturnType<typeof openSplits>>) => trainDataFromSplits(s, { imageSize: model.cfg.imageSize, normalization: { mean: model.cfg.mean, std: model.cfg.std } });
+    const splitsOf = (taskId: string, data: typeof c.data) => openSplits({ taskId, data, trainSize: 800, valSize: 200, testSize: c.count, seed: c.seed }, ctx.run);
+    const pretraining = c.reference.kind === 'pretraining';
+    const refSplits = c.reference.kind === 'pretraining' ? pretrainingSplits({ count: c.count, seed: c.seed }) : await splitsOf(c.taskIds[0], c.reference);
+    const ref = await splitGaussian(model, adapt(refSplits).test, c.count);
+    const distances: { taskId: string; distance: number }[] = [];
+    for (const taskId of c.taskIds) {
+      const g = await splitGaussian(model, adapt(await splitsOf(taskId, c.data)).test, c.count);
+      distances.push({ taskId, distance: frechetDistance(ref, g) });
+    }
+    ctx.emit({ type: 'frechet-result', requestId: c.requestId, distances, reference: pretraining ? "the bundled model's pretraining data" : 'your reference set' });
+  } finally {
+    disposeParams(model.params);
+  }
+}

@@ -1,0 +1,212 @@
+/** The page's reducer, event by event: what each engine event and each page event does to the state. */
+import { describe, expect, it } from 'vitest';
+import type { ErrorInfo } from '../domain/errors';
+import type { EpochMetrics, RunInfo, RunSummary } from '../domain/run';
+import type { EngineEvent } from '../engine/protocol';
+import { reduce, type LabEvent } from './reduce';
+import { DEFAULT_SETUP } from './setup';
+import { initialState, type LabState } from './state';
+
+const summary = (o: Partial<RunSummary> = {}): RunSummary => ({
+  config: { runId: 'a', modelLabel: 'm', taskId: 'synth_count', method: 'ft', trainSize: 8, valSize: 2, testSize: 4, epochs: 2, batchSize: 4, promptLength: 2, seed: 1, imageSize: 0, gradcamSamples: 1, modelSource: 'bundled:tiny_pretrained', dataSource: 'procedural' },
+  backend: '',
+  trainableParams: 0,
+  totalParams: 0,
+  epochs: [],
+  status: 'queued',
+  startedAt: 1000,
+  notices: [],
+  ...o,
+});
+const info = (o: Partial<RunInfo> = {}, s: Partial<RunSummary> = {}): RunInfo => ({ runId: 'a', summary: summary(s), groupId: 'g1', groupLabel: 'group', methodLabel: 'Full fine-tuning', hasCheckpoint: false, ...o });
+const epoch = (n: number): EpochMetrics => ({ epoch: n, phase: 1, trainLoss: 1 / n, trainAcc: 10 * n, valAcc: 5 * n, seconds: 1, lr: 0.1, numTensors: 10, numBytes: 100 });
+
+/** Applies events one after the other, keeping every intermediate state. */
+function play(events: LabEvent[], from: LabState = initialState()): LabState[] {
+  const states = [from];
+  for (const e of events) states.push(reduce(states.at(-1)!, e));
+  return states;
+}
+
+describe('engine events', () => {
+  it("a run's life: restored, queued, running, progress, steps, epochs, Grad-CAM, done", () => {
+    const cam = { index: 0, label: 1, predicted: 1, image: new Uint8ClampedArray(4), side: 1, cam: new Float32Array(1), grid: 1 };
+    const events: EngineEvent[] = [
+      { type: 'restored', runs: [info({ runId: 'old', groupId: 'g0' }, { status: 'interrupted', startedAt: 1 })], gradcams: [{ runId: 'old', epoch: 1, samples: [cam] }] },
+      { type: 'run', run: info() },
+      { type: 'queue', waiting: [], active: 'a', state: 'running' },
+      { type: 'run', run: info({ stepsPerEpoch: 2 }, { status: 'running', backend: 'wasm' }) },
+      { type: 'progress', runId: 'a', progress: { kind: 'progress', what: 'model', unit: 'bytes', done: 5, total: 10 } },
+      { type: 'step', runId: 'a', epoch: 1, phase: 1, step: 1, stepsPerEpoch: 2, loss: 2.5, imagesPerSec: 9 },
+      { type: 'run', run: info({ stepsPerEpoch: 2 }, { status: 'running', epochs: [epoch(1)] }) },
+      { type: 'gradcam', runId: 'a', epoch: 1, samples: [cam] },
+      { type: 'run', run: info({ stepsPerEpoch: 2, hasCheckpoint: true }, { status: 'running', epochs: [epoch(1)] }) },
+      { type: 'run', run: info({ trained: { fileName: 'a.safetensors', bytes: 10, tensors: 2 } }, { status: 'done', epochs: [epoch(1), epoch(2)], finishedAt: 2000 }) },
+      { type: 'queue', waiting: [], active: null, state: 'done' },
+    ];
+    const s = play(events);
+    expect(s[1]!.restored).toBe(true);
+    expect(s[1]!.order).toEqual(['old']);
+    expect(s[1]!.runs.old!.summary.status).toBe('interrupted');
+    expect(s[1]!.runs.old!.gradcam?.epoch).toBe(1);
+    expect(s[2]!.order).toEqual(['old', 'a']);
+    expect(s[2]!.runs.a!.progress).toEqual({});
+    expect([s[3]!.activeRunId, s[3]!.queueState]).toEqual(['a', 'running']);
+    expect(s[4]!.runs.a!.summary.backend).toBe('wasm');
+    expect(s[5]!.runs.a!.progress.bytes).toMatchObject({ done: 5, total: 10 });
+    expect(s[6]!.runs.a!.step).toMatchObject({ step: 1, loss: 2.5 });
+    // A record update keeps what only the page shows while the run runs.
+    expect(s[7]!.runs.a!.step).toMatchObject({ step: 1 });
+    expect(s[7]!.runs.a!.progress.bytes).toBeDefined();
+    expect(s[8]!.runs.a!.gradcam?.samples).toHaveLength(1);
+    expect(s[9]!.runs.a!.hasCheckpoint).toBe(true);
+    // An ended run shows no step in flight, and its stored parameters.
+    expect(s[10]!.runs.a!.step).toBeUndefined();
+    expect(s[10]!.runs.a!.trained?.fileName).toBe('a.safetensors');
+    expect(s[10]!.runs.a!.summary.epochs).toHaveLength(2);
+    expect([s[11]!.activeRunId, s[11]!.queueState]).toEqual([null, 'done']);
+    // Nothing was mutated along the way.
+    expect(s[0]!.runs).toEqual({});
+    expect(s[2]!.runs.a!.summary.status).toBe('queued');
+  });
+
+  it('a stored run is not replaced by the restored copy of itself; restoring twice adds nothing', () => {
+    const [, , s2, s3] = play([
+      { type: 'run', run: info({}, { status: 'running' }) },
+      { type: 'restored', runs: [info({}, { status: 'interrupted' })], gradcams: [] },
+      { type: 'restored', runs: [info({}, { status: 'interrupted' })], gradcams: [] },
+    ]);
+    expect(s2!.runs.a!.summary.status).toBe('running');
+    expect(s3!.order).toEqual(['a']);
+  });
+
+  it('deleted removes the run everywhere; the queue event is the queue', () => {
+    const [, , s2, s3] = play([
+      { type: 'run', run: info() },
+      { type: 'queue', waiting: ['a'], active: null, state: 'running' },
+      { type: 'deleted', runId: 'a' },
+    ]);
+    expect(s2!.queue).toEqual(['a']);
+    expect([s3!.runs, s3!.order, s3!.queue]).toEqual([{}, [], []]);
+  });
+
+  it('errors: one alert per distinct failure, a request error ends its pending request, a failed start turns the engine off', () => {
+    const err: ErrorInfo = { code: 'data/bad-image', message: 'bad' };
+    const s = play([
+      { type: 'engine-starting' },
+      { type: 'frechet-requested', requestIds: ['f1', 'f2'] },
+      { type: 'error', runId: 'a', error: err },
+      { type: 'error', runId: 'b', error: err },
+      { type: 'error', requestId: 'f1', error: { code: 'config/invalid', message: 'no' } },
+      { type: 'error', error: { code: 'internal', message: 'no backend' } },
+    ]);
+    expect(s[4]!.errors).toHaveLength(1);
+    expect(s[5]!.paper.frechetPending).toEqual(['f2']);
+    expect(s[5]!.engine.state).toBe('starting');
+    expect(s[6]!.engine.state).toBe('off');
+    expect(s[6]!.errors.map((a) => a.id)).toEqual([1, 2, 3]);
+    const dismissed = reduce(s[6]!, { type: 'alert-dismissed', id: 2 });
+    expect(dismissed.errors.map((a) => a.code)).toEqual(['data/bad-image', 'internal']);
+  });
+
+  it('notices keep the latest 20', () => {
+    const events: EngineEvent[] = Array.from({ length: 25 }, (_, i) => ({ type: 'notice', message: `n${i}` }));
+    const s = play(events).at(-1)!;
+    expect(s.notices.map((n) => n.message)).toEqual(Array.from({ length: 20 }, (_, i) => `n${i + 5}`));
+  });
+
+  it('the engine check: a verify result or error answers only its own request', () => {
+    const report = { rows: [], tolerance: 1e-4, backend: 'wasm', worst: 0, pass: true };
+    const s = play([
+      { type: 'check-requested', requestId: 'v1' },
+      { type: 'verify-result', requestId: 'other', report, lines: ['x'] },
+      { type: 'verify-result', requestId: 'v1', report, lines: ['verify: PASS'] },
+      { type: 'check-requested', requestId: 'v2' },
+      { type: 'error', requestId: 'v2', error: { code: 'golden/invalid', message: 'no logits' } },
+    ]);
+    expect(s[1]!.check.requestId).toBe('v1');
+    expect(s[2]!.check.lines).toEqual([]);
+    expect(s[3]!.check).toMatchObject({ requestId: null, lines: ['verify: PASS'], error: null });
+    expect(s[4]!.check).toMatchObject({ requestId: 'v2', lines: [], report: null });
+    expect(s[5]!.check).toMatchObject({ requestId: null, error: 'golden/invalid: no logits' });
+    expect(s[5]!.errors).toHaveLength(1);
+  });
+
+  it('Fréchet results land per task with their reference', () => {
+    const s = play([
+      { type: 'frechet-requested', requestIds: ['f1'] },
+      { type: 'frechet-result', requestId: 'f1', distances: [{ taskId: 'synth_count', distance: 3.5 }], reference: 'pretraining data' },
+    ]).at(-1)!;
+    expect(s.paper.frechet.synth_count).toEqual({ distance: 3.5, reference: 'pretraining data' });
+    expect(s.paper.frechetPending).toEqual([]);
+  });
+});
+
+describe('page events', () => {
+  it('a new model brings its resolution, a new task its paper prompt length, values are clamped', () => {
+    const s = play([
+      { type: 'setup-changed', patch: { model: 'hub:google/vit-base-patch16-224-in21k' } },
+      { type: 'setup-changed', patch: { taskId: 'dtd' } },
+      { type: 'setup-changed', patch: { batchSize: 5000, epochs: 0 } },
+    ]);
+    expect(s[1]!.setup.imageSize).toBe(224);
+    expect(s[2]!.setup.promptLength).toBe(null);
+    expect(s[3]!.setup.batchSize).toBe(1024);
+    expect(s[3]!.setup.epochs).toBe(1);
+  });
+
+  it('methods keep the table order and at least one stays selected', () => {
+    const s = play([
+      { type: 'method-toggled', method: 'linear', on: true },
+      { type: 'method-toggled', method: 'ft', on: false },
+      { type: 'method-toggled', method: 'vpt_deep', on: false },
+      { type: 'method-toggled', method: 'linear', on: false },
+    ]);
+    expect(s[1]!.setup.methods).toEqual(['linear', 'ft', 'vpt_deep']);
+    expect(s[3]!.setup.methods).toEqual(['linear']);
+    expect(s[4]).toBe(s[3]);
+  });
+
+  it('0 epochs is allowed only while imported parameters are picked', () => {
+    const file = new File([new Uint8Array(8)], 'params.safetensors');
+    const s = play([
+      { type: 'import-params-picked', file },
+      { type: 'setup-changed', patch: { epochs: 0 } },
+      { type: 'import-params-picked', file: null },
+    ]);
+    expect(s[1]!.picked.importParams).toMatchObject({ name: 'params.safetensors', bytes: 8 });
+    expect(s[2]!.setup.epochs).toBe(0);
+    expect(s[3]!.setup.epochs).toBe(1);
+  });
+
+  it('picked files: a checkpoint selects the file model, data selects its source, a reference zip its choice', () => {
+    const model = new File([], 'vit.safetensors');
+    const zip = new File([], 'dtd.zip');
+    const s = play([
+      { type: 'model-file-picked', file: model },
+      { type: 'data-picked', data: { kind: 'zip', name: 'dtd.zip', count: 1, file: zip }, choice: 'zip' },
+      { type: 'reference-picked', file: zip },
+      { type: 'model-file-picked', file: null },
+    ]);
+    expect([s[1]!.setup.model, s[1]!.setup.modelFileName, s[1]!.picked.model]).toEqual(['file', 'vit.safetensors', model]);
+    expect([s[2]!.setup.data, s[2]!.picked.data?.name]).toEqual(['zip', 'dtd.zip']);
+    expect([s[3]!.paper.reference, s[3]!.picked.reference?.name]).toEqual(['zip', 'dtd.zip']);
+    expect([s[4]!.picked.model, s[4]!.setup.modelFileName]).toEqual([null, '']);
+  });
+
+  it('the URL setup replaces the setup; presentation and the viewed group toggle', () => {
+    const s = play([
+      { type: 'setup-loaded', setup: { ...DEFAULT_SETUP, seed: 7 } },
+      { type: 'presentation-toggled' },
+      { type: 'presentation-toggled', on: true },
+      { type: 'group-viewed', groupId: 'g1' },
+      { type: 'problem', error: { code: 'config/invalid', message: 'No zip is picked.' } },
+      { type: 'errors-cleared' },
+    ]);
+    expect(s[1]!.setup.seed).toBe(7);
+    expect([s[2]!.presentation, s[3]!.presentation]).toEqual([true, true]);
+    expect(s[4]!.viewGroupId).toBe('g1');
+    expect(s[5]!.errors).toHaveLength(1);
+    expect(s[6]!.errors).toEqual([]);
+  });
+});

@@ -1,0 +1,172 @@
+/**
+ * Every change to the page's state: `reduce(state, event)`, pure. Events are what the engine
+ * reports (EngineEvent) and what the user did on the page (PageEvent). Nothing here talks to the
+ * engine, the URL or storage; ui/actions.ts does that and dispatches what happened.
+ */
+import type { ErrorInfo } from '../domain/errors';
+import { isTerminal, type MethodId, type RunInfo } from '../domain/run';
+import { METHOD_IDS } from '../train/methods';
+import type { EngineEvent } from '../engine/protocol';
+import { defaultImageSize, sanitize, type Setup } from './setup';
+import type { Alert, LabState, PickedData, ReferenceChoice, RunRecord } from './state';
+
+export type PageEvent =
+  /** The setup a URL describes (start-up, a changed hash). */
+  | { type: 'setup-loaded'; setup: Setup }
+  | { type: 'setup-changed'; patch: Partial<Setup> }
+  | { type: 'method-toggled'; method: MethodId; on: boolean }
+  | { type: 'model-file-picked'; file: File | null }
+  | { type: 'data-picked'; data: PickedData | null; choice: 'local' | 'zip' }
+  | { type: 'import-params-picked'; file: File | null }
+  | { type: 'reference-picked'; file: File | null }
+  | { type: 'reference-chosen'; reference: ReferenceChoice; url?: string }
+  /** Something the page itself found wrong (a setup that lacks a file, say). */
+  | { type: 'problem'; error: ErrorInfo; runId?: string }
+  | { type: 'errors-cleared' }
+  | { type: 'alert-dismissed'; id: number }
+  | { type: 'presentation-toggled'; on?: boolean }
+  | { type: 'group-viewed'; groupId: string | null }
+  | { type: 'engine-starting' }
+  | { type: 'frechet-requested'; requestIds: string[] }
+  | { type: 'check-requested'; requestId: string };
+
+export type LabEvent = EngineEvent | PageEvent;
+
+/** At most this many notices stay on screen (the oldest go first). */
+const MAX_NOTICES = 20;
+
+export function reduce(s: LabState, e: LabEvent): LabState {
+  switch (e.type) {
+    // ---- the page ----
+    case 'setup-loaded':
+      return { ...s, setup: e.setup };
+    case 'setup-changed':
+      return { ...s, setup: editSetup(s, e.patch) };
+    case 'method-toggled': {
+      const { methods } = s.setup;
+      const next = e.on ? [...methods.filter((m) => m !== e.method), e.method] : methods.filter((m) => m !== e.method);
+      if (next.length === 0) return s; // at least one method stays selected
+      return { ...s, setup: editSetup(s, { methods: METHOD_IDS.filter((m) => next.includes(m)) }) };
+    }
+    case 'model-file-picked': {
+      const t = { ...s, picked: { ...s.picked, model: e.file } };
+      return { ...t, setup: editSetup(t, e.file ? { model: 'file', modelFileName: e.file.name } : { modelFileName: '' }) };
+    }
+    case 'data-picked': {
+      const t = { ...s, picked: { ...s.picked, data: e.data } };
+      return { ...t, setup: editSetup(t, { data: e.choice }) };
+    }
+    case 'import-params-picked': {
+      // Without imported parameters, 0 epochs ("only evaluate") is no longer allowed.
+      const t = { ...s, picked: { ...s.picked, importParams: e.file ? { name: e.file.name, bytes: e.file.size, file: e.file } : null } };
+      return { ...t, setup: editSetup(t, {}) };
+    }
+    case 'reference-picked':
+      return { ...s, picked: { ...s.picked, reference: e.file ? { name: e.file.name, file: e.file } : null }, paper: e.file ? { ...s.paper, reference: 'zip' } : s.paper };
+    case 'reference-chosen':
+      return { ...s, paper: { ...s.paper, reference: e.reference, referenceUrl: e.url ?? s.paper.referenceUrl } };
+    case 'problem':
+      return withError(s, e.error, e.runId);
+    case 'errors-cleared':
+      return { ...s, errors: [] };
+    case 'alert-dismissed':
+      return { ...s, errors: s.errors.filter((a) => a.id !== e.id), notices: s.notices.filter((a) => a.id !== e.id) };
+    case 'presentation-toggled':
+      return { ...s, presentation: e.on ?? !s.presentation };
+    case 'group-viewed':
+      return { ...s, viewGroupId: e.groupId };
+    case 'engine-starting':
+      return { ...s, engine: { ...s.engine, state: 'starting' } };
+    case 'frechet-requested':
+      return { ...s, paper: { ...s.paper, frechetPending: [...s.paper.frechetPending, ...e.requestIds] } };
+    case 'check-requested':
+      return { ...s, check: { requestId: e.requestId, lines: [], report: null, error: null } };
+
+    // ---- the engine ----
+    case 'ready':
+      return { ...s, engine: { state: 'ready', choice: e.choice } };
+    case 'restored': {
+      const runs = { ...s.runs };
+      const cams = new Map(e.gradcams.map((g) => [g.runId, g]));
+      for (const info of e.runs) {
+        if (runs[info.runId]) continue;
+        const cam = cams.get(info.runId);
+        runs[info.runId] = { ...info, progress: {}, gradcam: cam ? { epoch: cam.epoch, samples: cam.samples } : undefined };
+      }
+      return { ...s, runs, order: [...new Set([...e.runs.map((r) => r.runId), ...s.order])], restored: true };
+    }
+    case 'run':
+      return withRun(s, e.run);
+    case 'deleted': {
+      const { [e.runId]: _gone, ...runs } = s.runs;
+      return { ...s, runs, order: s.order.filter((id) => id !== e.runId), queue: s.queue.filter((id) => id !== e.runId) };
+    }
+    case 'queue':
+      return { ...s, queue: e.waiting, activeRunId: e.active, queueState: e.state };
+    case 'progress':
+      return patchRun(s, e.runId, (r) => ({ ...r, progress: { ...r.progress, [e.progress.unit]: e.progress } }));
+    case 'step':
+      return patchRun(s, e.runId, (r) => ({ ...r, step: { epoch: e.epoch, phase: e.phase, step: e.step, stepsPerEpoch: e.stepsPerEpoch, loss: e.loss, imagesPerSec: e.imagesPerSec } }));
+    case 'gradcam':
+      return patchRun(s, e.runId, (r) => ({ ...r, gradcam: { epoch: e.epoch, samples: e.samples } }));
+    case 'notice':
+      return withNotice(s, e.message, e.runId);
+    case 'error': {
+      let t = s;
+      if (e.requestId) t = { ...t, paper: { ...t.paper, frechetPending: t.paper.frechetPending.filter((id) => id !== e.requestId) } };
+      if (e.requestId && e.requestId === t.check.requestId) t = { ...t, check: { ...t.check, requestId: null, error: `${e.error.code}: ${e.error.message}` } };
+      // An engine that failed to start can be started again.
+      if (!e.runId && !e.requestId && t.engine.state === 'starting') t = { ...t, engine: { ...t.engine, state: 'off' } };
+      return withError(t, e.error, e.runId);
+    }
+    case 'frechet-result': {
+      const frechet = { ...s.paper.frechet };
+      for (const d of e.distances) frechet[d.taskId] = { distance: d.distance, reference: e.reference };
+      return { ...s, paper: { ...s.paper, frechet, frechetPending: s.paper.frechetPending.filter((id) => id !== e.requestId) } };
+    }
+    case 'verify-result':
+      return e.requestId === s.check.requestId ? { ...s, check: { requestId: null, lines: e.lines, report: e.report, error: null } } : s;
+    case 'trained-file':
+    case 'bench-result':
+    case 'kernel-check-result':
+      return s; // answers to requests; whoever asked reads them (ui/actions.ts, automation)
+  }
+}
+
+/**
+ * A setup edit: a new model brings its native resolution (unless the edit sets one), a new task
+ * its paper prompt length; then every field is clamped to what the page allows (0 epochs only
+ * with imported parameters).
+ */
+function editSetup(s: LabState, patch: Partial<Setup>): Setup {
+  const prev = s.setup;
+  const next = { ...prev, ...patch };
+  if (patch.model && patch.model !== prev.model && patch.imageSize === undefined && patch.model !== 'file') next.imageSize = defaultImageSize(patch.model);
+  if (patch.taskId && patch.taskId !== prev.taskId && patch.promptLength === undefined) next.promptLength = null;
+  return sanitize(next, { allowZeroEpochs: !!s.picked.importParams });
+}
+
+function withRun(s: LabState, info: RunInfo): LabState {
+  const prev = s.runs[info.runId];
+  const run: RunRecord = prev ? { ...prev, ...info } : { ...info, progress: {} };
+  // A run that ended shows no step in flight.
+  if (isTerminal(info.summary.status)) run.step = undefined;
+  return { ...s, runs: { ...s.runs, [info.runId]: run }, order: prev ? s.order : [...s.order, info.runId] };
+}
+
+function patchRun(s: LabState, runId: string, f: (r: RunRecord) => RunRecord): LabState {
+  const r = s.runs[runId];
+  return r ? { ...s, runs: { ...s.runs, [runId]: f(r) } } : s;
+}
+
+function withError(s: LabState, error: ErrorInfo, runId?: string): LabState {
+  // The same failure reported for every queued run shows once.
+  if (s.errors.some((a) => a.code === error.code && a.message === error.message)) return s;
+  const alert: Alert = { id: s.nextAlertId, code: error.code, message: error.message, runId };
+  return { ...s, errors: [...s.errors, alert], nextAlertId: s.nextAlertId + 1 };
+}
+
+function withNotice(s: LabState, message: string, runId?: string): LabState {
+  const alert: Alert = { id: s.nextAlertId, code: 'notice', message, runId };
+  return { ...s, notices: [...s.notices, alert].slice(-MAX_NOTICES), nextAlertId: s.nextAlertId + 1 };
+}

@@ -1,0 +1,99 @@
+/** What the page asks the engine for, from its state: runs, restarts, Fréchet requests, and the problems instead. */
+import { describe, expect, it } from 'vitest';
+import { frechetRequests, queueRequest, restartRequest, sweepRequest } from './requests';
+import { reduce, type LabEvent } from './reduce';
+import { DEFAULT_SETUP } from './setup';
+import { initialState, type LabState } from './state';
+
+const state = (...events: LabEvent[]): LabState => events.reduce(reduce, initialState());
+const zip = new File([new Uint8Array(4)], 'dtd.zip');
+
+describe('runs from the setup', () => {
+  it('one run per selected method, with the setup in each config', () => {
+    const r = queueRequest(state({ type: 'setup-changed', patch: { seed: 4, trainSize: 800 } }));
+    if (!('ok' in r)) throw new Error(r.problem.message);
+    expect(r.ok.runs.map((c) => c.method)).toEqual(DEFAULT_SETUP.methods);
+    const c = r.ok.runs[0]!;
+    expect(c).toMatchObject({ taskId: 'synth_count', seed: 4, trainSize: 800, valSize: 200, model: { kind: 'bundled', id: 'tiny_pretrained' }, data: { kind: 'procedural' }, promptLength: 10 });
+    expect(new Set(r.ok.runs.map((x) => x.runId)).size).toBe(r.ok.runs.length);
+    expect(r.ok.groupLabel).toMatch(/^Synthetic counting|·/);
+  });
+
+  it('the sweep: every method at every size', () => {
+    const r = sweepRequest(state(), [400, 800], ['ft', 'vpt_deep']);
+    if (!('ok' in r)) throw new Error(r.problem.message);
+    expect(r.ok.runs.map((c) => [c.trainSize, c.method])).toEqual([
+      [400, 'ft'],
+      [400, 'vpt_deep'],
+      [800, 'ft'],
+      [800, 'vpt_deep'],
+    ]);
+  });
+
+  it('a file model without its file, or a VTAB task without its data, is a problem that says what to do', () => {
+    const noFile = queueRequest(state({ type: 'setup-changed', patch: { model: 'file' } }));
+    expect('problem' in noFile && noFile.problem.message).toMatch(/No checkpoint file is loaded.*Choose/);
+    const noData = queueRequest(state({ type: 'setup-changed', patch: { taskId: 'dtd' } }));
+    expect('problem' in noData && noData.problem.message).toMatch(/needs its images/);
+    const withZip = queueRequest(state({ type: 'setup-changed', patch: { taskId: 'dtd' } }, { type: 'data-picked', data: { kind: 'zip', name: 'dtd.zip', count: 1, file: zip }, choice: 'zip' }));
+    expect('ok' in withZip && withZip.ok.runs[0]!.data).toEqual({ kind: 'zip', file: zip, name: 'dtd.zip' });
+  });
+});
+
+describe('restarting a stored run', () => {
+  const stored = (modelSource: string, dataSource: string, importedFrom?: string, hasCheckpoint = false): LabEvent => ({
+    type: 'restored',
+    runs: [
+      {
+        runId: 'r',
+        groupId: 'g',
+        groupLabel: 'g',
+        methodLabel: 'VPT-deep',
+        importedFrom,
+        hasCheckpoint,
+        summary: {
+          config: { runId: 'r', modelLabel: 'm', taskId: 'dtd', method: 'vpt_deep', trainSize: 800, valSize: 200, testSize: 0, epochs: 1, batchSize: 8, promptLength: 10, seed: 0, imageSize: 224, gradcamSamples: 0, modelSource, dataSource },
+          backend: 'wasm',
+          trainableParams: 0,
+          totalParams: 0,
+          epochs: [],
+          status: 'interrupted',
+          startedAt: 1,
+          notices: [],
+        },
+      },
+    ],
+    gradcams: [],
+  });
+
+  it('hub model and URL data come back from their stored lines', () => {
+    const r = restartRequest(state(stored('hub:google/vit-base-patch16-224-in21k', 'url:https://example.org/vtab')), 'r');
+    expect(r && 'ok' in r && r.ok).toMatchObject({ type: 'restart', runId: 'r', model: { kind: 'hub', id: 'google/vit-base-patch16-224-in21k' }, data: { kind: 'url', base: 'https://example.org/vtab' } });
+  });
+
+  it('local files must be picked again: the problem names the one missing', () => {
+    const noModel = restartRequest(state(stored('file:vit.safetensors', 'procedural')), 'r');
+    expect(noModel && 'problem' in noModel && noModel.problem.message).toMatch(/checkpoint file "vit.safetensors"/);
+    const noData = restartRequest(state(stored('bundled:tiny_pretrained', 'zip:dtd.zip')), 'r');
+    expect(noData && 'problem' in noData && noData.problem.message).toMatch(/data folder or zip/);
+    const picked = restartRequest(state(stored('file:vit.safetensors', 'zip:dtd.zip'), { type: 'model-file-picked', file: new File([], 'vit.safetensors') }, { type: 'data-picked', data: { kind: 'zip', name: 'dtd.zip', count: 1, file: zip }, choice: 'zip' }), 'r');
+    expect(picked && 'ok' in picked && picked.ok.data).toMatchObject({ kind: 'zip', name: 'dtd.zip' });
+  });
+
+  it('a run that imported parameters needs them again, unless a checkpoint continues it', () => {
+    const need = restartRequest(state(stored('bundled:tiny_pretrained', 'procedural', 'p.safetensors')), 'r');
+    expect(need && 'problem' in need && need.problem.message).toMatch(/trained parameters "p.safetensors"/);
+    const fromCheckpoint = restartRequest(state(stored('bundled:tiny_pretrained', 'procedural', 'p.safetensors', true)), 'r');
+    expect(fromCheckpoint && 'ok' in fromCheckpoint && fromCheckpoint.ok.importParams).toBeUndefined();
+    expect(restartRequest(state(), 'nope')).toBeNull();
+  });
+});
+
+describe('Fréchet requests', () => {
+  it('the procedural tasks against the bundled model pretraining data; other models need a reference set', () => {
+    const r = frechetRequests(state());
+    expect('ok' in r && r.ok.map((c) => [c.reference, c.data.kind])).toEqual([[{ kind: 'pretraining' }, 'procedural']]);
+    const hub = frechetRequests(state({ type: 'setup-changed', patch: { model: 'hub:google/vit-base-patch16-224-in21k' } }));
+    expect('problem' in hub && hub.problem.message).toMatch(/Only the bundled model ships its pretraining data/);
+  });
+});

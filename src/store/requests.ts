@@ -1,0 +1,169 @@
+/**
+ * What the page asks the engine for, built from its state: the runs of a Start or a sweep, the
+ * specs to restart a stored run with, the Fréchet requests. Pure: each returns the request, or
+ * the problem the page shows instead (a file that is not picked, a URL that is not typed).
+ */
+import { PROCEDURAL_TASKS, getTask } from '../data/catalog';
+import { LabError, toErrorInfo, type ErrorInfo } from '../domain/errors';
+import { parseSourceText, type DataSpec, type MethodId, type ModelSpec, type RunConfig } from '../domain/run';
+import type { Command } from '../engine/protocol';
+import { SWEEP_SIZES, effectivePromptLength, modelLabel, valSizeOf, type Setup } from './setup';
+import type { LabState } from './state';
+
+type Result<T> = { ok: T } | { problem: ErrorInfo };
+
+/** A setup that lacks something: the lab's one error type, as plain data for the store. */
+const problem = (message: string, hint = ''): { problem: ErrorInfo } => ({ problem: toErrorInfo(new LabError('config/invalid', message, hint)) });
+
+/** A run id: the method, the time, a random tail. */
+export function newId(prefix: string): string {
+  return `${prefix}-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 7)}`;
+}
+
+function modelSpec(s: LabState): Result<ModelSpec> {
+  const { setup, picked } = s;
+  if (setup.model === 'file') {
+    if (!picked.model) return problem('No checkpoint file is loaded.', 'Choose a .safetensors or .npz file with "Local checkpoint file", or pick another model.');
+    return { ok: { kind: 'file', file: picked.model, name: picked.model.name } };
+  }
+  const { kind, arg } = parseSourceText(setup.model);
+  if (kind === 'hub') return { ok: { kind: 'hub', id: arg } };
+  if (kind === 'random') return { ok: { kind: 'random', preset: arg } };
+  return { ok: { kind: 'bundled', id: arg } };
+}
+
+function dataSpec(s: LabState): Result<DataSpec> {
+  const { setup, picked } = s;
+  const task = getTask(setup.taskId);
+  if (task.source === 'procedural') return { ok: { kind: 'procedural' } };
+  if (setup.data === 'url') {
+    if (!setup.dataUrl.trim()) return problem(`No URL is given for ${task.name}.`, 'Type the base URL of a vtab-1k folder, or pick a local folder or zip.');
+    return { ok: { kind: 'url', base: setup.dataUrl.trim() } };
+  }
+  const data = picked.data;
+  if (setup.data === 'zip') {
+    if (data?.kind !== 'zip') return problem(`No zip is picked for ${task.name}.`, 'Choose the vtab-1k zip, or pick a folder instead.');
+    return { ok: { kind: 'zip', file: data.file, name: data.name } };
+  }
+  if (data?.kind === 'files') return { ok: { kind: 'files', files: data.files, name: data.name } };
+  if (data?.kind === 'directory') return { ok: { kind: 'directory', handle: data.handle, name: data.name } };
+  return problem(`${task.name} needs its images: no folder is picked.`, 'Pick or drop the vtab-1k folder (or its zip), or choose an "Offline (procedural)" task.');
+}
+
+function runConfig(s: LabState, method: MethodId, model: ModelSpec, data: DataSpec, trainSize: number): RunConfig {
+  const { setup, picked } = s;
+  const task = getTask(setup.taskId);
+  return {
+    runId: newId(method),
+    modelLabel: modelLabel(setup),
+    model,
+    taskId: setup.taskId,
+    data,
+    method,
+    trainSize,
+    valSize: valSizeOf(trainSize),
+    testSize: task.source === 'procedural' ? Math.max(1, setup.testSize) : setup.testSize,
+    epochs: setup.epochs,
+    batchSize: setup.batchSize,
+    lr: setup.lr ?? undefined,
+    promptLength: effectivePromptLength(setup),
+    seed: setup.seed,
+    imageSize: setup.imageSize,
+    backend: setup.backend ?? undefined,
+    gradcamSamples: setup.gradcamSamples,
+    importParams: picked.importParams ? { file: picked.importParams.file, name: picked.importParams.name } : undefined,
+  };
+}
+
+type Enqueue = Extract<Command, { type: 'enqueue' }>;
+
+/** One run per selected method with the current setup, as one group. */
+export function queueRequest(s: LabState): Result<Enqueue> {
+  return runsRequest(s, s.setup.methods, [s.setup.trainSize], (setup) => `${getTask(setup.taskId).name} · ${modelLabel(setup)} · ${setup.trainSize} train · ${new Date().toLocaleTimeString()}`);
+}
+
+/** The data-size sweep: the methods at every size, on the current task. */
+export function sweepRequest(s: LabState, sizes: readonly number[] = SWEEP_SIZES, methods: MethodId[] = ['ft', 'vpt_deep']): Result<Enqueue> {
+  return runsRequest(s, methods, sizes, (setup) => `Data-size sweep · ${getTask(setup.taskId).name} · ${modelLabel(setup)}`);
+}
+
+function runsRequest(s: LabState, methods: MethodId[], sizes: readonly number[], label: (setup: Setup) => string): Result<Enqueue> {
+  const model = modelSpec(s);
+  if ('problem' in model) return model;
+  const data = dataSpec(s);
+  if ('problem' in data) return data;
+  const runs = sizes.flatMap((n) => methods.map((m) => runConfig(s, m, model.ok, data.ok, n)));
+  return { ok: { type: 'enqueue', groupLabel: label(s.setup), runs } };
+}
+
+/**
+ * The specs to run a stored run again: its model and data from their stored source lines, with
+ * the files the user picked where it used local ones (they cannot be stored).
+ */
+export function restartRequest(s: LabState, runId: string): Result<Extract<Command, { type: 'restart' }>> | null {
+  const record = s.runs[runId];
+  if (!record) return null;
+  const cfg = record.summary.config;
+  const model = modelFromSource(cfg.modelSource, s);
+  const data = dataFromSource(cfg.dataSource, s);
+  if (!model || !data) {
+    return problem(`To resume this run, load ${!model ? `the checkpoint file "${cfg.modelSource.replace(/^file:/, '')}"` : 'its data folder or zip'} again in the setup panel, then press Resume.`);
+  }
+  // A run that started from imported parameters needs that file again (unless a checkpoint continues it).
+  const imported = record.importedFrom;
+  if (!imported || record.hasCheckpoint) return { ok: { type: 'restart', runId, model, data } };
+  const file = s.picked.importParams;
+  if (!file || file.name !== imported) {
+    return problem(`To restart this run, load its trained parameters "${imported}" again with "Start from trained parameters", then press Restart.`);
+  }
+  return { ok: { type: 'restart', runId, model, data, importParams: { file: file.file, name: imported } } };
+}
+
+function modelFromSource(source: string, s: LabState): ModelSpec | null {
+  const { kind, arg } = parseSourceText(source);
+  if (kind === 'hub') return { kind: 'hub', id: arg };
+  if (kind === 'bundled') return { kind: 'bundled', id: arg };
+  if (kind === 'random') return { kind: 'random', preset: arg };
+  if (kind === 'file' && s.picked.model?.name === arg) return { kind: 'file', file: s.picked.model, name: arg };
+  return null;
+}
+
+function dataFromSource(source: string, s: LabState): DataSpec | null {
+  const { kind, arg } = parseSourceText(source);
+  const picked = s.picked.data;
+  if (kind === 'procedural') return { kind: 'procedural' };
+  if (kind === 'url') return { kind: 'url', base: arg };
+  if (kind === 'zip' && picked?.kind === 'zip') return { kind: 'zip', file: picked.file, name: picked.name };
+  if (kind === 'folder' && picked?.kind === 'files') return { kind: 'files', files: picked.files, name: picked.name };
+  if (kind === 'folder' && picked?.kind === 'directory') return { kind: 'directory', handle: picked.handle, name: picked.name };
+  return null;
+}
+
+/**
+ * Fréchet distances between each task's features and the reference set: the procedural tasks
+ * always, and the current VTAB task when its data is picked.
+ */
+export function frechetRequests(s: LabState, count = 64): Result<Extract<Command, { type: 'frechet' }>[]> {
+  const { setup, paper } = s;
+  const model = modelSpec(s);
+  if ('problem' in model) return model;
+  let reference: DataSpec | { kind: 'pretraining' };
+  if (paper.reference === 'pretraining') {
+    if (!setup.model.startsWith('bundled:')) {
+      return problem('Only the bundled model ships its pretraining data.', 'For a hub or file model, choose a reference set of images (a URL or a zip).');
+    }
+    reference = { kind: 'pretraining' };
+  } else if (paper.reference === 'url') {
+    if (!paper.referenceUrl.trim()) return problem('No reference URL is given.', 'Type the base URL of a reference image folder.');
+    reference = { kind: 'url', base: paper.referenceUrl.trim() };
+  } else {
+    if (!s.picked.reference) return problem('No reference zip is picked.', 'Choose one, or use another reference set.');
+    reference = { kind: 'zip', file: s.picked.reference.file, name: s.picked.reference.name };
+  }
+  const common = { type: 'frechet' as const, model: model.ok, reference, count, imageSize: setup.imageSize, seed: setup.seed };
+  const out: Extract<Command, { type: 'frechet' }>[] = [{ ...common, requestId: newId('frechet'), taskIds: PROCEDURAL_TASKS.map((t) => t.id), data: { kind: 'procedural' } }];
+  const data = getTask(setup.taskId).source === 'vtab' ? dataSpec(s) : null;
+  // No data picked for the VTAB task: only the procedural ones are measured.
+  if (data && 'ok' in data) out.push({ ...common, requestId: newId('frechet'), taskIds: [setup.taskId], data: data.ok });
+  return { ok: out };
+}

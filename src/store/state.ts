@@ -1,0 +1,139 @@
+/**
+ * The page's state: one plain object made of slices, changed only by `reduce` (reduce.ts). It
+ * holds numbers, strings, arrays, the Grad-CAM samples' small typed arrays, and the handles of the
+ * files the user picked (a File is a handle, not its bytes; the URL and the exports carry only
+ * their names).
+ */
+import type { BackendChoice } from '../backend/select';
+import type { Progress } from '../domain/progress';
+import type { GradCamSample, QueueState, RunInfo } from '../domain/run';
+import type { VerifyReport } from '../verify/golden';
+import { DEFAULT_SETUP, type Setup } from './setup';
+
+// ---- setup slice ----
+
+/** Local data for a VTAB task: what was picked, its name, and how many files it holds. */
+export type PickedData = { name: string; count: number } & (
+  | { kind: 'files'; files: { path: string; file: Blob }[] }
+  | { kind: 'directory'; handle: unknown }
+  | { kind: 'zip'; file: File }
+);
+
+/** Files the user picked; only their names travel in the URL and the exports. */
+export interface Picked {
+  /** A checkpoint file (setup.model === 'file'). */
+  model: File | null;
+  data: PickedData | null;
+  /** A reference image set for the Fréchet distance (zip). */
+  reference: { name: string; file: File } | null;
+  /** Trained parameters (an exported safetensors file) the next runs start from. */
+  importParams: { name: string; bytes: number; file: File } | null;
+}
+
+export interface SetupSlice {
+  setup: Setup;
+  picked: Picked;
+}
+
+// ---- engine slice ----
+export interface EngineSlice {
+  engine: {
+    state: 'off' | 'starting' | 'ready';
+    choice: BackendChoice | null;
+  };
+}
+
+// ---- runs slice ----
+export interface StepInfo {
+  epoch: number;
+  phase: number;
+  step: number;
+  stepsPerEpoch: number;
+  loss: number;
+  imagesPerSec: number;
+}
+
+/** A run as the page shows it: the engine's record and what is only shown while it runs. */
+export interface RunRecord extends RunInfo {
+  /** Latest progress per unit: bytes (download), items (decoding), steps (training). */
+  progress: Partial<Record<'bytes' | 'items' | 'steps', Progress>>;
+  step?: StepInfo;
+  gradcam?: { epoch: number; samples: GradCamSample[] };
+}
+
+export interface RunsSlice {
+  runs: Record<string, RunRecord>;
+  /** Run ids, oldest first. */
+  order: string[];
+  /** Run ids waiting for the engine, in order. */
+  queue: string[];
+  activeRunId: string | null;
+  queueState: QueueState;
+  /** Group shown in the live results (null = the latest). */
+  viewGroupId: string | null;
+  /** The engine has read the stored runs. */
+  restored: boolean;
+}
+
+// ---- alerts slice ----
+export interface Alert {
+  id: number;
+  code: string;
+  message: string;
+  runId?: string;
+}
+
+export interface AlertsSlice {
+  errors: Alert[];
+  notices: Alert[];
+  /** Id of the next alert. */
+  nextAlertId: number;
+}
+
+// ---- ui, paper and engine-check slices ----
+export interface UiSlice {
+  presentation: boolean;
+}
+
+export type ReferenceChoice = 'pretraining' | 'url' | 'zip';
+
+export interface PaperSlice {
+  paper: {
+    reference: ReferenceChoice;
+    referenceUrl: string;
+    /** Fréchet distance per task id, with the reference set it was measured against. */
+    frechet: Record<string, { distance: number; reference: string }>;
+    frechetPending: string[];
+  };
+}
+
+/** The engine check against golden files (the page's `npm run verify`). */
+export interface CheckSlice {
+  check: {
+    requestId: string | null;
+    lines: string[];
+    report: VerifyReport | null;
+    error: string | null;
+  };
+}
+
+export type LabState = SetupSlice & EngineSlice & RunsSlice & AlertsSlice & UiSlice & PaperSlice & CheckSlice;
+
+export const initialState = (setup: Setup = DEFAULT_SETUP): LabState => ({
+  setup,
+  picked: { model: null, data: null, reference: null, importParams: null },
+  engine: { state: 'off', choice: null },
+  runs: {},
+  order: [],
+  queue: [],
+  activeRunId: null,
+  queueState: 'idle',
+  viewGroupId: null,
+  restored: false,
+  errors: [],
+  notices: [],
+  nextAlertId: 1,
+  presentation: false,
+  paper: { reference: 'pretraining', referenceUrl: '', frechet: {}, frechetPending: [] },
+  check: { requestId: null, lines: [], report: null, error: null },
+});

@@ -1,0 +1,150 @@
+/**
+ * What the page's controls do, as plain functions (no hooks): each records what happened in the
+ * store (`dispatch`) and asks the engine through the one client (worker/client.ts). The state
+ * changes themselves are the store's reducer; the runs' lives are the engine's.
+ */
+import type { ErrorInfo } from '../domain/errors';
+import type { BackendName, MethodId } from '../domain/run';
+import { frechetRequests, newId, queueRequest, restartRequest, sweepRequest } from '../store/requests';
+import { setupFromUrl, setupToHash, type Setup } from '../store/setup';
+import type { PickedData, ReferenceChoice } from '../store/state';
+import { dispatch, useLab } from '../store/store';
+import { onEngineEvent, request, send } from '../worker/client';
+import { downloadBlob } from './download';
+
+const get = useLab.getState;
+
+// ---- the engine ----
+
+/** The store hears every engine event; the engine reads the stored runs. Call once at start-up. */
+export function connectEngine(): void {
+  onEngineEvent(dispatch);
+  send({ type: 'restore' });
+}
+
+/** Asks the engine to choose a backend (the badge shows its answer). */
+export function startEngine(): void {
+  const { engine, setup } = get();
+  if (engine.state !== 'off') return;
+  dispatch({ type: 'engine-starting' });
+  send({ type: 'init', backend: setup.backend ?? undefined });
+}
+
+export function setBackendOverride(backend: BackendName | null): void {
+  updateSetup({ backend });
+  if (get().engine.state === 'off') return startEngine();
+  dispatch({ type: 'engine-starting' });
+  send({ type: 'init', backend: backend ?? undefined });
+}
+
+// ---- the setup and its URL ----
+
+/** Reads the setup from the page URL (start-up, and whenever the hash changes). */
+export function loadSetupFromLocation(): void {
+  dispatch({ type: 'setup-loaded', setup: setupFromUrl(location.hash, location.search) });
+}
+
+/** Mirrors the setup to the URL hash, so a shared link reproduces the experiment. */
+export function writeSetupToLocation(setup: Setup): void {
+  const hash = '#' + setupToHash(setup);
+  if (location.hash !== hash) history.replaceState(null, '', location.pathname + location.search + hash);
+}
+
+/** Changes setup fields; values are clamped to what the page allows. */
+export const updateSetup = (patch: Partial<Setup>) => dispatch({ type: 'setup-changed', patch });
+export const toggleMethod = (method: MethodId, on: boolean) => dispatch({ type: 'method-toggled', method, on });
+export const pickModelFile = (file: File | null) => dispatch({ type: 'model-file-picked', file });
+export const pickDataFiles = (files: { path: string; file: Blob }[], name: string) => dispatch({ type: 'data-picked', data: { kind: 'files', name, count: files.length, files }, choice: 'local' });
+export const pickDataDirectory = (handle: { name: string }) => dispatch({ type: 'data-picked', data: { kind: 'directory', name: handle.name, count: 0, handle }, choice: 'local' });
+export const pickDataZip = (file: File | null) => dispatch({ type: 'data-picked', data: file ? ({ kind: 'zip', name: file.name, count: 1, file } satisfies PickedData) : null, choice: 'zip' });
+/** Trained parameters (a file exported by an earlier run) the next runs start from; null clears them. */
+export const pickImportParams = (file: File | null) => dispatch({ type: 'import-params-picked', file });
+export const togglePresentation = (on?: boolean) => dispatch({ type: 'presentation-toggled', on });
+export const dismissAlert = (id: number) => dispatch({ type: 'alert-dismissed', id });
+export const viewGroup = (groupId: string | null) => dispatch({ type: 'group-viewed', groupId });
+
+// ---- runs ----
+
+const problem = (error: ErrorInfo, runId?: string) => dispatch({ type: 'problem', error, runId });
+
+/** Queues one run per selected method (run one after another); returns their ids, or [] with the problem shown. */
+export function startQueue(): string[] {
+  const r = queueRequest(get());
+  if ('problem' in r) return problem(r.problem), [];
+  dispatch({ type: 'errors-cleared' });
+  return enqueue(r.ok);
+}
+
+/** Queues the data-size sweep: FT and VPT-deep at every size of SWEEP_SIZES on the current task. */
+export function startSweep(): string[] {
+  const r = sweepRequest(get());
+  if ('problem' in r) return problem(r.problem), [];
+  return enqueue(r.ok);
+}
+
+function enqueue(cmd: Extract<Parameters<typeof send>[0], { type: 'enqueue' }>): string[] {
+  startEngine();
+  send(cmd);
+  viewGroup(null); // the live results follow the new group
+  return cmd.runs.map((r) => r.runId);
+}
+
+export function pauseActive(): void {
+  const id = get().activeRunId;
+  if (id) send({ type: 'pause', runId: id });
+}
+
+export function resumeActive(): void {
+  const id = get().activeRunId;
+  if (id) send({ type: 'resume', runId: id });
+}
+
+/** Cancels the running run and everything still queued. */
+export const cancelQueue = () => send({ type: 'cancel-queue' });
+
+/**
+ * Runs an interrupted (or failed, or cancelled) run again from its last stored checkpoint, or from
+ * the start when none was stored. Files must be picked again when the run used local ones.
+ */
+export function resumeRun(runId: string): void {
+  const r = restartRequest(get(), runId);
+  if (!r) return;
+  if ('problem' in r) return problem(r.problem, runId);
+  startEngine();
+  send(r.ok);
+  viewGroup(get().runs[runId]?.groupId ?? null);
+}
+
+/** Deletes a run for good (the page confirms first). */
+export const deleteRun = (runId: string) => send({ type: 'delete', runId });
+
+/** Downloads a finished run's trained parameters (safetensors) from the engine's storage. */
+export async function exportTrainedParams(runId: string): Promise<void> {
+  try {
+    const ev = await request({ type: 'export-trained', requestId: newId('export'), runId });
+    if (ev.type === 'trained-file') downloadBlob(ev.blob, ev.fileName);
+  } catch {
+    // The engine's error event is in the store already: the page shows it.
+  }
+}
+
+// ---- the paper views and the engine check ----
+
+export const setReference = (reference: ReferenceChoice, url?: string) => dispatch({ type: 'reference-chosen', reference, url });
+export const pickReferenceZip = (file: File | null) => dispatch({ type: 'reference-picked', file });
+
+/** Asks the engine for Fréchet distances of the tasks' features from the reference set. */
+export function requestFrechet(count = 64): void {
+  const r = frechetRequests(get(), count);
+  if ('problem' in r) return problem(r.problem);
+  startEngine();
+  for (const cmd of r.ok) send(cmd);
+  dispatch({ type: 'frechet-requested', requestIds: r.ok.map((c) => c.requestId) });
+}
+
+/** The engine check: a checkpoint and its golden file compared on a backend (the page's `npm run verify`). */
+export function runEngineCheck(weights: File, golden: File, backend: BackendName | null): void {
+  const requestId = newId('verify');
+  dispatch({ type: 'check-requested', requestId });
+  send({ type: 'verify', requestId, weights, weightsName: weights.name, golden, backend: backend ?? undefined });
+}
