@@ -1,11 +1,14 @@
 /**
  * npm run study -- [--model tiny_pretrained] [--tasks a,b] [--methods ft,vpt_deep,linear]
- *                  [--sizes 400,2000] [--seeds 0] [--epochs 10,5] [--out study.json] [--shard i/n]
+ *                  [--sizes 400,2000] [--seeds 3] [--epochs 10,5] [--protocol quick|paper]
+ *                  [--grid reduced] [--out study.json] [--shard i/n]
  *
  * The miniature of the paper with the bundled model: each method on each offline task at each
  * train size, with the same engine and sessions as `npm run train`, plus the Fréchet distance of
  * each task's CLS features from the model's pretraining data (the lab's "When does VPT win?"
- * computation). Prints a Markdown table and writes every run's results as JSON.
+ * computation). With --protocol paper each task × size × method is the VTAB-1k protocol (search
+ * on train / val, final runs on train + val per seed, test) and the output adds the "why" table.
+ * Prints Markdown tables and writes every run's results as JSON.
  */
 import { writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
@@ -23,7 +26,10 @@ import { disposeSession, loadModel, openSplits, runSession } from '../train/sess
 import { trainDataFromSplits } from '../train/fromSplits';
 import { RunControl } from '../train/control';
 import { LabError, quoted } from '../domain/errors';
-import { intArg, listArg, numArg, parseArgs, runMain, usageError } from './args';
+import { enumArg, intArg, listArg, numArg, parseArgs, runMain, usageError } from './args';
+import { parseSeeds, resolveGrid } from '../train/paper';
+import { runPaperSession } from '../train/paperSession';
+import { paperAccuracyTable, paperWhyTable, type PaperRow } from './studyReport';
 import { checkWritable, readUserJson } from './files';
 
 const USAGE = `usage: npm run study -- [options]
@@ -33,13 +39,20 @@ const USAGE = `usage: npm run study -- [options]
   --methods LIST        default ft,vpt_deep,linear
   --sizes LIST          train sizes, default 400,2000 (validation = a quarter)
   --epochs LIST         epochs per size, default 10,5
-  --seeds LIST          default 0
+  --seeds N|LIST        a count from seed 0 (3 = seeds 0, 1, 2) or a list; default 1 (quick), 3 (paper)
+  --protocol quick|paper
+                        quick (default): one run per seed on train / val / test at the method's
+                        defaults. paper: search --grid on train / val, choose on val, then one final
+                        run per seed on train + val, test mean ± std (see npm run train -- --help)
+  --grid G              paper: reduced (default) | reference | 'lr=...;wd=...'
+  --no-early-stop       paper: let diverged search runs finish
+  --analysis N          paper: test images for the why analyses (CKA per layer; default 64; 0 = skip)
   --test-size N         test images per task (default 500)
   --batch N             default 32
   --frechet N           images per set for the Fréchet distance (default 500; 0 = skip)
-  --lr X                base learning rate for these runs (default: each method's); runs at several
-                        rates can share one results file: the table keeps, per task, size and method,
-                        the rate with the best final validation accuracy (the paper's protocol)
+  --lr X                quick: base learning rate for these runs (default: each method's); runs at
+                        several rates can share one results file: the table keeps, per task, size and
+                        method, the rate with the best final validation accuracy
   --shard i/n           run only every n-th job starting at i (to use several cores)
   --out FILE            results JSON (default study.json; an existing file is extended, not redone)
   --table FILE...       only print the table from one or more results files`;
@@ -61,11 +74,13 @@ interface StudyRow {
 interface StudyFile {
   model: string;
   rows: StudyRow[];
+  /** Paper-protocol results, one per task × size × method. */
+  paper?: PaperRow[];
   frechet: Record<string, number>;
 }
 
 runMain(async () => {
-  const args = parseArgs(process.argv.slice(2), { values: ['model', 'tasks', 'methods', 'sizes', 'epochs', 'seeds', 'test-size', 'batch', 'frechet', 'shard', 'out', 'lr'], flags: ['table'] });
+  const args = parseArgs(process.argv.slice(2), { values: ['model', 'tasks', 'methods', 'sizes', 'epochs', 'seeds', 'test-size', 'batch', 'frechet', 'shard', 'out', 'lr', 'protocol', 'grid', 'analysis'], flags: ['table', 'no-early-stop'] });
   if (args.flags.has('help')) {
     console.log(USAGE);
     return 0;
@@ -73,8 +88,8 @@ runMain(async () => {
   if (args.flags.has('table')) {
     if (args.positional.length === 0) throw usageError('--table needs one or more results files (written by --out).');
     const files = await Promise.all(args.positional.map((f) => readStudyFile(f, '--table')));
-    const merged: StudyFile = { model: files[0]?.model ?? '', rows: files.flatMap((f) => f.rows), frechet: Object.assign({}, ...files.map((f) => f.frechet)) };
-    console.log(formatTable(merged));
+    const merged: StudyFile = { model: files[0]?.model ?? '', rows: files.flatMap((f) => f.rows), paper: files.flatMap((f) => f.paper ?? []), frechet: Object.assign({}, ...files.map((f) => f.frechet)) };
+    console.log(formatAll(merged));
     return 0;
   }
   if (args.positional.length) throw usageError(`Unexpected argument ${quoted(args.positional[0]!, 60)} (results files go after --table).`);
@@ -94,7 +109,24 @@ runMain(async () => {
   const sizes = ints('sizes', [400, 2000], 1, 20000);
   const epochs = ints('epochs', [10, 5], 0, 1000);
   if (epochs.length !== sizes.length) throw usageError('--epochs needs one value per train size.');
-  const seeds = ints('seeds', [0], 0, 2 ** 31 - 1);
+  const protocol = enumArg(args, 'protocol', ['quick', 'paper'] as const, 'quick');
+  let seeds: number[];
+  try {
+    seeds = parseSeeds(args.values.get('seeds') ?? (protocol === 'paper' ? '3' : '1'), 0);
+  } catch (e) {
+    throw e instanceof LabError ? usageError(e.message) : e;
+  }
+  if (protocol === 'quick') for (const only of ['grid', 'analysis']) if (args.values.has(only)) throw usageError(`--${only} belongs to --protocol paper.`);
+  if (protocol === 'paper' && args.values.has('lr')) throw usageError("--protocol paper searches the learning rate: give the rates as --grid 'lr=...', not --lr.");
+  const gridSpec = args.values.get('grid');
+  for (const m of methods) {
+    try {
+      resolveGrid(gridSpec, m);
+    } catch (e) {
+      throw e instanceof LabError ? usageError(e.message) : e;
+    }
+  }
+  const analysisImages = intArg(args, 'analysis', 64, 0, 100000);
   const testSize = intArg(args, 'test-size', 500, 1, 100000);
   const batch = intArg(args, 'batch', 32, 1, 4096);
   const frechetCount = intArg(args, 'frechet', 500, 0, 100000);
@@ -110,10 +142,8 @@ runMain(async () => {
   const save = () => writeFile(out, JSON.stringify(file, null, 2));
   const model = modelSpecFor(modelName);
 
-  // Prompt lengths keep the paper's prompt-to-patch ratio (its lengths are for 196 patches).
+  // Prompt lengths: the catalog's rule (the paper's length × patches / 196), applied by the session.
   const loaded = await loadModel(model, undefined, nodeHost, () => {});
-  const patches = (loaded.cfg.imageSize / loaded.cfg.patchSize) ** 2;
-  const promptLengthFor = (paperLength: number) => Math.max(1, Math.round((paperLength * patches) / 196));
   // Fréchet distance of each task from the pretraining data, with the frozen backbone.
   if (frechetCount > 0 && shardIndex === 0) {
     try {
@@ -132,13 +162,70 @@ runMain(async () => {
     }
   } else disposeParams(loaded.params);
 
+  if (protocol === 'paper') {
+    file.paper ??= [];
+    const paperJobs = tasks.flatMap((taskId) => sizes.flatMap((trainSize, si) => methods.map((method) => ({ taskId, trainSize, epochs: epochs[si], method: method as MethodId }))));
+    for (const [index, job] of paperJobs.entries()) {
+      if (index % shardCount !== shardIndex) continue;
+      if (file.paper.some((r) => r.taskId === job.taskId && r.method === job.method && r.trainSize === job.trainSize)) continue;
+      const config: RunConfig = {
+        runId: `study-paper-${index}`,
+        modelLabel: modelName,
+        model,
+        taskId: job.taskId,
+        data: { kind: 'procedural' },
+        method: job.method,
+        trainSize: job.trainSize,
+        valSize: Math.floor(job.trainSize / 4),
+        testSize,
+        epochs: job.epochs,
+        batchSize: batch,
+        seed: 0,
+        imageSize: 0,
+        gradcamSamples: 0,
+      };
+      const t0 = performance.now();
+      const label = `[${index + 1}/${paperJobs.length}] ${job.taskId} ${job.method} n=${job.trainSize}`;
+      const r = await runPaperSession(config, { grid: resolveGrid(gridSpec, job.method), seeds, earlyStop: !args.flags.has('no-early-stop'), analysisImages }, nodeHost, new RunControl(), {
+        onPaperEvent: (e) => {
+          if (e.type === 'run-end') console.error(`${label} ${e.stage} ${e.index + 1}/${e.of} lr ${e.lr} wd ${e.wd} seed ${e.seed}: ${e.stage === 'search' ? `val ${fmtPct(e.valAcc)}${e.stoppedEarly ? ' (diverged)' : ''}` : `test ${fmtPct(e.testAcc)}`} (${e.seconds.toFixed(0)} s)`);
+        },
+      });
+      const p = r.paper;
+      file.paper.push({
+        taskId: job.taskId,
+        method: job.method,
+        trainSize: p.searchTrainSize,
+        valSize: p.valSize,
+        finalTrainSize: p.finalTrainSize,
+        epochs: job.epochs,
+        promptLength: r.config.promptLength ?? 0,
+        grid: p.grid,
+        search: p.search,
+        chosen: p.chosen,
+        final: p.final,
+        mean: p.mean,
+        std: p.std,
+        chance: p.chance,
+        nearChance: p.nearChance,
+        numTest: p.numTest,
+        why: r.why,
+        trainableParams: r.trainableParams,
+        seconds: (performance.now() - t0) / 1000,
+      });
+      await save();
+      console.error(`${label}: chosen lr ${p.chosen.lr} wd ${p.chosen.wd}; test ${p.mean.toFixed(1)} ± ${Number.isFinite(p.std) ? p.std.toFixed(1) : '—'} over ${p.final.length} seed(s) (${((performance.now() - t0) / 1000).toFixed(0)} s)`);
+    }
+    console.log(formatAll(file));
+    return 0;
+  }
+
   const jobs = tasks.flatMap((taskId) => sizes.flatMap((trainSize, si) => seeds.flatMap((seed) => methods.map((method) => ({ taskId, trainSize, epochs: epochs[si], seed, method: method as MethodId })))));
   let index = -1;
   for (const job of jobs) {
     index++;
     if (index % shardCount !== shardIndex) continue;
     if (file.rows.some((r) => r.taskId === job.taskId && r.method === job.method && r.trainSize === job.trainSize && r.seed === job.seed && r.lr === lr)) continue;
-    const task = getTask(job.taskId);
     const config: RunConfig = {
       runId: `study-${index}`,
       modelLabel: modelName,
@@ -151,7 +238,6 @@ runMain(async () => {
       testSize,
       epochs: job.epochs,
       batchSize: batch,
-      promptLength: promptLengthFor(task.promptLength),
       seed: job.seed,
       imageSize: 0,
       gradcamSamples: 0,
@@ -177,9 +263,22 @@ runMain(async () => {
     await save();
     console.error(`[${index + 1}/${jobs.length}] ${job.taskId} ${job.method} n=${job.trainSize} seed ${job.seed}: test ${row.testAcc.toFixed(1)}% (${row.seconds.toFixed(0)} s)`);
   }
-  console.log(formatTable(file));
+  console.log(formatAll(file));
   return 0;
 }, USAGE);
+
+const fmtPct = (x: number | undefined) => (x !== undefined && Number.isFinite(x) ? `${x.toFixed(1)}%` : '—');
+
+/** Every table a results file holds: quick runs, and the paper protocol's accuracy and why tables. */
+function formatAll(file: StudyFile): string {
+  const parts: string[] = [];
+  if (file.rows.length) parts.push(formatTable(file));
+  if (file.paper?.length) {
+    parts.push(`Paper protocol: test accuracy (%), mean ± std over seeds, chosen base lr; † = within noise of chance; * = the difference exceeds 2 standard errors.\n\n${paperAccuracyTable(file.paper, file.frechet)}`);
+    parts.push(`Why: linear CKA to the pretrained features on test images (1 = unchanged), prompt attention, and the generalisation gap.\n\n${paperWhyTable(file.paper)}`);
+  }
+  return parts.join('\n\n');
+}
 
 /** A results file this command wrote: a named error for anything else. */
 async function readStudyFile(file: string, option: string): Promise<StudyFile> {
@@ -188,7 +287,11 @@ async function readStudyFile(file: string, option: string): Promise<StudyFile> {
   if (typeof json !== 'object' || json === null || !Array.isArray(rows) || rows.some((r) => typeof r !== 'object' || r === null || typeof r.taskId !== 'string' || !(METHOD_IDS as readonly string[]).includes(r.method) || !Number.isFinite(r.testAcc) || !Number.isFinite(r.trainSize))) {
     throw new LabError('config/invalid', `${option} ${quoted(file)} is not a study results file (it needs "rows" of runs with taskId, method, trainSize and testAcc).`, `Give ${option} a file written by npm run study -- --out.`);
   }
-  return { model: typeof json.model === 'string' ? json.model : '', rows, frechet: typeof json.frechet === 'object' && json.frechet !== null ? json.frechet : {} };
+  const paper = json.paper;
+  if (paper !== undefined && (!Array.isArray(paper) || paper.some((r) => typeof r !== 'object' || r === null || typeof r.taskId !== 'string' || !(METHOD_IDS as readonly string[]).includes(r.method) || !Array.isArray(r.final) || !Array.isArray(r.search)))) {
+    throw new LabError('config/invalid', `${option} ${quoted(file)} has a "paper" entry that is not a list of paper-protocol results (taskId, method, search, final).`, `Give ${option} a file written by npm run study -- --protocol paper --out.`);
+  }
+  return { model: typeof json.model === 'string' ? json.model : '', rows, paper, frechet: typeof json.frechet === 'object' && json.frechet !== null ? json.frechet : {} };
 }
 
 /** Mean (± spread over seeds) test accuracy per task × size × method, and the winner. */

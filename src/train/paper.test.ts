@@ -114,7 +114,8 @@ describe('paper protocol: selection and statistics', () => {
     expect(hasDiverged(NaN, 10)).toBe(true);
     expect(hasDiverged(Infinity, 10)).toBe(true);
     expect(hasDiverged(2.3, 10)).toBe(false);
-    expect(hasDiverged(5 * Math.log(10) + 0.01, 10)).toBe(true);
+    expect(hasDiverged(20 * Math.log(10) + 0.01, 10)).toBe(true);
+    expect(hasDiverged(25, 8)).toBe(false); // loud but still ranking classes (linear probe, lr 5)
   });
 
   it('mean and sample standard deviation', () => {
@@ -140,7 +141,7 @@ describe('paper protocol: the order of runs', () => {
       const val = 60 - 10 * Math.abs(Math.log10(req.lr / 0.5)) - 100 * req.wd;
       const curve = [];
       for (let e = 1; e <= 4; e++) {
-        const loss = opts.divergeAbove !== undefined && req.lr > opts.divergeAbove ? 20 * e * e : 2 / e;
+        const loss = opts.divergeAbove !== undefined && req.lr > opts.divergeAbove ? 100 * e * e : 2 / e;
         curve.push({ epoch: e, trainLoss: loss, trainAcc: 50, heldOutAcc: req.stage === 'search' ? val : NaN });
         if (req.stopAfterEpoch?.(loss)) return { curve, valAcc: val, stoppedEarly: true, seconds: 1 };
       }

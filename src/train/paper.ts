@@ -155,8 +155,11 @@ export function protocolSplits(s: SelectedSplits): ProtocolSplits {
  * A search run has diverged when its training loss is not finite (the reference's only test) or
  * an epoch's mean exceeds DIVERGENCE_FACTOR × ln(K), K classes: chance-level cross-entropy is
  * ln(K), so a mean loss that many times larger means the logits are blowing up, not learning.
+ * The factor is generous on purpose: a high learning rate can run at several times ln(K) with
+ * overconfident logits and still rank classes well (the bundled model's linear probe at lr 5:
+ * loss 12–25 on 8 classes, 29.6 % test accuracy, as good as at lr 0.5).
  */
-export const DIVERGENCE_FACTOR = 5;
+export const DIVERGENCE_FACTOR = 20;
 
 export function hasDiverged(trainLoss: number, numClasses: number): boolean {
   return !Number.isFinite(trainLoss) || trainLoss > DIVERGENCE_FACTOR * Math.log(Math.max(2, numClasses));
