@@ -1,7 +1,7 @@
 /** Backbone CLS features of a split's images: what the Fréchet "data distance" compares. */
 import * as tf from '@tensorflow/tfjs';
 import { clsFeatures, forwardFeatures, type ViT } from '../model/vit';
-import type { SplitData } from '../train/data';
+import type { SplitData } from '../data/trainData';
 import { fitGaussian, type Gaussian } from './frechet';
 
 /** CLS features [N, D] of the first `count` images of a split (no prompts, frozen backbone). */

@@ -4,7 +4,7 @@ import { initNodeBackend } from '../backend/node';
 import { PRESETS } from '../model/config';
 import { randomParams, type ParamSet } from '../model/params';
 import { stockKernels } from '../model/ops';
-import type { SplitData } from '../train/data';
+import type { SplitData } from '../data/trainData';
 import { featureSimilarity, promptAttention } from './why';
 
 const cfg = PRESETS.fixture_tiny; // 64 px, patch 16: 16 patches, 3 blocks, width 48

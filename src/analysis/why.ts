@@ -13,7 +13,7 @@
  * Both run after a run's final evaluation, on its test images.
  */
 import * as tf from '@tensorflow/tfjs';
-import type { SplitData } from '../train/data';
+import type { SplitData } from '../data/trainData';
 import { traceBlocks, weightsOf, withoutPrompts, type ForwardOptions, type ViT } from '../model/vit';
 import { LinearCkaAccumulator } from './cka';
 

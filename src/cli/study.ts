@@ -15,6 +15,7 @@ import { existsSync } from 'node:fs';
 import { initNodeBackend } from '../backend/node';
 import { PROCEDURAL_TASKS, getTask } from '../data/catalog';
 import { pretrainingSplits } from '../data/pretraining';
+import { chooseOnValidation } from '../analysis/compare';
 import { splitGaussian } from '../analysis/features';
 import { frechetDistance } from '../analysis/frechet';
 import { disposeParams } from '../model/params';
@@ -23,7 +24,7 @@ import type { MethodId, RunConfig } from '../domain/run';
 import { modelSpecFor } from '../train/models';
 import { nodeHost } from '../train/host.node.js';
 import { disposeSession, loadModel, openSplits, runSession } from '../train/session';
-import { trainDataFromSplits } from '../train/fromSplits';
+import { trainDataFromSplits } from '../data/fromSplits';
 import { RunControl } from '../train/control';
 import { LabError, quoted } from '../domain/errors';
 import { enumArg, intArg, listArg, numArg, parseArgs, runMain, usageError } from './args';
@@ -302,22 +303,17 @@ function formatTable(file: StudyFile): string {
   const head = `| task | objective | Fréchet to pretraining | train size | ${methods.map((m) => METHODS[m].label).join(' | ')} | VPT-deep − FT |`;
   const sep = `|---|---|---:|---:|${methods.map(() => '---:').join('|')}|---:|`;
   const lines: string[] = [head, sep];
-  const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
   for (const t of tasks) {
     const task = getTask(t);
     const objective = task.source === 'procedural' ? task.axes.objectiveShift : task.objective;
     for (const n of sizes) {
       const cell = (m: string) => {
         const runs = file.rows.filter((r) => r.taskId === t && r.trainSize === n && r.method === m);
-        // Learning rate chosen on validation accuracy (mean over seeds), as the paper does.
-        const rates = [...new Set(runs.map((r) => r.lr ?? -1))];
-        const valOf = (rate: number) => mean(runs.filter((r) => (r.lr ?? -1) === rate).map((r) => r.valAcc));
-        const best = rates.sort((a, b) => valOf(b) - valOf(a))[0];
-        const xs = runs.filter((r) => (r.lr ?? -1) === best).map((r) => r.testAcc);
-        if (!xs.length) return { text: '—', value: NaN };
-        const mu = mean(xs);
-        const spread = xs.length > 1 ? ` ± ${(Math.max(...xs) - Math.min(...xs)) / 2 < 0.05 ? '0.0' : ((Math.max(...xs) - Math.min(...xs)) / 2).toFixed(1)}` : '';
-        return { text: `${mu.toFixed(1)}${spread}${best !== -1 ? ` (lr ${best})` : ''}`, value: mu };
+        // The learning rate chosen on validation accuracy (mean over seeds), as the paper does.
+        const chosen = chooseOnValidation(runs.map((r) => ({ setting: r.lr === undefined ? '' : String(r.lr), valAcc: r.valAcc, testAcc: r.testAcc })));
+        if (!chosen) return { text: '—', value: NaN };
+        const spread = chosen.seeds > 1 ? ` ± ${chosen.spread < 0.05 ? '0.0' : chosen.spread.toFixed(1)}` : '';
+        return { text: `${chosen.testAcc.toFixed(1)}${spread}${chosen.setting ? ` (lr ${chosen.setting})` : ''}`, value: chosen.testAcc };
       };
       const cells = methods.map(cell);
       const ft = cell('ft').value, vpt = cell('vpt_deep').value;

@@ -68,7 +68,6 @@ export interface ProceduralTask extends TaskCommon {
 export type TaskInfo = VtabTask | ProceduralTask;
 
 /** Where the numbers and facts come from (verbatim from the shared reference). */
-export const VTAB_SOURCES: string = vtab.about;
 /** One-line description of each group. */
 export const GROUP_DESCRIPTIONS: Record<TaskGroup, string> = vtab.groups as Record<TaskGroup, string>;
 

@@ -22,9 +22,6 @@ import { type Rand, randInt, rngFrom } from './rng';
 import type { RgbaImage } from './types';
 
 export const DSPRITES_SIZE = 64;
-export const DSPRITES_SHAPES = ['square', 'ellipse', 'heart'] as const;
-export type DspritesShape = (typeof DSPRITES_SHAPES)[number];
-export const DSPRITES_COUNTS = { shape: 3, scale: 6, orientation: 40, posX: 32, posY: 32 } as const;
 const SPRITE_PX = 20;
 const CENTRE_MIN = 10;
 const CENTRE_SPAN = 44;

@@ -85,9 +85,18 @@ export function writeVtabFixture(root: string, options: FixtureOptions = {}): st
   const train: string[] = [];
   const val: string[] = [];
   const test: string[] = [];
-  for (let i = 0; i < nTrain; i++) (write('train', i), train.push(line('train', i)));
-  for (let i = nTrain; i < nTrain + nVal; i++) (write('train', i), val.push(line('train', i)));
-  for (let i = 0; i < nTest; i++) (write('test', i), test.push(line('test', i)));
+  for (let i = 0; i < nTrain; i++) {
+    write('train', i);
+    train.push(line('train', i));
+  }
+  for (let i = nTrain; i < nTrain + nVal; i++) {
+    write('train', i);
+    val.push(line('train', i));
+  }
+  for (let i = 0; i < nTest; i++) {
+    write('test', i);
+    test.push(line('test', i));
+  }
   if (breakage === 'bad-line') train[2] = 'images/train/0002.jpg';
   if (breakage === 'label-out-of-range') val[1] = `images/train/${String(nTrain + 1).padStart(4, '0')}.jpg 99`;
   if (breakage === 'missing-image') test[3] = 'images/test/absent.jpg 1';
@@ -181,7 +190,10 @@ export function jpegDeclaring(width: number, height: number): Uint8Array {
 export function concat(parts: Uint8Array[]): Uint8Array {
   const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
   let o = 0;
-  for (const p of parts) (out.set(p, o), (o += p.length));
+  for (const p of parts) {
+    out.set(p, o);
+    o += p.length;
+  }
   return out;
 }
 

@@ -22,11 +22,6 @@ export const NORM_HALF: Normalization = { mean: [0.5, 0.5, 0.5], std: [0.5, 0.5,
 /** ImageNet statistics, which the reference VPT code applies. */
 export const NORM_IMAGENET: Normalization = { mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225] };
 
-export type NormalizationName = 'half' | 'imagenet';
-export function normalizationByName(name: NormalizationName): Normalization {
-  return name === 'imagenet' ? NORM_IMAGENET : NORM_HALF;
-}
-
 /** Per output index along one axis: the two source indices and the weight of the second. */
 function axisTable(inSize: number, outSize: number): { i0: Int32Array; i1: Int32Array; w: Float32Array } {
   const i0 = new Int32Array(outSize);

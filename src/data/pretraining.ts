@@ -25,9 +25,7 @@ import { type Rand, fmix32, hashSeed, randInt, randRange, rngFrom, shuffleInPlac
 import type { DataItem, ImageProvider, RgbaImage, SelectedSplits } from './types';
 
 export const SHAPE_KINDS = ['circle', 'square', 'triangle', 'star', 'heart', 'cross', 'ring', 'hexagon', 'crescent', 'arrow'] as const;
-export type ShapeKind = (typeof SHAPE_KINDS)[number];
 export const TEXTURES = ['solid', 'stripes', 'dots', 'checker', 'radial'] as const;
-export type TextureKind = (typeof TEXTURES)[number];
 
 /** The 50 pretraining classes, by label: `${texture} ${shape}` with label = shape * 5 + texture. */
 export const PRETRAIN_CLASSES: readonly string[] = SHAPE_KINDS.flatMap((s) => TEXTURES.map((t) => `${t} ${s}`));

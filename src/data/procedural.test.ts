@@ -4,7 +4,7 @@ import { CLEVR_DISTANCE_THRESHOLDS, clevrCountLabel, clevrDistanceLabel, renderC
 import { dspritesLabel, dspritesSample, renderDsprite, type DspritesFactors } from './dsprites';
 import { clevrShapeLabel, openProceduralTask, proceduralFactors } from './procedural';
 import type { RgbaImage, SelectedSplits } from './types';
-import { LabError } from '../domain/errors';
+import { type LabError } from '../domain/errors';
 
 function counts(labels: number[], classes: number): number[] {
   const c = new Array<number>(classes).fill(0);
@@ -59,8 +59,14 @@ describe('dSprites', () => {
     for (let i = 0; i < 64 * 64; i++) {
       values.add(left.data[i * 4]!);
       expect(left.data[i * 4]).toBe(left.data[i * 4 + 2]);
-      if (left.data[i * 4]! > 0) (sumXLeft += i % 64), nL++;
-      if (right.data[i * 4]! > 0) (sumXRight += i % 64), nR++;
+      if (left.data[i * 4]! > 0) {
+        sumXLeft += i % 64;
+        nL++;
+      }
+      if (right.data[i * 4]! > 0) {
+        sumXRight += i % 64;
+        nR++;
+      }
     }
     expect([...values].sort((a, b) => a - b)).toEqual([0, 255]);
     expect(sumXRight / nR - sumXLeft / nL).toBeGreaterThan(40);

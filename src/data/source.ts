@@ -241,7 +241,10 @@ export class UrlSource implements FileSource {
     }
     const out = new Uint8Array(total);
     let o = 0;
-    for (const c of chunks) (out.set(c, o), (o += c.byteLength));
+    for (const c of chunks) {
+      out.set(c, o);
+      o += c.byteLength;
+    }
     return out;
   }
   async exists(path: string): Promise<boolean> {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { LabError } from '../domain/errors';
+import { type LabError } from '../domain/errors';
 import { getVtabTask } from './catalog';
 import { NORM_HALF, NORM_IMAGENET, preprocessImage } from './preprocess';
 import { hashSeed, mulberry32, permutation } from './rng';

@@ -10,10 +10,6 @@ import type { ErrorInfo } from './errors';
 export const BACKENDS = ['webgpu', 'webgl', 'wasm', 'cpu'] as const;
 export type BackendName = (typeof BACKENDS)[number];
 
-export function isBackendName(s: string): s is BackendName {
-  return (BACKENDS as readonly string[]).includes(s);
-}
-
 /** The paper's methods (train/methods.ts holds what each one trains and how). */
 export type MethodId = 'linear' | 'ft' | 'vpt_shallow' | 'vpt_deep' | 'mixed' | 'ft_then_pt';
 

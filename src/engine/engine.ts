@@ -188,8 +188,7 @@ export class Engine {
     } catch {
       resume = undefined; // no checkpoint to read: the run starts again from its beginning
     }
-    const { modelSource, dataSource, ...rest } = entry.info.summary.config;
-    void modelSource, dataSource;
+    const { modelSource: _model, dataSource: _data, ...rest } = entry.info.summary.config;
     entry.config = { ...rest, model: c.model, data: c.data, importParams: c.importParams };
     entry.resume = resume;
     entry.info = { ...entry.info, summary: { ...entry.info.summary, status: 'queued', epochs: resume ? [...resume.epochs] : [], test: undefined, error: undefined, finishedAt: undefined } };
@@ -327,8 +326,7 @@ export class Engine {
 
   private changed(info: RunInfo): void {
     this.emit({ type: 'run', run: info });
-    const { hasCheckpoint, trained, ...stored } = info;
-    void hasCheckpoint, trained;
+    const { hasCheckpoint: _checkpoint, trained: _trained, ...stored } = info;
     this.storage((p) => p.putRun(stored)).catch((e: Error) => this.emit({ type: 'notice', runId: info.runId, message: `Could not store the run in ${this.host.persistence.where}: ${e.message}. Export it as JSON to keep it.` }));
   }
 

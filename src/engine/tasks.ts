@@ -13,7 +13,7 @@ import type { BackendName } from '../domain/run';
 import { formatKernelCheck, runKernelCheck } from '../kernels/webgpu/check';
 import { PRESETS } from '../model/config';
 import { disposeParams } from '../model/params';
-import { trainDataFromSplits } from '../train/fromSplits';
+import { trainDataFromSplits } from '../data/fromSplits';
 import { loadModel, openSplits, type RunHost } from '../train/session';
 import { formatReport, verifyGolden } from '../verify/golden';
 import { readAll } from '../weights/formats/archive';

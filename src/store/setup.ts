@@ -44,7 +44,6 @@ export interface Setup {
 }
 
 export const BUNDLED_MODEL = 'bundled:tiny_pretrained';
-export const DEFAULT_HUB_MODEL = 'hub:google/vit-base-patch16-224-in21k';
 
 export const TRAIN_SIZE_MIN = 400;
 export const TRAIN_SIZE_MAX = 20000;
@@ -150,14 +149,32 @@ export function trainSizeMin(setup: Pick<Setup, 'dev'>): number {
 
 type PropType = 'string' | 'int' | 'float?' | 'int?' | 'bool' | 'methods' | 'backend';
 
+/** Inclusive bounds of a number field; the URL parser and the form hold it to the same. */
+export interface Bounds {
+  min: number;
+  max?: number;
+  step?: number | 'any';
+}
+
+/** What the bounds may depend on besides the setup: imported parameters allow 0 epochs. */
+export interface SetupRules {
+  allowZeroEpochs?: boolean;
+}
+
 interface Prop {
   /** Name in the URL (short, stable: changing one breaks shared links). */
   name: string;
   key: keyof Setup;
   type: PropType;
+  /** The field's label in the setup form (number fields). */
+  label?: string;
+  /** Bounds of a number field, fixed or from the setup. */
+  bounds?: Bounds | ((s: Setup, rules: SetupRules) => Bounds);
+  /** A value outside the bounds that keeps its own meaning (resolution 0 = the checkpoint's own). */
+  keeps?: number;
 }
 
-/** Every setup property and its URL name. */
+/** Every setup property: its URL name, its type, and for numbers the form's label and bounds. */
 export const URL_PROPS: readonly Prop[] = [
   { name: 'model', key: 'model', type: 'string' },
   { name: 'modelFile', key: 'modelFileName', type: 'string' },
@@ -165,18 +182,31 @@ export const URL_PROPS: readonly Prop[] = [
   { name: 'data', key: 'data', type: 'string' },
   { name: 'dataUrl', key: 'dataUrl', type: 'string' },
   { name: 'methods', key: 'methods', type: 'methods' },
-  { name: 'trainSize', key: 'trainSize', type: 'int' },
-  { name: 'epochs', key: 'epochs', type: 'int' },
-  { name: 'batch', key: 'batchSize', type: 'int' },
-  { name: 'lr', key: 'lr', type: 'float?' },
-  { name: 'prompt', key: 'promptLength', type: 'int?' },
-  { name: 'seed', key: 'seed', type: 'int' },
-  { name: 'res', key: 'imageSize', type: 'int' },
-  { name: 'testSize', key: 'testSize', type: 'int' },
-  { name: 'gradcam', key: 'gradcamSamples', type: 'int' },
+  { name: 'trainSize', key: 'trainSize', type: 'int', label: 'Train size', bounds: (s) => ({ min: trainSizeMin(s), max: TRAIN_SIZE_MAX, step: 100 }) },
+  { name: 'epochs', key: 'epochs', type: 'int', label: 'Epochs', bounds: (_, r) => ({ min: r.allowZeroEpochs ? 0 : 1, max: 1000 }) },
+  { name: 'batch', key: 'batchSize', type: 'int', label: 'Batch size', bounds: { min: 1, max: 1024 } },
+  // Above 0; blank = the method's default.
+  { name: 'lr', key: 'lr', type: 'float?', label: 'Base learning rate', bounds: { min: 0, step: 'any' } },
+  { name: 'prompt', key: 'promptLength', type: 'int?', label: 'Prompt length', bounds: { min: 1, max: 500 } },
+  { name: 'seed', key: 'seed', type: 'int', label: 'Seed', bounds: { min: 0, max: 2 ** 31 - 1 } },
+  { name: 'res', key: 'imageSize', type: 'int', label: 'Input resolution (px)', bounds: { min: 16, max: 1024, step: 16 }, keeps: 0 },
+  { name: 'testSize', key: 'testSize', type: 'int', label: 'Test images', bounds: { min: 0, max: 100000 } },
+  { name: 'gradcam', key: 'gradcamSamples', type: 'int', label: 'Grad-CAM images', bounds: { min: 0, max: 64 } },
   { name: 'backend', key: 'backend', type: 'backend' },
   { name: 'dev', key: 'dev', type: 'bool' },
 ];
+
+export type NumberKey = 'trainSize' | 'epochs' | 'batchSize' | 'lr' | 'promptLength' | 'seed' | 'imageSize' | 'testSize' | 'gradcamSamples';
+
+function boundsOf(prop: Prop, s: Setup, rules: SetupRules): Bounds | null {
+  return typeof prop.bounds === 'function' ? prop.bounds(s, rules) : (prop.bounds ?? null);
+}
+
+/** A number field's label and bounds for the form, as the table states them. */
+export function numberField(key: NumberKey, s: Setup, rules: SetupRules = {}): { label: string } & Bounds {
+  const prop = URL_PROPS.find((p) => p.key === key)!;
+  return { label: prop.label!, ...boundsOf(prop, s, rules)! };
+}
 
 function encode(type: PropType, v: unknown): string | null {
   switch (type) {
@@ -252,26 +282,27 @@ export function setupFromUrl(hash: string, search = ''): Setup {
 }
 
 /**
- * Clamp every field into its allowed range (the UI and the URL share these rules). Epochs may be
- * 0 (evaluate only) only when the runs start from imported trained parameters.
+ * Clamp every field into its allowed range (the table's bounds, which the form shows too). Epochs
+ * may be 0 (evaluate only) only when the runs start from imported trained parameters.
  */
-export function sanitize(setup: Setup, opts: { allowZeroEpochs?: boolean } = {}): Setup {
+export function sanitize(setup: Setup, rules: SetupRules = {}): Setup {
   const s = { ...setup };
   if (!TASKS.some((t) => t.id === s.taskId)) s.taskId = DEFAULT_SETUP.taskId;
   if (s.model !== 'file' && !MODEL_OPTIONS.some((o) => o.value === s.model) && !s.model.startsWith('random:')) s.model = DEFAULT_SETUP.model;
   if (!['local', 'zip', 'url'].includes(s.data)) s.data = 'local';
   if (s.methods.length === 0) s.methods = [...DEFAULT_SETUP.methods];
   s.methods = [...new Set(s.methods)];
-  const clamp = (v: number, lo: number, hi: number, dflt: number) => (Number.isFinite(v) ? Math.min(hi, Math.max(lo, Math.round(v))) : dflt);
-  s.trainSize = clamp(s.trainSize, trainSizeMin(s), TRAIN_SIZE_MAX, DEFAULT_SETUP.trainSize);
-  s.epochs = clamp(s.epochs, opts.allowZeroEpochs ? 0 : 1, 1000, DEFAULT_SETUP.epochs);
-  s.batchSize = clamp(s.batchSize, 1, 1024, DEFAULT_SETUP.batchSize);
-  s.seed = clamp(s.seed, 0, 2 ** 31 - 1, DEFAULT_SETUP.seed);
-  // 0 = the checkpoint's own resolution; otherwise 16-1024 px.
-  s.imageSize = s.imageSize === 0 ? 0 : clamp(s.imageSize, 16, 1024, DEFAULT_SETUP.imageSize);
-  s.testSize = clamp(s.testSize, 0, 100000, DEFAULT_SETUP.testSize);
-  s.gradcamSamples = clamp(s.gradcamSamples, 0, 64, DEFAULT_SETUP.gradcamSamples);
-  if (s.promptLength !== null) s.promptLength = clamp(s.promptLength, 1, 500, 1);
-  if (s.lr !== null && !(s.lr > 0)) s.lr = null;
+  const values = s as unknown as Record<string, number | null>;
+  for (const prop of URL_PROPS) {
+    const b = boundsOf(prop, s, rules);
+    const v = values[prop.key];
+    if (!b || v === null || v === prop.keeps) continue; // a blank optional field stays blank
+    if (prop.type === 'float?') {
+      values[prop.key] = v > b.min && v <= (b.max ?? Infinity) ? v : null;
+      continue;
+    }
+    const fallback = DEFAULT_SETUP[prop.key] as number | null;
+    values[prop.key] = Number.isFinite(v) ? Math.min(b.max ?? Infinity, Math.max(b.min, Math.round(v))) : (fallback ?? b.min);
+  }
   return s;
 }

@@ -2,7 +2,7 @@
  * Epoch checkpoints of a run, to resume it after an interruption: the trainable parameters in the
  * canonical (timm) layout and the optimizer slots, as one safetensors file.
  */
-import * as tf from '@tensorflow/tfjs';
+import type * as tf from '@tensorflow/tfjs';
 import type { ResumeState } from '../domain/run';
 import type { HostTensor } from '../domain/tensor';
 import type { ViTConfig } from '../model/config';

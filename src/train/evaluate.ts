@@ -2,7 +2,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { GradCamSample, TestResult } from '../domain/run';
 import { forward, gradCam, type ForwardOptions, type ViT } from '../model/vit';
-import type { Batch, SplitData, TrainData } from './data';
+import type { Batch, SplitData, TrainData } from '../data/trainData';
 
 /** Top-1 accuracy in percent over a split. */
 export async function accuracy(model: ViT, split: SplitData, opts: ForwardOptions, batchSize: number): Promise<number> {

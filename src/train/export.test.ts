@@ -7,7 +7,7 @@ import { openProceduralTask } from '../data/procedural';
 import { METHODS } from './methods';
 import { type MethodId } from '../domain/run';
 import { train } from './trainer';
-import { trainDataFromSplits } from './fromSplits';
+import { trainDataFromSplits } from '../data/fromSplits';
 import { readTrainedParams, trainedParamsFile } from './export';
 import { loadCheckpoint } from '../weights/load';
 

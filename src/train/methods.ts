@@ -44,6 +44,10 @@ export interface MethodSpec {
   /** Short description for the UI and README. */
   description: string;
   phases: Phase[];
+  /** Which of the paper's hyperparameter grids its search uses (train/paper.ts). */
+  grid: 'linear' | 'finetune' | 'prompt';
+  /** Its side in the paper's question, full fine-tuning or visual prompt tuning (null: neither). */
+  side: 'ft' | 'vpt' | null;
 }
 
 const isHead = (n: string) => n === 'head.weight' || n === 'head.bias';
@@ -60,30 +64,40 @@ const vptDeepPhase: Phase = { promptMode: 'deep', trains: (n) => isPrompt(n) || 
 export const METHODS: Record<MethodId, MethodSpec> = {
   linear: {
     id: 'linear',
+    grid: 'linear',
+    side: null,
     label: 'Linear probe',
     description: 'Only the head trains; the backbone is frozen.',
     phases: [{ promptMode: 'none', trains: isHead, promptDropout: 0, recipe: SGD, freshHead: true, freshPrompts: false }],
   },
   ft: {
     id: 'ft',
+    grid: 'finetune',
+    side: 'ft',
     label: 'Full fine-tuning',
     description: 'Every weight and the head train (AdamW).',
     phases: [ftPhase],
   },
   vpt_shallow: {
     id: 'vpt_shallow',
+    grid: 'prompt',
+    side: 'vpt',
     label: 'VPT-shallow',
     description: 'Prompts before layer 0 and the head train; the backbone is frozen.',
     phases: [{ promptMode: 'shallow', trains: (n) => n === 'prompts.0' || isHead(n), promptDropout: 0, recipe: SGD, freshHead: true, freshPrompts: true }],
   },
   vpt_deep: {
     id: 'vpt_deep',
+    grid: 'prompt',
+    side: 'vpt',
     label: 'VPT-deep',
     description: 'Prompts at every layer and the head train; the backbone is frozen.',
     phases: [vptDeepPhase],
   },
   mixed: {
     id: 'mixed',
+    grid: 'finetune',
+    side: null,
     label: 'Mixed',
     description: 'Deep prompts and every weight train together.',
     // Every weight trains, so it takes the fine-tuning optimizer: SGD at prompt learning rates
@@ -92,6 +106,8 @@ export const METHODS: Record<MethodId, MethodSpec> = {
   },
   ft_then_pt: {
     id: 'ft_then_pt',
+    grid: 'prompt',
+    side: null,
     label: 'FT-then-PT',
     description: 'Fine-tune, then freeze the result and train deep prompts with a fresh head.',
     phases: [ftPhase, vptDeepPhase],

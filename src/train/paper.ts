@@ -17,6 +17,7 @@
 import { LabError } from '../domain/errors';
 import type { DataItem, SelectedSplits } from '../data/types';
 import type { MethodId } from '../domain/run';
+import { METHODS } from './methods';
 
 /** A learning-rate × weight-decay grid; learning rates are base rates (× batch / 256). */
 export interface HyperGrid {
@@ -57,17 +58,7 @@ export type GridChoice = 'reduced' | 'reference';
  * FT-then-PT searches its prompt phase (its fine-tuning phase keeps the FT recipe).
  */
 export function gridFamily(method: MethodId): GridFamily {
-  switch (method) {
-    case 'linear':
-      return 'linear';
-    case 'ft':
-    case 'mixed':
-      return 'finetune';
-    case 'vpt_shallow':
-    case 'vpt_deep':
-    case 'ft_then_pt':
-      return 'prompt';
-  }
+  return METHODS[method].grid;
 }
 
 export function gridFor(method: MethodId, choice: GridChoice): HyperGrid {

@@ -17,11 +17,11 @@ import { disposeParams } from '../model/params';
 import { METHODS } from './methods';
 import type { RunControl } from './control';
 import { gradCamSamples } from './evaluate';
-import { trainDataFromSplits } from './fromSplits';
+import { trainDataFromSplits } from '../data/fromSplits';
 import { protocolSplits, runPaperProtocol, type CurvePoint, type HyperGrid, type PaperOutcome, type ProtocolRunRequest, type ProtocolRunResult } from './paper';
 import { countParams, train, tunedMethod, type TrainerEvent, type TrainOutcome } from './trainer';
 import { gradcamIndices, hyperOf, loadModel, openSplits, resolvePromptLength, summaryConfig, type RunHost } from './session';
-import type { TrainData } from './data';
+import type { TrainData } from '../data/trainData';
 
 export interface PaperSettings {
   grid: HyperGrid;

@@ -9,7 +9,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { trains } from '../model/ops';
 import { crossEntropy, forward, type PromptMode, type ViT } from '../model/vit';
-import type { Batch } from './data';
+import type { Batch } from '../data/trainData';
 import type { Optimizer } from './optimizer';
 
 /** What a step takes from the method's phase: where the prompts go and their dropout. */

@@ -22,7 +22,7 @@ import type { ForwardOptions, ViT } from '../model/vit';
 import { mulberry32, permutation } from '../data/rng';
 import { checkpointBytes, paramsFromCheckpoint, readCheckpoint } from './checkpoint';
 import { RunControl } from './control';
-import type { TrainData } from './data';
+import type { TrainData } from '../data/trainData';
 import { accuracy, evaluate, gradCamSamples } from './evaluate';
 import type { MethodSpec, Phase } from './methods';
 import { effectiveLr, promptLayers, scheduledLr } from './methods';

@@ -9,6 +9,8 @@ import { useShallow } from 'zustand/react/shallow';
 import { CartesianGrid, Legend, Line, LineChart, ResponsiveContainer, Scatter, ScatterChart, Tooltip, XAxis, YAxis, ZAxis } from 'recharts';
 import { TASKS, getTask, type TaskGroup } from '../data/catalog';
 import type { MethodId } from '../domain/run';
+import { vptVersusFt, type RunResult } from '../analysis/compare';
+import { METHODS } from '../train/methods';
 import { pickReferenceZip, requestFrechet, setReference, startSweep } from './actions';
 import { finishedRuns } from '../store/selectors';
 import { SWEEP_SIZES, modelLabel } from '../store/setup';
@@ -29,19 +31,25 @@ interface Point {
   detail: string;
 }
 
-/** The user's own winner per task: best finished FT run against best finished VPT run. */
+/**
+ * The user's own winner per task: FT against VPT, each side's setting (method, learning rate,
+ * train size) chosen on its final validation accuracy, then compared on test accuracy.
+ */
 function ownWinners(runs: RunRecord[]): Map<string, { winner: 'ft' | 'vpt'; ft: number; vpt: number }> {
-  const best = new Map<string, { ft?: number; vpt?: number }>();
+  const byTask = new Map<string, { ft: RunResult[]; vpt: RunResult[] }>();
   for (const r of runs) {
-    const m = r.summary.config.method;
-    const kind = m === 'ft' ? 'ft' : m === 'vpt_deep' || m === 'vpt_shallow' ? 'vpt' : null;
-    if (!kind) continue;
-    const b = best.get(r.summary.config.taskId) ?? {};
-    b[kind] = Math.max(b[kind] ?? -Infinity, r.summary.test!.testAcc);
-    best.set(r.summary.config.taskId, b);
+    const c = r.summary.config;
+    const side = METHODS[c.method].side;
+    if (!side) continue;
+    const t = byTask.get(c.taskId) ?? { ft: [], vpt: [] };
+    t[side].push({ setting: `${c.method} lr ${c.lr ?? 'default'} n ${c.trainSize}`, valAcc: r.summary.epochs.at(-1)?.valAcc ?? NaN, testAcc: r.summary.test!.testAcc });
+    byTask.set(c.taskId, t);
   }
   const out = new Map<string, { winner: 'ft' | 'vpt'; ft: number; vpt: number }>();
-  for (const [task, b] of best) if (b.ft !== undefined && b.vpt !== undefined) out.set(task, { winner: b.vpt > b.ft ? 'vpt' : 'ft', ft: b.ft, vpt: b.vpt });
+  for (const [task, sides] of byTask) {
+    const v = vptVersusFt(sides.ft, sides.vpt);
+    if (v) out.set(task, { winner: v.winner, ft: v.ft.testAcc, vpt: v.vpt.testAcc });
+  }
   return out;
 }
 

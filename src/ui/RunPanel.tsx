@@ -1,5 +1,6 @@
 /** The run panel: start / pause / cancel the queue, progress bars with numbers, backend badge. */
 import { BackendSelect } from './BackendSelect';
+import { METHODS } from '../train/methods';
 import { wasmThreading } from '../backend/threads';
 import type { Progress } from '../domain/progress';
 import { cancelQueue, pauseActive, resumeActive, setBackendOverride, startQueue } from './actions';
@@ -39,7 +40,7 @@ function ActiveRunProgress({ run }: { run: RunRecord }) {
   const dec = run.progress.items;
   const dln = progressNumbers(dl);
   const decn = progressNumbers(dec);
-  const phases = summary.config.method === 'ft_then_pt' ? 2 : 1;
+  const phases = METHODS[summary.config.method].phases.length;
   const totalEpochs = summary.config.epochs * phases;
   const epochsDone = summary.epochs.length;
   const step = run.step;

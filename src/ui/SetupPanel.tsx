@@ -5,7 +5,7 @@ import { METHODS, METHOD_IDS } from '../train/methods';
 import { type MethodId } from '../domain/run';
 import { HUB_CHECKPOINTS, isCached } from '../weights/sources';
 import { pickDataDirectory, pickDataFiles, pickDataZip, pickImportParams, pickModelFile, toggleMethod, updateSetup } from './actions';
-import { MODEL_OPTIONS, TRAIN_SIZE_MAX, effectivePromptLength, formatBytes, taskOf, trainSizeMin, valSizeOf, type DataChoice } from '../store/setup';
+import { MODEL_OPTIONS, effectivePromptLength, formatBytes, numberField, taskOf, valSizeOf, type DataChoice, type NumberKey } from '../store/setup';
 import { useLab } from '../store/store';
 import { METHOD_COLOURS } from './palette';
 
@@ -226,7 +226,8 @@ export function SetupPanel() {
   const setup = useLab((s) => s.setup);
   const importing = useLab((s) => !!s.picked.importParams);
   const task = taskOf(setup);
-  const min = trainSizeMin(setup);
+  /** A number field's label and bounds: the setup table's, the same the URL parser clamps to. */
+  const field = (key: NumberKey) => numberField(key, setup, { allowZeroEpochs: importing });
   const modelOpt = MODEL_OPTIONS.find((o) => o.value === setup.model);
   return (
     <section className="panel setup" aria-labelledby="setup-title">
@@ -288,46 +289,36 @@ export function SetupPanel() {
         <NumberField
           id="train-size"
           testId="setup.trainSize"
-          label="Train size"
+          {...field('trainSize')}
           value={setup.trainSize}
-          min={min}
-          max={TRAIN_SIZE_MAX}
-          step={100}
-          hint={`${min}–${TRAIN_SIZE_MAX}; validation = a quarter (${valSizeOf(setup.trainSize)})`}
+          hint={`${field('trainSize').min}–${field('trainSize').max}; validation = a quarter (${valSizeOf(setup.trainSize)})`}
           onChange={(v) => updateSetup({ trainSize: v ?? 400 })}
         />
         <NumberField
           id="epochs"
           testId="setup.epochs"
-          label="Epochs"
+          {...field('epochs')}
           value={setup.epochs}
-          min={importing ? 0 : 1}
-          max={1000}
           hint={importing ? 'the paper trains 100; 0 = only evaluate the imported parameters' : 'the paper trains 100'}
           onChange={(v) => updateSetup({ epochs: v ?? 5 })}
         />
-        <NumberField id="batch" testId="setup.batch" label="Batch size" value={setup.batchSize} min={1} max={1024} onChange={(v) => updateSetup({ batchSize: v ?? 32 })} />
-        <NumberField id="lr" testId="setup.lr" label="Base learning rate" value={setup.lr} step="any" min={0} placeholder="method default" hint="blank = each method’s default (× batch / 256)" onChange={(v) => updateSetup({ lr: v })} />
+        <NumberField id="batch" testId="setup.batch" {...field('batchSize')} value={setup.batchSize} onChange={(v) => updateSetup({ batchSize: v ?? 32 })} />
+        <NumberField id="lr" testId="setup.lr" {...field('lr')} value={setup.lr} placeholder="method default" hint="blank = each method’s default (× batch / 256)" onChange={(v) => updateSetup({ lr: v })} />
         <NumberField
           id="prompt"
           testId="setup.promptLength"
-          label="Prompt length"
+          {...field('promptLength')}
           value={setup.promptLength}
-          min={1}
-          max={500}
           placeholder={String(task.promptLength)}
           hint={`blank = the paper’s ${task.promptLength} for this task (now ${effectivePromptLength(setup)})`}
           onChange={(v) => updateSetup({ promptLength: v })}
         />
-        <NumberField id="seed" testId="setup.seed" label="Seed" value={setup.seed} min={0} onChange={(v) => updateSetup({ seed: v ?? 1 })} />
+        <NumberField id="seed" testId="setup.seed" {...field('seed')} value={setup.seed} onChange={(v) => updateSetup({ seed: v ?? 1 })} />
         <NumberField
           id="res"
           testId="setup.imageSize"
-          label="Input resolution (px)"
+          {...field('imageSize')}
           value={setup.imageSize || null}
-          min={16}
-          max={1024}
-          step={16}
           placeholder="checkpoint’s own"
           hint={setup.imageSize ? 'blank = the checkpoint’s own; otherwise position embeddings are resized' : 'the checkpoint’s own (48 px for the bundled model); type a size to resize'}
           onChange={(v) => updateSetup({ imageSize: v ?? 0 })}
@@ -335,9 +326,8 @@ export function SetupPanel() {
         <NumberField
           id="test-size"
           testId="setup.testSize"
-          label="Test images"
+          {...field('testSize')}
           value={setup.testSize}
-          min={0}
           hint={task.source === 'procedural' ? 'generated' : '0 = the whole test list'}
           onChange={(v) => updateSetup({ testSize: v ?? 0 })}
         />

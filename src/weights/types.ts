@@ -24,4 +24,3 @@ export interface CanonicalCheckpoint {
   ignoredKeys: string[];
 }
 
-export type { Progress, ProgressCallback } from '../domain/progress';

@@ -36,9 +36,6 @@ interface WasmBackendLike {
   incRef(dataId: object): void;
 }
 
-/** Bytes in a 4 GiB WebAssembly memory: the ceiling of the WASM backend's heap (wasm32). */
-export const WASM_MAX_HEAP_BYTES = 4 * 2 ** 30;
-
 function wasmBackend(): WasmBackendLike | null {
   if (tf.getBackend() !== 'wasm') return null;
   const b = tf.backend() as unknown as Partial<WasmBackendLike>;

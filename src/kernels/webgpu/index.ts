@@ -3,7 +3,7 @@
  * Each takes its kernel only when it applies (WebGPU backend active, float32, shapes the kernel
  * handles) and otherwise calls the stock path, so using them is always safe.
  */
-import * as tf from '@tensorflow/tfjs';
+import type * as tf from '@tensorflow/tfjs';
 import { linearWith, stockKernels, type Kernels, type LinearProducts } from '../../model/ops';
 import { onWebGPU } from './common';
 import { labAttention, MAX_HEAD_DIM } from './attention';

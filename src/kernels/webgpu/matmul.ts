@@ -8,7 +8,7 @@
  * along each operand's contiguous axis when that axis is a multiple of 4 (bound as vec4
  * arrays), otherwise four bounds-checked scalar loads. The bias add is fused into the epilogue.
  */
-import * as tf from '@tensorflow/tfjs';
+import type * as tf from '@tensorflow/tfjs';
 import { defineKernel, key, load4Snippet, runKernel, type WebGPUProgram } from './common';
 
 const TILE = 64;

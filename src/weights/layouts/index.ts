@@ -13,7 +13,7 @@ import { hfLayout } from './hf';
 import type { LayoutSpec } from './spec';
 import { timmLayout } from './timm';
 
-export { CheckpointMismatchError, expectedShapes, type CanonicalOptions, type Problem } from './common';
+export { expectedShapes } from './common';
 
 export const LAYOUTS: Record<CheckpointLayout, LayoutSpec> = { hf: hfLayout, timm: timmLayout, google: googleLayout };
 

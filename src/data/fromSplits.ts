@@ -2,12 +2,12 @@
  * Adapts data/'s selected splits (files or procedural) to what the trainer reads: batches by
  * index, decoded lazily through one bounded cache, and display images for Grad-CAM.
  */
-import { BatchStream, ImageCache, DEFAULT_CACHE_BYTES } from '../data/batches';
-import type { Normalization } from '../data/preprocess';
-import { NORM_HALF, resizeRgba } from '../data/preprocess';
-import type { DataItem, SelectedSplits } from '../data/types';
+import { BatchStream, ImageCache, DEFAULT_CACHE_BYTES } from './batches';
+import type { Normalization } from './preprocess';
+import { NORM_HALF, resizeRgba } from './preprocess';
+import type { DataItem, SelectedSplits } from './types';
 import { LabError } from '../domain/errors';
-import type { Batch, SplitData, TrainData } from './data';
+import type { Batch, SplitData, TrainData } from './trainData';
 
 export interface AdaptOptions {
   imageSize: number;

@@ -1,0 +1,3 @@
+import { width } from '../model/block';
+
+export const label = `width ${width}`;

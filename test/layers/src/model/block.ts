@@ -1,0 +1,3 @@
+import { view } from '../ui/view';
+
+export const width = view.length;
