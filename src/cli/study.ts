@@ -144,7 +144,7 @@ runMain(async () => {
   const model = modelSpecFor(modelName);
 
   // Prompt lengths: the catalog's rule (the paper's length × patches / 196), applied by the session.
-  const loaded = await loadModel(model, undefined, nodeHost, () => {});
+  const loaded = await loadModel(model, { host: nodeHost });
   // Fréchet distance of each task from the pretraining data, with the frozen backbone.
   if (frechetCount > 0 && shardIndex === 0) {
     try {
@@ -152,7 +152,7 @@ runMain(async () => {
       const ref = await splitGaussian(loaded, trainDataFromSplits(pretrainingSplits({ count: frechetCount, seed: 12345 }), { imageSize: loaded.cfg.imageSize, normalization: norm }).test, frechetCount);
       for (const taskId of tasks) {
         if (file.frechet[taskId] !== undefined) continue;
-        const splits = await openSplits({ taskId, data: { kind: 'procedural' }, trainSize: 8, valSize: 2, testSize: frechetCount, seed: 777 }, nodeHost);
+        const splits = await openSplits({ taskId, data: { kind: 'procedural' }, trainSize: 8, valSize: 2, testSize: frechetCount, seed: 777 }, { host: nodeHost });
         const g = await splitGaussian(loaded, trainDataFromSplits(splits, { imageSize: loaded.cfg.imageSize, normalization: norm }).test, frechetCount);
         file.frechet[taskId] = frechetDistance(ref, g);
         console.error(`frechet ${taskId}: ${file.frechet[taskId].toFixed(2)}`);

@@ -72,10 +72,10 @@ async function kernelCheck(c: Extract<Command, { type: 'kernel-check' }>, ctx: T
 /** Fréchet distance of each task's CLS features from a reference set's. */
 async function frechet(c: Extract<Command, { type: 'frechet' }>, ctx: TaskContext): Promise<void> {
   await ctx.ensureBackend(null);
-  const model = await loadModel(c.model, c.imageSize || undefined, ctx.run, () => {});
+  const model = await loadModel(c.model, { host: ctx.run, imageSize: c.imageSize || undefined });
   try {
     const adapt = (s: Awaited<ReturnType<typeof openSplits>>) => trainDataFromSplits(s, { imageSize: model.cfg.imageSize, normalization: { mean: model.cfg.mean, std: model.cfg.std } });
-    const splitsOf = (taskId: string, data: typeof c.data) => openSplits({ taskId, data, trainSize: 800, valSize: 200, testSize: c.count, seed: c.seed }, ctx.run);
+    const splitsOf = (taskId: string, data: typeof c.data) => openSplits({ taskId, data, trainSize: 800, valSize: 200, testSize: c.count, seed: c.seed }, { host: ctx.run });
     const pretraining = c.reference.kind === 'pretraining';
     const refSplits = c.reference.kind === 'pretraining' ? pretrainingSplits({ count: c.count, seed: c.seed }) : await splitsOf(c.taskIds[0], c.reference);
     const ref = await splitGaussian(model, adapt(refSplits).test, c.count);

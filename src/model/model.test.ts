@@ -3,7 +3,12 @@ import * as tf from '@tensorflow/tfjs';
 import { initNodeBackend } from '../backend/node';
 import { PRESETS, parameterCount } from './config';
 import { adaptToResolution, initHead, randomParams, resizePosEmbed } from './params';
-import { forward, gradCam, traceBlocks, withoutPrompts } from './vit';
+import { camFromGradients, forward, gradCam, traceBlocks, withoutPrompts } from './vit';
+import { paramsFromCanonical, toComputeTensor } from './params';
+import { loadCheckpoint } from '../weights/load';
+import { parseSafetensors } from '../weights/formats/safetensors';
+import { readAll } from '../weights/formats/archive';
+import { fixture } from '../weights/testutil';
 import { stockKernels } from './ops';
 import { chooseBackend, looksSoftware, type HostCapabilities } from '../backend/select';
 
@@ -39,6 +44,39 @@ describe('position embeddings at another resolution', () => {
 });
 
 describe('Grad-CAM', () => {
+  it("matches the golden fixture's map (each sample's own label; test/fixtures/README.md)", async () => {
+    for (const [weights, golden] of [['hf_tiny_model.safetensors', 'hf_tiny_golden.safetensors']]) {
+      const ckpt = await loadCheckpoint(fixture(weights), { name: weights });
+      const g = readAll(parseSafetensors(fixture(golden), golden));
+      const want = g.get('gradcam')!;
+      expect(want, `${golden} holds a Grad-CAM map`).toBeDefined();
+      const params = paramsFromCanonical(ckpt.tensors);
+      for (const k of ['head.weight', 'head.bias']) if (g.has(k)) params[k] = toComputeTensor(k, g.get(k)!); // the hub layout has no head
+      const px = g.get('pixel_values')!, labels = g.get('labels')!;
+      const cam = tf.tidy(() => gradCam({ cfg: ckpt.config, params, kernels: stockKernels }, tf.tensor4d(px.data, px.shape as [number, number, number, number]), tf.tensor1d(Array.from(labels.data, Math.round), 'int32')));
+      expect(cam.shape).toEqual(want.shape);
+      const got = cam.dataSync();
+      let worst = 0;
+      for (let i = 0; i < got.length; i++) worst = Math.max(worst, Math.abs(got[i]! - want.data[i]!));
+      expect(worst, weights).toBeLessThan(1e-4);
+      tf.dispose([cam, ...Object.values(params)]);
+    }
+  });
+
+  it('computes the map of a hand-worked case, and never reads CLS or prompt tokens', () => {
+    // 2 x 2 patches, 2 channels, after CLS and 2 prompts whose huge values must not count.
+    const prefix = [[900, -900], [50, 50], [-70, 30]];
+    const a = [...prefix, [1, 0], [0, 1], [2, 2], [-1, 0]]; // activations A
+    const g = [...prefix, [1, 0], [3, 0], [1, 2], [-1, 2]]; // gradients G
+    // w = mean of G over the patches = [1, 1]; A·w = [1, 1, 4, -1]; relu -> [1, 1, 4, 0];
+    // (cam - 0) / (4 - 0 + 1e-7) -> [0.25, 0.25, 1, 0].
+    const cam = tf.tidy(() => camFromGradients(tf.tensor3d([a]), tf.tensor3d([g]), 2, 2));
+    expect(cam.shape).toEqual([1, 2, 2]);
+    const v = Array.from(cam.dataSync());
+    cam.dispose();
+    [0.25, 0.25, 1, 0].forEach((want, i) => expect(v[i]).toBeCloseTo(want, 6));
+  });
+
   it('works for any class, with and without prompts, normalised to [0, 1] on the patch grid', async () => {
     const cfg = PRESETS.fixture_tiny;
     const params = { ...randomParams(cfg, 3), 'prompts.0': tf.randomNormal([2, cfg.hiddenSize]), 'prompts.1': tf.randomNormal([2, cfg.hiddenSize]), 'prompts.2': tf.randomNormal([2, cfg.hiddenSize]) };

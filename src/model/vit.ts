@@ -333,14 +333,23 @@ export function gradCam(m: ViT, pixels: tf.Tensor4D, targets: tf.Tensor1D, opts:
       const features = norm(k, w.norm, block(k, w.blocks[last], x, a as tf.Tensor3D)); // [B, T', D]
       return tf.sum(tf.mul(classify(m, clsFeatures(features)), targetOneHot)); // samples are independent: one backward for all
     })(activations); // [B, T', D]
-    const promptLength = promptLengthIn(w, evalOpts);
+    return camFromGradients(activations, grad as tf.Tensor3D, promptLengthIn(w, evalOpts), gridSize(m.cfg));
+  });
+}
+
+/**
+ * Grad-CAM's map from activations A and their gradients G, [B, T, D] with CLS and `promptLength`
+ * prompts before the g² patch tokens: channel weights w = the mean gradient over patch positions,
+ * cam = relu(Σ_c w_c·A_c) per patch, then per sample (cam − min) / (max − min + 1e-7). [B, g, g].
+ */
+export function camFromGradients(activations: tf.Tensor3D, grads: tf.Tensor3D, promptLength: number, grid: number): tf.Tensor3D {
+  return tf.tidy(() => {
     const patchesA = patchTokens(activations, promptLength); // [B, g², D]
-    const patchesG = patchTokens(grad as tf.Tensor3D, promptLength); // [B, g², D]
+    const patchesG = patchTokens(grads, promptLength); // [B, g², D]
     const channelWeights = tf.mean(patchesG, 1, true); // [B, 1, D]
     const cam = tf.relu(tf.sum(tf.mul(patchesA, channelWeights), -1)); // [B, g²]
     const lo = tf.min(cam, -1, true), hi = tf.max(cam, -1, true);
     const normed = tf.div(tf.sub(cam, lo), tf.add(tf.sub(hi, lo), 1e-7)); // [B, g²] in [0, 1]
-    const g = gridSize(m.cfg);
-    return tf.reshape(normed, [patchesA.shape[0], g, g]);
+    return tf.reshape(normed, [patchesA.shape[0], grid, grid]);
   });
 }

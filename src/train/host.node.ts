@@ -18,13 +18,13 @@ export function bundledModelPath(id: string): string {
 
 export const nodeHost: RunHost = {
   decoder: nodeDecoder,
-  async loadCheckpoint(spec, onProgress) {
+  async loadCheckpoint(spec, { onProgress }) {
     switch (spec.kind) {
       case 'path':
         return loadCheckpointFromPath(spec.path);
       case 'bundled': {
         const p = bundledModelPath(spec.id);
-        return loadCheckpoint(await readPathSource(p, onProgress), { name: path.basename(p) });
+        return loadCheckpoint(await readPathSource(p, { onProgress }), { name: path.basename(p) });
       }
       case 'hub': {
         const hub = HUB_CHECKPOINTS.find((h) => h.id === spec.id);

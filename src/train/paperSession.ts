@@ -80,13 +80,13 @@ export async function runPaperSession(requested: RunConfig, settings: PaperSetti
   if (!method) throw new LabError('config/invalid', `Unknown method '${requested.method}'.`, `Use one of: ${Object.keys(METHODS).join(', ')}.`);
   if (requested.importParams) throw new LabError('config/invalid', 'The paper protocol trains from the pretrained model; it cannot start from imported parameters.', 'Use the quick protocol to continue from saved parameters.');
   const progress = cb.onProgress ?? (() => {});
-  const model = await loadModel(requested.model, requested.imageSize, host, progress);
+  const model = await loadModel(requested.model, { host, imageSize: requested.imageSize, onProgress: progress });
   const backbone = model.params;
   // The first seed's final model, kept for the analyses after the protocol (a closure sets it).
   const kept: { first: { seed: number; params: ParamSet } | null } = { first: null };
   try {
     const config = resolvePromptLength(requested, model.cfg);
-    const splits = protocolSplits(await openSplits(config, host, progress));
+    const splits = protocolSplits(await openSplits(config, { host, onProgress: progress }));
     const normalization = { mean: model.cfg.mean, std: model.cfg.std };
     const dataFor = (stage: 'search' | 'final'): TrainData => trainDataFromSplits(stage === 'search' ? splits.search : splits.final, { imageSize: model.cfg.imageSize, normalization, skipBad: config.skipBad });
     let data: { stage: 'search' | 'final'; data: TrainData } | null = null;

@@ -17,7 +17,7 @@ import type { ImageDecoder, SelectedSplits } from '../data/types';
 import { LabError } from '../domain/errors';
 import type { ProgressCallback } from '../domain/progress';
 import type { CanonicalCheckpoint } from '../weights/types';
-import type { DataSpec, ModelSpec, ResumeState, RunConfig, RunSummary } from '../domain/run';
+import { dataSourceText, modelSourceText, type DataSpec, type ModelSpec, type ResumeState, type RunConfig, type RunSummary } from '../domain/run';
 import { METHODS } from './methods';
 import type { TrainData } from '../data/trainData';
 import { trainDataFromSplits } from '../data/fromSplits';
@@ -33,7 +33,7 @@ import type { ViT } from '../model/vit';
 /** What differs between the browser worker and Node. */
 export interface RunHost {
   /** Bytes -> canonical checkpoint for every model spec but `random`. */
-  loadCheckpoint(spec: ModelSpec, onProgress: ProgressCallback): Promise<CanonicalCheckpoint>;
+  loadCheckpoint(spec: ModelSpec, o: { onProgress?: ProgressCallback }): Promise<CanonicalCheckpoint>;
   /** A file source for a non-procedural data spec. */
   openSource(spec: DataSpec): Promise<FileSource>;
   decoder: ImageDecoder;
@@ -45,8 +45,15 @@ export interface LoadedModel extends ViT {
   source: string;
 }
 
-/** Model spec -> parameters at the requested resolution. The caller disposes `params`. */
-export async function loadModel(spec: ModelSpec, imageSize: number | undefined, host: RunHost, onProgress: ProgressCallback): Promise<LoadedModel> {
+/** How a model or a task's data is loaded: on which host, with what progress reports. */
+export interface LoadOptions {
+  host: RunHost;
+  onProgress?: ProgressCallback;
+}
+
+/** Model spec -> parameters at `imageSize` (undefined: the checkpoint's own). The caller disposes `params`. */
+export async function loadModel(spec: ModelSpec, o: LoadOptions & { imageSize?: number }): Promise<LoadedModel> {
+  const { host, onProgress, imageSize } = o;
   let cfg: ViTConfig;
   let params: ParamSet;
   let source: string;
@@ -55,14 +62,14 @@ export async function loadModel(spec: ModelSpec, imageSize: number | undefined, 
     if (!preset) throw new LabError('config/invalid', `Unknown model preset '${spec.preset}'.`, `Use one of: ${Object.keys(PRESETS).join(', ')}.`);
     cfg = { ...preset, numClasses: 0 };
     params = randomParams(cfg, 0);
-    source = `random ${spec.preset}`;
+    source = modelSourceText(spec);
   } else {
-    const ckpt = await host.loadCheckpoint(spec, onProgress);
+    const ckpt = await host.loadCheckpoint(spec, { onProgress });
     cfg = ckpt.config;
     checkConfig(cfg);
     params = paramsFromCanonical(ckpt.tensors);
     ckpt.tensors.clear(); // drop the host copy as soon as the tensors exist
-    source = describeModel(spec);
+    source = modelSourceText(spec);
   }
   if (imageSize && imageSize !== cfg.imageSize) cfg = adaptToResolution(params, cfg, imageSize);
   return { cfg, params, kernels: kernelsFor(tf.getBackend()), source };
@@ -79,7 +86,7 @@ export interface DataRequest {
 }
 
 /** Data spec + task -> selected splits (procedural or a vtab-1k source). */
-export async function openSplits(req: DataRequest, host: RunHost, onProgress?: ProgressCallback): Promise<SelectedSplits> {
+export async function openSplits(req: DataRequest, { host, onProgress }: LoadOptions): Promise<SelectedSplits> {
   const task = getTask(req.taskId);
   if (task.source === 'procedural') {
     return openProceduralTask(task, { trainSize: req.trainSize, valSize: req.valSize, testSize: req.testSize || undefined, seed: req.seed });
@@ -108,43 +115,11 @@ export interface SessionResult {
   data: TrainData;
 }
 
-export function describeData(spec: DataSpec, taskId: string): string {
-  switch (spec.kind) {
-    case 'procedural':
-      return `procedural ${taskId}`;
-    case 'files':
-      return `folder (${spec.files.length} files)`;
-    case 'directory':
-      return 'folder (picked)';
-    case 'zip':
-      return `zip ${spec.name}`;
-    case 'url':
-      return `url ${spec.base}`;
-    case 'path':
-      return spec.path;
-  }
-}
-
-export function describeModel(spec: ModelSpec): string {
-  switch (spec.kind) {
-    case 'hub':
-      return `hub ${spec.id}`;
-    case 'bundled':
-      return `bundled ${spec.id}`;
-    case 'file':
-      return `file ${spec.name}`;
-    case 'random':
-      return `random ${spec.preset}`;
-    case 'path':
-      return spec.path;
-  }
-}
-
 /** Plain summary of a config, for storage and results files (no Blobs). */
 export function summaryConfig(config: RunConfig): RunSummary['config'] {
   const { model, data, importParams, ...rest } = config;
   void importParams;
-  return { ...rest, modelSource: describeModel(model), dataSource: describeData(data, config.taskId) };
+  return { ...rest, modelSource: modelSourceText(model), dataSource: dataSourceText(data) };
 }
 
 /** Grad-CAM samples: a fixed, evenly spread set of test images, the same for every method. */
@@ -194,13 +169,13 @@ export async function runSession(requested: RunConfig, host: RunHost, control: R
   const method = METHODS[requested.method];
   if (!method) throw new LabError('config/invalid', `Unknown method '${requested.method}'.`, `Use one of: ${Object.keys(METHODS).join(', ')}.`);
   const progress = cb.onProgress ?? (() => {});
-  const model = await loadModel(requested.model, requested.imageSize, host, progress);
+  const model = await loadModel(requested.model, { host, imageSize: requested.imageSize, onProgress: progress });
   try {
     const config = resolvePromptLength(requested, model.cfg);
     // The memory plan, before any data is opened or a step is taken: a run that cannot fit one
     // image stops here with 'run/does-not-fit'; the trainer follows the same plan.
     const memory = planPhases(model.cfg, tunedMethod(method, hyperOf(config)).phases, { numClasses: getTask(config.taskId).classes, promptLength: config.promptLength, batch: Math.min(config.batchSize, config.trainSize), budget: memoryBudget(), recompute: config.recompute });
-    const splits = await openSplits(config, host, progress);
+    const splits = await openSplits(config, { host, onProgress: progress });
     const data = trainDataFromSplits(splits, { imageSize: model.cfg.imageSize, normalization: { mean: model.cfg.mean, std: model.cfg.std }, skipBad: config.skipBad });
     if (data.train.size === 0) throw new LabError('data/too-few-items', 'The training split is empty.', 'Choose a train size of at least one batch.');
     const counts = countParams(model.cfg, model.params, tunedMethod(method, hyperOf(config)), data.numClasses, config.promptLength);
@@ -258,7 +233,7 @@ export function exportTrained(r: SessionResult, config: RunConfig): Promise<Uint
     taskId: config.taskId,
     numClasses: r.data.numClasses,
     promptLength: r.summary.config.promptLength ?? 0,
-    baseModel: describeModel(config.model),
+    baseModel: modelSourceText(config.model),
   });
 }
 

@@ -9,7 +9,7 @@ import type { CanonicalCheckpoint } from './types';
 
 
 /** Reads a checkpoint (or golden) file from disk: a named error for a folder, a missing or huge file. */
-export async function readPathSource(path: string, onProgress?: ProgressCallback): Promise<Uint8Array> {
+export async function readPathSource(path: string, { onProgress }: { onProgress?: ProgressCallback } = {}): Promise<Uint8Array> {
   const what = basename(path);
   let size: number;
   try {

@@ -135,7 +135,7 @@ describe('dropOtherCaches', () => {
 describe('local sources', () => {
   it('readFileSource reads a Blob with progress', async () => {
     const events: Progress[] = [];
-    const bytes = await readFileSource(new Blob([body.slice()]), (p) => events.push(p));
+    const bytes = await readFileSource(new Blob([body.slice()]), { onProgress: (p) => events.push(p) });
     expect(same(bytes, body)).toBe(true);
     expect(events[0]).toMatchObject({ kind: 'initiate', total: body.length });
     expect(events.at(-1)).toMatchObject({ kind: 'done' });

@@ -203,7 +203,7 @@ export async function isCached(url: string, cacheName = 'vit-weights-v1'): Promi
 }
 
 /** Reads a browser File/Blob with byte progress. */
-export async function readFileSource(file: Blob, onProgress?: ProgressCallback): Promise<Uint8Array> {
+export async function readFileSource(file: Blob, { onProgress }: { onProgress?: ProgressCallback } = {}): Promise<Uint8Array> {
   const what = (file as Partial<File>).name ?? 'file';
   const total = file.size;
   checkCheckpointSize(total, quoted(what));

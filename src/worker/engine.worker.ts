@@ -21,7 +21,7 @@ const post = (e: EngineEvent, transfer: Transferable[] = []) => (self as unknown
 
 const browserHost: RunHost = {
   decoder: browserDecoder,
-  async loadCheckpoint(spec, onProgress) {
+  async loadCheckpoint(spec, { onProgress }) {
     switch (spec.kind) {
       case 'hub': {
         const hub = HUB_CHECKPOINTS.find((h) => h.id === spec.id);
@@ -35,7 +35,7 @@ const browserHost: RunHost = {
         return loadCheckpoint(await fetchCheckpoint(url, { onProgress, cacheName }), { name: `${spec.id}.safetensors` });
       }
       case 'file':
-        return loadCheckpoint(await readFileSource(spec.file, onProgress), { name: spec.name });
+        return loadCheckpoint(await readFileSource(spec.file, { onProgress }), { name: spec.name });
       default:
         throw new LabError('config/invalid', `Model source '${spec.kind}' is not available in the browser.`);
     }
