@@ -25,7 +25,8 @@ import { Optimizer } from '../train/optimizer';
 import { trainStep } from '../train/step';
 import { freshWasmBackend, wasmHeapBytes } from '../kernels/wasm/heap';
 import { probeMemory, type MemoryBreakdown } from './memprobe';
-import { estimateForward, estimateStep, phaseShape, type StepShape } from '../train/memory';
+import { estimateForward, estimateStep, phaseShape, planMemory, type StepShape } from '../train/memory';
+import { memoryBudget } from '../train/budget';
 
 export type BenchMode = 'forward' | 'ft' | 'vpt_deep';
 
@@ -51,6 +52,12 @@ interface CaseOptions {
    * a failed case left tensors behind (they are discarded with the old module).
    */
   discardLeftovers?: boolean;
+  /**
+   * Training cases run as the lab runs them: planned by the memory planner (src/train/memory.ts)
+   * against the backend's budget, as micro-batches accumulated to the case's batch when the batch
+   * does not fit (default true; false measures the whole batch in one pass, fitting or not).
+   */
+  plan?: boolean;
 }
 
 export interface BenchCase {
@@ -72,6 +79,8 @@ export interface BenchRow {
   imageSize: number;
   /** The step recomputed each block's activations in its backward pass. */
   recompute?: boolean;
+  /** The memory plan split the batch into micro-batches of this many images (accumulated). */
+  microBatch?: number;
   medianMs: number;
   imagesPerSec: number;
   gflops: number;
@@ -125,8 +134,10 @@ export async function runBenchCase(c: BenchCase, opts: CaseOptions): Promise<Ben
       await freshWasmBackend({ discard: opts.discardLeftovers });
       heapFresh = true;
     }
-    const estimate = benchEstimate(c, opts.numClasses);
-    return { ...(await measureCase(c, opts)), ...(heapFresh ? { heapFresh } : {}), estimateTensorBytes: estimate.tensorBytes, estimateBytes: estimate.totalBytes };
+    const microBatch = c.mode !== 'forward' && opts.plan !== false ? planMemory(benchShape(c, opts.numClasses), { batch: c.batch, budget: memoryBudget(), recompute: c.recompute ? 'on' : 'off' }).microBatch : c.batch;
+    const estimate = benchEstimate(c, opts.numClasses, microBatch);
+    const row = await measureCase(c, opts, microBatch);
+    return { ...row, ...(heapFresh ? { heapFresh } : {}), ...(microBatch < c.batch ? { microBatch } : {}), estimateTensorBytes: estimate.tensorBytes, estimateBytes: estimate.totalBytes };
   } catch (e) {
     releaseAbandonedTape(); // what the failed step saved, so that the next case starts clean
     const message = e instanceof Error ? e.message : String(e);
@@ -150,7 +161,7 @@ export async function runBenchCase(c: BenchCase, opts: CaseOptions): Promise<Ben
   }
 }
 
-async function measureCase(c: BenchCase, opts: CaseOptions): Promise<BenchRow> {
+async function measureCase(c: BenchCase, opts: CaseOptions, microBatch: number): Promise<BenchRow> {
   const warmup = opts.warmup ?? 2, runs = opts.runs ?? 5, K = opts.numClasses ?? 10;
   const cfg = c.cfg;
   const backbone = randomParams({ ...cfg, numClasses: 0 }, 1);
@@ -173,7 +184,7 @@ async function measureCase(c: BenchCase, opts: CaseOptions): Promise<BenchRow> {
       return;
     }
     // One update, then the loss read back: what a training step in the lab does.
-    const { loss, correct } = trainStep(model, batch, phase, optimizer, { lr: effectiveLr(phase.recipe.baseLr, c.batch), seed: seed++, recompute: c.recompute });
+    const { loss, correct } = trainStep(model, batch, phase, optimizer, { lr: effectiveLr(phase.recipe.baseLr, c.batch), seed: seed++, recompute: c.recompute, microBatch });
     await loss.data();
     tf.dispose([loss, correct]);
   };
@@ -224,10 +235,10 @@ export function benchShape(c: BenchCase, numClasses = 10): StepShape {
 }
 
 /** The planner's estimate for a bench case on the active backend. */
-export function benchEstimate(c: BenchCase, numClasses = 10): { tensorBytes: number; totalBytes: number } {
+export function benchEstimate(c: BenchCase, numClasses = 10, microBatch = c.batch): { tensorBytes: number; totalBytes: number } {
   const backend = (['wasm', 'webgpu', 'webgl'].includes(tf.getBackend()) ? tf.getBackend() : 'cpu') as 'wasm' | 'webgpu' | 'webgl' | 'cpu';
   const shape = benchShape(c, numClasses);
-  return c.mode === 'forward' ? estimateForward(shape, c.batch, backend) : estimateStep(shape, c.batch, backend, { recompute: c.recompute });
+  return c.mode === 'forward' ? estimateForward(shape, c.batch, backend) : estimateStep(shape, microBatch, backend, { recompute: c.recompute, accumulating: microBatch < c.batch });
 }
 
 export interface KernelShare {
@@ -267,8 +278,8 @@ export async function profileBenchCase(c: BenchCase, choice: KernelChoice = 'lab
 }
 
 /** The step a row measured: forward, ft or vpt_deep, and whether it recomputed activations. */
-export function stepName(r: Pick<BenchRow, 'mode' | 'recompute'>): string {
-  return `${r.mode}${r.recompute ? ' +recompute' : ''}`;
+export function stepName(r: Pick<BenchRow, 'mode' | 'recompute' | 'microBatch' | 'batch'>): string {
+  return `${r.mode}${r.recompute ? ' +recompute' : ''}${r.microBatch ? ` (${Math.ceil(r.batch / r.microBatch)} × ${r.microBatch})` : ''}`;
 }
 
 const mb = (b: number | undefined) => (b === undefined || !Number.isFinite(b) ? '' : (b / 1e6).toFixed(b < 1e7 ? 1 : 0));
