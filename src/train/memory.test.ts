@@ -10,6 +10,9 @@ import { runBenchCase, type BenchCase } from '../bench/bench';
 import { PRESETS, parameterCount, type ViTConfig } from '../model/config';
 import { estimateStep, phaseShape, planMemory, wasmBudget, webgpuBudget, WASM_BUDGET_BYTES, type StepShape } from './memory';
 import { METHODS } from './methods';
+import { dimsOf } from './dims';
+import { bundledModelPath } from './host.node.js';
+import { loadCheckpointFromPath } from '../weights/node';
 
 const GiB = 2 ** 30;
 
@@ -123,4 +126,15 @@ describe('the estimate against measured steps (WASM, Node)', () => {
       }
     });
   }
+});
+
+describe('model sizes before the weights are read', () => {
+  it('the bundled model, the hub checkpoints and the presets; a file is unknown until read', async () => {
+    const ckpt = await loadCheckpointFromPath(bundledModelPath('tiny_pretrained'));
+    const c = ckpt.config;
+    expect(dimsOf({ kind: 'bundled', id: 'tiny_pretrained' })).toEqual({ imageSize: c.imageSize, patchSize: c.patchSize, channels: c.channels, hiddenSize: c.hiddenSize, numLayers: c.numLayers, numHeads: c.numHeads, mlpDim: c.mlpDim });
+    expect(dimsOf({ kind: 'hub', id: 'google/vit-base-patch16-224-in21k' })).toMatchObject({ hiddenSize: 768, numLayers: 12, imageSize: 224 });
+    expect(dimsOf({ kind: 'random', preset: 'vit_ti16' }, 112)).toMatchObject({ hiddenSize: 192, imageSize: 112 });
+    expect(dimsOf({ kind: 'file', name: 'x.safetensors' } as never)).toBeNull();
+  });
 });

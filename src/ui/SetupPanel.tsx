@@ -8,6 +8,7 @@ import { pickDataDirectory, pickDataFiles, pickDataZip, pickImportParams, pickMo
 import { MODEL_OPTIONS, effectivePromptLength, formatBytes, numberField, taskOf, valSizeOf, type DataChoice, type NumberKey } from '../store/setup';
 import { useLab } from '../store/store';
 import { METHOD_COLOURS } from './palette';
+import { MemoryEstimate } from './MemoryEstimate';
 
 const GROUP_TITLES: Record<TaskGroup, string> = { natural: 'Natural', specialized: 'Specialized', structured: 'Structured' };
 
@@ -332,6 +333,7 @@ export function SetupPanel() {
           onChange={(v) => updateSetup({ testSize: v ?? 0 })}
         />
       </div>
+      <MemoryEstimate />
     </section>
   );
 }
