@@ -14,10 +14,10 @@ import { nodeDecoder } from '../data/decode.node.js';
 import { openNodeSource } from '../data/source.node.js';
 import type { DataItem } from '../data/types';
 import { LIST_NAMES, openVtabTask, validateImages } from '../data/vtab';
-import { enumArg, parseArgs, runMain, usageError } from './args';
+import { enumArg, intArg, parseArgs, runMain, usageError } from './args';
 
 const USAGE = `Usage: npm run data -- check <folder|file.zip|http(s)://base-url> --task <id> [--skip-bad]
-       npm run data -- example <dir> [--broken missing-list|bad-line|label-out-of-range|missing-image|truncated-image|text-as-jpg|pixel-bomb|empty-test|no-lists] [--zip]
+       npm run data -- example <dir> [--task <id>] [--train N] [--broken missing-list|bad-line|label-out-of-range|missing-image|truncated-image|text-as-jpg|pixel-bomb|empty-test|no-lists] [--zip]
 
 Checks a VTAB-1k task in the vtab-1k layout (<folder>/train800.txt, val200.txt,
 train800val200.txt, test.txt, images/...): the source may be the task folder itself, a folder
@@ -38,22 +38,26 @@ function perClass(items: DataItem[], classes: number): string {
 }
 
 /**
- * `example <dir> [--broken <kind>] [--zip]`: write a small vtab-1k task folder (EuroSAT's name,
- * 10 classes, generated PNG/JPEG images) to try `check` and the lab's folder loading on. A
- * broken variant shows each error the loader reports.
+ * `example <dir> [--task <id>] [--train N] [--broken <kind>] [--zip]`: write a small vtab-1k task
+ * folder (EuroSAT's by default, or the task's folder name and classes; generated PNG/JPEG images;
+ * N training images, a quarter as many for validation, half as many for test; default 10) to try
+ * `check` and the lab's folder loading on. A broken variant shows each error the loader reports.
  */
 const BREAKAGES: readonly Breakage[] = ['none', 'missing-list', 'bad-line', 'label-out-of-range', 'missing-image', 'truncated-image', 'text-as-jpg', 'pixel-bomb', 'empty-test', 'no-lists'];
 
-async function example(dir: string, breakage: Breakage, zip: boolean): Promise<number> {
+async function example(dir: string, breakage: Breakage, zip: boolean, taskId: string, train: number | undefined): Promise<number> {
+  const task = getTask(taskId);
+  if (task.source !== 'vtab') throw usageError(`${task.name} is procedural: the lab generates it, there are no files to write.`);
   mkdirSync(dir, { recursive: true });
-  const taskDir = writeVtabFixture(dir, { breakage });
+  const sizes = train ? { train, val: Math.max(1, Math.floor(train / 4)), test: Math.max(1, Math.floor(train / 2)) } : {};
+  const taskDir = writeVtabFixture(dir, { breakage, folder: task.folder, classes: task.classes, ...sizes });
   console.log(`wrote a ${breakage === 'none' ? 'valid' : `broken (${breakage})`} vtab-1k task folder: ${taskDir}`);
   if (zip) {
     const zipPath = `${dir.replace(/\/$/, '')}.zip`;
     writeFileSync(zipPath, zipFolder(dir, dir));
     console.log(`and its zip: ${zipPath}`);
   }
-  console.log(`try: npm run data -- check ${dir} --task eurosat`);
+  console.log(`try: npm run data -- check ${dir} --task ${task.id}`);
   return 0;
 }
 
@@ -99,7 +103,7 @@ async function check(sourceArg: string, taskId: string, skipBad: boolean): Promi
 }
 
 runMain(async () => {
-  const args = parseArgs(process.argv.slice(2), { values: ['task', 'broken'], flags: ['skip-bad', 'zip'] });
+  const args = parseArgs(process.argv.slice(2), { values: ['task', 'broken', 'train'], flags: ['skip-bad', 'zip'] });
   if (args.flags.has('help')) {
     console.log(USAGE);
     return 0;
@@ -108,7 +112,7 @@ runMain(async () => {
   if (command === undefined) throw usageError('Give a command: check or example.');
   if (command === 'example') {
     if (rest.length !== 1) throw usageError('example needs one target folder.');
-    return example(rest[0]!, enumArg(args, 'broken', BREAKAGES, 'none'), args.flags.has('zip'));
+    return example(rest[0]!, enumArg(args, 'broken', BREAKAGES, 'none'), args.flags.has('zip'), args.values.get('task') ?? 'eurosat', args.values.has('train') ? intArg(args, 'train', 10, 1, 20000) : undefined);
   }
   if (command !== 'check') throw usageError(`Unknown command ${quoted(command, 40)}; the commands are check and example.`);
   const taskId = args.values.get('task');

@@ -48,6 +48,11 @@ export interface StepShape {
   totalParams: number;
   /** Optimizer state per trained value: 0 (plain SGD), 1 (SGD momentum), 2 (AdamW). */
   optimizerSlots: number;
+  /**
+   * A trained backbone weight also lives on as the loaded tensor (and, on WASM, its packing):
+   * true unless the trainer was handed the backbone (TrainOptions.consumeBackbone). Default true.
+   */
+  backboneCopy?: boolean;
 }
 
 export interface MemoryPart {
@@ -95,9 +100,15 @@ export interface LayerCoefficients {
 }
 
 export const LAYER_COEFFICIENTS: Record<'train' | 'frozen', LayerCoefficients> = {
-  train: { keep: [28, 4.3, 2.1], recomputed: 2 },
+  train: { keep: [28, 4.3, 1], recomputed: 2 },
   frozen: { keep: [38.5, 3, 1], recomputed: 7.5 },
 };
+/**
+ * The attention of the block in flight holds several [H, T, T] maps at once: scores and
+ * probabilities in the forward pass; dP, dS, the transposed P and dS and the softmax-gradient
+ * products in the backward pass (measured 7.5 at T = 1029). Per image, in H·T² floats.
+ */
+const ATTENTION_IN_FLIGHT = 7.5;
 /** Per image outside the blocks: the pixels, the patch matrix and its transposed copy (× C·S²). */
 const EMBED_PER_PIXEL = 3;
 /** An optimizer update holds about this many copies of the parameter it updates (optimizer.ts). */
@@ -145,7 +156,7 @@ export function parameterSizes(dims: ModelDims, numClasses: number, promptLength
 }
 
 /** The planner's view of one training phase of a method (what trains, its optimizer, its prompts). */
-export function phaseShape(dims: ModelDims, phase: Pick<Phase, 'promptMode' | 'trains' | 'recipe'>, numClasses: number, promptLength: number): StepShape {
+export function phaseShape(dims: ModelDims, phase: Pick<Phase, 'promptMode' | 'trains' | 'recipe'>, numClasses: number, promptLength: number, backboneCopy = true): StepShape {
   const layers = promptLayers(phase.promptMode, dims.numLayers);
   const sizes = parameterSizes(dims, numClasses, layers ? promptLength : 0, layers);
   let total = 0, trainable = 0;
@@ -161,6 +172,7 @@ export function phaseShape(dims: ModelDims, phase: Pick<Phase, 'promptMode' | 't
     trainableParams: trainable,
     totalParams: total,
     optimizerSlots: phase.recipe.optimizer === 'adamw' ? 2 : phase.recipe.momentum > 0 ? 1 : 0,
+    backboneCopy,
   };
 }
 
@@ -191,7 +203,7 @@ function largestTrainedFloats(shape: StepShape): number {
 function onBackend(shape: StepShape, tensorBytes: number, parts: MemoryPart[], backend: BackendKind, trained: boolean): number {
   if (backend !== 'wasm') return tensorBytes;
   const kind = trained ? 'train' : 'frozen';
-  const packed = WASM_PACKED_COPIES[kind] * linearWeightFloats(shape) * F32;
+  const packed = (trained && shape.backboneCopy === false ? 1 : WASM_PACKED_COPIES[kind]) * linearWeightFloats(shape) * F32;
   const heap = Math.max(WASM_INITIAL_HEAP, WASM_RUNTIME_BYTES + (tensorBytes + packed) * WASM_SLACK[kind]);
   parts.push({ name: 'packed weights (XNNPACK)', bytes: packed }, { name: 'runtime, allocator slack and heap growth', bytes: Math.max(0, heap - tensorBytes - packed) });
   return heap;
@@ -205,16 +217,18 @@ function onBackend(shape: StepShape, tensorBytes: number, parts: MemoryPart[], b
 export function estimateStep(shape: StepShape, microBatch: number, backend: BackendKind, opts: { recompute?: boolean; accumulating?: boolean } = {}): MemoryEstimate {
   const d = shape.dims, t = tokens(shape), b = microBatch, L = d.numLayers;
   const coef = LAYER_COEFFICIENTS[shape.trainsBackbone ? 'train' : 'frozen'];
-  // A trained backbone weight exists twice: the loaded model stays intact while its variable moves.
-  const params = shape.totalParams * F32 + (shape.trainsBackbone ? shape.trainableParams * F32 : 0);
+  // A trained backbone weight exists twice, unless handed over: the loaded model stays intact while its variable moves.
+  const params = shape.totalParams * F32 + (shape.trainsBackbone && shape.backboneCopy !== false ? shape.trainableParams * F32 : 0);
   const grads = shape.trainableParams * F32;
   const slots = shape.optimizerSlots * shape.trainableParams * F32;
   const sum = opts.accumulating ? grads : 0;
   const inputs = b * EMBED_PER_PIXEL * d.channels * d.imageSize * d.imageSize * F32;
   const block = b * layerFloats(coef.keep, d, t) * F32;
+  const attention = b * ATTENTION_IN_FLIGHT * d.numHeads * t * t * F32;
   // One block more than the layers: the block in flight holds its own temporaries (forward) or
-  // gradients (backward) on top of what the others keep; recomputed, it is rebuilt in full.
-  const activations = opts.recompute ? L * b * coef.recomputed * t * d.hiddenSize * F32 + 2 * block : (L + 1) * block;
+  // gradients (backward) on top of what the others keep, its attention most of all; recomputed,
+  // it is rebuilt in full.
+  const activations = (opts.recompute ? L * b * coef.recomputed * t * d.hiddenSize * F32 + 1.5 * block : (L + 1) * block) + attention;
   // The forward/backward peak, or the optimizer update after it (activations gone, gradients not).
   const update = (UPDATE_COPIES * largestTrainedFloats(shape) * F32) + (opts.accumulating ? grads : 0);
   const stepPeak = Math.max(activations + inputs + sum, update);
@@ -240,7 +254,7 @@ export function estimateStep(shape: StepShape, microBatch: number, backend: Back
 export function estimateForward(shape: StepShape, batch: number, backend: BackendKind): MemoryEstimate {
   const d = shape.dims, t = tokens(shape);
   const params = shape.totalParams * F32;
-  const activations = batch * (d.numLayers * t * d.hiddenSize + layerFloats(LAYER_COEFFICIENTS.frozen.keep, d, t)) * F32;
+  const activations = batch * (d.numLayers * t * d.hiddenSize + layerFloats(LAYER_COEFFICIENTS.frozen.keep, d, t) + 3 * d.numHeads * t * t) * F32;
   const inputs = batch * EMBED_PER_PIXEL * d.channels * d.imageSize * d.imageSize * F32;
   const parts: MemoryPart[] = [
     { name: 'parameters', bytes: params },
@@ -362,8 +376,8 @@ export function planMemory(shape: StepShape, o: { batch: number; budget: MemoryB
  * before a run, and what the trainer follows. Throws `run/does-not-fit` for the first phase that
  * does not fit at one image.
  */
-export function planPhases(dims: ModelDims, phases: readonly Pick<Phase, 'promptMode' | 'trains' | 'recipe'>[], o: { numClasses: number; promptLength: number; batch: number; budget: MemoryBudget; recompute?: RecomputeChoice }): MemoryPlan[] {
-  return phases.map((phase) => planMemory(phaseShape(dims, phase, o.numClasses, o.promptLength), { batch: o.batch, budget: o.budget, recompute: o.recompute }));
+export function planPhases(dims: ModelDims, phases: readonly Pick<Phase, 'promptMode' | 'trains' | 'recipe'>[], o: { numClasses: number; promptLength: number; batch: number; budget: MemoryBudget; recompute?: RecomputeChoice; backboneCopy?: boolean }): MemoryPlan[] {
+  return phases.map((phase) => planMemory(phaseShape(dims, phase, o.numClasses, o.promptLength, o.backboneCopy), { batch: o.batch, budget: o.budget, recompute: o.recompute }));
 }
 
 /** One line for a CLI or the page: the estimate against the budget. */

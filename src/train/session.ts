@@ -174,7 +174,7 @@ export async function runSession(requested: RunConfig, host: RunHost, control: R
     const config = resolvePromptLength(requested, model.cfg);
     // The memory plan, before any data is opened or a step is taken: a run that cannot fit one
     // image stops here with 'run/does-not-fit'; the trainer follows the same plan.
-    const memory = planPhases(model.cfg, tunedMethod(method, hyperOf(config)).phases, { numClasses: getTask(config.taskId).classes, promptLength: config.promptLength, batch: Math.min(config.batchSize, config.trainSize), budget: memoryBudget(), recompute: config.recompute });
+    const memory = planPhases(model.cfg, tunedMethod(method, hyperOf(config)).phases, { numClasses: getTask(config.taskId).classes, promptLength: config.promptLength, batch: Math.min(config.batchSize, config.trainSize), budget: memoryBudget(), recompute: config.recompute, backboneCopy: false });
     const splits = await openSplits(config, { host, onProgress: progress });
     const data = trainDataFromSplits(splits, { imageSize: model.cfg.imageSize, normalization: { mean: model.cfg.mean, std: model.cfg.std }, skipBad: config.skipBad });
     if (data.train.size === 0) throw new LabError('data/too-few-items', 'The training split is empty.', 'Choose a train size of at least one batch.');
@@ -201,6 +201,8 @@ export async function runSession(requested: RunConfig, host: RunHost, control: R
       initial,
       cfg: model.cfg,
       backbone: model.params,
+      // The loaded model is this run's alone: what trains replaces it rather than living beside it.
+      consumeBackbone: true,
       kernels: model.kernels,
       method,
       data,

@@ -199,6 +199,21 @@ describe('the loop', () => {
     expect(worst).toBeLessThan(1e-5);
   });
 
+  it('a handed-over backbone: FT trains the same weights without keeping the pretrained copy beside them', async () => {
+    const own = randomParams(cfg, 11); // identical to `backbone`, but this run's to consume
+    const kept = await train({ cfg, backbone, method: METHODS.ft, data: data(8), hyper: hyper() });
+    const consumed = await train({ cfg, backbone: own, method: METHODS.ft, data: data(8), hyper: hyper(), consumeBackbone: true });
+    for (const n of kept.trainable) {
+      const a = (await kept.params[n].data()) as Float32Array, b = (await consumed.params[n].data()) as Float32Array;
+      expect(Array.from(b), n).toEqual(Array.from(a));
+    }
+    // Every pretrained tensor that trained was released; the frozen ones (none in FT) stay.
+    for (const n of kept.trainable.filter((n) => n in own)) expect(own[n].isDisposed, n).toBe(true);
+    disposeOwned(kept.params);
+    tf.dispose(Object.values(consumed.params));
+    tf.dispose(Object.values(own));
+  });
+
   it('recomputation on gives the same run as off', async () => {
     const losses = async (recompute: 'on' | 'off') => {
       const l: number[] = [];

@@ -70,8 +70,14 @@ export interface Hyper {
 
 export interface TrainOptions {
   cfg: ViTConfig;
-  /** Pretrained parameters (compute layout). Never modified or disposed by the trainer. */
+  /** Pretrained parameters (compute layout). Never modified; disposed only with `consumeBackbone`. */
   backbone: ParamSet;
+  /**
+   * The caller hands the backbone over: a weight that trains replaces its pretrained tensor instead
+   * of living beside it (ViT-B/16 FT on WASM: 344 MB of weights and XNNPACK's 344 MB packing of
+   * them). The caller must not use the backbone after the run.
+   */
+  consumeBackbone?: boolean;
   /** The kernels to run on (default: the lab's kernels for the active backend). */
   kernels?: Kernels;
   method: MethodSpec;
@@ -133,10 +139,16 @@ export function countParams(cfg: ViTConfig, backbone: ParamSet, method: MethodSp
 class RunParams {
   readonly params: ParamSet = {};
   private readonly owned = new Set<tf.Tensor>();
+  /** Backbone tensors the caller handed over: released (not kept beside) when replaced. */
+  private readonly handedOver = new Set<tf.Tensor>();
 
   /** Starts as the pretrained backbone without its head and prompts. */
-  constructor(backbone: ParamSet) {
-    for (const [n, t] of Object.entries(backbone)) if (!n.startsWith('head.') && !n.startsWith('prompts.')) this.params[n] = t;
+  constructor(backbone: ParamSet, consume = false) {
+    for (const [n, t] of Object.entries(backbone)) {
+      if (n.startsWith('head.') || n.startsWith('prompts.')) continue;
+      this.params[n] = t;
+      if (consume) this.handedOver.add(t);
+    }
   }
 
   /** Put `fresh` (now owned by the run) in place of what the names held. */
@@ -176,7 +188,7 @@ class RunParams {
   }
 
   private release(t: tf.Tensor | undefined): void {
-    if (t && this.owned.delete(t)) t.dispose();
+    if (t && (this.owned.delete(t) || this.handedOver.delete(t))) t.dispose();
   }
 }
 
@@ -184,7 +196,7 @@ class RunParams {
 export async function train(options: TrainOptions): Promise<TrainOutcome> {
   const o: TrainOptions = { ...options, method: tunedMethod(options.method, options.hyper), control: options.control ?? new RunControl(), emit: options.emit ?? (() => {}) };
   const { cfg, method, data, hyper } = o;
-  const run = new RunParams(o.backbone);
+  const run = new RunParams(o.backbone, o.consumeBackbone);
   const model: ViT = { cfg, params: run.params, kernels: o.kernels ?? kernelsFor(tf.getBackend()) };
   const resume = o.resume ? { epochsDone: o.resume.epochsDone, tensors: readCheckpoint(o.resume) } : null;
   const epochs: EpochMetrics[] = o.resume ? [...o.resume.epochs] : [];
@@ -283,8 +295,8 @@ interface Batching {
  * when it fits), with recomputation when one image needs it, decided before the phase's first
  * step; throws `run/does-not-fit` when not even one image fits.
  */
-export function planPhase(cfg: ViTConfig, phase: Phase, numClasses: number, hyper: Hyper, batchSize: number): MemoryPlan {
-  return planMemory(phaseShape(cfg, phase, numClasses, hyper.promptLength), { batch: batchSize, budget: hyper.memoryBudget ?? memoryBudget(), recompute: hyper.recompute });
+export function planPhase(cfg: ViTConfig, phase: Phase, numClasses: number, hyper: Hyper, batchSize: number, backboneCopy = true): MemoryPlan {
+  return planMemory(phaseShape(cfg, phase, numClasses, hyper.promptLength, backboneCopy), { batch: batchSize, budget: hyper.memoryBudget ?? memoryBudget(), recompute: hyper.recompute });
 }
 
 /**
@@ -305,7 +317,7 @@ async function trainPhase(
   const { data, hyper } = o;
   const emit = o.emit!;
   const batchSize = Math.min(hyper.batchSize, data.train.size);
-  const plan = planPhase(model.cfg, phase, data.numClasses, hyper, batchSize);
+  const plan = planPhase(model.cfg, phase, data.numClasses, hyper, batchSize, !o.consumeBackbone);
   if (plan.notice) emit({ type: 'notice', message: plan.notice });
   const batching: Batching = { batchSize, microBatch: Math.min(hyper.microBatch ?? plan.microBatch, plan.microBatch), recompute: plan.recompute, stepsPerEpoch: Math.max(1, Math.floor(data.train.size / batchSize)) };
   const recipe = phase.recipe;

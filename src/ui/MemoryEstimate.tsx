@@ -36,7 +36,7 @@ export function MemoryEstimate() {
   const task = getTask(setup.taskId);
   const rows: Row[] = setup.methods.map((m) => {
     try {
-      const plans = planPhases(dims, METHODS[m].phases, { numClasses: task.classes, promptLength: effectivePromptLength(setup), batch: Math.min(setup.batchSize, setup.trainSize), budget });
+      const plans = planPhases(dims, METHODS[m].phases, { numClasses: task.classes, promptLength: effectivePromptLength(setup), batch: Math.min(setup.batchSize, setup.trainSize), budget, backboneCopy: false });
       return { method: METHODS[m].label, plan: plans.reduce((a, b) => (b.estimate.totalBytes > a.estimate.totalBytes ? b : a)) };
     } catch (e) {
       return { method: METHODS[m].label, error: e instanceof LabError ? e.message : String(e) };
