@@ -169,7 +169,8 @@ async function measureCase(c: BenchCase, opts: CaseOptions, microBatch: number):
   const params: ParamSet = { ...backbone, ...extra };
   const phase = c.mode === 'forward' ? null : METHODS[c.mode].phases[0];
   const vars: Record<string, tf.Variable> = {};
-  if (phase) for (const n of Object.keys(params).filter(phase.trains)) vars[n] = tf.variable(params[n], true);
+  // As a run does (consumeBackbone): a weight that trains replaces its initial tensor, no copy stays beside it.
+  if (phase) for (const n of Object.keys(params).filter(phase.trains)) (vars[n] = tf.variable(params[n], true)), params[n].dispose();
   const model: ViT = { cfg, params: { ...params, ...vars }, kernels: kernelsOf(opts.kernels ?? 'lab') };
   const x = tf.randomNormal([c.batch, cfg.channels, cfg.imageSize, cfg.imageSize]) as tf.Tensor4D; // [B, C, S, S]
   const batch = { pixels: x.dataSync() as Float32Array, labels: Int32Array.from({ length: c.batch }, (_, i) => i % K), size: c.batch };
@@ -231,7 +232,7 @@ async function measureCase(c: BenchCase, opts: CaseOptions, microBatch: number):
 
 /** The planner's view of a bench case: the method's first phase (a forward case holds the FT weights, frozen). */
 export function benchShape(c: BenchCase, numClasses = 10): StepShape {
-  return phaseShape(c.cfg, METHODS[c.mode === 'forward' ? 'ft' : c.mode].phases[0], numClasses, c.promptLength);
+  return phaseShape(c.cfg, METHODS[c.mode === 'forward' ? 'ft' : c.mode].phases[0], numClasses, c.promptLength, false);
 }
 
 /** The planner's estimate for a bench case on the active backend. */
