@@ -170,7 +170,12 @@ async function measureCase(c: BenchCase, opts: CaseOptions, microBatch: number):
   const phase = c.mode === 'forward' ? null : METHODS[c.mode].phases[0];
   const vars: Record<string, tf.Variable> = {};
   // As a run does (consumeBackbone): a weight that trains replaces its initial tensor, no copy stays beside it.
-  if (phase) for (const n of Object.keys(params).filter(phase.trains)) (vars[n] = tf.variable(params[n], true)), params[n].dispose();
+  if (phase) {
+    for (const n of Object.keys(params).filter(phase.trains)) {
+      vars[n] = tf.variable(params[n], true);
+      params[n].dispose();
+    }
+  }
   const model: ViT = { cfg, params: { ...params, ...vars }, kernels: kernelsOf(opts.kernels ?? 'lab') };
   const x = tf.randomNormal([c.batch, cfg.channels, cfg.imageSize, cfg.imageSize]) as tf.Tensor4D; // [B, C, S, S]
   const batch = { pixels: x.dataSync() as Float32Array, labels: Int32Array.from({ length: c.batch }, (_, i) => i % K), size: c.batch };
