@@ -16,6 +16,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { SplitData } from '../data/trainData';
 import { traceBlocks, weightsOf, withoutPrompts, type ForwardOptions, type ViT } from '../model/vit';
 import { LinearCkaAccumulator } from './cka';
+import type { PromptAttention } from '../domain/paper';
 
 /** The first `count` images of a split, batch by batch, as [b, C, S, S] pixels. */
 async function forEachBatch(split: SplitData, m: ViT, count: number, batchSize: number, fn: (x: tf.Tensor4D) => void): Promise<number> {
@@ -64,15 +65,6 @@ export async function featureSimilarity(tuned: ViT, tunedOpts: ForwardOptions, p
   } finally {
     acc.forEach((a) => a.dispose());
   }
-}
-
-export interface PromptAttention {
-  /** Per block: mean share (0–1) of the CLS query's attention that lands on prompt tokens. */
-  fromCls: number[];
-  /** Per block: the same for the patch queries. */
-  fromPatches: number[];
-  /** What a share would be if attention were uniform over the sequence: P / (1 + P + g²). */
-  uniform: number;
 }
 
 /** Attention shares on prompt tokens per block, on the first `count` images of `split`. */

@@ -5,6 +5,7 @@
  * worker, the store, persistence, the CLIs and the exports.
  */
 import type { ErrorInfo } from './errors';
+import type { PaperResult, PaperSpec, PaperStage } from './paper';
 
 /** The tfjs backends the lab knows, a closed list in order of preference. */
 export const BACKENDS = ['webgpu', 'webgl', 'wasm', 'cpu'] as const;
@@ -78,6 +79,11 @@ export interface RunConfig {
    * 'auto' (default) when the memory plan needs it to fit one image, 'on', or 'off'.
    */
   recompute?: 'auto' | 'on' | 'off';
+  /**
+   * The paper protocol (search on val, final runs on train + val per seed, test mean ± std);
+   * absent = the quick protocol: one run on train / val / test at `lr` / `weightDecay`.
+   */
+  protocol?: PaperSpec;
 }
 
 /**
@@ -143,6 +149,10 @@ export interface RunSummary {
   finishedAt?: number;
   error?: ErrorInfo;
   notices: string[];
+  /** Paper protocol: where it is while it runs (its `epochs` are that protocol run's). */
+  stage?: PaperStage;
+  /** Paper protocol: every search run, the choice, every seed's test accuracy, mean ± std, why. */
+  paper?: PaperResult;
 }
 
 /** Trained parameters at the last finished epoch, to resume an interrupted run. */

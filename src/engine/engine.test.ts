@@ -226,4 +226,24 @@ describe('the engine queue', () => {
     expect(t.events.some((e) => e.type === 'error' && e.runId === bad.runId)).toBe(true);
     expect(t.lastRun(good.runId)!.summary.status).toBe('done');
   });
+
+  it('a paper-protocol run reports its stage while it runs and ends with the search, the choice and every seed', async () => {
+    const t = engineWith();
+    const run = config({ trainSize: 8, valSize: 4, testSize: 8, protocol: { kind: 'paper', grid: { lrs: [0.5, 0.05], wds: [0] }, seeds: [1, 2] } });
+    t.engine.handle({ type: 'enqueue', groupLabel: 'paper', runs: [run] });
+    await t.next(t.runEvent(run.runId, 'done'));
+    const stages = t.events.flatMap((e) => (e.type === 'run' && e.run.runId === run.runId && e.run.summary.stage ? [`${e.run.summary.stage.stage} ${e.run.summary.stage.index}`] : []));
+    expect([...new Set(stages)]).toEqual(['search 0', 'search 1', 'final 0', 'final 1']);
+    const s = t.lastRun(run.runId)!.summary;
+    expect(s.stage).toBeUndefined();
+    expect(s.paper!.search.map((r) => r.lr)).toEqual([0.5, 0.05]);
+    expect(s.paper!.final.map((f) => f.seed)).toEqual([1, 2]);
+    expect(s.paper!.finalTrainSize).toBe(12);
+    expect([0.5, 0.05]).toContain(s.config.lr);
+    expect(s.config.lr).toBe(s.paper!.chosen.lr);
+    expect(s.paper!.mean).toBeCloseTo((s.paper!.final[0].testAcc + s.paper!.final[1].testAcc) / 2, 10);
+    expect(s.paper!.why?.cka).toHaveLength(4);
+    expect(s.test?.numTest).toBe(8);
+    expect(t.events.some((e) => e.type === 'gradcam' && e.runId === run.runId)).toBe(true);
+  });
 });

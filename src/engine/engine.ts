@@ -12,6 +12,8 @@ import { RunControl } from '../train/control';
 import { METHODS } from '../train/methods';
 import { isDeviceLost } from '../train/recovery';
 import { disposeSession, exportTrained, runSession, trainedFileName, type RunHost } from '../train/session';
+import { runPaperSession } from '../train/paperSession';
+import type { PaperResult, PaperSpec, PaperStage } from '../domain/paper';
 import type { Command, EngineEvent } from './protocol';
 import { trainedInfo, type Persistence } from './persistence';
 import { runTask } from './tasks';
@@ -235,46 +237,8 @@ export class Engine {
     try {
       await this.ensureBackend(config.backend ?? null);
       this.update(runId, (i) => ({ ...i, summary: { ...i.summary, status: 'running', error: undefined, finishedAt: undefined } }));
-      const result = await runSession(
-        config,
-        this.host.run,
-        control,
-        {
-          onProgress: (progress) => this.emit({ type: 'progress', runId, progress }),
-          onStarted: (s) =>
-            this.update(runId, (i) => ({
-              ...i,
-              stepsPerEpoch: s.stepsPerEpoch,
-              numClasses: s.numClasses,
-              summary: { ...i.summary, backend: s.backend, trainableParams: s.trainableParams, totalParams: s.totalParams },
-            })),
-          onEvent: (e) => {
-            switch (e.type) {
-              case 'step':
-                return this.emit({ type: 'step', runId, epoch: e.epoch, phase: e.phase, step: e.step, stepsPerEpoch: e.stepsPerEpoch, loss: e.loss, imagesPerSec: e.imagesPerSec });
-              case 'epoch':
-                // A resumed run may report an epoch again: the newer one replaces it.
-                return this.update(runId, (i) => ({ ...i, summary: { ...i.summary, epochs: [...i.summary.epochs.filter((m) => !(m.epoch === e.metrics.epoch && m.phase === e.metrics.phase)), e.metrics] } }));
-              case 'gradcam':
-                this.emit({ type: 'gradcam', runId, epoch: e.epoch, samples: e.samples });
-                return void this.storage((p) => p.putGradCam({ runId, epoch: e.epoch, samples: e.samples })).catch(() => undefined);
-              case 'checkpoint':
-                entry.resume = e.state;
-                return void this.storeCheckpoint(runId, e.state);
-              case 'notice':
-                return this.notice(runId, e.message);
-            }
-          },
-        },
-        entry.resume,
-      );
-      try {
-        this.update(runId, (i) => ({ ...i, summary: { ...i.summary, test: result.summary.test } }));
-        for (const n of result.summary.notices.filter((n) => n.includes('skipped'))) this.notice(runId, n);
-        await this.storeTrained(runId, await exportTrained(result, config), trainedFileName(config), result.outcome.trainable);
-      } finally {
-        disposeSession(result);
-      }
+      if (config.protocol?.kind === 'paper') await this.runPaper(runId, config, config.protocol, control);
+      else await this.runQuick(runId, entry, config, control);
       this.finish(runId, 'done');
       return 'done';
     } catch (err) {
@@ -296,6 +260,100 @@ export class Engine {
       return 'failed';
     } finally {
       entry.control = undefined;
+    }
+  }
+
+  /** The quick protocol: one session on train / val / test; its trained parameters are stored. */
+  private async runQuick(runId: string, entry: RunEntry, config: RunConfig, control: RunControl): Promise<void> {
+    const result = await runSession(
+      config,
+      this.host.run,
+      control,
+      {
+        onProgress: (progress) => this.emit({ type: 'progress', runId, progress }),
+        onStarted: (s) =>
+          this.update(runId, (i) => ({
+            ...i,
+            stepsPerEpoch: s.stepsPerEpoch,
+            numClasses: s.numClasses,
+            summary: { ...i.summary, backend: s.backend, trainableParams: s.trainableParams, totalParams: s.totalParams },
+          })),
+        onEvent: (e) => {
+          switch (e.type) {
+            case 'step':
+              return this.emit({ type: 'step', runId, epoch: e.epoch, phase: e.phase, step: e.step, stepsPerEpoch: e.stepsPerEpoch, loss: e.loss, imagesPerSec: e.imagesPerSec });
+            case 'epoch':
+              // A resumed run may report an epoch again: the newer one replaces it.
+              return this.update(runId, (i) => ({ ...i, summary: { ...i.summary, epochs: [...i.summary.epochs.filter((m) => !(m.epoch === e.metrics.epoch && m.phase === e.metrics.phase)), e.metrics] } }));
+            case 'gradcam':
+              this.emit({ type: 'gradcam', runId, epoch: e.epoch, samples: e.samples });
+              return void this.storage((p) => p.putGradCam({ runId, epoch: e.epoch, samples: e.samples })).catch(() => undefined);
+            case 'checkpoint':
+              entry.resume = e.state;
+              return void this.storeCheckpoint(runId, e.state);
+            case 'notice':
+              return this.notice(runId, e.message);
+          }
+        },
+      },
+      entry.resume,
+    );
+    try {
+      this.update(runId, (i) => ({ ...i, summary: { ...i.summary, test: result.summary.test } }));
+      for (const n of result.summary.notices.filter((n) => n.includes('skipped'))) this.notice(runId, n);
+      await this.storeTrained(runId, await exportTrained(result, config), trainedFileName(config), result.outcome.trainable);
+    } finally {
+      disposeSession(result);
+    }
+  }
+
+  /**
+   * The paper protocol: search, choice, one final run per seed (paperSession). The record shows
+   * the protocol run in progress (its stage and epochs) and ends with the whole outcome. Its
+   * runs are not resumable one by one: an interrupted protocol starts again.
+   */
+  private async runPaper(runId: string, config: RunConfig, spec: PaperSpec, control: RunControl): Promise<void> {
+    const result = await runPaperSession(config, { grid: spec.grid, seeds: spec.seeds, earlyStop: spec.earlyStop, analysisImages: 64 }, this.host.run, control, {
+      onProgress: (progress) => this.emit({ type: 'progress', runId, progress }),
+      onPaperEvent: (e) => {
+        if (e.type !== 'run-start') return;
+        const stage: PaperStage = { stage: e.stage, index: e.index, of: e.of, lr: e.lr, wd: e.wd, seed: e.seed };
+        this.update(runId, (i) => ({ ...i, summary: { ...i.summary, stage, epochs: [] } }), false);
+      },
+      onEvent: (e) => {
+        switch (e.type) {
+          case 'step':
+            return this.emit({ type: 'step', runId, epoch: e.epoch, phase: e.phase, step: e.step, stepsPerEpoch: e.stepsPerEpoch, loss: e.loss, imagesPerSec: e.imagesPerSec });
+          case 'epoch':
+            return this.update(runId, (i) => ({ ...i, summary: { ...i.summary, epochs: [...i.summary.epochs, e.metrics] } }), false);
+          case 'notice':
+            return this.notice(runId, e.message);
+          default:
+            return;
+        }
+      },
+    });
+    const paper: PaperResult = { ...result.paper, why: result.why };
+    this.update(runId, (i) => ({
+      ...i,
+      numClasses: result.numClasses,
+      summary: {
+        ...i.summary,
+        config: { ...i.summary.config, lr: result.config.lr, weightDecay: result.config.weightDecay, promptLength: result.config.promptLength },
+        backend: result.backend,
+        trainableParams: result.trainableParams,
+        totalParams: result.totalParams,
+        epochs: result.paper.final[0]?.curve.map((c) => ({ epoch: c.epoch, phase: 1, trainLoss: c.trainLoss, trainAcc: c.trainAcc, valAcc: c.heldOutAcc, seconds: 0, lr: 0, numTensors: 0, numBytes: 0 })) ?? [],
+        test: result.firstTest,
+        stage: undefined,
+        paper,
+        notices: [...i.summary.notices, ...result.paper.notices],
+      },
+    }));
+    if (result.gradcam.length) {
+      const epoch = config.epochs;
+      this.emit({ type: 'gradcam', runId, epoch, samples: result.gradcam });
+      void this.storage((p) => p.putGradCam({ runId, epoch, samples: result.gradcam })).catch(() => undefined);
     }
   }
 

@@ -18,12 +18,9 @@ import { LabError } from '../domain/errors';
 import type { DataItem, SelectedSplits } from '../data/types';
 import type { MethodId } from '../domain/run';
 import { METHODS } from './methods';
+import type { CurvePoint, FinalRun, HyperGrid, PaperOutcome, SearchRun } from '../domain/paper';
 
-/** A learning-rate × weight-decay grid; learning rates are base rates (× batch / 256). */
-export interface HyperGrid {
-  lrs: readonly number[];
-  wds: readonly number[];
-}
+export type { CurvePoint, FinalRun, HyperGrid, PaperOutcome, SearchRun } from '../domain/paper';
 
 /**
  * The reference grids, `get_lrwd_range` in KMnP/vpt `tune_vtab.py`: `prompt` and `linear` share
@@ -156,29 +153,6 @@ export function hasDiverged(trainLoss: number, numClasses: number): boolean {
   return !Number.isFinite(trainLoss) || trainLoss > DIVERGENCE_FACTOR * Math.log(Math.max(2, numClasses));
 }
 
-/** One search run as the results record it. */
-export interface SearchRun {
-  lr: number;
-  wd: number;
-  /** Validation accuracy (%) at the last epoch trained. */
-  valAcc: number;
-  /** Stopped early on a diverged loss (then excluded from the choice). */
-  diverged: boolean;
-  /** Epochs actually trained. */
-  epochs: number;
-  /** Train accuracy and loss, validation accuracy per epoch: the generalisation gap over time. */
-  curve: CurvePoint[];
-  seconds: number;
-}
-
-export interface CurvePoint {
-  epoch: number;
-  trainLoss: number;
-  trainAcc: number;
-  /** Held-out accuracy: val200 in search runs; NaN in final runs (no held-out images). */
-  heldOutAcc: number;
-}
-
 /**
  * The reference's choice (`find_best_lrwd`): the highest val accuracy; a tie goes to the smaller
  * learning rate, then (the reference visits weight decays from high to low) to the larger decay.
@@ -243,32 +217,6 @@ export interface ProtocolRunResult {
 }
 
 export type ProtocolRunner = (req: ProtocolRunRequest) => Promise<ProtocolRunResult>;
-
-export interface FinalRun {
-  seed: number;
-  testAcc: number;
-  curve: CurvePoint[];
-  seconds: number;
-}
-
-/** Everything the protocol found for one task × method: what the results JSON records. */
-export interface PaperOutcome {
-  protocol: 'paper';
-  grid: HyperGrid;
-  search: SearchRun[];
-  chosen: { lr: number; wd: number; valAcc: number };
-  /** Search stage sizes, and the final training size (train + val: 1000 on VTAB-1k). */
-  searchTrainSize: number;
-  valSize: number;
-  finalTrainSize: number;
-  numTest: number;
-  final: FinalRun[];
-  mean: number;
-  std: number;
-  chance: number;
-  nearChance: boolean;
-  notices: string[];
-}
 
 export interface PaperPlan {
   grid: HyperGrid;

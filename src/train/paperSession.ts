@@ -8,10 +8,13 @@
  * (analysis/why.ts): CKA to the pretrained features per layer, and the attention on prompts.
  */
 import * as tf from '@tensorflow/tfjs';
-import type { EpochMetrics, GradCamSample, RunConfig, RunSummary } from '../domain/run';
+import type { EpochMetrics, GradCamSample, RunConfig, RunSummary, TestResult } from '../domain/run';
 import { LabError } from '../domain/errors';
 import type { ProgressCallback } from '../domain/progress';
-import { featureSimilarity, promptAttention, type PromptAttention } from '../analysis/why';
+import { featureSimilarity, promptAttention } from '../analysis/why';
+import type { WhyAnalysis } from '../domain/paper';
+
+export type { WhyAnalysis } from '../domain/paper';
 import type { ParamSet } from '../model/params';
 import { disposeParams } from '../model/params';
 import { METHODS } from './methods';
@@ -45,16 +48,6 @@ export interface PaperCallbacks {
   onPaperEvent?: (e: PaperEvent) => void;
 }
 
-/** The why analyses of the first seed's final model. */
-export interface WhyAnalysis {
-  seed: number;
-  images: number;
-  /** Linear CKA to the pretrained backbone per layer: [embedding, block 1, ..., block L]. */
-  cka: number[];
-  /** Attention on prompt tokens per block (prompt methods only). */
-  promptAttention: PromptAttention | null;
-}
-
 export interface PaperSessionResult {
   config: RunSummary['config'];
   backend: string;
@@ -64,6 +57,9 @@ export interface PaperSessionResult {
   why: WhyAnalysis | null;
   /** Grad-CAM of the first seed's final model on fixed test images, after its evaluation. */
   gradcam: GradCamSample[];
+  /** The first seed's full test report (per-class accuracy, confusion matrix). */
+  firstTest: TestResult;
+  numClasses: number;
 }
 
 /** Dispose what a run made (its head, prompts, variables), never the shared backbone. */
@@ -83,7 +79,7 @@ export async function runPaperSession(requested: RunConfig, settings: PaperSetti
   const model = await loadModel(requested.model, { host, imageSize: requested.imageSize, onProgress: progress });
   const backbone = model.params;
   // The first seed's final model, kept for the analyses after the protocol (a closure sets it).
-  const kept: { first: { seed: number; params: ParamSet } | null } = { first: null };
+  const kept: { first: { seed: number; params: ParamSet; test: TestResult } | null } = { first: null };
   try {
     const config = resolvePromptLength(requested, model.cfg);
     const splits = protocolSplits(await openSplits(config, { host, onProgress: progress }));
@@ -133,7 +129,7 @@ export async function runPaperSession(requested: RunConfig, settings: PaperSetti
         req.stage === 'search'
           ? { curve, valAcc: outcome.epochs.at(-1)?.valAcc ?? NaN, stoppedEarly: outcome.epochs.length < (method.phases.length * config.epochs), seconds }
           : { curve, testAcc: outcome.test.testAcc, numTest: outcome.test.numTest, stoppedEarly: false, seconds };
-      if (req.stage === 'final' && !kept.first) kept.first = { seed: req.seed, params: outcome.params };
+      if (req.stage === 'final' && !kept.first) kept.first = { seed: req.seed, params: outcome.params, test: outcome.test };
       else disposeRunParams(outcome.params, backbone);
       cb.onPaperEvent?.({ type: 'run-end', stage: req.stage, index: req.index, of: req.of, lr: req.lr, wd: req.wd, seed: req.seed, valAcc: result.valAcc, testAcc: result.testAcc, stoppedEarly: result.stoppedEarly, seconds });
       return result;
@@ -171,6 +167,8 @@ export async function runPaperSession(requested: RunConfig, settings: PaperSetti
       paper,
       why,
       gradcam,
+      firstTest: first!.test,
+      numClasses,
     };
   } finally {
     if (kept.first) disposeRunParams(kept.first.params, backbone);
