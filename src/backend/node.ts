@@ -1,25 +1,50 @@
 /**
- * tfjs backends in Node: the JavaScript CPU backend and WASM (loaded from node_modules).
- * tfjs-node is not used: it downloads a native library at install time, which these machines
- * cannot do.
+ * tfjs backends in Node: the JavaScript CPU backend, WASM (loaded from node_modules), and WebGPU
+ * through Dawn (src/backend/dawn.ts, loaded only when asked for). tfjs-node is not used: it
+ * downloads a native library at install time, which these machines cannot do.
  */
 import * as tf from '@tensorflow/tfjs';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { createRequire } from 'node:module';
+import { LabError } from '../domain/errors';
 import type { BackendName } from '../domain/run';
+import type { AdapterReport } from './dawn';
 
 let wasmPathSet = false;
 
-export async function initNodeBackend(name: BackendName = 'wasm'): Promise<BackendName> {
-  if (name === 'webgpu' || name === 'webgl') {
-    // WebGPU in Node needs Dawn (the `webgpu` package), installed by the caller before tfjs loads.
-    if (!tf.findBackendFactory(name)) throw new Error(`The ${name} backend is not available in Node; use --backend wasm or cpu.`);
+export interface NodeBackend {
+  name: BackendName;
+  /** WebGPU only: the adapter Dawn opened. */
+  adapter?: AdapterReport;
+}
+
+/**
+ * Where tfjs' .wasm binaries are: the package in node_modules, or (in the bundle the GPU package
+ * runs, scripts/gpu/prepare.sh, which has no node_modules) a `tfjs-wasm` folder beside the entry.
+ */
+function wasmDir(): string {
+  try {
+    const require = createRequire(import.meta.url);
+    return path.join(path.dirname(require.resolve('@tensorflow/tfjs-backend-wasm/package.json')), 'dist');
+  } catch {
+    const beside = path.join(path.dirname(process.argv[1] ?? '.'), 'tfjs-wasm');
+    if (existsSync(beside)) return beside;
+    throw new LabError('backend/unavailable', "tfjs' WASM binaries were not found (no @tensorflow/tfjs-backend-wasm in node_modules).", 'Run npm install, or use --backend webgpu.');
+  }
+}
+
+export async function initNodeBackend(name: BackendName = 'wasm'): Promise<NodeBackend> {
+  if (name === 'webgl') throw new LabError('backend/unavailable', 'WebGL needs a browser; it is not available in Node.', 'Use --backend webgpu (Dawn), wasm or cpu.');
+  if (name === 'webgpu') {
+    silenceNodeHint();
+    // Imported here, not at the top: a WASM or CPU run never loads Dawn's native module.
+    const { initDawnBackend } = await import('./dawn');
+    return { name, adapter: await initDawnBackend() };
   }
   if (name === 'wasm' && !wasmPathSet) {
-    const require = createRequire(import.meta.url);
-    const dir = path.dirname(require.resolve('@tensorflow/tfjs-backend-wasm/package.json'));
-    setWasmPaths(path.join(dir, 'dist') + path.sep);
+    setWasmPaths(wasmDir() + path.sep);
     wasmPathSet = true;
   }
   silenceNodeHint();
@@ -32,7 +57,7 @@ export async function initNodeBackend(name: BackendName = 'wasm'): Promise<Backe
   for (const l of process.listeners('unhandledRejection')) if (!before.ur.includes(l)) process.removeListener('unhandledRejection', l);
   if (!ok) throw new Error(`Could not initialise the ${name} backend.`);
   await tf.ready();
-  return name;
+  return { name };
 }
 
 /**

@@ -16,8 +16,8 @@ import * as tf from '@tensorflow/tfjs';
 import type { ViTConfig } from '../model/config';
 import { gridSize } from '../model/config';
 import { initPrompts, randomParams, initHead, type ParamSet } from '../model/params';
-import { kernelsFor } from '../kernels';
-import { tfjsKernels, type Kernels } from '../model/ops';
+import { kernelsFor, type KernelChoice } from '../kernels';
+import type { Kernels } from '../model/ops';
 import { forward, type ViT } from '../model/vit';
 import { releaseAbandonedTape } from '../model/recompute';
 import { effectiveLr, METHODS } from '../train/methods';
@@ -35,10 +35,10 @@ export type BenchMode = 'forward' | 'ft' | 'vpt_deep';
  * for the active backend, as every run gets them) or 'stock' (plain tfjs ops with tfjs' own
  * gradients), so both are measured in the same run.
  */
-export type KernelChoice = 'lab' | 'stock';
+export type { KernelChoice } from '../kernels';
 
 export function kernelsOf(choice: KernelChoice): Kernels {
-  return choice === 'stock' ? tfjsKernels : kernelsFor(tf.getBackend());
+  return kernelsFor(tf.getBackend(), choice);
 }
 
 interface CaseOptions {
@@ -178,7 +178,7 @@ async function measureCase(c: BenchCase, opts: CaseOptions, microBatch: number):
   }
   const model: ViT = { cfg, params: { ...params, ...vars }, kernels: kernelsOf(opts.kernels ?? 'lab') };
   const x = tf.randomNormal([c.batch, cfg.channels, cfg.imageSize, cfg.imageSize]) as tf.Tensor4D; // [B, C, S, S]
-  const batch = { pixels: x.dataSync() as Float32Array, labels: Int32Array.from({ length: c.batch }, (_, i) => i % K), size: c.batch };
+  const batch = { pixels: (await x.data()) as Float32Array, labels: Int32Array.from({ length: c.batch }, (_, i) => i % K), size: c.batch };
   const optimizer = phase && new Optimizer({ kind: phase.recipe.optimizer, weightDecay: phase.recipe.weightDecay, momentum: phase.recipe.momentum });
   let seed = 0;
 

@@ -8,7 +8,6 @@
  * page built and served by Vite's API in this process, so no server outlives the command).
  */
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
-import { existsSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
@@ -22,6 +21,7 @@ import { quoted } from '../domain/errors';
 import { intArg, listArg, parseArgs, runMain, usageError } from './args';
 import { checkWritable } from './files';
 import { runChild } from './processes';
+import { dawnEnvironment } from '../backend/vulkan';
 
 const USAGE = `usage: npm run bench -- [options]
 
@@ -224,12 +224,8 @@ function describeRow(r: BenchRow): string {
  */
 async function dawnRows(plans: Plan[], kernels: KernelChoice[], runs: number, fits: (b: string, p: PresetName) => boolean): Promise<BenchRow[]> {
   const rows: BenchRow[] = [];
-  const env = { ...process.env };
-  const swiftshader = '/usr/lib/chromium/vk_swiftshader_icd.json';
-  if (!env.VK_ICD_FILENAMES && !env.VK_DRIVER_FILES && !existsSync('/usr/share/vulkan/icd.d/nvidia_icd.json') && existsSync(swiftshader)) {
-    env.VK_ICD_FILENAMES = swiftshader;
-    env.LD_LIBRARY_PATH = `/usr/lib/chromium${env.LD_LIBRARY_PATH ? `:${env.LD_LIBRARY_PATH}` : ''}`;
-  }
+  // Vulkan as installed, else Chromium's SwiftShader (src/backend/vulkan.ts).
+  const { env } = dawnEnvironment(process.env);
   const groups = new Map<string, Plan[]>();
   for (const p of plans.filter((p) => fits('webgpu', p.preset) && !p.recompute)) groups.set(`${p.preset}/${p.batch}/${p.promptLength}`, [...(groups.get(`${p.preset}/${p.batch}/${p.promptLength}`) ?? []), p]);
   for (const group of groups.values()) {

@@ -8,15 +8,12 @@
  *       [--kernels lab,stock] [--prompts 50] [--profile]
  * Writes $OUT/gpu-bench.json (or ./gpu-bench.json) and prints the table.
  */
-import './dawn/globals';
-import * as tf from '@tensorflow/tfjs';
-import '@tensorflow/tfjs-backend-webgpu';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { PRESETS, type PresetName } from '../model/config';
 import { formatBenchTable, profileBenchCase, runBenchCase, type BenchMode, type BenchRow, type KernelChoice } from '../bench/bench';
-import { LabError } from '../domain/errors';
 import { intArg, listArg, parseArgs, runMain } from './args';
+import { startBackend } from './backend';
 
 const USAGE = `usage: gpu-bench [--presets vit_b16,...] [--modes forward,ft,vpt_deep] [--batch 32] [--runs 5]
                  [--kernels lab,stock] [--prompts 50] [--profile]   (writes $OUT/gpu-bench.json)`;
@@ -33,11 +30,8 @@ runMain(async () => {
   const batch = intArg(args, 'batch', 32, 1, 4096);
   const runs = intArg(args, 'runs', 5, 1, 1000);
   const prompts = intArg(args, 'prompts', 50, 0, 1000);
-  const ok = await tf.setBackend('webgpu');
-  if (!ok) throw new LabError('backend/unavailable', 'No WebGPU adapter through Dawn.', 'Install a Vulkan driver, or set VK_ICD_FILENAMES to one.');
-  await tf.ready();
-  const adapterInfo = (tf.backend() as unknown as { adapterInfo?: { vendor?: string; architecture?: string } }).adapterInfo;
-  const adapter = adapterInfo ? `${adapterInfo.vendor ?? ''} ${adapterInfo.architecture ?? ''}`.trim() : 'unknown adapter';
+  const { adapter: info } = await startBackend('webgpu');
+  const adapter = `${info!.vendor} ${info!.architecture}${info!.software ? ' software' : ''}`;
   const rows: BenchRow[] = [];
   const profiles: unknown[] = [];
   for (const preset of presets) {

@@ -3,7 +3,7 @@
  *
  * Pretrains the small ViT the lab ships (public/models/tiny_pretrained.safetensors) from random
  * weights on the procedural 50-class scenes of src/data/pretraining.ts, with the lab's own model
- * code (forward, loss, AdamW) in Node on the WASM backend. Every step draws fresh images from the
+ * code (forward, loss, AdamW) in Node on WASM (or a GPU, --backend webgpu). Every step draws fresh images from the
  * endless training stream (or cycles a fixed pool with --train-size), so the model never sees an
  * image twice and held-out accuracy tracks training accuracy.
  *
@@ -18,11 +18,10 @@ import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { initNodeBackend } from '../backend/node';
 import { NORM_HALF, preprocessImage } from '../data/preprocess';
 import { PRETRAIN_CLASSES, PRETRAIN_IMAGE_SIZE, PRETRAIN_NUM_CLASSES, pretrainItems, pretrainingSplits, renderSynthScene, samplePretrainScene, SHAPE_KINDS, TEXTURES } from '../data/pretraining';
 import type { DataItem } from '../data/types';
-import { kernelsFor } from '../kernels';
+import { kernelsFor, KERNEL_CHOICES } from '../kernels';
 import { type ViTConfig, checkConfig, numTokens, parameterCount } from '../model/config';
 import { canonicalFromParams, randomParams, toComputeTensor } from '../model/params';
 import { forward, type ViT } from '../model/vit';
@@ -35,13 +34,15 @@ import { toCheckpointFile } from '../weights/load';
 import type { HostTensor } from '../domain/tensor';
 import { clip, LabError } from '../domain/errors';
 import { checkFiniteLoss } from '../train/guards';
-import { intArg, numArg, parseArgs, runMain, usageError } from './args';
+import { enumArg, intArg, numArg, parseArgs, runMain, usageError } from './args';
+import { backendArg, backendUsage, startBackend } from './backend';
+import { describeAdapter } from '../backend/dawn';
 import { endProgress, formatBytes, progressBar } from './progress';
 
 const USAGE = `usage: npm run pretrain -- [options]
 
 Pretrains a small ViT from random weights on the lab's procedural 50-class scenes
-(${SHAPE_KINDS.length} shape kinds x ${TEXTURES.length} textures, src/data/pretraining.ts) in Node on the WASM backend.
+(${SHAPE_KINDS.length} shape kinds x ${TEXTURES.length} textures, src/data/pretraining.ts) in Node, on WASM or a GPU.
 
   --out-dir <dir>         where the weights, model card and checkpoints go (default public/models)
   --name <name>           file stem: <name>.safetensors, <name>.md (default tiny_pretrained)
@@ -66,7 +67,8 @@ Pretrains a small ViT from random weights on the lab's procedural 50-class scene
   --eval-size N           held-out images for the final accuracy (default 2000)
   --val-size N            held-out images checked at each checkpoint (default 250; 0 = none)
   --checkpoint-minutes X  minutes between resumable checkpoints (default 3)
-  --backend wasm|cpu      tfjs backend (default wasm)
+  ${backendUsage(24)}
+  --kernels lab|stock     the lab's kernels for the backend (default) or plain tfjs ops, to compare
   --resume                continue from <out-dir>/<name>.partial.* (model, data and schedule
                           options come from the checkpoint; --minutes/--steps may extend it)`;
 
@@ -163,7 +165,7 @@ function fmtTime(s: number): string {
 
 runMain(async () => {
   const args = parseArgs(process.argv.slice(2), {
-    values: ['out-dir', 'name', 'minutes', 'steps', 'batch', 'lr', 'wd', 'warmup', 'clip', 'curriculum', 'seed', 'width', 'depth', 'heads', 'mlp', 'patch', 'image-size', 'train-size', 'eval-size', 'val-size', 'checkpoint-minutes', 'backend'],
+    values: ['out-dir', 'name', 'minutes', 'steps', 'batch', 'lr', 'wd', 'warmup', 'clip', 'curriculum', 'seed', 'width', 'depth', 'heads', 'mlp', 'patch', 'image-size', 'train-size', 'eval-size', 'val-size', 'checkpoint-minutes', 'backend', 'kernels'],
     flags: ['resume'],
   });
   if (args.flags.has('help')) {
@@ -174,8 +176,8 @@ runMain(async () => {
   const outDir = path.resolve(args.values.get('out-dir') ?? 'public/models');
   const name = args.values.get('name') ?? 'tiny_pretrained';
   if (!/^[\w.-]+$/.test(name)) throw usageError(`--name may hold letters, digits, '.', '_' and '-' only, got '${name}'.`);
-  const backend = args.values.get('backend') ?? 'wasm';
-  if (backend !== 'wasm' && backend !== 'cpu') throw usageError(`--backend must be wasm or cpu, got '${backend}'.`);
+  const backend = backendArg(args);
+  const kernelChoice = enumArg(args, 'kernels', KERNEL_CHOICES, 'lab');
   const partialWeights = path.join(outDir, `${name}.partial.safetensors`);
   const partialState = path.join(outDir, `${name}.partial.json`);
   const command = `npm run pretrain -- ${process.argv.slice(2).join(' ')}`.trim();
@@ -195,7 +197,7 @@ runMain(async () => {
       if (e instanceof LabError) throw e;
       throw new LabError('checkpoint/unreadable', `--resume needs ${partialWeights} and ${partialState} from an earlier run: ${clip((e as NodeJS.ErrnoException).code ?? (e as Error).message, 120)}.`, 'Start without --resume, or point --out-dir and --name at the run to continue.');
     }
-    const ignored = [...args.values.keys()].filter((k) => !['out-dir', 'name', 'backend', 'minutes', 'steps'].includes(k));
+    const ignored = [...args.values.keys()].filter((k) => !['out-dir', 'name', 'backend', 'kernels', 'minutes', 'steps'].includes(k));
     if (ignored.length) console.error(`note: --resume keeps the checkpoint's options; ignoring ${ignored.map((k) => `--${k}`).join(', ')}.`);
     if (stepsArg !== null) [state.options.steps, state.options.minutes] = [stepsArg, null];
     if (minutesArg !== null) [state.options.minutes, state.options.steps] = [minutesArg, null];
@@ -241,7 +243,7 @@ runMain(async () => {
   const o = state.options;
   const cfg = o.cfg;
   await mkdir(outDir, { recursive: true });
-  await initNodeBackend(backend);
+  const started = await startBackend(backend, { kernels: kernelChoice });
 
   // Parameters: random init (timm-like N(0, 0.02), LayerNorm 1/0, 50-class head), or the checkpoint.
   const init = randomParams(cfg, o.seed);
@@ -260,7 +262,7 @@ runMain(async () => {
     optimizer.loadSlots(resumeTensors, names, state.optimizerStep);
     resumeTensors = null;
   }
-  const model: ViT = { cfg, params: vars, kernels: kernelsFor(tf.getBackend()) };
+  const model: ViT = { cfg, params: vars, kernels: kernelsFor(tf.getBackend(), kernelChoice) };
   const nParams = parameterCount(cfg);
   const valItems = pretrainingSplits({ seed: o.seed, valSize: o.valSize, testSize: 0 }).val;
   console.error(
@@ -354,7 +356,7 @@ runMain(async () => {
     heldOutImages: evalItems.length,
     seed: o.seed,
     batch: o.batch,
-    machine: `${cpu}, ${os.cpus().length} cores, ${os.platform()} ${os.arch()}, Node ${process.version}, tfjs ${tf.version.tfjs} ${tf.getBackend()} backend, 1 process`,
+    machine: `${cpu}, ${os.cpus().length} cores, ${os.platform()} ${os.arch()}, Node ${process.version}, tfjs ${tf.version.tfjs} ${tf.getBackend()} backend${started.adapter ? ` (Dawn on ${describeAdapter(started.adapter)})` : ''}${kernelChoice === 'stock' ? ' with stock tfjs kernels' : ''}, 1 process`,
     commands: state.commands,
   };
   const file = toCheckpointFile({ layout: 'timm', config: cfg, tensors, ignoredKeys: [] }, { pretraining: JSON.stringify(summary), classes: JSON.stringify(PRETRAIN_CLASSES) });

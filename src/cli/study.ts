@@ -12,7 +12,6 @@
  */
 import { writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
-import { initNodeBackend } from '../backend/node';
 import { PROCEDURAL_TASKS, getTask } from '../data/catalog';
 import { pretrainingSplits } from '../data/pretraining';
 import { chooseOnValidation } from '../analysis/compare';
@@ -31,6 +30,7 @@ import { enumArg, intArg, listArg, numArg, parseArgs, runMain, usageError } from
 import { parseSeeds, resolveGrid } from '../train/paper';
 import { runPaperSession } from '../train/paperSession';
 import { paperAccuracyTable, paperWhyTable, type PaperRow } from './studyReport';
+import { backendArg, backendUsage, startBackend } from './backend';
 import { checkWritable, readUserJson } from './files';
 
 const USAGE = `usage: npm run study -- [options]
@@ -54,6 +54,7 @@ const USAGE = `usage: npm run study -- [options]
   --lr X                quick: base learning rate for these runs (default: each method's); runs at
                         several rates can share one results file: the table keeps, per task, size and
                         method, the rate with the best final validation accuracy
+  ${backendUsage(22)}
   --shard i/n           run only every n-th job starting at i (to use several cores)
   --out FILE            results JSON (default study.json; an existing file is extended, not redone)
   --table FILE...       only print the table from one or more results files`;
@@ -81,7 +82,7 @@ interface StudyFile {
 }
 
 runMain(async () => {
-  const args = parseArgs(process.argv.slice(2), { values: ['model', 'tasks', 'methods', 'sizes', 'epochs', 'seeds', 'test-size', 'batch', 'frechet', 'shard', 'out', 'lr', 'protocol', 'grid', 'analysis'], flags: ['table', 'no-early-stop'] });
+  const args = parseArgs(process.argv.slice(2), { values: ['model', 'tasks', 'methods', 'sizes', 'epochs', 'seeds', 'test-size', 'batch', 'frechet', 'shard', 'out', 'lr', 'protocol', 'grid', 'analysis', 'backend'], flags: ['table', 'no-early-stop'] });
   if (args.flags.has('help')) {
     console.log(USAGE);
     return 0;
@@ -136,10 +137,11 @@ runMain(async () => {
   if (!shard || shardCount < 1 || shardIndex >= shardCount) throw usageError(`--shard must be i/n with 0 <= i < n, got ${quoted(args.values.get('shard') ?? '', 40)}.`);
   const out = args.values.get('out') ?? 'study.json';
   const lr = numArg(args, 'lr', { positive: true });
+  const backend = backendArg(args);
 
   const file: StudyFile = existsSync(out) ? await readStudyFile(out, '--out') : { model: modelName, rows: [], frechet: {} };
   await checkWritable(out, '--out');
-  await initNodeBackend('wasm');
+  await startBackend(backend);
   const save = () => writeFile(out, JSON.stringify(file, null, 2));
   const model = modelSpecFor(modelName);
 

@@ -6,7 +6,6 @@
  */
 import { writeFileSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
-import { initNodeBackend } from '../backend/node';
 import { PROCEDURAL_TASKS, getTask, listTaskIds } from '../data/catalog';
 import { isMethodId, METHOD_IDS } from '../train/methods';
 import { modelSpecFor, NAMED_MODELS } from '../train/models';
@@ -19,6 +18,7 @@ import { runPaperSession, type PaperSettings } from '../train/paperSession';
 import { LabError, quoted } from '../domain/errors';
 import { describePlan } from '../train/memory';
 import { enumArg, intArg, numArg, parseArgs, runMain, usageError, type ParsedArgs } from './args';
+import { backendArg, backendUsage, startBackend } from './backend';
 import { checkWritable, readUserFile } from './files';
 import { endProgress, formatBytes, progressBar } from './progress';
 
@@ -54,7 +54,7 @@ const USAGE = `usage: npm run train -- --model <name|path> --task <id> --method 
   --prompt-dropout X    dropout on prompt tokens (default: the method's, 0.1 deep, 0 shallow)
   --prompt-lr-scale X   the prompts' learning rate as a multiple of --lr (default 1, as the reference)
   --image-size N        input resolution (default: the checkpoint's; pos. embeddings are resized)
-  --backend wasm|cpu    tfjs backend (default wasm)
+  ${backendUsage(22)}
   --recompute auto|on|off  activation recomputation: keep only each block's input and run the block
                         again in the backward pass (about 1/3 more time, a fraction of the memory);
                         auto (default) uses it only when one image does not fit without it. The memory
@@ -82,7 +82,7 @@ runMain(async () => {
   if (!isMethodId(method)) throw usageError(`--method must be one of ${METHOD_IDS.join(', ')}, got ${quoted(method, 40)}.`);
   if (!listTaskIds().includes(taskId)) throw usageError(`Unknown task ${quoted(taskId, 40)}. Tasks: ${listTaskIds().join(', ')}.`);
   const task = getTask(taskId);
-  const backend = enumArg(args, 'backend', ['wasm', 'cpu'] as const, 'wasm');
+  const backend = backendArg(args);
   const dataArg = args.values.get('data') ?? 'procedural';
   const data: DataSpec = dataArg === 'procedural' ? { kind: 'procedural' } : { kind: 'path', path: dataArg };
   const trainSize = intArg(args, 'train-size', 800, 1, 20000);
@@ -136,11 +136,11 @@ runMain(async () => {
     } catch (e) {
       throw e instanceof LabError ? usageError(e.message) : e;
     }
-    await initNodeBackend(backend);
+    await startBackend(backend);
     return runPaperCli(config, paper, out, writeResults);
   }
 
-  await initNodeBackend(backend);
+  const started = await startBackend(backend);
   const t0 = performance.now();
   // Every finished epoch is on disk at once: a crash or Ctrl-C loses at most the epoch in flight.
   const partial = { config: summaryConfig(config), status: 'running', backend: '', trainableParams: 0, totalParams: 0, epochs: [] as unknown[] };
@@ -174,6 +174,7 @@ runMain(async () => {
   const results = {
     config: summary.config,
     backend: summary.backend,
+    ...(started.adapter ? { adapter: started.adapter } : {}),
     trainableParams: summary.trainableParams,
     totalParams: summary.totalParams,
     epochs: summary.epochs.map((m) => ({ epoch: m.epoch, phase: m.phase, trainLoss: m.trainLoss, trainAcc: m.trainAcc, valAcc: m.valAcc, seconds: m.seconds })),

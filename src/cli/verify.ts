@@ -1,27 +1,34 @@
 /**
- * npm run verify -- --weights <checkpoint> --golden <golden.safetensors> [--backend cpu|wasm]
+ * npm run verify -- --weights <checkpoint> --golden <golden.safetensors> [--backend wasm|cpu|webgpu]
+ *                   [--kernels lab|stock] [--tol <tolerance>]
  *
  * Compares every tensor in a golden file with the engine and prints one line per tensor; the
  * last line is the verdict, and the exit code is 0 only on PASS.
  */
-import { initNodeBackend } from '../backend/node';
 import path from 'node:path';
 import { quoted } from '../domain/errors';
 import { formatReport, verifyGolden } from '../verify/golden';
 import { loadCheckpointFromPath, readPathSource } from '../weights/node';
 import { parseSafetensors } from '../weights/formats/safetensors';
 import { readAll } from '../weights/formats/archive';
+import { kernelsFor, KERNEL_CHOICES } from '../kernels';
+import { labKernelCalls } from '../kernels/webgpu';
 import { enumArg, numArg, parseArgs, runMain, usageError } from './args';
+import { backendArg, startBackend } from './backend';
 
-const USAGE = `usage: npm run verify -- --weights <checkpoint> --golden <golden.safetensors> [--backend cpu|wasm] [--tol <tolerance>]
+const USAGE = `usage: npm run verify -- --weights <checkpoint> --golden <golden.safetensors> [--backend wasm|cpu|webgpu] [--kernels lab|stock] [--tol <tolerance>]
 
   --weights   a checkpoint in any supported layout (.safetensors: hub ViTModel or timm; .npz: Google)
   --golden    reference outputs made by transformers/timm/PyTorch (see test/fixtures/README.md)
-  --backend   tfjs backend in Node: wasm (default) or cpu
-  --tol       override the tolerance (default: 1e-4 on cpu/wasm, as the fixtures README says)`;
+  --backend   tfjs backend in Node: wasm (default), cpu, or webgpu (a GPU through Dawn and Vulkan;
+              without a Vulkan driver, Chromium's software one when it is installed)
+  --kernels   lab (default: the engine's own kernels for the backend) or stock (plain tfjs ops,
+              for comparison)
+  --tol       override the tolerance (default, as test/fixtures/README.md says: 1e-4 on cpu and
+              wasm, 1e-3 on webgpu)`;
 
 runMain(async () => {
-  const args = parseArgs(process.argv.slice(2), { values: ['weights', 'golden', 'backend', 'tol'] });
+  const args = parseArgs(process.argv.slice(2), { values: ['weights', 'golden', 'backend', 'tol', 'kernels'] });
   if (args.flags.has('help')) {
     console.log(USAGE);
     return 0;
@@ -30,13 +37,21 @@ runMain(async () => {
   const golden = args.values.get('golden');
   if (!weights || !golden) throw usageError('--weights and --golden are required.');
   if (args.positional.length) throw usageError(`Unexpected argument ${quoted(args.positional[0]!, 60)}.`);
-  const backend = enumArg(args, 'backend', ['wasm', 'cpu'] as const, 'wasm');
+  const backend = backendArg(args);
+  const kernels = enumArg(args, 'kernels', KERNEL_CHOICES, 'lab');
   const tol = numArg(args, 'tol', { positive: true });
-  await initNodeBackend(backend);
+  // Inputs are read before the backend starts: a bad file is named without waiting for a GPU.
   const ckpt = await loadCheckpointFromPath(weights);
   const goldenTensors = readAll(parseSafetensors(await readPathSource(golden), path.basename(golden)));
-  console.log(`verify: ${weights} (${ckpt.layout} layout, ${ckpt.config.numLayers} layers, D=${ckpt.config.hiddenSize}) against ${golden} on ${backend}`);
-  const report = await verifyGolden(ckpt, goldenTensors, tol);
-  for (const line of formatReport(report)) console.log(line);
+  const started = await startBackend(backend, { kernels });
+  console.log(`verify: ${weights} (${ckpt.layout} layout, ${ckpt.config.numLayers} layers, D=${ckpt.config.hiddenSize}) against ${golden} on ${started.label}, ${kernels === 'lab' ? "the lab's kernels" : 'stock tfjs kernels'}`);
+  const report = await verifyGolden(ckpt, goldenTensors, tol, kernelsFor(started.name, kernels));
+  const lines = formatReport(report);
+  if (started.name === 'webgpu' && kernels === 'lab') {
+    // Proof that the lab's shaders ran (each falls back to stock tfjs where it does not apply).
+    const c = labKernelCalls;
+    lines.splice(-1, 0, `lab WebGPU kernel calls: matmul ${c.matmul}, attention ${c.attention}, LayerNorm ${c.layerNorm}, GELU ${c.gelu}`);
+  }
+  for (const line of lines) console.log(line);
   return report.pass ? 0 : 1;
 }, USAGE);

@@ -6,8 +6,13 @@ import { stockKernels, tfjsKernels, type Kernels } from '../model/ops';
 import { wasmKernels } from './wasm/attention';
 import { webgpuKernels } from './webgpu';
 
-/** The lab's kernels for `backend` (tf.getBackend()'s name). */
-export function kernelsFor(backend: string): Kernels {
+/** The lab's own kernels, or plain tfjs ops (to compare against: benchmarks, `verify --kernels stock`). */
+export type KernelChoice = 'lab' | 'stock';
+export const KERNEL_CHOICES: readonly KernelChoice[] = ['lab', 'stock'];
+
+/** The lab's kernels for `backend` (tf.getBackend()'s name), or tfjs' own ops with 'stock'. */
+export function kernelsFor(backend: string, choice: KernelChoice = 'lab'): Kernels {
+  if (choice === 'stock') return tfjsKernels; // tfjs' own ops and gradients, nothing of the lab's
   switch (backend) {
     case 'wasm':
       return wasmKernels(); // attention through zero-copy 2-D products

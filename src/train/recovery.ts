@@ -25,11 +25,15 @@ export interface HostSnapshot {
   step: number;
 }
 
-export function snapshot(vars: Record<string, tf.Variable>, optimizer: Optimizer): HostSnapshot {
+/**
+ * Read back asynchronously: a synchronous read stalls a GPU backend, and tfjs' WebGPU backend
+ * can only do it through an OffscreenCanvas, which Node (Dawn) does not have.
+ */
+export async function snapshot(vars: Record<string, tf.Variable>, optimizer: Optimizer): Promise<HostSnapshot> {
   const params = new Map<string, Float32Array>();
-  for (const [n, v] of Object.entries(vars)) params.set(n, v.dataSync() as Float32Array);
+  for (const [n, v] of Object.entries(vars)) params.set(n, (await v.data()) as Float32Array);
   const slots = new Map<string, Float32Array[]>();
-  for (const [n, s] of optimizer.slots) slots.set(n, s.map((v) => v.dataSync() as Float32Array));
+  for (const [n, s] of optimizer.slots) slots.set(n, (await Promise.all(s.map((v) => v.data()))) as Float32Array[]);
   return { params, slots, step: optimizer.step };
 }
 

@@ -327,7 +327,7 @@ async function trainPhase(
     if (resume) optimizer.loadSlots(resume.tensors, Object.keys(vars), (resume.epochsDone - span.first) * batching.stepsPerEpoch);
     const evalOpts: ForwardOptions = { promptMode: phase.promptMode, training: false };
     let epoch = Math.max(span.first, resume?.epochsDone ?? 0);
-    let start = snapshot(vars, optimizer);
+    let start = await snapshot(vars, optimizer);
     while (epoch < span.end) {
       const t0 = performance.now();
       let totals: EpochTotals;
@@ -356,7 +356,7 @@ async function trainPhase(
       epochs.push(metrics);
       emit({ type: 'epoch', metrics });
       if (o.gradcamIndices?.length) emit({ type: 'gradcam', epoch: epoch + 1, samples: await gradCamSamples(model, data, o.gradcamIndices, evalOpts) });
-      start = snapshot(vars, optimizer);
+      start = await snapshot(vars, optimizer);
       emit({ type: 'checkpoint', state: { epochsDone: epoch + 1, checkpoint: await checkpointBytes(vars, model.cfg, optimizer, start), epochs: [...epochs] } });
       epoch++;
       if (o.stopAfterEpoch?.(metrics)) return { stopped: true, evalBatch: plan.evalBatch };

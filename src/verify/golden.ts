@@ -9,6 +9,7 @@ import type { ParamSet } from '../model/params';
 import { paramsFromCanonical, toCanonicalTensor, toComputeTensor, disposeParams } from '../model/params';
 import { clsFeatures, crossEntropy, forward, forwardFeatures, gradCam, type PromptMode, type ViT } from '../model/vit';
 import { kernelsFor } from '../kernels';
+import type { Kernels } from '../model/ops';
 import type { HostTensor } from '../domain/tensor';
 import type { CanonicalCheckpoint } from '../weights/types';
 import { mapSourceKey } from '../weights/layouts';
@@ -105,7 +106,7 @@ export function checkGoldenInputs(cfg: ViTConfig, golden: Map<string, HostTensor
  * Run every check the golden file allows. The checkpoint is the model the golden file was made
  * with; a head in the golden file (the hub layout has none) is attached for the check.
  */
-export async function verifyGolden(ckpt: CanonicalCheckpoint, golden: Map<string, HostTensor>, tolerance?: number): Promise<VerifyReport> {
+export async function verifyGolden(ckpt: CanonicalCheckpoint, golden: Map<string, HostTensor>, tolerance?: number, kernels?: Kernels): Promise<VerifyReport> {
   const backend = tf.getBackend();
   const tol = tolerance ?? toleranceFor(backend);
   const rows: VerifyRow[] = [];
@@ -123,7 +124,7 @@ export async function verifyGolden(ckpt: CanonicalCheckpoint, golden: Map<string
       params[k] = toComputeTensor(k, g);
     }
   }
-  const model: ViT = { cfg, params, kernels: kernelsFor(backend) };
+  const model: ViT = { cfg, params, kernels: kernels ?? kernelsFor(backend) };
   /** The same model with the named weights as variables: they train, so they get gradients. */
   const vars = new Variables();
   const training = (names: string[], all: ParamSet = params): ViT => {
@@ -282,6 +283,6 @@ export function formatReport(r: VerifyReport): string[] {
   const lines = r.rows.map(
     (x) => `${x.name.padEnd(w)}  max|err| ${x.maxAbsError.toExponential(2).padStart(9)}  scale ${x.scale.toPrecision(4).padStart(8)}  ${x.ok ? 'ok' : 'FAIL'}${x.note ? '  (' + x.note + ')' : ''}`,
   );
-  lines.push(`verify: ${r.rows.length} tensors, worst ${r.worst.toExponential(2)}, ${r.pass ? 'PASS' : 'FAIL'}`);
+  lines.push(`verify: ${r.rows.length} tensors, worst ${r.worst.toExponential(2)} (tolerance ${r.tolerance.toExponential(0)} on ${r.backend}), ${r.pass ? 'PASS' : 'FAIL'}`);
   return lines;
 }

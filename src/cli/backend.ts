@@ -1,0 +1,61 @@
+/**
+ * The `--backend` of every CLI: wasm (default), cpu, or webgpu through Dawn, and the lines that
+ * say what a WebGPU run got (the adapter, software or not, the kernels, the memory budget)
+ * before any work starts.
+ *
+ * With no Vulkan driver installed, a WebGPU run starts itself again on Chromium's software
+ * Vulkan driver (SwiftShader) when this machine has one, and says so: the loader it needs is
+ * found through LD_LIBRARY_PATH, which the dynamic linker reads only at a process's start.
+ */
+import { initNodeBackend, type NodeBackend } from '../backend/node';
+import { dawnEnvironment, describeVulkanProblem } from '../backend/vulkan';
+import { describeAdapter } from '../backend/dawn';
+import type { KernelChoice } from '../kernels';
+import { memoryBudget } from '../train/budget';
+import type { MemoryBudget } from '../train/memory';
+import { enumArg, type ParsedArgs } from './args';
+import { runChild } from './processes';
+import { selfArgv } from './self';
+
+export const CLI_BACKENDS = ['wasm', 'cpu', 'webgpu'] as const;
+export type CliBackend = (typeof CLI_BACKENDS)[number];
+
+/** The --backend lines of a CLI's usage text, the description starting at column `width`. */
+export function backendUsage(width: number): string {
+  const pad = ' '.repeat(width + 2);
+  return `${'--backend <b>'.padEnd(width)}wasm (default), cpu, or webgpu: a GPU through Dawn and Vulkan, or\n${pad}Chromium's software Vulkan when no driver is installed (README: "WebGPU in Node")`;
+}
+
+export function backendArg(args: ParsedArgs): CliBackend {
+  return enumArg(args, 'backend', CLI_BACKENDS, 'wasm');
+}
+
+export interface StartedBackend extends NodeBackend {
+  /** WebGPU: what the planner will fit a run into (src/train/budget.ts: the device's limits). */
+  budget?: MemoryBudget;
+  /** One line for a report header: "webgpu (google swiftshader …, software)". */
+  label: string;
+}
+
+/**
+ * Start `name` for this process. WebGPU prints the adapter, the kernels and the memory budget on
+ * stderr. When this machine has no Vulkan driver but has SwiftShader, the command runs again in
+ * a child process with SwiftShader's environment, and this process ends with the child's code.
+ */
+export async function startBackend(name: CliBackend, o: { kernels?: KernelChoice } = {}): Promise<StartedBackend> {
+  if (name !== 'webgpu') return { ...(await initNodeBackend(name)), label: name };
+  const dawn = dawnEnvironment(process.env);
+  if (dawn.software) {
+    const { what } = describeVulkanProblem(dawn.setup);
+    console.error(`webgpu: ${what}; running again on Chromium's software Vulkan driver (SwiftShader, ${dawn.env.VK_ICD_FILENAMES}): correct, and 30-100x slower than WASM. Install a Vulkan driver to use a GPU.`);
+    const code = await runChild(process.execPath, selfArgv(), { env: dawn.env, stdio: 'inherit' });
+    process.exit(code);
+  }
+  const started = await initNodeBackend('webgpu');
+  const adapter = started.adapter!;
+  const budget = memoryBudget(); // the budget the trainer's memory plan uses, from the device tfjs opened
+  console.error(`webgpu: Dawn on ${describeAdapter(adapter)}`);
+  console.error(`webgpu: ${o.kernels === 'stock' ? 'stock tfjs kernels (--kernels stock)' : "the lab's WebGPU kernels (matmul, attention, LayerNorm, GELU)"}`);
+  console.error(`webgpu: memory budget ${budget.source}`);
+  return { ...started, budget, label: `webgpu (${adapter.vendor} ${adapter.architecture}${adapter.software ? ', software' : ''})` };
+}

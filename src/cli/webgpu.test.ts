@@ -1,0 +1,97 @@
+/**
+ * `--backend webgpu` in Node through Dawn, run as a user runs the CLIs: the golden fixtures pass
+ * with the lab's WebGPU kernels, and a 2-epoch training run gives WASM's losses within the WebGPU
+ * tolerance. On a machine without a GPU, Dawn runs on Chromium's software Vulkan driver
+ * (SwiftShader, 30-100x slower than WASM), so the shapes are the fixtures' tiny ViT. The GPU tests
+ * skip, saying so, only when there is no Vulkan driver at all (neither installed nor Chromium's).
+ */
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { dawnEnvironment, vulkanReady } from '../backend/vulkan';
+import { toleranceFor } from '../verify/golden';
+import { FIXTURES } from '../weights/testutil';
+import { errorLine, REPO, runCli } from './testutil';
+
+const dawn = dawnEnvironment(process.env);
+const noDriver = !vulkanReady(dawn.setup) && !dawn.software && !dawn.setup.driversFromEnv;
+const SKIP = 'no Vulkan driver on this machine (no ICD manifest, and no Chromium SwiftShader at /usr/lib/chromium): install libvulkan1 and a driver, or Debian\'s chromium, to run the WebGPU tests';
+if (noDriver) console.warn(`webgpu.test.ts: skipping the Dawn runs: ${SKIP}`);
+
+const dir = mkdtempSync(join(tmpdir(), 'webgpu-test-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+const model = join(FIXTURES, 'hf_tiny_model.safetensors');
+const golden = join(FIXTURES, 'hf_tiny_golden.safetensors');
+/** SwiftShader compiles every shader on the CPU: a run takes tens of seconds on two busy cores. */
+const SLOW = { timeoutMs: 400_000 };
+
+describe('npm run verify -- --backend webgpu', () => {
+  it('passes the golden fixtures with the lab WebGPU kernels at the WebGPU tolerance', { timeout: 420_000 }, async (ctx) => {
+    ctx.skip(noDriver, SKIP);
+    // The environment as the user has it: with no driver installed, the CLI itself starts again
+    // on SwiftShader (and says so).
+    const run = await runCli('verify', ['--backend', 'webgpu', '--weights', model, '--golden', golden], SLOW);
+    expect(run.code, run.stderr.slice(-3000)).toBe(0);
+    expect(run.stderr).toMatch(/webgpu: Dawn on .+, (software|hardware)/);
+    if (dawn.software) expect(run.stderr).toContain('SwiftShader');
+    expect(run.stderr).toMatch(/webgpu: memory budget WebGPU: .*buffers up to \d+ MiB/);
+    expect(run.stdout).toMatch(new RegExp(`verify: \\d+ tensors, worst .* \\(tolerance ${toleranceFor('webgpu').toExponential(0)} on webgpu\\), PASS`));
+    // Every one of the lab's four kernels took calls (none silently fell back to stock tfjs).
+    const calls = /lab WebGPU kernel calls: matmul (\d+), attention (\d+), LayerNorm (\d+), GELU (\d+)/.exec(run.stdout);
+    expect(calls, run.stdout.slice(-1000)).not.toBeNull();
+    for (const n of calls!.slice(1)) expect(Number(n)).toBeGreaterThan(0);
+  });
+});
+
+describe('npm run train -- --backend webgpu', () => {
+  it('trains 2 epochs with the same losses as WASM, within the WebGPU tolerance', { timeout: 420_000 }, async (ctx) => {
+    ctx.skip(noDriver, SKIP);
+    const args = ['--model', model, '--task', 'dsprites_location', '--method', 'ft', '--epochs', '2', '--train-size', '16', '--val-size', '8', '--test-size', '8', '--batch', '8', '--seed', '3'];
+    const out = (b: string) => join(dir, `train-${b}.json`);
+    const wasm = await runCli('train', [...args, '--backend', 'wasm', '--out', out('wasm')], SLOW);
+    expect(wasm.code, wasm.stderr.slice(-2000)).toBe(0);
+    // Dawn's environment given up front (no restart), as the GPU package's run.sh does.
+    const gpu = await runCli('train', [...args, '--backend', 'webgpu', '--out', out('webgpu')], { ...SLOW, env: dawn.env as Record<string, string> });
+    expect(gpu.code, gpu.stderr.slice(-3000)).toBe(0);
+    expect(gpu.stderr).not.toContain('running again');
+    type Result = { backend: string; epochs: { trainLoss: number }[] };
+    const [a, b] = [out('wasm'), out('webgpu')].map((f) => JSON.parse(readFileSync(f, 'utf8')) as Result);
+    expect([a.backend, b.backend]).toEqual(['wasm', 'webgpu']);
+    expect(b.epochs.length).toBe(2);
+    const tol = toleranceFor('webgpu');
+    b.epochs.forEach((e, i) => {
+      const want = a.epochs[i]!.trainLoss;
+      expect(Number.isFinite(e.trainLoss)).toBe(true);
+      expect(Math.abs(e.trainLoss - want), `epoch ${i + 1}: webgpu ${e.trainLoss} vs wasm ${want}`).toBeLessThanOrEqual(tol * Math.max(1, Math.abs(want)));
+    });
+    // The losses moved: two epochs of training happened on both backends, not one value twice.
+    expect(a.epochs[0]!.trainLoss).not.toBe(a.epochs[1]!.trainLoss);
+  });
+});
+
+describe('--backend webgpu without an adapter, and WASM without Dawn', () => {
+  it('names the missing Vulkan driver and what to install, exit 1', { timeout: 120_000 }, async () => {
+    // A driver path that does not exist: the loader (if any) finds no driver, Dawn no adapter.
+    const run = await runCli('verify', ['--backend', 'webgpu', '--weights', model, '--golden', golden], { env: { VK_ICD_FILENAMES: join(dir, 'none.json'), VK_DRIVER_FILES: join(dir, 'none.json') } });
+    const line = errorLine(run);
+    expect(run.code, run.stderr.slice(-2000)).toBe(1);
+    expect(line).toContain('error [backend/unavailable]: No WebGPU adapter');
+    expect(line).toMatch(/Vulkan (driver|loader)/);
+    expect(line).toContain('VK_ICD_FILENAMES');
+    expect(run.stderr).not.toMatch(/\n\s+at .+:\d+:\d+/); // no stack trace
+  });
+
+  it('a WASM run never loads Dawn\'s native module', { timeout: 120_000 }, async () => {
+    const file = join(dir, 'addons-wasm');
+    const run = await runCli('verify', ['--weights', model, '--golden', golden], { env: { NODE_OPTIONS: `--require ${join(REPO, 'test/support/native-modules.cjs')}`, NATIVE_MODULES_FILE: file } });
+    expect(run.code, run.stderr.slice(-2000)).toBe(0);
+    expect(readFileSync(file, 'utf8')).not.toContain('dawn.node');
+    // The probe sees Dawn when it is loaded (so the assertion above can fail).
+    const probe = join(dir, 'addons-webgpu');
+    const gpu = await runCli('verify', ['--backend', 'webgpu', '--weights', model, '--golden', golden], { env: { NODE_OPTIONS: `--require ${join(REPO, 'test/support/native-modules.cjs')}`, NATIVE_MODULES_FILE: probe, VK_ICD_FILENAMES: join(dir, 'none.json'), VK_DRIVER_FILES: join(dir, 'none.json') } });
+    expect(gpu.code).toBe(1);
+    expect(readFileSync(probe, 'utf8')).toContain('dawn.node');
+  });
+});
