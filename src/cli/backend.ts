@@ -42,7 +42,7 @@ export interface StartedBackend extends NodeBackend {
  * stderr. When this machine has no Vulkan driver but has SwiftShader, the command runs again in
  * a child process with SwiftShader's environment, and this process ends with the child's code.
  */
-export async function startBackend(name: CliBackend, o: { kernels?: KernelChoice } = {}): Promise<StartedBackend> {
+export async function startBackend(name: CliBackend, o: { kernels?: KernelChoice | readonly KernelChoice[] } = {}): Promise<StartedBackend> {
   if (name !== 'webgpu') return { ...(await initNodeBackend(name)), label: name };
   const dawn = dawnEnvironment(process.env);
   if (dawn.software) {
@@ -55,7 +55,9 @@ export async function startBackend(name: CliBackend, o: { kernels?: KernelChoice
   const adapter = started.adapter!;
   const budget = memoryBudget(); // the budget the trainer's memory plan uses, from the device tfjs opened
   console.error(`webgpu: Dawn on ${describeAdapter(adapter)}`);
-  console.error(`webgpu: ${o.kernels === 'stock' ? 'stock tfjs kernels (--kernels stock)' : "the lab's WebGPU kernels (matmul, attention, LayerNorm, GELU)"}`);
+  const kernels = new Set(typeof o.kernels === 'string' ? [o.kernels] : (o.kernels ?? ['lab']));
+  const lab = "the lab's WebGPU kernels (matmul, attention, LayerNorm, GELU)";
+  console.error(`webgpu: ${kernels.size > 1 ? `${lab} and stock tfjs ops, case by case` : kernels.has('stock') ? 'stock tfjs kernels (--kernels stock)' : lab}`);
   console.error(`webgpu: memory budget ${budget.source}`);
   return { ...started, budget, label: `webgpu (${adapter.vendor} ${adapter.architecture}${adapter.software ? ', software' : ''})` };
 }

@@ -4,10 +4,12 @@
  * For each model preset × {forward, ft step, vpt_deep step} × backend: median step time after
  * warm-up, images/s, achieved GFLOP/s (analytical FLOPs, see src/bench/bench.ts), the tensor
  * memory peak inside a step and, on WASM, the heap's high-water mark. Node runs WASM and CPU in
- * this process; headless Chromium runs WASM, WebGPU and WebGL through the lab's own worker (the
- * page built and served by Vite's API in this process, so no server outlives the command).
+ * this process and WebGPU through Dawn (in a child process when WASM or CPU run too: Vulkan's
+ * environment is fixed when a process starts); headless Chromium runs WASM, WebGPU and WebGL
+ * through the lab's own worker (the page built and served by Vite's API in this process, so no
+ * server outlives the command).
  */
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
@@ -18,17 +20,20 @@ import { formatBreakdown } from '../bench/memprobe';
 import { zipBench } from '../bench/zip';
 import { REPO_ROOT } from '../train/host.node.js';
 import { quoted } from '../domain/errors';
-import { intArg, listArg, parseArgs, runMain, usageError } from './args';
+import { intArg, listArg, parseArgs, runMain, usageError, type ParsedArgs } from './args';
+import { startBackend } from './backend';
 import { checkWritable } from './files';
 import { runChild } from './processes';
-import { dawnEnvironment } from '../backend/vulkan';
+import { selfArgv } from './self';
+import { dawnEnvironment, findVulkan, vulkanReady } from '../backend/vulkan';
 
 const USAGE = `usage: npm run bench -- [options]
 
   --full                 add ViT-B/16 at 224 px (slow on a CPU: minutes per step on WASM)
-  --hosts node,chromium,dawn  where to run (default node,chromium; chromium = headless Debian Chromium
-                         via Playwright; dawn = Node with Dawn's WebGPU from the npm 'webgpu' package)
-  --backends LIST        node: wasm,cpu; chromium: wasm,webgpu,webgl (default: wasm,cpu,webgpu)
+  --hosts node,chromium  where to run (default both; chromium = headless Debian Chromium via Playwright)
+  --backends LIST        node: wasm,cpu,webgpu (WebGPU through Dawn: see the README's "WebGPU in Node");
+                         chromium: wasm,webgpu,webgl (default: wasm,cpu,webgpu; Node's webgpu by
+                         default only with a Vulkan driver, SwiftShader only when named here)
   --kernels lab,stock    the engine's own kernels and/or plain tfjs ops (default lab,stock)
   --modes LIST           forward,ft,vpt_deep (default all three)
   --presets LIST         fixture_tiny,vit_ti16,vit_s16,vit_b16 (default: tiny and Ti, plus B with --full)
@@ -42,8 +47,8 @@ const USAGE = `usage: npm run bench -- [options]
                          inflate alone, JPEG decoding), in this process
   --out FILE             JSON results (default bench-results.json)
 
-Default presets: the fixtures' tiny ViT (64 px) and ViT-Ti/16 (224 px); CPU and the software
-WebGPU adapter only run the tiny one (they are 10–30x slower than WASM).`;
+Default presets: the fixtures' tiny ViT (64 px) and ViT-Ti/16 (224 px); CPU and a software
+WebGPU adapter only run the tiny one (they are 10–300x slower than WASM).`;
 
 interface Plan {
   preset: PresetName;
@@ -65,7 +70,7 @@ runMain(async () => {
     return 0;
   }
   if (args.positional.length) throw usageError(`Unexpected argument ${quoted(args.positional[0]!, 60)}.`);
-  const hosts = listArg(args, 'hosts', ['node', 'chromium', 'dawn'] as const, ['node', 'chromium']);
+  const hosts = listArg(args, 'hosts', ['node', 'chromium'] as const, ['node', 'chromium']);
   const backends = listArg(args, 'backends', ['wasm', 'cpu', 'webgpu', 'webgl'] as const, ['wasm', 'cpu', 'webgpu']);
   const kernels: KernelChoice[] = listArg(args, 'kernels', ['lab', 'stock'] as const, ['lab', 'stock']);
   const modes: BenchMode[] = listArg(args, 'modes', ['forward', 'ft', 'vpt_deep'] as const, ['forward', 'ft', 'vpt_deep']);
@@ -79,9 +84,9 @@ runMain(async () => {
   const out = args.values.get('out') ?? 'bench-results.json';
   const presets: PresetName[] = listArg(args, 'presets', Object.keys(PRESETS) as PresetName[], ['fixture_tiny', 'vit_ti16', ...(args.flags.has('full') ? (['vit_b16'] as PresetName[]) : [])]);
   // A host that can run none of the chosen backends would print an empty table: say so instead.
-  const runnable = { node: ['wasm', 'cpu'], chromium: ['wasm', 'webgpu', 'webgl'], dawn: ['webgpu'] } as const;
+  const runnable = { node: ['wasm', 'cpu', 'webgpu'], chromium: ['wasm', 'webgpu', 'webgl'] } as const;
   for (const h of hosts) {
-    if (h !== 'dawn' && !backends.some((b) => (runnable[h] as readonly string[]).includes(b))) throw usageError(`--hosts ${h} runs ${runnable[h].join(', ')}, none of which is in --backends ${backends.join(',')}.`);
+    if (!backends.some((b) => (runnable[h] as readonly string[]).includes(b))) throw usageError(`--hosts ${h} runs ${runnable[h].join(', ')}, none of which is in --backends ${backends.join(',')}.`);
   }
   await checkWritable(out, '--out');
   const plans: Plan[] = presets.flatMap((preset) =>
@@ -91,30 +96,48 @@ runMain(async () => {
       ),
     ),
   );
-  /** Slow backends (plain JS CPU, software WebGPU) only get the tiny model. */
-  const fits = (backend: string, preset: PresetName) => preset === 'fixture_tiny' || backend === 'wasm' || backend === 'webgl';
+  /** Slow backends (plain JS CPU, software WebGPU) only get the tiny model; Chromium's WebGPU adapter is not known up front. */
+  const fits = (backend: string, preset: PresetName, hardwareGpu = false) => preset === 'fixture_tiny' || backend === 'wasm' || backend === 'webgl' || (backend === 'webgpu' && hardwareGpu);
 
   const rows: BenchRow[] = [];
   const profiles: { title: string; totalMs: number; kernels: KernelShare[] }[] = [];
   const kernelLabel = (k: KernelChoice, r: BenchRow): BenchRow => ({ ...r, backend: `${r.backend}${k === 'stock' ? ' (stock tfjs)' : ''}` });
   if (hosts.includes('node')) {
-    for (const backend of backends.filter((b) => b === 'wasm' || b === 'cpu')) {
-      await initNodeBackend(backend as 'wasm' | 'cpu');
-      for (const p of plans.filter((p) => fits(backend, p.preset))) {
+    const cpuSide = backends.filter((b) => b === 'wasm' || b === 'cpu');
+    // Node's WebGPU when asked for by name, or by default where a Vulkan driver is installed (not
+    // Chromium's software one alone: 30-300x slower than WASM, and Chromium's host measures it).
+    const gpu = backends.includes('webgpu') && (args.values.has('backends') || vulkanReady(findVulkan()));
+    if (backends.includes('webgpu') && !gpu) console.error('node webgpu: skipped (no Vulkan driver here; --backends webgpu runs it on Chromium\'s software one)');
+    /** Every case on the active backend, in this process. */
+    const measure = async (backend: string, label: string, hardwareGpu: boolean) => {
+      for (const p of plans.filter((p) => fits(backend, p.preset, hardwareGpu))) {
         for (const k of kernels) {
-          const row = await runBenchCase({ ...p, cfg: PRESETS[p.preset] }, { host: 'node', warmup: 1, discardLeftovers: true, runs, kernels: k });
+          const row = { ...(await runBenchCase({ ...p, cfg: PRESETS[p.preset] }, { host: 'node', warmup: 1, discardLeftovers: true, runs, kernels: k })), backend: label };
           if (args.flags.has('profile')) {
             const prof = await profileBenchCase({ ...p, cfg: PRESETS[p.preset] }, k);
-            profiles.push({ title: `node ${backend}${k === 'stock' ? ' (stock tfjs)' : ''} ${p.preset} ${p.mode} batch ${p.batch}`, ...prof });
+            profiles.push({ title: `node ${label}${k === 'stock' ? ' (stock tfjs)' : ''} ${p.preset} ${p.mode} batch ${p.batch}`, ...prof });
           }
           rows.push(kernelLabel(k, row));
-          console.error(`node ${backend} ${k} ${p.preset} ${stepName(row)} batch ${p.batch}: ${describeRow(row)}`);
+          console.error(`node ${label} ${k} ${p.preset} ${stepName(row)} batch ${p.batch}: ${describeRow(row)}`);
         }
       }
+    };
+    if (gpu && cpuSide.length === 0) {
+      // WebGPU alone: here (startBackend restarts the command on SwiftShader when it must).
+      const { adapter } = await startBackend('webgpu', { kernels });
+      await measure('webgpu', `webgpu [${adapter!.vendor} ${adapter!.architecture}${adapter!.software ? ', software' : ''}]`, !adapter!.software);
     }
-    rows.push(...(await matmulRows(runs)));
+    for (const backend of cpuSide) {
+      await initNodeBackend(backend);
+      await measure(backend, backend, false);
+    }
+    if (cpuSide.length) rows.push(...(await matmulRows(runs)));
+    if (gpu && cpuSide.length) {
+      const child = await dawnChild(args);
+      rows.push(...child.rows);
+      profiles.push(...child.profiles);
+    }
   }
-  if (hosts.includes('dawn')) rows.push(...(await dawnRows(plans, kernels, runs, fits)));
   if (hosts.includes('chromium')) {
     const browserBackends = backends.filter((b) => b === 'wasm' || b === 'webgpu' || b === 'webgl');
     if (browserBackends.length) rows.push(...(await chromiumRows(browserBackends, plans, kernels, runs, fits)));
@@ -219,28 +242,23 @@ function describeRow(r: BenchRow): string {
 }
 
 /**
- * WebGPU through Dawn in a child process (Dawn must be on navigator.gpu before tfjs loads). With
- * no GPU driver, Chromium's SwiftShader Vulkan driver is used when present, and the rows say so.
+ * Node's WebGPU cases in a child process: this same command with `--hosts node --backends
+ * webgpu`, in Vulkan's environment (as installed, else Chromium's SwiftShader), since a process's
+ * library path is fixed at its start. Its rows and profiles come back through a JSON file.
  */
-async function dawnRows(plans: Plan[], kernels: KernelChoice[], runs: number, fits: (b: string, p: PresetName) => boolean): Promise<BenchRow[]> {
-  const rows: BenchRow[] = [];
-  // Vulkan as installed, else Chromium's SwiftShader (src/backend/vulkan.ts).
-  const { env } = dawnEnvironment(process.env);
-  const groups = new Map<string, Plan[]>();
-  for (const p of plans.filter((p) => fits('webgpu', p.preset) && !p.recompute)) groups.set(`${p.preset}/${p.batch}/${p.promptLength}`, [...(groups.get(`${p.preset}/${p.batch}/${p.promptLength}`) ?? []), p]);
-  for (const group of groups.values()) {
-    const p0 = group[0];
-    const out = path.join(os.tmpdir(), `dawn-${process.pid}-${p0.preset}`);
-    await mkdir(out, { recursive: true });
-    try {
-      const argv = ['--import', 'tsx', 'src/cli/gpu-bench.ts', '--presets', p0.preset, '--modes', group.map((p) => p.mode).join(','), '--batch', String(p0.batch), '--runs', String(runs), '--kernels', kernels.join(','), '--prompts', String(p0.promptLength)];
-      const code = await runChild(process.execPath, argv, { cwd: REPO_ROOT, env: { ...env, OUT: out } });
-      if (code !== 0) throw new Error(`the Dawn benchmark exited with ${code}`);
-      const res = JSON.parse(await readFile(path.join(out, 'gpu-bench.json'), 'utf8')) as { rows: BenchRow[] };
-      rows.push(...res.rows);
-    } catch (e) {
-      console.error(`dawn: ${(e as Error).message}`);
-    }
+async function dawnChild(args: ParsedArgs): Promise<{ rows: BenchRow[]; profiles: { title: string; totalMs: number; kernels: KernelShare[] }[] }> {
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'bench-dawn-'));
+  const out = path.join(dir, 'rows.json');
+  const override: Record<string, string> = { hosts: 'node', backends: 'webgpu', out };
+  const argv = [...[...args.values].filter(([k]) => !(k in override)).flatMap(([k, v]) => [`--${k}`, v]), ...[...args.flags].map((f) => `--${f}`), ...Object.entries(override).flatMap(([k, v]) => [`--${k}`, v])];
+  try {
+    const code = await runChild(process.execPath, selfArgv(argv), { env: dawnEnvironment(process.env).env });
+    if (code !== 0) throw new Error(`it exited with ${code}`);
+    return JSON.parse(await readFile(out, 'utf8'));
+  } catch (e) {
+    console.error(`node webgpu: ${(e as Error).message}`);
+    return { rows: [], profiles: [] };
+  } finally {
+    await rm(dir, { recursive: true, force: true });
   }
-  return rows;
 }
