@@ -6,7 +6,8 @@
 # machine and run, for example:  bash .gpu/run.sh verify --backend webgpu --weights ... --golden ...
 #
 # Provenance: adapted from the workspace's GPU recipe (shared/gpu/prepare.sh and run.sh, beside this
-# repo, measured on an H100). Changes: the entry is src/cli/main.ts, one entry for every tool
+# repo, measured on an H100). Changes: CommonJS' __dirname and __filename are defined too (tfjs'
+# WASM glue uses them); the entry is src/cli/main.ts, one entry for every tool
 # (`<command> [options]`), not a single benchmark; it sits at .gpu/lab/entry.mjs, two levels below
 # the project root like src/train/host.node.ts, so the bundled model and other project files
 # resolve against the checkout; tfjs' .wasm binaries and pretrain's model-card template go beside
@@ -14,24 +15,39 @@
 # benchmark host needs a browser, which a GPU machine does not have); esbuild comes from
 # node_modules; nothing is written into .git (/.gpu/ is in .gitignore).
 set -euo pipefail
+# --out DIR: build there instead of .gpu/. --bundle-only: the bundled tools with Dawn unpacked beside
+# them, for a machine that has Node (the tests run the package this way); no Node, no Vulkan loader.
+out=.gpu bundle_only=0
+while [ $# -gt 0 ]; do
+  case $1 in
+    --out) out=${2:?--out needs a directory}; shift 2 ;;
+    --bundle-only) bundle_only=1; shift ;;
+    *) echo "usage: prepare.sh [--out DIR] [--bundle-only]" >&2; exit 2 ;;
+  esac
+done
 [ -f package.json ] && [ -f src/cli/main.ts ] || { echo "run from the project root" >&2; exit 1; }
 [ -d node_modules/webgpu ] && [ -x node_modules/.bin/esbuild ] || { echo "run npm install first" >&2; exit 1; }
-command -v apt-get >/dev/null || { echo "prepare.sh needs Debian/Ubuntu's apt-get (to fetch the Vulkan loader for the GPU machine)" >&2; exit 1; }
-rm -rf .gpu && mkdir -p .gpu/lab/tfjs-wasm .gpu/node_modules/webgpu/dist/linux-x64 .gpu/debs .gpu/bin
+[ $bundle_only = 1 ] || command -v apt-get >/dev/null || { echo "prepare.sh needs Debian/Ubuntu's apt-get (to fetch the Vulkan loader for the GPU machine)" >&2; exit 1; }
+rm -rf "$out" && mkdir -p "$out/lab/tfjs-wasm" "$out/node_modules/webgpu/dist/linux-x64"
 # One file for the project's code and its dependencies; only Dawn's native binding stays outside.
 node_modules/.bin/esbuild src/cli/main.ts --bundle --platform=node --format=esm --target=node20 \
   --external:webgpu --external:@playwright/test --external:vite \
-  --banner:js="import { createRequire as __cr } from 'module'; const require = __cr(import.meta.url);" \
-  --outfile=.gpu/lab/entry.mjs --log-level=warning
-cp src/cli/model-card.md .gpu/lab/
-cp node_modules/@tensorflow/tfjs-backend-wasm/dist/*.wasm .gpu/lab/tfjs-wasm/
-cp node_modules/webgpu/index.js node_modules/webgpu/package.json .gpu/node_modules/webgpu/
-xz -T0 -6 -c node_modules/webgpu/dist/linux-x64/dawn.node > .gpu/dawn.node.xz
-xz -T0 -6 -c "$(command -v node)" > .gpu/node.xz
+  --banner:js="import { createRequire as __cr } from 'module'; import { fileURLToPath as __fu } from 'url'; import { dirname as __dn } from 'path'; const require = __cr(import.meta.url); const __filename = __fu(import.meta.url); const __dirname = __dn(__filename);" \
+  --outfile="$out/lab/entry.mjs" --log-level=warning
+cp src/cli/model-card.md "$out/lab/"
+cp node_modules/@tensorflow/tfjs-backend-wasm/dist/*.wasm "$out/lab/tfjs-wasm/"
+cp node_modules/webgpu/index.js node_modules/webgpu/package.json "$out/node_modules/webgpu/"
+if [ $bundle_only = 1 ]; then
+  cp node_modules/webgpu/dist/linux-x64/dawn.node "$out/node_modules/webgpu/dist/linux-x64/"
+  exit 0
+fi
+mkdir -p "$out/debs"
+xz -T0 -6 -c node_modules/webgpu/dist/linux-x64/dawn.node > "$out/dawn.node.xz"
+xz -T0 -6 -c "$(command -v node)" > "$out/node.xz"
 # The Vulkan loader and the GL/X libraries NVIDIA's Vulkan driver needs.
-(cd .gpu/debs && apt-get download libvulkan1 libegl1 libglvnd0 libopengl0 libgl1 libglx0 libgles2 \
+(cd "$out/debs" && apt-get download libvulkan1 libegl1 libglvnd0 libopengl0 libgl1 libglx0 libgles2 \
    libx11-6 libx11-data libxext6 libxcb1 libxau6 libxdmcp6 libbsd0 libmd0 >/dev/null 2>&1) \
   || { echo "apt-get download failed (run 'apt-get update' once)" >&2; exit 1; }
-cp scripts/gpu/run.sh .gpu/run.sh
-du -sh .gpu
-echo "copy .gpu/ to the GPU machine (inside the project checkout) and run: bash .gpu/run.sh <command> [options]"
+cp scripts/gpu/run.sh "$out/run.sh"
+du -sh "$out"
+echo "copy $out/ to the GPU machine (inside the project checkout) and run: bash $out/run.sh <command> [options]"

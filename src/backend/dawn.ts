@@ -6,6 +6,7 @@
  * and only when WebGPU is asked for: a WASM or CPU run never loads the native module.
  */
 import * as tf from '@tensorflow/tfjs';
+import { execFileSync } from 'node:child_process';
 import { LabError } from '../domain/errors';
 import { looksSoftware } from './select';
 import { describeVulkanProblem, findVulkan } from './vulkan';
@@ -102,4 +103,24 @@ export async function initDawnBackend(): Promise<AdapterReport> {
   if (!ok) throw new LabError('backend/unavailable', `The WebGPU adapter ${describeAdapter(adapter)} was found, but tfjs could not open a device on it.`, 'Check the GPU driver (vulkaninfo, nvidia-smi), or use --backend wasm.');
   await tf.ready();
   return adapter;
+}
+
+/**
+ * NVIDIA GPUs' memory from nvidia-smi (WebGPU does not report a device's memory), in bytes: the
+ * GPU with the least free memory, since which GPU Dawn opened is not known. Null without
+ * nvidia-smi or on any failure.
+ */
+export function nvidiaMemory(): { name: string; freeBytes: number; totalBytes: number } | null {
+  try {
+    const out = execFileSync('nvidia-smi', ['--query-gpu=name,memory.total,memory.free', '--format=csv,noheader,nounits'], { encoding: 'utf8', timeout: 10_000, stdio: ['ignore', 'pipe', 'ignore'] });
+    const gpus = out
+      .trim()
+      .split('\n')
+      .map((l) => l.split(',').map((x) => x.trim()))
+      .filter((f) => f.length === 3 && Number(f[1]) > 0 && Number(f[2]) >= 0)
+      .map(([name, total, free]) => ({ name: name!, totalBytes: Number(total) * 2 ** 20, freeBytes: Number(free) * 2 ** 20 }));
+    return gpus.length ? gpus.reduce((a, b) => (b.freeBytes < a.freeBytes ? b : a)) : null;
+  } catch {
+    return null;
+  }
 }

@@ -58,7 +58,7 @@ function driverDirs(env: Env): string[] {
   return [...config, '/etc', home, ...data].map((d) => path.join(d, 'vulkan', 'icd.d'));
 }
 
-export function findVulkan(env: Env = process.env): VulkanSetup {
+export function findVulkan(env: Env = process.env, swiftshaderCandidates: readonly string[] = SWIFTSHADER_ICDS): VulkanSetup {
   const fromEnv = splitPaths(env.VK_DRIVER_FILES || env.VK_ICD_FILENAMES);
   const drivers = fromEnv.length
     ? fromEnv.filter((f) => existsSync(f))
@@ -69,7 +69,7 @@ export function findVulkan(env: Env = process.env): VulkanSetup {
           return [];
         }
       });
-  return { loader: findLoader(env), drivers, driversFromEnv: fromEnv.length > 0, swiftshader: SWIFTSHADER_ICDS.find((f) => existsSync(f)) ?? null };
+  return { loader: findLoader(env), drivers, driversFromEnv: fromEnv.length > 0, swiftshader: swiftshaderCandidates.find((f) => existsSync(f)) ?? null };
 }
 
 /** Whether Dawn can find both a loader and a driver in this environment. */
@@ -97,8 +97,7 @@ export function withSoftwareVulkan(env: Env, setup: VulkanSetup = findVulkan(env
  * The environment Dawn should run with: this one when it has a loader and a driver (or the user
  * named the drivers), else SwiftShader's when there is one. `software` says which.
  */
-export function dawnEnvironment(env: Env = process.env): { env: Env; software: boolean; setup: VulkanSetup } {
-  const setup = findVulkan(env);
+export function dawnEnvironment(env: Env = process.env, setup: VulkanSetup = findVulkan(env)): { env: Env; software: boolean; setup: VulkanSetup } {
   if (vulkanReady(setup) || setup.driversFromEnv || env[SOFTWARE_VULKAN_MARK]) return { env, software: false, setup };
   const sw = withSoftwareVulkan(env, setup);
   return sw ? { env: sw, software: true, setup } : { env, software: false, setup };

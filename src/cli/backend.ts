@@ -9,25 +9,50 @@
  */
 import { initNodeBackend, type NodeBackend } from '../backend/node';
 import { dawnEnvironment, describeVulkanProblem } from '../backend/vulkan';
-import { describeAdapter } from '../backend/dawn';
+import { describeAdapter, nvidiaMemory, type AdapterReport } from '../backend/dawn';
 import type { KernelChoice } from '../kernels';
-import { memoryBudget } from '../train/budget';
+import { memoryBudget, setDeviceMemory } from '../train/budget';
 import type { MemoryBudget } from '../train/memory';
-import { enumArg, type ParsedArgs } from './args';
+import { enumArg, numArg, usageError, type ParsedArgs } from './args';
 import { runChild } from './processes';
 import { selfArgv } from './self';
 
 export const CLI_BACKENDS = ['wasm', 'cpu', 'webgpu'] as const;
 export type CliBackend = (typeof CLI_BACKENDS)[number];
 
-/** The --backend lines of a CLI's usage text, the description starting at column `width`. */
-export function backendUsage(width: number): string {
-  const pad = ' '.repeat(width + 2);
-  return `${'--backend <b>'.padEnd(width)}wasm (default), cpu, or webgpu: a GPU through Dawn and Vulkan, or\n${pad}Chromium's software Vulkan when no driver is installed (README: "WebGPU in Node")`;
+/**
+ * The --backend lines of a CLI's usage text, the description starting at column `width`; with
+ * `gpuMemory`, the --gpu-memory option of the commands whose runs the memory planner fits.
+ */
+export function backendUsage(width: number, o: { gpuMemory?: boolean } = {}): string {
+  // The caller indents the first line by two; later lines start at column 0.
+  const more = (text: string) => `\n${' '.repeat(width + 2)}${text}`;
+  let text = `${'--backend <b>'.padEnd(width)}wasm (default), cpu, or webgpu: a GPU through Dawn and Vulkan, or` + more(`Chromium's software Vulkan when no driver is installed (README: "WebGPU in Node")`);
+  if (o.gpuMemory) text += `\n  ${'--gpu-memory GiB'.padEnd(width)}webgpu: the GPU memory a run may use (WebGPU does not report it;` + more("default: 90 % of what nvidia-smi reports free, else 2 GiB)");
+  return text;
 }
 
 export function backendArg(args: ParsedArgs): CliBackend {
   return enumArg(args, 'backend', CLI_BACKENDS, 'wasm');
+}
+
+/** --gpu-memory in GiB, as bytes (undefined when absent); a usage error off WebGPU. */
+export function gpuMemoryArg(args: ParsedArgs, backend: CliBackend): number | undefined {
+  const gib = numArg(args, 'gpu-memory', { positive: true });
+  if (gib !== undefined && backend !== 'webgpu') throw usageError(`--gpu-memory is the GPU's memory for --backend webgpu; this run is on ${backend}.`);
+  return gib === undefined ? undefined : gib * 2 ** 30;
+}
+
+/**
+ * The WebGPU device's memory for the planner: --gpu-memory, else 90 % of NVIDIA's free memory
+ * (nvidia-smi), else unknown (the planner's default, with a note on a hardware adapter).
+ */
+function planDeviceMemory(adapter: AdapterReport, given: number | undefined): void {
+  if (given !== undefined) return setDeviceMemory({ bytes: given, from: '--gpu-memory' });
+  const nv = /nvidia/i.test(adapter.vendor) ? nvidiaMemory() : null;
+  if (nv) return setDeviceMemory({ bytes: Math.floor(0.9 * nv.freeBytes), from: `nvidia-smi: 90 % of the ${Math.round(nv.freeBytes / 2 ** 20).toLocaleString('en')} MiB free on the ${nv.name}` });
+  setDeviceMemory(undefined);
+  if (!adapter.software) console.error("webgpu: this GPU's memory is not known (WebGPU does not report it, and there is no nvidia-smi); give --gpu-memory <GiB> to plan runs against it");
 }
 
 export interface StartedBackend extends NodeBackend {
@@ -42,7 +67,7 @@ export interface StartedBackend extends NodeBackend {
  * stderr. When this machine has no Vulkan driver but has SwiftShader, the command runs again in
  * a child process with SwiftShader's environment, and this process ends with the child's code.
  */
-export async function startBackend(name: CliBackend, o: { kernels?: KernelChoice | readonly KernelChoice[] } = {}): Promise<StartedBackend> {
+export async function startBackend(name: CliBackend, o: { kernels?: KernelChoice | readonly KernelChoice[]; gpuMemoryBytes?: number } = {}): Promise<StartedBackend> {
   if (name !== 'webgpu') return { ...(await initNodeBackend(name)), label: name };
   const dawn = dawnEnvironment(process.env);
   if (dawn.software) {
@@ -53,6 +78,7 @@ export async function startBackend(name: CliBackend, o: { kernels?: KernelChoice
   }
   const started = await initNodeBackend('webgpu');
   const adapter = started.adapter!;
+  planDeviceMemory(adapter, o.gpuMemoryBytes);
   const budget = memoryBudget(); // the budget the trainer's memory plan uses, from the device tfjs opened
   console.error(`webgpu: Dawn on ${describeAdapter(adapter)}`);
   const kernels = new Set(typeof o.kernels === 'string' ? [o.kernels] : (o.kernels ?? ['lab']));

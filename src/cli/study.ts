@@ -30,7 +30,7 @@ import { enumArg, intArg, listArg, numArg, parseArgs, runMain, usageError } from
 import { parseSeeds, resolveGrid } from '../train/paper';
 import { runPaperSession } from '../train/paperSession';
 import { paperAccuracyTable, paperWhyTable, type PaperRow } from './studyReport';
-import { backendArg, backendUsage, startBackend } from './backend';
+import { backendArg, backendUsage, gpuMemoryArg, startBackend } from './backend';
 import { checkWritable, readUserJson } from './files';
 
 const USAGE = `usage: npm run study -- [options]
@@ -54,7 +54,7 @@ const USAGE = `usage: npm run study -- [options]
   --lr X                quick: base learning rate for these runs (default: each method's); runs at
                         several rates can share one results file: the table keeps, per task, size and
                         method, the rate with the best final validation accuracy
-  ${backendUsage(22)}
+  ${backendUsage(22, { gpuMemory: true })}
   --shard i/n           run only every n-th job starting at i (to use several cores)
   --out FILE            results JSON (default study.json; an existing file is extended, not redone)
   --table FILE...       only print the table from one or more results files`;
@@ -82,7 +82,7 @@ interface StudyFile {
 }
 
 runMain(async () => {
-  const args = parseArgs(process.argv.slice(2), { values: ['model', 'tasks', 'methods', 'sizes', 'epochs', 'seeds', 'test-size', 'batch', 'frechet', 'shard', 'out', 'lr', 'protocol', 'grid', 'analysis', 'backend'], flags: ['table', 'no-early-stop'] });
+  const args = parseArgs(process.argv.slice(2), { values: ['model', 'tasks', 'methods', 'sizes', 'epochs', 'seeds', 'test-size', 'batch', 'frechet', 'shard', 'out', 'lr', 'protocol', 'grid', 'analysis', 'backend', 'gpu-memory'], flags: ['table', 'no-early-stop'] });
   if (args.flags.has('help')) {
     console.log(USAGE);
     return 0;
@@ -138,10 +138,11 @@ runMain(async () => {
   const out = args.values.get('out') ?? 'study.json';
   const lr = numArg(args, 'lr', { positive: true });
   const backend = backendArg(args);
+  const gpuMemoryBytes = gpuMemoryArg(args, backend);
 
   const file: StudyFile = existsSync(out) ? await readStudyFile(out, '--out') : { model: modelName, rows: [], frechet: {} };
   await checkWritable(out, '--out');
-  await startBackend(backend);
+  await startBackend(backend, { gpuMemoryBytes });
   const save = () => writeFile(out, JSON.stringify(file, null, 2));
   const model = modelSpecFor(modelName);
 

@@ -53,9 +53,12 @@ describe('npm run train -- --backend webgpu', () => {
     const wasm = await runCli('train', [...args, '--backend', 'wasm', '--out', out('wasm')], SLOW);
     expect(wasm.code, wasm.stderr.slice(-2000)).toBe(0);
     // Dawn's environment given up front (no restart), as the GPU package's run.sh does.
-    const gpu = await runCli('train', [...args, '--backend', 'webgpu', '--out', out('webgpu')], { ...SLOW, env: dawn.env as Record<string, string> });
+    const gpu = await runCli('train', [...args, '--backend', 'webgpu', '--gpu-memory', '3', '--out', out('webgpu')], { ...SLOW, env: dawn.env as Record<string, string> });
     expect(gpu.code, gpu.stderr.slice(-3000)).toBe(0);
     expect(gpu.stderr).not.toContain('running again');
+    // The planner's budget is the device's (3 GiB given) and the adapter's buffer limit, printed before the run.
+    expect(gpu.stderr).toMatch(/webgpu: memory budget WebGPU: 3072 MiB of device memory \(--gpu-memory\), buffers up to \d+ MiB/);
+    expect(gpu.stderr).toMatch(/memory: about .* of 3\.00 GiB \(webgpu\)/);
     type Result = { backend: string; epochs: { trainLoss: number }[] };
     const [a, b] = [out('wasm'), out('webgpu')].map((f) => JSON.parse(readFileSync(f, 'utf8')) as Result);
     expect([a.backend, b.backend]).toEqual(['wasm', 'webgpu']);
@@ -81,6 +84,12 @@ describe('--backend webgpu without an adapter, and WASM without Dawn', () => {
     expect(line).toMatch(/Vulkan (driver|loader)/);
     expect(line).toContain('VK_ICD_FILENAMES');
     expect(run.stderr).not.toMatch(/\n\s+at .+:\d+:\d+/); // no stack trace
+  });
+
+  it('--gpu-memory off WebGPU is a usage error (exit 2)', async () => {
+    const run = await runCli('train', ['--model', model, '--task', 'dsprites_location', '--method', 'ft', '--gpu-memory', '8']);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain('--gpu-memory is the GPU\'s memory for --backend webgpu; this run is on wasm.');
   });
 
   it('a WASM run never loads Dawn\'s native module', { timeout: 120_000 }, async () => {

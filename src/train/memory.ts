@@ -285,7 +285,7 @@ export const DEFAULT_WEBGPU_MEMORY_BYTES = 2 * GiB;
  * and the step must fit a device-memory budget, which WebGPU does not expose: the caller passes
  * one (a flag, a setting), else 2 GiB, a safe size for integrated GPUs.
  */
-export function webgpuBudget(limits: WebgpuLimits, deviceMemoryBytes?: number): MemoryBudget {
+export function webgpuBudget(limits: WebgpuLimits, deviceMemoryBytes?: number, from = 'given'): MemoryBudget {
   const bytes = deviceMemoryBytes ?? DEFAULT_WEBGPU_MEMORY_BYTES;
   const maxBufferBytes = Math.min(limits.maxBufferSize, limits.maxStorageBufferBindingSize);
   const mib = (x: number) => `${Math.round(x / 2 ** 20)} MiB`;
@@ -293,7 +293,7 @@ export function webgpuBudget(limits: WebgpuLimits, deviceMemoryBytes?: number): 
     backend: 'webgpu',
     bytes,
     maxBufferBytes,
-    source: `WebGPU: ${deviceMemoryBytes ? `${mib(bytes)} of device memory (given)` : `${mib(bytes)} of device memory (default; WebGPU does not report it)`}, buffers up to ${mib(maxBufferBytes)} (the adapter's limit)`,
+    source: `WebGPU: ${deviceMemoryBytes ? `${mib(bytes)} of device memory (${from})` : `${mib(bytes)} of device memory (default; WebGPU does not report it)`}, buffers up to ${mib(maxBufferBytes)} (the adapter's limit)`,
   };
 }
 
