@@ -12,7 +12,9 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { dawnEnvironment, vulkanReady } from '../backend/vulkan';
 import { toleranceFor } from '../verify/golden';
 import { FIXTURES } from '../weights/testutil';
-import { errorLine, REPO, runCli } from './testutil';
+import { type CliRun, errorLine, REPO, runCli } from './testutil';
+import { parseSafetensors } from '../weights/formats/safetensors';
+import { readAll } from '../weights/formats/archive';
 
 const dawn = dawnEnvironment(process.env);
 const noDriver = !vulkanReady(dawn.setup) && !dawn.software && !dawn.setup.driversFromEnv;
@@ -27,6 +29,15 @@ const golden = join(FIXTURES, 'hf_tiny_golden.safetensors');
 /** SwiftShader compiles every shader on the CPU: a run takes tens of seconds on two busy cores. */
 const SLOW = { timeoutMs: 400_000 };
 
+/**
+ * Dawn reports an invalid shader or pipeline on the console and carries on: the kernel's output is
+ * then garbage, not an exception (tfjs' AddN with more inputs than WebGPU's 8 storage buffers did
+ * this to gradient clipping). A run must print none.
+ */
+function expectNoGpuErrors(run: CliRun): void {
+  expect(`${run.stdout}\n${run.stderr}`).not.toMatch(/\bInvalid (ComputePipeline|BindGroup|CommandBuffer|ShaderModule)|While (calling|validating|encoding)/);
+}
+
 describe('npm run verify -- --backend webgpu', () => {
   it('passes the golden fixtures with the lab WebGPU kernels at the WebGPU tolerance', { timeout: 420_000 }, async (ctx) => {
     ctx.skip(noDriver, SKIP);
@@ -34,6 +45,7 @@ describe('npm run verify -- --backend webgpu', () => {
     // on SwiftShader (and says so).
     const run = await runCli('verify', ['--backend', 'webgpu', '--weights', model, '--golden', golden], SLOW);
     expect(run.code, run.stderr.slice(-3000)).toBe(0);
+    expectNoGpuErrors(run);
     expect(run.stderr).toMatch(/webgpu: Dawn on .+, (software|hardware)/);
     if (dawn.software) expect(run.stderr).toContain('SwiftShader');
     expect(run.stderr).toMatch(/webgpu: memory budget WebGPU: .*buffers up to \d+ MiB/);
@@ -56,6 +68,7 @@ describe('npm run train -- --backend webgpu', () => {
     const gpu = await runCli('train', [...args, '--backend', 'webgpu', '--gpu-memory', '3', '--out', out('webgpu')], { ...SLOW, env: dawn.env as Record<string, string> });
     expect(gpu.code, gpu.stderr.slice(-3000)).toBe(0);
     expect(gpu.stderr).not.toContain('running again');
+    expectNoGpuErrors(gpu);
     // The planner's budget is the device's (3 GiB given) and the adapter's buffer limit, printed before the run.
     expect(gpu.stderr).toMatch(/webgpu: memory budget WebGPU: 3072 MiB of device memory \(--gpu-memory\), buffers up to \d+ MiB/);
     expect(gpu.stderr).toMatch(/memory: about .* of 3\.00 GiB \(webgpu\)/);
@@ -71,6 +84,32 @@ describe('npm run train -- --backend webgpu', () => {
     });
     // The losses moved: two epochs of training happened on both backends, not one value twice.
     expect(a.epochs[0]!.trainLoss).not.toBe(a.epochs[1]!.trainLoss);
+  });
+});
+
+describe('npm run pretrain -- --backend webgpu', () => {
+  it('3 steps with gradient clipping: no GPU errors, and the weights WASM gets', { timeout: 420_000 }, async (ctx) => {
+    ctx.skip(noDriver, SKIP);
+    const args = ['--steps', '3', '--batch', '4', '--width', '16', '--depth', '1', '--heads', '1', '--mlp', '32', '--eval-size', '8', '--val-size', '0', '--clip', '1'];
+    const outDir = (b: string) => join(dir, `pretrain-${b}`);
+    const wasm = await runCli('pretrain', [...args, '--out-dir', outDir('wasm')], SLOW);
+    expect(wasm.code, wasm.stderr.slice(-2000)).toBe(0);
+    const gpu = await runCli('pretrain', [...args, '--backend', 'webgpu', '--out-dir', outDir('webgpu')], { ...SLOW, env: dawn.env as Record<string, string> });
+    expect(gpu.code, gpu.stderr.slice(-3000)).toBe(0);
+    expectNoGpuErrors(gpu);
+    const weights = (b: string) => readAll(parseSafetensors(new Uint8Array(readFileSync(join(outDir(b), 'tiny_pretrained.safetensors'))), b));
+    const [a, b] = [weights('wasm'), weights('webgpu')];
+    expect([...b.keys()].sort()).toEqual([...a.keys()].sort());
+    // AdamW turns a gradient's sign into a step of about lr (5e-4): the WebGPU tolerance bounds it.
+    for (const [name, t] of a) {
+      const u = b.get(name)!;
+      let err = 0, peak = 0;
+      t.data.forEach((x, i) => {
+        err = Math.max(err, Math.abs(x - u.data[i]!));
+        peak = Math.max(peak, Math.abs(x));
+      });
+      expect(err, name).toBeLessThanOrEqual(toleranceFor('webgpu') * Math.max(1, peak));
+    }
   });
 });
 

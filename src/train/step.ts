@@ -69,11 +69,32 @@ function gradients(model: ViT, vars: Record<string, tf.Variable>, part: Batch, p
   });
 }
 
+/**
+ * The sum of many tensors of one shape, in groups of at most 7: tfjs' WebGPU AddN binds one storage
+ * buffer per input and does not split, and WebGPU guarantees 8 per shader stage (one is the
+ * output); with more, its pipeline is invalid and the sum silently wrong.
+ */
+export function addMany(ts: tf.Tensor[]): tf.Tensor {
+  const GROUP = 7;
+  return tf.tidy(() => {
+    let level = ts;
+    while (level.length > 1) {
+      const next: tf.Tensor[] = [];
+      for (let i = 0; i < level.length; i += GROUP) {
+        const group = level.slice(i, i + GROUP);
+        next.push(group.length === 1 ? group[0]! : tf.addN(group));
+      }
+      level = next;
+    }
+    return level[0]!;
+  });
+}
+
 /** Scale every gradient so that their global L2 norm is at most `max` (no read-back to the host). */
 function clipGlobalNorm(grads: Record<string, tf.Tensor>, max: number): Record<string, tf.Tensor> {
   return tf.tidy(() => {
     const names = Object.keys(grads);
-    const sq = tf.addN(names.map((n) => tf.sum(tf.square(grads[n]))));
+    const sq = addMany(names.map((n) => tf.sum(tf.square(grads[n]))));
     const scale = tf.minimum(1, tf.div(max, tf.add(tf.sqrt(sq), 1e-6)));
     return Object.fromEntries(names.map((n) => [n, tf.mul(grads[n], scale)]));
   });
