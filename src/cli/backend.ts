@@ -45,14 +45,16 @@ export function gpuMemoryArg(args: ParsedArgs, backend: CliBackend): number | un
 
 /**
  * The WebGPU device's memory for the planner: --gpu-memory, else 90 % of NVIDIA's free memory
- * (nvidia-smi), else unknown (the planner's default, with a note on a hardware adapter).
+ * (nvidia-smi), else unknown (the planner's default). Returns a note when a hardware GPU's memory
+ * is unknown.
  */
-function planDeviceMemory(adapter: AdapterReport, given: number | undefined): void {
-  if (given !== undefined) return setDeviceMemory({ bytes: given, from: '--gpu-memory' });
-  const nv = /nvidia/i.test(adapter.vendor) ? nvidiaMemory() : null;
-  if (nv) return setDeviceMemory({ bytes: Math.floor(0.9 * nv.freeBytes), from: `nvidia-smi: 90 % of the ${Math.round(nv.freeBytes / 2 ** 20).toLocaleString('en')} MiB free on the ${nv.name}` });
-  setDeviceMemory(undefined);
-  if (!adapter.software) console.error("webgpu: this GPU's memory is not known (WebGPU does not report it, and there is no nvidia-smi); give --gpu-memory <GiB> to plan runs against it");
+function planDeviceMemory(adapter: AdapterReport, given: number | undefined): string | undefined {
+  const nv = given === undefined && /nvidia/i.test(adapter.vendor) ? nvidiaMemory() : null;
+  if (given !== undefined) setDeviceMemory({ bytes: given, from: '--gpu-memory' });
+  else if (nv) setDeviceMemory({ bytes: Math.floor(0.9 * nv.freeBytes), from: `nvidia-smi: 90 % of the ${Math.round(nv.freeBytes / 2 ** 20).toLocaleString('en')} MiB free on the ${nv.name}` });
+  else setDeviceMemory(undefined);
+  if (given !== undefined || nv) return undefined;
+  return adapter.software ? undefined : "webgpu: this GPU's memory is not known (WebGPU does not report it, and there is no nvidia-smi); give --gpu-memory <GiB> to plan runs against it";
 }
 
 export interface StartedBackend extends NodeBackend {
@@ -78,12 +80,13 @@ export async function startBackend(name: CliBackend, o: { kernels?: KernelChoice
   }
   const started = await initNodeBackend('webgpu');
   const adapter = started.adapter!;
-  planDeviceMemory(adapter, o.gpuMemoryBytes);
+  const memoryNote = planDeviceMemory(adapter, o.gpuMemoryBytes);
   const budget = memoryBudget(); // the budget the trainer's memory plan uses, from the device tfjs opened
   console.error(`webgpu: Dawn on ${describeAdapter(adapter)}`);
   const kernels = new Set(typeof o.kernels === 'string' ? [o.kernels] : (o.kernels ?? ['lab']));
   const lab = "the lab's WebGPU kernels (matmul, attention, LayerNorm, GELU)";
   console.error(`webgpu: ${kernels.size > 1 ? `${lab} and stock tfjs ops, case by case` : kernels.has('stock') ? 'stock tfjs kernels (--kernels stock)' : lab}`);
   console.error(`webgpu: memory budget ${budget.source}`);
+  if (memoryNote) console.error(memoryNote);
   return { ...started, budget, label: `webgpu (${adapter.vendor} ${adapter.architecture}${adapter.software ? ', software' : ''})` };
 }
