@@ -34,7 +34,15 @@ export default defineConfig({
       ],
     },
   },
-  webServer: {
+  projects: [
+    // The lab's own end-to-end tests.
+    { name: 'lab', testIgnore: /\/e2e\/sweep\// },
+    // The study as one test per cell (npm run sweep -- <sweep file>; README, "The full study on
+    // many machines"): every test of the file is its own unit, so --shard spreads single cells.
+    { name: 'sweep', testDir: 'e2e/sweep', fullyParallel: true, outputDir: 'test-results/sweep' },
+  ],
+  // npm run sweep serves the page itself (src/cli/sweep.ts) and says so in SWEEP_SERVER.
+  webServer: process.env.SWEEP_SERVER ? undefined : {
     command: `npx vite preview --host 127.0.0.1 --port ${e2ePort} --strictPort`,
     url: e2eOrigin,
     reuseExistingServer: !process.env.CI,

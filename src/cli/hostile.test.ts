@@ -290,7 +290,7 @@ describe('9. the smaller ones', () => {
   });
 
   it('exit codes: 2 for usage errors, 0 for --help, in every CLI', async () => {
-    for (const cli of ['verify', 'train', 'data', 'bench', 'study', 'pretrain']) {
+    for (const cli of ['verify', 'train', 'data', 'bench', 'study', 'sweep', 'pretrain']) {
       const bad = await runCli(cli, ['--no-such-option']);
       expect(bad.code, cli).toBe(2);
       expect(bad.stderr, cli).toContain('Unknown option "--no-such-option"');

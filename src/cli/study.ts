@@ -12,13 +12,12 @@
  */
 import { writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
-import { PROCEDURAL_TASKS, getTask } from '../data/catalog';
+import { PROCEDURAL_TASKS } from '../data/catalog';
 import { pretrainingSplits } from '../data/pretraining';
-import { chooseOnValidation } from '../analysis/compare';
 import { splitGaussian } from '../analysis/features';
 import { frechetDistance } from '../analysis/frechet';
 import { disposeParams } from '../model/params';
-import { METHOD_IDS, METHODS } from '../train/methods';
+import { METHOD_IDS } from '../train/methods';
 import type { MethodId, RunConfig } from '../domain/run';
 import { modelSpecFor } from '../train/models';
 import { nodeHost } from '../train/host.node.js';
@@ -29,9 +28,9 @@ import { LabError, quoted } from '../domain/errors';
 import { enumArg, intArg, listArg, numArg, parseArgs, runMain, usageError } from './args';
 import { parseSeeds, resolveGrid } from '../train/paper';
 import { runPaperSession } from '../train/paperSession';
-import { paperAccuracyTable, paperWhyTable, type PaperRow } from './studyReport';
 import { backendArg, backendUsage, gpuMemoryArg, startBackend } from './backend';
-import { checkWritable, readUserJson } from './files';
+import { checkWritable } from './files';
+import { mergeStudyFiles, readStudyFile, readStudySources, studyTables, type StudyFile, type StudyRow } from './studyFile';
 
 const USAGE = `usage: npm run study -- [options]
 
@@ -57,29 +56,8 @@ const USAGE = `usage: npm run study -- [options]
   ${backendUsage(22, { gpuMemory: true })}
   --shard i/n           run only every n-th job starting at i (to use several cores)
   --out FILE            results JSON (default study.json; an existing file is extended, not redone)
-  --table FILE...       only print the table from one or more results files`;
-
-interface StudyRow {
-  taskId: string;
-  method: MethodId;
-  trainSize: number;
-  seed: number;
-  testAcc: number;
-  valAcc: number;
-  epochs: number;
-  seconds: number;
-  trainableParams: number;
-  /** Base learning rate (undefined = the method's default). */
-  lr?: number;
-}
-
-interface StudyFile {
-  model: string;
-  rows: StudyRow[];
-  /** Paper-protocol results, one per task × size × method. */
-  paper?: PaperRow[];
-  frechet: Record<string, number>;
-}
+  --table PATH...       only print the tables from results files, a sweep's results folder, or a
+                        sweep's merged Playwright JSON report (npm run sweep; README)`;
 
 runMain(async () => {
   const args = parseArgs(process.argv.slice(2), { values: ['model', 'tasks', 'methods', 'sizes', 'epochs', 'seeds', 'test-size', 'batch', 'frechet', 'shard', 'out', 'lr', 'protocol', 'grid', 'analysis', 'backend', 'gpu-memory'], flags: ['table', 'no-early-stop'] });
@@ -89,9 +67,9 @@ runMain(async () => {
   }
   if (args.flags.has('table')) {
     if (args.positional.length === 0) throw usageError('--table needs one or more results files (written by --out).');
-    const files = await Promise.all(args.positional.map((f) => readStudyFile(f, '--table')));
-    const merged: StudyFile = { model: files[0]?.model ?? '', rows: files.flatMap((f) => f.rows), paper: files.flatMap((f) => f.paper ?? []), frechet: Object.assign({}, ...files.map((f) => f.frechet)) };
-    console.log(formatAll(merged));
+    const { merged, conflicts } = mergeStudyFiles(await readStudySources(args.positional, '--table'));
+    for (const c of conflicts) console.error(`warning: ${c}`);
+    console.log(studyTables(merged));
     return 0;
   }
   if (args.positional.length) throw usageError(`Unexpected argument ${quoted(args.positional[0]!, 60)} (results files go after --table).`);
@@ -220,7 +198,7 @@ runMain(async () => {
       await save();
       console.error(`${label}: chosen lr ${p.chosen.lr} wd ${p.chosen.wd}; test ${p.mean.toFixed(1)} ± ${Number.isFinite(p.std) ? p.std.toFixed(1) : '—'} over ${p.final.length} seed(s) (${((performance.now() - t0) / 1000).toFixed(0)} s)`);
     }
-    console.log(formatAll(file));
+    console.log(studyTables(file));
     return 0;
   }
 
@@ -267,63 +245,9 @@ runMain(async () => {
     await save();
     console.error(`[${index + 1}/${jobs.length}] ${job.taskId} ${job.method} n=${job.trainSize} seed ${job.seed}: test ${row.testAcc.toFixed(1)}% (${row.seconds.toFixed(0)} s)`);
   }
-  console.log(formatAll(file));
+  console.log(studyTables(file));
   return 0;
 }, USAGE);
 
 const fmtPct = (x: number | undefined) => (x !== undefined && Number.isFinite(x) ? `${x.toFixed(1)}%` : '—');
 
-/** Every table a results file holds: quick runs, and the paper protocol's accuracy and why tables. */
-function formatAll(file: StudyFile): string {
-  const parts: string[] = [];
-  if (file.rows.length) parts.push(formatTable(file));
-  if (file.paper?.length) {
-    parts.push(`Paper protocol: test accuracy (%), mean ± std over seeds, chosen base lr; † = within noise of chance; * = the difference exceeds 2 standard errors.\n\n${paperAccuracyTable(file.paper, file.frechet)}`);
-    parts.push(`Why: linear CKA to the pretrained features on test images (1 = unchanged), prompt attention, and the generalisation gap.\n\n${paperWhyTable(file.paper)}`);
-  }
-  return parts.join('\n\n');
-}
-
-/** A results file this command wrote: a named error for anything else. */
-async function readStudyFile(file: string, option: string): Promise<StudyFile> {
-  const json = await readUserJson<Partial<StudyFile>>(file, option);
-  const rows = json?.rows;
-  if (typeof json !== 'object' || json === null || !Array.isArray(rows) || rows.some((r) => typeof r !== 'object' || r === null || typeof r.taskId !== 'string' || !(METHOD_IDS as readonly string[]).includes(r.method) || !Number.isFinite(r.testAcc) || !Number.isFinite(r.trainSize))) {
-    throw new LabError('config/invalid', `${option} ${quoted(file)} is not a study results file (it needs "rows" of runs with taskId, method, trainSize and testAcc).`, `Give ${option} a file written by npm run study -- --out.`);
-  }
-  const paper = json.paper;
-  if (paper !== undefined && (!Array.isArray(paper) || paper.some((r) => typeof r !== 'object' || r === null || typeof r.taskId !== 'string' || !(METHOD_IDS as readonly string[]).includes(r.method) || !Array.isArray(r.final) || !Array.isArray(r.search)))) {
-    throw new LabError('config/invalid', `${option} ${quoted(file)} has a "paper" entry that is not a list of paper-protocol results (taskId, method, search, final).`, `Give ${option} a file written by npm run study -- --protocol paper --out.`);
-  }
-  return { model: typeof json.model === 'string' ? json.model : '', rows, paper, frechet: typeof json.frechet === 'object' && json.frechet !== null ? json.frechet : {} };
-}
-
-/** Mean (± spread over seeds) test accuracy per task × size × method, and the winner. */
-function formatTable(file: StudyFile): string {
-  const tasks = [...new Set(file.rows.map((r) => r.taskId))];
-  const sizes = [...new Set(file.rows.map((r) => r.trainSize))].sort((a, b) => a - b);
-  const methods = [...new Set(file.rows.map((r) => r.method))];
-  const head = `| task | objective | Fréchet to pretraining | train size | ${methods.map((m) => METHODS[m].label).join(' | ')} | VPT-deep − FT |`;
-  const sep = `|---|---|---:|---:|${methods.map(() => '---:').join('|')}|---:|`;
-  const lines: string[] = [head, sep];
-  for (const t of tasks) {
-    const task = getTask(t);
-    const objective = task.source === 'procedural' ? task.axes.objectiveShift : task.objective;
-    for (const n of sizes) {
-      const cell = (m: string) => {
-        const runs = file.rows.filter((r) => r.taskId === t && r.trainSize === n && r.method === m);
-        // The learning rate chosen on validation accuracy (mean over seeds), as the paper does.
-        const chosen = chooseOnValidation(runs.map((r) => ({ setting: r.lr === undefined ? '' : String(r.lr), valAcc: r.valAcc, testAcc: r.testAcc })));
-        if (!chosen) return { text: '—', value: NaN };
-        const spread = chosen.seeds > 1 ? ` ± ${chosen.spread < 0.05 ? '0.0' : chosen.spread.toFixed(1)}` : '';
-        return { text: `${chosen.testAcc.toFixed(1)}${spread}${chosen.setting ? ` (lr ${chosen.setting})` : ''}`, value: chosen.testAcc };
-      };
-      const cells = methods.map(cell);
-      const ft = cell('ft').value, vpt = cell('vpt_deep').value;
-      const gap = Number.isFinite(ft) && Number.isFinite(vpt) ? `${vpt - ft >= 0 ? '+' : ''}${(vpt - ft).toFixed(1)}` : '—';
-      const fd = file.frechet[t];
-      lines.push(`| ${t} | ${objective} | ${fd === undefined ? '—' : fd.toFixed(1)} | ${n} | ${cells.map((c) => c.text).join(' | ')} | ${gap} |`);
-    }
-  }
-  return lines.join('\n');
-}

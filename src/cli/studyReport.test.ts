@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { MethodId } from '../domain/run';
-import { chosenGap, differenceText, meanStdText, paperAccuracyTable, paperWhyTable, type PaperRow } from './studyReport';
+import { chosenGap, differenceText, meanStdText, paperAccuracyTable, paperWhyTable, quickAccuracyTable, winnerText, type PaperRow, type QuickRow } from './studyReport';
 
 function row(method: MethodId, testAccs: number[], o: Partial<PaperRow> = {}): PaperRow {
   const mean = testAccs.reduce((a, b) => a + b, 0) / testAccs.length;
@@ -42,5 +42,35 @@ describe('the paper study report', () => {
     expect(t).toContain('CKA embedding | CKA block 1 | CKA block 2 | CKA block 3 | CKA block 4');
     expect(t).toContain('| synth_count | 800 | VPT-deep | 1.000 | 0.900 | 0.800 | 0.700 | 0.600 | 60 % (uniform 32 %) | 22.0 |');
     expect(t).toContain('| Linear probe | 1.000 | 0.900 | 0.800 | 0.700 | 0.600 | — | 22.0 |');
+  });
+});
+
+describe('the quick study table', () => {
+  const q = (taskId: string, method: MethodId, seed: number, testAcc: number, lr?: number, valAcc = 50): QuickRow => ({ taskId, method, trainSize: 800, seed, testAcc, valAcc, lr });
+  const rows = [
+    q('synth_count', 'vpt_deep', 0, 20), q('synth_count', 'vpt_deep', 1, 22), q('synth_count', 'ft', 0, 30), q('synth_count', 'ft', 1, 34),
+    q('dtd', 'ft', 0, 40), q('dtd', 'ft', 1, 41), q('dtd', 'vpt_deep', 0, 41), q('dtd', 'vpt_deep', 1, 40),
+    // A second learning rate for FT on dtd, worse on validation: not the one shown.
+    q('dtd', 'ft', 0, 90, 0.1, 10), q('dtd', 'ft', 1, 90, 0.1, 10),
+  ];
+
+  it('mean ± std over seeds, the published number on VTAB-1k tasks, the difference and the best method', () => {
+    const t = quickAccuracyTable(rows, {});
+    expect(t).toContain('| train size | Full fine-tuning | VPT-deep | VPT-deep − FT | best |');
+    // dtd (VTAB-1k, Natural) comes before the procedural task, whatever the order of the rows.
+    expect(t.indexOf('| dtd |')).toBeLessThan(t.indexOf('| synth_count |'));
+    expect(t).toContain('| dtd | texture classification | — | 800 | 40.5 ± 0.7 [paper 65.0] | 40.5 ± 0.7 [paper 68.8] | +0.0 | tie |');
+    expect(t).toContain('| synth_count | count | — | 800 | 32.0 ± 2.8 | 21.0 ± 1.4 | -11.0* | Full fine-tuning* |');
+  });
+
+  it('does not depend on the order the results were read in', () => {
+    expect(quickAccuracyTable([...rows].reverse(), {})).toBe(quickAccuracyTable(rows, {}));
+  });
+
+  it('stars the best method only when its lead exceeds two standard errors', () => {
+    expect(winnerText([{ method: 'ft', mean: 32, std: 2, n: 3 }, { method: 'vpt_deep', mean: 31, std: 2, n: 3 }])).toBe('Full fine-tuning');
+    expect(winnerText([{ method: 'ft', mean: 32, std: 0.5, n: 3 }, { method: 'vpt_deep', mean: 30, std: 0.5, n: 3 }])).toBe('Full fine-tuning*');
+    expect(winnerText([{ method: 'linear', mean: 12, std: NaN, n: 1 }])).toBe('Linear probe');
+    expect(winnerText([])).toBe('—');
   });
 });

@@ -5,7 +5,8 @@
  * `source`.
  */
 import { LabError } from '../domain/errors';
-import vtab from './vtab.json';
+import type { MethodId } from '../domain/run';
+import vtab from './vtab.json' with { type: 'json' };
 
 export type TaskGroup = 'natural' | 'specialized' | 'structured';
 
@@ -83,6 +84,18 @@ export const VTAB_TASKS: readonly VtabTask[] = vtab.tasks.map((t) => ({
   vptPaper: { ...t.vptPaper },
   elephantPaper: { ...t.elephantPaper },
 }));
+
+/**
+ * The published accuracies of a method on a VTAB-1k task: the VPT paper's (FT, linear, VPT-shallow,
+ * VPT-deep) and the Elephant paper's (FT, VPT-deep, mixed, FT-then-PT) where each paper has one.
+ */
+export function publishedAccuracy(task: VtabTask, method: MethodId): { vptPaper?: number; elephantPaper?: number } {
+  const v = VPT_COLUMN[method], e = ELEPHANT_COLUMN[method];
+  return { vptPaper: v ? task.vptPaper[v] : undefined, elephantPaper: e ? task.elephantPaper[e] : undefined };
+}
+
+const VPT_COLUMN: Partial<Record<MethodId, keyof VptPaperAccuracy>> = { ft: 'full_finetune', linear: 'linear_probe', vpt_shallow: 'vpt_shallow', vpt_deep: 'vpt_deep' };
+const ELEPHANT_COLUMN: Partial<Record<MethodId, keyof ElephantPaperAccuracy>> = { ft: 'full_finetune', vpt_deep: 'vpt', mixed: 'mixed', ft_then_pt: 'ft_then_pt' };
 
 const vtabById = (id: string): VtabTask => {
   const t = VTAB_TASKS.find((x) => x.id === id);

@@ -6,7 +6,7 @@
 import { useRef, useState } from 'react';
 import { useShallow } from 'zustand/react/shallow';
 import { CartesianGrid, Legend, Line, LineChart, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
-import { getTask, type TaskInfo } from '../data/catalog';
+import { getTask, publishedAccuracy, type TaskInfo } from '../data/catalog';
 import type { MethodId } from '../domain/run';
 import { groups, runsOfGroup, viewedGroupId } from '../store/selectors';
 import { viewGroup } from './actions';
@@ -15,19 +15,6 @@ import type { RunRecord } from '../store/state';
 import { exportSvgAsPng } from './chartExport';
 import { METHOD_COLOURS, METHOD_DASH } from './palette';
 import { ExportParamsButton } from './ExportParamsButton';
-
-const VPT_COLUMN: Partial<Record<MethodId, 'full_finetune' | 'linear_probe' | 'vpt_shallow' | 'vpt_deep'>> = {
-  ft: 'full_finetune',
-  linear: 'linear_probe',
-  vpt_shallow: 'vpt_shallow',
-  vpt_deep: 'vpt_deep',
-};
-const ELEPHANT_COLUMN: Partial<Record<MethodId, 'full_finetune' | 'vpt' | 'mixed' | 'ft_then_pt'>> = {
-  ft: 'full_finetune',
-  vpt_deep: 'vpt',
-  mixed: 'mixed',
-  ft_then_pt: 'ft_then_pt',
-};
 
 /** Series name: the method, numbered when a group has the same method twice. */
 function seriesNames(runs: RunRecord[]): Map<string, string> {
@@ -114,12 +101,11 @@ function formatCount(n: number): string {
 
 function Published({ task, method }: { task: TaskInfo; method: MethodId }) {
   if (task.source !== 'vtab') return null;
-  const v = VPT_COLUMN[method];
-  const e = ELEPHANT_COLUMN[method];
+  const p = publishedAccuracy(task, method);
   return (
     <>
-      <td>{v ? pct(task.vptPaper[v]) : '–'}</td>
-      <td>{e ? pct(task.elephantPaper[e]) : '–'}</td>
+      <td>{pct(p.vptPaper)}</td>
+      <td>{pct(p.elephantPaper)}</td>
     </>
   );
 }
