@@ -39,7 +39,7 @@ const USAGE = `usage: npm run sweep -- <sweep file> [options]
   --list            print the cells, their hashes and whether each has a result; run nothing
 
   --estimate        run nothing: the sweep's cost, cells × seconds per cell, from benchmark speeds:
-    --bench FILE      a JSON file written by npm run bench (its lab-kernel rows), with
+    --bench FILES     JSON files written by npm run bench, comma-separated (their lab-kernel rows), with
     --host H          the host of the rows to use (default chromium) and
     --backend B       their backend (default wasm), or instead
     --ips LIST        assumed images/s, e.g. forward=740,ft=175,vpt_deep=205 (a GPU's targets)
@@ -142,16 +142,21 @@ async function estimate(sweep: Sweep, args: ParsedArgs): Promise<string> {
     }
     source = `assumed speeds (${ips} images/s)`;
   } else {
-    const bench = args.values.get('bench');
-    if (!bench) throw usageError('--estimate needs --bench <file written by npm run bench> or --ips <assumed images/s>.');
+    const benches = args.values.get('bench')?.split(',').filter(Boolean) ?? [];
+    if (!benches.length) throw usageError('--estimate needs --bench <files written by npm run bench, comma-separated> or --ips <assumed images/s>.');
     const host = args.values.get('host') ?? 'chromium', backend = args.values.get('backend') ?? 'wasm';
-    const json = await readUserJson<{ rows?: BenchRow[]; date?: string }>(bench, '--bench');
-    if (!Array.isArray(json?.rows)) throw new LabError('config/invalid', `--bench ${quoted(bench)} has no "rows": it is not a file npm run bench wrote.`, 'Give --bench the JSON of npm run bench -- --out <file>.');
-    // The engine's own kernels ("wasm", "webgpu [adapter]"), not the stock tfjs rows beside them.
-    const rows = json.rows.filter((r) => r.host === host && r.preset === preset && !r.error && (r.backend === backend || r.backend.startsWith(`${backend} [`)));
+    const rows: BenchRow[] = [];
+    const dates: string[] = [];
+    for (const bench of benches) {
+      const json = await readUserJson<{ rows?: BenchRow[]; date?: string }>(bench, '--bench');
+      if (!Array.isArray(json?.rows)) throw new LabError('config/invalid', `--bench ${quoted(bench)} has no "rows": it is not a file npm run bench wrote.`, 'Give --bench the JSON of npm run bench -- --out <file>.');
+      // The engine's own kernels ("wasm", "webgpu [adapter]"), not the stock tfjs rows beside them.
+      rows.push(...json.rows.filter((r) => r.host === host && r.preset === preset && !r.error && (r.backend === backend || r.backend.startsWith(`${backend} [`))));
+      if (json.date) dates.push(json.date.slice(0, 10));
+    }
     for (const r of rows) speed[r.mode] = r.imagesPerSec;
-    const batch = rows[0]?.batch;
-    source = `npm run bench rows of ${quoted(bench)} (${host}, ${backend}, ${preset}${batch ? `, batch ${batch}` : ''}${json.date ? `, ${json.date.slice(0, 10)}` : ''})`;
+    const batches = [...new Set(rows.map((r) => `${r.mode} batch ${r.batch}${r.recompute ? ' recomputed' : ''}`))].join(', ');
+    source = `npm run bench (${host}, ${backend}, ${preset}: ${batches}${dates.length ? `; ${[...new Set(dates)].join(', ')}` : ''})`;
   }
   const needs = new Set<BenchMode>(['forward', ...sweep.cells.map((c) => modeOf(c.method))]);
   const missing = [...needs].filter((m) => !speed[m]);
@@ -169,7 +174,7 @@ async function estimate(sweep: Sweep, args: ParsedArgs): Promise<string> {
     const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
     lines.push(`| ${method} | ${cells.length} | ${mean(work.map((w) => w.runs)).toFixed(0)} | ${mean(work.map((w) => w.train)).toLocaleString('en-US', { maximumFractionDigits: 0 })} | ${mean(work.map((w) => w.forward)).toLocaleString('en-US', { maximumFractionDigits: 0 })} | ${mean(seconds).toLocaleString('en-US', { maximumFractionDigits: 0 })} |`);
   }
-  const human = (s: number) => (s >= 86400 * 2 ? `${(s / 86400).toFixed(1)} days` : s >= 7200 ? `${(s / 3600).toFixed(1)} h` : `${(s / 60).toFixed(1)} min`);
+  const human = (s: number) => (s >= 86400 * 730 ? `${(s / 86400 / 365).toFixed(1)} years` : s >= 86400 * 2 ? `${(s / 86400).toFixed(1)} days` : s >= 7200 ? `${(s / 3600).toFixed(1)} h` : `${(s / 60).toFixed(1)} min`);
   return [
     `sweep ${quoted(sweep.name)}: ${sweep.cells.length} cells, ${sweep.protocol.kind} protocol, at ${source}.`,
     '',
