@@ -161,7 +161,8 @@ test('full flow: FT vs VPT-deep on a tiny checkpoint', async ({ page, context },
 
 test('a run left running at reload comes back interrupted and resumes', async ({ page }) => {
   const lab = new LabPage(page);
-  await lab.goto({ ...SETUP, methods: 'vpt_deep', epochs: 3 });
+  // Enough epochs that the run is still going when the reload lands (8 prompts on 16 patches: fast).
+  await lab.goto({ ...SETUP, methods: 'vpt_deep', epochs: 30 });
   await lab.uploadModel(FIXTURE_MODEL);
   await lab.start();
   // Wait for the first epoch (and its checkpoint) to be stored, then reload mid-run.
@@ -178,7 +179,7 @@ test('a run left running at reload comes back interrupted and resumes', async ({
   await lab.waitDone(5 * 60_000);
   await expect(lab.id('runs.row').first()).toHaveAttribute('data-status', 'done');
   const run = Object.values((await lab.state()).runs)[0]!;
-  expect(run.summary.epochs).toHaveLength(3);
+  expect(run.summary.epochs).toHaveLength(30);
 });
 
 test('pause, resume and cancel act on the running queue', async ({ page }) => {

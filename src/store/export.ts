@@ -33,8 +33,9 @@ export function exportRuns(state: Pick<LabState, 'runs' | 'order'>): ExportFile 
 }
 
 const CSV_COLUMNS = [
-  'runId', 'status', 'task', 'method', 'model', 'data', 'trainSize', 'valSize', 'testSize', 'epochs', 'batchSize', 'lr', 'promptLength', 'seed',
-  'imageSize', 'backend', 'trainableParams', 'totalParams', 'finalTrainLoss', 'finalValAcc', 'testAcc', 'startedAt', 'finishedAt',
+  'runId', 'status', 'task', 'method', 'model', 'data', 'protocol', 'trainSize', 'valSize', 'finalTrainSize', 'testSize', 'epochs', 'batchSize', 'lr', 'weightDecay',
+  'promptLength', 'seed', 'seeds', 'imageSize', 'backend', 'trainableParams', 'totalParams', 'finalTrainLoss', 'finalValAcc', 'testAcc', 'testStd', 'seedTestAccs',
+  'chance', 'nearChance', 'searchRuns', 'startedAt', 'finishedAt',
 ] as const;
 
 function csvCell(v: unknown): string {
@@ -47,11 +48,18 @@ export function runsToCsv(state: Pick<LabState, 'runs' | 'order'>): string {
   const rows = exportRuns(state).runs.map(({ summary: s }) => {
     const last = s.epochs.at(-1);
     const c = s.config;
+    const p = s.paper;
+    // Paper protocol: testAcc is the mean over seeds, lr / weightDecay the values chosen on val,
+    // searchRuns every search point as lr/wd:val%, seedTestAccs every seed as seed:test%.
     const row: Record<(typeof CSV_COLUMNS)[number], unknown> = {
-      runId: c.runId, status: s.status, task: c.taskId, method: c.method, model: c.modelSource, data: c.dataSource, trainSize: c.trainSize,
-      valSize: c.valSize, testSize: c.testSize, epochs: c.epochs, batchSize: c.batchSize, lr: c.lr, promptLength: c.promptLength, seed: c.seed,
+      runId: c.runId, status: s.status, task: c.taskId, method: c.method, model: c.modelSource, data: c.dataSource, protocol: c.protocol ? 'paper' : 'quick',
+      trainSize: c.trainSize, valSize: c.valSize, finalTrainSize: p ? p.finalTrainSize : c.trainSize, testSize: c.testSize, epochs: c.epochs, batchSize: c.batchSize,
+      lr: c.lr, weightDecay: c.weightDecay, promptLength: c.promptLength, seed: c.seed, seeds: p ? p.final.map((f) => f.seed).join(';') : c.seed,
       imageSize: c.imageSize, backend: s.backend, trainableParams: s.trainableParams, totalParams: s.totalParams, finalTrainLoss: last?.trainLoss,
-      finalValAcc: last?.valAcc, testAcc: s.test?.testAcc, startedAt: new Date(s.startedAt).toISOString(),
+      finalValAcc: p ? p.chosen.valAcc : last?.valAcc, testAcc: p ? p.mean : s.test?.testAcc, testStd: p && Number.isFinite(p.std) ? p.std : '',
+      seedTestAccs: p ? p.final.map((f) => `${f.seed}:${f.testAcc}`).join(';') : '', chance: p?.chance ?? '', nearChance: p ? p.nearChance : '',
+      searchRuns: p ? p.search.map((r) => `${r.lr}/${r.wd}:${Number.isFinite(r.valAcc) ? r.valAcc : 'NaN'}${r.diverged ? '(diverged)' : ''}`).join(';') : '',
+      startedAt: new Date(s.startedAt).toISOString(),
       finishedAt: s.finishedAt ? new Date(s.finishedAt).toISOString() : '',
     };
     return CSV_COLUMNS.map((k) => csvCell(row[k])).join(',');

@@ -14,9 +14,26 @@ describe('runs from the setup', () => {
     if (!('ok' in r)) throw new Error(r.problem.message);
     expect(r.ok.runs.map((c) => c.method)).toEqual(DEFAULT_SETUP.methods);
     const c = r.ok.runs[0]!;
-    expect(c).toMatchObject({ taskId: 'synth_count', seed: 4, trainSize: 800, valSize: 200, model: { kind: 'bundled', id: 'tiny_pretrained' }, data: { kind: 'procedural' }, promptLength: 10 });
+    expect(c).toMatchObject({ taskId: 'synth_count', seed: 4, trainSize: 800, valSize: 200, model: { kind: 'bundled', id: 'tiny_pretrained' }, data: { kind: 'procedural' } });
+    // No typed prompt length: the engine applies the catalog rule when the model loads.
+    expect(c.promptLength).toBeUndefined();
+    expect(c.protocol).toBeUndefined();
     expect(new Set(r.ok.runs.map((x) => x.runId)).size).toBe(r.ok.runs.length);
     expect(r.ok.groupLabel).toMatch(/^Synthetic counting|·/);
+  });
+
+  it('the paper protocol: each method gets its grid and the seeds; imported parameters are refused', () => {
+    const r = queueRequest(state({ type: 'setup-changed', patch: { protocol: 'paper', seeds: 2, seed: 5, grid: 'lr=0.5,0.05;wd=0' } }));
+    if (!('ok' in r)) throw new Error(r.problem.message);
+    for (const c of r.ok.runs) expect(c.protocol).toEqual({ kind: 'paper', grid: { lrs: [0.5, 0.05], wds: [0] }, seeds: [5, 6] });
+    const reduced = queueRequest(state({ type: 'setup-changed', patch: { protocol: 'paper' } }));
+    if (!('ok' in reduced)) throw new Error(reduced.problem.message);
+    const byMethod = Object.fromEntries(reduced.ok.runs.map((c) => [c.method, c.protocol!.grid.lrs]));
+    expect(byMethod.ft).toEqual([0.005, 0.001, 0.0001]);
+    expect(byMethod.vpt_deep).toEqual([5, 0.5, 0.05]);
+    const params = new File([new Uint8Array(4)], 'trained.safetensors');
+    const refused = queueRequest(state({ type: 'setup-changed', patch: { protocol: 'paper' } }, { type: 'import-params-picked', file: params }));
+    expect('problem' in refused && refused.problem.message).toMatch(/paper protocol.*imported/);
   });
 
   it('the sweep: every method at every size', () => {

@@ -7,7 +7,7 @@ import { PROCEDURAL_TASKS, getTask } from '../data/catalog';
 import { LabError, toErrorInfo, type ErrorInfo } from '../domain/errors';
 import { parseSourceText, type DataSpec, type MethodId, type ModelSpec, type RunConfig } from '../domain/run';
 import type { Command } from '../engine/protocol';
-import { SWEEP_SIZES, effectivePromptLength, modelLabel, valSizeOf, type Setup } from './setup';
+import { SWEEP_SIZES, modelLabel, paperSpecOf, valSizeOf, type Setup } from './setup';
 import type { LabState } from './state';
 
 type Result<T> = { ok: T } | { problem: ErrorInfo };
@@ -66,12 +66,13 @@ function runConfig(s: LabState, method: MethodId, model: ModelSpec, data: DataSp
     epochs: setup.epochs,
     batchSize: setup.batchSize,
     lr: setup.lr ?? undefined,
-    promptLength: effectivePromptLength(setup),
+    promptLength: setup.promptLength ?? undefined,
     seed: setup.seed,
     imageSize: setup.imageSize,
     backend: setup.backend ?? undefined,
     gradcamSamples: setup.gradcamSamples,
     importParams: picked.importParams ? { file: picked.importParams.file, name: picked.importParams.name } : undefined,
+    protocol: paperSpecOf(setup, method),
   };
 }
 
@@ -88,6 +89,9 @@ export function sweepRequest(s: LabState, sizes: readonly number[] = SWEEP_SIZES
 }
 
 function runsRequest(s: LabState, methods: MethodId[], sizes: readonly number[], label: (setup: Setup) => string): Result<Enqueue> {
+  if (s.setup.protocol === 'paper' && s.picked.importParams) {
+    return problem('The paper protocol trains every run from the pretrained model, so it cannot start from imported parameters.', 'Clear "Start from trained parameters", or switch the protocol to quick.');
+  }
   const model = modelSpec(s);
   if ('problem' in model) return model;
   const data = dataSpec(s);

@@ -1,4 +1,6 @@
 /** Derived views of the store, shared by components and tests. */
+import type { CurvePoint } from '../domain/paper';
+import type { RunSummary } from '../domain/run';
 import type { LabState, RunRecord } from './state';
 
 /** The group of runs the live results show: the chosen one, else the latest. */
@@ -28,4 +30,23 @@ export function groups(s: LabState): { id: string; label: string; count: number 
 /** Runs finished with a test accuracy. */
 export function finishedRuns(s: LabState): RunRecord[] {
   return s.order.map((id) => s.runs[id]).filter((r): r is RunRecord => !!r && r.summary.status === 'done' && !!r.summary.test);
+}
+
+/**
+ * A run's headline test accuracy: the mean over seeds for a paper-protocol run, the one test
+ * accuracy otherwise; with the standard deviation (NaN for one seed or a quick run).
+ */
+export function headlineAcc(s: RunSummary): { mean: number; std: number; seeds: number } | null {
+  if (s.paper) return { mean: s.paper.mean, std: s.paper.std, seeds: s.paper.final.length };
+  return s.test ? { mean: s.test.testAcc, std: NaN, seeds: 1 } : null;
+}
+
+/**
+ * The curve of the search run a paper-protocol run chose (train800 vs val200): its only curve with
+ * held-out accuracy, since the final runs train on train + val and read test once at the end.
+ */
+export function chosenSearchCurve(s: RunSummary): CurvePoint[] {
+  const p = s.paper;
+  if (!p) return [];
+  return p.search.find((r) => r.lr === p.chosen.lr && r.wd === p.chosen.wd)?.curve ?? [];
 }

@@ -1,11 +1,15 @@
-import { expect, test } from 'vitest';
-import { DEFAULT_SETUP, numberField, sanitize, setupFromUrl, setupToHash } from './setup';
-test('the URL round-trips the quick start, a blanked prompt length, and other tasks get their paper prompt length', () => {
-  expect(setupFromUrl('', '').promptLength).toBe(10);
-  expect(setupFromUrl('#task=dsprites_location', '').promptLength).toBe(null);
-  const blank = { ...DEFAULT_SETUP, promptLength: null };
-  expect(setupFromUrl('#' + setupToHash(blank), '')).toEqual(blank);
+import { describe, expect, test } from 'vitest';
+import { getTask, promptLengthFor } from '../data/catalog';
+import { DEFAULT_SETUP, effectivePromptLength, numberField, promptLengthNote, sanitize, setupFromUrl, setupToHash } from './setup';
+import { estimateStart, formatDuration, secondsFor, setupWork } from './estimate';
+import { initialState } from './state';
+
+test('the URL round-trips the quick start, typed and rule prompt lengths, and other models and tasks', () => {
+  expect(setupFromUrl('', '').promptLength).toBe(null);
+  expect(setupFromUrl('#task=dsprites_location&prompt=4', '').promptLength).toBe(4);
   expect(setupFromUrl('#' + setupToHash(DEFAULT_SETUP), '')).toEqual(DEFAULT_SETUP);
+  const typed = { ...DEFAULT_SETUP, promptLength: 3 };
+  expect(setupFromUrl('#' + setupToHash(typed), '')).toEqual(typed);
   const other = { ...DEFAULT_SETUP, taskId: 'dtd', promptLength: null, imageSize: 224, model: 'hub:google/vit-base-patch16-224-in21k' };
   expect(setupFromUrl('#' + setupToHash(other), '')).toEqual(other);
 });
@@ -23,4 +27,52 @@ test('one table gives the form its labels and bounds and clamps what a URL or th
   // Resolution 0 keeps its meaning (the checkpoint's own); a blank prompt length stays blank.
   expect(sanitize({ ...DEFAULT_SETUP, imageSize: 0, promptLength: null })).toMatchObject({ imageSize: 0, promptLength: null });
   expect(sanitize({ ...DEFAULT_SETUP, epochs: 0 }, { allowZeroEpochs: true }).epochs).toBe(0);
+});
+
+describe('the protocol in the setup and the URL', () => {
+  test('protocol, seeds and grid round-trip; bad values fall back', () => {
+    const paper = { ...DEFAULT_SETUP, protocol: 'paper' as const, seeds: 2, grid: 'lr=0.5,0.05;wd=0' };
+    const hash = setupToHash(paper);
+    expect(hash).toContain('protocol=paper');
+    expect(hash).toContain('seeds=2');
+    expect(setupFromUrl('#' + hash, '')).toEqual(paper);
+    const bad = setupFromUrl('#protocol=weird&seeds=99&grid=lr%3Dx', '');
+    expect([bad.protocol, bad.seeds, bad.grid]).toEqual(['quick', 10, 'reduced']);
+  });
+});
+
+describe('one prompt-length rule on the page', () => {
+  test('a blank prompt length shows the rule the engine applies, and warns when prompts outnumber patches', () => {
+    // The bundled model: 16 patches; hub ViT-B/16 at 224 px: 196.
+    expect(effectivePromptLength(DEFAULT_SETUP)).toBe(promptLengthFor(getTask('synth_count'), 16));
+    const hub = { ...DEFAULT_SETUP, model: 'hub:google/vit-base-patch16-224-in21k', imageSize: 224, taskId: 'svhn' };
+    expect(effectivePromptLength(hub)).toBe(200);
+    expect(promptLengthNote(hub).warning).toMatch(/200 prompts outnumber the 196/);
+    expect(promptLengthNote(DEFAULT_SETUP)).toEqual({ rule: 'paper 100 × 16 / 196 patches = 8', warning: null });
+    expect(promptLengthNote({ ...DEFAULT_SETUP, promptLength: 30 }).warning).toMatch(/30 prompts outnumber the 16/);
+    expect(effectivePromptLength({ ...DEFAULT_SETUP, model: 'file' })).toBeNull();
+  });
+});
+
+describe('the time a Start will take', () => {
+  test('counts the paper protocol’s search and final runs per method, and uses this model’s measured speed', () => {
+    const quick = setupWork(DEFAULT_SETUP);
+    expect(quick.runs).toBe(2);
+    expect(quick.trainImageEpochs).toBe(2 * 400 * 5);
+    const paper = setupWork({ ...DEFAULT_SETUP, protocol: 'paper', seeds: 3 });
+    // FT and VPT-deep: 3 search points each on 400, 3 seeds each on 500.
+    expect(paper.runs).toBe(12);
+    expect(paper.trainImageEpochs).toBe(2 * (3 * 400 * 5 + 3 * 500 * 5));
+    expect(secondsFor({ runs: 1, trainImageEpochs: 600, evalImages: 300 }, 10)).toBe(70);
+    const s = initialState();
+    const before = estimateStart(s, 'bundled:tiny_pretrained');
+    expect(before.basis).toMatch(/rough guess/);
+    expect(before.seconds).toBeCloseTo(secondsFor(quick, 60), 6);
+    // A checkpoint file: no guess before it has run here.
+    const file = estimateStart({ ...s, setup: { ...s.setup, model: 'file' } }, 'file:x.safetensors');
+    expect(file.seconds).toBeNaN();
+    expect(file.basis).toMatch(/after a first run/);
+    expect(formatDuration(45)).toBe('45 s');
+    expect(formatDuration(600)).toBe('10 min');
+  });
 });

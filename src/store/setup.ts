@@ -5,7 +5,10 @@
  * their names do, and the page asks for them again.
  */
 import { BACKENDS, type BackendName, type MethodId } from '../domain/run';
-import { TASKS, getTask, type TaskInfo } from '../data/catalog';
+import { PAPER_PATCHES, TASKS, getTask, promptLengthFor, promptLengthRuleText, promptLengthWarning, type TaskInfo } from '../data/catalog';
+import type { PaperSpec } from '../domain/paper';
+import { dimsOfChoice } from '../train/dims';
+import { resolveGrid } from '../train/paper';
 import { METHOD_IDS } from '../train/methods';
 import { HUB_CHECKPOINTS } from '../weights/sources';
 
@@ -29,9 +32,18 @@ export interface Setup {
   batchSize: number;
   /** Base learning rate; null = the method's default. */
   lr: number | null;
-  /** Prompt length; null = the task's paper default (catalog). */
+  /**
+   * Prompt length; null = the catalog's rule: the paper's length for the task × the model's
+   * patches / 196, at least 1 (resolved by the engine when the model loads).
+   */
   promptLength: number | null;
   seed: number;
+  /** quick: one run per method on train / val / test; paper: the VTAB-1k protocol (search, final runs, seeds). */
+  protocol: 'quick' | 'paper';
+  /** Paper protocol: final runs, seeds `seed`, `seed + 1`, ... */
+  seeds: number;
+  /** Paper protocol: 'reduced', 'reference', or explicit 'lr=...;wd=...'. */
+  grid: string;
   /** Input resolution in px; 0 = the checkpoint's own (no position-embedding resize). */
   imageSize: number;
   /** Test images (procedural tasks generate this many; 0 = the whole test list). */
@@ -54,10 +66,9 @@ export const SWEEP_SIZES = [400, 800, 2000, 5000, 10000, 20000] as const;
  * The quick start: the bundled model at its own resolution (48 px, patch 12), FT vs VPT-deep on
  * an offline task drawn from its own pretraining images with a changed objective (counting), sized
  * so that one click finishes in about a minute or two on a laptop CPU (WASM). Measured in headless
- * Chromium on WASM (2 shared cores), 400 train x 5 epochs: FT ~6 s/epoch, 32% test (chance 12.5%);
- * VPT-deep with 10 prompts ~7 s/epoch, 15%; 75 s for both. Prompt length 10, not the catalog's
- * paper value: the bundled model has 17 tokens, and with 100 prompts VPT-deep took 30-38 s/epoch
- * and stayed at chance. Changing the task brings back the paper's value (null).
+ * Chromium on WASM (2 shared cores), 400 train x 5 epochs: FT ~6 s/epoch, VPT-deep ~7 s/epoch.
+ * The prompt length follows the catalog's rule (the paper's 100 for CLEVR/count × 16 / 196 = 8
+ * prompts on the bundled model's 16 patches).
  */
 export const DEFAULT_SETUP: Setup = {
   model: BUNDLED_MODEL,
@@ -70,8 +81,11 @@ export const DEFAULT_SETUP: Setup = {
   epochs: 5,
   batchSize: 32,
   lr: null,
-  promptLength: 10,
+  promptLength: null,
   seed: 1,
+  protocol: 'quick',
+  seeds: 3,
+  grid: 'reduced',
   imageSize: 0,
   testSize: 500,
   gradcamSamples: 8,
@@ -133,8 +147,48 @@ export function taskOf(setup: Pick<Setup, 'taskId'>): TaskInfo {
   return getTask(setup.taskId);
 }
 
-export function effectivePromptLength(setup: Setup): number {
-  return setup.promptLength ?? taskOf(setup).promptLength;
+/**
+ * Patches per image of the chosen model at the chosen resolution, where the page knows its sizes
+ * before loading anything (train/dims.ts: the bundled model, hub checkpoints, presets); a
+ * checkpoint file's are known only once it loads (null).
+ */
+export function patchesOf(setup: Pick<Setup, 'model' | 'imageSize'>): number | null {
+  const dims = dimsOfChoice(setup.model, setup.imageSize);
+  return dims ? Math.floor(dims.imageSize / dims.patchSize) ** 2 : null;
+}
+
+/**
+ * The prompt length the runs will use: the typed one, or the catalog's rule for this task and
+ * model (null when the model's patch count is known only once it loads).
+ */
+export function effectivePromptLength(setup: Setup): number | null {
+  if (setup.promptLength !== null) return setup.promptLength;
+  const patches = patchesOf(setup);
+  return patches === null ? null : promptLengthFor(taskOf(setup), patches);
+}
+
+/** The rule in words for the setup panel, and a warning when prompts outnumber the patches. */
+export function promptLengthNote(setup: Setup): { rule: string; warning: string | null } {
+  const task = taskOf(setup), patches = patchesOf(setup);
+  if (patches === null) return { rule: `paper ${task.promptLength} × patches / ${PAPER_PATCHES}, at least 1 (patches known when the model loads)`, warning: null };
+  const n = effectivePromptLength(setup)!;
+  return { rule: promptLengthRuleText(task, patches), warning: promptLengthWarning(n, patches, task) };
+}
+
+/** The paper protocol a setup asks for (null = quick), with its grid for a method. */
+export function paperSpecOf(setup: Setup, method: MethodId): PaperSpec | undefined {
+  if (setup.protocol !== 'paper') return undefined;
+  return { kind: 'paper', grid: resolveGrid(setup.grid, method), seeds: Array.from({ length: setup.seeds }, (_, i) => setup.seed + i) };
+}
+
+/** A grid text the page accepts: 'reduced', 'reference' or 'lr=...;wd=...' (else null, with the reason). */
+export function gridProblem(text: string): string | null {
+  try {
+    resolveGrid(text, 'vpt_deep');
+    return null;
+  } catch (e) {
+    return (e as Error).message;
+  }
 }
 
 export function valSizeOf(trainSize: number): number {
@@ -189,6 +243,10 @@ export const URL_PROPS: readonly Prop[] = [
   { name: 'lr', key: 'lr', type: 'float?', label: 'Base learning rate', bounds: { min: 0, step: 'any' } },
   { name: 'prompt', key: 'promptLength', type: 'int?', label: 'Prompt length', bounds: { min: 1, max: 500 } },
   { name: 'seed', key: 'seed', type: 'int', label: 'Seed', bounds: { min: 0, max: 2 ** 31 - 1 } },
+  { name: 'protocol', key: 'protocol', type: 'string' },
+  // The reference ran 5; 10 keeps a paper Start within reach of a laptop.
+  { name: 'seeds', key: 'seeds', type: 'int', label: 'Seeds', bounds: { min: 1, max: 10 } },
+  { name: 'grid', key: 'grid', type: 'string' },
   { name: 'res', key: 'imageSize', type: 'int', label: 'Input resolution (px)', bounds: { min: 16, max: 1024, step: 16 }, keeps: 0 },
   { name: 'testSize', key: 'testSize', type: 'int', label: 'Test images', bounds: { min: 0, max: 100000 } },
   { name: 'gradcam', key: 'gradcamSamples', type: 'int', label: 'Grad-CAM images', bounds: { min: 0, max: 64 } },
@@ -196,7 +254,7 @@ export const URL_PROPS: readonly Prop[] = [
   { name: 'dev', key: 'dev', type: 'bool' },
 ];
 
-export type NumberKey = 'trainSize' | 'epochs' | 'batchSize' | 'lr' | 'promptLength' | 'seed' | 'imageSize' | 'testSize' | 'gradcamSamples';
+export type NumberKey = 'trainSize' | 'epochs' | 'batchSize' | 'lr' | 'promptLength' | 'seed' | 'seeds' | 'imageSize' | 'testSize' | 'gradcamSamples';
 
 function boundsOf(prop: Prop, s: Setup, rules: SetupRules): Bounds | null {
   return typeof prop.bounds === 'function' ? prop.bounds(s, rules) : (prop.bounds ?? null);
@@ -276,8 +334,6 @@ export function setupFromUrl(hash: string, search = ''): Setup {
   if (new URLSearchParams(search).get('dev') === '1') out.dev = true;
   const setup = out as unknown as Setup;
   if (!p.has('res')) setup.imageSize = defaultImageSize(setup.model);
-  // The quick start's prompt length belongs to its task: any other task gets its paper value.
-  if (!p.has('prompt') && setup.taskId !== DEFAULT_SETUP.taskId) setup.promptLength = null;
   return sanitize(setup);
 }
 
@@ -304,5 +360,7 @@ export function sanitize(setup: Setup, rules: SetupRules = {}): Setup {
     const fallback = DEFAULT_SETUP[prop.key] as number | null;
     values[prop.key] = Number.isFinite(v) ? Math.min(b.max ?? Infinity, Math.max(b.min, Math.round(v))) : (fallback ?? b.min);
   }
+  if (s.protocol !== 'quick' && s.protocol !== 'paper') s.protocol = DEFAULT_SETUP.protocol;
+  if (typeof s.grid !== 'string' || gridProblem(s.grid) !== null) s.grid = DEFAULT_SETUP.grid;
   return s;
 }

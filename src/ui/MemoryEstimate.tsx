@@ -34,9 +34,10 @@ export function MemoryEstimate() {
   }
   const budget = pageBudget(backend);
   const task = getTask(setup.taskId);
+  // The sizes are known here, so the prompt length (typed, or the catalog's rule) is too.
   const rows: Row[] = setup.methods.map((m) => {
     try {
-      const plans = planPhases(dims, METHODS[m].phases, { numClasses: task.classes, promptLength: effectivePromptLength(setup), batch: Math.min(setup.batchSize, setup.trainSize), budget, backboneCopy: false });
+      const plans = planPhases(dims, METHODS[m].phases, { numClasses: task.classes, promptLength: effectivePromptLength(setup)!, batch: Math.min(setup.batchSize, setup.trainSize), budget, backboneCopy: false });
       return { method: METHODS[m].label, plan: plans.reduce((a, b) => (b.estimate.totalBytes > a.estimate.totalBytes ? b : a)) };
     } catch (e) {
       return { method: METHODS[m].label, error: e instanceof LabError ? e.message : String(e) };

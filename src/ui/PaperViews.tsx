@@ -12,7 +12,7 @@ import type { MethodId } from '../domain/run';
 import { vptVersusFt, type RunResult } from '../analysis/compare';
 import { METHODS } from '../train/methods';
 import { pickReferenceZip, requestFrechet, setReference, startSweep } from './actions';
-import { finishedRuns } from '../store/selectors';
+import { finishedRuns, headlineAcc } from '../store/selectors';
 import { SWEEP_SIZES, modelLabel } from '../store/setup';
 import { useLab } from '../store/store';
 import type { ReferenceChoice, RunRecord } from '../store/state';
@@ -42,7 +42,7 @@ function ownWinners(runs: RunRecord[]): Map<string, { winner: 'ft' | 'vpt'; ft: 
     const side = METHODS[c.method].side;
     if (!side) continue;
     const t = byTask.get(c.taskId) ?? { ft: [], vpt: [] };
-    t[side].push({ setting: `${c.method} lr ${c.lr ?? 'default'} n ${c.trainSize}`, valAcc: r.summary.epochs.at(-1)?.valAcc ?? NaN, testAcc: r.summary.test!.testAcc });
+    t[side].push({ setting: `${c.method} lr ${c.lr ?? 'default'} n ${c.trainSize}`, valAcc: r.summary.paper?.chosen.valAcc ?? r.summary.epochs.at(-1)?.valAcc ?? NaN, testAcc: headlineAcc(r.summary)!.mean });
     byTask.set(c.taskId, t);
   }
   const out = new Map<string, { winner: 'ft' | 'vpt'; ft: number; vpt: number }>();
@@ -170,7 +170,7 @@ function SweepView() {
     .map((n) => {
       const row: Record<string, number> = { trainSize: n };
       for (const m of methods) {
-        const accs = relevant.filter((r) => r.summary.config.trainSize === n && r.summary.config.method === m).map((r) => r.summary.test!.testAcc);
+        const accs = relevant.filter((r) => r.summary.config.trainSize === n && r.summary.config.method === m).map((r) => headlineAcc(r.summary)!.mean);
         if (accs.length) row[m] = accs.reduce((a, b) => a + b, 0) / accs.length;
       }
       return row;

@@ -8,7 +8,8 @@ import { useShallow } from 'zustand/react/shallow';
 import { CartesianGrid, Legend, Line, LineChart, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
 import { getTask, publishedAccuracy, type TaskInfo } from '../data/catalog';
 import type { MethodId } from '../domain/run';
-import { groups, runsOfGroup, viewedGroupId } from '../store/selectors';
+import { chosenSearchCurve, groups, headlineAcc, runsOfGroup, viewedGroupId } from '../store/selectors';
+import { AccuracyChart, WhyViews } from './WhyViews';
 import { viewGroup } from './actions';
 import { useLab } from '../store/store';
 import type { RunRecord } from '../store/state';
@@ -32,16 +33,18 @@ function Curves({ runs, metric, title, testId, unit }: { runs: RunRecord[]; metr
   const ref = useRef<HTMLDivElement>(null);
   const [err, setErr] = useState('');
   const names = seriesNames(runs);
-  const maxEpochs = Math.max(0, ...runs.map((r) => r.summary.epochs.length));
+  // A finished paper-protocol run's validation curve is its chosen search run's (train800 vs
+  // val200): its final runs train on train + val and have no held-out images until test.
+  const series = (r: RunRecord): number[] =>
+    metric === 'valAcc' && r.summary.paper ? chosenSearchCurve(r.summary).map((c) => c.heldOutAcc) : r.summary.epochs.map((e) => e[metric]);
+  const values = new Map(runs.map((r) => [r.summary.config.runId, series(r)]));
+  const maxEpochs = Math.max(0, ...[...values.values()].map((v) => v.length));
   const rows = Array.from({ length: maxEpochs }, (_, i) => {
     const row: Record<string, number> = { epoch: i + 1 };
-    for (const r of runs) {
-      const e = r.summary.epochs[i];
-      if (e) row[r.summary.config.runId] = e[metric];
-    }
+    for (const [runId, v] of values) if (i < v.length && Number.isFinite(v[i])) row[runId] = v[i]!;
     return row;
   });
-  const points = Object.fromEntries(runs.map((r) => [names.get(r.summary.config.runId)!, r.summary.epochs.length]));
+  const points = Object.fromEntries(runs.map((r) => [names.get(r.summary.config.runId)!, values.get(r.summary.config.runId)!.length]));
   const presentation = useLab((s) => s.presentation);
   return (
     <figure className="chart" data-testid={testId} data-points={JSON.stringify(points)} ref={ref}>
@@ -185,6 +188,8 @@ export default function ResultsView() {
   }
   const task = getTask(runs[0]!.summary.config.taskId);
   const names = seriesNames(runs);
+  // The protocol of the group (every run of one Start shares it); its sizes for the caption.
+  const paper = runs.find((r) => r.summary.paper)?.summary.paper;
   return (
     <section className="panel results" aria-labelledby="results-title">
       <h2 id="results-title">Results</h2>
@@ -199,12 +204,14 @@ export default function ResultsView() {
         </select>
       </div>
       <div className="charts">
-        <Curves runs={runs} metric="trainLoss" title="Training loss per epoch" testId="chart.loss" unit="loss" />
-        <Curves runs={runs} metric="valAcc" title="Validation accuracy per epoch (%)" testId="chart.accuracy" unit="%" />
+        <Curves runs={runs} metric="trainLoss" title={paper ? "Training loss per epoch: the first seed's final run" : 'Training loss per epoch'} testId="chart.loss" unit="loss" />
+        <Curves runs={runs} metric="valAcc" title={paper ? 'Validation accuracy per epoch (%): the chosen search run' : 'Validation accuracy per epoch (%)'} testId="chart.accuracy" unit="%" />
       </div>
+      <AccuracyChart runs={runs} names={names} numClasses={task.classes} />
       <table className="results-table" data-testid="results.table">
         <caption>
           Test accuracy on {task.name} (%)
+          {paper ? `, mean ± standard deviation over ${paper.final.length} seed(s) — paper protocol: ${paper.search.length} search run(s) on ${paper.searchTrainSize} train / ${paper.valSize} val images, final training on all ${paper.finalTrainSize}` : ' — quick protocol: one run each, at the hyperparameters above'}
           {task.source === 'procedural' && ' — a procedural task: the papers have no numbers for it'}
         </caption>
         <thead>
@@ -212,6 +219,11 @@ export default function ResultsView() {
             <th scope="col">Method</th>
             <th scope="col">Status</th>
             <th scope="col">Test acc. (yours)</th>
+            {paper && (
+              <th scope="col" title="Chosen on validation accuracy, as the reference tune_vtab.py does">
+                Chosen lr / wd
+              </th>
+            )}
             <th scope="col">Trainable params</th>
             <th scope="col">Trained parameters</th>
             {task.source === 'vtab' && (
@@ -229,14 +241,21 @@ export default function ResultsView() {
         <tbody>
           {runs.map((r) => {
             const s = r.summary;
-            const acc = s.test?.testAcc;
+            const h = headlineAcc(s);
+            const acc = h?.mean;
+            const p = s.paper;
             return (
-              <tr key={s.config.runId} data-testid={`results.row.${s.config.method}`} data-run-id={s.config.runId} data-acc={acc ?? ''}>
+              <tr key={s.config.runId} data-testid={`results.row.${s.config.method}`} data-run-id={s.config.runId} data-acc={acc ?? ''} data-std={h && Number.isFinite(h.std) ? h.std : ''}>
                 <th scope="row">
                   <span className="swatch" style={{ background: METHOD_COLOURS[s.config.method] }} aria-hidden="true" /> {names.get(s.config.runId)}
                 </th>
-                <td>{s.status}</td>
-                <td className="num">{pct(acc)}</td>
+                <td>{s.stage ? `${s.status} · ${s.stage.stage === 'search' ? `search ${s.stage.index + 1}/${s.stage.of} (lr ${s.stage.lr}, wd ${s.stage.wd})` : `final run ${s.stage.index + 1}/${s.stage.of} (seed ${s.stage.seed})`}` : s.status}</td>
+                <td className="num" data-testid={`results.acc.${s.config.method}`} title={p ? `seeds: ${p.final.map((f) => `${f.seed}: ${f.testAcc.toFixed(1)} %`).join(', ')}` : undefined}>
+                  {pct(acc)}
+                  {h && Number.isFinite(h.std) ? ` ± ${h.std.toFixed(1)}` : ''}
+                  {p?.nearChance && <abbr title={`within noise of chance (${p.chance.toFixed(1)} %)`}> †</abbr>}
+                </td>
+                {paper && <td data-testid={`results.chosen.${s.config.method}`}>{p ? `lr ${p.chosen.lr} · wd ${p.chosen.wd}` : '–'}</td>}
                 <td className="num" title={s.totalParams ? `${s.trainableParams} of ${s.totalParams}` : undefined}>
                   {formatCount(s.trainableParams)}
                   {s.totalParams ? ` (${((100 * s.trainableParams) / s.totalParams).toFixed(2)}%)` : ''}
@@ -248,7 +267,11 @@ export default function ResultsView() {
           })}
         </tbody>
       </table>
+      <p className="note" data-testid="results.chance">
+        Chance level: {(100 / task.classes).toFixed(1)} % ({task.classes} classes).{paper ? ' † = within noise of chance (below chance + 2 binomial standard errors on the test images).' : ''}
+      </p>
       {task.source === 'vtab' && <p className="note">Published numbers: ViT-B/16 ImageNet-21k, full VTAB-1k protocol; yours depend on the model, epochs and data size chosen above.</p>}
+      <WhyViews runs={runs} names={names} />
       {runs.map((r) => (
         <PerClass key={r.summary.config.runId} run={r} />
       ))}

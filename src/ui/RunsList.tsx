@@ -18,7 +18,7 @@ const RESUMABLE = ['interrupted', 'failed', 'cancelled'];
 
 function setupText(r: RunRecord): string {
   const c = r.summary.config;
-  return `${c.taskId} · ${c.modelSource} · data ${c.dataSource} · train ${c.trainSize}/val ${c.valSize} · ${c.epochs} ep · batch ${c.batchSize} · lr ${c.lr ?? 'default'} · prompt ${c.promptLength} · seed ${c.seed} · ${resolutionText(c.imageSize)}${r.importedFrom ? ` · from ${r.importedFrom}` : ''}`;
+  return `${c.taskId} · ${c.modelSource} · data ${c.dataSource} · train ${c.trainSize}/val ${c.valSize} · ${c.epochs} ep · batch ${c.batchSize} · ${c.protocol ? `paper protocol (${c.protocol.seeds.length} seeds) · chosen ` : ''}lr ${c.lr ?? 'default'} · prompt ${c.promptLength ?? 'rule'} · seed ${c.seed} · ${resolutionText(c.imageSize)}${r.importedFrom ? ` · from ${r.importedFrom}` : ''}`;
 }
 
 export function RunsList() {
@@ -80,7 +80,7 @@ export function RunsList() {
                     {s.status}
                     {s.error ? <div className="error-text">{s.error.message}</div> : null}
                   </td>
-                  <td className="num">{s.test ? s.test.testAcc.toFixed(1) : '–'}</td>
+                  <td className="num">{s.paper ? `${s.paper.mean.toFixed(1)}${Number.isFinite(s.paper.std) ? ` ± ${s.paper.std.toFixed(1)}` : ''}` : s.test ? s.test.testAcc.toFixed(1) : '–'}</td>
                   <td className="setup-text">{setupText(r)}</td>
                   <td>{new Date(s.startedAt).toLocaleString()}</td>
                   <td className="actions">
