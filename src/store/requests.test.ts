@@ -2,8 +2,12 @@
 import { describe, expect, it } from 'vitest';
 import { frechetRequests, queueRequest, restartRequest, sweepRequest } from './requests';
 import { reduce, type LabEvent } from './reduce';
-import { DEFAULT_SETUP } from './setup';
+import { DEFAULT_SETUP, effectivePromptLength } from './setup';
 import { initialState, type LabState } from './state';
+import { TASKS } from '../data/catalog';
+import { PRESETS } from '../model/config';
+import { BUNDLED_DIMS } from '../train/dims';
+import { resolvePromptLength } from '../train/session';
 
 const state = (...events: LabEvent[]): LabState => events.reduce(reduce, initialState());
 const zip = new File([new Uint8Array(4)], 'dtd.zip');
@@ -20,6 +24,26 @@ describe('runs from the setup', () => {
     expect(c.protocol).toBeUndefined();
     expect(new Set(r.ok.runs.map((x) => x.runId)).size).toBe(r.ok.runs.length);
     expect(r.ok.groupLabel).toMatch(/^Synthetic counting|·/);
+  });
+
+  it('the prompt length the page shows is the one the run gets: the session applies the same rule as train and study', () => {
+    // The bundled model (16 patches) and the paper's ViT-B/16 at 224 px (196).
+    const models = [
+      { model: DEFAULT_SETUP.model, imageSize: 0, cfg: { ...PRESETS.vit_b16, ...BUNDLED_DIMS.tiny_pretrained! } },
+      { model: 'hub:google/vit-base-patch16-224-in21k', imageSize: 224, cfg: PRESETS.vit_b16 },
+    ];
+    for (const { model, imageSize, cfg } of models) {
+      for (const t of TASKS) {
+        const patch = { taskId: t.id, model, imageSize, methods: ['vpt_deep' as const], data: t.source === 'procedural' ? ('local' as const) : ('url' as const), dataUrl: 'https://example.org/vtab' };
+        const s = state({ type: 'setup-changed', patch });
+        const r = queueRequest(s);
+        if (!('ok' in r)) throw new Error(r.problem.message);
+        const config = r.ok.runs[0]!;
+        // No length typed: the page sends none, and the session (train and study use it too) decides.
+        expect(config.promptLength).toBeUndefined();
+        expect(resolvePromptLength(config, cfg).promptLength, `${t.id} on ${model}`).toBe(effectivePromptLength(s.setup));
+      }
+    }
   });
 
   it('the paper protocol: each method gets its grid and the seeds; imported parameters are refused', () => {
