@@ -23,6 +23,10 @@ test('paper protocol: search, choice, two seeds, mean ± std on the page and in 
   await expect(lab.id('setup.estimate')).toContainText(/8 training runs; the time is known after a first run/);
 
   await lab.start();
+  // The stages show while they run: each search point, then each seed's final run.
+  for (const stage of ['search 1/2 (lr 0.5, wd 0)', 'search 2/2 (lr 0.05, wd 0)', 'final run 1/2 (seed 3)', 'final run 2/2 (seed 4)']) {
+    await page.waitForFunction((t) => !!document.querySelector('[data-testid="results.row.linear"]')?.textContent?.includes(t), stage, { timeout: 5 * 60_000, polling: 50 });
+  }
   await lab.waitDone(8 * 60_000);
   await expect(lab.errors()).toBeEmpty();
 
