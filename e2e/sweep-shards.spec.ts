@@ -13,6 +13,7 @@ import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync
 import os from 'node:os';
 import { join } from 'node:path';
 import { numbersOf, type StudyFile } from '../src/cli/studyFile';
+import { markedProcesses } from '../test/support/marked';
 
 const REPO = new URL('..', import.meta.url).pathname;
 const SWEEP = 'e2e/sweep/small.sweep.json';
@@ -47,19 +48,6 @@ function cli(script: string, args: string[]): Promise<{ code: number; out: strin
 const jsonFiles = (dir: string) => readdirSync(dir).filter((n) => n.endsWith('.json')).sort();
 const read = (path: string) => JSON.parse(readFileSync(path, 'utf8')) as StudyFile;
 
-/** Processes still carrying this test's marker (children inherit it). */
-function stragglers(): number[] {
-  const out: number[] = [];
-  for (const d of readdirSync('/proc')) {
-    if (!/^\d+$/.test(d) || Number(d) === process.pid) continue;
-    try {
-      if (readFileSync(`/proc/${d}/environ`, 'latin1').includes(`LAB_TEST_MARK=${MARK}`)) out.push(Number(d));
-    } catch {
-      /* gone, or not ours */
-    }
-  }
-  return out;
-}
 
 interface ReportTest {
   title: string;
@@ -106,7 +94,7 @@ test('a sharded sweep, merged, equals the unsharded one; a killed shard resumes'
   expect(doneBeforeRerun).toBeGreaterThanOrEqual(1);
   expect(doneBeforeRerun).toBeLessThan(CELLS / 2);
   // Nothing the killed shard started is left: not the runner, its preview server or a browser.
-  await expect.poll(() => stragglers(), { timeout: 15_000 }).toEqual([]);
+  await expect.poll(() => markedProcesses(MARK), { timeout: 15_000 }).toEqual([]);
 
   // 4. Shard 2 again: only the cells without a result run; the others are attached from the folder.
   const s2 = await finish(sweep(['--results', sharded, '--blob', join(tmp, 'blob-2'), '--shard', '2/2']));

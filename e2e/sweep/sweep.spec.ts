@@ -23,6 +23,7 @@ import type { ReadableStream as WebReadableStream } from 'node:stream/web';
 import { LabPage } from '../pages/LabPage';
 import { NAMED_MODELS } from '../../src/train/models';
 import { CELL_ATTACHMENT, type StudyFile, type StudyRow } from '../../src/cli/studyFile';
+import type { PaperRow } from '../../src/cli/studyReport';
 import { RESULT_VERSION, loadSweep, overridesFromEnv, readCellResult, writeCellResult, type Cell, type Sweep } from '../../src/cli/sweepPlan';
 
 const file = process.env.SWEEP_FILE;
@@ -73,6 +74,8 @@ async function runCell(page: Page, sweep: Sweep, cell: Cell): Promise<StudyFile 
     prompt: sweep.promptLength ?? '',
     ...(named ? { model: named } : {}),
     ...(sweep.backend !== 'auto' ? { backend: sweep.backend } : {}),
+    // The paper protocol: final runs on seeds seed, seed + 1, ... (the sweep checked they are consecutive).
+    ...(sweep.protocol.kind === 'paper' ? { protocol: 'paper', seeds: cell.seeds.length, grid: sweep.protocol.grid } : {}),
     ...('url' in sweep.data ? { data: 'url', dataUrl: sweep.data.url } : 'path' in sweep.data ? { data: sweep.data.path.endsWith('.zip') ? 'zip' : 'local' } : {}),
   };
   await lab.goto(setup);
@@ -84,7 +87,16 @@ async function runCell(page: Page, sweep: Sweep, cell: Cell): Promise<StudyFile 
   }
 
   // The page clamps what it does not allow: a cell must run exactly as the sweep says.
-  const asked = { taskId: cell.taskId, methods: [cell.method], trainSize: cell.trainSize, epochs: cell.epochs, batchSize: sweep.batch, seed: cell.seeds[0], testSize: sweep.testSize };
+  const asked = {
+    taskId: cell.taskId,
+    methods: [cell.method],
+    trainSize: cell.trainSize,
+    epochs: cell.epochs,
+    batchSize: sweep.batch,
+    seed: cell.seeds[0],
+    testSize: sweep.testSize,
+    ...(sweep.protocol.kind === 'paper' ? { protocol: 'paper', seeds: cell.seeds.length, grid: sweep.protocol.grid } : {}),
+  };
   const got = (await lab.state()).setup;
   expect(got, 'the page took the cell’s setup as given').toMatchObject(asked);
 
@@ -102,16 +114,48 @@ async function runCell(page: Page, sweep: Sweep, cell: Cell): Promise<StudyFile 
   const state = await lab.state();
   const run = state.runs[ids[0]!];
   const s = run?.summary;
-  if (!s || s.status !== 'done' || !s.test) {
+  const paper = sweep.protocol.kind === 'paper';
+  if (!s || s.status !== 'done' || (paper ? !s.paper : !s.test)) {
     throw new Error(`The cell's run ended ${s?.status ?? 'without a record'}: ${s?.error ? `[${s.error.code}] ${s.error.message}` : JSON.stringify(state.errors).slice(0, 500)}`);
   }
   const seconds = (Date.now() - t0) / 1000;
+  const record = { version: RESULT_VERSION, sweep: sweep.name, hash: cell.hash, title: cell.title, backend: s.backend, seconds, finishedAt: new Date().toISOString() };
+  const epochsOf = (curve: { epoch: number; trainLoss: number; trainAcc: number; heldOutAcc: number }[]) => curve.map((c) => ({ epoch: c.epoch, trainLoss: c.trainLoss, trainAcc: c.trainAcc, valAcc: c.heldOutAcc }));
+  if (paper) {
+    const p = s.paper!;
+    const row: PaperRow = {
+      taskId: cell.taskId,
+      method: cell.method,
+      trainSize: p.searchTrainSize,
+      valSize: p.valSize,
+      finalTrainSize: p.finalTrainSize,
+      epochs: cell.epochs,
+      promptLength: s.config.promptLength ?? 0,
+      grid: p.grid,
+      search: p.search,
+      chosen: p.chosen,
+      final: p.final,
+      mean: p.mean,
+      std: p.std,
+      chance: p.chance,
+      nearChance: p.nearChance,
+      numTest: p.numTest,
+      why: p.why,
+      trainableParams: s.trainableParams,
+      seconds,
+    };
+    const curves = [
+      ...p.search.map((r) => ({ seed: cell.seeds[0]!, stage: 'search' as const, lr: r.lr, wd: r.wd, epochs: epochsOf(r.curve) })),
+      ...p.final.map((r) => ({ seed: r.seed, stage: 'final' as const, epochs: epochsOf(r.curve) })),
+    ];
+    return { model: sweep.modelText, rows: [], paper: [row], frechet: {}, sweep: { ...record, curves } };
+  }
   const row: StudyRow = {
     taskId: cell.taskId,
     method: cell.method,
     trainSize: cell.trainSize,
     seed: cell.seeds[0]!,
-    testAcc: s.test.testAcc,
+    testAcc: s.test!.testAcc,
     valAcc: s.epochs.at(-1)?.valAcc ?? NaN,
     epochs: cell.epochs,
     seconds,
@@ -123,13 +167,7 @@ async function runCell(page: Page, sweep: Sweep, cell: Cell): Promise<StudyFile 
     rows: [row],
     frechet: {},
     sweep: {
-      version: RESULT_VERSION,
-      sweep: sweep.name,
-      hash: cell.hash,
-      title: cell.title,
-      backend: s.backend,
-      seconds,
-      finishedAt: new Date().toISOString(),
+      ...record,
       curves: [{ seed: cell.seeds[0]!, epochs: s.epochs.map((e) => ({ epoch: e.epoch, trainLoss: e.trainLoss, trainAcc: e.trainAcc, valAcc: e.valAcc })) }],
     },
   };

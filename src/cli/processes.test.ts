@@ -4,26 +4,15 @@
  * `npm run bench --hosts chromium` (browser, preview server) leaves nothing behind either way.
  */
 import { execFile, spawn } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { markedProcesses } from '../../test/support/marked';
 
 const repo = path.join(__dirname, '..', '..');
 
-/** Pids of the processes whose environment carries this marker (children inherit it). */
-function marked(marker: string): number[] {
-  const out: number[] = [];
-  for (const d of readdirSync('/proc')) {
-    if (!/^\d+$/.test(d) || Number(d) === process.pid) continue;
-    try {
-      if (readFileSync(`/proc/${d}/environ`, 'latin1').includes(`LAB_TEST_MARK=${marker}`)) out.push(Number(d));
-    } catch {
-      /* gone, or not ours */
-    }
-  }
-  return out;
-}
+const marked = markedProcesses;
 
 async function settle(marker: string): Promise<number[]> {
   for (let i = 0; i < 50; i++) {

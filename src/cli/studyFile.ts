@@ -7,25 +7,16 @@
 import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { LabError, quoted } from '../domain/errors';
-import type { MethodId } from '../domain/run';
 import { METHOD_IDS } from '../train/methods';
 import { readUserFile, readUserJson } from './files';
-import { paperAccuracyTable, paperWhyTable, quickAccuracyTable, type PaperRow } from './studyReport';
+import { paperAccuracyTable, paperWhyTable, quickAccuracyTable, type PaperRow, type QuickRow } from './studyReport';
 import type { CellRecord } from './sweepPlan';
 
 /** One quick-protocol run. */
-export interface StudyRow {
-  taskId: string;
-  method: MethodId;
-  trainSize: number;
-  seed: number;
-  testAcc: number;
-  valAcc: number;
+export interface StudyRow extends QuickRow {
   epochs: number;
   seconds: number;
   trainableParams: number;
-  /** Base learning rate (undefined = the method's default). */
-  lr?: number;
 }
 
 export interface StudyFile {

@@ -161,6 +161,7 @@ export interface QuickRow {
   seed: number;
   testAcc: number;
   valAcc: number;
+  /** Base learning rate (undefined = the method's default). */
   lr?: number;
 }
 

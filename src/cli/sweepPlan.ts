@@ -30,7 +30,7 @@ export interface SweepFile {
   methods: MethodId[];
   seeds?: number | number[];
   sizes: { train: number; epochs: number }[];
-  protocol?: 'quick' | { kind: 'paper'; grid?: string; earlyStop?: boolean };
+  protocol?: 'quick' | { kind: 'paper'; grid?: string };
   batch?: number;
   testSize?: number;
   lr?: number;
@@ -52,7 +52,7 @@ export interface Sweep {
   modelText: string;
   dataText: string;
   seeds: number[];
-  protocol: { kind: 'quick' } | { kind: 'paper'; grid: string; earlyStop: boolean };
+  protocol: { kind: 'quick' } | { kind: 'paper'; grid: string };
   batch: number;
   testSize: number;
   lr?: number;
@@ -130,13 +130,17 @@ export function planSweep(json: unknown, file: string): Sweep {
     if (vtab) throw invalid(file, 'at data', `is procedural, but ${vtab} is a VTAB-1k task whose images come from files`, 'Give data as {"path": "<vtab-1k folder or zip>"} or {"url": "<base URL>"}.');
   }
   const protocolIn = s.protocol ?? 'quick';
-  const protocol: Sweep['protocol'] = protocolIn === 'quick' ? { kind: 'quick' } : { kind: 'paper', grid: protocolIn.grid ?? 'reduced', earlyStop: protocolIn.earlyStop ?? true };
+  const protocol: Sweep['protocol'] = protocolIn === 'quick' ? { kind: 'quick' } : { kind: 'paper', grid: protocolIn.grid ?? 'reduced' };
   if (protocol.kind === 'paper' && s.lr !== undefined) throw invalid(file, 'at lr', 'is set, but the paper protocol searches the learning rate', 'Give the rates in protocol.grid, e.g. "lr=0.5,0.05", and remove lr.');
   let seeds: number[];
   try {
     seeds = parseSeeds(String(s.seeds ?? 1), 0, 'seeds');
   } catch (e) {
     throw invalid(file, '', (e as Error).message.replace(/\.$/, ''), 'Give seeds as a count (3) or a list ([0, 1, 2]).');
+  }
+  // The page runs a paper protocol's final runs on seeds seed, seed + 1, ... (at most 10).
+  if (protocol.kind === 'paper' && (seeds.length > 10 || seeds.some((x, i) => i > 0 && x !== seeds[0]! + i))) {
+    throw invalid(file, 'at seeds', `is ${JSON.stringify(s.seeds)}, but the paper protocol runs up to 10 consecutive seeds`, 'Give a count (3) or consecutive seeds ([5, 6, 7]).');
   }
   const grids = new Map<MethodId, HyperGrid>();
   if (protocol.kind === 'paper') {
@@ -211,7 +215,7 @@ function cellHash(s: Omit<Sweep, 'cells'>, c: Omit<Cell, 'title' | 'hash' | 'fil
     v: RESULT_VERSION,
     model: s.modelText,
     data: s.dataText,
-    protocol: s.protocol.kind === 'paper' ? { kind: 'paper', grid: c.grid, earlyStop: s.protocol.earlyStop } : { kind: 'quick' },
+    protocol: s.protocol.kind === 'paper' ? { kind: 'paper', grid: c.grid } : { kind: 'quick' },
     task: c.taskId,
     method: c.method,
     trainSize: c.trainSize,
@@ -282,8 +286,11 @@ export interface CellRecord {
   backend: string;
   seconds: number;
   finishedAt: string;
-  /** Per epoch of every run in the cell: the numbers a determinism check compares. */
-  curves: { seed: number; epochs: { epoch: number; trainLoss: number; trainAcc: number; valAcc: number }[] }[];
+  /**
+   * Per epoch of every run in the cell: the numbers a determinism check compares. Paper protocol:
+   * the search runs (with their lr, wd; valAcc = validation) then the final runs (valAcc null).
+   */
+  curves: { seed: number; stage?: 'search' | 'final'; lr?: number; wd?: number; epochs: { epoch: number; trainLoss: number; trainAcc: number; valAcc: number }[] }[];
 }
 
 /**
