@@ -142,3 +142,28 @@ test('a sharded sweep, merged, equals the unsharded one; a killed shard resumes'
   expect(['wasm', 'webgpu']).toContain(read(join(whole, last)).sweep!.backend);
   rmSync(tmp, { recursive: true, force: true });
 });
+
+test('a sweep on the paper protocol: one cell runs its search and its seeds, and lands in the paper table', async () => {
+  test.setTimeout(10 * 60_000);
+  const tmp = mkdtempSync(join(os.tmpdir(), 'lab-sweep-paper-'));
+  const run = (): ChildProcess => spawn(process.execPath, ['--import', 'tsx', 'src/cli/sweep.ts', 'e2e/sweep/small-paper.sweep.json', '--no-build', '--results', tmp], { cwd: REPO, env: childEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
+  const r = await finish(run());
+  expect(r.code, r.err).toBe(0);
+  const [name] = jsonFiles(tmp);
+  expect(jsonFiles(tmp)).toHaveLength(1);
+  const cell = read(join(tmp, name!));
+  expect(cell.rows).toEqual([]);
+  const p = cell.paper![0]!;
+  // 2 learning rates searched on train / val, the chosen one among them, then seeds 0 and 1 on train + val.
+  expect(p.search.map((s) => s.lr).sort()).toEqual([0.05, 0.5]);
+  expect([0.05, 0.5]).toContain(p.chosen.lr);
+  expect(p.final.map((f) => f.seed)).toEqual([0, 1]);
+  expect(p.finalTrainSize).toBe(32 + 8);
+  expect(cell.sweep!.curves.map((c) => c.stage)).toEqual(['search', 'search', 'final', 'final']);
+  // The table: the paper protocol's, from the results folder, with the cell's mean ± std.
+  const table = await cli('src/cli/study.ts', ['--table', tmp]);
+  expect(table.code, table.err).toBe(0);
+  expect(table.out).toContain('Paper protocol: test accuracy (%)');
+  expect(table.out).toMatch(new RegExp(`\\| synth_count \\| count \\| — \\| 32 → 40 \\| ${p.mean.toFixed(1)} ± ${p.std.toFixed(1)}`));
+  rmSync(tmp, { recursive: true, force: true });
+});
