@@ -9,6 +9,9 @@
  */
 import { expect, test } from '@playwright/test';
 import { spawn, execFile, type ChildProcess } from 'node:child_process';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import sirv from 'sirv';
 import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
@@ -166,4 +169,39 @@ test('a sweep on the paper protocol: one cell runs its search and its seeds, and
   expect(table.out).toContain('Paper protocol: test accuracy (%)');
   expect(table.out).toMatch(new RegExp(`\\| synth_count \\| count \\| — \\| 32 → 40 \\| ${p.mean.toFixed(1)} ± ${p.std.toFixed(1)}`));
   rmSync(tmp, { recursive: true, force: true });
+});
+
+test('a VTAB-1k task from a mounted folder, its zip and a URL: the same cell, the same numbers', async () => {
+  test.setTimeout(10 * 60_000);
+  const tmp = mkdtempSync(join(os.tmpdir(), 'lab-sweep-vtab-'));
+  // A small generated eurosat folder in the vtab-1k layout (400 / 100 / 200 images) and its zip.
+  const example = await cli('src/cli/data.ts', ['example', join(tmp, 'vtab'), '--task', 'eurosat', '--train', '400', '--zip']);
+  expect(example.code, example.err).toBe(0);
+  // The same folder over HTTP from another origin, as a data server with CORS would serve it.
+  const server = createServer((req, res) => serve(req, res, () => void res.writeHead(404).end()));
+  const serve = sirv(join(tmp, 'vtab'), { dev: true, setHeaders: (res) => res.setHeader('Access-Control-Allow-Origin', '*') });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
+  const sweepFile = join(tmp, 'vtab.sweep.json');
+  writeFileSync(sweepFile, JSON.stringify({ model: { path: join(REPO, 'test/fixtures/timm_tiny_model.safetensors') }, data: { path: 'vtab' }, tasks: ['eurosat'], methods: ['linear'], sizes: [{ train: 400, epochs: 1 }], batch: 32, testSize: 0, cellTimeoutMinutes: 5 }));
+  try {
+    const numbers: unknown[] = [];
+    for (const [name, data] of [['folder', join(tmp, 'vtab')], ['zip', join(tmp, 'vtab.zip')], ['url', url]] as const) {
+      const results = join(tmp, `results-${name}`);
+      const r = await finish(spawn(process.execPath, ['--import', 'tsx', 'src/cli/sweep.ts', sweepFile, '--no-build', '--results', results, '--data', data], { cwd: REPO, env: childEnv(), stdio: ['ignore', 'pipe', 'pipe'] }));
+      expect(r.code, `${name}: ${r.err}`).toBe(0);
+      const [file] = jsonFiles(results);
+      const cell = read(join(results, file!));
+      expect(cell.rows[0]!.testAcc, name).toBeGreaterThanOrEqual(0);
+      expect(cell.rows[0]!.testAcc, name).toBeLessThanOrEqual(100);
+      // The published number of the linear probe on EuroSAT is beside it in the table.
+      expect(r.out, name).toMatch(/\| eurosat \| remote-sensing classification \| — \| 400 \| [\d.]+ \[paper 87\.5\] \|/);
+      numbers.push(numbersOf(cell));
+    }
+    expect(numbers[1]).toEqual(numbers[0]);
+    expect(numbers[2]).toEqual(numbers[0]);
+  } finally {
+    server.close();
+    rmSync(tmp, { recursive: true, force: true });
+  }
 });

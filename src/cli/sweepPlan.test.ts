@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -92,6 +93,7 @@ describe('sweep files', () => {
     expect(named({ protocol: { kind: 'paper' }, lr: 0.1 }).message).toContain('the paper protocol searches the learning rate');
     expect(named({ protocol: { kind: 'paper' }, seeds: [0, 2] }).message).toContain('the paper protocol runs up to 10 consecutive seeds');
     expect(named({ tasks: ['dtd'] }).message).toContain('dtd is a VTAB-1k task whose images come from files');
+    expect(named({ tasks: ['dtd'], data: { path: 'vtab' } }).message).toContain('at sizes[0].train is 32, but VTAB-1k tasks (dtd) train on 400 to 20,000 images');
     expect(named({ data: { url: 'ftp://x' } }).message).toContain('at data.url must match pattern');
     expect(named({ extra: 1 }).message).toContain('at the top level has an unknown field "extra"');
     expect(named({ tasks: [] }).message).toContain('at tasks must NOT have fewer than 1 items');
@@ -166,6 +168,10 @@ describe('running the sweep on many machines', () => {
     expect(script).toContain('shard=$((JOB_COMPLETION_INDEX + 1))');
     expect(script).toMatch(/npm run sweep -- \S+ --shard "\$shard\/\$SHARDS"/);
     expect(script).toMatch(/--results \/results\/\S+/);
+    // Tried: the pod's script, with the sweep itself replaced by echo, for every index of the Job.
+    const shards = Array.from({ length: job.spec.completions }, (_, i) =>
+      execFileSync('bash', ['-c', script.replace('exec npm run sweep --', 'echo')], { env: { ...process.env, JOB_COMPLETION_INDEX: String(i), SHARDS: String(job.spec.completions) }, encoding: 'utf8' }).match(/--shard (\S+)/)?.[1]);
+    expect(shards).toEqual(Array.from({ length: 8 }, (_, i) => `${i + 1}/8`));
   });
 
   it('the workflow runs one shard per matrix job, uploads blob reports and merges them into the table', () => {
@@ -177,5 +183,16 @@ describe('running the sweep on many machines', () => {
     expect(wf.jobs.shard!.steps.some((s) => s.uses?.startsWith('actions/upload-artifact') && s.with?.name === 'blob-report-${{ matrix.shard }}')).toBe(true);
     expect(runs('merge')).toContain('npx playwright merge-reports --reporter json all-blob-reports > merged-report.json');
     expect(runs('merge')).toContain('study -- --table merged-report.json');
+
+    // Tried: the plan step's script makes the matrix, and refuses a bad count.
+    const plan = wf.jobs.plan!.steps.find((s) => s.run?.includes('GITHUB_OUTPUT'))!.run!;
+    const out = join(mkdtempSync(join(os.tmpdir(), 'lab-wf-')), 'output');
+    execFileSync('bash', ['-c', plan], { env: { ...process.env, SHARDS: '3', GITHUB_OUTPUT: out } });
+    expect(readFileSync(out, 'utf8')).toBe('count=3\nshards=[1,2,3]\n');
+    expect(() => execFileSync('bash', ['-c', plan], { env: { ...process.env, SHARDS: '0', GITHUB_OUTPUT: out }, stdio: 'pipe' })).toThrow(/shards must be a whole number from 1 to 256/);
+    // ... and each shard's script passes its shard and the optional model and data on.
+    const shard = wf.jobs.shard!.steps.find((s) => s.run?.includes('npm run sweep'))!.run!.replace('npm run sweep --', 'echo');
+    const env = { ...process.env, SWEEP: 'f.json', SHARD: '2/4', MODEL: 'https://x/m.safetensors', DATA: '' };
+    expect(execFileSync('bash', ['-c', shard], { env, encoding: 'utf8' }).trim()).toBe('f.json --shard 2/4 --results sweep-results --blob blob-report --model https://x/m.safetensors');
   });
 });

@@ -129,6 +129,10 @@ export function planSweep(json: unknown, file: string): Sweep {
     const vtab = s.tasks.find((t) => TASKS.find((task) => task.id === t)?.source === 'vtab');
     if (vtab) throw invalid(file, 'at data', `is procedural, but ${vtab} is a VTAB-1k task whose images come from files`, 'Give data as {"path": "<vtab-1k folder or zip>"} or {"url": "<base URL>"}.');
   }
+  // VTAB-1k tasks draw their train sizes from the lists (800 / 200 is the canonical split).
+  const small = s.sizes.findIndex((z) => z.train < 400);
+  const vtabTask = s.tasks.find((t) => TASKS.find((task) => task.id === t)?.source === 'vtab');
+  if (small >= 0 && vtabTask) throw invalid(file, `at sizes[${small}].train`, `is ${s.sizes[small]!.train}, but VTAB-1k tasks (${vtabTask}) train on 400 to 20,000 images`, 'Give 800 for the canonical 800 / 200 split, or sweep the small sizes over procedural tasks only.');
   const protocolIn = s.protocol ?? 'quick';
   const protocol: Sweep['protocol'] = protocolIn === 'quick' ? { kind: 'quick' } : { kind: 'paper', grid: protocolIn.grid ?? 'reduced' };
   if (protocol.kind === 'paper' && s.lr !== undefined) throw invalid(file, 'at lr', 'is set, but the paper protocol searches the learning rate', 'Give the rates in protocol.grid, e.g. "lr=0.5,0.05", and remove lr.');
