@@ -36,6 +36,11 @@ node_modules/.bin/esbuild src/cli/main.ts --bundle --platform=node --format=esm 
   --outfile="$out/lab/entry.mjs" --log-level=warning
 cp src/cli/model-card.md "$out/lab/"
 cp node_modules/@tensorflow/tfjs-backend-wasm/dist/*.wasm "$out/lab/tfjs-wasm/"
+# The threaded WASM build's parts (src/backend/node.ts): the Emscripten glue the pthread workers
+# evaluate, their script, and the module it reads (.cjs: the checkout's package.json says ESM).
+w=node_modules/@tensorflow/tfjs-backend-wasm/wasm-out
+cp $w/tfjs-backend-wasm-threaded-simd.js src/backend/wasm-pthread.cjs "$out/lab/tfjs-wasm/"
+cp $w/tfjs-backend-wasm-threaded-simd.worker.js "$out/lab/tfjs-wasm/tfjs-backend-wasm-threaded-simd.worker.cjs"
 cp node_modules/webgpu/index.js node_modules/webgpu/package.json "$out/node_modules/webgpu/"
 if [ $bundle_only = 1 ]; then
   cp node_modules/webgpu/dist/linux-x64/dawn.node "$out/node_modules/webgpu/dist/linux-x64/"

@@ -3,6 +3,7 @@
  * host reports, so it is tested without a browser.
  */
 import type { BackendName } from '../domain/run';
+import type { WasmThreading } from './threads';
 
 /** What the host offers, as probed (see init.ts). */
 export interface HostCapabilities {
@@ -21,6 +22,8 @@ export interface BackendChoice {
   reason: string;
   /** True when WebGPU could not be used at all (the page shows a banner naming the fallback). */
   noWebGPU: boolean;
+  /** WASM: how many threads run, and why not more (set once the backend has started). */
+  threads?: WasmThreading;
 }
 
 /**

@@ -23,7 +23,8 @@ export interface EngineHost {
   run: RunHost;
   persistence: Persistence;
   /** Initialise (or switch to) a backend; null = the host's own choice. */
-  initBackend(override: BackendName | null): Promise<BackendChoice>;
+  /** `wasmThreads`: WASM threads asked for (benchmarks); by default the host decides. */
+  initBackend(override: BackendName | null, wasmThreads?: number): Promise<BackendChoice>;
   /** Forget the backend after its device was lost, so the next initialisation starts afresh. */
   resetBackend(): void;
   /** Tell the page; buffers in `transfer` move instead of being copied. */
@@ -50,7 +51,7 @@ export class Engine {
   /** Work that is not a run (backend switches, checks, measurements): it goes before waiting runs. */
   private readonly tasks: (() => Promise<void>)[] = [];
   private busy = false;
-  private backend: { choice: BackendChoice; override: BackendName | null } | null = null;
+  private backend: { choice: BackendChoice; override: BackendName | null; wasmThreads?: number } | null = null;
   /** The storage operations asked so far, one after the other (see `storage`). */
   private storing: Promise<void> = Promise.resolve();
   private backendChain: Promise<unknown> = Promise.resolve();
@@ -86,13 +87,13 @@ export class Engine {
 
   /**
    * Initialise (or switch) the backend. Calls are chained, so two requests never initialise
-   * concurrently; the same override twice is a no-op.
+   * concurrently; the same override (and WASM thread count, asked by benchmarks) twice is a no-op.
    */
-  ensureBackend(override: BackendName | null): Promise<BackendChoice> {
+  ensureBackend(override: BackendName | null, wasmThreads?: number): Promise<BackendChoice> {
     const next = this.backendChain.then(async () => {
-      if (this.backend && this.backend.override === override) return this.backend.choice;
-      const choice = await this.host.initBackend(override);
-      this.backend = { choice, override };
+      if (this.backend && this.backend.override === override && this.backend.wasmThreads === wasmThreads) return this.backend.choice;
+      const choice = await this.host.initBackend(override, wasmThreads);
+      this.backend = { choice, override, wasmThreads };
       this.emit({ type: 'ready', choice });
       return choice;
     });
@@ -456,7 +457,7 @@ export class Engine {
 
   private async task(c: Task): Promise<void> {
     try {
-      await runTask(c, { ensureBackend: (b) => this.ensureBackend(b), run: this.host.run, emit: (e) => this.emit(e) });
+      await runTask(c, { ensureBackend: (b, t) => this.ensureBackend(b, t), run: this.host.run, emit: (e) => this.emit(e) });
     } catch (err) {
       this.emit({ type: 'error', requestId: c.requestId, error: toErrorInfo(err) });
     }

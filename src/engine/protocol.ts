@@ -9,7 +9,7 @@
  * `queue`, `deleted`, and the transient `progress`, `step`, `gradcam`).
  */
 import type { BackendChoice } from '../backend/select';
-import type { BenchRow } from '../bench/bench';
+import type { BenchProfile, BenchRow } from '../bench/bench';
 import type { ErrorInfo } from '../domain/errors';
 import type { Progress } from '../domain/progress';
 import type { BackendName, DataSpec, GradCamSample, ModelSpec, QueueState, RunConfig, RunInfo } from '../domain/run';
@@ -47,7 +47,11 @@ export type Command =
   /** A finished run's trained parameters as a file; the answer is `trained-file`. */
   | { type: 'export-trained'; requestId: string; runId: string }
   | { type: 'verify'; requestId: string; weights: Blob; weightsName: string; golden: Blob; backend?: BackendName }
-  | { type: 'bench'; requestId: string; backend?: BackendName; cases: BenchCaseRequest[]; warmup: number; runs: number; kernels?: 'lab' | 'stock' }
+  /**
+   * Benchmark cases; `threads`: WASM threads to run them on; `matmul`: add the plain 2-D matmul
+   * at that count; `profile`: also each case's kernel-by-kernel times.
+   */
+  | { type: 'bench'; requestId: string; backend?: BackendName; cases: BenchCaseRequest[]; warmup: number; runs: number; kernels?: 'lab' | 'stock'; threads?: number; matmul?: boolean; profile?: boolean }
   /** The lab's WebGPU kernels against stock tfjs on random inputs (forward and every gradient). */
   | { type: 'kernel-check'; requestId: string; backend?: BackendName; full?: boolean; timing?: boolean; reps?: number; only?: string[] }
   | { type: 'frechet'; requestId: string; model: ModelSpec; taskIds: string[]; data: DataSpec; reference: DataSpec | { kind: 'pretraining' }; count: number; imageSize: number; seed: number };
@@ -68,7 +72,7 @@ export type EngineEvent =
   | { type: 'error'; runId?: string; requestId?: string; error: ErrorInfo }
   | { type: 'trained-file'; requestId: string; runId: string; blob: Blob; fileName: string }
   | { type: 'verify-result'; requestId: string; report: VerifyReport; lines: string[] }
-  | { type: 'bench-result'; requestId: string; rows: BenchRow[]; adapter: string }
+  | { type: 'bench-result'; requestId: string; rows: BenchRow[]; adapter: string; profiles?: BenchProfile[] }
   | { type: 'kernel-check-result'; requestId: string; rows: KernelCheckRow[]; lines: string[]; pass: boolean; adapter: string }
   | { type: 'frechet-result'; requestId: string; distances: { taskId: string; distance: number }[]; reference: string };
 

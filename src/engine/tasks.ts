@@ -6,7 +6,7 @@
 import type { BackendChoice } from '../backend/select';
 import { splitGaussian } from '../analysis/features';
 import { frechetDistance } from '../analysis/frechet';
-import { runBenchCase, type BenchRow } from '../bench/bench';
+import { matmulRows, profileBenchCase, runBenchCase, type BenchProfile, type BenchRow } from '../bench/bench';
 import { pretrainingSplits } from '../data/pretraining';
 import { LabError } from '../domain/errors';
 import type { BackendName } from '../domain/run';
@@ -22,7 +22,7 @@ import { loadCheckpoint } from '../weights/load';
 import type { Command, EngineEvent } from './protocol';
 
 export interface TaskContext {
-  ensureBackend(override: BackendName | null): Promise<BackendChoice>;
+  ensureBackend(override: BackendName | null, wasmThreads?: number): Promise<BackendChoice>;
   run: RunHost;
   emit(e: EngineEvent): void;
 }
@@ -51,15 +51,21 @@ async function verify(c: Extract<Command, { type: 'verify' }>, ctx: TaskContext)
 }
 
 async function bench(c: Extract<Command, { type: 'bench' }>, ctx: TaskContext): Promise<void> {
-  const choice = await ctx.ensureBackend(c.backend ?? null);
+  const choice = await ctx.ensureBackend(c.backend ?? null, c.threads);
   const rows: BenchRow[] = [];
+  const profiles: BenchProfile[] = [];
   for (const bc of c.cases) {
     const preset = PRESETS[bc.preset as keyof typeof PRESETS];
     if (!preset) throw new LabError('config/invalid', `Unknown preset '${bc.preset}'.`);
     const cfg = bc.imageSize ? { ...preset, imageSize: bc.imageSize } : preset;
-    rows.push(await runBenchCase({ preset: bc.preset, cfg, mode: bc.mode, batch: bc.batch, promptLength: bc.promptLength, recompute: bc.recompute }, { host: 'chromium', warmup: c.warmup, runs: c.runs, kernels: c.kernels }));
+    const benchCase = { preset: bc.preset, cfg, mode: bc.mode, batch: bc.batch, promptLength: bc.promptLength, recompute: bc.recompute };
+    const row = await runBenchCase(benchCase, { host: 'chromium', warmup: c.warmup, runs: c.runs, kernels: c.kernels });
+    rows.push(row);
+    if (c.profile) profiles.push({ title: `chromium ${row.backend}${row.threads ? ` ${row.threads} thread(s)` : ''} ${bc.preset} ${bc.mode} batch ${bc.batch}`, ...(await profileBenchCase(benchCase, c.kernels)) });
   }
-  ctx.emit({ type: 'bench-result', requestId: c.requestId, rows, adapter: choice.adapter });
+  // The plain 2-D product at the same thread count, for the steps' GFLOP/s to be compared with.
+  if (c.matmul) rows.push(...(await matmulRows('chromium', c.runs)));
+  ctx.emit({ type: 'bench-result', requestId: c.requestId, rows, adapter: choice.adapter, profiles });
 }
 
 /** The lab's WebGPU kernels against stock tfjs (src/kernels/webgpu/check.ts). */

@@ -1,7 +1,7 @@
 /** The run panel: start / pause / cancel the queue, progress bars with numbers, backend badge. */
 import { BackendSelect } from './BackendSelect';
 import { METHODS } from '../train/methods';
-import { wasmThreading } from '../backend/threads';
+import { wasmThreading, type WasmThreading } from '../backend/threads';
 import type { Progress } from '../domain/progress';
 import { cancelQueue, pauseActive, resumeActive, setBackendOverride, startQueue } from './actions';
 import { formatBytes } from '../store/setup';
@@ -98,12 +98,19 @@ function queueText(s: LabState): string {
   }
 }
 
-/** One thread or several, and why (src/backend/threads.ts decides; the worker follows the same rule). */
-function WasmThreads() {
-  const threading = wasmThreading({ isolated: globalThis.crossOriginIsolated === true, serviceWorker: !!globalThis.navigator?.serviceWorker?.controller });
+/**
+ * How many threads WASM runs, and why not more: the engine's report (src/backend/threads.ts
+ * decides, the worker starts what it decided). Where the page is not isolated, the page words the
+ * fix itself, as only it knows whether its service worker will isolate the next load.
+ */
+function WasmThreads({ threads }: { threads?: WasmThreading }) {
+  const shown =
+    threads && threads.cause !== 'not-isolated'
+      ? threads
+      : wasmThreading({ isolated: globalThis.crossOriginIsolated === true, serviceWorker: !!globalThis.navigator?.serviceWorker?.controller, cores: globalThis.navigator?.hardwareConcurrency });
   return (
-    <small className="reason" data-testid="run.threads" data-threaded={threading.threaded} data-cause={threading.cause ?? ''}>
-      {threading.reason}
+    <small className="reason" data-testid="run.threads" data-threads={shown.threads} data-threaded={shown.threaded} data-cause={shown.cause ?? ''}>
+      {shown.reason}
     </small>
   );
 }
@@ -117,7 +124,7 @@ export function BackendBadge() {
         {engine.state === 'off' ? 'Engine not started' : engine.state === 'starting' ? 'Engine starting…' : `${engine.choice?.backend.toUpperCase()} · ${engine.choice?.adapter}`}
       </span>
       {engine.choice && engine.state === 'ready' && <small className="reason">Why: {engine.choice.reason}</small>}
-      {engine.choice?.backend === 'wasm' && engine.state === 'ready' && <WasmThreads />}
+      {engine.choice?.backend === 'wasm' && engine.state === 'ready' && <WasmThreads threads={engine.choice.threads} />}
       <BackendSelect testId="run.backendOverride" value={override ?? null} defaultLabel="automatic" onChange={setBackendOverride} />
     </div>
   );

@@ -59,7 +59,7 @@ const browserHost: RunHost = {
 const engine = new Engine({
   run: browserHost,
   persistence: indexedDbPersistence(),
-  initBackend: (override) => initBrowserBackend(override),
+  initBackend: (override, wasmThreads) => initBrowserBackend(override, { threads: wasmThreads }),
   resetBackend: () => {
     try {
       tf.engine().reset();
