@@ -75,8 +75,12 @@ export function nodeWasmThreading(): WasmThreading | null {
 }
 
 export interface NodeBackendOptions {
-  /** WASM threads; default one per logical core, up to the cap (src/backend/threads.ts). */
-  threads?: number;
+  /**
+   * WASM threads: a count, or 'auto' for one per logical core up to the cap (src/backend/threads.ts).
+   * Default 1: library callers (tests) get one thread, whose speed does not depend on how busy the
+   * machine is; the CLIs ask for 'auto' (src/cli/backend.ts).
+   */
+  threads?: number | 'auto';
 }
 
 export async function initNodeBackend(name: BackendName = 'wasm', opts: NodeBackendOptions = {}): Promise<NodeBackend> {
@@ -93,7 +97,8 @@ export async function initNodeBackend(name: BackendName = 'wasm', opts: NodeBack
   }
   silenceNodeHint();
   if (name === 'wasm') {
-    const decided = wasmThreading({ isolated: true, cores: nodeCores(), asked: opts.threads });
+    const threads = opts.threads ?? 1;
+    const decided = wasmThreading({ isolated: true, cores: nodeCores(), asked: threads === 'auto' ? undefined : threads });
     if (threading?.threads !== decided.threads || tf.getBackend() !== 'wasm') {
       useWasmThreads(decided.threads, decided.threads > 1 ? nodeThreadedFiles() : undefined);
       threading = decided;

@@ -24,6 +24,7 @@ import { effectiveLr, METHODS } from '../train/methods';
 import { Optimizer } from '../train/optimizer';
 import { trainStep } from '../train/step';
 import { freshWasmBackend, wasmHeapBytes } from '../kernels/wasm/heap';
+import { wasmThreadsRunning } from '../backend/wasm';
 import { probeMemory, type MemoryBreakdown } from './memprobe';
 import { estimateForward, estimateStep, phaseShape, planMemory, type StepShape } from '../train/memory';
 import { memoryBudget } from '../train/budget';
@@ -101,6 +102,8 @@ export interface BenchRow {
   /** What was live at the tensor peak, by kernel (for `--memory`). */
   atPeak?: MemoryBreakdown;
   runs: number;
+  /** WASM: threads the backend ran (1 = the single-threaded SIMD build). */
+  threads?: number;
   /** The case failed (the error in one line); its numbers are NaN. */
   error?: string;
 }
@@ -156,6 +159,7 @@ export async function runBenchCase(c: BenchCase, opts: CaseOptions): Promise<Ben
       peakBytes: NaN,
       heapBytes: wasmHeapBytes() ?? undefined,
       runs: 0,
+      ...threadsField(),
       error: `${trap}${message}`.replace(/\s+/g, ' ').slice(0, 300),
     };
   }
@@ -232,7 +236,50 @@ async function measureCase(c: BenchCase, opts: CaseOptions, microBatch: number):
     heapBytes: wasmHeapBytes() ?? undefined,
     atPeak,
     runs,
+    ...threadsField(),
   };
+}
+
+/** The running WASM backend's thread count, for a row (absent off WASM). */
+function threadsField(): { threads?: number } {
+  const t = wasmThreadsRunning();
+  return t === null ? {} : { threads: t };
+}
+
+/** The plain 2-D product every step is measured against, and the two transposed forms. */
+export const MATMUL_N = 512;
+
+/**
+ * The active backend's plain and transposed 2-D matmul throughput (512³, median of `runs` after a
+ * warm-up): the ceiling a training step's GFLOP/s is compared with, at the same thread count.
+ */
+export async function matmulRows(host: string, runs: number): Promise<BenchRow[]> {
+  const n = MATMUL_N;
+  const a = tf.randomNormal([n, n]), b = tf.randomNormal([n, n]);
+  const rows: BenchRow[] = [];
+  try {
+    for (const [ta, tb, name] of [[false, false, `matmul ${n}³`], [true, false, `matmul ${n}³ (Aᵀ)`], [false, true, `matmul ${n}³ (Bᵀ)`]] as const) {
+      const times: number[] = [];
+      for (let i = 0; i < runs + 1; i++) {
+        const t0 = performance.now();
+        const c = tf.matMul(a, b, ta, tb);
+        await c.data();
+        c.dispose();
+        if (i > 0) times.push(performance.now() - t0);
+      }
+      times.sort((x, y) => x - y);
+      const ms = times[Math.floor(times.length / 2)];
+      rows.push({ host, backend: tf.getBackend(), preset: name, mode: 'forward', batch: 1, imageSize: 0, medianMs: ms, imagesPerSec: NaN, gflops: (2 * n ** 3) / (ms / 1000) / 1e9, peakBytes: tf.memory().numBytes, runs, ...threadsField() });
+    }
+  } finally {
+    tf.dispose([a, b]);
+  }
+  return rows;
+}
+
+/** Whether a row is the plain matmul reference (not a model step, not a transposed product). */
+export function isPlainMatmul(r: BenchRow): boolean {
+  return r.preset === `matmul ${MATMUL_N}³`;
 }
 
 /** The planner's view of a bench case: the method's first phase (a forward case holds the FT weights, frozen). */
@@ -252,6 +299,13 @@ export interface KernelShare {
   ms: number;
   calls: number;
   share: number;
+}
+
+/** One step's kernel times (profileBenchCase), titled by host, backend, case and threads. */
+export interface BenchProfile {
+  title: string;
+  totalMs: number;
+  kernels: KernelShare[];
 }
 
 /**
@@ -291,12 +345,38 @@ export function stepName(r: Pick<BenchRow, 'mode' | 'recompute' | 'microBatch' |
 const mb = (b: number | undefined) => (b === undefined || !Number.isFinite(b) ? '' : (b / 1e6).toFixed(b < 1e7 ? 1 : 0));
 
 export function formatBenchTable(rows: BenchRow[]): string {
-  const head = '| host | backend | model | step | batch | px | median ms | img/s | GFLOP/s | tensor peak MB | heap MB | planned MB |';
-  const sep = '|---|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|';
+  const head = '| host | backend | threads | model | step | batch | px | median ms | img/s | GFLOP/s | tensor peak MB | heap MB | planned MB |';
+  const sep = '|---|---|---:|---|---|---:|---:|---:|---:|---:|---:|---:|---:|';
   const lines = rows.map((r) =>
     r.error
-      ? `| ${r.host} | ${r.backend} | ${r.preset} | ${stepName(r)} | ${r.batch} | ${r.imageSize} | failed: ${r.error.replace(/\|/g, '/')} | | | | ${mb(r.heapBytes)} | |`
-      : `| ${r.host} | ${r.backend} | ${r.preset} | ${stepName(r)} | ${r.batch} | ${r.imageSize} | ${r.medianMs.toFixed(1)} | ${r.imagesPerSec.toFixed(2)} | ${r.gflops.toFixed(2)} | ${mb(r.peakBytes)} | ${mb(r.heapBytes)}${r.heapBytes !== undefined && !r.heapFresh ? ' (process)' : ''} | ${mb(r.heapBytes !== undefined ? r.estimateBytes : r.estimateTensorBytes)} |`,
+      ? `| ${r.host} | ${r.backend} | ${r.threads ?? ''} | ${r.preset} | ${stepName(r)} | ${r.batch} | ${r.imageSize} | failed: ${r.error.replace(/\|/g, '/')} | | | | ${mb(r.heapBytes)} | |`
+      : `| ${r.host} | ${r.backend} | ${r.threads ?? ''} | ${r.preset} | ${stepName(r)} | ${r.batch} | ${r.imageSize} | ${r.medianMs.toFixed(1)} | ${Number.isFinite(r.imagesPerSec) ? r.imagesPerSec.toFixed(2) : ''} | ${r.gflops.toFixed(2)} | ${mb(r.peakBytes)} | ${mb(r.heapBytes)}${r.heapBytes !== undefined && !r.heapFresh ? ' (process)' : ''} | ${mb(r.heapBytes !== undefined ? r.estimateBytes : r.estimateTensorBytes)} |`,
   );
+  return [head, sep, ...lines].join('\n');
+}
+
+/**
+ * Thread scaling, from rows of one run: each WASM case at every thread count measured, its speed
+ * against the same case on one thread, and its GFLOP/s as a fraction of the plain 2-D matmul's on
+ * the same host at the same thread count (the efficiency target of issue 20 is 0.7).
+ */
+export function formatThreadScaling(rows: BenchRow[]): string {
+  const ok = rows.filter((r) => !r.error && r.threads !== undefined);
+  if (!ok.some((r) => r.threads! > 1)) return '';
+  const matmul = (r: BenchRow) => ok.find((m) => isPlainMatmul(m) && m.host === r.host && m.threads === r.threads);
+  const key = (r: BenchRow) => [r.host, r.backend, r.preset, stepName(r), r.batch, r.imageSize].join('|');
+  const single = new Map(ok.filter((r) => r.threads === 1).map((r) => [key(r), r]));
+  const head = '| host | backend | model | step | batch | threads | median ms | GFLOP/s | speed vs 1 thread | GFLOP/s ÷ matmul |';
+  const sep = '|---|---|---|---|---:|---:|---:|---:|---:|---:|';
+  const lines = ok
+    .filter((r) => !/ \((Aᵀ|Bᵀ)\)$/.test(r.preset))
+    .sort((a, b) => key(a).localeCompare(key(b)) || a.threads! - b.threads!)
+    .map((r) => {
+      const one = single.get(key(r));
+      const ref = matmul(r);
+      const speed = one ? `${(one.medianMs / r.medianMs).toFixed(2)}×` : '';
+      const eff = ref && !isPlainMatmul(r) ? (r.gflops / ref.gflops).toFixed(2) : '';
+      return `| ${r.host} | ${r.backend} | ${r.preset} | ${isPlainMatmul(r) ? '' : stepName(r)} | ${r.batch} | ${r.threads} | ${r.medianMs.toFixed(1)} | ${r.gflops.toFixed(2)} | ${speed} | ${eff} |`;
+    });
   return [head, sep, ...lines].join('\n');
 }

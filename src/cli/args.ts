@@ -8,6 +8,7 @@
 import { parseArgs as nodeParseArgs } from 'node:util';
 import { LabError, clip, isUsageError, quoted } from '../domain/errors';
 import { endProgress } from './progress';
+import { WASM_MAX_THREADS } from '../backend/threads';
 
 export interface ArgSpec {
   /** Options that take a value. */
@@ -72,6 +73,15 @@ export function intArg(args: ParsedArgs, name: string, fallback: number, min = -
   if (!Number.isInteger(v) || v < min || v > max) throw usageError(`--${name} must be an integer${Number.isFinite(min) ? ` from ${min}` : ''}${Number.isFinite(max) ? ` to ${max}` : ''}, got ${quoted(s, 40)}.`);
   return v;
 }
+
+/** `--threads N`: WASM threads from 1 to the cap, or undefined (one per logical core, up to the cap). */
+export function threadsArg(args: ParsedArgs): number | undefined {
+  return args.values.has('threads') ? intArg(args, 'threads', 1, 1, WASM_MAX_THREADS) : undefined;
+}
+
+/** The option's line in a CLI's usage text. */
+export const THREADS_USAGE = `  --threads N           WASM threads (default: one per logical core, up to ${WASM_MAX_THREADS}); with study
+                        shards running side by side, give each --threads 1`;
 
 /** A finite number ≥ 0 (or > 0 with `positive`), or undefined when the option is absent. */
 export function numArg(args: ParsedArgs, name: string, opts: { positive?: boolean } = {}): number | undefined {

@@ -7,7 +7,7 @@
  * Vulkan driver (SwiftShader) when this machine has one, and says so: the loader it needs is
  * found through LD_LIBRARY_PATH, which the dynamic linker reads only at a process's start.
  */
-import { initNodeBackend, type NodeBackend } from '../backend/node';
+import { initNodeBackend, nodeWasmThreading, type NodeBackend } from '../backend/node';
 import { dawnEnvironment, describeVulkanProblem } from '../backend/vulkan';
 import { describeAdapter, nvidiaMemory, type AdapterReport } from '../backend/dawn';
 import type { KernelChoice } from '../kernels';
@@ -65,11 +65,18 @@ export interface StartedBackend extends NodeBackend {
 }
 
 /**
- * Start `name` for this process. WebGPU prints the adapter, the kernels and the memory budget on
- * stderr. When this machine has no Vulkan driver but has SwiftShader, the command runs again in
+ * Start `name` for this process. WASM runs `threads` threads (default one per logical core, up to
+ * the cap) and prints how many and why; WebGPU prints the adapter, the kernels and the memory
+ * budget on stderr. When this machine has no Vulkan driver but has SwiftShader, the command runs again in
  * a child process with SwiftShader's environment, and this process ends with the child's code.
  */
-export async function startBackend(name: CliBackend, o: { kernels?: KernelChoice | readonly KernelChoice[]; gpuMemoryBytes?: number } = {}): Promise<StartedBackend> {
+export async function startBackend(name: CliBackend, o: { kernels?: KernelChoice | readonly KernelChoice[]; gpuMemoryBytes?: number; threads?: number } = {}): Promise<StartedBackend> {
+  if (name === 'wasm') {
+    const started = await initNodeBackend(name, { threads: o.threads ?? 'auto' });
+    const threading = nodeWasmThreading();
+    if (threading) console.error(threading.reason);
+    return { ...started, label: threading ? `wasm (${threading.threads} thread${threading.threads === 1 ? '' : 's'})` : name };
+  }
   if (name !== 'webgpu') return { ...(await initNodeBackend(name)), label: name };
   const dawn = dawnEnvironment(process.env);
   if (dawn.software) {

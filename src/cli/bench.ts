@@ -12,10 +12,10 @@
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import * as tf from '@tensorflow/tfjs';
-import { initNodeBackend } from '../backend/node';
+import { initNodeBackend, nodeWasmThreading } from '../backend/node';
+import { WASM_MAX_THREADS } from '../backend/threads';
 import { PRESETS, type PresetName } from '../model/config';
-import { formatBenchTable, stepName, profileBenchCase, runBenchCase, type BenchMode, type BenchRow, type KernelChoice, type KernelShare } from '../bench/bench';
+import { formatBenchTable, formatThreadScaling, isPlainMatmul, matmulRows, MATMUL_N, stepName, profileBenchCase, runBenchCase, type BenchMode, type BenchProfile, type BenchRow, type KernelChoice } from '../bench/bench';
 import { formatBreakdown } from '../bench/memprobe';
 import { zipBench } from '../bench/zip';
 import { REPO_ROOT } from '../train/host.node.js';
@@ -41,7 +41,11 @@ const USAGE = `usage: npm run bench -- [options]
   --recompute LIST       off,on: training steps without and/or with activation recomputation
                          (default off; both in one run give the memory saved and the time it costs)
   --runs N               measured steps per case, after 1 warm-up step (default 3)
-  --profile              also print where one step's time goes, kernel by kernel (Node hosts)
+  --threads LIST         WASM threads, e.g. 1,2: every WASM case (and the plain matmul it is compared
+                         with) at each count, then a scaling table: speed against 1 thread and GFLOP/s
+                         as a fraction of the matmul's at the same count (default: one per logical
+                         core, up to 8; 1 is tfjs' single-threaded SIMD build)
+  --profile              also print where one step's time goes, kernel by kernel
   --memory               also print what was live at each case's memory peak, by kernel
   --zip                  instead: what reading images from a zip costs per image (the lab's zip reader,
                          inflate alone, JPEG decoding), in this process
@@ -59,7 +63,7 @@ interface Plan {
 }
 
 runMain(async () => {
-  const args = parseArgs(process.argv.slice(2), { values: ['hosts', 'backends', 'kernels', 'modes', 'batch', 'runs', 'out', 'presets', 'recompute'], flags: ['full', 'profile', 'memory', 'zip'] });
+  const args = parseArgs(process.argv.slice(2), { values: ['hosts', 'backends', 'kernels', 'modes', 'batch', 'runs', 'out', 'presets', 'recompute', 'threads'], flags: ['full', 'profile', 'memory', 'zip'] });
   if (args.flags.has('help')) {
     console.log(USAGE);
     return 0;
@@ -81,6 +85,13 @@ runMain(async () => {
   });
   const recomputes = listArg(args, 'recompute', ['off', 'on'] as const, ['off']);
   const runs = intArg(args, 'runs', 3, 1, 100);
+  const threadCounts: (number | undefined)[] = args.values.has('threads')
+    ? args.values.get('threads')!.split(',').map((t) => {
+        const n = Number(t);
+        if (!Number.isInteger(n) || n < 1 || n > WASM_MAX_THREADS) throw usageError(`--threads takes integers from 1 to ${WASM_MAX_THREADS}, comma-separated, got ${quoted(t, 40)}.`);
+        return n;
+      })
+    : [undefined];
   const out = args.values.get('out') ?? 'bench-results.json';
   const presets: PresetName[] = listArg(args, 'presets', Object.keys(PRESETS) as PresetName[], ['fixture_tiny', 'vit_ti16', ...(args.flags.has('full') ? (['vit_b16'] as PresetName[]) : [])]);
   // A host that can run none of the chosen backends would print an empty table: say so instead.
@@ -100,7 +111,7 @@ runMain(async () => {
   const fits = (backend: string, preset: PresetName, hardwareGpu = false) => preset === 'fixture_tiny' || backend === 'wasm' || backend === 'webgl' || (backend === 'webgpu' && hardwareGpu);
 
   const rows: BenchRow[] = [];
-  const profiles: { title: string; totalMs: number; kernels: KernelShare[] }[] = [];
+  const profiles: BenchProfile[] = [];
   const kernelLabel = (k: KernelChoice, r: BenchRow): BenchRow => ({ ...r, backend: `${r.backend}${k === 'stock' ? ' (stock tfjs)' : ''}` });
   if (hosts.includes('node')) {
     const cpuSide = backends.filter((b) => b === 'wasm' || b === 'cpu');
@@ -108,17 +119,17 @@ runMain(async () => {
     // Chromium's software one alone: 30-300x slower than WASM, and Chromium's host measures it).
     const gpu = backends.includes('webgpu') && (args.values.has('backends') || vulkanReady(findVulkan()));
     if (backends.includes('webgpu') && !gpu) console.error('node webgpu: skipped (no Vulkan driver here; --backends webgpu runs it on Chromium\'s software one)');
-    /** Every case on the active backend, in this process. */
-    const measure = async (backend: string, label: string, hardwareGpu: boolean) => {
+    /** Every case on the active backend, in this process; `note` goes into the profile titles and progress lines. */
+    const measure = async (backend: string, label: string, hardwareGpu: boolean, note = '') => {
       for (const p of plans.filter((p) => fits(backend, p.preset, hardwareGpu))) {
         for (const k of kernels) {
           const row = { ...(await runBenchCase({ ...p, cfg: PRESETS[p.preset] }, { host: 'node', warmup: 1, discardLeftovers: true, runs, kernels: k })), backend: label };
           if (args.flags.has('profile')) {
             const prof = await profileBenchCase({ ...p, cfg: PRESETS[p.preset] }, k);
-            profiles.push({ title: `node ${label}${k === 'stock' ? ' (stock tfjs)' : ''} ${p.preset} ${p.mode} batch ${p.batch}`, ...prof });
+            profiles.push({ title: `node ${label}${k === 'stock' ? ' (stock tfjs)' : ''}${note} ${p.preset} ${p.mode} batch ${p.batch}`, ...prof });
           }
           rows.push(kernelLabel(k, row));
-          console.error(`node ${label} ${k} ${p.preset} ${stepName(row)} batch ${p.batch}: ${describeRow(row)}`);
+          console.error(`node ${label}${note} ${k} ${p.preset} ${stepName(row)} batch ${p.batch}: ${describeRow(row)}`);
         }
       }
     };
@@ -128,10 +139,13 @@ runMain(async () => {
       await measure('webgpu', `webgpu [${adapter!.vendor} ${adapter!.architecture}${adapter!.software ? ', software' : ''}]`, !adapter!.software);
     }
     for (const backend of cpuSide) {
-      await initNodeBackend(backend);
-      await measure(backend, backend, false);
+      // WASM at each thread count asked for, each with the plain matmul it is compared with; the CPU backend has no threads.
+      for (const threads of backend === 'wasm' ? threadCounts : [undefined]) {
+        await initNodeBackend(backend, { threads: threads ?? 'auto' });
+        await measure(backend, backend, false, backend === 'wasm' ? ` ${nodeWasmThreading()?.threads} thread(s)` : '');
+        if (backend === 'wasm') rows.push(...(await matmulRows('node', runs)));
+      }
     }
-    if (cpuSide.length) rows.push(...(await matmulRows(runs)));
     if (gpu && cpuSide.length) {
       const child = await dawnChild(args);
       rows.push(...child.rows);
@@ -140,11 +154,13 @@ runMain(async () => {
   }
   if (hosts.includes('chromium')) {
     const browserBackends = backends.filter((b) => b === 'wasm' || b === 'webgpu' || b === 'webgl');
-    if (browserBackends.length) rows.push(...(await chromiumRows(browserBackends, plans, kernels, runs, fits)));
+    if (browserBackends.length) rows.push(...(await chromiumRows(browserBackends, plans, kernels, runs, fits, threadCounts, args.flags.has('profile') ? profiles : null)));
   }
   const machine = `${os.cpus()[0]?.model ?? 'unknown CPU'}, ${os.cpus().length} cores, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, ${os.platform()} ${os.release()}`;
   console.log(`machine: ${machine}`);
   console.log(formatBenchTable(rows));
+  const scaling = formatThreadScaling(rows);
+  if (scaling) console.log(`\nWASM thread scaling (speed against 1 thread; GFLOP/s against the plain ${MATMUL_N}³ matmul at the same thread count, same host, same run):\n\n${scaling}`);
   if (args.flags.has('memory')) {
     for (const r of rows.filter((r) => r.atPeak)) console.log(`\n${r.host} ${r.backend} ${r.preset} ${stepName(r)} batch ${r.batch}: tensor peak ${(r.peakBytes / 1e6).toFixed(0)} MB${r.heapBytes ? `, heap ${(r.heapBytes / 1e6).toFixed(0)} MB` : ''}\n${formatBreakdown(r.atPeak!)}`);
   }
@@ -157,30 +173,15 @@ runMain(async () => {
   return 0;
 }, USAGE);
 
-/** The WASM backend's own plain and transposed 2-D matmul throughput: the ceiling to compare with. */
-async function matmulRows(runs: number): Promise<BenchRow[]> {
-  await initNodeBackend('wasm');
-  const n = 512;
-  const a = tf.randomNormal([n, n]), b = tf.randomNormal([n, n]);
-  const rows: BenchRow[] = [];
-  for (const [ta, tb, name] of [[false, false, 'matmul 512³'], [true, false, 'matmul 512³ (Aᵀ)'], [false, true, 'matmul 512³ (Bᵀ)']] as const) {
-    const times: number[] = [];
-    for (let i = 0; i < runs + 1; i++) {
-      const t0 = performance.now();
-      const c = tf.matMul(a, b, ta, tb);
-      await c.data();
-      c.dispose();
-      if (i > 0) times.push(performance.now() - t0);
-    }
-    times.sort((x, y) => x - y);
-    const ms = times[Math.floor(times.length / 2)];
-    rows.push({ host: 'node', backend: 'wasm', preset: name, mode: 'forward', batch: 1, imageSize: 0, medianMs: ms, imagesPerSec: NaN, gflops: (2 * n ** 3) / (ms / 1000) / 1e9, peakBytes: tf.memory().numBytes, runs });
-  }
-  tf.dispose([a, b]);
-  return rows;
-}
-
-async function chromiumRows(backends: string[], plans: Plan[], kernels: KernelChoice[], runs: number, fits: (b: string, p: PresetName) => boolean): Promise<BenchRow[]> {
+async function chromiumRows(
+  backends: string[],
+  plans: Plan[],
+  kernels: KernelChoice[],
+  runs: number,
+  fits: (b: string, p: PresetName) => boolean,
+  threadCounts: (number | undefined)[],
+  profiles: BenchProfile[] | null,
+): Promise<BenchRow[]> {
   const { chromium } = await import('@playwright/test');
   const vite = await import('vite');
   // Always build: a dist/ left from an earlier checkout would measure other code (5 s on 2 cores).
@@ -201,30 +202,27 @@ async function chromiumRows(backends: string[], plans: Plan[], kernels: KernelCh
     await page.goto(url);
     await page.waitForFunction(() => '__engine' in window);
     for (const backend of backends) {
-      for (const k of kernels) {
-        const cases = plans.filter((p) => fits(backend, p.preset)).map((p) => ({ preset: p.preset, mode: p.mode, batch: p.batch, promptLength: p.promptLength, recompute: p.recompute }));
-        try {
-          const res = (await page.evaluate(
-            ([backend, cases, runs, k]) =>
-              (window as unknown as { __engine: { request(c: unknown): Promise<{ rows: BenchRow[]; adapter: string }> } }).__engine.request({
-                type: 'bench',
-                requestId: `bench-${backend}-${k}`,
-                backend,
-                cases,
-                warmup: 1,
-                runs,
-                kernels: k,
-              }),
-            [backend, cases, runs, k] as const,
-          )) as { rows: BenchRow[]; adapter: string };
-          for (const r of res.rows) {
-            const row: BenchRow = { ...r, backend: `${r.backend}${r.backend === 'webgpu' ? ` [${res.adapter}]` : ''}${k === 'stock' ? ' (stock tfjs)' : ''}` };
-            rows.push(row);
-            console.error(`chromium ${row.backend} ${row.preset} ${stepName(row)} batch ${row.batch}: ${describeRow(row)}`);
+      // WASM at each thread count asked for (the page is cross-origin isolated: the preview server
+      // sends COOP/COEP); the GPU backends have none.
+      for (const threads of backend === 'wasm' ? threadCounts : [undefined]) {
+        for (const k of kernels) {
+          const cases = plans.filter((p) => fits(backend, p.preset)).map((p) => ({ preset: p.preset, mode: p.mode, batch: p.batch, promptLength: p.promptLength, recompute: p.recompute }));
+          try {
+            const res = (await page.evaluate(
+              ([request]) => (window as unknown as { __engine: { request(c: unknown): Promise<{ rows: BenchRow[]; adapter: string; profiles?: BenchProfile[] }> } }).__engine.request(request),
+              [{ type: 'bench', requestId: `bench-${backend}-${k}-${threads ?? 'auto'}`, backend, cases, warmup: 1, runs, kernels: k, threads, matmul: backend === 'wasm' && k === 'lab', profile: !!profiles }] as const,
+            )) as { rows: BenchRow[]; adapter: string; profiles?: BenchProfile[] };
+            for (const r of res.rows) {
+              const row: BenchRow = { ...r, backend: `${r.backend}${r.backend === 'webgpu' ? ` [${res.adapter}]` : ''}${k === 'stock' && !isPlainMatmul(r) ? ' (stock tfjs)' : ''}` };
+              rows.push(row);
+              console.error(`chromium ${row.backend}${row.threads ? ` ${row.threads} thread(s)` : ''} ${row.preset} ${stepName(row)} batch ${row.batch}: ${describeRow(row)}`);
+            }
+            profiles?.push(...(res.profiles ?? []).map((p) => ({ ...p, title: `${p.title}${k === 'stock' ? ' (stock tfjs)' : ''}` })));
+            if (!res.rows.some((r) => r.backend === backend)) console.error(`chromium: asked for ${backend}, the lab ran ${res.rows[0]?.backend} (${res.adapter})`);
+            if (threads && !res.rows.some((r) => r.threads === threads)) console.error(`chromium: asked for ${threads} WASM threads, the lab ran ${res.rows[0]?.threads} (${res.adapter})`);
+          } catch (e) {
+            console.error(`chromium ${backend}: ${(e as Error).message}`);
           }
-          if (!res.rows.some((r) => r.backend === backend)) console.error(`chromium: asked for ${backend}, the lab ran ${res.rows[0]?.backend} (${res.adapter})`);
-        } catch (e) {
-          console.error(`chromium ${backend}: ${(e as Error).message}`);
         }
       }
     }
@@ -246,7 +244,7 @@ function describeRow(r: BenchRow): string {
  * webgpu`, in Vulkan's environment (as installed, else Chromium's SwiftShader), since a process's
  * library path is fixed at its start. Its rows and profiles come back through a JSON file.
  */
-async function dawnChild(args: ParsedArgs): Promise<{ rows: BenchRow[]; profiles: { title: string; totalMs: number; kernels: KernelShare[] }[] }> {
+async function dawnChild(args: ParsedArgs): Promise<{ rows: BenchRow[]; profiles: BenchProfile[] }> {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'bench-dawn-'));
   const out = path.join(dir, 'rows.json');
   const override: Record<string, string> = { hosts: 'node', backends: 'webgpu', out };

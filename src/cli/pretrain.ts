@@ -34,7 +34,7 @@ import { toCheckpointFile } from '../weights/load';
 import type { HostTensor } from '../domain/tensor';
 import { clip, LabError } from '../domain/errors';
 import { checkFiniteLoss } from '../train/guards';
-import { enumArg, intArg, numArg, parseArgs, runMain, usageError } from './args';
+import { enumArg, intArg, numArg, parseArgs, runMain, THREADS_USAGE, threadsArg, usageError } from './args';
 import { backendArg, backendUsage, startBackend } from './backend';
 import { describeAdapter } from '../backend/dawn';
 import { endProgress, formatBytes, progressBar } from './progress';
@@ -69,6 +69,7 @@ Pretrains a small ViT from random weights on the lab's procedural 50-class scene
   --checkpoint-minutes X  minutes between resumable checkpoints (default 3)
   ${backendUsage(24)}
   --kernels lab|stock     the lab's kernels for the backend (default) or plain tfjs ops, to compare
+${THREADS_USAGE}
   --resume                continue from <out-dir>/<name>.partial.* (model, data and schedule
                           options come from the checkpoint; --minutes/--steps may extend it)`;
 
@@ -165,7 +166,7 @@ function fmtTime(s: number): string {
 
 runMain(async () => {
   const args = parseArgs(process.argv.slice(2), {
-    values: ['out-dir', 'name', 'minutes', 'steps', 'batch', 'lr', 'wd', 'warmup', 'clip', 'curriculum', 'seed', 'width', 'depth', 'heads', 'mlp', 'patch', 'image-size', 'train-size', 'eval-size', 'val-size', 'checkpoint-minutes', 'backend', 'kernels'],
+    values: ['out-dir', 'name', 'minutes', 'steps', 'batch', 'lr', 'wd', 'warmup', 'clip', 'curriculum', 'seed', 'width', 'depth', 'heads', 'mlp', 'patch', 'image-size', 'train-size', 'eval-size', 'val-size', 'checkpoint-minutes', 'backend', 'kernels', 'threads'],
     flags: ['resume'],
   });
   if (args.flags.has('help')) {
@@ -243,7 +244,7 @@ runMain(async () => {
   const o = state.options;
   const cfg = o.cfg;
   await mkdir(outDir, { recursive: true });
-  const started = await startBackend(backend, { kernels: kernelChoice });
+  const started = await startBackend(backend, { kernels: kernelChoice, threads: threadsArg(args) });
 
   // Parameters: random init (timm-like N(0, 0.02), LayerNorm 1/0, 50-class head), or the checkpoint.
   const init = randomParams(cfg, o.seed);

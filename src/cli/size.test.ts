@@ -22,6 +22,7 @@ describe('size report', () => {
       ['assets/tfjs-backend-wasm-simd-j.wasm', null],
       ['assets/tfjs-backend-wasm-threaded-simd-k.wasm', null],
       ['assets/tfjs-backend-wasm-l.wasm', null],
+      ['assets/tfjs-backend-wasm-threaded-simd-m.js', 'var WasmBackendModuleThreadedSimd = (() => {})();'],
       ['models/tiny.safetensors', null],
       ['sw.js', ''],
       ['_headers', null],
@@ -39,7 +40,8 @@ describe('size report', () => {
       'assets/shared-h.js': 'worker',
       'assets/dist-i.js': 'webgpu',
       'assets/tfjs-backend-wasm-simd-j.wasm': 'wasm-simd',
-      'assets/tfjs-backend-wasm-threaded-simd-k.wasm': 'wasm-other',
+      'assets/tfjs-backend-wasm-threaded-simd-k.wasm': 'wasm-threads',
+      'assets/tfjs-backend-wasm-threaded-simd-m.js': 'wasm-threads',
       'assets/tfjs-backend-wasm-l.wasm': 'wasm-other',
       'models/tiny.safetensors': 'model',
     });

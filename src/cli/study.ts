@@ -25,7 +25,7 @@ import { disposeSession, loadModel, openSplits, runSession } from '../train/sess
 import { trainDataFromSplits } from '../data/fromSplits';
 import { RunControl } from '../train/control';
 import { LabError, quoted } from '../domain/errors';
-import { enumArg, intArg, listArg, numArg, parseArgs, runMain, usageError } from './args';
+import { enumArg, intArg, listArg, numArg, parseArgs, runMain, THREADS_USAGE, threadsArg, usageError } from './args';
 import { parseSeeds, resolveGrid } from '../train/paper';
 import { runPaperSession } from '../train/paperSession';
 import { backendArg, backendUsage, gpuMemoryArg, startBackend } from './backend';
@@ -55,12 +55,13 @@ const USAGE = `usage: npm run study -- [options]
                         method, the rate with the best final validation accuracy
   ${backendUsage(22, { gpuMemory: true })}
   --shard i/n           run only every n-th job starting at i (to use several cores)
+${THREADS_USAGE}
   --out FILE            results JSON (default study.json; an existing file is extended, not redone)
   --table PATH...       only print the tables from results files, a sweep's results folder, or a
                         sweep's merged Playwright JSON report (npm run sweep; README)`;
 
 runMain(async () => {
-  const args = parseArgs(process.argv.slice(2), { values: ['model', 'tasks', 'methods', 'sizes', 'epochs', 'seeds', 'test-size', 'batch', 'frechet', 'shard', 'out', 'lr', 'protocol', 'grid', 'analysis', 'backend', 'gpu-memory'], flags: ['table', 'no-early-stop'] });
+  const args = parseArgs(process.argv.slice(2), { values: ['model', 'tasks', 'methods', 'sizes', 'epochs', 'seeds', 'test-size', 'batch', 'frechet', 'shard', 'out', 'lr', 'protocol', 'grid', 'analysis', 'backend', 'gpu-memory', 'threads'], flags: ['table', 'no-early-stop'] });
   if (args.flags.has('help')) {
     console.log(USAGE);
     return 0;
@@ -120,7 +121,7 @@ runMain(async () => {
 
   const file: StudyFile = existsSync(out) ? await readStudyFile(out, '--out') : { model: modelName, rows: [], frechet: {} };
   await checkWritable(out, '--out');
-  await startBackend(backend, { gpuMemoryBytes });
+  await startBackend(backend, { gpuMemoryBytes, threads: threadsArg(args) });
   const save = () => writeFile(out, JSON.stringify(file, null, 2));
   const model = modelSpecFor(modelName);
 

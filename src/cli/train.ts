@@ -17,7 +17,7 @@ import { parseSeeds, resolveGrid } from '../train/paper';
 import { runPaperSession, type PaperSettings } from '../train/paperSession';
 import { LabError, quoted } from '../domain/errors';
 import { describePlan } from '../train/memory';
-import { enumArg, intArg, numArg, parseArgs, runMain, usageError, type ParsedArgs } from './args';
+import { enumArg, intArg, numArg, parseArgs, runMain, THREADS_USAGE, threadsArg, usageError, type ParsedArgs } from './args';
 import { backendArg, backendUsage, gpuMemoryArg, startBackend } from './backend';
 import { checkWritable, readUserFile } from './files';
 import { endProgress, formatBytes, progressBar } from './progress';
@@ -55,6 +55,7 @@ const USAGE = `usage: npm run train -- --model <name|path> --task <id> --method 
   --prompt-lr-scale X   the prompts' learning rate as a multiple of --lr (default 1, as the reference)
   --image-size N        input resolution (default: the checkpoint's; pos. embeddings are resized)
   ${backendUsage(22, { gpuMemory: true })}
+${THREADS_USAGE}
   --recompute auto|on|off  activation recomputation: keep only each block's input and run the block
                         again in the backward pass (about 1/3 more time, a fraction of the memory);
                         auto (default) uses it only when one image does not fit without it. The memory
@@ -67,7 +68,7 @@ const USAGE = `usage: npm run train -- --model <name|path> --task <id> --method 
 
 runMain(async () => {
   const args = parseArgs(process.argv.slice(2), {
-    values: ['model', 'task', 'method', 'data', 'train-size', 'val-size', 'test-size', 'epochs', 'batch', 'lr', 'wd', 'prompt-length', 'seed', 'image-size', 'backend', 'gpu-memory', 'out', 'save-params', 'load-params', 'recompute', 'protocol', 'seeds', 'grid', 'prompt-init', 'prompt-dropout', 'prompt-lr-scale'],
+    values: ['model', 'task', 'method', 'data', 'train-size', 'val-size', 'test-size', 'epochs', 'batch', 'lr', 'wd', 'prompt-length', 'seed', 'image-size', 'backend', 'gpu-memory', 'out', 'save-params', 'load-params', 'recompute', 'protocol', 'seeds', 'grid', 'prompt-init', 'prompt-dropout', 'prompt-lr-scale', 'threads'],
     flags: ['skip-bad', 'no-early-stop', 'freeze-prompts'],
   });
   if (args.flags.has('help')) {
@@ -84,6 +85,7 @@ runMain(async () => {
   const task = getTask(taskId);
   const backend = backendArg(args);
   const gpuMemoryBytes = gpuMemoryArg(args, backend);
+  const threads = threadsArg(args);
   const dataArg = args.values.get('data') ?? 'procedural';
   const data: DataSpec = dataArg === 'procedural' ? { kind: 'procedural' } : { kind: 'path', path: dataArg };
   const trainSize = intArg(args, 'train-size', 800, 1, 20000);
@@ -137,11 +139,11 @@ runMain(async () => {
     } catch (e) {
       throw e instanceof LabError ? usageError(e.message) : e;
     }
-    await startBackend(backend, { gpuMemoryBytes });
+    await startBackend(backend, { gpuMemoryBytes, threads });
     return runPaperCli(config, paper, out, writeResults);
   }
 
-  const started = await startBackend(backend, { gpuMemoryBytes });
+  const started = await startBackend(backend, { gpuMemoryBytes, threads });
   const t0 = performance.now();
   // Every finished epoch is on disk at once: a crash or Ctrl-C loses at most the epoch in flight.
   const partial = { config: summaryConfig(config), status: 'running', backend: '', trainableParams: 0, totalParams: 0, epochs: [] as unknown[] };

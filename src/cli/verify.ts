@@ -13,10 +13,10 @@ import { parseSafetensors } from '../weights/formats/safetensors';
 import { readAll } from '../weights/formats/archive';
 import { kernelsFor, KERNEL_CHOICES } from '../kernels';
 import { labKernelCalls } from '../kernels/webgpu';
-import { enumArg, numArg, parseArgs, runMain, usageError } from './args';
+import { enumArg, numArg, parseArgs, runMain, THREADS_USAGE, threadsArg, usageError } from './args';
 import { backendArg, startBackend } from './backend';
 
-const USAGE = `usage: npm run verify -- --weights <checkpoint> --golden <golden.safetensors> [--backend wasm|cpu|webgpu] [--kernels lab|stock] [--tol <tolerance>]
+const USAGE = `usage: npm run verify -- --weights <checkpoint> --golden <golden.safetensors> [--backend wasm|cpu|webgpu] [--kernels lab|stock] [--tol <tolerance>] [--threads N]
 
   --weights   a checkpoint in any supported layout (.safetensors: hub ViTModel or timm; .npz: Google)
   --golden    reference outputs made by transformers/timm/PyTorch (see test/fixtures/README.md)
@@ -25,10 +25,11 @@ const USAGE = `usage: npm run verify -- --weights <checkpoint> --golden <golden.
   --kernels   lab (default: the engine's own kernels for the backend) or stock (plain tfjs ops,
               for comparison)
   --tol       override the tolerance (default, as test/fixtures/README.md says: 1e-4 on cpu and
-              wasm, 1e-3 on webgpu)`;
+              wasm, 1e-3 on webgpu)
+${THREADS_USAGE}`;
 
 runMain(async () => {
-  const args = parseArgs(process.argv.slice(2), { values: ['weights', 'golden', 'backend', 'tol', 'kernels'] });
+  const args = parseArgs(process.argv.slice(2), { values: ['weights', 'golden', 'backend', 'tol', 'kernels', 'threads'] });
   if (args.flags.has('help')) {
     console.log(USAGE);
     return 0;
@@ -40,10 +41,11 @@ runMain(async () => {
   const backend = backendArg(args);
   const kernels = enumArg(args, 'kernels', KERNEL_CHOICES, 'lab');
   const tol = numArg(args, 'tol', { positive: true });
+  const threads = threadsArg(args);
   // Inputs are read before the backend starts: a bad file is named without waiting for a GPU.
   const ckpt = await loadCheckpointFromPath(weights);
   const goldenTensors = readAll(parseSafetensors(await readPathSource(golden), path.basename(golden)));
-  const started = await startBackend(backend, { kernels });
+  const started = await startBackend(backend, { kernels, threads });
   console.log(`verify: ${weights} (${ckpt.layout} layout, ${ckpt.config.numLayers} layers, D=${ckpt.config.hiddenSize}) against ${golden} on ${started.label}, ${kernels === 'lab' ? "the lab's kernels" : 'stock tfjs kernels'}`);
   const report = await verifyGolden(ckpt, goldenTensors, tol, kernelsFor(started.name, kernels));
   const lines = formatReport(report);

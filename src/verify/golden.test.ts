@@ -1,6 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
 import { initNodeBackend } from '../backend/node';
+import { wasmThreadsRunning } from '../backend/wasm';
 import { loadCheckpoint } from '../weights/load';
 import { parseSafetensors } from '../weights/formats/safetensors';
 import { readAll } from '../weights/formats/archive';
@@ -20,10 +21,12 @@ const CASES: [string, string][] = [
   ['timm_tiny_google.npz', 'timm_tiny_golden.safetensors'],
 ];
 
-for (const backend of ['wasm', 'cpu'] as const) {
-  describe(`golden fixtures on ${backend}`, () => {
+// WASM on one thread (tfjs' SIMD build) and on two (its threaded build, src/backend/wasm.ts).
+for (const [backend, threads] of [['wasm', 1], ['wasm', 2], ['cpu', 1]] as const) {
+  describe(`golden fixtures on ${backend}${backend === 'wasm' ? `, ${threads} thread(s)` : ''}`, () => {
     beforeAll(async () => {
-      await initNodeBackend(backend);
+      await initNodeBackend(backend, { threads });
+      if (backend === 'wasm') expect(wasmThreadsRunning()).toBe(threads);
     });
     for (const [weights, golden] of CASES) {
       it(`${weights} matches ${golden} (every tensor, tolerance 1e-4)`, async () => {
