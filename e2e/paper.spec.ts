@@ -38,6 +38,7 @@ test('paper protocol: search, choice, two seeds, mean ± std on the page and in 
   await expect(lab.id('results.chance')).toContainText('6.3 %');
   // The validation curve of a paper run is its chosen search run's (the final runs have no val).
   expect(Object.values(await lab.chartPoints('chart.accuracy'))).toEqual([3, 3]);
+  expect(await lab.id('chart.accuracy').getAttribute('data-chance')).toBe('6.25');
   const bars = JSON.parse((await lab.id('chart.test').getAttribute('data-points'))!) as { name: string; mean: number; std: number }[];
   expect(bars.map((b) => b.name).sort()).toEqual(['Linear probe', 'VPT-deep']);
   expect(await lab.id('chart.test').getAttribute('data-chance')).toBe('6.25');

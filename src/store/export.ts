@@ -4,6 +4,7 @@
  */
 import type { RunSummary } from '../domain/run';
 import type { LabState } from './state';
+import { headlineAcc } from './selectors';
 
 export interface ExportedRun {
   runId: string;
@@ -49,6 +50,7 @@ export function runsToCsv(state: Pick<LabState, 'runs' | 'order'>): string {
     const last = s.epochs.at(-1);
     const c = s.config;
     const p = s.paper;
+    const h = headlineAcc(s);
     // Paper protocol: testAcc is the mean over seeds, lr / weightDecay the values chosen on val,
     // searchRuns every search point as lr/wd:val%, seedTestAccs every seed as seed:test%.
     const row: Record<(typeof CSV_COLUMNS)[number], unknown> = {
@@ -57,7 +59,7 @@ export function runsToCsv(state: Pick<LabState, 'runs' | 'order'>): string {
       lr: c.lr, weightDecay: c.weightDecay, promptLength: c.promptLength, seed: c.seed, seeds: p ? p.final.map((f) => f.seed).join(';') : c.seed,
       imageSize: c.imageSize, backend: s.backend, trainableParams: s.trainableParams, totalParams: s.totalParams, finalTrainLoss: last?.trainLoss,
       finalValAcc: p ? p.chosen.valAcc : last?.valAcc, testAcc: p ? p.mean : s.test?.testAcc, testStd: p && Number.isFinite(p.std) ? p.std : '',
-      seedTestAccs: p ? p.final.map((f) => `${f.seed}:${f.testAcc}`).join(';') : '', chance: p?.chance ?? '', nearChance: p ? p.nearChance : '',
+      seedTestAccs: p ? p.final.map((f) => `${f.seed}:${f.testAcc}`).join(';') : '', chance: h?.chance ?? '', nearChance: h ? h.nearChance : '',
       searchRuns: p ? p.search.map((r) => `${r.lr}/${r.wd}:${Number.isFinite(r.valAcc) ? r.valAcc : 'NaN'}${r.diverged ? '(diverged)' : ''}`).join(';') : '',
       startedAt: new Date(s.startedAt).toISOString(),
       finishedAt: s.finishedAt ? new Date(s.finishedAt).toISOString() : '',

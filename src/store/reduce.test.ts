@@ -4,6 +4,7 @@ import type { ErrorInfo } from '../domain/errors';
 import type { EpochMetrics, RunInfo, RunSummary } from '../domain/run';
 import type { EngineEvent } from '../engine/protocol';
 import { reduce, type LabEvent } from './reduce';
+import { headlineAcc } from './selectors';
 import { DEFAULT_SETUP } from './setup';
 import { initialState, type LabState } from './state';
 
@@ -208,5 +209,15 @@ describe('page events', () => {
     expect(s[4]!.viewGroupId).toBe('g1');
     expect(s[5]!.errors).toHaveLength(1);
     expect(s[6]!.errors).toEqual([]);
+  });
+});
+
+describe('the headline accuracy of a run', () => {
+  it('a quick run: its test accuracy, the chance level, and † when within noise of chance', () => {
+    // synth_count: 8 classes, chance 12.5 %; on 500 images 2 standard errors of a guesser are 3.0 points.
+    const test = (testAcc: number) => ({ testAcc, perClassAcc: [], confusion: [], numTest: 500 });
+    expect(headlineAcc(summary({ test: test(15) }))).toEqual({ mean: 15, std: NaN, seeds: 1, chance: 12.5, nearChance: true });
+    expect(headlineAcc(summary({ test: test(16) }))!.nearChance).toBe(false);
+    expect(headlineAcc(summary())).toBeNull();
   });
 });

@@ -1,6 +1,8 @@
 /** Derived views of the store, shared by components and tests. */
 import type { CurvePoint } from '../domain/paper';
 import type { RunSummary } from '../domain/run';
+import { getTask } from '../data/catalog';
+import { chanceAccuracy, nearChance } from '../train/paper';
 import type { LabState, RunRecord } from './state';
 
 /** The group of runs the live results show: the chosen one, else the latest. */
@@ -34,11 +36,14 @@ export function finishedRuns(s: LabState): RunRecord[] {
 
 /**
  * A run's headline test accuracy: the mean over seeds for a paper-protocol run, the one test
- * accuracy otherwise; with the standard deviation (NaN for one seed or a quick run).
+ * accuracy otherwise; with the standard deviation (NaN for one seed or a quick run), the chance
+ * level (%) and whether the accuracy is within noise of it (train/paper.ts nearChance).
  */
-export function headlineAcc(s: RunSummary): { mean: number; std: number; seeds: number } | null {
-  if (s.paper) return { mean: s.paper.mean, std: s.paper.std, seeds: s.paper.final.length };
-  return s.test ? { mean: s.test.testAcc, std: NaN, seeds: 1 } : null;
+export function headlineAcc(s: RunSummary): { mean: number; std: number; seeds: number; chance: number; nearChance: boolean } | null {
+  if (s.paper) return { mean: s.paper.mean, std: s.paper.std, seeds: s.paper.final.length, chance: s.paper.chance, nearChance: s.paper.nearChance };
+  if (!s.test) return null;
+  const classes = getTask(s.config.taskId).classes;
+  return { mean: s.test.testAcc, std: NaN, seeds: 1, chance: chanceAccuracy(classes), nearChance: nearChance(s.test.testAcc, classes, s.test.numTest) };
 }
 
 /**

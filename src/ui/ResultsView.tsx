@@ -5,7 +5,7 @@
  */
 import { useRef, useState } from 'react';
 import { useShallow } from 'zustand/react/shallow';
-import { CartesianGrid, Legend, Line, LineChart, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
+import { CartesianGrid, Legend, Line, LineChart, ReferenceLine, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
 import { getTask, publishedAccuracy, type TaskInfo } from '../data/catalog';
 import type { MethodId } from '../domain/run';
 import { chosenSearchCurve, groups, headlineAcc, runsOfGroup, viewedGroupId } from '../store/selectors';
@@ -33,6 +33,8 @@ function Curves({ runs, metric, title, testId, unit }: { runs: RunRecord[]; metr
   const ref = useRef<HTMLDivElement>(null);
   const [err, setErr] = useState('');
   const names = seriesNames(runs);
+  // The accuracy chart's chance level (the group's task; every run of a group shares it).
+  const chance = metric === 'valAcc' && runs.length ? 100 / getTask(runs[0]!.summary.config.taskId).classes : undefined;
   // A finished paper-protocol run's validation curve is its chosen search run's (train800 vs
   // val200): its final runs train on train + val and have no held-out images until test.
   const series = (r: RunRecord): number[] =>
@@ -47,7 +49,7 @@ function Curves({ runs, metric, title, testId, unit }: { runs: RunRecord[]; metr
   const points = Object.fromEntries(runs.map((r) => [names.get(r.summary.config.runId)!, values.get(r.summary.config.runId)!.length]));
   const presentation = useLab((s) => s.presentation);
   return (
-    <figure className="chart" data-testid={testId} data-points={JSON.stringify(points)} ref={ref}>
+    <figure className="chart" data-testid={testId} data-points={JSON.stringify(points)} data-chance={chance} ref={ref}>
       <figcaption>
         {title}
         <button
@@ -70,6 +72,7 @@ function Curves({ runs, metric, title, testId, unit }: { runs: RunRecord[]; metr
             <YAxis domain={metric === 'valAcc' ? [0, 100] : ['auto', 'auto']} label={{ value: unit, angle: -90, position: 'insideLeft' }} />
             <Tooltip formatter={(v) => (typeof v === 'number' ? v.toFixed(metric === 'valAcc' ? 1 : 3) : String(v))} />
             <Legend verticalAlign="top" />
+            {chance !== undefined && <ReferenceLine y={chance} stroke="#555" strokeDasharray="6 4" label={{ value: 'chance', position: 'right', fontSize: 12 }} />}
             {runs.map((r) => (
               <Line
                 key={r.summary.config.runId}
@@ -253,7 +256,7 @@ export default function ResultsView() {
                 <td className="num" data-testid={`results.acc.${s.config.method}`} title={p ? `seeds: ${p.final.map((f) => `${f.seed}: ${f.testAcc.toFixed(1)} %`).join(', ')}` : undefined}>
                   {pct(acc)}
                   {h && Number.isFinite(h.std) ? ` ± ${h.std.toFixed(1)}` : ''}
-                  {p?.nearChance && <abbr title={`within noise of chance (${p.chance.toFixed(1)} %)`}> †</abbr>}
+                  {h?.nearChance && <abbr title={`within noise of chance (${h.chance.toFixed(1)} %)`}> †</abbr>}
                 </td>
                 {paper && <td data-testid={`results.chosen.${s.config.method}`}>{p ? `lr ${p.chosen.lr} · wd ${p.chosen.wd}` : '–'}</td>}
                 <td className="num" title={s.totalParams ? `${s.trainableParams} of ${s.totalParams}` : undefined}>
@@ -268,7 +271,7 @@ export default function ResultsView() {
         </tbody>
       </table>
       <p className="note" data-testid="results.chance">
-        Chance level: {(100 / task.classes).toFixed(1)} % ({task.classes} classes).{paper ? ' † = within noise of chance (below chance + 2 binomial standard errors on the test images).' : ''}
+        Chance level: {(100 / task.classes).toFixed(1)} % ({task.classes} classes). † = within noise of chance (below chance + 2 binomial standard errors on the test images).
       </p>
       {task.source === 'vtab' && <p className="note">Published numbers: ViT-B/16 ImageNet-21k, full VTAB-1k protocol; yours depend on the model, epochs and data size chosen above.</p>}
       <WhyViews runs={runs} names={names} />
