@@ -65,6 +65,10 @@ runMain(async () => {
   const port = intArg(args, 'port', 0, 0, 65535);
   const overrides: SweepOverrides = { model: args.values.get('model'), data: args.values.get('data') };
   const sweep = await loadSweep(file, overrides);
+  // Files the cells will pick must exist: one named error now, not one failed test per cell.
+  for (const [what, src] of [['model', sweep.model], ['data', sweep.data]] as const) {
+    if ('path' in src && !existsSync(src.path)) throw new LabError('config/invalid', `The sweep's ${what} ${quoted(src.path)} does not exist${args.values.has(what) ? ` (from --${what})` : ''}.`, `Check the path (in the sweep file, paths are relative to the file; on the command line, to the current folder).`);
+  }
   const results = resolve(args.values.get('results') ?? join('sweep-results', basename(file).replace(/(\.sweep)?\.json$/, '')));
 
   if (args.flags.has('estimate')) {

@@ -1,4 +1,4 @@
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -155,6 +155,26 @@ describe('sweep results', () => {
     expect(mergeStudyFiles([result(c), result(c, 50)]).conflicts[0]).toContain('has two different results');
     writeFileSync(join(dir, 'empty.json'), JSON.stringify({ config: {}, suites: [] }));
     await expect(readStudySources([join(dir, 'empty.json')], '--table')).rejects.toThrow(/no sweep results in it/);
+  });
+});
+
+describe('npm run sweep', () => {
+  const sweepCli = (args: string[]) => spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/sweep.ts', ...args], { encoding: 'utf8' });
+
+  it('--list says which cells have results; a missing model file is one named error before anything runs', async () => {
+    const dir = mkdtempSync(join(os.tmpdir(), 'lab-sweep-'));
+    const s = await loadSweep('e2e/sweep/small.sweep.json');
+    await writeCellResult(dir, s.cells[2]!, { sweep: { version: 1, sweep: 'small', hash: s.cells[2]!.hash, title: s.cells[2]!.title, backend: 'wasm', seconds: 1, finishedAt: '', curves: [] } });
+    const list = sweepCli(['e2e/sweep/small.sweep.json', '--results', dir, '--list']);
+    expect(list.status, list.stderr).toBe(0);
+    expect(list.stderr).toContain('8 cells (quick protocol), 1 already in');
+    expect(list.stdout.split('\n').filter((l) => l.startsWith('done'))).toEqual([`done     ${s.cells[2]!.hash}  ${s.cells[2]!.title}`]);
+    const missing = sweepCli(['e2e/sweep/small.sweep.json', '--model', 'nope.safetensors', '--list']);
+    expect(missing.status).toBe(1);
+    expect(missing.stderr).toMatch(/^error \[config\/invalid\]: The sweep's model ".*nope\.safetensors" does not exist \(from --model\)/);
+    const shard = sweepCli(['e2e/sweep/small.sweep.json', '--shard', '0/2']);
+    expect(shard.status).toBe(2);
+    expect(shard.stderr).toContain('--shard must be i/n with 1 <= i <= n');
   });
 });
 
