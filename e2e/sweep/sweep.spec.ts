@@ -23,7 +23,7 @@ import type { ReadableStream as WebReadableStream } from 'node:stream/web';
 import { LabPage } from '../pages/LabPage';
 import { NAMED_MODELS } from '../../src/train/models';
 import { CELL_ATTACHMENT, type StudyFile, type StudyRow } from '../../src/cli/studyFile';
-import type { PaperRow } from '../../src/cli/studyReport';
+import { paperRowOf } from '../../src/cli/studyReport';
 import { RESULT_VERSION, loadSweep, overridesFromEnv, readCellResult, writeCellResult, type Cell, type Sweep } from '../../src/cli/sweepPlan';
 
 const file = process.env.SWEEP_FILE;
@@ -123,27 +123,7 @@ async function runCell(page: Page, sweep: Sweep, cell: Cell): Promise<StudyFile 
   const epochsOf = (curve: { epoch: number; trainLoss: number; trainAcc: number; heldOutAcc: number }[]) => curve.map((c) => ({ epoch: c.epoch, trainLoss: c.trainLoss, trainAcc: c.trainAcc, valAcc: c.heldOutAcc }));
   if (paper) {
     const p = s.paper!;
-    const row: PaperRow = {
-      taskId: cell.taskId,
-      method: cell.method,
-      trainSize: p.searchTrainSize,
-      valSize: p.valSize,
-      finalTrainSize: p.finalTrainSize,
-      epochs: cell.epochs,
-      promptLength: s.config.promptLength ?? 0,
-      grid: p.grid,
-      search: p.search,
-      chosen: p.chosen,
-      final: p.final,
-      mean: p.mean,
-      std: p.std,
-      chance: p.chance,
-      nearChance: p.nearChance,
-      numTest: p.numTest,
-      why: p.why,
-      trainableParams: s.trainableParams,
-      seconds,
-    };
+    const row = paperRowOf(p, { taskId: cell.taskId, method: cell.method, epochs: cell.epochs, promptLength: s.config.promptLength ?? 0, why: p.why, trainableParams: s.trainableParams, seconds });
     const curves = [
       ...p.search.map((r) => ({ seed: cell.seeds[0]!, stage: 'search' as const, lr: r.lr, wd: r.wd, epochs: epochsOf(r.curve) })),
       ...p.final.map((r) => ({ seed: r.seed, stage: 'final' as const, epochs: epochsOf(r.curve) })),

@@ -30,6 +30,7 @@ import { parseSeeds, resolveGrid } from '../train/paper';
 import { runPaperSession } from '../train/paperSession';
 import { backendArg, backendUsage, gpuMemoryArg, startBackend } from './backend';
 import { checkWritable } from './files';
+import { paperRowOf } from './studyReport';
 import { mergeStudyFiles, readStudyFile, readStudySources, studyTables, type StudyFile, type StudyRow } from './studyFile';
 
 const USAGE = `usage: npm run study -- [options]
@@ -175,27 +176,7 @@ runMain(async () => {
         },
       });
       const p = r.paper;
-      file.paper.push({
-        taskId: job.taskId,
-        method: job.method,
-        trainSize: p.searchTrainSize,
-        valSize: p.valSize,
-        finalTrainSize: p.finalTrainSize,
-        epochs: job.epochs,
-        promptLength: r.config.promptLength ?? 0,
-        grid: p.grid,
-        search: p.search,
-        chosen: p.chosen,
-        final: p.final,
-        mean: p.mean,
-        std: p.std,
-        chance: p.chance,
-        nearChance: p.nearChance,
-        numTest: p.numTest,
-        why: r.why,
-        trainableParams: r.trainableParams,
-        seconds: (performance.now() - t0) / 1000,
-      });
+      file.paper.push(paperRowOf(p, { taskId: job.taskId, method: job.method, epochs: job.epochs, promptLength: r.config.promptLength ?? 0, why: r.why, trainableParams: r.trainableParams, seconds: (performance.now() - t0) / 1000 }));
       await save();
       console.error(`${label}: chosen lr ${p.chosen.lr} wd ${p.chosen.wd}; test ${p.mean.toFixed(1)} ± ${Number.isFinite(p.std) ? p.std.toFixed(1) : '—'} over ${p.final.length} seed(s) (${((performance.now() - t0) / 1000).toFixed(0)} s)`);
     }

@@ -5,6 +5,7 @@
  */
 import { TASKS, getTask, publishedAccuracy } from '../data/catalog';
 import type { MethodId } from '../domain/run';
+import type { PaperOutcome } from '../domain/paper';
 import { METHODS } from '../train/methods';
 import { meanStd, type FinalRun, type HyperGrid, type SearchRun } from '../train/paper';
 import { chooseOnValidation } from '../analysis/compare';
@@ -32,6 +33,12 @@ export interface PaperRow {
   why: WhyAnalysis | null;
   trainableParams: number;
   seconds: number;
+}
+
+/** A paper-protocol outcome as the study records it, with what the outcome does not hold itself. */
+export function paperRowOf(p: PaperOutcome, o: Pick<PaperRow, 'taskId' | 'method' | 'epochs' | 'promptLength' | 'why' | 'trainableParams' | 'seconds'>): PaperRow {
+  const { searchTrainSize, valSize, finalTrainSize, grid, search, chosen, final, mean, std, chance, nearChance, numTest } = p;
+  return { ...o, trainSize: searchTrainSize, valSize, finalTrainSize, grid, search, chosen, final, mean, std, chance, nearChance, numTest };
 }
 
 const fmt = (x: number, d = 1) => (Number.isFinite(x) ? x.toFixed(d) : '—');
