@@ -76,7 +76,11 @@ export function intArg(args: ParsedArgs, name: string, fallback: number, min = -
 
 /** `--threads N`: WASM threads from 1 to the cap, or undefined (one per logical core, up to the cap). */
 export function threadsArg(args: ParsedArgs): number | undefined {
-  return args.values.has('threads') ? intArg(args, 'threads', 1, 1, WASM_MAX_THREADS) : undefined;
+  if (!args.values.has('threads')) return undefined;
+  // Only WASM has threads: silently ignoring the option on another backend would hide a mistake.
+  const backend = args.values.get('backend') ?? 'wasm';
+  if (backend !== 'wasm') throw usageError(`--threads sets WASM's threads; this run is on ${quoted(backend, 20)}.`);
+  return intArg(args, 'threads', 1, 1, WASM_MAX_THREADS);
 }
 
 /** The option's line in a CLI's usage text. */

@@ -131,6 +131,12 @@ describe('--backend webgpu without an adapter, and WASM without Dawn', () => {
     expect(run.stderr).toContain('--gpu-memory is the GPU\'s memory for --backend webgpu; this run is on wasm.');
   });
 
+  it('--threads off WASM is a usage error (exit 2)', async () => {
+    const run = await runCli('verify', ['--backend', 'webgpu', '--threads', '2', '--weights', model, '--golden', golden]);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain('--threads sets WASM\'s threads; this run is on "webgpu".');
+  });
+
   it('a WASM run never loads Dawn\'s native module', { timeout: 120_000 }, async () => {
     const file = join(dir, 'addons-wasm');
     const run = await runCli('verify', ['--weights', model, '--golden', golden], { env: { NODE_OPTIONS: `--require ${join(REPO, 'test/support/native-modules.cjs')}`, NATIVE_MODULES_FILE: file } });
