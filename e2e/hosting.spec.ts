@@ -145,7 +145,8 @@ test.describe('a new release while a run is going', () => {
 
   test('the update waits for the run, then a reload brings it', async ({ page }) => {
     const lab = new LabPage(page);
-    await lab.goto({ ...QUICK, methods: 'vpt_deep', epochs: 4 });
+    // Long enough that the pause lands mid-run even with WASM on every core (4 epochs of 32 images ended first).
+    await lab.goto({ ...QUICK, methods: 'vpt_deep', trainSize: 64, epochs: 30 });
     const oldBuild = await lab.id('app.build').textContent();
     expect(oldBuild).not.toBe('next-release');
     await expect(lab.id('banner.offlineReady')).toBeVisible({ timeout: 60_000 });
