@@ -153,7 +153,8 @@ test('full flow: FT vs VPT-deep on a tiny checkpoint', async ({ page, context },
   await expect.poll(trainedKeys).not.toContain(evalId);
   expect(await trainedKeys()).toEqual(expect.arrayContaining(ids));
 
-  // Clearing the file brings back the 1-epoch minimum.
+  // Clearing the file brings back the 1-epoch minimum (the run view folded the form: open it).
+  await lab.openSetup();
   await lab.id('setup.importParamsClear').click();
   await expect(lab.id('setup.importParamsName')).toHaveCount(0);
   expect((await lab.state()).setup.epochs).toBe(1);

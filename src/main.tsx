@@ -14,9 +14,9 @@ import { App } from './ui/App';
 import './ui/styles.css';
 
 loadSetupFromLocation();
-writeSetupToLocation(useLab.getState().setup);
+writeSetupToLocation(useLab.getState().setup, useLab.getState());
 useLab.subscribe((s, prev) => {
-  if (s.setup !== prev.setup) writeSetupToLocation(s.setup);
+  if (s.setup !== prev.setup || s.presentation !== prev.presentation) writeSetupToLocation(s.setup, s);
 });
 installTestApi();
 installEngineAutomation();

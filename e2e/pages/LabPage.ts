@@ -3,7 +3,8 @@
  * (`window.__lab`) for state the page does not print.
  */
 import { expect, type Download, type Locator, type Page } from '@playwright/test';
-import { readFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
+import { PNG } from 'pngjs';
 import type { ExportFile } from '../../src/store/export';
 import type { PlainLabState } from '../../src/ui/testApi';
 
@@ -47,10 +48,14 @@ export class LabPage {
     await this.id('run.start').click();
   }
 
-  /** Waits until the queue reports it finished ("… — done"); on a timeout, prints the last logs. */
+  /**
+   * Waits until the queue reports it finished (state `done`, text "… — done"; a run of the queue
+   * that is done while the next one starts does not count); on a timeout, prints the last logs.
+   */
   async waitDone(timeout: number): Promise<void> {
     try {
-      await expect(this.id('run.status')).toHaveText(/done$/, { timeout });
+      await expect(this.id('run.status')).toHaveAttribute('data-state', 'done', { timeout });
+      await expect(this.id('run.status')).toHaveText(/done$/);
     } catch (e) {
       console.log(this.logs.slice(-40).join('\n'));
       throw e;
@@ -115,6 +120,70 @@ export class LabPage {
     return JSON.parse((await this.id('chart.vptWins').getAttribute('data-measured')) ?? '{}') as Record<string, number>;
   }
 
+  /** Opens the setup form where Start folded it into its one-line summary (the run view). */
+  async openSetup(): Promise<void> {
+    if (await this.id('setup.edit').isVisible()) await this.id('setup.edit').click();
+    await expect(this.id('setup.trainSize')).toBeVisible();
+  }
+
+  /** Clicks a chart's PNG button and reads the image: its size and how many distinct colours it has. */
+  async exportPng(chart: string): Promise<{ name: string; width: number; height: number; colours: number; inkShare: number }> {
+    const { name, bytes } = await this.download(this.id(`${chart}.png`));
+    await writeFile(`test-results/export-${name}`, bytes); // to look at
+    const png = PNG.sync.read(bytes);
+    const colours = new Set<number>();
+    let ink = 0;
+    for (let i = 0; i < png.data.length; i += 4) {
+      const [r, g, b] = [png.data[i]!, png.data[i + 1]!, png.data[i + 2]!];
+      colours.add((r << 16) | (g << 8) | b);
+      if (r + g + b < 600) ink++;
+    }
+    return { name, width: png.width, height: png.height, colours: colours.size, inkShare: ink / (png.width * png.height) };
+  }
+
+  /**
+   * The contrast ratio (WCAG 2) of every piece of legend and axis text in a chart, computed from
+   * the styles: the text's colour (CSS colour, or an SVG text's fill) against the first opaque
+   * background colour among its ancestors.
+   */
+  async chartTextContrast(chart: string): Promise<{ text: string; ratio: number }[]> {
+    return this.id(chart).evaluate((root) => {
+      const rgb = (c: string): [number, number, number, number] | null => {
+        const m = c.match(/rgba?\(([^)]+)\)/);
+        if (!m) return null;
+        const p = m[1]!.split(/[ ,/]+/).filter(Boolean).map(Number);
+        return [p[0]!, p[1]!, p[2]!, p[3] ?? 1];
+      };
+      const lum = ([r, g, b]: number[]) => {
+        const f = (v: number) => ((v /= 255) <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4);
+        return 0.2126 * f(r!) + 0.7152 * f(g!) + 0.0722 * f(b!);
+      };
+      const background = (el: Element): [number, number, number, number] => {
+        for (let e: Element | null = el; e; e = e.parentElement) {
+          const c = rgb(getComputedStyle(e).backgroundColor);
+          if (c && c[3] > 0.99) return c;
+        }
+        return [255, 255, 255, 1];
+      };
+      const texts = [...root.querySelectorAll('.legend-text, .recharts-cartesian-axis-tick-value, .recharts-label')];
+      return texts
+        .filter((t) => (t.textContent ?? '').trim())
+        .map((t) => {
+          const style = getComputedStyle(t);
+          const colour = rgb(t instanceof SVGElement ? style.fill : style.color) ?? [0, 0, 0, 1];
+          const [l1, l2] = [lum(colour), lum(background(t))].sort((a, b) => b - a);
+          return { text: t.textContent!.trim(), ratio: (l1! + 0.05) / (l2! + 0.05) };
+        });
+    });
+  }
+
+  /** Whether an element lies wholly inside the viewport (no scrolling needed to see it). */
+  async inViewport(testId: string): Promise<boolean> {
+    const box = await this.id(testId).boundingBox();
+    const vp = this.page.viewportSize()!;
+    return !!box && box.x >= 0 && box.y >= 0 && box.x + box.width <= vp.width && box.y + box.height <= vp.height;
+  }
+
   errors(): Locator {
     return this.id('run.error');
   }
@@ -124,7 +193,9 @@ export class LabPage {
     const points = { 'Full fine-tuning': epochs, 'VPT-deep': epochs };
     expect(await this.chartPoints('chart.loss')).toEqual(points);
     expect(await this.chartPoints('chart.accuracy')).toEqual(points);
-    await expect(this.id('chart.loss').locator('.recharts-line')).toHaveCount(2);
+    // The loss chart draws each run twice (every step, and the epoch means); accuracy once.
+    await expect(this.id('chart.loss').locator('.recharts-line')).toHaveCount(4);
+    await expect(this.id('chart.accuracy').locator('.recharts-line')).toHaveCount(2);
     const table = await this.tableAccuracies();
     expect(Object.keys(table).sort()).toEqual(['ft', 'vpt_deep']);
     for (const acc of Object.values(table)) {

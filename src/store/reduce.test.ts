@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import type { ErrorInfo } from '../domain/errors';
 import type { EpochMetrics, RunInfo, RunSummary } from '../domain/run';
 import type { EngineEvent } from '../engine/protocol';
-import { reduce, type LabEvent } from './reduce';
+import { STEP_POINTS_MAX, reduce, type LabEvent } from './reduce';
 import { headlineAcc } from './selectors';
 import { DEFAULT_SETUP } from './setup';
 import { initialState, type LabState } from './state';
@@ -131,6 +131,26 @@ describe('engine events', () => {
     expect(s[4]!.check).toMatchObject({ requestId: 'v2', lines: [], report: null });
     expect(s[5]!.check).toMatchObject({ requestId: null, error: 'golden/invalid: no logits' });
     expect(s[5]!.errors).toHaveLength(1);
+  });
+
+  it('steps draw the per-step loss curve on the epoch axis; a resumed run steps back; a full curve is thinned', () => {
+    const step = (epoch: number, n: number, loss: number): EngineEvent => ({ type: 'step', runId: 'a', epoch, phase: 1, step: n, stepsPerEpoch: 4, loss, imagesPerSec: 1 });
+    const s = play([{ type: 'run', run: info() }, step(1, 1, 3), step(1, 2, 2.5), step(2, 4, 1), step(2, 2, 1.5)]);
+    expect(s[2]!.runs.a!.stepLoss).toEqual([{ x: 0.25, loss: 3 }]);
+    expect(s[4]!.runs.a!.stepLoss!.map((p) => p.x)).toEqual([0.25, 0.5, 2]);
+    // Resumed from the checkpoint of epoch 1: epoch 2 starts again, its later points go.
+    expect(s[5]!.runs.a!.stepLoss).toEqual([{ x: 0.25, loss: 3 }, { x: 0.5, loss: 2.5 }, { x: 1.5, loss: 1.5 }]);
+    // FT-then-PT numbers its second phase's epochs after the first's.
+    const ph2 = reduce(s[4]!, { type: 'step', runId: 'a', epoch: 3, phase: 2, step: 1, stepsPerEpoch: 4, loss: 0.5, imagesPerSec: 1 });
+    expect(ph2.runs.a!.stepLoss!.at(-1)).toEqual({ x: 2.25, loss: 0.5 });
+    // A long run: never more than STEP_POINTS_MAX points, the latest always kept, x increasing.
+    let t = s[1]!;
+    for (let i = 1; i <= 2000; i++) t = reduce(t, { type: 'step', runId: 'a', epoch: Math.ceil(i / 100), phase: 1, step: ((i - 1) % 100) + 1, stepsPerEpoch: 100, loss: 1 / i, imagesPerSec: 1 });
+    const pts = t.runs.a!.stepLoss!;
+    expect(pts.length).toBeLessThanOrEqual(STEP_POINTS_MAX);
+    expect(pts.length).toBeGreaterThan(STEP_POINTS_MAX / 2);
+    expect(pts.at(-1)).toEqual({ x: 20, loss: 1 / 2000 });
+    expect(pts.every((p, i) => i === 0 || p.x > pts[i - 1]!.x)).toBe(true);
   });
 
   it('Fréchet results land per task with their reference', () => {

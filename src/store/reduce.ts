@@ -7,12 +7,12 @@ import type { ErrorInfo } from '../domain/errors';
 import { isTerminal, type MethodId, type RunInfo } from '../domain/run';
 import { METHOD_IDS } from '../train/methods';
 import type { EngineEvent } from '../engine/protocol';
-import { defaultImageSize, sanitize, type Setup } from './setup';
-import type { Alert, LabState, PickedData, ReferenceChoice, RunRecord } from './state';
+import { defaultImageSize, sanitize, type Setup, type View } from './setup';
+import type { Alert, LabState, PickedData, ReferenceChoice, RunRecord, StepPoint } from './state';
 
 export type PageEvent =
   /** The setup a URL describes (start-up, a changed hash). */
-  | { type: 'setup-loaded'; setup: Setup }
+  | { type: 'setup-loaded'; setup: Setup; view?: View }
   | { type: 'setup-changed'; patch: Partial<Setup> }
   | { type: 'method-toggled'; method: MethodId; on: boolean }
   | { type: 'model-file-picked'; file: File | null }
@@ -25,6 +25,8 @@ export type PageEvent =
   | { type: 'errors-cleared' }
   | { type: 'alert-dismissed'; id: number }
   | { type: 'presentation-toggled'; on?: boolean }
+  /** The setup form opened or folded (Start folds it: the run view). */
+  | { type: 'setup-shown'; open: boolean }
   | { type: 'group-viewed'; groupId: string | null }
   | { type: 'engine-starting' }
   | { type: 'frechet-requested'; requestIds: string[] }
@@ -35,11 +37,14 @@ export type LabEvent = EngineEvent | PageEvent;
 /** At most this many notices stay on screen (the oldest go first). */
 const MAX_NOTICES = 20;
 
+/** The per-step loss curve keeps at most this many points (every other one goes when it is full). */
+export const STEP_POINTS_MAX = 600;
+
 export function reduce(s: LabState, e: LabEvent): LabState {
   switch (e.type) {
     // ---- the page ----
     case 'setup-loaded':
-      return { ...s, setup: e.setup };
+      return { ...s, setup: e.setup, presentation: e.view?.presentation ?? s.presentation };
     case 'setup-changed':
       return { ...s, setup: editSetup(s, e.patch) };
     case 'method-toggled': {
@@ -73,6 +78,8 @@ export function reduce(s: LabState, e: LabEvent): LabState {
       return { ...s, errors: s.errors.filter((a) => a.id !== e.id), notices: s.notices.filter((a) => a.id !== e.id) };
     case 'presentation-toggled':
       return { ...s, presentation: e.on ?? !s.presentation };
+    case 'setup-shown':
+      return { ...s, setupOpen: e.open };
     case 'group-viewed':
       return { ...s, viewGroupId: e.groupId };
     case 'engine-starting':
@@ -106,7 +113,11 @@ export function reduce(s: LabState, e: LabEvent): LabState {
     case 'progress':
       return patchRun(s, e.runId, (r) => ({ ...r, progress: { ...r.progress, [e.progress.unit]: e.progress } }));
     case 'step':
-      return patchRun(s, e.runId, (r) => ({ ...r, step: { epoch: e.epoch, phase: e.phase, step: e.step, stepsPerEpoch: e.stepsPerEpoch, loss: e.loss, imagesPerSec: e.imagesPerSec } }));
+      return patchRun(s, e.runId, (r) => ({
+        ...r,
+        step: { epoch: e.epoch, phase: e.phase, step: e.step, stepsPerEpoch: e.stepsPerEpoch, loss: e.loss, imagesPerSec: e.imagesPerSec },
+        stepLoss: withStepPoint(r.stepLoss ?? [], { x: e.epoch - 1 + e.step / Math.max(1, e.stepsPerEpoch), loss: e.loss }),
+      }));
     case 'gradcam':
       return patchRun(s, e.runId, (r) => ({ ...r, gradcam: { epoch: e.epoch, samples: e.samples } }));
     case 'notice':
@@ -152,6 +163,19 @@ function withRun(s: LabState, info: RunInfo): LabState {
   // A run that ended shows no step in flight.
   if (isTerminal(info.summary.status)) run.step = undefined;
   return { ...s, runs: { ...s.runs, [info.runId]: run }, order: prev ? s.order : [...s.order, info.runId] };
+}
+
+/**
+ * A step's loss added to the curve. Epochs are numbered across phases (FT-then-PT's second phase
+ * continues the count), so x only grows within one life of a run; a run resumed from an earlier
+ * checkpoint steps back, and the points after the new one are dropped. A full curve keeps every
+ * other point, so a long run stays a bounded, evenly thinned line.
+ */
+function withStepPoint(points: StepPoint[], p: StepPoint): StepPoint[] {
+  let end = points.length;
+  while (end > 0 && points[end - 1]!.x >= p.x) end--;
+  const next = [...points.slice(0, end), p];
+  return next.length > STEP_POINTS_MAX ? next.filter((_, i) => i % 2 === 1 || i === next.length - 1) : next;
 }
 
 function patchRun(s: LabState, runId: string, f: (r: RunRecord) => RunRecord): LabState {

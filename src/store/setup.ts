@@ -318,6 +318,27 @@ export function setupToHash(setup: Setup): string {
   return p.toString();
 }
 
+// ---- what the page shows, beside the setup ----
+
+/** How the page is shown; it travels in the URL too, so a reload or a lecturer's link keeps it. */
+export interface View {
+  presentation: boolean;
+}
+
+/** URL name of presentation mode (`present=1`). */
+const PRESENT_PARAM = 'present';
+
+/** The URL hash of a setup and a view (without '#'). */
+export function locationHash(setup: Setup, view: View): string {
+  const p = new URLSearchParams(setupToHash(setup));
+  if (view.presentation) p.set(PRESENT_PARAM, '1');
+  return p.toString();
+}
+
+export function viewFromUrl(hash: string): View {
+  return { presentation: new URLSearchParams(hash.replace(/^#/, '')).get(PRESENT_PARAM) === '1' };
+}
+
 /**
  * The setup a URL describes: the hash's properties over the defaults, then clamped to what the
  * UI allows. `?dev=1` in the query string also turns on dev mode.

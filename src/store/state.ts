@@ -53,11 +53,22 @@ export interface StepInfo {
   imagesPerSec: number;
 }
 
+/** One training step's loss, placed on the epoch axis: x = epochs done before it + step / steps per epoch. */
+export interface StepPoint {
+  x: number;
+  loss: number;
+}
+
 /** A run as the page shows it: the engine's record and what is only shown while it runs. */
 export interface RunRecord extends RunInfo {
   /** Latest progress per unit: bytes (download), items (decoding), steps (training). */
   progress: Partial<Record<'bytes' | 'items' | 'steps', Progress>>;
   step?: StepInfo;
+  /**
+   * The loss of every step this page saw, thinned to at most STEP_POINTS_MAX points (the per-step
+   * curve; not stored: after a reload the per-epoch points remain).
+   */
+  stepLoss?: StepPoint[];
   gradcam?: { epoch: number; samples: GradCamSample[] };
 }
 
@@ -93,6 +104,8 @@ export interface AlertsSlice {
 // ---- ui, paper and engine-check slices ----
 export interface UiSlice {
   presentation: boolean;
+  /** The setup form is open; Start folds it into one line so the run's curves are in view. */
+  setupOpen: boolean;
 }
 
 export type ReferenceChoice = 'pretraining' | 'url' | 'zip';
@@ -134,6 +147,7 @@ export const initialState = (setup: Setup = DEFAULT_SETUP): LabState => ({
   notices: [],
   nextAlertId: 1,
   presentation: false,
+  setupOpen: true,
   paper: { reference: 'pretraining', referenceUrl: '', frechet: {}, frechetPending: [] },
   check: { requestId: null, lines: [], report: null, error: null },
 });

@@ -3,13 +3,13 @@
  * every `gradcam` event. A filter keeps the images one method gets right and another wrong;
  * clicking an image opens it large.
  */
-import { useEffect, useRef, useState } from 'react';
+import { useEffect, useLayoutEffect, useRef, useState, type RefObject } from 'react';
 import { useShallow } from 'zustand/react/shallow';
 import type { GradCamSample } from '../domain/run';
 import { runsOfGroup, viewedGroupId } from '../store/selectors';
 import { useLab } from '../store/store';
 import type { RunRecord } from '../store/state';
-import { drawSample } from './gradcamDraw';
+import { VIRIDIS, drawSample } from './gradcamDraw';
 import { METHOD_COLOURS } from './palette';
 
 const OVERLAY_ALPHA = 0.5;
@@ -20,6 +20,48 @@ function SampleCanvas({ sample, alpha, label, size, testId, method }: { sample: 
     if (ref.current) drawSample(ref.current, sample, alpha);
   }, [sample, alpha]);
   return <canvas ref={ref} role="img" aria-label={label} style={{ width: size, height: size }} data-testid={testId} data-method={method} />;
+}
+
+/**
+ * The colour scale of the overlays (viridis, as drawn): dark purple where the map is low, yellow
+ * where the evidence for the predicted class is strongest.
+ */
+export function ColourScale() {
+  const stops = VIRIDIS.map(([r, g, b], i) => `rgb(${r} ${g} ${b}) ${((100 * i) / (VIRIDIS.length - 1)).toFixed(1)}%`).join(', ');
+  return (
+    <span className="colour-scale" data-testid="gradcam.scale" role="img" aria-label="Colour scale: purple = low, yellow = high relevance for the predicted class">
+      <span className="scale-end">low</span>
+      <span className="scale-bar" style={{ background: `linear-gradient(to right, ${stops})` }} />
+      <span className="scale-end">high relevance to the prediction</span>
+    </span>
+  );
+}
+
+/** A caption line under each image, and the row of labels above them (px). */
+const CAPTION_PX = 22;
+const LABEL_ROW_PX = 26;
+
+/**
+ * Image size in presentation: the methods' rows share what is left of the screen below the
+ * gallery's top (the status strip and the two curves sit above it), each with a caption line;
+ * measured, so it follows the window and the font.
+ */
+function usePresentationCell(on: boolean, rows: number, deps: unknown[]): [RefObject<HTMLDivElement | null>, number] {
+  const ref = useRef<HTMLDivElement>(null);
+  const [cell, setCell] = useState(72);
+  useLayoutEffect(() => {
+    if (!on) return;
+    const fit = () => {
+      const top = ref.current?.getBoundingClientRect().top ?? window.innerHeight / 2;
+      const room = window.innerHeight - top - LABEL_ROW_PX - 10;
+      setCell(Math.max(40, Math.min(160, Math.floor(room / Math.max(1, rows)) - CAPTION_PX - 6)));
+    };
+    fit();
+    window.addEventListener('resize', fit);
+    return () => window.removeEventListener('resize', fit);
+    // eslint-disable-next-line react-hooks/exhaustive-deps -- refit when what is above the gallery changes
+  }, [on, rows, ...deps]);
+  return [ref, cell];
 }
 
 function className(run: RunRecord | undefined, c: number): string {
@@ -53,7 +95,29 @@ export default function GradCamGallery() {
     const sb = b && sampleOf(b, index);
     return !!sa && !!sb && sa.predicted === sa.label && sb.predicted !== sb.label;
   });
-  const cell = presentation ? 200 : 112;
+  const across = presentation;
+  const [scroller, fitted] = usePresentationCell(across, runs.length, [indices.length]);
+  const cell = across ? fitted : 112;
+  const imageButton = (index: number, first: GradCamSample) => (
+    <button type="button" className="image-button" onClick={() => setOpen(index)} aria-label={`Open test image ${index} large (label ${className(runs[0], first.label)})`}>
+      <SampleCanvas sample={first} alpha={0} size={cell} label={`test image ${index}`} />
+    </button>
+  );
+  const overlayButton = (r: RunRecord, index: number) => {
+    const s = sampleOf(r, index);
+    if (!s) return <>–</>;
+    const right = s.predicted === s.label;
+    return (
+      <>
+        <button type="button" className="image-button" onClick={() => setOpen(index)} aria-label={`${r.methodLabel} on test image ${index}: predicted ${className(r, s.predicted)}, ${right ? 'right' : 'wrong'}. Open large`}>
+          <SampleCanvas sample={s} alpha={OVERLAY_ALPHA} size={cell} label={`${r.methodLabel} Grad-CAM, predicted ${className(r, s.predicted)}`} testId="gradcam.overlay" method={r.summary.config.method} />
+        </button>
+        <div className={`caption ${right ? 'right' : 'wrong'}`}>
+          {right ? '✓' : '✗'} {className(r, s.predicted)}
+        </div>
+      </>
+    );
+  };
 
   return (
     <section className="panel gallery" aria-labelledby="gallery-title" data-testid="gradcam.gallery" data-count={shown.length}>
@@ -75,49 +139,70 @@ export default function GradCamGallery() {
             <span className="note">
               epoch {runs.map((r) => `${r.methodLabel} ${r.gradcam!.epoch}`).join(', ')} · {shown.length} of {indices.length} images
             </span>
+            <ColourScale />
           </div>
-          <table className="gallery-grid">
-            <thead>
-              <tr>
-                <th scope="col">Image</th>
-                {runs.map((r) => (
-                  <th key={r.summary.config.runId} scope="col" style={{ borderBottom: `4px solid ${METHOD_COLOURS[r.summary.config.method]}` }}>
-                    {r.methodLabel}
-                  </th>
-                ))}
-              </tr>
-            </thead>
-            <tbody>
-              {shown.map((index) => {
-                const first = runs.map((r) => sampleOf(r, index)).find((s) => !!s)!;
-                return (
-                  <tr key={index}>
-                    <td>
-                      <button type="button" className="image-button" onClick={() => setOpen(index)} aria-label={`Open test image ${index} large (label ${className(runs[0], first.label)})`}>
-                        <SampleCanvas sample={first} alpha={0} size={cell} label={`test image ${index}`} />
-                      </button>
-                      <div className="caption">label: {className(runs[0], first.label)}</div>
-                    </td>
-                    {runs.map((r) => {
-                      const s = sampleOf(r, index);
-                      if (!s) return <td key={r.summary.config.runId}>–</td>;
-                      const right = s.predicted === s.label;
+          <div className="gallery-scroll" ref={scroller}>
+            {across ? (
+              // Presentation: one row per method, images across under their labels (the modal shows
+              // each image without its map), so the gallery fits under the curves.
+              <table className="gallery-grid across">
+                <thead>
+                  <tr>
+                    <th scope="row">label</th>
+                    {shown.map((index) => {
+                      const first = runs.map((r) => sampleOf(r, index)).find((x) => !!x)!;
                       return (
-                        <td key={r.summary.config.runId}>
-                          <button type="button" className="image-button" onClick={() => setOpen(index)} aria-label={`Open test image ${index} large`}>
-                            <SampleCanvas sample={s} alpha={OVERLAY_ALPHA} size={cell} label={`${r.methodLabel} Grad-CAM, predicted ${className(r, s.predicted)}`} testId="gradcam.overlay" method={r.summary.config.method} />
-                          </button>
-                          <div className={`caption ${right ? 'right' : 'wrong'}`}>
-                            {right ? '✓' : '✗'} {className(r, s.predicted)}
-                          </div>
-                        </td>
+                        <th key={index} scope="col" className="caption">
+                          {className(runs[0], first.label)}
+                        </th>
                       );
                     })}
                   </tr>
-                );
-              })}
-            </tbody>
-          </table>
+                </thead>
+                <tbody>
+                  {runs.map((r) => (
+                    <tr key={r.summary.config.runId}>
+                      <th scope="row" style={{ borderRight: `4px solid ${METHOD_COLOURS[r.summary.config.method]}` }}>
+                        {r.methodLabel}
+                      </th>
+                      {shown.map((index) => (
+                        <td key={index}>{overlayButton(r, index)}</td>
+                      ))}
+                    </tr>
+                  ))}
+                </tbody>
+              </table>
+            ) : (
+              <table className="gallery-grid">
+                <thead>
+                  <tr>
+                    <th scope="col">Image</th>
+                    {runs.map((r) => (
+                      <th key={r.summary.config.runId} scope="col" style={{ borderBottom: `4px solid ${METHOD_COLOURS[r.summary.config.method]}` }}>
+                        {r.methodLabel}
+                      </th>
+                    ))}
+                  </tr>
+                </thead>
+                <tbody>
+                  {shown.map((index) => {
+                    const first = runs.map((r) => sampleOf(r, index)).find((x) => !!x)!;
+                    return (
+                      <tr key={index}>
+                        <td>
+                          {imageButton(index, first)}
+                          <div className="caption">label: {className(runs[0], first.label)}</div>
+                        </td>
+                        {runs.map((r) => (
+                          <td key={r.summary.config.runId}>{overlayButton(r, index)}</td>
+                        ))}
+                      </tr>
+                    );
+                  })}
+                </tbody>
+              </table>
+            )}
+          </div>
         </>
       )}
       <dialog ref={dialog} className="modal" data-testid="gradcam.modal" onClose={() => setOpen(null)} aria-labelledby="modal-title">

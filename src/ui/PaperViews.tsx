@@ -4,9 +4,9 @@
  * coloured by the published winner, with the user's own finished runs overlaid. And the
  * data-size sweep: test accuracy against train size for FT and VPT-deep on one task.
  */
-import { useRef, useState } from 'react';
+import { useState } from 'react';
 import { useShallow } from 'zustand/react/shallow';
-import { CartesianGrid, Legend, Line, LineChart, ResponsiveContainer, Scatter, ScatterChart, Tooltip, XAxis, YAxis, ZAxis } from 'recharts';
+import { CartesianGrid, LabelList, Line, LineChart, ResponsiveContainer, Scatter, ScatterChart, Tooltip, XAxis, YAxis } from 'recharts';
 import { TASKS, getTask, type TaskGroup } from '../data/catalog';
 import type { MethodId } from '../domain/run';
 import { vptVersusFt, type RunResult } from '../analysis/compare';
@@ -16,15 +16,18 @@ import { finishedRuns, headlineAcc } from '../store/selectors';
 import { SWEEP_SIZES, modelLabel } from '../store/setup';
 import { useLab } from '../store/store';
 import type { ReferenceChoice, RunRecord } from '../store/state';
-import { exportSvgAsPng } from './chartExport';
+import { AXIS_TEXT, AXIS_TICK, ChartFrame, axisLabel } from './ChartFrame';
+import { Swatch, starPath, type LegendItem } from './legend';
 import { METHOD_COLOURS, WINNER_COLOURS } from './palette';
 
 const GROUP_Y: Record<TaskGroup, number> = { natural: 0, specialized: 1, structured: 2 };
-const GROUP_NAMES = ['natural', 'specialized', 'structured'];
+const GROUP_NAMES: TaskGroup[] = ['natural', 'specialized', 'structured'];
 
 interface Point {
   x: number;
   y: number;
+  taskId: string;
+  group: TaskGroup;
   task: string;
   measured: boolean;
   winner: 'ft' | 'vpt' | 'unknown';
@@ -53,6 +56,52 @@ function ownWinners(runs: RunRecord[]): Map<string, { winner: 'ft' | 'vpt'; ft: 
   return out;
 }
 
+/** A point's marker: the legend's swatch shapes, with the task id for tests and tooltips. */
+function PointShape(props: { cx?: number; cy?: number; payload?: Point; kind: 'published' | 'procedural' | 'own'; colour: string; size: number }) {
+  const { cx = 0, cy = 0, payload, kind, colour, size } = props;
+  const r = size / 2;
+  const shape =
+    kind === 'own' ? (
+      <path d={starPath(cx, cy, r * 1.25)} fill={colour} stroke="#111" strokeWidth={0.8} />
+    ) : kind === 'procedural' ? (
+      <path d={`M${cx} ${cy - r} L${cx + r} ${cy} L${cx} ${cy + r} L${cx - r} ${cy} Z`} fill="#fff" stroke={colour} strokeWidth={2} />
+    ) : (
+      <circle cx={cx} cy={cy} r={r} fill={colour} />
+    );
+  return (
+    <g className="vpt-point" data-task={payload?.taskId} data-kind={kind}>
+      {shape}
+    </g>
+  );
+}
+
+const LEGEND_VPT_WINS: LegendItem[] = [
+  { label: 'FT wins (published)', colour: WINNER_COLOURS.ft, marker: 'circle' },
+  { label: 'VPT wins (published)', colour: WINNER_COLOURS.vpt, marker: 'circle' },
+  { label: 'procedural task (no published winner)', colour: WINNER_COLOURS.unknown, marker: 'diamond' },
+  { label: 'your runs: FT won', colour: WINNER_COLOURS.ft, marker: 'star' },
+  { label: 'your runs: VPT won', colour: WINNER_COLOURS.vpt, marker: 'star' },
+];
+
+/** Chip of a task without a measured distance: its marker and name, never a position on the axis. */
+function UnmeasuredChip({ p, own }: { p: Point; own?: 'ft' | 'vpt' }) {
+  const item: LegendItem =
+    p.winner === 'unknown' ? { label: p.task, colour: WINNER_COLOURS.unknown, marker: 'diamond' } : { label: p.task, colour: WINNER_COLOURS[p.winner], marker: 'circle' };
+  return (
+    <li className="task-chip" data-task={p.taskId} title={p.detail}>
+      <Swatch item={item} />
+      {p.task}
+      {own && (
+        <>
+          {' '}
+          <Swatch item={{ label: '', colour: WINNER_COLOURS[own], marker: 'star' }} />
+          <span className="visually-hidden">your runs: {own === 'ft' ? 'FT' : 'VPT'} won</span>
+        </>
+      )}
+    </li>
+  );
+}
+
 function WhenVptWins() {
   const frechet = useLab((s) => s.paper.frechet);
   const pending = useLab((s) => s.paper.frechetPending.length);
@@ -62,37 +111,33 @@ function WhenVptWins() {
   const model = useLab((s) => s.setup.model);
   const finished = useLab(useShallow(finishedRuns));
   const presentation = useLab((s) => s.presentation);
-  const ref = useRef<HTMLDivElement>(null);
   const own = ownWinners(finished);
 
-  // Placeholder x for unmeasured tasks: their order inside the group (catalog order), 1, 2, 3...
   const seenInGroup: Record<string, number> = {};
   const points: Point[] = TASKS.map((t) => {
-    const k = (seenInGroup[t.group] = (seenInGroup[t.group] ?? 0) + 1);
     const measured = frechet[t.id];
+    // Measured tasks of a group are spread a little up and down so their labels do not collide.
+    const k = measured ? (seenInGroup[t.group] = (seenInGroup[t.group] ?? 0) + 1) : 0;
     const winner = t.source === 'vtab' ? (t.elephantPaper.vpt > t.elephantPaper.full_finetune ? 'vpt' : 'ft') : 'unknown';
     const detail = t.source === 'vtab' ? `published FT ${t.elephantPaper.full_finetune} vs VPT ${t.elephantPaper.vpt}` : 'procedural: no published numbers';
-    return { x: measured ? measured.distance : k, y: GROUP_Y[t.group] + ((k % 5) - 2) * 0.06, task: t.name, measured: !!measured, winner, detail };
+    return { x: measured?.distance ?? NaN, y: GROUP_Y[t.group] + (((k % 3) - 1) * 0.22), taskId: t.id, task: t.name, group: t.group, measured: !!measured, winner, detail };
   });
-  const ownPoints: Point[] = [...own].map(([taskId, o]) => {
-    const p = points.find((q) => q.task === getTask(taskId).name)!;
-    return { ...p, y: p.y + 0.18, winner: o.winner, detail: `your runs: FT ${o.ft.toFixed(1)} vs VPT ${o.vpt.toFixed(1)}` };
+  const measured = points.filter((p) => p.measured);
+  const unmeasured = points.filter((p) => !p.measured);
+  const ownPoints: Point[] = measured.filter((p) => own.has(p.taskId)).map((p) => {
+    const o = own.get(p.taskId)!;
+    return { ...p, y: p.y + 0.12, winner: o.winner, detail: `your runs: FT ${o.ft.toFixed(1)} vs VPT ${o.vpt.toFixed(1)}` };
   });
-  const series = (w: Point['winner'], measured: boolean) => points.filter((p) => p.winner === w && p.measured === measured);
-  const anyMeasured = points.some((p) => p.measured);
-  const unmeasured = points.filter((p) => !p.measured).length;
+  const size = presentation ? 14 : 11;
+  const label = <LabelList dataKey="task" position="right" offset={8} fill="#111" fontSize={presentation ? 14 : 12} />;
 
   return (
     <section className="panel paper" aria-labelledby="vptwins-title">
       <h2 id="vptwins-title">When does VPT win?</h2>
       <p className="note">
         The Elephant paper explains the winner by two things: how far the task’s objective is from classification (its group, bottom to top) and how far its
-        images are from the pretraining data (Fréchet distance of features, left to right). Colours: published winner (Han et al. 2024, 800/200); stars: your
-        own finished FT vs VPT runs.
-      </p>
-      <p className="warning" role="note" data-testid="paper.placeholderNote">
-        {unmeasured} task{unmeasured === 1 ? '' : 's'} drawn as hollow circles have <strong>no measured distance</strong>: their x is a placeholder order inside their
-        group, not a measurement. Pick a task’s data (or use a procedural task) and press “Compute distances”.
+        images are from the pretraining data (the Fréchet distance between the frozen backbone’s features of the two image sets, left to right). A task is placed
+        on that axis only once its distance is measured here.
       </p>
       <div className="row">
         <label>
@@ -115,17 +160,24 @@ function WhenVptWins() {
         <button type="button" data-testid="paper.computeFrechet" onClick={() => requestFrechet()} disabled={pending > 0}>
           {pending > 0 ? 'Computing…' : 'Compute distances'}
         </button>
-        <button type="button" className="small" onClick={() => exportSvgAsPng(ref.current, 'when-vpt-wins.png').catch(() => undefined)}>
-          PNG
-        </button>
       </div>
-      <div ref={ref} data-testid="chart.vptWins" data-measured={JSON.stringify(Object.fromEntries(TASKS.filter((t) => frechet[t.id]).map((t) => [t.id, frechet[t.id]!.distance])))}>
-        <ResponsiveContainer width="100%" height={presentation ? 520 : 360}>
-          <ScatterChart margin={{ top: 16, right: 24, bottom: 32, left: 24 }}>
-            <CartesianGrid stroke="#ddd" />
-            <XAxis type="number" dataKey="x" name="distance" label={{ value: anyMeasured ? 'Fréchet distance to the reference (filled) · placeholder order (hollow)' : 'placeholder order — not measured yet', position: 'insideBottom', offset: -16 }} />
-            <YAxis type="number" dataKey="y" name="objective" domain={[-0.5, 2.6]} ticks={[0, 1, 2]} tickFormatter={(v: number) => GROUP_NAMES[Math.round(v)] ?? ''} width={90} />
-            <ZAxis range={[presentation ? 160 : 90, presentation ? 160 : 90]} />
+      <ChartFrame
+        title="When does VPT win? Objective vs measured feature distance"
+        testId="chart.vptWins"
+        fileName="when-vpt-wins.png"
+        legend={LEGEND_VPT_WINS}
+        data={{ measured: JSON.stringify(Object.fromEntries(measured.map((p) => [p.taskId, p.x]))) }}
+        empty={
+          measured.length === 0
+            ? 'No distance measured yet. Press “Compute distances”: the procedural tasks are measured against the bundled model’s pretraining images; pick a VTAB task’s data to measure it too.'
+            : undefined
+        }
+      >
+        <ResponsiveContainer width="100%" height="100%">
+          <ScatterChart margin={{ top: 16, right: 110, bottom: 32, left: 16 }}>
+            <CartesianGrid stroke="#d0d0d0" />
+            <XAxis type="number" dataKey="x" name="distance" domain={[0, 'auto']} tick={AXIS_TICK} stroke={AXIS_TEXT} label={axisLabel('Fréchet distance of features to the reference set', 'insideBottom', { offset: -18 })} />
+            <YAxis type="number" dataKey="y" name="objective" domain={[-0.5, 2.5]} ticks={[0, 1, 2]} tickFormatter={(v: number) => GROUP_NAMES[Math.round(v)] ?? ''} width={96} tick={AXIS_TICK} stroke={AXIS_TEXT} />
             <Tooltip
               content={({ payload }) => {
                 const p = payload?.[0]?.payload as Point | undefined;
@@ -135,21 +187,48 @@ function WhenVptWins() {
                     <br />
                     {p.detail}
                     <br />
-                    {p.measured ? `distance ${p.x.toFixed(1)}` : 'distance not measured'}
+                    distance {p.x.toFixed(1)}
                   </div>
                 ) : null;
               }}
             />
-            <Legend verticalAlign="top" />
-            <Scatter name="FT wins (published)" data={series('ft', true)} fill={WINNER_COLOURS.ft} />
-            <Scatter name="VPT wins (published)" data={series('vpt', true)} fill={WINNER_COLOURS.vpt} />
-            <Scatter name="FT wins (published, x placeholder)" data={series('ft', false)} fill="#fff" stroke={WINNER_COLOURS.ft} strokeWidth={2} />
-            <Scatter name="VPT wins (published, x placeholder)" data={series('vpt', false)} fill="#fff" stroke={WINNER_COLOURS.vpt} strokeWidth={2} />
-            <Scatter name="procedural (no published winner)" data={[...series('unknown', true), ...series('unknown', false)]} fill="#fff" stroke={WINNER_COLOURS.unknown} strokeWidth={2} shape="diamond" />
-            <Scatter name="your runs: FT won" data={ownPoints.filter((p) => p.winner === 'ft')} fill={WINNER_COLOURS.ft} shape="star" />
-            <Scatter name="your runs: VPT won" data={ownPoints.filter((p) => p.winner === 'vpt')} fill={WINNER_COLOURS.vpt} shape="star" />
+            <Scatter name="FT wins (published)" data={measured.filter((p) => p.winner === 'ft')} shape={(q: object) => <PointShape {...q} kind="published" colour={WINNER_COLOURS.ft} size={size} />} isAnimationActive={false}>
+              {label}
+            </Scatter>
+            <Scatter name="VPT wins (published)" data={measured.filter((p) => p.winner === 'vpt')} shape={(q: object) => <PointShape {...q} kind="published" colour={WINNER_COLOURS.vpt} size={size} />} isAnimationActive={false}>
+              {label}
+            </Scatter>
+            <Scatter name="procedural" data={measured.filter((p) => p.winner === 'unknown')} shape={(q: object) => <PointShape {...q} kind="procedural" colour={WINNER_COLOURS.unknown} size={size} />} isAnimationActive={false}>
+              {label}
+            </Scatter>
+            <Scatter name="your runs" data={ownPoints} shape={(q: object) => <PointShape {...q} kind="own" colour={WINNER_COLOURS[(q as { payload: Point }).payload.winner as 'ft' | 'vpt']} size={size} />} isAnimationActive={false} />
           </ScatterChart>
         </ResponsiveContainer>
+      </ChartFrame>
+      <div className="unmeasured" data-testid="paper.unmeasured" data-tasks={JSON.stringify(unmeasured.map((p) => p.taskId))}>
+        <p data-testid="paper.placeholderNote">
+          <strong>Not measured yet ({unmeasured.length} tasks)</strong> — no distance, so no place on the axis above; listed by objective group with the
+          published winner’s marker. Pick a VTAB task’s data and press “Compute distances” to place it.
+        </p>
+        {unmeasured.length > 0 && (
+          <dl className="strip">
+            {GROUP_NAMES.map((g) => {
+              const inGroup = unmeasured.filter((p) => p.group === g);
+              return inGroup.length ? (
+                <div key={g} className="strip-row">
+                  <dt>{g}</dt>
+                  <dd>
+                    <ul>
+                      {inGroup.map((p) => (
+                        <UnmeasuredChip key={p.taskId} p={p} own={own.get(p.taskId)?.winner} />
+                      ))}
+                    </ul>
+                  </dd>
+                </div>
+              ) : null;
+            })}
+          </dl>
+        )}
       </div>
     </section>
   );
@@ -158,8 +237,6 @@ function WhenVptWins() {
 function SweepView() {
   const setup = useLab((s) => s.setup);
   const finished = useLab(useShallow(finishedRuns));
-  const presentation = useLab((s) => s.presentation);
-  const ref = useRef<HTMLDivElement>(null);
   const [confirming, setConfirming] = useState(false);
   const task = getTask(setup.taskId);
   const label = modelLabel(setup);
@@ -176,6 +253,10 @@ function SweepView() {
       return row;
     })
     .filter((row) => methods.some((m) => m in row));
+  const legend: LegendItem[] = [
+    { label: 'Full fine-tuning', colour: METHOD_COLOURS.ft, marker: 'line' },
+    { label: 'VPT-deep', colour: METHOD_COLOURS.vpt_deep, marker: 'line', dash: '6 3' },
+  ];
   return (
     <section className="panel paper" aria-labelledby="sweep-title">
       <h2 id="sweep-title">Data-size sweep</h2>
@@ -207,27 +288,34 @@ function SweepView() {
             Queue the sweep…
           </button>
         )}
-        <button type="button" className="small" onClick={() => exportSvgAsPng(ref.current, 'data-size-sweep.png').catch(() => undefined)}>
-          PNG
-        </button>
       </div>
-      <div ref={ref} data-testid="chart.sweep">
-        {rows.length === 0 ? (
-          <p className="empty">No finished FT or VPT-deep runs on this task and model yet.</p>
-        ) : (
-          <ResponsiveContainer width="100%" height={presentation ? 460 : 300}>
-            <LineChart data={rows} margin={{ top: 8, right: 24, bottom: 24, left: 8 }}>
-              <CartesianGrid stroke="#ddd" strokeDasharray="3 3" />
-              <XAxis dataKey="trainSize" type="number" scale="log" domain={['dataMin', 'dataMax']} ticks={rows.map((r) => r.trainSize!)} label={{ value: 'train size (log)', position: 'insideBottom', offset: -12 }} />
-              <YAxis domain={[0, 100]} label={{ value: 'test acc. %', angle: -90, position: 'insideLeft' }} />
-              <Tooltip />
-              <Legend verticalAlign="top" />
-              <Line dataKey="ft" name="Full fine-tuning" stroke={METHOD_COLOURS.ft} strokeWidth={3} connectNulls isAnimationActive={false} />
-              <Line dataKey="vpt_deep" name="VPT-deep" stroke={METHOD_COLOURS.vpt_deep} strokeDasharray="6 3" strokeWidth={3} connectNulls isAnimationActive={false} />
-            </LineChart>
-          </ResponsiveContainer>
-        )}
-      </div>
+      <ChartFrame
+        title={`Test accuracy against train size — ${task.name}`}
+        testId="chart.sweep"
+        fileName="data-size-sweep.png"
+        legend={legend}
+        empty={rows.length === 0 ? 'No finished FT or VPT-deep runs on this task and model yet: queue the sweep, or finish runs at several train sizes.' : undefined}
+      >
+        <ResponsiveContainer width="100%" height="100%">
+          <LineChart data={rows} margin={{ top: 8, right: 24, bottom: 28, left: 8 }}>
+            <CartesianGrid stroke="#d0d0d0" strokeDasharray="3 3" />
+            <XAxis
+              dataKey="trainSize"
+              type="number"
+              scale="log"
+              domain={['dataMin', 'dataMax']}
+              ticks={rows.map((r) => r.trainSize!)}
+              tick={AXIS_TICK}
+              stroke={AXIS_TEXT}
+              label={axisLabel('train size (log scale)', 'insideBottom', { offset: -14 })}
+            />
+            <YAxis domain={[0, 100]} tick={AXIS_TICK} stroke={AXIS_TEXT} label={axisLabel('test acc. %', 'insideLeft', { angle: -90 })} />
+            <Tooltip />
+            <Line dataKey="ft" name="Full fine-tuning" stroke={METHOD_COLOURS.ft} strokeWidth={3} dot={{ r: 4 }} connectNulls isAnimationActive={false} />
+            <Line dataKey="vpt_deep" name="VPT-deep" stroke={METHOD_COLOURS.vpt_deep} strokeDasharray="6 3" strokeWidth={3} dot={{ r: 4 }} connectNulls isAnimationActive={false} />
+          </LineChart>
+        </ResponsiveContainer>
+      </ChartFrame>
     </section>
   );
 }

@@ -3,9 +3,9 @@
  * final table beside the published numbers, and per-class details on demand. Lazy-loaded:
  * recharts is the heaviest thing on the page.
  */
-import { useRef, useState } from 'react';
+import type { ReactNode } from 'react';
 import { useShallow } from 'zustand/react/shallow';
-import { CartesianGrid, Legend, Line, LineChart, ReferenceLine, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
+import { CartesianGrid, Line, LineChart, ReferenceLine, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
 import { getTask, publishedAccuracy, type TaskInfo } from '../data/catalog';
 import type { MethodId } from '../domain/run';
 import { chosenSearchCurve, groups, headlineAcc, runsOfGroup, viewedGroupId } from '../store/selectors';
@@ -13,7 +13,9 @@ import { AccuracyChart, WhyViews } from './WhyViews';
 import { viewGroup } from './actions';
 import { useLab } from '../store/store';
 import type { RunRecord } from '../store/state';
-import { exportSvgAsPng } from './chartExport';
+import { AXIS_TEXT, AXIS_TICK, ChartFrame, axisLabel } from './ChartFrame';
+import type { LegendItem } from './legend';
+import { METHODS } from '../train/methods';
 import { METHOD_COLOURS, METHOD_DASH } from './palette';
 import { ExportParamsButton } from './ExportParamsButton';
 
@@ -29,68 +31,123 @@ function seriesNames(runs: RunRecord[]): Map<string, string> {
   return out;
 }
 
-function Curves({ runs, metric, title, testId, unit }: { runs: RunRecord[]; metric: 'trainLoss' | 'valAcc'; title: string; testId: string; unit: string }) {
-  const ref = useRef<HTMLDivElement>(null);
-  const [err, setErr] = useState('');
+/** Each run's series: its name, colour and dash. */
+function seriesOf(runs: RunRecord[]): { run: RunRecord; name: string; colour: string; dash?: string }[] {
   const names = seriesNames(runs);
-  // The accuracy chart's chance level (the group's task; every run of a group shares it).
-  const chance = metric === 'valAcc' && runs.length ? 100 / getTask(runs[0]!.summary.config.taskId).classes : undefined;
-  // A finished paper-protocol run's validation curve is its chosen search run's (train800 vs
-  // val200): its final runs train on train + val and have no held-out images until test.
-  const series = (r: RunRecord): number[] =>
-    metric === 'valAcc' && r.summary.paper ? chosenSearchCurve(r.summary).map((c) => c.heldOutAcc) : r.summary.epochs.map((e) => e[metric]);
-  const values = new Map(runs.map((r) => [r.summary.config.runId, series(r)]));
-  const maxEpochs = Math.max(0, ...[...values.values()].map((v) => v.length));
-  const rows = Array.from({ length: maxEpochs }, (_, i) => {
-    const row: Record<string, number> = { epoch: i + 1 };
-    for (const [runId, v] of values) if (i < v.length && Number.isFinite(v[i])) row[runId] = v[i]!;
-    return row;
-  });
-  const points = Object.fromEntries(runs.map((r) => [names.get(r.summary.config.runId)!, values.get(r.summary.config.runId)!.length]));
-  const presentation = useLab((s) => s.presentation);
+  return runs.map((run) => ({ run, name: names.get(run.summary.config.runId)!, colour: METHOD_COLOURS[run.summary.config.method], dash: METHOD_DASH[run.summary.config.method] }));
+}
+
+/** The epoch axis ends at the longest run's planned epochs (both phases of FT-then-PT). */
+function plannedEpochs(runs: RunRecord[]): number {
+  return Math.max(1, ...runs.map((r) => r.summary.config.epochs * METHODS[r.summary.config.method].phases.length));
+}
+
+/** The accuracy chart's chance line. */
+const CHANCE_LEGEND: LegendItem = { label: 'chance', colour: '#555555', marker: 'line', dash: '6 4' };
+
+/** Neutral legend entries that say how the loss chart draws steps and epochs. */
+const STEP_LEGEND: LegendItem[] = [
+  { label: 'each step', colour: '#555555', marker: 'line', dash: '1 0' },
+  { label: 'epoch mean', colour: '#555555', marker: 'circle' },
+];
+
+/**
+ * Training loss: every step's loss as a thin line (something moves in the first minute) and each
+ * epoch's mean as dots, on one epoch axis (a step of epoch k sits between k - 1 and k).
+ */
+function LossChart({ runs, title, children }: { runs: RunRecord[]; title: string; children?: ReactNode }) {
+  const series = seriesOf(runs);
+  const epochPoints = Object.fromEntries(series.map((s) => [s.name, s.run.summary.epochs.length]));
+  const stepPoints = Object.fromEntries(series.map((s) => [s.name, s.run.stepLoss?.length ?? 0]));
+  const empty = series.every((s) => !s.run.summary.epochs.length && !s.run.stepLoss?.length);
+  const legend: LegendItem[] = [...series.map((s) => ({ label: s.name, colour: s.colour, marker: 'line' as const, dash: s.dash })), ...STEP_LEGEND];
   return (
-    <figure className="chart" data-testid={testId} data-points={JSON.stringify(points)} data-chance={chance} ref={ref}>
-      <figcaption>
-        {title}
-        <button
-          type="button"
-          className="small"
-          data-testid={`${testId}.png`}
-          onClick={() => exportSvgAsPng(ref.current, `${testId.replace('.', '-')}.png`).then(() => setErr(''), (e: Error) => setErr(e.message))}
-        >
-          PNG
-        </button>
-      </figcaption>
-      {err && <p className="note">{err}</p>}
-      {maxEpochs === 0 ? (
-        <p className="empty">No epochs yet: curves appear as epochs finish.</p>
-      ) : (
-        <ResponsiveContainer width="100%" height={presentation ? 460 : 280}>
-          <LineChart data={rows} margin={{ top: 8, right: 24, bottom: 24, left: 8 }}>
-            <CartesianGrid stroke="#ccc" strokeDasharray="3 3" />
-            <XAxis dataKey="epoch" allowDecimals={false} label={{ value: 'epoch', position: 'insideBottom', offset: -12 }} />
-            <YAxis domain={metric === 'valAcc' ? [0, 100] : ['auto', 'auto']} label={{ value: unit, angle: -90, position: 'insideLeft' }} />
-            <Tooltip formatter={(v) => (typeof v === 'number' ? v.toFixed(metric === 'valAcc' ? 1 : 3) : String(v))} />
-            <Legend verticalAlign="top" />
-            {chance !== undefined && <ReferenceLine y={chance} stroke="#555" strokeDasharray="6 4" label={{ value: 'chance', position: 'right', fontSize: 12 }} />}
-            {runs.map((r) => (
-              <Line
-                key={r.summary.config.runId}
-                type="monotone"
-                dataKey={r.summary.config.runId}
-                name={names.get(r.summary.config.runId)}
-                stroke={METHOD_COLOURS[r.summary.config.method]}
-                strokeDasharray={METHOD_DASH[r.summary.config.method]}
-                strokeWidth={presentation ? 4 : 2.5}
-                dot={{ r: presentation ? 5 : 3 }}
-                isAnimationActive={false}
-                connectNulls
-              />
-            ))}
-          </LineChart>
-        </ResponsiveContainer>
-      )}
-    </figure>
+    <ChartFrame
+      title={title}
+      testId="chart.loss"
+      fileName="training-loss.png"
+      legend={legend}
+      empty={empty ? 'No steps yet: the loss appears with the first training step.' : undefined}
+      data={{ points: JSON.stringify(epochPoints), 'step-points': JSON.stringify(stepPoints) }}
+    >
+      <ResponsiveContainer width="100%" height="100%">
+        <LineChart margin={{ top: 8, right: 20, bottom: 28, left: 8 }}>
+          <CartesianGrid stroke="#d0d0d0" strokeDasharray="3 3" />
+          <XAxis type="number" dataKey="x" domain={[0, plannedEpochs(runs)]} allowDecimals={false} tick={AXIS_TICK} stroke={AXIS_TEXT} label={axisLabel('epoch', 'insideBottom', { offset: -14 })} />
+          <YAxis type="number" domain={['auto', 'auto']} tick={AXIS_TICK} stroke={AXIS_TEXT} tickFormatter={(v: number) => v.toFixed(2)} label={axisLabel('loss', 'insideLeft', { angle: -90 })} />
+          <Tooltip formatter={(v) => (typeof v === 'number' ? v.toFixed(3) : String(v))} labelFormatter={(x) => `epoch ${Number(x).toFixed(2)}`} />
+          {series.map((s) => (
+            <Line key={`${s.run.summary.config.runId}-steps`} data={(s.run.stepLoss ?? []).map((p) => ({ x: p.x, y: p.loss }))} dataKey="y" name={`${s.name} (step)`} stroke={s.colour} strokeOpacity={0.55} strokeWidth={1.25} dot={false} isAnimationActive={false} />
+          ))}
+          {series.map((s) => (
+            <Line
+              key={`${s.run.summary.config.runId}-epochs`}
+              data={s.run.summary.epochs.map((e) => ({ x: e.epoch, y: e.trainLoss }))}
+              dataKey="y"
+              name={`${s.name} (epoch)`}
+              stroke={s.colour}
+              strokeDasharray={s.dash}
+              strokeWidth={2.5}
+              dot={{ r: 4, fill: s.colour }}
+              isAnimationActive={false}
+            />
+          ))}
+          {children}
+        </LineChart>
+      </ResponsiveContainer>
+    </ChartFrame>
+  );
+}
+
+/**
+ * Validation accuracy after each epoch. A finished paper-protocol run's curve is its chosen search
+ * run's (train800 vs val200): its final runs train on train + val and have no held-out images
+ * until test. Extra series or reference lines (chance level) come as children.
+ */
+function valCurve(r: RunRecord): { x: number; y: number }[] {
+  return r.summary.paper ? chosenSearchCurve(r.summary).map((c, i) => ({ x: i + 1, y: c.heldOutAcc })) : r.summary.epochs.map((e) => ({ x: e.epoch, y: e.valAcc }));
+}
+
+function ValAccuracyChart({ runs, title, children, extraLegend = [] }: { runs: RunRecord[]; title: string; children?: ReactNode; extraLegend?: LegendItem[] }) {
+  const series = seriesOf(runs);
+  const curves = new Map(series.map((s) => [s.run.summary.config.runId, valCurve(s.run).filter((p) => Number.isFinite(p.y))]));
+  const points = Object.fromEntries(series.map((s) => [s.name, curves.get(s.run.summary.config.runId)!.length]));
+  const empty = series.every((s) => !curves.get(s.run.summary.config.runId)!.length);
+  // The chance level of the group's task (every run of a group shares it).
+  const chance = runs.length ? 100 / getTask(runs[0]!.summary.config.taskId).classes : undefined;
+  return (
+    <ChartFrame
+      title={title}
+      testId="chart.accuracy"
+      fileName="validation-accuracy.png"
+      legend={[...series.map((s) => ({ label: s.name, colour: s.colour, marker: 'line' as const, dash: s.dash })), ...(chance !== undefined ? [CHANCE_LEGEND] : []), ...extraLegend]}
+      empty={empty ? 'No epochs yet: a point appears as each epoch ends.' : undefined}
+      data={{ points: JSON.stringify(points), ...(chance !== undefined ? { chance: String(chance) } : {}) }}
+    >
+      <ResponsiveContainer width="100%" height="100%">
+        <LineChart margin={{ top: 8, right: 20, bottom: 28, left: 8 }}>
+          <CartesianGrid stroke="#d0d0d0" strokeDasharray="3 3" />
+          <XAxis type="number" dataKey="x" domain={[0, plannedEpochs(runs)]} allowDecimals={false} tick={AXIS_TICK} stroke={AXIS_TEXT} label={axisLabel('epoch', 'insideBottom', { offset: -14 })} />
+          <YAxis type="number" domain={[0, 100]} tick={AXIS_TICK} stroke={AXIS_TEXT} label={axisLabel('%', 'insideLeft', { angle: -90 })} />
+          <Tooltip formatter={(v) => (typeof v === 'number' ? v.toFixed(1) : String(v))} labelFormatter={(x) => `epoch ${x}`} />
+          {series.map((s) => (
+            <Line
+              key={s.run.summary.config.runId}
+              data={curves.get(s.run.summary.config.runId)}
+              dataKey="y"
+              name={s.name}
+              stroke={s.colour}
+              strokeDasharray={s.dash}
+              strokeWidth={2.5}
+              dot={{ r: 4, fill: s.colour }}
+              isAnimationActive={false}
+            />
+          ))}
+          {chance !== undefined && <ReferenceLine y={chance} stroke="#555555" strokeDasharray="6 4" label={{ value: 'chance', position: 'insideTopRight', fill: AXIS_TEXT, fontSize: 13 }} />}
+          {children}
+        </LineChart>
+      </ResponsiveContainer>
+    </ChartFrame>
   );
 }
 
@@ -172,44 +229,60 @@ function PerClass({ run }: { run: RunRecord }) {
   );
 }
 
-export default function ResultsView() {
+/** The runs of the group the results show (the latest queue unless another is chosen). */
+function useViewedRuns(): RunRecord[] {
   const groupId = useLab(viewedGroupId);
-  const runs = useLab(useShallow((s) => runsOfGroup(s, groupId)));
+  return useLab(useShallow((s) => runsOfGroup(s, groupId)));
+}
+
+/** Live curves of the viewed group: per-step and per-epoch loss, validation accuracy. */
+export function LiveCharts() {
+  const groupId = useLab(viewedGroupId);
+  const runs = useViewedRuns();
   const allGroups = useLab(useShallow((s) => groups(s).map((g) => `${g.id}\t${g.label}\t${g.count}`))).map((line) => {
     const [id, label, count] = line.split('\t');
     return { id: id!, label: label!, count: Number(count) };
   });
-  if (runs.length === 0) {
-    return (
-      <section className="panel results" aria-labelledby="results-title">
-        <h2 id="results-title">Results</h2>
-        <p className="empty">Press Start: curves, the results table and Grad-CAM maps appear here as runs train.</p>
-        <div data-testid="chart.loss" data-points="{}" />
-        <div data-testid="chart.accuracy" data-points="{}" />
-      </section>
-    );
-  }
+  // The protocol of the group (every run of one Start shares it).
+  const paper = runs.find((r) => r.summary.paper)?.summary.paper;
+  return (
+    <section className="panel results live" aria-labelledby="results-title">
+      <div className="section-head">
+        <h2 id="results-title">Curves</h2>
+        {runs.length === 0 ? (
+          <p className="empty">Press Start: the loss moves with every step, and accuracy, the results table and Grad-CAM maps follow each epoch.</p>
+        ) : (
+          <div className="field inline">
+            <label htmlFor="group">Showing</label>
+            <select id="group" data-testid="results.group" value={groupId ?? ''} onChange={(e) => viewGroup(e.target.value || null)}>
+              {allGroups.map((g) => (
+                <option key={g.id} value={g.id}>
+                  {g.label} ({g.count} runs)
+                </option>
+              ))}
+            </select>
+          </div>
+        )}
+      </div>
+      <div className="charts">
+        <LossChart runs={runs} title={paper ? "Training loss: the first seed's final run" : 'Training loss'} />
+        <ValAccuracyChart runs={runs} title={paper ? 'Validation accuracy (%): the chosen search run' : 'Validation accuracy (%)'} />
+      </div>
+    </section>
+  );
+}
+
+/** Test accuracy of the viewed group beside the published numbers, with per-class details. */
+export function ResultsTable() {
+  const runs = useViewedRuns();
+  if (runs.length === 0) return null;
   const task = getTask(runs[0]!.summary.config.taskId);
   const names = seriesNames(runs);
   // The protocol of the group (every run of one Start shares it); its sizes for the caption.
   const paper = runs.find((r) => r.summary.paper)?.summary.paper;
   return (
-    <section className="panel results" aria-labelledby="results-title">
-      <h2 id="results-title">Results</h2>
-      <div className="field inline">
-        <label htmlFor="group">Showing</label>
-        <select id="group" data-testid="results.group" value={groupId ?? ''} onChange={(e) => viewGroup(e.target.value || null)}>
-          {allGroups.map((g) => (
-            <option key={g.id} value={g.id}>
-              {g.label} ({g.count} runs)
-            </option>
-          ))}
-        </select>
-      </div>
-      <div className="charts">
-        <Curves runs={runs} metric="trainLoss" title={paper ? "Training loss per epoch: the first seed's final run" : 'Training loss per epoch'} testId="chart.loss" unit="loss" />
-        <Curves runs={runs} metric="valAcc" title={paper ? 'Validation accuracy per epoch (%): the chosen search run' : 'Validation accuracy per epoch (%)'} testId="chart.accuracy" unit="%" />
-      </div>
+    <section className="panel results table-panel" aria-labelledby="table-title">
+      <h2 id="table-title">Results</h2>
       <AccuracyChart runs={runs} names={names} numClasses={task.classes} />
       <table className="results-table" data-testid="results.table">
         <caption>

@@ -45,7 +45,7 @@ function ActiveRunProgress({ run }: { run: RunRecord }) {
   const epochsDone = summary.epochs.length;
   const step = run.step;
   const spe = step?.stepsPerEpoch ?? run.stepsPerEpoch ?? 0;
-  const stepsDone = epochsDone * spe + (step && epochsDone < ((step.phase - 1) * summary.config.epochs + step.epoch) ? step.step : 0);
+  const stepsDone = epochsDone * spe + (step && epochsDone < step.epoch ? step.step : 0);
   const totalSteps = totalEpochs * spe;
   const eta = step && step.imagesPerSec > 0 ? ((totalSteps - stepsDone) * summary.config.batchSize) / step.imagesPerSec : NaN;
   return (
@@ -68,7 +68,7 @@ function ActiveRunProgress({ run }: { run: RunRecord }) {
         max={totalSteps || undefined}
         text={
           step
-            ? `epoch ${(step.phase - 1) * summary.config.epochs + step.epoch}/${totalEpochs} · step ${step.step}/${step.stepsPerEpoch} · ${step.imagesPerSec.toFixed(1)} img/s · loss ${step.loss.toFixed(3)} · ETA ${formatSeconds(eta)}`
+            ? `epoch ${step.epoch}/${totalEpochs} · step ${step.step}/${step.stepsPerEpoch} · ${step.imagesPerSec.toFixed(1)} img/s · loss ${step.loss.toFixed(3)} · ETA ${formatSeconds(eta)}`
             : `${epochsDone}/${totalEpochs} epochs`
         }
       />
@@ -137,32 +137,38 @@ export function RunPanel() {
   const methods = useLab((s) => s.setup.methods);
   const waiting = useLab((s) => s.queue.length);
   const busy = queueState === 'running' || queueState === 'paused';
+  const start = () => {
+    // Started: the page shows the run view from its top (status, progress, curves).
+    if (startQueue().length) window.scrollTo({ top: 0 });
+  };
   return (
     <section className="panel run" aria-labelledby="run-title">
-      <h2 id="run-title">Run</h2>
-      <div className="buttons">
-        <button type="button" className="primary" data-testid="run.start" onClick={() => startQueue()}>
-          {busy ? `Queue ${methods.length} more` : `Start ${methods.length} run${methods.length === 1 ? '' : 's'}`}
-        </button>
-        {queueState === 'paused' ? (
-          <button type="button" data-testid="run.resume" onClick={resumeActive}>
-            Resume
+      <div className="run-head">
+        <h2 id="run-title">Run</h2>
+        <div className="buttons">
+          <button type="button" className="primary" data-testid="run.start" onClick={start}>
+            {busy ? `Queue ${methods.length} more` : `Start ${methods.length} run${methods.length === 1 ? '' : 's'}`}
           </button>
-        ) : (
-          <button type="button" data-testid="run.pause" onClick={pauseActive} disabled={!active}>
-            Pause
+          {queueState === 'paused' ? (
+            <button type="button" data-testid="run.resume" onClick={resumeActive}>
+              Resume
+            </button>
+          ) : (
+            <button type="button" data-testid="run.pause" onClick={pauseActive} disabled={!active}>
+              Pause
+            </button>
+          )}
+          <button type="button" data-testid="run.cancel" onClick={cancelQueue} disabled={!busy}>
+            Cancel
           </button>
-        )}
-        <button type="button" data-testid="run.cancel" onClick={cancelQueue} disabled={!busy}>
-          Cancel
-        </button>
+        </div>
+        <p className="status" role="status" data-testid="run.status" data-state={queueState}>
+          {status}
+        </p>
+        {waiting > 0 && <p className="note">{waiting} queued after this one.</p>}
+        <BackendBadge />
       </div>
-      <p className="status" role="status" data-testid="run.status" data-state={queueState}>
-        {status}
-      </p>
-      {waiting > 0 && <p className="note">{waiting} queued after this one.</p>}
-      {active && <ActiveRunProgress run={active} />}
-      <BackendBadge />
+      <div className="run-body">{active && <ActiveRunProgress run={active} />}</div>
     </section>
   );
 }

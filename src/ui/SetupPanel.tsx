@@ -5,8 +5,8 @@ import { GROUP_DESCRIPTIONS, PROCEDURAL_TASKS, VTAB_TASKS, type TaskGroup } from
 import { METHODS, METHOD_IDS } from '../train/methods';
 import { type MethodId } from '../domain/run';
 import { HUB_CHECKPOINTS, isCached } from '../weights/sources';
-import { pickDataDirectory, pickDataFiles, pickDataZip, pickImportParams, pickModelFile, toggleMethod, updateSetup } from './actions';
-import { MODEL_OPTIONS, effectivePromptLength, formatBytes, gridProblem, numberField, promptLengthNote, taskOf, valSizeOf, type DataChoice, type NumberKey } from '../store/setup';
+import { pickDataDirectory, pickDataFiles, pickDataZip, pickImportParams, pickModelFile, showSetup, toggleMethod, updateSetup } from './actions';
+import { MODEL_OPTIONS, modelLabel, effectivePromptLength, formatBytes, gridProblem, numberField, promptLengthNote, taskOf, valSizeOf, type DataChoice, type NumberKey } from '../store/setup';
 import { estimateStart, formatDuration } from '../store/estimate';
 import { REDUCED_GRIDS, REFERENCE_GRIDS, gridPoints } from '../train/paper';
 import { useLab } from '../store/store';
@@ -309,8 +309,49 @@ function ProtocolPicker() {
   );
 }
 
+/**
+ * The setup in one line, shown while the form is folded (the run view): what is running, and a
+ * button that opens the form again.
+ */
+export function SetupSummary() {
+  const setup = useLab((s) => s.setup);
+  const open = useLab((s) => s.setupOpen);
+  const busy = useLab((s) => s.queueState === 'running' || s.queueState === 'paused');
+  if (open) {
+    // While runs go, the open form can be folded back.
+    return busy ? (
+      <div className="setup-summary open">
+        <button type="button" className="small" data-testid="setup.fold" onClick={() => showSetup(false)}>
+          Fold the setup (curves in view)
+        </button>
+      </div>
+    ) : null;
+  }
+  const task = taskOf(setup);
+  const parts = [
+    modelLabel(setup),
+    task.name,
+    setup.methods.map((m) => METHODS[m].label).join(' vs '),
+    `${setup.trainSize} train`,
+    `${setup.epochs} epoch${setup.epochs === 1 ? '' : 's'}`,
+    `batch ${setup.batchSize}`,
+    `seed ${setup.seed}`,
+  ];
+  return (
+    <div className="setup-summary" data-testid="setup.summary">
+      <span>
+        <strong>Setup:</strong> {parts.join(' · ')}
+      </span>
+      <button type="button" className="small" data-testid="setup.edit" onClick={() => showSetup(true)} aria-expanded={false}>
+        Edit setup
+      </button>
+    </div>
+  );
+}
+
 export function SetupPanel() {
   const setup = useLab((s) => s.setup);
+  const open = useLab((s) => s.setupOpen);
   const importing = useLab((s) => !!s.picked.importParams);
   const task = taskOf(setup);
   /** A number field's label and bounds: the setup table's, the same the URL parser clamps to. */
@@ -318,7 +359,8 @@ export function SetupPanel() {
   const promptNote = promptLengthNote(setup);
   const modelOpt = MODEL_OPTIONS.find((o) => o.value === setup.model);
   return (
-    <section className="panel setup" aria-labelledby="setup-title">
+    // Folded, the form stays mounted (hidden): the file inputs keep what was picked.
+    <section className="panel setup" aria-labelledby="setup-title" hidden={!open}>
       <h2 id="setup-title">Setup</h2>
       <div className="field">
         <label htmlFor="model">Model</label>

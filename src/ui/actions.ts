@@ -6,7 +6,7 @@
 import type { ErrorInfo } from '../domain/errors';
 import type { BackendName, MethodId } from '../domain/run';
 import { frechetRequests, newId, queueRequest, restartRequest, sweepRequest } from '../store/requests';
-import { setupFromUrl, setupToHash, type Setup } from '../store/setup';
+import { locationHash, setupFromUrl, viewFromUrl, type Setup, type View } from '../store/setup';
 import type { PickedData, ReferenceChoice } from '../store/state';
 import { dispatch, useLab } from '../store/store';
 import { onEngineEvent, request, send } from '../worker/client';
@@ -39,14 +39,14 @@ export function setBackendOverride(backend: BackendName | null): void {
 
 // ---- the setup and its URL ----
 
-/** Reads the setup from the page URL (start-up, and whenever the hash changes). */
+/** Reads the setup and the view from the page URL (start-up, and whenever the hash changes). */
 export function loadSetupFromLocation(): void {
-  dispatch({ type: 'setup-loaded', setup: setupFromUrl(location.hash, location.search) });
+  dispatch({ type: 'setup-loaded', setup: setupFromUrl(location.hash, location.search), view: viewFromUrl(location.hash) });
 }
 
-/** Mirrors the setup to the URL hash, so a shared link reproduces the experiment. */
-export function writeSetupToLocation(setup: Setup): void {
-  const hash = '#' + setupToHash(setup);
+/** Mirrors the setup and the view to the URL hash, so a shared link (or a reload) reproduces both. */
+export function writeSetupToLocation(setup: Setup, view: View): void {
+  const hash = '#' + locationHash(setup, view);
   if (location.hash !== hash) history.replaceState(null, '', location.pathname + location.search + hash);
 }
 
@@ -60,6 +60,8 @@ export const pickDataZip = (file: File | null) => dispatch({ type: 'data-picked'
 /** Trained parameters (a file exported by an earlier run) the next runs start from; null clears them. */
 export const pickImportParams = (file: File | null) => dispatch({ type: 'import-params-picked', file });
 export const togglePresentation = (on?: boolean) => dispatch({ type: 'presentation-toggled', on });
+/** Opens the setup form, or folds it into its one-line summary (the run view). */
+export const showSetup = (open: boolean) => dispatch({ type: 'setup-shown', open });
 export const dismissAlert = (id: number) => dispatch({ type: 'alert-dismissed', id });
 export const viewGroup = (groupId: string | null) => dispatch({ type: 'group-viewed', groupId });
 
@@ -86,6 +88,7 @@ function enqueue(cmd: Extract<Parameters<typeof send>[0], { type: 'enqueue' }>):
   startEngine();
   send(cmd);
   viewGroup(null); // the live results follow the new group
+  showSetup(false); // the run view: status and curves in view, the setup folded into one line
   return cmd.runs.map((r) => r.runId);
 }
 

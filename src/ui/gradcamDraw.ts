@@ -5,7 +5,7 @@
 import type { GradCamSample } from '../domain/run';
 
 /** Viridis at 9 stops; linear in between. */
-const VIRIDIS: [number, number, number][] = [
+export const VIRIDIS: [number, number, number][] = [
   [68, 1, 84], [71, 44, 122], [59, 81, 139], [44, 113, 142], [33, 144, 141], [39, 173, 129], [92, 200, 99], [170, 220, 50], [253, 231, 37],
 ];
 
