@@ -25,6 +25,32 @@ test('a corrupt checkpoint shows its message on the page', async ({ page }, info
   await page.screenshot({ path: 'test-results/error-checkpoint.png' });
 });
 
+test('a bad checkpoint or data zip is reported when it is picked, before Start; a good one says what it holds', async ({ page }, info) => {
+  const lab = new LabPage(page);
+  const corrupt = info.outputPath('corrupt.safetensors');
+  await writeFile(corrupt, randomBytes(4096));
+  const notZip = info.outputPath('not-a-zip.zip');
+  await writeFile(notZip, Buffer.concat([Buffer.from('this is not a zip file\n'), randomBytes(1024)]));
+  await lab.goto({ ...SMALL, task: 'dtd', data: 'zip' });
+  await lab.id('setup.modelFile').setInputFiles(corrupt);
+  await expect(lab.id('setup.modelCheck')).toHaveAttribute('data-state', 'bad');
+  await expect(lab.id('setup.modelCheck')).toHaveAttribute('data-code', /^checkpoint\//);
+  await expect(lab.id('setup.modelCheck')).toContainText('corrupt.safetensors');
+  await lab.id('setup.dataZip').setInputFiles(notZip);
+  await expect(lab.id('setup.dataCheck')).toHaveAttribute('data-state', 'bad');
+  await expect(lab.id('setup.dataCheck')).toHaveAttribute('data-code', /^data\//);
+  await expect(lab.id('setup.dataCheck')).toContainText('not-a-zip.zip');
+  // Nothing was started, and the alerts stay empty: the messages sit beside the files.
+  expect(Object.keys((await lab.state()).runs)).toHaveLength(0);
+  await expect(lab.errors()).toBeEmpty();
+  await page.screenshot({ path: 'test-results/error-at-pick.png' });
+  // A good checkpoint replaces the verdict with what it holds; the skip option is on the page.
+  await lab.uploadModel(FIXTURE_MODEL);
+  await expect(lab.id('setup.modelCheck')).toHaveAttribute('data-state', 'ok');
+  await expect(lab.id('setup.modelCheck')).toContainText(/\d+ blocks of width \d+/);
+  await expect(lab.id('setup.skipBad')).toBeVisible();
+});
+
 test('a broken data zip shows its message on the page', async ({ page }, info) => {
   const lab = new LabPage(page);
   const path = info.outputPath('not-a-zip.zip');

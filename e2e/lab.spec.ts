@@ -160,27 +160,45 @@ test('full flow: FT vs VPT-deep on a tiny checkpoint', async ({ page, context },
   expect((await lab.state()).setup.epochs).toBe(1);
 });
 
-test('a run left running at reload comes back interrupted and resumes', async ({ page }) => {
+test('a reload during a queue offers to resume it: the interrupted run continues, the one that never started is still queued and runs', async ({ page }) => {
   const lab = new LabPage(page);
-  // Enough epochs that the run is still going when the reload lands (8 prompts on 16 patches: fast).
-  await lab.goto({ ...SETUP, methods: 'vpt_deep', epochs: 30 });
+  // FT runs first, then the linear probe (the order of `methods`).
+  // 30 epochs of 4 steps: long enough to pause in the first run's second epoch on a fast machine.
+  await lab.goto({ ...SETUP, methods: 'ft,linear', epochs: 30 });
   await lab.uploadModel(FIXTURE_MODEL);
   await lab.start();
-  // Wait for the first epoch (and its checkpoint) to be stored, then reload mid-run.
-  await page.waitForFunction(() => Object.values(window.__lab!.getState().runs).some((r) => r.hasCheckpoint), null, { timeout: 5 * 60_000 });
+  // In the first run's second epoch, pause (so the run cannot end meanwhile), wait for the first
+  // epoch's checkpoint to be stored, then reload mid-run.
+  await page.waitForFunction(() => Object.values(window.__lab!.getState().runs).some((r) => (r.step?.epoch ?? 0) >= 2), null, { timeout: 5 * 60_000 });
+  await lab.id('run.pause').click({ timeout: 30_000 });
+  await expect(lab.id('run.status')).toHaveAttribute('data-state', 'paused');
+  await page.waitForFunction(() => Object.values(window.__lab!.getState().runs).some((r) => r.hasCheckpoint), null, { timeout: 60_000 });
   await page.reload();
   await page.waitForFunction(() => window.__lab?.getState().restored);
-  const row = lab.id('runs.row').first();
-  await expect(row).toHaveAttribute('data-status', 'interrupted');
-  await expect(row.getByTestId('runs.resume')).toBeVisible();
-  await page.screenshot({ path: 'test-results/lab-interrupted.png', fullPage: true });
-  // The checkpoint came from a file: the page asks for it again before resuming.
+  // The banner at the top names both runs: the one that was training, and the one still queued.
+  await expect(lab.id('resume.banner')).toBeVisible();
+  expect(await lab.id('resume.run').evaluateAll((els) => els.map((e) => e.getAttribute('data-status')))).toEqual(['interrupted', 'queued']);
+  await expect(lab.id('run.status')).toHaveText('Stopped by a reload: 2 runs to resume');
+  const statuses = () => lab.id('runs.row').evaluateAll((els) => els.map((e) => `${e.getAttribute('data-method')}:${e.getAttribute('data-status')}`).sort());
+  expect(await statuses()).toEqual(['ft:interrupted', 'linear:queued']);
+  const before = Object.values((await lab.state()).runs).find((r) => r.summary.config.method === 'ft')!;
+  expect(before.summary.epochs.length).toBeGreaterThanOrEqual(1);
+  await page.screenshot({ path: 'test-results/lab-resume-banner.png' });
+  // The checkpoint came from a file: resuming first asks for it, and the offer stays.
+  await lab.id('resume.all').click();
+  await expect(lab.errors()).toContainText('load the checkpoint file');
+  await expect(lab.id('resume.banner')).toBeVisible();
   await lab.uploadModel(FIXTURE_MODEL);
-  await row.getByTestId('runs.resume').click();
+  await lab.id('resume.all').click();
+  await expect(lab.id('resume.banner')).toHaveCount(0);
   await lab.waitDone(5 * 60_000);
-  await expect(lab.id('runs.row').first()).toHaveAttribute('data-status', 'done');
-  const run = Object.values((await lab.state()).runs)[0]!;
-  expect(run.summary.epochs).toHaveLength(30);
+  await expect(lab.errors()).toBeEmpty();
+  expect(await statuses()).toEqual(['ft:done', 'linear:done']);
+  const runs = Object.values((await lab.state()).runs);
+  for (const r of runs) expect(r.summary.epochs.map((e) => e.epoch), r.summary.config.method).toEqual(Array.from({ length: 30 }, (_, i) => i + 1));
+  // The interrupted run continued from its checkpoint: its first epoch is the one from before the reload.
+  expect(runs.find((r) => r.summary.config.method === 'ft')!.summary.epochs[0]).toEqual(before.summary.epochs[0]);
+  await expect(lab.id('run.status')).toHaveText('2 runs finished — done');
 });
 
 test('pause, resume and cancel act on the running queue', async ({ page }) => {
@@ -191,11 +209,12 @@ test('pause, resume and cancel act on the running queue', async ({ page }) => {
   await page.waitForFunction(() => Object.values(window.__lab!.getState().runs).some((r) => !!r.step), null, { timeout: 120_000 });
   await lab.id('run.pause').click();
   await expect(lab.id('run.status')).toHaveAttribute('data-state', 'paused');
-  await expect(lab.id('run.status')).toContainText('(paused)');
+  await expect(lab.id('run.status')).toHaveText(/^Run 1 of 2 — Full fine-tuning: paused$/);
   await lab.id('run.resume').click();
   await expect(lab.id('run.status')).toHaveAttribute('data-state', 'running');
   await lab.id('run.cancel').click();
-  await expect(lab.id('run.status')).toHaveText(/cancelled$/, { timeout: 60_000 });
+  // Cancelled during run 1: neither run finished.
+  await expect(lab.id('run.status')).toHaveText('Queue cancelled: 0 of 2 runs finished — cancelled', { timeout: 60_000 });
   const statuses = Object.values((await lab.state()).runs).map((r) => r.summary.status).sort();
   expect(statuses).toEqual(['cancelled', 'cancelled']);
   await expect(lab.errors()).toBeEmpty();

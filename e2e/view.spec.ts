@@ -51,6 +51,23 @@ test('run view, presentation at 1280x720 during a run, figures, contrast, and th
   await lab.waitDone(RUN_MS);
   await expect(lab.errors()).toBeEmpty();
 
+  // The words a student needs: each method in two sentences with its trainable share on ViT-B/16
+  // (FT all of it, VPT-deep a few per cent at most), links out, and the miniature's note beside the results.
+  await page.setViewportSize({ width: 1400, height: 1000 });
+  await lab.id('ui.presentation').uncheck();
+  const shares = await lab.id('teach.panel').locator('[data-share]').evaluateAll((els) => Object.fromEntries(els.map((e) => [e.getAttribute('data-testid'), Number(e.getAttribute('data-share'))])));
+  expect(Object.keys(shares)).toHaveLength(6);
+  expect(shares['teach.method.ft']).toBe(1);
+  expect(shares['teach.method.vpt_deep']).toBeGreaterThan(0);
+  expect(shares['teach.method.vpt_deep']).toBeLessThan(0.03);
+  expect(shares['teach.method.linear']).toBeLessThan(shares['teach.method.vpt_shallow']!);
+  const links = await lab.id('teach.links').locator('a').evaluateAll((els) => els.map((a) => (a as HTMLAnchorElement).href));
+  expect(links.length).toBeGreaterThanOrEqual(4);
+  for (const href of links) expect(href).toMatch(/^https:\/\//);
+  await expect(lab.id('results.miniatureNote')).toContainText('not expected to match');
+  await lab.id('teach.panel').screenshot({ path: `${SHOTS}/teaching.png` });
+  await lab.id('ui.presentation').check();
+
   // Every chart exports the chart itself: at least 600 x 300 (2x), far from one colour, with
   // legend and axis text at 4.5:1 or more.
   await lab.id('paper.computeFrechet').click();

@@ -154,11 +154,12 @@ describe('the engine queue', () => {
     expect(t.statuses(d.runId)).not.toContain('running');
   });
 
-  it('a run left unfinished comes back interrupted after a reload and continues from its checkpoint', async () => {
+  it('a reload: the training run comes back interrupted and continues from its checkpoint, the waiting one stays queued', async () => {
     const dir = path.join(tmp, 'reload');
     const first = engineWith(filePersistence(dir));
     const a = config({ trainSize: 32, epochs: 3, method: 'ft' });
-    first.engine.handle({ type: 'enqueue', groupLabel: 'reload', runs: [a] });
+    const b = config({ method: 'linear' });
+    first.engine.handle({ type: 'enqueue', groupLabel: 'reload', runs: [a, b] });
     // Pause in the second epoch, once the first one's checkpoint is stored, and take the folder as
     // a reload would find it.
     await first.next((e): e is EngineEvent => e.type === 'step' && e.epoch === 2);
@@ -168,29 +169,39 @@ describe('the engine queue', () => {
     await first.engine.settled();
     const copy = path.join(tmp, 'reload-copy');
     await cp(dir, copy, { recursive: true });
-    first.engine.handle({ type: 'cancel', runId: a.runId });
-    await first.next(first.runEvent(a.runId, 'cancelled'));
+    first.engine.handle({ type: 'cancel-queue' });
+    await first.next(isQueue('cancelled'));
     await first.engine.settled();
 
     const second = engineWith(filePersistence(copy));
     second.engine.handle({ type: 'restore' });
     const restored = await second.next((e): e is Extract<EngineEvent, { type: 'restored' }> => e.type === 'restored');
-    expect(restored.runs).toHaveLength(1);
-    const info = restored.runs[0]!;
+    expect(restored.runs).toHaveLength(2);
+    const info = restored.runs.find((r) => r.runId === a.runId)!;
     expect(info.summary.status).toBe('interrupted');
     expect(info.hasCheckpoint).toBe(true);
+    // The run that never started is still queued, with nothing trained; both are offered, in order.
+    const waiting = restored.runs.find((r) => r.runId === b.runId)!;
+    expect(waiting.summary.status).toBe('queued');
+    expect(waiting.summary.epochs).toEqual([]);
+    expect(restored.stopped).toEqual([a.runId, b.runId]);
+    // Nothing runs by itself after a reload.
+    expect(second.events.some((e) => e.type === 'step')).toBe(false);
     const done = info.summary.epochs.length;
     expect(done).toBeGreaterThanOrEqual(1);
     second.engine.handle({ type: 'restart', runId: a.runId, model: a.model, data: a.data });
+    second.engine.handle({ type: 'restart', runId: b.runId, model: b.model, data: b.data });
     await second.next(isQueue('done'));
     const end = second.lastRun(a.runId)!;
     expect(end.summary.status).toBe('done');
     expect(end.summary.epochs.map((m) => m.epoch)).toEqual([1, 2, 3]);
+    expect(second.lastRun(b.runId)!.summary.status).toBe('done');
+    expect(second.lastRun(b.runId)!.summary.epochs).toHaveLength(b.epochs);
     // It continued: only the epochs after the checkpoint were trained again.
-    expect(second.events.filter((e) => e.type === 'step').map((e) => (e.type === 'step' ? e.epoch : 0))).not.toContain(1);
+    expect(second.events.filter((e) => e.type === 'step' && e.runId === a.runId).map((e) => (e.type === 'step' ? e.epoch : 0))).not.toContain(1);
     await second.engine.settled();
     const stored = await second.persistence.loadAll();
-    expect(stored.runs[0]!.summary.status).toBe('done');
+    expect(stored.runs.map((r) => r.summary.status)).toEqual(['done', 'done']);
     expect(stored.checkpointIds.size).toBe(0);
   });
 

@@ -7,7 +7,7 @@
  */
 import type { BackendChoice } from '../backend/select';
 import { LabError, toErrorInfo } from '../domain/errors';
-import { dataSourceText, isTerminal, modelSourceText, type BackendName, type QueueState, type ResumeState, type RunConfig, type RunInfo, type RunStatus } from '../domain/run';
+import { dataSourceText, modelSourceText, type BackendName, type QueueState, type ResumeState, type RunConfig, type RunInfo, type RunStatus } from '../domain/run';
 import { RunControl } from '../train/control';
 import { METHODS } from '../train/methods';
 import { isDeviceLost } from '../train/recovery';
@@ -16,7 +16,7 @@ import { runPaperSession } from '../train/paperSession';
 import type { PaperResult, PaperSpec, PaperStage } from '../domain/paper';
 import type { Command, EngineEvent } from './protocol';
 import { trainedInfo, type Persistence } from './persistence';
-import { runTask } from './tasks';
+import { inspectPicked, runTask } from './tasks';
 
 export interface EngineHost {
   /** How checkpoints and data sources are read on this host. */
@@ -40,7 +40,7 @@ interface RunEntry {
   control?: RunControl;
 }
 
-type Task = Exclude<Command, { type: 'init' | 'restore' | 'enqueue' | 'pause' | 'resume' | 'cancel' | 'cancel-queue' | 'restart' | 'delete' | 'export-trained' }>;
+type Task = Exclude<Command, { type: 'init' | 'restore' | 'enqueue' | 'pause' | 'resume' | 'cancel' | 'cancel-queue' | 'restart' | 'delete' | 'export-trained' | 'inspect' }>;
 
 export class Engine {
   private readonly runs = new Map<string, RunEntry>();
@@ -80,6 +80,12 @@ export class Engine {
         return void this.deleteRun(c.runId);
       case 'export-trained':
         return void this.exportTrained(c.requestId, c.runId);
+      case 'inspect':
+        // Not queued behind a run: a picked file is checked while the user is still choosing.
+        return void inspectPicked(c, this.host.run).then(
+          (r) => this.emit({ type: 'inspect-result', requestId: c.requestId, ...r }),
+          (err) => this.emit({ type: 'error', requestId: c.requestId, error: toErrorInfo(err) }),
+        );
       default:
         return this.schedule(() => this.task(c));
     }
@@ -413,20 +419,29 @@ export class Engine {
 
   // ---- stored runs ----
 
-  /** Reads stored runs; a run left unfinished by a reload becomes 'interrupted'. */
+  /**
+   * Reads stored runs. A run the reload stopped while it trained (running or paused) becomes
+   * 'interrupted'; one that was still waiting stays 'queued' (it never started, and nothing of it
+   * is lost). Neither runs by itself: their files are gone with the page, so the page offers to
+   * resume them (`stopped`, in queue order).
+   */
   private async restore(): Promise<void> {
     try {
       const { runs, checkpointIds, gradcams, trained } = await this.storage((p) => p.loadAll());
+      const stopped: RunInfo[] = [];
       for (const s of runs) {
         if (this.runs.has(s.runId)) continue;
-        const unfinished = !isTerminal(s.summary.status) && s.summary.status !== 'interrupted';
-        const info: RunInfo = { ...s, summary: unfinished ? { ...s.summary, status: 'interrupted' } : s.summary, hasCheckpoint: checkpointIds.has(s.runId), trained: trained.get(s.runId) };
+        const { status } = s.summary;
+        const wasTraining = status === 'running' || status === 'paused';
+        const info: RunInfo = { ...s, summary: wasTraining ? { ...s.summary, status: 'interrupted' } : s.summary, hasCheckpoint: checkpointIds.has(s.runId), trained: trained.get(s.runId) };
         this.runs.set(s.runId, { info });
-        if (unfinished) this.storage((p) => p.putRun({ ...s, summary: info.summary })).catch(() => undefined);
+        if (wasTraining) this.storage((p) => p.putRun({ ...s, summary: info.summary })).catch(() => undefined);
+        if (wasTraining || status === 'queued') stopped.push(info);
       }
-      this.emit({ type: 'restored', runs: runs.map((s) => this.runs.get(s.runId)!.info), gradcams });
+      stopped.sort((a, b) => a.summary.startedAt - b.summary.startedAt);
+      this.emit({ type: 'restored', runs: runs.map((s) => this.runs.get(s.runId)!.info), gradcams, stopped: stopped.map((i) => i.runId) });
     } catch (e) {
-      this.emit({ type: 'restored', runs: [], gradcams: [] });
+      this.emit({ type: 'restored', runs: [], gradcams: [], stopped: [] });
       this.emit({ type: 'notice', message: `Stored runs could not be read from ${this.host.persistence.where}: ${(e as Error).message}` });
     }
   }

@@ -31,7 +31,7 @@ export interface BenchCaseRequest {
 export type Command =
   /** Choose (or switch) the backend; the answer is `ready`. */
   | { type: 'init'; backend?: BackendName }
-  /** Read the stored runs; the answer is `restored` (unfinished ones come back interrupted). */
+  /** Read the stored runs; the answer is `restored` (ones stopped while training come back interrupted, waiting ones queued). */
   | { type: 'restore' }
   /** Queue runs, one after another, as one group. */
   | { type: 'enqueue'; groupLabel: string; runs: RunConfig[] }
@@ -54,13 +54,19 @@ export type Command =
   | { type: 'bench'; requestId: string; backend?: BackendName; cases: BenchCaseRequest[]; warmup: number; runs: number; kernels?: 'lab' | 'stock'; threads?: number; matmul?: boolean; profile?: boolean }
   /** The lab's WebGPU kernels against stock tfjs on random inputs (forward and every gradient). */
   | { type: 'kernel-check'; requestId: string; backend?: BackendName; full?: boolean; timing?: boolean; reps?: number; only?: string[] }
+  /**
+   * Check a picked checkpoint or data source now, not at Start: the answer is `inspect-result`,
+   * or an error event with the request id. Runs beside a training run (it needs no backend).
+   */
+  | { type: 'inspect'; requestId: string; taskId: string; model?: ModelSpec; data?: DataSpec; skipBad?: boolean }
   | { type: 'frechet'; requestId: string; model: ModelSpec; taskIds: string[]; data: DataSpec; reference: DataSpec | { kind: 'pretraining' }; count: number; imageSize: number; seed: number };
 
 // ---- events: worker -> page ----
 export type EngineEvent =
   | { type: 'ready'; choice: BackendChoice }
   /** Every stored run, with the latest Grad-CAM samples of those that have some. */
-  | { type: 'restored'; runs: RunInfo[]; gradcams: { runId: string; epoch: number; samples: GradCamSample[] }[] }
+  /** `stopped`: the runs a reload stopped (interrupted while training, or still queued), in queue order. */
+  | { type: 'restored'; runs: RunInfo[]; gradcams: { runId: string; epoch: number; samples: GradCamSample[] }[]; stopped: string[] }
   /** A run's record changed (queued, started, an epoch, a checkpoint, its result, its end). */
   | { type: 'run'; run: RunInfo }
   | { type: 'deleted'; runId: string }
@@ -74,6 +80,8 @@ export type EngineEvent =
   | { type: 'verify-result'; requestId: string; report: VerifyReport; lines: string[] }
   | { type: 'bench-result'; requestId: string; rows: BenchRow[]; adapter: string; profiles?: BenchProfile[] }
   | { type: 'kernel-check-result'; requestId: string; rows: KernelCheckRow[]; lines: string[]; pass: boolean; adapter: string }
+  /** A picked file checked: what it holds, in words, and anything worth a warning. */
+  | { type: 'inspect-result'; requestId: string; text: string; warnings: string[] }
   | { type: 'frechet-result'; requestId: string; distances: { taskId: string; distance: number }[]; reference: string };
 
 /** Commands answered by one event that carries the same requestId. */

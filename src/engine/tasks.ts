@@ -15,6 +15,8 @@ import { PRESETS } from '../model/config';
 import { disposeParams } from '../model/params';
 import { trainDataFromSplits } from '../data/fromSplits';
 import { loadModel, openSplits, type RunHost } from '../train/session';
+import { getTask } from '../data/catalog';
+import { LIST_NAMES, openVtabTask } from '../data/vtab';
 import { formatReport, verifyGolden } from '../verify/golden';
 import { readAll } from '../weights/formats/archive';
 import { parseSafetensors } from '../weights/formats/safetensors';
@@ -94,4 +96,40 @@ async function frechet(c: Extract<Command, { type: 'frechet' }>, ctx: TaskContex
   } finally {
     disposeParams(model.params);
   }
+}
+
+/**
+ * Above this size a picked checkpoint is not read twice (now and at Start): the check would hold
+ * the whole file and its mapped tensors (about twice its size) while the user is still choosing.
+ */
+const INSPECT_MAX_BYTES = 128 * 2 ** 20;
+
+/**
+ * A picked checkpoint or data source, checked when it is picked, with the same readers and the
+ * same named errors as a run: a checkpoint read and mapped to the canonical layout (every tensor
+ * finite), or a data source's task folder, its list files and every listed image present. Images
+ * are not decoded here (a run does that, and stops or skips at a bad one).
+ */
+export async function inspectPicked(c: Extract<Command, { type: 'inspect' }>, host: RunHost): Promise<{ text: string; warnings: string[] }> {
+  if (c.model) {
+    const size = c.model.kind === 'file' ? c.model.file.size : 0;
+    if (size > INSPECT_MAX_BYTES) return { text: `${(size / 2 ** 20).toFixed(0)} MiB: too large to read twice, so it is checked when the run starts.`, warnings: [] };
+    const ckpt = await host.loadCheckpoint(c.model, {});
+    let n = 0;
+    for (const t of ckpt.tensors.values()) n += t.data.length;
+    ckpt.tensors.clear();
+    const cfg = ckpt.config;
+    return {
+      text: `${ckpt.layout} layout: ${cfg.numLayers} blocks of width ${cfg.hiddenSize}, ${cfg.numHeads} heads, ${cfg.imageSize} px in patches of ${cfg.patchSize}, ${(n / 1e6).toFixed(2)} M parameters`,
+      warnings: ckpt.ignoredKeys.length ? [`${ckpt.ignoredKeys.length} tensor(s) not used by the lab (e.g. ${ckpt.ignoredKeys[0]})`] : [],
+    };
+  }
+  if (!c.data) throw new LabError('config/invalid', 'Nothing to check: no checkpoint and no data were sent.');
+  const task = getTask(c.taskId);
+  if (task.source !== 'vtab') return { text: `${task.name} generates its own images: the picked data is not used.`, warnings: [] };
+  const vtab = await openVtabTask(await host.openSource(c.data), task, { skipBad: c.skipBad, decoder: host.decoder });
+  const counts = LIST_NAMES.filter((n) => vtab.lists[n]).map((n) => `${n} ${vtab.lists[n]!.length}`);
+  const warnings = [...vtab.warnings];
+  if (vtab.skipped.length) warnings.push(`${vtab.skipped.length} listed image(s) will be skipped (first: ${vtab.skipped[0]!.reason})`);
+  return { text: `${task.name} in ${vtab.root || 'the top folder'}: ${counts.join(', ')} images listed${vtab.skipped.length ? '' : ', every one present'}`, warnings };
 }

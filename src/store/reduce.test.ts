@@ -33,7 +33,7 @@ describe('engine events', () => {
   it("a run's life: restored, queued, running, progress, steps, epochs, Grad-CAM, done", () => {
     const cam = { index: 0, label: 1, predicted: 1, image: new Uint8ClampedArray(4), side: 1, cam: new Float32Array(1), grid: 1 };
     const events: EngineEvent[] = [
-      { type: 'restored', runs: [info({ runId: 'old', groupId: 'g0' }, { status: 'interrupted', startedAt: 1 })], gradcams: [{ runId: 'old', epoch: 1, samples: [cam] }] },
+      { type: 'restored', runs: [info({ runId: 'old', groupId: 'g0' }, { status: 'interrupted', startedAt: 1 })], gradcams: [{ runId: 'old', epoch: 1, samples: [cam] }], stopped: [] },
       { type: 'run', run: info() },
       { type: 'queue', waiting: [], active: 'a', state: 'running' },
       { type: 'run', run: info({ stepsPerEpoch: 2 }, { status: 'running', backend: 'wasm' }) },
@@ -74,11 +74,38 @@ describe('engine events', () => {
   it('a stored run is not replaced by the restored copy of itself; restoring twice adds nothing', () => {
     const [, , s2, s3] = play([
       { type: 'run', run: info({}, { status: 'running' }) },
-      { type: 'restored', runs: [info({}, { status: 'interrupted' })], gradcams: [] },
-      { type: 'restored', runs: [info({}, { status: 'interrupted' })], gradcams: [] },
+      { type: 'restored', runs: [info({}, { status: 'interrupted' })], gradcams: [], stopped: [] },
+      { type: 'restored', runs: [info({}, { status: 'interrupted' })], gradcams: [], stopped: [] },
     ]);
     expect(s2!.runs.a!.summary.status).toBe('running');
     expect(s3!.order).toEqual(['a']);
+  });
+
+  it('a picked file is checked: checking, then what it holds or its error beside it (not in the alerts); a stale answer is dropped', () => {
+    const [, s1, s2, s3, s4, s5] = play([
+      { type: 'inspect-requested', what: 'model', requestId: 'm1' },
+      { type: 'inspect-result', requestId: 'm1', text: 'timm layout', warnings: [] },
+      { type: 'inspect-requested', what: 'data', requestId: 'd1' },
+      { type: 'error', requestId: 'd1', error: { code: 'data/not-a-zip', message: 'x.zip is not a zip' } },
+      { type: 'inspect-result', requestId: 'old', text: 'late', warnings: [] },
+    ]);
+    expect(s1!.checks.model).toMatchObject({ state: 'checking' });
+    expect(s2!.checks.model).toMatchObject({ state: 'ok', text: 'timm layout' });
+    expect(s3!.checks.data).toMatchObject({ state: 'checking' });
+    expect(s4!.checks.data).toMatchObject({ state: 'bad', code: 'data/not-a-zip', text: 'x.zip is not a zip' });
+    expect(s4!.errors).toEqual([]);
+    expect(s5).toBe(s4);
+  });
+
+  it('runs a reload stopped are offered until resumed or dismissed, and the results show their group', () => {
+    const [, , s1, s2] = play([
+      { type: 'run', run: info({ runId: 'new', groupId: 'g1' }) },
+      { type: 'restored', runs: [info({ runId: 'x', groupId: 'g0' }, { status: 'interrupted' }), info({ runId: 'y', groupId: 'g0' }, { status: 'queued' })], gradcams: [], stopped: ['x', 'y', 'gone'] },
+      { type: 'resume-offer-closed' },
+    ]);
+    expect(s1!.stopped).toEqual(['x', 'y']);
+    expect(s1!.viewGroupId).toBe('g0');
+    expect(s2!.stopped).toEqual([]);
   });
 
   it('deleted removes the run everywhere; the queue event is the queue', () => {

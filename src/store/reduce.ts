@@ -8,7 +8,7 @@ import { isTerminal, type MethodId, type RunInfo } from '../domain/run';
 import { METHOD_IDS } from '../train/methods';
 import type { EngineEvent } from '../engine/protocol';
 import { defaultImageSize, sanitize, type Setup, type View } from './setup';
-import type { Alert, LabState, PickedData, ReferenceChoice, RunRecord, StepPoint } from './state';
+import type { Alert, FileCheck, LabState, PickedData, ReferenceChoice, RunRecord, StepPoint } from './state';
 
 export type PageEvent =
   /** The setup a URL describes (start-up, a changed hash). */
@@ -28,6 +28,10 @@ export type PageEvent =
   /** The setup form opened or folded (Start folds it: the run view). */
   | { type: 'setup-shown'; open: boolean }
   | { type: 'group-viewed'; groupId: string | null }
+  /** A picked checkpoint or data source is being checked (the engine answers `inspect-result` or an error). */
+  | { type: 'inspect-requested'; what: 'model' | 'data'; requestId: string }
+  /** The reload's stopped runs were resumed, or the offer dismissed: the banner goes. */
+  | { type: 'resume-offer-closed' }
   | { type: 'engine-starting' }
   | { type: 'frechet-requested'; requestIds: string[] }
   | { type: 'check-requested'; requestId: string };
@@ -54,11 +58,11 @@ export function reduce(s: LabState, e: LabEvent): LabState {
       return { ...s, setup: editSetup(s, { methods: METHOD_IDS.filter((m) => next.includes(m)) }) };
     }
     case 'model-file-picked': {
-      const t = { ...s, picked: { ...s.picked, model: e.file } };
+      const t = { ...s, picked: { ...s.picked, model: e.file }, checks: { ...s.checks, model: null } };
       return { ...t, setup: editSetup(t, e.file ? { model: 'file', modelFileName: e.file.name } : { modelFileName: '' }) };
     }
     case 'data-picked': {
-      const t = { ...s, picked: { ...s.picked, data: e.data } };
+      const t = { ...s, picked: { ...s.picked, data: e.data }, checks: { ...s.checks, data: null } };
       return { ...t, setup: editSetup(t, { data: e.choice }) };
     }
     case 'import-params-picked': {
@@ -82,6 +86,10 @@ export function reduce(s: LabState, e: LabEvent): LabState {
       return { ...s, setupOpen: e.open };
     case 'group-viewed':
       return { ...s, viewGroupId: e.groupId };
+    case 'inspect-requested':
+      return { ...s, checks: { ...s.checks, [e.what]: { requestId: e.requestId, state: 'checking', text: '', warnings: [] } } };
+    case 'resume-offer-closed':
+      return { ...s, stopped: [] };
     case 'engine-starting':
       return { ...s, engine: { ...s.engine, state: 'starting' } };
     case 'frechet-requested':
@@ -100,7 +108,8 @@ export function reduce(s: LabState, e: LabEvent): LabState {
         const cam = cams.get(info.runId);
         runs[info.runId] = { ...info, progress: {}, gradcam: cam ? { epoch: cam.epoch, samples: cam.samples } : undefined };
       }
-      return { ...s, runs, order: [...new Set([...e.runs.map((r) => r.runId), ...s.order])], restored: true };
+      const stopped = e.stopped.filter((id) => runs[id]);
+      return { ...s, runs, order: [...new Set([...e.runs.map((r) => r.runId), ...s.order])], restored: true, stopped, viewGroupId: stopped.length ? runs[stopped[0]!]!.groupId : s.viewGroupId };
     }
     case 'run':
       return withRun(s, e.run);
@@ -122,7 +131,11 @@ export function reduce(s: LabState, e: LabEvent): LabState {
       return patchRun(s, e.runId, (r) => ({ ...r, gradcam: { epoch: e.epoch, samples: e.samples } }));
     case 'notice':
       return withNotice(s, e.message, e.runId);
+    case 'inspect-result':
+      return withCheck(s, e.requestId, { state: 'ok', text: e.text, warnings: e.warnings });
     case 'error': {
+      // A picked file's check failed: the message goes beside the file, not in the alerts.
+      if (e.requestId && checkOf(s, e.requestId)) return withCheck(s, e.requestId, { state: 'bad', text: e.error.message, code: e.error.code, warnings: [] });
       let t = s;
       if (e.requestId) t = { ...t, paper: { ...t.paper, frechetPending: t.paper.frechetPending.filter((id) => id !== e.requestId) } };
       if (e.requestId && e.requestId === t.check.requestId) t = { ...t, check: { ...t.check, requestId: null, error: `${e.error.code}: ${e.error.message}` } };
@@ -176,6 +189,18 @@ function withStepPoint(points: StepPoint[], p: StepPoint): StepPoint[] {
   while (end > 0 && points[end - 1]!.x >= p.x) end--;
   const next = [...points.slice(0, end), p];
   return next.length > STEP_POINTS_MAX ? next.filter((_, i) => i % 2 === 1 || i === next.length - 1) : next;
+}
+
+function checkOf(s: LabState, requestId: string): 'model' | 'data' | null {
+  if (s.checks.model?.requestId === requestId) return 'model';
+  if (s.checks.data?.requestId === requestId) return 'data';
+  return null;
+}
+
+/** A check's answer; one for a file that was replaced meanwhile is dropped. */
+function withCheck(s: LabState, requestId: string, patch: Omit<FileCheck, 'requestId'>): LabState {
+  const what = checkOf(s, requestId);
+  return what ? { ...s, checks: { ...s.checks, [what]: { requestId, ...patch } } } : s;
 }
 
 function patchRun(s: LabState, runId: string, f: (r: RunRecord) => RunRecord): LabState {

@@ -105,6 +105,7 @@ describe('restarting a stored run', () => {
       },
     ],
     gradcams: [],
+    stopped: [],
   });
 
   it('hub model and URL data come back from their stored lines', () => {

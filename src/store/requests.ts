@@ -71,6 +71,7 @@ function runConfig(s: LabState, method: MethodId, model: ModelSpec, data: DataSp
     imageSize: setup.imageSize,
     backend: setup.backend ?? undefined,
     gradcamSamples: setup.gradcamSamples,
+    skipBad: setup.skipBad || undefined,
     importParams: picked.importParams ? { file: picked.importParams.file, name: picked.importParams.name } : undefined,
     protocol: paperSpecOf(setup, method),
   };
@@ -98,6 +99,18 @@ function runsRequest(s: LabState, methods: MethodId[], sizes: readonly number[],
   if ('problem' in data) return data;
   const runs = sizes.flatMap((n) => methods.map((m) => runConfig(s, m, model.ok, data.ok, n)));
   return { ok: { type: 'enqueue', groupLabel: label(s.setup), runs } };
+}
+
+/**
+ * The check of a picked file, asked as soon as it is picked: the local checkpoint, or the VTAB
+ * task's picked folder or zip (URLs are read at Start). Null when there is nothing local to check.
+ */
+export function inspectRequest(s: LabState, what: 'model' | 'data'): Extract<Command, { type: 'inspect' }> | null {
+  const base = { type: 'inspect' as const, requestId: newId(`inspect-${what}`), taskId: s.setup.taskId, skipBad: s.setup.skipBad };
+  if (what === 'model') return s.setup.model === 'file' && s.picked.model ? { ...base, model: { kind: 'file', file: s.picked.model, name: s.picked.model.name } } : null;
+  if (getTask(s.setup.taskId).source !== 'vtab' || !s.picked.data || s.setup.data === 'url') return null;
+  const data = dataSpec(s);
+  return 'ok' in data ? { ...base, data: data.ok } : null;
 }
 
 /**

@@ -53,6 +53,8 @@ export interface Setup {
   backend: BackendName | null;
   /** Test/dev mode: lifts the 400-image minimum (for end-to-end tests on tiny data). */
   dev: boolean;
+  /** Leave out listed images that are missing or cannot be decoded (the run lists them) instead of stopping. */
+  skipBad: boolean;
 }
 
 export const BUNDLED_MODEL = 'bundled:tiny_pretrained';
@@ -91,6 +93,7 @@ export const DEFAULT_SETUP: Setup = {
   gradcamSamples: 8,
   backend: null,
   dev: false,
+  skipBad: false,
 };
 
 /**
@@ -252,6 +255,7 @@ export const URL_PROPS: readonly Prop[] = [
   { name: 'gradcam', key: 'gradcamSamples', type: 'int', label: 'Grad-CAM images', bounds: { min: 0, max: 64 } },
   { name: 'backend', key: 'backend', type: 'backend' },
   { name: 'dev', key: 'dev', type: 'bool' },
+  { name: 'skipBad', key: 'skipBad', type: 'bool' },
 ];
 
 export type NumberKey = 'trainSize' | 'epochs' | 'batchSize' | 'lr' | 'promptLength' | 'seed' | 'seeds' | 'imageSize' | 'testSize' | 'gradcamSamples';

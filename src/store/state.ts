@@ -30,9 +30,22 @@ export interface Picked {
   importParams: { name: string; bytes: number; file: File } | null;
 }
 
+/** A picked file checked when it was picked (the engine's `inspect`). */
+export interface FileCheck {
+  requestId: string;
+  state: 'checking' | 'ok' | 'bad';
+  /** What the file holds (ok), or the error's message (bad). */
+  text: string;
+  /** The error's code when bad. */
+  code?: string;
+  warnings: string[];
+}
+
 export interface SetupSlice {
   setup: Setup;
   picked: Picked;
+  /** The picked checkpoint's and data's checks (null: nothing picked, or not checked). */
+  checks: { model: FileCheck | null; data: FileCheck | null };
 }
 
 // ---- engine slice ----
@@ -84,6 +97,11 @@ export interface RunsSlice {
   viewGroupId: string | null;
   /** The engine has read the stored runs. */
   restored: boolean;
+  /**
+   * Runs the last reload stopped (interrupted while training, or still queued), in queue order:
+   * the banner offers to resume them. Empty once they are resumed or the offer is dismissed.
+   */
+  stopped: string[];
 }
 
 // ---- alerts slice ----
@@ -135,6 +153,7 @@ export type LabState = SetupSlice & EngineSlice & RunsSlice & AlertsSlice & UiSl
 export const initialState = (setup: Setup = DEFAULT_SETUP): LabState => ({
   setup,
   picked: { model: null, data: null, reference: null, importParams: null },
+  checks: { model: null, data: null },
   engine: { state: 'off', choice: null },
   runs: {},
   order: [],
@@ -143,6 +162,7 @@ export const initialState = (setup: Setup = DEFAULT_SETUP): LabState => ({
   queueState: 'idle',
   viewGroupId: null,
   restored: false,
+  stopped: [],
   errors: [],
   notices: [],
   nextAlertId: 1,

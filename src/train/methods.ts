@@ -9,6 +9,7 @@
  * learning rate and weight decay per task; the base values here are the middle of those grids.
  */
 import type { MethodId } from '../domain/run';
+import { parameterCount, type ViTConfig } from '../model/config';
 import type { PromptMode } from '../model/vit';
 
 export type OptimizerKind = 'sgd' | 'adamw';
@@ -149,4 +150,26 @@ export function lrAtProgress(peak: number, progress: number, warmupFraction: num
   if (progress < warmupFraction) return (peak * Math.max(progress, 1e-3)) / warmupFraction;
   const p = Math.min(1, (progress - warmupFraction) / Math.max(1e-9, 1 - warmupFraction));
   return 0.5 * peak * (1 + Math.cos(Math.PI * p));
+}
+
+/**
+ * Parameters a method trains, and all it holds, on a model of `cfg` with a K-class head, from the
+ * config alone (the page's teaching panel; the trainer counts the same from the tensors). The
+ * backbone counts as one block, which the phases' own filters judge like any backbone weight.
+ */
+export function methodParamCounts(cfg: ViTConfig, method: MethodSpec, numClasses: number, promptLength: number): { trainable: number; total: number } {
+  const last = method.phases[method.phases.length - 1]!;
+  const parts: [string, number][] = [
+    ['blocks', parameterCount({ ...cfg, numClasses: 0 })],
+    ['head.weight', cfg.hiddenSize * numClasses],
+    ['head.bias', numClasses],
+  ];
+  for (let i = 0; i < promptLayers(last.promptMode, cfg.numLayers); i++) parts.push([`prompts.${i}`, promptLength * cfg.hiddenSize]);
+  let trainable = 0;
+  let total = 0;
+  for (const [name, size] of parts) {
+    total += size;
+    if (method.phases.some((p) => p.trains(name))) trainable += size;
+  }
+  return { trainable, total };
 }

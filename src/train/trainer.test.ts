@@ -4,9 +4,9 @@ import { initNodeBackend } from '../backend/node';
 import type { ViTConfig } from '../model/config';
 import { randomParams, type ParamSet } from '../model/params';
 import { openProceduralTask } from '../data/procedural';
-import { METHODS } from './methods';
+import { METHODS, METHOD_IDS, methodParamCounts } from './methods';
 import { type MethodId } from '../domain/run';
-import { train, type TrainerEvent, type Hyper } from './trainer';
+import { countParams, train, type TrainerEvent, type Hyper } from './trainer';
 import { RunControl } from './control';
 import { trainDataFromSplits } from '../data/fromSplits';
 import type { TrainData } from '../data/trainData';
@@ -36,6 +36,19 @@ beforeAll(async () => {
 });
 
 const backboneNames = () => Object.keys(backbone).filter((n) => !n.startsWith('head.'));
+
+describe('trainable share from the config alone', () => {
+  it('equals what the trainer counts from the tensors, for every method', () => {
+    for (const id of METHOD_IDS) {
+      expect(methodParamCounts(cfg, METHODS[id], 7, 3), id).toEqual(countParams(cfg, backbone, METHODS[id], 7, 3));
+    }
+    // The share a VPT-deep run trains is a small fraction; FT trains everything.
+    const deep = methodParamCounts(cfg, METHODS.vpt_deep, 7, 3);
+    expect(deep.trainable).toBe(2 * 3 * 32 + 7 * 32 + 7);
+    const ft = methodParamCounts(cfg, METHODS.ft, 7, 3);
+    expect(ft.trainable).toBe(ft.total);
+  });
+});
 
 describe('methods train exactly what they declare', () => {
   for (const id of ['linear', 'vpt_shallow', 'vpt_deep'] as MethodId[]) {

@@ -5,7 +5,10 @@
  * stored runs. Presentation mode fits status, curves and gallery on one 1280 × 720 screen.
  */
 import { Suspense, lazy } from 'react';
-import { dismissAlert, togglePresentation } from './actions';
+import { useShallow } from 'zustand/react/shallow';
+import { dismissAlert, dismissResumeOffer, resumeStopped, togglePresentation } from './actions';
+import { METHODS } from '../train/methods';
+import type { RunRecord } from '../store/state';
 import { useLab } from '../store/store';
 import { CopyLink } from './CopyLink';
 import { RunPanel } from './RunPanel';
@@ -18,6 +21,7 @@ const LiveCharts = lazy(() => import('./ResultsView').then((m) => ({ default: m.
 const ResultsTable = lazy(() => import('./ResultsView').then((m) => ({ default: m.ResultsTable })));
 const GradCamGallery = lazy(() => import('./GradCamGallery'));
 const PaperViews = lazy(() => import('./PaperViews'));
+const TeachingPanel = lazy(() => import('./TeachingPanel').then((m) => ({ default: m.TeachingPanel })));
 const EngineCheck = lazy(() => import('./EngineCheck'));
 
 function Alerts() {
@@ -62,6 +66,45 @@ function Alerts() {
   );
 }
 
+/**
+ * After a reload that stopped a queue: what stopped (the run that was training, at which epoch;
+ * the runs that never started, still queued) and one button that resumes them all, in order.
+ */
+function ResumeBanner() {
+  const stopped = useLab(useShallow((s) => s.stopped.map((id) => s.runs[id]).filter((r): r is RunRecord => !!r)));
+  if (!stopped.length) return null;
+  const describe = (r: RunRecord) => {
+    const { summary } = r;
+    const planned = summary.config.epochs * METHODS[summary.config.method].phases.length;
+    if (summary.status === 'queued') return 'not started yet: still queued';
+    return r.hasCheckpoint ? `stopped in epoch ${summary.epochs.length + 1} of ${planned}: continues from the checkpoint of epoch ${summary.epochs.length}` : `stopped before its first epoch ended: starts again`;
+  };
+  const files = [...new Set(stopped.flatMap((r) => [r.summary.config.modelSource, r.summary.config.dataSource]).filter((src) => /^(file|zip|folder):/.test(src)))];
+  return (
+    <div className="banner resume" role="region" aria-label="Resume the queue" data-testid="resume.banner">
+      <div>
+        <strong>The page was reloaded during a queue.</strong> Nothing was lost:
+        <ul>
+          {stopped.map((r) => (
+            <li key={r.runId} data-testid="resume.run" data-run-id={r.runId} data-status={r.summary.status}>
+              {r.methodLabel} — {describe(r)}
+            </li>
+          ))}
+        </ul>
+        {files.length > 0 && <p className="note">Local files cannot be kept across a reload: pick {files.map((f) => f.replace(/^\w+:/, '')).join(' and ')} again in the setup first.</p>}
+      </div>
+      <div className="buttons">
+        <button type="button" className="primary" data-testid="resume.all" onClick={resumeStopped}>
+          Resume the queue ({stopped.length} run{stopped.length === 1 ? '' : 's'})
+        </button>
+        <button type="button" className="small" data-testid="resume.dismiss" onClick={dismissResumeOffer} title="The runs stay in Saved runs, where each can be resumed later">
+          Not now
+        </button>
+      </div>
+    </div>
+  );
+}
+
 export function App() {
   const presentation = useLab((s) => s.presentation);
   const setupOpen = useLab((s) => s.setupOpen);
@@ -81,6 +124,7 @@ export function App() {
         </div>
       </header>
       <UpdateBanner />
+      <ResumeBanner />
       <Alerts />
       <main>
         <div className="workbench">
@@ -96,6 +140,9 @@ export function App() {
         </Suspense>
         <Suspense fallback={<p className="note">Loading gallery…</p>}>
           <GradCamGallery />
+        </Suspense>
+        <Suspense fallback={null}>
+          <TeachingPanel />
         </Suspense>
         <Suspense fallback={<p className="note">Loading paper views…</p>}>
           <PaperViews />

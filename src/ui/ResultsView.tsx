@@ -18,6 +18,7 @@ import type { LegendItem } from './legend';
 import { METHODS } from '../train/methods';
 import { METHOD_COLOURS, METHOD_DASH } from './palette';
 import { ExportParamsButton } from './ExportParamsButton';
+import { MiniatureNote } from './TeachingPanel';
 
 /** Series name: the method, numbered when a group has the same method twice. */
 function seriesNames(runs: RunRecord[]): Map<string, string> {
@@ -346,6 +347,7 @@ export function ResultsTable() {
       <p className="note" data-testid="results.chance">
         Chance level: {(100 / task.classes).toFixed(1)} % ({task.classes} classes). † = within noise of chance (below chance + 2 binomial standard errors on the test images).
       </p>
+      {runs.some((r) => r.summary.config.modelSource.startsWith('bundled:')) && <MiniatureNote />}
       {task.source === 'vtab' && <p className="note">Published numbers: ViT-B/16 ImageNet-21k, full VTAB-1k protocol; yours depend on the model, epochs and data size chosen above.</p>}
       <WhyViews runs={runs} names={names} />
       {runs.map((r) => (

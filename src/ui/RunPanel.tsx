@@ -82,15 +82,18 @@ function queueText(s: LabState): string {
   const active = s.activeRunId ? s.runs[s.activeRunId] : undefined;
   switch (s.queueState) {
     case 'idle':
-      return 'Ready — nothing queued';
+      return s.stopped.length ? `Stopped by a reload: ${s.stopped.length} run${s.stopped.length === 1 ? '' : 's'} to resume` : 'Ready — nothing queued';
     case 'running':
     case 'paused': {
       const idx = active ? groupRuns.indexOf(active) + 1 : finished + 1;
       const what = active ? `${active.methodLabel}: ${active.summary.status}` : 'starting';
-      return `Run ${idx} of ${groupRuns.length} — ${what}${s.queueState === 'paused' ? ' (paused)' : ''}`;
+      return `Run ${idx} of ${groupRuns.length} — ${what}${s.queueState === 'paused' && active?.summary.status !== 'paused' ? ' (paused)' : ''}`;
     }
-    case 'cancelled':
-      return `Queue cancelled after ${finished} of ${groupRuns.length} runs — cancelled`;
+    case 'cancelled': {
+      // Only the runs that ran to their end count as finished; the cancelled ones did not.
+      const done = groupRuns.filter((r) => r.summary.status === 'done').length;
+      return `Queue cancelled: ${done} of ${groupRuns.length} run${groupRuns.length === 1 ? '' : 's'} finished — cancelled`;
+    }
     case 'done': {
       const failed = groupRuns.filter((r) => r.summary.status === 'failed').length;
       return `${groupRuns.length} run${groupRuns.length === 1 ? '' : 's'} finished${failed ? ` (${failed} failed)` : ''} — done`;

@@ -24,6 +24,7 @@ function setupText(r: RunRecord): string {
 export function RunsList() {
   const runs = useLab(useShallow((s) => s.order.map((id) => s.runs[id]).filter((r): r is RunRecord => !!r)));
   const activeRunId = useLab((s) => s.activeRunId);
+  const waiting = useLab((s) => s.queue);
   const restored = useLab((s) => s.restored);
   const [toDelete, setToDelete] = useState<RunRecord | null>(null);
   const dialog = useRef<HTMLDialogElement>(null);
@@ -88,9 +89,10 @@ export function RunsList() {
                       Show
                     </button>
                     <ExportParamsButton run={r} />
-                    {RESUMABLE.includes(s.status) && (
+                    {/* A queued run the engine is not holding (the reload stopped it before it began) starts from here too. */}
+                    {(RESUMABLE.includes(s.status) || (s.status === 'queued' && id !== activeRunId && !waiting.includes(id))) && (
                       <button type="button" className="small" data-testid="runs.resume" onClick={() => resumeRun(id)}>
-                        {r.hasCheckpoint ? `Resume (from epoch ${s.epochs.length})` : 'Restart'}
+                        {r.hasCheckpoint ? `Resume (from epoch ${s.epochs.length})` : s.status === 'queued' ? 'Start' : 'Restart'}
                       </button>
                     )}
                     <button type="button" className="small danger" data-testid="runs.delete" disabled={id === activeRunId} onClick={() => setToDelete(r)}>

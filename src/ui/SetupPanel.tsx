@@ -184,7 +184,44 @@ function DataSourcePicker() {
       <p className="note" aria-live="polite">
         {picked && choice !== 'url' ? `Picked: ${picked.kind === 'zip' ? 'zip' : 'folder'} “${picked.name}”${picked.count > 1 ? ` (${picked.count} files)` : ''}.` : choice !== 'url' ? 'Nothing picked yet.' : ''}
       </p>
+      {choice !== 'url' && <CheckLine what="data" />}
+      <label className="check-option" title="Missing or undecodable images are left out and listed in the run's notices; without it the run stops at the first one, naming it">
+        <input type="checkbox" data-testid="setup.skipBad" checked={setup.skipBad} onChange={(e) => updateSetup({ skipBad: e.target.checked })} /> Skip unreadable images (the run lists
+        what it left out)
+      </label>
     </fieldset>
+  );
+}
+
+/**
+ * What the check of a picked file found, as soon as it was picked: what it holds, or the named
+ * error (what, where, the fix) before Start is pressed.
+ */
+function CheckLine({ what }: { what: 'model' | 'data' }) {
+  const check = useLab((s) => s.checks[what]);
+  if (!check) return null;
+  const testId = `setup.${what}Check`;
+  if (check.state === 'checking')
+    return (
+      <p className="check checking" role="status" data-testid={testId} data-state="checking">
+        Checking the {what === 'model' ? 'checkpoint' : 'data'}…
+      </p>
+    );
+  if (check.state === 'bad')
+    return (
+      <p className="check bad" role="alert" data-testid={testId} data-state="bad" data-code={check.code}>
+        <strong>✗ Not usable:</strong> <code>{check.code}</code> {check.text}
+      </p>
+    );
+  return (
+    <div className="check ok" role="status" data-testid={testId} data-state="ok">
+      ✓ {check.text}
+      {check.warnings.map((w) => (
+        <p key={w} className="warning-text">
+          {w}
+        </p>
+      ))}
+    </div>
   );
 }
 
@@ -379,6 +416,7 @@ export function SetupPanel() {
         <label htmlFor="model-file">Local checkpoint file</label>
         <input id="model-file" data-testid="setup.modelFile" type="file" accept=".safetensors,.npz,.bin" onChange={(e) => pickModelFile(e.target.files?.[0] ?? null)} />
         {setup.model === 'file' && <small>{setup.modelFileName ? `Using “${setup.modelFileName}”.` : 'Choose a file.'}</small>}
+        {setup.model === 'file' && <CheckLine what="model" />}
       </div>
       <div className="field">
         <label htmlFor="task">Task</label>

@@ -5,7 +5,7 @@
  */
 import type { ErrorInfo } from '../domain/errors';
 import type { BackendName, MethodId } from '../domain/run';
-import { frechetRequests, newId, queueRequest, restartRequest, sweepRequest } from '../store/requests';
+import { frechetRequests, inspectRequest, newId, queueRequest, restartRequest, sweepRequest } from '../store/requests';
 import { locationHash, setupFromUrl, viewFromUrl, type Setup, type View } from '../store/setup';
 import type { PickedData, ReferenceChoice } from '../store/state';
 import { dispatch, useLab } from '../store/store';
@@ -50,13 +50,33 @@ export function writeSetupToLocation(setup: Setup, view: View): void {
   if (location.hash !== hash) history.replaceState(null, '', location.pathname + location.search + hash);
 }
 
-/** Changes setup fields; values are clamped to what the page allows. */
-export const updateSetup = (patch: Partial<Setup>) => dispatch({ type: 'setup-changed', patch });
+/** Checks the picked checkpoint or data now (the result shows beside the field), not at Start. */
+function inspectPicked(what: 'model' | 'data'): void {
+  const cmd = inspectRequest(get(), what);
+  if (!cmd) return;
+  dispatch({ type: 'inspect-requested', what, requestId: cmd.requestId });
+  send(cmd);
+}
+
+/** Changes setup fields; values are clamped to what the page allows. A new task (or skip rule) checks the picked data again. */
+export function updateSetup(patch: Partial<Setup>): void {
+  const before = get().setup;
+  dispatch({ type: 'setup-changed', patch });
+  const after = get().setup;
+  if (after.taskId !== before.taskId || after.skipBad !== before.skipBad) inspectPicked('data');
+}
 export const toggleMethod = (method: MethodId, on: boolean) => dispatch({ type: 'method-toggled', method, on });
-export const pickModelFile = (file: File | null) => dispatch({ type: 'model-file-picked', file });
-export const pickDataFiles = (files: { path: string; file: Blob }[], name: string) => dispatch({ type: 'data-picked', data: { kind: 'files', name, count: files.length, files }, choice: 'local' });
-export const pickDataDirectory = (handle: { name: string }) => dispatch({ type: 'data-picked', data: { kind: 'directory', name: handle.name, count: 0, handle }, choice: 'local' });
-export const pickDataZip = (file: File | null) => dispatch({ type: 'data-picked', data: file ? ({ kind: 'zip', name: file.name, count: 1, file } satisfies PickedData) : null, choice: 'zip' });
+export function pickModelFile(file: File | null): void {
+  dispatch({ type: 'model-file-picked', file });
+  inspectPicked('model');
+}
+function pickData(data: PickedData | null, choice: 'local' | 'zip'): void {
+  dispatch({ type: 'data-picked', data, choice });
+  inspectPicked('data');
+}
+export const pickDataFiles = (files: { path: string; file: Blob }[], name: string) => pickData({ kind: 'files', name, count: files.length, files }, 'local');
+export const pickDataDirectory = (handle: { name: string }) => pickData({ kind: 'directory', name: handle.name, count: 0, handle }, 'local');
+export const pickDataZip = (file: File | null) => pickData(file ? { kind: 'zip', name: file.name, count: 1, file } : null, 'zip');
 /** Trained parameters (a file exported by an earlier run) the next runs start from; null clears them. */
 export const pickImportParams = (file: File | null) => dispatch({ type: 'import-params-picked', file });
 export const togglePresentation = (on?: boolean) => dispatch({ type: 'presentation-toggled', on });
@@ -117,6 +137,29 @@ export function resumeRun(runId: string): void {
   send(r.ok);
   viewGroup(get().runs[runId]?.groupId ?? null);
 }
+
+/**
+ * Resumes what a reload stopped: the interrupted run from its checkpoint, then the runs that never
+ * started, in their queue order. Where a run needs a local file again, nothing is sent: the page
+ * says which file to pick, and the offer stays.
+ */
+export function resumeStopped(): void {
+  const s = get();
+  const requests = [];
+  for (const id of s.stopped) {
+    const r = restartRequest(s, id);
+    if (!r) continue;
+    if ('problem' in r) return problem(r.problem, id);
+    requests.push(r.ok);
+  }
+  dispatch({ type: 'errors-cleared' });
+  startEngine();
+  for (const cmd of requests) send(cmd);
+  dispatch({ type: 'resume-offer-closed' });
+  showSetup(false);
+}
+
+export const dismissResumeOffer = () => dispatch({ type: 'resume-offer-closed' });
 
 /** Deletes a run for good (the page confirms first). */
 export const deleteRun = (runId: string) => send({ type: 'delete', runId });
