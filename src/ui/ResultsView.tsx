@@ -3,7 +3,7 @@
  * final table beside the published numbers, and per-class details on demand. Lazy-loaded:
  * recharts is the heaviest thing on the page.
  */
-import type { ReactNode } from 'react';
+import { memo, type ReactNode } from 'react';
 import { useShallow } from 'zustand/react/shallow';
 import { CartesianGrid, Line, LineChart, ReferenceLine, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
 import { getTask, publishedAccuracy, type TaskInfo } from '../data/catalog';
@@ -33,9 +33,21 @@ function seriesNames(runs: RunRecord[]): Map<string, string> {
 }
 
 /** Each run's series: its name, colour and dash. */
-function seriesOf(runs: RunRecord[]): { run: RunRecord; name: string; colour: string; dash?: string }[] {
+interface Series {
+  run: RunRecord;
+  name: string;
+  colour: string;
+  dash?: string;
+}
+
+function seriesOf(runs: RunRecord[]): Series[] {
   const names = seriesNames(runs);
   return runs.map((run) => ({ run, name: names.get(run.summary.config.runId)!, colour: METHOD_COLOURS[run.summary.config.method], dash: METHOD_DASH[run.summary.config.method] }));
+}
+
+/** A run's per-epoch series (a recharts Line, so a direct child of the chart): its colour and dash, a dot per epoch. */
+function epochLine(s: Series, key: string, name: string, data: { x: number; y: number }[]) {
+  return <Line key={key} data={data} dataKey="y" name={name} stroke={s.colour} strokeDasharray={s.dash} strokeWidth={2.5} dot={{ r: 4, fill: s.colour }} isAnimationActive={false} />;
 }
 
 /** The epoch axis ends at the longest run's planned epochs (both phases of FT-then-PT). */
@@ -80,19 +92,7 @@ function LossChart({ runs, title, children }: { runs: RunRecord[]; title: string
           {series.map((s) => (
             <Line key={`${s.run.summary.config.runId}-steps`} data={(s.run.stepLoss ?? []).map((p) => ({ x: p.x, y: p.loss }))} dataKey="y" name={`${s.name} (step)`} stroke={s.colour} strokeOpacity={0.55} strokeWidth={1.25} dot={false} isAnimationActive={false} />
           ))}
-          {series.map((s) => (
-            <Line
-              key={`${s.run.summary.config.runId}-epochs`}
-              data={s.run.summary.epochs.map((e) => ({ x: e.epoch, y: e.trainLoss }))}
-              dataKey="y"
-              name={`${s.name} (epoch)`}
-              stroke={s.colour}
-              strokeDasharray={s.dash}
-              strokeWidth={2.5}
-              dot={{ r: 4, fill: s.colour }}
-              isAnimationActive={false}
-            />
-          ))}
+          {series.map((s) => epochLine(s, `${s.run.summary.config.runId}-epochs`, `${s.name} (epoch)`, s.run.summary.epochs.map((e) => ({ x: e.epoch, y: e.trainLoss }))))}
           {children}
         </LineChart>
       </ResponsiveContainer>
@@ -131,19 +131,7 @@ function ValAccuracyChart({ runs, title, children, extraLegend = [] }: { runs: R
           <XAxis type="number" dataKey="x" domain={[0, plannedEpochs(runs)]} allowDecimals={false} tick={AXIS_TICK} stroke={AXIS_TEXT} label={axisLabel('epoch', 'insideBottom', { offset: -14 })} />
           <YAxis type="number" domain={[0, 100]} tick={AXIS_TICK} stroke={AXIS_TEXT} label={axisLabel('%', 'insideLeft', { angle: -90 })} />
           <Tooltip formatter={(v) => (typeof v === 'number' ? v.toFixed(1) : String(v))} labelFormatter={(x) => `epoch ${x}`} />
-          {series.map((s) => (
-            <Line
-              key={s.run.summary.config.runId}
-              data={curves.get(s.run.summary.config.runId)}
-              dataKey="y"
-              name={s.name}
-              stroke={s.colour}
-              strokeDasharray={s.dash}
-              strokeWidth={2.5}
-              dot={{ r: 4, fill: s.colour }}
-              isAnimationActive={false}
-            />
-          ))}
+          {series.map((s) => epochLine(s, s.run.summary.config.runId, s.name, curves.get(s.run.summary.config.runId)!))}
           {chance !== undefined && <ReferenceLine y={chance} stroke="#555555" strokeDasharray="6 4" label={{ value: 'chance', position: 'insideTopRight', fill: AXIS_TEXT, fontSize: 13 }} />}
           {children}
         </LineChart>
@@ -273,6 +261,15 @@ export function LiveCharts() {
   );
 }
 
+/**
+ * The result charts change when a run's record does, not with every training step (a step
+ * renews the run's progress only): without this, each step drew them again and a busy page
+ * answered clicks late.
+ */
+const sameSummaries = (a: { runs: RunRecord[] }, b: { runs: RunRecord[] }) => a.runs.length === b.runs.length && a.runs.every((r, i) => r.summary === b.runs[i]!.summary);
+const TestAccuracyBars = memo(AccuracyChart, (a, b) => sameSummaries(a, b) && a.numClasses === b.numClasses);
+const WhyCharts = memo(WhyViews, sameSummaries);
+
 /** Test accuracy of the viewed group beside the published numbers, with per-class details. */
 export function ResultsTable() {
   const runs = useViewedRuns();
@@ -284,7 +281,7 @@ export function ResultsTable() {
   return (
     <section className="panel results table-panel" aria-labelledby="table-title">
       <h2 id="table-title">Results</h2>
-      <AccuracyChart runs={runs} names={names} numClasses={task.classes} />
+      <TestAccuracyBars runs={runs} names={names} numClasses={task.classes} />
       <table className="results-table" data-testid="results.table">
         <caption>
           Test accuracy on {task.name} (%)
@@ -349,7 +346,7 @@ export function ResultsTable() {
       </p>
       {runs.some((r) => r.summary.config.modelSource.startsWith('bundled:')) && <MiniatureNote />}
       {task.source === 'vtab' && <p className="note">Published numbers: ViT-B/16 ImageNet-21k, full VTAB-1k protocol; yours depend on the model, epochs and data size chosen above.</p>}
-      <WhyViews runs={runs} names={names} />
+      <WhyCharts runs={runs} names={names} />
       {runs.map((r) => (
         <PerClass key={r.summary.config.runId} run={r} />
       ))}

@@ -8,6 +8,7 @@ import type { BackendName, MethodId } from '../domain/run';
 import { frechetRequests, inspectRequest, newId, queueRequest, restartRequest, sweepRequest } from '../store/requests';
 import { locationHash, setupFromUrl, viewFromUrl, type Setup, type View } from '../store/setup';
 import type { PickedData, ReferenceChoice } from '../store/state';
+import type { EngineEvent } from '../engine/protocol';
 import { dispatch, useLab } from '../store/store';
 import { onEngineEvent, request, send } from '../worker/client';
 import { downloadBlob } from './download';
@@ -16,9 +17,35 @@ const get = useLab.getState;
 
 // ---- the engine ----
 
+/**
+ * Step events come as fast as the engine trains (hundreds a second on a small model). The page
+ * takes them at most ten times a second: steps wait up to STEP_FLUSH_MS and land together, in
+ * order, and always before any other event, so the page never redraws per step and stays
+ * responsive (a click on Pause, a test polling the DOM) while a small model trains.
+ */
+const STEP_FLUSH_MS = 100;
+let pendingSteps: EngineEvent[] = [];
+let stepTimer: ReturnType<typeof setTimeout> | null = null;
+
+function flushSteps(): void {
+  if (stepTimer) clearTimeout(stepTimer);
+  stepTimer = null;
+  const batch = pendingSteps;
+  pendingSteps = [];
+  for (const e of batch) dispatch(e);
+}
+
 /** The store hears every engine event; the engine reads the stored runs. Call once at start-up. */
 export function connectEngine(): void {
-  onEngineEvent(dispatch);
+  onEngineEvent((e) => {
+    if (e.type === 'step') {
+      pendingSteps.push(e);
+      stepTimer ??= setTimeout(flushSteps, STEP_FLUSH_MS);
+      return;
+    }
+    flushSteps();
+    dispatch(e);
+  });
   send({ type: 'restore' });
 }
 
