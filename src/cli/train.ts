@@ -16,7 +16,8 @@ import type { DataSpec, PromptControls, RunConfig } from '../domain/run';
 import { parseSeeds, resolveGrid } from '../train/paper';
 import { runPaperSession, type PaperSettings } from '../train/paperSession';
 import { LabError, quoted } from '../domain/errors';
-import { describePlan } from '../train/memory';
+import { describePlan, formatBytes as formatMemory, type MemoryPlan } from '../train/memory';
+import { wasmHeapBytes } from '../kernels/wasm/heap';
 import { enumArg, intArg, numArg, parseArgs, runMain, THREADS_USAGE, threadsArg, usageError, type ParsedArgs } from './args';
 import { backendArg, backendUsage, gpuMemoryArg, startBackend } from './backend';
 import { checkWritable, readUserFile } from './files';
@@ -146,7 +147,7 @@ runMain(async () => {
   const started = await startBackend(backend, { gpuMemoryBytes, threads });
   const t0 = performance.now();
   // Every finished epoch is on disk at once: a crash or Ctrl-C loses at most the epoch in flight.
-  const partial = { config: summaryConfig(config), status: 'running', backend: '', trainableParams: 0, totalParams: 0, epochs: [] as unknown[] };
+  const partial = { config: summaryConfig(config), status: 'running', backend: '', trainableParams: 0, totalParams: 0, memory: [] as ReturnType<typeof planJson>[], epochs: [] as unknown[] };
   let stepsPerEpoch = 1;
   let lastStep = 0;
   const result = await runSession({ ...config, imageSize: config.imageSize || 0 }, nodeHost, new RunControl(), {
@@ -155,7 +156,7 @@ runMain(async () => {
     },
     onStarted: (s) => {
       stepsPerEpoch = s.stepsPerEpoch;
-      Object.assign(partial, { backend: s.backend, trainableParams: s.trainableParams, totalParams: s.totalParams });
+      Object.assign(partial, { backend: s.backend, trainableParams: s.trainableParams, totalParams: s.totalParams, memory: s.memory.map(planJson) });
       console.error(`train: ${method} on ${taskId} | ${config.modelLabel} | backend ${s.backend} | ${s.trainableParams.toLocaleString('en')} of ${s.totalParams.toLocaleString('en')} parameters train | ${stepsPerEpoch} steps/epoch`);
       s.memory.forEach((p, i) => console.error(`${s.memory.length > 1 ? `phase ${i + 1} ` : ''}${describePlan(p)}`));
     },
@@ -183,6 +184,8 @@ runMain(async () => {
     epochs: summary.epochs.map((m) => ({ epoch: m.epoch, phase: m.phase, trainLoss: m.trainLoss, trainAcc: m.trainAcc, valAcc: m.valAcc, seconds: m.seconds })),
     test: summary.test,
     notices: summary.notices,
+    // The plan, and what the run measured against it: the WASM heap only grows, so its size now is the run's high-water mark.
+    memory: { plan: partial.memory, heapHighWaterBytes: wasmHeapBytes() ?? undefined },
     seconds: (performance.now() - t0) / 1000,
   };
   if (saveParams) {
@@ -191,9 +194,16 @@ runMain(async () => {
   }
   disposeSession(result);
   writeResults({ ...results, status: 'done' });
+  const heap = results.memory.heapHighWaterBytes;
+  if (heap !== undefined) console.error(`memory: WASM heap high-water ${formatMemory(heap)} (planned ${partial.memory.map((p) => formatMemory(p.estimateBytes)).join(' / ')} per step)`);
   console.log(`test accuracy ${summary.test!.testAcc.toFixed(2)}% on ${summary.test!.numTest} images; results in ${out}`);
   return 0;
 }, USAGE);
+
+/** A phase's memory plan as the results JSON keeps it. */
+function planJson(p: MemoryPlan) {
+  return { microBatch: p.microBatch, accumulation: p.accumulation, recompute: p.recompute, evalBatch: p.evalBatch, estimateBytes: p.estimate.totalBytes, tensorBytes: p.estimate.tensorBytes, budgetBytes: p.budget.bytes, budget: p.budget.source };
+}
 
 /** The prompt investigation controls from the command line (undefined when none is given). */
 function promptControlsOf(args: ParsedArgs): PromptControls | undefined {

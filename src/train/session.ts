@@ -26,7 +26,8 @@ import type { RunControl } from './control';
 import type { TrainerEvent, TrainOutcome } from './trainer';
 import { countParams, train, tunedMethod, type Hyper } from './trainer';
 import { memoryBudget } from './budget';
-import { planPhases, type MemoryPlan } from './memory';
+import { planPhases, type MemoryPlan, type ModelDims } from './memory';
+import { dimsOf } from './dims';
 import { kernelsFor } from '../kernels';
 import type { ViT } from '../model/vit';
 
@@ -137,7 +138,7 @@ export type ResolvedConfig = RunConfig & { promptLength: number };
  * model's patch count (the paper's length × patches / 196, at least 1). Methods without prompts
  * record 0.
  */
-export function resolvePromptLength(config: RunConfig, cfg: ViTConfig): ResolvedConfig {
+export function resolvePromptLength(config: RunConfig, cfg: Pick<ViTConfig, 'imageSize' | 'patchSize'>): ResolvedConfig {
   if (config.promptLength !== undefined) return config as ResolvedConfig;
   const prompted = METHODS[config.method].phases.some((p) => p.promptMode !== 'none');
   return { ...config, promptLength: prompted ? promptLengthFor(getTask(config.taskId), gridSize(cfg) ** 2) : 0 };
@@ -169,12 +170,18 @@ export async function runSession(requested: RunConfig, host: RunHost, control: R
   const method = METHODS[requested.method];
   if (!method) throw new LabError('config/invalid', `Unknown method '${requested.method}'.`, `Use one of: ${Object.keys(METHODS).join(', ')}.`);
   const progress = cb.onProgress ?? (() => {});
+  const plan = (config: ResolvedConfig, dims: ModelDims) =>
+    planPhases(dims, tunedMethod(method, hyperOf(config)).phases, { numClasses: getTask(config.taskId).classes, promptLength: config.promptLength, batch: Math.min(config.batchSize, config.trainSize), budget: memoryBudget(), recompute: config.recompute, backboneCopy: false });
+  // A model whose sizes are known without its weights (presets, hub checkpoints, the bundled
+  // model) is planned before it is loaded: one that cannot fit one image stops before a weight is read.
+  const known = dimsOf(requested.model, requested.imageSize ?? 0);
+  if (known) plan(resolvePromptLength(requested, known), known);
   const model = await loadModel(requested.model, { host, imageSize: requested.imageSize, onProgress: progress });
   try {
     const config = resolvePromptLength(requested, model.cfg);
     // The memory plan, before any data is opened or a step is taken: a run that cannot fit one
     // image stops here with 'run/does-not-fit'; the trainer follows the same plan.
-    const memory = planPhases(model.cfg, tunedMethod(method, hyperOf(config)).phases, { numClasses: getTask(config.taskId).classes, promptLength: config.promptLength, batch: Math.min(config.batchSize, config.trainSize), budget: memoryBudget(), recompute: config.recompute, backboneCopy: false });
+    const memory = plan(config, model.cfg);
     const splits = await openSplits(config, { host, onProgress: progress });
     const data = trainDataFromSplits(splits, { imageSize: model.cfg.imageSize, normalization: { mean: model.cfg.mean, std: model.cfg.std }, skipBad: config.skipBad });
     if (data.train.size === 0) throw new LabError('data/too-few-items', 'The training split is empty.', 'Choose a train size of at least one batch.');
