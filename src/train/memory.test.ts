@@ -113,6 +113,8 @@ describe('the estimate against measured steps (WASM, Node)', () => {
     { preset: 'ViT-S/16 112 px FT', cfg: { ...PRESETS.vit_s16, imageSize: 112 }, mode: 'ft', batch: 2, promptLength: 0 },
     { preset: 'ViT-Ti/16 224 px FT, recomputed', cfg: PRESETS.vit_ti16, mode: 'ft', batch: 2, promptLength: 0, recompute: true },
     { preset: 'ViT-Ti/16 224 px VPT-deep, recomputed', cfg: PRESETS.vit_ti16, mode: 'vpt_deep', batch: 4, promptLength: 50, recompute: true },
+    // A long sequence: 4 097 tokens, [H, T, T] maps of 201 MB each (the heap fragments around them).
+    { preset: 'tiny ViT at 1024 px FT, recomputed', cfg: { ...PRESETS.fixture_tiny, imageSize: 1024 }, mode: 'ft', batch: 1, promptLength: 0, recompute: true },
   ];
   for (const c of cases) {
     it(`${c.preset}, batch ${c.batch}: within 1.5x of the measured peak, never more than 10 % below`, async () => {

@@ -125,6 +125,14 @@ const WASM_PACKED_COPIES = { train: 2, frozen: 1 };
  * trained weights, 1.01–1.27 frozen (high-water less the runtime, over tensor peak plus packed).
  */
 const WASM_SLACK = { train: 1.3, frozen: 1.15 };
+/**
+ * WASM: a long sequence's attention maps are single buffers of hundreds of MB ([B, H, T, T]); the
+ * allocator cannot always reuse a freed one in place, and the heap grows by at least the request.
+ * Measured at T = 4 101 (the fixture's tiny ViT at 1024 px, maps of 201 MB): the heap beyond
+ * slack × live bytes was 3.8 of the largest buffer for a forward pass, 2.9 for a training step.
+ * Negligible at 224 px (a ViT-B/16 map at batch 2 is 3.7 MB).
+ */
+const WASM_FRAGMENTATION_BUFFERS = 4;
 /** WASM: what the runtime holds before any tensor (stack, static data, XNNPACK). */
 const WASM_RUNTIME_BYTES = 2 * 2 ** 20;
 /** WASM: the heap starts at 16 MiB (and grows in steps of 20 %, at most 96 MiB, when it must). */
@@ -200,11 +208,11 @@ function largestTrainedFloats(shape: StepShape): number {
 }
 
 /** Tensors + (WASM) packed weights, allocator slack and the heap's growth steps. */
-function onBackend(shape: StepShape, tensorBytes: number, parts: MemoryPart[], backend: BackendKind, trained: boolean): number {
+function onBackend(shape: StepShape, tensorBytes: number, largestBufferBytes: number, parts: MemoryPart[], backend: BackendKind, trained: boolean): number {
   if (backend !== 'wasm') return tensorBytes;
   const kind = trained ? 'train' : 'frozen';
   const packed = (trained && shape.backboneCopy === false ? 1 : WASM_PACKED_COPIES[kind]) * linearWeightFloats(shape) * F32;
-  const heap = Math.max(WASM_INITIAL_HEAP, WASM_RUNTIME_BYTES + (tensorBytes + packed) * WASM_SLACK[kind]);
+  const heap = Math.max(WASM_INITIAL_HEAP, WASM_RUNTIME_BYTES + (tensorBytes + packed) * WASM_SLACK[kind] + WASM_FRAGMENTATION_BUFFERS * largestBufferBytes);
   parts.push({ name: 'packed weights (XNNPACK)', bytes: packed }, { name: 'runtime, allocator slack and heap growth', bytes: Math.max(0, heap - tensorBytes - packed) });
   return heap;
 }
@@ -242,8 +250,8 @@ export function estimateStep(shape: StepShape, microBatch: number, backend: Back
       : { name: 'optimizer update', bytes: update },
   ];
   const tensorBytes = params + grads + slots + stepPeak;
-  const totalBytes = onBackend(shape, tensorBytes, parts, backend, shape.trainsBackbone);
   const largestBufferBytes = Math.max(b * d.numHeads * t * t, b * t * d.mlpDim, d.hiddenSize * d.mlpDim, b * d.channels * d.imageSize * d.imageSize) * F32;
+  const totalBytes = onBackend(shape, tensorBytes, largestBufferBytes, parts, backend, shape.trainsBackbone);
   return { tensorBytes, totalBytes, largestBufferBytes, parts };
 }
 
@@ -262,8 +270,9 @@ export function estimateForward(shape: StepShape, batch: number, backend: Backen
     { name: 'input batch', bytes: inputs },
   ];
   const tensorBytes = params + activations + inputs;
-  const totalBytes = onBackend(shape, tensorBytes, parts, backend, false);
-  return { tensorBytes, totalBytes, largestBufferBytes: Math.max(batch * d.numHeads * t * t, batch * t * d.mlpDim) * F32, parts };
+  const largestBufferBytes = Math.max(batch * d.numHeads * t * t, batch * t * d.mlpDim) * F32;
+  const totalBytes = onBackend(shape, tensorBytes, largestBufferBytes, parts, backend, false);
+  return { tensorBytes, totalBytes, largestBufferBytes, parts };
 }
 
 /** WASM: the 4 GiB heap less headroom. */
