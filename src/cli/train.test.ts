@@ -38,7 +38,8 @@ describe('npm run train: memory', () => {
     expect(line).toContain('4097 tokens');
     expect(run.code).toBe(1);
     expect(run.stderr).not.toMatch(/\n\s+at .+:\d+:\d+/);
-    // ViT-B/16's weights alone are 344 MB: the process never came near them.
-    expect(run.peakBytes).toBeLessThan(300 * MB);
+    // Loading the weights first peaked at 583 MB (344 MB of them); the plan stops before (about
+    // 200 MB single-threaded, 320 MB with the threaded WASM runtime's workers).
+    expect(run.peakBytes).toBeLessThan(450 * MB);
   });
 });
