@@ -19,7 +19,7 @@ export default tseslint.config(
       // Type-only imports say so, so the bundler drops them and the layers read right.
       '@typescript-eslint/consistent-type-imports': ['error', { fixStyle: 'inline-type-imports' }],
       'no-duplicate-imports': 'off',
-      'eqeqeq': ['error', 'always'],
+      eqeqeq: ['error', 'always'],
       'prefer-const': 'error',
     },
   },

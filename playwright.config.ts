@@ -42,10 +42,12 @@ export default defineConfig({
     { name: 'sweep', testDir: 'e2e/sweep', fullyParallel: true, outputDir: 'test-results/sweep' },
   ],
   // npm run sweep serves the page itself (src/cli/sweep.ts) and says so in SWEEP_SERVER.
-  webServer: process.env.SWEEP_SERVER ? undefined : {
-    command: `npx vite preview --host 127.0.0.1 --port ${e2ePort} --strictPort`,
-    url: e2eOrigin,
-    reuseExistingServer: !process.env.CI,
-    timeout: 60_000,
-  },
+  webServer: process.env.SWEEP_SERVER
+    ? undefined
+    : {
+        command: `npx vite preview --host 127.0.0.1 --port ${e2ePort} --strictPort`,
+        url: e2eOrigin,
+        reuseExistingServer: !process.env.CI,
+        timeout: 60_000,
+      },
 });

@@ -71,7 +71,10 @@ test.describe('a plain static server at a sub-path', () => {
     // Every file came from under the sub-path (worker, WASM, model, icons), and none was missing.
     expect(server.requests.filter((p) => !p.startsWith(SUBPATH))).toEqual([]);
     for (const file of ['assets/engine.worker-', '.wasm', 'models/tiny_pretrained.safetensors', 'sw.js', 'manifest.webmanifest']) {
-      expect(server.requests.some((p) => p.includes(file)), file).toBe(true);
+      expect(
+        server.requests.some((p) => p.includes(file)),
+        file,
+      ).toBe(true);
     }
     expect(failed, failed.join('\n')).toEqual([]);
 

@@ -25,12 +25,18 @@ test('WebGPU kernels match stock tfjs: forward and every gradient (fixture and V
   test.setTimeout(450_000); // SwiftShader: ~60 s on a quiet 2-core machine, 150 s+ under load
   await engine(page);
   const res = (await page.evaluate(() =>
-    (window as unknown as { __engine: { request(c: unknown): Promise<unknown> } }).__engine.request({ type: 'kernel-check', requestId: 'kc', backend: 'webgpu', full: true }),
+    (window as unknown as { __engine: { request(c: unknown): Promise<unknown> } }).__engine.request({
+      type: 'kernel-check',
+      requestId: 'kc',
+      backend: 'webgpu',
+      full: true,
+    }),
   )) as CheckResult;
   console.log(`adapter: ${res.adapter}\n${res.lines.join('\n')}`);
   // Every kernel family, forward and each of its gradients, was compared.
   for (const k of ['matmul', 'layerNorm', 'gelu', 'bias+gelu', 'attention']) expect(res.rows.some((r) => r.kernel === k)).toBe(true);
-  for (const g of ['grad x', 'grad W', 'grad b', 'grad gamma', 'grad beta', 'grad q', 'grad k', 'grad v']) expect(res.rows.some((r) => r.output === g)).toBe(true);
+  for (const g of ['grad x', 'grad W', 'grad b', 'grad gamma', 'grad beta', 'grad q', 'grad k', 'grad v'])
+    expect(res.rows.some((r) => r.output === g)).toBe(true);
   expect(res.rows.some((r) => r.kernel === 'attention' && r.shape.includes('197,64'))).toBe(true);
   expect(res.rows.filter((r) => !r.ok)).toEqual([]);
   expect(res.pass).toBe(true);
@@ -54,7 +60,12 @@ test('golden fixture verification passes on WebGPU with the lab kernels active',
   expect(lines).toMatch(/verify: \d+ tensors, worst .*, PASS/);
   // In the same worker, the model's ops are routed to the lab kernels (not the stock path).
   const wiring = (await page.evaluate(() =>
-    (window as unknown as { __engine: { request(c: unknown): Promise<unknown> } }).__engine.request({ type: 'kernel-check', requestId: 'w', backend: 'webgpu', only: ['none'] }),
+    (window as unknown as { __engine: { request(c: unknown): Promise<unknown> } }).__engine.request({
+      type: 'kernel-check',
+      requestId: 'w',
+      backend: 'webgpu',
+      only: ['none'],
+    }),
   )) as CheckResult;
   expect(wiring.rows.filter((r) => r.kernel === 'wiring').map((r) => r.ok)).toEqual([true, true, true, true]);
 });

@@ -17,7 +17,15 @@ test('full flow: FT vs VPT-deep on a tiny checkpoint', async ({ page, context },
   await lab.id('setup.epochs').press('Enter');
 
   const setupBefore = (await lab.state()).setup;
-  expect(setupBefore).toMatchObject({ model: 'file', modelFileName: 'timm_tiny_model.safetensors', taskId: 'dsprites_location', methods: ['ft', 'vpt_deep'], trainSize: 32, epochs: 2, imageSize: 64 });
+  expect(setupBefore).toMatchObject({
+    model: 'file',
+    modelFileName: 'timm_tiny_model.safetensors',
+    taskId: 'dsprites_location',
+    methods: ['ft', 'vpt_deep'],
+    trainSize: 32,
+    epochs: 2,
+    imageSize: 64,
+  });
 
   await lab.start();
   try {
@@ -195,7 +203,11 @@ test('a reload during a queue offers to resume it: the interrupted run continues
   await expect(lab.errors()).toBeEmpty();
   expect(await statuses()).toEqual(['ft:done', 'linear:done']);
   const runs = Object.values((await lab.state()).runs);
-  for (const r of runs) expect(r.summary.epochs.map((e) => e.epoch), r.summary.config.method).toEqual(Array.from({ length: 30 }, (_, i) => i + 1));
+  for (const r of runs)
+    expect(
+      r.summary.epochs.map((e) => e.epoch),
+      r.summary.config.method,
+    ).toEqual(Array.from({ length: 30 }, (_, i) => i + 1));
   // The interrupted run continued from its checkpoint: its first epoch is the one from before the reload.
   expect(runs.find((r) => r.summary.config.method === 'ft')!.summary.epochs[0]).toEqual(before.summary.epochs[0]);
   await expect(lab.id('run.status')).toHaveText('2 runs finished — done');
@@ -215,7 +227,9 @@ test('pause, resume and cancel act on the running queue', async ({ page }) => {
   await lab.id('run.cancel').click();
   // Cancelled during run 1: neither run finished.
   await expect(lab.id('run.status')).toHaveText('Queue cancelled: 0 of 2 runs finished — cancelled', { timeout: 60_000 });
-  const statuses = Object.values((await lab.state()).runs).map((r) => r.summary.status).sort();
+  const statuses = Object.values((await lab.state()).runs)
+    .map((r) => r.summary.status)
+    .sort();
   expect(statuses).toEqual(['cancelled', 'cancelled']);
   await expect(lab.errors()).toBeEmpty();
 });

@@ -24,8 +24,14 @@ test('quick start on the built-in defaults, offline, with no file inputs', async
 
   await lab.goto(QUICK);
   // Task ids as the page lists them (the catalog's JSON cannot be imported into the test runner).
-  const allTasks = await lab.id('setup.task').locator('option').evaluateAll((os) => os.map((o) => (o as HTMLOptionElement).value));
-  const proceduralTasks = await lab.id('setup.task').locator('optgroup[label="Offline (procedural)"] option').evaluateAll((os) => os.map((o) => (o as HTMLOptionElement).value));
+  const allTasks = await lab
+    .id('setup.task')
+    .locator('option')
+    .evaluateAll((os) => os.map((o) => (o as HTMLOptionElement).value));
+  const proceduralTasks = await lab
+    .id('setup.task')
+    .locator('optgroup[label="Offline (procedural)"] option')
+    .evaluateAll((os) => os.map((o) => (o as HTMLOptionElement).value));
   expect(proceduralTasks.length).toBeGreaterThanOrEqual(2);
   const setup = (await lab.state()).setup;
   expect(setup).toMatchObject({

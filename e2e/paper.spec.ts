@@ -8,7 +8,20 @@
 import { expect, test } from '@playwright/test';
 import { FIXTURE_MODEL, LabPage } from './pages/LabPage';
 
-const SETUP = { task: 'dsprites_location', methods: 'linear,vpt_deep', trainSize: 32, epochs: 3, batch: 8, res: 64, testSize: 64, gradcam: 2, seed: 3, protocol: 'paper', seeds: 2, grid: 'lr=0.5,0.05;wd=0' };
+const SETUP = {
+  task: 'dsprites_location',
+  methods: 'linear,vpt_deep',
+  trainSize: 32,
+  epochs: 3,
+  batch: 8,
+  res: 64,
+  testSize: 64,
+  gradcam: 2,
+  seed: 3,
+  protocol: 'paper',
+  seeds: 2,
+  grid: 'lr=0.5,0.05;wd=0',
+};
 
 test('paper protocol: search, choice, two seeds, mean ± std on the page and in the exports', async ({ page }) => {
   const lab = new LabPage(page);
@@ -25,7 +38,10 @@ test('paper protocol: search, choice, two seeds, mean ± std on the page and in 
   await lab.start();
   // The stages show while they run: each search point, then each seed's final run.
   for (const stage of ['search 1/2 (lr 0.5, wd 0)', 'search 2/2 (lr 0.05, wd 0)', 'final run 1/2 (seed 3)', 'final run 2/2 (seed 4)']) {
-    await page.waitForFunction((t) => !!document.querySelector('[data-testid="results.row.linear"]')?.textContent?.includes(t), stage, { timeout: 5 * 60_000, polling: 50 });
+    await page.waitForFunction((t) => !!document.querySelector('[data-testid="results.row.linear"]')?.textContent?.includes(t), stage, {
+      timeout: 5 * 60_000,
+      polling: 50,
+    });
   }
   await lab.waitDone(8 * 60_000);
   await expect(lab.errors()).toBeEmpty();

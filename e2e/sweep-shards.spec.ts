@@ -31,11 +31,16 @@ function childEnv(): NodeJS.ProcessEnv {
 }
 
 function sweep(args: string[]): ChildProcess {
-  return spawn(process.execPath, ['--import', 'tsx', 'src/cli/sweep.ts', SWEEP, '--no-build', ...args], { cwd: REPO, env: childEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
+  return spawn(process.execPath, ['--import', 'tsx', 'src/cli/sweep.ts', SWEEP, '--no-build', ...args], {
+    cwd: REPO,
+    env: childEnv(),
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
 }
 
 async function finish(p: ChildProcess): Promise<{ code: number | null; out: string; err: string }> {
-  let out = '', err = '';
+  let out = '',
+    err = '';
   p.stdout!.on('data', (d) => (out += d));
   p.stderr!.on('data', (d) => (err += d));
   const code = await new Promise<number | null>((r) => p.once('exit', (c) => r(c)));
@@ -44,13 +49,17 @@ async function finish(p: ChildProcess): Promise<{ code: number | null; out: stri
 
 function cli(script: string, args: string[]): Promise<{ code: number; out: string; err: string }> {
   return new Promise((resolve) => {
-    execFile(process.execPath, ['--import', 'tsx', script, ...args], { cwd: REPO, env: childEnv(), maxBuffer: 64 * 2 ** 20 }, (e, out, err) => resolve({ code: e ? Number((e as { code?: number }).code ?? 1) : 0, out, err }));
+    execFile(process.execPath, ['--import', 'tsx', script, ...args], { cwd: REPO, env: childEnv(), maxBuffer: 64 * 2 ** 20 }, (e, out, err) =>
+      resolve({ code: e ? Number((e as { code?: number }).code ?? 1) : 0, out, err }),
+    );
   });
 }
 
-const jsonFiles = (dir: string) => readdirSync(dir).filter((n) => n.endsWith('.json')).sort();
+const jsonFiles = (dir: string) =>
+  readdirSync(dir)
+    .filter((n) => n.endsWith('.json'))
+    .sort();
 const read = (path: string) => JSON.parse(readFileSync(path, 'utf8')) as StudyFile;
-
 
 interface ReportTest {
   title: string;
@@ -62,7 +71,9 @@ function reportTests(report: string): ReportTest[] {
   const out: ReportTest[] = [];
   type Suite = { suites?: Suite[]; specs?: { title: string; tests: { annotations: { type: string }[]; results: { attachments: { name: string }[] }[] }[] }[] };
   const visit = (s: Suite) => {
-    for (const spec of s.specs ?? []) for (const t of spec.tests) out.push({ title: spec.title, annotations: t.annotations, attachments: t.results.flatMap((r) => r.attachments.map((a) => a.name)) });
+    for (const spec of s.specs ?? [])
+      for (const t of spec.tests)
+        out.push({ title: spec.title, annotations: t.annotations, attachments: t.results.flatMap((r) => r.attachments.map((a) => a.name)) });
     for (const c of s.suites ?? []) visit(c);
   };
   for (const s of (JSON.parse(report) as { suites: Suite[] }).suites) visit(s);
@@ -73,7 +84,9 @@ test('a sharded sweep, merged, equals the unsharded one; a killed shard resumes'
   test.setTimeout(20 * 60_000);
   const tmp = mkdtempSync(join(os.tmpdir(), 'lab-sweep-'));
   await test.info().attach('folder', { body: tmp });
-  const whole = join(tmp, 'whole'), sharded = join(tmp, 'sharded'), alone = join(tmp, 'alone');
+  const whole = join(tmp, 'whole'),
+    sharded = join(tmp, 'sharded'),
+    alone = join(tmp, 'alone');
 
   // 1. Unsharded.
   const w = await finish(sweep(['--results', whole, '--blob', join(tmp, 'blob-whole')]));
@@ -114,7 +127,8 @@ test('a sharded sweep, merged, equals the unsharded one; a killed shard resumes'
   // folder, then playwright merge-reports; build the table from it and from the unsharded folder.
   const all = join(tmp, 'all-blob-reports');
   mkdirSync(all);
-  for (const d of ['blob-1', 'blob-2']) for (const f of readdirSync(join(tmp, d)).filter((n) => n.endsWith('.zip'))) copyFileSync(join(tmp, d, f), join(all, f));
+  for (const d of ['blob-1', 'blob-2'])
+    for (const f of readdirSync(join(tmp, d)).filter((n) => n.endsWith('.zip'))) copyFileSync(join(tmp, d, f), join(all, f));
   expect(readdirSync(all)).toHaveLength(2);
   const merged = await cli('node_modules/@playwright/test/cli.js', ['merge-reports', '--reporter', 'json', all]);
   expect(merged.code, merged.err).toBe(0);
@@ -149,7 +163,12 @@ test('a sharded sweep, merged, equals the unsharded one; a killed shard resumes'
 test('a sweep on the paper protocol: one cell runs its search and its seeds, and lands in the paper table', async () => {
   test.setTimeout(10 * 60_000);
   const tmp = mkdtempSync(join(os.tmpdir(), 'lab-sweep-paper-'));
-  const run = (): ChildProcess => spawn(process.execPath, ['--import', 'tsx', 'src/cli/sweep.ts', 'e2e/sweep/small-paper.sweep.json', '--no-build', '--results', tmp], { cwd: REPO, env: childEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
+  const run = (): ChildProcess =>
+    spawn(process.execPath, ['--import', 'tsx', 'src/cli/sweep.ts', 'e2e/sweep/small-paper.sweep.json', '--no-build', '--results', tmp], {
+      cwd: REPO,
+      env: childEnv(),
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
   const r = await finish(run());
   expect(r.code, r.err).toBe(0);
   const [name] = jsonFiles(tmp);
@@ -183,12 +202,34 @@ test('a VTAB-1k task from a mounted folder, its zip and a URL: the same cell, th
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
   const sweepFile = join(tmp, 'vtab.sweep.json');
-  writeFileSync(sweepFile, JSON.stringify({ model: { path: join(REPO, 'test/fixtures/timm_tiny_model.safetensors') }, data: { path: 'vtab' }, tasks: ['eurosat'], methods: ['linear'], sizes: [{ train: 400, epochs: 1 }], batch: 32, testSize: 0, cellTimeoutMinutes: 5 }));
+  writeFileSync(
+    sweepFile,
+    JSON.stringify({
+      model: { path: join(REPO, 'test/fixtures/timm_tiny_model.safetensors') },
+      data: { path: 'vtab' },
+      tasks: ['eurosat'],
+      methods: ['linear'],
+      sizes: [{ train: 400, epochs: 1 }],
+      batch: 32,
+      testSize: 0,
+      cellTimeoutMinutes: 5,
+    }),
+  );
   try {
     const numbers: unknown[] = [];
-    for (const [name, data] of [['folder', join(tmp, 'vtab')], ['zip', join(tmp, 'vtab.zip')], ['url', url]] as const) {
+    for (const [name, data] of [
+      ['folder', join(tmp, 'vtab')],
+      ['zip', join(tmp, 'vtab.zip')],
+      ['url', url],
+    ] as const) {
       const results = join(tmp, `results-${name}`);
-      const r = await finish(spawn(process.execPath, ['--import', 'tsx', 'src/cli/sweep.ts', sweepFile, '--no-build', '--results', results, '--data', data], { cwd: REPO, env: childEnv(), stdio: ['ignore', 'pipe', 'pipe'] }));
+      const r = await finish(
+        spawn(process.execPath, ['--import', 'tsx', 'src/cli/sweep.ts', sweepFile, '--no-build', '--results', results, '--data', data], {
+          cwd: REPO,
+          env: childEnv(),
+          stdio: ['ignore', 'pipe', 'pipe'],
+        }),
+      );
       expect(r.code, `${name}: ${r.err}`).toBe(0);
       const [file] = jsonFiles(results);
       const cell = read(join(results, file!));

@@ -90,6 +90,9 @@ test.describe('WASM threads', () => {
       expect(b.acc, `${method} accuracy`).toBeCloseTo(a.acc, 6);
       a.losses.forEach((l, i) => expect(Math.abs(l - b.losses[i]!), `${method} epoch ${i + 1} loss`).toBeLessThanOrEqual(1e-5 * Math.max(1, Math.abs(l))));
     }
-    console.log(`threads ${isolated.outcome.threads} vs 1: results ${identical ? 'bit-identical' : 'equal within 1e-5'}`, JSON.stringify({ threaded: isolated.outcome.runs, single: single.outcome.runs }));
+    console.log(
+      `threads ${isolated.outcome.threads} vs 1: results ${identical ? 'bit-identical' : 'equal within 1e-5'}`,
+      JSON.stringify({ threaded: isolated.outcome.runs, single: single.outcome.runs }),
+    );
   });
 });

@@ -28,13 +28,16 @@ test('run view, presentation at 1280x720 during a run, figures, contrast, and th
   await expect(lab.id('setup.summary')).toBeVisible();
   await expect(lab.id('setup.trainSize')).toBeHidden();
   await page.waitForFunction(() => Object.values(window.__lab!.getState().runs).some((r) => (r.stepLoss?.length ?? 0) >= 2), null, { timeout: RUN_MS });
-  for (const id of ['run.status', 'run.progress.train', 'chart.loss', 'chart.accuracy']) expect(await lab.inViewport(id), `${id} in view at 1400x1000`).toBe(true);
+  for (const id of ['run.status', 'run.progress.train', 'chart.loss', 'chart.accuracy'])
+    expect(await lab.inViewport(id), `${id} in view at 1400x1000`).toBe(true);
   // The loss moves with every step, before the first epoch ends.
   const steps = JSON.parse((await lab.id('chart.loss').getAttribute('data-step-points')) ?? '{}') as Record<string, number>;
   expect(steps['Full fine-tuning']).toBeGreaterThanOrEqual(2);
 
   // The first epoch's Grad-CAM maps are in; pause, so what follows is still during the run.
-  await page.waitForFunction(() => Object.values(window.__lab!.getState().runs).some((r) => r.gradcam && r.summary.epochs.length >= 1), null, { timeout: RUN_MS });
+  await page.waitForFunction(() => Object.values(window.__lab!.getState().runs).some((r) => r.gradcam && r.summary.epochs.length >= 1), null, {
+    timeout: RUN_MS,
+  });
   await lab.id('run.pause').click();
   await expect(lab.id('run.status')).toHaveAttribute('data-state', 'paused');
   await page.screenshot({ path: `${SHOTS}/run-view.png` });
@@ -44,7 +47,8 @@ test('run view, presentation at 1280x720 during a run, figures, contrast, and th
   await lab.id('ui.presentation').check();
   expect(page.url()).toContain('present=1');
   await expect(lab.id('gradcam.overlay').first()).toBeVisible();
-  for (const id of ['run.status', 'chart.loss', 'chart.accuracy', 'gradcam.gallery']) expect(await lab.inViewport(id), `${id} in view in presentation`).toBe(true);
+  for (const id of ['run.status', 'chart.loss', 'chart.accuracy', 'gradcam.gallery'])
+    expect(await lab.inViewport(id), `${id} in view in presentation`).toBe(true);
   expect(await lab.id('run.status').getAttribute('data-state')).toBe('paused');
   await page.screenshot({ path: `${SHOTS}/presentation.png` });
   await lab.id('run.resume').click();
@@ -55,13 +59,19 @@ test('run view, presentation at 1280x720 during a run, figures, contrast, and th
   // (FT all of it, VPT-deep a few per cent at most), links out, and the miniature's note beside the results.
   await page.setViewportSize({ width: 1400, height: 1000 });
   await lab.id('ui.presentation').uncheck();
-  const shares = await lab.id('teach.panel').locator('[data-share]').evaluateAll((els) => Object.fromEntries(els.map((e) => [e.getAttribute('data-testid'), Number(e.getAttribute('data-share'))])));
+  const shares = await lab
+    .id('teach.panel')
+    .locator('[data-share]')
+    .evaluateAll((els) => Object.fromEntries(els.map((e) => [e.getAttribute('data-testid'), Number(e.getAttribute('data-share'))])));
   expect(Object.keys(shares)).toHaveLength(6);
   expect(shares['teach.method.ft']).toBe(1);
   expect(shares['teach.method.vpt_deep']).toBeGreaterThan(0);
   expect(shares['teach.method.vpt_deep']).toBeLessThan(0.03);
   expect(shares['teach.method.linear']).toBeLessThan(shares['teach.method.vpt_shallow']!);
-  const links = await lab.id('teach.links').locator('a').evaluateAll((els) => els.map((a) => (a as HTMLAnchorElement).href));
+  const links = await lab
+    .id('teach.links')
+    .locator('a')
+    .evaluateAll((els) => els.map((a) => (a as HTMLAnchorElement).href));
   expect(links.length).toBeGreaterThanOrEqual(4);
   for (const href of links) expect(href).toMatch(/^https:\/\//);
   await expect(lab.id('results.miniatureNote')).toContainText('not expected to match');
@@ -88,7 +98,10 @@ test('run view, presentation at 1280x720 during a run, figures, contrast, and th
   // here: no VTAB data was picked) sits in the separate strip, never on the distance axis.
   const measured = await lab.measuredDistances();
   expect(Object.keys(measured).length).toBeGreaterThanOrEqual(7);
-  const plotted = await lab.id('chart.vptWins').locator('svg [data-task]').evaluateAll((els) => els.map((e) => e.getAttribute('data-task')!));
+  const plotted = await lab
+    .id('chart.vptWins')
+    .locator('svg [data-task]')
+    .evaluateAll((els) => els.map((e) => e.getAttribute('data-task')!));
   expect(plotted.length).toBeGreaterThanOrEqual(7);
   for (const task of plotted) expect(Object.keys(measured), `${task} is measured`).toContain(task);
   const strip = JSON.parse((await lab.id('paper.unmeasured').getAttribute('data-tasks')) ?? '[]') as string[];

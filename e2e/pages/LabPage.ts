@@ -84,12 +84,15 @@ export class LabPage {
       const out: Record<string, number[]> = {};
       for (const c of document.querySelectorAll<HTMLCanvasElement>('[data-testid="gradcam.overlay"]')) {
         const d = c.getContext('2d')!.getImageData(0, 0, c.width, c.height).data;
-        let sum = 0, sq = 0, n = 0;
-        for (let i = 0; i < d.length; i += 4) for (let k = 0; k < 3; k++) {
-          sum += d[i + k]!;
-          sq += d[i + k]! * d[i + k]!;
-          n++;
-        }
+        let sum = 0,
+          sq = 0,
+          n = 0;
+        for (let i = 0; i < d.length; i += 4)
+          for (let k = 0; k < 3; k++) {
+            sum += d[i + k]!;
+            sq += d[i + k]! * d[i + k]!;
+            n++;
+          }
         const mean = sum / Math.max(1, n);
         (out[c.dataset.method!] ??= []).push(Math.sqrt(Math.max(0, sq / Math.max(1, n) - mean * mean)));
       }
@@ -151,7 +154,10 @@ export class LabPage {
       const rgb = (c: string): [number, number, number, number] | null => {
         const m = c.match(/rgba?\(([^)]+)\)/);
         if (!m) return null;
-        const p = m[1]!.split(/[ ,/]+/).filter(Boolean).map(Number);
+        const p = m[1]!
+          .split(/[ ,/]+/)
+          .filter(Boolean)
+          .map(Number);
         return [p[0]!, p[1]!, p[2]!, p[3] ?? 1];
       };
       const lum = ([r, g, b]: number[]) => {

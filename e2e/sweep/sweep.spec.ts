@@ -76,7 +76,11 @@ async function runCell(page: Page, sweep: Sweep, cell: Cell): Promise<StudyFile 
     ...(sweep.backend !== 'auto' ? { backend: sweep.backend } : {}),
     // The paper protocol: final runs on seeds seed, seed + 1, ... (the sweep checked they are consecutive).
     ...(sweep.protocol.kind === 'paper' ? { protocol: 'paper', seeds: cell.seeds.length, grid: sweep.protocol.grid } : {}),
-    ...('url' in sweep.data ? { data: 'url', dataUrl: sweep.data.url } : 'path' in sweep.data ? { data: sweep.data.path.endsWith('.zip') ? 'zip' : 'local' } : {}),
+    ...('url' in sweep.data
+      ? { data: 'url', dataUrl: sweep.data.url }
+      : 'path' in sweep.data
+        ? { data: sweep.data.path.endsWith('.zip') ? 'zip' : 'local' }
+        : {}),
   };
   await lab.goto(setup);
   if ('path' in sweep.model) await lab.uploadModel(sweep.model.path);
@@ -106,7 +110,11 @@ async function runCell(page: Page, sweep: Sweep, cell: Cell): Promise<StudyFile 
   expect(ids).toHaveLength(1);
   try {
     // The run's own record says when it has ended (the queue may still read idle before it starts).
-    await page.waitForFunction((id) => ['done', 'failed', 'cancelled', 'interrupted'].includes(window.__lab!.getState().runs[id]?.summary.status ?? ''), ids[0], { timeout: sweep.cellTimeoutMs, polling: 500 });
+    await page.waitForFunction(
+      (id) => ['done', 'failed', 'cancelled', 'interrupted'].includes(window.__lab!.getState().runs[id]?.summary.status ?? ''),
+      ids[0],
+      { timeout: sweep.cellTimeoutMs, polling: 500 },
+    );
   } catch (e) {
     console.log(lab.logs.slice(-40).join('\n'));
     throw e;
@@ -116,14 +124,33 @@ async function runCell(page: Page, sweep: Sweep, cell: Cell): Promise<StudyFile 
   const s = run?.summary;
   const paper = sweep.protocol.kind === 'paper';
   if (!s || s.status !== 'done' || (paper ? !s.paper : !s.test)) {
-    throw new Error(`The cell's run ended ${s?.status ?? 'without a record'}: ${s?.error ? `[${s.error.code}] ${s.error.message}` : JSON.stringify(state.errors).slice(0, 500)}`);
+    throw new Error(
+      `The cell's run ended ${s?.status ?? 'without a record'}: ${s?.error ? `[${s.error.code}] ${s.error.message}` : JSON.stringify(state.errors).slice(0, 500)}`,
+    );
   }
   const seconds = (Date.now() - t0) / 1000;
-  const record = { version: RESULT_VERSION, sweep: sweep.name, hash: cell.hash, title: cell.title, backend: s.backend, seconds, finishedAt: new Date().toISOString() };
-  const epochsOf = (curve: { epoch: number; trainLoss: number; trainAcc: number; heldOutAcc: number }[]) => curve.map((c) => ({ epoch: c.epoch, trainLoss: c.trainLoss, trainAcc: c.trainAcc, valAcc: c.heldOutAcc }));
+  const record = {
+    version: RESULT_VERSION,
+    sweep: sweep.name,
+    hash: cell.hash,
+    title: cell.title,
+    backend: s.backend,
+    seconds,
+    finishedAt: new Date().toISOString(),
+  };
+  const epochsOf = (curve: { epoch: number; trainLoss: number; trainAcc: number; heldOutAcc: number }[]) =>
+    curve.map((c) => ({ epoch: c.epoch, trainLoss: c.trainLoss, trainAcc: c.trainAcc, valAcc: c.heldOutAcc }));
   if (paper) {
     const p = s.paper!;
-    const row = paperRowOf(p, { taskId: cell.taskId, method: cell.method, epochs: cell.epochs, promptLength: s.config.promptLength ?? 0, why: p.why, trainableParams: s.trainableParams, seconds });
+    const row = paperRowOf(p, {
+      taskId: cell.taskId,
+      method: cell.method,
+      epochs: cell.epochs,
+      promptLength: s.config.promptLength ?? 0,
+      why: p.why,
+      trainableParams: s.trainableParams,
+      seconds,
+    });
     const curves = [
       ...p.search.map((r) => ({ seed: cell.seeds[0]!, stage: 'search' as const, lr: r.lr, wd: r.wd, epochs: epochsOf(r.curve) })),
       ...p.final.map((r) => ({ seed: r.seed, stage: 'final' as const, epochs: epochsOf(r.curve) })),
@@ -168,9 +195,20 @@ function pageModelChoice(name: string): string {
  */
 async function downloadOnce(url: string): Promise<string> {
   const dir = process.env.SWEEP_CACHE ?? join(os.tmpdir(), 'lab-sweep-cache');
-  const name = `${createHash('sha256').update(url).digest('hex').slice(0, 16)}-${url.split('/').pop()?.replace(/[^\w.-]/g, '_') || 'model'}`;
+  const name = `${createHash('sha256').update(url).digest('hex').slice(0, 16)}-${
+    url
+      .split('/')
+      .pop()
+      ?.replace(/[^\w.-]/g, '_') || 'model'
+  }`;
   const path = join(dir, name);
-  if (await stat(path).then(() => true, () => false)) return path;
+  if (
+    await stat(path).then(
+      () => true,
+      () => false,
+    )
+  )
+    return path;
   await mkdir(dir, { recursive: true });
   const res = await fetch(url);
   if (!res.ok || !res.body) throw new Error(`Downloading the sweep's model from ${url} failed: HTTP ${res.status}.`);

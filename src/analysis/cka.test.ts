@@ -35,15 +35,19 @@ function orthogonal(p: number, seed: number): Float64Array {
 
 describe('linear CKA', () => {
   it('is the squared correlation for one-dimensional features', () => {
-    const x = [1, 2, 3, 4, 6], y = [2, 1, 4, 3, 7];
-    const mx = 16 / 5, my = 17 / 5;
+    const x = [1, 2, 3, 4, 6],
+      y = [2, 1, 4, 3, 7];
+    const mx = 16 / 5,
+      my = 17 / 5;
     const cov = x.reduce((s, v, i) => s + (v - mx) * (y[i] - my), 0);
-    const vx = x.reduce((s, v) => s + (v - mx) ** 2, 0), vy = y.reduce((s, v) => s + (v - my) ** 2, 0);
+    const vx = x.reduce((s, v) => s + (v - mx) ** 2, 0),
+      vy = y.reduce((s, v) => s + (v - my) ** 2, 0);
     expect(linearCka(x, y, 5, 1, 1)).toBeCloseTo((cov * cov) / (vx * vy), 12);
   });
 
   it('is 1 under rotation, isotropic scaling and translation, and small for unrelated features', () => {
-    const n = 400, p = 6;
+    const n = 400,
+      p = 6;
     const x = normal(n * p, 1);
     const rotated = times(x, orthogonal(p, 2), n, p, p).map((v) => 3 * v + 5);
     expect(linearCka(x, x, n, p, p)).toBeCloseTo(1, 12);
@@ -57,7 +61,9 @@ describe('linear CKA', () => {
 
   it('accumulated in batches on tfjs equals the float64 reference, even on a large common mean', async () => {
     await tf.setBackend('cpu');
-    const n = 300, p = 5, q = 3;
+    const n = 300,
+      p = 5,
+      q = 3;
     // Features around 1000 with unit spread: a naive float32 Σxᵀx would lose the spread.
     const x = normal(n * p, 4, 1000);
     const y = times(normal(n * p, 5), normal(p * q, 6), n, p, q).map((v, i) => v + 0.5 * x[Math.floor(i / q) * p] - 200);

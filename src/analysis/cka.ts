@@ -18,7 +18,8 @@ import * as tf from '@tensorflow/tfjs';
 
 /** Reference implementation on plain arrays (row-major x [n, p], y [n, q]), in float64. */
 export function linearCka(x: ArrayLike<number>, y: ArrayLike<number>, n: number, p: number, q: number): number {
-  const xc = centred(x, n, p), yc = centred(y, n, q);
+  const xc = centred(x, n, p),
+    yc = centred(y, n, q);
   const cross = gram(yc, xc, n, q, p); // [q, p]
   const xx = gram(xc, xc, n, p, p); // [p, p]
   const yy = gram(yc, yc, n, q, q); // [q, q]

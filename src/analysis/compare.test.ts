@@ -14,7 +14,12 @@ describe('choosing on validation', () => {
 
   it('no runs: nothing chosen; a setting without validation loses to one with it', () => {
     expect(chooseOnValidation([])).toBeNull();
-    expect(chooseOnValidation([{ setting: 'a', valAcc: NaN, testAcc: 99 }, { setting: 'b', valAcc: 10, testAcc: 1 }])?.setting).toBe('b');
+    expect(
+      chooseOnValidation([
+        { setting: 'a', valAcc: NaN, testAcc: 99 },
+        { setting: 'b', valAcc: 10, testAcc: 1 },
+      ])?.setting,
+    ).toBe('b');
   });
 
   it('FT against VPT: each side chosen on validation, the winner on test; a tie goes to FT', () => {

@@ -44,7 +44,8 @@ export function chooseOnValidation(runs: readonly RunResult[]): Chosen | null {
  * validation among its runs, then the higher test accuracy wins (a tie goes to FT, the baseline).
  */
 export function vptVersusFt(ft: readonly RunResult[], vpt: readonly RunResult[]): { winner: 'ft' | 'vpt'; ft: Chosen; vpt: Chosen } | null {
-  const a = chooseOnValidation(ft), b = chooseOnValidation(vpt);
+  const a = chooseOnValidation(ft),
+    b = chooseOnValidation(vpt);
   if (!a || !b) return null;
   return { winner: b.testAcc > a.testAcc ? 'vpt' : 'ft', ft: a, vpt: b };
 }

@@ -61,7 +61,8 @@ export function frechetDistance(p: Gaussian, q: Gaussian): number {
   const dim = p.dim;
   let meanTerm = 0;
   for (let d = 0; d < dim; d++) meanTerm += (p.mean[d] - q.mean[d]) ** 2;
-  const s1 = toMatrix(p.cov, dim), s2 = toMatrix(q.cov, dim);
+  const s1 = toMatrix(p.cov, dim),
+    s2 = toMatrix(q.cov, dim);
   const a = sqrtmSymmetric(s1);
   const cross = sqrtmSymmetric(a.mmul(s2).mmul(a));
   const trace = s1.trace() + s2.trace() - 2 * cross.trace();

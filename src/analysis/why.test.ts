@@ -15,7 +15,11 @@ function split(n: number): SplitData {
   const all = tf.tidy(() => tf.randomNormal([n, 3, cfg.imageSize, cfg.imageSize], 0, 1, 'float32', 5).dataSync() as Float32Array);
   return {
     size: n,
-    batch: async (idx) => ({ pixels: Float32Array.from(idx.flatMap((i) => Array.from(all.subarray(i * plane, (i + 1) * plane)))), labels: Int32Array.from(idx.map((i) => i % 5)), size: idx.length }),
+    batch: async (idx) => ({
+      pixels: Float32Array.from(idx.flatMap((i) => Array.from(all.subarray(i * plane, (i + 1) * plane)))),
+      labels: Int32Array.from(idx.map((i) => i % 5)),
+      size: idx.length,
+    }),
     display: async () => ({ rgba: new Uint8ClampedArray(4), side: 1 }),
   };
 }
@@ -27,7 +31,8 @@ function strongParams(seed: number): ParamSet {
   return p;
 }
 
-const prompts = (p: number): ParamSet => Object.fromEntries([0, 1, 2].map((i) => [`prompts.${i}`, tf.randomNormal([p, cfg.hiddenSize], 0, 1, 'float32', 20 + i)]));
+const prompts = (p: number): ParamSet =>
+  Object.fromEntries([0, 1, 2].map((i) => [`prompts.${i}`, tf.randomNormal([p, cfg.hiddenSize], 0, 1, 'float32', 20 + i)]));
 
 beforeAll(async () => {
   await initNodeBackend('cpu');
@@ -46,7 +51,10 @@ describe('the why analyses', () => {
     expect(moved[0]).toBeCloseTo(1, 4); // the embedding comes before any prompt
     expect(moved[cfg.numLayers]).toBeLessThan(0.999);
 
-    const ftParams = { ...backbone, 'patch_embed.proj.weight': tf.add(backbone['patch_embed.proj.weight'], tf.randomNormal(backbone['patch_embed.proj.weight'].shape, 0, 0.05, 'float32', 3)) };
+    const ftParams = {
+      ...backbone,
+      'patch_embed.proj.weight': tf.add(backbone['patch_embed.proj.weight'], tf.randomNormal(backbone['patch_embed.proj.weight'].shape, 0, 0.05, 'float32', 3)),
+    };
     const ft = await featureSimilarity({ cfg, params: ftParams, kernels: stockKernels }, {}, base, split(12), 12, 4);
     expect(ft[0]).toBeLessThan(0.999);
   });
@@ -57,7 +65,10 @@ describe('the why analyses', () => {
     // q = k = 0 in every block: attention is uniform over the 1 + 3 + 16 tokens.
     const flat: ParamSet = { ...backbone, ...prompts(3) };
     for (let i = 0; i < cfg.numLayers; i++) {
-      flat[`blocks.${i}.attn.qkv.weight`] = tf.concat([tf.zeros([cfg.hiddenSize, 2 * cfg.hiddenSize]), tf.slice(backbone[`blocks.${i}.attn.qkv.weight`], [0, 2 * cfg.hiddenSize], [-1, cfg.hiddenSize])], 1);
+      flat[`blocks.${i}.attn.qkv.weight`] = tf.concat(
+        [tf.zeros([cfg.hiddenSize, 2 * cfg.hiddenSize]), tf.slice(backbone[`blocks.${i}.attn.qkv.weight`], [0, 2 * cfg.hiddenSize], [-1, cfg.hiddenSize])],
+        1,
+      );
       flat[`blocks.${i}.attn.qkv.bias`] = tf.zeros([3 * cfg.hiddenSize]);
     }
     const a = (await promptAttention({ cfg, params: flat, kernels: stockKernels }, { promptMode: 'deep' }, split(6), 6, 4))!;

@@ -44,7 +44,14 @@ function promptLengthOf(m: ViT, opts: ForwardOptions): number {
  * Linear CKA per layer (0 = embedding, i = block i's output) between `tuned` (run with
  * `tunedOpts`) and `pretrained` (no prompts) on the first `count` images of `split`.
  */
-export async function featureSimilarity(tuned: ViT, tunedOpts: ForwardOptions, pretrained: ViT, split: SplitData, count = 64, batchSize = 16): Promise<number[]> {
+export async function featureSimilarity(
+  tuned: ViT,
+  tunedOpts: ForwardOptions,
+  pretrained: ViT,
+  split: SplitData,
+  count = 64,
+  batchSize = 16,
+): Promise<number[]> {
   const layers = tuned.cfg.numLayers + 1;
   const acc = Array.from({ length: layers }, () => new LinearCkaAccumulator());
   const p = promptLengthOf(tuned, tunedOpts);
@@ -52,7 +59,8 @@ export async function featureSimilarity(tuned: ViT, tunedOpts: ForwardOptions, p
   try {
     await forEachBatch(split, tuned, count, batchSize, (x) => {
       tf.tidy(() => {
-        const a = traceBlocks(tuned, x, evalOpts), b = traceBlocks(pretrained, x, { promptMode: 'none' });
+        const a = traceBlocks(tuned, x, evalOpts),
+          b = traceBlocks(pretrained, x, { promptMode: 'none' });
         const rows = (t: tf.Tensor3D) => tf.reshape(t, [-1, t.shape[2]]) as tf.Tensor2D; // [b·(1 + g²), D]
         const tunedLayers = [a.embedded, ...a.outputs.map((o) => withoutPrompts(o, p))];
         const baseLayers = [b.embedded, ...b.outputs];
@@ -72,7 +80,8 @@ export async function promptAttention(m: ViT, opts: ForwardOptions, split: Split
   const p = promptLengthOf(m, opts);
   if (!p) return null;
   const w = weightsOf(m.params, m.cfg);
-  const L = m.cfg.numLayers, H = m.cfg.numHeads;
+  const L = m.cfg.numLayers,
+    H = m.cfg.numHeads;
   const sums = { cls: new Float64Array(L), patches: new Float64Array(L) };
   let tokens = 0;
   const n = await forEachBatch(split, m, count, batchSize, (x) => {

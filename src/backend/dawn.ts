@@ -41,7 +41,7 @@ export async function installDawn(): Promise<void> {
     throw new LabError(
       'backend/unavailable',
       `WebGPU in Node needs Dawn, the npm package 'webgpu', which could not be loaded (${(e as Error).message.split('\n')[0]}).`,
-      'Run npm install (it is one of the project\'s dev dependencies), or use --backend wasm.',
+      "Run npm install (it is one of the project's dev dependencies), or use --backend wasm.",
     );
   }
   Object.assign(globalThis, dawn.globals);
@@ -52,7 +52,11 @@ export async function installDawn(): Promise<void> {
   else Object.defineProperty(globalThis, 'navigator', { value: { gpu: dawnGpu }, configurable: true, writable: true });
   await import('@tensorflow/tfjs-backend-webgpu');
   if (!tf.findBackendFactory('webgpu')) {
-    throw new LabError('internal', "tfjs' WebGPU backend was loaded before Dawn was installed, so it did not register.", 'Nothing may import @tensorflow/tfjs-backend-webgpu before installDawn() in a Node entry point.');
+    throw new LabError(
+      'internal',
+      "tfjs' WebGPU backend was loaded before Dawn was installed, so it did not register.",
+      'Nothing may import @tensorflow/tfjs-backend-webgpu before installDawn() in a Node entry point.',
+    );
   }
 }
 
@@ -100,7 +104,12 @@ export async function initDawnBackend(): Promise<AdapterReport> {
   } catch {
     ok = false;
   }
-  if (!ok) throw new LabError('backend/unavailable', `The WebGPU adapter ${describeAdapter(adapter)} was found, but tfjs could not open a device on it.`, 'Check the GPU driver (vulkaninfo, nvidia-smi), or use --backend wasm.');
+  if (!ok)
+    throw new LabError(
+      'backend/unavailable',
+      `The WebGPU adapter ${describeAdapter(adapter)} was found, but tfjs could not open a device on it.`,
+      'Check the GPU driver (vulkaninfo, nvidia-smi), or use --backend wasm.',
+    );
   await tf.ready();
   return adapter;
 }
@@ -112,7 +121,11 @@ export async function initDawnBackend(): Promise<AdapterReport> {
  */
 export function nvidiaMemory(): { name: string; freeBytes: number; totalBytes: number } | null {
   try {
-    const out = execFileSync('nvidia-smi', ['--query-gpu=name,memory.total,memory.free', '--format=csv,noheader,nounits'], { encoding: 'utf8', timeout: 10_000, stdio: ['ignore', 'pipe', 'ignore'] });
+    const out = execFileSync('nvidia-smi', ['--query-gpu=name,memory.total,memory.free', '--format=csv,noheader,nounits'], {
+      encoding: 'utf8',
+      timeout: 10_000,
+      stdio: ['ignore', 'pipe', 'ignore'],
+    });
     const gpus = out
       .trim()
       .split('\n')

@@ -101,7 +101,8 @@ export async function probeCapabilities(): Promise<HostCapabilities> {
       if (adapter) {
         const info: AdapterInfoLike = adapter.info ?? {};
         const name = [info.vendor, info.architecture, info.description || info.device].filter(Boolean).join(' ') || 'unknown adapter';
-        const software = !!(info.isFallbackAdapter ?? adapter.isFallbackAdapter) || looksSoftware(info.vendor, info.architecture, info.description, info.device);
+        const software =
+          !!(info.isFallbackAdapter ?? adapter.isFallbackAdapter) || looksSoftware(info.vendor, info.architecture, info.description, info.device);
         caps.webgpu = { available: true, software, description: software && !/swiftshader/i.test(name) ? `${name} (software)` : name };
       }
     } catch {

@@ -46,7 +46,11 @@ function wasmFiles(): { dist: string; glue: string; pthread: string } {
   } catch {
     const beside = path.join(path.dirname(process.argv[1] ?? '.'), 'tfjs-wasm');
     if (existsSync(beside)) return { dist: beside, glue: path.join(beside, THREADED_GLUE), pthread: path.join(beside, PTHREAD_SCRIPT) };
-    throw new LabError('backend/unavailable', "tfjs' WASM binaries were not found (no @tensorflow/tfjs-backend-wasm in node_modules).", 'Run npm install, or use --backend webgpu.');
+    throw new LabError(
+      'backend/unavailable',
+      "tfjs' WASM binaries were not found (no @tensorflow/tfjs-backend-wasm in node_modules).",
+      'Run npm install, or use --backend webgpu.',
+    );
   }
 }
 
@@ -84,7 +88,8 @@ export interface NodeBackendOptions {
 }
 
 export async function initNodeBackend(name: BackendName = 'wasm', opts: NodeBackendOptions = {}): Promise<NodeBackend> {
-  if (name === 'webgl') throw new LabError('backend/unavailable', 'WebGL needs a browser; it is not available in Node.', 'Use --backend webgpu (Dawn), wasm or cpu.');
+  if (name === 'webgl')
+    throw new LabError('backend/unavailable', 'WebGL needs a browser; it is not available in Node.', 'Use --backend webgpu (Dawn), wasm or cpu.');
   if (name === 'webgpu') {
     silenceNodeHint();
     // Imported here, not at the top: a WASM or CPU run never loads Dawn's native module.

@@ -49,7 +49,12 @@ export interface ThreadFacts {
 const plural = (n: number) => `${n} thread${n === 1 ? '' : 's'}`;
 
 export function wasmThreading(facts: ThreadFacts, enabled: boolean = WASM_THREADS_ENABLED): WasmThreading {
-  const single = (cause: SingleThreadCause, reason: string): WasmThreading => ({ threads: 1, threaded: false, cause, reason: `WASM runs on one thread: ${reason}.` });
+  const single = (cause: SingleThreadCause, reason: string): WasmThreading => ({
+    threads: 1,
+    threaded: false,
+    cause,
+    reason: `WASM runs on one thread: ${reason}.`,
+  });
   if (!enabled) return single('threads-off', "the lab's WASM threads are switched off (WASM_THREADS_ENABLED in src/backend/threads.ts)");
   if (!facts.isolated) {
     const why = facts.serviceWorker
@@ -65,7 +70,13 @@ export function wasmThreading(facts: ThreadFacts, enabled: boolean = WASM_THREAD
   }
   if (cores === 1) return single('one-core', 'this machine reports one logical core');
   const n = Math.min(cores, WASM_MAX_THREADS);
-  if (n < cores) return { threads: n, threaded: true, capped: true, reason: `WASM runs on ${plural(n)} of ${cores} logical cores: tfjs' threaded WASM build starts ${WASM_MAX_THREADS} worker threads and uses no more.` };
+  if (n < cores)
+    return {
+      threads: n,
+      threaded: true,
+      capped: true,
+      reason: `WASM runs on ${plural(n)} of ${cores} logical cores: tfjs' threaded WASM build starts ${WASM_MAX_THREADS} worker threads and uses no more.`,
+    };
   return { threads: n, threaded: true, reason: `WASM runs on ${plural(n)}, one per logical core.` };
 }
 

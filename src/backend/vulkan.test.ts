@@ -22,7 +22,12 @@ const nvidia = file('share/vulkan/icd.d/nvidia_icd.json', '{}');
 const swiftshader = file('chromium/vk_swiftshader_icd.json', '{}');
 file('chromium/libvulkan.so.1');
 /** An environment that sees only what is under `root` (XDG dirs point inside it)... */
-const env = (extra: Record<string, string> = {}) => ({ HOME: join(root, 'home'), XDG_CONFIG_DIRS: join(root, 'etc'), XDG_DATA_DIRS: join(root, 'empty'), ...extra });
+const env = (extra: Record<string, string> = {}) => ({
+  HOME: join(root, 'home'),
+  XDG_CONFIG_DIRS: join(root, 'etc'),
+  XDG_DATA_DIRS: join(root, 'empty'),
+  ...extra,
+});
 /** ...except /etc/vulkan/icd.d, which the loader always searches: this machine's drivers are left out. */
 const find = (e: Record<string, string>, swiftshaders: string[]) => {
   const setup = findVulkan(e, swiftshaders);
@@ -86,7 +91,12 @@ describe('describeVulkanProblem: what is missing and what to install', () => {
     expect(p.fix).toContain('mesa-vulkan-drivers');
   });
   it('a driver that gives no adapter', () => {
-    const p = describeVulkanProblem({ ...base, loader: '/usr/lib/libvulkan.so.1', drivers: ['/etc/vulkan/icd.d/nvidia_icd.json'], swiftshader: '/opt/google/chrome/vk_swiftshader_icd.json' });
+    const p = describeVulkanProblem({
+      ...base,
+      loader: '/usr/lib/libvulkan.so.1',
+      drivers: ['/etc/vulkan/icd.d/nvidia_icd.json'],
+      swiftshader: '/opt/google/chrome/vk_swiftshader_icd.json',
+    });
     expect(p.what).toContain('nvidia_icd.json');
     expect(p.fix).toContain('vulkaninfo');
     expect(p.fix).toContain('LD_LIBRARY_PATH=/opt/google/chrome');

@@ -14,7 +14,11 @@ import os from 'node:os';
 import path from 'node:path';
 
 /** Chromium's and Chrome's SwiftShader Vulkan driver manifests, each beside a Vulkan loader. */
-export const SWIFTSHADER_ICDS = ['/usr/lib/chromium/vk_swiftshader_icd.json', '/usr/lib/chromium-browser/vk_swiftshader_icd.json', '/opt/google/chrome/vk_swiftshader_icd.json'];
+export const SWIFTSHADER_ICDS = [
+  '/usr/lib/chromium/vk_swiftshader_icd.json',
+  '/usr/lib/chromium-browser/vk_swiftshader_icd.json',
+  '/opt/google/chrome/vk_swiftshader_icd.json',
+];
 
 /** Set in a process started by `withSoftwareVulkan`, so it is never started a third time. */
 export const SOFTWARE_VULKAN_MARK = 'LAB_SOFTWARE_VULKAN';
@@ -32,7 +36,17 @@ export interface VulkanSetup {
 
 type Env = Record<string, string | undefined>;
 
-const LIB_DIRS = ['/usr/lib/x86_64-linux-gnu', '/lib/x86_64-linux-gnu', '/usr/lib/aarch64-linux-gnu', '/lib/aarch64-linux-gnu', '/usr/lib64', '/lib64', '/usr/lib', '/lib', '/usr/local/lib'];
+const LIB_DIRS = [
+  '/usr/lib/x86_64-linux-gnu',
+  '/lib/x86_64-linux-gnu',
+  '/usr/lib/aarch64-linux-gnu',
+  '/lib/aarch64-linux-gnu',
+  '/usr/lib64',
+  '/lib64',
+  '/usr/lib',
+  '/lib',
+  '/usr/local/lib',
+];
 
 const splitPaths = (s: string | undefined) => (s ?? '').split(':').filter(Boolean);
 
@@ -64,7 +78,9 @@ export function findVulkan(env: Env = process.env, swiftshaderCandidates: readon
     ? fromEnv.filter((f) => existsSync(f))
     : driverDirs(env).flatMap((dir) => {
         try {
-          return readdirSync(dir).filter((f) => f.endsWith('.json')).map((f) => path.join(dir, f));
+          return readdirSync(dir)
+            .filter((f) => f.endsWith('.json'))
+            .map((f) => path.join(dir, f));
         } catch {
           return [];
         }
@@ -106,7 +122,7 @@ export function dawnEnvironment(env: Env = process.env, setup: VulkanSetup = fin
 /** What is missing, and what to install, in words (the fix of a "no WebGPU adapter" error). */
 export function describeVulkanProblem(setup: VulkanSetup): { what: string; fix: string } {
   const sw = setup.swiftshader ?? '/usr/lib/chromium/vk_swiftshader_icd.json';
-  const software = `For a software adapter (slow; checks only): VK_ICD_FILENAMES=${sw} LD_LIBRARY_PATH=${path.dirname(sw)}${setup.swiftshader ? '' : ' (from Debian\'s chromium package)'}.`;
+  const software = `For a software adapter (slow; checks only): VK_ICD_FILENAMES=${sw} LD_LIBRARY_PATH=${path.dirname(sw)}${setup.swiftshader ? '' : " (from Debian's chromium package)"}.`;
   if (!setup.loader) {
     return {
       what: 'the Vulkan loader (libvulkan.so.1) is not installed, so Dawn cannot reach any GPU driver',

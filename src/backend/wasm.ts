@@ -78,7 +78,8 @@ let lastError: string | null = null;
  * tensors and pthread workers), so call it only between jobs. Threads above the cap are refused.
  */
 export function useWasmThreads(threads: number, files?: ThreadedWasmFiles): void {
-  if (!Number.isInteger(threads) || threads < 1 || threads > WASM_MAX_THREADS) throw new RangeError(`WASM threads must be an integer from 1 to ${WASM_MAX_THREADS}, got ${threads}.`);
+  if (!Number.isInteger(threads) || threads < 1 || threads > WASM_MAX_THREADS)
+    throw new RangeError(`WASM threads must be an integer from 1 to ${WASM_MAX_THREADS}, got ${threads}.`);
   if (threads > 1 && !files) throw new Error('useWasmThreads: the threaded build needs its files.');
   stockFactory ??= tf.findBackendFactory('wasm');
   if (!stockFactory) throw new Error('useWasmThreads: tfjs-backend-wasm is not loaded.');
@@ -138,7 +139,10 @@ async function createThreaded(threads: number, files: ThreadedWasmFiles): Promis
   };
   let timer: ReturnType<typeof setTimeout> | undefined;
   const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new WasmThreadsFailed(`its ${threads - 1} pthread worker(s) did not start within ${THREADED_START_TIMEOUT_MS / 1000} s`)), THREADED_START_TIMEOUT_MS);
+    timer = setTimeout(
+      () => reject(new WasmThreadsFailed(`its ${threads - 1} pthread worker(s) did not start within ${THREADED_START_TIMEOUT_MS / 1000} s`)),
+      THREADED_START_TIMEOUT_MS,
+    );
   });
   let module: EmscriptenModule;
   try {

@@ -109,7 +109,11 @@ export interface BenchRow {
 }
 
 export function forwardFlops(cfg: ViTConfig, promptLength = 0, numClasses = 10): number {
-  const g = gridSize(cfg), D = cfg.hiddenSize, M = cfg.mlpDim, C = cfg.channels, p = cfg.patchSize;
+  const g = gridSize(cfg),
+    D = cfg.hiddenSize,
+    M = cfg.mlpDim,
+    C = cfg.channels,
+    p = cfg.patchSize;
   const T = 1 + g * g + promptLength;
   const embed = 2 * g * g * C * p * p * D;
   const block = 2 * T * D * 3 * D + 2 * 2 * T * T * D + 2 * T * D * D + 2 * 2 * T * D * M;
@@ -137,10 +141,19 @@ export async function runBenchCase(c: BenchCase, opts: CaseOptions): Promise<Ben
       await freshWasmBackend({ discard: opts.discardLeftovers });
       heapFresh = true;
     }
-    const microBatch = c.mode !== 'forward' && opts.plan !== false ? planMemory(benchShape(c, opts.numClasses), { batch: c.batch, budget: memoryBudget(), recompute: c.recompute ? 'on' : 'off' }).microBatch : c.batch;
+    const microBatch =
+      c.mode !== 'forward' && opts.plan !== false
+        ? planMemory(benchShape(c, opts.numClasses), { batch: c.batch, budget: memoryBudget(), recompute: c.recompute ? 'on' : 'off' }).microBatch
+        : c.batch;
     const estimate = benchEstimate(c, opts.numClasses, microBatch);
     const row = await measureCase(c, opts, microBatch);
-    return { ...row, ...(heapFresh ? { heapFresh } : {}), ...(microBatch < c.batch ? { microBatch } : {}), estimateTensorBytes: estimate.tensorBytes, estimateBytes: estimate.totalBytes };
+    return {
+      ...row,
+      ...(heapFresh ? { heapFresh } : {}),
+      ...(microBatch < c.batch ? { microBatch } : {}),
+      estimateTensorBytes: estimate.tensorBytes,
+      estimateBytes: estimate.totalBytes,
+    };
   } catch (e) {
     releaseAbandonedTape(); // what the failed step saved, so that the next case starts clean
     const message = e instanceof Error ? e.message : String(e);
@@ -166,7 +179,9 @@ export async function runBenchCase(c: BenchCase, opts: CaseOptions): Promise<Ben
 }
 
 async function measureCase(c: BenchCase, opts: CaseOptions, microBatch: number): Promise<BenchRow> {
-  const warmup = opts.warmup ?? 2, runs = opts.runs ?? 5, K = opts.numClasses ?? 10;
+  const warmup = opts.warmup ?? 2,
+    runs = opts.runs ?? 5,
+    K = opts.numClasses ?? 10;
   const cfg = c.cfg;
   const backbone = randomParams({ ...cfg, numClasses: 0 }, 1);
   const extra: ParamSet = { ...initHead(cfg, K, 2), ...(c.mode === 'vpt_deep' ? initPrompts(cfg, c.promptLength, cfg.numLayers, 3) : {}) };
@@ -194,7 +209,12 @@ async function measureCase(c: BenchCase, opts: CaseOptions, microBatch: number):
       return;
     }
     // One update, then the loss read back: what a training step in the lab does.
-    const { loss, correct } = trainStep(model, batch, phase, optimizer, { lr: effectiveLr(phase.recipe.baseLr, c.batch), seed: seed++, recompute: c.recompute, microBatch });
+    const { loss, correct } = trainStep(model, batch, phase, optimizer, {
+      lr: effectiveLr(phase.recipe.baseLr, c.batch),
+      seed: seed++,
+      recompute: c.recompute,
+      microBatch,
+    });
     await loss.data();
     tf.dispose([loss, correct]);
   };
@@ -255,10 +275,15 @@ export const MATMUL_N = 512;
  */
 export async function matmulRows(host: string, runs: number): Promise<BenchRow[]> {
   const n = MATMUL_N;
-  const a = tf.randomNormal([n, n]), b = tf.randomNormal([n, n]);
+  const a = tf.randomNormal([n, n]),
+    b = tf.randomNormal([n, n]);
   const rows: BenchRow[] = [];
   try {
-    for (const [ta, tb, name] of [[false, false, `matmul ${n}³`], [true, false, `matmul ${n}³ (Aᵀ)`], [false, true, `matmul ${n}³ (Bᵀ)`]] as const) {
+    for (const [ta, tb, name] of [
+      [false, false, `matmul ${n}³`],
+      [true, false, `matmul ${n}³ (Aᵀ)`],
+      [false, true, `matmul ${n}³ (Bᵀ)`],
+    ] as const) {
       const times: number[] = [];
       for (let i = 0; i < runs + 1; i++) {
         const t0 = performance.now();
@@ -269,7 +294,20 @@ export async function matmulRows(host: string, runs: number): Promise<BenchRow[]
       }
       times.sort((x, y) => x - y);
       const ms = times[Math.floor(times.length / 2)];
-      rows.push({ host, backend: tf.getBackend(), preset: name, mode: 'forward', batch: 1, imageSize: 0, medianMs: ms, imagesPerSec: NaN, gflops: (2 * n ** 3) / (ms / 1000) / 1e9, peakBytes: tf.memory().numBytes, runs, ...threadsField() });
+      rows.push({
+        host,
+        backend: tf.getBackend(),
+        preset: name,
+        mode: 'forward',
+        batch: 1,
+        imageSize: 0,
+        medianMs: ms,
+        imagesPerSec: NaN,
+        gflops: (2 * n ** 3) / (ms / 1000) / 1e9,
+        peakBytes: tf.memory().numBytes,
+        runs,
+        ...threadsField(),
+      });
     }
   } finally {
     tf.dispose([a, b]);
@@ -291,7 +329,9 @@ export function benchShape(c: BenchCase, numClasses = 10): StepShape {
 export function benchEstimate(c: BenchCase, numClasses = 10, microBatch = c.batch): { tensorBytes: number; totalBytes: number } {
   const backend = (['wasm', 'webgpu', 'webgl'].includes(tf.getBackend()) ? tf.getBackend() : 'cpu') as 'wasm' | 'webgpu' | 'webgl' | 'cpu';
   const shape = benchShape(c, numClasses);
-  return c.mode === 'forward' ? estimateForward(shape, c.batch, backend) : estimateStep(shape, microBatch, backend, { recompute: c.recompute, accumulating: microBatch < c.batch });
+  return c.mode === 'forward'
+    ? estimateForward(shape, c.batch, backend)
+    : estimateStep(shape, microBatch, backend, { recompute: c.recompute, accumulating: microBatch < c.batch });
 }
 
 export interface KernelShare {

@@ -85,7 +85,8 @@ export async function probeMemory<T>(fn: () => T | Promise<T>, opts: { live?: It
   const live = new Map<object, Live>();
   const byLabel = new Map<string, number>();
   const kernels: string[] = [];
-  let current = 0, peak = 0;
+  let current = 0,
+    peak = 0;
   let peakLabels = new Map<string, number>();
   // Bytes live before the call: tfjs keeps no list of its buffers, so count the ones named, or
   // take the engine's count (which counts a shared buffer once per tensor).
@@ -170,7 +171,9 @@ export async function probeMemory<T>(fn: () => T | Promise<T>, opts: { live?: It
 
 export function formatBreakdown(b: MemoryBreakdown, top = 12): string {
   const mb = (x: number) => (x / 1e6).toFixed(1);
-  const lines = [`params ${mb(b.byGroup.params)} MB, kept for backward ${mb(b.byGroup.saved)} MB, forward transients ${mb(b.byGroup.fwd)} MB, backward ${mb(b.byGroup.bwd)} MB, uploads ${mb(b.byGroup.upload)} MB`];
+  const lines = [
+    `params ${mb(b.byGroup.params)} MB, kept for backward ${mb(b.byGroup.saved)} MB, forward transients ${mb(b.byGroup.fwd)} MB, backward ${mb(b.byGroup.bwd)} MB, uploads ${mb(b.byGroup.upload)} MB`,
+  ];
   for (const e of b.byLabel.slice(0, top)) lines.push(`  ${e.label.padEnd(28)} ${mb(e.bytes).padStart(9)} MB`);
   return lines.join('\n');
 }

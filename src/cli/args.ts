@@ -58,7 +58,9 @@ function describeParseError(e: Error & { code?: string }, spec: ArgSpec): string
       return `Unknown option ${quoted(opt, 60)}.${near ? ` Did you mean --${near}?` : ''}`;
     }
     case 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE':
-      return spec.flags?.includes(opt.replace(/^-+/, '').replace(/=.*/, '')) ? `${clip(opt, 60)} is a flag and takes no value.` : `${clip(opt.replace(/ .*/, ''), 60)} needs a value.`;
+      return spec.flags?.includes(opt.replace(/^-+/, '').replace(/=.*/, ''))
+        ? `${clip(opt, 60)} is a flag and takes no value.`
+        : `${clip(opt.replace(/ .*/, ''), 60)} needs a value.`;
     case 'ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL':
       return `Unexpected argument ${quoted(/'([^']*)'/.exec(e.message)?.[1] ?? '', 60)}.`;
     default:
@@ -70,7 +72,10 @@ export function intArg(args: ParsedArgs, name: string, fallback: number, min = -
   const s = args.values.get(name);
   if (s === undefined) return fallback;
   const v = s.trim() === '' ? NaN : Number(s);
-  if (!Number.isInteger(v) || v < min || v > max) throw usageError(`--${name} must be an integer${Number.isFinite(min) ? ` from ${min}` : ''}${Number.isFinite(max) ? ` to ${max}` : ''}, got ${quoted(s, 40)}.`);
+  if (!Number.isInteger(v) || v < min || v > max)
+    throw usageError(
+      `--${name} must be an integer${Number.isFinite(min) ? ` from ${min}` : ''}${Number.isFinite(max) ? ` to ${max}` : ''}, got ${quoted(s, 40)}.`,
+    );
   return v;
 }
 
@@ -92,7 +97,8 @@ export function numArg(args: ParsedArgs, name: string, opts: { positive?: boolea
   const s = args.values.get(name);
   if (s === undefined) return undefined;
   const v = s.trim() === '' ? NaN : Number(s);
-  if (!Number.isFinite(v) || v < 0 || (opts.positive && v === 0)) throw usageError(`--${name} must be a ${opts.positive ? 'positive' : 'non-negative'} number, got ${quoted(s, 40)}.`);
+  if (!Number.isFinite(v) || v < 0 || (opts.positive && v === 0))
+    throw usageError(`--${name} must be a ${opts.positive ? 'positive' : 'non-negative'} number, got ${quoted(s, 40)}.`);
   return v;
 }
 
@@ -108,9 +114,13 @@ export function enumArg<T extends string>(args: ParsedArgs, name: string, allowe
 export function listArg<T extends string>(args: ParsedArgs, name: string, allowed: readonly T[], fallback: readonly T[]): T[] {
   const s = args.values.get(name);
   if (s === undefined) return [...fallback];
-  const items = s.split(',').map((x) => x.trim()).filter(Boolean);
+  const items = s
+    .split(',')
+    .map((x) => x.trim())
+    .filter(Boolean);
   if (items.length === 0) throw usageError(`--${name} needs at least one of ${allowed.join(', ')}.`);
-  for (const it of items) if (!(allowed as readonly string[]).includes(it)) throw usageError(`--${name}: ${quoted(it, 40)} is not one of ${allowed.join(', ')}.`);
+  for (const it of items)
+    if (!(allowed as readonly string[]).includes(it)) throw usageError(`--${name}: ${quoted(it, 40)} is not one of ${allowed.join(', ')}.`);
   return [...new Set(items)] as T[];
 }
 

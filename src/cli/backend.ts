@@ -27,8 +27,13 @@ export type CliBackend = (typeof CLI_BACKENDS)[number];
 export function backendUsage(width: number, o: { gpuMemory?: boolean } = {}): string {
   // The caller indents the first line by two; later lines start at column 0.
   const more = (text: string) => `\n${' '.repeat(width + 2)}${text}`;
-  let text = `${'--backend <b>'.padEnd(width)}wasm (default), cpu, or webgpu: a GPU through Dawn and Vulkan, or` + more(`Chromium's software Vulkan when no driver is installed (README: "WebGPU in Node")`);
-  if (o.gpuMemory) text += `\n  ${'--gpu-memory GiB'.padEnd(width)}webgpu: the GPU memory a run may use (WebGPU does not report it;` + more("default: 90 % of what nvidia-smi reports free, else 2 GiB)");
+  let text =
+    `${'--backend <b>'.padEnd(width)}wasm (default), cpu, or webgpu: a GPU through Dawn and Vulkan, or` +
+    more(`Chromium's software Vulkan when no driver is installed (README: "WebGPU in Node")`);
+  if (o.gpuMemory)
+    text +=
+      `\n  ${'--gpu-memory GiB'.padEnd(width)}webgpu: the GPU memory a run may use (WebGPU does not report it;` +
+      more('default: 90 % of what nvidia-smi reports free, else 2 GiB)');
   return text;
 }
 
@@ -51,10 +56,16 @@ export function gpuMemoryArg(args: ParsedArgs, backend: CliBackend): number | un
 function planDeviceMemory(adapter: AdapterReport, given: number | undefined): string | undefined {
   const nv = given === undefined && /nvidia/i.test(adapter.vendor) ? nvidiaMemory() : null;
   if (given !== undefined) setDeviceMemory({ bytes: given, from: '--gpu-memory' });
-  else if (nv) setDeviceMemory({ bytes: Math.floor(0.9 * nv.freeBytes), from: `nvidia-smi: 90 % of the ${Math.round(nv.freeBytes / 2 ** 20).toLocaleString('en')} MiB free on the ${nv.name}` });
+  else if (nv)
+    setDeviceMemory({
+      bytes: Math.floor(0.9 * nv.freeBytes),
+      from: `nvidia-smi: 90 % of the ${Math.round(nv.freeBytes / 2 ** 20).toLocaleString('en')} MiB free on the ${nv.name}`,
+    });
   else setDeviceMemory(undefined);
   if (given !== undefined || nv) return undefined;
-  return adapter.software ? undefined : "webgpu: this GPU's memory is not known (WebGPU does not report it, and there is no nvidia-smi); give --gpu-memory <GiB> to plan runs against it";
+  return adapter.software
+    ? undefined
+    : "webgpu: this GPU's memory is not known (WebGPU does not report it, and there is no nvidia-smi); give --gpu-memory <GiB> to plan runs against it";
 }
 
 export interface StartedBackend extends NodeBackend {
@@ -70,7 +81,10 @@ export interface StartedBackend extends NodeBackend {
  * budget on stderr. When this machine has no Vulkan driver but has SwiftShader, the command runs again in
  * a child process with SwiftShader's environment, and this process ends with the child's code.
  */
-export async function startBackend(name: CliBackend, o: { kernels?: KernelChoice | readonly KernelChoice[]; gpuMemoryBytes?: number; threads?: number } = {}): Promise<StartedBackend> {
+export async function startBackend(
+  name: CliBackend,
+  o: { kernels?: KernelChoice | readonly KernelChoice[]; gpuMemoryBytes?: number; threads?: number } = {},
+): Promise<StartedBackend> {
   if (name === 'wasm') {
     const started = await initNodeBackend(name, { threads: o.threads ?? 'auto' });
     const threading = nodeWasmThreading();
@@ -81,7 +95,9 @@ export async function startBackend(name: CliBackend, o: { kernels?: KernelChoice
   const dawn = dawnEnvironment(process.env);
   if (dawn.software) {
     const { what } = describeVulkanProblem(dawn.setup);
-    console.error(`webgpu: ${what}; running again on Chromium's software Vulkan driver (SwiftShader, ${dawn.env.VK_ICD_FILENAMES}): correct, and 30-100x slower than WASM. Install a Vulkan driver to use a GPU.`);
+    console.error(
+      `webgpu: ${what}; running again on Chromium's software Vulkan driver (SwiftShader, ${dawn.env.VK_ICD_FILENAMES}): correct, and 30-100x slower than WASM. Install a Vulkan driver to use a GPU.`,
+    );
     const code = await runChild(process.execPath, selfArgv(), { env: dawn.env, stdio: 'inherit' });
     process.exit(code);
   }
@@ -92,7 +108,9 @@ export async function startBackend(name: CliBackend, o: { kernels?: KernelChoice
   console.error(`webgpu: Dawn on ${describeAdapter(adapter)}`);
   const kernels = new Set(typeof o.kernels === 'string' ? [o.kernels] : (o.kernels ?? ['lab']));
   const lab = "the lab's WebGPU kernels (matmul, attention, LayerNorm, GELU)";
-  console.error(`webgpu: ${kernels.size > 1 ? `${lab} and stock tfjs ops, case by case` : kernels.has('stock') ? 'stock tfjs kernels (--kernels stock)' : lab}`);
+  console.error(
+    `webgpu: ${kernels.size > 1 ? `${lab} and stock tfjs ops, case by case` : kernels.has('stock') ? 'stock tfjs kernels (--kernels stock)' : lab}`,
+  );
   console.error(`webgpu: memory budget ${budget.source}`);
   if (memoryNote) console.error(memoryNote);
   return { ...started, budget, label: `webgpu (${adapter.vendor} ${adapter.architecture}${adapter.software ? ', software' : ''})` };

@@ -15,7 +15,20 @@ import path from 'node:path';
 import { initNodeBackend, nodeWasmThreading } from '../backend/node';
 import { WASM_MAX_THREADS } from '../backend/threads';
 import { PRESETS, type PresetName } from '../model/config';
-import { formatBenchTable, formatThreadScaling, isPlainMatmul, matmulRows, MATMUL_N, stepName, profileBenchCase, runBenchCase, type BenchMode, type BenchProfile, type BenchRow, type KernelChoice } from '../bench/bench';
+import {
+  formatBenchTable,
+  formatThreadScaling,
+  isPlainMatmul,
+  matmulRows,
+  MATMUL_N,
+  stepName,
+  profileBenchCase,
+  runBenchCase,
+  type BenchMode,
+  type BenchProfile,
+  type BenchRow,
+  type KernelChoice,
+} from '../bench/bench';
 import { formatBreakdown } from '../bench/memprobe';
 import { zipBench } from '../bench/zip';
 import { REPO_ROOT } from '../train/host.node.js';
@@ -63,7 +76,10 @@ interface Plan {
 }
 
 runMain(async () => {
-  const args = parseArgs(process.argv.slice(2), { values: ['hosts', 'backends', 'kernels', 'modes', 'batch', 'runs', 'out', 'presets', 'recompute', 'threads'], flags: ['full', 'profile', 'memory', 'zip'] });
+  const args = parseArgs(process.argv.slice(2), {
+    values: ['hosts', 'backends', 'kernels', 'modes', 'batch', 'runs', 'out', 'presets', 'recompute', 'threads'],
+    flags: ['full', 'profile', 'memory', 'zip'],
+  });
   if (args.flags.has('help')) {
     console.log(USAGE);
     return 0;
@@ -86,29 +102,45 @@ runMain(async () => {
   const recomputes = listArg(args, 'recompute', ['off', 'on'] as const, ['off']);
   const runs = intArg(args, 'runs', 3, 1, 100);
   const threadCounts: (number | undefined)[] = args.values.has('threads')
-    ? args.values.get('threads')!.split(',').map((t) => {
-        const n = Number(t);
-        if (!Number.isInteger(n) || n < 1 || n > WASM_MAX_THREADS) throw usageError(`--threads takes integers from 1 to ${WASM_MAX_THREADS}, comma-separated, got ${quoted(t, 40)}.`);
-        return n;
-      })
+    ? args.values
+        .get('threads')!
+        .split(',')
+        .map((t) => {
+          const n = Number(t);
+          if (!Number.isInteger(n) || n < 1 || n > WASM_MAX_THREADS)
+            throw usageError(`--threads takes integers from 1 to ${WASM_MAX_THREADS}, comma-separated, got ${quoted(t, 40)}.`);
+          return n;
+        })
     : [undefined];
   const out = args.values.get('out') ?? 'bench-results.json';
-  const presets: PresetName[] = listArg(args, 'presets', Object.keys(PRESETS) as PresetName[], ['fixture_tiny', 'vit_ti16', ...(args.flags.has('full') ? (['vit_b16'] as PresetName[]) : [])]);
+  const presets: PresetName[] = listArg(args, 'presets', Object.keys(PRESETS) as PresetName[], [
+    'fixture_tiny',
+    'vit_ti16',
+    ...(args.flags.has('full') ? (['vit_b16'] as PresetName[]) : []),
+  ]);
   // A host that can run none of the chosen backends would print an empty table: say so instead.
   const runnable = { node: ['wasm', 'cpu', 'webgpu'], chromium: ['wasm', 'webgpu', 'webgl'] } as const;
   for (const h of hosts) {
-    if (!backends.some((b) => (runnable[h] as readonly string[]).includes(b))) throw usageError(`--hosts ${h} runs ${runnable[h].join(', ')}, none of which is in --backends ${backends.join(',')}.`);
+    if (!backends.some((b) => (runnable[h] as readonly string[]).includes(b)))
+      throw usageError(`--hosts ${h} runs ${runnable[h].join(', ')}, none of which is in --backends ${backends.join(',')}.`);
   }
   await checkWritable(out, '--out');
   const plans: Plan[] = presets.flatMap((preset) =>
     modes.flatMap((mode) =>
       batches.flatMap((batch) =>
-        (mode === 'forward' ? ['off'] : recomputes).map((r) => ({ preset, mode, batch, promptLength: preset === 'fixture_tiny' ? 4 : 50, ...(r === 'on' ? { recompute: true } : {}) })),
+        (mode === 'forward' ? ['off'] : recomputes).map((r) => ({
+          preset,
+          mode,
+          batch,
+          promptLength: preset === 'fixture_tiny' ? 4 : 50,
+          ...(r === 'on' ? { recompute: true } : {}),
+        })),
       ),
     ),
   );
   /** Slow backends (plain JS CPU, software WebGPU) only get the tiny model; Chromium's WebGPU adapter is not known up front. */
-  const fits = (backend: string, preset: PresetName, hardwareGpu = false) => preset === 'fixture_tiny' || backend === 'wasm' || backend === 'webgl' || (backend === 'webgpu' && hardwareGpu);
+  const fits = (backend: string, preset: PresetName, hardwareGpu = false) =>
+    preset === 'fixture_tiny' || backend === 'wasm' || backend === 'webgl' || (backend === 'webgpu' && hardwareGpu);
 
   const rows: BenchRow[] = [];
   const profiles: BenchProfile[] = [];
@@ -118,12 +150,16 @@ runMain(async () => {
     // Node's WebGPU when asked for by name, or by default where a Vulkan driver is installed (not
     // Chromium's software one alone: 30-300x slower than WASM, and Chromium's host measures it).
     const gpu = backends.includes('webgpu') && (args.values.has('backends') || vulkanReady(findVulkan()));
-    if (backends.includes('webgpu') && !gpu) console.error('node webgpu: skipped (no Vulkan driver here; --backends webgpu runs it on Chromium\'s software one)');
+    if (backends.includes('webgpu') && !gpu)
+      console.error("node webgpu: skipped (no Vulkan driver here; --backends webgpu runs it on Chromium's software one)");
     /** Every case on the active backend, in this process; `note` goes into the profile titles and progress lines. */
     const measure = async (backend: string, label: string, hardwareGpu: boolean, note = '') => {
       for (const p of plans.filter((p) => fits(backend, p.preset, hardwareGpu))) {
         for (const k of kernels) {
-          const row = { ...(await runBenchCase({ ...p, cfg: PRESETS[p.preset] }, { host: 'node', warmup: 1, discardLeftovers: true, runs, kernels: k })), backend: label };
+          const row = {
+            ...(await runBenchCase({ ...p, cfg: PRESETS[p.preset] }, { host: 'node', warmup: 1, discardLeftovers: true, runs, kernels: k })),
+            backend: label,
+          };
           if (args.flags.has('profile')) {
             const prof = await profileBenchCase({ ...p, cfg: PRESETS[p.preset] }, k);
             profiles.push({ title: `node ${label}${k === 'stock' ? ' (stock tfjs)' : ''}${note} ${p.preset} ${p.mode} batch ${p.batch}`, ...prof });
@@ -154,15 +190,22 @@ runMain(async () => {
   }
   if (hosts.includes('chromium')) {
     const browserBackends = backends.filter((b) => b === 'wasm' || b === 'webgpu' || b === 'webgl');
-    if (browserBackends.length) rows.push(...(await chromiumRows(browserBackends, plans, kernels, runs, fits, threadCounts, args.flags.has('profile') ? profiles : null)));
+    if (browserBackends.length)
+      rows.push(...(await chromiumRows(browserBackends, plans, kernels, runs, fits, threadCounts, args.flags.has('profile') ? profiles : null)));
   }
   const machine = `${os.cpus()[0]?.model ?? 'unknown CPU'}, ${os.cpus().length} cores, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, ${os.platform()} ${os.release()}`;
   console.log(`machine: ${machine}`);
   console.log(formatBenchTable(rows));
   const scaling = formatThreadScaling(rows);
-  if (scaling) console.log(`\nWASM thread scaling (speed against 1 thread; GFLOP/s against the plain ${MATMUL_N}³ matmul at the same thread count, same host, same run):\n\n${scaling}`);
+  if (scaling)
+    console.log(
+      `\nWASM thread scaling (speed against 1 thread; GFLOP/s against the plain ${MATMUL_N}³ matmul at the same thread count, same host, same run):\n\n${scaling}`,
+    );
   if (args.flags.has('memory')) {
-    for (const r of rows.filter((r) => r.atPeak)) console.log(`\n${r.host} ${r.backend} ${r.preset} ${stepName(r)} batch ${r.batch}: tensor peak ${(r.peakBytes / 1e6).toFixed(0)} MB${r.heapBytes ? `, heap ${(r.heapBytes / 1e6).toFixed(0)} MB` : ''}\n${formatBreakdown(r.atPeak!)}`);
+    for (const r of rows.filter((r) => r.atPeak))
+      console.log(
+        `\n${r.host} ${r.backend} ${r.preset} ${stepName(r)} batch ${r.batch}: tensor peak ${(r.peakBytes / 1e6).toFixed(0)} MB${r.heapBytes ? `, heap ${(r.heapBytes / 1e6).toFixed(0)} MB` : ''}\n${formatBreakdown(r.atPeak!)}`,
+      );
   }
   for (const p of profiles) {
     console.log(`\n${p.title}: ${p.totalMs.toFixed(0)} ms of kernel time\n\n| kernel | calls | ms | share |\n|---|---:|---:|---:|`);
@@ -196,7 +239,14 @@ async function chromiumRows(
     if (!url) throw new Error('The preview server did not report its address.');
     browser = await chromium.launch({
       executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
-      args: ['--enable-unsafe-webgpu', '--enable-features=Vulkan', '--no-sandbox', '--disable-background-networking', '--disable-component-update', '--no-first-run'],
+      args: [
+        '--enable-unsafe-webgpu',
+        '--enable-features=Vulkan',
+        '--no-sandbox',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--no-first-run',
+      ],
     });
     const page = await browser.newPage();
     await page.goto(url);
@@ -206,20 +256,45 @@ async function chromiumRows(
       // sends COOP/COEP); the GPU backends have none.
       for (const threads of backend === 'wasm' ? threadCounts : [undefined]) {
         for (const k of kernels) {
-          const cases = plans.filter((p) => fits(backend, p.preset)).map((p) => ({ preset: p.preset, mode: p.mode, batch: p.batch, promptLength: p.promptLength, recompute: p.recompute }));
+          const cases = plans
+            .filter((p) => fits(backend, p.preset))
+            .map((p) => ({ preset: p.preset, mode: p.mode, batch: p.batch, promptLength: p.promptLength, recompute: p.recompute }));
           try {
             const res = (await page.evaluate(
-              ([request]) => (window as unknown as { __engine: { request(c: unknown): Promise<{ rows: BenchRow[]; adapter: string; profiles?: BenchProfile[] }> } }).__engine.request(request),
-              [{ type: 'bench', requestId: `bench-${backend}-${k}-${threads ?? 'auto'}`, backend, cases, warmup: 1, runs, kernels: k, threads, matmul: backend === 'wasm' && k === 'lab', profile: !!profiles }] as const,
+              ([request]) =>
+                (
+                  window as unknown as { __engine: { request(c: unknown): Promise<{ rows: BenchRow[]; adapter: string; profiles?: BenchProfile[] }> } }
+                ).__engine.request(request),
+              [
+                {
+                  type: 'bench',
+                  requestId: `bench-${backend}-${k}-${threads ?? 'auto'}`,
+                  backend,
+                  cases,
+                  warmup: 1,
+                  runs,
+                  kernels: k,
+                  threads,
+                  matmul: backend === 'wasm' && k === 'lab',
+                  profile: !!profiles,
+                },
+              ] as const,
             )) as { rows: BenchRow[]; adapter: string; profiles?: BenchProfile[] };
             for (const r of res.rows) {
-              const row: BenchRow = { ...r, backend: `${r.backend}${r.backend === 'webgpu' ? ` [${res.adapter}]` : ''}${k === 'stock' && !isPlainMatmul(r) ? ' (stock tfjs)' : ''}` };
+              const row: BenchRow = {
+                ...r,
+                backend: `${r.backend}${r.backend === 'webgpu' ? ` [${res.adapter}]` : ''}${k === 'stock' && !isPlainMatmul(r) ? ' (stock tfjs)' : ''}`,
+              };
               rows.push(row);
-              console.error(`chromium ${row.backend}${row.threads ? ` ${row.threads} thread(s)` : ''} ${row.preset} ${stepName(row)} batch ${row.batch}: ${describeRow(row)}`);
+              console.error(
+                `chromium ${row.backend}${row.threads ? ` ${row.threads} thread(s)` : ''} ${row.preset} ${stepName(row)} batch ${row.batch}: ${describeRow(row)}`,
+              );
             }
             profiles?.push(...(res.profiles ?? []).map((p) => ({ ...p, title: `${p.title}${k === 'stock' ? ' (stock tfjs)' : ''}` })));
-            if (!res.rows.some((r) => r.backend === backend)) console.error(`chromium: asked for ${backend}, the lab ran ${res.rows[0]?.backend} (${res.adapter})`);
-            if (threads && !res.rows.some((r) => r.threads === threads)) console.error(`chromium: asked for ${threads} WASM threads, the lab ran ${res.rows[0]?.threads} (${res.adapter})`);
+            if (!res.rows.some((r) => r.backend === backend))
+              console.error(`chromium: asked for ${backend}, the lab ran ${res.rows[0]?.backend} (${res.adapter})`);
+            if (threads && !res.rows.some((r) => r.threads === threads))
+              console.error(`chromium: asked for ${threads} WASM threads, the lab ran ${res.rows[0]?.threads} (${res.adapter})`);
           } catch (e) {
             console.error(`chromium ${backend}: ${(e as Error).message}`);
           }
@@ -248,7 +323,11 @@ async function dawnChild(args: ParsedArgs): Promise<{ rows: BenchRow[]; profiles
   const dir = await mkdtemp(path.join(os.tmpdir(), 'bench-dawn-'));
   const out = path.join(dir, 'rows.json');
   const override: Record<string, string> = { hosts: 'node', backends: 'webgpu', out };
-  const argv = [...[...args.values].filter(([k]) => !(k in override)).flatMap(([k, v]) => [`--${k}`, v]), ...[...args.flags].map((f) => `--${f}`), ...Object.entries(override).flatMap(([k, v]) => [`--${k}`, v])];
+  const argv = [
+    ...[...args.values].filter(([k]) => !(k in override)).flatMap(([k, v]) => [`--${k}`, v]),
+    ...[...args.flags].map((f) => `--${f}`),
+    ...Object.entries(override).flatMap(([k, v]) => [`--${k}`, v]),
+  ];
   try {
     const code = await runChild(process.execPath, selfArgv(argv), { env: dawnEnvironment(process.env).env });
     if (code !== 0) throw new Error(`it exited with ${code}`);

@@ -43,7 +43,18 @@ function perClass(items: DataItem[], classes: number): string {
  * N training images, a quarter as many for validation, half as many for test; default 10) to try
  * `check` and the lab's folder loading on. A broken variant shows each error the loader reports.
  */
-const BREAKAGES: readonly Breakage[] = ['none', 'missing-list', 'bad-line', 'label-out-of-range', 'missing-image', 'truncated-image', 'text-as-jpg', 'pixel-bomb', 'empty-test', 'no-lists'];
+const BREAKAGES: readonly Breakage[] = [
+  'none',
+  'missing-list',
+  'bad-line',
+  'label-out-of-range',
+  'missing-image',
+  'truncated-image',
+  'text-as-jpg',
+  'pixel-bomb',
+  'empty-test',
+  'no-lists',
+];
 
 async function example(dir: string, breakage: Breakage, zip: boolean, taskId: string, train: number | undefined): Promise<number> {
   const task = getTask(taskId);
@@ -97,7 +108,12 @@ async function check(sourceArg: string, taskId: string, skipBad: boolean): Promi
     }
   }
   const remaining = splits.lists.test.length + (splits.lists.train800val200 ?? splits.lists.train800 ?? splits.lists.train ?? []).length;
-  if (remaining === 0) throw new LabError('data/too-few-items', `Nothing usable remains in ${source.describe()} after skipping ${splits.skipped.length} bad item(s).`, 'Fix the list files and images listed above.');
+  if (remaining === 0)
+    throw new LabError(
+      'data/too-few-items',
+      `Nothing usable remains in ${source.describe()} after skipping ${splits.skipped.length} bad item(s).`,
+      'Fix the list files and images listed above.',
+    );
   console.log(`Decoded ${decoded} distinct images: ${splits.skipped.length === 0 ? 'all valid' : `valid after skipping ${splits.skipped.length}`}.`);
   return 0;
 }
@@ -112,7 +128,13 @@ runMain(async () => {
   if (command === undefined) throw usageError('Give a command: check or example.');
   if (command === 'example') {
     if (rest.length !== 1) throw usageError('example needs one target folder.');
-    return example(rest[0]!, enumArg(args, 'broken', BREAKAGES, 'none'), args.flags.has('zip'), args.values.get('task') ?? 'eurosat', args.values.has('train') ? intArg(args, 'train', 10, 1, 20000) : undefined);
+    return example(
+      rest[0]!,
+      enumArg(args, 'broken', BREAKAGES, 'none'),
+      args.flags.has('zip'),
+      args.values.get('task') ?? 'eurosat',
+      args.values.has('train') ? intArg(args, 'train', 10, 1, 20000) : undefined,
+    );
   }
   if (command !== 'check') throw usageError(`Unknown command ${quoted(command, 40)}; the commands are check and example.`);
   const taskId = args.values.get('task');

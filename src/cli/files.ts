@@ -50,8 +50,14 @@ export async function checkWritable(file: string, option: string): Promise<void>
  * Reads a small input file the user named (a results table, trained parameters), refusing a
  * folder, a missing file, or one larger than `maxBytes`, each with a message naming the option.
  */
-export async function readUserFile(file: string, option: string, maxBytes: number, code: 'checkpoint/unreadable' | 'config/invalid' = 'config/invalid'): Promise<Uint8Array> {
-  const fail = (reason: string, hint = `Check the path given to ${option}.`) => new LabError(code, `${option} ${quoted(file)} cannot be read: ${reason}.`, hint);
+export async function readUserFile(
+  file: string,
+  option: string,
+  maxBytes: number,
+  code: 'checkpoint/unreadable' | 'config/invalid' = 'config/invalid',
+): Promise<Uint8Array> {
+  const fail = (reason: string, hint = `Check the path given to ${option}.`) =>
+    new LabError(code, `${option} ${quoted(file)} cannot be read: ${reason}.`, hint);
   let size: number;
   try {
     const s = await stat(file);
@@ -61,7 +67,8 @@ export async function readUserFile(file: string, option: string, maxBytes: numbe
     if (e instanceof LabError) throw e;
     throw fail((e as NodeJS.ErrnoException).code === 'ENOENT' ? 'there is no such file' : why(e));
   }
-  if (size > maxBytes) throw fail(`it is ${bytesText(size)}, more than the ${bytesText(maxBytes)} such a file can be`, `Check that ${option} names the right file.`);
+  if (size > maxBytes)
+    throw fail(`it is ${bytesText(size)}, more than the ${bytesText(maxBytes)} such a file can be`, `Check that ${option} names the right file.`);
   try {
     const buf = await readFile(file);
     return new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength);
@@ -76,6 +83,10 @@ export async function readUserJson<T>(file: string, option: string, maxBytes = 2
   try {
     return JSON.parse(text) as T;
   } catch (e) {
-    throw new LabError('config/invalid', `${option} ${quoted(file)} is not valid JSON (${(e as Error).message.slice(0, 120)}).`, `Give ${option} a results file written by this tool.`);
+    throw new LabError(
+      'config/invalid',
+      `${option} ${quoted(file)} is not valid JSON (${(e as Error).message.slice(0, 120)}).`,
+      `Give ${option} a results file written by this tool.`,
+    );
   }
 }

@@ -31,7 +31,7 @@ import { fixture } from '../weights/testutil';
 const SEED = Number(process.env.FUZZ_SEED ?? 20261130);
 const rand = mulberry32(SEED);
 const int = (n: number) => Math.floor(rand() * n);
-const pick = <T,>(xs: readonly T[]): T => xs[int(xs.length)]!;
+const pick = <T>(xs: readonly T[]): T => xs[int(xs.length)]!;
 
 /**
  * Bounds on one case, in CPU time of this process (wall time on a shared 2-core CI machine says
@@ -82,7 +82,8 @@ function generic(src: Uint8Array): Mutation {
       return { name: `u32 at ${p}`, bytes: b };
     }
     case 5: {
-      const p = int(b.length), n = 1 + int(256);
+      const p = int(b.length),
+        n = 1 + int(256);
       const out = new Uint8Array(b.length + n);
       out.set(b.subarray(0, p));
       out.set(b.subarray(p, Math.min(b.length, p + n)), p);
@@ -90,7 +91,8 @@ function generic(src: Uint8Array): Mutation {
       return { name: `insert ${n} bytes at ${p}`, bytes: out.subarray(0, b.length + Math.min(n, b.length - p)) };
     }
     default: {
-      const p = int(b.length), n = 1 + int(256);
+      const p = int(b.length),
+        n = 1 + int(256);
       const out = new Uint8Array(b.length);
       out.set(b.subarray(0, p));
       out.set(b.subarray(p + n), p);
@@ -103,7 +105,9 @@ function generic(src: Uint8Array): Mutation {
 
 function safetensorsEdit(src: Uint8Array): Mutation {
   const n = Number(new DataView(src.buffer, src.byteOffset).getBigUint64(0, true));
-  const header = JSON.parse(new TextDecoder().decode(src.subarray(8, 8 + n))) as Record<string, { dtype: string; shape: number[]; data_offsets: number[] }> & { __metadata__?: Record<string, string> };
+  const header = JSON.parse(new TextDecoder().decode(src.subarray(8, 8 + n))) as Record<string, { dtype: string; shape: number[]; data_offsets: number[] }> & {
+    __metadata__?: Record<string, string>;
+  };
   const keys = Object.keys(header).filter((k) => k !== '__metadata__');
   const key = pick(keys);
   const t = header[key]!;
@@ -117,7 +121,12 @@ function safetensorsEdit(src: Uint8Array): Mutation {
       break;
     }
     case 1:
-      t.data_offsets = pick([[t.data_offsets[1], t.data_offsets[0]], [t.data_offsets[0]! + 1, t.data_offsets[1]! + 1], [0, 2 ** 40], [-4, 4]]) as number[];
+      t.data_offsets = pick([
+        [t.data_offsets[1], t.data_offsets[0]],
+        [t.data_offsets[0]! + 1, t.data_offsets[1]! + 1],
+        [0, 2 ** 40],
+        [-4, 4],
+      ]) as number[];
       name = `${key} data_offsets = ${JSON.stringify(t.data_offsets)}`;
       break;
     case 2:
@@ -175,7 +184,12 @@ function zipEdit(src: Uint8Array): Mutation {
   const v16 = () => pick([0, 1, 0xff, 0xffff, int(0x10000)]);
   switch (int(4)) {
     case 0: {
-      const [field, off, size] = pick([['count', 10, 2], ['central size', 12, 4], ['central offset', 16, 4], ['disk entries', 8, 2]] as const);
+      const [field, off, size] = pick([
+        ['count', 10, 2],
+        ['central size', 12, 4],
+        ['central offset', 16, 4],
+        ['disk entries', 8, 2],
+      ] as const);
       const v = size === 2 ? v16() : v32();
       if (size === 2) dv.setUint16(eocd + off, v, true);
       else dv.setUint32(eocd + off, v, true);
@@ -183,7 +197,16 @@ function zipEdit(src: Uint8Array): Mutation {
     }
     case 1: {
       const i = int(central.length);
-      const [field, off, size] = pick([['method', 10, 2], ['compressed size', 20, 4], ['size', 24, 4], ['name length', 28, 2], ['extra length', 30, 2], ['comment length', 32, 2], ['local offset', 42, 4], ['flags', 8, 2]] as const);
+      const [field, off, size] = pick([
+        ['method', 10, 2],
+        ['compressed size', 20, 4],
+        ['size', 24, 4],
+        ['name length', 28, 2],
+        ['extra length', 30, 2],
+        ['comment length', 32, 2],
+        ['local offset', 42, 4],
+        ['flags', 8, 2],
+      ] as const);
       const v = size === 2 ? v16() : v32();
       if (size === 2) dv.setUint16(central[i]! + off, v, true);
       else dv.setUint32(central[i]! + off, v, true);
@@ -191,7 +214,14 @@ function zipEdit(src: Uint8Array): Mutation {
     }
     case 2: {
       const i = int(local.length);
-      const [field, off, size] = pick([['method', 8, 2], ['compressed size', 18, 4], ['size', 22, 4], ['name length', 26, 2], ['extra length', 28, 2], ['signature', 0, 4]] as const);
+      const [field, off, size] = pick([
+        ['method', 8, 2],
+        ['compressed size', 18, 4],
+        ['size', 22, 4],
+        ['name length', 26, 2],
+        ['extra length', 28, 2],
+        ['signature', 0, 4],
+      ] as const);
       const v = size === 2 ? v16() : v32();
       if (local[i]! + off + size > b.length) return generic(src);
       if (size === 2) dv.setUint16(local[i]! + off, v, true);
@@ -215,7 +245,8 @@ function pngEdit(src: Uint8Array): Mutation {
   const dv = new DataView(b.buffer);
   switch (int(3)) {
     case 0: {
-      const w = pick([0, 1, 30000, 2 ** 31 - 1, 65535, int(100000)]), h = pick([0, 1, 30000, 7, int(100000)]);
+      const w = pick([0, 1, 30000, 2 ** 31 - 1, 65535, int(100000)]),
+        h = pick([0, 1, 30000, 7, int(100000)]);
       dv.setUint32(16, w);
       dv.setUint32(20, h);
       return { name: `IHDR ${w} x ${h}`, bytes: b };
@@ -234,7 +265,7 @@ function pngEdit(src: Uint8Array): Mutation {
 function jpegEdit(src: Uint8Array): Mutation {
   const b = src.slice();
   const segments: { at: number; marker: number }[] = [];
-  for (let p = 2; p + 4 < b.length && b[p] === 0xff; ) {
+  for (let p = 2; p + 4 < b.length && b[p] === 0xff;) {
     const marker = b[p + 1]!;
     segments.push({ at: p, marker });
     if (marker === 0xda) break;
@@ -242,7 +273,8 @@ function jpegEdit(src: Uint8Array): Mutation {
   }
   const sof = segments.find((s) => s.marker === 0xc0);
   if (sof && rand() < 0.6) {
-    const h = pick([0, 1, 10000, 65535, int(70000) & 0xffff]), w = pick([0, 1, 10000, 65535, int(70000) & 0xffff]);
+    const h = pick([0, 1, 10000, 65535, int(70000) & 0xffff]),
+      w = pick([0, 1, 10000, 65535, int(70000) & 0xffff]);
     b[sof.at + 5] = h >> 8;
     b[sof.at + 6] = h & 0xff;
     b[sof.at + 7] = w >> 8;
@@ -273,7 +305,15 @@ function listEdit(text: string): Mutation {
       return { name: `line ${i + 1} label '${label}'`, bytes: enc(lines.join('\n') + '\n') };
     }
     case 3: {
-      const path = pick(['../../etc/passwd', '/etc/passwd', 'images/' + 'a'.repeat(5000) + '.jpg', 'images/train/', '', 'images/train/0001.jpg\u0000x', 'C:\\images\\x.jpg']);
+      const path = pick([
+        '../../etc/passwd',
+        '/etc/passwd',
+        'images/' + 'a'.repeat(5000) + '.jpg',
+        'images/train/',
+        '',
+        'images/train/0001.jpg\u0000x',
+        'C:\\images\\x.jpg',
+      ]);
       lines[i] = `${path} 1`;
       return { name: `line ${i + 1} path '${path.slice(0, 30)}'`, bytes: enc(lines.join('\n') + '\n') };
     }
@@ -300,7 +340,11 @@ interface Outcome {
 const KNOWN = new Set<string>(ERROR_CODES.filter((c) => c !== 'internal'));
 
 /** Runs every case; returns the failures (described) and how the cases ended. */
-async function fuzz(kind: string, cases: Mutation[], run: (m: Mutation) => Promise<void>): Promise<{ failures: string[]; outcomes: Map<string, number>; slowest: number }> {
+async function fuzz(
+  kind: string,
+  cases: Mutation[],
+  run: (m: Mutation) => Promise<void>,
+): Promise<{ failures: string[]; outcomes: Map<string, number>; slowest: number }> {
   const failures: string[] = [];
   const outcomes = new Map<string, number>();
   let slowest = 0;
@@ -324,7 +368,8 @@ async function fuzz(kind: string, cases: Mutation[], run: (m: Mutation) => Promi
     const cpu = process.cpuUsage(cpu0);
     const cpuMs = (cpu.user + cpu.system) / 1000;
     slowest = Math.max(slowest, cpuMs);
-    if (cpuMs > CASE_CPU_MS || ms > CASE_WALL_MS) failures.push(`${kind} #${i} (${m.name}): took ${cpuMs.toFixed(0)} ms of CPU, ${ms.toFixed(0)} ms of wall time`);
+    if (cpuMs > CASE_CPU_MS || ms > CASE_WALL_MS)
+      failures.push(`${kind} #${i} (${m.name}): took ${cpuMs.toFixed(0)} ms of CPU, ${ms.toFixed(0)} ms of wall time`);
     const key = outcome.ok ? 'loaded' : outcome.code!;
     outcomes.set(key, (outcomes.get(key) ?? 0) + 1);
   }
@@ -370,12 +415,16 @@ describe(`seeded fuzzing (FUZZ_SEED=${SEED})`, () => {
   it('data zips: a vtab-1k task folder', async () => {
     const dir = writeVtabFixture(makeTempDir(), { train: 8, val: 4, test: 4 });
     const zip = zipFolder(dir);
-    report('data.zip', await fuzz('data.zip', mutations(60, zip, zipEdit), async (m) => {
-      const source = await ZipSource.open(m.bytes, 'fuzz.zip');
-      const splits = await openVtabTask(source, 'eurosat', { decoder: nodeDecoder });
-      await validateImages(splits);
-      for (const items of Object.values(splits.lists)) for (const it of items ?? []) if (!(it.label >= 0 && it.label < 10)) throw new Error(`label ${it.label} loaded`);
-    }));
+    report(
+      'data.zip',
+      await fuzz('data.zip', mutations(60, zip, zipEdit), async (m) => {
+        const source = await ZipSource.open(m.bytes, 'fuzz.zip');
+        const splits = await openVtabTask(source, 'eurosat', { decoder: nodeDecoder });
+        await validateImages(splits);
+        for (const items of Object.values(splits.lists))
+          for (const it of items ?? []) if (!(it.label >= 0 && it.label < 10)) throw new Error(`label ${it.label} loaded`);
+      }),
+    );
   });
 
   it('list files', async () => {
@@ -395,24 +444,36 @@ describe(`seeded fuzzing (FUZZ_SEED=${SEED})`, () => {
       const m = listEdit(readFileSync(join(dir, list), 'utf8'));
       return { name: `${list}: ${m.name}`, bytes: m.bytes, list };
     });
-    report('lists', await fuzz('lists', cases, async (m) => {
-      const list = (m as Mutation & { list: string }).list;
-      const source = new FileListSource(files.map((f) => (f.path === `eurosat/${list}` ? { path: f.path, file: new Blob([m.bytes as Uint8Array<ArrayBuffer>]) } : f)));
-      const splits = await openVtabTask(source, 'eurosat', { decoder: nodeDecoder });
-      await validateImages(splits);
-      for (const items of Object.values(splits.lists)) for (const it of items ?? []) if (!(Number.isInteger(it.label) && it.label >= 0 && it.label < 10)) throw new Error(`label ${it.label} loaded`);
-    }));
+    report(
+      'lists',
+      await fuzz('lists', cases, async (m) => {
+        const list = (m as Mutation & { list: string }).list;
+        const source = new FileListSource(
+          files.map((f) => (f.path === `eurosat/${list}` ? { path: f.path, file: new Blob([m.bytes as Uint8Array<ArrayBuffer>]) } : f)),
+        );
+        const splits = await openVtabTask(source, 'eurosat', { decoder: nodeDecoder });
+        await validateImages(splits);
+        for (const items of Object.values(splits.lists))
+          for (const it of items ?? []) if (!(Number.isInteger(it.label) && it.label >= 0 && it.label < 10)) throw new Error(`label ${it.label} loaded`);
+      }),
+    );
   });
 
   it('images: PNG and JPEG', async () => {
     const img = patternImage(5, 24, 16);
-    for (const [kind, src, aware] of [['png', encodePng(img), pngEdit], ['jpeg', encodeJpeg(img), jpegEdit]] as const) {
-      report(kind, await fuzz(kind, mutations(40, src, aware), async (m) => {
-        const out = await nodeDecoder(m.bytes, `fuzz.${kind}`);
-        if (out.width < 1 || out.height < 1 || out.width * out.height > MAX_IMAGE_PIXELS || out.data.length !== out.width * out.height * 4) {
-          throw new Error(`decoded ${out.width} x ${out.height} with ${out.data.length} bytes`);
-        }
-      }));
+    for (const [kind, src, aware] of [
+      ['png', encodePng(img), pngEdit],
+      ['jpeg', encodeJpeg(img), jpegEdit],
+    ] as const) {
+      report(
+        kind,
+        await fuzz(kind, mutations(40, src, aware), async (m) => {
+          const out = await nodeDecoder(m.bytes, `fuzz.${kind}`);
+          if (out.width < 1 || out.height < 1 || out.width * out.height > MAX_IMAGE_PIXELS || out.data.length !== out.width * out.height * 4) {
+            throw new Error(`decoded ${out.width} x ${out.height} with ${out.data.length} bytes`);
+          }
+        }),
+      );
     }
   });
 

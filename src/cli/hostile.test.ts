@@ -9,7 +9,18 @@ import { join } from 'node:path';
 import { unzipSync } from 'fflate';
 import { describe, expect, it, vi } from 'vitest';
 import { type CliRun, errorLine, runCli } from './testutil';
-import { type RawZipEntry, concat, deflateZeros, jpegDeclaring, makeTempDir, npyBytes, storedBlock, writeRawZip, writeVtabFixture, zipFolder } from '../data/fixtures.node';
+import {
+  type RawZipEntry,
+  concat,
+  deflateZeros,
+  jpegDeclaring,
+  makeTempDir,
+  npyBytes,
+  storedBlock,
+  writeRawZip,
+  writeVtabFixture,
+  zipFolder,
+} from '../data/fixtures.node';
 import { editSafetensors, fixture, FIXTURES } from '../weights/testutil';
 
 // Several CLI runs per test; on a busy 2-core CI machine each can wait long for a core.
@@ -76,8 +87,33 @@ describe('2. an npz entry that inflates to 2 GB behind a 320-byte array', () => 
   it('is refused from its declared size before it inflates: verify and train', async () => {
     const p = npzWithBomb();
     const golden = join(FIXTURES, 'timm_tiny_golden.safetensors');
-    expectNamed(await runCli('verify', ['--weights', p, '--golden', golden]), 'checkpoint/bad-header', TRAIN, "entry 'cls.npy'", 'declares 2147483648 bytes', 'needs 320');
-    expectNamed(await runCli('train', ['--model', p, '--task', 'dsprites_location', '--method', 'linear', '--epochs', '1', '--train-size', '64', '--out', join(makeTempDir(), 'r.json')]), 'checkpoint/bad-header', TRAIN, 'declares 2147483648 bytes');
+    expectNamed(
+      await runCli('verify', ['--weights', p, '--golden', golden]),
+      'checkpoint/bad-header',
+      TRAIN,
+      "entry 'cls.npy'",
+      'declares 2147483648 bytes',
+      'needs 320',
+    );
+    expectNamed(
+      await runCli('train', [
+        '--model',
+        p,
+        '--task',
+        'dsprites_location',
+        '--method',
+        'linear',
+        '--epochs',
+        '1',
+        '--train-size',
+        '64',
+        '--out',
+        join(makeTempDir(), 'r.json'),
+      ]),
+      'checkpoint/bad-header',
+      TRAIN,
+      'declares 2147483648 bytes',
+    );
   });
 });
 
@@ -85,7 +121,9 @@ describe('3. list-file bombs', () => {
   it('a zip whose test.txt inflates to 640 MB (declared, or hidden behind a small declared size)', async () => {
     const dir = writeVtabFixture(makeTempDir());
     const files = unzipSync(zipFolder(dir));
-    const base = Object.entries(files).filter(([n]) => n !== 'eurosat/test.txt').map(([name, data]) => ({ name, data }));
+    const base = Object.entries(files)
+      .filter(([n]) => n !== 'eurosat/test.txt')
+      .map(([name, data]) => ({ name, data }));
     const bomb = deflateZeros(640_000_000);
     const root = makeTempDir();
     const declared = join(root, 'declared.zip');
@@ -134,14 +172,22 @@ describe('4. malformed zip directories', () => {
     const dir = writeVtabFixture(makeTempDir());
     const zip = zipFolder(dir);
     const root = makeTempDir();
-    for (const [kind, bytes] of [['extra', extraFieldPastDirectory(zip)], ['zip64', zip64LocatorPastEnd(zip)]] as const) {
+    for (const [kind, bytes] of [
+      ['extra', extraFieldPastDirectory(zip)],
+      ['zip64', zip64LocatorPastEnd(zip)],
+    ] as const) {
       const p = join(root, `${kind}.zip`);
       writeFileSync(p, bytes);
       expectNamed(await check(p), 'data/not-a-zip', DATA, `${kind}.zip`);
       expectNamed(await train(['--task', 'eurosat', '--data', p, '--out', join(root, 'r.json')]), 'data/not-a-zip', TRAIN, `${kind}.zip`);
       const npz = join(root, `${kind}.npz`);
       writeFileSync(npz, kind === 'extra' ? extraFieldPastDirectory(fixture('timm_tiny_google.npz')) : zip64LocatorPastEnd(fixture('timm_tiny_google.npz')));
-      const line = expectNamed(await runCli('verify', ['--weights', npz, '--golden', join(FIXTURES, 'timm_tiny_golden.safetensors')]), 'checkpoint/', TRAIN, `${kind}.npz`);
+      const line = expectNamed(
+        await runCli('verify', ['--weights', npz, '--golden', join(FIXTURES, 'timm_tiny_golden.safetensors')]),
+        'checkpoint/',
+        TRAIN,
+        `${kind}.npz`,
+      );
       expect(line).not.toContain('Offset is outside the bounds');
     }
   });
@@ -176,17 +222,36 @@ describe('7. silent divergence', () => {
   it('a checkpoint with one NaN weight, layer_norm_eps -10: refused at load', async () => {
     const root = makeTempDir();
     const nan = join(root, 'nan.safetensors');
-    writeFileSync(nan, editSafetensors(fixture('timm_tiny_model.safetensors'), (m) => void (m.get('blocks.1.mlp.fc1.weight')!.data[7] = NaN)));
+    writeFileSync(
+      nan,
+      editSafetensors(fixture('timm_tiny_model.safetensors'), (m) => void (m.get('blocks.1.mlp.fc1.weight')!.data[7] = NaN)),
+    );
     const args = ['--task', 'dsprites_location', '--train-size', '64', '--out', join(root, 'r.json')];
     expectNamed(await runCli('train', ['--model', nan, '--method', 'ft', ...args]), 'checkpoint/non-finite', TRAIN, 'blocks.1.mlp.fc1.weight', '1 NaN');
     const eps = join(root, 'eps.safetensors');
-    writeFileSync(eps, editSafetensors(fixture('timm_tiny_model.safetensors'), (_m, meta) => void (meta.config = JSON.stringify({ ...JSON.parse(meta.config!), eps: -10 }))));
+    writeFileSync(
+      eps,
+      editSafetensors(fixture('timm_tiny_model.safetensors'), (_m, meta) => void (meta.config = JSON.stringify({ ...JSON.parse(meta.config!), eps: -10 }))),
+    );
     expectNamed(await runCli('train', ['--model', eps, '--method', 'ft', ...args]), 'config/invalid', TRAIN, 'layer_norm_eps', '-10');
   });
 
   it('--lr 1e30 stops at the first non-finite loss, naming the step and the fix', async () => {
     const root = makeTempDir();
-    const run = await train(['--task', 'dsprites_location', '--train-size', '64', '--test-size', '16', '--batch', '16', '--lr', '1e30', '--out', join(root, 'r.json')]);
+    const run = await train([
+      '--task',
+      'dsprites_location',
+      '--train-size',
+      '64',
+      '--test-size',
+      '16',
+      '--batch',
+      '16',
+      '--lr',
+      '1e30',
+      '--out',
+      join(root, 'r.json'),
+    ]);
     expectNamed(run, 'run/diverged', TRAIN, 'epoch 1, step', 'Lower the learning rate');
     expect(run.stdout).not.toContain('test accuracy');
   });
@@ -215,7 +280,12 @@ describe('9. the smaller ones', () => {
     new DataView(len.buffer).setBigUint64(0, BigInt(edited.length), true);
     const p = join(makeTempDir(), 'dtype.safetensors');
     writeFileSync(p, concat([len, edited, bytes.subarray(8 + n)]));
-    expectNamed(await runCli('verify', ['--weights', p, '--golden', join(FIXTURES, 'timm_tiny_golden.safetensors')]), 'checkpoint/unknown-dtype', TRAIN, '"toString"');
+    expectNamed(
+      await runCli('verify', ['--weights', p, '--golden', join(FIXTURES, 'timm_tiny_golden.safetensors')]),
+      'checkpoint/unknown-dtype',
+      TRAIN,
+      '"toString"',
+    );
   });
 
   it('verify --tol abc is a usage error', async () => {
@@ -255,13 +325,26 @@ describe('9. the smaller ones', () => {
   });
 
   it('a folder given as the checkpoint', async () => {
-    expectNamed(await runCli('verify', ['--weights', FIXTURES, '--golden', join(FIXTURES, 'hf_tiny_golden.safetensors')]), 'checkpoint/unreadable', TRAIN, 'is a folder');
+    expectNamed(
+      await runCli('verify', ['--weights', FIXTURES, '--golden', join(FIXTURES, 'hf_tiny_golden.safetensors')]),
+      'checkpoint/unreadable',
+      TRAIN,
+      'is a folder',
+    );
   });
 
   it('a golden file with a wrong head shape', async () => {
     const p = join(makeTempDir(), 'golden.safetensors');
-    writeFileSync(p, editSafetensors(fixture('hf_tiny_golden.safetensors'), (m) => void m.set('head.weight', { shape: [5, 40], data: new Float32Array(200) })));
-    expectNamed(await runCli('verify', ['--weights', join(FIXTURES, 'hf_tiny_model.safetensors'), '--golden', p]), 'golden/invalid', TRAIN, "'head.weight' is [5,40], expected [classes,48]");
+    writeFileSync(
+      p,
+      editSafetensors(fixture('hf_tiny_golden.safetensors'), (m) => void m.set('head.weight', { shape: [5, 40], data: new Float32Array(200) })),
+    );
+    expectNamed(
+      await runCli('verify', ['--weights', join(FIXTURES, 'hf_tiny_model.safetensors'), '--golden', p]),
+      'golden/invalid',
+      TRAIN,
+      "'head.weight' is [5,40], expected [classes,48]",
+    );
   });
 
   it('duplicate list lines are warned about', async () => {

@@ -43,20 +43,24 @@ describe('the GPU package: one entry for every tool', () => {
     expect(help.stdout).toContain('--backend <b>');
   });
 
-  it('verify passes on WASM with no node_modules, on one thread and on two (the .wasm files and the threaded build travel with the bundle)', { timeout: 240_000 }, async () => {
-    for (const threads of ['1', '2']) {
-      const r = await run(['verify', '--weights', model, '--golden', golden, '--threads', threads]);
-      expect(r.code, r.stderr.slice(-2000)).toBe(0);
-      expect(r.stderr).toContain(`WASM runs on ${threads} thread${threads === '1' ? '' : 's'}, as asked`);
-      expect(r.stdout).toMatch(/verify: \d+ tensors, worst .* \(tolerance 1e-4 on wasm\), PASS/);
-    }
-  });
+  it(
+    'verify passes on WASM with no node_modules, on one thread and on two (the .wasm files and the threaded build travel with the bundle)',
+    { timeout: 240_000 },
+    async () => {
+      for (const threads of ['1', '2']) {
+        const r = await run(['verify', '--weights', model, '--golden', golden, '--threads', threads]);
+        expect(r.code, r.stderr.slice(-2000)).toBe(0);
+        expect(r.stderr).toContain(`WASM runs on ${threads} thread${threads === '1' ? '' : 's'}, as asked`);
+        expect(r.stdout).toMatch(/verify: \d+ tensors, worst .* \(tolerance 1e-4 on wasm\), PASS/);
+      }
+    },
+  );
 
   it('loads Dawn from the package for --backend webgpu (here without a driver: the named error)', { timeout: 120_000 }, async () => {
     const none = join(dir, 'none.json');
     const r = await run(['verify', '--backend', 'webgpu', '--weights', model, '--golden', golden], { VK_ICD_FILENAMES: none, VK_DRIVER_FILES: none });
     expect(r.code).toBe(1);
     expect(r.stderr).toContain('error [backend/unavailable]: No WebGPU adapter');
-    expect(r.stderr).not.toContain("could not be loaded"); // Dawn itself was found and loaded
+    expect(r.stderr).not.toContain('could not be loaded'); // Dawn itself was found and loaded
   });
 });

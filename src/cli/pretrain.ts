@@ -19,7 +19,17 @@ import os from 'node:os';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { NORM_HALF, preprocessImage } from '../data/preprocess';
-import { PRETRAIN_CLASSES, PRETRAIN_IMAGE_SIZE, PRETRAIN_NUM_CLASSES, pretrainItems, pretrainingSplits, renderSynthScene, samplePretrainScene, SHAPE_KINDS, TEXTURES } from '../data/pretraining';
+import {
+  PRETRAIN_CLASSES,
+  PRETRAIN_IMAGE_SIZE,
+  PRETRAIN_NUM_CLASSES,
+  pretrainItems,
+  pretrainingSplits,
+  renderSynthScene,
+  samplePretrainScene,
+  SHAPE_KINDS,
+  TEXTURES,
+} from '../data/pretraining';
 import type { DataItem } from '../data/types';
 import { kernelsFor, KERNEL_CHOICES } from '../kernels';
 import { type ViTConfig, checkConfig, numTokens, parameterCount } from '../model/config';
@@ -166,7 +176,32 @@ function fmtTime(s: number): string {
 
 runMain(async () => {
   const args = parseArgs(process.argv.slice(2), {
-    values: ['out-dir', 'name', 'minutes', 'steps', 'batch', 'lr', 'wd', 'warmup', 'clip', 'curriculum', 'seed', 'width', 'depth', 'heads', 'mlp', 'patch', 'image-size', 'train-size', 'eval-size', 'val-size', 'checkpoint-minutes', 'backend', 'kernels', 'threads'],
+    values: [
+      'out-dir',
+      'name',
+      'minutes',
+      'steps',
+      'batch',
+      'lr',
+      'wd',
+      'warmup',
+      'clip',
+      'curriculum',
+      'seed',
+      'width',
+      'depth',
+      'heads',
+      'mlp',
+      'patch',
+      'image-size',
+      'train-size',
+      'eval-size',
+      'val-size',
+      'checkpoint-minutes',
+      'backend',
+      'kernels',
+      'threads',
+    ],
     flags: ['resume'],
   });
   if (args.flags.has('help')) {
@@ -196,7 +231,11 @@ runMain(async () => {
       resumeTensors = readAll(parseSafetensors(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength), path.basename(partialWeights)));
     } catch (e) {
       if (e instanceof LabError) throw e;
-      throw new LabError('checkpoint/unreadable', `--resume needs ${partialWeights} and ${partialState} from an earlier run: ${clip((e as NodeJS.ErrnoException).code ?? (e as Error).message, 120)}.`, 'Start without --resume, or point --out-dir and --name at the run to continue.');
+      throw new LabError(
+        'checkpoint/unreadable',
+        `--resume needs ${partialWeights} and ${partialState} from an earlier run: ${clip((e as NodeJS.ErrnoException).code ?? (e as Error).message, 120)}.`,
+        'Start without --resume, or point --out-dir and --name at the run to continue.',
+      );
     }
     const ignored = [...args.values.keys()].filter((k) => !['out-dir', 'name', 'backend', 'kernels', 'minutes', 'steps'].includes(k));
     if (ignored.length) console.error(`note: --resume keeps the checkpoint's options; ignoring ${ignored.map((k) => `--${k}`).join(', ')}.`);
@@ -318,7 +357,12 @@ runMain(async () => {
       lastPrint = now;
       const eta = o.steps !== null ? (o.steps - state.step) * (o.batch / rate) : 60 * o.minutes! - elapsed();
       const total = o.steps ?? Math.max(state.step, Math.round(state.step / Math.max(p, 1e-9)));
-      progressBar('pretrain', state.step, total, `loss ${lossEma.toFixed(3)}  lr ${lr.toExponential(2)}${difficulty < 1 ? `  difficulty ${difficulty.toFixed(2)}` : ''}  ${rate.toFixed(1)} img/s  ETA ${fmtTime(eta)}`);
+      progressBar(
+        'pretrain',
+        state.step,
+        total,
+        `loss ${lossEma.toFixed(3)}  lr ${lr.toExponential(2)}${difficulty < 1 ? `  difficulty ${difficulty.toFixed(2)}` : ''}  ${rate.toFixed(1)} img/s  ETA ${fmtTime(eta)}`,
+      );
     }
     if (now - lastCheckpoint > o.checkpointMinutes * 60000 && p < 1) {
       lastCheckpoint = now;
@@ -330,7 +374,9 @@ runMain(async () => {
       }
       await saveCheckpoint();
       endProgress();
-      console.error(`checkpoint: step ${state.step}, ${state.imagesSeen.toLocaleString('en')} images, ${fmtTime(elapsed())} elapsed, loss ${lossEma.toFixed(3)}${note} -> ${path.relative(process.cwd(), partialWeights)}`);
+      console.error(
+        `checkpoint: step ${state.step}, ${state.imagesSeen.toLocaleString('en')} images, ${fmtTime(elapsed())} elapsed, loss ${lossEma.toFixed(3)}${note} -> ${path.relative(process.cwd(), partialWeights)}`,
+      );
     }
   }
   endProgress();
@@ -343,7 +389,9 @@ runMain(async () => {
   const evalT0 = performance.now();
   const heldOut = await accuracyOn(model, evalItems);
   const evalSeconds = (performance.now() - evalT0) / 1000;
-  console.error(`held-out accuracy ${heldOut.acc.toFixed(2)}% (chance ${(100 / PRETRAIN_NUM_CLASSES).toFixed(1)}%), ${(evalItems.length / evalSeconds).toFixed(1)} img/s inference`);
+  console.error(
+    `held-out accuracy ${heldOut.acc.toFixed(2)}% (chance ${(100 / PRETRAIN_NUM_CLASSES).toFixed(1)}%), ${(evalItems.length / evalSeconds).toFixed(1)} img/s inference`,
+  );
 
   const tensors = await canonicalFromParams(vars, cfg);
   for (const v of Object.values(vars)) v.dispose();
@@ -360,14 +408,19 @@ runMain(async () => {
     machine: `${cpu}, ${os.cpus().length} cores, ${os.platform()} ${os.arch()}, Node ${process.version}, tfjs ${tf.version.tfjs} ${tf.getBackend()} backend${started.adapter ? ` (Dawn on ${describeAdapter(started.adapter)})` : ''}${kernelChoice === 'stock' ? ' with stock tfjs kernels' : ''}, 1 process`,
     commands: state.commands,
   };
-  const file = toCheckpointFile({ layout: 'timm', config: cfg, tensors, ignoredKeys: [] }, { pretraining: JSON.stringify(summary), classes: JSON.stringify(PRETRAIN_CLASSES) });
+  const file = toCheckpointFile(
+    { layout: 'timm', config: cfg, tensors, ignoredKeys: [] },
+    { pretraining: JSON.stringify(summary), classes: JSON.stringify(PRETRAIN_CLASSES) },
+  );
   const weightsPath = path.join(outDir, `${name}.safetensors`);
   await writeAtomic(weightsPath, file);
   const card = await modelCard(name, cfg, o, summary, heldOut, state, evalSeconds, file.byteLength);
   await writeAtomic(path.join(outDir, `${name}.md`), card);
   await rm(partialWeights, { force: true });
   await rm(partialState, { force: true });
-  console.log(`wrote ${path.relative(process.cwd(), weightsPath)} (${formatBytes(file.byteLength)}) and ${name}.md: ${state.step} steps, ${state.imagesSeen.toLocaleString('en')} images, ${fmtTime(trainSeconds)}, held-out accuracy ${heldOut.acc.toFixed(2)}%`);
+  console.log(
+    `wrote ${path.relative(process.cwd(), weightsPath)} (${formatBytes(file.byteLength)}) and ${name}.md: ${state.step} steps, ${state.imagesSeen.toLocaleString('en')} images, ${fmtTime(trainSeconds)}, held-out accuracy ${heldOut.acc.toFixed(2)}%`,
+  );
   return 0;
 }, USAGE);
 
@@ -376,7 +429,16 @@ async function modelCard(
   name: string,
   cfg: ViTConfig,
   o: PretrainOptions,
-  s: { steps: number; imagesSeen: number; wallSeconds: number; imagesPerSecond: number; heldOutAccuracy: number; heldOutImages: number; machine: string; commands: string[] },
+  s: {
+    steps: number;
+    imagesSeen: number;
+    wallSeconds: number;
+    imagesPerSecond: number;
+    heldOutAccuracy: number;
+    heldOutImages: number;
+    machine: string;
+    commands: string[];
+  },
   heldOut: { acc: number; perShape: number[]; perTexture: number[] },
   state: PretrainState,
   evalSeconds: number,

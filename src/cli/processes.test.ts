@@ -25,9 +25,14 @@ async function settle(marker: string): Promise<number[]> {
 
 function run(args: string[], env: Record<string, string>, onSpawn?: (pid: number) => void): Promise<{ code: number | null; stderr: string }> {
   return new Promise((resolve) => {
-    const p = execFile(process.execPath, ['--import', 'tsx', ...args], { cwd: repo, env: { ...process.env, ...env }, timeout: 300_000 }, (err, _stdout, stderr) => {
-      resolve({ code: err ? ((err as { code?: number }).code ?? null) : 0, stderr });
-    });
+    const p = execFile(
+      process.execPath,
+      ['--import', 'tsx', ...args],
+      { cwd: repo, env: { ...process.env, ...env }, timeout: 300_000 },
+      (err, _stdout, stderr) => {
+        resolve({ code: err ? ((err as { code?: number }).code ?? null) : 0, stderr });
+      },
+    );
     if (p.pid) onSpawn?.(p.pid);
   });
 }
@@ -76,7 +81,23 @@ describe('child processes of a command', () => {
 });
 
 describe('npm run bench --hosts chromium', () => {
-  const args = ['src/cli/bench.ts', '--hosts', 'chromium', '--backends', 'wasm', '--presets', 'fixture_tiny', '--modes', 'forward', '--runs', '1', '--batch', '1', '--kernels', 'lab'];
+  const args = [
+    'src/cli/bench.ts',
+    '--hosts',
+    'chromium',
+    '--backends',
+    'wasm',
+    '--presets',
+    'fixture_tiny',
+    '--modes',
+    'forward',
+    '--runs',
+    '1',
+    '--batch',
+    '1',
+    '--kernels',
+    'lab',
+  ];
 
   it('leaves no server or browser running after a successful run', async () => {
     const marker = `bench-ok-${process.pid}-${Date.now()}`;

@@ -31,7 +31,11 @@ function install(): void {
   installed = true;
   // 'exit' handlers must be synchronous: SIGKILL cannot be ignored, so nothing outlives us.
   process.on('exit', () => stopChildren('SIGKILL'));
-  for (const [signal, code] of [['SIGINT', 130], ['SIGTERM', 143], ['SIGHUP', 129]] as const) {
+  for (const [signal, code] of [
+    ['SIGINT', 130],
+    ['SIGTERM', 143],
+    ['SIGHUP', 129],
+  ] as const) {
     process.on(signal, () => {
       stopChildren('SIGTERM');
       process.exit(code);

@@ -10,7 +10,10 @@ describe('size report', () => {
   it('groups a built site by when each file is needed', () => {
     const files = new Map<string, string | null>([
       ['index.html', '<script type="module" src="./assets/index-a.js"></script><link rel="stylesheet" href="./assets/index-b.css">'],
-      ['assets/index-a.js', 'import"./jsx-c.js";import(`./Paper-d.js`);import(`./workbox-window.prod-e.js`);new Worker(new URL(`engine.worker-f.js`,import.meta.url))'],
+      [
+        'assets/index-a.js',
+        'import"./jsx-c.js";import(`./Paper-d.js`);import(`./workbox-window.prod-e.js`);new Worker(new URL(`engine.worker-f.js`,import.meta.url))',
+      ],
       ['assets/jsx-c.js', ''],
       ['assets/index-b.css', null],
       ['assets/Paper-d.js', 'import"./charts-g.js"'],
@@ -48,7 +51,11 @@ describe('size report', () => {
   });
 
   it('reads the precache list of a Workbox service worker', () => {
-    expect(precacheUrls('e([{"revision":"1","url":"index.html"},{"revision":null,"url":"assets/a-x.js"},{url:"favicon.svg",revision:"2"}])')).toEqual(['index.html', 'assets/a-x.js', 'favicon.svg']);
+    expect(precacheUrls('e([{"revision":"1","url":"index.html"},{"revision":null,"url":"assets/a-x.js"},{url:"favicon.svg",revision:"2"}])')).toEqual([
+      'index.html',
+      'assets/a-x.js',
+      'favicon.svg',
+    ]);
   });
 
   it('compresses text and not random bytes', () => {

@@ -128,7 +128,8 @@ async function main(): Promise<number> {
   }
   if (args.positional.length) throw usageError(`Unexpected argument ${quoted(args.positional[0]!, 60)}.`);
   const dir = args.values.get('dir') ?? 'dist';
-  if (!existsSync(path.join(dir, 'index.html'))) throw usageError(`${quoted(dir, 80)} has no index.html: run \`npm run build\` first, or pass --dir <built site>.`);
+  if (!existsSync(path.join(dir, 'index.html')))
+    throw usageError(`${quoted(dir, 80)} has no index.html: run \`npm run build\` first, or pass --dir <built site>.`);
   const names = listFiles(dir);
   const text = (f: string) => /\.(js|html)$/.test(f);
   const files = new Map(names.map((f) => [f, text(f) ? readFileSync(path.join(dir, f), 'utf8') : null] as const));
@@ -136,7 +137,12 @@ async function main(): Promise<number> {
   const precached = new Set(files.has('sw.js') ? precacheUrls(files.get('sw.js')!) : []);
   const sizes = new Map(names.map((f) => [f, measure(readFileSync(path.join(dir, f)), f)]));
 
-  const sum = (fs: string[]) => fs.reduce((a, f) => ({ raw: a.raw + sizes.get(f)!.raw, gzip: a.gzip + sizes.get(f)!.gzip, brotli: a.brotli + sizes.get(f)!.brotli }), { raw: 0, gzip: 0, brotli: 0 });
+  const sum = (fs: string[]) =>
+    fs.reduce((a, f) => ({ raw: a.raw + sizes.get(f)!.raw, gzip: a.gzip + sizes.get(f)!.gzip, brotli: a.brotli + sizes.get(f)!.brotli }), {
+      raw: 0,
+      gzip: 0,
+      brotli: 0,
+    });
   const rows: { group: string; files: string[]; raw: number; gzip: number; brotli: number }[] = [];
   for (const id of Object.keys(GROUP_LABELS) as GroupId[]) {
     const fs = names.filter((f) => groups.get(f) === id);
@@ -156,7 +162,14 @@ async function main(): Promise<number> {
   const other = names.filter((f) => !groups.has(f) && !precached.has(f));
   if (other.length) console.log(`\nnot downloaded by a visitor: ${other.join(', ')}`);
   if (args.values.has('json')) {
-    writeFileSync(args.values.get('json')!, JSON.stringify({ dir, groups: rows, totals, files: [...sizes.values()].map((s) => ({ ...s, group: groups.get(s.file) ?? null, precached: precached.has(s.file) })) }, null, 2));
+    writeFileSync(
+      args.values.get('json')!,
+      JSON.stringify(
+        { dir, groups: rows, totals, files: [...sizes.values()].map((s) => ({ ...s, group: groups.get(s.file) ?? null, precached: precached.has(s.file) })) },
+        null,
+        2,
+      ),
+    );
   }
   return 0;
 }

@@ -62,7 +62,29 @@ ${THREADS_USAGE}
                         sweep's merged Playwright JSON report (npm run sweep; README)`;
 
 runMain(async () => {
-  const args = parseArgs(process.argv.slice(2), { values: ['model', 'tasks', 'methods', 'sizes', 'epochs', 'seeds', 'test-size', 'batch', 'frechet', 'shard', 'out', 'lr', 'protocol', 'grid', 'analysis', 'backend', 'gpu-memory', 'threads'], flags: ['table', 'no-early-stop'] });
+  const args = parseArgs(process.argv.slice(2), {
+    values: [
+      'model',
+      'tasks',
+      'methods',
+      'sizes',
+      'epochs',
+      'seeds',
+      'test-size',
+      'batch',
+      'frechet',
+      'shard',
+      'out',
+      'lr',
+      'protocol',
+      'grid',
+      'analysis',
+      'backend',
+      'gpu-memory',
+      'threads',
+    ],
+    flags: ['table', 'no-early-stop'],
+  });
   if (args.flags.has('help')) {
     console.log(USAGE);
     return 0;
@@ -76,7 +98,12 @@ runMain(async () => {
   }
   if (args.positional.length) throw usageError(`Unexpected argument ${quoted(args.positional[0]!, 60)} (results files go after --table).`);
   const modelName = args.values.get('model') ?? 'tiny_pretrained';
-  const tasks = listArg(args, 'tasks', PROCEDURAL_TASKS.map((t) => t.id), PROCEDURAL_TASKS.map((t) => t.id));
+  const tasks = listArg(
+    args,
+    'tasks',
+    PROCEDURAL_TASKS.map((t) => t.id),
+    PROCEDURAL_TASKS.map((t) => t.id),
+  );
   const methods = listArg(args, 'methods', METHOD_IDS, ['ft', 'vpt_deep', 'linear']);
   const ints = (name: string, fallback: number[], min: number, max: number): number[] => {
     const raw = args.values.get(name);
@@ -84,7 +111,8 @@ runMain(async () => {
     const xs = raw.split(',').map((x) => x.trim());
     for (const x of xs) {
       const v = x === '' ? NaN : Number(x);
-      if (!Number.isInteger(v) || v < min || v > max) throw usageError(`--${name} takes a comma-separated list of integers from ${min} to ${max}, got ${quoted(x, 40)}.`);
+      if (!Number.isInteger(v) || v < min || v > max)
+        throw usageError(`--${name} takes a comma-separated list of integers from ${min} to ${max}, got ${quoted(x, 40)}.`);
     }
     return xs.map(Number);
   };
@@ -99,7 +127,8 @@ runMain(async () => {
     throw e instanceof LabError ? usageError(e.message) : e;
   }
   if (protocol === 'quick') for (const only of ['grid', 'analysis']) if (args.values.has(only)) throw usageError(`--${only} belongs to --protocol paper.`);
-  if (protocol === 'paper' && args.values.has('lr')) throw usageError("--protocol paper searches the learning rate: give the rates as --grid 'lr=...', not --lr.");
+  if (protocol === 'paper' && args.values.has('lr'))
+    throw usageError("--protocol paper searches the learning rate: give the rates as --grid 'lr=...', not --lr.");
   const gridSpec = args.values.get('grid');
   for (const m of methods) {
     try {
@@ -114,7 +143,8 @@ runMain(async () => {
   const frechetCount = intArg(args, 'frechet', 500, 0, 100000);
   const shard = /^(\d+)\/(\d+)$/.exec(args.values.get('shard') ?? '0/1');
   const [shardIndex, shardCount] = shard ? [Number(shard[1]), Number(shard[2])] : [NaN, NaN];
-  if (!shard || shardCount < 1 || shardIndex >= shardCount) throw usageError(`--shard must be i/n with 0 <= i < n, got ${quoted(args.values.get('shard') ?? '', 40)}.`);
+  if (!shard || shardCount < 1 || shardIndex >= shardCount)
+    throw usageError(`--shard must be i/n with 0 <= i < n, got ${quoted(args.values.get('shard') ?? '', 40)}.`);
   const out = args.values.get('out') ?? 'study.json';
   const lr = numArg(args, 'lr', { positive: true });
   const backend = backendArg(args);
@@ -132,10 +162,17 @@ runMain(async () => {
   if (frechetCount > 0 && shardIndex === 0) {
     try {
       const norm = { mean: loaded.cfg.mean, std: loaded.cfg.std };
-      const ref = await splitGaussian(loaded, trainDataFromSplits(pretrainingSplits({ count: frechetCount, seed: 12345 }), { imageSize: loaded.cfg.imageSize, normalization: norm }).test, frechetCount);
+      const ref = await splitGaussian(
+        loaded,
+        trainDataFromSplits(pretrainingSplits({ count: frechetCount, seed: 12345 }), { imageSize: loaded.cfg.imageSize, normalization: norm }).test,
+        frechetCount,
+      );
       for (const taskId of tasks) {
         if (file.frechet[taskId] !== undefined) continue;
-        const splits = await openSplits({ taskId, data: { kind: 'procedural' }, trainSize: 8, valSize: 2, testSize: frechetCount, seed: 777 }, { host: nodeHost });
+        const splits = await openSplits(
+          { taskId, data: { kind: 'procedural' }, trainSize: 8, valSize: 2, testSize: frechetCount, seed: 777 },
+          { host: nodeHost },
+        );
         const g = await splitGaussian(loaded, trainDataFromSplits(splits, { imageSize: loaded.cfg.imageSize, normalization: norm }).test, frechetCount);
         file.frechet[taskId] = frechetDistance(ref, g);
         console.error(`frechet ${taskId}: ${file.frechet[taskId].toFixed(2)}`);
@@ -148,7 +185,9 @@ runMain(async () => {
 
   if (protocol === 'paper') {
     file.paper ??= [];
-    const paperJobs = tasks.flatMap((taskId) => sizes.flatMap((trainSize, si) => methods.map((method) => ({ taskId, trainSize, epochs: epochs[si], method: method as MethodId }))));
+    const paperJobs = tasks.flatMap((taskId) =>
+      sizes.flatMap((trainSize, si) => methods.map((method) => ({ taskId, trainSize, epochs: epochs[si], method: method as MethodId }))),
+    );
     for (const [index, job] of paperJobs.entries()) {
       if (index % shardCount !== shardIndex) continue;
       if (file.paper.some((r) => r.taskId === job.taskId && r.method === job.method && r.trainSize === job.trainSize)) continue;
@@ -170,26 +209,52 @@ runMain(async () => {
       };
       const t0 = performance.now();
       const label = `[${index + 1}/${paperJobs.length}] ${job.taskId} ${job.method} n=${job.trainSize}`;
-      const r = await runPaperSession(config, { grid: resolveGrid(gridSpec, job.method), seeds, earlyStop: !args.flags.has('no-early-stop'), analysisImages }, nodeHost, new RunControl(), {
-        onPaperEvent: (e) => {
-          if (e.type === 'run-end') console.error(`${label} ${e.stage} ${e.index + 1}/${e.of} lr ${e.lr} wd ${e.wd} seed ${e.seed}: ${e.stage === 'search' ? `val ${fmtPct(e.valAcc)}${e.stoppedEarly ? ' (diverged)' : ''}` : `test ${fmtPct(e.testAcc)}`} (${e.seconds.toFixed(0)} s)`);
+      const r = await runPaperSession(
+        config,
+        { grid: resolveGrid(gridSpec, job.method), seeds, earlyStop: !args.flags.has('no-early-stop'), analysisImages },
+        nodeHost,
+        new RunControl(),
+        {
+          onPaperEvent: (e) => {
+            if (e.type === 'run-end')
+              console.error(
+                `${label} ${e.stage} ${e.index + 1}/${e.of} lr ${e.lr} wd ${e.wd} seed ${e.seed}: ${e.stage === 'search' ? `val ${fmtPct(e.valAcc)}${e.stoppedEarly ? ' (diverged)' : ''}` : `test ${fmtPct(e.testAcc)}`} (${e.seconds.toFixed(0)} s)`,
+              );
+          },
         },
-      });
+      );
       const p = r.paper;
-      file.paper.push(paperRowOf(p, { taskId: job.taskId, method: job.method, epochs: job.epochs, promptLength: r.config.promptLength ?? 0, why: r.why, trainableParams: r.trainableParams, seconds: (performance.now() - t0) / 1000 }));
+      file.paper.push(
+        paperRowOf(p, {
+          taskId: job.taskId,
+          method: job.method,
+          epochs: job.epochs,
+          promptLength: r.config.promptLength ?? 0,
+          why: r.why,
+          trainableParams: r.trainableParams,
+          seconds: (performance.now() - t0) / 1000,
+        }),
+      );
       await save();
-      console.error(`${label}: chosen lr ${p.chosen.lr} wd ${p.chosen.wd}; test ${p.mean.toFixed(1)} ± ${Number.isFinite(p.std) ? p.std.toFixed(1) : '—'} over ${p.final.length} seed(s) (${((performance.now() - t0) / 1000).toFixed(0)} s)`);
+      console.error(
+        `${label}: chosen lr ${p.chosen.lr} wd ${p.chosen.wd}; test ${p.mean.toFixed(1)} ± ${Number.isFinite(p.std) ? p.std.toFixed(1) : '—'} over ${p.final.length} seed(s) (${((performance.now() - t0) / 1000).toFixed(0)} s)`,
+      );
     }
     console.log(studyTables(file));
     return 0;
   }
 
-  const jobs = tasks.flatMap((taskId) => sizes.flatMap((trainSize, si) => seeds.flatMap((seed) => methods.map((method) => ({ taskId, trainSize, epochs: epochs[si], seed, method: method as MethodId })))));
+  const jobs = tasks.flatMap((taskId) =>
+    sizes.flatMap((trainSize, si) =>
+      seeds.flatMap((seed) => methods.map((method) => ({ taskId, trainSize, epochs: epochs[si], seed, method: method as MethodId }))),
+    ),
+  );
   let index = -1;
   for (const job of jobs) {
     index++;
     if (index % shardCount !== shardIndex) continue;
-    if (file.rows.some((r) => r.taskId === job.taskId && r.method === job.method && r.trainSize === job.trainSize && r.seed === job.seed && r.lr === lr)) continue;
+    if (file.rows.some((r) => r.taskId === job.taskId && r.method === job.method && r.trainSize === job.trainSize && r.seed === job.seed && r.lr === lr))
+      continue;
     const config: RunConfig = {
       runId: `study-${index}`,
       modelLabel: modelName,
@@ -225,11 +290,12 @@ runMain(async () => {
     };
     file.rows.push(row);
     await save();
-    console.error(`[${index + 1}/${jobs.length}] ${job.taskId} ${job.method} n=${job.trainSize} seed ${job.seed}: test ${row.testAcc.toFixed(1)}% (${row.seconds.toFixed(0)} s)`);
+    console.error(
+      `[${index + 1}/${jobs.length}] ${job.taskId} ${job.method} n=${job.trainSize} seed ${job.seed}: test ${row.testAcc.toFixed(1)}% (${row.seconds.toFixed(0)} s)`,
+    );
   }
   console.log(studyTables(file));
   return 0;
 }, USAGE);
 
 const fmtPct = (x: number | undefined) => (x !== undefined && Number.isFinite(x) ? `${x.toFixed(1)}%` : '—');
-

@@ -38,15 +38,49 @@ const methodOk = (m: unknown) => (METHOD_IDS as readonly unknown[]).includes(m);
 export function asStudyFile(json: unknown, where: string, option: string): StudyFile {
   const j = json as Partial<StudyFile> | null;
   const rows = j?.rows;
-  if (typeof j !== 'object' || j === null || !Array.isArray(rows) || rows.some((r) => typeof r !== 'object' || r === null || typeof r.taskId !== 'string' || !methodOk(r.method) || !Number.isFinite(r.testAcc) || !Number.isFinite(r.trainSize))) {
-    throw new LabError('config/invalid', `${option} ${where} is not a study results file (it needs "rows" of runs with taskId, method, trainSize and testAcc).`, `Give ${option} a file written by npm run study -- --out, a sweep's results folder, or a sweep's merged Playwright JSON report.`);
+  if (
+    typeof j !== 'object' ||
+    j === null ||
+    !Array.isArray(rows) ||
+    rows.some(
+      (r) =>
+        typeof r !== 'object' ||
+        r === null ||
+        typeof r.taskId !== 'string' ||
+        !methodOk(r.method) ||
+        !Number.isFinite(r.testAcc) ||
+        !Number.isFinite(r.trainSize),
+    )
+  ) {
+    throw new LabError(
+      'config/invalid',
+      `${option} ${where} is not a study results file (it needs "rows" of runs with taskId, method, trainSize and testAcc).`,
+      `Give ${option} a file written by npm run study -- --out, a sweep's results folder, or a sweep's merged Playwright JSON report.`,
+    );
   }
   const paper = j.paper;
-  if (paper !== undefined && (!Array.isArray(paper) || paper.some((r) => typeof r !== 'object' || r === null || typeof r.taskId !== 'string' || !methodOk(r.method) || !Array.isArray(r.final) || !Array.isArray(r.search)))) {
-    throw new LabError('config/invalid', `${option} ${where} has a "paper" entry that is not a list of paper-protocol results (taskId, method, search, final).`, `Give ${option} a file written by npm run study -- --protocol paper --out.`);
+  if (
+    paper !== undefined &&
+    (!Array.isArray(paper) ||
+      paper.some(
+        (r) =>
+          typeof r !== 'object' || r === null || typeof r.taskId !== 'string' || !methodOk(r.method) || !Array.isArray(r.final) || !Array.isArray(r.search),
+      ))
+  ) {
+    throw new LabError(
+      'config/invalid',
+      `${option} ${where} has a "paper" entry that is not a list of paper-protocol results (taskId, method, search, final).`,
+      `Give ${option} a file written by npm run study -- --protocol paper --out.`,
+    );
   }
   const sweep = typeof j.sweep === 'object' && j.sweep !== null && typeof j.sweep.hash === 'string' ? j.sweep : undefined;
-  return { model: typeof j.model === 'string' ? j.model : '', rows, paper, frechet: typeof j.frechet === 'object' && j.frechet !== null ? j.frechet : {}, sweep };
+  return {
+    model: typeof j.model === 'string' ? j.model : '',
+    rows,
+    paper,
+    frechet: typeof j.frechet === 'object' && j.frechet !== null ? j.frechet : {},
+    sweep,
+  };
 }
 
 /** A results file this command wrote: a named error for anything else. */
@@ -83,12 +117,21 @@ async function cellsOfReport(report: { suites: ReportSuite[] }, file: string, op
             let text: string;
             if (typeof a.body === 'string') text = Buffer.from(a.body, 'base64').toString('utf8');
             else if (typeof a.path === 'string') text = new TextDecoder().decode(await readUserFile(a.path, option, 256 * 2 ** 20));
-            else throw new LabError('config/invalid', `${option} ${where} has a ${CELL_ATTACHMENT} attachment with neither a body nor a path.`, 'Merge the blob reports again with playwright merge-reports --reporter json.');
+            else
+              throw new LabError(
+                'config/invalid',
+                `${option} ${where} has a ${CELL_ATTACHMENT} attachment with neither a body nor a path.`,
+                'Merge the blob reports again with playwright merge-reports --reporter json.',
+              );
             let json: unknown;
             try {
               json = JSON.parse(text);
             } catch {
-              throw new LabError('config/invalid', `${option} ${where} has a ${CELL_ATTACHMENT} attachment that is not JSON.`, 'Re-run that cell (delete its result from the results folder).');
+              throw new LabError(
+                'config/invalid',
+                `${option} ${where} has a ${CELL_ATTACHMENT} attachment that is not JSON.`,
+                'Re-run that cell (delete its result from the results folder).',
+              );
             }
             out.push(asStudyFile(json, where, option));
           }
@@ -116,14 +159,24 @@ export async function readStudySources(paths: readonly string[], option: string)
     }
     if (isDir) {
       const names = (await readdir(p)).filter((n) => n.endsWith('.json')).sort();
-      if (!names.length) throw new LabError('config/invalid', `${option} ${quoted(p)} is a folder with no results files (*.json) in it.`, 'Give the results folder a sweep wrote (npm run sweep -- <file> --results <folder>), or run the sweep first.');
+      if (!names.length)
+        throw new LabError(
+          'config/invalid',
+          `${option} ${quoted(p)} is a folder with no results files (*.json) in it.`,
+          'Give the results folder a sweep wrote (npm run sweep -- <file> --results <folder>), or run the sweep first.',
+        );
       for (const n of names) files.push(await readStudyFile(join(p, n), option));
       continue;
     }
     const json = await readUserJson<unknown>(p, option);
     if (isPlaywrightReport(json)) {
       const cells = await cellsOfReport(json, p, option);
-      if (!cells.length) throw new LabError('config/invalid', `${option} ${quoted(p)} is a Playwright report with no sweep results in it (no ${CELL_ATTACHMENT} attachments).`, 'Give the merged JSON report of a sweep (npx playwright merge-reports --reporter json <blob reports>).');
+      if (!cells.length)
+        throw new LabError(
+          'config/invalid',
+          `${option} ${quoted(p)} is a Playwright report with no sweep results in it (no ${CELL_ATTACHMENT} attachments).`,
+          'Give the merged JSON report of a sweep (npx playwright merge-reports --reporter json <blob reports>).',
+        );
       files.push(...cells);
     } else files.push(asStudyFile(json, quoted(p), option));
   }
@@ -167,7 +220,13 @@ export function mergeStudyFiles(files: readonly StudyFile[]): { merged: StudyFil
 export function numbersOf(f: StudyFile): unknown {
   return {
     rows: f.rows.map((r) => ({ taskId: r.taskId, method: r.method, trainSize: r.trainSize, seed: r.seed, testAcc: r.testAcc, valAcc: r.valAcc })),
-    paper: (f.paper ?? []).map((p) => ({ taskId: p.taskId, method: p.method, chosen: p.chosen, final: p.final.map((x) => ({ seed: x.seed, testAcc: x.testAcc })), search: p.search.map((x) => ({ lr: x.lr, wd: x.wd, valAcc: x.valAcc })) })),
+    paper: (f.paper ?? []).map((p) => ({
+      taskId: p.taskId,
+      method: p.method,
+      chosen: p.chosen,
+      final: p.final.map((x) => ({ seed: x.seed, testAcc: x.testAcc })),
+      search: p.search.map((x) => ({ lr: x.lr, wd: x.wd, valAcc: x.valAcc })),
+    })),
     curves: f.sweep?.curves,
   };
 }
@@ -175,10 +234,17 @@ export function numbersOf(f: StudyFile): unknown {
 /** Every table a results file holds: quick runs, and the paper protocol's accuracy and why tables. */
 export function studyTables(file: StudyFile): string {
   const parts: string[] = [];
-  if (file.rows.length) parts.push(`Test accuracy (%), mean ± std over seeds; [paper] = the published ViT-B/16 number on VTAB-1k tasks; best: * = its lead exceeds 2 standard errors.\n\n${quickAccuracyTable(file.rows, file.frechet)}`);
+  if (file.rows.length)
+    parts.push(
+      `Test accuracy (%), mean ± std over seeds; [paper] = the published ViT-B/16 number on VTAB-1k tasks; best: * = its lead exceeds 2 standard errors.\n\n${quickAccuracyTable(file.rows, file.frechet)}`,
+    );
   if (file.paper?.length) {
-    parts.push(`Paper protocol: test accuracy (%), mean ± std over seeds, chosen base lr; † = within noise of chance; * = the difference exceeds 2 standard errors.\n\n${paperAccuracyTable(file.paper, file.frechet)}`);
-    parts.push(`Why: linear CKA to the pretrained features on test images (1 = unchanged), prompt attention, and the generalisation gap.\n\n${paperWhyTable(file.paper)}`);
+    parts.push(
+      `Paper protocol: test accuracy (%), mean ± std over seeds, chosen base lr; † = within noise of chance; * = the difference exceeds 2 standard errors.\n\n${paperAccuracyTable(file.paper, file.frechet)}`,
+    );
+    parts.push(
+      `Why: linear CKA to the pretrained features on test images (1 = unchanged), prompt attention, and the generalisation gap.\n\n${paperWhyTable(file.paper)}`,
+    );
   }
   return parts.join('\n\n');
 }

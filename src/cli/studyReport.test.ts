@@ -1,12 +1,28 @@
 import { describe, expect, it } from 'vitest';
 import type { MethodId } from '../domain/run';
-import { chosenGap, differenceText, meanStdText, paperAccuracyTable, paperWhyTable, quickAccuracyTable, winnerText, type PaperRow, type QuickRow } from './studyReport';
+import {
+  chosenGap,
+  differenceText,
+  meanStdText,
+  paperAccuracyTable,
+  paperWhyTable,
+  quickAccuracyTable,
+  winnerText,
+  type PaperRow,
+  type QuickRow,
+} from './studyReport';
 
 function row(method: MethodId, testAccs: number[], o: Partial<PaperRow> = {}): PaperRow {
   const mean = testAccs.reduce((a, b) => a + b, 0) / testAccs.length;
   const std = Math.sqrt(testAccs.reduce((a, b) => a + (b - mean) ** 2, 0) / (testAccs.length - 1));
   return {
-    taskId: 'synth_count', method, trainSize: 800, valSize: 200, finalTrainSize: 1000, epochs: 8, promptLength: 8,
+    taskId: 'synth_count',
+    method,
+    trainSize: 800,
+    valSize: 200,
+    finalTrainSize: 1000,
+    epochs: 8,
+    promptLength: 8,
     grid: { lrs: [5, 0.5, 0.05], wds: [0.0001] },
     search: [
       { lr: 0.5, wd: 0.0001, valAcc: 30, diverged: false, epochs: 8, curve: [{ epoch: 8, trainLoss: 1.2, trainAcc: 52, heldOutAcc: 30 }], seconds: 1 },
@@ -14,9 +30,19 @@ function row(method: MethodId, testAccs: number[], o: Partial<PaperRow> = {}): P
     ],
     chosen: { lr: 0.5, wd: 0.0001, valAcc: 30 },
     final: testAccs.map((testAcc, seed) => ({ seed, testAcc, curve: [], seconds: 1 })),
-    mean, std, chance: 12.5, nearChance: false, numTest: 500,
-    why: { seed: 0, images: 64, cka: [1, 0.9, 0.8, 0.7, 0.6], promptAttention: method === 'vpt_deep' ? { fromCls: [0.5, 0.7, 0.9, 0.3], fromPatches: [0.3, 0.5, 0.9, 0.4], uniform: 0.32 } : null },
-    trainableParams: 1000, seconds: 10,
+    mean,
+    std,
+    chance: 12.5,
+    nearChance: false,
+    numTest: 500,
+    why: {
+      seed: 0,
+      images: 64,
+      cka: [1, 0.9, 0.8, 0.7, 0.6],
+      promptAttention: method === 'vpt_deep' ? { fromCls: [0.5, 0.7, 0.9, 0.3], fromPatches: [0.3, 0.5, 0.9, 0.4], uniform: 0.32 } : null,
+    },
+    trainableParams: 1000,
+    seconds: 10,
     ...o,
   };
 }
@@ -46,12 +72,27 @@ describe('the paper study report', () => {
 });
 
 describe('the quick study table', () => {
-  const q = (taskId: string, method: MethodId, seed: number, testAcc: number, lr?: number, valAcc = 50): QuickRow => ({ taskId, method, trainSize: 800, seed, testAcc, valAcc, lr });
+  const q = (taskId: string, method: MethodId, seed: number, testAcc: number, lr?: number, valAcc = 50): QuickRow => ({
+    taskId,
+    method,
+    trainSize: 800,
+    seed,
+    testAcc,
+    valAcc,
+    lr,
+  });
   const rows = [
-    q('synth_count', 'vpt_deep', 0, 20), q('synth_count', 'vpt_deep', 1, 22), q('synth_count', 'ft', 0, 30), q('synth_count', 'ft', 1, 34),
-    q('dtd', 'ft', 0, 40), q('dtd', 'ft', 1, 41), q('dtd', 'vpt_deep', 0, 41), q('dtd', 'vpt_deep', 1, 40),
+    q('synth_count', 'vpt_deep', 0, 20),
+    q('synth_count', 'vpt_deep', 1, 22),
+    q('synth_count', 'ft', 0, 30),
+    q('synth_count', 'ft', 1, 34),
+    q('dtd', 'ft', 0, 40),
+    q('dtd', 'ft', 1, 41),
+    q('dtd', 'vpt_deep', 0, 41),
+    q('dtd', 'vpt_deep', 1, 40),
     // A second learning rate for FT on dtd, worse on validation: not the one shown.
-    q('dtd', 'ft', 0, 90, 0.1, 10), q('dtd', 'ft', 1, 90, 0.1, 10),
+    q('dtd', 'ft', 0, 90, 0.1, 10),
+    q('dtd', 'ft', 1, 90, 0.1, 10),
   ];
 
   it('mean ± std over seeds, the published number on VTAB-1k tasks, the difference and the best method', () => {
@@ -68,8 +109,18 @@ describe('the quick study table', () => {
   });
 
   it('stars the best method only when its lead exceeds two standard errors', () => {
-    expect(winnerText([{ method: 'ft', mean: 32, std: 2, n: 3 }, { method: 'vpt_deep', mean: 31, std: 2, n: 3 }])).toBe('Full fine-tuning');
-    expect(winnerText([{ method: 'ft', mean: 32, std: 0.5, n: 3 }, { method: 'vpt_deep', mean: 30, std: 0.5, n: 3 }])).toBe('Full fine-tuning*');
+    expect(
+      winnerText([
+        { method: 'ft', mean: 32, std: 2, n: 3 },
+        { method: 'vpt_deep', mean: 31, std: 2, n: 3 },
+      ]),
+    ).toBe('Full fine-tuning');
+    expect(
+      winnerText([
+        { method: 'ft', mean: 32, std: 0.5, n: 3 },
+        { method: 'vpt_deep', mean: 30, std: 0.5, n: 3 },
+      ]),
+    ).toBe('Full fine-tuning*');
     expect(winnerText([{ method: 'linear', mean: 12, std: NaN, n: 1 }])).toBe('Linear probe');
     expect(winnerText([])).toBe('—');
   });

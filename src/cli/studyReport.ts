@@ -36,7 +36,10 @@ export interface PaperRow {
 }
 
 /** A paper-protocol outcome as the study records it, with what the outcome does not hold itself. */
-export function paperRowOf(p: PaperOutcome, o: Pick<PaperRow, 'taskId' | 'method' | 'epochs' | 'promptLength' | 'why' | 'trainableParams' | 'seconds'>): PaperRow {
+export function paperRowOf(
+  p: PaperOutcome,
+  o: Pick<PaperRow, 'taskId' | 'method' | 'epochs' | 'promptLength' | 'why' | 'trainableParams' | 'seconds'>,
+): PaperRow {
   const { searchTrainSize, valSize, finalTrainSize, grid, search, chosen, final, mean, std, chance, nearChance, numTest } = p;
   return { ...o, trainSize: searchTrainSize, valSize, finalTrainSize, grid, search, chosen, final, mean, std, chance, nearChance, numTest };
 }
@@ -52,10 +55,13 @@ export function meanStdText(r: Pick<PaperRow, 'mean' | 'std' | 'nearChance'>): s
  * The difference of two methods' means, starred when it exceeds two standard errors of the
  * difference over the seeds (sqrt(s₁²/n₁ + s₂²/n₂)); unstarred differences are within the noise.
  */
-export function differenceText(a: { mean: number; std: number; final: readonly unknown[] }, b: { mean: number; std: number; final: readonly unknown[] }): string {
+export function differenceText(
+  a: { mean: number; std: number; final: readonly unknown[] },
+  b: { mean: number; std: number; final: readonly unknown[] },
+): string {
   const d = a.mean - b.mean;
   if (!Number.isFinite(d)) return '—';
-  const se = Math.sqrt((a.std ** 2) / a.final.length + (b.std ** 2) / b.final.length);
+  const se = Math.sqrt(a.std ** 2 / a.final.length + b.std ** 2 / b.final.length);
   const star = Number.isFinite(se) && Math.abs(d) > 2 * se ? '*' : '';
   return `${d >= 0 ? '+' : ''}${d.toFixed(1)}${star}`;
 }
@@ -88,10 +94,18 @@ export function paperAccuracyTable(rows: readonly PaperRow[], frechet: Record<st
         const r = at(m);
         return r ? `${meanStdText(r)} (lr ${r.chosen.lr})${publishedText(t, m)}` : '—';
       });
-      const ft = at('ft'), vpt = at('vpt_deep');
+      const ft = at('ft'),
+        vpt = at('vpt_deep');
       const fd = frechet[t];
-      const best = winnerText(methods.flatMap((m) => { const r = at(m); return r ? [{ method: m, mean: r.mean, std: r.std, n: r.final.length }] : []; }));
-      lines.push(`| ${t} | ${objectiveOf(t)} | ${fd === undefined ? '—' : fd.toFixed(1)} | ${some.trainSize} → ${some.finalTrainSize} | ${cells.join(' | ')} | ${ft && vpt ? differenceText(vpt, ft) : '—'} | ${best} |`);
+      const best = winnerText(
+        methods.flatMap((m) => {
+          const r = at(m);
+          return r ? [{ method: m, mean: r.mean, std: r.std, n: r.final.length }] : [];
+        }),
+      );
+      lines.push(
+        `| ${t} | ${objectiveOf(t)} | ${fd === undefined ? '—' : fd.toFixed(1)} | ${some.trainSize} → ${some.finalTrainSize} | ${cells.join(' | ')} | ${ft && vpt ? differenceText(vpt, ft) : '—'} | ${best} |`,
+      );
     }
   }
   return lines.join('\n');
@@ -106,7 +120,9 @@ export function paperWhyTable(rows: readonly PaperRow[]): string {
     `|---|---:|---|${head.map(() => '---:').join('|')}|---:|---:|`,
   ];
   const { tasks, methods } = axesOf(rows);
-  const ordered = [...rows].sort((a, b) => tasks.indexOf(a.taskId) - tasks.indexOf(b.taskId) || a.trainSize - b.trainSize || methods.indexOf(a.method) - methods.indexOf(b.method));
+  const ordered = [...rows].sort(
+    (a, b) => tasks.indexOf(a.taskId) - tasks.indexOf(b.taskId) || a.trainSize - b.trainSize || methods.indexOf(a.method) - methods.indexOf(b.method),
+  );
   for (const r of ordered) {
     const cka = head.map((_, l) => fmt(r.why?.cka[l] ?? NaN, 3));
     const pa = r.why?.promptAttention;
@@ -128,7 +144,8 @@ const METHOD_ORDER: readonly MethodId[] = ['ft', 'vpt_deep', 'linear', 'vpt_shal
  * on the order its results were read in (shards, folders, reports).
  */
 export function axesOf(rows: readonly { taskId: string; trainSize: number; method: MethodId }[]): { tasks: string[]; sizes: number[]; methods: MethodId[] } {
-  const tasks = new Set(rows.map((r) => r.taskId)), methods = new Set(rows.map((r) => r.method));
+  const tasks = new Set(rows.map((r) => r.taskId)),
+    methods = new Set(rows.map((r) => r.method));
   return {
     tasks: TASKS.map((t) => t.id).filter((id) => tasks.has(id)),
     sizes: [...new Set(rows.map((r) => r.trainSize))].sort((a, b) => a - b),
@@ -155,7 +172,7 @@ export function winnerText(results: readonly { method: MethodId; mean: number; s
   if (!first) return '—';
   if (!second) return METHODS[first.method].label;
   if (first.mean === second.mean) return 'tie';
-  const se = Math.sqrt((first.std ** 2) / first.n + (second.std ** 2) / second.n);
+  const se = Math.sqrt(first.std ** 2 / first.n + second.std ** 2 / second.n);
   const star = Number.isFinite(se) && first.mean - second.mean > 2 * se ? '*' : '';
   return `${METHODS[first.method].label}${star}`;
 }
@@ -197,11 +214,16 @@ export function quickAccuracyTable(rows: readonly QuickRow[], frechet: Record<st
       };
       const results = methods.map(at);
       if (!results.some(Boolean)) continue;
-      const cells = results.map((r, i) => (r ? `${meanStdText({ mean: r.mean, std: r.std, nearChance: false })}${r.lr ? ` (lr ${r.lr})` : ''}${publishedText(t, methods[i])}` : '—'));
-      const ft = at('ft'), vpt = at('vpt_deep');
+      const cells = results.map((r, i) =>
+        r ? `${meanStdText({ mean: r.mean, std: r.std, nearChance: false })}${r.lr ? ` (lr ${r.lr})` : ''}${publishedText(t, methods[i])}` : '—',
+      );
+      const ft = at('ft'),
+        vpt = at('vpt_deep');
       const fd = frechet[t];
       const gap = ft && vpt ? differenceText(vpt, ft) : '—';
-      lines.push(`| ${t} | ${objectiveOf(t)} | ${fd === undefined ? '—' : fd.toFixed(1)} | ${n} | ${cells.join(' | ')} | ${gap} | ${winnerText(results.filter((r) => r !== null))} |`);
+      lines.push(
+        `| ${t} | ${objectiveOf(t)} | ${fd === undefined ? '—' : fd.toFixed(1)} | ${n} | ${cells.join(' | ')} | ${gap} | ${winnerText(results.filter((r) => r !== null))} |`,
+      );
     }
   }
   return lines.join('\n');

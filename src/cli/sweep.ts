@@ -52,22 +52,37 @@ Then: npm run study -- --table <results folder | merged Playwright JSON report>`
 const REPO = resolve(import.meta.dirname, '..', '..');
 
 runMain(async () => {
-  const args = parseArgs(process.argv.slice(2), { values: ['shard', 'results', 'blob', 'model', 'data', 'grep', 'port', 'workers', 'bench', 'host', 'backend', 'ips', 'preset', 'machines', 'test-images'], flags: ['no-build', 'list', 'estimate'] });
+  const args = parseArgs(process.argv.slice(2), {
+    values: ['shard', 'results', 'blob', 'model', 'data', 'grep', 'port', 'workers', 'bench', 'host', 'backend', 'ips', 'preset', 'machines', 'test-images'],
+    flags: ['no-build', 'list', 'estimate'],
+  });
   if (args.flags.has('help')) {
     console.log(USAGE);
     return 0;
   }
-  if (args.positional.length !== 1) throw usageError(args.positional.length ? `Give one sweep file, got ${args.positional.length}.` : 'Give the sweep file, e.g. npm run sweep -- e2e/sweep/small.sweep.json.');
+  if (args.positional.length !== 1)
+    throw usageError(
+      args.positional.length ? `Give one sweep file, got ${args.positional.length}.` : 'Give the sweep file, e.g. npm run sweep -- e2e/sweep/small.sweep.json.',
+    );
   const file = resolve(args.positional[0]!);
   const shardText = args.values.get('shard');
   const shard = shardText === undefined ? null : /^(\d+)\/(\d+)$/.exec(shardText);
-  if (shardText !== undefined && (!shard || Number(shard[1]) < 1 || Number(shard[1]) > Number(shard[2]))) throw usageError(`--shard must be i/n with 1 <= i <= n (Playwright counts shards from 1), got ${quoted(shardText, 40)}.`);
+  if (shardText !== undefined && (!shard || Number(shard[1]) < 1 || Number(shard[1]) > Number(shard[2])))
+    throw usageError(`--shard must be i/n with 1 <= i <= n (Playwright counts shards from 1), got ${quoted(shardText, 40)}.`);
   const port = intArg(args, 'port', 0, 0, 65535);
   const overrides: SweepOverrides = { model: args.values.get('model'), data: args.values.get('data') };
   const sweep = await loadSweep(file, overrides);
   // Files the cells will pick must exist: one named error now, not one failed test per cell.
-  for (const [what, src] of [['model', sweep.model], ['data', sweep.data]] as const) {
-    if ('path' in src && !existsSync(src.path)) throw new LabError('config/invalid', `The sweep's ${what} ${quoted(src.path)} does not exist${args.values.has(what) ? ` (from --${what})` : ''}.`, `Check the path (in the sweep file, paths are relative to the file; on the command line, to the current folder).`);
+  for (const [what, src] of [
+    ['model', sweep.model],
+    ['data', sweep.data],
+  ] as const) {
+    if ('path' in src && !existsSync(src.path))
+      throw new LabError(
+        'config/invalid',
+        `The sweep's ${what} ${quoted(src.path)} does not exist${args.values.has(what) ? ` (from --${what})` : ''}.`,
+        `Check the path (in the sweep file, paths are relative to the file; on the command line, to the current folder).`,
+      );
   }
   const results = resolve(args.values.get('results') ?? join('sweep-results', basename(file).replace(/(\.sweep)?\.json$/, '')));
 
@@ -77,7 +92,9 @@ runMain(async () => {
   }
   const stored = await Promise.all(sweep.cells.map((c) => readCellResult<StudyFile>(results, c)));
   const done = stored.filter(Boolean).length;
-  console.error(`sweep ${quoted(sweep.name)}: ${sweep.cells.length} cells (${sweep.protocol.kind} protocol), ${done} already in ${results}${shard ? `; this is shard ${shard[1]} of ${shard[2]}` : ''}`);
+  console.error(
+    `sweep ${quoted(sweep.name)}: ${sweep.cells.length} cells (${sweep.protocol.kind} protocol), ${done} already in ${results}${shard ? `; this is shard ${shard[1]} of ${shard[2]}` : ''}`,
+  );
   if (args.flags.has('list')) {
     for (const [i, c] of sweep.cells.entries()) console.log(`${stored[i] ? 'done   ' : 'missing'}  ${c.hash}  ${c.title}`);
     return 0;
@@ -117,13 +134,23 @@ runMain(async () => {
 
   // The table of every cell of this sweep that has a result (this shard's and any other's).
   const all = (await Promise.all(sweep.cells.map((c) => readCellResult<StudyFile>(results, c)))).filter((x): x is StudyFile => x !== null);
-  console.error(`\n${all.length} of ${sweep.cells.length} cells have results in ${results}${all.length < sweep.cells.length ? ' (the rest: other shards, or re-run this command)' : ''}.`);
+  console.error(
+    `\n${all.length} of ${sweep.cells.length} cells have results in ${results}${all.length < sweep.cells.length ? ' (the rest: other shards, or re-run this command)' : ''}.`,
+  );
   if (all.length) console.log(studyTables(mergeStudyFiles(all).merged));
   return code === 0 ? 0 : 1;
 }, USAGE);
 
 /** The benchmark preset of each named model (the shape its speed is measured at). */
-const PRESET_OF: Record<string, string> = { vit_b16: 'vit_b16', vit_b16_timm: 'vit_b16', random_vit_b16: 'vit_b16', vit_s16: 'vit_s16', vit_ti16: 'vit_ti16', random_vit_ti16: 'vit_ti16', random_tiny: 'fixture_tiny' };
+const PRESET_OF: Record<string, string> = {
+  vit_b16: 'vit_b16',
+  vit_b16_timm: 'vit_b16',
+  random_vit_b16: 'vit_b16',
+  vit_s16: 'vit_s16',
+  vit_ti16: 'vit_ti16',
+  random_vit_ti16: 'vit_ti16',
+  random_tiny: 'fixture_tiny',
+};
 
 /**
  * The sweep's cost: per method, the images its cells train and evaluate, over images/s from a
@@ -141,21 +168,30 @@ async function estimate(sweep: Sweep, args: ParsedArgs): Promise<string> {
   if (ips) {
     for (const part of ips.split(',')) {
       const m = /^(forward|ft|vpt_deep)=(\d+(?:\.\d+)?)$/.exec(part.trim());
-      if (!m || !(Number(m[2]) > 0)) throw usageError(`--ips takes mode=images/s pairs (forward, ft, vpt_deep), e.g. forward=740,ft=175,vpt_deep=205; got ${quoted(part, 40)}.`);
+      if (!m || !(Number(m[2]) > 0))
+        throw usageError(`--ips takes mode=images/s pairs (forward, ft, vpt_deep), e.g. forward=740,ft=175,vpt_deep=205; got ${quoted(part, 40)}.`);
       speed[m[1] as BenchMode] = Number(m[2]);
     }
     source = `assumed speeds (${ips} images/s)`;
   } else {
     const benches = args.values.get('bench')?.split(',').filter(Boolean) ?? [];
     if (!benches.length) throw usageError('--estimate needs --bench <files written by npm run bench, comma-separated> or --ips <assumed images/s>.');
-    const host = args.values.get('host') ?? 'chromium', backend = args.values.get('backend') ?? 'wasm';
+    const host = args.values.get('host') ?? 'chromium',
+      backend = args.values.get('backend') ?? 'wasm';
     const rows: BenchRow[] = [];
     const dates: string[] = [];
     for (const bench of benches) {
       const json = await readUserJson<{ rows?: BenchRow[]; date?: string }>(bench, '--bench');
-      if (!Array.isArray(json?.rows)) throw new LabError('config/invalid', `--bench ${quoted(bench)} has no "rows": it is not a file npm run bench wrote.`, 'Give --bench the JSON of npm run bench -- --out <file>.');
+      if (!Array.isArray(json?.rows))
+        throw new LabError(
+          'config/invalid',
+          `--bench ${quoted(bench)} has no "rows": it is not a file npm run bench wrote.`,
+          'Give --bench the JSON of npm run bench -- --out <file>.',
+        );
       // The engine's own kernels ("wasm", "webgpu [adapter]"), not the stock tfjs rows beside them.
-      rows.push(...json.rows.filter((r) => r.host === host && r.preset === preset && !r.error && (r.backend === backend || r.backend.startsWith(`${backend} [`))));
+      rows.push(
+        ...json.rows.filter((r) => r.host === host && r.preset === preset && !r.error && (r.backend === backend || r.backend.startsWith(`${backend} [`))),
+      );
       if (json.date) dates.push(json.date.slice(0, 10));
     }
     for (const r of rows) speed[r.mode] = r.imagesPerSec;
@@ -164,7 +200,12 @@ async function estimate(sweep: Sweep, args: ParsedArgs): Promise<string> {
   }
   const needs = new Set<BenchMode>(['forward', ...sweep.cells.map((c) => modeOf(c.method))]);
   const missing = [...needs].filter((m) => !speed[m]);
-  if (missing.length) throw new LabError('config/invalid', `The speeds lack ${missing.join(', ')} for ${preset}.`, `Benchmark them: npm run bench -- --presets ${preset} --modes ${[...needs].join(',')} --hosts ${args.values.get('host') ?? 'chromium'} --backends ${args.values.get('backend') ?? 'wasm'} --kernels lab --out <file>.`);
+  if (missing.length)
+    throw new LabError(
+      'config/invalid',
+      `The speeds lack ${missing.join(', ')} for ${preset}.`,
+      `Benchmark them: npm run bench -- --presets ${preset} --modes ${[...needs].join(',')} --hosts ${args.values.get('host') ?? 'chromium'} --backends ${args.values.get('backend') ?? 'wasm'} --kernels lab --out <file>.`,
+    );
   const testImages = sweep.testSize || intArg(args, 'test-images', 10000, 1, 10_000_000);
   const machines = intArg(args, 'machines', 1, 1, 100000);
   const lines = [`| method | cells | runs per cell | images trained per cell | images evaluated per cell | s per cell |`, `|---|---:|---:|---:|---:|---:|`];
@@ -176,9 +217,18 @@ async function estimate(sweep: Sweep, args: ParsedArgs): Promise<string> {
     const sum = seconds.reduce((a, b) => a + b, 0);
     total += sum;
     const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
-    lines.push(`| ${method} | ${cells.length} | ${mean(work.map((w) => w.runs)).toFixed(0)} | ${mean(work.map((w) => w.train)).toLocaleString('en-US', { maximumFractionDigits: 0 })} | ${mean(work.map((w) => w.forward)).toLocaleString('en-US', { maximumFractionDigits: 0 })} | ${mean(seconds).toLocaleString('en-US', { maximumFractionDigits: 0 })} |`);
+    lines.push(
+      `| ${method} | ${cells.length} | ${mean(work.map((w) => w.runs)).toFixed(0)} | ${mean(work.map((w) => w.train)).toLocaleString('en-US', { maximumFractionDigits: 0 })} | ${mean(work.map((w) => w.forward)).toLocaleString('en-US', { maximumFractionDigits: 0 })} | ${mean(seconds).toLocaleString('en-US', { maximumFractionDigits: 0 })} |`,
+    );
   }
-  const human = (s: number) => (s >= 86400 * 730 ? `${(s / 86400 / 365).toFixed(1)} years` : s >= 86400 * 2 ? `${(s / 86400).toFixed(1)} days` : s >= 7200 ? `${(s / 3600).toFixed(1)} h` : `${(s / 60).toFixed(1)} min`);
+  const human = (s: number) =>
+    s >= 86400 * 730
+      ? `${(s / 86400 / 365).toFixed(1)} years`
+      : s >= 86400 * 2
+        ? `${(s / 86400).toFixed(1)} days`
+        : s >= 7200
+          ? `${(s / 3600).toFixed(1)} h`
+          : `${(s / 60).toFixed(1)} min`;
   return [
     `sweep ${quoted(sweep.name)}: ${sweep.cells.length} cells, ${sweep.protocol.kind} protocol, at ${source}.`,
     '',

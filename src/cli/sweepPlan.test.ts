@@ -40,7 +40,15 @@ describe('sweep files', () => {
     expect(new Set(s.cells.map((c) => c.hash)).size).toBe(8);
     expect(s.cells[0]!.fileName).toMatch(/^synth_count--ft--n32--e2--s0--[0-9a-f]{16}\.json$/);
     expect(s.cells[0]!.valSize).toBe(8);
-    expect(s).toMatchObject({ batch: 32, testSize: 500, imageSize: 0, backend: 'auto', protocol: { kind: 'quick' }, model: { name: 'tiny_pretrained' }, data: { kind: 'procedural' } });
+    expect(s).toMatchObject({
+      batch: 32,
+      testSize: 500,
+      imageSize: 0,
+      backend: 'auto',
+      protocol: { kind: 'quick' },
+      model: { name: 'tiny_pretrained' },
+      data: { kind: 'procedural' },
+    });
   });
 
   it('the paper protocol runs all seeds in one cell (they share its search) and hashes its grid', () => {
@@ -55,11 +63,22 @@ describe('sweep files', () => {
   it('the hash covers what decides the numbers, and nothing else', () => {
     const h = plan().cells[0]!.hash;
     // Written out: a change to what the hash covers would re-run every stored cell; make it on purpose.
-    const identity = '{"backend":"auto","batch":32,"data":"procedural","epochs":2,"imageSize":0,"method":"ft","model":"tiny_pretrained","protocol":{"kind":"quick"},"seeds":[0],"task":"synth_count","testSize":500,"trainSize":32,"v":1,"valSize":8}';
+    const identity =
+      '{"backend":"auto","batch":32,"data":"procedural","epochs":2,"imageSize":0,"method":"ft","model":"tiny_pretrained","protocol":{"kind":"quick"},"seeds":[0],"task":"synth_count","testSize":500,"trainSize":32,"v":1,"valSize":8}';
     expect(h).toBe(createHash('sha256').update(identity).digest('hex').slice(0, 16));
     expect(planSweep({ ...BASE, name: 'other name' }, '/elsewhere/t.json').cells[0]!.hash).toBe(h);
     expect(planSweep({ sizes: BASE.sizes, seeds: 2, methods: BASE.methods, tasks: BASE.tasks }, '/x.json').cells[0]!.hash).toBe(h);
-    for (const change of [{ batch: 16 }, { testSize: 100 }, { lr: 0.1 }, { promptLength: 4 }, { imageSize: 64 }, { backend: 'wasm' }, { model: 'random_tiny' }, { seeds: [5, 1] }, { sizes: [{ train: 32, epochs: 3 }] }]) {
+    for (const change of [
+      { batch: 16 },
+      { testSize: 100 },
+      { lr: 0.1 },
+      { promptLength: 4 },
+      { imageSize: 64 },
+      { backend: 'wasm' },
+      { model: 'random_tiny' },
+      { seeds: [5, 1] },
+      { sizes: [{ train: 32, epochs: 3 }] },
+    ]) {
       expect(plan(change).cells[0]!.hash, JSON.stringify(change)).not.toBe(h);
     }
     expect(canonicalJson({ b: 1, a: { d: [1, { f: 2, e: 3 }], c: undefined } })).toBe('{"a":{"d":[1,{"e":3,"f":2}]},"b":1}');
@@ -85,15 +104,24 @@ describe('sweep files', () => {
     expect(named({ methods: ['ft', 'fft'] }).message).toContain('at methods[1] must be one of linear, ft, vpt_shallow, vpt_deep, mixed, ft_then_pt');
     expect(named({ seeds: [1, 1] }).message).toContain('at seeds must NOT have duplicate items');
     expect(named({ seeds: 0 }).message).toContain('at seeds must be >= 1');
-    expect(named({ model: { paht: 'x' } }).message).toContain('at model must have required property \'path\'');
+    expect(named({ model: { paht: 'x' } }).message).toContain("at model must have required property 'path'");
     expect(named({ model: 'vit_b17' }).message).toContain('"vit_b17" is not a model name. Use one of vit_b16');
     expect(named({ sizes: [{ train: 32 }] }).message).toContain("at sizes[0] must have required property 'epochs'");
-    expect(named({ sizes: [{ train: 32, epochs: 2 }, { train: 32, epochs: 2 }] }).message).toContain('repeats train size 32');
+    expect(
+      named({
+        sizes: [
+          { train: 32, epochs: 2 },
+          { train: 32, epochs: 2 },
+        ],
+      }).message,
+    ).toContain('repeats train size 32');
     expect(named({ protocol: { kind: 'paper', grid: 'lr=a' } }).message).toContain("at protocol.grid 'a' is not a valid learning rate");
     expect(named({ protocol: { kind: 'paper' }, lr: 0.1 }).message).toContain('the paper protocol searches the learning rate');
     expect(named({ protocol: { kind: 'paper' }, seeds: [0, 2] }).message).toContain('the paper protocol runs up to 10 consecutive seeds');
     expect(named({ tasks: ['dtd'] }).message).toContain('dtd is a VTAB-1k task whose images come from files');
-    expect(named({ tasks: ['dtd'], data: { path: 'vtab' } }).message).toContain('at sizes[0].train is 32, but VTAB-1k tasks (dtd) train on 400 to 20,000 images');
+    expect(named({ tasks: ['dtd'], data: { path: 'vtab' } }).message).toContain(
+      'at sizes[0].train is 32, but VTAB-1k tasks (dtd) train on 400 to 20,000 images',
+    );
     expect(named({ data: { url: 'ftp://x' } }).message).toContain('at data.url must match pattern');
     expect(named({ extra: 1 }).message).toContain('at the top level has an unknown field "extra"');
     expect(named({ tasks: [] }).message).toContain('at tasks must NOT have fewer than 1 items');
@@ -105,7 +133,9 @@ describe('sweep files', () => {
     writeFileSync(join(dir, 'bad.json'), '{"tasks": [');
     await expect(loadSweep(join(dir, 'bad.json'))).rejects.toThrow(/is not valid JSON/);
     writeFileSync(join(dir, 'ok.json'), JSON.stringify(BASE));
-    expect((await loadSweep(join(dir, 'ok.json'), { model: 'https://example.org/m.safetensors', data: 'procedural' })).model).toEqual({ url: 'https://example.org/m.safetensors' });
+    expect((await loadSweep(join(dir, 'ok.json'), { model: 'https://example.org/m.safetensors', data: 'procedural' })).model).toEqual({
+      url: 'https://example.org/m.safetensors',
+    });
   });
 
   it('the small sweep that CI runs is valid', async () => {
@@ -119,9 +149,20 @@ describe('sweep results', () => {
   const cell = (): Cell => plan().cells[0]!;
   const result = (c: Cell, testAcc = 12.5): StudyFile & { sweep: NonNullable<StudyFile['sweep']> } => ({
     model: 'tiny',
-    rows: [{ taskId: c.taskId, method: c.method, trainSize: c.trainSize, seed: c.seeds[0]!, testAcc, valAcc: 10, epochs: c.epochs, seconds: 3, trainableParams: 5 }],
+    rows: [
+      { taskId: c.taskId, method: c.method, trainSize: c.trainSize, seed: c.seeds[0]!, testAcc, valAcc: 10, epochs: c.epochs, seconds: 3, trainableParams: 5 },
+    ],
     frechet: {},
-    sweep: { version: 1, sweep: 's', hash: c.hash, title: c.title, backend: 'wasm', seconds: 3, finishedAt: '', curves: [{ seed: 0, epochs: [{ epoch: 1, trainLoss: 2, trainAcc: 10, valAcc: 10 }] }] },
+    sweep: {
+      version: 1,
+      sweep: 's',
+      hash: c.hash,
+      title: c.title,
+      backend: 'wasm',
+      seconds: 3,
+      finishedAt: '',
+      curves: [{ seed: 0, epochs: [{ epoch: 1, trainLoss: 2, trainAcc: 10, valAcc: 10 }] }],
+    },
   });
 
   it('a stored result resumes its cell only when it is whole and has the same hash', async () => {
@@ -142,7 +183,16 @@ describe('sweep results', () => {
     const cells = plan().cells.slice(0, 2);
     for (const c of cells) await writeCellResult(join(dir, 'r'), c, result(c));
     const attach = (c: Cell) => ({ name: 'sweep-cell', contentType: 'application/json', body: Buffer.from(JSON.stringify(result(c))).toString('base64') });
-    const report = { config: {}, suites: [{ title: 'sweep.spec.ts', specs: [], suites: [{ specs: cells.map((c) => ({ title: c.title, tests: [{ results: [{ attachments: [attach(c)] }] }] })) }] }] };
+    const report = {
+      config: {},
+      suites: [
+        {
+          title: 'sweep.spec.ts',
+          specs: [],
+          suites: [{ specs: cells.map((c) => ({ title: c.title, tests: [{ results: [{ attachments: [attach(c)] }] }] })) }],
+        },
+      ],
+    };
     writeFileSync(join(dir, 'merged.json'), JSON.stringify(report));
     const fromFolder = mergeStudyFiles(await readStudySources([join(dir, 'r')], '--table'));
     const fromReport = mergeStudyFiles(await readStudySources([join(dir, 'merged.json')], '--table'));
@@ -164,7 +214,9 @@ describe('npm run sweep', () => {
   it('--list says which cells have results; a missing model file is one named error before anything runs', async () => {
     const dir = mkdtempSync(join(os.tmpdir(), 'lab-sweep-'));
     const s = await loadSweep('e2e/sweep/small.sweep.json');
-    await writeCellResult(dir, s.cells[2]!, { sweep: { version: 1, sweep: 'small', hash: s.cells[2]!.hash, title: s.cells[2]!.title, backend: 'wasm', seconds: 1, finishedAt: '', curves: [] } });
+    await writeCellResult(dir, s.cells[2]!, {
+      sweep: { version: 1, sweep: 'small', hash: s.cells[2]!.hash, title: s.cells[2]!.title, backend: 'wasm', seconds: 1, finishedAt: '', curves: [] },
+    });
     const list = sweepCli(['e2e/sweep/small.sweep.json', '--results', dir, '--list']);
     expect(list.status, list.stderr).toBe(0);
     expect(list.stderr).toContain('8 cells (quick protocol), 1 already in');
@@ -180,7 +232,9 @@ describe('npm run sweep', () => {
 
 describe('running the sweep on many machines', () => {
   it('the Kubernetes Indexed Job maps JOB_COMPLETION_INDEX to Playwright shard index + 1 of SHARDS = completions', () => {
-    const job = parse(readFileSync('deploy/k8s/sweep-job.yaml', 'utf8')) as { spec: { completionMode: string; completions: number; template: { spec: { containers: { env: { name: string; value: string }[]; args: string[] }[] } } } };
+    const job = parse(readFileSync('deploy/k8s/sweep-job.yaml', 'utf8')) as {
+      spec: { completionMode: string; completions: number; template: { spec: { containers: { env: { name: string; value: string }[]; args: string[] }[] } } };
+    };
     expect(job.spec.completionMode).toBe('Indexed');
     const c = job.spec.template.spec.containers[0]!;
     expect(Number(c.env.find((e) => e.name === 'SHARDS')?.value)).toBe(job.spec.completions);
@@ -189,13 +243,21 @@ describe('running the sweep on many machines', () => {
     expect(script).toMatch(/npm run sweep -- \S+ --shard "\$shard\/\$SHARDS"/);
     expect(script).toMatch(/--results \/results\/\S+/);
     // Tried: the pod's script, with the sweep itself replaced by echo, for every index of the Job.
-    const shards = Array.from({ length: job.spec.completions }, (_, i) =>
-      execFileSync('bash', ['-c', script.replace('exec npm run sweep --', 'echo')], { env: { ...process.env, JOB_COMPLETION_INDEX: String(i), SHARDS: String(job.spec.completions) }, encoding: 'utf8' }).match(/--shard (\S+)/)?.[1]);
+    const shards = Array.from(
+      { length: job.spec.completions },
+      (_, i) =>
+        execFileSync('bash', ['-c', script.replace('exec npm run sweep --', 'echo')], {
+          env: { ...process.env, JOB_COMPLETION_INDEX: String(i), SHARDS: String(job.spec.completions) },
+          encoding: 'utf8',
+        }).match(/--shard (\S+)/)?.[1],
+    );
     expect(shards).toEqual(Array.from({ length: 8 }, (_, i) => `${i + 1}/8`));
   });
 
   it('the workflow runs one shard per matrix job, uploads blob reports and merges them into the table', () => {
-    const wf = parse(readFileSync('.github/workflows/sweep.yml', 'utf8')) as { jobs: Record<string, { steps: { run?: string; uses?: string; with?: Record<string, unknown> }[]; strategy?: { matrix: { shard: string } } }> };
+    const wf = parse(readFileSync('.github/workflows/sweep.yml', 'utf8')) as {
+      jobs: Record<string, { steps: { run?: string; uses?: string; with?: Record<string, unknown> }[]; strategy?: { matrix: { shard: string } } }>;
+    };
     expect(wf.jobs.shard!.strategy!.matrix.shard).toContain('fromJSON(needs.plan.outputs.shards)');
     const runs = (job: string) => wf.jobs[job]!.steps.map((s) => s.run ?? '').join('\n');
     expect(runs('shard')).toContain('npm run sweep -- "$SWEEP" "${args[@]}"');
@@ -209,10 +271,14 @@ describe('running the sweep on many machines', () => {
     const out = join(mkdtempSync(join(os.tmpdir(), 'lab-wf-')), 'output');
     execFileSync('bash', ['-c', plan], { env: { ...process.env, SHARDS: '3', GITHUB_OUTPUT: out } });
     expect(readFileSync(out, 'utf8')).toBe('count=3\nshards=[1,2,3]\n');
-    expect(() => execFileSync('bash', ['-c', plan], { env: { ...process.env, SHARDS: '0', GITHUB_OUTPUT: out }, stdio: 'pipe' })).toThrow(/shards must be a whole number from 1 to 256/);
+    expect(() => execFileSync('bash', ['-c', plan], { env: { ...process.env, SHARDS: '0', GITHUB_OUTPUT: out }, stdio: 'pipe' })).toThrow(
+      /shards must be a whole number from 1 to 256/,
+    );
     // ... and each shard's script passes its shard and the optional model and data on.
     const shard = wf.jobs.shard!.steps.find((s) => s.run?.includes('npm run sweep'))!.run!.replace('npm run sweep --', 'echo');
     const env = { ...process.env, SWEEP: 'f.json', SHARD: '2/4', MODEL: 'https://x/m.safetensors', DATA: '' };
-    expect(execFileSync('bash', ['-c', shard], { env, encoding: 'utf8' }).trim()).toBe('f.json --shard 2/4 --results sweep-results --blob blob-report --model https://x/m.safetensors');
+    expect(execFileSync('bash', ['-c', shard], { env, encoding: 'utf8' }).trim()).toBe(
+      'f.json --shard 2/4 --results sweep-results --blob blob-report --model https://x/m.safetensors',
+    );
   });
 });

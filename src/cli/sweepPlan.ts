@@ -94,7 +94,12 @@ function invalid(file: string, where: string, what: string, fix: string): LabErr
 
 /** The schema's first complaint as "at tasks[1]: must be string" with a fix. */
 function shapeError(file: string, e: ErrorObject): LabError {
-  const where = e.instancePath ? e.instancePath.slice(1).replace(/\/(\d+)(?=\/|$)/g, '[$1]').replace(/\//g, '.') : 'the top level';
+  const where = e.instancePath
+    ? e.instancePath
+        .slice(1)
+        .replace(/\/(\d+)(?=\/|$)/g, '[$1]')
+        .replace(/\//g, '.')
+    : 'the top level';
   const allowed = (e.params as { allowedValues?: unknown[] }).allowedValues;
   const extra = (e.params as { additionalProperty?: string }).additionalProperty;
   const what = extra ? `has an unknown field ${quoted(extra, 40)}` : allowed ? `must be one of ${allowed.join(', ')}` : (e.message ?? 'is not valid');
@@ -107,7 +112,7 @@ export function planSweep(json: unknown, file: string): Sweep {
     const errors = validateShape.errors ?? [];
     // A oneOf failure reports every branch: the deepest error, and of those the one that is not
     // about the value's type (the branch meant for this type), says the most.
-    const rank = (e: ErrorObject) => ['additionalProperties', 'required'].includes(e.keyword) ? 0 : ['type', 'const', 'oneOf'].includes(e.keyword) ? 2 : 1;
+    const rank = (e: ErrorObject) => (['additionalProperties', 'required'].includes(e.keyword) ? 0 : ['type', 'const', 'oneOf'].includes(e.keyword) ? 2 : 1);
     const best = [...errors].sort((a, b) => b.instancePath.length - a.instancePath.length || rank(a) - rank(b))[0];
     throw best ? shapeError(file, best) : invalid(file, '', 'is not a sweep definition', 'See src/cli/sweep.schema.json.');
   }
@@ -118,24 +123,52 @@ export function planSweep(json: unknown, file: string): Sweep {
   for (const [i, t] of s.tasks.entries()) {
     if (TASKS.some((task) => task.id === t)) continue;
     const near = TASKS.find((task) => task.id.startsWith(t.slice(0, 4)));
-    throw invalid(file, `at tasks[${i}]`, `${quoted(t, 40)} is not a task`, near ? `Did you mean ${near.id}? (npm run train -- --help lists every task.)` : 'npm run train -- --help lists every task.');
+    throw invalid(
+      file,
+      `at tasks[${i}]`,
+      `${quoted(t, 40)} is not a task`,
+      near ? `Did you mean ${near.id}? (npm run train -- --help lists every task.)` : 'npm run train -- --help lists every task.',
+    );
   }
   const modelIn = s.model ?? 'tiny_pretrained';
   if (typeof modelIn === 'string' && !NAMED_MODELS.some((m) => m.name === modelIn)) {
-    throw invalid(file, 'at model', `${quoted(modelIn, 60)} is not a model name`, `Use one of ${NAMED_MODELS.map((m) => m.name).join(', ')}, or {"path": "<checkpoint>"} / {"url": "<checkpoint URL>"}.`);
+    throw invalid(
+      file,
+      'at model',
+      `${quoted(modelIn, 60)} is not a model name`,
+      `Use one of ${NAMED_MODELS.map((m) => m.name).join(', ')}, or {"path": "<checkpoint>"} / {"url": "<checkpoint URL>"}.`,
+    );
   }
   const dataIn = s.data ?? 'procedural';
   if (dataIn === 'procedural') {
     const vtab = s.tasks.find((t) => TASKS.find((task) => task.id === t)?.source === 'vtab');
-    if (vtab) throw invalid(file, 'at data', `is procedural, but ${vtab} is a VTAB-1k task whose images come from files`, 'Give data as {"path": "<vtab-1k folder or zip>"} or {"url": "<base URL>"}.');
+    if (vtab)
+      throw invalid(
+        file,
+        'at data',
+        `is procedural, but ${vtab} is a VTAB-1k task whose images come from files`,
+        'Give data as {"path": "<vtab-1k folder or zip>"} or {"url": "<base URL>"}.',
+      );
   }
   // VTAB-1k tasks draw their train sizes from the lists (800 / 200 is the canonical split).
   const small = s.sizes.findIndex((z) => z.train < 400);
   const vtabTask = s.tasks.find((t) => TASKS.find((task) => task.id === t)?.source === 'vtab');
-  if (small >= 0 && vtabTask) throw invalid(file, `at sizes[${small}].train`, `is ${s.sizes[small]!.train}, but VTAB-1k tasks (${vtabTask}) train on 400 to 20,000 images`, 'Give 800 for the canonical 800 / 200 split, or sweep the small sizes over procedural tasks only.');
+  if (small >= 0 && vtabTask)
+    throw invalid(
+      file,
+      `at sizes[${small}].train`,
+      `is ${s.sizes[small]!.train}, but VTAB-1k tasks (${vtabTask}) train on 400 to 20,000 images`,
+      'Give 800 for the canonical 800 / 200 split, or sweep the small sizes over procedural tasks only.',
+    );
   const protocolIn = s.protocol ?? 'quick';
   const protocol: Sweep['protocol'] = protocolIn === 'quick' ? { kind: 'quick' } : { kind: 'paper', grid: protocolIn.grid ?? 'reduced' };
-  if (protocol.kind === 'paper' && s.lr !== undefined) throw invalid(file, 'at lr', 'is set, but the paper protocol searches the learning rate', 'Give the rates in protocol.grid, e.g. "lr=0.5,0.05", and remove lr.');
+  if (protocol.kind === 'paper' && s.lr !== undefined)
+    throw invalid(
+      file,
+      'at lr',
+      'is set, but the paper protocol searches the learning rate',
+      'Give the rates in protocol.grid, e.g. "lr=0.5,0.05", and remove lr.',
+    );
   let seeds: number[];
   try {
     seeds = parseSeeds(String(s.seeds ?? 1), 0, 'seeds');
@@ -144,7 +177,12 @@ export function planSweep(json: unknown, file: string): Sweep {
   }
   // The page runs a paper protocol's final runs on seeds seed, seed + 1, ... (at most 10).
   if (protocol.kind === 'paper' && (seeds.length > 10 || seeds.some((x, i) => i > 0 && x !== seeds[0]! + i))) {
-    throw invalid(file, 'at seeds', `is ${JSON.stringify(s.seeds)}, but the paper protocol runs up to 10 consecutive seeds`, 'Give a count (3) or consecutive seeds ([5, 6, 7]).');
+    throw invalid(
+      file,
+      'at seeds',
+      `is ${JSON.stringify(s.seeds)}, but the paper protocol runs up to 10 consecutive seeds`,
+      'Give a count (3) or consecutive seeds ([5, 6, 7]).',
+    );
   }
   const grids = new Map<MethodId, HyperGrid>();
   if (protocol.kind === 'paper') {
@@ -152,7 +190,12 @@ export function planSweep(json: unknown, file: string): Sweep {
       try {
         grids.set(m, resolveGrid(protocol.grid, m));
       } catch (e) {
-        throw invalid(file, 'at protocol.grid', (e as LabError).message.replace(/^--grid:? ?/, '').replace(/\.$/, ''), 'Write reduced, reference, or e.g. "lr=0.5,0.05;wd=0.0001".');
+        throw invalid(
+          file,
+          'at protocol.grid',
+          (e as LabError).message.replace(/^--grid:? ?/, '').replace(/\.$/, ''),
+          'Write reduced, reference, or e.g. "lr=0.5,0.05;wd=0.0001".',
+        );
       }
     }
   }
@@ -181,11 +224,20 @@ export function planSweep(json: unknown, file: string): Sweep {
     for (const size of s.sizes) {
       for (const method of s.methods) {
         for (const group of seedGroups) {
-          const cell = { taskId, method, trainSize: size.train, valSize: Math.max(1, Math.floor(size.train / 4)), epochs: size.epochs, seeds: group, grid: grids.get(method) };
+          const cell = {
+            taskId,
+            method,
+            trainSize: size.train,
+            valSize: Math.max(1, Math.floor(size.train / 4)),
+            epochs: size.epochs,
+            seeds: group,
+            grid: grids.get(method),
+          };
           const hash = cellHash(sweep, cell);
           const seedText = protocol.kind === 'quick' ? `seed ${group[0]}` : `seeds ${group.join(',')}`;
           const title = `${taskId} ${method} n=${size.train} ${size.epochs} ep ${seedText}`;
-          if (cells.some((c) => c.title === title)) throw invalid(file, 'at sizes', `repeats train size ${size.train} with ${size.epochs} epochs`, 'List each train size and epochs once.');
+          if (cells.some((c) => c.title === title))
+            throw invalid(file, 'at sizes', `repeats train size ${size.train} with ${size.epochs} epochs`, 'List each train size and epochs once.');
           cells.push({ ...cell, title, hash, fileName: `${taskId}--${method}--n${size.train}--e${size.epochs}--s${group.join('-')}--${hash}.json` });
         }
       }
@@ -202,7 +254,9 @@ function sourceText(src: Source): string {
 export function canonicalJson(v: unknown): string {
   if (Array.isArray(v)) return `[${v.map(canonicalJson).join(',')}]`;
   if (v && typeof v === 'object') {
-    const entries = Object.entries(v as Record<string, unknown>).filter(([, x]) => x !== undefined).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    const entries = Object.entries(v as Record<string, unknown>)
+      .filter(([, x]) => x !== undefined)
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
     return `{${entries.map(([k, x]) => `${JSON.stringify(k)}:${canonicalJson(x)}`).join(',')}}`;
   }
   return JSON.stringify(v);
@@ -265,7 +319,11 @@ export async function loadSweep(file: string, overrides: SweepOverrides = {}): P
     text = await readFile(file, 'utf8');
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
-    throw new LabError('config/invalid', `Sweep file ${quoted(file)} cannot be read: ${code === 'ENOENT' ? 'there is no such file' : code === 'EISDIR' ? 'it is a folder' : (code ?? (e as Error).message)}.`, 'Give npm run sweep the path of a sweep JSON file (e2e/sweep/small.sweep.json is an example).');
+    throw new LabError(
+      'config/invalid',
+      `Sweep file ${quoted(file)} cannot be read: ${code === 'ENOENT' ? 'there is no such file' : code === 'EISDIR' ? 'it is a folder' : (code ?? (e as Error).message)}.`,
+      'Give npm run sweep the path of a sweep JSON file (e2e/sweep/small.sweep.json is an example).',
+    );
   }
   let json: unknown;
   try {
@@ -274,7 +332,11 @@ export async function loadSweep(file: string, overrides: SweepOverrides = {}): P
     throw invalid(file, '', `is not valid JSON (${(e as Error).message.slice(0, 120)})`, 'Fix the JSON syntax.');
   }
   if (json && typeof json === 'object') {
-    if (overrides.model) (json as SweepFile).model = sourceFromText(overrides.model, NAMED_MODELS.map((m) => m.name));
+    if (overrides.model)
+      (json as SweepFile).model = sourceFromText(
+        overrides.model,
+        NAMED_MODELS.map((m) => m.name),
+      );
     if (overrides.data) (json as SweepFile).data = sourceFromText(overrides.data, ['procedural']) as SweepFile['data'];
   }
   return planSweep(json, file);
@@ -294,7 +356,13 @@ export interface CellRecord {
    * Per epoch of every run in the cell: the numbers a determinism check compares. Paper protocol:
    * the search runs (with their lr, wd; valAcc = validation) then the final runs (valAcc null).
    */
-  curves: { seed: number; stage?: 'search' | 'final'; lr?: number; wd?: number; epochs: { epoch: number; trainLoss: number; trainAcc: number; valAcc: number }[] }[];
+  curves: {
+    seed: number;
+    stage?: 'search' | 'final';
+    lr?: number;
+    wd?: number;
+    epochs: { epoch: number; trainLoss: number; trainAcc: number; valAcc: number }[];
+  }[];
 }
 
 /**
@@ -326,7 +394,6 @@ export async function writeCellResult(dir: string, cell: Cell, result: { sweep: 
   return path;
 }
 
-
 /**
  * Images a cell puts through the model: trained (a forward and a backward pass each) and only
  * evaluated (forward), and its training runs. Quick: one run, validation every epoch, then the
@@ -338,5 +405,9 @@ export function cellWork(s: Sweep, c: Cell, testImages: number): { runs: number;
   if (s.protocol.kind === 'quick') return { runs: 1, train: c.epochs * c.trainSize, forward: c.epochs * c.valSize + testImages };
   const points = (c.grid?.lrs.length ?? 1) * (c.grid?.wds.length ?? 1);
   const seeds = c.seeds.length;
-  return { runs: points + seeds, train: points * c.epochs * c.trainSize + seeds * c.epochs * (c.trainSize + c.valSize), forward: points * c.epochs * c.valSize + seeds * testImages };
+  return {
+    runs: points + seeds,
+    train: points * c.epochs * c.trainSize + seeds * c.epochs * (c.trainSize + c.valSize),
+    forward: points * c.epochs * c.valSize + seeds * testImages,
+  };
 }

@@ -30,7 +30,8 @@ export function runCli(name: string, args: string[], opts: { timeoutMs?: number;
       ['--require', join(REPO, 'test/support/peak-rss.cjs'), '--import', 'tsx', `src/cli/${name}.ts`, ...args],
       { cwd: REPO, timeout: opts.timeoutMs ?? 300_000, maxBuffer: 64 * 2 ** 20, env: { ...process.env, PEAK_RSS_FILE: peakFile, ...opts.env } },
       (err, stdout, stderr) => {
-        let peakBytes = NaN, cpuMs = NaN;
+        let peakBytes = NaN,
+          cpuMs = NaN;
         try {
           ({ peakBytes, cpuMs } = JSON.parse(readFileSync(peakFile, 'utf8')) as { peakBytes: number; cpuMs: number });
         } catch {
@@ -46,5 +47,10 @@ export function runCli(name: string, args: string[], opts: { timeoutMs?: number;
 
 /** The error line a CLI prints for bad input: `error [<code>]: ...` (the last such line). */
 export function errorLine(run: CliRun): string {
-  return run.stderr.split('\n').filter((l) => l.startsWith('error')).pop() ?? '';
+  return (
+    run.stderr
+      .split('\n')
+      .filter((l) => l.startsWith('error'))
+      .pop() ?? ''
+  );
 }

@@ -69,7 +69,35 @@ ${THREADS_USAGE}
 
 runMain(async () => {
   const args = parseArgs(process.argv.slice(2), {
-    values: ['model', 'task', 'method', 'data', 'train-size', 'val-size', 'test-size', 'epochs', 'batch', 'lr', 'wd', 'prompt-length', 'seed', 'image-size', 'backend', 'gpu-memory', 'out', 'save-params', 'load-params', 'recompute', 'protocol', 'seeds', 'grid', 'prompt-init', 'prompt-dropout', 'prompt-lr-scale', 'threads'],
+    values: [
+      'model',
+      'task',
+      'method',
+      'data',
+      'train-size',
+      'val-size',
+      'test-size',
+      'epochs',
+      'batch',
+      'lr',
+      'wd',
+      'prompt-length',
+      'seed',
+      'image-size',
+      'backend',
+      'gpu-memory',
+      'out',
+      'save-params',
+      'load-params',
+      'recompute',
+      'protocol',
+      'seeds',
+      'grid',
+      'prompt-init',
+      'prompt-dropout',
+      'prompt-lr-scale',
+      'threads',
+    ],
     flags: ['skip-bad', 'no-early-stop', 'freeze-prompts'],
   });
   if (args.flags.has('help')) {
@@ -111,13 +139,22 @@ runMain(async () => {
     skipBad: args.flags.has('skip-bad'),
     recompute: enumArg(args, 'recompute', ['auto', 'on', 'off'] as const, 'auto'),
     promptControls: promptControlsOf(args),
-    importParams: args.values.has('load-params') ? { file: new Blob([(await readUserFile(args.values.get('load-params')!, '--load-params', 4 * 2 ** 30, 'checkpoint/unreadable')) as Uint8Array<ArrayBuffer>]), name: args.values.get('load-params')! } : undefined,
+    importParams: args.values.has('load-params')
+      ? {
+          file: new Blob([
+            (await readUserFile(args.values.get('load-params')!, '--load-params', 4 * 2 ** 30, 'checkpoint/unreadable')) as Uint8Array<ArrayBuffer>,
+          ]),
+          name: args.values.get('load-params')!,
+        }
+      : undefined,
   };
   const protocol = enumArg(args, 'protocol', ['quick', 'paper'] as const, 'quick');
   for (const only of ['seeds', 'grid']) if (protocol === 'quick' && args.values.has(only)) throw usageError(`--${only} belongs to --protocol paper.`);
   if (protocol === 'quick' && args.flags.has('no-early-stop')) throw usageError('--no-early-stop belongs to --protocol paper.');
   if (protocol === 'paper') {
-    for (const fixed of ['lr', 'wd']) if (args.values.has(fixed)) throw usageError(`--protocol paper searches the learning rate and weight decay: give them as --grid 'lr=...;wd=...', not --${fixed}.`);
+    for (const fixed of ['lr', 'wd'])
+      if (args.values.has(fixed))
+        throw usageError(`--protocol paper searches the learning rate and weight decay: give them as --grid 'lr=...;wd=...', not --${fixed}.`);
     for (const no of ['save-params', 'load-params']) if (args.values.has(no)) throw usageError(`--${no} works with --protocol quick only.`);
   }
   const saveParams = args.values.get('save-params');
@@ -129,14 +166,22 @@ runMain(async () => {
     try {
       writeFileSync(out, JSON.stringify(json, null, 2));
     } catch (e) {
-      throw new LabError('output/unwritable', `--out ${quoted(out)} could not be written: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}.`, 'Free disk space or give --out a path you can write to.');
+      throw new LabError(
+        'output/unwritable',
+        `--out ${quoted(out)} could not be written: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}.`,
+        'Free disk space or give --out a path you can write to.',
+      );
     }
   };
 
   if (protocol === 'paper') {
     let paper: PaperSettings;
     try {
-      paper = { grid: resolveGrid(args.values.get('grid'), method), seeds: parseSeeds(args.values.get('seeds') ?? '3', config.seed), earlyStop: !args.flags.has('no-early-stop') };
+      paper = {
+        grid: resolveGrid(args.values.get('grid'), method),
+        seeds: parseSeeds(args.values.get('seeds') ?? '3', config.seed),
+        earlyStop: !args.flags.has('no-early-stop'),
+      };
     } catch (e) {
       throw e instanceof LabError ? usageError(e.message) : e;
     }
@@ -147,7 +192,15 @@ runMain(async () => {
   const started = await startBackend(backend, { gpuMemoryBytes, threads });
   const t0 = performance.now();
   // Every finished epoch is on disk at once: a crash or Ctrl-C loses at most the epoch in flight.
-  const partial = { config: summaryConfig(config), status: 'running', backend: '', trainableParams: 0, totalParams: 0, memory: [] as ReturnType<typeof planJson>[], epochs: [] as unknown[] };
+  const partial = {
+    config: summaryConfig(config),
+    status: 'running',
+    backend: '',
+    trainableParams: 0,
+    totalParams: 0,
+    memory: [] as ReturnType<typeof planJson>[],
+    epochs: [] as unknown[],
+  };
   let stepsPerEpoch = 1;
   let lastStep = 0;
   const result = await runSession({ ...config, imageSize: config.imageSize || 0 }, nodeHost, new RunControl(), {
@@ -157,19 +210,28 @@ runMain(async () => {
     onStarted: (s) => {
       stepsPerEpoch = s.stepsPerEpoch;
       Object.assign(partial, { backend: s.backend, trainableParams: s.trainableParams, totalParams: s.totalParams, memory: s.memory.map(planJson) });
-      console.error(`train: ${method} on ${taskId} | ${config.modelLabel} | backend ${s.backend} | ${s.trainableParams.toLocaleString('en')} of ${s.totalParams.toLocaleString('en')} parameters train | ${stepsPerEpoch} steps/epoch`);
+      console.error(
+        `train: ${method} on ${taskId} | ${config.modelLabel} | backend ${s.backend} | ${s.trainableParams.toLocaleString('en')} of ${s.totalParams.toLocaleString('en')} parameters train | ${stepsPerEpoch} steps/epoch`,
+      );
       s.memory.forEach((p, i) => console.error(`${s.memory.length > 1 ? `phase ${i + 1} ` : ''}${describePlan(p)}`));
     },
     onEvent: (e) => {
       if (e.type === 'step') {
         lastStep = e.step;
-        progressBar(`epoch ${e.epoch}${e.phase > 1 ? ` (phase ${e.phase})` : ''}`, e.step, e.stepsPerEpoch, `loss ${e.loss.toFixed(4)}  ${e.imagesPerSec.toFixed(1)} img/s`);
+        progressBar(
+          `epoch ${e.epoch}${e.phase > 1 ? ` (phase ${e.phase})` : ''}`,
+          e.step,
+          e.stepsPerEpoch,
+          `loss ${e.loss.toFixed(4)}  ${e.imagesPerSec.toFixed(1)} img/s`,
+        );
       } else if (e.type === 'epoch') {
         endProgress();
         const m = e.metrics;
         partial.epochs.push({ epoch: m.epoch, phase: m.phase, trainLoss: m.trainLoss, trainAcc: m.trainAcc, valAcc: m.valAcc, seconds: m.seconds });
         writeResults(partial);
-        console.error(`epoch ${m.epoch}: train loss ${m.trainLoss.toFixed(4)}  train acc ${m.trainAcc.toFixed(1)}%  val acc ${m.valAcc.toFixed(1)}%  ${m.seconds.toFixed(1)} s`);
+        console.error(
+          `epoch ${m.epoch}: train loss ${m.trainLoss.toFixed(4)}  train acc ${m.trainAcc.toFixed(1)}%  val acc ${m.valAcc.toFixed(1)}%  ${m.seconds.toFixed(1)} s`,
+        );
       } else if (e.type === 'notice') console.error(`notice: ${e.message}`);
     },
   });
@@ -195,14 +257,26 @@ runMain(async () => {
   disposeSession(result);
   writeResults({ ...results, status: 'done' });
   const heap = results.memory.heapHighWaterBytes;
-  if (heap !== undefined) console.error(`memory: WASM heap high-water ${formatMemory(heap)} (planned ${partial.memory.map((p) => formatMemory(p.estimateBytes)).join(' / ')} per step)`);
+  if (heap !== undefined)
+    console.error(
+      `memory: WASM heap high-water ${formatMemory(heap)} (planned ${partial.memory.map((p) => formatMemory(p.estimateBytes)).join(' / ')} per step)`,
+    );
   console.log(`test accuracy ${summary.test!.testAcc.toFixed(2)}% on ${summary.test!.numTest} images; results in ${out}`);
   return 0;
 }, USAGE);
 
 /** A phase's memory plan as the results JSON keeps it. */
 function planJson(p: MemoryPlan) {
-  return { microBatch: p.microBatch, accumulation: p.accumulation, recompute: p.recompute, evalBatch: p.evalBatch, estimateBytes: p.estimate.totalBytes, tensorBytes: p.estimate.tensorBytes, budgetBytes: p.budget.bytes, budget: p.budget.source };
+  return {
+    microBatch: p.microBatch,
+    accumulation: p.accumulation,
+    recompute: p.recompute,
+    evalBatch: p.evalBatch,
+    estimateBytes: p.estimate.totalBytes,
+    tensorBytes: p.estimate.tensorBytes,
+    budgetBytes: p.budget.bytes,
+    budget: p.budget.source,
+  };
 }
 
 /** The prompt investigation controls from the command line (undefined when none is given). */
@@ -221,7 +295,9 @@ function promptControlsOf(args: ParsedArgs): PromptControls | undefined {
 async function runPaperCli(config: RunConfig, paper: PaperSettings, out: string, writeResults: (json: unknown) => void): Promise<number> {
   const t0 = performance.now();
   const points = paper.grid.lrs.length * paper.grid.wds.length;
-  console.error(`train: paper protocol, ${config.method} on ${config.taskId} | ${config.modelLabel} | search ${points} point(s) (lr ${paper.grid.lrs.join(', ')} × wd ${paper.grid.wds.join(', ')}) on train ${config.trainSize} / val ${config.valSize}, then ${paper.seeds.length} seed(s) (${paper.seeds.join(', ')}) on train + val`);
+  console.error(
+    `train: paper protocol, ${config.method} on ${config.taskId} | ${config.modelLabel} | search ${points} point(s) (lr ${paper.grid.lrs.join(', ')} × wd ${paper.grid.wds.join(', ')}) on train ${config.trainSize} / val ${config.valSize}, then ${paper.seeds.length} seed(s) (${paper.seeds.join(', ')}) on train + val`,
+  );
   let stage = '';
   const result = await runPaperSession(config, paper, nodeHost, new RunControl(), {
     onProgress: (p) => {
@@ -243,9 +319,20 @@ async function runPaperCli(config: RunConfig, paper: PaperSettings, out: string,
     },
   });
   const p = result.paper;
-  writeResults({ status: 'done', config: result.config, backend: result.backend, trainableParams: result.trainableParams, totalParams: result.totalParams, ...p, why: result.why, seconds: (performance.now() - t0) / 1000 });
+  writeResults({
+    status: 'done',
+    config: result.config,
+    backend: result.backend,
+    trainableParams: result.trainableParams,
+    totalParams: result.totalParams,
+    ...p,
+    why: result.why,
+    seconds: (performance.now() - t0) / 1000,
+  });
   for (const n of p.notices) console.error(`notice: ${n}`);
   const std = Number.isFinite(p.std) ? ` ± ${p.std.toFixed(2)}` : '';
-  console.log(`chosen lr ${p.chosen.lr}, wd ${p.chosen.wd} (val ${p.chosen.valAcc.toFixed(1)}%); test accuracy ${p.mean.toFixed(2)}%${std} over ${p.final.length} seed(s), trained on ${p.finalTrainSize} images, ${p.numTest} test images (chance ${p.chance.toFixed(1)}%${p.nearChance ? ', within noise of chance' : ''}); results in ${out}`);
+  console.log(
+    `chosen lr ${p.chosen.lr}, wd ${p.chosen.wd} (val ${p.chosen.valAcc.toFixed(1)}%); test accuracy ${p.mean.toFixed(2)}%${std} over ${p.final.length} seed(s), trained on ${p.finalTrainSize} images, ${p.numTest} test images (chance ${p.chance.toFixed(1)}%${p.nearChance ? ', within noise of chance' : ''}); results in ${out}`,
+  );
   return 0;
 }

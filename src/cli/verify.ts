@@ -46,7 +46,9 @@ runMain(async () => {
   const ckpt = await loadCheckpointFromPath(weights);
   const goldenTensors = readAll(parseSafetensors(await readPathSource(golden), path.basename(golden)));
   const started = await startBackend(backend, { kernels, threads });
-  console.log(`verify: ${weights} (${ckpt.layout} layout, ${ckpt.config.numLayers} layers, D=${ckpt.config.hiddenSize}) against ${golden} on ${started.label}, ${kernels === 'lab' ? "the lab's kernels" : 'stock tfjs kernels'}`);
+  console.log(
+    `verify: ${weights} (${ckpt.layout} layout, ${ckpt.config.numLayers} layers, D=${ckpt.config.hiddenSize}) against ${golden} on ${started.label}, ${kernels === 'lab' ? "the lab's kernels" : 'stock tfjs kernels'}`,
+  );
   const report = await verifyGolden(ckpt, goldenTensors, tol, kernelsFor(started.name, kernels));
   const lines = formatReport(report);
   if (started.name === 'webgpu' && kernels === 'lab') {

@@ -18,7 +18,8 @@ import { readAll } from '../weights/formats/archive';
 
 const dawn = dawnEnvironment(process.env);
 const noDriver = !vulkanReady(dawn.setup) && !dawn.software && !dawn.setup.driversFromEnv;
-const SKIP = 'no Vulkan driver on this machine (no ICD manifest, and no Chromium SwiftShader at /usr/lib/chromium): install libvulkan1 and a driver, or Debian\'s chromium, to run the WebGPU tests';
+const SKIP =
+  "no Vulkan driver on this machine (no ICD manifest, and no Chromium SwiftShader at /usr/lib/chromium): install libvulkan1 and a driver, or Debian's chromium, to run the WebGPU tests";
 if (noDriver) console.warn(`webgpu.test.ts: skipping the Dawn runs: ${SKIP}`);
 
 const dir = mkdtempSync(join(tmpdir(), 'webgpu-test-'));
@@ -60,12 +61,34 @@ describe('npm run verify -- --backend webgpu', () => {
 describe('npm run train -- --backend webgpu', () => {
   it('trains 2 epochs with the same losses as WASM, within the WebGPU tolerance', { timeout: 420_000 }, async (ctx) => {
     ctx.skip(noDriver, SKIP);
-    const args = ['--model', model, '--task', 'dsprites_location', '--method', 'ft', '--epochs', '2', '--train-size', '16', '--val-size', '8', '--test-size', '8', '--batch', '8', '--seed', '3'];
+    const args = [
+      '--model',
+      model,
+      '--task',
+      'dsprites_location',
+      '--method',
+      'ft',
+      '--epochs',
+      '2',
+      '--train-size',
+      '16',
+      '--val-size',
+      '8',
+      '--test-size',
+      '8',
+      '--batch',
+      '8',
+      '--seed',
+      '3',
+    ];
     const out = (b: string) => join(dir, `train-${b}.json`);
     const wasm = await runCli('train', [...args, '--backend', 'wasm', '--out', out('wasm')], SLOW);
     expect(wasm.code, wasm.stderr.slice(-2000)).toBe(0);
     // Dawn's environment given up front (no restart), as the GPU package's run.sh does.
-    const gpu = await runCli('train', [...args, '--backend', 'webgpu', '--gpu-memory', '3', '--out', out('webgpu')], { ...SLOW, env: dawn.env as Record<string, string> });
+    const gpu = await runCli('train', [...args, '--backend', 'webgpu', '--gpu-memory', '3', '--out', out('webgpu')], {
+      ...SLOW,
+      env: dawn.env as Record<string, string>,
+    });
     expect(gpu.code, gpu.stderr.slice(-3000)).toBe(0);
     expect(gpu.stderr).not.toContain('running again');
     expectNoGpuErrors(gpu);
@@ -90,7 +113,26 @@ describe('npm run train -- --backend webgpu', () => {
 describe('npm run pretrain -- --backend webgpu', () => {
   it('3 steps with gradient clipping: no GPU errors, and the weights WASM gets', { timeout: 420_000 }, async (ctx) => {
     ctx.skip(noDriver, SKIP);
-    const args = ['--steps', '3', '--batch', '4', '--width', '16', '--depth', '1', '--heads', '1', '--mlp', '32', '--eval-size', '8', '--val-size', '0', '--clip', '1'];
+    const args = [
+      '--steps',
+      '3',
+      '--batch',
+      '4',
+      '--width',
+      '16',
+      '--depth',
+      '1',
+      '--heads',
+      '1',
+      '--mlp',
+      '32',
+      '--eval-size',
+      '8',
+      '--val-size',
+      '0',
+      '--clip',
+      '1',
+    ];
     const outDir = (b: string) => join(dir, `pretrain-${b}`);
     const wasm = await runCli('pretrain', [...args, '--out-dir', outDir('wasm')], SLOW);
     expect(wasm.code, wasm.stderr.slice(-2000)).toBe(0);
@@ -103,7 +145,8 @@ describe('npm run pretrain -- --backend webgpu', () => {
     // AdamW turns a gradient's sign into a step of about lr (5e-4): the WebGPU tolerance bounds it.
     for (const [name, t] of a) {
       const u = b.get(name)!;
-      let err = 0, peak = 0;
+      let err = 0,
+        peak = 0;
       t.data.forEach((x, i) => {
         err = Math.max(err, Math.abs(x - u.data[i]!));
         peak = Math.max(peak, Math.abs(x));
@@ -116,7 +159,9 @@ describe('npm run pretrain -- --backend webgpu', () => {
 describe('--backend webgpu without an adapter, and WASM without Dawn', () => {
   it('names the missing Vulkan driver and what to install, exit 1', { timeout: 120_000 }, async () => {
     // A driver path that does not exist: the loader (if any) finds no driver, Dawn no adapter.
-    const run = await runCli('verify', ['--backend', 'webgpu', '--weights', model, '--golden', golden], { env: { VK_ICD_FILENAMES: join(dir, 'none.json'), VK_DRIVER_FILES: join(dir, 'none.json') } });
+    const run = await runCli('verify', ['--backend', 'webgpu', '--weights', model, '--golden', golden], {
+      env: { VK_ICD_FILENAMES: join(dir, 'none.json'), VK_DRIVER_FILES: join(dir, 'none.json') },
+    });
     const line = errorLine(run);
     expect(run.code, run.stderr.slice(-2000)).toBe(1);
     expect(line).toContain('error [backend/unavailable]: No WebGPU adapter');
@@ -128,7 +173,7 @@ describe('--backend webgpu without an adapter, and WASM without Dawn', () => {
   it('--gpu-memory off WebGPU is a usage error (exit 2)', async () => {
     const run = await runCli('train', ['--model', model, '--task', 'dsprites_location', '--method', 'ft', '--gpu-memory', '8']);
     expect(run.code).toBe(2);
-    expect(run.stderr).toContain('--gpu-memory is the GPU\'s memory for --backend webgpu; this run is on wasm.');
+    expect(run.stderr).toContain("--gpu-memory is the GPU's memory for --backend webgpu; this run is on wasm.");
   });
 
   it('--threads off WASM is a usage error (exit 2)', async () => {
@@ -137,14 +182,23 @@ describe('--backend webgpu without an adapter, and WASM without Dawn', () => {
     expect(run.stderr).toContain('--threads sets WASM\'s threads; this run is on "webgpu".');
   });
 
-  it('a WASM run never loads Dawn\'s native module', { timeout: 120_000 }, async () => {
+  it("a WASM run never loads Dawn's native module", { timeout: 120_000 }, async () => {
     const file = join(dir, 'addons-wasm');
-    const run = await runCli('verify', ['--weights', model, '--golden', golden], { env: { NODE_OPTIONS: `--require ${join(REPO, 'test/support/native-modules.cjs')}`, NATIVE_MODULES_FILE: file } });
+    const run = await runCli('verify', ['--weights', model, '--golden', golden], {
+      env: { NODE_OPTIONS: `--require ${join(REPO, 'test/support/native-modules.cjs')}`, NATIVE_MODULES_FILE: file },
+    });
     expect(run.code, run.stderr.slice(-2000)).toBe(0);
     expect(readFileSync(file, 'utf8')).not.toContain('dawn.node');
     // The probe sees Dawn when it is loaded (so the assertion above can fail).
     const probe = join(dir, 'addons-webgpu');
-    const gpu = await runCli('verify', ['--backend', 'webgpu', '--weights', model, '--golden', golden], { env: { NODE_OPTIONS: `--require ${join(REPO, 'test/support/native-modules.cjs')}`, NATIVE_MODULES_FILE: probe, VK_ICD_FILENAMES: join(dir, 'none.json'), VK_DRIVER_FILES: join(dir, 'none.json') } });
+    const gpu = await runCli('verify', ['--backend', 'webgpu', '--weights', model, '--golden', golden], {
+      env: {
+        NODE_OPTIONS: `--require ${join(REPO, 'test/support/native-modules.cjs')}`,
+        NATIVE_MODULES_FILE: probe,
+        VK_ICD_FILENAMES: join(dir, 'none.json'),
+        VK_DRIVER_FILES: join(dir, 'none.json'),
+      },
+    });
     expect(gpu.code).toBe(1);
     expect(readFileSync(probe, 'utf8')).toContain('dawn.node');
   });

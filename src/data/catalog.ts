@@ -90,12 +90,23 @@ export const VTAB_TASKS: readonly VtabTask[] = vtab.tasks.map((t) => ({
  * VPT-deep) and the Elephant paper's (FT, VPT-deep, mixed, FT-then-PT) where each paper has one.
  */
 export function publishedAccuracy(task: VtabTask, method: MethodId): { vptPaper?: number; elephantPaper?: number } {
-  const v = VPT_COLUMN[method], e = ELEPHANT_COLUMN[method];
+  const v = VPT_COLUMN[method],
+    e = ELEPHANT_COLUMN[method];
   return { vptPaper: v ? task.vptPaper[v] : undefined, elephantPaper: e ? task.elephantPaper[e] : undefined };
 }
 
-const VPT_COLUMN: Partial<Record<MethodId, keyof VptPaperAccuracy>> = { ft: 'full_finetune', linear: 'linear_probe', vpt_shallow: 'vpt_shallow', vpt_deep: 'vpt_deep' };
-const ELEPHANT_COLUMN: Partial<Record<MethodId, keyof ElephantPaperAccuracy>> = { ft: 'full_finetune', vpt_deep: 'vpt', mixed: 'mixed', ft_then_pt: 'ft_then_pt' };
+const VPT_COLUMN: Partial<Record<MethodId, keyof VptPaperAccuracy>> = {
+  ft: 'full_finetune',
+  linear: 'linear_probe',
+  vpt_shallow: 'vpt_shallow',
+  vpt_deep: 'vpt_deep',
+};
+const ELEPHANT_COLUMN: Partial<Record<MethodId, keyof ElephantPaperAccuracy>> = {
+  ft: 'full_finetune',
+  vpt_deep: 'vpt',
+  mixed: 'mixed',
+  ft_then_pt: 'ft_then_pt',
+};
 
 const vtabById = (id: string): VtabTask => {
   const t = VTAB_TASKS.find((x) => x.id === id);
@@ -247,7 +258,11 @@ export function getTask(id: string): TaskInfo {
 export function getVtabTask(id: string): VtabTask {
   const t = getTask(id);
   if (t.source !== 'vtab') {
-    throw new LabError('data/unknown-task', `Task "${id}" is procedural, not a VTAB-1k task read from files.`, `Use one of: ${VTAB_TASKS.map((x) => x.id).join(', ')}.`);
+    throw new LabError(
+      'data/unknown-task',
+      `Task "${id}" is procedural, not a VTAB-1k task read from files.`,
+      `Use one of: ${VTAB_TASKS.map((x) => x.id).join(', ')}.`,
+    );
   }
   return t;
 }
@@ -262,7 +277,8 @@ export const PAPER_PATCHES = 196;
  * value; the bundled 16-patch model gets 200 → 16, 100 → 8, 1 → 1.
  */
 export function promptLengthFor(task: Pick<TaskCommon, 'promptLength'>, patches: number): number {
-  if (!Number.isInteger(patches) || patches < 1) throw new LabError('config/invalid', `A model has a positive whole number of patches, not ${patches}.`, 'Check the model resolution and patch size.');
+  if (!Number.isInteger(patches) || patches < 1)
+    throw new LabError('config/invalid', `A model has a positive whole number of patches, not ${patches}.`, 'Check the model resolution and patch size.');
   return Math.max(1, Math.round((task.promptLength * patches) / PAPER_PATCHES));
 }
 

@@ -32,16 +32,23 @@ export function describeContent(bytes: Uint8Array): string {
   if (bytes.length === 0) return 'it is empty (0 bytes)';
   const b = bytes;
   const starts = (...sig: number[]) => sig.every((v, i) => b[i] === v);
-  const kind =
-    starts(0x50, 0x4b, 0x03, 0x04) ? 'a zip archive'
-    : starts(0x47, 0x49, 0x46, 0x38) ? 'a GIF image'
-    : starts(0x42, 0x4d) ? 'a BMP image'
-    : starts(0x52, 0x49, 0x46, 0x46) ? 'a RIFF file (WebP?)'
-    : starts(0x25, 0x50, 0x44, 0x46) ? 'a PDF'
-    : starts(0x1f, 0x8b) ? 'gzip-compressed data'
-    : starts(0x3c) ? 'markup text (HTML or XML, e.g. an error page)'
-    : b.subarray(0, 64).every((c) => c === 9 || c === 10 || c === 13 || (c >= 32 && c < 127)) ? 'plain text'
-    : 'binary data of an unknown kind';
+  const kind = starts(0x50, 0x4b, 0x03, 0x04)
+    ? 'a zip archive'
+    : starts(0x47, 0x49, 0x46, 0x38)
+      ? 'a GIF image'
+      : starts(0x42, 0x4d)
+        ? 'a BMP image'
+        : starts(0x52, 0x49, 0x46, 0x46)
+          ? 'a RIFF file (WebP?)'
+          : starts(0x25, 0x50, 0x44, 0x46)
+            ? 'a PDF'
+            : starts(0x1f, 0x8b)
+              ? 'gzip-compressed data'
+              : starts(0x3c)
+                ? 'markup text (HTML or XML, e.g. an error page)'
+                : b.subarray(0, 64).every((c) => c === 9 || c === 10 || c === 13 || (c >= 32 && c < 127))
+                  ? 'plain text'
+                  : 'binary data of an unknown kind';
   return `it holds ${kind} (${bytes.length.toLocaleString('en')} bytes)`;
 }
 

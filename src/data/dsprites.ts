@@ -134,7 +134,12 @@ export function renderDsprite(f: DspritesFactors, options: DspritesRenderOptions
 }
 
 /** Factors and image of one sample, from its label and seed (for tests and the gallery). */
-export function dspritesSample(objective: DspritesObjective, label: number, seed: number, options?: DspritesRenderOptions): { factors: DspritesFactors; label: number; image: RgbaImage } {
+export function dspritesSample(
+  objective: DspritesObjective,
+  label: number,
+  seed: number,
+  options?: DspritesRenderOptions,
+): { factors: DspritesFactors; label: number; image: RgbaImage } {
   const factors = sampleDspritesFactors(objective, label, rngFrom(seed, 'dsprites'));
   return { factors, label: dspritesLabel(objective, factors), image: renderDsprite(factors, options) };
 }

@@ -172,7 +172,7 @@ export function pngDeclaring(width: number, height: number): Uint8Array {
 /** A real JPEG of a small image whose frame header (SOF0) is edited to declare `width` x `height`. */
 export function jpegDeclaring(width: number, height: number): Uint8Array {
   const bytes = encodeJpeg(patternImage(3, 16, 16));
-  for (let p = 2; p + 9 < bytes.length; ) {
+  for (let p = 2; p + 9 < bytes.length;) {
     const marker = bytes[p + 1]!;
     const len = (bytes[p + 2]! << 8) | bytes[p + 3]!;
     if (marker === 0xc0) {
@@ -270,8 +270,26 @@ export function writeRawZip(entries: RawZipEntry[]): { bytes: Uint8Array; centra
     const crc = e.crc ?? (method === 0 ? crc32(e.data) : 0);
     const stored = Math.min(size, 0xffffffff);
     // [offset, width, value] of each field: the local header, then its central directory twin.
-    const local = headerBytes(30, name, [[0, 4, 0x04034b50], [4, 2, 20], [8, 2, method], [14, 4, crc], [18, 4, e.data.length], [22, 4, stored], [26, 2, name.length]]);
-    const central = headerBytes(46, name, [[0, 4, 0x02014b50], [4, 2, 20], [6, 2, 20], [10, 2, method], [16, 4, crc], [20, 4, e.data.length], [24, 4, stored], [28, 2, name.length], [42, 4, offset]]);
+    const local = headerBytes(30, name, [
+      [0, 4, 0x04034b50],
+      [4, 2, 20],
+      [8, 2, method],
+      [14, 4, crc],
+      [18, 4, e.data.length],
+      [22, 4, stored],
+      [26, 2, name.length],
+    ]);
+    const central = headerBytes(46, name, [
+      [0, 4, 0x02014b50],
+      [4, 2, 20],
+      [6, 2, 20],
+      [10, 2, method],
+      [16, 4, crc],
+      [20, 4, e.data.length],
+      [24, 4, stored],
+      [28, 2, name.length],
+      [42, 4, offset],
+    ]);
     locals.push(local, e.data);
     centrals.push(central);
     offset += local.length + e.data.length;

@@ -23,7 +23,13 @@ export function trainDataFromSplits(splits: SelectedSplits, o: AdaptOptions): Tr
   const cache = new ImageCache(o.cacheBytes ?? DEFAULT_CACHE_BYTES);
   const skipped = [...splits.skipped.map((s) => ({ file: s.file, line: s.line, reason: s.reason }))];
   const split = (items: DataItem[]): SplitData => {
-    const stream = new BatchStream(items, splits.images, { batchSize: 1, imageSize: o.imageSize, normalization: o.normalization ?? NORM_HALF, cache, shuffle: false });
+    const stream = new BatchStream(items, splits.images, {
+      batchSize: 1,
+      imageSize: o.imageSize,
+      normalization: o.normalization ?? NORM_HALF,
+      cache,
+      shuffle: false,
+    });
     const plane = 3 * o.imageSize * o.imageSize;
     return {
       size: items.length,
@@ -37,7 +43,8 @@ export function trainDataFromSplits(splits: SelectedSplits, o: AdaptOptions): Tr
             labels.push(item.label);
           } catch (e) {
             if (!o.skipBad || !(e instanceof LabError)) throw e;
-            if (!skipped.some((s) => s.file === (item.file ?? item.id) && s.line === item.line)) skipped.push({ file: item.file ?? item.id, line: item.line, reason: e.message });
+            if (!skipped.some((s) => s.file === (item.file ?? item.id) && s.line === item.line))
+              skipped.push({ file: item.file ?? item.id, line: item.line, reason: e.message });
           }
         }
         const pixels = new Float32Array(got.length * plane); // [B, 3, S, S]

@@ -70,7 +70,7 @@ export function checkImageSize(bytes: Uint8Array, name: string): ImageSize {
   if (s.width * s.height > MAX_IMAGE_PIXELS) {
     throw new LabError(
       'data/image-too-large',
-      `Image ${quoted(name)} is too large: its header declares ${s.width} × ${s.height} pixels (${(s.width * s.height / 1e6).toFixed(0)} megapixels); the lab decodes images of at most ${MAX_IMAGE_PIXELS / 1e6} megapixels.`,
+      `Image ${quoted(name)} is too large: its header declares ${s.width} × ${s.height} pixels (${((s.width * s.height) / 1e6).toFixed(0)} megapixels); the lab decodes images of at most ${MAX_IMAGE_PIXELS / 1e6} megapixels.`,
       'Downscale it (the model sees at most a few hundred pixels a side), remove its line from the list file, or load with skip-bad (CLI: --skip-bad).',
     );
   }

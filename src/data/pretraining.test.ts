@@ -32,7 +32,8 @@ function counts(labels: number[], classes: number): number[] {
 
 /** Standard deviation of the grey level: a blank image has ~0. */
 function greyStd(img: RgbaImage): number {
-  let s = 0, s2 = 0;
+  let s = 0,
+    s2 = 0;
   const n = img.width * img.height;
   for (let i = 0; i < n; i++) {
     const g = (img.data[4 * i]! + img.data[4 * i + 1]! + img.data[4 * i + 2]!) / 3;
@@ -177,11 +178,17 @@ describe('pretrainingSplits', () => {
   it('balances labels in every split and every prefix of the stream', () => {
     const s = pretrainingSplits({ trainSize: 1037, valSize: 260, testSize: 333, seed: 4 });
     for (const split of [s.train, s.val, s.test]) {
-      const c = counts(split.map((x) => x.label), 50);
+      const c = counts(
+        split.map((x) => x.label),
+        50,
+      );
       expect(Math.max(...c) - Math.min(...c)).toBeLessThanOrEqual(1);
     }
     const prefix = pretrainItems(4, 'train', 0, 120);
-    const c = counts(prefix.map((x) => x.label), 50);
+    const c = counts(
+      prefix.map((x) => x.label),
+      50,
+    );
     expect(Math.max(...c) - Math.min(...c)).toBeLessThanOrEqual(1);
     // A window from the middle of the stream is the same items as the prefix' tail.
     expect(pretrainItems(4, 'train', 100, 20)).toEqual(prefix.slice(100));
@@ -232,7 +239,10 @@ describe('synthetic downstream tasks', () => {
       const again = openProceduralTask(t, { trainSize: 83, valSize: 21, testSize: 40, seed: 6 });
       expect(again.train).toEqual(s.train);
       for (const split of [s.train, s.val, s.test]) {
-        const c = counts(split.map((x) => x.label), t.classes);
+        const c = counts(
+          split.map((x) => x.label),
+          t.classes,
+        );
         expect(Math.max(...c) - Math.min(...c)).toBeLessThanOrEqual(1);
       }
       const objective = t.id === 'synth_count' ? 'count' : 'shape';
@@ -248,7 +258,7 @@ describe('synthetic downstream tasks', () => {
     }
   });
 
-  it('clevr_like_shape: exactly one large object, of the label\'s shape', () => {
+  it("clevr_like_shape: exactly one large object, of the label's shape", () => {
     expect(getTask('clevr_like_shape')).toMatchObject({ classes: 3, generator: 'clevr', axes: { objectiveShift: 'classification' } });
     for (let label = 0; label < 3; label++) {
       for (const seed of [1, 2]) {

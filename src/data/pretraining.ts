@@ -157,7 +157,8 @@ function otherShape(rand: Rand, not: number): number {
  * main object stays inside the frame: the constraint is linear in position and size).
  */
 export function samplePretrainScene(label: number, seed: number, difficulty = 1): SynthScene {
-  if (!Number.isInteger(label) || label < 0 || label >= PRETRAIN_NUM_CLASSES) throw new Error(`Pretraining label must be an integer in [0, ${PRETRAIN_NUM_CLASSES}), got ${label}.`);
+  if (!Number.isInteger(label) || label < 0 || label >= PRETRAIN_NUM_CLASSES)
+    throw new Error(`Pretraining label must be an integer in [0, ${PRETRAIN_NUM_CLASSES}), got ${label}.`);
   const d = Math.max(0, Math.min(1, difficulty));
   const rand = rngFrom(seed, 'synth-pretrain');
   const { shape, texture } = pretrainFactors(label);
@@ -188,7 +189,8 @@ export function samplePretrainScene(label: number, seed: number, difficulty = 1)
 
 /** A scene with exactly `count` non-overlapping objects of random kinds and textures. */
 export function sampleCountScene(count: number, seed: number): SynthScene {
-  if (!Number.isInteger(count) || count < 1 || count > SYNTH_MAX_COUNT) throw new Error(`Object count must be an integer in [1, ${SYNTH_MAX_COUNT}], got ${count}.`);
+  if (!Number.isInteger(count) || count < 1 || count > SYNTH_MAX_COUNT)
+    throw new Error(`Object count must be an integer in [1, ${SYNTH_MAX_COUNT}], got ${count}.`);
   for (let attempt = 0; ; attempt++) {
     const rand = rngFrom(seed, 'synth-count', attempt);
     const background = sampleBackground(rand);
@@ -214,7 +216,8 @@ export function sampleSynthScene(objective: SynthObjective, label: number, seed:
   if (objective === 'pretrain') return samplePretrainScene(label, seed);
   if (objective === 'count') return sampleCountScene(label + 1, seed);
   // Shape kind alone: the pretraining distribution with the texture drawn at random.
-  if (!Number.isInteger(label) || label < 0 || label >= SHAPE_KINDS.length) throw new Error(`Shape label must be an integer in [0, ${SHAPE_KINDS.length}), got ${label}.`);
+  if (!Number.isInteger(label) || label < 0 || label >= SHAPE_KINDS.length)
+    throw new Error(`Shape label must be an integer in [0, ${SHAPE_KINDS.length}), got ${label}.`);
   const texture = randInt(rngFrom(seed, 'synth-shape-texture'), TEXTURES.length);
   return samplePretrainScene(pretrainLabel(label, texture), seed);
 }
@@ -243,7 +246,15 @@ const STAR: Poly = Array.from({ length: 10 }, (_, i) => {
   return [r * Math.cos(a), r * Math.sin(a)] as [number, number];
 });
 // Pointing right: shaft then head.
-const ARROW: Poly = [[-0.95, -0.22], [0.15, -0.22], [0.15, -0.6], [0.95, 0], [0.15, 0.6], [0.15, 0.22], [-0.95, 0.22]];
+const ARROW: Poly = [
+  [-0.95, -0.22],
+  [0.15, -0.22],
+  [0.15, -0.6],
+  [0.95, 0],
+  [0.15, 0.6],
+  [0.15, 0.22],
+  [-0.95, 0.22],
+];
 
 function inPoly(poly: Poly, x: number, y: number): boolean {
   let inside = false;
@@ -414,7 +425,10 @@ export function renderSynthScene(scene: SynthScene, options: SynthRenderOptions 
     const [br, bg, bb] = obj.colorB;
     for (let py = y0; py <= y1; py++) {
       for (let px = x0; px <= x1; px++) {
-        let cover = 0, r = 0, g = 0, b = 0;
+        let cover = 0,
+          r = 0,
+          g = 0,
+          b = 0;
         for (let sy = 0; sy < s; sy++) {
           for (let sx = 0; sx < s; sx++) {
             const dx = (px + (sx + 0.5) / s - cx) / rPx;
@@ -522,7 +536,10 @@ export function pretrainItems(seed: number, split: PretrainSplit, start: number,
   for (let index = start; index < start + count; index++) {
     const block = Math.floor(index / k);
     if (block !== permBlock) {
-      perm = shuffleInPlace(Array.from({ length: k }, (_, i) => i), rngFrom(seed, 'synth-pretrain-labels', split, block));
+      perm = shuffleInPlace(
+        Array.from({ length: k }, (_, i) => i),
+        rngFrom(seed, 'synth-pretrain-labels', split, block),
+      );
       permBlock = block;
     }
     out.push({ id: `${PRETRAIN_TASK.id}/${split}/${index}`, label: perm[index % k]!, seed: pretrainItemSeed(seed, split, index) });

@@ -22,7 +22,15 @@ describe('catalog', () => {
     expect(VTAB_TASKS).toHaveLength(19);
     expect(new Set(listTaskIds()).size).toBe(listTaskIds().length);
     expect(getTask('dtd')).toMatchObject({ source: 'vtab', folder: 'dtd', classes: 47, group: 'natural' });
-    expect(PROCEDURAL_TASKS.map((t) => t.id)).toEqual(['dsprites_location', 'dsprites_orientation', 'clevr_like_count', 'clevr_like_distance', 'clevr_like_shape', 'synth_shapes', 'synth_count']);
+    expect(PROCEDURAL_TASKS.map((t) => t.id)).toEqual([
+      'dsprites_location',
+      'dsprites_orientation',
+      'clevr_like_count',
+      'clevr_like_distance',
+      'clevr_like_shape',
+      'synth_shapes',
+      'synth_count',
+    ]);
     expect(getTask('clevr_like_count').name).toContain('synthetic, CLEVR-like');
     try {
       getTask('imagenet');
@@ -55,7 +63,10 @@ describe('dSprites', () => {
     const right = renderDsprite({ ...f, xIndex: 31, shape: 0 });
     expect(left.width).toBe(64);
     const values = new Set<number>();
-    let sumXLeft = 0, sumXRight = 0, nL = 0, nR = 0;
+    let sumXLeft = 0,
+      sumXRight = 0,
+      nL = 0,
+      nR = 0;
     for (let i = 0; i < 64 * 64; i++) {
       values.add(left.data[i * 4]!);
       expect(left.data[i * 4]).toBe(left.data[i * 4 + 2]);
@@ -90,7 +101,9 @@ describe('CLEVR-like', () => {
   it('renders a non-blank, coloured image at any size', () => {
     const img = renderClevr(sampleClevrCountScene(5, 7), { size: 48, samples: 1 });
     expect(img.width).toBe(48);
-    let min = 255, max = 0, colourful = 0;
+    let min = 255,
+      max = 0,
+      colourful = 0;
     for (let i = 0; i < img.data.length; i += 4) {
       const [r, g, b] = [img.data[i]!, img.data[i + 1]!, img.data[i + 2]!];
       min = Math.min(min, r, g, b);
@@ -114,7 +127,9 @@ describe('openProceduralTask', () => {
       const c = openProceduralTask(id, { ...sizes, seed: 2 });
       expect(a.train.map((x) => x.label)).toEqual(b.train.map((x) => x.label));
       expect(await bytesOf(a, 'train', 3)).toEqual(await bytesOf(b, 'train', 3));
-      const differs = await Promise.all([0, 1, 2, 3].map(async (i) => Buffer.compare(Buffer.from(await bytesOf(a, 'train', i)), Buffer.from(await bytesOf(c, 'train', i))) !== 0));
+      const differs = await Promise.all(
+        [0, 1, 2, 3].map(async (i) => Buffer.compare(Buffer.from(await bytesOf(a, 'train', i)), Buffer.from(await bytesOf(c, 'train', i))) !== 0),
+      );
       expect(differs.some(Boolean)).toBe(true);
     }
   });
@@ -122,14 +137,21 @@ describe('openProceduralTask', () => {
     for (const t of PROCEDURAL_TASKS) {
       const s = openProceduralTask(t, { trainSize: 403, valSize: 101, testSize: 60, seed: 5 });
       for (const split of [s.train, s.val, s.test]) {
-        const c = counts(split.map((x) => x.label), t.classes);
+        const c = counts(
+          split.map((x) => x.label),
+          t.classes,
+        );
         expect(Math.max(...c) - Math.min(...c)).toBeLessThanOrEqual(1);
       }
       for (const item of s.test.slice(0, 12)) {
         const f = proceduralFactors(t, item);
         if (f.dsprites) expect(dspritesLabel(t.id === 'dsprites_location' ? 'location' : 'orientation', f.dsprites)).toBe(item.label);
-        else if (f.synth) expect(f.synth.objects.length).toBeGreaterThan(0); // labels checked in pretraining.test.ts
-        else expect(t.id === 'clevr_like_count' ? clevrCountLabel(f.clevr!) : t.id === 'clevr_like_shape' ? clevrShapeLabel(f.clevr!) : clevrDistanceLabel(f.clevr!)).toBe(item.label);
+        else if (f.synth)
+          expect(f.synth.objects.length).toBeGreaterThan(0); // labels checked in pretraining.test.ts
+        else
+          expect(
+            t.id === 'clevr_like_count' ? clevrCountLabel(f.clevr!) : t.id === 'clevr_like_shape' ? clevrShapeLabel(f.clevr!) : clevrDistanceLabel(f.clevr!),
+          ).toBe(item.label);
       }
     }
   });

@@ -45,7 +45,11 @@ export function proceduralFactors(task: ProceduralTask, item: DataItem): { dspri
   if (task.generator === 'synth') return { synth: sampleSynthScene(synthObjectiveOf(task), item.label, seed) };
   if (task.generator === 'dsprites') return { dsprites: sampleDspritesFactors(dspritesObjective(task), item.label, rngFrom(seed, 'dsprites')) };
   const scene =
-    task.id === 'clevr_like_count' ? sampleClevrCountScene(item.label + 3, seed) : task.id === 'clevr_like_shape' ? sampleClevrShapeScene(item.label, seed) : sampleClevrDistanceScene(item.label, seed);
+    task.id === 'clevr_like_count'
+      ? sampleClevrCountScene(item.label + 3, seed)
+      : task.id === 'clevr_like_shape'
+        ? sampleClevrShapeScene(item.label, seed)
+        : sampleClevrDistanceScene(item.label, seed);
   return { clevr: scene };
 }
 
@@ -102,7 +106,11 @@ export class ProceduralImageProvider implements ImageProvider {
 export function openProceduralTask(taskOrId: ProceduralTask | string, options: ProceduralOptions): SelectedSplits {
   const found = typeof taskOrId === 'string' ? getTask(taskOrId) : taskOrId;
   if (found.source !== 'procedural') {
-    throw new LabError('data/unknown-task', `Task "${found.id}" is a VTAB-1k task read from files, not a procedural one.`, `Open it with openVtabTask, or pick one of ${PROCEDURAL_TASKS.map((t) => t.id).join(', ')}.`);
+    throw new LabError(
+      'data/unknown-task',
+      `Task "${found.id}" is a VTAB-1k task read from files, not a procedural one.`,
+      `Open it with openVtabTask, or pick one of ${PROCEDURAL_TASKS.map((t) => t.id).join(', ')}.`,
+    );
   }
   const task = found;
   const trainSize = options.trainSize ?? 800;
@@ -115,7 +123,10 @@ export function openProceduralTask(taskOrId: ProceduralTask | string, options: P
   const objective = task.generator === 'dsprites' ? dspritesObjective(task) : null;
   const makeSplit = (split: string, n: number): DataItem[] => {
     const splitSeed = hashSeed(options.seed, task.id, split);
-    const labels = shuffleInPlace(Array.from({ length: n }, (_, i) => i % task.classes), rngFrom(splitSeed, 'labels'));
+    const labels = shuffleInPlace(
+      Array.from({ length: n }, (_, i) => i % task.classes),
+      rngFrom(splitSeed, 'labels'),
+    );
     const items: DataItem[] = [];
     const mine = new Set<number>();
     for (let i = 0; i < n; i++) {

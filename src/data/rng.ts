@@ -90,5 +90,8 @@ export function shuffleInPlace<T>(items: T[], rand: Rand): T[] {
 
 /** A permutation of 0..n-1. */
 export function permutation(n: number, rand: Rand): number[] {
-  return shuffleInPlace(Array.from({ length: n }, (_, i) => i), rand);
+  return shuffleInPlace(
+    Array.from({ length: n }, (_, i) => i),
+    rand,
+  );
 }

@@ -52,13 +52,22 @@ export class NodeDirSource implements FileSource {
         'Choose the folder the link points into (the task folder itself is enough), or copy the files into this folder.',
       );
     }
-    if (!stat.isFile()) throw new LabError('data/missing-image', `${quoted(path)} in ${this.describe()} is ${stat.isDirectory() ? 'a folder' : 'not a regular file (a device or a pipe)'}, not a file.`, 'Fix the path in the list file.');
+    if (!stat.isFile())
+      throw new LabError(
+        'data/missing-image',
+        `${quoted(path)} in ${this.describe()} is ${stat.isDirectory() ? 'a folder' : 'not a regular file (a device or a pipe)'}, not a file.`,
+        'Fix the path in the list file.',
+      );
     checkReadSize(stat.size, limit);
     try {
       const buf = await fs.readFile(real);
       return new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength);
     } catch (e) {
-      throw new LabError('data/missing-image', `${quoted(path)} in ${this.describe()} cannot be read: ${clip((e as NodeJS.ErrnoException).code ?? (e as Error).message, 80)}.`, 'Check its permissions.');
+      throw new LabError(
+        'data/missing-image',
+        `${quoted(path)} in ${this.describe()} cannot be read: ${clip((e as NodeJS.ErrnoException).code ?? (e as Error).message, 80)}.`,
+        'Check its permissions.',
+      );
     }
   }
   async exists(path: string): Promise<boolean> {
@@ -113,7 +122,11 @@ export async function openNodeSource(pathOrUrl: string): Promise<FileSource> {
   try {
     stat = await fs.stat(pathOrUrl);
   } catch {
-    throw new LabError('data/not-vtab-layout', `Nothing at ${quoted(pathOrUrl)}.`, 'Give a vtab-1k folder, a task folder, a .zip of either, or an http(s) URL.');
+    throw new LabError(
+      'data/not-vtab-layout',
+      `Nothing at ${quoted(pathOrUrl)}.`,
+      'Give a vtab-1k folder, a task folder, a .zip of either, or an http(s) URL.',
+    );
   }
   if (stat.isDirectory()) return new NodeDirSource(pathOrUrl);
   return ZipSource.open(await fileAccess(pathOrUrl), nodePath.basename(pathOrUrl));

@@ -104,7 +104,10 @@ export class FileListSource implements FileSource {
   readonly kind = 'files' as const;
   private readonly files = new Map<string, Blob>();
   private readonly index: PathIndex;
-  constructor(files: Iterable<File | NamedFile>, private readonly label = 'dropped files') {
+  constructor(
+    files: Iterable<File | NamedFile>,
+    private readonly label = 'dropped files',
+  ) {
     for (const f of files) {
       if ('file' in f && 'path' in f) this.files.set(joinPath(f.path), f.file);
       else {
@@ -205,7 +208,10 @@ export class DirectoryHandleSource implements FileSource {
 export class UrlSource implements FileSource {
   readonly kind = 'url' as const;
   private readonly base: string;
-  constructor(base: string, private readonly fetchFn: typeof fetch = (...a) => fetch(...a)) {
+  constructor(
+    base: string,
+    private readonly fetchFn: typeof fetch = (...a) => fetch(...a),
+  ) {
     this.base = base.replace(/\/+$/, '');
   }
   private url(path: string): string {
@@ -219,7 +225,11 @@ export class UrlSource implements FileSource {
     try {
       res = await this.fetchFn(this.url(path));
     } catch (e) {
-      throw new LabError('data/missing-image', `Could not fetch ${quoted(this.url(path))}: ${(e as Error).message}.`, 'Check the URL and that the server allows cross-origin requests (CORS).');
+      throw new LabError(
+        'data/missing-image',
+        `Could not fetch ${quoted(this.url(path))}: ${(e as Error).message}.`,
+        'Check the URL and that the server allows cross-origin requests (CORS).',
+      );
     }
     if (!res.ok) throw missingFile(this, `${path} (HTTP ${res.status})`);
     const declared = Number(res.headers.get('content-length') ?? NaN);

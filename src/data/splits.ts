@@ -61,10 +61,13 @@ export function selectSplits(splits: VtabSplits, options: SelectOptions): Select
   }
   const trainSize = options.trainSize;
   if (!Number.isInteger(trainSize) || trainSize < TRAIN_SIZE_MIN || trainSize > TRAIN_SIZE_MAX) {
-    throw new LabError('config/invalid', `trainSize must be an integer in [${TRAIN_SIZE_MIN}, ${TRAIN_SIZE_MAX}], got ${trainSize}.`, 'Omit it for the canonical VTAB-1k 800/200 split.');
+    throw new LabError(
+      'config/invalid',
+      `trainSize must be an integer in [${TRAIN_SIZE_MIN}, ${TRAIN_SIZE_MAX}], got ${trainSize}.`,
+      'Omit it for the canonical VTAB-1k 800/200 split.',
+    );
   }
   const valSize = options.valSize ?? Math.floor(trainSize / 4);
   if (!Number.isInteger(valSize) || valSize < 0) throw new LabError('config/invalid', `valSize must be a non-negative integer, got ${valSize}.`);
   return { ...base, ...draw(trainingPool(splits), trainSize, valSize, options.seed, sourceText) };
 }
-

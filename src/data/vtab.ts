@@ -44,7 +44,8 @@ export interface OpenVtabOptions {
   onProgress?: ProgressCallback;
 }
 
-const HINT_LAYOUT = 'Expected a vtab-1k task folder holding train800.txt, val200.txt, train800val200.txt, test.txt and images/, or a folder (or zip) containing "<folder>/" or "vtab-1k/<folder>/".';
+const HINT_LAYOUT =
+  'Expected a vtab-1k task folder holding train800.txt, val200.txt, train800val200.txt, test.txt and images/, or a folder (or zip) containing "<folder>/" or "vtab-1k/<folder>/".';
 
 async function hasLists(source: FileSource, dir: string): Promise<boolean> {
   for (const name of LIST_NAMES) if (await source.exists(joinPath(dir, `${name}.txt`))) return true;
@@ -58,7 +59,7 @@ const ignorable = (name: string) => name.startsWith('.') || name.startsWith('__M
  * images because the folder held list files would be silently wrong.
  */
 function checkFolderMatchesTask(source: FileSource, dir: string, task: VtabTask): void {
-  const name = (dir === '' ? source.rootName ?? '' : dir.split('/').pop() ?? '').replace(/\.zip$/i, '');
+  const name = (dir === '' ? (source.rootName ?? '') : (dir.split('/').pop() ?? '')).replace(/\.zip$/i, '');
   if (name === '' || name === task.folder) return;
   const other = VTAB_TASKS.find((t) => t.folder === name);
   if (!other) return;
@@ -88,9 +89,15 @@ export async function findTaskFolder(source: FileSource, task: VtabTask): Promis
   }
   const found = (await source.list(base)).filter((n) => !ignorable(n));
   const otherTasks = found.filter((n) => n.endsWith('/')).map((n) => n.slice(0, -1));
-  const foundText = source.kind === 'url'
-    ? 'a URL cannot be listed, and none of the list files answered'
-    : found.length === 0 ? 'it is empty' : `it holds ${found.slice(0, 15).map((n) => clip(n, 60)).join(', ')}${found.length > 15 ? `, ... (${found.length} entries)` : ''}`;
+  const foundText =
+    source.kind === 'url'
+      ? 'a URL cannot be listed, and none of the list files answered'
+      : found.length === 0
+        ? 'it is empty'
+        : `it holds ${found
+            .slice(0, 15)
+            .map((n) => clip(n, 60))
+            .join(', ')}${found.length > 15 ? `, ... (${found.length} entries)` : ''}`;
   const otherTask = VTAB_TASKS.find((t) => t !== task && otherTasks.includes(t.folder));
   if (otherTask && !otherTasks.includes(task.folder)) {
     throw new LabError(
@@ -101,7 +108,10 @@ export async function findTaskFolder(source: FileSource, task: VtabTask): Promis
   }
   throw new LabError(
     'data/not-vtab-layout',
-    `${source.describe()} is not a vtab-1k layout for ${task.name} (folder "${task.folder}"): ${foundText}. Looked for list files in ${tried.slice(0, 4).map((t) => clip(t, 60)).join(', ')}.`,
+    `${source.describe()} is not a vtab-1k layout for ${task.name} (folder "${task.folder}"): ${foundText}. Looked for list files in ${tried
+      .slice(0, 4)
+      .map((t) => clip(t, 60))
+      .join(', ')}.`,
     HINT_LAYOUT,
   );
 }
@@ -120,7 +130,14 @@ export function parseListFile(
   lines.forEach((raw, i) => {
     const line = i + 1;
     if (raw.length > MAX_LINE_CHARS) {
-      report(new LabError('data/bad-line', `${quoted(fileForMessages)} line ${line} has ${raw.length.toLocaleString('en')} characters, found ${quoted(raw, 120)}; a line (a path and a label) may have at most ${MAX_LINE_CHARS.toLocaleString('en')}.`, 'Fix or delete the line; each line is "<image path> <integer label>".'), line);
+      report(
+        new LabError(
+          'data/bad-line',
+          `${quoted(fileForMessages)} line ${line} has ${raw.length.toLocaleString('en')} characters, found ${quoted(raw, 120)}; a line (a path and a label) may have at most ${MAX_LINE_CHARS.toLocaleString('en')}.`,
+          'Fix or delete the line; each line is "<image path> <integer label>".',
+        ),
+        line,
+      );
       return;
     }
     const trimmed = raw.trim();
@@ -166,7 +183,12 @@ const LIST_LIMIT = (file: string): ReadLimit => ({ maxBytes: MAX_LIST_BYTES, too
 
 const IMAGE_LIMIT = (id: string): ReadLimit => ({
   maxBytes: MAX_IMAGE_BYTES,
-  tooLarge: (n) => new LabError('data/image-too-large', `Image ${quoted(id)} is too large: ${bytesText(n)}; an image file may be at most ${bytesText(MAX_IMAGE_BYTES)}.`, 'Downscale or recompress it, remove its line from the list file, or load with skip-bad (CLI: --skip-bad).'),
+  tooLarge: (n) =>
+    new LabError(
+      'data/image-too-large',
+      `Image ${quoted(id)} is too large: ${bytesText(n)}; an image file may be at most ${bytesText(MAX_IMAGE_BYTES)}.`,
+      'Downscale or recompress it, remove its line from the list file, or load with skip-bad (CLI: --skip-bad).',
+    ),
 });
 
 /** Reads + decodes files of one source; errors name the image and the list line that named it. */
@@ -184,7 +206,11 @@ export class FileImageProvider implements ImageProvider {
       bytes = await this.source.read(item.id, IMAGE_LIMIT(item.id));
     } catch (e) {
       if (e instanceof LabError && e.code === 'data/missing-image' && item.file && e.message.startsWith('File ')) {
-        throw new LabError('data/missing-image', `Image ${quoted(item.id)} listed in ${quoted(item.file)} line ${item.line} is not in ${this.source.describe()}.`, e.hint);
+        throw new LabError(
+          'data/missing-image',
+          `Image ${quoted(item.id)} listed in ${quoted(item.file)} line ${item.line} is not in ${this.source.describe()}.`,
+          e.hint,
+        );
       }
       throw withListLine(e, item);
     }
@@ -237,17 +263,36 @@ export async function openVtabTask(source: FileSource, taskOrId: VtabTask | stri
     const items = parseListFile(text, file, root, task, (err, line) => skipOrThrow(err, file, line));
     if (items.length === 0) {
       // An empty list would train on nothing or report accuracy on no images ("NaN%").
-      skipOrThrow(new LabError('data/empty-list', `List file ${quoted(file)} in ${source.describe()} has no usable lines.`, 'Each line must name an image and its label ("images/train/0001.jpg 3"); restore the file, or delete it if the task folder has the other lists.'), file);
+      skipOrThrow(
+        new LabError(
+          'data/empty-list',
+          `List file ${quoted(file)} in ${source.describe()} has no usable lines.`,
+          'Each line must name an image and its label ("images/train/0001.jpg 3"); restore the file, or delete it if the task folder has the other lists.',
+        ),
+        file,
+      );
       continue;
     }
     const dup = duplicateLines(items);
-    if (dup.count > 0) warnings.push(`${quoted(file)} lists ${dup.count} image(s) more than once (e.g. ${quoted(dup.example.id, 120)} on lines ${dup.example.lines.join(' and ')}); each repeat is used again, as the file says.`);
+    if (dup.count > 0)
+      warnings.push(
+        `${quoted(file)} lists ${dup.count} image(s) more than once (e.g. ${quoted(dup.example.id, 120)} on lines ${dup.example.lines.join(' and ')}); each repeat is used again, as the file says.`,
+      );
     lists[name] = items;
   }
   const missingList = (name: string, why: string) =>
-    new LabError('data/missing-list', `"${where(name)}" is missing in ${source.describe()}: ${why}.`, `A vtab-1k task folder needs test.txt plus train800val200.txt (or train800.txt and val200.txt); found ${LIST_NAMES.filter((n) => lists[n]).map((n) => n + '.txt').join(', ') || 'no list files'}.`);
+    new LabError(
+      'data/missing-list',
+      `"${where(name)}" is missing in ${source.describe()}: ${why}.`,
+      `A vtab-1k task folder needs test.txt plus train800val200.txt (or train800.txt and val200.txt); found ${
+        LIST_NAMES.filter((n) => lists[n])
+          .map((n) => n + '.txt')
+          .join(', ') || 'no list files'
+      }.`,
+    );
   if (!lists.test) throw missingList('test.txt', 'the test split is listed there');
-  if (!lists.train800val200 && !lists.train800 && !lists.train) throw missingList('train800val200.txt', 'no training list (train800val200.txt, train800.txt or train.txt) was found');
+  if (!lists.train800val200 && !lists.train800 && !lists.train)
+    throw missingList('train800val200.txt', 'no training list (train800val200.txt, train800.txt or train.txt) was found');
 
   if (options.checkImages ?? source.kind !== 'url') {
     const all = LIST_NAMES.flatMap((n) => lists[n] ?? []);
@@ -273,7 +318,11 @@ export async function openVtabTask(source: FileSource, taskOrId: VtabTask | stri
         for (const it of items) {
           if (!missing.has(it.id)) continue;
           skipOrThrow(
-            new LabError('data/missing-image', `Image ${quoted(it.id)} listed in ${quoted(it.file!)} line ${it.line} is not in ${source.describe()}.`, 'Copy or unzip the images/ folder completely, or fix the path in the list file (or load with skip-bad).'),
+            new LabError(
+              'data/missing-image',
+              `Image ${quoted(it.id)} listed in ${quoted(it.file!)} line ${it.line} is not in ${source.describe()}.`,
+              'Copy or unzip the images/ folder completely, or fix the path in the list file (or load with skip-bad).',
+            ),
             it.file!,
             it.line,
           );
@@ -311,7 +360,10 @@ function duplicateLines(items: DataItem[]): { count: number; example: { id: stri
  * image; skipBad removes bad items from every list and appends them to `splits.skipped`.
  * Returns the number of distinct images decoded successfully.
  */
-export async function validateImages(splits: VtabSplits, options: { skipBad?: boolean; onProgress?: ProgressCallback; concurrency?: number } = {}): Promise<number> {
+export async function validateImages(
+  splits: VtabSplits,
+  options: { skipBad?: boolean; onProgress?: ProgressCallback; concurrency?: number } = {},
+): Promise<number> {
   const unique = new Map<string, DataItem>();
   for (const name of LIST_NAMES) for (const it of splits.lists[name] ?? []) if (!unique.has(it.id)) unique.set(it.id, it);
   const bad = new Set<string>();

@@ -63,10 +63,13 @@ export interface ZipErrors {
 export const DATA_ZIP_ERRORS: ZipErrors = {
   code: (p) => (p === 'too-large' ? 'data/entry-too-large' : 'data/not-a-zip'),
   hint: (p) =>
-    p === 'encrypted' ? 'Re-create the zip without a password.'
-    : p === 'unsupported' ? 'Re-create the zip with standard deflate compression.'
-    : p === 'too-large' ? 'Check that the zip holds a vtab-1k task folder; a list file or image of that size is not one.'
-    : 'Give a .zip of a vtab-1k task folder (or of the whole vtab-1k/ tree), or the unzipped folder itself; if it was downloaded, download it again.',
+    p === 'encrypted'
+      ? 'Re-create the zip without a password.'
+      : p === 'unsupported'
+        ? 'Re-create the zip with standard deflate compression.'
+        : p === 'too-large'
+          ? 'Check that the zip holds a vtab-1k task folder; a list file or image of that size is not one.'
+          : 'Give a .zip of a vtab-1k task folder (or of the whole vtab-1k/ tree), or the unzipped folder itself; if it was downloaded, download it again.',
 };
 
 /** An entry as the directory declares it. */
@@ -94,12 +97,18 @@ export class ZipArchive {
 
   /** Opens a zip, reading only its directory. */
   static async open(data: Blob | Uint8Array | RandomAccess, label: string, errors: ZipErrors = DATA_ZIP_ERRORS): Promise<ZipArchive> {
-    const access = data instanceof Uint8Array ? bytesAccess(data) : typeof Blob !== 'undefined' && data instanceof Blob ? blobAccess(data) : (data as RandomAccess);
-    const fail = (problem: ZipProblem, why: string) => new LabError(errors.code(problem), `${quoted(label)} is not a readable zip: ${why}.`, errors.hint(problem));
+    const access =
+      data instanceof Uint8Array ? bytesAccess(data) : typeof Blob !== 'undefined' && data instanceof Blob ? blobAccess(data) : (data as RandomAccess);
+    const fail = (problem: ZipProblem, why: string) =>
+      new LabError(errors.code(problem), `${quoted(label)} is not a readable zip: ${why}.`, errors.hint(problem));
     if (access.size === 0) throw fail('not-zip', 'it is empty');
     const head = await access.read(0, Math.min(64, access.size));
     const looksZip = head[0] === 0x50 && head[1] === 0x4b;
-    const notZip = () => fail('not-zip', `it does not start with "PK", the zip signature; ${describeContent(head).replace(/\(\d[\d,]* bytes\)$/, `(${access.size.toLocaleString('en')} bytes)`)}`);
+    const notZip = () =>
+      fail(
+        'not-zip',
+        `it does not start with "PK", the zip signature; ${describeContent(head).replace(/\(\d[\d,]* bytes\)$/, `(${access.size.toLocaleString('en')} bytes)`)}`,
+      );
     if (!looksZip) throw notZip();
     if (access.size < 22) throw fail('truncated', `it is only ${access.size} bytes (truncated download?)`);
     const reader = new ZipReader(new AccessReader(access), { useWebWorkers: false, checkSignature: false });
@@ -115,7 +124,8 @@ export class ZipArchive {
       if (e.directory) continue;
       const name = joinPath(e.filename.replace(/\\/g, '/'));
       if (name === '' || name.startsWith('__MACOSX/') || name.split('/').some((s) => s === '.DS_Store')) continue;
-      const size = Number(e.uncompressedSize), compressedSize = Number(e.compressedSize);
+      const size = Number(e.uncompressedSize),
+        compressedSize = Number(e.compressedSize);
       if (!Number.isSafeInteger(size) || size < 0 || !Number.isSafeInteger(compressedSize) || compressedSize < 0 || compressedSize > access.size) {
         throw fail('damaged', `entry ${quoted(name, 120)} declares ${compressedSize} compressed bytes in a ${access.size}-byte file`);
       }
@@ -162,7 +172,8 @@ export class ZipArchive {
       write: (chunk) => {
         const room = want - got;
         if (chunk.byteLength > room) {
-          if (opts.prefix === undefined) throw this.entryError(info, 'damaged', `inflates to more than the ${bytesText(info.size)} its directory declares (damaged or hostile)`);
+          if (opts.prefix === undefined)
+            throw this.entryError(info, 'damaged', `inflates to more than the ${bytesText(info.size)} its directory declares (damaged or hostile)`);
           out.set(chunk.subarray(0, room), got);
           got = want;
         } else {
@@ -181,8 +192,10 @@ export class ZipArchive {
       if (enough) return out;
       if (e instanceof LabError) throw e;
       const msg = (e as Error).message ?? String(e);
-      if (/compression method|not supported|unsupported/i.test(msg)) throw this.entryError(info, 'unsupported', `uses a compression method other than stored or deflate (${clip(msg, 80)})`);
-      if (/uncompressed size/i.test(msg)) throw this.entryError(info, 'damaged', `inflates to more than the ${bytesText(info.size)} its directory declares (damaged or hostile)`);
+      if (/compression method|not supported|unsupported/i.test(msg))
+        throw this.entryError(info, 'unsupported', `uses a compression method other than stored or deflate (${clip(msg, 80)})`);
+      if (/uncompressed size/i.test(msg))
+        throw this.entryError(info, 'damaged', `inflates to more than the ${bytesText(info.size)} its directory declares (damaged or hostile)`);
       throw this.entryError(info, TRUNCATED.test(msg) ? 'truncated' : 'damaged', `cannot be read: ${clip(msg, 120)} (truncated or damaged)`);
     }
     if (got < want) throw this.entryError(info, 'truncated', `holds ${got} of the ${info.size} bytes its directory declares (truncated or damaged)`);
@@ -228,7 +241,10 @@ export class ZipSource implements FileSource {
   }
 
   get rootName(): string {
-    return this.label.split(/[\\/]/).pop()!.replace(/\.zip$/i, '');
+    return this.label
+      .split(/[\\/]/)
+      .pop()!
+      .replace(/\.zip$/i, '');
   }
 
   /** Number of file entries (directories excluded). */

@@ -66,17 +66,35 @@ function engineWith(persistence: Persistence = memoryPersistence()) {
         clearTimeout(timer);
         resolve(hit);
       };
-      const timer = setTimeout(() => (waiters.delete(check), reject(new Error(`no matching event in ${ms} ms; last: ${JSON.stringify(events.slice(-4).map((e) => (e.type === 'run' ? `run ${e.run.summary.status}` : e.type)))}`))), ms);
+      const timer = setTimeout(
+        () => (
+          waiters.delete(check),
+          reject(
+            new Error(
+              `no matching event in ${ms} ms; last: ${JSON.stringify(events.slice(-4).map((e) => (e.type === 'run' ? `run ${e.run.summary.status}` : e.type)))}`,
+            ),
+          )
+        ),
+        ms,
+      );
       waiters.add(check);
       check();
     });
-  const runEvent = (runId: string, status: RunStatus) => (e: EngineEvent): e is Extract<EngineEvent, { type: 'run' }> => e.type === 'run' && e.run.runId === runId && e.run.summary.status === status;
-  const statuses = (runId: string) => events.filter((e): e is Extract<EngineEvent, { type: 'run' }> => e.type === 'run' && e.run.runId === runId).map((e) => e.run.summary.status);
-  const lastRun = (runId: string): RunInfo | undefined => events.filter((e): e is Extract<EngineEvent, { type: 'run' }> => e.type === 'run' && e.run.runId === runId).at(-1)?.run;
+  const runEvent =
+    (runId: string, status: RunStatus) =>
+    (e: EngineEvent): e is Extract<EngineEvent, { type: 'run' }> =>
+      e.type === 'run' && e.run.runId === runId && e.run.summary.status === status;
+  const statuses = (runId: string) =>
+    events.filter((e): e is Extract<EngineEvent, { type: 'run' }> => e.type === 'run' && e.run.runId === runId).map((e) => e.run.summary.status);
+  const lastRun = (runId: string): RunInfo | undefined =>
+    events.filter((e): e is Extract<EngineEvent, { type: 'run' }> => e.type === 'run' && e.run.runId === runId).at(-1)?.run;
   return { engine, events, next, runEvent, statuses, lastRun, persistence };
 }
 
-const isQueue = (state: string) => (e: EngineEvent): e is Extract<EngineEvent, { type: 'queue' }> => e.type === 'queue' && e.state === state;
+const isQueue =
+  (state: string) =>
+  (e: EngineEvent): e is Extract<EngineEvent, { type: 'queue' }> =>
+    e.type === 'queue' && e.state === state;
 
 let tmp: string;
 beforeAll(async () => {
@@ -90,13 +108,15 @@ afterAll(async () => {
 describe('the engine queue', () => {
   it('runs two queued runs one after the other, stores them, and ends the queue done', async () => {
     const t = engineWith();
-    const a = config({ method: 'vpt_deep' }), b = config({ method: 'linear' });
+    const a = config({ method: 'vpt_deep' }),
+      b = config({ method: 'linear' });
     t.engine.handle({ type: 'enqueue', groupLabel: 'two', runs: [a, b] });
     await t.next(isQueue('done'));
     expect(t.statuses(a.runId)).toEqual(expect.arrayContaining(['queued', 'running', 'done']));
     expect(t.statuses(b.runId).at(-1)).toBe('done');
     // b started only after a had finished.
-    const aDone = t.events.findIndex(t.runEvent(a.runId, 'done')), bRunning = t.events.findIndex(t.runEvent(b.runId, 'running'));
+    const aDone = t.events.findIndex(t.runEvent(a.runId, 'done')),
+      bRunning = t.events.findIndex(t.runEvent(b.runId, 'running'));
     expect(bRunning).toBeGreaterThan(aDone);
     const info = t.lastRun(a.runId)!;
     expect(info.summary.epochs).toHaveLength(1);
@@ -229,7 +249,8 @@ describe('the engine queue', () => {
 
   it('a run that fails is reported with its error and the queue goes on', async () => {
     const t = engineWith();
-    const bad = config({ model: { kind: 'random', preset: 'no_such_preset' } }), good = config();
+    const bad = config({ model: { kind: 'random', preset: 'no_such_preset' } }),
+      good = config();
     t.engine.handle({ type: 'enqueue', groupLabel: 'fail', runs: [bad, good] });
     await t.next(isQueue('done'));
     expect(t.lastRun(bad.runId)!.summary.status).toBe('failed');
@@ -243,7 +264,9 @@ describe('the engine queue', () => {
     const run = config({ trainSize: 8, valSize: 4, testSize: 8, protocol: { kind: 'paper', grid: { lrs: [0.5, 0.05], wds: [0] }, seeds: [1, 2] } });
     t.engine.handle({ type: 'enqueue', groupLabel: 'paper', runs: [run] });
     await t.next(t.runEvent(run.runId, 'done'));
-    const stages = t.events.flatMap((e) => (e.type === 'run' && e.run.runId === run.runId && e.run.summary.stage ? [`${e.run.summary.stage.stage} ${e.run.summary.stage.index}`] : []));
+    const stages = t.events.flatMap((e) =>
+      e.type === 'run' && e.run.runId === run.runId && e.run.summary.stage ? [`${e.run.summary.stage.stage} ${e.run.summary.stage.index}`] : [],
+    );
     expect([...new Set(stages)]).toEqual(['search 0', 'search 1', 'final 0', 'final 1']);
     const s = t.lastRun(run.runId)!.summary;
     expect(s.stage).toBeUndefined();

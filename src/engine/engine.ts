@@ -7,7 +7,16 @@
  */
 import type { BackendChoice } from '../backend/select';
 import { LabError, toErrorInfo } from '../domain/errors';
-import { dataSourceText, modelSourceText, type BackendName, type QueueState, type ResumeState, type RunConfig, type RunInfo, type RunStatus } from '../domain/run';
+import {
+  dataSourceText,
+  modelSourceText,
+  type BackendName,
+  type QueueState,
+  type ResumeState,
+  type RunConfig,
+  type RunInfo,
+  type RunStatus,
+} from '../domain/run';
 import { RunControl } from '../train/control';
 import { METHODS } from '../train/methods';
 import { isDeviceLost } from '../train/recovery';
@@ -40,7 +49,10 @@ interface RunEntry {
   control?: RunControl;
 }
 
-type Task = Exclude<Command, { type: 'init' | 'restore' | 'enqueue' | 'pause' | 'resume' | 'cancel' | 'cancel-queue' | 'restart' | 'delete' | 'export-trained' | 'inspect' }>;
+type Task = Exclude<
+  Command,
+  { type: 'init' | 'restore' | 'enqueue' | 'pause' | 'resume' | 'cancel' | 'cancel-queue' | 'restart' | 'delete' | 'export-trained' | 'inspect' }
+>;
 
 export class Engine {
   private readonly runs = new Map<string, RunEntry>();
@@ -62,7 +74,12 @@ export class Engine {
   handle(c: Command): void {
     switch (c.type) {
       case 'init':
-        return this.schedule(() => this.ensureBackend(c.backend ?? null).then(() => undefined, (err) => this.emit({ type: 'error', error: toErrorInfo(err) })));
+        return this.schedule(() =>
+          this.ensureBackend(c.backend ?? null).then(
+            () => undefined,
+            (err) => this.emit({ type: 'error', error: toErrorInfo(err) }),
+          ),
+        );
       case 'restore':
         return void this.restore();
       case 'enqueue':
@@ -173,7 +190,16 @@ export class Engine {
       const info: RunInfo = {
         runId: config.runId,
         // startedAt + i keeps the queue's order when runs are sorted by start time.
-        summary: { config: { ...rest, modelSource: modelSourceText(model), dataSource: dataSourceText(data) }, backend: '', trainableParams: 0, totalParams: 0, epochs: [], status: 'queued', startedAt: now + i, notices: [] },
+        summary: {
+          config: { ...rest, modelSource: modelSourceText(model), dataSource: dataSourceText(data) },
+          backend: '',
+          trainableParams: 0,
+          totalParams: 0,
+          epochs: [],
+          status: 'queued',
+          startedAt: now + i,
+          notices: [],
+        },
         groupId,
         groupLabel,
         methodLabel: METHODS[config.method].label,
@@ -200,7 +226,10 @@ export class Engine {
     const { modelSource: _model, dataSource: _data, ...rest } = entry.info.summary.config;
     entry.config = { ...rest, model: c.model, data: c.data, importParams: c.importParams };
     entry.resume = resume;
-    entry.info = { ...entry.info, summary: { ...entry.info.summary, status: 'queued', epochs: resume ? [...resume.epochs] : [], test: undefined, error: undefined, finishedAt: undefined } };
+    entry.info = {
+      ...entry.info,
+      summary: { ...entry.info.summary, status: 'queued', epochs: resume ? [...resume.epochs] : [], test: undefined, error: undefined, finishedAt: undefined },
+    };
     this.changed(entry.info);
     this.waiting.push(c.runId);
     this.setQueue('running');
@@ -255,7 +284,10 @@ export class Engine {
       }
       if (isDeviceLost(err) && deviceLostRetries > 0) {
         // The GPU device is gone: start the backend afresh and continue from the last epoch.
-        this.notice(runId, `The GPU device was lost (${(err as Error).message}). Re-initialised the backend and resumed from epoch ${entry.resume?.epochsDone ?? 0}.`);
+        this.notice(
+          runId,
+          `The GPU device was lost (${(err as Error).message}). Re-initialised the backend and resumed from epoch ${entry.resume?.epochsDone ?? 0}.`,
+        );
         this.backend = null;
         this.host.resetBackend();
         return this.execute(runId, deviceLostRetries - 1);
@@ -288,10 +320,25 @@ export class Engine {
         onEvent: (e) => {
           switch (e.type) {
             case 'step':
-              return this.emit({ type: 'step', runId, epoch: e.epoch, phase: e.phase, step: e.step, stepsPerEpoch: e.stepsPerEpoch, loss: e.loss, imagesPerSec: e.imagesPerSec });
+              return this.emit({
+                type: 'step',
+                runId,
+                epoch: e.epoch,
+                phase: e.phase,
+                step: e.step,
+                stepsPerEpoch: e.stepsPerEpoch,
+                loss: e.loss,
+                imagesPerSec: e.imagesPerSec,
+              });
             case 'epoch':
               // A resumed run may report an epoch again: the newer one replaces it.
-              return this.update(runId, (i) => ({ ...i, summary: { ...i.summary, epochs: [...i.summary.epochs.filter((m) => !(m.epoch === e.metrics.epoch && m.phase === e.metrics.phase)), e.metrics] } }));
+              return this.update(runId, (i) => ({
+                ...i,
+                summary: {
+                  ...i.summary,
+                  epochs: [...i.summary.epochs.filter((m) => !(m.epoch === e.metrics.epoch && m.phase === e.metrics.phase)), e.metrics],
+                },
+              }));
             case 'gradcam':
               this.emit({ type: 'gradcam', runId, epoch: e.epoch, samples: e.samples });
               return void this.storage((p) => p.putGradCam({ runId, epoch: e.epoch, samples: e.samples })).catch(() => undefined);
@@ -320,26 +367,41 @@ export class Engine {
    * runs are not resumable one by one: an interrupted protocol starts again.
    */
   private async runPaper(runId: string, config: RunConfig, spec: PaperSpec, control: RunControl): Promise<void> {
-    const result = await runPaperSession(config, { grid: spec.grid, seeds: spec.seeds, earlyStop: spec.earlyStop, analysisImages: 64 }, this.host.run, control, {
-      onProgress: (progress) => this.emit({ type: 'progress', runId, progress }),
-      onPaperEvent: (e) => {
-        if (e.type !== 'run-start') return;
-        const stage: PaperStage = { stage: e.stage, index: e.index, of: e.of, lr: e.lr, wd: e.wd, seed: e.seed };
-        this.update(runId, (i) => ({ ...i, summary: { ...i.summary, stage, epochs: [] } }), false);
+    const result = await runPaperSession(
+      config,
+      { grid: spec.grid, seeds: spec.seeds, earlyStop: spec.earlyStop, analysisImages: 64 },
+      this.host.run,
+      control,
+      {
+        onProgress: (progress) => this.emit({ type: 'progress', runId, progress }),
+        onPaperEvent: (e) => {
+          if (e.type !== 'run-start') return;
+          const stage: PaperStage = { stage: e.stage, index: e.index, of: e.of, lr: e.lr, wd: e.wd, seed: e.seed };
+          this.update(runId, (i) => ({ ...i, summary: { ...i.summary, stage, epochs: [] } }), false);
+        },
+        onEvent: (e) => {
+          switch (e.type) {
+            case 'step':
+              return this.emit({
+                type: 'step',
+                runId,
+                epoch: e.epoch,
+                phase: e.phase,
+                step: e.step,
+                stepsPerEpoch: e.stepsPerEpoch,
+                loss: e.loss,
+                imagesPerSec: e.imagesPerSec,
+              });
+            case 'epoch':
+              return this.update(runId, (i) => ({ ...i, summary: { ...i.summary, epochs: [...i.summary.epochs, e.metrics] } }), false);
+            case 'notice':
+              return this.notice(runId, e.message);
+            default:
+              return;
+          }
+        },
       },
-      onEvent: (e) => {
-        switch (e.type) {
-          case 'step':
-            return this.emit({ type: 'step', runId, epoch: e.epoch, phase: e.phase, step: e.step, stepsPerEpoch: e.stepsPerEpoch, loss: e.loss, imagesPerSec: e.imagesPerSec });
-          case 'epoch':
-            return this.update(runId, (i) => ({ ...i, summary: { ...i.summary, epochs: [...i.summary.epochs, e.metrics] } }), false);
-          case 'notice':
-            return this.notice(runId, e.message);
-          default:
-            return;
-        }
-      },
-    });
+    );
     const paper: PaperResult = { ...result.paper, why: result.why };
     this.update(runId, (i) => ({
       ...i,
@@ -350,7 +412,18 @@ export class Engine {
         backend: result.backend,
         trainableParams: result.trainableParams,
         totalParams: result.totalParams,
-        epochs: result.paper.final[0]?.curve.map((c) => ({ epoch: c.epoch, phase: 1, trainLoss: c.trainLoss, trainAcc: c.trainAcc, valAcc: c.heldOutAcc, seconds: 0, lr: 0, numTensors: 0, numBytes: 0 })) ?? [],
+        epochs:
+          result.paper.final[0]?.curve.map((c) => ({
+            epoch: c.epoch,
+            phase: 1,
+            trainLoss: c.trainLoss,
+            trainAcc: c.trainAcc,
+            valAcc: c.heldOutAcc,
+            seconds: 0,
+            lr: 0,
+            numTensors: 0,
+            numBytes: 0,
+          })) ?? [],
         test: result.firstTest,
         stage: undefined,
         paper,
@@ -392,7 +465,13 @@ export class Engine {
   private changed(info: RunInfo): void {
     this.emit({ type: 'run', run: info });
     const { hasCheckpoint: _checkpoint, trained: _trained, ...stored } = info;
-    this.storage((p) => p.putRun(stored)).catch((e: Error) => this.emit({ type: 'notice', runId: info.runId, message: `Could not store the run in ${this.host.persistence.where}: ${e.message}. Export it as JSON to keep it.` }));
+    this.storage((p) => p.putRun(stored)).catch((e: Error) =>
+      this.emit({
+        type: 'notice',
+        runId: info.runId,
+        message: `Could not store the run in ${this.host.persistence.where}: ${e.message}. Export it as JSON to keep it.`,
+      }),
+    );
   }
 
   private async storeCheckpoint(runId: string, state: ResumeState): Promise<void> {
@@ -433,7 +512,12 @@ export class Engine {
         if (this.runs.has(s.runId)) continue;
         const { status } = s.summary;
         const wasTraining = status === 'running' || status === 'paused';
-        const info: RunInfo = { ...s, summary: wasTraining ? { ...s.summary, status: 'interrupted' } : s.summary, hasCheckpoint: checkpointIds.has(s.runId), trained: trained.get(s.runId) };
+        const info: RunInfo = {
+          ...s,
+          summary: wasTraining ? { ...s.summary, status: 'interrupted' } : s.summary,
+          hasCheckpoint: checkpointIds.has(s.runId),
+          trained: trained.get(s.runId),
+        };
         this.runs.set(s.runId, { info });
         if (wasTraining) this.storage((p) => p.putRun({ ...s, summary: info.summary })).catch(() => undefined);
         if (wasTraining || status === 'queued') stopped.push(info);
@@ -460,10 +544,18 @@ export class Engine {
   private async exportTrained(requestId: string, runId: string): Promise<void> {
     try {
       const t = await this.storage((p) => p.getTrained(runId));
-      if (!t) throw new LabError('storage/missing', `The trained parameters of this run are not stored in ${this.host.persistence.where} (runs finished before this version, or storage was cleared).`);
+      if (!t)
+        throw new LabError(
+          'storage/missing',
+          `The trained parameters of this run are not stored in ${this.host.persistence.where} (runs finished before this version, or storage was cleared).`,
+        );
       this.emit({ type: 'trained-file', requestId, runId, blob: t.blob, fileName: t.fileName });
     } catch (e) {
-      const error = toErrorInfo(e instanceof LabError ? e : new LabError('storage/failed', `Could not read the trained parameters from ${this.host.persistence.where}: ${(e as Error).message}`));
+      const error = toErrorInfo(
+        e instanceof LabError
+          ? e
+          : new LabError('storage/failed', `Could not read the trained parameters from ${this.host.persistence.where}: ${(e as Error).message}`),
+      );
       this.emit({ type: 'error', runId, requestId, error });
     }
   }

@@ -9,7 +9,6 @@
  */
 import type { GradCamSample, ResumeState, StoredRun, TrainedInfo } from '../domain/run';
 
-
 /** A finished run's trained parameters (safetensors), with what the page is told about them. */
 export interface StoredTrained {
   runId: string;

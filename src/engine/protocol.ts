@@ -51,7 +51,18 @@ export type Command =
    * Benchmark cases; `threads`: WASM threads to run them on; `matmul`: add the plain 2-D matmul
    * at that count; `profile`: also each case's kernel-by-kernel times.
    */
-  | { type: 'bench'; requestId: string; backend?: BackendName; cases: BenchCaseRequest[]; warmup: number; runs: number; kernels?: 'lab' | 'stock'; threads?: number; matmul?: boolean; profile?: boolean }
+  | {
+      type: 'bench';
+      requestId: string;
+      backend?: BackendName;
+      cases: BenchCaseRequest[];
+      warmup: number;
+      runs: number;
+      kernels?: 'lab' | 'stock';
+      threads?: number;
+      matmul?: boolean;
+      profile?: boolean;
+    }
   /** The lab's WebGPU kernels against stock tfjs on random inputs (forward and every gradient). */
   | { type: 'kernel-check'; requestId: string; backend?: BackendName; full?: boolean; timing?: boolean; reps?: number; only?: string[] }
   /**
@@ -59,7 +70,17 @@ export type Command =
    * or an error event with the request id. Runs beside a training run (it needs no backend).
    */
   | { type: 'inspect'; requestId: string; taskId: string; model?: ModelSpec; data?: DataSpec; skipBad?: boolean }
-  | { type: 'frechet'; requestId: string; model: ModelSpec; taskIds: string[]; data: DataSpec; reference: DataSpec | { kind: 'pretraining' }; count: number; imageSize: number; seed: number };
+  | {
+      type: 'frechet';
+      requestId: string;
+      model: ModelSpec;
+      taskIds: string[];
+      data: DataSpec;
+      reference: DataSpec | { kind: 'pretraining' };
+      count: number;
+      imageSize: number;
+      seed: number;
+    };
 
 // ---- events: worker -> page ----
 export type EngineEvent =

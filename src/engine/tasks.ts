@@ -63,7 +63,11 @@ async function bench(c: Extract<Command, { type: 'bench' }>, ctx: TaskContext): 
     const benchCase = { preset: bc.preset, cfg, mode: bc.mode, batch: bc.batch, promptLength: bc.promptLength, recompute: bc.recompute };
     const row = await runBenchCase(benchCase, { host: 'chromium', warmup: c.warmup, runs: c.runs, kernels: c.kernels });
     rows.push(row);
-    if (c.profile) profiles.push({ title: `chromium ${row.backend}${row.threads ? ` ${row.threads} thread(s)` : ''} ${bc.preset} ${bc.mode} batch ${bc.batch}`, ...(await profileBenchCase(benchCase, c.kernels)) });
+    if (c.profile)
+      profiles.push({
+        title: `chromium ${row.backend}${row.threads ? ` ${row.threads} thread(s)` : ''} ${bc.preset} ${bc.mode} batch ${bc.batch}`,
+        ...(await profileBenchCase(benchCase, c.kernels)),
+      });
   }
   // The plain 2-D product at the same thread count, for the steps' GFLOP/s to be compared with.
   if (c.matmul) rows.push(...(await matmulRows('chromium', c.runs)));
@@ -74,7 +78,14 @@ async function bench(c: Extract<Command, { type: 'bench' }>, ctx: TaskContext): 
 async function kernelCheck(c: Extract<Command, { type: 'kernel-check' }>, ctx: TaskContext): Promise<void> {
   const choice = await ctx.ensureBackend(c.backend ?? 'webgpu');
   const rows = await runKernelCheck({ full: c.full, timing: c.timing, reps: c.reps, only: c.only });
-  ctx.emit({ type: 'kernel-check-result', requestId: c.requestId, rows, lines: formatKernelCheck(rows), pass: rows.length > 0 && rows.every((r) => r.ok), adapter: choice.adapter });
+  ctx.emit({
+    type: 'kernel-check-result',
+    requestId: c.requestId,
+    rows,
+    lines: formatKernelCheck(rows),
+    pass: rows.length > 0 && rows.every((r) => r.ok),
+    adapter: choice.adapter,
+  });
 }
 
 /** Fréchet distance of each task's CLS features from a reference set's. */
@@ -82,8 +93,10 @@ async function frechet(c: Extract<Command, { type: 'frechet' }>, ctx: TaskContex
   await ctx.ensureBackend(null);
   const model = await loadModel(c.model, { host: ctx.run, imageSize: c.imageSize || undefined });
   try {
-    const adapt = (s: Awaited<ReturnType<typeof openSplits>>) => trainDataFromSplits(s, { imageSize: model.cfg.imageSize, normalization: { mean: model.cfg.mean, std: model.cfg.std } });
-    const splitsOf = (taskId: string, data: typeof c.data) => openSplits({ taskId, data, trainSize: 800, valSize: 200, testSize: c.count, seed: c.seed }, { host: ctx.run });
+    const adapt = (s: Awaited<ReturnType<typeof openSplits>>) =>
+      trainDataFromSplits(s, { imageSize: model.cfg.imageSize, normalization: { mean: model.cfg.mean, std: model.cfg.std } });
+    const splitsOf = (taskId: string, data: typeof c.data) =>
+      openSplits({ taskId, data, trainSize: 800, valSize: 200, testSize: c.count, seed: c.seed }, { host: ctx.run });
     const pretraining = c.reference.kind === 'pretraining';
     const refSplits = c.reference.kind === 'pretraining' ? pretrainingSplits({ count: c.count, seed: c.seed }) : await splitsOf(c.taskIds[0], c.reference);
     const ref = await splitGaussian(model, adapt(refSplits).test, c.count);
@@ -92,7 +105,12 @@ async function frechet(c: Extract<Command, { type: 'frechet' }>, ctx: TaskContex
       const g = await splitGaussian(model, adapt(await splitsOf(taskId, c.data)).test, c.count);
       distances.push({ taskId, distance: frechetDistance(ref, g) });
     }
-    ctx.emit({ type: 'frechet-result', requestId: c.requestId, distances, reference: pretraining ? "the bundled model's pretraining data" : 'your reference set' });
+    ctx.emit({
+      type: 'frechet-result',
+      requestId: c.requestId,
+      distances,
+      reference: pretraining ? "the bundled model's pretraining data" : 'your reference set',
+    });
   } finally {
     disposeParams(model.params);
   }
@@ -113,7 +131,8 @@ const INSPECT_MAX_BYTES = 128 * 2 ** 20;
 export async function inspectPicked(c: Extract<Command, { type: 'inspect' }>, host: RunHost): Promise<{ text: string; warnings: string[] }> {
   if (c.model) {
     const size = c.model.kind === 'file' ? c.model.file.size : 0;
-    if (size > INSPECT_MAX_BYTES) return { text: `${(size / 2 ** 20).toFixed(0)} MiB: too large to read twice, so it is checked when the run starts.`, warnings: [] };
+    if (size > INSPECT_MAX_BYTES)
+      return { text: `${(size / 2 ** 20).toFixed(0)} MiB: too large to read twice, so it is checked when the run starts.`, warnings: [] };
     const ckpt = await host.loadCheckpoint(c.model, {});
     let n = 0;
     for (const t of ckpt.tensors.values()) n += t.data.length;
@@ -131,5 +150,8 @@ export async function inspectPicked(c: Extract<Command, { type: 'inspect' }>, ho
   const counts = LIST_NAMES.filter((n) => vtab.lists[n]).map((n) => `${n} ${vtab.lists[n]!.length}`);
   const warnings = [...vtab.warnings];
   if (vtab.skipped.length) warnings.push(`${vtab.skipped.length} listed image(s) will be skipped (first: ${vtab.skipped[0]!.reason})`);
-  return { text: `${task.name} in ${vtab.root || 'the top folder'}: ${counts.join(', ')} images listed${vtab.skipped.length ? '' : ', every one present'}`, warnings };
+  return {
+    text: `${task.name} in ${vtab.root || 'the top folder'}: ${counts.join(', ')} images listed${vtab.skipped.length ? '' : ', every one present'}`,
+    warnings,
+  };
 }

@@ -31,5 +31,4 @@ describe('the layer rules (.dependency-cruiser.cjs)', () => {
     expect(out).toMatch(/domain-imports-nothing: src\/domain\/words\.ts/);
     expect(out).toMatch(/views-hold-no-tensors: src\/ui\/view\.ts → .*@tensorflow/);
   });
-
 });

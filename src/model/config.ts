@@ -34,10 +34,58 @@ const half: [number, number, number] = [0.5, 0.5, 0.5];
 
 /** ViT-B/16, S/16, Ti/16 as in timm's augreg ImageNet-21k checkpoints; the fixtures' tiny ViT. */
 export const PRESETS: Record<PresetName, ViTConfig> = {
-  vit_b16: { imageSize: 224, patchSize: 16, channels: 3, hiddenSize: 768, numLayers: 12, numHeads: 12, mlpDim: 3072, numClasses: 21843, layerNormEps: 1e-6, mean: half, std: half },
-  vit_s16: { imageSize: 224, patchSize: 16, channels: 3, hiddenSize: 384, numLayers: 12, numHeads: 6, mlpDim: 1536, numClasses: 21843, layerNormEps: 1e-6, mean: half, std: half },
-  vit_ti16: { imageSize: 224, patchSize: 16, channels: 3, hiddenSize: 192, numLayers: 12, numHeads: 3, mlpDim: 768, numClasses: 21843, layerNormEps: 1e-6, mean: half, std: half },
-  fixture_tiny: { imageSize: 64, patchSize: 16, channels: 3, hiddenSize: 48, numLayers: 3, numHeads: 3, mlpDim: 96, numClasses: 5, layerNormEps: 1e-6, mean: half, std: half },
+  vit_b16: {
+    imageSize: 224,
+    patchSize: 16,
+    channels: 3,
+    hiddenSize: 768,
+    numLayers: 12,
+    numHeads: 12,
+    mlpDim: 3072,
+    numClasses: 21843,
+    layerNormEps: 1e-6,
+    mean: half,
+    std: half,
+  },
+  vit_s16: {
+    imageSize: 224,
+    patchSize: 16,
+    channels: 3,
+    hiddenSize: 384,
+    numLayers: 12,
+    numHeads: 6,
+    mlpDim: 1536,
+    numClasses: 21843,
+    layerNormEps: 1e-6,
+    mean: half,
+    std: half,
+  },
+  vit_ti16: {
+    imageSize: 224,
+    patchSize: 16,
+    channels: 3,
+    hiddenSize: 192,
+    numLayers: 12,
+    numHeads: 3,
+    mlpDim: 768,
+    numClasses: 21843,
+    layerNormEps: 1e-6,
+    mean: half,
+    std: half,
+  },
+  fixture_tiny: {
+    imageSize: 64,
+    patchSize: 16,
+    channels: 3,
+    hiddenSize: 48,
+    numLayers: 3,
+    numHeads: 3,
+    mlpDim: 96,
+    numClasses: 5,
+    layerNormEps: 1e-6,
+    mean: half,
+    std: half,
+  },
 };
 
 /** Patches per side. */
@@ -63,12 +111,15 @@ export function checkConfig(cfg: ViTConfig): void {
   };
   const limits = { imageSize: 8192, patchSize: 1024, channels: 16, hiddenSize: 65536, numLayers: 1024, numHeads: 1024, mlpDim: 262144 } as const;
   for (const k of Object.keys(limits) as (keyof typeof limits)[]) {
-    if (!Number.isInteger(cfg[k]) || cfg[k] <= 0 || cfg[k] > limits[k]) bad(`${k} must be an integer from 1 to ${limits[k]}, got ${String(cfg[k]).slice(0, 40)}`);
+    if (!Number.isInteger(cfg[k]) || cfg[k] <= 0 || cfg[k] > limits[k])
+      bad(`${k} must be an integer from 1 to ${limits[k]}, got ${String(cfg[k]).slice(0, 40)}`);
   }
   if (cfg.imageSize % cfg.patchSize !== 0) bad(`imageSize ${cfg.imageSize} is not a multiple of patchSize ${cfg.patchSize}`);
   if (cfg.hiddenSize % cfg.numHeads !== 0) bad(`hiddenSize ${cfg.hiddenSize} does not divide by numHeads ${cfg.numHeads}`);
-  if (!Number.isInteger(cfg.numClasses) || cfg.numClasses < 0 || cfg.numClasses > 1_000_000) bad(`numClasses must be an integer from 0 to 1000000, got ${String(cfg.numClasses).slice(0, 40)}`);
-  if (typeof cfg.layerNormEps !== 'number' || !(cfg.layerNormEps > 0 && cfg.layerNormEps < 1)) bad(`layer_norm_eps must be a small positive number (1e-12 to 1e-5 in real checkpoints), got ${String(cfg.layerNormEps).slice(0, 40)}`);
+  if (!Number.isInteger(cfg.numClasses) || cfg.numClasses < 0 || cfg.numClasses > 1_000_000)
+    bad(`numClasses must be an integer from 0 to 1000000, got ${String(cfg.numClasses).slice(0, 40)}`);
+  if (typeof cfg.layerNormEps !== 'number' || !(cfg.layerNormEps > 0 && cfg.layerNormEps < 1))
+    bad(`layer_norm_eps must be a small positive number (1e-12 to 1e-5 in real checkpoints), got ${String(cfg.layerNormEps).slice(0, 40)}`);
   const triple = (v: unknown) => Array.isArray(v) && v.length === 3 && v.every((x) => typeof x === 'number' && Number.isFinite(x));
   if (!triple(cfg.mean)) bad(`mean must be 3 finite numbers, got ${JSON.stringify(cfg.mean)?.slice(0, 60)}`);
   if (!triple(cfg.std) || !cfg.std.every((x) => x > 0)) bad(`std must be 3 positive numbers, got ${JSON.stringify(cfg.std)?.slice(0, 60)}`);
@@ -76,7 +127,10 @@ export function checkConfig(cfg: ViTConfig): void {
 
 /** Parameter count of the backbone plus head, from the config alone. */
 export function parameterCount(cfg: ViTConfig, promptLength = 0, promptLayers = 0): number {
-  const D = cfg.hiddenSize, M = cfg.mlpDim, P = cfg.patchSize, T = numTokens(cfg);
+  const D = cfg.hiddenSize,
+    M = cfg.mlpDim,
+    P = cfg.patchSize,
+    T = numTokens(cfg);
   const embed = D * cfg.channels * P * P + D + D + T * D;
   const block = 2 * 2 * D + (3 * D * D + 3 * D) + (D * D + D) + (M * D + M) + (D * M + D);
   const head = cfg.numClasses > 0 ? cfg.numClasses * D + cfg.numClasses : 0;

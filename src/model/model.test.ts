@@ -52,8 +52,15 @@ describe('Grad-CAM', () => {
       expect(want, `${golden} holds a Grad-CAM map`).toBeDefined();
       const params = paramsFromCanonical(ckpt.tensors);
       for (const k of ['head.weight', 'head.bias']) if (g.has(k)) params[k] = toComputeTensor(k, g.get(k)!); // the hub layout has no head
-      const px = g.get('pixel_values')!, labels = g.get('labels')!;
-      const cam = tf.tidy(() => gradCam({ cfg: ckpt.config, params, kernels: stockKernels }, tf.tensor4d(px.data, px.shape as [number, number, number, number]), tf.tensor1d(Array.from(labels.data, Math.round), 'int32')));
+      const px = g.get('pixel_values')!,
+        labels = g.get('labels')!;
+      const cam = tf.tidy(() =>
+        gradCam(
+          { cfg: ckpt.config, params, kernels: stockKernels },
+          tf.tensor4d(px.data, px.shape as [number, number, number, number]),
+          tf.tensor1d(Array.from(labels.data, Math.round), 'int32'),
+        ),
+      );
       expect(cam.shape).toEqual(want.shape);
       const got = cam.dataSync();
       let worst = 0;
@@ -65,7 +72,11 @@ describe('Grad-CAM', () => {
 
   it('computes the map of a hand-worked case, and never reads CLS or prompt tokens', () => {
     // 2 x 2 patches, 2 channels, after CLS and 2 prompts whose huge values must not count.
-    const prefix = [[900, -900], [50, 50], [-70, 30]];
+    const prefix = [
+      [900, -900],
+      [50, 50],
+      [-70, 30],
+    ];
     const a = [...prefix, [1, 0], [0, 1], [2, 2], [-1, 0]]; // activations A
     const g = [...prefix, [1, 0], [3, 0], [1, 2], [-1, 2]]; // gradients G
     // w = mean of G over the patches = [1, 1]; A·w = [1, 1, 4, -1]; relu -> [1, 1, 4, 0];
@@ -79,7 +90,12 @@ describe('Grad-CAM', () => {
 
   it('works for any class, with and without prompts, normalised to [0, 1] on the patch grid', async () => {
     const cfg = PRESETS.fixture_tiny;
-    const params = { ...randomParams(cfg, 3), 'prompts.0': tf.randomNormal([2, cfg.hiddenSize]), 'prompts.1': tf.randomNormal([2, cfg.hiddenSize]), 'prompts.2': tf.randomNormal([2, cfg.hiddenSize]) };
+    const params = {
+      ...randomParams(cfg, 3),
+      'prompts.0': tf.randomNormal([2, cfg.hiddenSize]),
+      'prompts.1': tf.randomNormal([2, cfg.hiddenSize]),
+      'prompts.2': tf.randomNormal([2, cfg.hiddenSize]),
+    };
     const x = tf.randomNormal([2, 3, 64, 64]) as tf.Tensor4D;
     for (const promptMode of ['none', 'shallow', 'deep'] as const) {
       for (const target of [0, 4]) {
@@ -96,7 +112,10 @@ describe('Grad-CAM', () => {
 
 describe('prompts', () => {
   const cfg = PRESETS.fixture_tiny;
-  const withPromptSets = () => ({ ...randomParams(cfg, 5), ...Object.fromEntries([0, 1, 2].map((i) => [`prompts.${i}`, tf.randomNormal([3, cfg.hiddenSize], 0, 1, 'float32', 40 + i)])) });
+  const withPromptSets = () => ({
+    ...randomParams(cfg, 5),
+    ...Object.fromEntries([0, 1, 2].map((i) => [`prompts.${i}`, tf.randomNormal([3, cfg.hiddenSize], 0, 1, 'float32', 40 + i)])),
+  });
 
   it('dropout draws its own mask for every image of a batch (the reference drops after expanding to the batch)', async () => {
     const params = withPromptSets();
@@ -139,11 +158,13 @@ describe('seeded initialisation', () => {
   it('replays for every seed, 0 included (tfjs draws Gaussians unseeded for seed 0)', async () => {
     const cfg = PRESETS.fixture_tiny;
     for (const seed of [0, 1]) {
-      const a = randomParams(cfg, seed), b = randomParams(cfg, seed);
+      const a = randomParams(cfg, seed),
+        b = randomParams(cfg, seed);
       for (const n of Object.keys(a)) expect(Array.from(await a[n].data()), `${n} seed ${seed}`).toEqual(Array.from(await b[n].data()));
       tf.dispose([...Object.values(a), ...Object.values(b)]);
     }
-    const h1 = initHead(cfg, 4, 0), h2 = initHead(cfg, 4, 0);
+    const h1 = initHead(cfg, 4, 0),
+      h2 = initHead(cfg, 4, 0);
     expect(Array.from(await h1['head.weight'].data())).toEqual(Array.from(await h2['head.weight'].data()));
     tf.dispose([...Object.values(h1), ...Object.values(h2)]);
   });
@@ -166,7 +187,12 @@ describe('backend choice', () => {
     expect(chooseBackend(caps({ webgpu: { available: true, software: false, description: 'NVIDIA' } })).backend).toBe('webgpu');
   });
   it('a software (SwiftShader) WebGPU adapter loses to WASM, and the reason says so', () => {
-    const c = chooseBackend(caps({ webgpu: { available: true, software: true, description: 'google swiftshader' }, webgl: { available: true, software: true, description: 'SwiftShader' } }));
+    const c = chooseBackend(
+      caps({
+        webgpu: { available: true, software: true, description: 'google swiftshader' },
+        webgl: { available: true, software: true, description: 'SwiftShader' },
+      }),
+    );
     expect(c.backend).toBe('wasm');
     expect(c.reason).toMatch(/software/);
     expect(c.noWebGPU).toBe(false);

@@ -120,7 +120,8 @@ export function initPrompts(cfg: ViTConfig, promptLength: number, layers: number
   const bound = Math.sqrt(6 / (3 * cfg.patchSize * cfg.patchSize + cfg.hiddenSize));
   const out: ParamSet = {};
   for (let i = 0; i < layers; i++) {
-    out[`prompts.${i}`] = init === 'zero' ? tf.zeros([promptLength, cfg.hiddenSize]) : tf.randomUniform([promptLength, cfg.hiddenSize], -bound, bound, 'float32', seed + i);
+    out[`prompts.${i}`] =
+      init === 'zero' ? tf.zeros([promptLength, cfg.hiddenSize]) : tf.randomUniform([promptLength, cfg.hiddenSize], -bound, bound, 'float32', seed + i);
   }
   return out;
 }
@@ -144,7 +145,9 @@ export function initHead(cfg: ViTConfig, numClasses: number, seed: number): Para
 
 /** Random backbone weights in compute layout (benchmarks, tests): N(0, 0.02), LayerNorm γ=1. */
 export function randomParams(cfg: ViTConfig, seed = 0): ParamSet {
-  const D = cfg.hiddenSize, M = cfg.mlpDim, g = gridSize(cfg);
+  const D = cfg.hiddenSize,
+    M = cfg.mlpDim,
+    g = gridSize(cfg);
   let s = seed;
   const n = (shape: number[]) => tf.tidy(() => tf.mul(tf.truncatedNormal(shape, 0, 1, 'float32', gaussianSeed(s++)), 0.02));
   const p: ParamSet = {

@@ -49,20 +49,28 @@ for (const backend of ['cpu', 'wasm'] as const) {
       await initNodeBackend(backend);
       const w1 = tf.variable(tf.randomNormal([64, 256], 0, 0.1, 'float32', 3)) as tf.Variable<tf.Rank.R2>;
       const w2 = tf.randomNormal([256, 64], 0, 0.1, 'float32', 4) as tf.Tensor2D;
-      const g = tf.ones([64]) as tf.Tensor1D, b = tf.zeros([64]) as tf.Tensor1D;
+      const g = tf.ones([64]) as tf.Tensor1D,
+        b = tf.zeros([64]) as tf.Tensor1D;
       const x0 = tf.randomNormal([128, 64], 0, 1, 'float32', 5) as tf.Tensor2D;
       const peak = async (recompute: boolean) => {
-        const r = await probeMemory(() => {
-          const grads = tf.tidy(() => tf.variableGrads(() => {
-            let x = x0;
-            for (let i = 0; i < 12; i++) x = recompute ? recomputed(segment(w1, w2, g, b), x, [w1]) : segment(w1, w2, g, b)(x);
-            return tf.sum(x) as tf.Scalar;
-          }, [w1]).grads);
-          tf.dispose(Object.values(grads));
-        }, { live: [w1, w2, g, b, x0] });
+        const r = await probeMemory(
+          () => {
+            const grads = tf.tidy(
+              () =>
+                tf.variableGrads(() => {
+                  let x = x0;
+                  for (let i = 0; i < 12; i++) x = recompute ? recomputed(segment(w1, w2, g, b), x, [w1]) : segment(w1, w2, g, b)(x);
+                  return tf.sum(x) as tf.Scalar;
+                }, [w1]).grads,
+            );
+            tf.dispose(Object.values(grads));
+          },
+          { live: [w1, w2, g, b, x0] },
+        );
         return r.peakBytes - r.startBytes;
       };
-      const plain = await peak(false), recomp = await peak(true);
+      const plain = await peak(false),
+        recomp = await peak(true);
       expect(recomp).toBeLessThan(0.35 * plain);
       tf.dispose([w1, w2, g, b, x0]);
     });

@@ -106,7 +106,11 @@ function param<T extends tf.Tensor>(params: ParamSet, name: string): T {
 }
 
 const linearAt = (params: ParamSet, name: string): LinearWeights => ({ weight: param(params, `${name}.weight`), bias: param(params, `${name}.bias`) });
-const normAt = (params: ParamSet, name: string, eps: number): NormWeights => ({ weight: param(params, `${name}.weight`), bias: param(params, `${name}.bias`), eps });
+const normAt = (params: ParamSet, name: string, eps: number): NormWeights => ({
+  weight: param(params, `${name}.weight`),
+  bias: param(params, `${name}.bias`),
+  eps,
+});
 
 /** The typed view of `params` (canonical names, compute layout). Throws naming a missing key. */
 export function weightsOf(params: ParamSet, cfg: ViTConfig): ViTWeights {
@@ -146,7 +150,8 @@ function norm(k: Kernels, w: NormWeights, x: tf.Tensor3D): tf.Tensor3D {
 /** Multi-head self-attention on x [B, T, D] (already normalised) -> [B, T, D]. */
 function selfAttention(k: Kernels, w: AttentionWeights, x: tf.Tensor3D): tf.Tensor3D {
   const [b, t, d] = x.shape;
-  const h = w.heads, hd = d / h;
+  const h = w.heads,
+    hd = d / h;
   const qkv = dense(k, w.qkv, tf.reshape(x, [b * t, d])); // [B·T, 3D]
   // A 4-D transpose: tfjs' WASM backend runs 5-D transposes ~20x slower than 4-D ones.
   const heads = tf.transpose(tf.reshape(qkv, [b, t, 3 * h, hd]), [0, 2, 1, 3]); // [B, 3H, T, hd]: q heads, k heads, v heads
@@ -175,7 +180,8 @@ export function block(k: Kernels, w: BlockWeights, x: tf.Tensor3D, a = norm(k, w
 /** pixels [B, C, H, W] (NCHW, normalised) -> tokens [B, 1 + g², D] with CLS and position added. */
 function embed(k: Kernels, w: ViTWeights, cfg: ViTConfig, pixels: tf.Tensor4D): tf.Tensor3D {
   const [b, c, h, wd] = pixels.shape;
-  const p = cfg.patchSize, g = gridSize(cfg);
+  const p = cfg.patchSize,
+    g = gridSize(cfg);
   if (h !== cfg.imageSize || wd !== cfg.imageSize || c !== cfg.channels) {
     throw new Error(`Input is [${pixels.shape}] but the model expects [B, ${cfg.channels}, ${cfg.imageSize}, ${cfg.imageSize}].`);
   }
@@ -238,7 +244,20 @@ function withPrompts(w: ViTWeights, layer: number, x: tf.Tensor3D, opts: Forward
 
 /** The weights of a block that train (tf.Variables): what a recomputed block differentiates. */
 function trainingWeights(w: BlockWeights): tf.Variable[] {
-  const all = [w.norm1.weight, w.norm1.bias, w.attn.qkv.weight, w.attn.qkv.bias, w.attn.proj.weight, w.attn.proj.bias, w.norm2.weight, w.norm2.bias, w.mlp.fc1.weight, w.mlp.fc1.bias, w.mlp.fc2.weight, w.mlp.fc2.bias];
+  const all = [
+    w.norm1.weight,
+    w.norm1.bias,
+    w.attn.qkv.weight,
+    w.attn.qkv.bias,
+    w.attn.proj.weight,
+    w.attn.proj.bias,
+    w.norm2.weight,
+    w.norm2.bias,
+    w.mlp.fc1.weight,
+    w.mlp.fc1.bias,
+    w.mlp.fc2.weight,
+    w.mlp.fc2.bias,
+  ];
   return all.filter(trains) as tf.Variable[];
 }
 
@@ -265,7 +284,8 @@ function runBlocks(m: ViT, w: ViTWeights, pixels: tf.Tensor4D, upTo: number, opt
 export function traceBlocks(m: ViT, pixels: tf.Tensor4D, opts: ForwardOptions = {}): { embedded: tf.Tensor3D; inputs: tf.Tensor3D[]; outputs: tf.Tensor3D[] } {
   const w = weightsOf(m.params, m.cfg);
   const embedded = embed(m.kernels, w, m.cfg, pixels);
-  const inputs: tf.Tensor3D[] = [], outputs: tf.Tensor3D[] = [];
+  const inputs: tf.Tensor3D[] = [],
+    outputs: tf.Tensor3D[] = [];
   let x = embedded;
   for (let i = 0; i < m.cfg.numLayers; i++) {
     inputs.push(withPrompts(w, i, x, opts));
@@ -324,7 +344,8 @@ export function crossEntropy(logits: tf.Tensor2D, labels: tf.Tensor1D): tf.Scala
 export function gradCam(m: ViT, pixels: tf.Tensor4D, targets: tf.Tensor1D, opts: ForwardOptions = {}): tf.Tensor3D {
   return tf.tidy(() => {
     const evalOpts: ForwardOptions = { ...opts, training: false };
-    const k = m.kernels, w = weightsOf(m.params, m.cfg);
+    const k = m.kernels,
+      w = weightsOf(m.params, m.cfg);
     const last = m.cfg.numLayers - 1;
     const x = withPrompts(w, last, runBlocks(m, w, pixels, last, evalOpts), evalOpts); // [B, T', D]
     const activations = norm(k, w.blocks[last].norm1, x); // [B, T', D]
@@ -348,7 +369,8 @@ export function camFromGradients(activations: tf.Tensor3D, grads: tf.Tensor3D, p
     const patchesG = patchTokens(grads, promptLength); // [B, g², D]
     const channelWeights = tf.mean(patchesG, 1, true); // [B, 1, D]
     const cam = tf.relu(tf.sum(tf.mul(patchesA, channelWeights), -1)); // [B, g²]
-    const lo = tf.min(cam, -1, true), hi = tf.max(cam, -1, true);
+    const lo = tf.min(cam, -1, true),
+      hi = tf.max(cam, -1, true);
     const normed = tf.div(tf.sub(cam, lo), tf.add(tf.sub(hi, lo), 1e-7)); // [B, g²] in [0, 1]
     return tf.reshape(normed, [patchesA.shape[0], grid, grid]);
   });

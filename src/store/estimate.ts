@@ -28,7 +28,16 @@ export function setupWork(setup: Setup): Work {
     const epochs = setup.epochs * METHODS[m].phases.length;
     const w =
       setup.protocol === 'paper'
-        ? protocolWork({ grid: resolveGrid(setup.grid, m as MethodId), seeds: Array.from({ length: setup.seeds }, (_, i) => i), searchTrainSize: setup.trainSize, valSize }, epochs, testSize)
+        ? protocolWork(
+            {
+              grid: resolveGrid(setup.grid, m as MethodId),
+              seeds: Array.from({ length: setup.seeds }, (_, i) => i),
+              searchTrainSize: setup.trainSize,
+              valSize,
+            },
+            epochs,
+            testSize,
+          )
         : { runs: 1, trainImageEpochs: setup.trainSize * epochs, evalImages: valSize * epochs + testSize };
     total.runs += w.runs;
     total.trainImageEpochs += w.trainImageEpochs;
@@ -55,7 +64,8 @@ function priorSpeed(model: string, backend: string | undefined): number | null {
  * model in this browser, or null when none has run.
  */
 export function measuredSpeed(s: Pick<LabState, 'runs' | 'order'>, modelSource: string): number | null {
-  let images = 0, seconds = 0;
+  let images = 0,
+    seconds = 0;
   for (const id of s.order) {
     const r = s.runs[id];
     if (!r || r.summary.config.modelSource !== modelSource || r.summary.paper) continue;

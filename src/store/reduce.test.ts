@@ -9,7 +9,23 @@ import { DEFAULT_SETUP } from './setup';
 import { initialState, type LabState } from './state';
 
 const summary = (o: Partial<RunSummary> = {}): RunSummary => ({
-  config: { runId: 'a', modelLabel: 'm', taskId: 'synth_count', method: 'ft', trainSize: 8, valSize: 2, testSize: 4, epochs: 2, batchSize: 4, promptLength: 2, seed: 1, imageSize: 0, gradcamSamples: 1, modelSource: 'bundled:tiny_pretrained', dataSource: 'procedural' },
+  config: {
+    runId: 'a',
+    modelLabel: 'm',
+    taskId: 'synth_count',
+    method: 'ft',
+    trainSize: 8,
+    valSize: 2,
+    testSize: 4,
+    epochs: 2,
+    batchSize: 4,
+    promptLength: 2,
+    seed: 1,
+    imageSize: 0,
+    gradcamSamples: 1,
+    modelSource: 'bundled:tiny_pretrained',
+    dataSource: 'procedural',
+  },
   backend: '',
   trainableParams: 0,
   totalParams: 0,
@@ -19,8 +35,26 @@ const summary = (o: Partial<RunSummary> = {}): RunSummary => ({
   notices: [],
   ...o,
 });
-const info = (o: Partial<RunInfo> = {}, s: Partial<RunSummary> = {}): RunInfo => ({ runId: 'a', summary: summary(s), groupId: 'g1', groupLabel: 'group', methodLabel: 'Full fine-tuning', hasCheckpoint: false, ...o });
-const epoch = (n: number): EpochMetrics => ({ epoch: n, phase: 1, trainLoss: 1 / n, trainAcc: 10 * n, valAcc: 5 * n, seconds: 1, lr: 0.1, numTensors: 10, numBytes: 100 });
+const info = (o: Partial<RunInfo> = {}, s: Partial<RunSummary> = {}): RunInfo => ({
+  runId: 'a',
+  summary: summary(s),
+  groupId: 'g1',
+  groupLabel: 'group',
+  methodLabel: 'Full fine-tuning',
+  hasCheckpoint: false,
+  ...o,
+});
+const epoch = (n: number): EpochMetrics => ({
+  epoch: n,
+  phase: 1,
+  trainLoss: 1 / n,
+  trainAcc: 10 * n,
+  valAcc: 5 * n,
+  seconds: 1,
+  lr: 0.1,
+  numTensors: 10,
+  numBytes: 100,
+});
 
 /** Applies events one after the other, keeping every intermediate state. */
 function play(events: LabEvent[], from: LabState = initialState()): LabState[] {
@@ -33,7 +67,12 @@ describe('engine events', () => {
   it("a run's life: restored, queued, running, progress, steps, epochs, Grad-CAM, done", () => {
     const cam = { index: 0, label: 1, predicted: 1, image: new Uint8ClampedArray(4), side: 1, cam: new Float32Array(1), grid: 1 };
     const events: EngineEvent[] = [
-      { type: 'restored', runs: [info({ runId: 'old', groupId: 'g0' }, { status: 'interrupted', startedAt: 1 })], gradcams: [{ runId: 'old', epoch: 1, samples: [cam] }], stopped: [] },
+      {
+        type: 'restored',
+        runs: [info({ runId: 'old', groupId: 'g0' }, { status: 'interrupted', startedAt: 1 })],
+        gradcams: [{ runId: 'old', epoch: 1, samples: [cam] }],
+        stopped: [],
+      },
       { type: 'run', run: info() },
       { type: 'queue', waiting: [], active: 'a', state: 'running' },
       { type: 'run', run: info({ stepsPerEpoch: 2 }, { status: 'running', backend: 'wasm' }) },
@@ -42,7 +81,10 @@ describe('engine events', () => {
       { type: 'run', run: info({ stepsPerEpoch: 2 }, { status: 'running', epochs: [epoch(1)] }) },
       { type: 'gradcam', runId: 'a', epoch: 1, samples: [cam] },
       { type: 'run', run: info({ stepsPerEpoch: 2, hasCheckpoint: true }, { status: 'running', epochs: [epoch(1)] }) },
-      { type: 'run', run: info({ trained: { fileName: 'a.safetensors', bytes: 10, tensors: 2 } }, { status: 'done', epochs: [epoch(1), epoch(2)], finishedAt: 2000 }) },
+      {
+        type: 'run',
+        run: info({ trained: { fileName: 'a.safetensors', bytes: 10, tensors: 2 } }, { status: 'done', epochs: [epoch(1), epoch(2)], finishedAt: 2000 }),
+      },
       { type: 'queue', waiting: [], active: null, state: 'done' },
     ];
     const s = play(events);
@@ -100,7 +142,12 @@ describe('engine events', () => {
   it('runs a reload stopped are offered until resumed or dismissed, and the results show their group', () => {
     const [, , s1, s2] = play([
       { type: 'run', run: info({ runId: 'new', groupId: 'g1' }) },
-      { type: 'restored', runs: [info({ runId: 'x', groupId: 'g0' }, { status: 'interrupted' }), info({ runId: 'y', groupId: 'g0' }, { status: 'queued' })], gradcams: [], stopped: ['x', 'y', 'gone'] },
+      {
+        type: 'restored',
+        runs: [info({ runId: 'x', groupId: 'g0' }, { status: 'interrupted' }), info({ runId: 'y', groupId: 'g0' }, { status: 'queued' })],
+        gradcams: [],
+        stopped: ['x', 'y', 'gone'],
+      },
       { type: 'resume-offer-closed' },
     ]);
     expect(s1!.stopped).toEqual(['x', 'y']);
@@ -161,18 +208,41 @@ describe('engine events', () => {
   });
 
   it('steps draw the per-step loss curve on the epoch axis; a resumed run steps back; a full curve is thinned', () => {
-    const step = (epoch: number, n: number, loss: number): EngineEvent => ({ type: 'step', runId: 'a', epoch, phase: 1, step: n, stepsPerEpoch: 4, loss, imagesPerSec: 1 });
+    const step = (epoch: number, n: number, loss: number): EngineEvent => ({
+      type: 'step',
+      runId: 'a',
+      epoch,
+      phase: 1,
+      step: n,
+      stepsPerEpoch: 4,
+      loss,
+      imagesPerSec: 1,
+    });
     const s = play([{ type: 'run', run: info() }, step(1, 1, 3), step(1, 2, 2.5), step(2, 4, 1), step(2, 2, 1.5)]);
     expect(s[2]!.runs.a!.stepLoss).toEqual([{ x: 0.25, loss: 3 }]);
     expect(s[4]!.runs.a!.stepLoss!.map((p) => p.x)).toEqual([0.25, 0.5, 2]);
     // Resumed from the checkpoint of epoch 1: epoch 2 starts again, its later points go.
-    expect(s[5]!.runs.a!.stepLoss).toEqual([{ x: 0.25, loss: 3 }, { x: 0.5, loss: 2.5 }, { x: 1.5, loss: 1.5 }]);
+    expect(s[5]!.runs.a!.stepLoss).toEqual([
+      { x: 0.25, loss: 3 },
+      { x: 0.5, loss: 2.5 },
+      { x: 1.5, loss: 1.5 },
+    ]);
     // FT-then-PT numbers its second phase's epochs after the first's.
     const ph2 = reduce(s[4]!, { type: 'step', runId: 'a', epoch: 3, phase: 2, step: 1, stepsPerEpoch: 4, loss: 0.5, imagesPerSec: 1 });
     expect(ph2.runs.a!.stepLoss!.at(-1)).toEqual({ x: 2.25, loss: 0.5 });
     // A long run: never more than STEP_POINTS_MAX points, the latest always kept, x increasing.
     let t = s[1]!;
-    for (let i = 1; i <= 2000; i++) t = reduce(t, { type: 'step', runId: 'a', epoch: Math.ceil(i / 100), phase: 1, step: ((i - 1) % 100) + 1, stepsPerEpoch: 100, loss: 1 / i, imagesPerSec: 1 });
+    for (let i = 1; i <= 2000; i++)
+      t = reduce(t, {
+        type: 'step',
+        runId: 'a',
+        epoch: Math.ceil(i / 100),
+        phase: 1,
+        step: ((i - 1) % 100) + 1,
+        stepsPerEpoch: 100,
+        loss: 1 / i,
+        imagesPerSec: 1,
+      });
     const pts = t.runs.a!.stepLoss!;
     expect(pts.length).toBeLessThanOrEqual(STEP_POINTS_MAX);
     expect(pts.length).toBeGreaterThan(STEP_POINTS_MAX / 2);

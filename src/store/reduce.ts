@@ -71,7 +71,11 @@ export function reduce(s: LabState, e: LabEvent): LabState {
       return { ...t, setup: editSetup(t, {}) };
     }
     case 'reference-picked':
-      return { ...s, picked: { ...s.picked, reference: e.file ? { name: e.file.name, file: e.file } : null }, paper: e.file ? { ...s.paper, reference: 'zip' } : s.paper };
+      return {
+        ...s,
+        picked: { ...s.picked, reference: e.file ? { name: e.file.name, file: e.file } : null },
+        paper: e.file ? { ...s.paper, reference: 'zip' } : s.paper,
+      };
     case 'reference-chosen':
       return { ...s, paper: { ...s.paper, reference: e.reference, referenceUrl: e.url ?? s.paper.referenceUrl } };
     case 'problem':
@@ -109,7 +113,14 @@ export function reduce(s: LabState, e: LabEvent): LabState {
         runs[info.runId] = { ...info, progress: {}, gradcam: cam ? { epoch: cam.epoch, samples: cam.samples } : undefined };
       }
       const stopped = e.stopped.filter((id) => runs[id]);
-      return { ...s, runs, order: [...new Set([...e.runs.map((r) => r.runId), ...s.order])], restored: true, stopped, viewGroupId: stopped.length ? runs[stopped[0]!]!.groupId : s.viewGroupId };
+      return {
+        ...s,
+        runs,
+        order: [...new Set([...e.runs.map((r) => r.runId), ...s.order])],
+        restored: true,
+        stopped,
+        viewGroupId: stopped.length ? runs[stopped[0]!]!.groupId : s.viewGroupId,
+      };
     }
     case 'run':
       return withRun(s, e.run);

@@ -18,7 +18,14 @@ describe('runs from the setup', () => {
     if (!('ok' in r)) throw new Error(r.problem.message);
     expect(r.ok.runs.map((c) => c.method)).toEqual(DEFAULT_SETUP.methods);
     const c = r.ok.runs[0]!;
-    expect(c).toMatchObject({ taskId: 'synth_count', seed: 4, trainSize: 800, valSize: 200, model: { kind: 'bundled', id: 'tiny_pretrained' }, data: { kind: 'procedural' } });
+    expect(c).toMatchObject({
+      taskId: 'synth_count',
+      seed: 4,
+      trainSize: 800,
+      valSize: 200,
+      model: { kind: 'bundled', id: 'tiny_pretrained' },
+      data: { kind: 'procedural' },
+    });
     // No typed prompt length: the engine applies the catalog rule when the model loads.
     expect(c.promptLength).toBeUndefined();
     expect(c.protocol).toBeUndefined();
@@ -34,7 +41,14 @@ describe('runs from the setup', () => {
     ];
     for (const { model, imageSize, cfg } of models) {
       for (const t of TASKS) {
-        const patch = { taskId: t.id, model, imageSize, methods: ['vpt_deep' as const], data: t.source === 'procedural' ? ('local' as const) : ('url' as const), dataUrl: 'https://example.org/vtab' };
+        const patch = {
+          taskId: t.id,
+          model,
+          imageSize,
+          methods: ['vpt_deep' as const],
+          data: t.source === 'procedural' ? ('local' as const) : ('url' as const),
+          dataUrl: 'https://example.org/vtab',
+        };
         const s = state({ type: 'setup-changed', patch });
         const r = queueRequest(s);
         if (!('ok' in r)) throw new Error(r.problem.message);
@@ -76,7 +90,12 @@ describe('runs from the setup', () => {
     expect('problem' in noFile && noFile.problem.message).toMatch(/No checkpoint file is loaded.*Choose/);
     const noData = queueRequest(state({ type: 'setup-changed', patch: { taskId: 'dtd' } }));
     expect('problem' in noData && noData.problem.message).toMatch(/needs its images/);
-    const withZip = queueRequest(state({ type: 'setup-changed', patch: { taskId: 'dtd' } }, { type: 'data-picked', data: { kind: 'zip', name: 'dtd.zip', count: 1, file: zip }, choice: 'zip' }));
+    const withZip = queueRequest(
+      state(
+        { type: 'setup-changed', patch: { taskId: 'dtd' } },
+        { type: 'data-picked', data: { kind: 'zip', name: 'dtd.zip', count: 1, file: zip }, choice: 'zip' },
+      ),
+    );
     expect('ok' in withZip && withZip.ok.runs[0]!.data).toEqual({ kind: 'zip', file: zip, name: 'dtd.zip' });
   });
 });
@@ -93,7 +112,23 @@ describe('restarting a stored run', () => {
         importedFrom,
         hasCheckpoint,
         summary: {
-          config: { runId: 'r', modelLabel: 'm', taskId: 'dtd', method: 'vpt_deep', trainSize: 800, valSize: 200, testSize: 0, epochs: 1, batchSize: 8, promptLength: 10, seed: 0, imageSize: 224, gradcamSamples: 0, modelSource, dataSource },
+          config: {
+            runId: 'r',
+            modelLabel: 'm',
+            taskId: 'dtd',
+            method: 'vpt_deep',
+            trainSize: 800,
+            valSize: 200,
+            testSize: 0,
+            epochs: 1,
+            batchSize: 8,
+            promptLength: 10,
+            seed: 0,
+            imageSize: 224,
+            gradcamSamples: 0,
+            modelSource,
+            dataSource,
+          },
           backend: 'wasm',
           trainableParams: 0,
           totalParams: 0,
@@ -110,7 +145,12 @@ describe('restarting a stored run', () => {
 
   it('hub model and URL data come back from their stored lines', () => {
     const r = restartRequest(state(stored('hub:google/vit-base-patch16-224-in21k', 'url:https://example.org/vtab')), 'r');
-    expect(r && 'ok' in r && r.ok).toMatchObject({ type: 'restart', runId: 'r', model: { kind: 'hub', id: 'google/vit-base-patch16-224-in21k' }, data: { kind: 'url', base: 'https://example.org/vtab' } });
+    expect(r && 'ok' in r && r.ok).toMatchObject({
+      type: 'restart',
+      runId: 'r',
+      model: { kind: 'hub', id: 'google/vit-base-patch16-224-in21k' },
+      data: { kind: 'url', base: 'https://example.org/vtab' },
+    });
   });
 
   it('local files must be picked again: the problem names the one missing', () => {
@@ -118,7 +158,14 @@ describe('restarting a stored run', () => {
     expect(noModel && 'problem' in noModel && noModel.problem.message).toMatch(/checkpoint file "vit.safetensors"/);
     const noData = restartRequest(state(stored('bundled:tiny_pretrained', 'zip:dtd.zip')), 'r');
     expect(noData && 'problem' in noData && noData.problem.message).toMatch(/data folder or zip/);
-    const picked = restartRequest(state(stored('file:vit.safetensors', 'zip:dtd.zip'), { type: 'model-file-picked', file: new File([], 'vit.safetensors') }, { type: 'data-picked', data: { kind: 'zip', name: 'dtd.zip', count: 1, file: zip }, choice: 'zip' }), 'r');
+    const picked = restartRequest(
+      state(
+        stored('file:vit.safetensors', 'zip:dtd.zip'),
+        { type: 'model-file-picked', file: new File([], 'vit.safetensors') },
+        { type: 'data-picked', data: { kind: 'zip', name: 'dtd.zip', count: 1, file: zip }, choice: 'zip' },
+      ),
+      'r',
+    );
     expect(picked && 'ok' in picked && picked.ok.data).toMatchObject({ kind: 'zip', name: 'dtd.zip' });
   });
 

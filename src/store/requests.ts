@@ -23,7 +23,8 @@ export function newId(prefix: string): string {
 function modelSpec(s: LabState): Result<ModelSpec> {
   const { setup, picked } = s;
   if (setup.model === 'file') {
-    if (!picked.model) return problem('No checkpoint file is loaded.', 'Choose a .safetensors or .npz file with "Local checkpoint file", or pick another model.');
+    if (!picked.model)
+      return problem('No checkpoint file is loaded.', 'Choose a .safetensors or .npz file with "Local checkpoint file", or pick another model.');
     return { ok: { kind: 'file', file: picked.model, name: picked.model.name } };
   }
   const { kind, arg } = parseSourceText(setup.model);
@@ -47,7 +48,10 @@ function dataSpec(s: LabState): Result<DataSpec> {
   }
   if (data?.kind === 'files') return { ok: { kind: 'files', files: data.files, name: data.name } };
   if (data?.kind === 'directory') return { ok: { kind: 'directory', handle: data.handle, name: data.name } };
-  return problem(`${task.name} needs its images: no folder is picked.`, 'Pick or drop the vtab-1k folder (or its zip), or choose an "Offline (procedural)" task.');
+  return problem(
+    `${task.name} needs its images: no folder is picked.`,
+    'Pick or drop the vtab-1k folder (or its zip), or choose an "Offline (procedural)" task.',
+  );
 }
 
 function runConfig(s: LabState, method: MethodId, model: ModelSpec, data: DataSpec, trainSize: number): RunConfig {
@@ -81,7 +85,12 @@ type Enqueue = Extract<Command, { type: 'enqueue' }>;
 
 /** One run per selected method with the current setup, as one group. */
 export function queueRequest(s: LabState): Result<Enqueue> {
-  return runsRequest(s, s.setup.methods, [s.setup.trainSize], (setup) => `${getTask(setup.taskId).name} · ${modelLabel(setup)} · ${setup.trainSize} train · ${new Date().toLocaleTimeString()}`);
+  return runsRequest(
+    s,
+    s.setup.methods,
+    [s.setup.trainSize],
+    (setup) => `${getTask(setup.taskId).name} · ${modelLabel(setup)} · ${setup.trainSize} train · ${new Date().toLocaleTimeString()}`,
+  );
 }
 
 /** The data-size sweep: the methods at every size, on the current task. */
@@ -91,7 +100,10 @@ export function sweepRequest(s: LabState, sizes: readonly number[] = SWEEP_SIZES
 
 function runsRequest(s: LabState, methods: MethodId[], sizes: readonly number[], label: (setup: Setup) => string): Result<Enqueue> {
   if (s.setup.protocol === 'paper' && s.picked.importParams) {
-    return problem('The paper protocol trains every run from the pretrained model, so it cannot start from imported parameters.', 'Clear "Start from trained parameters", or switch the protocol to quick.');
+    return problem(
+      'The paper protocol trains every run from the pretrained model, so it cannot start from imported parameters.',
+      'Clear "Start from trained parameters", or switch the protocol to quick.',
+    );
   }
   const model = modelSpec(s);
   if ('problem' in model) return model;
@@ -107,7 +119,8 @@ function runsRequest(s: LabState, methods: MethodId[], sizes: readonly number[],
  */
 export function inspectRequest(s: LabState, what: 'model' | 'data'): Extract<Command, { type: 'inspect' }> | null {
   const base = { type: 'inspect' as const, requestId: newId(`inspect-${what}`), taskId: s.setup.taskId, skipBad: s.setup.skipBad };
-  if (what === 'model') return s.setup.model === 'file' && s.picked.model ? { ...base, model: { kind: 'file', file: s.picked.model, name: s.picked.model.name } } : null;
+  if (what === 'model')
+    return s.setup.model === 'file' && s.picked.model ? { ...base, model: { kind: 'file', file: s.picked.model, name: s.picked.model.name } } : null;
   if (getTask(s.setup.taskId).source !== 'vtab' || !s.picked.data || s.setup.data === 'url') return null;
   const data = dataSpec(s);
   return 'ok' in data ? { ...base, data: data.ok } : null;
@@ -124,7 +137,9 @@ export function restartRequest(s: LabState, runId: string): Result<Extract<Comma
   const model = modelFromSource(cfg.modelSource, s);
   const data = dataFromSource(cfg.dataSource, s);
   if (!model || !data) {
-    return problem(`To resume this run, load ${!model ? `the checkpoint file "${cfg.modelSource.replace(/^file:/, '')}"` : 'its data folder or zip'} again in the setup panel, then press Resume.`);
+    return problem(
+      `To resume this run, load ${!model ? `the checkpoint file "${cfg.modelSource.replace(/^file:/, '')}"` : 'its data folder or zip'} again in the setup panel, then press Resume.`,
+    );
   }
   // A run that started from imported parameters needs that file again (unless a checkpoint continues it).
   const imported = record.importedFrom;
@@ -178,7 +193,9 @@ export function frechetRequests(s: LabState, count = 64): Result<Extract<Command
     reference = { kind: 'zip', file: s.picked.reference.file, name: s.picked.reference.name };
   }
   const common = { type: 'frechet' as const, model: model.ok, reference, count, imageSize: setup.imageSize, seed: setup.seed };
-  const out: Extract<Command, { type: 'frechet' }>[] = [{ ...common, requestId: newId('frechet'), taskIds: PROCEDURAL_TASKS.map((t) => t.id), data: { kind: 'procedural' } }];
+  const out: Extract<Command, { type: 'frechet' }>[] = [
+    { ...common, requestId: newId('frechet'), taskIds: PROCEDURAL_TASKS.map((t) => t.id), data: { kind: 'procedural' } },
+  ];
   const data = getTask(setup.taskId).source === 'vtab' ? dataSpec(s) : null;
   // No data picked for the VTAB task: only the procedural ones are measured.
   if (data && 'ok' in data) out.push({ ...common, requestId: newId('frechet'), taskIds: [setup.taskId], data: data.ok });

@@ -23,7 +23,17 @@ test('one table gives the form its labels and bounds and clamps what a URL or th
   expect(numberField('epochs', DEFAULT_SETUP, { allowZeroEpochs: true }).min).toBe(0);
   // The parser holds every field to the same bounds the form shows.
   const s = setupFromUrl('#batch=5000&epochs=0&trainSize=3&prompt=900&res=8&seed=-4&lr=-1&gradcam=99&testSize=1e9', '?dev=1');
-  expect([s.batchSize, s.epochs, s.trainSize, s.promptLength, s.imageSize, s.seed, s.lr, s.gradcamSamples, s.testSize]).toEqual([1024, 1, 8, 500, 16, 0, null, 64, 100000]);
+  expect([s.batchSize, s.epochs, s.trainSize, s.promptLength, s.imageSize, s.seed, s.lr, s.gradcamSamples, s.testSize]).toEqual([
+    1024,
+    1,
+    8,
+    500,
+    16,
+    0,
+    null,
+    64,
+    100000,
+  ]);
   // Resolution 0 keeps its meaning (the checkpoint's own); a blank prompt length stays blank.
   expect(sanitize({ ...DEFAULT_SETUP, imageSize: 0, promptLength: null })).toMatchObject({ imageSize: 0, promptLength: null });
   expect(sanitize({ ...DEFAULT_SETUP, epochs: 0 }, { allowZeroEpochs: true }).epochs).toBe(0);

@@ -172,8 +172,10 @@ export function effectivePromptLength(setup: Setup): number | null {
 
 /** The rule in words for the setup panel, and a warning when prompts outnumber the patches. */
 export function promptLengthNote(setup: Setup): { rule: string; warning: string | null } {
-  const task = taskOf(setup), patches = patchesOf(setup);
-  if (patches === null) return { rule: `paper ${task.promptLength} × patches / ${PAPER_PATCHES}, at least 1 (patches known when the model loads)`, warning: null };
+  const task = taskOf(setup),
+    patches = patchesOf(setup);
+  if (patches === null)
+    return { rule: `paper ${task.promptLength} × patches / ${PAPER_PATCHES}, at least 1 (patches known when the model loads)`, warning: null };
   const n = effectivePromptLength(setup)!;
   return { rule: promptLengthRuleText(task, patches), warning: promptLengthWarning(n, patches, task) };
 }

@@ -14,9 +14,7 @@ import { DEFAULT_SETUP, type Setup } from './setup';
 
 /** Local data for a VTAB task: what was picked, its name, and how many files it holds. */
 export type PickedData = { name: string; count: number } & (
-  | { kind: 'files'; files: { path: string; file: Blob }[] }
-  | { kind: 'directory'; handle: unknown }
-  | { kind: 'zip'; file: File }
+  { kind: 'files'; files: { path: string; file: Blob }[] } | { kind: 'directory'; handle: unknown } | { kind: 'zip'; file: File }
 );
 
 /** Files the user picked; only their names travel in the URL and the exports. */

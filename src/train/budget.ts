@@ -27,7 +27,11 @@ export function memoryBudget(opts: { deviceMemoryBytes?: number } = {}): MemoryB
   if (name === 'webgpu') {
     const limits = (tf.backend() as unknown as WebgpuBackendLike).device?.limits;
     // WebGPU's guaranteed minimums when the device does not say (it always does in practice).
-    return webgpuBudget({ maxBufferSize: limits?.maxBufferSize ?? 256 * 2 ** 20, maxStorageBufferBindingSize: limits?.maxStorageBufferBindingSize ?? 128 * 2 ** 20 }, opts.deviceMemoryBytes ?? deviceMemory?.bytes, opts.deviceMemoryBytes ? 'given' : deviceMemory?.from);
+    return webgpuBudget(
+      { maxBufferSize: limits?.maxBufferSize ?? 256 * 2 ** 20, maxStorageBufferBindingSize: limits?.maxStorageBufferBindingSize ?? 128 * 2 ** 20 },
+      opts.deviceMemoryBytes ?? deviceMemory?.bytes,
+      opts.deviceMemoryBytes ? 'given' : deviceMemory?.from,
+    );
   }
   return hostBudget(name === 'webgl' ? 'webgl' : 'cpu');
 }

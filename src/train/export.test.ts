@@ -11,7 +11,19 @@ import { trainDataFromSplits } from '../data/fromSplits';
 import { readTrainedParams, trainedParamsFile } from './export';
 import { loadCheckpoint } from '../weights/load';
 
-const cfg: ViTConfig = { imageSize: 32, patchSize: 8, channels: 3, hiddenSize: 32, numLayers: 2, numHeads: 2, mlpDim: 64, numClasses: 0, layerNormEps: 1e-6, mean: [0.5, 0.5, 0.5], std: [0.5, 0.5, 0.5] };
+const cfg: ViTConfig = {
+  imageSize: 32,
+  patchSize: 8,
+  channels: 3,
+  hiddenSize: 32,
+  numLayers: 2,
+  numHeads: 2,
+  mlpDim: 64,
+  numClasses: 0,
+  layerNormEps: 1e-6,
+  mean: [0.5, 0.5, 0.5],
+  std: [0.5, 0.5, 0.5],
+};
 let backbone: ParamSet;
 beforeAll(async () => {
   await initNodeBackend('wasm');
@@ -24,7 +36,13 @@ for (const id of ['vpt_deep', 'ft'] as MethodId[]) {
     const d = data();
     const hyper = { epochs: 3, batchSize: 16, promptLength: 3, seed: 4, lr: id === 'ft' ? 0.05 : 2 };
     const trained = await train({ cfg, backbone, method: METHODS[id], data: d, hyper });
-    const bytes = await trainedParamsFile(trained.params, trained.trainable, cfg, { method: id, taskId: 'clevr_like_count', numClasses: 8, promptLength: 3, baseModel: 'random' });
+    const bytes = await trainedParamsFile(trained.params, trained.trainable, cfg, {
+      method: id,
+      taskId: 'clevr_like_count',
+      numClasses: 8,
+      promptLength: 3,
+      baseModel: 'random',
+    });
     const names = [...Object.keys(readTrainedParams(bytes, 'x').params)].sort();
     if (id === 'vpt_deep') expect(names).toEqual(['head.bias', 'head.weight', 'prompts.0', 'prompts.1']);
     else expect(names.length).toBe(Object.keys(backbone).filter((n) => !n.startsWith('head.')).length + 2);

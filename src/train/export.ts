@@ -39,11 +39,22 @@ export async function trainedParamsFile(params: ParamSet, names: string[], cfg: 
 export function readTrainedParams(bytes: Uint8Array, name: string): { params: ParamSet; meta: Partial<TrainedMeta> } {
   const archive = parseSafetensors(bytes, name);
   if (archive.metadata.lab_format !== TRAINED_FORMAT) {
-    throw new LabError('checkpoint/not-a-checkpoint', `'${name}' is not a trained-parameters file exported by this lab (no '${TRAINED_FORMAT}' header).`, 'Export trained parameters from a finished run (results panel or --save-params), or load a full checkpoint as the model instead.');
+    throw new LabError(
+      'checkpoint/not-a-checkpoint',
+      `'${name}' is not a trained-parameters file exported by this lab (no '${TRAINED_FORMAT}' header).`,
+      'Export trained parameters from a finished run (results panel or --save-params), or load a full checkpoint as the model instead.',
+    );
   }
   const nonFinite = archive.keys().filter((k) => countNonFinite(archive.read(k).data).count > 0);
   if (nonFinite.length) {
-    throw new LabError('checkpoint/non-finite', `'${name}' holds values that are not finite numbers in ${nonFinite.slice(0, 6).map((k) => `'${k}'`).join(', ')}${nonFinite.length > 6 ? ', ...' : ''}.`, 'It was saved from a run that diverged, or is damaged; export the parameters of a good run.');
+    throw new LabError(
+      'checkpoint/non-finite',
+      `'${name}' holds values that are not finite numbers in ${nonFinite
+        .slice(0, 6)
+        .map((k) => `'${k}'`)
+        .join(', ')}${nonFinite.length > 6 ? ', ...' : ''}.`,
+      'It was saved from a run that diverged, or is damaged; export the parameters of a good run.',
+    );
   }
   const params: ParamSet = {};
   for (const key of archive.keys()) params[key] = toComputeTensor(key, archive.read(key));

@@ -14,7 +14,11 @@ export interface StepPlace {
 }
 
 /** Throws 'run/diverged' when a step's loss is NaN or infinite. */
-export function checkFiniteLoss(loss: number, at: StepPlace, hint = 'Lower the learning rate (e.g. to a tenth: --lr, or the setup panel), or check the checkpoint and its config (an invalid LayerNorm eps or non-finite weights are refused when loading).'): void {
+export function checkFiniteLoss(
+  loss: number,
+  at: StepPlace,
+  hint = 'Lower the learning rate (e.g. to a tenth: --lr, or the setup panel), or check the checkpoint and its config (an invalid LayerNorm eps or non-finite weights are refused when loading).',
+): void {
   if (Number.isFinite(loss)) return;
   throw new LabError(
     'run/diverged',

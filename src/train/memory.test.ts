@@ -17,12 +17,21 @@ import { loadCheckpointFromPath } from '../weights/node';
 const GiB = 2 ** 30;
 
 function shapeOf(cfg: ViTConfig, method: 'ft' | 'vpt_deep' | 'linear', o: { classes?: number; prompts?: number } = {}): StepShape {
-  const K = o.classes ?? 10, P = method === 'vpt_deep' ? (o.prompts ?? 50) : 0;
+  const K = o.classes ?? 10,
+    P = method === 'vpt_deep' ? (o.prompts ?? 50) : 0;
   const c = { ...cfg, numClasses: K };
   const total = parameterCount(c, P, P ? cfg.numLayers : 0);
   const head = (cfg.hiddenSize + 1) * K;
   const trainable = method === 'ft' ? parameterCount(c) : method === 'vpt_deep' ? P * cfg.hiddenSize * cfg.numLayers + head : head;
-  return { dims: cfg, numClasses: K, promptLength: P, trainsBackbone: method === 'ft', trainableParams: trainable, totalParams: total, optimizerSlots: method === 'ft' ? 2 : 1 };
+  return {
+    dims: cfg,
+    numClasses: K,
+    promptLength: P,
+    trainsBackbone: method === 'ft',
+    trainableParams: trainable,
+    totalParams: total,
+    optimizerSlots: method === 'ft' ? 2 : 1,
+  };
 }
 
 describe('planMemory', () => {
@@ -103,7 +112,10 @@ describe('the estimate against measured steps (WASM, Node)', () => {
   beforeAll(async () => {
     await initNodeBackend('wasm');
   });
-  const base = { channels: 3, numClasses: 0, layerNormEps: 1e-6, mean: [0.5, 0.5, 0.5], std: [0.5, 0.5, 0.5] } as Pick<ViTConfig, 'channels' | 'numClasses' | 'layerNormEps' | 'mean' | 'std'>;
+  const base = { channels: 3, numClasses: 0, layerNormEps: 1e-6, mean: [0.5, 0.5, 0.5], std: [0.5, 0.5, 0.5] } as Pick<
+    ViTConfig,
+    'channels' | 'numClasses' | 'layerNormEps' | 'mean' | 'std'
+  >;
   const tinyPretrained: ViTConfig = { ...base, imageSize: 48, patchSize: 12, hiddenSize: 128, numLayers: 4, numHeads: 2, mlpDim: 512 };
   const cases: BenchCase[] = [
     { preset: 'bundled-like FT', cfg: tinyPretrained, mode: 'ft', batch: 64, promptLength: 0 },
@@ -122,7 +134,10 @@ describe('the estimate against measured steps (WASM, Node)', () => {
       const r = await runBenchCase(c, { host: 'test', warmup: 1, runs: 1 });
       expect(r.error).toBeUndefined();
       expect(r.heapFresh).toBe(true);
-      for (const [what, estimate, measured] of [['tensors', r.estimateTensorBytes!, r.peakBytes], ['WASM heap', r.estimateBytes!, r.heapBytes!]] as const) {
+      for (const [what, estimate, measured] of [
+        ['tensors', r.estimateTensorBytes!, r.peakBytes],
+        ['WASM heap', r.estimateBytes!, r.heapBytes!],
+      ] as const) {
         expect(estimate / measured, `${what}: estimated ${estimate}, measured ${measured}`).toBeGreaterThanOrEqual(0.9);
         expect(estimate / measured, `${what}: estimated ${estimate}, measured ${measured}`).toBeLessThanOrEqual(1.5);
       }
@@ -134,7 +149,15 @@ describe('model sizes before the weights are read', () => {
   it('the bundled model, the hub checkpoints and the presets; a file is unknown until read', async () => {
     const ckpt = await loadCheckpointFromPath(bundledModelPath('tiny_pretrained'));
     const c = ckpt.config;
-    expect(dimsOf({ kind: 'bundled', id: 'tiny_pretrained' })).toEqual({ imageSize: c.imageSize, patchSize: c.patchSize, channels: c.channels, hiddenSize: c.hiddenSize, numLayers: c.numLayers, numHeads: c.numHeads, mlpDim: c.mlpDim });
+    expect(dimsOf({ kind: 'bundled', id: 'tiny_pretrained' })).toEqual({
+      imageSize: c.imageSize,
+      patchSize: c.patchSize,
+      channels: c.channels,
+      hiddenSize: c.hiddenSize,
+      numLayers: c.numLayers,
+      numHeads: c.numHeads,
+      mlpDim: c.mlpDim,
+    });
     expect(dimsOf({ kind: 'hub', id: 'google/vit-base-patch16-224-in21k' })).toMatchObject({ hiddenSize: 768, numLayers: 12, imageSize: 224 });
     expect(dimsOf({ kind: 'random', preset: 'vit_ti16' }, 112)).toMatchObject({ hiddenSize: 192, imageSize: 112 });
     expect(dimsOf({ kind: 'file', name: 'x.safetensors' } as never)).toBeNull();

@@ -157,17 +157,38 @@ export function parameterSizes(dims: ModelDims, numClasses: number, promptLength
   ]);
   for (let i = 0; i < L; i++) {
     const b = `blocks.${i}.`;
-    for (const [n, size] of [['norm1.weight', D], ['norm1.bias', D], ['attn.qkv.weight', 3 * D * D], ['attn.qkv.bias', 3 * D], ['attn.proj.weight', D * D], ['attn.proj.bias', D], ['norm2.weight', D], ['norm2.bias', D], ['mlp.fc1.weight', D * M], ['mlp.fc1.bias', M], ['mlp.fc2.weight', M * D], ['mlp.fc2.bias', D]] as const) out.set(b + n, size);
+    for (const [n, size] of [
+      ['norm1.weight', D],
+      ['norm1.bias', D],
+      ['attn.qkv.weight', 3 * D * D],
+      ['attn.qkv.bias', 3 * D],
+      ['attn.proj.weight', D * D],
+      ['attn.proj.bias', D],
+      ['norm2.weight', D],
+      ['norm2.bias', D],
+      ['mlp.fc1.weight', D * M],
+      ['mlp.fc1.bias', M],
+      ['mlp.fc2.weight', M * D],
+      ['mlp.fc2.bias', D],
+    ] as const)
+      out.set(b + n, size);
   }
   for (let i = 0; i < numPromptLayers; i++) out.set(`prompts.${i}`, promptLength * D);
   return out;
 }
 
 /** The planner's view of one training phase of a method (what trains, its optimizer, its prompts). */
-export function phaseShape(dims: ModelDims, phase: Pick<Phase, 'promptMode' | 'trains' | 'recipe'>, numClasses: number, promptLength: number, backboneCopy = true): StepShape {
+export function phaseShape(
+  dims: ModelDims,
+  phase: Pick<Phase, 'promptMode' | 'trains' | 'recipe'>,
+  numClasses: number,
+  promptLength: number,
+  backboneCopy = true,
+): StepShape {
   const layers = promptLayers(phase.promptMode, dims.numLayers);
   const sizes = parameterSizes(dims, numClasses, layers ? promptLength : 0, layers);
-  let total = 0, trainable = 0;
+  let total = 0,
+    trainable = 0;
   for (const [name, size] of sizes) {
     total += size;
     if (phase.trains(name)) trainable += size;
@@ -213,7 +234,10 @@ function onBackend(shape: StepShape, tensorBytes: number, largestBufferBytes: nu
   const kind = trained ? 'train' : 'frozen';
   const packed = (trained && shape.backboneCopy === false ? 1 : WASM_PACKED_COPIES[kind]) * linearWeightFloats(shape) * F32;
   const heap = Math.max(WASM_INITIAL_HEAP, WASM_RUNTIME_BYTES + (tensorBytes + packed) * WASM_SLACK[kind] + WASM_FRAGMENTATION_BUFFERS * largestBufferBytes);
-  parts.push({ name: 'packed weights (XNNPACK)', bytes: packed }, { name: 'runtime, allocator slack and heap growth', bytes: Math.max(0, heap - tensorBytes - packed) });
+  parts.push(
+    { name: 'packed weights (XNNPACK)', bytes: packed },
+    { name: 'runtime, allocator slack and heap growth', bytes: Math.max(0, heap - tensorBytes - packed) },
+  );
   return heap;
 }
 
@@ -222,8 +246,16 @@ function onBackend(shape: StepShape, tensorBytes: number, largestBufferBytes: nu
  * input and rebuild its activations during the backward pass. `accumulating`: gradients of
  * earlier micro-batches are summed (one more copy of the gradients, two while adding).
  */
-export function estimateStep(shape: StepShape, microBatch: number, backend: BackendKind, opts: { recompute?: boolean; accumulating?: boolean } = {}): MemoryEstimate {
-  const d = shape.dims, t = tokens(shape), b = microBatch, L = d.numLayers;
+export function estimateStep(
+  shape: StepShape,
+  microBatch: number,
+  backend: BackendKind,
+  opts: { recompute?: boolean; accumulating?: boolean } = {},
+): MemoryEstimate {
+  const d = shape.dims,
+    t = tokens(shape),
+    b = microBatch,
+    L = d.numLayers;
   const coef = LAYER_COEFFICIENTS[shape.trainsBackbone ? 'train' : 'frozen'];
   // A trained backbone weight exists twice, unless handed over: the loaded model stays intact while its variable moves.
   const params = shape.totalParams * F32 + (shape.trainsBackbone && shape.backboneCopy !== false ? shape.trainableParams * F32 : 0);
@@ -238,7 +270,7 @@ export function estimateStep(shape: StepShape, microBatch: number, backend: Back
   // it is rebuilt in full.
   const activations = (opts.recompute ? L * b * coef.recomputed * t * d.hiddenSize * F32 + 1.5 * block : (L + 1) * block) + attention;
   // The forward/backward peak, or the optimizer update after it (activations gone, gradients not).
-  const update = (UPDATE_COPIES * largestTrainedFloats(shape) * F32) + (opts.accumulating ? grads : 0);
+  const update = UPDATE_COPIES * largestTrainedFloats(shape) * F32 + (opts.accumulating ? grads : 0);
   const stepPeak = Math.max(activations + inputs + sum, update);
   const parts: MemoryPart[] = [
     { name: 'parameters', bytes: params },
@@ -260,7 +292,8 @@ export function estimateStep(shape: StepShape, microBatch: number, backend: Back
  * intermediates die with its scope, so one block's worth plus every block's output.
  */
 export function estimateForward(shape: StepShape, batch: number, backend: BackendKind): MemoryEstimate {
-  const d = shape.dims, t = tokens(shape);
+  const d = shape.dims,
+    t = tokens(shape);
   const params = shape.totalParams * F32;
   const activations = batch * (d.numLayers * t * d.hiddenSize + layerFloats(LAYER_COEFFICIENTS.frozen.keep, d, t) + 3 * d.numHeads * t * t) * F32;
   const inputs = batch * EMBED_PER_PIXEL * d.channels * d.imageSize * d.imageSize * F32;
@@ -328,11 +361,13 @@ export interface MemoryPlan {
   notice?: string;
 }
 
-const fits = (e: MemoryEstimate, budget: MemoryBudget) => e.totalBytes <= budget.bytes && (budget.maxBufferBytes === undefined || e.largestBufferBytes <= budget.maxBufferBytes);
+const fits = (e: MemoryEstimate, budget: MemoryBudget) =>
+  e.totalBytes <= budget.bytes && (budget.maxBufferBytes === undefined || e.largestBufferBytes <= budget.maxBufferBytes);
 
 function largestFitting(batch: number, ok: (b: number) => boolean): number {
   if (!ok(1)) return 0;
-  let lo = 1, hi = batch;
+  let lo = 1,
+    hi = batch;
   while (lo < hi) {
     const mid = Math.ceil((lo + hi) / 2);
     if (ok(mid)) lo = mid;
@@ -363,7 +398,10 @@ export function planMemory(shape: StepShape, o: { batch: number; budget: MemoryB
   }
   if (microBatch === 0) {
     const one = at(1, recompute);
-    const what = one.largestBufferBytes > (o.budget.maxBufferBytes ?? Infinity) ? `its largest buffer (${formatBytes(one.largestBufferBytes)}) exceeds the limit of ${formatBytes(o.budget.maxBufferBytes!)}` : `it needs about ${formatBytes(one.totalBytes)}`;
+    const what =
+      one.largestBufferBytes > (o.budget.maxBufferBytes ?? Infinity)
+        ? `its largest buffer (${formatBytes(one.largestBufferBytes)}) exceeds the limit of ${formatBytes(o.budget.maxBufferBytes!)}`
+        : `it needs about ${formatBytes(one.totalBytes)}`;
     throw new LabError(
       'run/does-not-fit',
       `Even one image per step does not fit ${o.budget.source}: ${what}${recompute ? ' with activation recomputation' : ''} (${tokens(shape)} tokens, width ${shape.dims.hiddenSize}, ${shape.dims.numLayers} layers).`,
@@ -374,9 +412,12 @@ export function planMemory(shape: StepShape, o: { batch: number; budget: MemoryB
   const evalBatch = largestFitting(batch, (b) => fits(estimateForward(shape, b, backend), o.budget)) || 1;
   const estimate = at(microBatch, recompute);
   const notes: string[] = [];
-  if (microBatch < batch) notes.push(`micro-batches of ${microBatch} (${accumulation} per step; the effective batch stays ${batch} through gradient accumulation)`);
+  if (microBatch < batch)
+    notes.push(`micro-batches of ${microBatch} (${accumulation} per step; the effective batch stays ${batch} through gradient accumulation)`);
   if (recompute && choice === 'auto') notes.push('activation recomputation on (about one more forward pass per step)');
-  const notice = notes.length ? `Memory plan: a batch of ${batch} needs more than ${o.budget.source} allows, so ${notes.join(' and ')}; estimated peak ${formatBytes(estimate.totalBytes)} of ${formatBytes(o.budget.bytes)}.` : undefined;
+  const notice = notes.length
+    ? `Memory plan: a batch of ${batch} needs more than ${o.budget.source} allows, so ${notes.join(' and ')}; estimated peak ${formatBytes(estimate.totalBytes)} of ${formatBytes(o.budget.bytes)}.`
+    : undefined;
   return { microBatch, accumulation, recompute, evalBatch, estimate, budget: o.budget, notice };
 }
 
@@ -385,8 +426,14 @@ export function planMemory(shape: StepShape, o: { batch: number; budget: MemoryB
  * before a run, and what the trainer follows. Throws `run/does-not-fit` for the first phase that
  * does not fit at one image.
  */
-export function planPhases(dims: ModelDims, phases: readonly Pick<Phase, 'promptMode' | 'trains' | 'recipe'>[], o: { numClasses: number; promptLength: number; batch: number; budget: MemoryBudget; recompute?: RecomputeChoice; backboneCopy?: boolean }): MemoryPlan[] {
-  return phases.map((phase) => planMemory(phaseShape(dims, phase, o.numClasses, o.promptLength, o.backboneCopy), { batch: o.batch, budget: o.budget, recompute: o.recompute }));
+export function planPhases(
+  dims: ModelDims,
+  phases: readonly Pick<Phase, 'promptMode' | 'trains' | 'recipe'>[],
+  o: { numClasses: number; promptLength: number; batch: number; budget: MemoryBudget; recompute?: RecomputeChoice; backboneCopy?: boolean },
+): MemoryPlan[] {
+  return phases.map((phase) =>
+    planMemory(phaseShape(dims, phase, o.numClasses, o.promptLength, o.backboneCopy), { batch: o.batch, budget: o.budget, recompute: o.recompute }),
+  );
 }
 
 /** One line for a CLI or the page: the estimate against the budget. */

@@ -60,7 +60,14 @@ const SGD: Recipe = { optimizer: 'sgd', baseLr: 0.5, weightDecay: 1e-4, momentum
 const ADAMW: Recipe = { optimizer: 'adamw', baseLr: 1e-3, weightDecay: 0.01, momentum: 0.9, warmupFraction: 0.1 };
 
 const ftPhase: Phase = { promptMode: 'none', trains: (n) => isBackbone(n) || isHead(n), promptDropout: 0, recipe: ADAMW, freshHead: true, freshPrompts: false };
-const vptDeepPhase: Phase = { promptMode: 'deep', trains: (n) => isPrompt(n) || isHead(n), promptDropout: 0.1, recipe: SGD, freshHead: true, freshPrompts: true };
+const vptDeepPhase: Phase = {
+  promptMode: 'deep',
+  trains: (n) => isPrompt(n) || isHead(n),
+  promptDropout: 0.1,
+  recipe: SGD,
+  freshHead: true,
+  freshPrompts: true,
+};
 
 export const METHODS: Record<MethodId, MethodSpec> = {
   linear: {
@@ -103,7 +110,9 @@ export const METHODS: Record<MethodId, MethodSpec> = {
     description: 'Deep prompts and every weight train together.',
     // Every weight trains, so it takes the fine-tuning optimizer: SGD at prompt learning rates
     // would wreck the pretrained weights in a few steps.
-    phases: [{ promptMode: 'deep', trains: (n) => isBackbone(n) || isPrompt(n) || isHead(n), promptDropout: 0.1, recipe: ADAMW, freshHead: true, freshPrompts: true }],
+    phases: [
+      { promptMode: 'deep', trains: (n) => isBackbone(n) || isPrompt(n) || isHead(n), promptDropout: 0.1, recipe: ADAMW, freshHead: true, freshPrompts: true },
+    ],
   },
   ft_then_pt: {
     id: 'ft_then_pt',

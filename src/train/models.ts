@@ -11,8 +11,16 @@ export interface NamedModel {
 }
 
 export const NAMED_MODELS: readonly NamedModel[] = [
-  { name: 'vit_b16', spec: { kind: 'hub', id: 'google/vit-base-patch16-224-in21k' }, description: 'ViT-B/16 ImageNet-21k, hub ViTModel layout (the paper backbone; 346 MB download)' },
-  { name: 'vit_b16_timm', spec: { kind: 'hub', id: 'timm/vit_base_patch16_224.augreg_in21k' }, description: 'ViT-B/16 AugReg ImageNet-21k, timm layout (410 MB with its 21k head)' },
+  {
+    name: 'vit_b16',
+    spec: { kind: 'hub', id: 'google/vit-base-patch16-224-in21k' },
+    description: 'ViT-B/16 ImageNet-21k, hub ViTModel layout (the paper backbone; 346 MB download)',
+  },
+  {
+    name: 'vit_b16_timm',
+    spec: { kind: 'hub', id: 'timm/vit_base_patch16_224.augreg_in21k' },
+    description: 'ViT-B/16 AugReg ImageNet-21k, timm layout (410 MB with its 21k head)',
+  },
   { name: 'vit_s16', spec: { kind: 'hub', id: 'timm/vit_small_patch16_224.augreg_in21k' }, description: 'ViT-S/16 AugReg ImageNet-21k, timm layout' },
   { name: 'vit_ti16', spec: { kind: 'hub', id: 'timm/vit_tiny_patch16_224.augreg_in21k' }, description: 'ViT-Ti/16 AugReg ImageNet-21k, timm layout' },
   { name: 'tiny_pretrained', spec: { kind: 'bundled', id: 'tiny_pretrained' }, description: 'the small ViT this project pretrained and ships (offline)' },

@@ -63,7 +63,8 @@ export class Optimizer {
         const [m, v] = slots;
         set(m, () => tf.add(tf.mul(m, b1), tf.mul(g, 1 - b1)));
         set(v, () => tf.add(tf.mul(v, b2), tf.mul(tf.square(g), 1 - b2)));
-        const c1 = 1 - Math.pow(b1, this.step), c2 = 1 - Math.pow(b2, this.step);
+        const c1 = 1 - Math.pow(b1, this.step),
+          c2 = 1 - Math.pow(b2, this.step);
         set(w, () => tf.sub(tf.mul(w, 1 - lr * wd), tf.mul(tf.div(tf.div(m, c1), tf.add(tf.sqrt(tf.div(v, c2)), eps)), lr)));
       }
     }

@@ -25,7 +25,15 @@ import {
 const items = (prefix: string, n: number): DataItem[] => Array.from({ length: n }, (_, i) => ({ id: `${prefix}/${i}`, label: i % 10 }));
 
 function vtabLikeSplits(train = 800, val = 200, test = 300): SelectedSplits {
-  return { task: getTask('svhn'), train: items('train', train), val: items('val', val), test: items('test', test), images: { describe: () => 'fake', load: async () => ({ width: 1, height: 1, data: new Uint8Array(4) }) }, skipped: [], seed: 0 };
+  return {
+    task: getTask('svhn'),
+    train: items('train', train),
+    val: items('val', val),
+    test: items('test', test),
+    images: { describe: () => 'fake', load: async () => ({ width: 1, height: 1, data: new Uint8Array(4) }) },
+    skipped: [],
+    seed: 0,
+  };
 }
 
 const run = (lr: number, wd: number, valAcc: number, diverged = false): SearchRun => ({ lr, wd, valAcc, diverged, epochs: 1, curve: [], seconds: 0 });
@@ -145,18 +153,27 @@ describe('paper protocol: the order of runs', () => {
         curve.push({ epoch: e, trainLoss: loss, trainAcc: 50, heldOutAcc: req.stage === 'search' ? val : NaN });
         if (req.stopAfterEpoch?.(loss)) return { curve, valAcc: val, stoppedEarly: true, seconds: 1 };
       }
-      return req.stage === 'search' ? { curve, valAcc: val, stoppedEarly: false, seconds: 1 } : { curve, testAcc: 100 - val + req.seed, numTest: 300, stoppedEarly: false, seconds: 1 };
+      return req.stage === 'search'
+        ? { curve, valAcc: val, stoppedEarly: false, seconds: 1 }
+        : { curve, testAcc: 100 - val + req.seed, numTest: 300, stoppedEarly: false, seconds: 1 };
     };
   }
 
   it('searches the whole grid first, then trains every seed with the values chosen on validation', async () => {
     const log: ProtocolRunRequest[] = [];
-    const out = await runPaperProtocol({ grid: { lrs: [5, 0.5, 0.05], wds: [0.001, 0] }, seeds: [0, 1, 2], numClasses: 10, searchTrainSize: 800, valSize: 200 }, fakeRunner(log));
+    const out = await runPaperProtocol(
+      { grid: { lrs: [5, 0.5, 0.05], wds: [0.001, 0] }, seeds: [0, 1, 2], numClasses: 10, searchTrainSize: 800, valSize: 200 },
+      fakeRunner(log),
+    );
     expect(log.map((r) => r.stage)).toEqual([...Array(6).fill('search'), 'final', 'final', 'final']);
     expect(log.filter((r) => r.stage === 'search').every((r) => r.seed === 0)).toBe(true);
     // Chosen on val (lr 0.5, wd 0) although the anti-correlated test accuracy would pick another.
     expect(out.chosen).toEqual({ lr: 0.5, wd: 0, valAcc: 60 });
-    expect(log.filter((r) => r.stage === 'final').map((r) => [r.lr, r.wd, r.seed])).toEqual([[0.5, 0, 0], [0.5, 0, 1], [0.5, 0, 2]]);
+    expect(log.filter((r) => r.stage === 'final').map((r) => [r.lr, r.wd, r.seed])).toEqual([
+      [0.5, 0, 0],
+      [0.5, 0, 1],
+      [0.5, 0, 2],
+    ]);
     expect(out.search).toHaveLength(6);
     expect(out.finalTrainSize).toBe(1000);
     expect(out.final.map((f) => f.testAcc)).toEqual([40, 41, 42]);
@@ -167,7 +184,10 @@ describe('paper protocol: the order of runs', () => {
 
   it('stops a diverging search run after its first bad epoch and never chooses it', async () => {
     const log: ProtocolRunRequest[] = [];
-    const out = await runPaperProtocol({ grid: { lrs: [50, 0.5], wds: [0] }, seeds: [7], numClasses: 10, searchTrainSize: 80, valSize: 20 }, fakeRunner(log, { divergeAbove: 1 }));
+    const out = await runPaperProtocol(
+      { grid: { lrs: [50, 0.5], wds: [0] }, seeds: [7], numClasses: 10, searchTrainSize: 80, valSize: 20 },
+      fakeRunner(log, { divergeAbove: 1 }),
+    );
     const hot = out.search.find((s) => s.lr === 50)!;
     expect(hot.diverged).toBe(true);
     expect(hot.epochs).toBe(1);
@@ -177,8 +197,12 @@ describe('paper protocol: the order of runs', () => {
 
   it('refuses an empty or repeating seed list before running anything', async () => {
     const log: ProtocolRunRequest[] = [];
-    await expect(runPaperProtocol({ grid: REDUCED_GRIDS.prompt, seeds: [], numClasses: 10, searchTrainSize: 8, valSize: 2 }, fakeRunner(log))).rejects.toThrow(/seed/);
-    await expect(runPaperProtocol({ grid: REDUCED_GRIDS.prompt, seeds: [1, 1], numClasses: 10, searchTrainSize: 8, valSize: 2 }, fakeRunner(log))).rejects.toThrow(/repeat/);
+    await expect(runPaperProtocol({ grid: REDUCED_GRIDS.prompt, seeds: [], numClasses: 10, searchTrainSize: 8, valSize: 2 }, fakeRunner(log))).rejects.toThrow(
+      /seed/,
+    );
+    await expect(
+      runPaperProtocol({ grid: REDUCED_GRIDS.prompt, seeds: [1, 1], numClasses: 10, searchTrainSize: 8, valSize: 2 }, fakeRunner(log)),
+    ).rejects.toThrow(/repeat/);
     expect(log).toHaveLength(0);
   });
 });

@@ -64,7 +64,8 @@ export function gridFor(method: MethodId, choice: GridChoice): HyperGrid {
 
 /** Every (lr, wd) point of a grid, learning rates from high to low as the reference visits them. */
 export function gridPoints(grid: HyperGrid): { lr: number; wd: number }[] {
-  const lrs = [...grid.lrs].sort((a, b) => b - a), wds = [...grid.wds].sort((a, b) => b - a);
+  const lrs = [...grid.lrs].sort((a, b) => b - a),
+    wds = [...grid.wds].sort((a, b) => b - a);
   return lrs.flatMap((lr) => wds.map((wd) => ({ lr, wd })));
 }
 
@@ -74,16 +75,30 @@ export function gridPoints(grid: HyperGrid): { lr: number; wd: number }[] {
  */
 export function parseGrid(text: string, fallback: HyperGrid, where = '--grid'): HyperGrid {
   const t = text.trim();
-  const parts = t.split(';').map((p) => p.trim()).filter(Boolean);
+  const parts = t
+    .split(';')
+    .map((p) => p.trim())
+    .filter(Boolean);
   if (!parts.length) throw new LabError('config/invalid', `${where} is empty.`, 'Give `reduced`, `reference`, or e.g. `lr=0.5,0.05;wd=0.0001`.');
-  let lrs: number[] | null = null, wds: number[] | null = null;
+  let lrs: number[] | null = null,
+    wds: number[] | null = null;
   for (const p of parts) {
     const m = /^(lr|wd)\s*=\s*(.+)$/.exec(p);
-    if (!m) throw new LabError('config/invalid', `${where}: cannot read '${p}'.`, 'Write `lr=<values>` and/or `wd=<values>`, comma-separated, joined by `;`, e.g. `lr=0.5,0.05;wd=0.0001`.');
+    if (!m)
+      throw new LabError(
+        'config/invalid',
+        `${where}: cannot read '${p}'.`,
+        'Write `lr=<values>` and/or `wd=<values>`, comma-separated, joined by `;`, e.g. `lr=0.5,0.05;wd=0.0001`.',
+      );
     const values = m[2].split(',').map((v) => v.trim());
     const nums = values.map(Number);
     const bad = values.find((v, i) => v === '' || !Number.isFinite(nums[i]) || nums[i] < 0 || (m[1] === 'lr' && nums[i] === 0));
-    if (bad !== undefined) throw new LabError('config/invalid', `${where}: '${bad}' is not a valid ${m[1] === 'lr' ? 'learning rate (a number > 0)' : 'weight decay (a number ≥ 0)'}.`, `Fix the value in '${p}'.`);
+    if (bad !== undefined)
+      throw new LabError(
+        'config/invalid',
+        `${where}: '${bad}' is not a valid ${m[1] === 'lr' ? 'learning rate (a number > 0)' : 'weight decay (a number ≥ 0)'}.`,
+        `Fix the value in '${p}'.`,
+      );
     if (m[1] === 'lr') lrs = [...new Set(nums)];
     else wds = [...new Set(nums)];
   }
@@ -128,10 +143,20 @@ export interface ProtocolSplits {
  * are split the same way. The search stage has no test items at all, so nothing in it can read one.
  */
 export function protocolSplits(s: SelectedSplits): ProtocolSplits {
-  if (!s.val.length) throw new LabError('config/invalid', 'The paper protocol needs validation images to choose hyperparameters, and this setup has none.', 'Use a validation size above 0 (VTAB-1k: 200).');
+  if (!s.val.length)
+    throw new LabError(
+      'config/invalid',
+      'The paper protocol needs validation images to choose hyperparameters, and this setup has none.',
+      'Use a validation size above 0 (VTAB-1k: 200).',
+    );
   const ids = new Set(s.test.map((t) => t.id));
   const leak = [...s.train, ...s.val].find((it) => ids.has(it.id));
-  if (leak) throw new LabError('data/not-vtab-layout', `Test item ${leak.id} is also in the training or validation split.`, 'Train, validation and test lists must not share images.');
+  if (leak)
+    throw new LabError(
+      'data/not-vtab-layout',
+      `Test item ${leak.id} is also in the training or validation split.`,
+      'Train, validation and test lists must not share images.',
+    );
   const trainval: DataItem[] = [...s.train, ...s.val];
   return {
     search: { ...s, test: [] },
@@ -231,14 +256,19 @@ export interface PaperPlan {
 export function checkPlan(plan: PaperPlan): void {
   if (!plan.seeds.length) throw new LabError('config/invalid', 'The paper protocol needs at least one seed.', 'Use --seeds 3 (the default) or more.');
   if (new Set(plan.seeds).size !== plan.seeds.length) throw new LabError('config/invalid', `Seeds repeat: ${plan.seeds.join(', ')}.`, 'Give distinct seeds.');
-  if (!plan.grid.lrs.length || !plan.grid.wds.length) throw new LabError('config/invalid', 'The hyperparameter grid is empty.', 'Give at least one learning rate and one weight decay.');
+  if (!plan.grid.lrs.length || !plan.grid.wds.length)
+    throw new LabError('config/invalid', 'The hyperparameter grid is empty.', 'Give at least one learning rate and one weight decay.');
 }
 
 /**
  * Run the protocol: every search point on the search splits (seed = the first seed), the choice,
  * then one final run per seed on the final splits. Runs are sequential; `onRun` reports each.
  */
-export async function runPaperProtocol(plan: PaperPlan, run: ProtocolRunner, onRun?: (stage: 'search' | 'final', done: number, total: number) => void): Promise<PaperOutcome> {
+export async function runPaperProtocol(
+  plan: PaperPlan,
+  run: ProtocolRunner,
+  onRun?: (stage: 'search' | 'final', done: number, total: number) => void,
+): Promise<PaperOutcome> {
   checkPlan(plan);
   const points = gridPoints(plan.grid);
   const notices: string[] = [];
@@ -260,7 +290,8 @@ export async function runPaperProtocol(plan: PaperPlan, run: ProtocolRunner, onR
     search.push({ lr, wd, valAcc: r.valAcc ?? NaN, diverged, epochs: r.curve.length, curve: r.curve, seconds: r.seconds });
     onRun?.('search', i + 1, points.length);
   }
-  if (search.every((s) => s.diverged)) notices.push('Every search run diverged; the choice falls back to the best validation accuracy among them. Try smaller learning rates.');
+  if (search.every((s) => s.diverged))
+    notices.push('Every search run diverged; the choice falls back to the best validation accuracy among them. Try smaller learning rates.');
   const best = chooseHyper(search);
   const final: FinalRun[] = [];
   let numTest = 0;
@@ -295,7 +326,11 @@ export async function runPaperProtocol(plan: PaperPlan, run: ProtocolRunner, onR
  * evaluated (forward only), so a caller can turn a measured throughput into a time estimate
  * before anything starts. Early-stopped runs only make it cheaper.
  */
-export function protocolWork(plan: Pick<PaperPlan, 'grid' | 'seeds' | 'searchTrainSize' | 'valSize'>, epochs: number, numTest: number): { trainImageEpochs: number; evalImages: number; runs: number } {
+export function protocolWork(
+  plan: Pick<PaperPlan, 'grid' | 'seeds' | 'searchTrainSize' | 'valSize'>,
+  epochs: number,
+  numTest: number,
+): { trainImageEpochs: number; evalImages: number; runs: number } {
   const points = plan.grid.lrs.length * plan.grid.wds.length;
   const finalSize = plan.searchTrainSize + plan.valSize;
   return {

@@ -67,13 +67,19 @@ describe('the paper protocol on a VTAB-1k folder', () => {
   it('searches on train800 / val200 without a test image, then trains each seed on all 1000 and reads test only after its last step', async () => {
     const log: LogEntry[] = [];
     let seed = -1;
-    const out = await runPaperSession(baseConfig(), { grid: { lrs: [0.5, 0.05], wds: [0] }, seeds: [3, 4], analysisImages: 8 }, recordingHost(log), new RunControl(), {
-      onPaperEvent: (e) => {
-        if (e.type === 'run-start') seed = e.seed;
-        log.push({ kind: 'paper', e });
+    const out = await runPaperSession(
+      baseConfig(),
+      { grid: { lrs: [0.5, 0.05], wds: [0] }, seeds: [3, 4], analysisImages: 8 },
+      recordingHost(log),
+      new RunControl(),
+      {
+        onPaperEvent: (e) => {
+          if (e.type === 'run-start') seed = e.seed;
+          log.push({ kind: 'paper', e });
+        },
+        onEvent: (e) => e.type === 'step' && log.push({ kind: 'step', seed }),
       },
-      onEvent: (e) => e.type === 'step' && log.push({ kind: 'step', seed }),
-    });
+    );
     const starts = log.flatMap((l) => (l.kind === 'paper' && l.e.type === 'run-start' ? [l.e] : []));
     expect(starts.map((s) => [s.stage, s.trainSize, s.valSize, s.testSize])).toEqual([
       ['search', 800, 200, 0],
@@ -97,7 +103,10 @@ describe('the paper protocol on a VTAB-1k folder', () => {
       const l = log[i];
       if (l.kind !== 'read' || !isTest(l.path)) continue;
       const end = log.findIndex((x, j) => j > i && x.kind === 'paper' && x.e.type === 'run-end');
-      expect(log.slice(i, end < 0 ? undefined : end).some((x) => x.kind === 'step'), `a step after reading ${l.path}`).toBe(false);
+      expect(
+        log.slice(i, end < 0 ? undefined : end).some((x) => x.kind === 'step'),
+        `a step after reading ${l.path}`,
+      ).toBe(false);
     }
     // The final training read the train800val200 images, exactly.
     const finalTrainReads = new Set(log.slice(firstFinal, firstTestRead).flatMap((l) => (l.kind === 'read' && !l.path.endsWith('.txt') ? [l.path] : [])));
@@ -127,7 +136,9 @@ describe('the paper protocol on a procedural task', () => {
   it('the same seeds give the same runs; other seeds give other runs; the images stay the same', async () => {
     const config = baseConfig({ taskId: 'dsprites_location', data: { kind: 'procedural' }, trainSize: 32, valSize: 8, testSize: 16, batchSize: 8 });
     const go = (seeds: number[]) => runPaperSession(config, { grid: { lrs: [0.5], wds: [0] }, seeds, analysisImages: 0 }, nodeHost, new RunControl());
-    const a = await go([1, 2]), b = await go([1, 2]), c = await go([5, 6]);
+    const a = await go([1, 2]),
+      b = await go([1, 2]),
+      c = await go([5, 6]);
     expect(a.paper.final.map((f) => f.curve)).toEqual(b.paper.final.map((f) => f.curve));
     expect(a.paper.final.map((f) => f.testAcc)).toEqual(b.paper.final.map((f) => f.testAcc));
     expect(a.paper.final[0].curve).not.toEqual(a.paper.final[1].curve);
@@ -136,7 +147,15 @@ describe('the paper protocol on a procedural task', () => {
   });
 
   it('a search point whose loss stops being finite counts as diverged and is never chosen', async () => {
-    const config = baseConfig({ method: 'linear', taskId: 'dsprites_location', data: { kind: 'procedural' }, trainSize: 32, valSize: 8, testSize: 16, batchSize: 8 });
+    const config = baseConfig({
+      method: 'linear',
+      taskId: 'dsprites_location',
+      data: { kind: 'procedural' },
+      trainSize: 32,
+      valSize: 8,
+      testSize: 16,
+      batchSize: 8,
+    });
     const out = await runPaperSession(config, { grid: { lrs: [1e35, 0.5], wds: [0] }, seeds: [1], analysisImages: 0 }, nodeHost, new RunControl());
     const hot = out.paper.search.find((s) => s.lr === 1e35)!;
     expect(hot.diverged).toBe(true);

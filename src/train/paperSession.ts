@@ -38,8 +38,31 @@ export interface PaperSettings {
 
 /** A protocol run starting or ending, for progress displays. */
 export type PaperEvent =
-  | { type: 'run-start'; stage: 'search' | 'final'; index: number; of: number; lr: number; wd: number; seed: number; trainSize: number; valSize: number; testSize: number }
-  | { type: 'run-end'; stage: 'search' | 'final'; index: number; of: number; lr: number; wd: number; seed: number; valAcc?: number; testAcc?: number; stoppedEarly: boolean; seconds: number };
+  | {
+      type: 'run-start';
+      stage: 'search' | 'final';
+      index: number;
+      of: number;
+      lr: number;
+      wd: number;
+      seed: number;
+      trainSize: number;
+      valSize: number;
+      testSize: number;
+    }
+  | {
+      type: 'run-end';
+      stage: 'search' | 'final';
+      index: number;
+      of: number;
+      lr: number;
+      wd: number;
+      seed: number;
+      valAcc?: number;
+      testAcc?: number;
+      stoppedEarly: boolean;
+      seconds: number;
+    };
 
 export interface PaperCallbacks {
   onProgress?: ProgressCallback;
@@ -71,10 +94,21 @@ const curveOf = (epochs: { epoch: number; trainLoss: number; trainAcc: number; v
   epochs.map((e) => ({ epoch: e.epoch, trainLoss: e.trainLoss, trainAcc: e.trainAcc, heldOutAcc: e.valAcc }));
 
 /** Run the paper protocol for one config (one task × method). */
-export async function runPaperSession(requested: RunConfig, settings: PaperSettings, host: RunHost, control: RunControl, cb: PaperCallbacks = {}): Promise<PaperSessionResult> {
+export async function runPaperSession(
+  requested: RunConfig,
+  settings: PaperSettings,
+  host: RunHost,
+  control: RunControl,
+  cb: PaperCallbacks = {},
+): Promise<PaperSessionResult> {
   const method = METHODS[requested.method];
   if (!method) throw new LabError('config/invalid', `Unknown method '${requested.method}'.`, `Use one of: ${Object.keys(METHODS).join(', ')}.`);
-  if (requested.importParams) throw new LabError('config/invalid', 'The paper protocol trains from the pretrained model; it cannot start from imported parameters.', 'Use the quick protocol to continue from saved parameters.');
+  if (requested.importParams)
+    throw new LabError(
+      'config/invalid',
+      'The paper protocol trains from the pretrained model; it cannot start from imported parameters.',
+      'Use the quick protocol to continue from saved parameters.',
+    );
   const progress = cb.onProgress ?? (() => {});
   const model = await loadModel(requested.model, { host, imageSize: requested.imageSize, onProgress: progress });
   const backbone = model.params;
@@ -84,7 +118,8 @@ export async function runPaperSession(requested: RunConfig, settings: PaperSetti
     const config = resolvePromptLength(requested, model.cfg);
     const splits = protocolSplits(await openSplits(config, { host, onProgress: progress }));
     const normalization = { mean: model.cfg.mean, std: model.cfg.std };
-    const dataFor = (stage: 'search' | 'final'): TrainData => trainDataFromSplits(stage === 'search' ? splits.search : splits.final, { imageSize: model.cfg.imageSize, normalization, skipBad: config.skipBad });
+    const dataFor = (stage: 'search' | 'final'): TrainData =>
+      trainDataFromSplits(stage === 'search' ? splits.search : splits.final, { imageSize: model.cfg.imageSize, normalization, skipBad: config.skipBad });
     let data: { stage: 'search' | 'final'; data: TrainData } | null = null;
     const baseHyper = hyperOf(config);
     const numClasses = splits.search.task.classes;
@@ -95,7 +130,18 @@ export async function runPaperSession(requested: RunConfig, settings: PaperSetti
       if (data?.stage !== req.stage) data = { stage: req.stage, data: dataFor(req.stage) };
       const d = data.data;
       if (d.train.size === 0) throw new LabError('data/too-few-items', 'The training split is empty.', 'Choose a train size of at least one batch.');
-      cb.onPaperEvent?.({ type: 'run-start', stage: req.stage, index: req.index, of: req.of, lr: req.lr, wd: req.wd, seed: req.seed, trainSize: d.train.size, valSize: d.val.size, testSize: d.test.size });
+      cb.onPaperEvent?.({
+        type: 'run-start',
+        stage: req.stage,
+        index: req.index,
+        of: req.of,
+        lr: req.lr,
+        wd: req.wd,
+        seed: req.seed,
+        trainSize: d.train.size,
+        valSize: d.val.size,
+        testSize: d.test.size,
+      });
       const t0 = performance.now();
       const epochsSoFar: EpochMetrics[] = [];
       let outcome: TrainOutcome;
@@ -120,23 +166,53 @@ export async function runPaperSession(requested: RunConfig, settings: PaperSetti
         if (req.stage !== 'search' || !(err instanceof LabError) || err.code !== 'run/diverged') throw err;
         const seconds = (performance.now() - t0) / 1000;
         const curve = [...curveOf(epochsSoFar), { epoch: epochsSoFar.length + 1, trainLoss: NaN, trainAcc: NaN, heldOutAcc: NaN }];
-        cb.onPaperEvent?.({ type: 'run-end', stage: req.stage, index: req.index, of: req.of, lr: req.lr, wd: req.wd, seed: req.seed, valAcc: NaN, stoppedEarly: true, seconds });
+        cb.onPaperEvent?.({
+          type: 'run-end',
+          stage: req.stage,
+          index: req.index,
+          of: req.of,
+          lr: req.lr,
+          wd: req.wd,
+          seed: req.seed,
+          valAcc: NaN,
+          stoppedEarly: true,
+          seconds,
+        });
         return { curve, valAcc: NaN, stoppedEarly: true, seconds };
       }
       const seconds = (performance.now() - t0) / 1000;
       const curve = curveOf(outcome.epochs);
       const result: ProtocolRunResult =
         req.stage === 'search'
-          ? { curve, valAcc: outcome.epochs.at(-1)?.valAcc ?? NaN, stoppedEarly: outcome.epochs.length < (method.phases.length * config.epochs), seconds }
+          ? { curve, valAcc: outcome.epochs.at(-1)?.valAcc ?? NaN, stoppedEarly: outcome.epochs.length < method.phases.length * config.epochs, seconds }
           : { curve, testAcc: outcome.test.testAcc, numTest: outcome.test.numTest, stoppedEarly: false, seconds };
       if (req.stage === 'final' && !kept.first) kept.first = { seed: req.seed, params: outcome.params, test: outcome.test };
       else disposeRunParams(outcome.params, backbone);
-      cb.onPaperEvent?.({ type: 'run-end', stage: req.stage, index: req.index, of: req.of, lr: req.lr, wd: req.wd, seed: req.seed, valAcc: result.valAcc, testAcc: result.testAcc, stoppedEarly: result.stoppedEarly, seconds });
+      cb.onPaperEvent?.({
+        type: 'run-end',
+        stage: req.stage,
+        index: req.index,
+        of: req.of,
+        lr: req.lr,
+        wd: req.wd,
+        seed: req.seed,
+        valAcc: result.valAcc,
+        testAcc: result.testAcc,
+        stoppedEarly: result.stoppedEarly,
+        seconds,
+      });
       return result;
     };
 
     const paper = await runPaperProtocol(
-      { grid: settings.grid, seeds: settings.seeds, numClasses, searchTrainSize: splits.search.train.length, valSize: splits.search.val.length, earlyStop: settings.earlyStop },
+      {
+        grid: settings.grid,
+        seeds: settings.seeds,
+        numClasses,
+        searchTrainSize: splits.search.train.length,
+        valSize: splits.search.val.length,
+        earlyStop: settings.earlyStop,
+      },
       run,
     );
 

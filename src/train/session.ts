@@ -93,7 +93,11 @@ export async function openSplits(req: DataRequest, { host, onProgress }: LoadOpt
     return openProceduralTask(task, { trainSize: req.trainSize, valSize: req.valSize, testSize: req.testSize || undefined, seed: req.seed });
   }
   if (req.data.kind === 'procedural') {
-    throw new LabError('data/not-vtab-layout', `${task.name} needs its VTAB-1k images; none were given.`, `Choose a vtab-1k folder or zip (with a "${task.folder}/" folder) or a base URL, or pick an offline procedural task.`);
+    throw new LabError(
+      'data/not-vtab-layout',
+      `${task.name} needs its VTAB-1k images; none were given.`,
+      `Choose a vtab-1k folder or zip (with a "${task.folder}/" folder) or a base URL, or pick an offline procedural task.`,
+    );
   }
   const source = await host.openSource(req.data);
   const vtab = await openVtabTask(source, task, { skipBad: req.skipBad, decoder: host.decoder, onProgress });
@@ -106,7 +110,14 @@ export async function openSplits(req: DataRequest, { host, onProgress }: LoadOpt
 export interface SessionCallbacks {
   onProgress?: ProgressCallback;
   onEvent?: (e: TrainerEvent) => void;
-  onStarted?: (info: { backend: string; trainableParams: number; totalParams: number; stepsPerEpoch: number; numClasses: number; memory: MemoryPlan[] }) => void;
+  onStarted?: (info: {
+    backend: string;
+    trainableParams: number;
+    totalParams: number;
+    stepsPerEpoch: number;
+    numClasses: number;
+    memory: MemoryPlan[];
+  }) => void;
 }
 
 export interface SessionResult {
@@ -166,12 +177,25 @@ export function hyperOf(config: ResolvedConfig): Hyper {
  * Run one config to the end. Training events stream through `cb.onEvent`; the returned outcome
  * owns the trained parameters (dispose with `disposeSession`).
  */
-export async function runSession(requested: RunConfig, host: RunHost, control: RunControl, cb: SessionCallbacks = {}, resume?: ResumeState): Promise<SessionResult> {
+export async function runSession(
+  requested: RunConfig,
+  host: RunHost,
+  control: RunControl,
+  cb: SessionCallbacks = {},
+  resume?: ResumeState,
+): Promise<SessionResult> {
   const method = METHODS[requested.method];
   if (!method) throw new LabError('config/invalid', `Unknown method '${requested.method}'.`, `Use one of: ${Object.keys(METHODS).join(', ')}.`);
   const progress = cb.onProgress ?? (() => {});
   const plan = (config: ResolvedConfig, dims: ModelDims) =>
-    planPhases(dims, tunedMethod(method, hyperOf(config)).phases, { numClasses: getTask(config.taskId).classes, promptLength: config.promptLength, batch: Math.min(config.batchSize, config.trainSize), budget: memoryBudget(), recompute: config.recompute, backboneCopy: false });
+    planPhases(dims, tunedMethod(method, hyperOf(config)).phases, {
+      numClasses: getTask(config.taskId).classes,
+      promptLength: config.promptLength,
+      batch: Math.min(config.batchSize, config.trainSize),
+      budget: memoryBudget(),
+      recompute: config.recompute,
+      backboneCopy: false,
+    });
   // A model whose sizes are known without its weights (presets, hub checkpoints, the bundled
   // model) is planned before it is loaded: one that cannot fit one image stops before a weight is read.
   const known = dimsOf(requested.model, requested.imageSize ?? 0);
@@ -183,7 +207,11 @@ export async function runSession(requested: RunConfig, host: RunHost, control: R
     // image stops here with 'run/does-not-fit'; the trainer follows the same plan.
     const memory = plan(config, model.cfg);
     const splits = await openSplits(config, { host, onProgress: progress });
-    const data = trainDataFromSplits(splits, { imageSize: model.cfg.imageSize, normalization: { mean: model.cfg.mean, std: model.cfg.std }, skipBad: config.skipBad });
+    const data = trainDataFromSplits(splits, {
+      imageSize: model.cfg.imageSize,
+      normalization: { mean: model.cfg.mean, std: model.cfg.std },
+      skipBad: config.skipBad,
+    });
     if (data.train.size === 0) throw new LabError('data/too-few-items', 'The training split is empty.', 'Choose a train size of at least one batch.');
     const counts = countParams(model.cfg, model.params, tunedMethod(method, hyperOf(config)), data.numClasses, config.promptLength);
     const summary: RunSummary = {
@@ -197,13 +225,22 @@ export async function runSession(requested: RunConfig, host: RunHost, control: R
       notices: [],
     };
     const batch = Math.min(config.batchSize, data.train.size);
-    cb.onStarted?.({ backend: summary.backend, trainableParams: counts.trainable, totalParams: counts.total, stepsPerEpoch: Math.max(1, Math.floor(data.train.size / batch)), numClasses: data.numClasses, memory });
+    cb.onStarted?.({
+      backend: summary.backend,
+      trainableParams: counts.trainable,
+      totalParams: counts.total,
+      stepsPerEpoch: Math.max(1, Math.floor(data.train.size / batch)),
+      numClasses: data.numClasses,
+      memory,
+    });
     // What loading noticed but did not stop for (a list naming an image twice), said once, up front.
     for (const message of splits.warnings ?? []) {
       summary.notices.push(message);
       cb.onEvent?.({ type: 'notice', message });
     }
-    const initial = config.importParams ? readTrainedParams(new Uint8Array(await config.importParams.file.arrayBuffer()), config.importParams.name).params : undefined;
+    const initial = config.importParams
+      ? readTrainedParams(new Uint8Array(await config.importParams.file.arrayBuffer()), config.importParams.name).params
+      : undefined;
     const outcome = await train({
       initial,
       cfg: model.cfg,
@@ -227,7 +264,13 @@ export async function runSession(requested: RunConfig, host: RunHost, control: R
     summary.test = outcome.test;
     summary.status = 'done';
     summary.finishedAt = Date.now();
-    if (data.skipped?.length) summary.notices.push(`${data.skipped.length} bad item(s) were skipped: ${data.skipped.slice(0, 5).map((s) => `${s.file}${s.line ? `:${s.line}` : ''}`).join(', ')}${data.skipped.length > 5 ? ', ...' : ''}.`);
+    if (data.skipped?.length)
+      summary.notices.push(
+        `${data.skipped.length} bad item(s) were skipped: ${data.skipped
+          .slice(0, 5)
+          .map((s) => `${s.file}${s.line ? `:${s.line}` : ''}`)
+          .join(', ')}${data.skipped.length > 5 ? ', ...' : ''}.`,
+      );
     return { summary, outcome, model, data };
   } catch (err) {
     disposeParams(model.params);

@@ -15,7 +15,19 @@ import { kernelsFor } from '../kernels';
 import { estimateStep, hostBudget, phaseShape, wasmBudget } from './memory';
 
 /** A tiny ViT: 32 px, patch 8 (16 patches), width 32, 2 layers, 2 heads. */
-const cfg: ViTConfig = { imageSize: 32, patchSize: 8, channels: 3, hiddenSize: 32, numLayers: 2, numHeads: 2, mlpDim: 64, numClasses: 0, layerNormEps: 1e-6, mean: [0.5, 0.5, 0.5], std: [0.5, 0.5, 0.5] };
+const cfg: ViTConfig = {
+  imageSize: 32,
+  patchSize: 8,
+  channels: 3,
+  hiddenSize: 32,
+  numLayers: 2,
+  numHeads: 2,
+  mlpDim: 64,
+  numClasses: 0,
+  layerNormEps: 1e-6,
+  mean: [0.5, 0.5, 0.5],
+  std: [0.5, 0.5, 0.5],
+};
 
 function data(trainSize: number, seed = 1, task = 'dsprites_location'): TrainData {
   return trainDataFromSplits(openProceduralTask(task, { trainSize, valSize: 8, testSize: 16, seed }), { imageSize: cfg.imageSize });
@@ -56,7 +68,7 @@ describe('methods train exactly what they declare', () => {
       const before = await snapshot(backbone, backboneNames());
       const out = await train({ cfg, backbone, method: METHODS[id], data: data(32), hyper: hyper({ epochs: 2 }) });
       for (const n of backboneNames()) {
-        expect(Buffer.from((await out.params[n].data() as Float32Array).buffer).equals(Buffer.from(before.get(n)!.buffer)), n).toBe(true);
+        expect(Buffer.from(((await out.params[n].data()) as Float32Array).buffer).equals(Buffer.from(before.get(n)!.buffer)), n).toBe(true);
         expect(out.params[n]).toBe(backbone[n]); // the very same tensor: never touched
       }
       expect(out.trainable.every((n) => n.startsWith('head.') || n.startsWith('prompts.'))).toBe(true);
@@ -84,7 +96,11 @@ describe('methods train exactly what they declare', () => {
     const phase1: Map<string, Float32Array> = new Map();
     // Capture the weights at the end of phase 1 from the checkpoint event of its last epoch.
     const out = await train({
-      cfg, backbone, method: METHODS.ft_then_pt, data: data(16), hyper: hyper({ epochs: 1 }),
+      cfg,
+      backbone,
+      method: METHODS.ft_then_pt,
+      data: data(16),
+      hyper: hyper({ epochs: 1 }),
       emit: (e) => events.push(e),
     });
     const { parseSafetensors } = await import('../weights/formats/safetensors');
@@ -107,7 +123,14 @@ describe('the loop', () => {
   it('same seed, same data, same backend: identical loss sequences', async () => {
     const run = async () => {
       const losses: number[] = [];
-      const out = await train({ cfg, backbone, method: METHODS.vpt_deep, data: data(24), hyper: hyper({ epochs: 2 }), emit: (e) => e.type === 'step' && losses.push(e.loss) });
+      const out = await train({
+        cfg,
+        backbone,
+        method: METHODS.vpt_deep,
+        data: data(24),
+        hyper: hyper({ epochs: 2 }),
+        emit: (e) => e.type === 'step' && losses.push(e.loss),
+      });
       disposeOwned(out.params);
       return losses;
     };
@@ -140,8 +163,14 @@ describe('the loop', () => {
   it('tensor count is identical after step 2 and step 50', async () => {
     const counts: number[] = [];
     const out = await train({
-      cfg, backbone, method: METHODS.vpt_deep, data: data(400), hyper: hyper({ epochs: 1 }),
-      emit: (e) => { if (e.type === 'step' && (e.step === 2 || e.step === 50)) counts.push(tf.memory().numTensors, tf.memory().numBytes); },
+      cfg,
+      backbone,
+      method: METHODS.vpt_deep,
+      data: data(400),
+      hyper: hyper({ epochs: 1 }),
+      emit: (e) => {
+        if (e.type === 'step' && (e.step === 2 || e.step === 50)) counts.push(tf.memory().numTensors, tf.memory().numBytes);
+      },
     });
     disposeOwned(out.params);
     expect(counts.length).toBe(4);
@@ -152,7 +181,15 @@ describe('the loop', () => {
   it('cancel stops the run with a typed error and frees its tensors', async () => {
     const control = new RunControl();
     const before = tf.memory().numTensors;
-    const p = train({ cfg, backbone, method: METHODS.ft, data: data(64), hyper: hyper({ epochs: 3 }), control, emit: (e) => e.type === 'step' && e.step === 2 && control.cancel() });
+    const p = train({
+      cfg,
+      backbone,
+      method: METHODS.ft,
+      data: data(64),
+      hyper: hyper({ epochs: 3 }),
+      control,
+      emit: (e) => e.type === 'step' && e.step === 2 && control.cancel(),
+    });
     await expect(p).rejects.toBeInstanceOf(LabError);
     expect(tf.memory().numTensors).toBe(before);
   });
@@ -168,7 +205,8 @@ describe('the loop', () => {
       const resumed = await train({ cfg, backbone, method: METHODS[id], data: data(16), hyper: hyper({ epochs: 2 }), resume: first.state });
       expect(resumed.epochs.map((e) => e.epoch)).toEqual(full.epochs.map((e) => e.epoch));
       for (const n of full.trainable) {
-        const a = (await full.params[n].data()) as Float32Array, b = (await resumed.params[n].data()) as Float32Array;
+        const a = (await full.params[n].data()) as Float32Array,
+          b = (await resumed.params[n].data()) as Float32Array;
         let worst = 0;
         for (let i = 0; i < a.length; i++) worst = Math.max(worst, Math.abs(a[i] - b[i]));
         expect(worst, n).toBeLessThan(1e-5);
@@ -182,7 +220,11 @@ describe('the loop', () => {
   it('out of memory halves the micro-batch and carries on', async () => {
     const notices: string[] = [];
     const out = await train({
-      cfg, backbone, method: METHODS.vpt_deep, data: data(16), hyper: hyper({ epochs: 1, batchSize: 8 }),
+      cfg,
+      backbone,
+      method: METHODS.vpt_deep,
+      data: data(16),
+      hyper: hyper({ epochs: 1, batchSize: 8 }),
       emit: (e) => e.type === 'notice' && notices.push(e.message),
       faultAt: { step: 1, error: new Error('WebGPU: out of memory allocating buffer') },
     });
@@ -198,7 +240,14 @@ describe('the loop', () => {
     const budget = { ...hostBudget('cpu'), bytes: estimateStep(shape, 3, 'cpu', { accumulating: true }).totalBytes };
     const notices: string[] = [];
     const weights = async (o: Partial<Hyper>) => {
-      const out = await train({ cfg, backbone, method: METHODS.ft, data: data(8), hyper: hyper({ batchSize: 8, ...o }), emit: (e) => e.type === 'notice' && notices.push(e.message) });
+      const out = await train({
+        cfg,
+        backbone,
+        method: METHODS.ft,
+        data: data(8),
+        hyper: hyper({ batchSize: 8, ...o }),
+        emit: (e) => e.type === 'notice' && notices.push(e.message),
+      });
       const w = await snapshot(out.params, out.trainable);
       disposeOwned(out.params);
       return w;
@@ -217,7 +266,8 @@ describe('the loop', () => {
     const kept = await train({ cfg, backbone, method: METHODS.ft, data: data(8), hyper: hyper() });
     const consumed = await train({ cfg, backbone: own, method: METHODS.ft, data: data(8), hyper: hyper(), consumeBackbone: true });
     for (const n of kept.trainable) {
-      const a = (await kept.params[n].data()) as Float32Array, b = (await consumed.params[n].data()) as Float32Array;
+      const a = (await kept.params[n].data()) as Float32Array,
+        b = (await consumed.params[n].data()) as Float32Array;
       expect(Array.from(b), n).toEqual(Array.from(a));
     }
     // Every pretrained tensor that trained was released; the frozen ones (none in FT) stay.
@@ -230,7 +280,14 @@ describe('the loop', () => {
   it('recomputation on gives the same run as off', async () => {
     const losses = async (recompute: 'on' | 'off') => {
       const l: number[] = [];
-      const out = await train({ cfg, backbone, method: METHODS.vpt_deep, data: data(16), hyper: hyper({ epochs: 2, recompute }), emit: (e) => e.type === 'step' && l.push(e.loss) });
+      const out = await train({
+        cfg,
+        backbone,
+        method: METHODS.vpt_deep,
+        data: data(16),
+        hyper: hyper({ epochs: 2, recompute }),
+        emit: (e) => e.type === 'step' && l.push(e.loss),
+      });
       disposeOwned(out.params);
       return l;
     };
@@ -241,7 +298,14 @@ describe('the loop', () => {
 
   it('a run that cannot fit one image stops with run/does-not-fit before any step', async () => {
     const steps: number[] = [];
-    const p = train({ cfg, backbone, method: METHODS.ft, data: data(8), hyper: hyper({ memoryBudget: { ...wasmBudget(), bytes: 1000 } }), emit: (e) => e.type === 'step' && steps.push(e.step) });
+    const p = train({
+      cfg,
+      backbone,
+      method: METHODS.ft,
+      data: data(8),
+      hyper: hyper({ memoryBudget: { ...wasmBudget(), bytes: 1000 } }),
+      emit: (e) => e.type === 'step' && steps.push(e.step),
+    });
     await expect(p).rejects.toMatchObject({ code: 'run/does-not-fit' });
     expect(steps).toEqual([]);
   });
@@ -257,15 +321,16 @@ describe('the loop', () => {
   });
 });
 
-describe('the run\'s overrides and prompt controls', () => {
+describe("the run's overrides and prompt controls", () => {
   const promptNames = () => Array.from({ length: cfg.numLayers }, (_, i) => `prompts.${i}`);
 
   it('frozen prompts stay at their seeded initial values while the head trains', async () => {
     const a = await train({ cfg, backbone, method: METHODS.vpt_deep, data: data(16), hyper: hyper({ epochs: 0 }) });
     const b = await train({ cfg, backbone, method: METHODS.vpt_deep, data: data(16), hyper: hyper({ epochs: 2, freezePrompts: true }) });
     expect(b.trainable).toEqual(['head.bias', 'head.weight']);
-    for (const n of promptNames()) expect(Array.from((await b.params[n].data()) as Float32Array)).toEqual(Array.from((await a.params[n].data()) as Float32Array));
-    const headMoved = ((await b.params['head.weight'].data()) as Float32Array).some((v, i) => v !== ((a.params['head.weight'].dataSync() as Float32Array)[i]));
+    for (const n of promptNames())
+      expect(Array.from((await b.params[n].data()) as Float32Array)).toEqual(Array.from((await a.params[n].data()) as Float32Array));
+    const headMoved = ((await b.params['head.weight'].data()) as Float32Array).some((v, i) => v !== (a.params['head.weight'].dataSync() as Float32Array)[i]);
     expect(headMoved).toBe(true);
     expect(b.trainableParams).toBe(cfg.hiddenSize * 16 + 16);
     disposeOwned(a.params);
@@ -302,7 +367,14 @@ describe('the run\'s overrides and prompt controls', () => {
   it('different seeds give different runs (initialisation, order, dropout)', async () => {
     const losses = async (seed: number) => {
       const ls: number[] = [];
-      const out = await train({ cfg, backbone, method: METHODS.vpt_deep, data: data(24), hyper: hyper({ epochs: 1, seed }), emit: (e) => e.type === 'step' && ls.push(e.loss) });
+      const out = await train({
+        cfg,
+        backbone,
+        method: METHODS.vpt_deep,
+        data: data(24),
+        hyper: hyper({ epochs: 1, seed }),
+        emit: (e) => e.type === 'step' && ls.push(e.loss),
+      });
       disposeOwned(out.params);
       return ls;
     };
@@ -321,7 +393,14 @@ describe('divergence', () => {
   it('a loss that stops being finite stops the run with run/diverged, naming the step and the fix; nothing leaks', async () => {
     const before = tf.memory().numTensors;
     const steps: number[] = [];
-    const err = await train({ cfg, backbone, method: METHODS.linear, data: data(32), hyper: hyper({ epochs: 2, lr: 1e30 }), emit: (e) => void (e.type === 'step' && steps.push(e.loss)) }).catch((e: unknown) => e);
+    const err = await train({
+      cfg,
+      backbone,
+      method: METHODS.linear,
+      data: data(32),
+      hyper: hyper({ epochs: 2, lr: 1e30 }),
+      emit: (e) => void (e.type === 'step' && steps.push(e.loss)),
+    }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(LabError);
     expect((err as LabError).code).toBe('run/diverged');
     expect((err as LabError).message).toMatch(/at epoch \d, step \d+/);

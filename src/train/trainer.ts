@@ -115,10 +115,17 @@ export interface TrainOutcome {
 }
 
 /** Count parameters a method trains and holds, without building anything. */
-export function countParams(cfg: ViTConfig, backbone: ParamSet, method: MethodSpec, numClasses: number, promptLength: number): { trainable: number; total: number } {
+export function countParams(
+  cfg: ViTConfig,
+  backbone: ParamSet,
+  method: MethodSpec,
+  numClasses: number,
+  promptLength: number,
+): { trainable: number; total: number } {
   const last = method.phases[method.phases.length - 1];
   const names = new Set<string>();
-  let total = 0, trainable = 0;
+  let total = 0,
+    trainable = 0;
   const consider = (name: string, size: number) => {
     if (names.has(name)) return;
     names.add(name);
@@ -194,7 +201,12 @@ class RunParams {
 
 /** Run every phase of the method; returns the trained model and the test result. */
 export async function train(options: TrainOptions): Promise<TrainOutcome> {
-  const o: TrainOptions = { ...options, method: tunedMethod(options.method, options.hyper), control: options.control ?? new RunControl(), emit: options.emit ?? (() => {}) };
+  const o: TrainOptions = {
+    ...options,
+    method: tunedMethod(options.method, options.hyper),
+    control: options.control ?? new RunControl(),
+    emit: options.emit ?? (() => {}),
+  };
   const { cfg, method, data, hyper } = o;
   const run = new RunParams(o.backbone, o.consumeBackbone);
   const model: ViT = { cfg, params: run.params, kernels: o.kernels ?? kernelsFor(tf.getBackend()) };
@@ -263,7 +275,14 @@ interface PhaseSpan {
  * A phase's starting parameters: a fresh seeded head and prompts where the phase wants them,
  * imported parameters for the last phase, and the checkpoint's values when resuming inside it.
  */
-function setUpPhase(run: RunParams, phase: Phase, span: PhaseSpan, o: TrainOptions, imported: ParamSet | undefined, resumed: Map<string, HostTensor> | undefined): void {
+function setUpPhase(
+  run: RunParams,
+  phase: Phase,
+  span: PhaseSpan,
+  o: TrainOptions,
+  imported: ParamSet | undefined,
+  resumed: Map<string, HostTensor> | undefined,
+): void {
   const { cfg, hyper } = o;
   const seedBase = hyper.seed * 1000 + span.index * 100;
   if (phase.freshHead) run.replace(initHead(cfg, o.data.numClasses, seedBase + 1));
@@ -274,7 +293,11 @@ function setUpPhase(run: RunParams, phase: Phase, span: PhaseSpan, o: TrainOptio
     for (const [n, t] of Object.entries(imported)) {
       const here = run.params[n];
       if (here && here.shape.join() !== t.shape.join()) {
-        throw new LabError('checkpoint/shape-mismatch', `Imported parameter ${n} is [${t.shape}] but this run expects [${here.shape}].`, 'Import parameters trained with the same model, task (classes) and prompt length.');
+        throw new LabError(
+          'checkpoint/shape-mismatch',
+          `Imported parameter ${n} is [${t.shape}] but this run expects [${here.shape}].`,
+          'Import parameters trained with the same model, task (classes) and prompt length.',
+        );
       }
     }
     run.replace(Object.fromEntries(Object.entries(imported).map(([n, t]) => [n, tf.clone(t)])));
@@ -296,7 +319,11 @@ interface Batching {
  * step; throws `run/does-not-fit` when not even one image fits.
  */
 export function planPhase(cfg: ViTConfig, phase: Phase, numClasses: number, hyper: Hyper, batchSize: number, backboneCopy = true): MemoryPlan {
-  return planMemory(phaseShape(cfg, phase, numClasses, hyper.promptLength, backboneCopy), { batch: batchSize, budget: hyper.memoryBudget ?? memoryBudget(), recompute: hyper.recompute });
+  return planMemory(phaseShape(cfg, phase, numClasses, hyper.promptLength, backboneCopy), {
+    batch: batchSize,
+    budget: hyper.memoryBudget ?? memoryBudget(),
+    recompute: hyper.recompute,
+  });
 }
 
 /**
@@ -319,10 +346,20 @@ async function trainPhase(
   const batchSize = Math.min(hyper.batchSize, data.train.size);
   const plan = planPhase(model.cfg, phase, data.numClasses, hyper, batchSize, !o.consumeBackbone);
   if (plan.notice) emit({ type: 'notice', message: plan.notice });
-  const batching: Batching = { batchSize, microBatch: Math.min(hyper.microBatch ?? plan.microBatch, plan.microBatch), recompute: plan.recompute, stepsPerEpoch: Math.max(1, Math.floor(data.train.size / batchSize)) };
+  const batching: Batching = {
+    batchSize,
+    microBatch: Math.min(hyper.microBatch ?? plan.microBatch, plan.microBatch),
+    recompute: plan.recompute,
+    stepsPerEpoch: Math.max(1, Math.floor(data.train.size / batchSize)),
+  };
   const recipe = phase.recipe;
   const promptLrScale = hyper.promptLrScale ?? 1;
-  const optimizer = new Optimizer({ kind: recipe.optimizer, weightDecay: recipe.weightDecay, momentum: recipe.momentum, lrScale: (n) => (n.startsWith('prompts.') ? promptLrScale : 1) });
+  const optimizer = new Optimizer({
+    kind: recipe.optimizer,
+    weightDecay: recipe.weightDecay,
+    momentum: recipe.momentum,
+    lrScale: (n) => (n.startsWith('prompts.') ? promptLrScale : 1),
+  });
   try {
     if (resume) optimizer.loadSlots(resume.tensors, Object.keys(vars), (resume.epochsDone - span.first) * batching.stepsPerEpoch);
     const evalOpts: ForwardOptions = { promptMode: phase.promptMode, training: false };
@@ -338,7 +375,10 @@ async function trainPhase(
         releaseAbandonedTape(); // what the failed step's tape saved
         batching.microBatch = Math.max(1, Math.floor(batching.microBatch / 2));
         restoreSnapshot(start, vars, optimizer);
-        emit({ type: 'notice', message: `Out of memory at micro-batch ${batching.microBatch * 2}: halved the micro-batch to ${batching.microBatch} (the effective batch stays ${batchSize} through gradient accumulation) and restarted epoch ${epoch + 1} from its beginning.` });
+        emit({
+          type: 'notice',
+          message: `Out of memory at micro-batch ${batching.microBatch * 2}: halved the micro-batch to ${batching.microBatch} (the effective batch stays ${batchSize} through gradient accumulation) and restarted epoch ${epoch + 1} from its beginning.`,
+        });
         continue;
       }
       const mem = tf.memory();
@@ -378,7 +418,17 @@ interface EpochTotals {
 }
 
 /** One pass over the shuffled training split, one `trainStep` per batch. */
-async function trainEpoch(model: ViT, phase: Phase, span: PhaseSpan, epoch: number, b: Batching, optimizer: Optimizer, baseLr: number, warmupFraction: number, o: TrainOptions): Promise<EpochTotals> {
+async function trainEpoch(
+  model: ViT,
+  phase: Phase,
+  span: PhaseSpan,
+  epoch: number,
+  b: Batching,
+  optimizer: Optimizer,
+  baseLr: number,
+  warmupFraction: number,
+  o: TrainOptions,
+): Promise<EpochTotals> {
   const { data, hyper } = o;
   const control = o.control!;
   const emit = o.emit!;
@@ -399,7 +449,12 @@ async function trainEpoch(model: ViT, phase: Phase, span: PhaseSpan, epoch: numb
     const indices = order.slice(s * b.batchSize, (s + 1) * b.batchSize);
     const batch = await data.train.batch(indices);
     totals.lr = scheduledLr(peakLr, phaseStep, totalSteps, warmupFraction);
-    const { loss, correct } = trainStep(model, batch, phase, optimizer, { lr: totals.lr, seed: hyper.seed * 1_000_003 + phaseStep * 31, microBatch: b.microBatch, recompute: b.recompute });
+    const { loss, correct } = trainStep(model, batch, phase, optimizer, {
+      lr: totals.lr,
+      seed: hyper.seed * 1_000_003 + phaseStep * 31,
+      microBatch: b.microBatch,
+      recompute: b.recompute,
+    });
     // Loss and accuracy of the steps that are read back (every step by default).
     const read = s % lossEvery === 0 || s === b.stepsPerEpoch - 1 ? await Promise.all([loss.data(), correct.data()]) : null;
     tf.dispose([loss, correct]);
@@ -413,7 +468,15 @@ async function trainEpoch(model: ViT, phase: Phase, span: PhaseSpan, epoch: numb
       totals.correct += c[0];
       totals.seen += indices.length;
       const dt = (performance.now() - stepT0) / 1000;
-      emit({ type: 'step', epoch: epoch + 1, phase: span.index + 1, step: s + 1, stepsPerEpoch: b.stepsPerEpoch, loss: l[0], imagesPerSec: indices.length / Math.max(dt, 1e-6) });
+      emit({
+        type: 'step',
+        epoch: epoch + 1,
+        phase: span.index + 1,
+        step: s + 1,
+        stepsPerEpoch: b.stepsPerEpoch,
+        loss: l[0],
+        imagesPerSec: indices.length / Math.max(dt, 1e-6),
+      });
     }
   }
   return totals;

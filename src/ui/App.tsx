@@ -33,8 +33,8 @@ function Alerts() {
       {choice?.noWebGPU && (
         <div className="banner warning" role="status" data-testid="banner.noWebGPU">
           <span>
-            <strong>No WebGPU in this browser.</strong> The lab runs on <strong>{choice.backend.toUpperCase()}</strong> ({choice.adapter}) instead: {choice.reason}. Training
-            is slower; the small bundled model and procedural tasks still work.
+            <strong>No WebGPU in this browser.</strong> The lab runs on <strong>{choice.backend.toUpperCase()}</strong> ({choice.adapter}) instead:{' '}
+            {choice.reason}. Training is slower; the small bundled model and procedural tasks still work.
           </span>
         </div>
       )}
@@ -77,9 +77,13 @@ function ResumeBanner() {
     const { summary } = r;
     const planned = summary.config.epochs * METHODS[summary.config.method].phases.length;
     if (summary.status === 'queued') return 'not started yet: still queued';
-    return r.hasCheckpoint ? `stopped in epoch ${summary.epochs.length + 1} of ${planned}: continues from the checkpoint of epoch ${summary.epochs.length}` : `stopped before its first epoch ended: starts again`;
+    return r.hasCheckpoint
+      ? `stopped in epoch ${summary.epochs.length + 1} of ${planned}: continues from the checkpoint of epoch ${summary.epochs.length}`
+      : `stopped before its first epoch ended: starts again`;
   };
-  const files = [...new Set(stopped.flatMap((r) => [r.summary.config.modelSource, r.summary.config.dataSource]).filter((src) => /^(file|zip|folder):/.test(src)))];
+  const files = [
+    ...new Set(stopped.flatMap((r) => [r.summary.config.modelSource, r.summary.config.dataSource]).filter((src) => /^(file|zip|folder):/.test(src))),
+  ];
   return (
     <div className="banner resume" role="region" aria-label="Resume the queue" data-testid="resume.banner">
       <div>
@@ -91,13 +95,23 @@ function ResumeBanner() {
             </li>
           ))}
         </ul>
-        {files.length > 0 && <p className="note">Local files cannot be kept across a reload: pick {files.map((f) => f.replace(/^\w+:/, '')).join(' and ')} again in the setup first.</p>}
+        {files.length > 0 && (
+          <p className="note">
+            Local files cannot be kept across a reload: pick {files.map((f) => f.replace(/^\w+:/, '')).join(' and ')} again in the setup first.
+          </p>
+        )}
       </div>
       <div className="buttons">
         <button type="button" className="primary" data-testid="resume.all" onClick={resumeStopped}>
           Resume the queue ({stopped.length} run{stopped.length === 1 ? '' : 's'})
         </button>
-        <button type="button" className="small" data-testid="resume.dismiss" onClick={dismissResumeOffer} title="The runs stay in Saved runs, where each can be resumed later">
+        <button
+          type="button"
+          className="small"
+          data-testid="resume.dismiss"
+          onClick={dismissResumeOffer}
+          title="The runs stay in Saved runs, where each can be resumed later"
+        >
           Not now
         </button>
       </div>
@@ -119,7 +133,8 @@ export function App() {
         <div className="toolbar">
           <CopyLink />
           <label className="toggle">
-            <input type="checkbox" data-testid="ui.presentation" checked={presentation} onChange={(e) => togglePresentation(e.target.checked)} /> Presentation mode
+            <input type="checkbox" data-testid="ui.presentation" checked={presentation} onChange={(e) => togglePresentation(e.target.checked)} /> Presentation
+            mode
           </label>
         </div>
       </header>

@@ -10,7 +10,13 @@ import { Legend, type LegendItem } from './legend';
 /** Axis text: dark grey on white (12.6:1), also in the exported PNG. */
 export const AXIS_TEXT = '#333333';
 export const AXIS_TICK = { fill: AXIS_TEXT, fontSize: 13 } as const;
-export const axisLabel = (value: string, position: 'insideBottom' | 'insideLeft', extra: Record<string, unknown> = {}) => ({ value, position, fill: AXIS_TEXT, fontSize: 13, ...extra });
+export const axisLabel = (value: string, position: 'insideBottom' | 'insideLeft', extra: Record<string, unknown> = {}) => ({
+  value,
+  position,
+  fill: AXIS_TEXT,
+  fontSize: 13,
+  ...extra,
+});
 
 export function ChartFrame(props: {
   title: string;

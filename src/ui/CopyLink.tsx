@@ -30,7 +30,9 @@ export function CopyLink() {
       <span role="status" aria-live="polite" data-testid="ui.copyLinkStatus">
         {state === 'copied' ? 'Link copied: it reproduces this setup (files must be picked again).' : ''}
       </span>
-      {state === 'manual' && <input ref={field} className="manual-link" readOnly value={location.href} aria-label="Link to this setup: copy it" onBlur={() => setState('idle')} />}
+      {state === 'manual' && (
+        <input ref={field} className="manual-link" readOnly value={location.href} aria-label="Link to this setup: copy it" onBlur={() => setState('idle')} />
+      )}
     </span>
   );
 }

@@ -25,8 +25,8 @@ export default function EngineCheck() {
         <h2>Engine check against reference outputs</h2>
       </summary>
       <p className="note">
-        Pick a checkpoint and its golden file (e.g. <code>hf_tiny_model.safetensors</code> and <code>hf_tiny_golden.safetensors</code> from the fixtures). Every logit,
-        hidden state, loss, weight gradient, VPT output and Grad-CAM map is compared; tolerance 1e-4 on CPU/WASM, 1e-3 on WebGPU/WebGL.
+        Pick a checkpoint and its golden file (e.g. <code>hf_tiny_model.safetensors</code> and <code>hf_tiny_golden.safetensors</code> from the fixtures). Every
+        logit, hidden state, loss, weight gradient, VPT output and Grad-CAM map is compared; tolerance 1e-4 on CPU/WASM, 1e-3 on WebGPU/WebGL.
       </p>
       <div className="row">
         <label>

@@ -14,7 +14,21 @@ import { METHOD_COLOURS } from './palette';
 
 const OVERLAY_ALPHA = 0.5;
 
-function SampleCanvas({ sample, alpha, label, size, testId, method }: { sample: GradCamSample; alpha: number; label: string; size: number; testId?: string; method?: string }) {
+function SampleCanvas({
+  sample,
+  alpha,
+  label,
+  size,
+  testId,
+  method,
+}: {
+  sample: GradCamSample;
+  alpha: number;
+  label: string;
+  size: number;
+  testId?: string;
+  method?: string;
+}) {
   const ref = useRef<HTMLCanvasElement>(null);
   useEffect(() => {
     if (ref.current) drawSample(ref.current, sample, alpha);
@@ -29,7 +43,12 @@ function SampleCanvas({ sample, alpha, label, size, testId, method }: { sample: 
 export function ColourScale() {
   const stops = VIRIDIS.map(([r, g, b], i) => `rgb(${r} ${g} ${b}) ${((100 * i) / (VIRIDIS.length - 1)).toFixed(1)}%`).join(', ');
   return (
-    <span className="colour-scale" data-testid="gradcam.scale" role="img" aria-label="Colour scale: purple = low, yellow = high relevance for the predicted class">
+    <span
+      className="colour-scale"
+      data-testid="gradcam.scale"
+      role="img"
+      aria-label="Colour scale: purple = low, yellow = high relevance for the predicted class"
+    >
       <span className="scale-end">low</span>
       <span className="scale-bar" style={{ background: `linear-gradient(to right, ${stops})` }} />
       <span className="scale-end">high relevance to the prediction</span>
@@ -99,7 +118,12 @@ export default function GradCamGallery() {
   const [scroller, fitted] = usePresentationCell(across, runs.length, [indices.length]);
   const cell = across ? fitted : 112;
   const imageButton = (index: number, first: GradCamSample) => (
-    <button type="button" className="image-button" onClick={() => setOpen(index)} aria-label={`Open test image ${index} large (label ${className(runs[0], first.label)})`}>
+    <button
+      type="button"
+      className="image-button"
+      onClick={() => setOpen(index)}
+      aria-label={`Open test image ${index} large (label ${className(runs[0], first.label)})`}
+    >
       <SampleCanvas sample={first} alpha={0} size={cell} label={`test image ${index}`} />
     </button>
   );
@@ -109,8 +133,20 @@ export default function GradCamGallery() {
     const right = s.predicted === s.label;
     return (
       <>
-        <button type="button" className="image-button" onClick={() => setOpen(index)} aria-label={`${r.methodLabel} on test image ${index}: predicted ${className(r, s.predicted)}, ${right ? 'right' : 'wrong'}. Open large`}>
-          <SampleCanvas sample={s} alpha={OVERLAY_ALPHA} size={cell} label={`${r.methodLabel} Grad-CAM, predicted ${className(r, s.predicted)}`} testId="gradcam.overlay" method={r.summary.config.method} />
+        <button
+          type="button"
+          className="image-button"
+          onClick={() => setOpen(index)}
+          aria-label={`${r.methodLabel} on test image ${index}: predicted ${className(r, s.predicted)}, ${right ? 'right' : 'wrong'}. Open large`}
+        >
+          <SampleCanvas
+            sample={s}
+            alpha={OVERLAY_ALPHA}
+            size={cell}
+            label={`${r.methodLabel} Grad-CAM, predicted ${className(r, s.predicted)}`}
+            testId="gradcam.overlay"
+            method={r.summary.config.method}
+          />
         </button>
         <div className={`caption ${right ? 'right' : 'wrong'}`}>
           {right ? '✓' : '✗'} {className(r, s.predicted)}
@@ -217,8 +253,8 @@ export default function GradCamGallery() {
                   <figure key={r.summary.config.runId}>
                     <SampleCanvas sample={s} alpha={OVERLAY_ALPHA} size={presentation ? 420 : 320} label={`${r.methodLabel} Grad-CAM of test image ${open}`} />
                     <figcaption>
-                      <strong style={{ color: METHOD_COLOURS[r.summary.config.method] }}>{r.methodLabel}</strong>: predicted {className(r, s.predicted)} — label {className(r, s.label)}{' '}
-                      {s.predicted === s.label ? '✓ right' : '✗ wrong'}
+                      <strong style={{ color: METHOD_COLOURS[r.summary.config.method] }}>{r.methodLabel}</strong>: predicted {className(r, s.predicted)} — label{' '}
+                      {className(r, s.label)} {s.predicted === s.label ? '✓ right' : '✗ wrong'}
                     </figcaption>
                   </figure>
                 );

@@ -37,7 +37,13 @@ export function MemoryEstimate() {
   // The sizes are known here, so the prompt length (typed, or the catalog's rule) is too.
   const rows: Row[] = setup.methods.map((m) => {
     try {
-      const plans = planPhases(dims, METHODS[m].phases, { numClasses: task.classes, promptLength: effectivePromptLength(setup)!, batch: Math.min(setup.batchSize, setup.trainSize), budget, backboneCopy: false });
+      const plans = planPhases(dims, METHODS[m].phases, {
+        numClasses: task.classes,
+        promptLength: effectivePromptLength(setup)!,
+        batch: Math.min(setup.batchSize, setup.trainSize),
+        budget,
+        backboneCopy: false,
+      });
       return { method: METHODS[m].label, plan: plans.reduce((a, b) => (b.estimate.totalBytes > a.estimate.totalBytes ? b : a)) };
     } catch (e) {
       return { method: METHODS[m].label, error: e instanceof LabError ? e.message : String(e) };
@@ -46,16 +52,28 @@ export function MemoryEstimate() {
   const worst = rows.reduce((a, r) => Math.max(a, r.plan?.estimate.totalBytes ?? Infinity), 0);
   const fits = rows.every((r) => r.plan);
   return (
-    <div className="note memory-estimate" data-testid="setup.memory" data-state={fits ? 'fits' : 'does-not-fit'} data-bytes={Number.isFinite(worst) ? Math.round(worst) : undefined}>
+    <div
+      className="note memory-estimate"
+      data-testid="setup.memory"
+      data-state={fits ? 'fits' : 'does-not-fit'}
+      data-bytes={Number.isFinite(worst) ? Math.round(worst) : undefined}
+    >
       <strong>Memory</strong> ({budget.source}):
       <ul>
         {rows.map((r) => (
-          <li key={r.method} data-testid="setup.memory.row" data-micro-batch={r.plan?.microBatch} data-recompute={r.plan ? String(r.plan.recompute) : undefined}>
+          <li
+            key={r.method}
+            data-testid="setup.memory.row"
+            data-micro-batch={r.plan?.microBatch}
+            data-recompute={r.plan ? String(r.plan.recompute) : undefined}
+          >
             {r.method}:{' '}
             {r.plan ? (
               <>
                 about {formatBytes(r.plan.estimate.totalBytes)} per step
-                {r.plan.microBatch < setup.batchSize ? `, in micro-batches of ${r.plan.microBatch} (batch ${setup.batchSize} kept through gradient accumulation)` : ''}
+                {r.plan.microBatch < setup.batchSize
+                  ? `, in micro-batches of ${r.plan.microBatch} (batch ${setup.batchSize} kept through gradient accumulation)`
+                  : ''}
                 {r.plan.recompute ? ', activations recomputed' : ''}
               </>
             ) : (

@@ -45,7 +45,11 @@ function ownWinners(runs: RunRecord[]): Map<string, { winner: 'ft' | 'vpt'; ft: 
     const side = METHODS[c.method].side;
     if (!side) continue;
     const t = byTask.get(c.taskId) ?? { ft: [], vpt: [] };
-    t[side].push({ setting: `${c.method} lr ${c.lr ?? 'default'} n ${c.trainSize}`, valAcc: r.summary.paper?.chosen.valAcc ?? r.summary.epochs.at(-1)?.valAcc ?? NaN, testAcc: headlineAcc(r.summary)!.mean });
+    t[side].push({
+      setting: `${c.method} lr ${c.lr ?? 'default'} n ${c.trainSize}`,
+      valAcc: r.summary.paper?.chosen.valAcc ?? r.summary.epochs.at(-1)?.valAcc ?? NaN,
+      testAcc: headlineAcc(r.summary)!.mean,
+    });
     byTask.set(c.taskId, t);
   }
   const out = new Map<string, { winner: 'ft' | 'vpt'; ft: number; vpt: number }>();
@@ -86,7 +90,9 @@ const LEGEND_VPT_WINS: LegendItem[] = [
 /** Chip of a task without a measured distance: its marker and name, never a position on the axis. */
 function UnmeasuredChip({ p, own }: { p: Point; own?: 'ft' | 'vpt' }) {
   const item: LegendItem =
-    p.winner === 'unknown' ? { label: p.task, colour: WINNER_COLOURS.unknown, marker: 'diamond' } : { label: p.task, colour: WINNER_COLOURS[p.winner], marker: 'circle' };
+    p.winner === 'unknown'
+      ? { label: p.task, colour: WINNER_COLOURS.unknown, marker: 'diamond' }
+      : { label: p.task, colour: WINNER_COLOURS[p.winner], marker: 'circle' };
   return (
     <li className="task-chip" data-task={p.taskId} title={p.detail}>
       <Swatch item={item} />
@@ -120,14 +126,25 @@ function WhenVptWins() {
     const k = measured ? (seenInGroup[t.group] = (seenInGroup[t.group] ?? 0) + 1) : 0;
     const winner = t.source === 'vtab' ? (t.elephantPaper.vpt > t.elephantPaper.full_finetune ? 'vpt' : 'ft') : 'unknown';
     const detail = t.source === 'vtab' ? `published FT ${t.elephantPaper.full_finetune} vs VPT ${t.elephantPaper.vpt}` : 'procedural: no published numbers';
-    return { x: measured?.distance ?? NaN, y: GROUP_Y[t.group] + (((k % 3) - 1) * 0.22), taskId: t.id, task: t.name, group: t.group, measured: !!measured, winner, detail };
+    return {
+      x: measured?.distance ?? NaN,
+      y: GROUP_Y[t.group] + ((k % 3) - 1) * 0.22,
+      taskId: t.id,
+      task: t.name,
+      group: t.group,
+      measured: !!measured,
+      winner,
+      detail,
+    };
   });
   const measured = points.filter((p) => p.measured);
   const unmeasured = points.filter((p) => !p.measured);
-  const ownPoints: Point[] = measured.filter((p) => own.has(p.taskId)).map((p) => {
-    const o = own.get(p.taskId)!;
-    return { ...p, y: p.y + 0.12, winner: o.winner, detail: `your runs: FT ${o.ft.toFixed(1)} vs VPT ${o.vpt.toFixed(1)}` };
-  });
+  const ownPoints: Point[] = measured
+    .filter((p) => own.has(p.taskId))
+    .map((p) => {
+      const o = own.get(p.taskId)!;
+      return { ...p, y: p.y + 0.12, winner: o.winner, detail: `your runs: FT ${o.ft.toFixed(1)} vs VPT ${o.vpt.toFixed(1)}` };
+    });
   const size = presentation ? 14 : 11;
   const label = <LabelList dataKey="task" position="right" offset={8} fill="#111" fontSize={presentation ? 14 : 12} />;
 
@@ -136,8 +153,8 @@ function WhenVptWins() {
       <h2 id="vptwins-title">When does VPT win?</h2>
       <p className="note">
         The Elephant paper explains the winner by two things: how far the task’s objective is from classification (its group, bottom to top) and how far its
-        images are from the pretraining data (the Fréchet distance between the frozen backbone’s features of the two image sets, left to right). A task is placed
-        on that axis only once its distance is measured here.
+        images are from the pretraining data (the Fréchet distance between the frozen backbone’s features of the two image sets, left to right). A task is
+        placed on that axis only once its distance is measured here.
       </p>
       <div className="row">
         <label>
@@ -150,7 +167,15 @@ function WhenVptWins() {
             <option value="zip">a zip of images</option>
           </select>
         </label>
-        {reference === 'url' && <input type="url" aria-label="Reference URL" placeholder="https://…/imagenet-sample/" defaultValue={referenceUrl} onBlur={(e) => setReference('url', e.target.value)} />}
+        {reference === 'url' && (
+          <input
+            type="url"
+            aria-label="Reference URL"
+            placeholder="https://…/imagenet-sample/"
+            defaultValue={referenceUrl}
+            onBlur={(e) => setReference('url', e.target.value)}
+          />
+        )}
         {reference === 'zip' && (
           <label>
             Zip {refZip ? `(${refZip.name})` : ''}
@@ -176,8 +201,26 @@ function WhenVptWins() {
         <ResponsiveContainer width="100%" height="100%">
           <ScatterChart margin={{ top: 16, right: 110, bottom: 32, left: 16 }}>
             <CartesianGrid stroke="#d0d0d0" />
-            <XAxis type="number" dataKey="x" name="distance" domain={[0, 'auto']} tick={AXIS_TICK} stroke={AXIS_TEXT} label={axisLabel('Fréchet distance of features to the reference set', 'insideBottom', { offset: -18 })} />
-            <YAxis type="number" dataKey="y" name="objective" domain={[-0.5, 2.5]} ticks={[0, 1, 2]} tickFormatter={(v: number) => GROUP_NAMES[Math.round(v)] ?? ''} width={96} tick={AXIS_TICK} stroke={AXIS_TEXT} />
+            <XAxis
+              type="number"
+              dataKey="x"
+              name="distance"
+              domain={[0, 'auto']}
+              tick={AXIS_TICK}
+              stroke={AXIS_TEXT}
+              label={axisLabel('Fréchet distance of features to the reference set', 'insideBottom', { offset: -18 })}
+            />
+            <YAxis
+              type="number"
+              dataKey="y"
+              name="objective"
+              domain={[-0.5, 2.5]}
+              ticks={[0, 1, 2]}
+              tickFormatter={(v: number) => GROUP_NAMES[Math.round(v)] ?? ''}
+              width={96}
+              tick={AXIS_TICK}
+              stroke={AXIS_TEXT}
+            />
             <Tooltip
               content={({ payload }) => {
                 const p = payload?.[0]?.payload as Point | undefined;
@@ -192,16 +235,38 @@ function WhenVptWins() {
                 ) : null;
               }}
             />
-            <Scatter name="FT wins (published)" data={measured.filter((p) => p.winner === 'ft')} shape={(q: object) => <PointShape {...q} kind="published" colour={WINNER_COLOURS.ft} size={size} />} isAnimationActive={false}>
+            <Scatter
+              name="FT wins (published)"
+              data={measured.filter((p) => p.winner === 'ft')}
+              shape={(q: object) => <PointShape {...q} kind="published" colour={WINNER_COLOURS.ft} size={size} />}
+              isAnimationActive={false}
+            >
               {label}
             </Scatter>
-            <Scatter name="VPT wins (published)" data={measured.filter((p) => p.winner === 'vpt')} shape={(q: object) => <PointShape {...q} kind="published" colour={WINNER_COLOURS.vpt} size={size} />} isAnimationActive={false}>
+            <Scatter
+              name="VPT wins (published)"
+              data={measured.filter((p) => p.winner === 'vpt')}
+              shape={(q: object) => <PointShape {...q} kind="published" colour={WINNER_COLOURS.vpt} size={size} />}
+              isAnimationActive={false}
+            >
               {label}
             </Scatter>
-            <Scatter name="procedural" data={measured.filter((p) => p.winner === 'unknown')} shape={(q: object) => <PointShape {...q} kind="procedural" colour={WINNER_COLOURS.unknown} size={size} />} isAnimationActive={false}>
+            <Scatter
+              name="procedural"
+              data={measured.filter((p) => p.winner === 'unknown')}
+              shape={(q: object) => <PointShape {...q} kind="procedural" colour={WINNER_COLOURS.unknown} size={size} />}
+              isAnimationActive={false}
+            >
               {label}
             </Scatter>
-            <Scatter name="your runs" data={ownPoints} shape={(q: object) => <PointShape {...q} kind="own" colour={WINNER_COLOURS[(q as { payload: Point }).payload.winner as 'ft' | 'vpt']} size={size} />} isAnimationActive={false} />
+            <Scatter
+              name="your runs"
+              data={ownPoints}
+              shape={(q: object) => (
+                <PointShape {...q} kind="own" colour={WINNER_COLOURS[(q as { payload: Point }).payload.winner as 'ft' | 'vpt']} size={size} />
+              )}
+              isAnimationActive={false}
+            />
           </ScatterChart>
         </ResponsiveContainer>
       </ChartFrame>
@@ -241,7 +306,9 @@ function SweepView() {
   const task = getTask(setup.taskId);
   const label = modelLabel(setup);
   const methods: MethodId[] = ['ft', 'vpt_deep'];
-  const relevant = finished.filter((r) => r.summary.config.taskId === setup.taskId && r.summary.config.modelLabel === label && methods.includes(r.summary.config.method));
+  const relevant = finished.filter(
+    (r) => r.summary.config.taskId === setup.taskId && r.summary.config.modelLabel === label && methods.includes(r.summary.config.method),
+  );
   const rows = [...new Set([...SWEEP_SIZES, ...relevant.map((r) => r.summary.config.trainSize)])]
     .sort((a, b) => a - b)
     .map((n) => {
@@ -294,7 +361,9 @@ function SweepView() {
         testId="chart.sweep"
         fileName="data-size-sweep.png"
         legend={legend}
-        empty={rows.length === 0 ? 'No finished FT or VPT-deep runs on this task and model yet: queue the sweep, or finish runs at several train sizes.' : undefined}
+        empty={
+          rows.length === 0 ? 'No finished FT or VPT-deep runs on this task and model yet: queue the sweep, or finish runs at several train sizes.' : undefined
+        }
       >
         <ResponsiveContainer width="100%" height="100%">
           <LineChart data={rows} margin={{ top: 8, right: 24, bottom: 28, left: 8 }}>
@@ -312,7 +381,16 @@ function SweepView() {
             <YAxis domain={[0, 100]} tick={AXIS_TICK} stroke={AXIS_TEXT} label={axisLabel('test acc. %', 'insideLeft', { angle: -90 })} />
             <Tooltip />
             <Line dataKey="ft" name="Full fine-tuning" stroke={METHOD_COLOURS.ft} strokeWidth={3} dot={{ r: 4 }} connectNulls isAnimationActive={false} />
-            <Line dataKey="vpt_deep" name="VPT-deep" stroke={METHOD_COLOURS.vpt_deep} strokeDasharray="6 3" strokeWidth={3} dot={{ r: 4 }} connectNulls isAnimationActive={false} />
+            <Line
+              dataKey="vpt_deep"
+              name="VPT-deep"
+              stroke={METHOD_COLOURS.vpt_deep}
+              strokeDasharray="6 3"
+              strokeWidth={3}
+              dot={{ r: 4 }}
+              connectNulls
+              isAnimationActive={false}
+            />
           </LineChart>
         </ResponsiveContainer>
       </ChartFrame>

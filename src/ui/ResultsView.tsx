@@ -42,12 +42,29 @@ interface Series {
 
 function seriesOf(runs: RunRecord[]): Series[] {
   const names = seriesNames(runs);
-  return runs.map((run) => ({ run, name: names.get(run.summary.config.runId)!, colour: METHOD_COLOURS[run.summary.config.method], dash: METHOD_DASH[run.summary.config.method] }));
+  return runs.map((run) => ({
+    run,
+    name: names.get(run.summary.config.runId)!,
+    colour: METHOD_COLOURS[run.summary.config.method],
+    dash: METHOD_DASH[run.summary.config.method],
+  }));
 }
 
 /** A run's per-epoch series (a recharts Line, so a direct child of the chart): its colour and dash, a dot per epoch. */
 function epochLine(s: Series, key: string, name: string, data: { x: number; y: number }[]) {
-  return <Line key={key} data={data} dataKey="y" name={name} stroke={s.colour} strokeDasharray={s.dash} strokeWidth={2.5} dot={{ r: 4, fill: s.colour }} isAnimationActive={false} />;
+  return (
+    <Line
+      key={key}
+      data={data}
+      dataKey="y"
+      name={name}
+      stroke={s.colour}
+      strokeDasharray={s.dash}
+      strokeWidth={2.5}
+      dot={{ r: 4, fill: s.colour }}
+      isAnimationActive={false}
+    />
+  );
 }
 
 /** The epoch axis ends at the longest run's planned epochs (both phases of FT-then-PT). */
@@ -86,13 +103,45 @@ function LossChart({ runs, title, children }: { runs: RunRecord[]; title: string
       <ResponsiveContainer width="100%" height="100%">
         <LineChart margin={{ top: 8, right: 20, bottom: 28, left: 8 }}>
           <CartesianGrid stroke="#d0d0d0" strokeDasharray="3 3" />
-          <XAxis type="number" dataKey="x" domain={[0, plannedEpochs(runs)]} allowDecimals={false} tick={AXIS_TICK} stroke={AXIS_TEXT} label={axisLabel('epoch', 'insideBottom', { offset: -14 })} />
-          <YAxis type="number" domain={['auto', 'auto']} tick={AXIS_TICK} stroke={AXIS_TEXT} tickFormatter={(v: number) => v.toFixed(2)} label={axisLabel('loss', 'insideLeft', { angle: -90 })} />
+          <XAxis
+            type="number"
+            dataKey="x"
+            domain={[0, plannedEpochs(runs)]}
+            allowDecimals={false}
+            tick={AXIS_TICK}
+            stroke={AXIS_TEXT}
+            label={axisLabel('epoch', 'insideBottom', { offset: -14 })}
+          />
+          <YAxis
+            type="number"
+            domain={['auto', 'auto']}
+            tick={AXIS_TICK}
+            stroke={AXIS_TEXT}
+            tickFormatter={(v: number) => v.toFixed(2)}
+            label={axisLabel('loss', 'insideLeft', { angle: -90 })}
+          />
           <Tooltip formatter={(v) => (typeof v === 'number' ? v.toFixed(3) : String(v))} labelFormatter={(x) => `epoch ${Number(x).toFixed(2)}`} />
           {series.map((s) => (
-            <Line key={`${s.run.summary.config.runId}-steps`} data={(s.run.stepLoss ?? []).map((p) => ({ x: p.x, y: p.loss }))} dataKey="y" name={`${s.name} (step)`} stroke={s.colour} strokeOpacity={0.55} strokeWidth={1.25} dot={false} isAnimationActive={false} />
+            <Line
+              key={`${s.run.summary.config.runId}-steps`}
+              data={(s.run.stepLoss ?? []).map((p) => ({ x: p.x, y: p.loss }))}
+              dataKey="y"
+              name={`${s.name} (step)`}
+              stroke={s.colour}
+              strokeOpacity={0.55}
+              strokeWidth={1.25}
+              dot={false}
+              isAnimationActive={false}
+            />
           ))}
-          {series.map((s) => epochLine(s, `${s.run.summary.config.runId}-epochs`, `${s.name} (epoch)`, s.run.summary.epochs.map((e) => ({ x: e.epoch, y: e.trainLoss }))))}
+          {series.map((s) =>
+            epochLine(
+              s,
+              `${s.run.summary.config.runId}-epochs`,
+              `${s.name} (epoch)`,
+              s.run.summary.epochs.map((e) => ({ x: e.epoch, y: e.trainLoss })),
+            ),
+          )}
           {children}
         </LineChart>
       </ResponsiveContainer>
@@ -106,7 +155,9 @@ function LossChart({ runs, title, children }: { runs: RunRecord[]; title: string
  * until test. Extra series or reference lines (chance level) come as children.
  */
 function valCurve(r: RunRecord): { x: number; y: number }[] {
-  return r.summary.paper ? chosenSearchCurve(r.summary).map((c, i) => ({ x: i + 1, y: c.heldOutAcc })) : r.summary.epochs.map((e) => ({ x: e.epoch, y: e.valAcc }));
+  return r.summary.paper
+    ? chosenSearchCurve(r.summary).map((c, i) => ({ x: i + 1, y: c.heldOutAcc }))
+    : r.summary.epochs.map((e) => ({ x: e.epoch, y: e.valAcc }));
 }
 
 function ValAccuracyChart({ runs, title, children, extraLegend = [] }: { runs: RunRecord[]; title: string; children?: ReactNode; extraLegend?: LegendItem[] }) {
@@ -121,18 +172,37 @@ function ValAccuracyChart({ runs, title, children, extraLegend = [] }: { runs: R
       title={title}
       testId="chart.accuracy"
       fileName="validation-accuracy.png"
-      legend={[...series.map((s) => ({ label: s.name, colour: s.colour, marker: 'line' as const, dash: s.dash })), ...(chance !== undefined ? [CHANCE_LEGEND] : []), ...extraLegend]}
+      legend={[
+        ...series.map((s) => ({ label: s.name, colour: s.colour, marker: 'line' as const, dash: s.dash })),
+        ...(chance !== undefined ? [CHANCE_LEGEND] : []),
+        ...extraLegend,
+      ]}
       empty={empty ? 'No epochs yet: a point appears as each epoch ends.' : undefined}
       data={{ points: JSON.stringify(points), ...(chance !== undefined ? { chance: String(chance) } : {}) }}
     >
       <ResponsiveContainer width="100%" height="100%">
         <LineChart margin={{ top: 8, right: 20, bottom: 28, left: 8 }}>
           <CartesianGrid stroke="#d0d0d0" strokeDasharray="3 3" />
-          <XAxis type="number" dataKey="x" domain={[0, plannedEpochs(runs)]} allowDecimals={false} tick={AXIS_TICK} stroke={AXIS_TEXT} label={axisLabel('epoch', 'insideBottom', { offset: -14 })} />
+          <XAxis
+            type="number"
+            dataKey="x"
+            domain={[0, plannedEpochs(runs)]}
+            allowDecimals={false}
+            tick={AXIS_TICK}
+            stroke={AXIS_TEXT}
+            label={axisLabel('epoch', 'insideBottom', { offset: -14 })}
+          />
           <YAxis type="number" domain={[0, 100]} tick={AXIS_TICK} stroke={AXIS_TEXT} label={axisLabel('%', 'insideLeft', { angle: -90 })} />
           <Tooltip formatter={(v) => (typeof v === 'number' ? v.toFixed(1) : String(v))} labelFormatter={(x) => `epoch ${x}`} />
           {series.map((s) => epochLine(s, s.run.summary.config.runId, s.name, curves.get(s.run.summary.config.runId)!))}
-          {chance !== undefined && <ReferenceLine y={chance} stroke="#555555" strokeDasharray="6 4" label={{ value: 'chance', position: 'insideTopRight', fill: AXIS_TEXT, fontSize: 13 }} />}
+          {chance !== undefined && (
+            <ReferenceLine
+              y={chance}
+              stroke="#555555"
+              strokeDasharray="6 4"
+              label={{ value: 'chance', position: 'insideTopRight', fill: AXIS_TEXT, fontSize: 13 }}
+            />
+          )}
           {children}
         </LineChart>
       </ResponsiveContainer>
@@ -266,7 +336,8 @@ export function LiveCharts() {
  * renews the run's progress only): without this, each step drew them again and a busy page
  * answered clicks late.
  */
-const sameSummaries = (a: { runs: RunRecord[] }, b: { runs: RunRecord[] }) => a.runs.length === b.runs.length && a.runs.every((r, i) => r.summary === b.runs[i]!.summary);
+const sameSummaries = (a: { runs: RunRecord[] }, b: { runs: RunRecord[] }) =>
+  a.runs.length === b.runs.length && a.runs.every((r, i) => r.summary === b.runs[i]!.summary);
 const TestAccuracyBars = memo(AccuracyChart, (a, b) => sameSummaries(a, b) && a.numClasses === b.numClasses);
 const WhyCharts = memo(WhyViews, sameSummaries);
 
@@ -285,7 +356,9 @@ export function ResultsTable() {
       <table className="results-table" data-testid="results.table">
         <caption>
           Test accuracy on {task.name} (%)
-          {paper ? `, mean ± standard deviation over ${paper.final.length} seed(s) — paper protocol: ${paper.search.length} search run(s) on ${paper.searchTrainSize} train / ${paper.valSize} val images, final training on all ${paper.finalTrainSize}` : ' — quick protocol: one run each, at the hyperparameters above'}
+          {paper
+            ? `, mean ± standard deviation over ${paper.final.length} seed(s) — paper protocol: ${paper.search.length} search run(s) on ${paper.searchTrainSize} train / ${paper.valSize} val images, final training on all ${paper.finalTrainSize}`
+            : ' — quick protocol: one run each, at the hyperparameters above'}
           {task.source === 'procedural' && ' — a procedural task: the papers have no numbers for it'}
         </caption>
         <thead>
@@ -319,12 +392,26 @@ export function ResultsTable() {
             const acc = h?.mean;
             const p = s.paper;
             return (
-              <tr key={s.config.runId} data-testid={`results.row.${s.config.method}`} data-run-id={s.config.runId} data-acc={acc ?? ''} data-std={h && Number.isFinite(h.std) ? h.std : ''}>
+              <tr
+                key={s.config.runId}
+                data-testid={`results.row.${s.config.method}`}
+                data-run-id={s.config.runId}
+                data-acc={acc ?? ''}
+                data-std={h && Number.isFinite(h.std) ? h.std : ''}
+              >
                 <th scope="row">
                   <span className="swatch" style={{ background: METHOD_COLOURS[s.config.method] }} aria-hidden="true" /> {names.get(s.config.runId)}
                 </th>
-                <td>{s.stage ? `${s.status} · ${s.stage.stage === 'search' ? `search ${s.stage.index + 1}/${s.stage.of} (lr ${s.stage.lr}, wd ${s.stage.wd})` : `final run ${s.stage.index + 1}/${s.stage.of} (seed ${s.stage.seed})`}` : s.status}</td>
-                <td className="num" data-testid={`results.acc.${s.config.method}`} title={p ? `seeds: ${p.final.map((f) => `${f.seed}: ${f.testAcc.toFixed(1)} %`).join(', ')}` : undefined}>
+                <td>
+                  {s.stage
+                    ? `${s.status} · ${s.stage.stage === 'search' ? `search ${s.stage.index + 1}/${s.stage.of} (lr ${s.stage.lr}, wd ${s.stage.wd})` : `final run ${s.stage.index + 1}/${s.stage.of} (seed ${s.stage.seed})`}`
+                    : s.status}
+                </td>
+                <td
+                  className="num"
+                  data-testid={`results.acc.${s.config.method}`}
+                  title={p ? `seeds: ${p.final.map((f) => `${f.seed}: ${f.testAcc.toFixed(1)} %`).join(', ')}` : undefined}
+                >
                   {pct(acc)}
                   {h && Number.isFinite(h.std) ? ` ± ${h.std.toFixed(1)}` : ''}
                   {h?.nearChance && <abbr title={`within noise of chance (${h.chance.toFixed(1)} %)`}> †</abbr>}
@@ -342,10 +429,13 @@ export function ResultsTable() {
         </tbody>
       </table>
       <p className="note" data-testid="results.chance">
-        Chance level: {(100 / task.classes).toFixed(1)} % ({task.classes} classes). † = within noise of chance (below chance + 2 binomial standard errors on the test images).
+        Chance level: {(100 / task.classes).toFixed(1)} % ({task.classes} classes). † = within noise of chance (below chance + 2 binomial standard errors on the
+        test images).
       </p>
       {runs.some((r) => r.summary.config.modelSource.startsWith('bundled:')) && <MiniatureNote />}
-      {task.source === 'vtab' && <p className="note">Published numbers: ViT-B/16 ImageNet-21k, full VTAB-1k protocol; yours depend on the model, epochs and data size chosen above.</p>}
+      {task.source === 'vtab' && (
+        <p className="note">Published numbers: ViT-B/16 ImageNet-21k, full VTAB-1k protocol; yours depend on the model, epochs and data size chosen above.</p>
+      )}
       <WhyCharts runs={runs} names={names} />
       {runs.map((r) => (
         <PerClass key={r.summary.config.runId} run={r} />

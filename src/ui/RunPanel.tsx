@@ -58,9 +58,19 @@ function ActiveRunProgress({ run }: { run: RunRecord }) {
         label={dl?.fromCache ? 'Weights (cache)' : 'Download'}
         value={dln.done}
         max={dln.total}
-        text={dl ? `${formatBytes(dln.done)}${dln.total ? ` / ${formatBytes(dln.total)}` : ''}${dl.fromCache ? ' from cache' : dl.kind === 'done' ? '' : ' from network'}` : '–'}
+        text={
+          dl
+            ? `${formatBytes(dln.done)}${dln.total ? ` / ${formatBytes(dln.total)}` : ''}${dl.fromCache ? ' from cache' : dl.kind === 'done' ? '' : ' from network'}`
+            : '–'
+        }
       />
-      <ProgressBar testId="run.progress.decode" label="Decoding" value={decn.done} max={decn.total} text={dec ? `${decn.done}${decn.total ? ` / ${decn.total}` : ''} images` : '–'} />
+      <ProgressBar
+        testId="run.progress.decode"
+        label="Decoding"
+        value={decn.done}
+        max={decn.total}
+        text={dec ? `${decn.done}${decn.total ? ` / ${decn.total}` : ''} images` : '–'}
+      />
       <ProgressBar
         testId="run.progress.train"
         label="Training"
@@ -110,7 +120,11 @@ function WasmThreads({ threads }: { threads?: WasmThreading }) {
   const shown =
     threads && threads.cause !== 'not-isolated'
       ? threads
-      : wasmThreading({ isolated: globalThis.crossOriginIsolated === true, serviceWorker: !!globalThis.navigator?.serviceWorker?.controller, cores: globalThis.navigator?.hardwareConcurrency });
+      : wasmThreading({
+          isolated: globalThis.crossOriginIsolated === true,
+          serviceWorker: !!globalThis.navigator?.serviceWorker?.controller,
+          cores: globalThis.navigator?.hardwareConcurrency,
+        });
   return (
     <small className="reason" data-testid="run.threads" data-threads={shown.threads} data-threaded={shown.threaded} data-cause={shown.cause ?? ''}>
       {shown.reason}
@@ -124,7 +138,11 @@ export function BackendBadge() {
   return (
     <div className="backend" data-testid="run.backend">
       <span className="badge" title={engine.choice?.reason}>
-        {engine.state === 'off' ? 'Engine not started' : engine.state === 'starting' ? 'Engine starting…' : `${engine.choice?.backend.toUpperCase()} · ${engine.choice?.adapter}`}
+        {engine.state === 'off'
+          ? 'Engine not started'
+          : engine.state === 'starting'
+            ? 'Engine starting…'
+            : `${engine.choice?.backend.toUpperCase()} · ${engine.choice?.adapter}`}
       </span>
       {engine.choice && engine.state === 'ready' && <small className="reason">Why: {engine.choice.reason}</small>}
       {engine.choice?.backend === 'wasm' && engine.state === 'ready' && <WasmThreads threads={engine.choice.threads} />}

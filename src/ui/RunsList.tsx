@@ -37,7 +37,10 @@ export function RunsList() {
 
   const exportJson = () => {
     const file = exportRuns(useLab.getState());
-    downloadBlob(new Blob([JSON.stringify(file, null, 2)], { type: 'application/json' }), `vpt-lab-runs-${new Date().toISOString().slice(0, 19).replace(/:/g, '')}.json`);
+    downloadBlob(
+      new Blob([JSON.stringify(file, null, 2)], { type: 'application/json' }),
+      `vpt-lab-runs-${new Date().toISOString().slice(0, 19).replace(/:/g, '')}.json`,
+    );
   };
   const exportCsv = () => downloadBlob(new Blob([runsToCsv(useLab.getState())], { type: 'text/csv' }), 'vpt-lab-runs.csv');
 
@@ -81,7 +84,13 @@ export function RunsList() {
                     {s.status}
                     {s.error ? <div className="error-text">{s.error.message}</div> : null}
                   </td>
-                  <td className="num">{s.paper ? `${s.paper.mean.toFixed(1)}${Number.isFinite(s.paper.std) ? ` ± ${s.paper.std.toFixed(1)}` : ''}` : s.test ? s.test.testAcc.toFixed(1) : '–'}</td>
+                  <td className="num">
+                    {s.paper
+                      ? `${s.paper.mean.toFixed(1)}${Number.isFinite(s.paper.std) ? ` ± ${s.paper.std.toFixed(1)}` : ''}`
+                      : s.test
+                        ? s.test.testAcc.toFixed(1)
+                        : '–'}
+                  </td>
                   <td className="setup-text">{setupText(r)}</td>
                   <td>{new Date(s.startedAt).toLocaleString()}</td>
                   <td className="actions">
@@ -118,8 +127,8 @@ export function RunsList() {
           >
             <h3 id="confirm-title">Delete this run?</h3>
             <p>
-              {toDelete.methodLabel}, {toDelete.summary.status}, started {new Date(toDelete.summary.startedAt).toLocaleString()}. Its metrics, checkpoint and trained parameters are removed from
-              this browser for good (export it first to keep a copy).
+              {toDelete.methodLabel}, {toDelete.summary.status}, started {new Date(toDelete.summary.startedAt).toLocaleString()}. Its metrics, checkpoint and
+              trained parameters are removed from this browser for good (export it first to keep a copy).
             </p>
             <div className="buttons">
               <button type="button" autoFocus onClick={() => setToDelete(null)}>

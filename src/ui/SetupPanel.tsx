@@ -6,7 +6,19 @@ import { METHODS, METHOD_IDS } from '../train/methods';
 import { type MethodId } from '../domain/run';
 import { HUB_CHECKPOINTS, isCached } from '../weights/sources';
 import { pickDataDirectory, pickDataFiles, pickDataZip, pickImportParams, pickModelFile, showSetup, toggleMethod, updateSetup } from './actions';
-import { MODEL_OPTIONS, modelLabel, effectivePromptLength, formatBytes, gridProblem, numberField, promptLengthNote, taskOf, valSizeOf, type DataChoice, type NumberKey } from '../store/setup';
+import {
+  MODEL_OPTIONS,
+  modelLabel,
+  effectivePromptLength,
+  formatBytes,
+  gridProblem,
+  numberField,
+  promptLengthNote,
+  taskOf,
+  valSizeOf,
+  type DataChoice,
+  type NumberKey,
+} from '../store/setup';
 import { estimateStart, formatDuration } from '../store/estimate';
 import { REDUCED_GRIDS, REFERENCE_GRIDS, gridPoints } from '../train/paper';
 import { useLab } from '../store/store';
@@ -15,7 +27,18 @@ import { MemoryEstimate } from './MemoryEstimate';
 
 const GROUP_TITLES: Record<TaskGroup, string> = { natural: 'Natural', specialized: 'Specialized', structured: 'Structured' };
 
-function NumberField(props: { id: string; testId: string; label: string; value: number | null; min?: number; max?: number; step?: number | 'any'; placeholder?: string; hint?: string; onChange: (v: number | null) => void }) {
+function NumberField(props: {
+  id: string;
+  testId: string;
+  label: string;
+  value: number | null;
+  min?: number;
+  max?: number;
+  step?: number | 'any';
+  placeholder?: string;
+  hint?: string;
+  onChange: (v: number | null) => void;
+}) {
   const [text, setText] = useState(props.value === null ? '' : String(props.value));
   useEffect(() => setText(props.value === null ? '' : String(props.value)), [props.value]);
   const commit = () => {
@@ -158,7 +181,10 @@ function DataSourcePicker() {
                 const list = [...(e.target.files ?? [])];
                 if (!list.length) return;
                 const root = list[0]!.webkitRelativePath.split('/')[0] || 'folder';
-                pickDataFiles(list.map((f) => ({ path: f.webkitRelativePath || f.name, file: f })), root);
+                pickDataFiles(
+                  list.map((f) => ({ path: f.webkitRelativePath || f.name, file: f })),
+                  root,
+                );
               }}
             />
           </label>
@@ -172,22 +198,42 @@ function DataSourcePicker() {
       {choice === 'zip' && (
         <div className="field">
           <label htmlFor="data-zip">Zip of the vtab-1k folder</label>
-          <input id="data-zip" data-testid="setup.dataZip" type="file" accept=".zip,application/zip" onChange={(e) => pickDataZip(e.target.files?.[0] ?? null)} />
+          <input
+            id="data-zip"
+            data-testid="setup.dataZip"
+            type="file"
+            accept=".zip,application/zip"
+            onChange={(e) => pickDataZip(e.target.files?.[0] ?? null)}
+          />
         </div>
       )}
       {choice === 'url' && (
         <div className="field">
           <label htmlFor="data-url">Base URL of a vtab-1k folder</label>
-          <input id="data-url" data-testid="setup.dataUrl" type="url" placeholder="https://example.org/vtab-1k/" defaultValue={setup.dataUrl} onBlur={(e) => updateSetup({ dataUrl: e.target.value })} />
+          <input
+            id="data-url"
+            data-testid="setup.dataUrl"
+            type="url"
+            placeholder="https://example.org/vtab-1k/"
+            defaultValue={setup.dataUrl}
+            onBlur={(e) => updateSetup({ dataUrl: e.target.value })}
+          />
         </div>
       )}
       <p className="note" aria-live="polite">
-        {picked && choice !== 'url' ? `Picked: ${picked.kind === 'zip' ? 'zip' : 'folder'} “${picked.name}”${picked.count > 1 ? ` (${picked.count} files)` : ''}.` : choice !== 'url' ? 'Nothing picked yet.' : ''}
+        {picked && choice !== 'url'
+          ? `Picked: ${picked.kind === 'zip' ? 'zip' : 'folder'} “${picked.name}”${picked.count > 1 ? ` (${picked.count} files)` : ''}.`
+          : choice !== 'url'
+            ? 'Nothing picked yet.'
+            : ''}
       </p>
       {choice !== 'url' && <CheckLine what="data" />}
-      <label className="check-option" title="Missing or undecodable images are left out and listed in the run's notices; without it the run stops at the first one, naming it">
-        <input type="checkbox" data-testid="setup.skipBad" checked={setup.skipBad} onChange={(e) => updateSetup({ skipBad: e.target.checked })} /> Skip unreadable images (the run lists
-        what it left out)
+      <label
+        className="check-option"
+        title="Missing or undecodable images are left out and listed in the run's notices; without it the run stops at the first one, naming it"
+      >
+        <input type="checkbox" data-testid="setup.skipBad" checked={setup.skipBad} onChange={(e) => updateSetup({ skipBad: e.target.checked })} /> Skip
+        unreadable images (the run lists what it left out)
       </label>
     </fieldset>
   );
@@ -270,10 +316,12 @@ function ImportParams() {
  */
 function ProtocolPicker() {
   const setup = useLab((s) => s.setup);
-  const estimate = useLab(useShallow((s) => {
-    const e = estimateStart(s, s.setup.model === 'file' ? `file:${s.setup.modelFileName}` : s.setup.model);
-    return { runs: e.work.runs, seconds: e.seconds, basis: e.basis };
-  }));
+  const estimate = useLab(
+    useShallow((s) => {
+      const e = estimateStart(s, s.setup.model === 'file' ? `file:${s.setup.modelFileName}` : s.setup.model);
+      return { runs: e.work.runs, seconds: e.seconds, basis: e.basis };
+    }),
+  );
   const [customGrid, setCustomGrid] = useState(setup.grid === 'reduced' || setup.grid === 'reference' ? '' : setup.grid);
   const [gridError, setGridError] = useState<string | null>(null);
   const gridKind = setup.grid === 'reduced' || setup.grid === 'reference' ? setup.grid : 'custom';
@@ -285,16 +333,35 @@ function ProtocolPicker() {
     <fieldset className="protocol" data-testid="setup.protocol">
       <legend>Protocol</legend>
       <label>
-        <input type="radio" name="protocol" data-testid="setup.protocol.quick" checked={setup.protocol === 'quick'} onChange={() => updateSetup({ protocol: 'quick' })} /> Quick: one run per
-        method on train / val / test, at the hyperparameters below
+        <input
+          type="radio"
+          name="protocol"
+          data-testid="setup.protocol.quick"
+          checked={setup.protocol === 'quick'}
+          onChange={() => updateSetup({ protocol: 'quick' })}
+        />{' '}
+        Quick: one run per method on train / val / test, at the hyperparameters below
       </label>
       <label>
-        <input type="radio" name="protocol" data-testid="setup.protocol.paper" checked={setup.protocol === 'paper'} onChange={() => updateSetup({ protocol: 'paper' })} /> Paper (VTAB-1k):
-        search the learning rate × weight decay on validation, then train on train + val with the chosen values, once per seed; test mean ± std
+        <input
+          type="radio"
+          name="protocol"
+          data-testid="setup.protocol.paper"
+          checked={setup.protocol === 'paper'}
+          onChange={() => updateSetup({ protocol: 'paper' })}
+        />{' '}
+        Paper (VTAB-1k): search the learning rate × weight decay on validation, then train on train + val with the chosen values, once per seed; test mean ± std
       </label>
       {setup.protocol === 'paper' && (
         <div className="grid2">
-          <NumberField id="seeds" testId="setup.seeds" {...numberField('seeds', setup)} value={setup.seeds} hint={`final runs with seeds ${setup.seed}–${setup.seed + setup.seeds - 1} (the reference ran 5)`} onChange={(v) => updateSetup({ seeds: v ?? 3 })} />
+          <NumberField
+            id="seeds"
+            testId="setup.seeds"
+            {...numberField('seeds', setup)}
+            value={setup.seeds}
+            hint={`final runs with seeds ${setup.seed}–${setup.seed + setup.seeds - 1} (the reference ran 5)`}
+            onChange={(v) => updateSetup({ seeds: v ?? 3 })}
+          />
           <div className="field">
             <label htmlFor="grid">Search grid</label>
             <select
@@ -414,7 +481,13 @@ export function SetupPanel() {
       </div>
       <div className="field">
         <label htmlFor="model-file">Local checkpoint file</label>
-        <input id="model-file" data-testid="setup.modelFile" type="file" accept=".safetensors,.npz,.bin" onChange={(e) => pickModelFile(e.target.files?.[0] ?? null)} />
+        <input
+          id="model-file"
+          data-testid="setup.modelFile"
+          type="file"
+          accept=".safetensors,.npz,.bin"
+          onChange={(e) => pickModelFile(e.target.files?.[0] ?? null)}
+        />
         {setup.model === 'file' && <small>{setup.modelFileName ? `Using “${setup.modelFileName}”.` : 'Choose a file.'}</small>}
         {setup.model === 'file' && <CheckLine what="model" />}
       </div>
@@ -448,7 +521,12 @@ export function SetupPanel() {
         <legend>Methods to compare</legend>
         {METHOD_IDS.map((id: MethodId) => (
           <label key={id} title={METHODS[id].description}>
-            <input type="checkbox" data-testid={`setup.method.${id}`} checked={setup.methods.includes(id)} onChange={(e) => toggleMethod(id, e.target.checked)} />{' '}
+            <input
+              type="checkbox"
+              data-testid={`setup.method.${id}`}
+              checked={setup.methods.includes(id)}
+              onChange={(e) => toggleMethod(id, e.target.checked)}
+            />{' '}
             <span className="swatch" style={{ background: METHOD_COLOURS[id] }} aria-hidden="true" /> {METHODS[id].label}
           </label>
         ))}
@@ -472,7 +550,15 @@ export function SetupPanel() {
           onChange={(v) => updateSetup({ epochs: v ?? 5 })}
         />
         <NumberField id="batch" testId="setup.batch" {...field('batchSize')} value={setup.batchSize} onChange={(v) => updateSetup({ batchSize: v ?? 32 })} />
-        <NumberField id="lr" testId="setup.lr" {...field('lr')} value={setup.lr} placeholder="method default" hint="blank = each method’s default (× batch / 256)" onChange={(v) => updateSetup({ lr: v })} />
+        <NumberField
+          id="lr"
+          testId="setup.lr"
+          {...field('lr')}
+          value={setup.lr}
+          placeholder="method default"
+          hint="blank = each method’s default (× batch / 256)"
+          onChange={(v) => updateSetup({ lr: v })}
+        />
         <NumberField
           id="prompt"
           testId="setup.promptLength"
@@ -494,7 +580,11 @@ export function SetupPanel() {
           {...field('imageSize')}
           value={setup.imageSize || null}
           placeholder="checkpoint’s own"
-          hint={setup.imageSize ? 'blank = the checkpoint’s own; otherwise position embeddings are resized' : 'the checkpoint’s own (48 px for the bundled model); type a size to resize'}
+          hint={
+            setup.imageSize
+              ? 'blank = the checkpoint’s own; otherwise position embeddings are resized'
+              : 'the checkpoint’s own (48 px for the bundled model); type a size to resize'
+          }
           onChange={(v) => updateSetup({ imageSize: v ?? 0 })}
         />
         <NumberField

@@ -14,11 +14,13 @@ import { METHOD_COLOURS } from './palette';
 const TEACHING: Record<MethodId, string> = {
   linear: 'A new linear head on the frozen [CLS] feature is all that trains. It measures how far the pretrained features already separate the classes.',
   ft: 'Every weight of the backbone trains together with a new head (AdamW, small learning rate). It can reshape the features for the task, at the price of one full copy of the model per task.',
-  vpt_shallow: 'A few learnable prompt tokens join the patch tokens before the first block; they and the head train, the backbone stays frozen. The prompts can steer the frozen blocks only through attention.',
+  vpt_shallow:
+    'A few learnable prompt tokens join the patch tokens before the first block; they and the head train, the backbone stays frozen. The prompts can steer the frozen blocks only through attention.',
   vpt_deep:
     "A fresh set of prompt tokens enters before every block (replacing the previous block's prompts); prompts and head train, the backbone stays frozen. This is the VPT the paper compares with full fine-tuning.",
   mixed: 'Deep prompts and every backbone weight train together. The paper uses it to ask whether prompts still help once every weight may move.',
-  ft_then_pt: 'First full fine-tuning; then the fine-tuned backbone is frozen and deep prompts with a fresh head train on it. It separates what prompts add from what fine-tuning already learned.',
+  ft_then_pt:
+    'First full fine-tuning; then the fine-tuned backbone is frozen and deep prompts with a fresh head train on it. It separates what prompts add from what fine-tuning already learned.',
 };
 
 const PAPER_URL = 'https://arxiv.org/abs/2401.12902';
@@ -52,8 +54,8 @@ export function TeachingPanel() {
     <section className="panel teaching" aria-labelledby="teaching-title" data-testid="teach.panel">
       <h2 id="teaching-title">What the methods do</h2>
       <p className="note">
-        Trainable share on the paper's ViT-B/16 ({millions(methodParamCounts(b16, METHODS.ft, task.classes, 0).total)} parameters with a head of {task.classes} classes for {task.name}),
-        prompt length {task.promptLength} as the paper used for this task.
+        Trainable share on the paper's ViT-B/16 ({millions(methodParamCounts(b16, METHODS.ft, task.classes, 0).total)} parameters with a head of {task.classes}{' '}
+        classes for {task.name}), prompt length {task.promptLength} as the paper used for this task.
       </p>
       <dl className="methods-teach">
         {METHOD_IDS.map((id) => {
@@ -73,9 +75,9 @@ export function TeachingPanel() {
       </dl>
       <h3>What the paper found</h3>
       <p>
-        Han et al. compare VPT-deep with full fine-tuning on the 19 VTAB-1k tasks and find VPT preferable when the downstream objective differs a lot from pretraining (from classification
-        to counting or distance, say), or when the images resemble the pretraining images; full fine-tuning catches up as the training set grows. "When does VPT win?" below places the
-        tasks on those two axes.
+        Han et al. compare VPT-deep with full fine-tuning on the 19 VTAB-1k tasks and find VPT preferable when the downstream objective differs a lot from
+        pretraining (from classification to counting or distance, say), or when the images resemble the pretraining images; full fine-tuning catches up as the
+        training set grows. "When does VPT win?" below places the tasks on those two axes.
       </p>
       <h3>Read more</h3>
       <ul className="links" data-testid="teach.links">
@@ -86,7 +88,8 @@ export function TeachingPanel() {
           <External href={VPT_PAPER_URL}>Jia et al., Visual Prompt Tuning (ECCV 2022)</External> and <External href={VPT_CODE_URL}>its reference code</External>
         </li>
         <li>
-          The checkpoints: <External href={CHECKPOINT_URL}>google/vit-base-patch16-224-in21k</External> (the paper's backbone) and <External href={TIMM_URL}>timm's AugReg ViT-B/16</External>
+          The checkpoints: <External href={CHECKPOINT_URL}>google/vit-base-patch16-224-in21k</External> (the paper's backbone) and{' '}
+          <External href={TIMM_URL}>timm's AugReg ViT-B/16</External>
         </li>
         <li>
           The VTAB-1k images: the README's section <em>Getting the VTAB-1k folders</em> (the lab does not ship them; pick the folder or its zip in the setup).
@@ -94,8 +97,9 @@ export function TeachingPanel() {
       </ul>
       <h3>The real experiment</h3>
       <p data-testid="teach.realRoute">
-        ViT-B/16 is a download of about 346 MB (kept in this browser's cache afterwards), needs a GPU with WebGPU to train in reasonable time (on WebAssembly a ViT-Ti/16 training step of 8
-        images already takes about 4.5 s on a 2-core CPU, and ViT-B/16 needs about 16 times its compute), and the VTAB-1k folders. The small bundled model needs none of these.
+        ViT-B/16 is a download of about 346 MB (kept in this browser's cache afterwards), needs a GPU with WebGPU to train in reasonable time (on WebAssembly a
+        ViT-Ti/16 training step of 8 images already takes about 4.5 s on a 2-core CPU, and ViT-B/16 needs about 16 times its compute), and the VTAB-1k folders.
+        The small bundled model needs none of these.
       </p>
     </section>
   );
@@ -105,9 +109,9 @@ export function TeachingPanel() {
 export function MiniatureNote() {
   return (
     <p className="note miniature" role="note" data-testid="results.miniatureNote">
-      <strong>A miniature, not the paper's model.</strong> The bundled ViT has about 0.85 M parameters (4 blocks of width 128 on 48 px images, 16 patches) and was pretrained on synthetic
-      shapes, not ImageNet-21k; its accuracies are not expected to match the paper's ViT-B/16 (86 M parameters, 196 patches, ImageNet-21k features). What it can show is the shape of the
-      comparison on tasks whose objective and images are near to or far from its own pretraining.
+      <strong>A miniature, not the paper's model.</strong> The bundled ViT has about 0.85 M parameters (4 blocks of width 128 on 48 px images, 16 patches) and
+      was pretrained on synthetic shapes, not ImageNet-21k; its accuracies are not expected to match the paper's ViT-B/16 (86 M parameters, 196 patches,
+      ImageNet-21k features). What it can show is the shape of the comparison on tasks whose objective and images are near to or far from its own pretraining.
     </p>
   );
 }

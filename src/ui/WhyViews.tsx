@@ -17,11 +17,26 @@ export function AccuracyChart({ runs, names, numClasses }: { runs: RunRecord[]; 
   const presentation = useLab((s) => s.presentation);
   const rows = runs.flatMap((r) => {
     const h = headlineAcc(r.summary);
-    return h ? [{ name: names.get(r.summary.config.runId) ?? r.methodLabel, method: r.summary.config.method, mean: h.mean, std: Number.isFinite(h.std) ? h.std : 0, seeds: h.seeds }] : [];
+    return h
+      ? [
+          {
+            name: names.get(r.summary.config.runId) ?? r.methodLabel,
+            method: r.summary.config.method,
+            mean: h.mean,
+            std: Number.isFinite(h.std) ? h.std : 0,
+            seeds: h.seeds,
+          },
+        ]
+      : [];
   });
   const chance = chanceAccuracy(numClasses);
   return (
-    <figure className="chart" data-testid="chart.test" data-points={JSON.stringify(rows.map((r) => ({ name: r.name, mean: r.mean, std: r.std })))} data-chance={chance}>
+    <figure
+      className="chart"
+      data-testid="chart.test"
+      data-points={JSON.stringify(rows.map((r) => ({ name: r.name, mean: r.mean, std: r.std })))}
+      data-chance={chance}
+    >
       <figcaption>Test accuracy (%): mean ± one standard deviation over seeds; dashed line = chance ({chance.toFixed(1)} %)</figcaption>
       {rows.length === 0 ? (
         <p className="empty">No finished runs yet.</p>
@@ -31,7 +46,13 @@ export function AccuracyChart({ runs, names, numClasses }: { runs: RunRecord[]; 
             <CartesianGrid stroke="#ccc" strokeDasharray="3 3" />
             <XAxis dataKey="name" />
             <YAxis domain={[0, 100]} label={{ value: '%', angle: -90, position: 'insideLeft' }} />
-            <Tooltip formatter={(v, _n, item) => (typeof v === 'number' ? `${v.toFixed(1)} ± ${(item.payload as { std: number }).std.toFixed(1)} (${(item.payload as { seeds: number }).seeds} seed(s))` : String(v))} />
+            <Tooltip
+              formatter={(v, _n, item) =>
+                typeof v === 'number'
+                  ? `${v.toFixed(1)} ± ${(item.payload as { std: number }).std.toFixed(1)} (${(item.payload as { seeds: number }).seeds} seed(s))`
+                  : String(v)
+              }
+            />
             <ReferenceLine y={chance} stroke="#555" strokeDasharray="6 4" label={{ value: 'chance', position: 'right', fontSize: 12 }} />
             <Bar dataKey="mean" name="test accuracy" isAnimationActive={false}>
               {rows.map((r) => (
@@ -56,8 +77,14 @@ function CkaChart({ runs, names }: { runs: RunRecord[]; names: Map<string, strin
     return row;
   });
   return (
-    <figure className="chart" data-testid="chart.cka" data-points={JSON.stringify(Object.fromEntries(withCka.map((r) => [names.get(r.summary.config.runId), r.summary.paper!.why!.cka])))}>
-      <figcaption>How far tuning moved the pretrained features: linear CKA to the pretrained model’s token features per layer, on the same test images (1 = unchanged)</figcaption>
+    <figure
+      className="chart"
+      data-testid="chart.cka"
+      data-points={JSON.stringify(Object.fromEntries(withCka.map((r) => [names.get(r.summary.config.runId), r.summary.paper!.why!.cka])))}
+    >
+      <figcaption>
+        How far tuning moved the pretrained features: linear CKA to the pretrained model’s token features per layer, on the same test images (1 = unchanged)
+      </figcaption>
       {withCka.length === 0 ? (
         <p className="empty">Measured after a paper-protocol run (choose the paper protocol in the setup).</p>
       ) : (
@@ -69,7 +96,15 @@ function CkaChart({ runs, names }: { runs: RunRecord[]; names: Map<string, strin
             <Tooltip formatter={(v) => (typeof v === 'number' ? v.toFixed(3) : String(v))} />
             <Legend verticalAlign="top" />
             {withCka.map((r) => (
-              <Line key={r.summary.config.runId} dataKey={r.summary.config.runId} name={names.get(r.summary.config.runId)} stroke={METHOD_COLOURS[r.summary.config.method]} strokeDasharray={METHOD_DASH[r.summary.config.method]} strokeWidth={2.5} isAnimationActive={false} />
+              <Line
+                key={r.summary.config.runId}
+                dataKey={r.summary.config.runId}
+                name={names.get(r.summary.config.runId)}
+                stroke={METHOD_COLOURS[r.summary.config.method]}
+                strokeDasharray={METHOD_DASH[r.summary.config.method]}
+                strokeWidth={2.5}
+                isAnimationActive={false}
+              />
             ))}
           </LineChart>
         </ResponsiveContainer>
@@ -96,7 +131,11 @@ function GapChart({ runs, names }: { runs: RunRecord[]; names: Map<string, strin
     return row;
   });
   return (
-    <figure className="chart" data-testid="chart.gap" data-points={JSON.stringify(Object.fromEntries(curves.map((c) => [names.get(c.r.summary.config.runId), c.gap])))}>
+    <figure
+      className="chart"
+      data-testid="chart.gap"
+      data-points={JSON.stringify(Object.fromEntries(curves.map((c) => [names.get(c.r.summary.config.runId), c.gap])))}
+    >
       <figcaption>Overfitting: train − held-out accuracy per epoch (points; paper runs: the chosen search run, train vs val)</figcaption>
       {curves.length === 0 ? (
         <p className="empty">No epochs yet.</p>
@@ -110,7 +149,16 @@ function GapChart({ runs, names }: { runs: RunRecord[]; names: Map<string, strin
             <Tooltip formatter={(v) => (typeof v === 'number' ? v.toFixed(1) : String(v))} />
             <Legend verticalAlign="top" />
             {curves.map(({ r }) => (
-              <Line key={r.summary.config.runId} dataKey={r.summary.config.runId} name={names.get(r.summary.config.runId)} stroke={METHOD_COLOURS[r.summary.config.method]} strokeDasharray={METHOD_DASH[r.summary.config.method]} strokeWidth={2.5} isAnimationActive={false} connectNulls />
+              <Line
+                key={r.summary.config.runId}
+                dataKey={r.summary.config.runId}
+                name={names.get(r.summary.config.runId)}
+                stroke={METHOD_COLOURS[r.summary.config.method]}
+                strokeDasharray={METHOD_DASH[r.summary.config.method]}
+                strokeWidth={2.5}
+                isAnimationActive={false}
+                connectNulls
+              />
             ))}
           </LineChart>
         </ResponsiveContainer>

@@ -119,7 +119,7 @@ const problem = (error: ErrorInfo, runId?: string) => dispatch({ type: 'problem'
 /** Queues one run per selected method (run one after another); returns their ids, or [] with the problem shown. */
 export function startQueue(): string[] {
   const r = queueRequest(get());
-  if ('problem' in r) return problem(r.problem), [];
+  if ('problem' in r) return (problem(r.problem), []);
   dispatch({ type: 'errors-cleared' });
   return enqueue(r.ok);
 }
@@ -127,7 +127,7 @@ export function startQueue(): string[] {
 /** Queues the data-size sweep: FT and VPT-deep at every size of SWEEP_SIZES on the current task. */
 export function startSweep(): string[] {
   const r = sweepRequest(get());
-  if ('problem' in r) return problem(r.problem), [];
+  if ('problem' in r) return (problem(r.problem), []);
   return enqueue(r.ok);
 }
 

@@ -6,14 +6,23 @@ import type { GradCamSample } from '../domain/run';
 
 /** Viridis at 9 stops; linear in between. */
 export const VIRIDIS: [number, number, number][] = [
-  [68, 1, 84], [71, 44, 122], [59, 81, 139], [44, 113, 142], [33, 144, 141], [39, 173, 129], [92, 200, 99], [170, 220, 50], [253, 231, 37],
+  [68, 1, 84],
+  [71, 44, 122],
+  [59, 81, 139],
+  [44, 113, 142],
+  [33, 144, 141],
+  [39, 173, 129],
+  [92, 200, 99],
+  [170, 220, 50],
+  [253, 231, 37],
 ];
 
 export function viridis(t: number): [number, number, number] {
   const x = Math.min(1, Math.max(0, t)) * (VIRIDIS.length - 1);
   const i = Math.min(VIRIDIS.length - 2, Math.floor(x));
   const f = x - i;
-  const a = VIRIDIS[i]!, b = VIRIDIS[i + 1]!;
+  const a = VIRIDIS[i]!,
+    b = VIRIDIS[i + 1]!;
   return [a[0] + f * (b[0] - a[0]), a[1] + f * (b[1] - a[1]), a[2] + f * (b[2] - a[2])];
 }
 
@@ -22,9 +31,12 @@ function sampleCam(cam: Float32Array, grid: number, side: number, x: number, y: 
   // Cell centres sit at (i + 0.5) * side / grid.
   const gx = Math.min(grid - 1, Math.max(0, ((x + 0.5) * grid) / side - 0.5));
   const gy = Math.min(grid - 1, Math.max(0, ((y + 0.5) * grid) / side - 0.5));
-  const x0 = Math.floor(gx), y0 = Math.floor(gy);
-  const x1 = Math.min(grid - 1, x0 + 1), y1 = Math.min(grid - 1, y0 + 1);
-  const fx = gx - x0, fy = gy - y0;
+  const x0 = Math.floor(gx),
+    y0 = Math.floor(gy);
+  const x1 = Math.min(grid - 1, x0 + 1),
+    y1 = Math.min(grid - 1, y0 + 1);
+  const fx = gx - x0,
+    fy = gy - y0;
   const v = (r: number, c: number) => cam[r * grid + c] ?? 0;
   return (1 - fy) * ((1 - fx) * v(y0, x0) + fx * v(y0, x1)) + fy * ((1 - fx) * v(y1, x0) + fx * v(y1, x1));
 }

@@ -44,7 +44,9 @@ export function legendSwatchSvg(item: LegendItem): string {
 }
 
 export function Swatch({ item }: { item: LegendItem }) {
-  return <svg className="legend-swatch" width="24" height="14" viewBox="0 0 24 14" aria-hidden="true" dangerouslySetInnerHTML={{ __html: legendSwatchSvg(item) }} />;
+  return (
+    <svg className="legend-swatch" width="24" height="14" viewBox="0 0 24 14" aria-hidden="true" dangerouslySetInnerHTML={{ __html: legendSwatchSvg(item) }} />
+  );
 }
 
 export function Legend({ items, testId }: { items: LegendItem[]; testId?: string }) {

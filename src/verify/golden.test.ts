@@ -22,7 +22,11 @@ const CASES: [string, string][] = [
 ];
 
 // WASM on one thread (tfjs' SIMD build) and on two (its threaded build, src/backend/wasm.ts).
-for (const [backend, threads] of [['wasm', 1], ['wasm', 2], ['cpu', 1]] as const) {
+for (const [backend, threads] of [
+  ['wasm', 1],
+  ['wasm', 2],
+  ['cpu', 1],
+] as const) {
   describe(`golden fixtures on ${backend}${backend === 'wasm' ? `, ${threads} thread(s)` : ''}`, () => {
     beforeAll(async () => {
       await initNodeBackend(backend, { threads });
@@ -41,7 +45,8 @@ for (const [backend, threads] of [['wasm', 1], ['wasm', 2], ['cpu', 1]] as const
         expect(names).toContain('logits');
         expect(names).toContain('loss');
         expect(names.filter((n) => n.startsWith('grad/')).length).toBe([...g.keys()].filter((k) => k.startsWith('grad/')).length);
-        if (g.has('gradcam')) expect(names).toEqual(expect.arrayContaining(['gradcam', 'vpt_shallow.logits', 'vpt_deep.grad.prompts', 'last_hidden_state', 'pooler_output']));
+        if (g.has('gradcam'))
+          expect(names).toEqual(expect.arrayContaining(['gradcam', 'vpt_shallow.logits', 'vpt_deep.grad.prompts', 'last_hidden_state', 'pooler_output']));
       });
     }
   });
@@ -78,8 +83,21 @@ describe('a golden file the verifier does not understand fails, never passes sil
  * engine's gradients agree with finite differences of that reference.
  */
 describe('other shapes against an independent float64 reference', () => {
-  const cfg: ViTConfig = { imageSize: 48, patchSize: 12, channels: 3, hiddenSize: 40, numLayers: 2, numHeads: 5, mlpDim: 56, numClasses: 7, layerNormEps: 1e-6, mean: [0.5, 0.5, 0.5], std: [0.5, 0.5, 0.5] };
-  const B = 3, P = 3;
+  const cfg: ViTConfig = {
+    imageSize: 48,
+    patchSize: 12,
+    channels: 3,
+    hiddenSize: 40,
+    numLayers: 2,
+    numHeads: 5,
+    mlpDim: 56,
+    numClasses: 7,
+    layerNormEps: 1e-6,
+    mean: [0.5, 0.5, 0.5],
+    std: [0.5, 0.5, 0.5],
+  };
+  const B = 3,
+    P = 3;
   let host: Record<string, { shape: number[]; data: Float64Array }>;
   let params: ParamSet;
   let pixels: Float64Array;
@@ -107,12 +125,18 @@ describe('other shapes against an independent float64 reference', () => {
   for (const mode of ['none', 'shallow', 'deep'] as PromptMode[]) {
     it(`logits and loss agree (${mode} prompts)`, async () => {
       const ref = referenceLogits(host, cfg, pixels, B, mode);
-      const got = tf.tidy(() => forward({ cfg, params, kernels: kernelsFor(tf.getBackend()) }, tf.tensor4d(Float32Array.from(pixels), [B, 3, 48, 48]), { promptMode: mode }).arraySync()) as number[][];
-      let err = 0, peak = 0;
-      for (let b = 0; b < B; b++) for (let k = 0; k < cfg.numClasses; k++) {
-        err = Math.max(err, Math.abs(got[b][k] - ref[b][k]));
-        peak = Math.max(peak, Math.abs(ref[b][k]));
-      }
+      const got = tf.tidy(() =>
+        forward({ cfg, params, kernels: kernelsFor(tf.getBackend()) }, tf.tensor4d(Float32Array.from(pixels), [B, 3, 48, 48]), {
+          promptMode: mode,
+        }).arraySync(),
+      ) as number[][];
+      let err = 0,
+        peak = 0;
+      for (let b = 0; b < B; b++)
+        for (let k = 0; k < cfg.numClasses; k++) {
+          err = Math.max(err, Math.abs(got[b][k] - ref[b][k]));
+          peak = Math.max(peak, Math.abs(ref[b][k]));
+        }
       expect(err).toBeLessThan(1e-4 * Math.max(1, peak));
     });
   }
@@ -126,7 +150,10 @@ describe('other shapes against an independent float64 reference', () => {
       const x = tf.tensor4d(Float32Array.from(pixels), [B, 3, 48, 48]);
       const y = tf.tensor1d(labels, 'int32');
       const p = { ...params, ...Object.fromEntries(names.map((n, i) => [n, vars[i]])) };
-      const { grads: g } = tf.variableGrads(() => crossEntropy(forward({ cfg, params: p, kernels: kernelsFor(tf.getBackend()) }, x, { promptMode: 'deep' }), y), vars);
+      const { grads: g } = tf.variableGrads(
+        () => crossEntropy(forward({ cfg, params: p, kernels: kernelsFor(tf.getBackend()) }, x, { promptMode: 'deep' }), y),
+        vars,
+      );
       return vars.map((v) => g[v.name].dataSync() as Float32Array);
     });
     tf.dispose(vars);
@@ -135,7 +162,8 @@ describe('other shapes against an independent float64 reference', () => {
       const t = host[names[j]];
       for (let s = 0; s < 3; s++) {
         const i = Math.floor(r() * t.data.length);
-        const h = 1e-5, orig = t.data[i];
+        const h = 1e-5,
+          orig = t.data[i];
         t.data[i] = orig + h;
         const up = referenceLoss(host, cfg, pixels, B, labels, 'deep');
         t.data[i] = orig - h;
@@ -152,27 +180,36 @@ describe('other shapes against an independent float64 reference', () => {
 type Host = Record<string, { shape: number[]; data: Float64Array }>;
 
 function referenceLogits(p: Host, cfg: ViTConfig, pixels: Float64Array, B: number, mode: PromptMode): number[][] {
-  const D = cfg.hiddenSize, ps = cfg.patchSize, g = cfg.imageSize / ps, S = cfg.imageSize, H = cfg.numHeads, hd = D / H;
+  const D = cfg.hiddenSize,
+    ps = cfg.patchSize,
+    g = cfg.imageSize / ps,
+    S = cfg.imageSize,
+    H = cfg.numHeads,
+    hd = D / H;
   const out: number[][] = [];
   for (let b = 0; b < B; b++) {
     // tokens: CLS + patches, + pos
     let x: number[][] = [];
     x.push(Array.from({ length: D }, (_, d) => p['cls_token'].data[d] + p['pos_embed'].data[d]));
-    for (let gy = 0; gy < g; gy++) for (let gx = 0; gx < g; gx++) {
-      const tok = new Array(D).fill(0);
-      for (let d = 0; d < D; d++) {
-        let acc = p['patch_embed.proj.bias'].data[d];
-        let k = 0;
-        for (let c = 0; c < 3; c++) for (let ky = 0; ky < ps; ky++) for (let kx = 0; kx < ps; kx++, k++) {
-          acc += pixels[((b * 3 + c) * S + gy * ps + ky) * S + gx * ps + kx] * p['patch_embed.proj.weight'].data[k * D + d];
+    for (let gy = 0; gy < g; gy++)
+      for (let gx = 0; gx < g; gx++) {
+        const tok = new Array(D).fill(0);
+        for (let d = 0; d < D; d++) {
+          let acc = p['patch_embed.proj.bias'].data[d];
+          let k = 0;
+          for (let c = 0; c < 3; c++)
+            for (let ky = 0; ky < ps; ky++)
+              for (let kx = 0; kx < ps; kx++, k++) {
+                acc += pixels[((b * 3 + c) * S + gy * ps + ky) * S + gx * ps + kx] * p['patch_embed.proj.weight'].data[k * D + d];
+              }
+          tok[d] = acc + p['pos_embed'].data[(1 + gy * g + gx) * D + d];
         }
-        tok[d] = acc + p['pos_embed'].data[(1 + gy * g + gx) * D + d];
+        x.push(tok);
       }
-      x.push(tok);
-    }
     for (let l = 0; l < cfg.numLayers; l++) {
       if (mode !== 'none' && (l === 0 || mode === 'deep')) {
-        const pr = p[`prompts.${l}`].data, n = pr.length / D;
+        const pr = p[`prompts.${l}`].data,
+          n = pr.length / D;
         const prompts = Array.from({ length: n }, (_, i) => Array.from(pr.subarray(i * D, (i + 1) * D)));
         x = l === 0 ? [x[0], ...prompts, ...x.slice(1)] : [x[0], ...prompts, ...x.slice(1 + n)];
       }
@@ -181,19 +218,20 @@ function referenceLogits(p: Host, cfg: ViTConfig, pixels: Float64Array, B: numbe
       const qkv = a.map((t) => lin(t, p[pre + 'attn.qkv.weight'].data, p[pre + 'attn.qkv.bias'].data, 3 * D));
       const T = x.length;
       const ctx = Array.from({ length: T }, () => new Array(D).fill(0));
-      for (let h = 0; h < H; h++) for (let i = 0; i < T; i++) {
-        const s = new Array(T);
-        let m = -Infinity;
-        for (let j = 0; j < T; j++) {
-          let dot = 0;
-          for (let e = 0; e < hd; e++) dot += qkv[i][h * hd + e] * qkv[j][D + h * hd + e];
-          s[j] = dot / Math.sqrt(hd);
-          m = Math.max(m, s[j]);
+      for (let h = 0; h < H; h++)
+        for (let i = 0; i < T; i++) {
+          const s = new Array(T);
+          let m = -Infinity;
+          for (let j = 0; j < T; j++) {
+            let dot = 0;
+            for (let e = 0; e < hd; e++) dot += qkv[i][h * hd + e] * qkv[j][D + h * hd + e];
+            s[j] = dot / Math.sqrt(hd);
+            m = Math.max(m, s[j]);
+          }
+          let z = 0;
+          for (let j = 0; j < T; j++) z += s[j] = Math.exp(s[j] - m);
+          for (let j = 0; j < T; j++) for (let e = 0; e < hd; e++) ctx[i][h * hd + e] += (s[j] / z) * qkv[j][2 * D + h * hd + e];
         }
-        let z = 0;
-        for (let j = 0; j < T; j++) z += (s[j] = Math.exp(s[j] - m));
-        for (let j = 0; j < T; j++) for (let e = 0; e < hd; e++) ctx[i][h * hd + e] += (s[j] / z) * qkv[j][2 * D + h * hd + e];
-      }
       x = x.map((t, i) => add(t, lin(ctx[i], p[pre + 'attn.proj.weight'].data, p[pre + 'attn.proj.bias'].data, D)));
       x = x.map((t) => {
         const n2 = ln(t, p[pre + 'norm2.weight'].data, p[pre + 'norm2.bias'].data, cfg.layerNormEps);
@@ -237,9 +275,11 @@ function add(a: number[], b: number[]): number[] {
 
 /** erf to ~1e-15 (series / continued fraction), independent of tfjs' approximation. */
 function erf(x: number): number {
-  const s = Math.sign(x), z = Math.abs(x);
+  const s = Math.sign(x),
+    z = Math.abs(x);
   if (z < 3) {
-    let sum = z, term = z;
+    let sum = z,
+      term = z;
     for (let n = 1; n < 200; n++) {
       term *= (-z * z) / n;
       const add = term / (2 * n + 1);

@@ -45,7 +45,8 @@ export function compareArrays(name: string, got: ArrayLike<number>, want: HostTe
   if (got.length !== want.data.length) {
     return { name, maxAbsError: Infinity, scale: 1, ok: false, note: `size ${got.length} vs golden ${want.data.length} [${want.shape}]` };
   }
-  let err = 0, peak = 0;
+  let err = 0,
+    peak = 0;
   for (let i = 0; i < got.length; i++) {
     const e = Math.abs(got[i] - want.data[i]);
     if (!(e <= err)) err = Number.isNaN(e) ? Infinity : e;
@@ -63,7 +64,8 @@ function promptParams(prompts: HostTensor): ParamSet {
   return out;
 }
 
-const GOLDEN_HINT = 'Use the golden file made with this checkpoint (e.g. hf_tiny_golden.safetensors for hf_tiny_model.safetensors), as test/fixtures/README.md describes.';
+const GOLDEN_HINT =
+  'Use the golden file made with this checkpoint (e.g. hf_tiny_golden.safetensors for hf_tiny_model.safetensors), as test/fixtures/README.md describes.';
 
 function take(golden: Map<string, HostTensor>, key: string): HostTensor {
   const t = golden.get(key);
@@ -78,7 +80,12 @@ const shapeText = (s: readonly number[]) => `[${s.join(',')}]`;
  * shape would otherwise surface as a raw tfjs message from deep inside the forward pass.
  */
 export function checkGoldenInputs(cfg: ViTConfig, golden: Map<string, HostTensor>, headInCheckpoint: boolean): void {
-  const bad = (what: string) => new LabError('golden/invalid', `The golden file does not fit this checkpoint (${cfg.imageSize} px, ${cfg.channels} channels, width ${cfg.hiddenSize}, ${cfg.numLayers} layers): ${what}.`, GOLDEN_HINT);
+  const bad = (what: string) =>
+    new LabError(
+      'golden/invalid',
+      `The golden file does not fit this checkpoint (${cfg.imageSize} px, ${cfg.channels} channels, width ${cfg.hiddenSize}, ${cfg.numLayers} layers): ${what}.`,
+      GOLDEN_HINT,
+    );
   const px = take(golden, 'pixel_values');
   const n = px.shape[0] ?? 0;
   if (px.shape.length !== 4 || n < 1 || px.shape[1] !== cfg.channels || px.shape[2] !== cfg.imageSize || px.shape[3] !== cfg.imageSize) {
@@ -86,10 +93,12 @@ export function checkGoldenInputs(cfg: ViTConfig, golden: Map<string, HostTensor
   }
   const labels = take(golden, 'labels');
   if (labels.shape.length !== 1 || labels.shape[0] !== n) throw bad(`'labels' is ${shapeText(labels.shape)}, expected [${n}] (one per image)`);
-  const hw = golden.get('head.weight'), hb = golden.get('head.bias');
+  const hw = golden.get('head.weight'),
+    hb = golden.get('head.bias');
   if (!hw && !headInCheckpoint) throw bad('neither the checkpoint nor the golden file has a head, so there are no logits to compare');
-  const classes = hw ? hw.shape[0] ?? 0 : cfg.numClasses;
-  if (hw && (hw.shape.length !== 2 || hw.shape[1] !== cfg.hiddenSize || classes < 1)) throw bad(`'head.weight' is ${shapeText(hw.shape)}, expected [classes,${cfg.hiddenSize}]`);
+  const classes = hw ? (hw.shape[0] ?? 0) : cfg.numClasses;
+  if (hw && (hw.shape.length !== 2 || hw.shape[1] !== cfg.hiddenSize || classes < 1))
+    throw bad(`'head.weight' is ${shapeText(hw.shape)}, expected [classes,${cfg.hiddenSize}]`);
   if (hb && (hb.shape.length !== 1 || hb.shape[0] !== classes)) throw bad(`'head.bias' is ${shapeText(hb.shape)}, expected [${classes}]`);
   if (hw && !hb) throw bad("it has 'head.weight' but no 'head.bias'");
   for (let i = 0; i < labels.data.length; i++) {
@@ -145,7 +154,9 @@ export async function verifyGolden(ckpt: CanonicalCheckpoint, golden: Map<string
     if (!params['pre_logits.fc.weight']) {
       rows.push({ name: 'pooler_output', maxAbsError: Infinity, scale: 1, ok: false, note: 'checkpoint has no pooler / pre_logits' });
     } else {
-      const pooled = tf.tidy(() => tf.tanh(model.kernels.linear(clsFeatures(features), params['pre_logits.fc.weight'] as tf.Tensor2D, params['pre_logits.fc.bias'] as tf.Tensor1D)));
+      const pooled = tf.tidy(() =>
+        tf.tanh(model.kernels.linear(clsFeatures(features), params['pre_logits.fc.weight'] as tf.Tensor2D, params['pre_logits.fc.bias'] as tf.Tensor1D)),
+      );
       await compareTensor('pooler_output', pooled);
       pooled.dispose();
     }
@@ -157,12 +168,7 @@ export async function verifyGolden(ckpt: CanonicalCheckpoint, golden: Map<string
 
   // Loss and every weight gradient (the pooler is off the loss path).
   const onPath = names.filter((n) => !n.startsWith('pre_logits.'));
-  const { value: loss, grads } = tf.tidy(() =>
-    tf.variableGrads(
-      () => crossEntropy(forward(training(onPath), pixels), labels),
-      vars.of(onPath, params),
-    ),
-  );
+  const { value: loss, grads } = tf.tidy(() => tf.variableGrads(() => crossEntropy(forward(training(onPath), pixels), labels), vars.of(onPath, params)));
   if (golden.has('loss')) await compareTensor('loss', loss);
   const canonicalGrads = new Map<string, tf.Tensor>();
   for (const n of onPath) canonicalGrads.set(n, toCanonicalTensor(n, grads[vars.name(n)], cfg));
@@ -202,10 +208,7 @@ export async function verifyGolden(ckpt: CanonicalCheckpoint, golden: Map<string
       await compareTensor(`${pre}.logits`, vptLogits);
       vptLogits.dispose();
       const { value, grads: vg } = tf.tidy(() =>
-        tf.variableGrads(
-          () => crossEntropy(forward(training(trainable, all), pixels, opts), labels),
-          vars.of(trainable, all),
-        ),
+        tf.variableGrads(() => crossEntropy(forward(training(trainable, all), pixels, opts), labels), vars.of(trainable, all)),
       );
       if (golden.has(`${pre}.loss`)) await compareTensor(`${pre}.loss`, value);
       if (golden.has(`${pre}.grad.prompts`)) {
@@ -241,7 +244,8 @@ export async function verifyGolden(ckpt: CanonicalCheckpoint, golden: Map<string
   // Anything the golden file holds that nothing above compared is a failure, never a silent pass.
   const compared = new Set(rows.map((r) => r.name));
   for (const key of golden.keys()) {
-    if (!INPUT_KEYS.has(key) && !compared.has(key)) rows.push({ name: key, maxAbsError: Infinity, scale: 1, ok: false, note: 'not understood by the verifier' });
+    if (!INPUT_KEYS.has(key) && !compared.has(key))
+      rows.push({ name: key, maxAbsError: Infinity, scale: 1, ok: false, note: 'not understood by the verifier' });
   }
 
   pixels.dispose();
@@ -281,8 +285,11 @@ class Variables {
 export function formatReport(r: VerifyReport): string[] {
   const w = Math.max(...r.rows.map((x) => x.name.length), 10);
   const lines = r.rows.map(
-    (x) => `${x.name.padEnd(w)}  max|err| ${x.maxAbsError.toExponential(2).padStart(9)}  scale ${x.scale.toPrecision(4).padStart(8)}  ${x.ok ? 'ok' : 'FAIL'}${x.note ? '  (' + x.note + ')' : ''}`,
+    (x) =>
+      `${x.name.padEnd(w)}  max|err| ${x.maxAbsError.toExponential(2).padStart(9)}  scale ${x.scale.toPrecision(4).padStart(8)}  ${x.ok ? 'ok' : 'FAIL'}${x.note ? '  (' + x.note + ')' : ''}`,
   );
-  lines.push(`verify: ${r.rows.length} tensors, worst ${r.worst.toExponential(2)} (tolerance ${r.tolerance.toExponential(0)} on ${r.backend}), ${r.pass ? 'PASS' : 'FAIL'}`);
+  lines.push(
+    `verify: ${r.rows.length} tensors, worst ${r.worst.toExponential(2)} (tolerance ${r.tolerance.toExponential(0)} on ${r.backend}), ${r.pass ? 'PASS' : 'FAIL'}`,
+  );
   return lines;
 }

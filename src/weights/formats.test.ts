@@ -13,7 +13,10 @@ const u16 = (vals: number[]) => new Uint8Array(Uint16Array.from(vals).buffer);
 
 describe('safetensors', () => {
   it('writes an 8-byte aligned header padded with spaces and reads it back as zero-copy views', async () => {
-    const m = new Map([['a', t([2, 3], [1, 2, 3, 4, 5, 6])], ['b.c', t([1], [-7.5])]]);
+    const m = new Map([
+      ['a', t([2, 3], [1, 2, 3, 4, 5, 6])],
+      ['b.c', t([1], [-7.5])],
+    ]);
     const bytes = writeSafetensors(m, { config: '{"x":1}' });
     const n = new DataView(bytes.buffer).getUint32(0, true);
     expect((8 + n) % 8).toBe(0);
@@ -82,7 +85,12 @@ describe('safetensors', () => {
   });
 
   describe('errors', () => {
-    const good = writeSafetensors(new Map([['w', t([2, 2], [1, 2, 3, 4])], ['b', t([2], [5, 6])]]));
+    const good = writeSafetensors(
+      new Map([
+        ['w', t([2, 2], [1, 2, 3, 4])],
+        ['b', t([2], [5, 6])],
+      ]),
+    );
 
     it('truncated: shorter than 8 bytes, header past the end, data cut off', async () => {
       for (const bytes of [good.subarray(0, 5), good.subarray(0, 20), good.subarray(0, good.length - 4)]) {
@@ -102,7 +110,14 @@ describe('safetensors', () => {
       const text = new TextEncoder().encode('hello, this is not a checkpoint at all');
       const zip = zipSync({ 'a.txt': new Uint8Array([1, 2, 3]) });
       const small = new Uint8Array([16, 0, 0, 0, 0, 0, 0, 0, ...new TextEncoder().encode('[1,2,3]         ')]);
-      for (const [what, bytes] of [['png', png], ['jpeg', jpeg], ['html', html], ['text', text], ['zip', zip], ['json array', small]] as const) {
+      for (const [what, bytes] of [
+        ['png', png],
+        ['jpeg', jpeg],
+        ['html', html],
+        ['text', text],
+        ['zip', zip],
+        ['json array', small],
+      ] as const) {
         const e = catchError(() => parseSafetensors(bytes, `${what}.safetensors`));
         expect(e.code, what).toBe('checkpoint/not-a-checkpoint');
         expect(e.message).toContain(`${what}.safetensors`);
@@ -122,7 +137,11 @@ describe('safetensors', () => {
       const data = new Uint8Array(24);
       const cases: [string, unknown, Uint8Array][] = [
         ['size', { w: { dtype: 'F32', shape: [2, 2], data_offsets: [0, 12] }, b: { dtype: 'F32', shape: [3], data_offsets: [12, 24] } }, data],
-        ['overlap', { w: { dtype: 'F32', shape: [2, 2], data_offsets: [0, 16] }, b: { dtype: 'F32', shape: [2], data_offsets: [12, 20] } }, data.subarray(0, 20)],
+        [
+          'overlap',
+          { w: { dtype: 'F32', shape: [2, 2], data_offsets: [0, 16] }, b: { dtype: 'F32', shape: [2], data_offsets: [12, 20] } },
+          data.subarray(0, 20),
+        ],
         ['gap', { w: { dtype: 'F32', shape: [2], data_offsets: [0, 8] }, b: { dtype: 'F32', shape: [2], data_offsets: [12, 20] } }, data.subarray(0, 20)],
         ['trailing', { w: { dtype: 'F32', shape: [2], data_offsets: [0, 8] } }, data.subarray(0, 16)],
         ['negative', { w: { dtype: 'F32', shape: [2], data_offsets: [-8, 0] } }, data.subarray(0, 8)],
@@ -151,7 +170,8 @@ describe('safetensors', () => {
 describe('npy / npz', () => {
   it('parses v1/v2/v3 headers with f4, f8, f2 and big-endian f4', async () => {
     const f4 = new Uint8Array(new Float32Array([1, 2, 3, 4, 5, 6]).buffer);
-    for (const v of [1, 2, 3]) expect(parseNpy(makeNpy('<f4', [2, 3], f4, false, v), 'x')).toEqual({ shape: [2, 3], data: new Float32Array([1, 2, 3, 4, 5, 6]) });
+    for (const v of [1, 2, 3])
+      expect(parseNpy(makeNpy('<f4', [2, 3], f4, false, v), 'x')).toEqual({ shape: [2, 3], data: new Float32Array([1, 2, 3, 4, 5, 6]) });
     const f8 = parseNpy(makeNpy('<f8', [3], new Uint8Array(new Float64Array([0.5, -1, 3]).buffer)), 'x');
     expect(Array.from(f8.data)).toEqual([0.5, -1, 3]);
     expect(Array.from(parseNpy(makeNpy('<f2', [2], u16([0x3c00, 0xc000])), 'x').data)).toEqual([1, -2]);

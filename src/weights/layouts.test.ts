@@ -68,7 +68,9 @@ describe('fixtures load to the canonical naming', () => {
       expect(again.layout).toBe('timm');
       expect(again.config).toEqual(c.config);
       expect(maxAbsDiff(again.tensors, withPrompts)).toBe(0);
-      expect([...again.tensors.keys()]).toEqual([...expectedShapes(c.config, { head: c.config.numClasses > 0, preLogits: f.startsWith('hf'), promptLength: 4, promptLayers: 3 }).keys()]);
+      expect([...again.tensors.keys()]).toEqual([
+        ...expectedShapes(c.config, { head: c.config.numClasses > 0, preLogits: f.startsWith('hf'), promptLength: 4, promptLayers: 3 }).keys(),
+      ]);
     }
   });
 });
@@ -92,7 +94,10 @@ describe('variants', () => {
   });
 
   it('mask_token is ignored, not unexpected', async () => {
-    const bytes = editSafetensors(fixture('hf_tiny_model.safetensors'), (m) => void m.set('embeddings.mask_token', { shape: [1, 1, D], data: new Float32Array(D) }));
+    const bytes = editSafetensors(
+      fixture('hf_tiny_model.safetensors'),
+      (m) => void m.set('embeddings.mask_token', { shape: [1, 1, D], data: new Float32Array(D) }),
+    );
     expect((await loadCheckpoint(bytes, { name: 'm' })).ignoredKeys).toEqual(['embeddings.mask_token']);
   });
 
@@ -190,7 +195,9 @@ describe('gradient key mapping', () => {
     expect(mapSourceKey('hf', 'head.weight', cfg)).toEqual({ canonical: 'head.weight' });
     expect(mapSourceKey('timm', 'blocks.0.attn.qkv.weight', cfg)).toEqual({ canonical: 'blocks.0.attn.qkv.weight' });
     expect(mapSourceKey('hf', 'nonsense', cfg)).toBeNull();
-    expect(canonicalToSource('hf', 'blocks.1.attn.qkv.bias', cfg)).toEqual(['query', 'key', 'value'].map((n) => `encoder.layer.1.attention.attention.${n}.bias`));
+    expect(canonicalToSource('hf', 'blocks.1.attn.qkv.bias', cfg)).toEqual(
+      ['query', 'key', 'value'].map((n) => `encoder.layer.1.attention.attention.${n}.bias`),
+    );
   });
 
   it('mapSourceTensor transforms Google tensors like the loader', async () => {

@@ -25,7 +25,11 @@ export async function openArchive(bytes: Uint8Array, name: string): Promise<AnyT
     return openNpz(bytes, name);
   }
   if (bytes.byteLength >= 6 && bytes[0] === 0x93 && String.fromCharCode(...bytes.subarray(1, 6)) === 'NUMPY') {
-    throw new LabError('checkpoint/not-a-checkpoint', `'${name}' is a single .npy array, not a checkpoint.`, 'Use the .npz archive that holds all the weights, or a .safetensors file.');
+    throw new LabError(
+      'checkpoint/not-a-checkpoint',
+      `'${name}' is a single .npy array, not a checkpoint.`,
+      'Use the .npz archive that holds all the weights, or a .safetensors file.',
+    );
   }
   return parseSafetensors(bytes, name);
 }

@@ -111,7 +111,10 @@ describe('fetchCheckpoint with a Cache API', () => {
     // The fake cache reports Content-Length 10, so make the stored entry lie about its length.
     const fake = fakeCaches.open;
     (globalThis as Record<string, unknown>).caches = {
-      open: async () => ({ ...(await fake()), match: async (u: string) => (store.has(u) ? new Response(store.get(u)!.slice(), { headers: { 'Content-Length': '999999' } }) : undefined) }),
+      open: async () => ({
+        ...(await fake()),
+        match: async (u: string) => (store.has(u) ? new Response(store.get(u)!.slice(), { headers: { 'Content-Length': '999999' } }) : undefined),
+      }),
     };
     expect(same(await fetchCheckpoint(url), body)).toBe(true);
     (globalThis as Record<string, unknown>).caches = fakeCaches;
@@ -168,13 +171,26 @@ describe('HUB_CHECKPOINTS', () => {
   });
 
   it('catchError helper sanity', () => {
-    expect(catchError(() => { throw new Error('x'); }).message).toBe('x');
+    expect(
+      catchError(() => {
+        throw new Error('x');
+      }).message,
+    ).toBe('x');
   });
 });
 
 describe('a checkpoint too large to read whole', () => {
   it('is refused from its declared size, before any byte is read', async () => {
-    const huge = { size: 3e9, name: 'huge.safetensors', stream: () => { throw new Error('must not be read'); }, arrayBuffer: () => { throw new Error('must not be read'); } } as unknown as Blob;
+    const huge = {
+      size: 3e9,
+      name: 'huge.safetensors',
+      stream: () => {
+        throw new Error('must not be read');
+      },
+      arrayBuffer: () => {
+        throw new Error('must not be read');
+      },
+    } as unknown as Blob;
     const e = await rejection(readFileSource(huge));
     expect(e.code).toBe('checkpoint/too-large');
     expect(e.message).toContain('"huge.safetensors" is 3.00 GB');

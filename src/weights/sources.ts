@@ -10,7 +10,11 @@ export const MAX_CHECKPOINT_BYTES = 2 ** 31 - 1;
 /** 'checkpoint/too-large' before a byte is read (or as soon as a stream passes the bound). */
 export function checkCheckpointSize(bytes: number, what: string): void {
   if (bytes <= MAX_CHECKPOINT_BYTES) return;
-  throw new LabError('checkpoint/too-large', `${what} is ${bytesText(bytes)}; a checkpoint is read whole and can be at most 2 GiB (ViT-B/16 is 346 MB).`, 'Check that this is a ViT checkpoint; save larger models in float16.');
+  throw new LabError(
+    'checkpoint/too-large',
+    `${what} is ${bytesText(bytes)}; a checkpoint is read whole and can be at most 2 GiB (ViT-B/16 is 346 MB).`,
+    'Check that this is a ViT checkpoint; save larger models in float16.',
+  );
 }
 import { PRESETS, type PresetName, parameterCount } from '../model/config';
 import type { ProgressCallback } from '../domain/progress';
@@ -164,16 +168,32 @@ export async function fetchCheckpoint(url: string, opts: FetchOptions = {}): Pro
     res = await fetch(url, { signal });
   } catch (e) {
     if (signal?.aborted) throw new LabError('run/cancelled', `Download of ${url} was cancelled.`);
-    throw new LabError('checkpoint/download-failed', `Could not download ${url}: ${(e as Error).message}.`, 'Check the network connection and the URL, or load the file from disk instead.');
+    throw new LabError(
+      'checkpoint/download-failed',
+      `Could not download ${url}: ${(e as Error).message}.`,
+      'Check the network connection and the URL, or load the file from disk instead.',
+    );
   }
   if (!res.ok) {
-    throw new LabError('checkpoint/download-failed', `Could not download ${url}: HTTP ${res.status}${res.statusText ? ` ${res.statusText}` : ''}.`, res.status === 401 || res.status === 403 ? 'The file needs access rights; download it yourself and load it from disk.' : 'Check the URL, or download the file yourself and load it from disk.');
+    throw new LabError(
+      'checkpoint/download-failed',
+      `Could not download ${url}: HTTP ${res.status}${res.statusText ? ` ${res.statusText}` : ''}.`,
+      res.status === 401 || res.status === 403
+        ? 'The file needs access rights; download it yourself and load it from disk.'
+        : 'Check the URL, or download the file yourself and load it from disk.',
+    );
   }
   // Content-Length of an encoded (gzip) body is not the decoded size.
   const total = res.headers.get('content-encoding') ? undefined : contentLength(res);
   onProgress?.({ kind: 'initiate', what: url, unit: 'bytes', total, fromCache: false });
   // The clone tees the stream into the cache while we read, so the file is never copied whole.
-  const cached = cache && res.status === 200 ? cache.put(url, res.clone()).then(() => true, () => false) : undefined;
+  const cached =
+    cache && res.status === 200
+      ? cache.put(url, res.clone()).then(
+          () => true,
+          () => false,
+        )
+      : undefined;
   let bytes: Uint8Array;
   try {
     bytes = await readStream(res.body, total, throttled(onProgress, url, total, false), quoted(url));
@@ -183,7 +203,11 @@ export async function fetchCheckpoint(url: string, opts: FetchOptions = {}): Pro
   }
   if (total !== undefined && bytes.byteLength !== total) {
     if (cached) await cached.then(() => cache?.delete(url));
-    throw new LabError('checkpoint/download-failed', `Download of ${url} ended early: ${bytes.byteLength} of ${total} bytes.`, 'Try again; a partial file is not cached.');
+    throw new LabError(
+      'checkpoint/download-failed',
+      `Download of ${url} ended early: ${bytes.byteLength} of ${total} bytes.`,
+      'Try again; a partial file is not cached.',
+    );
   }
   if (cached) await cached; // quota errors only cost the cache, not the load
   onProgress?.({ kind: 'done', what: url, unit: 'bytes', total: bytes.byteLength, fromCache: false });
@@ -208,9 +232,10 @@ export async function readFileSource(file: Blob, { onProgress }: { onProgress?: 
   const total = file.size;
   checkCheckpointSize(total, quoted(what));
   onProgress?.({ kind: 'initiate', what, unit: 'bytes', total });
-  const bytes = typeof file.stream === 'function'
-    ? await readStream(file.stream() as ReadableStream<Uint8Array>, total, throttled(onProgress, what, total, false), quoted(what))
-    : new Uint8Array(await file.arrayBuffer());
+  const bytes =
+    typeof file.stream === 'function'
+      ? await readStream(file.stream() as ReadableStream<Uint8Array>, total, throttled(onProgress, what, total, false), quoted(what))
+      : new Uint8Array(await file.arrayBuffer());
   onProgress?.({ kind: 'done', what, unit: 'bytes', total: bytes.byteLength });
   return bytes;
 }

@@ -32,7 +32,8 @@ export function permute(t: HostTensor, perm: readonly number[]): HostTensor {
   const out = new Float32Array(data.length);
   if (n === 2 && perm[0] === 1) {
     // [R, C] -> [C, R]
-    const R = shape[0], C = shape[1];
+    const R = shape[0],
+      C = shape[1];
     for (let r = 0; r < R; r++) {
       const row = r * C;
       for (let c = 0; c < C; c++) out[c * R + r] = data[row + c];
@@ -113,7 +114,8 @@ export function floatToBf16(x: number): number {
 
 /** NaN and ±Infinity values of a tensor (one pass; ~0.1 s for ViT-B/16's 86 M weights). */
 export function countNonFinite(data: ArrayLike<number>): { count: number; nan: number } {
-  let count = 0, nan = 0;
+  let count = 0,
+    nan = 0;
   for (let i = 0; i < data.length; i++) {
     const v = data[i]!;
     if (v - v !== 0) {

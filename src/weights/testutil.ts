@@ -26,7 +26,10 @@ export function readTensors(bytes: Uint8Array, name = 'test'): { tensors: Map<st
 }
 
 /** Rewrites a safetensors file through `edit`. */
-export function editSafetensors(bytes: Uint8Array, edit: (m: Map<string, HostTensor>, meta: Record<string, string>) => Map<string, HostTensor> | void): Uint8Array {
+export function editSafetensors(
+  bytes: Uint8Array,
+  edit: (m: Map<string, HostTensor>, meta: Record<string, string>) => Map<string, HostTensor> | void,
+): Uint8Array {
   const { tensors, metadata } = readTensors(bytes);
   const out = edit(tensors, metadata) ?? tensors;
   return writeSafetensors(out, metadata);

@@ -23,4 +23,3 @@ export interface CanonicalCheckpoint {
   /** Keys present in the file that the model does not use (e.g. a 21k head replaced later). */
   ignoredKeys: string[];
 }
-

@@ -7,7 +7,12 @@ if (file) {
   process.on('exit', () => {
     try {
       const maps = fs.readFileSync('/proc/self/maps', 'utf8');
-      const addons = new Set(maps.split('\n').map((l) => l.split(/\s+/).slice(5).join(' ')).filter((p) => p.endsWith('.node')));
+      const addons = new Set(
+        maps
+          .split('\n')
+          .map((l) => l.split(/\s+/).slice(5).join(' '))
+          .filter((p) => p.endsWith('.node')),
+      );
       fs.writeFileSync(file, [...addons].join('\n'));
     } catch {
       /* the test reports the missing file */

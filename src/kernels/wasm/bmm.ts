@@ -27,7 +27,17 @@ interface WasmBackendInternals {
   makeOutput(shape: number[], dtype: string): tf.TensorInfo;
 }
 
-type WasmBmm = (aId: number, aShape: Uint8Array, aRank: number, bId: number, bShape: Uint8Array, bRank: number, ta: boolean, tb: boolean, outId: number) => void;
+type WasmBmm = (
+  aId: number,
+  aShape: Uint8Array,
+  aRank: number,
+  bId: number,
+  bShape: Uint8Array,
+  bRank: number,
+  ta: boolean,
+  tb: boolean,
+  outId: number,
+) => void;
 /** The runtime's 2-D product, bound per module: a fresh backend (a new heap) is a new module. */
 const wasmBmmByModule = new WeakMap<WasmModule, WasmBmm>();
 
@@ -38,8 +48,10 @@ function shapeBytes(shape: number[]): Uint8Array {
 /** a [N, M, K] · b [N, K, P] -> [N, M, P], both plain (no transposes). */
 function labBmm(args: { inputs: tf.NamedTensorInfoMap; backend: unknown }): tf.TensorInfo {
   const backend = args.backend as WasmBackendInternals;
-  const a = args.inputs.a as tf.TensorInfo, b = args.inputs.b as tf.TensorInfo;
-  const [n, m, k] = a.shape, p = b.shape[2];
+  const a = args.inputs.a as tf.TensorInfo,
+    b = args.inputs.b as tf.TensorInfo;
+  const [n, m, k] = a.shape,
+    p = b.shape[2];
   let wasmBmm = wasmBmmByModule.get(backend.wasm);
   if (!wasmBmm) {
     wasmBmm = backend.wasm.cwrap('BatchMatMul', null, ['number', 'array', 'number', 'number', 'array', 'number', 'number', 'number', 'number']) as WasmBmm;
@@ -52,7 +64,8 @@ function labBmm(args: { inputs: tf.NamedTensorInfoMap; backend: unknown }): tf.T
   const aOff = backend.dataIdMap.get(a.dataId).memoryOffset;
   const bOff = backend.dataIdMap.get(b.dataId).memoryOffset;
   const oOff = backend.dataIdMap.get(out.dataId).memoryOffset;
-  const aShape = shapeBytes([1, m, k]), bShape = shapeBytes([1, k, p]);
+  const aShape = shapeBytes([1, m, k]),
+    bShape = shapeBytes([1, k, p]);
   const ids: number[] = [];
   const view = (offset: number, size: number) => {
     const id = backend.dataIdNextNumber++;
@@ -78,7 +91,13 @@ function labBmm(args: { inputs: tf.NamedTensorInfoMap; backend: unknown }): tf.T
 export function isAvailable(): boolean {
   if (tf.getBackend() !== 'wasm') return false;
   const b = tf.backend() as unknown as Partial<WasmBackendInternals>;
-  return !!(typeof b.wasm?.tfjs?.registerTensor === "function" && typeof b.wasm.tfjs.disposeData === "function" && b.dataIdMap && typeof b.dataIdNextNumber === 'number' && typeof b.wasm.cwrap === "function");
+  return !!(
+    typeof b.wasm?.tfjs?.registerTensor === 'function' &&
+    typeof b.wasm.tfjs.disposeData === 'function' &&
+    b.dataIdMap &&
+    typeof b.dataIdNextNumber === 'number' &&
+    typeof b.wasm.cwrap === 'function'
+  );
 }
 
 /** Registers the kernel with tfjs once (tfjs' own registry says whether it is there). */

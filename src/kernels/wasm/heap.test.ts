@@ -29,10 +29,14 @@ function attentionCase(): { out: Float32Array; grads: Float32Array[] } {
   expect(attention).toBeDefined();
   const [bh, t, hd] = [4, 37, 16];
   const mk = (seed: number) => tf.randomNormal([bh, t, hd], 0, 1, 'float32', seed) as tf.Tensor3D;
-  const q = mk(1), k = mk(2), v = mk(3);
+  const q = mk(1),
+    k = mk(2),
+    v = mk(3);
   const r = tf.randomNormal([bh, t, hd], 0, 1, 'float32', 4);
   const out = tf.tidy(() => attention(q, k, v, 0.25));
-  const grads = tf.grads((a: tf.Tensor, b: tf.Tensor, c: tf.Tensor) => tf.sum(tf.mul(attention(a as tf.Tensor3D, b as tf.Tensor3D, c as tf.Tensor3D, 0.25), r)))([q, k, v]);
+  const grads = tf.grads((a: tf.Tensor, b: tf.Tensor, c: tf.Tensor) =>
+    tf.sum(tf.mul(attention(a as tf.Tensor3D, b as tf.Tensor3D, c as tf.Tensor3D, 0.25), r)),
+  )([q, k, v]);
   const res = { out: out.dataSync() as Float32Array, grads: grads.map((g) => g.dataSync() as Float32Array) };
   tf.dispose([q, k, v, r, out, ...grads]);
   return res;
@@ -51,7 +55,10 @@ describe('heap growth in the middle of the WASM attention kernel', () => {
     const engine = tf.engine() as unknown as { runKernel(name: string, inputs: unknown, attrs: unknown): unknown };
     const runKernel = engine.runKernel;
     const register = b.wasm.tfjs.registerTensor;
-    let insideBmm = false, growths = 0, bmmCalls = 0, registered = 0;
+    let insideBmm = false,
+      growths = 0,
+      bmmCalls = 0,
+      registered = 0;
     const blocks: number[] = [];
     engine.runKernel = function (name, inputs, attrs) {
       const prev = insideBmm;
@@ -152,7 +159,9 @@ describe('WASM kernel sources', () => {
     const sources = readdirSync(dir).filter((f) => f.endsWith('.ts') && !f.endsWith('.test.ts'));
     expect(sources.length).toBeGreaterThan(2);
     for (const f of sources) {
-      const lines = readFileSync(path.join(dir, f), 'utf8').split('\n').filter((l) => !/^\s*(\*|\/\/)/.test(l));
+      const lines = readFileSync(path.join(dir, f), 'utf8')
+        .split('\n')
+        .filter((l) => !/^\s*(\*|\/\/)/.test(l));
       // Reading the heap's size is fine; making an array over its buffer, or asking tfjs for one, is not.
       const bad = lines.filter((l) => /typedArrayFromHeap|HEAP(F32|32|U32|16|U16|8|F64)\b|HEAPU8(?!\.buffer\.byteLength|\??: Uint8Array)/.test(l));
       expect(bad, `${f} holds a view of the WASM heap`).toEqual([]);

@@ -18,18 +18,26 @@ function maxAbsDiff(a: tf.Tensor, b: tf.Tensor): number {
  * through 8 chained applications (f∘f∘…, as layers chain), where what each node keeps adds up.
  */
 async function valueAndGrads(f: (...x: tf.Tensor[]) => tf.Tensor, inputs: tf.Tensor[], r: tf.Tensor) {
-  const probe = await probeMemory(() => tf.tidy(() => {
-    const { value, grads } = tf.valueAndGrads((...x: tf.Tensor[]) => tf.sum(tf.mul(f(...x), r)))(inputs);
-    return [value, ...grads];
-  }), { live: [...inputs, r] });
-  const chained = await probeMemory(() => tf.tidy(() => {
-    const { grads } = tf.valueAndGrads((...x: tf.Tensor[]) => {
-      let y = x[0];
-      for (let i = 0; i < 8; i++) y = f(y, ...x.slice(1));
-      return tf.sum(tf.mul(y, r));
-    })(inputs);
-    return grads;
-  }), { live: [...inputs, r] });
+  const probe = await probeMemory(
+    () =>
+      tf.tidy(() => {
+        const { value, grads } = tf.valueAndGrads((...x: tf.Tensor[]) => tf.sum(tf.mul(f(...x), r)))(inputs);
+        return [value, ...grads];
+      }),
+    { live: [...inputs, r] },
+  );
+  const chained = await probeMemory(
+    () =>
+      tf.tidy(() => {
+        const { grads } = tf.valueAndGrads((...x: tf.Tensor[]) => {
+          let y = x[0];
+          for (let i = 0; i < 8; i++) y = f(y, ...x.slice(1));
+          return tf.sum(tf.mul(y, r));
+        })(inputs);
+        return grads;
+      }),
+    { live: [...inputs, r] },
+  );
   tf.dispose(chained.result);
   return { out: probe.result, peak: chained.peakBytes - chained.startBytes };
 }

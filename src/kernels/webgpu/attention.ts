@@ -51,7 +51,10 @@ function attnProgram(mode: Mode, bh: number, t: number, hd: number): WebGPUProgr
   const names = GRAD_INPUTS[mode];
   const components = names.map((n) => (aligned && n !== 'lse' && n !== 'Dd' ? 4 : 1));
   const outputShape = mode === 'fwd_lse' ? [bh * t * hd + bh * t] : [bh, t, hd];
-  const loads = ['Q', 'K', 'V', 'dO'].filter((n) => names.includes(n)).map((n) => rowLoad(`ld${n}`, n, hd, aligned)).join('\n');
+  const loads = ['Q', 'K', 'V', 'dO']
+    .filter((n) => names.includes(n))
+    .map((n) => rowLoad(`ld${n}`, n, hd, aligned))
+    .join('\n');
   const byKey = mode === 'dk' || mode === 'dv';
   // What streams through workgroup memory: K/V tiles for query-row modes, Q/dO tiles for key-row modes.
   const tileA = byKey ? 'ldQ' : 'ldK';
@@ -110,20 +113,22 @@ function attnProgram(mode: Mode, bh: number, t: number, hd: number): WebGPUProgr
           if (j0 + j < T) {
             var sv = 0.0;
             for (var d = 0; d < ${hd4}; d++) { sv += dot(a[d], TA[j * ${hd4} + d]); }
-            ${mode === 'dq'
-              ? `let p = exp(sv * uniforms.scale - rowLse);
+            ${
+              mode === 'dq'
+                ? `let p = exp(sv * uniforms.scale - rowLse);
             var dp = 0.0;
             for (var d = 0; d < ${hd4}; d++) { dp += dot(b[d], TB[j * ${hd4} + d]); }
             let w = p * (dp - rowD);
             for (var d = 0; d < ${hd4}; d++) { acc[d] = fma(vec4<f32>(w), TA[j * ${hd4} + d], acc[d]); }`
-              : mode === 'dk'
-                ? `let p = exp(sv * uniforms.scale - TL[j]);
+                : mode === 'dk'
+                  ? `let p = exp(sv * uniforms.scale - TL[j]);
             var dp = 0.0;
             for (var d = 0; d < ${hd4}; d++) { dp += dot(b[d], TB[j * ${hd4} + d]); }
             let w = p * (dp - TD[j]);
             for (var d = 0; d < ${hd4}; d++) { acc[d] = fma(vec4<f32>(w), TA[j * ${hd4} + d], acc[d]); }`
-                : `let p = exp(sv * uniforms.scale - TL[j]);
-            for (var d = 0; d < ${hd4}; d++) { acc[d] = fma(vec4<f32>(p), TB[j * ${hd4} + d], acc[d]); }`}
+                  : `let p = exp(sv * uniforms.scale - TL[j]);
+            for (var d = 0; d < ${hd4}; d++) { acc[d] = fma(vec4<f32>(p), TB[j * ${hd4} + d], acc[d]); }`
+            }
           }
         }
         workgroupBarrier();
@@ -158,11 +163,15 @@ function attnProgram(mode: Mode, bh: number, t: number, hd: number): WebGPUProgr
             TB[e] = vec4<f32>(0.0);
           }
         }
-        ${byKey ? `for (var e = lid; e < ${BC}; e += ${BR}) {
+        ${
+          byKey
+            ? `for (var e = lid; e < ${BC}; e += ${BR}) {
           let ok = j0 + e < T;
           TL[e] = select(0.0, lse[min(rowBase + j0 + e, rowBase + T - 1)], ok);
           ${mode === 'dk' ? `TD[e] = select(0.0, Dd[min(rowBase + j0 + e, rowBase + T - 1)], ok);` : ''}
-        }` : ''}
+        }`
+            : ''
+        }
         workgroupBarrier();
       }
       fn main() {
@@ -209,7 +218,11 @@ export function labAttention(q: tf.Tensor3D, k: tf.Tensor3D, v: tf.Tensor3D, sca
         const [qs, ks, vs, os, ls] = saved;
         const dd = tf.sum(tf.mul(dy, os), -1); // D = rowsum(dO∘O) [BH, T]
         const inputs = [qs, ks, vs, dy, ls, dd];
-        return [runKernel('LabAttentionGradQ', inputs, attrs), runKernel('LabAttentionGradK', inputs, attrs), runKernel('LabAttentionGradV', [qs, ks, dy, ls], attrs)];
+        return [
+          runKernel('LabAttentionGradQ', inputs, attrs),
+          runKernel('LabAttentionGradK', inputs, attrs),
+          runKernel('LabAttentionGradV', [qs, ks, dy, ls], attrs),
+        ];
       },
     };
   });

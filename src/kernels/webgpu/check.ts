@@ -45,7 +45,9 @@ function linearCases(n: number, i: number, o: number, bias: boolean, gradW: bool
   // The lab's linear as the model calls it: W and b train when they are variables, else only dX flows.
   const param = (t: tf.Tensor) => (gradW ? tf.variable(t, true) : t);
   return {
-    kernel: 'matmul', shape, heavy,
+    kernel: 'matmul',
+    shape,
+    heavy,
     make: () => [rnd([n, i]), param(rnd([i, o], 0.2)), ...(bias ? [param(rnd([o]))] : [])],
     grads: gradW ? (bias ? ['x', 'W', 'b'] : ['x', 'W']) : ['x'],
     lab: (x, w, b) => webgpuKernels().linear(x as tf.Tensor2D, w as tf.Tensor2D, (b as tf.Tensor1D) ?? null),
@@ -63,29 +65,52 @@ function cases(full: boolean, bench: boolean): Case[] {
     linearCases(34, 48, 48, true, false),
     linearCases(394, 768, 768, true, true, 'bench'),
     linearCases(197, 192, 64, true, true, 'vit'),
-    ...[[2, 17, 48], [3, 5, 30], [2, 197, 768]].map((s, i): Case => ({
-      kernel: 'layerNorm', shape: `x[${s}]`, heavy: i === 2 ? 'vit' : undefined,
+    ...[
+      [2, 17, 48],
+      [3, 5, 30],
+      [2, 197, 768],
+    ].map((s, i): Case => ({
+      kernel: 'layerNorm',
+      shape: `x[${s}]`,
+      heavy: i === 2 ? 'vit' : undefined,
       make: () => [tf.add(rnd(s, 2), 0.5), tf.add(rnd([s[2]], 0.3), 1), rnd([s[2]], 0.3)],
       grads: ['x', 'gamma', 'beta'],
       lab: (x, g, b) => labLayerNorm(x, g as tf.Tensor1D, b as tf.Tensor1D, 1e-6),
       stock: (x, g, b) => stockKernels.layerNorm(x, g as tf.Tensor1D, b as tf.Tensor1D, 1e-6),
     })),
-    ...[[34, 192], [7, 13], [394, 3072]].map((s, i): Case => ({
-      kernel: 'gelu', shape: `x[${s}]`, heavy: i === 2 ? 'vit' : undefined,
+    ...[
+      [34, 192],
+      [7, 13],
+      [394, 3072],
+    ].map((s, i): Case => ({
+      kernel: 'gelu',
+      shape: `x[${s}]`,
+      heavy: i === 2 ? 'vit' : undefined,
       make: () => [rnd(s, 2)],
       grads: ['x'],
       lab: (x) => labBiasGelu(x),
       stock: (x) => stockKernels.gelu(x),
     })),
-    ...[[34, 192], [5, 6]].map((s): Case => ({
-      kernel: 'bias+gelu', shape: `x[${s}]+b`,
+    ...[
+      [34, 192],
+      [5, 6],
+    ].map((s): Case => ({
+      kernel: 'bias+gelu',
+      shape: `x[${s}]+b`,
       make: () => [rnd(s, 2), rnd([s[1]])],
       grads: ['x', 'b'],
       lab: (x, b) => labBiasGelu(x, b as tf.Tensor1D),
       stock: (x, b) => stockKernels.gelu(tf.add(x, b)),
     })),
-    ...[[6, 17, 16], [3, 5, 7], [2, 40, 128], [24, 197, 64]].map((s, i): Case => ({
-      kernel: 'attention', shape: `q,k,v[${s}]`, heavy: i === 3 ? 'vit' : undefined,
+    ...[
+      [6, 17, 16],
+      [3, 5, 7],
+      [2, 40, 128],
+      [24, 197, 64],
+    ].map((s, i): Case => ({
+      kernel: 'attention',
+      shape: `q,k,v[${s}]`,
+      heavy: i === 3 ? 'vit' : undefined,
       make: () => [rnd(s), rnd(s), rnd(s)],
       grads: ['q', 'k', 'v'],
       lab: (q, k, v) => labAttention(q as tf.Tensor3D, k as tf.Tensor3D, v as tf.Tensor3D, 1 / Math.sqrt(s[2])),
@@ -97,7 +122,8 @@ function cases(full: boolean, bench: boolean): Case[] {
 
 async function compare(a: tf.Tensor, b: tf.Tensor, tol: number): Promise<{ maxAbsError: number; scale: number; ok: boolean }> {
   const [x, y] = await Promise.all([a.data(), b.data()]);
-  let err = x.length === y.length ? 0 : Infinity, peak = 0;
+  let err = x.length === y.length ? 0 : Infinity,
+    peak = 0;
   for (let i = 0; i < Math.min(x.length, y.length); i++) {
     const e = Math.abs(x[i] - y[i]);
     if (!(e <= err)) err = Number.isNaN(e) ? Infinity : e;
@@ -129,7 +155,9 @@ async function timeIt(run: () => tf.Tensor[], reps: number): Promise<number> {
   return times[Math.floor(times.length / 2)];
 }
 
-export async function runKernelCheck(opts: { full?: boolean; timing?: boolean; reps?: number; tolerance?: number; only?: string[] } = {}): Promise<KernelCheckRow[]> {
+export async function runKernelCheck(
+  opts: { full?: boolean; timing?: boolean; reps?: number; tolerance?: number; only?: string[] } = {},
+): Promise<KernelCheckRow[]> {
   if (tf.getBackend() !== 'webgpu') throw new Error(`The WebGPU kernel check needs the webgpu backend, not ${tf.getBackend()}.`);
   const tol = opts.tolerance ?? 1e-3;
   const rows: KernelCheckRow[] = [];
@@ -150,7 +178,15 @@ export async function runKernelCheck(opts: { full?: boolean; timing?: boolean; r
     await lab[0].data();
     const gpuErr = await dev.popErrorScope();
     // A shader that fails to compile or bind leaves its output unwritten: report it as such.
-    if (gpuErr) rows.push({ kernel: c.kernel, shape: c.shape, output: `GPU error: ${gpuErr.message.split('\n')[0].slice(0, 200)}`, maxAbsError: Infinity, scale: 1, ok: false });
+    if (gpuErr)
+      rows.push({
+        kernel: c.kernel,
+        shape: c.shape,
+        output: `GPU error: ${gpuErr.message.split('\n')[0].slice(0, 200)}`,
+        maxAbsError: Infinity,
+        scale: 1,
+        ok: false,
+      });
     const stock = tf.tidy(() => fwdBwd(c.stock, inputs, c.grads.length, dy));
     const names = ['forward', ...c.grads.map((g) => `grad ${g}`)];
     let labMs: number | undefined, stockMs: number | undefined;
@@ -159,7 +195,13 @@ export async function runKernelCheck(opts: { full?: boolean; timing?: boolean; r
       stockMs = await timeIt(() => fwdBwd(c.stock, inputs, c.grads.length, dy), opts.reps ?? 3);
     }
     for (let i = 0; i < names.length; i++) {
-      rows.push({ kernel: c.kernel, shape: c.shape, output: names[i], ...(await compare(lab[i], stock[i], tol)), ...(i === 0 ? { labMs, stockMs, checkMs: Math.round(performance.now() - caseT0) } : {}) });
+      rows.push({
+        kernel: c.kernel,
+        shape: c.shape,
+        output: names[i],
+        ...(await compare(lab[i], stock[i], tol)),
+        ...(i === 0 ? { labMs, stockMs, checkMs: Math.round(performance.now() - caseT0) } : {}),
+      });
     }
     tf.dispose([...inputs, dy, ...lab, ...stock]);
     if (caseLeak !== 0) rows.push({ kernel: c.kernel, shape: c.shape, output: 'tensor-leak', maxAbsError: caseLeak, scale: 1, ok: false });
@@ -171,7 +213,12 @@ export async function runKernelCheck(opts: { full?: boolean; timing?: boolean; r
     tf.tidy(() => {
       const x = rnd([4, 8]);
       const q = rnd([2, 3, 4]);
-      return [linear(x as tf.Tensor2D, rnd([8, 8]) as tf.Tensor2D, null), layerNorm(x, tf.ones([8]) as tf.Tensor1D, tf.zeros([8]) as tf.Tensor1D, 1e-6), gelu(x), attention(q as tf.Tensor3D, q as tf.Tensor3D, q as tf.Tensor3D, 0.5)];
+      return [
+        linear(x as tf.Tensor2D, rnd([8, 8]) as tf.Tensor2D, null),
+        layerNorm(x, tf.ones([8]) as tf.Tensor1D, tf.zeros([8]) as tf.Tensor1D, 1e-6),
+        gelu(x),
+        attention(q as tf.Tensor3D, q as tf.Tensor3D, q as tf.Tensor3D, 0.5),
+      ];
     }),
   );
   for (const k of Object.keys(before) as (keyof typeof before)[]) {

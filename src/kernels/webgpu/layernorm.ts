@@ -72,11 +72,17 @@ defineKernel('LabLayerNorm', (inputs, attrs) => {
   const [n, d] = inputs[0].shape;
   return {
     uniforms: epsUniform(attrs),
-    program: rowProgram('ln_fwd', ['X', 'gamma', 'beta'], [n, d], n, `
+    program: rowProgram(
+      'ln_fwd',
+      ['X', 'gamma', 'beta'],
+      [n, d],
+      n,
+      `
         let st = rowStats(row, lid, uniforms.eps);
         for (var c = lid; c < D; c += ${WG}) {
           setOutputAtIndex(base + c, (X[base + c] - st.x) * st.y * gamma[c] + beta[c]);
-        }`),
+        }`,
+    ),
   };
 });
 
@@ -85,9 +91,15 @@ defineKernel('LabLayerNormStats', (inputs, attrs) => {
   const [n] = inputs[0].shape;
   return {
     uniforms: epsUniform(attrs),
-    program: rowProgram('ln_stats', ['X'], [n, 2], n, `
+    program: rowProgram(
+      'ln_stats',
+      ['X'],
+      [n, 2],
+      n,
+      `
         let st = rowStats(row, lid, uniforms.eps);
-        if (lid == 0) { setOutputAtIndex(row * 2, st.x); setOutputAtIndex(row * 2 + 1, st.y); }`),
+        if (lid == 0) { setOutputAtIndex(row * 2, st.x); setOutputAtIndex(row * 2 + 1, st.y); }`,
+    ),
   };
 });
 
@@ -96,7 +108,12 @@ defineKernel('LabLayerNormGradX', (inputs, attrs) => {
   const [n, d] = inputs[0].shape;
   return {
     uniforms: epsUniform(attrs),
-    program: rowProgram('ln_dx', ['X', 'dy', 'gamma', 'stats'], [n, d], n, `
+    program: rowProgram(
+      'ln_dx',
+      ['X', 'dy', 'gamma', 'stats'],
+      [n, d],
+      n,
+      `
         let mean = stats[row * 2];
         let r = stats[row * 2 + 1];
         var sg = 0.0;
@@ -111,7 +128,8 @@ defineKernel('LabLayerNormGradX', (inputs, attrs) => {
         for (var c = lid; c < D; c += ${WG}) {
           let xh = (X[base + c] - mean) * r;
           setOutputAtIndex(base + c, r * (dy[base + c] * gamma[c] - mg - xh * mgx));
-        }`),
+        }`,
+    ),
   };
 });
 

@@ -23,7 +23,8 @@ interface NpyHeader {
 /** Parses an .npy header (format versions 1, 2 and 3). */
 export function parseNpyHeader(b: Uint8Array, name: string, needFull = true): NpyHeader {
   const magic = [0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59]; // \x93NUMPY
-  const bad = (what: string) => new LabError('checkpoint/bad-header', `${name}: ${what}.`, 'The .npy data is damaged or not written by numpy; save the checkpoint again with numpy.savez.');
+  const bad = (what: string) =>
+    new LabError('checkpoint/bad-header', `${name}: ${what}.`, 'The .npy data is damaged or not written by numpy; save the checkpoint again with numpy.savez.');
   if (b.byteLength < 10) throw new LabError('checkpoint/truncated', `${name}: only ${b.byteLength} bytes, too short for an .npy header.`, REDOWNLOAD);
   if (!magic.every((m, i) => b[i] === m)) throw bad('does not start with the .npy magic \\x93NUMPY');
   const major = b[6];
@@ -47,8 +48,13 @@ export function parseNpyHeader(b: Uint8Array, name: string, needFull = true): Np
   const descr = /['"]descr['"]\s*:\s*['"]([^'"]+)['"]/.exec(text)?.[1];
   const fortran = /['"]fortran_order['"]\s*:\s*(True|False)/.exec(text)?.[1];
   const shapeText = /['"]shape['"]\s*:\s*\(([^)]*)\)/.exec(text)?.[1];
-  if (descr === undefined || fortran === undefined || shapeText === undefined) throw bad(`has an .npy header without descr/fortran_order/shape: ${JSON.stringify(text.trim())}`);
-  const shape = shapeText.split(',').map((s) => s.trim()).filter((s) => s.length > 0).map((s) => Number(s.replace(/L$/, '')));
+  if (descr === undefined || fortran === undefined || shapeText === undefined)
+    throw bad(`has an .npy header without descr/fortran_order/shape: ${JSON.stringify(text.trim())}`);
+  const shape = shapeText
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s.length > 0)
+    .map((s) => Number(s.replace(/L$/, '')));
   if (!shape.every((d) => Number.isInteger(d) && d >= 0)) throw bad(`has an .npy shape that is not integers: (${shapeText})`);
   return { descr, fortranOrder: fortran === 'True', shape, dataOffset: start + headerLen };
 }
@@ -65,7 +71,11 @@ export function parseNpy(input: ArrayBuffer | ArrayBufferView, name: string): Ho
   const count = numel(h.shape);
   const byteLength = count * size;
   if (h.dataOffset + byteLength > b.byteLength) {
-    throw new LabError('checkpoint/truncated', `${name}: array ${shapeStr(h.shape)} '${h.descr}' needs ${byteLength} data bytes but only ${b.byteLength - h.dataOffset} are present.`, REDOWNLOAD);
+    throw new LabError(
+      'checkpoint/truncated',
+      `${name}: array ${shapeStr(h.shape)} '${h.descr}' needs ${byteLength} data bytes but only ${b.byteLength - h.dataOffset} are present.`,
+      REDOWNLOAD,
+    );
   }
   const little = endian !== '>';
   const abs = b.byteOffset + h.dataOffset;
@@ -85,7 +95,10 @@ export function parseNpy(input: ArrayBuffer | ArrayBufferView, name: string): Ho
   if (h.fortranOrder && h.shape.length > 1) {
     // Fortran order of shape S is C order of reversed S; reversing the axes back gives C order of S.
     const rev = [...h.shape].reverse();
-    return permute({ shape: rev, data }, rev.map((_, i) => rev.length - 1 - i));
+    return permute(
+      { shape: rev, data },
+      rev.map((_, i) => rev.length - 1 - i),
+    );
   }
   return { shape: h.shape, data };
 }
@@ -93,10 +106,13 @@ export function parseNpy(input: ArrayBuffer | ArrayBufferView, name: string): Ho
 const NPZ_ERRORS: ZipErrors = {
   code: (p) => (p === 'not-zip' ? 'checkpoint/not-a-checkpoint' : p === 'truncated' ? 'checkpoint/truncated' : 'checkpoint/bad-header'),
   hint: (p) =>
-    p === 'not-zip' ? 'Choose a .safetensors file or an .npz saved by numpy (e.g. imagenet21k_ViT-B_16.npz).'
-    : p === 'truncated' ? REDOWNLOAD
-    : p === 'unsupported' || p === 'encrypted' ? 'Save it again with numpy.savez or numpy.savez_compressed.'
-    : 'The file is damaged or not a numpy .npz; download it again or save it again with numpy.savez.',
+    p === 'not-zip'
+      ? 'Choose a .safetensors file or an .npz saved by numpy (e.g. imagenet21k_ViT-B_16.npz).'
+      : p === 'truncated'
+        ? REDOWNLOAD
+        : p === 'unsupported' || p === 'encrypted'
+          ? 'Save it again with numpy.savez or numpy.savez_compressed.'
+          : 'The file is damaged or not a numpy .npz; download it again or save it again with numpy.savez.',
 };
 
 /** What the directory and an entry's .npy header say, checked against each other at open. */
@@ -119,7 +135,12 @@ export async function openNpz(input: Uint8Array | Blob, name: string): Promise<L
   const zip = await ZipArchive.open(input, name, NPZ_ERRORS);
   const entries = new Map<string, NpzEntry>();
   for (const entry of zip.names()) {
-    if (!entry.endsWith('.npy')) throw new LabError('checkpoint/not-a-checkpoint', `'${name}' is not an .npz checkpoint: it holds ${quoted(entry, 120)}, which is not an .npy array.`, NPZ_ERRORS.hint('not-zip'));
+    if (!entry.endsWith('.npy'))
+      throw new LabError(
+        'checkpoint/not-a-checkpoint',
+        `'${name}' is not an .npz checkpoint: it holds ${quoted(entry, 120)}, which is not an .npy array.`,
+        NPZ_ERRORS.hint('not-zip'),
+      );
     const info = zip.info(entry)!;
     const what = `'${name}' entry '${clip(entry, 120)}'`;
     let head = await zip.read(entry, { prefix: 4096 });
@@ -151,7 +172,10 @@ export async function openNpz(input: Uint8Array | Blob, name: string): Promise<L
     shape: (key) => [...get(key).shape],
     read: async (key) => {
       const e = get(key);
-      return parseNpy(await zip.read(e.entry, { limit: { maxBytes: e.bytes, tooLarge: () => new Error('unreachable: sizes checked at open') as LabError } }), `'${name}' entry '${e.entry}'`);
+      return parseNpy(
+        await zip.read(e.entry, { limit: { maxBytes: e.bytes, tooLarge: () => new Error('unreachable: sizes checked at open') as LabError } }),
+        `'${name}' entry '${e.entry}'`,
+      );
     },
   };
 }
@@ -164,7 +188,11 @@ function dtypeBytes(descr: string, what: string): number {
   const m = /^([<>=|])([a-zA-Z])(\d+)$/.exec(descr);
   const kind = m ? `${m[2]}${m[3]}` : '';
   if (!m || !Object.hasOwn(DTYPE_BYTES, kind) || m[1] === '|') {
-    throw new LabError('checkpoint/unknown-dtype', `${what}: array dtype ${quoted(descr, 40)} is not supported.`, "Supported: float32 ('<f4'), float64 ('<f8'), float16 ('<f2'). Save the weights as floating point (arr.astype(np.float32)).");
+    throw new LabError(
+      'checkpoint/unknown-dtype',
+      `${what}: array dtype ${quoted(descr, 40)} is not supported.`,
+      "Supported: float32 ('<f4'), float64 ('<f8'), float16 ('<f2'). Save the weights as floating point (arr.astype(np.float32)).",
+    );
   }
   return DTYPE_BYTES[kind]!;
 }

@@ -49,13 +49,22 @@ export function parseSafetensors(input: ArrayBuffer | ArrayBufferView, name: str
     throw new LabError('checkpoint/truncated', `${file} is ${bytes.byteLength} bytes, shorter than the 8-byte safetensors header length.`, REDOWNLOAD);
   }
   const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const lo = dv.getUint32(0, true), hi = dv.getUint32(4, true);
+  const lo = dv.getUint32(0, true),
+    hi = dv.getUint32(4, true);
   const headerLen = hi * 2 ** 32 + lo;
-  if (hi !== 0 || headerLen > MAX_HEADER || headerLen < 2 || (bytes.byteLength > 8 && bytes[8] !== 0x7b /* { */)) {
-    throw new LabError('checkpoint/not-a-checkpoint', `${file} is not a safetensors checkpoint: it looks like ${describeMagic(bytes)} (header length field ${headerLen}).`, NOT_CKPT_HINT);
+  if (hi !== 0 || headerLen > MAX_HEADER || headerLen < 2 || (bytes.byteLength > 8 && bytes[8] !== 0x7b) /* { */) {
+    throw new LabError(
+      'checkpoint/not-a-checkpoint',
+      `${file} is not a safetensors checkpoint: it looks like ${describeMagic(bytes)} (header length field ${headerLen}).`,
+      NOT_CKPT_HINT,
+    );
   }
   if (8 + headerLen > bytes.byteLength) {
-    throw new LabError('checkpoint/truncated', `${file} is truncated: its header says ${headerLen} header bytes but the file has only ${bytes.byteLength - 8} after the length field.`, REDOWNLOAD);
+    throw new LabError(
+      'checkpoint/truncated',
+      `${file} is truncated: its header says ${headerLen} header bytes but the file has only ${bytes.byteLength - 8} after the length field.`,
+      REDOWNLOAD,
+    );
   }
   let header: unknown;
   try {
@@ -63,7 +72,11 @@ export function parseSafetensors(input: ArrayBuffer | ArrayBufferView, name: str
   } catch (e) {
     // Not the parser's message: it quotes the header's text, and file contents are never echoed.
     const at = /position (\d+)/.exec((e as Error).message)?.[1];
-    throw new LabError('checkpoint/bad-header', `${file} has a corrupt safetensors header: its ${headerLen} header bytes are not valid UTF-8 JSON${at ? ` (error at byte ${at})` : ''}.`, 'The file is damaged or was not written by a safetensors writer; download or export it again.');
+    throw new LabError(
+      'checkpoint/bad-header',
+      `${file} has a corrupt safetensors header: its ${headerLen} header bytes are not valid UTF-8 JSON${at ? ` (error at byte ${at})` : ''}.`,
+      'The file is damaged or was not written by a safetensors writer; download or export it again.',
+    );
   }
   if (typeof header !== 'object' || header === null || Array.isArray(header)) {
     throw new LabError('checkpoint/bad-header', `${file} has a safetensors header that is not a JSON object.`, 'Download or export the checkpoint again.');
@@ -75,32 +88,58 @@ export function parseSafetensors(input: ArrayBuffer | ArrayBufferView, name: str
   for (const [key, raw] of Object.entries(header as Record<string, unknown>)) {
     if (key === '__metadata__') {
       if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
-        throw new LabError('checkpoint/bad-header', `${file}: __metadata__ in the header is not an object of strings.`, 'Re-export the checkpoint with string metadata.');
+        throw new LabError(
+          'checkpoint/bad-header',
+          `${file}: __metadata__ in the header is not an object of strings.`,
+          'Re-export the checkpoint with string metadata.',
+        );
       }
       for (const [mk, mv] of Object.entries(raw as Record<string, unknown>)) {
-        if (typeof mv !== 'string') throw new LabError('checkpoint/bad-header', `${file}: __metadata__.${clip(mk, 80)} is not a string.`, 'safetensors metadata values must be strings; re-export the checkpoint.');
+        if (typeof mv !== 'string')
+          throw new LabError(
+            'checkpoint/bad-header',
+            `${file}: __metadata__.${clip(mk, 80)} is not a string.`,
+            'safetensors metadata values must be strings; re-export the checkpoint.',
+          );
         metadata[mk] = mv;
       }
       continue;
     }
-    const bad = (what: string) => new LabError('checkpoint/bad-header', `${file}: header entry for tensor '${clip(key, 120)}' ${what}.`, 'The header is malformed; download or export the checkpoint again.');
+    const bad = (what: string) =>
+      new LabError(
+        'checkpoint/bad-header',
+        `${file}: header entry for tensor '${clip(key, 120)}' ${what}.`,
+        'The header is malformed; download or export the checkpoint again.',
+      );
     if (typeof raw !== 'object' || raw === null) throw bad('is not an object');
     const { dtype, shape, data_offsets } = raw as { dtype?: unknown; shape?: unknown; data_offsets?: unknown };
     if (typeof dtype !== 'string') throw bad('has no dtype');
     // Own keys only: a dtype named 'toString' or '__proto__' must not find Object's members.
     if (!Object.hasOwn(BYTES, dtype)) {
       const known = OTHER_DTYPES.includes(dtype) ? 'a dtype this lab does not load as weights' : 'an unknown dtype';
-      throw new LabError('checkpoint/unknown-dtype', `${file}: tensor '${clip(key, 120)}' has ${known} ${quoted(dtype, 40)}.`, 'Supported: F32, F16, BF16, F64. Convert the checkpoint to float32 (e.g. model.float() before saving).');
+      throw new LabError(
+        'checkpoint/unknown-dtype',
+        `${file}: tensor '${clip(key, 120)}' has ${known} ${quoted(dtype, 40)}.`,
+        'Supported: F32, F16, BF16, F64. Convert the checkpoint to float32 (e.g. model.float() before saving).',
+      );
     }
     if (!Array.isArray(shape) || !shape.every((d) => Number.isInteger(d) && d >= 0)) throw bad('has a shape that is not a list of non-negative integers');
     if (!Array.isArray(data_offsets) || data_offsets.length !== 2 || !data_offsets.every((d) => Number.isInteger(d) && d >= 0)) {
-      throw new LabError('checkpoint/bad-offsets', `${file}: tensor '${clip(key, 120)}' has data_offsets ${clip(JSON.stringify(data_offsets) ?? 'undefined', 80)}, not two non-negative integers.`, 'The header is malformed; download or export the checkpoint again.');
+      throw new LabError(
+        'checkpoint/bad-offsets',
+        `${file}: tensor '${clip(key, 120)}' has data_offsets ${clip(JSON.stringify(data_offsets) ?? 'undefined', 80)}, not two non-negative integers.`,
+        'The header is malformed; download or export the checkpoint again.',
+      );
     }
     const [begin, end] = data_offsets as number[];
     const dt = dtype as StoredDtype;
     const want = numel(shape as number[]) * BYTES[dt];
     if (end < begin || end - begin !== want) {
-      throw new LabError('checkpoint/bad-offsets', `${file}: tensor '${key}' (${dt} ${shapeStr(shape as number[])}) needs ${want} bytes but its data_offsets [${begin},${end}] span ${end - begin}.`, 'The header lies about the data; the file is damaged. Download or export it again.');
+      throw new LabError(
+        'checkpoint/bad-offsets',
+        `${file}: tensor '${key}' (${dt} ${shapeStr(shape as number[])}) needs ${want} bytes but its data_offsets [${begin},${end}] span ${end - begin}.`,
+        'The header lies about the data; the file is damaged. Download or export it again.',
+      );
     }
     entries.set(key, { dtype: dt, shape: shape as number[], begin, end });
   }
@@ -109,19 +148,35 @@ export function parseSafetensors(input: ArrayBuffer | ArrayBufferView, name: str
   let cursor = 0;
   for (const [key, e] of sorted) {
     if (e.begin < cursor) {
-      throw new LabError('checkpoint/bad-offsets', `${file}: tensor '${key}' data_offsets [${e.begin},${e.end}] overlap the previous tensor, which ends at ${cursor}.`, 'The header is inconsistent; the file is damaged. Download or export it again.');
+      throw new LabError(
+        'checkpoint/bad-offsets',
+        `${file}: tensor '${key}' data_offsets [${e.begin},${e.end}] overlap the previous tensor, which ends at ${cursor}.`,
+        'The header is inconsistent; the file is damaged. Download or export it again.',
+      );
     }
     if (e.begin > cursor) {
-      throw new LabError('checkpoint/bad-offsets', `${file}: bytes [${cursor},${e.begin}) of the data region belong to no tensor (gap before '${key}').`, 'The header is inconsistent; the file is damaged. Download or export it again.');
+      throw new LabError(
+        'checkpoint/bad-offsets',
+        `${file}: bytes [${cursor},${e.begin}) of the data region belong to no tensor (gap before '${key}').`,
+        'The header is inconsistent; the file is damaged. Download or export it again.',
+      );
     }
     cursor = e.end;
   }
   if (cursor > dataLen) {
     const last = sorted[sorted.length - 1][0];
-    throw new LabError('checkpoint/truncated', `${file} is truncated: tensor '${last}' ends at data byte ${cursor} but the data region has only ${dataLen} bytes (file ${bytes.byteLength} bytes, expected ${dataStart + cursor}).`, REDOWNLOAD);
+    throw new LabError(
+      'checkpoint/truncated',
+      `${file} is truncated: tensor '${last}' ends at data byte ${cursor} but the data region has only ${dataLen} bytes (file ${bytes.byteLength} bytes, expected ${dataStart + cursor}).`,
+      REDOWNLOAD,
+    );
   }
   if (cursor < dataLen) {
-    throw new LabError('checkpoint/bad-offsets', `${file}: the tensors cover ${cursor} bytes of data but the data region has ${dataLen}; ${dataLen - cursor} trailing bytes belong to no tensor.`, 'The file was altered or concatenated with something else; download or export it again.');
+    throw new LabError(
+      'checkpoint/bad-offsets',
+      `${file}: the tensors cover ${cursor} bytes of data but the data region has ${dataLen}; ${dataLen - cursor} trailing bytes belong to no tensor.`,
+      'The file was altered or concatenated with something else; download or export it again.',
+    );
   }
 
   const entry = (key: string): Entry => {

@@ -22,7 +22,10 @@ export interface CanonicalOptions {
 
 /** Every canonical key and its shape, in canonical order. */
 export function expectedShapes(cfg: ViTConfig, opts: CanonicalOptions = {}): Map<string, number[]> {
-  const D = cfg.hiddenSize, M = cfg.mlpDim, P = cfg.patchSize, C = cfg.channels;
+  const D = cfg.hiddenSize,
+    M = cfg.mlpDim,
+    P = cfg.patchSize,
+    C = cfg.channels;
   const m = new Map<string, number[]>();
   m.set('cls_token', [1, 1, D]);
   m.set('pos_embed', [1, numTokens(cfg), D]);
@@ -79,7 +82,9 @@ export interface Rule {
 }
 
 export const identity = (t: HostTensor): HostTensor => t;
-export const reshapeTo = (shape: number[]) => (t: HostTensor): HostTensor => ({ shape, data: t.data });
+export const reshapeTo =
+  (shape: number[]) =>
+  (t: HostTensor): HostTensor => ({ shape, data: t.data });
 
 /** A rule with a single source and no transform. */
 export function direct(canonical: string, shape: number[], source: string): Rule {
@@ -127,7 +132,10 @@ export class CheckpointMismatchError extends LabError {
     };
     const parts: string[] = [];
     if (missing.length) parts.push(`${missing.length} missing key(s): ${list(missing, name)}`);
-    if (shapes.length) parts.push(`${shapes.length} shape mismatch(es): ${list(shapes, (p) => `${name(p)} expected ${shapeStr(p.expected ?? [])} found ${shapeStr(p.found ?? [])}`)}`);
+    if (shapes.length)
+      parts.push(
+        `${shapes.length} shape mismatch(es): ${list(shapes, (p) => `${name(p)} expected ${shapeStr(p.expected ?? [])} found ${shapeStr(p.found ?? [])}`)}`,
+      );
     if (unexpected.length) parts.push(`${unexpected.length} unexpected key(s): ${list(unexpected, name)}`);
     super(
       code,
@@ -146,7 +154,11 @@ export function configError(file: string, what: string, hint = 'Pass the model c
 /** Heads when the checkpoint carries no config: every published ViT uses 64-dim heads. */
 export function inferHeads(file: string, hiddenSize: number): number {
   if (hiddenSize % 64 === 0) return hiddenSize / 64;
-  throw configError(file, `cannot infer the number of attention heads for hidden size ${hiddenSize} (not a multiple of 64) and the file carries no config`, 'Pass `config: { numHeads }` to loadCheckpoint, or use a file with config metadata.');
+  throw configError(
+    file,
+    `cannot infer the number of attention heads for hidden size ${hiddenSize} (not a multiple of 64) and the file carries no config`,
+    'Pass `config: { numHeads }` to loadCheckpoint, or use a file with config metadata.',
+  );
 }
 
 /**
@@ -190,7 +202,11 @@ export function parseJsonConfig(file: string, text: string | undefined): Record<
   } catch {
     // fall through
   }
-  throw new LabError('checkpoint/bad-header', `'${file}': the 'config' metadata is not a JSON object.`, 'Remove or fix the config metadata; the loader can infer sizes from the tensor shapes.');
+  throw new LabError(
+    'checkpoint/bad-header',
+    `'${file}': the 'config' metadata is not a JSON object.`,
+    'Remove or fix the config metadata; the loader can infer sizes from the tensor shapes.',
+  );
 }
 
 export function num(cfg: Record<string, unknown>, key: string): number | undefined {

@@ -17,7 +17,10 @@ const dense = (t: HostTensor): HostTensor => permute(t, [1, 0]);
 /** Patch embedding HWIO [p, p, C, D] -> OIHW [D, C, p, p]. */
 const hwioToOihw = (t: HostTensor): HostTensor => permute(t, [3, 2, 0, 1]);
 /** q/k/v kernel [D, H, hd] -> [D, D] (in, out) -> [out, in]. */
-const headsIn = (D: number) => (t: HostTensor): HostTensor => permute({ shape: [D, D], data: t.data }, [1, 0]);
+const headsIn =
+  (D: number) =>
+  (t: HostTensor): HostTensor =>
+    permute({ shape: [D, D], data: t.data }, [1, 0]);
 /** out kernel [H, hd, D] -> [D, D] (in, out) -> [out, in]. */
 const headsOut = headsIn;
 
@@ -59,7 +62,13 @@ export const googleLayout: LayoutSpec = {
   }),
 
   rules(cfg: ViTConfig, opts: CanonicalOptions, p: string): Rule[] {
-    const D = cfg.hiddenSize, M = cfg.mlpDim, P = cfg.patchSize, C = cfg.channels, H = cfg.numHeads, hd = D / H, K = cfg.numClasses;
+    const D = cfg.hiddenSize,
+      M = cfg.mlpDim,
+      P = cfg.patchSize,
+      C = cfg.channels,
+      H = cfg.numHeads,
+      hd = D / H,
+      K = cfg.numClasses;
     const T = 1 + (cfg.imageSize / P) ** 2;
     const one = (canonical: string, shape: number[], source: string, sourceShape: number[], toCanonical: (t: HostTensor) => HostTensor): Rule => ({
       canonical,
@@ -73,7 +82,9 @@ export const googleLayout: LayoutSpec = {
       direct('patch_embed.proj.bias', [D], `${p}embedding/bias`),
     ];
     for (let i = 0; i < cfg.numLayers; i++) {
-      const s = `${p}Transformer/encoderblock_${i}`, b = `blocks.${i}`, a = `${s}/MultiHeadDotProductAttention_1`;
+      const s = `${p}Transformer/encoderblock_${i}`,
+        b = `blocks.${i}`,
+        a = `${s}/MultiHeadDotProductAttention_1`;
       const qkv = ['query', 'key', 'value'];
       r.push(
         direct(`${b}.norm1.weight`, [D], `${s}/LayerNorm_0/scale`),
@@ -81,12 +92,22 @@ export const googleLayout: LayoutSpec = {
         {
           canonical: `${b}.attn.qkv.weight`,
           shape: [3 * D, D],
-          parts: qkv.map((n, j) => ({ source: `${a}/${n}/kernel`, sourceShape: [D, H, hd], rows: [j * D, (j + 1) * D] as [number, number], toCanonical: headsIn(D) })),
+          parts: qkv.map((n, j) => ({
+            source: `${a}/${n}/kernel`,
+            sourceShape: [D, H, hd],
+            rows: [j * D, (j + 1) * D] as [number, number],
+            toCanonical: headsIn(D),
+          })),
         },
         {
           canonical: `${b}.attn.qkv.bias`,
           shape: [3 * D],
-          parts: qkv.map((n, j) => ({ source: `${a}/${n}/bias`, sourceShape: [H, hd], rows: [j * D, (j + 1) * D] as [number, number], toCanonical: reshapeTo([D]) })),
+          parts: qkv.map((n, j) => ({
+            source: `${a}/${n}/bias`,
+            sourceShape: [H, hd],
+            rows: [j * D, (j + 1) * D] as [number, number],
+            toCanonical: reshapeTo([D]),
+          })),
         },
         one(`${b}.attn.proj.weight`, [D, D], `${a}/out/kernel`, [H, hd, D], headsOut(D)),
         direct(`${b}.attn.proj.bias`, [D], `${a}/out/bias`),
@@ -99,7 +120,8 @@ export const googleLayout: LayoutSpec = {
       );
     }
     r.push(direct('norm.weight', [D], `${p}Transformer/encoder_norm/scale`), direct('norm.bias', [D], `${p}Transformer/encoder_norm/bias`));
-    if (opts.preLogits) r.push(one('pre_logits.fc.weight', [D, D], `${p}pre_logits/kernel`, [D, D], dense), direct('pre_logits.fc.bias', [D], `${p}pre_logits/bias`));
+    if (opts.preLogits)
+      r.push(one('pre_logits.fc.weight', [D, D], `${p}pre_logits/kernel`, [D, D], dense), direct('pre_logits.fc.bias', [D], `${p}pre_logits/bias`));
     if (opts.head) r.push(one('head.weight', [K, D], `${p}head/kernel`, [D, K], dense), direct('head.bias', [K], `${p}head/bias`));
     return r;
   },

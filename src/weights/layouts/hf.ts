@@ -56,7 +56,10 @@ export const hfLayout: LayoutSpec = {
   }),
 
   rules(cfg: ViTConfig, opts: CanonicalOptions, p: string): Rule[] {
-    const D = cfg.hiddenSize, M = cfg.mlpDim, P = cfg.patchSize, C = cfg.channels;
+    const D = cfg.hiddenSize,
+      M = cfg.mlpDim,
+      P = cfg.patchSize,
+      C = cfg.channels;
     const T = 1 + (cfg.imageSize / P) ** 2;
     const r: Rule[] = [
       direct('cls_token', [1, 1, D], `${p}embeddings.cls_token`),
@@ -65,7 +68,8 @@ export const hfLayout: LayoutSpec = {
       direct('patch_embed.proj.bias', [D], `${p}embeddings.patch_embeddings.projection.bias`),
     ];
     for (let i = 0; i < cfg.numLayers; i++) {
-      const s = `${p}encoder.layer.${i}`, b = `blocks.${i}`;
+      const s = `${p}encoder.layer.${i}`,
+        b = `blocks.${i}`;
       const qkv = ['query', 'key', 'value'];
       r.push(
         direct(`${b}.norm1.weight`, [D], `${s}.layernorm_before.weight`),
@@ -73,12 +77,22 @@ export const hfLayout: LayoutSpec = {
         {
           canonical: `${b}.attn.qkv.weight`,
           shape: [3 * D, D],
-          parts: qkv.map((n, j) => ({ source: `${s}.attention.attention.${n}.weight`, sourceShape: [D, D], rows: [j * D, (j + 1) * D] as [number, number], toCanonical: identity })),
+          parts: qkv.map((n, j) => ({
+            source: `${s}.attention.attention.${n}.weight`,
+            sourceShape: [D, D],
+            rows: [j * D, (j + 1) * D] as [number, number],
+            toCanonical: identity,
+          })),
         },
         {
           canonical: `${b}.attn.qkv.bias`,
           shape: [3 * D],
-          parts: qkv.map((n, j) => ({ source: `${s}.attention.attention.${n}.bias`, sourceShape: [D], rows: [j * D, (j + 1) * D] as [number, number], toCanonical: identity })),
+          parts: qkv.map((n, j) => ({
+            source: `${s}.attention.attention.${n}.bias`,
+            sourceShape: [D],
+            rows: [j * D, (j + 1) * D] as [number, number],
+            toCanonical: identity,
+          })),
         },
         direct(`${b}.attn.proj.weight`, [D, D], `${s}.attention.output.dense.weight`),
         direct(`${b}.attn.proj.bias`, [D], `${s}.attention.output.dense.bias`),

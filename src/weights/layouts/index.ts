@@ -21,7 +21,10 @@ export const LAYOUTS: Record<CheckpointLayout, LayoutSpec> = { hf: hfLayout, tim
 export function detectLayout(keys: string[], file = 'checkpoint'): CheckpointLayout {
   // Google first: its keys never look like the others; hf before timm (hf keys are more specific).
   for (const id of ['google', 'hf', 'timm'] as const) if (LAYOUTS[id].detect(keys)) return id;
-  const shown = keys.slice(0, 8).map((k) => `'${k}'`).join(', ');
+  const shown = keys
+    .slice(0, 8)
+    .map((k) => `'${k}'`)
+    .join(', ');
   throw new LabError(
     'checkpoint/unknown-layout',
     `'${file}' holds ${keys.length} tensor(s) whose names match no known ViT layout (Hugging Face ViTModel, timm, Google .npz): ${shown || 'none'}${keys.length > 8 ? ', ...' : ''}.`,
@@ -62,7 +65,8 @@ export async function mapToCanonical(archive: AnyTensorArchive, opts: MapOptions
         continue;
       }
       const found = archive.shape(part.source);
-      if (!sameShape(found, part.sourceShape)) problems.push({ kind: 'shape', canonical: rule.canonical, source: part.source, expected: part.sourceShape, found });
+      if (!sameShape(found, part.sourceShape))
+        problems.push({ kind: 'shape', canonical: rule.canonical, source: part.source, expected: part.sourceShape, found });
     }
   }
   const ignoredKeys: string[] = [];
@@ -83,7 +87,10 @@ export async function mapToCanonical(archive: AnyTensorArchive, opts: MapOptions
       throw new Error(`internal: layout ${layoutId} made ${rule.canonical} ${shapeStr(t.shape)}, canonical is ${want ? shapeStr(want) : 'absent'}`);
     }
     const bad = countNonFinite(t.data);
-    if (bad.count) nonFinite.push(`${rule.canonical}${rule.parts.length === 1 && rule.parts[0]!.source !== rule.canonical ? ` (file key '${rule.parts[0]!.source}')` : ''}: ${bad.count} of ${t.data.length} (${bad.nan} NaN, ${bad.count - bad.nan} infinite)`);
+    if (bad.count)
+      nonFinite.push(
+        `${rule.canonical}${rule.parts.length === 1 && rule.parts[0]!.source !== rule.canonical ? ` (file key '${rule.parts[0]!.source}')` : ''}: ${bad.count} of ${t.data.length} (${bad.nan} NaN, ${bad.count - bad.nan} infinite)`,
+      );
     tensors.set(rule.canonical, t);
   }
   // A NaN or infinite weight makes every output NaN: refuse it at load, not after an epoch.
@@ -122,7 +129,12 @@ export function mapSourceKey(layout: CheckpointLayout, key: string, cfg: ViTConf
  * A file-layout tensor (e.g. a golden gradient keyed by the file's names) turned into canonical
  * orientation, with the rows of the canonical tensor it fills. Null if the key has no place.
  */
-export function mapSourceTensor(layout: CheckpointLayout, key: string, tensor: HostTensor, cfg: ViTConfig): { canonical: string; rows?: [number, number]; tensor: HostTensor } | null {
+export function mapSourceTensor(
+  layout: CheckpointLayout,
+  key: string,
+  tensor: HostTensor,
+  cfg: ViTConfig,
+): { canonical: string; rows?: [number, number]; tensor: HostTensor } | null {
   for (const rule of rulesForMapping(layout, cfg, prefixForKey(layout, key))) {
     for (const part of rule.parts) {
       if (part.source !== key) continue;
