@@ -18,6 +18,7 @@ import {
   type RunStatus,
 } from '../domain/run';
 import { RunControl } from '../train/control';
+import type { TrainerEvent } from '../train/trainer';
 import { METHODS } from '../train/methods';
 import { isDeviceLost } from '../train/recovery';
 import { disposeSession, exportTrained, runSession, trainedFileName, type RunHost } from '../train/session';
@@ -320,16 +321,7 @@ export class Engine {
         onEvent: (e) => {
           switch (e.type) {
             case 'step':
-              return this.emit({
-                type: 'step',
-                runId,
-                epoch: e.epoch,
-                phase: e.phase,
-                step: e.step,
-                stepsPerEpoch: e.stepsPerEpoch,
-                loss: e.loss,
-                imagesPerSec: e.imagesPerSec,
-              });
+              return this.emit(stepEvent(runId, e));
             case 'epoch':
               // A resumed run may report an epoch again: the newer one replaces it.
               return this.update(runId, (i) => ({
@@ -382,16 +374,7 @@ export class Engine {
         onEvent: (e) => {
           switch (e.type) {
             case 'step':
-              return this.emit({
-                type: 'step',
-                runId,
-                epoch: e.epoch,
-                phase: e.phase,
-                step: e.step,
-                stepsPerEpoch: e.stepsPerEpoch,
-                loss: e.loss,
-                imagesPerSec: e.imagesPerSec,
-              });
+              return this.emit(stepEvent(runId, e));
             case 'epoch':
               return this.update(runId, (i) => ({ ...i, summary: { ...i.summary, epochs: [...i.summary.epochs, e.metrics] } }), false);
             case 'notice':
@@ -573,4 +556,10 @@ export class Engine {
 
 function newId(prefix: string): string {
   return `${prefix}-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 7)}`;
+}
+
+/** A trainer's step as the engine reports it, quick or paper protocol alike (the trainer's event carries no run id). */
+function stepEvent(runId: string, e: Extract<TrainerEvent, { type: 'step' }>): Extract<EngineEvent, { type: 'step' }> {
+  const { epoch, phase, step, stepsPerEpoch, loss, imagesPerSec } = e;
+  return { type: 'step', runId, epoch, phase, step, stepsPerEpoch, loss, imagesPerSec };
 }

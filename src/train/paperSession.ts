@@ -12,7 +12,7 @@ import type { EpochMetrics, GradCamSample, RunConfig, RunSummary, TestResult } f
 import { LabError } from '../domain/errors';
 import type { ProgressCallback } from '../domain/progress';
 import { featureSimilarity, promptAttention } from '../analysis/why';
-import type { WhyAnalysis } from '../domain/paper';
+import type { PaperStage, WhyAnalysis } from '../domain/paper';
 
 export type { WhyAnalysis } from '../domain/paper';
 import type { ParamSet } from '../model/params';
@@ -36,33 +36,10 @@ export interface PaperSettings {
   analysisImages?: number;
 }
 
-/** A protocol run starting or ending, for progress displays. */
+/** A protocol run starting or ending, for progress displays: where it is (PaperStage), then what it saw. */
 export type PaperEvent =
-  | {
-      type: 'run-start';
-      stage: 'search' | 'final';
-      index: number;
-      of: number;
-      lr: number;
-      wd: number;
-      seed: number;
-      trainSize: number;
-      valSize: number;
-      testSize: number;
-    }
-  | {
-      type: 'run-end';
-      stage: 'search' | 'final';
-      index: number;
-      of: number;
-      lr: number;
-      wd: number;
-      seed: number;
-      valAcc?: number;
-      testAcc?: number;
-      stoppedEarly: boolean;
-      seconds: number;
-    };
+  | (PaperStage & { type: 'run-start'; trainSize: number; valSize: number; testSize: number })
+  | (PaperStage & { type: 'run-end'; valAcc?: number; testAcc?: number; stoppedEarly: boolean; seconds: number });
 
 export interface PaperCallbacks {
   onProgress?: ProgressCallback;
