@@ -106,15 +106,12 @@ export async function runPaperSession(
       // One decoded-image cache per stage: the search's images are dropped before the final runs.
       if (data?.stage !== req.stage) data = { stage: req.stage, data: dataFor(req.stage) };
       const d = data.data;
+      // Where this run sits in the protocol, as every progress event reports it.
+      const stage: PaperStage = { stage: req.stage, index: req.index, of: req.of, lr: req.lr, wd: req.wd, seed: req.seed };
       if (d.train.size === 0) throw new LabError('data/too-few-items', 'The training split is empty.', 'Choose a train size of at least one batch.');
       cb.onPaperEvent?.({
         type: 'run-start',
-        stage: req.stage,
-        index: req.index,
-        of: req.of,
-        lr: req.lr,
-        wd: req.wd,
-        seed: req.seed,
+        ...stage,
         trainSize: d.train.size,
         valSize: d.val.size,
         testSize: d.test.size,
@@ -145,12 +142,7 @@ export async function runPaperSession(
         const curve = [...curveOf(epochsSoFar), { epoch: epochsSoFar.length + 1, trainLoss: NaN, trainAcc: NaN, heldOutAcc: NaN }];
         cb.onPaperEvent?.({
           type: 'run-end',
-          stage: req.stage,
-          index: req.index,
-          of: req.of,
-          lr: req.lr,
-          wd: req.wd,
-          seed: req.seed,
+          ...stage,
           valAcc: NaN,
           stoppedEarly: true,
           seconds,
@@ -167,12 +159,7 @@ export async function runPaperSession(
       else disposeRunParams(outcome.params, backbone);
       cb.onPaperEvent?.({
         type: 'run-end',
-        stage: req.stage,
-        index: req.index,
-        of: req.of,
-        lr: req.lr,
-        wd: req.wd,
-        seed: req.seed,
+        ...stage,
         valAcc: result.valAcc,
         testAcc: result.testAcc,
         stoppedEarly: result.stoppedEarly,

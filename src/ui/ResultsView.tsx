@@ -103,15 +103,7 @@ function LossChart({ runs, title, children }: { runs: RunRecord[]; title: string
       <ResponsiveContainer width="100%" height="100%">
         <LineChart margin={{ top: 8, right: 20, bottom: 28, left: 8 }}>
           <CartesianGrid stroke="#d0d0d0" strokeDasharray="3 3" />
-          <XAxis
-            type="number"
-            dataKey="x"
-            domain={[0, plannedEpochs(runs)]}
-            allowDecimals={false}
-            tick={AXIS_TICK}
-            stroke={AXIS_TEXT}
-            label={axisLabel('epoch', 'insideBottom', { offset: -14 })}
-          />
+          <XAxis {...epochAxis(runs)} />
           <YAxis
             type="number"
             domain={['auto', 'auto']}
@@ -183,15 +175,7 @@ function ValAccuracyChart({ runs, title, children, extraLegend = [] }: { runs: R
       <ResponsiveContainer width="100%" height="100%">
         <LineChart margin={{ top: 8, right: 20, bottom: 28, left: 8 }}>
           <CartesianGrid stroke="#d0d0d0" strokeDasharray="3 3" />
-          <XAxis
-            type="number"
-            dataKey="x"
-            domain={[0, plannedEpochs(runs)]}
-            allowDecimals={false}
-            tick={AXIS_TICK}
-            stroke={AXIS_TEXT}
-            label={axisLabel('epoch', 'insideBottom', { offset: -14 })}
-          />
+          <XAxis {...epochAxis(runs)} />
           <YAxis type="number" domain={[0, 100]} tick={AXIS_TICK} stroke={AXIS_TEXT} label={axisLabel('%', 'insideLeft', { angle: -90 })} />
           <Tooltip formatter={(v) => (typeof v === 'number' ? v.toFixed(1) : String(v))} labelFormatter={(x) => `epoch ${x}`} />
           {series.map((s) => epochLine(s, s.run.summary.config.runId, s.name, curves.get(s.run.summary.config.runId)!))}
@@ -442,4 +426,17 @@ export function ResultsTable() {
       ))}
     </section>
   );
+}
+
+/** The epoch axis both curves share (recharts reads an axis' props from its direct child, hence props, not a component). */
+function epochAxis(runs: Parameters<typeof plannedEpochs>[0]) {
+  return {
+    type: 'number' as const,
+    dataKey: 'x',
+    domain: [0, plannedEpochs(runs)],
+    allowDecimals: false,
+    tick: AXIS_TICK,
+    stroke: AXIS_TEXT,
+    label: axisLabel('epoch', 'insideBottom', { offset: -14 }),
+  };
 }
