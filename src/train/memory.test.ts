@@ -8,7 +8,7 @@ import { LabError } from '../domain/errors';
 import { initNodeBackend } from '../backend/node';
 import { runBenchCase, type BenchCase } from '../bench/bench';
 import { PRESETS, parameterCount, type ViTConfig } from '../model/config';
-import { estimateStep, phaseShape, planMemory, wasmBudget, webgpuBudget, WASM_BUDGET_BYTES, type StepShape } from './memory';
+import { estimateForward, estimateStep, phaseShape, planMemory, wasmBudget, webgpuBudget, WASM_BUDGET_BYTES, type StepShape } from './memory';
 import { METHODS } from './methods';
 import { dimsOf } from './dims';
 import { bundledModelPath } from './host.node.js';
@@ -65,6 +65,21 @@ describe('planMemory', () => {
     expect(p.notice).toMatch(/activation recomputation on/);
     expect(() => planMemory(shape, { batch: 8, budget: tight, recompute: 'off' })).toThrow(/does not fit/);
     expect(planMemory(shape, { batch: 8, budget: { ...tight, bytes: 10 * GiB } }).recompute).toBe(false);
+  });
+
+  it('plans evaluation on the heap the training steps leave behind (WASM never gives blocks back)', () => {
+    // The fixture's tiny ViT at 1024 px: 4 097 tokens, [3, T, T] attention maps of 201 MB per image.
+    const shape = shapeOf({ ...PRESETS.fixture_tiny, imageSize: 1024 }, 'ft');
+    const p = planMemory(shape, { batch: 8, budget: wasmBudget() });
+    expect(p).toMatchObject({ microBatch: 1, recompute: true });
+    // Alone, a forward pass of 2 images fits; after a step of 1 image its 384 MiB maps need new space.
+    expect(estimateForward(shape, 2, 'wasm').totalBytes).toBeLessThan(wasmBudget().bytes);
+    expect(p.estimate.totalBytes + 4 * estimateForward(shape, 2, 'wasm').largestBufferBytes).toBeGreaterThan(wasmBudget().bytes);
+    expect(p.evalBatch).toBe(1);
+    // At 224 px the maps are small (15 MB at 32 images): evaluation stays at least the step's micro-batch.
+    const ti = planMemory(shapeOf(PRESETS.vit_ti16, 'ft'), { batch: 32, budget: wasmBudget() });
+    expect(ti.microBatch).toBeLessThan(32);
+    expect(ti.evalBatch).toBeGreaterThan(ti.microBatch);
   });
 
   it('refuses with a named error only when one image does not fit, before anything is allocated', () => {

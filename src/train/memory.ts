@@ -376,6 +376,22 @@ function largestFitting(batch: number, ok: (b: number) => boolean): number {
   return lo;
 }
 
+/**
+ * Evaluation runs after training steps, on the heap they left behind. A WASM heap never shrinks
+ * and its free space is in blocks the size of the step's buffers, so a pass whose largest buffer
+ * is bigger than the step's (an attention map at a larger batch: [b·H, T, T]) cannot reuse them and
+ * needs fresh space beyond the step's peak. At 224 px that is a few MB; at 1024 px (4 097 tokens)
+ * an evaluation batch of 2 needs 384 MiB blocks the step never freed, and did not fit.
+ */
+function evaluationFits(shape: StepShape, batch: number, step: MemoryEstimate, budget: MemoryBudget): boolean {
+  const forward = estimateForward(shape, batch, budget.backend);
+  if (!fits(forward, budget)) return false;
+  if (budget.backend !== 'wasm' || forward.largestBufferBytes <= step.largestBufferBytes) return true;
+  // Its small tensors reuse the step's freed blocks; the maps in flight (and the allocator's
+  // fragmentation around them, as in the step's own plan) need new space above the step's peak.
+  return step.totalBytes + WASM_FRAGMENTATION_BUFFERS * forward.largestBufferBytes <= budget.bytes;
+}
+
 export const formatBytes = (b: number): string => (b >= GiB ? `${(b / GiB).toFixed(2)} GiB` : `${(b / 2 ** 20).toFixed(0)} MiB`);
 
 /**
@@ -409,8 +425,8 @@ export function planMemory(shape: StepShape, o: { batch: number; budget: MemoryB
     );
   }
   const accumulation = Math.ceil(batch / microBatch);
-  const evalBatch = largestFitting(batch, (b) => fits(estimateForward(shape, b, backend), o.budget)) || 1;
   const estimate = at(microBatch, recompute);
+  const evalBatch = largestFitting(batch, (b) => evaluationFits(shape, b, estimate, o.budget)) || 1;
   const notes: string[] = [];
   if (microBatch < batch)
     notes.push(`micro-batches of ${microBatch} (${accumulation} per step; the effective batch stays ${batch} through gradient accumulation)`);
