@@ -213,15 +213,47 @@ test('a reload during a queue offers to resume it: the interrupted run continues
   await expect(lab.id('run.status')).toHaveText('2 runs finished — done');
 });
 
+test('before Start, the time is measured on this device by one real step of the setup (a guess until then, said so)', async ({ page }) => {
+  const lab = new LabPage(page);
+  await lab.goto({ task: 'synth_count', methods: 'ft,vpt_deep', trainSize: 64, epochs: 2, batch: 8, testSize: 32, gradcam: 2 });
+  // The bundled model is small: it is measured as soon as the setup settles, both methods.
+  await expect.poll(async () => (await lab.startEstimate()).basis, { timeout: 120_000 }).toBe('probe');
+  const measured = await lab.startEstimate();
+  expect(measured.seconds).toBeGreaterThan(0);
+  expect(measured.runs).toBe(2);
+  expect(measured.text).toMatch(/^About \d+ (s|min|h) on this device \((WASM, \d+ threads?|WEBGPU|WEBGL|CPU)\), measured/);
+  await expect(lab.id('run.measure')).toHaveCount(0);
+  // More epochs: the same steps (no new measurement), twice the training.
+  await lab.id('setup.epochs').fill('4');
+  await lab.id('setup.epochs').press('Enter');
+  await expect.poll(async () => (await lab.startEstimate()).seconds).toBeGreaterThan(measured.seconds);
+  expect((await lab.startEstimate()).basis).toBe('probe');
+  // A hub ViT-B/16 is not measured by itself (a step takes long on a CPU): a guess, said so, and a button.
+  await lab.id('setup.model').selectOption('hub:google/vit-base-patch16-224-in21k');
+  await expect.poll(async () => (await lab.startEstimate()).basis).toBe('guess');
+  await expect(lab.id('run.estimate')).toContainText('a guess, not a measurement');
+  await expect(lab.id('run.measure')).toBeEnabled();
+});
+
 test('pause, resume and cancel act on the running queue', async ({ page }) => {
   const lab = new LabPage(page);
   await lab.goto({ ...SETUP, epochs: 20 });
   await lab.uploadModel(FIXTURE_MODEL);
   await lab.start();
+  // From the first moment, the time left counts both runs and is more than 0.
+  await expect.poll(async () => (await lab.queueEta()).seconds, { timeout: 60_000 }).toBeGreaterThan(0);
+  expect((await lab.queueEta()).runs).toBe(2);
   await page.waitForFunction(() => Object.values(window.__lab!.getState().runs).some((r) => !!r.step), null, { timeout: 120_000 });
   await lab.id('run.pause').click();
   await expect(lab.id('run.status')).toHaveAttribute('data-state', 'paused');
   await expect(lab.id('run.status')).toHaveText(/^Run 1 of 2 — Full fine-tuning: paused$/);
+  // Paused in run 1, at the speed its steps showed: the time left is the whole queue's, more than
+  // run 1's remaining training steps alone (its validation, Grad-CAM and test, and run 2, count too).
+  await expect.poll(async () => (await lab.queueEta()).activeTrainSeconds).toBeGreaterThanOrEqual(0);
+  const eta = await lab.queueEta();
+  expect(eta).toMatchObject({ runs: 2, basis: 'run' });
+  expect(eta.seconds).toBeGreaterThan(eta.activeTrainSeconds);
+  await expect(lab.id('run.eta')).toContainText(/left for 2 runs \(validation, test and Grad-CAM included/);
   await lab.id('run.resume').click();
   await expect(lab.id('run.status')).toHaveAttribute('data-state', 'running');
   await lab.id('run.cancel').click();

@@ -190,6 +190,33 @@ export class LabPage {
     return !!box && box.x >= 0 && box.y >= 0 && box.x + box.width <= vp.width && box.y + box.height <= vp.height;
   }
 
+  /**
+   * The time estimate beside Start (`run.estimate`): seconds (NaN when unknown), where the speed
+   * comes from ('probe' = one real step measured on this device, 'runs', 'guess', 'none'), runs, text.
+   */
+  async startEstimate(): Promise<{ seconds: number; basis: string; runs: number; text: string }> {
+    const el = this.id('run.estimate');
+    return {
+      seconds: Number((await el.getAttribute('data-seconds')) || NaN),
+      basis: (await el.getAttribute('data-basis')) ?? '',
+      runs: Number(await el.getAttribute('data-runs')),
+      text: (await el.innerText()).trim(),
+    };
+  }
+
+  /**
+   * The time left of the queue while it runs (`run.eta`): seconds for the whole queue, seconds of
+   * the active run's training steps alone (NaN before its first step), runs still to finish.
+   */
+  async queueEta(): Promise<{ seconds: number; activeTrainSeconds: number; runs: number; basis: string }> {
+    return this.id('run.eta').evaluate((el: HTMLElement) => ({
+      seconds: Number(el.dataset.seconds || NaN),
+      activeTrainSeconds: Number(el.dataset.activeTrainSeconds || NaN),
+      runs: Number(el.dataset.runs),
+      basis: el.dataset.basis ?? '',
+    }));
+  }
+
   errors(): Locator {
     return this.id('run.error');
   }

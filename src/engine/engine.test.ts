@@ -281,3 +281,34 @@ describe('the engine queue', () => {
     expect(t.events.some((e) => e.type === 'gradcam' && e.runId === run.runId)).toBe(true);
   });
 });
+
+describe('the speed probe', () => {
+  const isProbe =
+    (requestId: string) =>
+    (e: EngineEvent): e is Extract<EngineEvent, { type: 'probe-result' | 'error' }> =>
+      (e.type === 'probe-result' || e.type === 'error') && e.requestId === requestId;
+
+  it('measures a configuration’s training and validation speed without a run, a checkpoint or a leftover tensor', async () => {
+    const t = engineWith();
+    const tensorsBefore = (await import('@tensorflow/tfjs')).memory().numTensors;
+    t.engine.handle({ type: 'probe', requestId: 'p1', config: config({ method: 'ft_then_pt', batchSize: 4 }) });
+    const r = await t.next(isProbe('p1'));
+    if (r.type !== 'probe-result') throw new Error(`probe failed: ${JSON.stringify(r)}`);
+    expect(r.trainImagesPerSec).toBeGreaterThan(0);
+    expect(r.evalImagesPerSec).toBeGreaterThan(0);
+    expect(r.backend).toBe('wasm');
+    // Nothing of a run: no record, no checkpoint, no queue change; every tensor freed.
+    expect(t.events.some((e) => e.type === 'run' || e.type === 'queue')).toBe(false);
+    expect((await import('@tensorflow/tfjs')).memory().numTensors).toBe(tensorsBefore);
+  });
+
+  it('gives way to runs: a Start cancels a waiting probe before its first step', async () => {
+    const t = engineWith();
+    const run = config();
+    t.engine.handle({ type: 'probe', requestId: 'p2', config: config() });
+    t.engine.handle({ type: 'enqueue', groupLabel: 'run', runs: [run] });
+    const r = await t.next(isProbe('p2'));
+    expect(r.type === 'error' && r.error.code).toBe('run/cancelled');
+    await t.next(t.runEvent(run.runId, 'done'));
+  });
+});

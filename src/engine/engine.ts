@@ -23,6 +23,8 @@ import { METHODS } from '../train/methods';
 import { isDeviceLost } from '../train/recovery';
 import { disposeSession, exportTrained, runSession, trainedFileName, type RunHost } from '../train/session';
 import { runPaperSession } from '../train/paperSession';
+import { probeSpeed } from '../train/probe';
+import { releaseAbandonedTape } from '../model/recompute';
 import type { PaperResult, PaperSpec, PaperStage } from '../domain/paper';
 import type { Command, EngineEvent } from './protocol';
 import { trainedInfo, type Persistence } from './persistence';
@@ -52,7 +54,22 @@ interface RunEntry {
 
 type Task = Exclude<
   Command,
-  { type: 'init' | 'restore' | 'enqueue' | 'pause' | 'resume' | 'cancel' | 'cancel-queue' | 'restart' | 'delete' | 'export-trained' | 'inspect' }
+  {
+    type:
+      | 'init'
+      | 'restore'
+      | 'enqueue'
+      | 'pause'
+      | 'resume'
+      | 'cancel'
+      | 'cancel-queue'
+      | 'restart'
+      | 'delete'
+      | 'export-trained'
+      | 'inspect'
+      | 'probe'
+      | 'cancel-probe';
+  }
 >;
 
 export class Engine {
@@ -68,6 +85,8 @@ export class Engine {
   /** The storage operations asked so far, one after the other (see `storage`). */
   private storing: Promise<void> = Promise.resolve();
   private backendChain: Promise<unknown> = Promise.resolve();
+  /** Probes asked and not finished, by request id: cancelling one before it starts skips it. */
+  private readonly probes = new Map<string, RunControl>();
 
   constructor(private readonly host: EngineHost) {}
 
@@ -84,7 +103,16 @@ export class Engine {
       case 'restore':
         return void this.restore();
       case 'enqueue':
+        // Runs go before a measurement of how long they will take.
+        this.cancelProbes();
         return void this.enqueue(c.runs, c.groupLabel);
+      case 'probe': {
+        const control = new RunControl();
+        this.probes.set(c.requestId, control);
+        return this.schedule(() => this.probe(c, control));
+      }
+      case 'cancel-probe':
+        return this.probes.get(c.requestId)?.cancel();
       case 'pause':
       case 'resume':
         return this.pauseOrResume(c.runId, c.type);
@@ -544,6 +572,28 @@ export class Engine {
   }
 
   // ---- checks and measurements ----
+
+  private cancelProbes(): void {
+    for (const control of this.probes.values()) control.cancel();
+  }
+
+  /**
+   * One probe of a run's configuration (train/probe.ts). Never beside or between runs: one asked
+   * while runs wait is answered 'run/cancelled' without a step (the runs measure themselves).
+   */
+  private async probe(c: Extract<Command, { type: 'probe' }>, control: RunControl): Promise<void> {
+    try {
+      if (control.cancelled || this.waiting.length) throw new LabError('run/cancelled', 'The probe was cancelled: runs are queued.');
+      const choice = await this.ensureBackend(c.config.backend ?? null);
+      const speed = await probeSpeed(c.config, this.host.run, control);
+      this.emit({ type: 'probe-result', requestId: c.requestId, ...speed, threads: choice.threads?.threads });
+    } catch (err) {
+      releaseAbandonedTape(); // what a cancelled or failed step saved
+      this.emit({ type: 'error', requestId: c.requestId, error: toErrorInfo(err) });
+    } finally {
+      this.probes.delete(c.requestId);
+    }
+  }
 
   private async task(c: Task): Promise<void> {
     try {

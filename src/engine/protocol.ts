@@ -70,6 +70,14 @@ export type Command =
    * or an error event with the request id. Runs beside a training run (it needs no backend).
    */
   | { type: 'inspect'; requestId: string; taskId: string; model?: ModelSpec; data?: DataSpec; skipBad?: boolean }
+  /**
+   * Measure a run's configuration on this device: a few real training steps (the chosen model at
+   * its sizes, method, batch, resolution and classes) on generated images, and one validation pass.
+   * Queued like a check (never beside a run); answered by `probe-result` or an error event.
+   */
+  | { type: 'probe'; requestId: string; config: RunConfig }
+  /** Stop a probe (Start stops one by itself); its answer is an error 'run/cancelled'. */
+  | { type: 'cancel-probe'; requestId: string }
   | {
       type: 'frechet';
       requestId: string;
@@ -103,6 +111,8 @@ export type EngineEvent =
   | { type: 'kernel-check-result'; requestId: string; rows: KernelCheckRow[]; lines: string[]; pass: boolean; adapter: string }
   /** A picked file checked: what it holds, in words, and anything worth a warning. */
   | { type: 'inspect-result'; requestId: string; text: string; warnings: string[] }
+  /** A probe's speeds: images per second trained and evaluated, on which backend (WASM: threads). */
+  | { type: 'probe-result'; requestId: string; trainImagesPerSec: number; evalImagesPerSec: number; backend: string; threads?: number }
   | { type: 'frechet-result'; requestId: string; distances: { taskId: string; distance: number }[]; reference: string };
 
 /** Commands answered by one event that carries the same requestId. */

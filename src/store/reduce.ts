@@ -8,7 +8,7 @@ import { isTerminal, type MethodId, type RunInfo } from '../domain/run';
 import { METHOD_IDS } from '../train/methods';
 import type { EngineEvent } from '../engine/protocol';
 import { defaultImageSize, sanitize, type Setup, type View } from './setup';
-import type { Alert, FileCheck, LabState, PickedData, ReferenceChoice, RunRecord, StepPoint } from './state';
+import type { Alert, FileCheck, LabState, PickedData, ReferenceChoice, RunRecord, RunTiming, StepPoint } from './state';
 
 export type PageEvent =
   /** The setup a URL describes (start-up, a changed hash). */
@@ -34,7 +34,10 @@ export type PageEvent =
   | { type: 'resume-offer-closed' }
   | { type: 'engine-starting' }
   | { type: 'frechet-requested'; requestIds: string[] }
-  | { type: 'check-requested'; requestId: string };
+  | { type: 'check-requested'; requestId: string }
+  /** A probe of a configuration was sent (store/estimate.ts probeKey), or the page stopped waiting for it. */
+  | { type: 'probe-requested'; requestId: string; key: string }
+  | { type: 'probe-cancelled' };
 
 export type LabEvent = EngineEvent | PageEvent;
 
@@ -100,6 +103,10 @@ export function reduce(s: LabState, e: LabEvent): LabState {
       return { ...s, paper: { ...s.paper, frechetPending: [...s.paper.frechetPending, ...e.requestIds] } };
     case 'check-requested':
       return { ...s, check: { requestId: e.requestId, lines: [], report: null, error: null } };
+    case 'probe-requested':
+      return { ...s, probe: { ...s.probe, pending: { requestId: e.requestId, key: e.key } } };
+    case 'probe-cancelled':
+      return { ...s, probe: { ...s.probe, pending: null } };
 
     // ---- the engine ----
     case 'ready':
@@ -135,6 +142,7 @@ export function reduce(s: LabState, e: LabEvent): LabState {
     case 'step':
       return patchRun(s, e.runId, (r) => ({
         ...r,
+        timing: withStepTime(r, e.imagesPerSec),
         step: { epoch: e.epoch, phase: e.phase, step: e.step, stepsPerEpoch: e.stepsPerEpoch, loss: e.loss, imagesPerSec: e.imagesPerSec },
         stepLoss: withStepPoint(r.stepLoss ?? [], { x: e.epoch - 1 + e.step / Math.max(1, e.stepsPerEpoch), loss: e.loss }),
       }));
@@ -142,11 +150,24 @@ export function reduce(s: LabState, e: LabEvent): LabState {
       return patchRun(s, e.runId, (r) => ({ ...r, gradcam: { epoch: e.epoch, samples: e.samples } }));
     case 'notice':
       return withNotice(s, e.message, e.runId);
+    case 'probe-result': {
+      const p = s.probe.pending;
+      if (!p || p.requestId !== e.requestId) return s;
+      const { [p.key]: _failed, ...failed } = s.probe.failed;
+      const result = { trainImagesPerSec: e.trainImagesPerSec, evalImagesPerSec: e.evalImagesPerSec, backend: e.backend, threads: e.threads };
+      return { ...s, probe: { pending: null, results: { ...s.probe.results, [p.key]: result }, failed } };
+    }
     case 'inspect-result':
       return withCheck(s, e.requestId, { state: 'ok', text: e.text, warnings: e.warnings });
     case 'error': {
       // A picked file's check failed: the message goes beside the file, not in the alerts.
       if (e.requestId && checkOf(s, e.requestId)) return withCheck(s, e.requestId, { state: 'bad', text: e.error.message, code: e.error.code, warnings: [] });
+      // A probe that did not measure: said beside the estimate (a cancelled one says nothing).
+      const probe = s.probe.pending;
+      if (e.requestId && probe?.requestId === e.requestId) {
+        const failed = e.error.code === 'run/cancelled' ? s.probe.failed : { ...s.probe.failed, [probe.key]: `${e.error.code}: ${e.error.message}` };
+        return { ...s, probe: { ...s.probe, pending: null, failed } };
+      }
       let t = s;
       if (e.requestId) t = { ...t, paper: { ...t.paper, frechetPending: t.paper.frechetPending.filter((id) => id !== e.requestId) } };
       if (e.requestId && e.requestId === t.check.requestId) t = { ...t, check: { ...t.check, requestId: null, error: `${e.error.code}: ${e.error.message}` } };
@@ -184,9 +205,38 @@ function editSetup(s: LabState, patch: Partial<Setup>): Setup {
 function withRun(s: LabState, info: RunInfo): LabState {
   const prev = s.runs[info.runId];
   const run: RunRecord = prev ? { ...prev, ...info } : { ...info, progress: {} };
+  if (prev?.timing && info.summary.epochs.length > prev.summary.epochs.length) run.timing = withEpochTime(prev.timing, info);
   // A run that ended shows no step in flight.
   if (isTerminal(info.summary.status)) run.step = undefined;
   return { ...s, runs: { ...s.runs, [info.runId]: run }, order: prev ? s.order : [...s.order, info.runId] };
+}
+
+/** The batch of a run's steps: the trainer never takes more images than the split has. */
+function stepBatch(r: RunRecord): number {
+  const c = r.summary.config;
+  return Math.max(1, Math.min(c.batchSize, c.protocol ? c.trainSize + c.valSize : c.trainSize));
+}
+
+/** A step's time added to the run's timing (see RunTiming: the first step is held apart until a second comes). */
+function withStepTime(r: RunRecord, imagesPerSec: number): RunTiming | undefined {
+  if (!(imagesPerSec > 0)) return r.timing;
+  const images = stepBatch(r);
+  const seconds = images / imagesPerSec;
+  const t = r.timing ?? { trainImages: 0, trainSeconds: 0, first: null, epochStepSeconds: 0, evalImages: 0, evalSeconds: 0 };
+  const epochStepSeconds = t.epochStepSeconds + seconds;
+  if (!r.timing) return { ...t, trainImages: images, trainSeconds: seconds, first: { images, seconds }, epochStepSeconds };
+  // The second step: the warm-up's time goes.
+  const base = t.first ? { trainImages: t.trainImages - t.first.images, trainSeconds: t.trainSeconds - t.first.seconds } : t;
+  return { ...t, trainImages: base.trainImages + images, trainSeconds: base.trainSeconds + seconds, first: null, epochStepSeconds };
+}
+
+/** An epoch ended: its seconds less its steps' are its validation pass (of valSize images). */
+function withEpochTime(t: RunTiming, info: RunInfo): RunTiming {
+  const last = info.summary.epochs.at(-1)!;
+  const evalSeconds = last.seconds - t.epochStepSeconds;
+  const valSize = info.summary.config.valSize;
+  if (!(evalSeconds > 0) || !(valSize > 0)) return { ...t, epochStepSeconds: 0 };
+  return { ...t, epochStepSeconds: 0, evalImages: t.evalImages + valSize, evalSeconds: t.evalSeconds + evalSeconds };
 }
 
 /**

@@ -9,6 +9,7 @@ import { parseSourceText, type DataSpec, type MethodId, type ModelSpec, type Run
 import type { Command } from '../engine/protocol';
 import { SWEEP_SIZES, modelLabel, paperSpecOf, valSizeOf, type Setup } from './setup';
 import type { LabState } from './state';
+import { probeKey, setupRun } from './estimate';
 
 type Result<T> = { ok: T } | { problem: ErrorInfo };
 
@@ -111,6 +112,18 @@ function runsRequest(s: LabState, methods: MethodId[], sizes: readonly number[],
   if ('problem' in data) return data;
   const runs = sizes.flatMap((n) => methods.map((m) => runConfig(s, m, model.ok, data.ok, n)));
   return { ok: { type: 'enqueue', groupLabel: label(s.setup), runs } };
+}
+
+/**
+ * A probe of the run a Start would queue for `method` (train/probe.ts), with its key in the
+ * store's probe results; null when the model is a file that is not picked.
+ */
+export function probeRequest(s: LabState, method: MethodId): { cmd: Extract<Command, { type: 'probe' }>; key: string } | null {
+  const model = modelSpec(s);
+  if ('problem' in model) return null;
+  // The probe generates its images: the data source plays no part in a step's time.
+  const config = { ...runConfig(s, method, model.ok, { kind: 'procedural' }, s.setup.trainSize), importParams: undefined, protocol: undefined };
+  return { cmd: { type: 'probe', requestId: newId('probe'), config }, key: probeKey(setupRun(s.setup, method)) };
 }
 
 /**

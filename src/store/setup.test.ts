@@ -1,7 +1,7 @@
 import { describe, expect, test } from 'vitest';
 import { getTask, promptLengthFor } from '../data/catalog';
 import { DEFAULT_SETUP, effectivePromptLength, numberField, promptLengthNote, sanitize, setupFromUrl, setupToHash } from './setup';
-import { estimateStart, formatDuration, secondsFor, setupWork } from './estimate';
+import { estimateStart, formatDuration, secondsOf, setupWork } from './estimate';
 import { initialState } from './state';
 
 test('the URL round-trips the quick start, typed and rule prompt lengths, and other models and tasks', () => {
@@ -68,20 +68,22 @@ describe('the time a Start will take', () => {
   test('counts the paper protocol’s search and final runs per method, and uses this model’s measured speed', () => {
     const quick = setupWork(DEFAULT_SETUP);
     expect(quick.runs).toBe(2);
-    expect(quick.trainImageEpochs).toBe(2 * 400 * 5);
+    // 400 images in 12 batches of 32 (the rest dropped) + 8 Grad-CAM images, per epoch.
+    expect(quick.trainImages).toBe(2 * 5 * (12 * 32 + 8));
     const paper = setupWork({ ...DEFAULT_SETUP, protocol: 'paper', seeds: 3 });
     // FT and VPT-deep: 3 search points each on 400, 3 seeds each on 500.
     expect(paper.runs).toBe(12);
-    expect(paper.trainImageEpochs).toBe(2 * (3 * 400 * 5 + 3 * 500 * 5));
-    expect(secondsFor({ runs: 1, trainImageEpochs: 600, evalImages: 300 }, 10)).toBe(70);
+    expect(paper.trainImages).toBe(2 * (3 * 400 * 5 + 3 * 500 * 5));
+    expect(secondsOf({ runs: 1, trainImages: 600, evalImages: 300 }, { train: 10, eval: 30 })).toBe(70);
     const s = initialState();
-    const before = estimateStart(s, 'bundled:tiny_pretrained');
-    expect(before.basis).toMatch(/rough guess/);
-    expect(before.seconds).toBeCloseTo(secondsFor(quick, 60), 6);
-    // A checkpoint file: no guess before it has run here.
-    const file = estimateStart({ ...s, setup: { ...s.setup, model: 'file' } }, 'file:x.safetensors');
+    const before = estimateStart(s);
+    expect(before.basis).toBe('guess');
+    expect(before.unprobed).toEqual(['ft', 'vpt_deep']);
+    expect(before.seconds).toBeCloseTo(secondsOf(quick, { train: 60, eval: 180 }), 6);
+    // A checkpoint file: no guess before it has run or been measured here.
+    const file = estimateStart({ ...s, setup: { ...s.setup, model: 'file', modelFileName: 'x.safetensors' } });
     expect(file.seconds).toBeNaN();
-    expect(file.basis).toMatch(/after a first run/);
+    expect(file.basis).toBe('none');
     expect(formatDuration(45)).toBe('45 s');
     expect(formatDuration(600)).toBe('10 min');
   });

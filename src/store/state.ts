@@ -81,6 +81,23 @@ export interface RunRecord extends RunInfo {
    */
   stepLoss?: StepPoint[];
   gradcam?: { epoch: number; samples: GradCamSample[] };
+  /** What this page saw the run's steps and validation passes take (the ETA's speed; not stored). */
+  timing?: RunTiming;
+}
+
+/**
+ * Seconds the run's steps and validation passes took, as this page saw them. The first step (a
+ * warm-up: kernels compile, buffers grow) counts only until a second one arrives.
+ */
+export interface RunTiming {
+  trainImages: number;
+  trainSeconds: number;
+  /** The first step, held apart. */
+  first: { images: number; seconds: number } | null;
+  /** Step seconds of the epoch in flight (an epoch's seconds minus these = its validation). */
+  epochStepSeconds: number;
+  evalImages: number;
+  evalSeconds: number;
 }
 
 export interface RunsSlice {
@@ -146,7 +163,29 @@ export interface CheckSlice {
   };
 }
 
-export type LabState = SetupSlice & EngineSlice & RunsSlice & AlertsSlice & UiSlice & PaperSlice & CheckSlice;
+// ---- probe slice ----
+
+/** One real training step (and a validation pass) of a configuration, measured on this device by the engine. */
+export interface ProbeResult {
+  trainImagesPerSec: number;
+  evalImagesPerSec: number;
+  /** The backend it ran on, and WASM's thread count. */
+  backend: string;
+  threads?: number;
+}
+
+export interface ProbeSlice {
+  probe: {
+    /** The probe in flight: its request and its configuration key (store/estimate.ts probeKey). */
+    pending: { requestId: string; key: string } | null;
+    /** Measured speeds by configuration key (for this page's life). */
+    results: Record<string, ProbeResult>;
+    /** Why the last probe of a configuration did not measure (does not fit, say). */
+    failed: Record<string, string>;
+  };
+}
+
+export type LabState = SetupSlice & EngineSlice & RunsSlice & AlertsSlice & UiSlice & PaperSlice & CheckSlice & ProbeSlice;
 
 export const initialState = (setup: Setup = DEFAULT_SETUP): LabState => ({
   setup,
@@ -168,4 +207,5 @@ export const initialState = (setup: Setup = DEFAULT_SETUP): LabState => ({
   setupOpen: true,
   paper: { reference: 'pretraining', referenceUrl: '', frechet: {}, frechetPending: [] },
   check: { requestId: null, lines: [], report: null, error: null },
+  probe: { pending: null, results: {}, failed: {} },
 });

@@ -101,6 +101,8 @@ export interface TrainOptions {
    * weight they name) of the last phase, so a run can continue, or with 0 epochs only evaluate.
    */
   initial?: ParamSet;
+  /** Emit a resumable checkpoint after each epoch (default true; a speed probe needs none). */
+  checkpoints?: boolean;
 }
 
 export interface TrainOutcome {
@@ -397,7 +399,11 @@ async function trainPhase(
       emit({ type: 'epoch', metrics });
       if (o.gradcamIndices?.length) emit({ type: 'gradcam', epoch: epoch + 1, samples: await gradCamSamples(model, data, o.gradcamIndices, evalOpts) });
       start = await snapshot(vars, optimizer);
-      emit({ type: 'checkpoint', state: { epochsDone: epoch + 1, checkpoint: await checkpointBytes(vars, model.cfg, optimizer, start), epochs: [...epochs] } });
+      if (o.checkpoints !== false)
+        emit({
+          type: 'checkpoint',
+          state: { epochsDone: epoch + 1, checkpoint: await checkpointBytes(vars, model.cfg, optimizer, start), epochs: [...epochs] },
+        });
       epoch++;
       if (o.stopAfterEpoch?.(metrics)) return { stopped: true, evalBatch: plan.evalBatch };
     }

@@ -3,7 +3,10 @@ import { BackendSelect } from './BackendSelect';
 import { METHODS } from '../train/methods';
 import { wasmThreading, type WasmThreading } from '../backend/threads';
 import type { Progress } from '../domain/progress';
-import { cancelQueue, pauseActive, resumeActive, setBackendOverride, startQueue } from './actions';
+import { useEffect } from 'react';
+import { useShallow } from 'zustand/react/shallow';
+import { cancelMeasure, cancelQueue, measureSpeed, pauseActive, resumeActive, setBackendOverride, startQueue } from './actions';
+import { estimateStart, formatDuration, probeKey, queueEta, setupRun, type SpeedBasis } from '../store/estimate';
 import { formatBytes } from '../store/setup';
 import { useLab } from '../store/store';
 import type { LabState, RunRecord } from '../store/state';
@@ -27,13 +30,6 @@ function progressNumbers(p: Progress | undefined): { done: number; total?: numbe
   return { done: 0, total: p.total };
 }
 
-function formatSeconds(s: number): string {
-  if (!Number.isFinite(s) || s < 0) return '–';
-  if (s < 90) return `${Math.round(s)} s`;
-  if (s < 5400) return `${Math.round(s / 60)} min`;
-  return `${(s / 3600).toFixed(1)} h`;
-}
-
 function ActiveRunProgress({ run }: { run: RunRecord }) {
   const { summary } = run;
   const dl = run.progress.bytes;
@@ -47,7 +43,6 @@ function ActiveRunProgress({ run }: { run: RunRecord }) {
   const spe = step?.stepsPerEpoch ?? run.stepsPerEpoch ?? 0;
   const stepsDone = epochsDone * spe + (step && epochsDone < step.epoch ? step.step : 0);
   const totalSteps = totalEpochs * spe;
-  const eta = step && step.imagesPerSec > 0 ? ((totalSteps - stepsDone) * summary.config.batchSize) / step.imagesPerSec : NaN;
   return (
     <div className="active-run" aria-live="polite">
       <p>
@@ -78,7 +73,7 @@ function ActiveRunProgress({ run }: { run: RunRecord }) {
         max={totalSteps || undefined}
         text={
           step
-            ? `epoch ${step.epoch}/${totalEpochs} · step ${step.step}/${step.stepsPerEpoch} · ${step.imagesPerSec.toFixed(1)} img/s · loss ${step.loss.toFixed(3)} · ETA ${formatSeconds(eta)}`
+            ? `epoch ${step.epoch}/${totalEpochs} · step ${step.step}/${step.stepsPerEpoch} · ${step.imagesPerSec.toFixed(1)} img/s · loss ${step.loss.toFixed(3)}`
             : `${epochsDone}/${totalEpochs} epochs`
         }
       />
@@ -109,6 +104,147 @@ function queueText(s: LabState): string {
       return `${groupRuns.length} run${groupRuns.length === 1 ? '' : 's'} finished${failed ? ` (${failed} failed)` : ''} — done`;
     }
   }
+}
+
+/** Where a time comes from, in words a student can weigh. */
+function basisText(basis: SpeedBasis | 'none', device: string): string {
+  switch (basis) {
+    case 'run':
+      return 'at the speed this run shows';
+    case 'probe':
+      return `on this device (${device}), measured`;
+    case 'runs':
+      return `on this device (${device}), from this model's earlier runs here`;
+    case 'guess':
+      return 'a guess, not a measurement: no step of this setup has run on this device yet';
+    case 'none':
+      return 'unknown until a step of this checkpoint has run here';
+  }
+}
+
+/** The device in a few words: the backend, and WASM's threads. */
+function deviceText(s: LabState): string {
+  const c = s.engine.choice;
+  if (!c) return 'this browser';
+  const threads = c.threads?.threads;
+  return c.backend === 'wasm' && threads ? `WASM, ${threads} thread${threads === 1 ? '' : 's'}` : c.backend.toUpperCase();
+}
+
+/** Models small enough to be measured without asking (a step takes well under a second): the bundled model, small presets, small files. */
+function cheapToProbe(s: LabState): boolean {
+  const m = s.setup.model;
+  if (m.startsWith('bundled:')) return true;
+  if (m === 'random:tiny' || m === 'random:micro') return true;
+  return m === 'file' && !!s.picked.model && s.picked.model.size <= 16 * 2 ** 20;
+}
+
+/**
+ * How long Start will take, beside it: each run's steps × epochs, validation passes, test and
+ * Grad-CAM (paper protocol: every search run and every final run) at a speed measured by one real
+ * step of the configuration on this device; a guess until then, said as such. A small model is
+ * measured as soon as the setup settles; a large one when asked ("Measure on this device").
+ */
+function StartEstimate() {
+  const e = useLab(
+    useShallow((s) => {
+      const est = estimateStart(s);
+      const key = s.setup.methods.map((m) => probeKey(setupRun(s.setup, m))).join(';');
+      const failed = s.setup.methods.map((m) => s.probe.failed[probeKey(setupRun(s.setup, m))]).find(Boolean);
+      return {
+        seconds: est.seconds,
+        basis: est.basis,
+        unprobed: est.unprobed.length,
+        runs: est.work.runs,
+        trainImages: est.work.trainImages,
+        evalImages: est.work.evalImages,
+        device: deviceText(s),
+        pending: !!s.probe.pending,
+        ready: s.engine.state === 'ready',
+        busy: s.queueState === 'running' || s.queueState === 'paused',
+        cheap: cheapToProbe(s),
+        failed,
+        key,
+      };
+    }),
+  );
+  // A small model is measured once the setup has settled (and again for each new configuration).
+  useEffect(() => {
+    if (!e.cheap || !e.ready || e.busy || e.pending || e.unprobed === 0 || e.failed) return;
+    const t = setTimeout(() => void measureSpeed(), 600);
+    return () => clearTimeout(t);
+  }, [e.key, e.cheap, e.ready, e.busy, e.pending, e.unprobed, e.failed]);
+  const known = Number.isFinite(e.seconds);
+  return (
+    <div className="estimate" data-testid="run.estimate" data-seconds={known ? e.seconds.toFixed(2) : ''} data-basis={e.basis} data-runs={e.runs}>
+      <span
+        title={`${e.runs} training run(s): ${Math.round(e.trainImages)} images trained (steps and Grad-CAM), ${Math.round(e.evalImages)} evaluated (validation and test)`}
+      >
+        {known ? (
+          <>
+            About <strong>{formatDuration(e.seconds)}</strong> {basisText(e.basis, e.device)}
+          </>
+        ) : (
+          <>Time {basisText('none', e.device)}</>
+        )}
+        {e.runs > 1 ? ` · ${e.runs} training runs, validation, test and Grad-CAM included` : ' · validation, test and Grad-CAM included'}
+      </span>
+      {e.pending ? (
+        <>
+          <small className="reason"> Measuring one step on this device…</small>
+          <button type="button" className="small" data-testid="run.measureCancel" onClick={cancelMeasure}>
+            Stop measuring
+          </button>
+        </>
+      ) : (
+        e.unprobed > 0 && (
+          <button
+            type="button"
+            className="small"
+            data-testid="run.measure"
+            onClick={() => void measureSpeed()}
+            disabled={e.busy}
+            title={e.busy ? 'Runs are going: they measure themselves' : 'Runs one real training step of this setup here (a large model takes a while)'}
+          >
+            Measure on this device
+          </button>
+        )
+      )}
+      {e.failed && (
+        <small className="reason" data-testid="run.measureError">
+          {' '}
+          Could not measure: {e.failed}
+        </small>
+      )}
+    </div>
+  );
+}
+
+/**
+ * The time left of the whole queue (the active run's steps, validation, Grad-CAM and test, then
+ * every queued run), at the speed the run shows; the estimator is store/estimate.ts queueEta.
+ */
+function QueueEta() {
+  const eta = useLab(useShallow((s) => ({ ...queueEta(s), device: deviceText(s) })));
+  const known = Number.isFinite(eta.seconds);
+  return (
+    <p
+      className="note eta"
+      data-testid="run.eta"
+      data-seconds={known ? eta.seconds.toFixed(2) : ''}
+      data-active-train-seconds={Number.isFinite(eta.activeTrainSeconds) ? eta.activeTrainSeconds.toFixed(2) : ''}
+      data-runs={eta.runs}
+      data-basis={eta.basis}
+    >
+      {known ? (
+        <>
+          About <strong>{formatDuration(eta.seconds)}</strong> left for {eta.runs === 1 ? 'this run' : `${eta.runs} runs`} (validation, test and Grad-CAM
+          included; {basisText(eta.basis, eta.device)})
+        </>
+      ) : (
+        <>Time left: {basisText('none', eta.device)}</>
+      )}
+    </p>
+  );
 }
 
 /**
@@ -186,6 +322,7 @@ export function RunPanel() {
         <p className="status" role="status" data-testid="run.status" data-state={queueState}>
           {status}
         </p>
+        {busy ? <QueueEta /> : <StartEstimate />}
         {waiting > 0 && <p className="note">{waiting} queued after this one.</p>}
         <BackendBadge />
       </div>

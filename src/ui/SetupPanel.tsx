@@ -318,7 +318,7 @@ function ProtocolPicker() {
   const setup = useLab((s) => s.setup);
   const estimate = useLab(
     useShallow((s) => {
-      const e = estimateStart(s, s.setup.model === 'file' ? `file:${s.setup.modelFileName}` : s.setup.model);
+      const e = estimateStart(s);
       return { runs: e.work.runs, seconds: e.seconds, basis: e.basis };
     }),
   );
@@ -403,10 +403,11 @@ function ProtocolPicker() {
         This Start: {estimate.runs} training run{estimate.runs === 1 ? '' : 's'}
         {Number.isFinite(estimate.seconds) ? (
           <>
-            , about <strong>{formatDuration(estimate.seconds)}</strong> ({estimate.basis}).
+            , about <strong>{formatDuration(estimate.seconds)}</strong> (
+            {estimate.basis === 'guess' ? 'a guess until a step is measured: see beside Start' : 'measured on this device: see beside Start'}).
           </>
         ) : (
-          <>; {estimate.basis}.</>
+          <>; the time is known after a first run of this checkpoint here, or a measurement (Measure beside Start).</>
         )}
       </p>
     </fieldset>

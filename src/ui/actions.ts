@@ -5,7 +5,8 @@
  */
 import type { ErrorInfo } from '../domain/errors';
 import type { BackendName, MethodId } from '../domain/run';
-import { frechetRequests, inspectRequest, newId, queueRequest, restartRequest, sweepRequest } from '../store/requests';
+import { frechetRequests, inspectRequest, newId, probeRequest, queueRequest, restartRequest, sweepRequest } from '../store/requests';
+import { estimateStart } from '../store/estimate';
 import { locationHash, setupFromUrl, viewFromUrl, type Setup, type View } from '../store/setup';
 import type { PickedData, ReferenceChoice } from '../store/state';
 import type { EngineEvent } from '../engine/protocol';
@@ -131,8 +132,45 @@ export function startSweep(): string[] {
   return enqueue(r.ok);
 }
 
+// ---- how long a Start takes ----
+
+/**
+ * Measures each selected method's configuration that has no probe yet, one after the other, on
+ * this device (train/probe.ts), unless runs are going: they measure themselves. Each result lands
+ * in the store; the estimate beside Start uses it.
+ */
+export async function measureSpeed(): Promise<void> {
+  for (;;) {
+    const s = get();
+    if (s.probe.pending || s.queueState === 'running' || s.queueState === 'paused') return;
+    const method = estimateStart(s).unprobed.find((m) => {
+      const r = probeRequest(s, m);
+      return r && !s.probe.failed[r.key];
+    });
+    const r = method && probeRequest(s, method);
+    if (!r) return;
+    startEngine();
+    dispatch({ type: 'probe-requested', requestId: r.cmd.requestId, key: r.key });
+    try {
+      await request(r.cmd);
+    } catch {
+      return; // the store has the reason (or the probe was cancelled)
+    }
+  }
+}
+
+/** Stops the probe in flight (Start does it by itself in the engine). */
+export function cancelMeasure(): void {
+  const p = get().probe.pending;
+  if (!p) return;
+  send({ type: 'cancel-probe', requestId: p.requestId });
+  dispatch({ type: 'probe-cancelled' });
+}
+
 function enqueue(cmd: Extract<Parameters<typeof send>[0], { type: 'enqueue' }>): string[] {
   startEngine();
+  // The engine stops a probe for the runs; the page stops waiting for it.
+  if (get().probe.pending) dispatch({ type: 'probe-cancelled' });
   send(cmd);
   viewGroup(null); // the live results follow the new group
   showSetup(false); // the run view: status and curves in view, the setup folded into one line
