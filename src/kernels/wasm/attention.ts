@@ -7,6 +7,7 @@ import * as tf from '@tensorflow/tfjs';
 import { stockKernels, type Kernels } from '../../model/ops';
 import { bmm, isAvailable, registerLabBmm } from './bmm';
 import { guardMalloc, registerSharingIdentity } from './heap';
+import { fusedAvailable, geluFused, registerFused } from './fused';
 import { geluLean, layerNormLean } from './pointwise';
 
 const t12 = (x: tf.Tensor) => tf.transpose(x, [0, 2, 1]) as tf.Tensor3D;
@@ -44,7 +45,9 @@ function attentionWasm(q: tf.Tensor3D, k: tf.Tensor3D, v: tf.Tensor3D, scale: nu
 export function wasmKernels(): Kernels {
   guardMalloc();
   registerSharingIdentity();
-  const lean: Kernels = { ...stockKernels, layerNorm: layerNormLean, gelu: geluLean };
+  const fused = fusedAvailable();
+  if (fused) registerFused();
+  const lean: Kernels = { ...stockKernels, layerNorm: layerNormLean, gelu: fused ? geluFused : geluLean };
   if (!isAvailable()) return lean;
   registerLabBmm();
   return { ...lean, attention: attentionWasm };

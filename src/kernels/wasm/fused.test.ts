@@ -1,0 +1,49 @@
+/**
+ * The one-pass element-wise kernels on the WASM heap against tfjs' own ops: the same values and
+ * gradients (within float32 rounding of the erf approximation), on one thread and two.
+ */
+import { afterAll, describe, expect, it } from 'vitest';
+import * as tf from '@tensorflow/tfjs';
+import { initNodeBackend } from '../../backend/node';
+import { stockKernels } from '../../model/ops';
+import { fusedAvailable, geluFused, registerFused } from './fused';
+import { simdKernelsFor } from './simd';
+
+afterAll(async () => {
+  await initNodeBackend('wasm', { threads: 1 });
+});
+
+function maxAbsDiff(a: tf.Tensor, b: tf.Tensor): number {
+  return tf.tidy(() => tf.max(tf.abs(tf.sub(a, b))).dataSync()[0]);
+}
+
+/** Value and input gradient of sum(f(x) ⊙ r). */
+function valueAndGrad(f: (x: tf.Tensor) => tf.Tensor, x: tf.Tensor, r: tf.Tensor): tf.Tensor[] {
+  return tf.tidy(() => {
+    const g = tf.grad((xi: tf.Tensor) => tf.sum(tf.mul(f(xi), r)))(x);
+    return [f(x), g];
+  });
+}
+
+describe.each([1, 2])('fused GELU on %i WASM thread(s)', (threads) => {
+  it('gives tfjs’ exact GELU and its gradient, over the whole range, on a heap that grew in between', async () => {
+    await initNodeBackend('wasm', { threads });
+    expect(fusedAvailable()).toBe(true);
+    registerFused();
+    // Node has WebAssembly SIMD: the vector loops run (a module that fails to compile would fall back to JS).
+    const wasm = (tf.backend() as unknown as { wasm: { wasmMemory?: WebAssembly.Memory; asm?: { memory: WebAssembly.Memory } } }).wasm;
+    expect(simdKernelsFor((wasm.wasmMemory ?? wasm.asm?.memory)!)).not.toBeNull();
+    // Normal values plus the tails and the exact points where a sign test could go wrong.
+    const x = tf.tidy(() => tf.concat([tf.randomNormal([5000], 0, 3, 'float32', 7), tf.tensor1d([0, -0, 1e-8, -1e-8, 6, -6, 12, -12, 40, -40])]));
+    const r = tf.randomNormal(x.shape, 0, 1, 'float32', 8);
+    const fused = valueAndGrad(geluFused, x, r);
+    const big = tf.zeros([64 * 2 ** 20]); // 256 MB: the heap grows between the two passes
+    const stock = valueAndGrad(stockKernels.gelu, x, r);
+    expect(maxAbsDiff(fused[0], stock[0])).toBeLessThan(2e-6);
+    expect(maxAbsDiff(fused[1], stock[1])).toBeLessThan(2e-6);
+    const again = valueAndGrad(geluFused, x, r); // after growth: same numbers, bit for bit
+    again.forEach((t, i) => expect(Array.from(t.dataSync())).toEqual(Array.from(fused[i].dataSync())));
+    tf.dispose([x, r, big, ...fused, ...stock, ...again]);
+    expect(tf.memory().numTensors).toBe(0);
+  });
+});

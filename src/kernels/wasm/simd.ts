@@ -1,0 +1,240 @@
+/**
+ * A few element-wise loops as WebAssembly SIMD (4 float32 lanes) over tfjs' own WASM memory.
+ *
+ * tfjs-backend-wasm runs element-wise math as scalar C++ (`std::erf`, `std::exp`: 9 and 12 ns an
+ * element here) and one operation per kernel; plain JS is no better (V8's `Math.exp` is 15 ns, and
+ * `Math.round` alone 10). These loops are written directly as WebAssembly: the module is a few
+ * hundred bytes, built below from its instructions (no compiler in the toolchain; the encoding is
+ * the WebAssembly 1.0 binary format with the fixed-width SIMD proposal, both standard), compiled
+ * once per memory, and imports the backend's memory, so the loops read and write tensors in place.
+ * The threaded build's memory is shared, the single-threaded one's is not: the import declares
+ * which, as instantiation demands.
+ *
+ * exp: e^a = 2^k · e^r with k = round(a·log2 e) (the 1.5·2²³ rounding trick), r = a − k·ln 2 in two
+ * parts (Cody–Waite), e^r by its Taylor series to r⁷ (|r| ≤ 0.35: relative error < 1e-8 before
+ * float32 rounding), 2^k built in the exponent bits. a is clamped to [−87, 0], where every 2^k is
+ * a normal float32.
+ */
+
+// ---- encoding ----
+
+function uleb(n: number): number[] {
+  const out: number[] = [];
+  do {
+    let byte = n & 0x7f;
+    n >>>= 7;
+    if (n) byte |= 0x80;
+    out.push(byte);
+  } while (n);
+  return out;
+}
+
+function sleb(n: number): number[] {
+  const out: number[] = [];
+  for (;;) {
+    const byte = n & 0x7f;
+    n >>= 7;
+    if ((n === 0 && !(byte & 0x40)) || (n === -1 && byte & 0x40)) return [...out, byte];
+    out.push(byte | 0x80);
+  }
+}
+
+const vec = (items: number[][]): number[] => [...uleb(items.length), ...items.flat()];
+const section = (id: number, body: number[]): number[] => [id, ...uleb(body.length), ...body];
+const name = (s: string): number[] => vec([...s].map((c) => [c.charCodeAt(0)]));
+
+const I32 = 0x7f,
+  V128 = 0x7b;
+
+/** Instructions used below (core and SIMD opcodes of the WebAssembly specification). */
+const op = {
+  block: [0x02, 0x40],
+  loop: [0x03, 0x40],
+  end: [0x0b],
+  br: (d: number) => [0x0c, ...uleb(d)],
+  brIf: (d: number) => [0x0d, ...uleb(d)],
+  get: (i: number) => [0x20, ...uleb(i)],
+  set: (i: number) => [0x21, ...uleb(i)],
+  tee: (i: number) => [0x22, ...uleb(i)],
+  i32: (v: number) => [0x41, ...sleb(v)],
+  i32Eqz: [0x45],
+  i32Add: [0x6a],
+  i32Sub: [0x6b],
+  simd: (code: number, ...imm: number[]) => [0xfd, ...uleb(code), ...imm],
+};
+const load = op.simd(0x00, 0, 0); // v128.load align=1 offset=0
+const store = op.simd(0x0b, 0, 0); // v128.store
+const f32x4 = (v: number): number[] => {
+  const b = new Uint8Array(new Float32Array([v, v, v, v]).buffer);
+  return op.simd(0x0c, ...b); // v128.const
+};
+const i32x4 = (v: number): number[] => op.simd(0x0c, ...new Uint8Array(new Int32Array([v, v, v, v]).buffer));
+const fAbs = op.simd(0xe0),
+  fNeg = op.simd(0xe1),
+  fAdd = op.simd(0xe4),
+  fSub = op.simd(0xe5),
+  fMul = op.simd(0xe6),
+  fDiv = op.simd(0xe7),
+  fMax = op.simd(0xe9),
+  fGe = op.simd(0x46),
+  bitselect = op.simd(0x52),
+  iTruncSat = op.simd(0xf8),
+  iAdd = op.simd(0xae),
+  iShl = op.simd(0xab);
+
+/** A function body: locals (count, type) and instructions. */
+function body(locals: [number, number][], code: number[][]): number[] {
+  const b = [...vec(locals.map(([n, t]) => [...uleb(n), t])), ...code.flat(), ...op.end];
+  return [...uleb(b.length), ...b];
+}
+
+/**
+ * `for (; count; count--, pointers += 16) step()` over pointer params 0..p−1 and the count in
+ * param p: the loop every kernel here is.
+ */
+function eachVector(pointers: number, step: number[][]): number[][] {
+  const count = pointers;
+  const advance = Array.from({ length: pointers }, (_, i) => [...op.get(i), ...op.i32(16), ...op.i32Add, ...op.set(i)]);
+  return [
+    op.block,
+    op.loop,
+    [...op.get(count), ...op.i32Eqz, ...op.brIf(1)],
+    ...step,
+    ...advance,
+    [...op.get(count), ...op.i32(1), ...op.i32Sub, ...op.set(count)],
+    op.br(0),
+    op.end,
+    op.end,
+  ];
+}
+
+// ---- the math, as instruction sequences on locals ----
+
+const LN2_HI = 0.693359375,
+  LN2_LO = -2.1219444e-4;
+
+/** local[out] = e^(local[a]) for a ≤ 0 (clamped at −87); uses locals k, r as scratch. */
+function expNonPositive(a: number, out: number, k: number, r: number): number[][] {
+  const taylor = [1 / 5040, 1 / 720, 1 / 120, 1 / 24, 1 / 6, 0.5, 1, 1];
+  return [
+    [...op.get(a), ...f32x4(-87), ...fMax, ...op.set(a)],
+    // k = round(a·log2 e): adding and subtracting 1.5·2²³ rounds to the nearest integer.
+    [...op.get(a), ...f32x4(Math.LOG2E), ...fMul, ...f32x4(12582912), ...fAdd, ...f32x4(12582912), ...fSub, ...op.set(k)],
+    // r = a − k·ln2_hi − k·ln2_lo
+    [...op.get(a), ...op.get(k), ...f32x4(LN2_HI), ...fMul, ...fSub, ...op.get(k), ...f32x4(LN2_LO), ...fMul, ...fSub, ...op.set(r)],
+    // Horner: ((c7·r + c6)·r + …)·r + 1
+    [...f32x4(taylor[0]), ...taylor.slice(1).flatMap((c) => [...op.get(r), ...fMul, ...f32x4(c), ...fAdd])],
+    // × 2^k: (k + 127) << 23 is 2^k's bit pattern.
+    [...op.get(k), ...iTruncSat, ...i32x4(127), ...iAdd, ...op.i32(23), ...iShl, ...fMul, ...op.set(out)],
+  ];
+}
+
+// Φ(−|x|) = ½·erfc(|x|/√2) by Abramowitz & Stegun 7.1.26 (|erfc error| ≤ 1.5e-7):
+// erfc(z) ≈ t·(a1 + t·(a2 + t·(a3 + t·(a4 + t·a5))))·e^(−z²), t = 1/(1 + p·z), z ≥ 0.
+const AS_P = 0.3275911;
+const AS_A = [1.061405429, -1.453152027, 1.421413741, -0.284496736, 0.254829592]; // a5 … a1
+
+/**
+ * From x in local[x]: local[e] = e^(−x²/2) (= e^(−z²)) and local[phi] = Φ(x). Scratch: z, t, k, r.
+ */
+function normalCdf(x: number, phi: number, e: number, z: number, t: number, k: number, r: number): number[][] {
+  return [
+    [...op.get(x), ...fAbs, ...f32x4(Math.SQRT1_2), ...fMul, ...op.set(z)],
+    [...f32x4(1), ...f32x4(1), ...f32x4(AS_P), ...op.get(z), ...fMul, ...fAdd, ...fDiv, ...op.set(t)],
+    [...op.get(z), ...op.get(z), ...fMul, ...fNeg, ...op.set(e)],
+    ...expNonPositive(e, e, k, r),
+    // tail = ½·t·poly(t)·e = Φ(−|x|)
+    [...f32x4(AS_A[0]), ...AS_A.slice(1).flatMap((c) => [...op.get(t), ...fMul, ...f32x4(c), ...fAdd])],
+    [...op.get(t), ...fMul, ...op.get(e), ...fMul, ...f32x4(0.5), ...fMul, ...op.set(t)],
+    // Φ(x) = x ≥ 0 ? 1 − tail : tail
+    [...f32x4(1), ...op.get(t), ...fSub, ...op.get(t), ...op.get(x), ...f32x4(0), ...fGe, ...bitselect, ...op.set(phi)],
+  ];
+}
+
+// ---- the module ----
+
+/** gelu(x, y, n4): y = x·Φ(x). geluGrad(dy, x, dx, n4): dx = dy·(Φ(x) + x·φ(x)). n4 = elements / 4. */
+function moduleBytes(shared: boolean): Uint8Array<ArrayBuffer> {
+  const types = section(
+    1,
+    vec([
+      [0x60, ...vec([[I32], [I32], [I32]]), ...vec([])],
+      [0x60, ...vec([[I32], [I32], [I32], [I32]]), ...vec([])],
+    ]),
+  );
+  // Shared memory must declare a maximum; 65536 pages is the 4 GiB a 32-bit heap can reach.
+  const limits = shared ? [0x03, ...uleb(0), ...uleb(65536)] : [0x00, ...uleb(0)];
+  const imports = section(2, vec([[...name('env'), ...name('memory'), 0x02, ...limits]]));
+  const funcs = section(3, vec([[0], [1]]));
+  const exports = section(
+    7,
+    vec([
+      [...name('gelu'), 0x00, 0],
+      [...name('geluGrad'), 0x00, 1],
+    ]),
+  );
+  // Locals after the params: v128 x, phi, e, z, t, k, r.
+  const [X, PHI, E, Z, T, K, R] = [0, 1, 2, 3, 4, 5, 6];
+  const gelu = (() => {
+    const l = (i: number) => 3 + i; // params: x, y, n4
+    return body(
+      [[7, V128]],
+      eachVector(2, [
+        [...op.get(0), ...load, ...op.set(l(X))],
+        ...normalCdf(l(X), l(PHI), l(E), l(Z), l(T), l(K), l(R)),
+        [...op.get(1), ...op.get(l(X)), ...op.get(l(PHI)), ...fMul, ...store],
+      ]),
+    );
+  })();
+  const geluGrad = (() => {
+    const l = (i: number) => 4 + i; // params: dy, x, dx, n4
+    return body(
+      [[7, V128]],
+      eachVector(3, [
+        [...op.get(1), ...load, ...op.set(l(X))],
+        ...normalCdf(l(X), l(PHI), l(E), l(Z), l(T), l(K), l(R)),
+        // dx = dy·(Φ + x·e/√(2π))
+        [
+          ...op.get(2),
+          ...op.get(0),
+          ...load,
+          ...op.get(l(PHI)),
+          ...op.get(l(X)),
+          ...op.get(l(E)),
+          ...fMul,
+          ...f32x4(1 / Math.sqrt(2 * Math.PI)),
+          ...fMul,
+          ...fAdd,
+          ...fMul,
+          ...store,
+        ],
+      ]),
+    );
+  })();
+  const code = section(10, vec([gelu, geluGrad]));
+  return new Uint8Array([0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00, ...types, ...imports, ...funcs, ...exports, ...code]);
+}
+
+export interface SimdKernels {
+  /** y = x·Φ(x) over n4·4 floats at byte offsets x, y. */
+  gelu(x: number, y: number, n4: number): void;
+  /** dx = dy·(Φ(x) + x·φ(x)) over n4·4 floats. */
+  geluGrad(dy: number, x: number, dx: number, n4: number): void;
+}
+
+const byMemory = new WeakMap<WebAssembly.Memory, SimdKernels | null>();
+
+/** The kernels bound to `memory`, or null where this engine lacks WebAssembly SIMD. Compiled once per memory. */
+export function simdKernelsFor(memory: WebAssembly.Memory): SimdKernels | null {
+  let k = byMemory.get(memory);
+  if (k !== undefined) return k;
+  const shared = typeof SharedArrayBuffer !== 'undefined' && memory.buffer instanceof SharedArrayBuffer;
+  try {
+    const instance = new WebAssembly.Instance(new WebAssembly.Module(moduleBytes(shared)), { env: { memory } });
+    k = instance.exports as unknown as SimdKernels;
+  } catch {
+    k = null; // no SIMD (or an engine that refuses the module): the callers keep tfjs' ops
+  }
+  byMemory.set(memory, k);
+  return k;
+}
