@@ -142,3 +142,21 @@ describe('the queue’s time left', () => {
     expect(eta.seconds).toBeCloseTo(18 / 9 + 8 / 8, 6);
   });
 });
+
+describe('the probe in the store', () => {
+  it('keeps a failure beside the estimate, not in the alerts; a cancelled probe (Start cancels it) shows nothing, even when its answer comes late', () => {
+    const failed = play([
+      { type: 'probe-requested', requestId: 'p', key: 'k' },
+      { type: 'error', requestId: 'p', error: { code: 'run/does-not-fit', message: 'too big' } },
+    ]);
+    expect(failed.probe).toEqual({ pending: null, results: {}, failed: { k: 'run/does-not-fit: too big' } });
+    expect(failed.errors).toEqual([]);
+    const late = play([
+      { type: 'probe-requested', requestId: 'p', key: 'k' },
+      { type: 'probe-cancelled' },
+      { type: 'error', requestId: 'p', error: { code: 'run/cancelled', message: 'The run was cancelled.' } },
+    ]);
+    expect(late.errors).toEqual([]);
+    expect(late.probe.pending).toBeNull();
+  });
+});

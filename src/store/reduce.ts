@@ -162,11 +162,13 @@ export function reduce(s: LabState, e: LabEvent): LabState {
     case 'error': {
       // A picked file's check failed: the message goes beside the file, not in the alerts.
       if (e.requestId && checkOf(s, e.requestId)) return withCheck(s, e.requestId, { state: 'bad', text: e.error.message, code: e.error.code, warnings: [] });
-      // A probe that did not measure: said beside the estimate (a cancelled one says nothing).
+      // A request the page cancelled (a probe, which Start cancels too) is no error to show.
+      if (e.requestId && e.error.code === 'run/cancelled')
+        return s.probe.pending?.requestId === e.requestId ? { ...s, probe: { ...s.probe, pending: null } } : s;
+      // A probe that did not measure: said beside the estimate.
       const probe = s.probe.pending;
       if (e.requestId && probe?.requestId === e.requestId) {
-        const failed = e.error.code === 'run/cancelled' ? s.probe.failed : { ...s.probe.failed, [probe.key]: `${e.error.code}: ${e.error.message}` };
-        return { ...s, probe: { ...s.probe, pending: null, failed } };
+        return { ...s, probe: { ...s.probe, pending: null, failed: { ...s.probe.failed, [probe.key]: `${e.error.code}: ${e.error.message}` } } };
       }
       let t = s;
       if (e.requestId) t = { ...t, paper: { ...t.paper, frechetPending: t.paper.frechetPending.filter((id) => id !== e.requestId) } };
