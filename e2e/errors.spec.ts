@@ -128,3 +128,32 @@ test('a VTAB task with no data picked says what to do, before any download', asy
   await expect(lab.errors()).toContainText('needs its images');
   expect((await lab.state()).order).toHaveLength(0);
 });
+
+test('the setup never takes a value silently: a clamped field says so, a link’s out-of-range value is named, a bad resolution is refused at setup time', async ({
+  page,
+}) => {
+  const lab = new LabPage(page);
+  // Not dev mode: the train size's minimum is 400. The link asks for 0 epochs without a file to evaluate.
+  await lab.goto({ task: 'synth_count', methods: 'ft', epochs: 0 }, false);
+  await expect(lab.id('run.notices')).toContainText("The link's epochs=0 would only evaluate, which needs trained parameters to import");
+  await expect(lab.id('setup.epochs')).toHaveValue('1');
+  // A train size below the minimum: the field shows the size used, and says why.
+  await lab.id('setup.trainSize').fill('100');
+  await lab.id('setup.trainSize').press('Enter');
+  await expect(lab.id('setup.trainSize')).toHaveValue('400');
+  await expect(lab.id('setup.trainSize.clamped')).toHaveText('100 is below the minimum 400: 400 is used');
+  expect((await lab.state()).setup.trainSize).toBe(400);
+  // 64 px does not cut into the bundled model's 12-px patches: named beside the field, and Start refuses it.
+  await lab.id('setup.imageSize').fill('64');
+  await lab.id('setup.imageSize').press('Enter');
+  await expect(lab.id('setup.imageSize.error')).toContainText('Input resolution 64 px is not a multiple of the patch size');
+  await expect(lab.id('setup.imageSize.error')).toContainText('Use 60 or 72 px');
+  await lab.start();
+  await expect(lab.errors().locator('.banner.error')).toHaveAttribute('data-code', 'config/invalid');
+  await expect(lab.errors()).toContainText('Input resolution 64 px is not a multiple of the patch size of Small bundled ViT (offline) (12 px)');
+  expect((await lab.state()).order).toHaveLength(0);
+  // A multiple of 12 is taken.
+  await lab.id('setup.imageSize').fill('72');
+  await lab.id('setup.imageSize').press('Enter');
+  await expect(lab.id('setup.imageSize.error')).toHaveCount(0);
+});

@@ -247,6 +247,30 @@ describe('the engine queue', () => {
     expect(err.error.code).toBe('storage/missing');
   });
 
+  it('refuses, with named errors before training, a resolution the patches do not divide and VPT prompts imported for an FT run', async () => {
+    const t = engineWith();
+    const vpt = config({ method: 'vpt_deep' });
+    t.engine.handle({ type: 'enqueue', groupLabel: 'vpt', runs: [vpt] });
+    await t.next(isQueue('done'));
+    t.engine.handle({ type: 'export-trained', requestId: 'x3', runId: vpt.runId });
+    const file = await t.next((e): e is Extract<EngineEvent, { type: 'trained-file' }> => e.type === 'trained-file' && e.requestId === 'x3');
+    const ft = config({ method: 'ft', importParams: { file: file.blob, name: file.fileName } });
+    // The fixture preset is 64 px in patches of 16: 40 px does not cut into whole patches.
+    const res = config({ imageSize: 40 });
+    const from = t.events.length;
+    t.engine.handle({ type: 'enqueue', groupLabel: 'bad', runs: [ft, res] });
+    await t.next(isQueue('done'), from);
+    const ftError = t.lastRun(ft.runId)!.summary.error!;
+    expect(ftError.code).toBe('config/invalid');
+    expect(ftError.message).toMatch(/holds \d+ layer\(s\) of prompts trained by VPT-deep; Full fine-tuning uses no prompts/);
+    expect(ftError.message).toMatch(/clear "Start from trained parameters"/);
+    expect(t.lastRun(ft.runId)!.summary.epochs).toHaveLength(0);
+    const resError = t.lastRun(res.runId)!.summary.error!;
+    expect(resError.code).toBe('config/invalid');
+    expect(resError.message).toMatch(/Input resolution 40 px is not a multiple of the patch size of random:fixture_tiny \(16 px\)/);
+    expect(resError.message).toMatch(/Use 32 or 48 px/);
+  });
+
   it('a run that fails is reported with its error and the queue goes on', async () => {
     const t = engineWith();
     const bad = config({ model: { kind: 'random', preset: 'no_such_preset' } }),

@@ -7,7 +7,7 @@ import { PROCEDURAL_TASKS, getTask } from '../data/catalog';
 import { LabError, toErrorInfo, type ErrorInfo } from '../domain/errors';
 import { parseSourceText, type DataSpec, type MethodId, type ModelSpec, type RunConfig } from '../domain/run';
 import type { Command } from '../engine/protocol';
-import { SWEEP_SIZES, modelLabel, paperSpecOf, valSizeOf, type Setup } from './setup';
+import { SWEEP_SIZES, modelLabel, paperSpecOf, resolutionError, valSizeOf, type Setup } from './setup';
 import type { LabState } from './state';
 import { probeKey, setupRun } from './estimate';
 
@@ -110,6 +110,8 @@ function runsRequest(s: LabState, methods: MethodId[], sizes: readonly number[],
   if ('problem' in model) return model;
   const data = dataSpec(s);
   if ('problem' in data) return data;
+  const resolution = resolutionError(s.setup);
+  if (resolution) return { problem: toErrorInfo(new LabError('config/invalid', resolution)) };
   const runs = sizes.flatMap((n) => methods.map((m) => runConfig(s, m, model.ok, data.ok, n)));
   return { ok: { type: 'enqueue', groupLabel: label(s.setup), runs } };
 }

@@ -1,6 +1,6 @@
 import { describe, expect, test } from 'vitest';
 import { getTask, promptLengthFor } from '../data/catalog';
-import { DEFAULT_SETUP, effectivePromptLength, numberField, promptLengthNote, sanitize, setupFromUrl, setupToHash } from './setup';
+import { DEFAULT_SETUP, effectivePromptLength, numberField, promptLengthNote, readUrl, resolutionError, sanitize, setupFromUrl, setupToHash } from './setup';
 import { estimateStart, formatDuration, secondsOf, setupWork } from './estimate';
 import { initialState } from './state';
 
@@ -37,6 +37,33 @@ test('one table gives the form its labels and bounds and clamps what a URL or th
   // Resolution 0 keeps its meaning (the checkpoint's own); a blank prompt length stays blank.
   expect(sanitize({ ...DEFAULT_SETUP, imageSize: 0, promptLength: null })).toMatchObject({ imageSize: 0, promptLength: null });
   expect(sanitize({ ...DEFAULT_SETUP, epochs: 0 }, { allowZeroEpochs: true }).epochs).toBe(0);
+});
+
+test('a link the page cannot take as it is says what it used instead, and a link the page wrote says nothing', () => {
+  expect(readUrl('#' + setupToHash(DEFAULT_SETUP), '').notes).toEqual([]);
+  expect(readUrl('#' + setupToHash({ ...DEFAULT_SETUP, promptLength: 4, lr: 0.1, imageSize: 96, trainSize: 800 }), '').notes).toEqual([]);
+  const { setup, notes } = readUrl('#epochs=0&batch=5000&trainSize=100&task=nope&seed=x', '');
+  expect([setup.epochs, setup.batchSize, setup.trainSize, setup.taskId, setup.seed]).toEqual([1, 1024, 400, DEFAULT_SETUP.taskId, DEFAULT_SETUP.seed]);
+  expect(notes).toEqual([
+    "The link's task=nope is not one the lab knows: synth_count is used.",
+    "The link's trainSize=100 is outside 400–20000: 400 is used.",
+    "The link's epochs=0 would only evaluate, which needs trained parameters to import (a link cannot carry a file): 1 is used.",
+    "The link's batch=5000 is outside 1–1024: 1024 is used.",
+    "The link's seed=x is not a whole number: 1 is used.",
+  ]);
+});
+
+test('a resolution the model’s patches do not divide is a named error at setup time', () => {
+  // The bundled model: 48 px in patches of 12.
+  expect(resolutionError({ ...DEFAULT_SETUP, imageSize: 96 })).toBeNull();
+  expect(resolutionError({ ...DEFAULT_SETUP, imageSize: 64 })).toBe(
+    "Input resolution 64 px is not a multiple of the patch size of Small bundled ViT (offline) (12 px): the image would not cut into whole patches. Use 60 or 72 px (multiples of 12), or leave the resolution blank for the model's own 48 px.",
+  );
+  expect(resolutionError({ ...DEFAULT_SETUP, model: 'hub:google/vit-base-patch16-224-in21k', imageSize: 200 })).toMatch(
+    /multiple of the patch size .* \(16 px\).* Use 192 or 208 px/,
+  );
+  // A checkpoint file: its patch size is known when it loads (the run checks it before training).
+  expect(resolutionError({ ...DEFAULT_SETUP, model: 'file', imageSize: 50 })).toBeNull();
 });
 
 describe('the protocol in the setup and the URL', () => {

@@ -7,7 +7,7 @@
 import { BACKENDS, type BackendName, type MethodId } from '../domain/run';
 import { PAPER_PATCHES, TASKS, getTask, promptLengthFor, promptLengthRuleText, promptLengthWarning, type TaskInfo } from '../data/catalog';
 import type { PaperSpec } from '../domain/paper';
-import { dimsOfChoice } from '../train/dims';
+import { dimsOfChoice, resolutionProblem } from '../train/dims';
 import { resolveGrid } from '../train/paper';
 import { METHOD_IDS } from '../train/methods';
 import { HUB_CHECKPOINTS } from '../weights/sources';
@@ -180,6 +180,16 @@ export function promptLengthNote(setup: Setup): { rule: string; warning: string 
   return { rule: promptLengthRuleText(task, patches), warning: promptLengthWarning(n, patches, task) };
 }
 
+/**
+ * The chosen resolution's problem with the chosen model (not a multiple of its patch size), as the
+ * named error's text, or null; a checkpoint file's patch size is known only once it loads (the run
+ * checks it then, before training).
+ */
+export function resolutionError(setup: Pick<Setup, 'model' | 'modelFileName' | 'imageSize'>): string | null {
+  const dims = dimsOfChoice(setup.model, 0);
+  return dims ? (resolutionProblem(setup.imageSize, dims, modelLabel(setup))?.message ?? null) : null;
+}
+
 /** The paper protocol a setup asks for (null = quick), with its grid for a method. */
 export function paperSpecOf(setup: Setup, method: MethodId): PaperSpec | undefined {
   if (setup.protocol !== 'paper') return undefined;
@@ -350,6 +360,15 @@ export function viewFromUrl(hash: string): View {
  * UI allows. `?dev=1` in the query string also turns on dev mode.
  */
 export function setupFromUrl(hash: string, search = ''): Setup {
+  return readUrl(hash, search).setup;
+}
+
+/**
+ * The setup a URL describes, and a sentence for every value of the link the page could not take
+ * as it was (out of bounds, not a number, an unknown task or model): what it used instead and why.
+ * A shared link never changes silently.
+ */
+export function readUrl(hash: string, search = ''): { setup: Setup; notes: string[] } {
   const p = new URLSearchParams(hash.replace(/^#/, ''));
   const out: Record<string, unknown> = { ...DEFAULT_SETUP };
   for (const prop of URL_PROPS) {
@@ -361,7 +380,22 @@ export function setupFromUrl(hash: string, search = ''): Setup {
   if (new URLSearchParams(search).get('dev') === '1') out.dev = true;
   const setup = out as unknown as Setup;
   if (!p.has('res')) setup.imageSize = defaultImageSize(setup.model);
-  return sanitize(setup);
+  const clean = sanitize(setup);
+  const notes: string[] = [];
+  for (const prop of URL_PROPS) {
+    const raw = p.get(prop.name);
+    if (raw === null) continue;
+    const asked = decode(prop.type, raw);
+    const used = clean[prop.key];
+    if (asked !== undefined && (asked === used || prop.type === 'methods' || prop.type === 'bool' || prop.type === 'backend')) continue;
+    const shown = used === null ? 'the default' : `${String(used)}`;
+    const b = boundsOf(prop, clean, {});
+    let why = asked === undefined ? `is not a ${prop.type.startsWith('int') ? 'whole number' : 'number'}` : 'is not one the lab knows';
+    if (b && typeof asked === 'number') why = `is outside ${b.min}–${b.max ?? '∞'}`;
+    if (prop.key === 'epochs' && asked === 0) why = 'would only evaluate, which needs trained parameters to import (a link cannot carry a file)';
+    notes.push(`The link's ${prop.name}=${raw} ${why}: ${shown} is used.`);
+  }
+  return { setup: clean, notes };
 }
 
 /**

@@ -3,6 +3,7 @@
  * their preset) and the bundled model. The memory planner needs them to show an estimate before
  * a run starts; a local file's sizes are known only once its header is read.
  */
+import { LabError } from '../domain/errors';
 import type { ModelSpec } from '../domain/run';
 import { PRESETS, type PresetName } from '../model/config';
 import { HUB_CHECKPOINTS } from '../weights/sources';
@@ -33,4 +34,22 @@ export function dimsOfChoice(choice: string, imageSize = 0): ModelDims | null {
   if (kind === 'random') return dimsOf({ kind: 'random', preset: id }, imageSize);
   if (kind === 'bundled') return dimsOf({ kind: 'bundled', id }, imageSize);
   return null;
+}
+
+/**
+ * An input resolution that does not cut into whole patches, as the named error (what, where, the
+ * fix), or null when it does (0 = the model's own resolution always does). Checked where the
+ * resolution is chosen (the setup panel, the command line) and again before a model is loaded or
+ * downloaded, so it never reaches the position-embedding resize as an internal error.
+ */
+export function resolutionProblem(imageSize: number, dims: Pick<ModelDims, 'imageSize' | 'patchSize'>, model: string): LabError | null {
+  const p = dims.patchSize;
+  if (!imageSize || imageSize % p === 0) return null;
+  const lower = Math.floor(imageSize / p) * p;
+  const near = [lower, lower + p].filter((n) => n > 0);
+  return new LabError(
+    'config/invalid',
+    `Input resolution ${imageSize} px is not a multiple of the patch size of ${model} (${p} px): the image would not cut into whole patches.`,
+    `Use ${near.join(' or ')} px (multiples of ${p}), or leave the resolution blank for the model's own ${dims.imageSize} px.`,
+  );
 }

@@ -27,7 +27,7 @@ import type { TrainerEvent, TrainOutcome } from './trainer';
 import { countParams, train, tunedMethod, type Hyper } from './trainer';
 import { memoryBudget } from './budget';
 import { planPhases, type MemoryPlan, type ModelDims } from './memory';
-import { dimsOf } from './dims';
+import { dimsOf, resolutionProblem } from './dims';
 import { kernelsFor } from '../kernels';
 import type { ViT } from '../model/vit';
 
@@ -72,7 +72,14 @@ export async function loadModel(spec: ModelSpec, o: LoadOptions & { imageSize?: 
     ckpt.tensors.clear(); // drop the host copy as soon as the tensors exist
     source = modelSourceText(spec);
   }
-  if (imageSize && imageSize !== cfg.imageSize) cfg = adaptToResolution(params, cfg, imageSize);
+  if (imageSize && imageSize !== cfg.imageSize) {
+    const problem = resolutionProblem(imageSize, cfg, source);
+    if (problem) {
+      disposeParams(params);
+      throw problem;
+    }
+    cfg = adaptToResolution(params, cfg, imageSize);
+  }
   return { cfg, params, kernels: kernelsFor(tf.getBackend()), source };
 }
 
@@ -199,7 +206,12 @@ export async function runSession(
   // A model whose sizes are known without its weights (presets, hub checkpoints, the bundled
   // model) is planned before it is loaded: one that cannot fit one image stops before a weight is read.
   const known = dimsOf(requested.model, requested.imageSize ?? 0);
-  if (known) plan(resolvePromptLength(requested, known), known);
+  if (known) {
+    // Before a weight is downloaded: a resolution the model's patches do not divide.
+    const problem = resolutionProblem(requested.imageSize ?? 0, dimsOf(requested.model)!, modelSourceText(requested.model));
+    if (problem) throw problem;
+    plan(resolvePromptLength(requested, known), known);
+  }
   const model = await loadModel(requested.model, { host, imageSize: requested.imageSize, onProgress: progress });
   try {
     const config = resolvePromptLength(requested, model.cfg);
@@ -238,9 +250,7 @@ export async function runSession(
       summary.notices.push(message);
       cb.onEvent?.({ type: 'notice', message });
     }
-    const initial = config.importParams
-      ? readTrainedParams(new Uint8Array(await config.importParams.file.arrayBuffer()), config.importParams.name).params
-      : undefined;
+    const initial = config.importParams ? importedParams(await config.importParams.file.arrayBuffer(), config.importParams.name, config.method) : undefined;
     const outcome = await train({
       initial,
       cfg: model.cfg,
@@ -276,6 +286,27 @@ export async function runSession(
     disposeParams(model.params);
     throw err;
   }
+}
+
+/**
+ * Trained parameters imported for a run, refused when the run's method has no use for part of
+ * them: prompts imported for a method without prompts would be dropped without a word, and the
+ * run would not start from what the user picked.
+ */
+export function importedParams(bytes: ArrayBuffer, name: string, methodId: RunConfig['method']): ParamSet {
+  const { params, meta } = readTrainedParams(new Uint8Array(bytes), name);
+  const last = METHODS[methodId].phases.at(-1)!;
+  const prompts = Object.keys(params).filter((k) => k.startsWith('prompts.'));
+  if (last.promptMode === 'none' && prompts.length) {
+    disposeParams(params);
+    const from = meta.method && METHODS[meta.method as keyof typeof METHODS] ? METHODS[meta.method as keyof typeof METHODS].label : 'a prompt method';
+    throw new LabError(
+      'config/invalid',
+      `'${name}' holds ${prompts.length} layer(s) of prompts trained by ${from}; ${METHODS[methodId].label} uses no prompts, so they would be dropped and the run would not start from this file.`,
+      `Import it for a prompt method (${from}, with the same prompt length), or clear "Start from trained parameters" to train ${METHODS[methodId].label} from the pretrained model.`,
+    );
+  }
+  return params;
 }
 
 /** The trained parameters of a finished session as a file (see export.ts). */

@@ -14,6 +14,7 @@ import {
   gridProblem,
   numberField,
   promptLengthNote,
+  resolutionError,
   taskOf,
   valSizeOf,
   type DataChoice,
@@ -37,15 +38,25 @@ function NumberField(props: {
   step?: number | 'any';
   placeholder?: string;
   hint?: string;
+  /** A named problem with the value (the setup refuses to start with it). */
+  error?: string | null;
   onChange: (v: number | null) => void;
 }) {
   const [text, setText] = useState(props.value === null ? '' : String(props.value));
-  useEffect(() => setText(props.value === null ? '' : String(props.value)), [props.value]);
+  // What the last commit typed that the setup could not take (outside the bounds), said under the field.
+  const [clamped, setClamped] = useState<string | null>(null);
+  const [commits, setCommits] = useState(0);
+  // After every commit the field shows the value the setup holds: a clamped value never stays typed.
+  useEffect(() => setText(props.value === null ? '' : String(props.value)), [props.value, commits]);
   const commit = () => {
+    setCommits((c) => c + 1);
+    setClamped(null);
     if (text.trim() === '') return props.onChange(null);
     const n = Number(text);
-    if (Number.isFinite(n)) props.onChange(n);
-    else setText(props.value === null ? '' : String(props.value));
+    if (!Number.isFinite(n)) return;
+    if (props.min !== undefined && n < props.min) setClamped(`${n} is below the minimum ${props.min}: ${props.min} is used`);
+    else if (props.max !== undefined && n > props.max) setClamped(`${n} is above the maximum ${props.max}: ${props.max} is used`);
+    props.onChange(n);
   };
   return (
     <div className="field">
@@ -66,6 +77,16 @@ function NumberField(props: {
         onKeyDown={(e) => e.key === 'Enter' && commit()}
       />
       {props.hint && <small id={`${props.id}-hint`}>{props.hint}</small>}
+      {clamped && (
+        <small className="warn" role="status" data-testid={`${props.testId}.clamped`}>
+          {clamped}
+        </small>
+      )}
+      {props.error && (
+        <small className="error" role="alert" data-testid={`${props.testId}.error`}>
+          {props.error}
+        </small>
+      )}
     </div>
   );
 }
@@ -586,6 +607,7 @@ export function SetupPanel() {
               ? 'blank = the checkpoint’s own; otherwise position embeddings are resized'
               : 'the checkpoint’s own (48 px for the bundled model); type a size to resize'
           }
+          error={resolutionError(setup)}
           onChange={(v) => updateSetup({ imageSize: v ?? 0 })}
         />
         <NumberField

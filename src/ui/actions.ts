@@ -7,7 +7,7 @@ import type { ErrorInfo } from '../domain/errors';
 import type { BackendName, MethodId } from '../domain/run';
 import { frechetRequests, inspectRequest, newId, probeRequest, queueRequest, restartRequest, sweepRequest } from '../store/requests';
 import { estimateStart } from '../store/estimate';
-import { locationHash, setupFromUrl, viewFromUrl, type Setup, type View } from '../store/setup';
+import { locationHash, readUrl, viewFromUrl, type Setup, type View } from '../store/setup';
 import type { PickedData, ReferenceChoice } from '../store/state';
 import type { EngineEvent } from '../engine/protocol';
 import { dispatch, useLab } from '../store/store';
@@ -69,7 +69,9 @@ export function setBackendOverride(backend: BackendName | null): void {
 
 /** Reads the setup and the view from the page URL (start-up, and whenever the hash changes). */
 export function loadSetupFromLocation(): void {
-  dispatch({ type: 'setup-loaded', setup: setupFromUrl(location.hash, location.search), view: viewFromUrl(location.hash) });
+  const { setup, notes } = readUrl(location.hash, location.search);
+  dispatch({ type: 'setup-loaded', setup, view: viewFromUrl(location.hash) });
+  for (const message of notes) dispatch({ type: 'notice', message });
 }
 
 /** Mirrors the setup and the view to the URL hash, so a shared link (or a reload) reproduces both. */
