@@ -264,4 +264,8 @@ test('pause, resume and cancel act on the running queue', async ({ page }) => {
     .sort();
   expect(statuses).toEqual(['cancelled', 'cancelled']);
   await expect(lab.errors()).toBeEmpty();
+  // Restarting one run of the group: the status counts what this queue did (1 run), and how the group stands.
+  await page.locator('[data-testid="runs.row"][data-method="ft"]').getByTestId('runs.resume').click();
+  await lab.waitDone(4 * 60_000);
+  await expect(lab.id('run.status')).toHaveText('1 run finished (this group: 1 of 2 done) — done');
 });

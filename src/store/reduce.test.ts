@@ -338,3 +338,22 @@ describe('the headline accuracy of a run', () => {
     expect(headlineAcc(summary())).toBeNull();
   });
 });
+
+describe('the queue the status line counts', () => {
+  it('holds the runs of one Start, and a run restarted later alone (not its whole group)', () => {
+    const b = (o: Partial<RunSummary> = {}) => info({ runId: 'b' }, { config: { ...summary().config, runId: 'b' }, ...o });
+    const [, , , started, , ended, restarted] = play([
+      { type: 'run', run: info({}, { status: 'queued' }) },
+      { type: 'run', run: b({ status: 'queued' }) },
+      { type: 'queue', waiting: ['a', 'b'], active: null, state: 'running' },
+      { type: 'run', run: info({}, { status: 'cancelled' }) },
+      { type: 'queue', waiting: [], active: null, state: 'cancelled' },
+      { type: 'run', run: info({}, { status: 'queued' }) },
+    ]);
+    expect(started!.queueRuns).toEqual(['a', 'b']);
+    expect(ended!.queueOpen).toBe(false);
+    expect(ended!.queueRuns).toEqual(['a', 'b']);
+    expect(restarted!.queueRuns).toEqual(['a']);
+    expect(restarted!.queueOpen).toBe(true);
+  });
+});

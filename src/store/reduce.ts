@@ -136,7 +136,7 @@ export function reduce(s: LabState, e: LabEvent): LabState {
       return { ...s, runs, order: s.order.filter((id) => id !== e.runId), queue: s.queue.filter((id) => id !== e.runId) };
     }
     case 'queue':
-      return { ...s, queue: e.waiting, activeRunId: e.active, queueState: e.state };
+      return { ...s, queue: e.waiting, activeRunId: e.active, queueState: e.state, queueOpen: e.state === 'running' || e.state === 'paused' };
     case 'progress':
       return patchRun(s, e.runId, (r) => ({ ...r, progress: { ...r.progress, [e.progress.unit]: e.progress } }));
     case 'step':
@@ -207,10 +207,14 @@ function editSetup(s: LabState, patch: Partial<Setup>): Setup {
 function withRun(s: LabState, info: RunInfo): LabState {
   const prev = s.runs[info.runId];
   const run: RunRecord = prev ? { ...prev, ...info } : { ...info, progress: {} };
+  // A run queued (a Start, a restart): it joins the queue going, or starts the next one.
+  let queued = {};
+  if (info.summary.status === 'queued' && !(s.queueOpen && s.queueRuns.includes(info.runId)))
+    queued = s.queueOpen ? { queueRuns: [...s.queueRuns, info.runId] } : { queueRuns: [info.runId], queueOpen: true };
   if (prev?.timing && info.summary.epochs.length > prev.summary.epochs.length) run.timing = withEpochTime(prev.timing, info);
   // A run that ended shows no step in flight.
   if (isTerminal(info.summary.status)) run.step = undefined;
-  return { ...s, runs: { ...s.runs, [info.runId]: run }, order: prev ? s.order : [...s.order, info.runId] };
+  return { ...s, ...queued, runs: { ...s.runs, [info.runId]: run }, order: prev ? s.order : [...s.order, info.runId] };
 }
 
 /** The batch of a run's steps: the trainer never takes more images than the split has. */

@@ -117,6 +117,14 @@ export interface RunsSlice {
    * the banner offers to resume them. Empty once they are resumed or the offer is dismissed.
    */
   stopped: string[];
+  /**
+   * The runs of the queue now going or last gone (a Start, a resumed run, a resumed queue), in the
+   * order they were queued: what the status line counts, not the whole group (resuming one run of
+   * a group of two finishes one run). `queueOpen`: more runs queued join it; once the queue ends, the
+   * next queued run starts a new one.
+   */
+  queueRuns: string[];
+  queueOpen: boolean;
 }
 
 // ---- alerts slice ----
@@ -200,6 +208,8 @@ export const initialState = (setup: Setup = DEFAULT_SETUP): LabState => ({
   viewGroupId: null,
   restored: false,
   stopped: [],
+  queueRuns: [],
+  queueOpen: false,
   errors: [],
   notices: [],
   nextAlertId: 1,

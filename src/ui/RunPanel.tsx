@@ -10,7 +10,7 @@ import { estimateStart, formatDuration, probeKey, queueEta, setupRun, type Speed
 import { formatBytes } from '../store/setup';
 import { useLab } from '../store/store';
 import type { LabState, RunRecord } from '../store/state';
-import { viewedGroupId, runsOfGroup } from '../store/selectors';
+import { runsOfGroup } from '../store/selectors';
 
 function ProgressBar(props: { label: string; value: number; max: number | undefined; text: string; testId: string }) {
   const known = props.max !== undefined && props.max > 0;
@@ -81,27 +81,37 @@ function ActiveRunProgress({ run }: { run: RunRecord }) {
   );
 }
 
+const plural = (n: number, what: string) => `${n} ${what}${n === 1 ? '' : 's'}`;
+
+/**
+ * The status line: what the queue now going (or last gone) did, counted over its own runs (a
+ * resumed run alone is "1 run"), with the rest of its group when the group holds more runs.
+ */
 function queueText(s: LabState): string {
-  const groupRuns = runsOfGroup(s, viewedGroupId(s));
-  const finished = groupRuns.filter((r) => ['done', 'failed', 'cancelled'].includes(r.summary.status)).length;
+  const runs = s.queueRuns.map((id) => s.runs[id]).filter((r): r is RunRecord => !!r);
   const active = s.activeRunId ? s.runs[s.activeRunId] : undefined;
+  const groupId = runs[0]?.groupId ?? active?.groupId ?? null;
+  const group = runsOfGroup(s, groupId);
+  // Where the queue covers only part of its group (a resumed run): how the whole group stands.
+  const groupNote = group.length > runs.length ? ` (this group: ${group.filter((r) => r.summary.status === 'done').length} of ${group.length} done)` : '';
   switch (s.queueState) {
     case 'idle':
-      return s.stopped.length ? `Stopped by a reload: ${s.stopped.length} run${s.stopped.length === 1 ? '' : 's'} to resume` : 'Ready — nothing queued';
+      return s.stopped.length ? `Stopped by a reload: ${plural(s.stopped.length, 'run')} to resume` : 'Ready — nothing queued';
     case 'running':
     case 'paused': {
-      const idx = active ? groupRuns.indexOf(active) + 1 : finished + 1;
+      const finished = runs.filter((r) => ['done', 'failed', 'cancelled'].includes(r.summary.status)).length;
+      const idx = active && runs.includes(active) ? runs.indexOf(active) + 1 : finished + 1;
       const what = active ? `${active.methodLabel}: ${active.summary.status}` : 'starting';
-      return `Run ${idx} of ${groupRuns.length} — ${what}${s.queueState === 'paused' && active?.summary.status !== 'paused' ? ' (paused)' : ''}`;
+      return `Run ${idx} of ${Math.max(runs.length, idx)} — ${what}${s.queueState === 'paused' && active?.summary.status !== 'paused' ? ' (paused)' : ''}`;
     }
     case 'cancelled': {
       // Only the runs that ran to their end count as finished; the cancelled ones did not.
-      const done = groupRuns.filter((r) => r.summary.status === 'done').length;
-      return `Queue cancelled: ${done} of ${groupRuns.length} run${groupRuns.length === 1 ? '' : 's'} finished — cancelled`;
+      const done = runs.filter((r) => r.summary.status === 'done').length;
+      return `Queue cancelled: ${done} of ${plural(runs.length, 'run')} finished${groupNote} — cancelled`;
     }
     case 'done': {
-      const failed = groupRuns.filter((r) => r.summary.status === 'failed').length;
-      return `${groupRuns.length} run${groupRuns.length === 1 ? '' : 's'} finished${failed ? ` (${failed} failed)` : ''} — done`;
+      const failed = runs.filter((r) => r.summary.status === 'failed').length;
+      return `${plural(runs.length, 'run')} finished${failed ? ` (${failed} failed)` : ''}${groupNote} — done`;
     }
   }
 }
