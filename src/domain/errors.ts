@@ -21,6 +21,7 @@ export const ERROR_CODES = [
   'checkpoint/shape-mismatch',
   'checkpoint/non-finite',
   'checkpoint/download-failed',
+  'checkpoint/download-incomplete',
   // golden reference files (npm run verify, the page's engine check)
   'golden/invalid',
   // data: sources, list files, images

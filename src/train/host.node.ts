@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { nodeDecoder } from '../data/decode.node.js';
 import { openNodeSource } from '../data/source.node.js';
 import { LabError } from '../domain/errors';
-import { HUB_CHECKPOINTS, fetchCheckpoint } from '../weights/sources';
+import { HUB_CHECKPOINTS, fetchAndOpen } from '../weights/sources';
 import { loadCheckpoint } from '../weights/load';
 import { loadCheckpointFromPath, readPathSource } from '../weights/node';
 import type { RunHost } from './session';
@@ -18,7 +18,7 @@ export function bundledModelPath(id: string): string {
 
 export const nodeHost: RunHost = {
   decoder: nodeDecoder,
-  async loadCheckpoint(spec, { onProgress }) {
+  async loadCheckpoint(spec, { onProgress, onNotice }) {
     switch (spec.kind) {
       case 'path':
         return loadCheckpointFromPath(spec.path);
@@ -29,7 +29,7 @@ export const nodeHost: RunHost = {
       case 'hub': {
         const hub = HUB_CHECKPOINTS.find((h) => h.id === spec.id);
         if (!hub) throw new LabError('config/invalid', `Unknown hub checkpoint '${spec.id}'.`, `Use one of: ${HUB_CHECKPOINTS.map((h) => h.id).join(', ')}.`);
-        return loadCheckpoint(await fetchCheckpoint(hub.url, { onProgress }), { name: hub.url, layout: hub.layout });
+        return fetchAndOpen(hub.url, (bytes) => loadCheckpoint(bytes, { name: hub.url, layout: hub.layout }), { onProgress, onNotice });
       }
       case 'file':
         return loadCheckpoint(new Uint8Array(await spec.file.arrayBuffer()), { name: spec.name });

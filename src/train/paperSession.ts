@@ -87,7 +87,12 @@ export async function runPaperSession(
       'Use the quick protocol to continue from saved parameters.',
     );
   const progress = cb.onProgress ?? (() => {});
-  const model = await loadModel(requested.model, { host, imageSize: requested.imageSize, onProgress: progress });
+  const model = await loadModel(requested.model, {
+    host,
+    imageSize: requested.imageSize,
+    onProgress: progress,
+    onNotice: (message) => cb.onEvent?.({ type: 'notice', message }),
+  });
   const backbone = model.params;
   // The first seed's final model, kept for the analyses after the protocol (a closure sets it).
   const kept: { first: { seed: number; params: ParamSet; test: TestResult } | null } = { first: null };

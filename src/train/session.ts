@@ -34,7 +34,7 @@ import type { ViT } from '../model/vit';
 /** What differs between the browser worker and Node. */
 export interface RunHost {
   /** Bytes -> canonical checkpoint for every model spec but `random`. */
-  loadCheckpoint(spec: ModelSpec, o: { onProgress?: ProgressCallback }): Promise<CanonicalCheckpoint>;
+  loadCheckpoint(spec: ModelSpec, o: { onProgress?: ProgressCallback; onNotice?: (message: string) => void }): Promise<CanonicalCheckpoint>;
   /** A file source for a non-procedural data spec. */
   openSource(spec: DataSpec): Promise<FileSource>;
   decoder: ImageDecoder;
@@ -50,11 +50,13 @@ export interface LoadedModel extends ViT {
 export interface LoadOptions {
   host: RunHost;
   onProgress?: ProgressCallback;
+  /** What loading noticed but did not stop for (e.g. the browser would not keep a downloaded copy). */
+  onNotice?: (message: string) => void;
 }
 
 /** Model spec -> parameters at `imageSize` (undefined: the checkpoint's own). The caller disposes `params`. */
 export async function loadModel(spec: ModelSpec, o: LoadOptions & { imageSize?: number }): Promise<LoadedModel> {
-  const { host, onProgress, imageSize } = o;
+  const { host, onProgress, onNotice, imageSize } = o;
   let cfg: ViTConfig;
   let params: ParamSet;
   let source: string;
@@ -65,7 +67,7 @@ export async function loadModel(spec: ModelSpec, o: LoadOptions & { imageSize?: 
     params = randomParams(cfg, 0);
     source = modelSourceText(spec);
   } else {
-    const ckpt = await host.loadCheckpoint(spec, { onProgress });
+    const ckpt = await host.loadCheckpoint(spec, { onProgress, onNotice });
     cfg = ckpt.config;
     checkConfig(cfg);
     params = paramsFromCanonical(ckpt.tensors);
@@ -212,7 +214,13 @@ export async function runSession(
     if (problem) throw problem;
     plan(resolvePromptLength(requested, known), known);
   }
-  const model = await loadModel(requested.model, { host, imageSize: requested.imageSize, onProgress: progress });
+  const loadNotices: string[] = [];
+  const model = await loadModel(requested.model, {
+    host,
+    imageSize: requested.imageSize,
+    onProgress: progress,
+    onNotice: (message) => loadNotices.push(message),
+  });
   try {
     const config = resolvePromptLength(requested, model.cfg);
     // The memory plan, before any data is opened or a step is taken: a run that cannot fit one
@@ -245,8 +253,9 @@ export async function runSession(
       numClasses: data.numClasses,
       memory,
     });
-    // What loading noticed but did not stop for (a list naming an image twice), said once, up front.
-    for (const message of splits.warnings ?? []) {
+    // What loading noticed but did not stop for (a copy the cache refused, a list naming an image
+    // twice), said once, up front.
+    for (const message of [...loadNotices, ...(splits.warnings ?? [])]) {
       summary.notices.push(message);
       cb.onEvent?.({ type: 'notice', message });
     }

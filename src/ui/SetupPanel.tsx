@@ -4,7 +4,7 @@ import { useShallow } from 'zustand/react/shallow';
 import { GROUP_DESCRIPTIONS, PROCEDURAL_TASKS, VTAB_TASKS, type TaskGroup } from '../data/catalog';
 import { METHODS, METHOD_IDS } from '../train/methods';
 import { type MethodId } from '../domain/run';
-import { HUB_CHECKPOINTS, isCached } from '../weights/sources';
+import { HUB_CHECKPOINTS, cachedCopy, removeCachedCopy } from '../weights/sources';
 import { pickDataDirectory, pickDataFiles, pickDataZip, pickImportParams, pickModelFile, showSetup, toggleMethod, updateSetup } from './actions';
 import {
   MODEL_OPTIONS,
@@ -91,19 +91,43 @@ function NumberField(props: {
   );
 }
 
+/**
+ * A hub model's download, before Start: its size, and whether this browser already keeps a copy
+ * (then no download; the user can remove the copy to free the space or to download it afresh).
+ */
 function ModelDownloadNote() {
   const model = useLab((s) => s.setup.model);
-  const [cached, setCached] = useState<boolean | null>(null);
+  // Looked at again when a queue ends or starts: a run may just have stored the model.
+  const queueState = useLab((s) => s.queueState);
+  const [copy, setCopy] = useState<{ bytes: number | undefined } | null | 'unknown'>('unknown');
+  const [removeError, setRemoveError] = useState('');
   const hub = model.startsWith('hub:') ? HUB_CHECKPOINTS.find((h) => `hub:${h.id}` === model) : undefined;
   useEffect(() => {
-    setCached(null);
-    if (hub) isCached(hub.url).then(setCached, () => setCached(false));
-  }, [hub]);
+    setCopy('unknown');
+    setRemoveError('');
+    if (hub) cachedCopy(hub.url).then(setCopy, () => setCopy(null));
+  }, [hub, queueState]);
   if (hub) {
+    if (copy !== 'unknown' && copy !== null) {
+      const remove = () =>
+        removeCachedCopy(hub.url).then(
+          () => setCopy(null),
+          (e: Error) => setRemoveError(e.message),
+        );
+      return (
+        <p className="note" data-testid="setup.modelSize" data-cached="true">
+          In this browser’s cache ({formatBytes(copy.bytes ?? hub.approxBytes)}): Start loads it from there, no download.{' '}
+          <button type="button" data-testid="setup.modelCacheRemove" disabled={queueState === 'running'} onClick={remove}>
+            Remove from cache
+          </button>
+          {removeError && <span role="alert"> {removeError}</span>}
+        </p>
+      );
+    }
     return (
-      <p className="note" data-testid="setup.modelSize">
-        Downloads about <strong>{formatBytes(hub.approxBytes)}</strong> from the Hugging Face hub when you press Start
-        {cached ? ' — already in this browser’s cache, no download needed.' : ' (once; then cached in this browser).'}
+      <p className="note" data-testid="setup.modelSize" data-cached={copy === 'unknown' ? undefined : 'false'}>
+        Downloads about <strong>{formatBytes(hub.approxBytes)}</strong> from the Hugging Face hub when you press Start (once; then kept in this browser’s
+        cache).
       </p>
     );
   }

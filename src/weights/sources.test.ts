@@ -4,7 +4,18 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Progress } from '../domain/progress';
 import { loadCheckpointFromPath, readPathSource } from './node';
-import { HUB_CHECKPOINTS, dropOtherCaches, fetchCheckpoint, isCached, readFileSource, readStream } from './sources';
+import { loadCheckpoint } from './load';
+import {
+  HUB_CHECKPOINTS,
+  byteProgress,
+  cachedCopy,
+  dropOtherCaches,
+  fetchAndOpen,
+  fetchCheckpoint,
+  readFileSource,
+  readStream,
+  removeCachedCopy,
+} from './sources';
 import { FIXTURES, catchError, fixture } from './testutil';
 
 const body = fixture('timm_tiny_model.safetensors');
@@ -70,9 +81,42 @@ describe('fetchCheckpoint (Node: no Cache API)', () => {
     expect(e.message).toContain('404');
   });
 
-  it('a body that ends early is an error', async () => {
+  it('a body that ends early is checkpoint/download-incomplete, naming the URL and how far it got', async () => {
     const e = await rejection(fetchCheckpoint(`${base}/short`));
-    expect(e.code).toBe('checkpoint/download-failed');
+    expect(e.code).toBe('checkpoint/download-incomplete');
+    expect(e.message).toContain(`${base}/short`);
+    expect(e.message).toMatch(/of \d+(\.\d)? kB/);
+    expect(e.message).toContain('Nothing was kept in the cache');
+  });
+});
+
+describe('byteProgress', () => {
+  it('reports a 346 MB transfer in at most ~200 rising steps that end at the total', () => {
+    const total = 346_000_000;
+    const events: Progress[] = [];
+    const report = byteProgress((p) => events.push(p), 'u', total, false);
+    // Chunks of 64 kB, as a network stream delivers them.
+    for (let done = 65_536; done < total; done += 65_536) report(done);
+    report(total, true);
+    const done = events.map((e) => (e.kind === 'progress' ? e.done : NaN));
+    expect(done.every(Number.isFinite)).toBe(true);
+    expect(done.length).toBeGreaterThan(150);
+    expect(done.length).toBeLessThanOrEqual(202);
+    expect(done.every((d, i) => i === 0 || d > done[i - 1]!)).toBe(true);
+    expect(done.at(-1)).toBe(total);
+    expect(report.done).toBe(total);
+    expect(events[0]).toMatchObject({ kind: 'progress', unit: 'bytes', total, fromCache: false });
+  });
+
+  it('reports at least every MiB of a small or unsized transfer, and counts without a listener', () => {
+    const events: Progress[] = [];
+    const report = byteProgress((p) => events.push(p), 'u', undefined, true);
+    for (let done = 100_000; done <= 5_000_000; done += 100_000) report(done);
+    // The first chunk at once, then one per MiB passed: 0.1, 1.2, 2.3, 3.4, 4.5 MB.
+    expect(events.map((e) => (e.kind === 'progress' ? e.done / 1e6 : 0))).toEqual([0.1, 1.2, 2.3, 3.4, 4.5]);
+    const silent = byteProgress(undefined, 'u', 10, false);
+    silent(7);
+    expect(silent.done).toBe(7);
   });
 });
 
@@ -93,16 +137,88 @@ describe('fetchCheckpoint with a Cache API', () => {
 
   it('downloads once, then serves from the cache and says so', async () => {
     const url = `${base}/model.safetensors`;
-    expect(await isCached(url)).toBe(false);
+    expect(await cachedCopy(url)).toBeNull();
     const before = hits;
     const first: Progress[] = [];
     expect(same(await fetchCheckpoint(url, { onProgress: (p) => first.push(p) }), body)).toBe(true);
     expect(first[0].fromCache).toBe(false);
-    expect(await isCached(url)).toBe(true);
+    expect(await cachedCopy(url)).toEqual({ bytes: body.length });
     const second: Progress[] = [];
     expect(same(await fetchCheckpoint(url, { onProgress: (p) => second.push(p) }), body)).toBe(true);
     expect(second[0]).toMatchObject({ kind: 'initiate', fromCache: true, total: body.length });
     expect(hits - before).toBe(1);
+  });
+
+  it('a download that breaks off is checkpoint/download-incomplete and is not cached', async () => {
+    const url = `${base}/short`;
+    const e = await rejection(fetchCheckpoint(url));
+    expect(e.code).toBe('checkpoint/download-incomplete');
+    expect(store.has(url)).toBe(false);
+    expect(await cachedCopy(url)).toBeNull();
+  });
+
+  it('bytes the opener rejects are not cached; the opener sees them once', async () => {
+    const url = `${base}/chunked.safetensors`;
+    store.delete(url);
+    let calls = 0;
+    const e = await rejection(
+      fetchAndOpen(url, () => {
+        calls++;
+        throw new Error('not this checkpoint');
+      }),
+    );
+    expect(e.message).toBe('not this checkpoint');
+    expect(calls).toBe(1);
+    expect(store.has(url)).toBe(false);
+  });
+
+  it('caches what the opener accepted; a damaged stored copy is dropped and downloaded again', async () => {
+    const url = `${base}/model.safetensors`;
+    store.delete(url);
+    const open = (bytes: Uint8Array) => loadCheckpoint(bytes, { name: url });
+    expect((await fetchAndOpen(url, open)).config.numLayers).toBeGreaterThan(0);
+    expect(await cachedCopy(url)).toEqual({ bytes: body.length });
+    // The same length, but not a checkpoint: read back, rejected by the opener, replaced.
+    store.set(url, new Uint8Array(body.length).fill(1));
+    const before = hits;
+    const events: Progress[] = [];
+    expect((await fetchAndOpen(url, open, { onProgress: (p) => events.push(p) })).config.numLayers).toBeGreaterThan(0);
+    expect(hits - before).toBe(1);
+    expect(events.filter((p) => p.kind === 'initiate').map((p) => p.fromCache)).toEqual([true, false]);
+    expect(same(store.get(url)!, body)).toBe(true);
+  });
+
+  it('a copy the cache refuses (quota) leaves the load whole and says so', async () => {
+    const url = `${base}/model.safetensors`;
+    const fake = fakeCaches.open;
+    (globalThis as Record<string, unknown>).caches = {
+      open: async () => ({
+        ...(await fake()),
+        match: async () => undefined,
+        put: async () => {
+          throw new DOMException('Quota exceeded.', 'QuotaExceededError');
+        },
+      }),
+    };
+    try {
+      const notices: string[] = [];
+      expect(same(await fetchCheckpoint(url, { onNotice: (m) => notices.push(m) }), body)).toBe(true);
+      expect(notices).toHaveLength(1);
+      expect(notices[0]).toContain(url);
+      expect(notices[0]).toContain('Quota exceeded.');
+      expect(notices[0]).toContain('the next run downloads it again');
+    } finally {
+      (globalThis as Record<string, unknown>).caches = fakeCaches;
+    }
+  });
+
+  it('removeCachedCopy deletes the stored copy', async () => {
+    const url = `${base}/model.safetensors`;
+    await fetchCheckpoint(url);
+    expect(await cachedCopy(url)).toEqual({ bytes: body.length });
+    expect(await removeCachedCopy(url)).toBe(true);
+    expect(await cachedCopy(url)).toBeNull();
+    expect(await removeCachedCopy(url)).toBe(false);
   });
 
   it('a partial cache entry is dropped and downloaded again', async () => {

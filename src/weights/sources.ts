@@ -59,11 +59,16 @@ export const HUB_CHECKPOINTS: readonly HubCheckpoint[] = [
   })),
 ];
 
+/** The Cache API bucket of hub checkpoints; bump the version to invalidate every stored copy. */
+export const HUB_CACHE = 'vit-weights-v1';
+
 export interface FetchOptions {
   onProgress?: ProgressCallback;
-  /** Cache API bucket; bump the version to invalidate. */
+  /** Cache API bucket (default HUB_CACHE). */
   cacheName?: string;
   signal?: AbortSignal;
+  /** Told when the download could not be stored (a private window's small quota, a full disk): the run goes on. */
+  onNotice?: (message: string) => void;
 }
 
 interface CacheLike {
@@ -96,20 +101,28 @@ export async function dropOtherCaches(prefix: string, keep: string): Promise<voi
   }
 }
 
-/** At most ~200 progress events per download. */
-function throttled(onProgress: ProgressCallback | undefined, what: string, total: number | undefined, fromCache: boolean) {
+/**
+ * Byte progress of one transfer, at most ~200 events (one per 1 MiB or 0.5 %, whichever is
+ * larger) plus the last. `done` never goes back and the last event is the whole count.
+ */
+export function byteProgress(onProgress: ProgressCallback | undefined, what: string, total: number | undefined, fromCache: boolean) {
   let last = -Infinity;
   const step = Math.max(1 << 20, (total ?? 0) / 200);
-  return (done: number, force = false) => {
+  const report = (done: number, force = false) => {
+    report.done = done;
     if (!onProgress || (!force && done - last < step)) return;
     last = done;
     onProgress({ kind: 'progress', what, unit: 'bytes', done, total, fromCache });
   };
+  /** The bytes counted so far (for a message when the stream breaks off). */
+  report.done = 0;
+  return report;
 }
 
 /**
  * Reads a body stream into one buffer. With a known length the bytes go straight into one
- * preallocated array (no chunk list + concat); otherwise the buffer grows by doubling.
+ * preallocated array (no chunk list + concat); otherwise the buffer grows by doubling. A body
+ * longer than its stated length is read on (growing) so the caller can name the mismatch.
  */
 export async function readStream(
   body: ReadableStream<Uint8Array> | null,
@@ -143,24 +156,50 @@ export async function readStream(
   return done === buf.byteLength ? buf : buf.subarray(0, done);
 }
 
+/** 'checkpoint/download-incomplete': the transfer stopped before the stated length. */
+function incomplete(url: string, got: number, total: number | undefined, why: string): LabError {
+  return new LabError(
+    'checkpoint/download-incomplete',
+    `Download of ${url} ${why} after ${bytesText(got)}${total !== undefined ? ` of ${bytesText(total)}` : ''}.`,
+    'Nothing was kept in the cache; start again to download it again (a flaky connection may need a few tries).',
+  );
+}
+
 /**
- * Downloads a checkpoint with byte progress, through the Cache API when there is one (browser,
- * worker); in Node there is no `caches`, so it just downloads.
+ * Downloads a checkpoint with byte progress and hands the bytes to `open` (which parses them),
+ * through the Cache API when there is one (browser, worker); in Node there is no `caches`.
+ *
+ * - A cached copy is read back with progress marked `fromCache`, and no request is made. A copy
+ *   shorter than its stated length, or one `open` rejects, is deleted and downloaded again.
+ * - A download is stored only once it is whole (every byte of its Content-Length) and `open`
+ *   accepted it, so a broken transfer or a file that is not a checkpoint never reaches the cache.
+ *   Storing copies the bytes once more (`new Response(bytes)`), briefly: the copy goes to the
+ *   browser's disk cache and is released when `put` settles.
+ * - Errors: 'checkpoint/download-failed' (no response, HTTP error), 'checkpoint/download-incomplete'
+ *   (the body broke off or ended short), 'run/cancelled' (the signal), and whatever `open` throws.
  */
-export async function fetchCheckpoint(url: string, opts: FetchOptions = {}): Promise<Uint8Array> {
-  const { onProgress, cacheName = 'vit-weights-v1', signal } = opts;
+export async function fetchAndOpen<T>(url: string, open: (bytes: Uint8Array) => T | Promise<T>, opts: FetchOptions = {}): Promise<T> {
+  const { onProgress, cacheName = HUB_CACHE, signal, onNotice } = opts;
   const cache = await openCache(cacheName);
   if (cache) {
     const hit = await cache.match(url).catch(() => undefined);
     if (hit) {
       const total = contentLength(hit);
       onProgress?.({ kind: 'initiate', what: url, unit: 'bytes', total, fromCache: true });
-      const bytes = await readStream(hit.body, total, throttled(onProgress, url, total, true), quoted(url));
-      if (total === undefined || bytes.byteLength === total) {
-        onProgress?.({ kind: 'done', what: url, unit: 'bytes', total: bytes.byteLength, fromCache: true });
-        return bytes;
+      const bytes = await readStream(hit.body, total, byteProgress(onProgress, url, total, true), quoted(url)).catch(() => undefined);
+      if (bytes && (total === undefined || bytes.byteLength === total)) {
+        let opened: { value: T } | undefined;
+        try {
+          opened = { value: await open(bytes) };
+        } catch {
+          /* a damaged copy: dropped below, then downloaded again */
+        }
+        if (opened) {
+          onProgress?.({ kind: 'done', what: url, unit: 'bytes', total: bytes.byteLength, fromCache: true });
+          return opened.value;
+        }
       }
-      await cache.delete(url).catch(() => false); // a partial entry: drop it and download again
+      await cache.delete(url).catch(() => false);
     }
   }
   let res: Response;
@@ -186,32 +225,39 @@ export async function fetchCheckpoint(url: string, opts: FetchOptions = {}): Pro
   // Content-Length of an encoded (gzip) body is not the decoded size.
   const total = res.headers.get('content-encoding') ? undefined : contentLength(res);
   onProgress?.({ kind: 'initiate', what: url, unit: 'bytes', total, fromCache: false });
-  // The clone tees the stream into the cache while we read, so the file is never copied whole.
-  const cached =
-    cache && res.status === 200
-      ? cache.put(url, res.clone()).then(
-          () => true,
-          () => false,
-        )
-      : undefined;
+  const report = byteProgress(onProgress, url, total, false);
   let bytes: Uint8Array;
   try {
-    bytes = await readStream(res.body, total, throttled(onProgress, url, total, false), quoted(url));
+    bytes = await readStream(res.body, total, report, quoted(url));
   } catch (e) {
     if (signal?.aborted) throw new LabError('run/cancelled', `Download of ${url} was cancelled.`);
-    throw new LabError('checkpoint/download-failed', `Download of ${url} broke off: ${(e as Error).message}.`, 'Try again; a partial file is not cached.');
+    if (e instanceof LabError) throw e; // too large
+    throw incomplete(url, report.done, total, `broke off (${(e as Error).message})`);
   }
-  if (total !== undefined && bytes.byteLength !== total) {
-    if (cached) await cached.then(() => cache?.delete(url));
-    throw new LabError(
-      'checkpoint/download-failed',
-      `Download of ${url} ended early: ${bytes.byteLength} of ${total} bytes.`,
-      'Try again; a partial file is not cached.',
-    );
+  if (total !== undefined && bytes.byteLength !== total)
+    throw incomplete(url, bytes.byteLength, total, bytes.byteLength < total ? 'ended early' : 'ran past its length');
+  const value = await open(bytes);
+  if (cache && res.status === 200) {
+    const stored = new Response(bytes as Uint8Array<ArrayBuffer>, {
+      headers: { 'Content-Length': String(bytes.byteLength), 'Content-Type': 'application/octet-stream' },
+    });
+    // A refused copy costs the next run a download, not this run.
+    await cache
+      .put(url, stored)
+      .catch((e: Error) =>
+        onNotice?.(
+          `This browser did not keep a copy of ${url} (${bytesText(bytes.byteLength)}: ${e.message}), so the next run downloads it again. ` +
+            'Private windows keep little; otherwise free some disk space or allow the site to store data.',
+        ),
+      );
   }
-  if (cached) await cached; // quota errors only cost the cache, not the load
   onProgress?.({ kind: 'done', what: url, unit: 'bytes', total: bytes.byteLength, fromCache: false });
-  return bytes;
+  return value;
+}
+
+/** The bytes of a checkpoint (see fetchAndOpen; stored in the cache once whole). */
+export function fetchCheckpoint(url: string, opts: FetchOptions = {}): Promise<Uint8Array> {
+  return fetchAndOpen(url, (bytes) => bytes, opts);
 }
 
 function contentLength(res: Response): number | undefined {
@@ -220,10 +266,28 @@ function contentLength(res: Response): number | undefined {
   return Number.isSafeInteger(n) && n >= 0 ? n : undefined;
 }
 
-/** Whether a URL is already in the cache (the UI shows "cached" next to it). */
-export async function isCached(url: string, cacheName = 'vit-weights-v1'): Promise<boolean> {
+/** A stored copy of a URL, by the size it was stored with; null when there is none. */
+export async function cachedCopy(url: string, cacheName = HUB_CACHE): Promise<{ bytes: number | undefined } | null> {
   const cache = await openCache(cacheName);
-  return cache ? (await cache.match(url).catch(() => undefined)) !== undefined : false;
+  const hit = cache ? await cache.match(url).catch(() => undefined) : undefined;
+  if (!hit) return null;
+  void hit.body?.cancel(); // only its headers are read
+  return { bytes: contentLength(hit) };
+}
+
+/** Deletes the stored copy of a URL (the page's "Remove from cache"); true when there was one. */
+export async function removeCachedCopy(url: string, cacheName = HUB_CACHE): Promise<boolean> {
+  const cache = await openCache(cacheName);
+  if (!cache) return false;
+  try {
+    return await cache.delete(url);
+  } catch (e) {
+    throw new LabError(
+      'storage/failed',
+      `Could not delete the stored copy of ${url}: ${(e as Error).message}.`,
+      'Clear the site data in the browser settings.',
+    );
+  }
 }
 
 /** Reads a browser File/Blob with byte progress. */
@@ -234,7 +298,7 @@ export async function readFileSource(file: Blob, { onProgress }: { onProgress?: 
   onProgress?.({ kind: 'initiate', what, unit: 'bytes', total });
   const bytes =
     typeof file.stream === 'function'
-      ? await readStream(file.stream() as ReadableStream<Uint8Array>, total, throttled(onProgress, what, total, false), quoted(what))
+      ? await readStream(file.stream() as ReadableStream<Uint8Array>, total, byteProgress(onProgress, what, total, false), quoted(what))
       : new Uint8Array(await file.arrayBuffer());
   onProgress?.({ kind: 'done', what, unit: 'bytes', total: bytes.byteLength });
   return bytes;

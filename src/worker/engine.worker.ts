@@ -14,25 +14,26 @@ import { indexedDbPersistence } from '../engine/idb';
 import { bundledModelUrl } from '../pwa/site';
 import type { RunHost } from '../train/session';
 import { loadCheckpoint } from '../weights/load';
-import { HUB_CHECKPOINTS, dropOtherCaches, fetchCheckpoint, readFileSource } from '../weights/sources';
+import { HUB_CHECKPOINTS, dropOtherCaches, fetchAndOpen, readFileSource } from '../weights/sources';
 import type { Command, EngineEvent } from '../engine/protocol';
 
 const post = (e: EngineEvent, transfer: Transferable[] = []) => (self as unknown as Worker).postMessage(e, transfer);
 
 const browserHost: RunHost = {
   decoder: browserDecoder,
-  async loadCheckpoint(spec, { onProgress }) {
+  async loadCheckpoint(spec, { onProgress, onNotice }) {
     switch (spec.kind) {
       case 'hub': {
         const hub = HUB_CHECKPOINTS.find((h) => h.id === spec.id);
         if (!hub) throw new LabError('config/invalid', `Unknown hub checkpoint '${spec.id}'.`);
-        return loadCheckpoint(await fetchCheckpoint(hub.url, { onProgress }), { name: hub.url, layout: hub.layout });
+        // Parsed and mapped before it is cached: a file that is not this checkpoint is never stored.
+        return fetchAndOpen(hub.url, (bytes) => loadCheckpoint(bytes, { name: hub.url, layout: hub.layout }), { onProgress, onNotice });
       }
       case 'bundled': {
         const url = bundledModelUrl(spec.id);
         const cacheName = `vit-bundled-${__BUNDLED_MODEL_HASH__}`;
         await dropOtherCaches('vit-bundled-', cacheName);
-        return loadCheckpoint(await fetchCheckpoint(url, { onProgress, cacheName }), { name: `${spec.id}.safetensors` });
+        return fetchAndOpen(url, (bytes) => loadCheckpoint(bytes, { name: `${spec.id}.safetensors` }), { onProgress, onNotice, cacheName });
       }
       case 'file':
         return loadCheckpoint(await readFileSource(spec.file, { onProgress }), { name: spec.name });
