@@ -157,3 +157,35 @@ test('the setup never takes a value silently: a clamped field says so, a link’
   await lab.id('setup.imageSize').press('Enter');
   await expect(lab.id('setup.imageSize.error')).toHaveCount(0);
 });
+
+test('repeated failures of one setup are one row with a count in Saved runs, and "Clear failed" removes them for good', async ({ page }, info) => {
+  const lab = new LabPage(page);
+  const path = info.outputPath('corrupt.safetensors');
+  await writeFile(path, randomBytes(4096));
+  await lab.goto({ ...SMALL, task: 'dsprites_location' });
+  await lab.uploadModel(path);
+  for (let i = 0; i < 3; i++) {
+    await lab.start();
+    await lab.waitDone(60_000);
+  }
+  const failedRows = page.locator('[data-testid="runs.row"][data-status="failed"]');
+  await expect(failedRows).toHaveCount(1);
+  await expect(failedRows).toHaveAttribute('data-count', '3');
+  await expect(failedRows.getByTestId('runs.attempts')).toHaveText('× 3');
+  expect(Object.values((await lab.state()).runs).filter((r) => r.summary.status === 'failed')).toHaveLength(3);
+  // Clear failed asks first; keeping them keeps them.
+  await expect(lab.id('runs.clearFailed')).toHaveText('Clear failed (3)…');
+  await lab.id('runs.clearFailed').click();
+  await expect(page.locator('#confirm-title')).toHaveText('Delete all 3 failed runs?');
+  await page.getByRole('button', { name: 'Keep it' }).click();
+  await expect(failedRows).toHaveCount(1);
+  await lab.id('runs.clearFailed').click();
+  await lab.id('runs.confirmDelete').click();
+  await expect(failedRows).toHaveCount(0);
+  await expect(lab.id('runs.clearFailed')).toBeDisabled();
+  // Gone from the browser's storage too: a reload does not bring them back.
+  await page.reload();
+  await page.waitForFunction(() => window.__lab?.getState().restored);
+  await expect(lab.id('runs.row')).toHaveCount(0);
+  expect(Object.keys((await lab.state()).runs)).toHaveLength(0);
+});

@@ -21,12 +21,38 @@ function setupText(r: RunRecord): string {
   return `${c.taskId} · ${c.modelSource} · data ${c.dataSource} · train ${c.trainSize}/val ${c.valSize} · ${c.epochs} ep · batch ${c.batchSize} · ${c.protocol ? `paper protocol (${c.protocol.seeds.length} seeds) · chosen ` : ''}lr ${c.lr ?? 'default'} · prompt ${c.promptLength ?? 'rule'} · seed ${c.seed} · ${resolutionText(c.imageSize)}${r.importedFrom ? ` · from ${r.importedFrom}` : ''}`;
 }
 
+/**
+ * The rows of the list, newest first: a failed run stands for every failed attempt of the same
+ * setup and method (repeated failures are one row with a count, the latest attempt's error shown).
+ */
+function listRows(runs: RunRecord[]): { run: RunRecord; attempts: RunRecord[] }[] {
+  const failed = new Map<string, RunRecord[]>();
+  const rows: { run: RunRecord; attempts: RunRecord[] }[] = [];
+  for (const r of [...runs].reverse()) {
+    if (r.summary.status !== 'failed') {
+      rows.push({ run: r, attempts: [r] });
+      continue;
+    }
+    const key = `${r.summary.config.method}|${setupText(r)}`;
+    const same = failed.get(key);
+    if (same) same.push(r);
+    else {
+      const attempts = [r];
+      failed.set(key, attempts);
+      rows.push({ run: r, attempts });
+    }
+  }
+  return rows;
+}
+
 export function RunsList() {
   const runs = useLab(useShallow((s) => s.order.map((id) => s.runs[id]).filter((r): r is RunRecord => !!r)));
   const activeRunId = useLab((s) => s.activeRunId);
   const waiting = useLab((s) => s.queue);
   const restored = useLab((s) => s.restored);
-  const [toDelete, setToDelete] = useState<RunRecord | null>(null);
+  /** Runs to delete once confirmed: one run, a row of failed attempts, or every failed run ("Clear failed"). */
+  const [toDelete, setToDelete] = useState<{ runs: RunRecord[]; what: string } | null>(null);
+  const failedRuns = runs.filter((r) => r.summary.status === 'failed');
   const dialog = useRef<HTMLDialogElement>(null);
   useEffect(() => {
     const d = dialog.current;
@@ -54,6 +80,15 @@ export function RunsList() {
         <button type="button" data-testid="export.csv" onClick={exportCsv} disabled={runs.length === 0}>
           Export CSV
         </button>
+        <button
+          type="button"
+          className="danger"
+          data-testid="runs.clearFailed"
+          disabled={failedRuns.length === 0}
+          onClick={() => setToDelete({ runs: failedRuns, what: `all ${failedRuns.length} failed run${failedRuns.length === 1 ? '' : 's'}` })}
+        >
+          Clear failed{failedRuns.length ? ` (${failedRuns.length})` : ''}…
+        </button>
       </div>
       {!restored ? (
         <p className="note">Reading stored runs…</p>
@@ -72,16 +107,22 @@ export function RunsList() {
             </tr>
           </thead>
           <tbody>
-            {[...runs].reverse().map((r) => {
+            {listRows(runs).map(({ run: r, attempts }) => {
               const s = r.summary;
               const id = s.config.runId;
               return (
-                <tr key={id} data-testid="runs.row" data-run-id={id} data-status={s.status} data-method={s.config.method}>
+                <tr key={id} data-testid="runs.row" data-run-id={id} data-status={s.status} data-method={s.config.method} data-count={attempts.length}>
                   <th scope="row">
                     <span className="swatch" style={{ background: METHOD_COLOURS[s.config.method] }} aria-hidden="true" /> {r.methodLabel}
                   </th>
                   <td>
                     {s.status}
+                    {attempts.length > 1 && (
+                      <span className="attempts" data-testid="runs.attempts" title="Failed attempts of this setup; the latest one's error is shown">
+                        {' '}
+                        × {attempts.length}
+                      </span>
+                    )}
                     {s.error ? <div className="error-text">{s.error.message}</div> : null}
                   </td>
                   <td className="num">
@@ -104,7 +145,18 @@ export function RunsList() {
                         {r.hasCheckpoint ? `Resume (from epoch ${s.epochs.length})` : s.status === 'queued' ? 'Start' : 'Restart'}
                       </button>
                     )}
-                    <button type="button" className="small danger" data-testid="runs.delete" disabled={id === activeRunId} onClick={() => setToDelete(r)}>
+                    <button
+                      type="button"
+                      className="small danger"
+                      data-testid="runs.delete"
+                      disabled={id === activeRunId}
+                      onClick={() =>
+                        setToDelete({
+                          runs: attempts,
+                          what: attempts.length > 1 ? `these ${attempts.length} failed attempts` : 'this run',
+                        })
+                      }
+                    >
                       Delete…
                     </button>
                   </td>
@@ -120,15 +172,19 @@ export function RunsList() {
             method="dialog"
             onSubmit={(e) => {
               e.preventDefault();
-              const id = toDelete.summary.config.runId;
+              const ids = toDelete.runs.map((r) => r.summary.config.runId);
               setToDelete(null);
-              void deleteRun(id);
+              for (const id of ids) deleteRun(id);
             }}
           >
-            <h3 id="confirm-title">Delete this run?</h3>
+            <h3 id="confirm-title">Delete {toDelete.what}?</h3>
             <p>
-              {toDelete.methodLabel}, {toDelete.summary.status}, started {new Date(toDelete.summary.startedAt).toLocaleString()}. Its metrics, checkpoint and
-              trained parameters are removed from this browser for good (export it first to keep a copy).
+              {toDelete.runs.length === 1
+                ? `${toDelete.runs[0]!.methodLabel}, ${toDelete.runs[0]!.summary.status}, started ${new Date(toDelete.runs[0]!.summary.startedAt).toLocaleString()}. `
+                : `${toDelete.runs.length} runs (${[...new Set(toDelete.runs.map((r) => r.methodLabel))].join(', ')}). `}
+              {toDelete.runs.length === 1
+                ? 'Its metrics, checkpoint and trained parameters are removed from this browser for good (export it first to keep a copy).'
+                : 'Their metrics, checkpoints and trained parameters are removed from this browser for good (export them first to keep a copy).'}
             </p>
             <div className="buttons">
               <button type="button" autoFocus onClick={() => setToDelete(null)}>
