@@ -235,6 +235,22 @@ test('before Start, the time is measured on this device by one real step of the 
   await expect(lab.id('run.measure')).toBeEnabled();
 });
 
+test('the prompt-length hint agrees with the field, and a task switch that clears a typed length says so', async ({ page }) => {
+  const lab = new LabPage(page);
+  await lab.goto({ task: 'synth_count', methods: 'vpt_deep' });
+  const hint = page.locator('#prompt-hint');
+  await expect(lab.id('setup.promptLength')).toHaveValue('');
+  await expect(lab.id('setup.promptLength')).toHaveAttribute('placeholder', '8');
+  await expect(hint).toHaveText('blank: the paper’s rule, paper 100 × 16 / 196 patches = 8');
+  await lab.id('setup.promptLength').fill('10');
+  await lab.id('setup.promptLength').press('Enter');
+  await expect(hint).toHaveText(/^10 typed and used; blank would follow the paper/);
+  await lab.id('setup.task').selectOption('dsprites_location');
+  await expect(lab.id('run.notices')).toContainText('Prompt length 10 (typed) was cleared for');
+  await expect(lab.id('setup.promptLength')).toHaveValue('');
+  await expect(hint).toHaveText(/^blank: the paper’s rule/);
+});
+
 test('pause, resume and cancel act on the running queue', async ({ page }) => {
   const lab = new LabPage(page);
   await lab.goto({ ...SETUP, epochs: 20 });

@@ -357,3 +357,19 @@ describe('the queue the status line counts', () => {
     expect(restarted!.queueOpen).toBe(true);
   });
 });
+
+describe('the setup', () => {
+  it('a task switch that clears a typed prompt length says so in a notice; one with nothing typed says nothing', () => {
+    const [, typed, switched] = play([
+      { type: 'setup-changed', patch: { promptLength: 10 } },
+      { type: 'setup-changed', patch: { taskId: 'dsprites_location' } },
+    ]);
+    expect(typed!.setup.promptLength).toBe(10);
+    expect(switched!.setup.promptLength).toBeNull();
+    expect(switched!.notices.map((n) => n.message)).toEqual([
+      expect.stringMatching(/^Prompt length 10 \(typed\) was cleared for .*Type it again to keep 10\.$/),
+    ]);
+    const [, quiet] = play([{ type: 'setup-changed', patch: { taskId: 'dsprites_location' } }]);
+    expect(quiet!.notices).toEqual([]);
+  });
+});

@@ -7,7 +7,8 @@ import type { ErrorInfo } from '../domain/errors';
 import { isTerminal, type MethodId, type RunInfo } from '../domain/run';
 import { METHOD_IDS } from '../train/methods';
 import type { EngineEvent } from '../engine/protocol';
-import { defaultImageSize, sanitize, type Setup, type View } from './setup';
+import { defaultImageSize, effectivePromptLength, sanitize, type Setup, type View } from './setup';
+import { getTask } from '../data/catalog';
 import type { Alert, FileCheck, LabState, PickedData, ReferenceChoice, RunRecord, RunTiming, StepPoint } from './state';
 
 export type PageEvent =
@@ -52,8 +53,19 @@ export function reduce(s: LabState, e: LabEvent): LabState {
     // ---- the page ----
     case 'setup-loaded':
       return { ...s, setup: e.setup, presentation: e.view?.presentation ?? s.presentation };
-    case 'setup-changed':
-      return { ...s, setup: editSetup(s, e.patch) };
+    case 'setup-changed': {
+      const setup = editSetup(s, e.patch);
+      const t = { ...s, setup };
+      // A new task brings the paper's prompt length for it: a typed one goes, and the page says so.
+      if (s.setup.promptLength !== null && setup.promptLength === null && setup.taskId !== s.setup.taskId) {
+        const rule = effectivePromptLength(setup);
+        return withNotice(
+          t,
+          `Prompt length ${s.setup.promptLength} (typed) was cleared for ${getTask(setup.taskId).name}: it now follows the paper’s length for this task${rule === null ? '' : ` (${rule} on this model)`}. Type it again to keep ${s.setup.promptLength}.`,
+        );
+      }
+      return t;
+    }
     case 'method-toggled': {
       const { methods } = s.setup;
       const next = e.on ? [...methods.filter((m) => m !== e.method), e.method] : methods.filter((m) => m !== e.method);

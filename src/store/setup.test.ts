@@ -1,6 +1,17 @@
 import { describe, expect, test } from 'vitest';
 import { getTask, promptLengthFor } from '../data/catalog';
-import { DEFAULT_SETUP, effectivePromptLength, numberField, promptLengthNote, readUrl, resolutionError, sanitize, setupFromUrl, setupToHash } from './setup';
+import {
+  DEFAULT_SETUP,
+  effectivePromptLength,
+  numberField,
+  promptLengthHint,
+  promptLengthNote,
+  readUrl,
+  resolutionError,
+  sanitize,
+  setupFromUrl,
+  setupToHash,
+} from './setup';
 import { estimateStart, formatDuration, secondsOf, setupWork } from './estimate';
 import { initialState } from './state';
 
@@ -114,4 +125,9 @@ describe('the time a Start will take', () => {
     expect(formatDuration(45)).toBe('45 s');
     expect(formatDuration(600)).toBe('10 min');
   });
+});
+
+test('the prompt-length hint agrees with the field: blank follows the rule, a typed length is the one used', () => {
+  expect(promptLengthHint(DEFAULT_SETUP)).toBe('blank: the paper’s rule, paper 100 × 16 / 196 patches = 8');
+  expect(promptLengthHint({ ...DEFAULT_SETUP, promptLength: 10 })).toBe('10 typed and used; blank would follow the paper: paper 100 × 16 / 196 patches = 8');
 });

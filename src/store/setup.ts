@@ -181,6 +181,16 @@ export function promptLengthNote(setup: Setup): { rule: string; warning: string 
 }
 
 /**
+ * The prompt-length field's hint, in agreement with what the field shows: blank follows the
+ * paper's rule (the field's placeholder shows its value), a typed length is the one used, and the
+ * hint says what blank would give instead.
+ */
+export function promptLengthHint(setup: Setup): string {
+  const { rule } = promptLengthNote(setup);
+  return setup.promptLength === null ? `blank: the paper’s rule, ${rule}` : `${setup.promptLength} typed and used; blank would follow the paper: ${rule}`;
+}
+
+/**
  * The chosen resolution's problem with the chosen model (not a multiple of its patch size), as the
  * named error's text, or null; a checkpoint file's patch size is known only once it loads (the run
  * checks it then, before training).

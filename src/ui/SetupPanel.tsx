@@ -13,6 +13,7 @@ import {
   formatBytes,
   gridProblem,
   numberField,
+  promptLengthHint,
   promptLengthNote,
   resolutionError,
   taskOf,
@@ -611,7 +612,7 @@ export function SetupPanel() {
           {...field('promptLength')}
           value={setup.promptLength}
           placeholder={String(effectivePromptLength(setup) ?? 'rule')}
-          hint={`blank = ${promptNote.rule}`}
+          hint={promptLengthHint(setup)}
           onChange={(v) => updateSetup({ promptLength: v })}
         />
         {promptNote.warning && (
