@@ -107,8 +107,16 @@ test('run view, presentation at 1280x720 during a run, figures, contrast, and th
   const strip = JSON.parse((await lab.id('paper.unmeasured').getAttribute('data-tasks')) ?? '[]') as string[];
   expect(strip).toHaveLength(19);
   for (const task of strip) expect(plotted).not.toContain(task);
-  // Points carry their names on the chart, not only on hover.
-  await expect(lab.id('chart.vptWins').locator('.recharts-label-list text').first()).toBeVisible();
+  // Points carry their names on the chart, not only on hover, one per measured task, and no two
+  // labels overlap (the tasks sit close: the procedural ones share a group and similar distances).
+  const boxes = await lab.labelBoxes('chart.vptWins');
+  expect(boxes.map((b) => b.id).sort()).toEqual(Object.keys(measured).sort());
+  for (let i = 0; i < boxes.length; i++)
+    for (let j = i + 1; j < boxes.length; j++) {
+      const [a, b] = [boxes[i]!, boxes[j]!];
+      const apart = a.x + a.width <= b.x || b.x + b.width <= a.x || a.y + a.height <= b.y || b.y + b.height <= a.y;
+      expect(apart, `labels ${a.id} and ${b.id} overlap: ${JSON.stringify([a, b])}`).toBe(true);
+    }
 
   // Presentation stays on across a reload (it is in the URL).
   await page.reload();

@@ -171,7 +171,7 @@ export class LabPage {
         }
         return [255, 255, 255, 1];
       };
-      const texts = [...root.querySelectorAll('.legend-text, .recharts-cartesian-axis-tick-value, .recharts-label')];
+      const texts = [...root.querySelectorAll('.legend-text, .recharts-cartesian-axis-tick-value, .recharts-label, .point-label-text')];
       return texts
         .filter((t) => (t.textContent ?? '').trim())
         .map((t) => {
@@ -181,6 +181,18 @@ export class LabPage {
           return { text: t.textContent!.trim(), ratio: (l1! + 0.05) / (l2! + 0.05) };
         });
     });
+  }
+
+  /** The boxes (px, as drawn) of a chart's point labels (`.point-label[data-label]`: the task id). */
+  async labelBoxes(chart: string): Promise<{ id: string; x: number; y: number; width: number; height: number }[]> {
+    return this.id(chart)
+      .locator('.point-label')
+      .evaluateAll((els) =>
+        els.map((e) => {
+          const r = e.querySelector('text')!.getBoundingClientRect();
+          return { id: e.getAttribute('data-label')!, x: r.x, y: r.y, width: r.width, height: r.height };
+        }),
+      );
   }
 
   /** Whether an element lies wholly inside the viewport (no scrolling needed to see it). */

@@ -6,7 +6,21 @@
  */
 import { useState } from 'react';
 import { useShallow } from 'zustand/react/shallow';
-import { CartesianGrid, LabelList, Line, LineChart, ResponsiveContainer, Scatter, ScatterChart, Tooltip, XAxis, YAxis } from 'recharts';
+import {
+  CartesianGrid,
+  Line,
+  LineChart,
+  ResponsiveContainer,
+  Scatter,
+  ScatterChart,
+  Tooltip,
+  XAxis,
+  YAxis,
+  usePlotArea,
+  useXAxisScale,
+  useYAxisScale,
+} from 'recharts';
+import { placeLabels } from './labelPlacement';
 import { TASKS, getTask, type TaskGroup } from '../data/catalog';
 import type { MethodId } from '../domain/run';
 import { vptVersusFt, type RunResult } from '../analysis/compare';
@@ -108,6 +122,55 @@ function UnmeasuredChip({ p, own }: { p: Point; own?: 'ft' | 'vpt' }) {
   );
 }
 
+/** Text width in px at a font size (the browser's canvas measures the font the SVG draws with). */
+function textWidth(text: string, px: number): number {
+  const ctx = typeof document === 'undefined' ? null : document.createElement('canvas').getContext('2d');
+  if (!ctx) return text.length * px * 0.6;
+  ctx.font = `${px}px system-ui, -apple-system, 'Segoe UI', Roboto, sans-serif`;
+  return ctx.measureText(text).width;
+}
+
+/** A task's name on the chart: without its parenthesis (the tooltip and the strip give the whole name). */
+const shortName = (name: string) => name.replace(/ \(.*\)$/, '');
+
+/**
+ * The measured tasks' names beside their points, never on top of each other (labelPlacement.ts:
+ * nudged a line at a time, a leader line back to the point), drawn in the chart's SVG so the PNG
+ * export has them. Each label's box is `data-label-box` for the tests.
+ */
+function PointLabels({ points, fontSize }: { points: Point[]; fontSize: number }) {
+  const xs = useXAxisScale();
+  const ys = useYAxisScale();
+  const area = usePlotArea();
+  if (!xs || !ys || !area) return null;
+  const height = Math.round(fontSize * 1.25);
+  const anchors = points.flatMap((p) => {
+    const x = xs(p.x),
+      y = ys(p.y);
+    return x === undefined || y === undefined
+      ? []
+      : [{ id: p.taskId, x, y, width: Math.ceil(textWidth(shortName(p.task), fontSize)), height, text: shortName(p.task) }];
+  });
+  // Labels may use the chart's right margin (where long names end), not beyond it.
+  const placed = placeLabels(anchors, { left: area.x, top: area.y, right: area.x + area.width + 104, bottom: area.y + area.height });
+  return (
+    <g className="point-labels">
+      {placed.map((l) => {
+        const a = anchors.find((x) => x.id === l.id)!;
+        const left = l.x >= a.x;
+        return (
+          <g key={l.id} className="point-label" data-label={l.id} data-label-box={[l.x, l.y, l.width, l.height].map((v) => v.toFixed(1)).join(',')}>
+            {l.moved && <line x1={a.x} y1={a.y} x2={left ? l.x - 2 : l.x + l.width + 2} y2={l.y + l.height / 2} stroke="#555" strokeWidth={1} />}
+            <text className="point-label-text" x={l.x} y={l.y + l.height / 2} dominantBaseline="central" fontSize={fontSize} fill="#111">
+              {a.text}
+            </text>
+          </g>
+        );
+      })}
+    </g>
+  );
+}
+
 function WhenVptWins() {
   const frechet = useLab((s) => s.paper.frechet);
   const pending = useLab((s) => s.paper.frechetPending.length);
@@ -146,7 +209,6 @@ function WhenVptWins() {
       return { ...p, y: p.y + 0.12, winner: o.winner, detail: `your runs: FT ${o.ft.toFixed(1)} vs VPT ${o.vpt.toFixed(1)}` };
     });
   const size = presentation ? 14 : 11;
-  const label = <LabelList dataKey="task" position="right" offset={8} fill="#111" fontSize={presentation ? 14 : 12} />;
 
   return (
     <section className="panel paper" aria-labelledby="vptwins-title">
@@ -240,25 +302,19 @@ function WhenVptWins() {
               data={measured.filter((p) => p.winner === 'ft')}
               shape={(q: object) => <PointShape {...q} kind="published" colour={WINNER_COLOURS.ft} size={size} />}
               isAnimationActive={false}
-            >
-              {label}
-            </Scatter>
+            />
             <Scatter
               name="VPT wins (published)"
               data={measured.filter((p) => p.winner === 'vpt')}
               shape={(q: object) => <PointShape {...q} kind="published" colour={WINNER_COLOURS.vpt} size={size} />}
               isAnimationActive={false}
-            >
-              {label}
-            </Scatter>
+            />
             <Scatter
               name="procedural"
               data={measured.filter((p) => p.winner === 'unknown')}
               shape={(q: object) => <PointShape {...q} kind="procedural" colour={WINNER_COLOURS.unknown} size={size} />}
               isAnimationActive={false}
-            >
-              {label}
-            </Scatter>
+            />
             <Scatter
               name="your runs"
               data={ownPoints}
@@ -267,6 +323,7 @@ function WhenVptWins() {
               )}
               isAnimationActive={false}
             />
+            <PointLabels points={measured} fontSize={presentation ? 14 : 12} />
           </ScatterChart>
         </ResponsiveContainer>
       </ChartFrame>
