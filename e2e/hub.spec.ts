@@ -43,23 +43,54 @@ test.afterAll(async () => {
   await ckpt?.remove();
 });
 
-test('ViT-B/16 from the hub: byte progress, a run in the page, then the Cache API after a reload', async ({ baseURL }, info) => {
-  test.setTimeout(8 * 60_000);
+/** Runs `body` in Chromium with a new profile on disk, closed and removed afterwards. */
+async function withProfile(baseURL: string | undefined, args: string[] | undefined, body: (page: Page) => Promise<void>): Promise<void> {
   const profile = await mkdtemp(path.join(tmpdir(), 'vpt-hub-profile-'));
-  const context = await chromium.launchPersistentContext(profile, { executablePath: chromiumPath, args: info.project.use.launchOptions?.args, baseURL });
+  const context = await chromium.launchPersistentContext(profile, { executablePath: chromiumPath, args, baseURL });
   try {
-    await userPath(context.pages()[0] ?? (await context.newPage()));
+    await body(context.pages()[0] ?? (await context.newPage()));
   } finally {
     await context.close();
     await rm(profile, { recursive: true, force: true });
   }
+}
+
+test('ViT-B/16 from the hub: byte progress, a run in the page, then the Cache API after a reload', async ({ baseURL }, info) => {
+  test.setTimeout(8 * 60_000);
+  await withProfile(baseURL, info.project.use.launchOptions?.args, userPath);
+});
+
+test('a download that breaks off halfway is named, and nothing is cached', async ({ baseURL }, info) => {
+  test.setTimeout(3 * 60_000);
+  await withProfile(baseURL, info.project.use.launchOptions?.args, async (page) => {
+    const lab = new LabPage(page);
+    const before = host.requests;
+    const hub = await routeHub(page, HUB.url, host.url('broken'));
+    await lab.goto(SETUP);
+    await lab.id('setup.model').selectOption(CHOICE);
+    await expect(lab.id('setup.modelSize')).toHaveAttribute('data-cached', 'false');
+    await lab.start();
+    const alert = lab.errors().locator('.banner.error');
+    await expect(alert).toHaveCount(1, { timeout: 120_000 });
+    await expect(alert).toHaveAttribute('data-code', 'checkpoint/download-incomplete');
+    await expect(alert).toContainText(HUB.url);
+    await expect(alert).toContainText(/after \d+(\.\d)? MB of 345\.6 MB/);
+    console.log(`hub.spec: broken download -> ${await alert.getAttribute('data-code')}: ${await alert.textContent()}`);
+    await lab.waitDone(60_000);
+    expect(Object.values((await lab.state()).runs)[0]!.summary.status).toBe('failed');
+    expect(hub.hits).toBe(1);
+    expect(host.requests - before).toBe(1);
+    expect(await cacheEntry(page, HUB.url, HUB_CACHE)).toMatchObject({ bytes: null });
+    await lab.openSetup();
+    await expect(lab.id('setup.modelSize')).toHaveAttribute('data-cached', 'false');
+  });
 });
 
 async function userPath(page: Page): Promise<void> {
   expect(ckpt.parameters).toBe(86_389_248); // ViTModel with pooler, as the hub file
   expect(Math.abs(ckpt.bytes - HUB.approxBytes)).toBeLessThan(64 * 1024); // the size the page announces
   const lab = new LabPage(page);
-  const hub = await routeHub(page, HUB.url, host);
+  const hub = await routeHub(page, HUB.url, host.url());
 
   // ---- first visit: nothing cached, the download is announced, then shown byte by byte ----
   const t0 = Date.now();

@@ -125,11 +125,15 @@ export async function writeVitB16Checkpoint(seed = 12): Promise<GeneratedCheckpo
   return { path: file, bytes, parameters: offset / 4, remove: () => rm(dir, { recursive: true, force: true }) };
 }
 
-/** A local "CDN": streams one file with its Content-Length and CORS headers, and counts requests. */
+/**
+ * A local "CDN": streams one file with its Content-Length and CORS headers, and counts requests.
+ * `/model.safetensors` is the whole file; `/broken.safetensors` states the whole length, sends the
+ * first half and drops the connection (a transfer that breaks off).
+ */
 export class FileHost {
   private constructor(
     private readonly server: Server,
-    readonly url: string,
+    private readonly base: string,
     private readonly counter: { requests: number },
   ) {}
 
@@ -138,11 +142,17 @@ export class FileHost {
     return this.counter.requests;
   }
 
+  /** The file's URL, whole or broken off halfway. */
+  url(which: 'model' | 'broken' = 'model'): string {
+    return `${this.base}/${which}.safetensors`;
+  }
+
   static async serve(file: string, size: number): Promise<FileHost> {
     const counter = { requests: 0 };
     const server = createServer((req, res) => {
       counter.requests++;
-      if (req.url !== '/model.safetensors') {
+      const broken = req.url === '/broken.safetensors';
+      if (!broken && req.url !== '/model.safetensors') {
         res.writeHead(404).end();
         return;
       }
@@ -153,10 +163,14 @@ export class FileHost {
         'Access-Control-Allow-Origin': '*',
         'Cross-Origin-Resource-Policy': 'cross-origin',
       });
-      createReadStream(file, { highWaterMark: 1 << 20 }).pipe(res);
+      const stream = createReadStream(file, { highWaterMark: 1 << 20, end: broken ? (size >> 1) - 1 : undefined });
+      if (broken) {
+        stream.on('data', (chunk) => res.write(chunk));
+        stream.on('end', () => res.destroy());
+      } else stream.pipe(res);
     });
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-    return new FileHost(server, `http://127.0.0.1:${(server.address() as AddressInfo).port}/model.safetensors`, counter);
+    return new FileHost(server, `http://127.0.0.1:${(server.address() as AddressInfo).port}`, counter);
   }
 
   close(): Promise<void> {
@@ -166,14 +180,14 @@ export class FileHost {
 }
 
 /**
- * Answers `hubUrl` in this page (and its workers) with a 302 to the file host, as the hub does;
- * returns the counter of requests the hub URL got.
+ * Answers `hubUrl` in this page (and its workers) with a 302 to `target` on the file host, as the
+ * hub does; returns the counter of requests the hub URL got.
  */
-export async function routeHub(page: Page, hubUrl: string, host: FileHost): Promise<{ hits: number }> {
+export async function routeHub(page: Page, hubUrl: string, target: string): Promise<{ hits: number }> {
   const counter = { hits: 0 };
   await page.route(hubUrl, (route: Route) => {
     counter.hits++;
-    return route.fulfill({ status: 302, headers: { Location: host.url, 'Access-Control-Allow-Origin': '*' } });
+    return route.fulfill({ status: 302, headers: { Location: target, 'Access-Control-Allow-Origin': '*' } });
   });
   return counter;
 }

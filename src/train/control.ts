@@ -4,7 +4,10 @@ import { LabError } from '../domain/errors';
 export class RunControl {
   private paused = false;
   private wake: (() => void) | null = null;
+  private readonly aborter = new AbortController();
   cancelled = false;
+  /** Aborted on cancel: what waits on the network (a checkpoint download) stops at once, not at the next step. */
+  readonly signal: AbortSignal = this.aborter.signal;
   pause(): void {
     this.paused = true;
   }
@@ -15,6 +18,7 @@ export class RunControl {
   }
   cancel(): void {
     this.cancelled = true;
+    this.aborter.abort();
     this.resume();
   }
   /** Between steps: yield to the event loop (so commands arrive), wait while paused. */

@@ -18,7 +18,7 @@ export function bundledModelPath(id: string): string {
 
 export const nodeHost: RunHost = {
   decoder: nodeDecoder,
-  async loadCheckpoint(spec, { onProgress, onNotice }) {
+  async loadCheckpoint(spec, { onProgress, onNotice, signal }) {
     switch (spec.kind) {
       case 'path':
         return loadCheckpointFromPath(spec.path);
@@ -29,7 +29,7 @@ export const nodeHost: RunHost = {
       case 'hub': {
         const hub = HUB_CHECKPOINTS.find((h) => h.id === spec.id);
         if (!hub) throw new LabError('config/invalid', `Unknown hub checkpoint '${spec.id}'.`, `Use one of: ${HUB_CHECKPOINTS.map((h) => h.id).join(', ')}.`);
-        return fetchAndOpen(hub.url, (bytes) => loadCheckpoint(bytes, { name: hub.url, layout: hub.layout }), { onProgress, onNotice });
+        return fetchAndOpen(hub.url, (bytes) => loadCheckpoint(bytes, { name: hub.url, layout: hub.layout }), { onProgress, onNotice, signal });
       }
       case 'file':
         return loadCheckpoint(new Uint8Array(await spec.file.arrayBuffer()), { name: spec.name });

@@ -92,6 +92,7 @@ export async function runPaperSession(
     imageSize: requested.imageSize,
     onProgress: progress,
     onNotice: (message) => cb.onEvent?.({ type: 'notice', message }),
+    signal: control.signal,
   });
   const backbone = model.params;
   // The first seed's final model, kept for the analyses after the protocol (a closure sets it).

@@ -34,7 +34,10 @@ import type { ViT } from '../model/vit';
 /** What differs between the browser worker and Node. */
 export interface RunHost {
   /** Bytes -> canonical checkpoint for every model spec but `random`. */
-  loadCheckpoint(spec: ModelSpec, o: { onProgress?: ProgressCallback; onNotice?: (message: string) => void }): Promise<CanonicalCheckpoint>;
+  loadCheckpoint(
+    spec: ModelSpec,
+    o: { onProgress?: ProgressCallback; onNotice?: (message: string) => void; signal?: AbortSignal },
+  ): Promise<CanonicalCheckpoint>;
   /** A file source for a non-procedural data spec. */
   openSource(spec: DataSpec): Promise<FileSource>;
   decoder: ImageDecoder;
@@ -52,11 +55,13 @@ export interface LoadOptions {
   onProgress?: ProgressCallback;
   /** What loading noticed but did not stop for (e.g. the browser would not keep a downloaded copy). */
   onNotice?: (message: string) => void;
+  /** Stops a download (the run's cancel). */
+  signal?: AbortSignal;
 }
 
 /** Model spec -> parameters at `imageSize` (undefined: the checkpoint's own). The caller disposes `params`. */
 export async function loadModel(spec: ModelSpec, o: LoadOptions & { imageSize?: number }): Promise<LoadedModel> {
-  const { host, onProgress, onNotice, imageSize } = o;
+  const { host, onProgress, onNotice, signal, imageSize } = o;
   let cfg: ViTConfig;
   let params: ParamSet;
   let source: string;
@@ -67,7 +72,7 @@ export async function loadModel(spec: ModelSpec, o: LoadOptions & { imageSize?: 
     params = randomParams(cfg, 0);
     source = modelSourceText(spec);
   } else {
-    const ckpt = await host.loadCheckpoint(spec, { onProgress, onNotice });
+    const ckpt = await host.loadCheckpoint(spec, { onProgress, onNotice, signal });
     cfg = ckpt.config;
     checkConfig(cfg);
     params = paramsFromCanonical(ckpt.tensors);
@@ -220,6 +225,7 @@ export async function runSession(
     imageSize: requested.imageSize,
     onProgress: progress,
     onNotice: (message) => loadNotices.push(message),
+    signal: control.signal,
   });
   try {
     const config = resolvePromptLength(requested, model.cfg);

@@ -44,6 +44,12 @@ beforeAll(async () => {
       res.writeHead(200); // no Content-Length: chunked transfer
       for (let i = 0; i < body.length; i += 70_001) res.write(body.subarray(i, i + 70_001));
       res.end();
+    } else if (req.url === '/slow') {
+      // Half the body, then nothing: a download the user cancels.
+      res.writeHead(200, { 'Content-Length': String(body.length) });
+      res.write(body.subarray(0, body.length >> 1));
+      const timer = setTimeout(() => res.end(body.subarray(body.length >> 1)), 30_000);
+      res.on('close', () => clearTimeout(timer));
     } else if (req.url === '/short') {
       res.writeHead(200, { 'Content-Length': String(body.length) });
       res.end(body.subarray(0, 1000));
@@ -155,6 +161,20 @@ describe('fetchCheckpoint with a Cache API', () => {
     expect(e.code).toBe('checkpoint/download-incomplete');
     expect(store.has(url)).toBe(false);
     expect(await cachedCopy(url)).toBeNull();
+  });
+
+  it('a cancel during the download stops it at once as run/cancelled, and nothing is cached', async () => {
+    const url = `${base}/slow`;
+    const abort = new AbortController();
+    const t0 = Date.now();
+    const pending = fetchCheckpoint(url, {
+      signal: abort.signal,
+      onProgress: (p) => p.kind === 'progress' && p.done > 0 && abort.abort(),
+    });
+    const e = await rejection(pending);
+    expect(e.code).toBe('run/cancelled');
+    expect(Date.now() - t0).toBeLessThan(10_000);
+    expect(store.has(url)).toBe(false);
   });
 
   it('bytes the opener rejects are not cached; the opener sees them once', async () => {

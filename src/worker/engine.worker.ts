@@ -21,19 +21,19 @@ const post = (e: EngineEvent, transfer: Transferable[] = []) => (self as unknown
 
 const browserHost: RunHost = {
   decoder: browserDecoder,
-  async loadCheckpoint(spec, { onProgress, onNotice }) {
+  async loadCheckpoint(spec, { onProgress, onNotice, signal }) {
     switch (spec.kind) {
       case 'hub': {
         const hub = HUB_CHECKPOINTS.find((h) => h.id === spec.id);
         if (!hub) throw new LabError('config/invalid', `Unknown hub checkpoint '${spec.id}'.`);
         // Parsed and mapped before it is cached: a file that is not this checkpoint is never stored.
-        return fetchAndOpen(hub.url, (bytes) => loadCheckpoint(bytes, { name: hub.url, layout: hub.layout }), { onProgress, onNotice });
+        return fetchAndOpen(hub.url, (bytes) => loadCheckpoint(bytes, { name: hub.url, layout: hub.layout }), { onProgress, onNotice, signal });
       }
       case 'bundled': {
         const url = bundledModelUrl(spec.id);
         const cacheName = `vit-bundled-${__BUNDLED_MODEL_HASH__}`;
         await dropOtherCaches('vit-bundled-', cacheName);
-        return fetchAndOpen(url, (bytes) => loadCheckpoint(bytes, { name: `${spec.id}.safetensors` }), { onProgress, onNotice, cacheName });
+        return fetchAndOpen(url, (bytes) => loadCheckpoint(bytes, { name: `${spec.id}.safetensors` }), { onProgress, onNotice, signal, cacheName });
       }
       case 'file':
         return loadCheckpoint(await readFileSource(spec.file, { onProgress }), { name: spec.name });
