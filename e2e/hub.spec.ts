@@ -55,12 +55,12 @@ async function withProfile(baseURL: string | undefined, args: string[] | undefin
   }
 }
 
-test('ViT-B/16 from the hub: byte progress, a run in the page, then the Cache API after a reload', async ({ baseURL }, info) => {
+test('ViT-B/16 from the hub: byte progress, a run in the page, then the Cache API after a reload', { tag: '@hub' }, async ({ baseURL }, info) => {
   test.setTimeout(8 * 60_000);
   await withProfile(baseURL, info.project.use.launchOptions?.args, userPath);
 });
 
-test('a download that breaks off halfway is named, and nothing is cached', async ({ baseURL }, info) => {
+test('a download that breaks off halfway is named, and nothing is cached', { tag: '@hub' }, async ({ baseURL }, info) => {
   test.setTimeout(3 * 60_000);
   await withProfile(baseURL, info.project.use.launchOptions?.args, async (page) => {
     const lab = new LabPage(page);

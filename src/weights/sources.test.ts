@@ -80,6 +80,11 @@ describe('fetchCheckpoint (Node: no Cache API)', () => {
     expect(same(await fetchCheckpoint(`${base}/chunked.safetensors`), body)).toBe(true);
   });
 
+  it('has no stored copies to show or remove without a Cache API', async () => {
+    expect(await cachedCopy(`${base}/model.safetensors`)).toBeNull();
+    expect(await removeCachedCopy(`${base}/model.safetensors`)).toBe(false);
+  });
+
   it('HTTP errors name the URL and status', async () => {
     const e = await rejection(fetchCheckpoint(`${base}/missing.safetensors`));
     expect(e.code).toBe('checkpoint/download-failed');
