@@ -1,5 +1,5 @@
 /** Errors the user causes show on the page, in the alert region, with what was wrong. */
-import { expect, test } from '@playwright/test';
+import { expect, test, type Page, type TestInfo } from '@playwright/test';
 import { randomBytes } from 'node:crypto';
 import { mkdir, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -8,12 +8,18 @@ import { FIXTURE_MODEL, LabPage } from './pages/LabPage';
 
 const SMALL = { trainSize: 16, epochs: 1, batch: 8, res: 64, testSize: 8, gradcam: 2, methods: 'ft' };
 
-test('a corrupt checkpoint shows its message on the page', async ({ page }, info) => {
+/** The lab on a small FT setup with 4 kB of random bytes picked as the checkpoint. */
+async function withCorruptCheckpoint(page: Page, info: TestInfo): Promise<LabPage> {
   const lab = new LabPage(page);
   const path = info.outputPath('corrupt.safetensors');
   await writeFile(path, randomBytes(4096));
   await lab.goto({ ...SMALL, task: 'dsprites_location' });
   await lab.uploadModel(path);
+  return lab;
+}
+
+test('a corrupt checkpoint shows its message on the page', async ({ page }, info) => {
+  const lab = await withCorruptCheckpoint(page, info);
   await lab.start();
   const alert = lab.errors().locator('.banner.error');
   await expect(alert).toHaveCount(1, { timeout: 120_000 });
@@ -159,11 +165,7 @@ test('the setup never takes a value silently: a clamped field says so, a link’
 });
 
 test('repeated failures of one setup are one row with a count in Saved runs, and "Clear failed" removes them for good', async ({ page }, info) => {
-  const lab = new LabPage(page);
-  const path = info.outputPath('corrupt.safetensors');
-  await writeFile(path, randomBytes(4096));
-  await lab.goto({ ...SMALL, task: 'dsprites_location' });
-  await lab.uploadModel(path);
+  const lab = await withCorruptCheckpoint(page, info);
   for (let i = 0; i < 3; i++) {
     await lab.start();
     await lab.waitDone(60_000);

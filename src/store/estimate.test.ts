@@ -4,44 +4,12 @@ import type { RunInfo, RunSummary } from '../domain/run';
 import { positionOf, queueEta, remainingWork, runSpeed, runWork, secondsOf, type RunSize } from './estimate';
 import { reduce, type LabEvent } from './reduce';
 import { initialState, type LabState } from './state';
+import { epoch, info, summary } from './testutil';
 
-const config: RunSummary['config'] = {
-  runId: 'a',
-  modelLabel: 'm',
-  taskId: 'synth_count',
-  method: 'ft',
-  trainSize: 8,
-  valSize: 2,
-  testSize: 4,
-  epochs: 2,
-  batchSize: 4,
-  seed: 1,
-  imageSize: 0,
-  gradcamSamples: 1,
-  modelSource: 'bundled:tiny_pretrained',
-  dataSource: 'procedural',
-};
-
-const info = (runId: string, o: Partial<RunSummary> = {}): RunInfo => ({
-  runId,
-  summary: { config: { ...config, runId }, backend: '', trainableParams: 0, totalParams: 0, epochs: [], status: 'queued', startedAt: 1, notices: [], ...o },
-  groupId: 'g',
-  groupLabel: 'g',
-  methodLabel: 'FT',
-  hasCheckpoint: false,
-});
-
-const epochMetrics = (epoch: number, seconds: number) => ({
-  epoch,
-  phase: 1,
-  trainLoss: 1,
-  trainAcc: 1,
-  valAcc: 1,
-  seconds,
-  lr: 0,
-  numTensors: 0,
-  numBytes: 0,
-});
+/** The shared small FT run (8 train in batches of 4, 2 epochs, 2 validation, 4 test, 1 Grad-CAM image), prompt length by the rule. */
+const config: RunSummary['config'] = { ...summary().config, promptLength: undefined };
+const run = (runId: string, o: Partial<RunSummary> = {}): RunInfo => info({ runId }, { config: { ...config, runId }, ...o });
+const epochMetrics = (n: number, seconds: number) => ({ ...epoch(n), seconds });
 const step = (runId: string, epoch: number, s: number, imagesPerSec: number): LabEvent => ({
   type: 'step',
   runId,
@@ -88,20 +56,20 @@ describe('a run’s work', () => {
 describe('the queue’s time left', () => {
   it('measures the steps without the warm-up step, and validation from an epoch’s seconds', () => {
     const s = play([
-      { type: 'run', run: info('a', { status: 'running' }) },
+      { type: 'run', run: run('a', { status: 'running' }) },
       step('a', 1, 1, 1), // warm-up: 4 s
       step('a', 1, 2, 4), // 1 s
     ]);
     expect(runSpeed(s.runs.a!)).toEqual({ train: 4, eval: 12 });
     // The epoch took 6 s, its steps 4 + 1 s: its validation (2 images) 1 s.
-    const t = play([{ type: 'run', run: info('a', { status: 'running', epochs: [epochMetrics(1, 6)] }) }], s);
+    const t = play([{ type: 'run', run: run('a', { status: 'running', epochs: [epochMetrics(1, 6)] }) }], s);
     expect(runSpeed(t.runs.a!)).toEqual({ train: 4, eval: 2 });
   });
 
   it('counts the active run’s steps, validation, Grad-CAM and test, and every queued run', () => {
     const s = play([
-      { type: 'run', run: info('a', { status: 'running' }) },
-      { type: 'run', run: info('b') },
+      { type: 'run', run: run('a', { status: 'running' }) },
+      { type: 'run', run: run('b') },
       { type: 'queue', waiting: ['b'], active: 'a', state: 'running' },
       step('a', 1, 1, 4),
       step('a', 1, 2, 4), // 4 images / s
@@ -121,7 +89,7 @@ describe('the queue’s time left', () => {
 
   it('is not 0 before the first step: the speed known before Start (a guess for the bundled model, said so)', () => {
     const s = play([
-      { type: 'run', run: info('a', { status: 'running' }) },
+      { type: 'run', run: run('a', { status: 'running' }) },
       { type: 'queue', waiting: [], active: 'a', state: 'running' },
     ]);
     const eta = queueEta(s);
@@ -132,7 +100,7 @@ describe('the queue’s time left', () => {
 
   it('uses a probe of the queued run’s configuration on this device', () => {
     const s = play([
-      { type: 'run', run: info('b') },
+      { type: 'run', run: run('b') },
       { type: 'queue', waiting: ['b'], active: null, state: 'running' },
       { type: 'probe-requested', requestId: 'p', key: 'bundled:tiny_pretrained|0|ft|4|synth_count|rule|auto' },
       { type: 'probe-result', requestId: 'p', trainImagesPerSec: 9, evalImagesPerSec: 8, backend: 'wasm', threads: 2 },

@@ -1,60 +1,13 @@
 /** The page's reducer, event by event: what each engine event and each page event does to the state. */
 import { describe, expect, it } from 'vitest';
 import type { ErrorInfo } from '../domain/errors';
-import type { EpochMetrics, RunInfo, RunSummary } from '../domain/run';
+import type { RunSummary } from '../domain/run';
 import type { EngineEvent } from '../engine/protocol';
 import { STEP_POINTS_MAX, reduce, type LabEvent } from './reduce';
 import { headlineAcc } from './selectors';
 import { DEFAULT_SETUP } from './setup';
 import { initialState, type LabState } from './state';
-
-const summary = (o: Partial<RunSummary> = {}): RunSummary => ({
-  config: {
-    runId: 'a',
-    modelLabel: 'm',
-    taskId: 'synth_count',
-    method: 'ft',
-    trainSize: 8,
-    valSize: 2,
-    testSize: 4,
-    epochs: 2,
-    batchSize: 4,
-    promptLength: 2,
-    seed: 1,
-    imageSize: 0,
-    gradcamSamples: 1,
-    modelSource: 'bundled:tiny_pretrained',
-    dataSource: 'procedural',
-  },
-  backend: '',
-  trainableParams: 0,
-  totalParams: 0,
-  epochs: [],
-  status: 'queued',
-  startedAt: 1000,
-  notices: [],
-  ...o,
-});
-const info = (o: Partial<RunInfo> = {}, s: Partial<RunSummary> = {}): RunInfo => ({
-  runId: 'a',
-  summary: summary(s),
-  groupId: 'g1',
-  groupLabel: 'group',
-  methodLabel: 'Full fine-tuning',
-  hasCheckpoint: false,
-  ...o,
-});
-const epoch = (n: number): EpochMetrics => ({
-  epoch: n,
-  phase: 1,
-  trainLoss: 1 / n,
-  trainAcc: 10 * n,
-  valAcc: 5 * n,
-  seconds: 1,
-  lr: 0.1,
-  numTensors: 10,
-  numBytes: 100,
-});
+import { epoch, info, summary } from './testutil';
 
 /** Applies events one after the other, keeping every intermediate state. */
 function play(events: LabEvent[], from: LabState = initialState()): LabState[] {
