@@ -300,7 +300,7 @@ export function LiveCharts() {
             <select id="group" data-testid="results.group" value={groupId ?? ''} onChange={(e) => viewGroup(e.target.value || null)}>
               {allGroups.map((g) => (
                 <option key={g.id} value={g.id}>
-                  {g.label} ({g.count} runs)
+                  {g.label} ({g.count} run{g.count === 1 ? '' : 's'})
                 </option>
               ))}
             </select>

@@ -128,7 +128,7 @@ function basisText(basis: SpeedBasis | 'none', device: string): string {
     case 'guess':
       return 'a guess, not a measurement: no step of this setup has run on this device yet';
     case 'none':
-      return 'unknown until a step of this checkpoint has run here';
+      return 'unknown until one step of this checkpoint is measured here';
   }
 }
 
@@ -196,7 +196,7 @@ function StartEstimate() {
         ) : (
           <>Time {basisText('none', e.device)}</>
         )}
-        {e.runs > 1 ? ` · ${e.runs} training runs, validation, test and Grad-CAM included` : ' · validation, test and Grad-CAM included'}
+        {known && (e.runs > 1 ? ` · ${e.runs} training runs, validation, test and Grad-CAM included` : ' · validation, test and Grad-CAM included')}
       </span>
       {e.pending ? (
         <>
