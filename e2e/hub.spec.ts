@@ -15,7 +15,7 @@
  * Memory: the page holds the file (346 MB) and the model's tensors in the WASM heap (346 MB),
  * briefly one more copy while the download is stored; Node streams the file from disk.
  */
-import { chromium, expect, test, type Page } from '@playwright/test';
+import { chromium, expect, test, type BrowserContext, type Page } from '@playwright/test';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -30,6 +30,8 @@ const SETUP = { task: 'dsprites_location', methods: 'linear', trainSize: 8, epoc
 
 let ckpt: GeneratedCheckpoint;
 let host: FileHost;
+/** Browsers with a profile on disk that are still open, and their profile folders. */
+const openProfiles = new Map<BrowserContext, string>();
 
 test.beforeAll(async () => {
   const t0 = Date.now();
@@ -39,6 +41,11 @@ test.beforeAll(async () => {
 });
 
 test.afterAll(async () => {
+  // Also what a timed-out test left open: its browser and its profile.
+  for (const [context, profile] of openProfiles) {
+    await context.close().catch(() => undefined);
+    await rm(profile, { recursive: true, force: true });
+  }
   await host?.close();
   await ckpt?.remove();
 });
@@ -47,9 +54,11 @@ test.afterAll(async () => {
 async function withProfile(baseURL: string | undefined, args: string[] | undefined, body: (page: Page) => Promise<void>): Promise<void> {
   const profile = await mkdtemp(path.join(tmpdir(), 'vpt-hub-profile-'));
   const context = await chromium.launchPersistentContext(profile, { executablePath: chromiumPath, args, baseURL });
+  openProfiles.set(context, profile);
   try {
     await body(context.pages()[0] ?? (await context.newPage()));
   } finally {
+    openProfiles.delete(context);
     await context.close();
     await rm(profile, { recursive: true, force: true });
   }
