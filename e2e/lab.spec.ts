@@ -223,6 +223,13 @@ test('before Start, the time is measured on this device by one real step of the 
   expect(measured.runs).toBe(2);
   expect(measured.text).toMatch(/^About \d+ (s|min|h) on this device \((WASM, \d+ threads?|WEBGPU|WEBGL|CPU)\), measured/);
   await expect(lab.id('run.measure')).toHaveCount(0);
+  // The measurement is kept in this browser: after a reload it is there at once, not measured again.
+  const keys = Object.keys((await lab.state()).probe.results).sort();
+  await page.reload();
+  await page.waitForFunction(() => window.__lab?.getState().restored);
+  expect(Object.keys((await lab.state()).probe.results).sort()).toEqual(keys);
+  expect((await lab.state()).probe.pending).toBeNull();
+  await expect.poll(async () => (await lab.startEstimate()).basis).toBe('probe');
   // More epochs: the same steps (no new measurement), twice the training.
   await lab.id('setup.epochs').fill('4');
   await lab.id('setup.epochs').press('Enter');

@@ -128,3 +128,17 @@ describe('the probe in the store', () => {
     expect(late.probe.pending).toBeNull();
   });
 });
+
+describe('probe results kept from an earlier visit', () => {
+  it('join this visit’s, and count only on the backend they were measured on', () => {
+    const key = 'bundled:tiny_pretrained|0|ft|4|synth_count|rule|auto';
+    const s = play([
+      { type: 'probes-restored', results: { [key]: { trainImagesPerSec: 9, evalImagesPerSec: 8, backend: 'webgpu' } } },
+      { type: 'run', run: run('b') },
+      { type: 'queue', waiting: ['b'], active: null, state: 'running' },
+    ]);
+    expect(queueEta(s).basis).toBe('probe');
+    const onWasm = play([{ type: 'ready', choice: { backend: 'wasm', adapter: 'WebAssembly', reason: 'test', noWebGPU: true } }], s);
+    expect(queueEta(onWasm).basis).toBe('guess');
+  });
+});

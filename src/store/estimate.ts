@@ -173,7 +173,9 @@ export interface Speed {
 /** The speed of a run not started yet: its configuration's probe, this model's earlier runs, or the prior (null: a file never run here). */
 export function speedBefore(s: Pick<LabState, 'runs' | 'order' | 'engine' | 'probe'>, c: Parameters<typeof probeKey>[0]): Speed | null {
   const probed = s.probe.results[probeKey(c)];
-  if (probed) return { rates: { train: probed.trainImagesPerSec, eval: probed.evalImagesPerSec }, basis: 'probe' };
+  // A measurement on another backend than the one now running (kept from an earlier visit) does not count.
+  const backend = s.engine.choice?.backend;
+  if (probed && (!backend || probed.backend === backend)) return { rates: { train: probed.trainImagesPerSec, eval: probed.evalImagesPerSec }, basis: 'probe' };
   const measured = measuredSpeed(s, c.modelSource);
   if (measured) return { rates: { train: measured, eval: measured * EVAL_SPEEDUP }, basis: 'runs' };
   const prior = priorSpeed(c.modelSource, c.backend ?? s.engine.choice?.backend);

@@ -9,7 +9,7 @@ import { METHOD_IDS } from '../train/methods';
 import type { EngineEvent } from '../engine/protocol';
 import { defaultImageSize, effectivePromptLength, sanitize, type Setup, type View } from './setup';
 import { getTask } from '../data/catalog';
-import type { Alert, FileCheck, LabState, PickedData, ReferenceChoice, RunRecord, RunTiming, StepPoint } from './state';
+import type { Alert, FileCheck, LabState, PickedData, ProbeResult, ReferenceChoice, RunRecord, RunTiming, StepPoint } from './state';
 
 export type PageEvent =
   /** The setup a URL describes (start-up, a changed hash). */
@@ -38,7 +38,9 @@ export type PageEvent =
   | { type: 'check-requested'; requestId: string }
   /** A probe of a configuration was sent (store/estimate.ts probeKey), or the page stopped waiting for it. */
   | { type: 'probe-requested'; requestId: string; key: string }
-  | { type: 'probe-cancelled' };
+  | { type: 'probe-cancelled' }
+  /** Probe results this browser kept from earlier visits (same release). */
+  | { type: 'probes-restored'; results: Record<string, ProbeResult> };
 
 export type LabEvent = EngineEvent | PageEvent;
 
@@ -119,6 +121,8 @@ export function reduce(s: LabState, e: LabEvent): LabState {
       return { ...s, probe: { ...s.probe, pending: { requestId: e.requestId, key: e.key } } };
     case 'probe-cancelled':
       return { ...s, probe: { ...s.probe, pending: null } };
+    case 'probes-restored':
+      return { ...s, probe: { ...s.probe, results: { ...e.results, ...s.probe.results } } };
 
     // ---- the engine ----
     case 'ready':

@@ -8,7 +8,7 @@ import type { BackendName, MethodId } from '../domain/run';
 import { frechetRequests, inspectRequest, newId, probeRequest, queueRequest, restartRequest, sweepRequest } from '../store/requests';
 import { estimateStart } from '../store/estimate';
 import { locationHash, readUrl, viewFromUrl, type Setup, type View } from '../store/setup';
-import type { PickedData, ReferenceChoice } from '../store/state';
+import type { PickedData, ProbeResult, ReferenceChoice } from '../store/state';
 import type { EngineEvent } from '../engine/protocol';
 import { dispatch, useLab } from '../store/store';
 import { onEngineEvent, request, send } from '../worker/client';
@@ -48,6 +48,7 @@ export function connectEngine(): void {
     dispatch(e);
   });
   send({ type: 'restore' });
+  restoreProbes();
 }
 
 /** Asks the engine to choose a backend (the badge shows its answer). */
@@ -158,6 +159,30 @@ export async function measureSpeed(): Promise<void> {
     } catch {
       return; // the store has the reason (or the probe was cancelled)
     }
+    saveProbes();
+  }
+}
+
+/**
+ * Probe results are kept in this browser for the same release (a new release may train at
+ * another speed): a large model measured once is not measured again after a reload.
+ */
+const PROBES_KEY = 'vpt-lab.probes';
+
+function saveProbes(): void {
+  try {
+    localStorage.setItem(PROBES_KEY, JSON.stringify({ build: __APP_BUILD__, results: get().probe.results }));
+  } catch {
+    // storage refused (private mode, quota): the results stay for this visit
+  }
+}
+
+function restoreProbes(): void {
+  try {
+    const kept = JSON.parse(localStorage.getItem(PROBES_KEY) ?? 'null') as { build?: string; results?: Record<string, ProbeResult> } | null;
+    if (kept?.build === __APP_BUILD__ && kept.results) dispatch({ type: 'probes-restored', results: kept.results });
+  } catch {
+    // nothing kept, or not readable: measure again
   }
 }
 
