@@ -38,6 +38,8 @@ export interface LinearProducts {
   inputGrad(dy: tf.Tensor2D, w: tf.Tensor2D): tf.Tensor2D;
   /** dW = Xᵀ·dY: [in, out]. */
   weightGrad(x: tf.Tensor2D, dy: tf.Tensor2D): tf.Tensor2D;
+  /** db = Σ_rows dY: [out] (default: tfjs' Sum, which on WASM transposes first). */
+  biasGrad?(dy: tf.Tensor2D): tf.Tensor1D;
 }
 
 /**
@@ -57,13 +59,14 @@ export function linearWith(p: LinearProducts): Kernels['linear'] {
     // In a tidy: tfjs frees nothing a gradient function makes (Wᵀ, Xᵀ) until the whole backward
     // pass ends, which held 420 MB of transposes at the peak of a ViT-B/16 FT step at batch 1.
     const grads = (dy: tf.Tensor2D, [xs, ws]: tf.Tensor2D[]) => tf.tidy(() => [p.inputGrad(dy, ws), p.weightGrad(xs, dy)]);
+    const biasGrad = (dy: tf.Tensor2D) => tf.tidy(() => p.biasGrad?.(dy) ?? tf.sum(dy, 0));
     if (b) {
       const withBias = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
         const [xi, wi, bi] = args as tf.Tensor[];
         (args[3] as tf.GradSaveFunc)([xi, wi]);
         return {
           value: tf.tidy(() => p.forward(xi as tf.Tensor2D, wi as tf.Tensor2D, bi as tf.Tensor1D)),
-          gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => [...grads(dy as tf.Tensor2D, saved as tf.Tensor2D[]), tf.sum(dy, 0)], // dX, dW, db [out]
+          gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => [...grads(dy as tf.Tensor2D, saved as tf.Tensor2D[]), biasGrad(dy as tf.Tensor2D)], // dX, dW, db [out]
         };
       });
       return withBias(x, w, b) as tf.Tensor2D;

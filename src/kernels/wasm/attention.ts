@@ -7,8 +7,8 @@ import * as tf from '@tensorflow/tfjs';
 import { linearWith, stockKernels, stockProducts, type Kernels, type LinearProducts } from '../../model/ops';
 import { bmm, isAvailable, registerLabBmm } from './bmm';
 import { guardMalloc, registerSharingIdentity } from './heap';
-import { fusedAvailable, geluFused, registerFused } from './fused';
-import { geluLean, layerNormLean } from './pointwise';
+import { columnSum, fusedAvailable, geluFused, registerFused } from './fused';
+import { geluLean, layerNormLean, layerNormWith } from './pointwise';
 import { registerHeapSlice } from './slice';
 
 const t12 = (x: tf.Tensor) => tf.transpose(x, [0, 2, 1]) as tf.Tensor3D;
@@ -47,6 +47,9 @@ const wasmProducts: LinearProducts = {
   forward: (x, w, b) => (b ? tf.fused.matMul({ a: x, b: w, bias: b }) : tf.matMul(x, w)) as tf.Tensor2D,
 };
 
+/** With the SIMD kernels: db as one pass over dY's rows (fused.ts), not tfjs' transpose-then-Sum. */
+const wasmProductsSimd: LinearProducts = { ...wasmProducts, biasGrad: columnSum };
+
 /**
  * The WASM backend's kernels: linear layers with the bias inside the product, GELU as one SIMD pass
  * each way (fused.ts), lean LayerNorm, and this attention when the backend's internals are what we
@@ -61,7 +64,9 @@ export function wasmKernels(): Kernels {
   registerHeapSlice();
   const fused = fusedAvailable();
   if (fused) registerFused();
-  const lean: Kernels = { ...stockKernels, linear: linearWith(wasmProducts), layerNorm: layerNormLean, gelu: fused ? geluFused : geluLean };
+  const lean: Kernels = fused
+    ? { ...stockKernels, linear: linearWith(wasmProductsSimd), layerNorm: layerNormWith(columnSum), gelu: geluFused }
+    : { ...stockKernels, linear: linearWith(wasmProducts), layerNorm: layerNormLean, gelu: geluLean };
   if (!isAvailable()) return lean;
   registerLabBmm();
   return { ...lean, attention: attentionWasm };

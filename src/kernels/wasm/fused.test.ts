@@ -6,7 +6,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
 import { initNodeBackend } from '../../backend/node';
 import { stockKernels } from '../../model/ops';
-import { fusedAvailable, geluFused, registerFused } from './fused';
+import { columnSum, fusedAvailable, geluFused, registerFused } from './fused';
 import { simdKernelsFor } from './simd';
 
 afterAll(async () => {
@@ -44,6 +44,34 @@ describe.each([1, 2])('fused GELU on %i WASM thread(s)', (threads) => {
     const again = valueAndGrad(geluFused, x, r); // after growth: same numbers, bit for bit
     again.forEach((t, i) => expect(Array.from(t.dataSync())).toEqual(Array.from(fused[i].dataSync())));
     tf.dispose([x, r, big, ...fused, ...stock, ...again]);
+    expect(tf.memory().numTensors).toBe(0);
+  });
+});
+
+describe('column sums on the WASM heap', () => {
+  it('sum every axis but the last, as tfjs does, for the shapes a step uses and for odd ones', async () => {
+    await initNodeBackend('wasm', { threads: 1 });
+    registerFused();
+    for (const shape of [
+      [1576, 768],
+      [8, 197, 192],
+      [3, 4],
+      [1, 8],
+      [5, 6],
+      [7, 3],
+    ]) {
+      const x = tf.randomNormal(shape, 0, 1, 'float32', shape[0]);
+      const [ours, ref] = tf.tidy(() => [
+        columnSum(x),
+        tf.sum(
+          x,
+          Array.from({ length: x.rank - 1 }, (_, i) => i),
+        ),
+      ]);
+      expect(ours.shape).toEqual([shape[shape.length - 1]]);
+      expect(maxAbsDiff(ours, ref)).toBeLessThan(1e-4 * Math.sqrt(x.size / shape[shape.length - 1]));
+      tf.dispose([x, ours, ref]);
+    }
     expect(tf.memory().numTensors).toBe(0);
   });
 });

@@ -16,11 +16,13 @@
  * under a loop.
  */
 import * as tf from '@tensorflow/tfjs';
+import { sumLeading } from './pointwise';
 import { simdKernelsFor, type SimdKernels } from './simd';
 
 /** Kernel names, registered on the WASM backend only. */
 export const LAB_GELU = 'LabGelu';
 export const LAB_GELU_GRAD = 'LabGeluGrad';
+export const LAB_COLUMN_SUM = 'LabColumnSum';
 
 interface HeapModule {
   /** The threaded build's memory (shared; its buffer is current on every read). */
@@ -119,11 +121,30 @@ function geluGradKernel({ inputs, backend }: KernelArgs): tf.TensorInfo {
   return out;
 }
 
-/** Whether the running backend is WASM with its memory and tensor table where these kernels read them. */
+/** Rows of the last axis: (rows, row length). */
+function rowsOf(t: tf.TensorInfo): [number, number] {
+  const n = t.shape[t.shape.length - 1];
+  return [tf.util.sizeFromShape(t.shape) / n, n];
+}
+
+function columnSumKernel({ inputs, backend }: KernelArgs): tf.TensorInfo {
+  const b = backend as HeapBackend;
+  const x = inputs.x as tf.TensorInfo;
+  const [rows, cols] = rowsOf(x);
+  const out = b.makeOutput([cols], 'float32');
+  simdKernelsFor(memoryOf(b)!)!.columnSum(offsetOf(b, x), offsetOf(b, out), rows, cols / 4);
+  return out;
+}
+
+/**
+ * Whether the running backend is WASM with its memory and tensor table where these kernels read
+ * them, and the engine runs WebAssembly SIMD (every current browser and Node does).
+ */
 export function fusedAvailable(): boolean {
   if (tf.getBackend() !== 'wasm') return false;
   const b = tf.backend() as unknown as Partial<HeapBackend>;
-  return !!(b.wasm && memoryOf(b as HeapBackend) instanceof WebAssembly.Memory && b.dataIdMap && typeof b.makeOutput === 'function');
+  const memory = b.wasm && memoryOf(b as HeapBackend);
+  return !!(memory instanceof WebAssembly.Memory && b.dataIdMap && typeof b.makeOutput === 'function' && simdKernelsFor(memory));
 }
 
 /** Registers the kernels with tfjs once (tfjs' own registry says whether they are there). */
@@ -131,6 +152,7 @@ export function registerFused(): void {
   for (const [kernelName, kernelFunc] of [
     [LAB_GELU, geluKernel],
     [LAB_GELU_GRAD, geluGradKernel],
+    [LAB_COLUMN_SUM, columnSumKernel],
   ] as const) {
     if (!tf.getKernel(kernelName, 'wasm')) tf.registerKernel({ kernelName, backendName: 'wasm', kernelFunc: kernelFunc as unknown as tf.KernelFunc });
   }
@@ -147,4 +169,15 @@ export function geluFused(x: tf.Tensor): tf.Tensor {
     };
   });
   return f(x);
+}
+
+/**
+ * Σ over every axis but the last: x [..., D] -> [D], one pass in row order (tfjs' Sum over leading
+ * axes transposes first: 2.7 ms for [1576, 768] against 0.3). D must be a multiple of 4; other
+ * shapes take tfjs' Sum.
+ */
+export function columnSum(x: tf.Tensor): tf.Tensor1D {
+  const d = x.shape[x.rank - 1];
+  if (x.rank < 2 || d % 4 !== 0 || x.dtype !== 'float32') return sumLeading(x);
+  return tf.engine().runKernel(LAB_COLUMN_SUM, { x }, {}) as tf.Tensor1D;
 }

@@ -16,32 +16,46 @@ import * as tf from '@tensorflow/tfjs';
 type Saver = tf.GradSaveFunc;
 const SQRT_2PI = Math.sqrt(2 * Math.PI);
 
+/** Σ over every axis but the last: [..., D] -> [D] (tfjs' Sum, or a faster one, fused.ts). */
+type ColumnSum = (x: tf.Tensor) => tf.Tensor1D;
+export const sumLeading: ColumnSum = (x) =>
+  tf.sum(
+    x,
+    Array.from({ length: x.rank - 1 }, (_, i) => i),
+  ) as tf.Tensor1D;
+
 /** (x − mean) / sqrt(var + eps) · γ + β over the last axis, biased variance; x [..., D]. */
 export function layerNormLean(x: tf.Tensor, gamma: tf.Tensor1D, beta: tf.Tensor1D, eps: number): tf.Tensor {
-  const f = tf.customGrad((...args: (tf.Tensor | Saver)[]) => {
-    const [xi, g, b] = args as tf.Tensor[];
-    const axis = xi.rank - 1;
-    const [normed, rstd] = tf.tidy(() => {
-      const centred = tf.sub(xi, tf.mean(xi, axis, true));
-      const r = tf.rsqrt(tf.add(tf.mean(tf.square(centred), axis, true), eps)); // [..., 1]
-      return [tf.mul(centred, r), r];
-    });
-    (args[3] as Saver)([normed, rstd, g]);
-    return {
-      value: tf.add(tf.mul(normed, g), b),
-      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) =>
-        tf.tidy(() => {
-          const [xh, r, gs] = saved;
-          const lead = Array.from({ length: dy.rank - 1 }, (_, i) => i);
-          const gdy = tf.mul(dy, gs); // dL/dx̂ [..., D]
-          // dx = (g − mean(g) − x̂ · mean(g ⊙ x̂)) / σ
-          const dx = tf.mul(tf.sub(tf.sub(gdy, tf.mean(gdy, axis, true)), tf.mul(xh, tf.mean(tf.mul(gdy, xh), axis, true))), r);
-          return [dx, tf.sum(tf.mul(dy, xh), lead), tf.sum(dy, lead)];
-        }),
-    };
-  });
-  return f(x, gamma, beta);
+  return layerNormWith(sumLeading)(x, gamma, beta, eps);
 }
+
+/** layerNormLean with dγ and dβ summed by `columnSum`. */
+export const layerNormWith =
+  (columnSum: ColumnSum) =>
+  (x: tf.Tensor, gamma: tf.Tensor1D, beta: tf.Tensor1D, eps: number): tf.Tensor => {
+    const f = tf.customGrad((...args: (tf.Tensor | Saver)[]) => {
+      const [xi, g, b] = args as tf.Tensor[];
+      const axis = xi.rank - 1;
+      const [normed, rstd] = tf.tidy(() => {
+        const centred = tf.sub(xi, tf.mean(xi, axis, true));
+        const r = tf.rsqrt(tf.add(tf.mean(tf.square(centred), axis, true), eps)); // [..., 1]
+        return [tf.mul(centred, r), r];
+      });
+      (args[3] as Saver)([normed, rstd, g]);
+      return {
+        value: tf.add(tf.mul(normed, g), b),
+        gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) =>
+          tf.tidy(() => {
+            const [xh, r, gs] = saved;
+            const gdy = tf.mul(dy, gs); // dL/dx̂ [..., D]
+            // dx = (g − mean(g) − x̂ · mean(g ⊙ x̂)) / σ
+            const dx = tf.mul(tf.sub(tf.sub(gdy, tf.mean(gdy, axis, true)), tf.mul(xh, tf.mean(tf.mul(gdy, xh), axis, true))), r);
+            return [dx, columnSum(tf.mul(dy, xh)), columnSum(dy)]; // dx, dγ, dβ
+          }),
+      };
+    });
+    return f(x, gamma, beta);
+  };
 
 /** Exact GELU x · Φ(x); gradient Φ(x) + x · φ(x). */
 export function geluLean(x: tf.Tensor): tf.Tensor {

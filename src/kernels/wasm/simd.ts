@@ -58,8 +58,10 @@ const op = {
   tee: (i: number) => [0x22, ...uleb(i)],
   i32: (v: number) => [0x41, ...sleb(v)],
   i32Eqz: [0x45],
+  i32GeU: [0x4f],
   i32Add: [0x6a],
   i32Sub: [0x6b],
+  i32Mul: [0x6c],
   simd: (code: number, ...imm: number[]) => [0xfd, ...uleb(code), ...imm],
 };
 const load = op.simd(0x00, 0, 0); // v128.load align=1 offset=0
@@ -108,6 +110,14 @@ function eachVector(pointers: number, step: number[][]): number[][] {
   ];
 }
 
+/**
+ * `while (ptr < end) { step(); ptr += bytes; others += bytes }`: the loops over one row.
+ */
+function whileBelow(ptr: number, end: number, bytes: number, step: number[][], others: number[] = []): number[][] {
+  const advance = [ptr, ...others].map((l) => [...op.get(l), ...op.i32(bytes), ...op.i32Add, ...op.set(l)]);
+  return [op.block, op.loop, [...op.get(ptr), ...op.get(end), ...op.i32GeU, ...op.brIf(1)], ...step, ...advance, op.br(0), op.end, op.end];
+}
+
 // ---- the math, as instruction sequences on locals ----
 
 const LN2_HI = 0.693359375,
@@ -153,26 +163,41 @@ function normalCdf(x: number, phi: number, e: number, z: number, t: number, k: n
 
 // ---- the module ----
 
+/**
+ * columnSum(src, dst, rows, cols4): dst[j] = Σ_i src[i, j] over `rows` rows of cols4·4 floats, in
+ * row order (the order tfjs' Sum adds them in is its own; float32 sums differ in the last bits).
+ */
+function columnSumBody(): number[] {
+  const [SRC, DST, ROWS, COLS4] = [0, 1, 2, 3];
+  const [Q, END] = [4, 5]; // i32
+  return body(
+    [[2, I32]],
+    [
+      [...op.get(DST), ...op.get(COLS4), ...op.i32(16), ...op.i32Mul, ...op.i32Add, ...op.set(END)],
+      [...op.get(DST), ...op.set(Q)],
+      ...whileBelow(Q, END, 16, [[...op.get(Q), ...f32x4(0), ...store]]),
+      op.block,
+      op.loop,
+      [...op.get(ROWS), ...op.i32Eqz, ...op.brIf(1)],
+      [...op.get(DST), ...op.set(Q)],
+      ...whileBelow(Q, END, 16, [[...op.get(Q), ...op.get(Q), ...load, ...op.get(SRC), ...load, ...fAdd, ...store]], [SRC]),
+      [...op.get(ROWS), ...op.i32(1), ...op.i32Sub, ...op.set(ROWS)],
+      op.br(0),
+      op.end,
+      op.end,
+    ],
+  );
+}
+
 /** gelu(x, y, n4): y = x·Φ(x). geluGrad(dy, x, dx, n4): dx = dy·(Φ(x) + x·φ(x)). n4 = elements / 4. */
 function moduleBytes(shared: boolean): Uint8Array<ArrayBuffer> {
-  const types = section(
-    1,
-    vec([
-      [0x60, ...vec([[I32], [I32], [I32]]), ...vec([])],
-      [0x60, ...vec([[I32], [I32], [I32], [I32]]), ...vec([])],
-    ]),
-  );
+  const fn = (params: number[]) => [0x60, ...vec(params.map((t) => [t])), ...vec([])];
+  const types = section(1, vec([fn([I32, I32, I32]), fn([I32, I32, I32, I32])]));
   // Shared memory must declare a maximum; 65536 pages is the 4 GiB a 32-bit heap can reach.
   const limits = shared ? [0x03, ...uleb(0), ...uleb(65536)] : [0x00, ...uleb(0)];
   const imports = section(2, vec([[...name('env'), ...name('memory'), 0x02, ...limits]]));
-  const funcs = section(3, vec([[0], [1]]));
-  const exports = section(
-    7,
-    vec([
-      [...name('gelu'), 0x00, 0],
-      [...name('geluGrad'), 0x00, 1],
-    ]),
-  );
+  const funcs = section(3, vec([[0], [1], [1]]));
+  const exports = section(7, vec(['gelu', 'geluGrad', 'columnSum'].map((n, i) => [...name(n), 0x00, i])));
   // Locals after the params: v128 x, phi, e, z, t, k, r.
   const [X, PHI, E, Z, T, K, R] = [0, 1, 2, 3, 4, 5, 6];
   const gelu = (() => {
@@ -211,7 +236,7 @@ function moduleBytes(shared: boolean): Uint8Array<ArrayBuffer> {
       ]),
     );
   })();
-  const code = section(10, vec([gelu, geluGrad]));
+  const code = section(10, vec([gelu, geluGrad, columnSumBody()]));
   return new Uint8Array([0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00, ...types, ...imports, ...funcs, ...exports, ...code]);
 }
 
@@ -220,6 +245,8 @@ export interface SimdKernels {
   gelu(x: number, y: number, n4: number): void;
   /** dx = dy·(Φ(x) + x·φ(x)) over n4·4 floats. */
   geluGrad(dy: number, x: number, dx: number, n4: number): void;
+  /** dst[j] = Σ_i src[i, j] over `rows` rows of cols4·4 floats. */
+  columnSum(src: number, dst: number, rows: number, cols4: number): void;
 }
 
 const byMemory = new WeakMap<WebAssembly.Memory, SimdKernels | null>();
