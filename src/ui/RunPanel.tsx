@@ -140,11 +140,11 @@ function deviceText(s: LabState): string {
   return c.backend === 'wasm' && threads ? `WASM, ${threads} thread${threads === 1 ? '' : 's'}` : c.backend.toUpperCase();
 }
 
-/** Models small enough to be measured without asking (a step takes well under a second): the bundled model, small presets, small files. */
+/** Models small enough to be measured without asking (a step takes well under a second): the bundled model, the tiny test preset, small files. */
 function cheapToProbe(s: LabState): boolean {
   const m = s.setup.model;
   if (m.startsWith('bundled:')) return true;
-  if (m === 'random:tiny' || m === 'random:micro') return true;
+  if (m === 'random:fixture_tiny') return true;
   return m === 'file' && !!s.picked.model && s.picked.model.size <= 16 * 2 ** 20;
 }
 
