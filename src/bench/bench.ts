@@ -350,7 +350,8 @@ export interface BenchProfile {
 
 /**
  * Where one step's time goes: tfjs' profiler over one step after a warm-up, kernel times summed
- * by kernel name (products also by operand shapes).
+ * by kernel name (products also by operand shapes), scopes left out (they hold kernels counted
+ * on their own).
  */
 export async function profileBenchCase(c: BenchCase, choice: KernelChoice = 'lab', numClasses = 10): Promise<{ totalMs: number; kernels: KernelShare[] }> {
   let last: Promise<void> = Promise.resolve();
@@ -365,6 +366,9 @@ export async function profileBenchCase(c: BenchCase, choice: KernelChoice = 'lab
   const by = new Map<string, { ms: number; calls: number }>();
   let total = 0;
   for (const k of info.kernels) {
+    // tfjs' profiler also books scopes around kernels (a custom gradient's forward, "unnamed
+    // scope"; an op like tf.fused.matMul, "fusedMatMul__op"): their time is their kernels', counted again.
+    if (k.name === 'unnamed scope' || k.name.endsWith('__op')) continue;
     const ms = typeof k.kernelTimeMs === 'number' ? k.kernelTimeMs : 0;
     total += ms;
     const key = /MatMul/.test(k.name) ? `${k.name} ${k.inputShapes.map((s) => `[${s}]`).join('·')}` : k.name;
