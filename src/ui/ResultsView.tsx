@@ -109,7 +109,9 @@ function LossChart({ runs, title, children }: { runs: RunRecord[]; title: string
             domain={['auto', 'auto']}
             tick={AXIS_TICK}
             stroke={AXIS_TEXT}
-            tickFormatter={(v: number) => v.toFixed(2)}
+            // Recharts puts ticks at steps like 0.025: two fixed decimals printed 2.025 as "2.02"
+            // beside 2.05, so the axis looked uneven. Four significant digits show each tick as it is.
+            tickFormatter={(v: number) => String(Number(v.toPrecision(4)))}
             label={axisLabel('loss', 'insideLeft', { angle: -90 })}
           />
           <Tooltip formatter={(v) => (typeof v === 'number' ? v.toFixed(3) : String(v))} labelFormatter={(x) => `epoch ${Number(x).toFixed(2)}`} />
