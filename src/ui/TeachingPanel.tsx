@@ -97,9 +97,10 @@ export function TeachingPanel() {
       </ul>
       <h3>The real experiment</h3>
       <p data-testid="teach.realRoute">
-        ViT-B/16 is a download of about 346 MB (kept in this browser's cache afterwards), needs a GPU with WebGPU to train in reasonable time (on WebAssembly a
-        ViT-Ti/16 training step of 8 images already takes about 4.5 s on a 2-core CPU, and ViT-B/16 needs about 16 times its compute), and the VTAB-1k folders.
-        The small bundled model needs none of these.
+        ViT-B/16 is a download of about 346 MB (kept in this browser's cache afterwards), needs a GPU with WebGPU to train in reasonable time, and the VTAB-1k
+        folders. On WebAssembly each ViT-B/16 training image costs about 16 times a ViT-Ti/16 one, and the paper's schedule (100 epochs of 1,000 images) takes a
+        CPU more than a day: choose the hub ViT-B/16 and press <em>Measure on this device</em> beside Start for your machine's own estimate. The small bundled
+        model needs none of these.
       </p>
     </section>
   );
