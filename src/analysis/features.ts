@@ -1,6 +1,6 @@
 /** Backbone CLS features of a split's images: what the Fréchet "data distance" compares. */
 import * as tf from '@tensorflow/tfjs';
-import { clsFeatures, forwardFeatures, type ViT } from '../model/vit';
+import { pooledFeatures, type ViT } from '../model/vit';
 import type { SplitData } from '../data/trainData';
 import { fitGaussian, type Gaussian } from './frechet';
 
@@ -13,7 +13,7 @@ export async function splitFeatures(model: ViT, split: SplitData, count: number,
   for (let s = 0; s < n; s += batchSize) {
     const idx = Array.from({ length: Math.min(batchSize, n - s) }, (_, i) => s + i);
     const batch = await split.batch(idx);
-    const f = tf.tidy(() => clsFeatures(forwardFeatures(model, tf.tensor4d(batch.pixels, [batch.size, cfg.channels, cfg.imageSize, cfg.imageSize]))));
+    const f = tf.tidy(() => pooledFeatures(model, tf.tensor4d(batch.pixels, [batch.size, cfg.channels, cfg.imageSize, cfg.imageSize]))); // [b, D]
     out.set((await f.data()) as Float32Array, filled * cfg.hiddenSize);
     filled += batch.size;
     f.dispose();

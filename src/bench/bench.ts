@@ -29,7 +29,7 @@ import { probeMemory, type MemoryBreakdown } from './memprobe';
 import { estimateForward, estimateStep, phaseShape, planMemory, type StepShape } from '../train/memory';
 import { memoryBudget } from '../train/budget';
 
-export type BenchMode = 'forward' | 'ft' | 'vpt_deep';
+export type BenchMode = 'forward' | 'ft' | 'vpt_deep' | 'linear';
 
 /**
  * Which implementation of the hot operations a benchmark measures: 'lab' (the engine's own kernels
@@ -123,7 +123,8 @@ export function forwardFlops(cfg: ViTConfig, promptLength = 0, numClasses = 10):
 export function stepFlops(c: BenchCase, numClasses = 10): number {
   const prompts = c.mode === 'vpt_deep' ? c.promptLength : 0;
   const f = forwardFlops(c.cfg, prompts, numClasses);
-  return c.batch * (c.mode === 'forward' ? f : c.mode === 'ft' ? 3 * f : 2 * f);
+  // A linear probe: the forward pass, its backward only through the head (a rounding error).
+  return c.batch * (c.mode === 'forward' || c.mode === 'linear' ? f : c.mode === 'ft' ? 3 * f : 2 * f);
 }
 
 /**
@@ -381,7 +382,7 @@ export async function profileBenchCase(c: BenchCase, choice: KernelChoice = 'lab
   return { totalMs: total, kernels };
 }
 
-/** The step a row measured: forward, ft or vpt_deep, and whether it recomputed activations. */
+/** The step a row measured: forward, ft, vpt_deep or linear, and whether it recomputed activations. */
 export function stepName(r: Pick<BenchRow, 'mode' | 'recompute' | 'microBatch' | 'batch'>): string {
   return `${r.mode}${r.recompute ? ' +recompute' : ''}${r.microBatch ? ` (${Math.ceil(r.batch / r.microBatch)} × ${r.microBatch})` : ''}`;
 }

@@ -48,7 +48,7 @@ const USAGE = `usage: npm run bench -- [options]
                          chromium: wasm,webgpu,webgl (default: wasm,cpu,webgpu; Node's webgpu by
                          default only with a Vulkan driver, SwiftShader only when named here)
   --kernels lab,stock    the engine's own kernels and/or plain tfjs ops (default lab,stock)
-  --modes LIST           forward,ft,vpt_deep (default all three)
+  --modes LIST           forward,ft,vpt_deep,linear (default forward,ft,vpt_deep)
   --presets LIST         fixture_tiny,vit_ti16,vit_s16,vit_b16 (default: tiny and Ti, plus B with --full)
   --batch LIST           batch sizes, e.g. 1,2,4 (default 8)
   --recompute LIST       off,on: training steps without and/or with activation recomputation
@@ -93,7 +93,7 @@ runMain(async () => {
   const hosts = listArg(args, 'hosts', ['node', 'chromium'] as const, ['node', 'chromium']);
   const backends = listArg(args, 'backends', ['wasm', 'cpu', 'webgpu', 'webgl'] as const, ['wasm', 'cpu', 'webgpu']);
   const kernels: KernelChoice[] = listArg(args, 'kernels', ['lab', 'stock'] as const, ['lab', 'stock']);
-  const modes: BenchMode[] = listArg(args, 'modes', ['forward', 'ft', 'vpt_deep'] as const, ['forward', 'ft', 'vpt_deep']);
+  const modes: BenchMode[] = listArg(args, 'modes', ['forward', 'ft', 'vpt_deep', 'linear'] as const, ['forward', 'ft', 'vpt_deep']);
   const batches = (args.values.get('batch') ?? '8').split(',').map((b) => {
     const n = Number(b);
     if (!Number.isInteger(n) || n < 1 || n > 1024) throw usageError(`--batch takes integers from 1 to 1024, comma-separated, got ${quoted(b, 40)}.`);

@@ -319,15 +319,24 @@ export function clsFeatures(features: tf.Tensor3D): tf.Tensor2D {
   return tf.reshape(tf.slice(features, [0, 0, 0], [b, 1, d]), [b, d]);
 }
 
-/** Linear head on CLS features: [B, D] -> [B, K]. */
-function classify(m: ViT, cls: tf.Tensor2D): tf.Tensor2D {
-  const h = headOf(m.params);
-  return m.kernels.linear(cls, h.weight, h.bias);
+/**
+ * What the head reads: the CLS token of the final-norm features, pixels [B, C, S, S] -> [B, D].
+ * The first of `forward`'s two pieces; a step that trains only the head runs it off the gradient
+ * tape (nothing before the head needs a gradient, so no backbone activation need be kept).
+ */
+export function pooledFeatures(m: ViT, pixels: tf.Tensor4D, opts: ForwardOptions = {}): tf.Tensor2D {
+  return clsFeatures(forwardFeatures(m, pixels, opts));
 }
 
-/** Logits [B, K]. */
+/** The linear head, `forward`'s second piece: pooled features [B, D] -> logits [B, K]. */
+export function classify(m: ViT, pooled: tf.Tensor2D): tf.Tensor2D {
+  const h = headOf(m.params);
+  return m.kernels.linear(pooled, h.weight, h.bias);
+}
+
+/** Logits [B, K]: the head on the pooled features. */
 export function forward(m: ViT, pixels: tf.Tensor4D, opts: ForwardOptions = {}): tf.Tensor2D {
-  return classify(m, clsFeatures(forwardFeatures(m, pixels, opts)));
+  return classify(m, pooledFeatures(m, pixels, opts));
 }
 
 /** Mean cross-entropy of logits [B, K] against integer labels [B]. */

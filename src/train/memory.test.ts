@@ -28,6 +28,7 @@ function shapeOf(cfg: ViTConfig, method: 'ft' | 'vpt_deep' | 'linear', o: { clas
     numClasses: K,
     promptLength: P,
     trainsBackbone: method === 'ft',
+    trainsOnlyHead: method === 'linear',
     trainableParams: trainable,
     totalParams: total,
     optimizerSlots: method === 'ft' ? 2 : 1,
@@ -82,6 +83,21 @@ describe('planMemory', () => {
     expect(ti.evalBatch).toBeGreaterThan(ti.microBatch);
   });
 
+  it('a linear probe keeps no backbone activation: ViT-B/16 at batch 8 runs whole, planned as a forward pass plus the head', () => {
+    const shape = shapeOf(PRESETS.vit_b16, 'linear');
+    const p = planMemory(shape, { batch: 8, budget: wasmBudget() });
+    expect(p).toMatchObject({ microBatch: 8, accumulation: 1, recompute: false });
+    expect(p.notice).toBeUndefined();
+    // The step's tensors are the evaluation pass's plus the head's gradient and momentum (769 × 10 each).
+    const forward = estimateForward(shape, 8, 'wasm');
+    expect(p.estimate.tensorBytes - forward.tensorBytes).toBe(2 * 769 * 10 * 4);
+    // The same shape on the tape (as VPT keeps a frozen backbone's activations) needs several times more.
+    const taped = estimateStep({ ...shape, trainsOnlyHead: false }, 8, 'wasm');
+    expect(taped.tensorBytes).toBeGreaterThan(4 * p.estimate.tensorBytes);
+    // Nothing to recompute: 'on' changes nothing.
+    expect(planMemory(shape, { batch: 8, budget: wasmBudget(), recompute: 'on' })).toMatchObject({ microBatch: 8, recompute: false });
+  });
+
   it('refuses with a named error only when one image does not fit, before anything is allocated', () => {
     const shape = shapeOf({ ...PRESETS.vit_b16, imageSize: 1024 }, 'ft');
     let caught: unknown;
@@ -119,7 +135,8 @@ describe('phaseShape', () => {
     const vpt = phaseShape(cfg, METHODS.vpt_deep.phases[0], 100, 50);
     expect(vpt.trainableParams).toBe(50 * 768 * 12 + 769 * 100);
     expect(vpt).toMatchObject({ trainsBackbone: false, optimizerSlots: 1, promptLength: 50 });
-    expect(phaseShape(cfg, METHODS.linear.phases[0], 100, 50)).toMatchObject({ trainableParams: 769 * 100, promptLength: 0 });
+    expect(phaseShape(cfg, METHODS.linear.phases[0], 100, 50)).toMatchObject({ trainableParams: 769 * 100, promptLength: 0, trainsOnlyHead: true });
+    expect(ft.trainsOnlyHead || vpt.trainsOnlyHead).toBe(false);
   });
 });
 
@@ -137,6 +154,9 @@ describe('the estimate against measured steps (WASM, Node)', () => {
     { preset: 'bundled-like VPT-deep, 200 prompts', cfg: tinyPretrained, mode: 'vpt_deep', batch: 16, promptLength: 200 },
     { preset: 'ViT-Ti/16 112 px FT', cfg: { ...PRESETS.vit_ti16, imageSize: 112 }, mode: 'ft', batch: 4, promptLength: 0 },
     { preset: 'ViT-Ti/16 224 px VPT-deep', cfg: PRESETS.vit_ti16, mode: 'vpt_deep', batch: 2, promptLength: 50 },
+    // Only the head trains: a forward pass off the tape plus the head's gradients.
+    { preset: 'bundled-like linear probe', cfg: tinyPretrained, mode: 'linear', batch: 64, promptLength: 0 },
+    { preset: 'ViT-Ti/16 224 px linear probe', cfg: PRESETS.vit_ti16, mode: 'linear', batch: 8, promptLength: 0 },
     { preset: 'ViT-S/16 112 px FT', cfg: { ...PRESETS.vit_s16, imageSize: 112 }, mode: 'ft', batch: 2, promptLength: 0 },
     { preset: 'ViT-Ti/16 224 px FT, recomputed', cfg: PRESETS.vit_ti16, mode: 'ft', batch: 2, promptLength: 0, recompute: true },
     { preset: 'ViT-Ti/16 224 px VPT-deep, recomputed', cfg: PRESETS.vit_ti16, mode: 'vpt_deep', batch: 4, promptLength: 50, recompute: true },

@@ -13,6 +13,9 @@
  *   - on WASM, XNNPACK's packed copy of each weight a product uses, and the allocator's slack.
  * With recomputation (activation checkpointing) only each block's input is kept, [T, D] per image
  * and layer, and one block's activations exist at a time, rebuilt during the backward pass.
+ * A phase that trains only the head (the linear probe) keeps no backbone activation at all: the
+ * step computes the pooled features off the gradient tape (train/step.ts), so its peak is a
+ * forward pass (as `estimateForward`) plus the head's gradients and optimizer slots.
  *
  * The coefficients below are counted from the model code and checked against the buffer-level
  * probe (`npm run bench -- --memory`, src/bench/memprobe.ts) by `memory.test.ts` on several
@@ -43,6 +46,8 @@ export interface StepShape {
   promptLength: number;
   /** Every backbone weight trains (FT, mixed): weight gradients and their inputs are kept. */
   trainsBackbone: boolean;
+  /** Only the head trains (linear probe): the backbone runs off the gradient tape, nothing of it is kept. */
+  trainsOnlyHead: boolean;
   /** Values the optimizer updates, and values held in all. */
   trainableParams: number;
   totalParams: number;
@@ -109,6 +114,15 @@ export const LAYER_COEFFICIENTS: Record<'train' | 'frozen', LayerCoefficients> =
  * products in the backward pass (measured 7.5 at T = 1029). Per image, in H·T² floats.
  */
 const ATTENTION_IN_FLIGHT = 7.5;
+/**
+ * A forward pass off the gradient tape holds, per image, every block's output ([T, D] per layer:
+ * each block's scope returns it) and the temporaries of the block in flight, which its scope frees
+ * when it returns: a·T·D + b·T·M + c·H·T² floats (qkv and its head-split copies, the attention
+ * maps, the MLP's hidden layer and its GELU). Measured with the buffer-level probe on WASM (the
+ * linear-probe cases of memory.test.ts): 1.02 M floats per image for ViT-Ti/16 at 224 px (these
+ * give 1.48 M), 59 K for the bundled-size model at 17 tokens (67 K).
+ */
+const FORWARD_IN_FLIGHT: [td: number, tm: number, ht2: number] = [22, 2, 3];
 /** Per image outside the blocks: the pixels, the patch matrix and its transposed copy (× C·S²). */
 const EMBED_PER_PIXEL = 3;
 /** An optimizer update holds about this many copies of the parameter it updates (optimizer.ts). */
@@ -198,6 +212,7 @@ export function phaseShape(
     numClasses,
     promptLength: layers ? promptLength : 0,
     trainsBackbone: phase.trains('blocks.0.attn.qkv.weight'),
+    trainsOnlyHead: [...sizes.keys()].filter(phase.trains).every((n) => n.startsWith('head.')),
     trainableParams: trainable,
     totalParams: total,
     optimizerSlots: phase.recipe.optimizer === 'adamw' ? 2 : phase.recipe.momentum > 0 ? 1 : 0,
@@ -262,13 +277,15 @@ export function estimateStep(
   const grads = shape.trainableParams * F32;
   const slots = shape.optimizerSlots * shape.trainableParams * F32;
   const sum = opts.accumulating ? grads : 0;
-  const inputs = b * EMBED_PER_PIXEL * d.channels * d.imageSize * d.imageSize * F32;
+  const inputs = inputBytes(d, b);
   const block = b * layerFloats(coef.keep, d, t) * F32;
   const attention = b * ATTENTION_IN_FLIGHT * d.numHeads * t * t * F32;
   // One block more than the layers: the block in flight holds its own temporaries (forward) or
   // gradients (backward) on top of what the others keep, its attention most of all; recomputed,
-  // it is rebuilt in full.
-  const activations = (opts.recompute ? L * b * coef.recomputed * t * d.hiddenSize * F32 + 1.5 * block : (L + 1) * block) + attention;
+  // it is rebuilt in full. Only the head training: a forward pass, the head's few tensors aside.
+  const activations = shape.trainsOnlyHead
+    ? forwardActivationBytes(d, t, b)
+    : (opts.recompute ? L * b * coef.recomputed * t * d.hiddenSize * F32 + 1.5 * block : (L + 1) * block) + attention;
   // The forward/backward peak, or the optimizer update after it (activations gone, gradients not).
   const update = UPDATE_COPIES * largestTrainedFloats(shape) * F32 + (opts.accumulating ? grads : 0);
   const stepPeak = Math.max(activations + inputs + sum, update);
@@ -278,7 +295,7 @@ export function estimateStep(
     { name: 'optimizer slots', bytes: slots },
     ...(sum ? [{ name: 'accumulated gradients', bytes: sum }] : []),
     activations + inputs + sum >= update
-      ? { name: opts.recompute ? 'activations (block inputs, one block rebuilt)' : 'activations and their gradients', bytes: activations + inputs }
+      ? { name: activationsName(shape, opts.recompute ?? false), bytes: activations + inputs }
       : { name: 'optimizer update', bytes: update },
   ];
   const tensorBytes = params + grads + slots + stepPeak;
@@ -287,16 +304,31 @@ export function estimateStep(
   return { tensorBytes, totalBytes, largestBufferBytes, parts };
 }
 
+function activationsName(shape: StepShape, recompute: boolean): string {
+  if (shape.trainsOnlyHead) return 'forward pass (frozen backbone, off the gradient tape)';
+  return recompute ? 'activations (block inputs, one block rebuilt)' : 'activations and their gradients';
+}
+
+/** The input batch and its patch matrices, per image × C·S². */
+function inputBytes(d: ModelDims, batch: number): number {
+  return batch * EMBED_PER_PIXEL * d.channels * d.imageSize * d.imageSize * F32;
+}
+
 /**
- * Peak bytes of evaluation (forward only, no gradient tape) at `batch` images: each block's
+ * A forward pass off the gradient tape at `batch` images and `t` tokens: each block's
  * intermediates die with its scope, so one block's worth plus every block's output.
  */
+function forwardActivationBytes(d: ModelDims, t: number, batch: number): number {
+  return batch * (d.numLayers * t * d.hiddenSize + layerFloats(FORWARD_IN_FLIGHT, d, t)) * F32;
+}
+
+/** Peak bytes of evaluation (forward only, no gradient tape) at `batch` images. */
 export function estimateForward(shape: StepShape, batch: number, backend: BackendKind): MemoryEstimate {
   const d = shape.dims,
     t = tokens(shape);
   const params = shape.totalParams * F32;
-  const activations = batch * (d.numLayers * t * d.hiddenSize + layerFloats(LAYER_COEFFICIENTS.frozen.keep, d, t) + 3 * d.numHeads * t * t) * F32;
-  const inputs = batch * EMBED_PER_PIXEL * d.channels * d.imageSize * d.imageSize * F32;
+  const activations = forwardActivationBytes(d, t, batch);
+  const inputs = inputBytes(d, batch);
   const parts: MemoryPart[] = [
     { name: 'parameters', bytes: params },
     { name: 'activations', bytes: activations },
@@ -397,7 +429,8 @@ export const formatBytes = (b: number): string => (b >= GiB ? `${(b / GiB).toFix
 /**
  * The largest micro-batch (≤ batch) whose step fits the budget, keeping the effective batch
  * through gradient accumulation. Recomputation: 'auto' turns it on only when a micro-batch of 1
- * does not fit without it (it costs about one more forward pass per step). Throws
+ * does not fit without it (it costs about one more forward pass per step); a phase that trains
+ * only the head keeps no activation to recompute, so it never recomputes. Throws
  * `run/does-not-fit` when even a micro-batch of 1 does not fit.
  */
 export function planMemory(shape: StepShape, o: { batch: number; budget: MemoryBudget; recompute?: RecomputeChoice }): MemoryPlan {
@@ -406,9 +439,10 @@ export function planMemory(shape: StepShape, o: { batch: number; budget: MemoryB
   const backend = o.budget.backend;
   const at = (b: number, recompute: boolean) => estimateStep(shape, b, backend, { recompute, accumulating: b < batch });
   const tryWith = (recompute: boolean) => largestFitting(batch, (b) => fits(at(b, recompute), o.budget));
-  let recompute = choice === 'on';
+  const canRecompute = !shape.trainsOnlyHead;
+  let recompute = choice === 'on' && canRecompute;
   let microBatch = tryWith(recompute);
-  if (microBatch === 0 && choice === 'auto') {
+  if (microBatch === 0 && choice === 'auto' && canRecompute) {
     recompute = true;
     microBatch = tryWith(true);
   }
@@ -421,7 +455,7 @@ export function planMemory(shape: StepShape, o: { batch: number; budget: MemoryB
     throw new LabError(
       'run/does-not-fit',
       `Even one image per step does not fit ${o.budget.source}: ${what}${recompute ? ' with activation recomputation' : ''} (${tokens(shape)} tokens, width ${shape.dims.hiddenSize}, ${shape.dims.numLayers} layers).`,
-      `Use a smaller image size${choice === 'off' ? ', allow activation recomputation' : ''}, fewer prompt tokens, or a method that trains fewer weights.`,
+      `Use a smaller image size${choice === 'off' && canRecompute ? ', allow activation recomputation' : ''}, fewer prompt tokens, or a method that trains fewer weights.`,
     );
   }
   const accumulation = Math.ceil(batch / microBatch);

@@ -5,10 +5,15 @@
  * What trains is what the model holds as trainable tf.Variables (see model/ops.ts `trains`); the
  * step differentiates the loss with respect to exactly those, sums the gradients of the batch's
  * micro-batches, optionally clips their global norm, and hands them to the optimizer.
+ *
+ * When only the head trains (a linear probe), nothing before it needs a gradient: the pooled
+ * features are computed off the gradient tape and only the head and the loss are recorded. tfjs
+ * keeps every recorded kernel's saved tensors until the gradient ends, so on the tape the frozen
+ * backbone's activations would be held for a backward pass that never reaches them.
  */
 import * as tf from '@tensorflow/tfjs';
 import { trains } from '../model/ops';
-import { crossEntropy, forward, type PromptMode, type ViT } from '../model/vit';
+import { classify, crossEntropy, pooledFeatures, type ForwardOptions, type PromptMode, type ViT } from '../model/vit';
 import type { Batch } from '../data/trainData';
 import type { Optimizer } from './optimizer';
 
@@ -44,6 +49,11 @@ export function trainableVariables(params: Record<string, tf.Tensor>): Record<st
   return out;
 }
 
+/** Whether only the head's weights train: nothing before the head needs a gradient. */
+export function trainsOnlyHead(vars: Record<string, tf.Variable>): boolean {
+  return Object.keys(vars).every((n) => n.startsWith('head.'));
+}
+
 /** Images [first, first + count) of a batch, as views (no copy). */
 function slice(batch: Batch, first: number, count: number): Batch {
   const plane = batch.pixels.length / batch.size;
@@ -56,9 +66,12 @@ function gradients(model: ViT, vars: Record<string, tf.Variable>, part: Batch, p
   return tf.tidy(() => {
     const x = tf.tensor4d(part.pixels, [part.size, cfg.channels, cfg.imageSize, cfg.imageSize]); // [b, C, S, S]
     const y = tf.tensor1d(part.labels, 'int32'); // [b]
+    const opts: ForwardOptions = { promptMode: phase.promptMode, training: true, promptDropout: phase.promptDropout, dropoutSeed: seed, recompute };
+    // Only the head trains: the backbone runs before the tape starts, its activations freed as it goes.
+    const frozen = trainsOnlyHead(vars) ? tf.tidy(() => pooledFeatures(model, x, { ...opts, recompute: false })) : null; // [b, D]
     let logits: tf.Tensor2D | null = null;
     const r = tf.variableGrads(() => {
-      logits = tf.keep(forward(model, x, { promptMode: phase.promptMode, training: true, promptDropout: phase.promptDropout, dropoutSeed: seed, recompute })); // [b, K]
+      logits = tf.keep(classify(model, frozen ?? pooledFeatures(model, x, opts))); // [b, K]
       return tf.mul(crossEntropy(logits, y), weight) as tf.Scalar;
     }, Object.values(vars));
     const correct = tf.sum(tf.cast(tf.equal(tf.argMax(logits!, -1), y), 'float32')) as tf.Scalar;
