@@ -40,6 +40,9 @@ test('run view, presentation at 1280x720 during a run, figures, contrast, and th
   });
   await lab.id('run.pause').click();
   await expect(lab.id('run.status')).toHaveAttribute('data-state', 'paused');
+  // Nothing animates while paused: the decode bar of generated images (nothing to decode) stands still.
+  for (const id of ['run.progress.download', 'run.progress.decode', 'run.progress.train'])
+    await expect(lab.id(id), `${id} still while paused`).toHaveAttribute('data-state', /^(idle|measured)$/);
   await page.screenshot({ path: `${SHOTS}/run-view.png` });
 
   // Presentation at a projector's 1280 x 720: status, both curves and the gallery on one screen.

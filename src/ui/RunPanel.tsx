@@ -12,12 +12,17 @@ import { useLab } from '../store/store';
 import type { LabState, RunRecord } from '../store/state';
 import { runsOfGroup } from '../store/selectors';
 
-function ProgressBar(props: { label: string; value: number; max: number | undefined; text: string; testId: string }) {
+/**
+ * A bar with no known total animates (indeterminate) only while its work is going: a paused run,
+ * or a stage with nothing to do (generated images have nothing to decode), shows a still, empty bar.
+ */
+function ProgressBar(props: { label: string; value: number; max: number | undefined; text: string; testId: string; going: boolean }) {
   const known = props.max !== undefined && props.max > 0;
+  const still = !known && !props.going;
   return (
-    <div className="progress-row" data-testid={props.testId}>
+    <div className="progress-row" data-testid={props.testId} data-state={known ? 'measured' : still ? 'idle' : 'going'}>
       <span className="progress-label">{props.label}</span>
-      <progress value={known ? Math.min(props.value, props.max!) : undefined} max={known ? props.max : undefined} aria-label={props.label} />
+      <progress value={known ? Math.min(props.value, props.max!) : still ? 0 : undefined} max={known ? props.max : 1} aria-label={props.label} />
       <span className="progress-text">{props.text}</span>
     </div>
   );
@@ -36,6 +41,7 @@ function ActiveRunProgress({ run }: { run: RunRecord }) {
   const dec = run.progress.items;
   const dln = progressNumbers(dl);
   const decn = progressNumbers(dec);
+  const running = summary.status === 'running';
   const phases = METHODS[summary.config.method].phases.length;
   const totalEpochs = summary.config.epochs * phases;
   const epochsDone = summary.epochs.length;
@@ -51,6 +57,7 @@ function ActiveRunProgress({ run }: { run: RunRecord }) {
       <ProgressBar
         testId="run.progress.download"
         label={dl?.fromCache ? 'Weights (cache)' : 'Download'}
+        going={running && !!dl && dl.kind !== 'done'}
         value={dln.done}
         max={dln.total}
         text={
@@ -62,6 +69,7 @@ function ActiveRunProgress({ run }: { run: RunRecord }) {
       <ProgressBar
         testId="run.progress.decode"
         label="Decoding"
+        going={running && !!dec && dec.kind !== 'done'}
         value={decn.done}
         max={decn.total}
         text={dec ? `${decn.done}${decn.total ? ` / ${decn.total}` : ''} images` : '–'}
@@ -69,6 +77,7 @@ function ActiveRunProgress({ run }: { run: RunRecord }) {
       <ProgressBar
         testId="run.progress.train"
         label="Training"
+        going={running}
         value={stepsDone}
         max={totalSteps || undefined}
         text={
