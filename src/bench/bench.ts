@@ -372,7 +372,7 @@ export async function profileBenchCase(c: BenchCase, choice: KernelChoice = 'lab
     if (k.name === 'unnamed scope' || k.name.endsWith('__op')) continue;
     const ms = typeof k.kernelTimeMs === 'number' ? k.kernelTimeMs : 0;
     total += ms;
-    const key = /MatMul/.test(k.name) ? `${k.name} ${k.inputShapes.map((s) => `[${s}]`).join('·')}` : k.name;
+    const key = /MatMul|Transpose/.test(k.name) ? `${k.name} ${k.inputShapes.map((s) => `[${s}]`).join('·')}` : k.name;
     const e = by.get(key) ?? { ms: 0, calls: 0 };
     e.ms += ms;
     e.calls++;

@@ -10,6 +10,7 @@ import { guardMalloc, registerSharingIdentity } from './heap';
 import { columnSum, fusedAvailable, geluFused, registerFused } from './fused';
 import { geluLean, layerNormLean, layerNormWith } from './pointwise';
 import { registerHeapSlice } from './slice';
+import { registerHeapTranspose } from './transpose';
 
 const t12 = (x: tf.Tensor) => tf.transpose(x, [0, 2, 1]) as tf.Tensor3D;
 
@@ -55,7 +56,8 @@ const wasmProductsSimd: LinearProducts = { ...wasmProducts, biasGrad: columnSum 
  * each way (fused.ts), lean LayerNorm, and this attention when the backend's internals are what we
  * expect. Heap safety comes first: a failed allocation throws (never writes at address 0), and
  * tensors saved for the backward pass share their buffer instead of being copied (see heap.ts);
- * Slice and SplitV copy only what they return (slice.ts). All are installed on the running WASM
+ * Slice and SplitV copy only what they return (slice.ts); transposes that swap two axes are SIMD
+ * block copies (transpose.ts). All are installed on the running WASM
  * module, once.
  */
 export function wasmKernels(): Kernels {
@@ -63,7 +65,10 @@ export function wasmKernels(): Kernels {
   registerSharingIdentity();
   registerHeapSlice();
   const fused = fusedAvailable();
-  if (fused) registerFused();
+  if (fused) {
+    registerFused();
+    registerHeapTranspose();
+  }
   const lean: Kernels = fused
     ? { ...stockKernels, linear: linearWith(wasmProductsSimd), layerNorm: layerNormWith(columnSum), gelu: geluFused }
     : { ...stockKernels, linear: linearWith(wasmProducts), layerNorm: layerNormLean, gelu: geluLean };

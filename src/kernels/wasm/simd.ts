@@ -44,6 +44,7 @@ const section = (id: number, body: number[]): number[] => [id, ...uleb(body.leng
 const name = (s: string): number[] => vec([...s].map((c) => [c.charCodeAt(0)]));
 
 const I32 = 0x7f,
+  F32 = 0x7d,
   V128 = 0x7b;
 
 /** Instructions used below (core and SIMD opcodes of the WebAssembly specification). */
@@ -62,9 +63,38 @@ const op = {
   i32Add: [0x6a],
   i32Sub: [0x6b],
   i32Mul: [0x6c],
+  i32Shl: [0x74],
+  i32ShrU: [0x76],
+  memoryCopy: [0xfc, 0x0a, 0x00, 0x00], // memory.copy dst src n (bulk memory, standard since 2.0)
   simd: (code: number, ...imm: number[]) => [0xfd, ...uleb(code), ...imm],
 };
 const load = op.simd(0x00, 0, 0); // v128.load align=1 offset=0
+const f32 = {
+  load: [0x2a, 0x02, 0x00], // f32.load align=4
+  store: [0x38, 0x02, 0x00],
+  add: [0x92],
+  sub: [0x93],
+  mul: [0x94],
+  div: [0x95],
+  sqrt: [0x91],
+  fromU32: [0xb3], // f32.convert_i32_u
+  const: (v: number) => [0x43, ...new Uint8Array(new Float32Array([v]).buffer)],
+};
+const splat = op.simd(0x13); // f32x4.splat
+/** The four lanes of the v128 on the stack, summed: (l0 + l1) + (l2 + l3) as an f32. Uses local `tmp`. */
+const hsum = (tmp: number): number[] => [
+  ...op.tee(tmp),
+  ...op.simd(0x1f, 0),
+  ...op.get(tmp),
+  ...op.simd(0x1f, 1),
+  ...f32.add,
+  ...op.get(tmp),
+  ...op.simd(0x1f, 2),
+  ...op.get(tmp),
+  ...op.simd(0x1f, 3),
+  ...f32.add,
+  ...f32.add,
+];
 const store = op.simd(0x0b, 0, 0); // v128.store
 const f32x4 = (v: number): number[] => {
   const b = new Uint8Array(new Float32Array([v, v, v, v]).buffer);
@@ -83,6 +113,9 @@ const fAbs = op.simd(0xe0),
   iTruncSat = op.simd(0xf8),
   iAdd = op.simd(0xae),
   iShl = op.simd(0xab);
+
+/** i8x16.shuffle picking float32 lanes: 0-3 from the first operand, 4-7 from the second. */
+const shuffle32 = (lanes: number[]): number[] => op.simd(0x0d, ...lanes.flatMap((l) => [4 * l, 4 * l + 1, 4 * l + 2, 4 * l + 3]));
 
 /** A function body: locals (count, type) and instructions. */
 function body(locals: [number, number][], code: number[][]): number[] {
@@ -189,15 +222,232 @@ function columnSumBody(): number[] {
   );
 }
 
+/**
+ * transpose4(src, dst, m, n): dst [n, m] = src [m, n]ᵀ over the ⌊m/4⌋·⌊n/4⌋ whole 4×4 blocks of
+ * 4-byte elements (the caller copies the ragged edge). Each block: four row loads, eight lane
+ * shuffles, four column stores; src is read in order, dst written four rows at a time.
+ */
+function transpose4Body(): number[] {
+  const [SRC, DST, M, N] = [0, 1, 2, 3];
+  const [NB, MB, P, Q, PEND, ROWS] = [4, 5, 6, 7, 8, 9]; // i32
+  const [A, B, C, D, T0, T1, T2, T3] = [10, 11, 12, 13, 14, 15, 16, 17]; // v128
+  const row = (k: number) => [...op.get(P), ...Array.from({ length: k }, () => [...op.get(NB), ...op.i32Add]).flat(), ...load];
+  const col = (k: number) => [...op.get(Q), ...Array.from({ length: k }, () => [...op.get(MB), ...op.i32Add]).flat()];
+  const step = [
+    [...row(0), ...op.set(A)],
+    [...row(1), ...op.set(B)],
+    [...row(2), ...op.set(C)],
+    [...row(3), ...op.set(D)],
+    [...op.get(A), ...op.get(B), ...shuffle32([0, 4, 1, 5]), ...op.set(T0)], // a0 b0 a1 b1
+    [...op.get(A), ...op.get(B), ...shuffle32([2, 6, 3, 7]), ...op.set(T1)], // a2 b2 a3 b3
+    [...op.get(C), ...op.get(D), ...shuffle32([0, 4, 1, 5]), ...op.set(T2)], // c0 d0 c1 d1
+    [...op.get(C), ...op.get(D), ...shuffle32([2, 6, 3, 7]), ...op.set(T3)], // c2 d2 c3 d3
+    [...col(0), ...op.get(T0), ...op.get(T2), ...shuffle32([0, 1, 4, 5]), ...store], // a0 b0 c0 d0
+    [...col(1), ...op.get(T0), ...op.get(T2), ...shuffle32([2, 3, 6, 7]), ...store],
+    [...col(2), ...op.get(T1), ...op.get(T3), ...shuffle32([0, 1, 4, 5]), ...store],
+    [...col(3), ...op.get(T1), ...op.get(T3), ...shuffle32([2, 3, 6, 7]), ...store],
+    [...op.get(Q), ...op.get(MB), ...op.i32(2), ...op.i32Shl, ...op.i32Add, ...op.set(Q)],
+  ];
+  return body(
+    [
+      [6, I32],
+      [8, V128],
+    ],
+    [
+      [...op.get(N), ...op.i32(2), ...op.i32Shl, ...op.set(NB)],
+      [...op.get(M), ...op.i32(2), ...op.i32Shl, ...op.set(MB)],
+      [...op.get(M), ...op.i32(2), ...op.i32ShrU, ...op.set(ROWS)],
+      op.block,
+      op.loop,
+      [...op.get(ROWS), ...op.i32Eqz, ...op.brIf(1)],
+      [...op.get(SRC), ...op.set(P), ...op.get(DST), ...op.set(Q)],
+      [...op.get(SRC), ...op.get(N), ...op.i32(2), ...op.i32ShrU, ...op.i32(4), ...op.i32Shl, ...op.i32Add, ...op.set(PEND)],
+      ...whileBelow(P, PEND, 16, step),
+      [...op.get(SRC), ...op.get(NB), ...op.i32(2), ...op.i32Shl, ...op.i32Add, ...op.set(SRC)],
+      [...op.get(DST), ...op.i32(16), ...op.i32Add, ...op.set(DST)],
+      [...op.get(ROWS), ...op.i32(1), ...op.i32Sub, ...op.set(ROWS)],
+      op.br(0),
+      op.end,
+      op.end,
+    ],
+  );
+}
+
+/**
+ * copyRuns(src, dst, count, run, srcStride, dstStride): `count` runs of `run` bytes, read
+ * `srcStride` bytes apart and written `dstStride` bytes apart (memory.copy each).
+ */
+function copyRunsBody(): number[] {
+  const [SRC, DST, COUNT, RUN, SSTRIDE, DSTRIDE] = [0, 1, 2, 3, 4, 5];
+  return body(
+    [],
+    [
+      op.block,
+      op.loop,
+      [...op.get(COUNT), ...op.i32Eqz, ...op.brIf(1)],
+      [...op.get(DST), ...op.get(SRC), ...op.get(RUN), ...op.memoryCopy],
+      [...op.get(SRC), ...op.get(SSTRIDE), ...op.i32Add, ...op.set(SRC)],
+      [...op.get(DST), ...op.get(DSTRIDE), ...op.i32Add, ...op.set(DST)],
+      [...op.get(COUNT), ...op.i32(1), ...op.i32Sub, ...op.set(COUNT)],
+      op.br(0),
+      op.end,
+      op.end,
+    ],
+  );
+}
+
+/**
+ * layerNorm(x, g, b, y, xh, rs, rows, d4, eps): per row of d = 4·d4 floats, mean, then the biased
+ * variance of the centred row, r = 1/√(var + eps) (stored in rs, one f32 a row), x̂ = (x − mean)·r
+ * (stored in xh, kept for the gradient) and y = x̂·g + b. Three passes over a row that is in cache.
+ */
+function layerNormBody(): number[] {
+  const [X, G, B, Y, XH, RS, ROWS, D4, EPS] = [0, 1, 2, 3, 4, 5, 6, 7, 8];
+  const [P, END, GP, BP, YP, HP] = [9, 10, 11, 12, 13, 14]; // i32
+  const [MEAN, R, D] = [15, 16, 17]; // f32
+  const [ACC, V, MV, RV] = [18, 19, 20, 21]; // v128
+  const zero = [...f32x4(0), ...op.set(ACC)];
+  return body(
+    [
+      [6, I32],
+      [3, F32],
+      [4, V128],
+    ],
+    [
+      [...op.get(D4), ...op.i32(2), ...op.i32Shl, ...f32.fromU32, ...op.set(D)],
+      op.block,
+      op.loop,
+      [...op.get(ROWS), ...op.i32Eqz, ...op.brIf(1)],
+      [...op.get(X), ...op.get(D4), ...op.i32(4), ...op.i32Shl, ...op.i32Add, ...op.set(END)],
+      zero,
+      [...op.get(X), ...op.set(P)],
+      ...whileBelow(P, END, 16, [[...op.get(ACC), ...op.get(P), ...load, ...fAdd, ...op.set(ACC)]]),
+      [...op.get(ACC), ...hsum(V), ...op.get(D), ...f32.div, ...op.tee(MEAN), ...splat, ...op.set(MV)],
+      zero,
+      [...op.get(X), ...op.set(P)],
+      ...whileBelow(P, END, 16, [
+        [...op.get(P), ...load, ...op.get(MV), ...fSub, ...op.tee(V)],
+        [...op.get(V), ...fMul, ...op.get(ACC), ...fAdd, ...op.set(ACC)],
+      ]),
+      // r = 1/√(Σ(x − mean)²/d + eps)
+      [...f32.const(1), ...op.get(ACC), ...hsum(V), ...op.get(D), ...f32.div, ...op.get(EPS), ...f32.add, ...f32.sqrt, ...f32.div, ...op.set(R)],
+      [...op.get(RS), ...op.get(R), ...f32.store, ...op.get(RS), ...op.i32(4), ...op.i32Add, ...op.set(RS)],
+      [...op.get(R), ...splat, ...op.set(RV)],
+      [...op.get(X), ...op.set(P), ...op.get(G), ...op.set(GP), ...op.get(B), ...op.set(BP), ...op.get(Y), ...op.set(YP), ...op.get(XH), ...op.set(HP)],
+      ...whileBelow(
+        P,
+        END,
+        16,
+        [
+          [...op.get(P), ...load, ...op.get(MV), ...fSub, ...op.get(RV), ...fMul, ...op.set(V)],
+          [...op.get(HP), ...op.get(V), ...store],
+          [...op.get(YP), ...op.get(V), ...op.get(GP), ...load, ...fMul, ...op.get(BP), ...load, ...fAdd, ...store],
+        ],
+        [GP, BP, YP, HP],
+      ),
+      [...op.get(END), ...op.set(X), ...op.get(YP), ...op.set(Y), ...op.get(HP), ...op.set(XH)],
+      [...op.get(ROWS), ...op.i32(1), ...op.i32Sub, ...op.set(ROWS)],
+      op.br(0),
+      op.end,
+      op.end,
+    ],
+  );
+}
+
+/**
+ * layerNormGrad(dy, xh, rs, g, dx, dg, db, rows, d4): with ĝ = dy·g per row,
+ * dx = (ĝ − mean(ĝ) − x̂·mean(ĝ·x̂))·r; dg = Σ_rows dy·x̂ and db = Σ_rows dy, in row order.
+ */
+function layerNormGradBody(): number[] {
+  const [DY, XH, RS, G, DX, DG, DB, ROWS, D4] = [0, 1, 2, 3, 4, 5, 6, 7, 8];
+  const [P, END, HP, GP, OP, GQ, BQ] = [9, 10, 11, 12, 13, 14, 15]; // i32
+  const [D] = [16]; // f32
+  const [A1, A2, V, X, GD, M1, M2, RV] = [17, 18, 19, 20, 21, 22, 23, 24]; // v128
+  return body(
+    [
+      [7, I32],
+      [1, F32],
+      [8, V128],
+    ],
+    [
+      [...op.get(D4), ...op.i32(2), ...op.i32Shl, ...f32.fromU32, ...op.set(D)],
+      // dg = db = 0
+      [...op.get(DG), ...op.set(GQ), ...op.get(DG), ...op.get(D4), ...op.i32(4), ...op.i32Shl, ...op.i32Add, ...op.set(END)],
+      ...whileBelow(GQ, END, 16, [[...op.get(GQ), ...f32x4(0), ...store]]),
+      [...op.get(DB), ...op.set(GQ), ...op.get(DB), ...op.get(D4), ...op.i32(4), ...op.i32Shl, ...op.i32Add, ...op.set(END)],
+      ...whileBelow(GQ, END, 16, [[...op.get(GQ), ...f32x4(0), ...store]]),
+      op.block,
+      op.loop,
+      [...op.get(ROWS), ...op.i32Eqz, ...op.brIf(1)],
+      [...op.get(DY), ...op.get(D4), ...op.i32(4), ...op.i32Shl, ...op.i32Add, ...op.set(END)],
+      [...f32x4(0), ...op.set(A1), ...f32x4(0), ...op.set(A2)],
+      [...op.get(DY), ...op.set(P), ...op.get(XH), ...op.set(HP), ...op.get(G), ...op.set(GP), ...op.get(DG), ...op.set(GQ), ...op.get(DB), ...op.set(BQ)],
+      ...whileBelow(
+        P,
+        END,
+        16,
+        [
+          [...op.get(P), ...load, ...op.set(V), ...op.get(HP), ...load, ...op.set(X)],
+          [...op.get(V), ...op.get(GP), ...load, ...fMul, ...op.tee(GD), ...op.get(A1), ...fAdd, ...op.set(A1)],
+          [...op.get(GD), ...op.get(X), ...fMul, ...op.get(A2), ...fAdd, ...op.set(A2)],
+          [...op.get(GQ), ...op.get(GQ), ...load, ...op.get(V), ...op.get(X), ...fMul, ...fAdd, ...store],
+          [...op.get(BQ), ...op.get(BQ), ...load, ...op.get(V), ...fAdd, ...store],
+        ],
+        [HP, GP, GQ, BQ],
+      ),
+      [...op.get(A1), ...hsum(V), ...op.get(D), ...f32.div, ...splat, ...op.set(M1)],
+      [...op.get(A2), ...hsum(V), ...op.get(D), ...f32.div, ...splat, ...op.set(M2)],
+      [...op.get(RS), ...f32.load, ...splat, ...op.set(RV)],
+      [...op.get(DY), ...op.set(P), ...op.get(XH), ...op.set(HP), ...op.get(G), ...op.set(GP), ...op.get(DX), ...op.set(OP)],
+      ...whileBelow(
+        P,
+        END,
+        16,
+        [
+          [
+            ...op.get(OP),
+            ...op.get(P),
+            ...load,
+            ...op.get(GP),
+            ...load,
+            ...fMul,
+            ...op.get(M1),
+            ...fSub,
+            ...op.get(HP),
+            ...load,
+            ...op.get(M2),
+            ...fMul,
+            ...fSub,
+            ...op.get(RV),
+            ...fMul,
+            ...store,
+          ],
+        ],
+        [HP, GP, OP],
+      ),
+      [...op.get(END), ...op.set(DY), ...op.get(HP), ...op.set(XH), ...op.get(OP), ...op.set(DX)],
+      [...op.get(RS), ...op.i32(4), ...op.i32Add, ...op.set(RS)],
+      [...op.get(ROWS), ...op.i32(1), ...op.i32Sub, ...op.set(ROWS)],
+      op.br(0),
+      op.end,
+      op.end,
+    ],
+  );
+}
+
 /** gelu(x, y, n4): y = x·Φ(x). geluGrad(dy, x, dx, n4): dx = dy·(Φ(x) + x·φ(x)). n4 = elements / 4. */
 function moduleBytes(shared: boolean): Uint8Array<ArrayBuffer> {
   const fn = (params: number[]) => [0x60, ...vec(params.map((t) => [t])), ...vec([])];
-  const types = section(1, vec([fn([I32, I32, I32]), fn([I32, I32, I32, I32])]));
+  const i32s = (n: number) => Array.from({ length: n }, () => I32);
+  const types = section(1, vec([fn(i32s(3)), fn(i32s(4)), fn(i32s(6)), fn([...i32s(8), F32]), fn(i32s(9))]));
   // Shared memory must declare a maximum; 65536 pages is the 4 GiB a 32-bit heap can reach.
   const limits = shared ? [0x03, ...uleb(0), ...uleb(65536)] : [0x00, ...uleb(0)];
   const imports = section(2, vec([[...name('env'), ...name('memory'), 0x02, ...limits]]));
-  const funcs = section(3, vec([[0], [1], [1]]));
-  const exports = section(7, vec(['gelu', 'geluGrad', 'columnSum'].map((n, i) => [...name(n), 0x00, i])));
+  const funcs = section(3, vec([[0], [1], [1], [1], [2], [3], [4]]));
+  const exports = section(
+    7,
+    vec(['gelu', 'geluGrad', 'columnSum', 'transpose4', 'copyRuns', 'layerNorm', 'layerNormGrad'].map((n, i) => [...name(n), 0x00, i])),
+  );
   // Locals after the params: v128 x, phi, e, z, t, k, r.
   const [X, PHI, E, Z, T, K, R] = [0, 1, 2, 3, 4, 5, 6];
   const gelu = (() => {
@@ -236,7 +486,7 @@ function moduleBytes(shared: boolean): Uint8Array<ArrayBuffer> {
       ]),
     );
   })();
-  const code = section(10, vec([gelu, geluGrad, columnSumBody()]));
+  const code = section(10, vec([gelu, geluGrad, columnSumBody(), transpose4Body(), copyRunsBody(), layerNormBody(), layerNormGradBody()]));
   return new Uint8Array([0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00, ...types, ...imports, ...funcs, ...exports, ...code]);
 }
 
@@ -247,6 +497,14 @@ export interface SimdKernels {
   geluGrad(dy: number, x: number, dx: number, n4: number): void;
   /** dst[j] = Σ_i src[i, j] over `rows` rows of cols4·4 floats. */
   columnSum(src: number, dst: number, rows: number, cols4: number): void;
+  /** dst [n, m] = src [m, n]ᵀ (4-byte elements) over the whole 4×4 blocks only. */
+  transpose4(src: number, dst: number, m: number, n: number): void;
+  /** `count` runs of `run` bytes, read srcStride and written dstStride bytes apart. */
+  copyRuns(src: number, dst: number, count: number, run: number, srcStride: number, dstStride: number): void;
+  /** Per row of d4·4 floats: y = x̂·g + b, x̂ = (x − mean)·r stored, r = 1/√(var + eps) stored in rs. */
+  layerNorm(x: number, g: number, b: number, y: number, xh: number, rs: number, rows: number, d4: number, eps: number): void;
+  /** dx = (dy·g − mean(dy·g) − x̂·mean(dy·g·x̂))·r per row; dg = Σ_rows dy·x̂, db = Σ_rows dy. */
+  layerNormGrad(dy: number, xh: number, rs: number, g: number, dx: number, dg: number, db: number, rows: number, d4: number): void;
 }
 
 const byMemory = new WeakMap<WebAssembly.Memory, SimdKernels | null>();
