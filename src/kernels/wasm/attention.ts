@@ -7,8 +7,8 @@ import * as tf from '@tensorflow/tfjs';
 import { linearWith, stockKernels, stockProducts, type Kernels, type LinearProducts } from '../../model/ops';
 import { bmm, isAvailable, registerLabBmm } from './bmm';
 import { guardMalloc, registerSharingIdentity } from './heap';
-import { columnSum, fusedAvailable, geluFused, registerFused } from './fused';
-import { geluLean, layerNormLean, layerNormWith } from './pointwise';
+import { columnSum, fusedAvailable, geluFused, layerNormFused, registerFused } from './fused';
+import { geluLean, layerNormLean } from './pointwise';
 import { registerHeapSlice } from './slice';
 import { registerHeapTranspose } from './transpose';
 
@@ -52,8 +52,8 @@ const wasmProducts: LinearProducts = {
 const wasmProductsSimd: LinearProducts = { ...wasmProducts, biasGrad: columnSum };
 
 /**
- * The WASM backend's kernels: linear layers with the bias inside the product, GELU as one SIMD pass
- * each way (fused.ts), lean LayerNorm, and this attention when the backend's internals are what we
+ * The WASM backend's kernels: linear layers with the bias inside the product, GELU and LayerNorm as
+ * one SIMD pass each way (fused.ts), and this attention when the backend's internals are what we
  * expect. Heap safety comes first: a failed allocation throws (never writes at address 0), and
  * tensors saved for the backward pass share their buffer instead of being copied (see heap.ts);
  * Slice and SplitV copy only what they return (slice.ts); transposes that swap two axes are SIMD
@@ -70,7 +70,7 @@ export function wasmKernels(): Kernels {
     registerHeapTranspose();
   }
   const lean: Kernels = fused
-    ? { ...stockKernels, linear: linearWith(wasmProductsSimd), layerNorm: layerNormWith(columnSum), gelu: geluFused }
+    ? { ...stockKernels, linear: linearWith(wasmProductsSimd), layerNorm: layerNormFused, gelu: geluFused }
     : { ...stockKernels, linear: linearWith(wasmProducts), layerNorm: layerNormLean, gelu: geluLean };
   if (!isAvailable()) return lean;
   registerLabBmm();

@@ -6,7 +6,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
 import { initNodeBackend } from '../../backend/node';
 import { stockKernels } from '../../model/ops';
-import { columnSum, fusedAvailable, geluFused, registerFused } from './fused';
+import { columnSum, fusedAvailable, geluFused, layerNormFused, registerFused } from './fused';
 import { simdKernelsFor } from './simd';
 
 afterAll(async () => {
@@ -71,6 +71,41 @@ describe('column sums on the WASM heap', () => {
       expect(ours.shape).toEqual([shape[shape.length - 1]]);
       expect(maxAbsDiff(ours, ref)).toBeLessThan(1e-4 * Math.sqrt(x.size / shape[shape.length - 1]));
       tf.dispose([x, ours, ref]);
+    }
+    expect(tf.memory().numTensors).toBe(0);
+  });
+});
+
+describe.each([1, 2])('fused LayerNorm on %i WASM thread(s)', (threads) => {
+  it('gives the stock LayerNorm’s values and gradients (x, γ, β) within float32 rounding, for every row length', async () => {
+    await initNodeBackend('wasm', { threads });
+    registerFused();
+    for (const shape of [
+      [8, 197, 192],
+      [1576, 768],
+      [3, 4],
+      [5, 7], // not a multiple of 4: the tfjs-ops path
+    ]) {
+      const d = shape[shape.length - 1];
+      const x = tf.randomNormal(shape, 0.3, 2, 'float32', 1);
+      const g = tf.randomNormal([d], 1, 0.1, 'float32', 2) as tf.Tensor1D;
+      const b = tf.randomNormal([d], 0, 0.1, 'float32', 3) as tf.Tensor1D;
+      const r = tf.randomNormal(shape, 0, 1, 'float32', 4);
+      const run = (ln: typeof layerNormFused) =>
+        tf.tidy(() => {
+          const { value, grads } = tf.valueAndGrads((xi: tf.Tensor, gi: tf.Tensor, bi: tf.Tensor) =>
+            tf.sum(tf.mul(ln(xi, gi as tf.Tensor1D, bi as tf.Tensor1D, 1e-6), r)),
+          )([x, g, b]);
+          return [ln(x, g, b, 1e-6), value, ...grads];
+        });
+      const ours = run(layerNormFused);
+      const stock = run(stockKernels.layerNorm);
+      const rows = x.size / d;
+      expect(maxAbsDiff(ours[0], stock[0])).toBeLessThan(5e-6); // y: |x̂| ≲ 4, a few ulps
+      expect(maxAbsDiff(ours[2], stock[2])).toBeLessThan(5e-6); // dx
+      expect(maxAbsDiff(ours[3], stock[3])).toBeLessThan(2e-6 * Math.sqrt(rows) * 4); // dγ: a sum over rows
+      expect(maxAbsDiff(ours[4], stock[4])).toBeLessThan(2e-6 * Math.sqrt(rows) * 4); // dβ
+      tf.dispose([x, g, b, r, ...ours, ...stock]);
     }
     expect(tf.memory().numTensors).toBe(0);
   });

@@ -16,13 +16,15 @@
  * under a loop.
  */
 import * as tf from '@tensorflow/tfjs';
-import { sumLeading } from './pointwise';
+import { layerNormWith, sumLeading } from './pointwise';
 import { simdKernelsFor, type SimdKernels } from './simd';
 
 /** Kernel names, registered on the WASM backend only. */
 export const LAB_GELU = 'LabGelu';
 export const LAB_GELU_GRAD = 'LabGeluGrad';
 export const LAB_COLUMN_SUM = 'LabColumnSum';
+export const LAB_LAYER_NORM = 'LabLayerNorm';
+export const LAB_LAYER_NORM_GRAD = 'LabLayerNormGrad';
 
 interface HeapModule {
   /** The threaded build's memory (shared; its buffer is current on every read). */
@@ -74,7 +76,7 @@ function geluBackward(dy: Float32Array, x: Float32Array, dx: Float32Array): void
   }
 }
 
-type KernelArgs = { inputs: tf.NamedTensorInfoMap; backend: unknown };
+type KernelArgs = { inputs: tf.NamedTensorInfoMap; backend: unknown; attrs?: tf.NamedAttrMap };
 
 function offsetOf(b: HeapBackend, t: tf.TensorInfo): number {
   return b.dataIdMap.get(t.dataId)!.memoryOffset;
@@ -136,6 +138,37 @@ function columnSumKernel({ inputs, backend }: KernelArgs): tf.TensorInfo {
   return out;
 }
 
+/** x [..., D] -> y [..., D], x̂ [..., D], r [..., 1] (D a multiple of 4; layerNormFused checks). */
+function layerNormKernel({ inputs, backend, attrs }: KernelArgs): tf.TensorInfo[] {
+  const b = backend as HeapBackend;
+  const x = inputs.x as tf.TensorInfo,
+    g = inputs.gamma as tf.TensorInfo,
+    beta = inputs.beta as tf.TensorInfo;
+  const [rows, d] = rowsOf(x);
+  const y = b.makeOutput(x.shape, 'float32'),
+    xh = b.makeOutput(x.shape, 'float32'),
+    r = b.makeOutput([...x.shape.slice(0, -1), 1], 'float32');
+  const o = (t: tf.TensorInfo) => offsetOf(b, t);
+  simdKernelsFor(memoryOf(b)!)!.layerNorm(o(x), o(g), o(beta), o(y), o(xh), o(r), rows, d / 4, attrs!.eps as number);
+  return [y, xh, r];
+}
+
+/** dy, x̂ [..., D], r [..., 1], γ [D] -> dx [..., D], dγ [D], dβ [D]. */
+function layerNormGradKernel({ inputs, backend }: KernelArgs): tf.TensorInfo[] {
+  const b = backend as HeapBackend;
+  const dy = inputs.dy as tf.TensorInfo,
+    xh = inputs.xh as tf.TensorInfo,
+    r = inputs.r as tf.TensorInfo,
+    g = inputs.gamma as tf.TensorInfo;
+  const [rows, d] = rowsOf(dy);
+  const dx = b.makeOutput(dy.shape, 'float32'),
+    dg = b.makeOutput([d], 'float32'),
+    db = b.makeOutput([d], 'float32');
+  const o = (t: tf.TensorInfo) => offsetOf(b, t);
+  simdKernelsFor(memoryOf(b)!)!.layerNormGrad(o(dy), o(xh), o(r), o(g), o(dx), o(dg), o(db), rows, d / 4);
+  return [dx, dg, db];
+}
+
 /**
  * Whether the running backend is WASM with its memory and tensor table where these kernels read
  * them, and the engine runs WebAssembly SIMD (every current browser and Node does).
@@ -153,6 +186,8 @@ export function registerFused(): void {
     [LAB_GELU, geluKernel],
     [LAB_GELU_GRAD, geluGradKernel],
     [LAB_COLUMN_SUM, columnSumKernel],
+    [LAB_LAYER_NORM, layerNormKernel],
+    [LAB_LAYER_NORM_GRAD, layerNormGradKernel],
   ] as const) {
     if (!tf.getKernel(kernelName, 'wasm')) tf.registerKernel({ kernelName, backendName: 'wasm', kernelFunc: kernelFunc as unknown as tf.KernelFunc });
   }
@@ -180,4 +215,30 @@ export function columnSum(x: tf.Tensor): tf.Tensor1D {
   const d = x.shape[x.rank - 1];
   if (x.rank < 2 || d % 4 !== 0 || x.dtype !== 'float32') return sumLeading(x);
   return tf.engine().runKernel(LAB_COLUMN_SUM, { x }, {}) as tf.Tensor1D;
+}
+
+const layerNormSummed = layerNormWith(columnSum);
+
+/**
+ * LayerNorm over the last axis, (x − mean)/√(var + eps)·γ + β with the biased variance, as one pass
+ * over each row forward (saving x̂ and 1/σ, as layerNormLean does) and one backward giving dx, dγ
+ * and dβ together: 9 tfjs kernels forward and ~12 backward before. Rows whose length is not a
+ * multiple of 4 take layerNormWith(columnSum).
+ */
+export function layerNormFused(x: tf.Tensor, gamma: tf.Tensor1D, beta: tf.Tensor1D, eps: number): tf.Tensor {
+  const d = x.shape[x.rank - 1];
+  if (x.rank < 1 || d % 4 !== 0 || d === 0 || x.dtype !== 'float32') return layerNormSummed(x, gamma, beta, eps);
+  const f = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+    const [xi, g, b] = args as tf.Tensor[];
+    const [y, xh, r] = tf.engine().runKernel(LAB_LAYER_NORM, { x: xi, gamma: g, beta: b }, { eps }) as tf.Tensor[];
+    (args[3] as tf.GradSaveFunc)([xh, r, g]);
+    return {
+      value: y,
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+        const [xh2, r2, g2] = saved;
+        return tf.engine().runKernel(LAB_LAYER_NORM_GRAD, { dy, xh: xh2, r: r2, gamma: g2 }, {}) as tf.Tensor[];
+      },
+    };
+  });
+  return f(x, gamma, beta);
 }
