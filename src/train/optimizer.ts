@@ -6,6 +6,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { HostTensor } from '../domain/tensor';
 import type { OptimizerKind } from './methods';
+import { adamWFused } from '../kernels/wasm/fused';
 
 export interface OptimizerOptions {
   kind: OptimizerKind;
@@ -61,10 +62,17 @@ export class Optimizer {
         set(w, () => tf.sub(w, tf.mul(buf, lr)));
       } else {
         const [m, v] = slots;
-        set(m, () => tf.add(tf.mul(m, b1), tf.mul(g, 1 - b1)));
-        set(v, () => tf.add(tf.mul(v, b2), tf.mul(tf.square(g), 1 - b2)));
         const c1 = 1 - Math.pow(b1, this.step),
           c2 = 1 - Math.pow(b2, this.step);
+        // On WASM with the lab's kernels: the same update as one pass (no temporaries).
+        const fused = adamWFused(w, g, m, v, { b1, b2, decay: 1 - lr * wd, c1, c2, eps, lr });
+        if (fused) {
+          [w, m, v].forEach((x, i) => x.assign(fused[i]));
+          tf.dispose(fused);
+          continue;
+        }
+        set(m, () => tf.add(tf.mul(m, b1), tf.mul(g, 1 - b1)));
+        set(v, () => tf.add(tf.mul(v, b2), tf.mul(tf.square(g), 1 - b2)));
         set(w, () => tf.sub(tf.mul(w, 1 - lr * wd), tf.mul(tf.div(tf.div(m, c1), tf.add(tf.sqrt(tf.div(v, c2)), eps)), lr)));
       }
     }

@@ -6,7 +6,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
 import { initNodeBackend } from '../../backend/node';
 import { stockKernels } from '../../model/ops';
-import { columnSum, fusedAvailable, geluFused, layerNormFused, registerFused } from './fused';
+import { adamWFused, columnSum, fusedAvailable, geluFused, layerNormFused, registerFused } from './fused';
 import { simdKernelsFor } from './simd';
 
 afterAll(async () => {
@@ -106,6 +106,35 @@ describe.each([1, 2])('fused LayerNorm on %i WASM thread(s)', (threads) => {
       expect(maxAbsDiff(ours[3], stock[3])).toBeLessThan(2e-6 * Math.sqrt(rows) * 4); // dγ: a sum over rows
       expect(maxAbsDiff(ours[4], stock[4])).toBeLessThan(2e-6 * Math.sqrt(rows) * 4); // dβ
       tf.dispose([x, g, b, r, ...ours, ...stock]);
+    }
+    expect(tf.memory().numTensors).toBe(0);
+  });
+});
+
+describe('fused AdamW on the WASM heap', () => {
+  it('updates w, m, v as the optimizer’s tfjs expression does (within 1e-6 relative), ragged lengths included', async () => {
+    await initNodeBackend('wasm', { threads: 1 });
+    registerFused();
+    for (const n of [1, 3, 8, 1001, 192 * 768]) {
+      const [w, g, m] = [1, 2, 3].map((s) => tf.randomNormal([n], 0, 1, 'float32', s));
+      const v = tf.tidy(() => tf.square(tf.randomNormal([n], 0, 0.1, 'float32', 4)));
+      const s = { b1: 0.9, b2: 0.999, decay: 1 - 1e-3 * 0.05, c1: 1 - 0.9 ** 3, c2: 1 - 0.999 ** 3, eps: 1e-8, lr: 1e-3 };
+      const ours = adamWFused(w, g, m, v, s)!;
+      expect(ours).not.toBeNull();
+      const ref = tf.tidy(() => {
+        const m2 = tf.add(tf.mul(m, s.b1), tf.mul(g, 1 - s.b1));
+        const v2 = tf.add(tf.mul(v, s.b2), tf.mul(tf.square(g), 1 - s.b2));
+        const w2 = tf.sub(tf.mul(w, s.decay), tf.mul(tf.div(tf.div(m2, s.c1), tf.add(tf.sqrt(tf.div(v2, s.c2)), s.eps)), s.lr));
+        return [w2, m2, v2];
+      });
+      ours.forEach((t, i) => {
+        const a = t.dataSync(),
+          e = ref[i].dataSync();
+        let worst = 0;
+        for (let j = 0; j < n; j++) worst = Math.max(worst, Math.abs(a[j] - e[j]) / Math.max(Math.abs(e[j]), 1e-30));
+        expect(worst, `n=${n}, output ${i}`).toBeLessThanOrEqual(1e-6);
+      });
+      tf.dispose([w, g, m, v, ...ours, ...ref]);
     }
     expect(tf.memory().numTensors).toBe(0);
   });

@@ -25,6 +25,7 @@ export const LAB_GELU_GRAD = 'LabGeluGrad';
 export const LAB_COLUMN_SUM = 'LabColumnSum';
 export const LAB_LAYER_NORM = 'LabLayerNorm';
 export const LAB_LAYER_NORM_GRAD = 'LabLayerNormGrad';
+export const LAB_ADAMW = 'LabAdamW';
 
 interface HeapModule {
   /** The threaded build's memory (shared; its buffer is current on every read). */
@@ -169,6 +170,50 @@ function layerNormGradKernel({ inputs, backend }: KernelArgs): tf.TensorInfo[] {
   return [dx, dg, db];
 }
 
+/** The scalars of one AdamW update, as optimizer.ts computes them (double, rounded to float32 on use). */
+export interface AdamWScalars {
+  b1: number;
+  b2: number;
+  /** 1 − lr·weight decay */
+  decay: number;
+  /** 1 − b1^t and 1 − b2^t */
+  c1: number;
+  c2: number;
+  eps: number;
+  lr: number;
+}
+
+/** w, g, m, v [n] -> w', m', v' [n]: AdamW in one pass (simd.ts adamW), the ragged tail in float32 JS. */
+function adamWKernel({ inputs, backend, attrs }: KernelArgs): tf.TensorInfo[] {
+  const b = backend as HeapBackend;
+  const ins = [inputs.w, inputs.g, inputs.m, inputs.v] as tf.TensorInfo[];
+  const outs = [0, 1, 2].map(() => b.makeOutput(ins[0].shape, 'float32'));
+  const { b1, b2, decay, c1, c2, eps, lr } = attrs as unknown as AdamWScalars;
+  const n = tf.util.sizeFromShape(ins[0].shape);
+  const n4 = n >> 2;
+  const [w, g, m, v, w2, m2, v2] = [...ins, ...outs].map((t) => offsetOf(b, t));
+  const mem = memoryOf(b)!;
+  simdKernelsFor(mem)!.adamW(w, g, m, v, w2, m2, v2, n4, b1, 1 - b1, b2, 1 - b2, decay, c1, c2, eps, lr);
+  const f = Math.fround;
+  const at = (o: number) => new Float32Array(mem.buffer, o, n);
+  const [W, G, M, V, W2, M2, V2] = [w, g, m, v, w2, m2, v2].map(at);
+  for (let i = 4 * n4; i < n; i++) {
+    M2[i] = f(f(M[i] * f(b1)) + f(G[i] * f(1 - b1)));
+    V2[i] = f(f(V[i] * f(b2)) + f(f(G[i] * G[i]) * f(1 - b2)));
+    W2[i] = f(f(W[i] * f(decay)) - f(f(f(M2[i] / f(c1)) / f(f(Math.sqrt(f(V2[i] / f(c2)))) + f(eps))) * f(lr)));
+  }
+  return [outs[0], outs[1], outs[2]];
+}
+
+/**
+ * One AdamW update as one pass: [w', m', v'] for float32 w, g, m, v of one shape, or null where
+ * the WASM kernels are not installed (the optimizer then runs its tfjs expression).
+ */
+export function adamWFused(w: tf.Tensor, g: tf.Tensor, m: tf.Tensor, v: tf.Tensor, s: AdamWScalars): tf.Tensor[] | null {
+  if (tf.getBackend() !== 'wasm' || !tf.getKernel(LAB_ADAMW, 'wasm') || [w, g, m, v].some((t) => t.dtype !== 'float32')) return null;
+  return tf.engine().runKernel(LAB_ADAMW, { w, g, m, v }, { ...s }) as tf.Tensor[];
+}
+
 /**
  * Whether the running backend is WASM with its memory and tensor table where these kernels read
  * them, and the engine runs WebAssembly SIMD (every current browser and Node does).
@@ -188,6 +233,7 @@ export function registerFused(): void {
     [LAB_COLUMN_SUM, columnSumKernel],
     [LAB_LAYER_NORM, layerNormKernel],
     [LAB_LAYER_NORM_GRAD, layerNormGradKernel],
+    [LAB_ADAMW, adamWKernel],
   ] as const) {
     if (!tf.getKernel(kernelName, 'wasm')) tf.registerKernel({ kernelName, backendName: 'wasm', kernelFunc: kernelFunc as unknown as tf.KernelFunc });
   }

@@ -435,18 +435,88 @@ function layerNormGradBody(): number[] {
   );
 }
 
+/**
+ * adamW(w, g, m, v, w2, m2, v2, n4, b1, 1−b1, b2, 1−b2, decay, c1, c2, eps, lr): one AdamW update
+ * over n4·4 floats, each operation in the order and float32 rounding of the tfjs expression it
+ * replaces (src/train/optimizer.ts): m2 = m·b1 + g·(1−b1); v2 = v·b2 + g²·(1−b2);
+ * w2 = w·decay − ((m2 / c1) / (√(v2 / c2) + eps))·lr.
+ */
+function adamWBody(): number[] {
+  const [W, G, M, V, W2, M2, V2, N4] = [0, 1, 2, 3, 4, 5, 6, 7];
+  const [B1, NB1, B2, NB2, DECAY, C1, C2, EPS, LR] = [8, 9, 10, 11, 12, 13, 14, 15, 16]; // f32
+  const [GV, MV, VV] = [17, 18, 19]; // v128
+  const [SB1, SNB1, SB2, SNB2, SDECAY, SC1, SC2, SEPS, SLR] = [20, 21, 22, 23, 24, 25, 26, 27, 28]; // v128 splats
+  const fSqrt = op.simd(0xe3);
+  const ptrs = [W, G, M, V, W2, M2, V2];
+  return body(
+    [[12, V128]],
+    [
+      ...[B1, NB1, B2, NB2, DECAY, C1, C2, EPS, LR].map((f, i) => [...op.get(f), ...splat, ...op.set(SB1 + i)]),
+      op.block,
+      op.loop,
+      [...op.get(N4), ...op.i32Eqz, ...op.brIf(1)],
+      [...op.get(G), ...load, ...op.set(GV)],
+      [...op.get(M2), ...op.get(M), ...load, ...op.get(SB1), ...fMul, ...op.get(GV), ...op.get(SNB1), ...fMul, ...fAdd, ...op.tee(MV), ...store],
+      [
+        ...op.get(V2),
+        ...op.get(V),
+        ...load,
+        ...op.get(SB2),
+        ...fMul,
+        ...op.get(GV),
+        ...op.get(GV),
+        ...fMul,
+        ...op.get(SNB2),
+        ...fMul,
+        ...fAdd,
+        ...op.tee(VV),
+        ...store,
+      ],
+      [
+        ...op.get(W2),
+        ...op.get(W),
+        ...load,
+        ...op.get(SDECAY),
+        ...fMul,
+        ...op.get(MV),
+        ...op.get(SC1),
+        ...fDiv,
+        ...op.get(VV),
+        ...op.get(SC2),
+        ...fDiv,
+        ...fSqrt,
+        ...op.get(SEPS),
+        ...fAdd,
+        ...fDiv,
+        ...op.get(SLR),
+        ...fMul,
+        ...fSub,
+        ...store,
+      ],
+      ...ptrs.map((l) => [...op.get(l), ...op.i32(16), ...op.i32Add, ...op.set(l)]),
+      [...op.get(N4), ...op.i32(1), ...op.i32Sub, ...op.set(N4)],
+      op.br(0),
+      op.end,
+      op.end,
+    ],
+  );
+}
+
 /** gelu(x, y, n4): y = x·Φ(x). geluGrad(dy, x, dx, n4): dx = dy·(Φ(x) + x·φ(x)). n4 = elements / 4. */
 function moduleBytes(shared: boolean): Uint8Array<ArrayBuffer> {
   const fn = (params: number[]) => [0x60, ...vec(params.map((t) => [t])), ...vec([])];
   const i32s = (n: number) => Array.from({ length: n }, () => I32);
-  const types = section(1, vec([fn(i32s(3)), fn(i32s(4)), fn(i32s(6)), fn([...i32s(8), F32]), fn(i32s(9))]));
+  const types = section(
+    1,
+    vec([fn(i32s(3)), fn(i32s(4)), fn(i32s(6)), fn([...i32s(8), F32]), fn(i32s(9)), fn([...i32s(8), ...Array.from({ length: 9 }, () => F32)])]),
+  );
   // Shared memory must declare a maximum; 65536 pages is the 4 GiB a 32-bit heap can reach.
   const limits = shared ? [0x03, ...uleb(0), ...uleb(65536)] : [0x00, ...uleb(0)];
   const imports = section(2, vec([[...name('env'), ...name('memory'), 0x02, ...limits]]));
-  const funcs = section(3, vec([[0], [1], [1], [1], [2], [3], [4]]));
+  const funcs = section(3, vec([[0], [1], [1], [1], [2], [3], [4], [5]]));
   const exports = section(
     7,
-    vec(['gelu', 'geluGrad', 'columnSum', 'transpose4', 'copyRuns', 'layerNorm', 'layerNormGrad'].map((n, i) => [...name(n), 0x00, i])),
+    vec(['gelu', 'geluGrad', 'columnSum', 'transpose4', 'copyRuns', 'layerNorm', 'layerNormGrad', 'adamW'].map((n, i) => [...name(n), 0x00, i])),
   );
   // Locals after the params: v128 x, phi, e, z, t, k, r.
   const [X, PHI, E, Z, T, K, R] = [0, 1, 2, 3, 4, 5, 6];
@@ -486,7 +556,7 @@ function moduleBytes(shared: boolean): Uint8Array<ArrayBuffer> {
       ]),
     );
   })();
-  const code = section(10, vec([gelu, geluGrad, columnSumBody(), transpose4Body(), copyRunsBody(), layerNormBody(), layerNormGradBody()]));
+  const code = section(10, vec([gelu, geluGrad, columnSumBody(), transpose4Body(), copyRunsBody(), layerNormBody(), layerNormGradBody(), adamWBody()]));
   return new Uint8Array([0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00, ...types, ...imports, ...funcs, ...exports, ...code]);
 }
 
@@ -505,6 +575,8 @@ export interface SimdKernels {
   layerNorm(x: number, g: number, b: number, y: number, xh: number, rs: number, rows: number, d4: number, eps: number): void;
   /** dx = (dy·g − mean(dy·g) − x̂·mean(dy·g·x̂))·r per row; dg = Σ_rows dy·x̂, db = Σ_rows dy. */
   layerNormGrad(dy: number, xh: number, rs: number, g: number, dx: number, dg: number, db: number, rows: number, d4: number): void;
+  /** One AdamW update over n4·4 floats into new w2, m2, v2 (see adamWBody). */
+  adamW(w: number, g: number, m: number, v: number, w2: number, m2: number, v2: number, n4: number, ...f32: number[]): void;
 }
 
 const byMemory = new WeakMap<WebAssembly.Memory, SimdKernels | null>();
