@@ -203,7 +203,8 @@ export async function recordDownloadBar(page: Page): Promise<void> {
     const look = () => {
       const row = document.querySelector('[data-testid="run.progress.download"]');
       const bar = row?.querySelector('progress');
-      if (!row || !bar || bar.position < 0) return; // absent, or indeterminate (no total yet)
+      // Absent, or no total yet (animated while the request opens, a still empty bar before it).
+      if (!row || !bar || row.getAttribute('data-state') !== 'measured') return;
       const entry = {
         value: bar.value,
         max: bar.max,
