@@ -7,7 +7,8 @@ import * as tf from '@tensorflow/tfjs';
 import { initNodeBackend } from '../../backend/node';
 import { stockKernels } from '../../model/ops';
 import { adamWFused, columnSum, fusedAvailable, geluFused, layerNormFused, registerFused } from './fused';
-import { simdKernelsFor } from './simd';
+import { splitCalls } from './pool';
+import { simdHelpersReady, simdKernelsFor } from './simd';
 
 afterAll(async () => {
   await initNodeBackend('wasm', { threads: 1 });
@@ -137,5 +138,55 @@ describe('fused AdamW on the WASM heap', () => {
       tf.dispose([w, g, m, v, ...ours, ...ref]);
     }
     expect(tf.memory().numTensors).toBe(0);
+  });
+});
+
+describe('the SIMD loops split over the WASM threads', () => {
+  // Ragged sizes above the split threshold: chunks of unequal length and a scalar tail.
+  const N = 1576 * 768 + 3;
+  const memoryOf = () => {
+    const wasm = (tf.backend() as unknown as { wasm: { wasmMemory?: WebAssembly.Memory; asm?: { memory: WebAssembly.Memory } } }).wasm;
+    return (wasm.wasmMemory ?? wasm.asm?.memory)!;
+  };
+  /** GELU value and gradient, LayerNorm forward and AdamW's w', m', v', as plain arrays. */
+  function outputs(): Float32Array[] {
+    const x = tf.randomNormal([N], 0, 3, 'float32', 11);
+    const r = tf.randomNormal([N], 0, 1, 'float32', 12);
+    const rows = tf.randomNormal([1000, 196], 0.3, 2, 'float32', 13); // 196 floats a row, 1000 rows
+    const g = tf.randomNormal([196], 1, 0.1, 'float32', 14) as tf.Tensor1D;
+    const b = tf.randomNormal([196], 0, 0.1, 'float32', 15) as tf.Tensor1D;
+    const v = tf.tidy(() => tf.square(r));
+    const s = { b1: 0.9, b2: 0.999, decay: 1 - 1e-3 * 0.05, c1: 1 - 0.9 ** 3, c2: 1 - 0.999 ** 3, eps: 1e-8, lr: 1e-3 };
+    const res = [...valueAndGrad(geluFused, x, r), tf.tidy(() => layerNormFused(rows, g, b, 1e-6)), ...adamWFused(x, r, x, v, s)!];
+    const arrays = res.map((t) => t.dataSync() as Float32Array);
+    // Today's tolerance against stock tfjs, on every thread count.
+    const stock = valueAndGrad(stockKernels.gelu, x, r);
+    const stockLn = tf.tidy(() => stockKernels.layerNorm(rows, g, b, 1e-6));
+    expect(maxAbsDiff(res[0], stock[0])).toBeLessThan(2e-6);
+    expect(maxAbsDiff(res[1], stock[1])).toBeLessThan(2e-6);
+    expect(maxAbsDiff(res[2], stockLn)).toBeLessThan(5e-6);
+    tf.dispose([x, r, rows, g, b, v, ...res, ...stock, stockLn]);
+    expect(tf.memory().numTensors).toBe(0);
+    return arrays;
+  }
+
+  it('on 2 threads: the helpers take chunks, and the results equal 1 thread’s to the bit', async () => {
+    await initNodeBackend('wasm', { threads: 1 });
+    registerFused();
+    const before = splitCalls();
+    const one = outputs();
+    expect(splitCalls()).toBe(before); // one thread: nothing to split over
+    await initNodeBackend('wasm', { threads: 2 });
+    registerFused();
+    expect(await simdHelpersReady(memoryOf())).toBe(true);
+    const start = splitCalls();
+    const two = outputs();
+    // GELU forward and backward (and the forward again inside the gradient), LayerNorm, AdamW.
+    expect(splitCalls() - start).toBeGreaterThanOrEqual(4);
+    two.forEach((a, i) =>
+      expect(Buffer.from(a.buffer, a.byteOffset, a.byteLength).equals(Buffer.from(one[i].buffer, one[i].byteOffset, one[i].byteLength)), `output ${i}`).toBe(
+        true,
+      ),
+    );
   });
 });

@@ -17,7 +17,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { layerNormWith, sumLeading } from './pointwise';
-import { simdKernelsFor, type SimdKernels } from './simd';
+import { simdKernelsFor, splitLayerNorm, splitVectors } from './simd';
 
 /** Kernel names, registered on the WASM backend only. */
 export const LAB_GELU = 'LabGelu';
@@ -88,19 +88,14 @@ function offsetOf(b: HeapBackend, t: tf.TensorInfo): number {
  * rest, or `scalar` over everything where the engine has no SIMD. `tensors` are the inputs, then
  * the output; the output was allocated before this call.
  */
-function elementwise(
-  b: HeapBackend,
-  tensors: tf.TensorInfo[],
-  simd: ((k: SimdKernels, offsets: number[], n4: number) => void) | null,
-  scalar: (...views: Float32Array[]) => void,
-): void {
+function elementwise(b: HeapBackend, tensors: tf.TensorInfo[], simd: 'gelu' | 'geluGrad', scalar: (...views: Float32Array[]) => void): void {
   const mem = memoryOf(b)!;
   const n = tf.util.sizeFromShape(tensors[0].shape);
-  const kernels = simdKernelsFor(mem);
-  const done = kernels && simd ? n - (n % 4) : 0;
+  const done = simdKernelsFor(mem) ? n - (n % 4) : 0;
   if (done)
-    simd!(
-      kernels!,
+    splitVectors(
+      mem,
+      simd,
       tensors.map((t) => offsetOf(b, t)),
       done / 4,
     );
@@ -111,7 +106,7 @@ function geluKernel({ inputs, backend }: KernelArgs): tf.TensorInfo {
   const b = backend as HeapBackend;
   const x = inputs.x as tf.TensorInfo;
   const out = b.makeOutput(x.shape, 'float32');
-  elementwise(b, [x, out], (k, [xo, yo], n4) => k.gelu(xo, yo, n4), geluForward);
+  elementwise(b, [x, out], 'gelu', geluForward);
   return out;
 }
 
@@ -120,7 +115,7 @@ function geluGradKernel({ inputs, backend }: KernelArgs): tf.TensorInfo {
   const dy = inputs.dy as tf.TensorInfo,
     x = inputs.x as tf.TensorInfo;
   const out = b.makeOutput(x.shape, 'float32');
-  elementwise(b, [dy, x, out], (k, [dyo, xo, dxo], n4) => k.geluGrad(dyo, xo, dxo, n4), geluBackward);
+  elementwise(b, [dy, x, out], 'geluGrad', geluBackward);
   return out;
 }
 
@@ -150,7 +145,7 @@ function layerNormKernel({ inputs, backend, attrs }: KernelArgs): tf.TensorInfo[
     xh = b.makeOutput(x.shape, 'float32'),
     r = b.makeOutput([...x.shape.slice(0, -1), 1], 'float32');
   const o = (t: tf.TensorInfo) => offsetOf(b, t);
-  simdKernelsFor(memoryOf(b)!)!.layerNorm(o(x), o(g), o(beta), o(y), o(xh), o(r), rows, d / 4, attrs!.eps as number);
+  splitLayerNorm(memoryOf(b)!, o(x), o(g), o(beta), o(y), o(xh), o(r), rows, d / 4, attrs!.eps as number);
   return [y, xh, r];
 }
 
@@ -193,7 +188,7 @@ function adamWKernel({ inputs, backend, attrs }: KernelArgs): tf.TensorInfo[] {
   const n4 = n >> 2;
   const [w, g, m, v, w2, m2, v2] = [...ins, ...outs].map((t) => offsetOf(b, t));
   const mem = memoryOf(b)!;
-  simdKernelsFor(mem)!.adamW(w, g, m, v, w2, m2, v2, n4, b1, 1 - b1, b2, 1 - b2, decay, c1, c2, eps, lr);
+  splitVectors(mem, 'adamW', [w, g, m, v, w2, m2, v2], n4, [b1, 1 - b1, b2, 1 - b2, decay, c1, c2, eps, lr]);
   const f = Math.fround;
   const at = (o: number) => new Float32Array(mem.buffer, o, n);
   const [W, G, M, V, W2, M2, V2] = [w, g, m, v, w2, m2, v2].map(at);

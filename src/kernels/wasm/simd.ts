@@ -16,6 +16,8 @@
  * a normal float32.
  */
 
+import { helpersReady, runSplit } from './pool';
+
 // ---- encoding ----
 
 function uleb(n: number): number[] {
@@ -579,19 +581,71 @@ export interface SimdKernels {
   adamW(w: number, g: number, m: number, v: number, w2: number, m2: number, v2: number, n4: number, ...f32: number[]): void;
 }
 
-const byMemory = new WeakMap<WebAssembly.Memory, SimdKernels | null>();
+const byMemory = new WeakMap<WebAssembly.Memory, { kernels: SimdKernels; module: WebAssembly.Module } | null>();
+
+function compiledFor(memory: WebAssembly.Memory): { kernels: SimdKernels; module: WebAssembly.Module } | null {
+  let c = byMemory.get(memory);
+  if (c !== undefined) return c;
+  const shared = typeof SharedArrayBuffer !== 'undefined' && memory.buffer instanceof SharedArrayBuffer;
+  try {
+    const module = new WebAssembly.Module(moduleBytes(shared));
+    c = { kernels: new WebAssembly.Instance(module, { env: { memory } }).exports as unknown as SimdKernels, module };
+  } catch {
+    c = null; // no SIMD (or an engine that refuses the module): the callers keep tfjs' ops
+  }
+  byMemory.set(memory, c);
+  return c;
+}
 
 /** The kernels bound to `memory`, or null where this engine lacks WebAssembly SIMD. Compiled once per memory. */
 export function simdKernelsFor(memory: WebAssembly.Memory): SimdKernels | null {
-  let k = byMemory.get(memory);
-  if (k !== undefined) return k;
-  const shared = typeof SharedArrayBuffer !== 'undefined' && memory.buffer instanceof SharedArrayBuffer;
-  try {
-    const instance = new WebAssembly.Instance(new WebAssembly.Module(moduleBytes(shared)), { env: { memory } });
-    k = instance.exports as unknown as SimdKernels;
-  } catch {
-    k = null; // no SIMD (or an engine that refuses the module): the callers keep tfjs' ops
-  }
-  byMemory.set(memory, k);
-  return k;
+  return compiledFor(memory)?.kernels ?? null;
+}
+
+/**
+ * Runs a vector loop of the module (`fn`: its pointer arguments, then the vector count n4, then
+ * `scalars`) over n4 vectors of 4 floats, split over the WASM threads where it is large enough
+ * (pool.ts): each chunk's pointers advance by 16 bytes a vector. Only for element-wise loops.
+ */
+export function splitVectors(memory: WebAssembly.Memory, fn: 'gelu' | 'geluGrad' | 'adamW', pointers: number[], n4: number, scalars: number[] = []): void {
+  const c = compiledFor(memory)!;
+  runSplit(memory, c.module, c.kernels[fn] as (...a: number[]) => void, fn, n4, 4 * n4, (start, len) => [
+    ...pointers.map((p) => p + 16 * start),
+    len,
+    ...scalars,
+  ]);
+}
+
+/** LayerNorm forward (see SimdKernels.layerNorm) with its rows split over the WASM threads. */
+export function splitLayerNorm(
+  memory: WebAssembly.Memory,
+  x: number,
+  g: number,
+  b: number,
+  y: number,
+  xh: number,
+  rs: number,
+  rows: number,
+  d4: number,
+  eps: number,
+): void {
+  const c = compiledFor(memory)!;
+  const row = 16 * d4; // bytes
+  runSplit(memory, c.module, c.kernels.layerNorm as (...a: number[]) => void, 'layerNorm', rows, 4 * d4 * rows, (s, len) => [
+    x + row * s,
+    g,
+    b,
+    y + row * s,
+    xh + row * s,
+    rs + 4 * s,
+    len,
+    d4,
+    eps,
+  ]);
+}
+
+/** Waits until the helper threads for `memory` take work (tests), false where none run. */
+export function simdHelpersReady(memory: WebAssembly.Memory): Promise<boolean> {
+  const c = compiledFor(memory);
+  return c ? helpersReady(memory, c.module) : Promise.resolve(false);
 }
