@@ -101,6 +101,8 @@ function startHelpers(memory: WebAssembly.Memory, module: WebAssembly.Module, co
   const start = (slot: number) => ({ module, memory, control: sab, slot, names: [...FUNCTIONS] });
   const stops: (() => void)[] = [];
   const node = nodeWorkerThreads();
+  let url: string | undefined;
+  stops.push(() => url && URL.revokeObjectURL(url));
   try {
     for (let slot = 0; slot < count; slot++) {
       if (node) {
@@ -110,9 +112,10 @@ function startHelpers(memory: WebAssembly.Memory, module: WebAssembly.Module, co
         w.postMessage(start(slot));
         stops.push(() => void w.terminate());
       } else if (typeof Worker !== 'undefined') {
-        const url = URL.createObjectURL(new Blob([`(${helperMain.toString()})((h) => { self.onmessage = (e) => h(e.data); })`], { type: 'text/javascript' }));
+        // The URL stays valid while the helpers live: a browser fetches a worker's script after
+        // `new Worker` returns, so revoking it at once would fail their start.
+        url ??= URL.createObjectURL(new Blob([`(${helperMain.toString()})((h) => { self.onmessage = (e) => h(e.data); })`], { type: 'text/javascript' }));
         const w = new Worker(url);
-        URL.revokeObjectURL(url);
         w.postMessage(start(slot));
         stops.push(() => w.terminate());
       } else return null;
@@ -145,7 +148,7 @@ export function splitCalls(): number {
 }
 
 /** Stops the helpers, if any (a new WASM backend also stops the previous one's). */
-export function stopHelpers(): void {
+function stopHelpers(): void {
   current?.stop();
   current = null;
   currentMemory = null;
