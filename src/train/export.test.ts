@@ -1,7 +1,7 @@
 import { beforeAll, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
 import { initNodeBackend } from '../backend/node';
-import type { ViTConfig } from '../model/config';
+import { TINY_VIT } from './testutil';
 import { randomParams, type ParamSet } from '../model/params';
 import { openProceduralTask } from '../data/procedural';
 import { METHODS } from './methods';
@@ -11,19 +11,7 @@ import { trainDataFromSplits } from '../data/fromSplits';
 import { readTrainedParams, trainedParamsFile } from './export';
 import { loadCheckpoint } from '../weights/load';
 
-const cfg: ViTConfig = {
-  imageSize: 32,
-  patchSize: 8,
-  channels: 3,
-  hiddenSize: 32,
-  numLayers: 2,
-  numHeads: 2,
-  mlpDim: 64,
-  numClasses: 0,
-  layerNormEps: 1e-6,
-  mean: [0.5, 0.5, 0.5],
-  std: [0.5, 0.5, 0.5],
-};
+const cfg = TINY_VIT;
 let backbone: ParamSet;
 beforeAll(async () => {
   await initNodeBackend('wasm');

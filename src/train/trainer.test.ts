@@ -1,7 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
 import { initNodeBackend } from '../backend/node';
-import type { ViTConfig } from '../model/config';
+import { TINY_VIT } from './testutil';
 import { randomParams, type ParamSet } from '../model/params';
 import { openProceduralTask } from '../data/procedural';
 import { METHODS, METHOD_IDS, methodParamCounts } from './methods';
@@ -14,20 +14,7 @@ import { LabError } from '../domain/errors';
 import { kernelsFor } from '../kernels';
 import { estimateStep, hostBudget, phaseShape, wasmBudget } from './memory';
 
-/** A tiny ViT: 32 px, patch 8 (16 patches), width 32, 2 layers, 2 heads. */
-const cfg: ViTConfig = {
-  imageSize: 32,
-  patchSize: 8,
-  channels: 3,
-  hiddenSize: 32,
-  numLayers: 2,
-  numHeads: 2,
-  mlpDim: 64,
-  numClasses: 0,
-  layerNormEps: 1e-6,
-  mean: [0.5, 0.5, 0.5],
-  std: [0.5, 0.5, 0.5],
-};
+const cfg = TINY_VIT;
 
 function data(trainSize: number, seed = 1, task = 'dsprites_location'): TrainData {
   return trainDataFromSplits(openProceduralTask(task, { trainSize, valSize: 8, testSize: 16, seed }), { imageSize: cfg.imageSize });

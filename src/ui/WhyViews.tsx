@@ -68,6 +68,26 @@ export function AccuracyChart({ runs, names, numClasses }: { runs: RunRecord[]; 
 }
 
 /** Linear CKA to the pretrained features per layer, one line per paper-protocol run. */
+/**
+ * One run's line, in its method's colour and dash. Called as a function, not rendered as a
+ * component: Recharts finds its lines among the chart's direct children by element type.
+ */
+function runLine(r: RunRecord, names: Map<string, string>, connectNulls: boolean) {
+  const { runId, method } = r.summary.config;
+  return (
+    <Line
+      key={runId}
+      dataKey={runId}
+      name={names.get(runId)}
+      stroke={METHOD_COLOURS[method]}
+      strokeDasharray={METHOD_DASH[method]}
+      strokeWidth={2.5}
+      isAnimationActive={false}
+      connectNulls={connectNulls}
+    />
+  );
+}
+
 function CkaChart({ runs, names }: { runs: RunRecord[]; names: Map<string, string> }) {
   const withCka = runs.filter((r) => r.summary.paper?.why?.cka.length);
   const layers = Math.max(0, ...withCka.map((r) => r.summary.paper!.why!.cka.length));
@@ -95,17 +115,7 @@ function CkaChart({ runs, names }: { runs: RunRecord[]; names: Map<string, strin
             <YAxis domain={[0, 1]} allowDataOverflow tickFormatter={(v: number) => v.toFixed(2)} />
             <Tooltip formatter={(v) => (typeof v === 'number' ? v.toFixed(3) : String(v))} />
             <Legend verticalAlign="top" />
-            {withCka.map((r) => (
-              <Line
-                key={r.summary.config.runId}
-                dataKey={r.summary.config.runId}
-                name={names.get(r.summary.config.runId)}
-                stroke={METHOD_COLOURS[r.summary.config.method]}
-                strokeDasharray={METHOD_DASH[r.summary.config.method]}
-                strokeWidth={2.5}
-                isAnimationActive={false}
-              />
-            ))}
+            {withCka.map((r) => runLine(r, names, false))}
           </LineChart>
         </ResponsiveContainer>
       )}
@@ -148,18 +158,7 @@ function GapChart({ runs, names }: { runs: RunRecord[]; names: Map<string, strin
             <ReferenceLine y={0} stroke="#555" />
             <Tooltip formatter={(v) => (typeof v === 'number' ? v.toFixed(1) : String(v))} />
             <Legend verticalAlign="top" />
-            {curves.map(({ r }) => (
-              <Line
-                key={r.summary.config.runId}
-                dataKey={r.summary.config.runId}
-                name={names.get(r.summary.config.runId)}
-                stroke={METHOD_COLOURS[r.summary.config.method]}
-                strokeDasharray={METHOD_DASH[r.summary.config.method]}
-                strokeWidth={2.5}
-                isAnimationActive={false}
-                connectNulls
-              />
-            ))}
+            {curves.map(({ r }) => runLine(r, names, true))}
           </LineChart>
         </ResponsiveContainer>
       )}
