@@ -17,6 +17,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { Page, Route } from '@playwright/test';
+import { mulberry32 } from '../../src/data/rng';
 
 /** ViT-B/16 (Dosovitskiy et al.): 224 px, patch 16, 12 layers, width 768, MLP 3072, 12 heads. */
 const B16 = { image: 224, patch: 16, channels: 3, width: 768, layers: 12, mlp: 3072 };
@@ -62,14 +63,7 @@ export function vitB16HubTensors(): { name: string; shape: number[] }[] {
 
 /** A seeded normal sampler (mulberry32 + Box-Muller): the same file on every machine. */
 function normal(seed: number): () => number {
-  let a = seed >>> 0;
-  const uniform = () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const uniform = mulberry32(seed);
   return () => Math.sqrt(-2 * Math.log(1 - uniform())) * Math.cos(2 * Math.PI * uniform());
 }
 

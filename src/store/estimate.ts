@@ -8,7 +8,7 @@
  */
 import { getTask } from '../data/catalog';
 import type { PaperStage } from '../domain/paper';
-import type { RunConfig } from '../domain/run';
+import { isTerminal, type RunConfig } from '../domain/run';
 import { METHODS } from '../train/methods';
 import { protocolWork } from '../train/paper';
 import { BUNDLED_MODEL, paperSpecOf, valSizeOf, type Setup } from './setup';
@@ -238,6 +238,8 @@ export interface Estimate {
   basis: SpeedBasis | 'none';
   /** Methods whose configuration has no probe on this device yet. */
   unprobed: Setup['methods'];
+  /** Each selected method's probe key, in the setup's order. */
+  keys: string[];
 }
 
 const BASIS_RANK: Record<SpeedBasis | 'none', number> = { run: 0, probe: 1, runs: 2, guess: 3, none: 4 };
@@ -252,8 +254,10 @@ export function estimateStart(s: Pick<LabState, 'runs' | 'order' | 'setup' | 'en
   let basis: SpeedBasis | 'none' = 'run';
   const unprobed: Setup['methods'] = [];
   const works: Work[] = [];
+  const keys: string[] = [];
   for (const m of s.setup.methods) {
     const run = setupRun(s.setup, m);
+    keys.push(probeKey(run));
     const w = runWork(run);
     works.push(w);
     const speed = speedBefore(s, run);
@@ -261,7 +265,7 @@ export function estimateStart(s: Pick<LabState, 'runs' | 'order' | 'setup' | 'en
     basis = weaker(basis, speed?.basis ?? 'none');
     seconds += speed ? secondsOf(w, speed.rates) : NaN;
   }
-  return { work: sumWork(works), seconds, basis, unprobed };
+  return { work: sumWork(works), seconds, basis, unprobed, keys };
 }
 
 // ---- while runs go ----
@@ -296,16 +300,17 @@ export function queueEta(s: Pick<LabState, 'runs' | 'order' | 'engine' | 'probe'
   let basis: SpeedBasis | 'none' = 'run';
   let activeTrainSeconds = NaN;
   let fallback: Rates | null = null;
-  if (active && !['done', 'failed', 'cancelled'].includes(active.summary.status)) {
+  if (active && !isTerminal(active.summary.status)) {
     const c = active.summary.config;
     const own = runSpeed(active);
     const speed: Speed | null = own ? { rates: own, basis: 'run' } : speedBefore(s, c);
-    const w = remainingWork(c, positionOf(active));
+    const at = positionOf(active);
+    const w = remainingWork(c, at);
     runs += 1;
     basis = weaker(basis, speed?.basis ?? 'none');
     seconds += speed ? secondsOf(w, speed.rates) : NaN;
     if (own) {
-      activeTrainSeconds = remainingStepImages(c, positionOf(active)) / own.train;
+      activeTrainSeconds = remainingStepImages(c, at) / own.train;
       fallback = own;
     }
   }

@@ -64,27 +64,34 @@ export async function probeSpeed(config: RunConfig, host: RunHost, control: RunC
   const timed: number[] = [];
   const stepSeconds = new Map<number, number>();
   const evalSeconds: number[] = [];
-  const outcome = await train({
-    cfg: model.cfg,
-    backbone: model.params,
-    consumeBackbone: true,
-    kernels: model.kernels,
-    method: METHODS[config.method],
-    data,
-    hyper: { ...hyperOf(resolved), epochs: 1, batchSize: batch },
-    control,
-    checkpoints: false,
-    emit: (e) => {
-      if (e.type === 'step') {
-        const seconds = batch / e.imagesPerSec;
-        stepSeconds.set(e.phase, (stepSeconds.get(e.phase) ?? 0) + seconds);
-        if (e.step > 1) timed.push(seconds);
-      } else if (e.type === 'epoch') {
-        // The epoch's seconds are its steps and its validation pass.
-        evalSeconds.push(e.metrics.seconds - (stepSeconds.get(e.metrics.phase) ?? 0));
-      }
-    },
-  });
+  let outcome: Awaited<ReturnType<typeof train>>;
+  try {
+    outcome = await train({
+      cfg: model.cfg,
+      backbone: model.params,
+      consumeBackbone: true,
+      kernels: model.kernels,
+      method: METHODS[config.method],
+      data,
+      hyper: { ...hyperOf(resolved), epochs: 1, batchSize: batch },
+      control,
+      checkpoints: false,
+      emit: (e) => {
+        if (e.type === 'step') {
+          const seconds = batch / e.imagesPerSec;
+          stepSeconds.set(e.phase, (stepSeconds.get(e.phase) ?? 0) + seconds);
+          if (e.step > 1) timed.push(seconds);
+        } else if (e.type === 'epoch') {
+          // The epoch's seconds are its steps and its validation pass.
+          evalSeconds.push(e.metrics.seconds - (stepSeconds.get(e.metrics.phase) ?? 0));
+        }
+      },
+    });
+  } catch (err) {
+    // A cancelled or failed probe frees the model it built too (what the trainer had not consumed).
+    tf.dispose(Object.values(model.params).filter((t) => !t.isDisposed));
+    throw err;
+  }
   // The trained parameters and what is left of the backbone (shared tensors freed once).
   tf.dispose([...new Set([...Object.values(outcome.params), ...Object.values(model.params)])].filter((t) => !t.isDisposed));
   const trainSeconds = timed.reduce((a, b) => a + b, 0) / Math.max(1, timed.length);

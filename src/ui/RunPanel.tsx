@@ -3,10 +3,11 @@ import { BackendSelect } from './BackendSelect';
 import { METHODS } from '../train/methods';
 import { wasmThreading, type WasmThreading } from '../backend/threads';
 import type { Progress } from '../domain/progress';
+import { isTerminal } from '../domain/run';
 import { useEffect } from 'react';
 import { useShallow } from 'zustand/react/shallow';
 import { cancelMeasure, cancelQueue, measureSpeed, pauseActive, resumeActive, setBackendOverride, startQueue } from './actions';
-import { estimateStart, formatDuration, probeKey, queueEta, setupRun, type SpeedBasis } from '../store/estimate';
+import { estimateStart, formatDuration, queueEta, type SpeedBasis } from '../store/estimate';
 import { formatBytes } from '../store/setup';
 import { useLab } from '../store/store';
 import type { LabState, RunRecord } from '../store/state';
@@ -108,7 +109,7 @@ function queueText(s: LabState): string {
       return s.stopped.length ? `Stopped by a reload: ${plural(s.stopped.length, 'run')} to resume` : 'Ready — nothing queued';
     case 'running':
     case 'paused': {
-      const finished = runs.filter((r) => ['done', 'failed', 'cancelled'].includes(r.summary.status)).length;
+      const finished = runs.filter((r) => isTerminal(r.summary.status)).length;
       const idx = active && runs.includes(active) ? runs.indexOf(active) + 1 : finished + 1;
       const what = active ? `${active.methodLabel}: ${active.summary.status}` : 'starting';
       return `Run ${idx} of ${Math.max(runs.length, idx)} — ${what}${s.queueState === 'paused' && active?.summary.status !== 'paused' ? ' (paused)' : ''}`;
@@ -167,8 +168,8 @@ function StartEstimate() {
   const e = useLab(
     useShallow((s) => {
       const est = estimateStart(s);
-      const key = s.setup.methods.map((m) => probeKey(setupRun(s.setup, m))).join(';');
-      const failed = s.setup.methods.map((m) => s.probe.failed[probeKey(setupRun(s.setup, m))]).find(Boolean);
+      const key = est.keys.join(';');
+      const failed = est.keys.map((k) => s.probe.failed[k]).find(Boolean);
       return {
         seconds: est.seconds,
         basis: est.basis,

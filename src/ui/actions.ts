@@ -146,11 +146,14 @@ export async function measureSpeed(): Promise<void> {
   for (;;) {
     const s = get();
     if (s.probe.pending || s.queueState === 'running' || s.queueState === 'paused') return;
-    const method = estimateStart(s).unprobed.find((m) => {
-      const r = probeRequest(s, m);
-      return r && !s.probe.failed[r.key];
-    });
-    const r = method && probeRequest(s, method);
+    let r: ReturnType<typeof probeRequest> = null;
+    for (const m of estimateStart(s).unprobed) {
+      const q = probeRequest(s, m);
+      if (q && !s.probe.failed[q.key]) {
+        r = q;
+        break;
+      }
+    }
     if (!r) return;
     startEngine();
     dispatch({ type: 'probe-requested', requestId: r.cmd.requestId, key: r.key });

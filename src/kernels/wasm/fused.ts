@@ -20,12 +20,12 @@ import { layerNormWith, sumLeading } from './pointwise';
 import { simdKernelsFor, splitLayerNorm, splitVectors } from './simd';
 
 /** Kernel names, registered on the WASM backend only. */
-export const LAB_GELU = 'LabGelu';
-export const LAB_GELU_GRAD = 'LabGeluGrad';
-export const LAB_COLUMN_SUM = 'LabColumnSum';
-export const LAB_LAYER_NORM = 'LabLayerNorm';
-export const LAB_LAYER_NORM_GRAD = 'LabLayerNormGrad';
-export const LAB_ADAMW = 'LabAdamW';
+const LAB_GELU = 'LabGelu';
+const LAB_GELU_GRAD = 'LabGeluGrad';
+const LAB_COLUMN_SUM = 'LabColumnSum';
+const LAB_LAYER_NORM = 'LabLayerNorm';
+const LAB_LAYER_NORM_GRAD = 'LabLayerNormGrad';
+const LAB_ADAMW = 'LabAdamW';
 
 interface HeapModule {
   /** The threaded build's memory (shared; its buffer is current on every read). */
@@ -166,7 +166,7 @@ function layerNormGradKernel({ inputs, backend }: KernelArgs): tf.TensorInfo[] {
 }
 
 /** The scalars of one AdamW update, as optimizer.ts computes them (double, rounded to float32 on use). */
-export interface AdamWScalars {
+interface AdamWScalars {
   b1: number;
   b2: number;
   /** 1 − lr·weight decay */
@@ -189,13 +189,16 @@ function adamWKernel({ inputs, backend, attrs }: KernelArgs): tf.TensorInfo[] {
   const [w, g, m, v, w2, m2, v2] = [...ins, ...outs].map((t) => offsetOf(b, t));
   const mem = memoryOf(b)!;
   splitVectors(mem, 'adamW', [w, g, m, v, w2, m2, v2], n4, [b1, 1 - b1, b2, 1 - b2, decay, c1, c2, eps, lr]);
-  const f = Math.fround;
-  const at = (o: number) => new Float32Array(mem.buffer, o, n);
-  const [W, G, M, V, W2, M2, V2] = [w, g, m, v, w2, m2, v2].map(at);
-  for (let i = 4 * n4; i < n; i++) {
-    M2[i] = f(f(M[i] * f(b1)) + f(G[i] * f(1 - b1)));
-    V2[i] = f(f(V[i] * f(b2)) + f(f(G[i] * G[i]) * f(1 - b2)));
-    W2[i] = f(f(W[i] * f(decay)) - f(f(f(M2[i] / f(c1)) / f(f(Math.sqrt(f(V2[i] / f(c2)))) + f(eps))) * f(lr)));
+  const tail = n - 4 * n4; // 0 to 3 elements past the vectors: views only when there are some
+  if (tail) {
+    const f = Math.fround;
+    const at = (o: number) => new Float32Array(mem.buffer, o + 16 * n4, tail);
+    const [W, G, M, V, W2, M2, V2] = [w, g, m, v, w2, m2, v2].map(at);
+    for (let i = 0; i < tail; i++) {
+      M2[i] = f(f(M[i] * f(b1)) + f(G[i] * f(1 - b1)));
+      V2[i] = f(f(V[i] * f(b2)) + f(f(G[i] * G[i]) * f(1 - b2)));
+      W2[i] = f(f(W[i] * f(decay)) - f(f(f(M2[i] / f(c1)) / f(f(Math.sqrt(f(V2[i] / f(c2)))) + f(eps))) * f(lr)));
+    }
   }
   return [outs[0], outs[1], outs[2]];
 }

@@ -24,7 +24,7 @@
 import { getThreadsCount } from '@tensorflow/tfjs-backend-wasm';
 
 /** Ranges below this many float32 elements run on the caller alone. */
-export const SPLIT_MIN_ELEMENTS = 1 << 16;
+const SPLIT_MIN_ELEMENTS = 1 << 16;
 
 // Control block, Int32 slots: generation, done count, ready count, stop flag, function index.
 const GEN = 0,
@@ -39,7 +39,7 @@ const ARGS_AT = 4;
 
 /** Exports a helper may be asked to run (their index is what the control block carries). */
 const FUNCTIONS = ['gelu', 'geluGrad', 'layerNorm', 'adamW'] as const;
-export type SplitFunction = (typeof FUNCTIONS)[number];
+type SplitFunction = (typeof FUNCTIONS)[number];
 
 /**
  * The helper's whole program. It is sent to the worker as text, so it must reference nothing
