@@ -42,6 +42,8 @@ export function kernelsOf(choice: KernelChoice): Kernels {
   return kernelsFor(tf.getBackend(), choice);
 }
 
+type ProfileInfo = Awaited<ReturnType<typeof tf.profile>>;
+
 interface CaseOptions {
   warmup?: number;
   runs?: number;
@@ -59,6 +61,11 @@ interface CaseOptions {
    * does not fit (default true; false measures the whole batch in one pass, fitting or not).
    */
   plan?: boolean;
+  /**
+   * After the measured runs, one more step under tf.profile, on the same warmed-up backend (its
+   * operator caches and, on threaded WASM, the helper workers of the lab's SIMD loops are ready).
+   */
+  onProfile?: (info: ProfileInfo) => void;
 }
 
 export interface BenchCase {
@@ -236,6 +243,7 @@ async function measureCase(c: BenchCase, opts: CaseOptions, microBatch: number):
       }
       if (i >= warmup) times.push(dt);
     }
+    if (opts.onProfile) opts.onProfile(await tf.profile(step));
   } finally {
     optimizer?.dispose();
     tf.dispose([x, ...Object.values(vars), ...Object.values(params)]);
@@ -286,7 +294,10 @@ export async function matmulRows(host: string, runs: number): Promise<BenchRow[]
       [false, true, `matmul ${n}³ (Bᵀ)`],
     ] as const) {
       const times: number[] = [];
-      for (let i = 0; i < runs + 1; i++) {
+      // The plain product is the yardstick every step is divided by, and takes 5–10 ms: a median of
+      // 3 moved by 30 % between identical runs on a 2-core machine, so it gets at least 25.
+      const reps = !ta && !tb ? Math.max(runs, 25) : runs;
+      for (let i = 0; i < reps + 1; i++) {
         const t0 = performance.now();
         const c = tf.matMul(a, b, ta, tb);
         await c.data();
@@ -306,7 +317,7 @@ export async function matmulRows(host: string, runs: number): Promise<BenchRow[]
         imagesPerSec: NaN,
         gflops: (2 * n ** 3) / (ms / 1000) / 1e9,
         peakBytes: tf.memory().numBytes,
-        runs,
+        runs: reps,
         ...threadsField(),
       });
     }
@@ -355,15 +366,9 @@ export interface BenchProfile {
  * on their own).
  */
 export async function profileBenchCase(c: BenchCase, choice: KernelChoice = 'lab', numClasses = 10): Promise<{ totalMs: number; kernels: KernelShare[] }> {
-  let last: Promise<void> = Promise.resolve();
-  const caseOnce = async () => {
-    await runBenchCase(c, { host: 'profile', warmup: 0, runs: 1, numClasses, kernels: choice });
-  };
-  await caseOnce(); // warm-up: shader compiles, WASM operator caches
-  const info = await tf.profile(async () => {
-    last = caseOnce();
-    await last;
-  });
+  let info: ProfileInfo | undefined;
+  const row = await runBenchCase(c, { host: 'profile', warmup: 1, runs: 1, numClasses, kernels: choice, onProfile: (i) => (info = i) });
+  if (!info) throw new Error(`profiling ${c.preset} ${c.mode} failed: ${row.error ?? 'no profile'}`);
   const by = new Map<string, { ms: number; calls: number }>();
   let total = 0;
   for (const k of info.kernels) {
@@ -372,7 +377,9 @@ export async function profileBenchCase(c: BenchCase, choice: KernelChoice = 'lab
     if (k.name === 'unnamed scope' || k.name.endsWith('__op')) continue;
     const ms = typeof k.kernelTimeMs === 'number' ? k.kernelTimeMs : 0;
     total += ms;
-    const key = /MatMul|Transpose/.test(k.name) ? `${k.name} ${k.inputShapes.map((s) => `[${s}]`).join('·')}` : k.name;
+    const key = /MatMul|Transpose|Add|Multiply|Sub|Tile|Sum|Concat|SplitV|Softmax/.test(k.name)
+      ? `${k.name} ${k.inputShapes.map((s) => `[${s}]`).join('·')}`
+      : k.name;
     const e = by.get(key) ?? { ms: 0, calls: 0 };
     e.ms += ms;
     e.calls++;

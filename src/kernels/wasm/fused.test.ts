@@ -6,7 +6,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
 import { initNodeBackend } from '../../backend/node';
 import { stockKernels } from '../../model/ops';
-import { adamWFused, columnSum, fusedAvailable, geluFused, layerNormFused, registerFused } from './fused';
+import { adamWFused, columnSum, fusedAvailable, geluFused, layerNormFused, registerFused, softmaxGrad } from './fused';
 import { splitCalls } from './pool';
 import { simdHelpersReady, simdKernelsFor } from './simd';
 
@@ -141,6 +141,34 @@ describe('fused AdamW on the WASM heap', () => {
   });
 });
 
+describe('the softmax gradient on the WASM heap', () => {
+  it('gives p·(dp − Σ dp·p) as tfjs’ ops do, for row lengths with and without a ragged tail', async () => {
+    await initNodeBackend('wasm', { threads: 1 });
+    registerFused();
+    for (const shape of [
+      [24, 197, 197],
+      [3, 5],
+      [2, 9],
+      [4, 8],
+      [1, 1],
+      [6, 3],
+    ]) {
+      const p = tf.tidy(() => tf.softmax(tf.randomNormal(shape, 0, 4, 'float32', 21)));
+      const dp = tf.randomNormal(shape, 0, 1, 'float32', 22);
+      const ds = softmaxGrad(p, dp);
+      const want = tf.tidy(() => tf.mul(p, tf.sub(dp, tf.sum(tf.mul(dp, p), -1, true))));
+      expect(ds.shape).toEqual(shape);
+      const scale = Math.max(
+        1,
+        tf.tidy(() => tf.max(tf.abs(want)).dataSync()[0]),
+      );
+      expect(maxAbsDiff(ds, want) / scale, `[${shape}]`).toBeLessThan(3e-6); // float32 rounding of 197-term sums in another order
+      tf.dispose([p, dp, ds, want]);
+    }
+    expect(tf.memory().numTensors).toBe(0);
+  });
+});
+
 describe('the SIMD loops split over the WASM threads', () => {
   // Ragged sizes above the split threshold: chunks of unequal length and a scalar tail.
   const N = 1576 * 768 + 3;
@@ -157,7 +185,9 @@ describe('the SIMD loops split over the WASM threads', () => {
     const b = tf.randomNormal([196], 0, 0.1, 'float32', 15) as tf.Tensor1D;
     const v = tf.tidy(() => tf.square(r));
     const s = { b1: 0.9, b2: 0.999, decay: 1 - 1e-3 * 0.05, c1: 1 - 0.9 ** 3, c2: 1 - 0.999 ** 3, eps: 1e-8, lr: 1e-3 };
-    const res = [...valueAndGrad(geluFused, x, r), tf.tidy(() => layerNormFused(rows, g, b, 1e-6)), ...adamWFused(x, r, x, v, s)!];
+    const p = tf.tidy(() => tf.softmax(tf.randomNormal([300, 247], 0, 3, 'float32', 16))); // rows of an odd length: SIMD lanes and a tail
+    const dp = tf.randomNormal([300, 247], 0, 1, 'float32', 17);
+    const res = [...valueAndGrad(geluFused, x, r), tf.tidy(() => layerNormFused(rows, g, b, 1e-6)), ...adamWFused(x, r, x, v, s)!, softmaxGrad(p, dp)];
     const arrays = res.map((t) => t.dataSync() as Float32Array);
     // Today's tolerance against stock tfjs, on every thread count.
     const stock = valueAndGrad(stockKernels.gelu, x, r);
@@ -165,7 +195,9 @@ describe('the SIMD loops split over the WASM threads', () => {
     expect(maxAbsDiff(res[0], stock[0])).toBeLessThan(2e-6);
     expect(maxAbsDiff(res[1], stock[1])).toBeLessThan(2e-6);
     expect(maxAbsDiff(res[2], stockLn)).toBeLessThan(5e-6);
-    tf.dispose([x, r, rows, g, b, v, ...res, ...stock, stockLn]);
+    const stockDs = tf.tidy(() => tf.mul(p, tf.sub(dp, tf.sum(tf.mul(dp, p), -1, true))));
+    expect(maxAbsDiff(res[6], stockDs)).toBeLessThan(3e-6);
+    tf.dispose([x, r, rows, g, b, v, p, dp, ...res, ...stock, stockLn, stockDs]);
     expect(tf.memory().numTensors).toBe(0);
     return arrays;
   }
@@ -181,8 +213,8 @@ describe('the SIMD loops split over the WASM threads', () => {
     expect(await simdHelpersReady(memoryOf())).toBe(true);
     const start = splitCalls();
     const two = outputs();
-    // GELU forward and backward (and the forward again inside the gradient), LayerNorm, AdamW.
-    expect(splitCalls() - start).toBeGreaterThanOrEqual(4);
+    // GELU forward and backward (and the forward again inside the gradient), LayerNorm, AdamW, the softmax gradient.
+    expect(splitCalls() - start).toBeGreaterThanOrEqual(5);
     two.forEach((a, i) =>
       expect(Buffer.from(a.buffer, a.byteOffset, a.byteLength).equals(Buffer.from(one[i].buffer, one[i].byteOffset, one[i].byteLength)), `output ${i}`).toBe(
         true,

@@ -17,7 +17,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { layerNormWith, sumLeading } from './pointwise';
-import { simdKernelsFor, splitLayerNorm, splitVectors } from './simd';
+import { simdKernelsFor, splitLayerNorm, splitSoftmaxGrad, splitVectors } from './simd';
 
 /** Kernel names, registered on the WASM backend only. */
 const LAB_GELU = 'LabGelu';
@@ -26,6 +26,7 @@ const LAB_COLUMN_SUM = 'LabColumnSum';
 const LAB_LAYER_NORM = 'LabLayerNorm';
 const LAB_LAYER_NORM_GRAD = 'LabLayerNormGrad';
 const LAB_ADAMW = 'LabAdamW';
+const LAB_SOFTMAX_GRAD = 'LabSoftmaxGrad';
 
 interface HeapModule {
   /** The threaded build's memory (shared; its buffer is current on every read). */
@@ -165,6 +166,17 @@ function layerNormGradKernel({ inputs, backend }: KernelArgs): tf.TensorInfo[] {
   return [dx, dg, db];
 }
 
+/** p, dp [..., n] -> ds [..., n] = p·(dp − Σ_j dp_j·p_j) per row: the softmax's backward pass, one kernel. */
+function softmaxGradKernel({ inputs, backend }: KernelArgs): tf.TensorInfo {
+  const b = backend as HeapBackend;
+  const p = inputs.p as tf.TensorInfo,
+    dp = inputs.dp as tf.TensorInfo;
+  const [rows, n] = rowsOf(p);
+  const ds = b.makeOutput(p.shape, 'float32');
+  splitSoftmaxGrad(memoryOf(b)!, offsetOf(b, p), offsetOf(b, dp), offsetOf(b, ds), rows, n);
+  return ds;
+}
+
 /** The scalars of one AdamW update, as optimizer.ts computes them (double, rounded to float32 on use). */
 interface AdamWScalars {
   b1: number;
@@ -232,6 +244,7 @@ export function registerFused(): void {
     [LAB_LAYER_NORM, layerNormKernel],
     [LAB_LAYER_NORM_GRAD, layerNormGradKernel],
     [LAB_ADAMW, adamWKernel],
+    [LAB_SOFTMAX_GRAD, softmaxGradKernel],
   ] as const) {
     if (!tf.getKernel(kernelName, 'wasm')) tf.registerKernel({ kernelName, backendName: 'wasm', kernelFunc: kernelFunc as unknown as tf.KernelFunc });
   }
@@ -248,6 +261,17 @@ export function geluFused(x: tf.Tensor): tf.Tensor {
     };
   });
   return f(x);
+}
+
+/**
+ * The softmax's backward pass over the last axis: with p = softmax(s) and dp = ∂L/∂p,
+ * ∂L/∂s = p·(dp − Σ_j dp_j·p_j), one pass per row (rows split over the WASM threads), where the
+ * kernels are installed; else the same expression in tfjs ops. float32, p and dp of one shape.
+ */
+export function softmaxGrad<T extends tf.Tensor>(p: T, dp: T): T {
+  if (tf.getBackend() === 'wasm' && tf.getKernel(LAB_SOFTMAX_GRAD, 'wasm') && p.dtype === 'float32' && dp.dtype === 'float32')
+    return tf.engine().runKernel(LAB_SOFTMAX_GRAD, { p, dp }, {}) as T;
+  return tf.mul(p, tf.sub(dp, tf.sum(tf.mul(dp, p), -1, true)));
 }
 
 /**

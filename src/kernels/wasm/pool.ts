@@ -38,7 +38,7 @@ const ARGS = 24;
 const ARGS_AT = 4;
 
 /** Exports a helper may be asked to run (their index is what the control block carries). */
-const FUNCTIONS = ['gelu', 'geluGrad', 'layerNorm', 'adamW'] as const;
+const FUNCTIONS = ['gelu', 'geluGrad', 'layerNorm', 'adamW', 'softmaxGrad'] as const;
 type SplitFunction = (typeof FUNCTIONS)[number];
 
 /**

@@ -438,6 +438,50 @@ function layerNormGradBody(): number[] {
 }
 
 /**
+ * softmaxGrad(p, dp, ds, rows, n): the softmax's backward pass per row of n floats (any n, any
+ * alignment), ds = p·(dp − Σ_j dp_j·p_j): the dot product in SIMD lanes then the ragged tail, then
+ * one pass for ds. tfjs did it as four kernels (Multiply, Sum, Sub, Multiply), a pass each.
+ */
+function softmaxGradBody(): number[] {
+  const [PP, DP, DS, ROWS, N] = [0, 1, 2, 3, 4];
+  const [A, B, C, END4, END] = [5, 6, 7, 8, 9]; // i32
+  const [S] = [10]; // f32
+  const [ACC, V, SV] = [11, 12, 13]; // v128
+  return body(
+    [
+      [5, I32],
+      [1, F32],
+      [3, V128],
+    ],
+    [
+      op.block,
+      op.loop,
+      [...op.get(ROWS), ...op.i32Eqz, ...op.brIf(1)],
+      [...op.get(PP), ...op.get(N), ...op.i32(2), ...op.i32Shl, ...op.i32Add, ...op.set(END)],
+      [...op.get(PP), ...op.get(N), ...op.i32(2), ...op.i32ShrU, ...op.i32(4), ...op.i32Shl, ...op.i32Add, ...op.set(END4)],
+      [...f32x4(0), ...op.set(ACC), ...op.get(PP), ...op.set(A), ...op.get(DP), ...op.set(B)],
+      ...whileBelow(A, END4, 16, [[...op.get(A), ...load, ...op.get(B), ...load, ...fMul, ...op.get(ACC), ...fAdd, ...op.set(ACC)]], [B]),
+      [...op.get(ACC), ...hsum(V), ...op.set(S)],
+      ...whileBelow(A, END, 4, [[...op.get(A), ...f32.load, ...op.get(B), ...f32.load, ...f32.mul, ...op.get(S), ...f32.add, ...op.set(S)]], [B]),
+      [...op.get(S), ...splat, ...op.set(SV), ...op.get(PP), ...op.set(A), ...op.get(DP), ...op.set(B), ...op.get(DS), ...op.set(C)],
+      ...whileBelow(A, END4, 16, [[...op.get(C), ...op.get(A), ...load, ...op.get(B), ...load, ...op.get(SV), ...fSub, ...fMul, ...store]], [B, C]),
+      ...whileBelow(
+        A,
+        END,
+        4,
+        [[...op.get(C), ...op.get(A), ...f32.load, ...op.get(B), ...f32.load, ...op.get(S), ...f32.sub, ...f32.mul, ...f32.store]],
+        [B, C],
+      ),
+      [...op.get(END), ...op.set(PP), ...op.get(B), ...op.set(DP), ...op.get(C), ...op.set(DS)],
+      [...op.get(ROWS), ...op.i32(1), ...op.i32Sub, ...op.set(ROWS)],
+      op.br(0),
+      op.end,
+      op.end,
+    ],
+  );
+}
+
+/**
  * adamW(w, g, m, v, w2, m2, v2, n4, b1, 1−b1, b2, 1−b2, decay, c1, c2, eps, lr): one AdamW update
  * over n4·4 floats, each operation in the order and float32 rounding of the tfjs expression it
  * replaces (src/train/optimizer.ts): m2 = m·b1 + g·(1−b1); v2 = v·b2 + g²·(1−b2);
@@ -510,15 +554,15 @@ function moduleBytes(shared: boolean): Uint8Array<ArrayBuffer> {
   const i32s = (n: number) => Array.from({ length: n }, () => I32);
   const types = section(
     1,
-    vec([fn(i32s(3)), fn(i32s(4)), fn(i32s(6)), fn([...i32s(8), F32]), fn(i32s(9)), fn([...i32s(8), ...Array.from({ length: 9 }, () => F32)])]),
+    vec([fn(i32s(3)), fn(i32s(4)), fn(i32s(6)), fn([...i32s(8), F32]), fn(i32s(9)), fn([...i32s(8), ...Array.from({ length: 9 }, () => F32)]), fn(i32s(5))]),
   );
   // Shared memory must declare a maximum; 65536 pages is the 4 GiB a 32-bit heap can reach.
   const limits = shared ? [0x03, ...uleb(0), ...uleb(65536)] : [0x00, ...uleb(0)];
   const imports = section(2, vec([[...name('env'), ...name('memory'), 0x02, ...limits]]));
-  const funcs = section(3, vec([[0], [1], [1], [1], [2], [3], [4], [5]]));
+  const funcs = section(3, vec([[0], [1], [1], [1], [2], [3], [4], [5], [6]]));
   const exports = section(
     7,
-    vec(['gelu', 'geluGrad', 'columnSum', 'transpose4', 'copyRuns', 'layerNorm', 'layerNormGrad', 'adamW'].map((n, i) => [...name(n), 0x00, i])),
+    vec(['gelu', 'geluGrad', 'columnSum', 'transpose4', 'copyRuns', 'layerNorm', 'layerNormGrad', 'adamW', 'softmaxGrad'].map((n, i) => [...name(n), 0x00, i])),
   );
   // Locals after the params: v128 x, phi, e, z, t, k, r.
   const [X, PHI, E, Z, T, K, R] = [0, 1, 2, 3, 4, 5, 6];
@@ -558,7 +602,10 @@ function moduleBytes(shared: boolean): Uint8Array<ArrayBuffer> {
       ]),
     );
   })();
-  const code = section(10, vec([gelu, geluGrad, columnSumBody(), transpose4Body(), copyRunsBody(), layerNormBody(), layerNormGradBody(), adamWBody()]));
+  const code = section(
+    10,
+    vec([gelu, geluGrad, columnSumBody(), transpose4Body(), copyRunsBody(), layerNormBody(), layerNormGradBody(), adamWBody(), softmaxGradBody()]),
+  );
   return new Uint8Array([0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00, ...types, ...imports, ...funcs, ...exports, ...code]);
 }
 
@@ -579,6 +626,8 @@ export interface SimdKernels {
   layerNormGrad(dy: number, xh: number, rs: number, g: number, dx: number, dg: number, db: number, rows: number, d4: number): void;
   /** One AdamW update over n4·4 floats into new w2, m2, v2 (see adamWBody). */
   adamW(w: number, g: number, m: number, v: number, w2: number, m2: number, v2: number, n4: number, ...f32: number[]): void;
+  /** ds = p·(dp − Σ_j dp_j·p_j) per row of n floats. */
+  softmaxGrad(p: number, dp: number, ds: number, rows: number, n: number): void;
 }
 
 const byMemory = new WeakMap<WebAssembly.Memory, { kernels: SimdKernels; module: WebAssembly.Module } | null>();
@@ -641,6 +690,19 @@ export function splitLayerNorm(
     len,
     d4,
     eps,
+  ]);
+}
+
+/** The softmax's backward pass (see SimdKernels.softmaxGrad) with its rows split over the WASM threads. */
+export function splitSoftmaxGrad(memory: WebAssembly.Memory, p: number, dp: number, ds: number, rows: number, n: number): void {
+  const c = compiledFor(memory)!;
+  const row = 4 * n; // bytes
+  runSplit(memory, c.module, c.kernels.softmaxGrad as (...a: number[]) => void, 'softmaxGrad', rows, n * rows, (s, len) => [
+    p + row * s,
+    dp + row * s,
+    ds + row * s,
+    len,
+    n,
   ]);
 }
 
