@@ -24,6 +24,7 @@ import { effectiveLr, METHODS } from '../train/methods';
 import { Optimizer } from '../train/optimizer';
 import { trainStep } from '../train/step';
 import { freshWasmBackend, wasmHeapBytes } from '../kernels/wasm/heap';
+import { helperChunks } from '../kernels/wasm/pool';
 import { wasmThreadsRunning } from '../backend/wasm';
 import { probeMemory, type MemoryBreakdown } from './memprobe';
 import { estimateForward, estimateStep, phaseShape, planMemory, type StepShape } from '../train/memory';
@@ -66,6 +67,12 @@ interface CaseOptions {
    * operator caches and, on threaded WASM, the helper workers of the lab's SIMD loops are ready).
    */
   onProfile?: (info: ProfileInfo) => void;
+  /**
+   * Before each measured step, a burst of plain 512³ products (the yardstick of the thread-scaling
+   * table), so that the step and its yardstick share the same moments of a shared machine: on the
+   * 2-core development VM the yardstick alone moved from 4.6 to 9.3 ms between runs minutes apart.
+   */
+  yardstick?: boolean;
 }
 
 export interface BenchCase {
@@ -111,6 +118,10 @@ export interface BenchRow {
   runs: number;
   /** WASM: threads the backend ran (1 = the single-threaded SIMD build). */
   threads?: number;
+  /** WASM: chunks of the lab's SIMD loops that helper threads (not the caller) ran in the measured steps. */
+  helperChunks?: number;
+  /** GFLOP/s of the plain 512³ product, timed in bursts between this case's measured steps (`yardstick`). */
+  yardstickGflops?: number;
   /** The case failed (the error in one line); its numbers are NaN. */
   error?: string;
 }
@@ -232,8 +243,12 @@ async function measureCase(c: BenchCase, opts: CaseOptions, microBatch: number):
   let peak = 0;
   let atPeak: MemoryBreakdown | undefined;
   const times: number[] = [];
+  const yard = opts.yardstick ? { a: tf.randomNormal([MATMUL_N, MATMUL_N]), b: tf.randomNormal([MATMUL_N, MATMUL_N]), ms: [] as number[] } : null;
+  let helped = 0;
   try {
     for (let i = 0; i < warmup + runs; i++) {
+      if (i === warmup) helped = helperChunks();
+      if (yard && i >= warmup) yard.ms.push(...(await timeMatmuls(yard.a, yard.b, YARDSTICK_BURST)));
       const t0 = performance.now();
       const probe = await probeMemory(step, { live: live() });
       const dt = performance.now() - t0;
@@ -243,13 +258,16 @@ async function measureCase(c: BenchCase, opts: CaseOptions, microBatch: number):
       }
       if (i >= warmup) times.push(dt);
     }
+    helped = helperChunks() - helped;
     if (opts.onProfile) opts.onProfile(await tf.profile(step));
   } finally {
     optimizer?.dispose();
     tf.dispose([x, ...Object.values(vars), ...Object.values(params)]);
+    if (yard) tf.dispose([yard.a, yard.b]);
   }
   times.sort((a, b) => a - b);
   const median = times[Math.floor(times.length / 2)];
+  const yardMs = yard && yard.ms.length ? [...yard.ms].sort((a, b) => a - b)[Math.floor(yard.ms.length / 2)] : undefined;
   return {
     host: opts.host,
     backend: tf.getBackend(),
@@ -265,8 +283,26 @@ async function measureCase(c: BenchCase, opts: CaseOptions, microBatch: number):
     heapBytes: wasmHeapBytes() ?? undefined,
     atPeak,
     runs,
+    ...(yardMs ? { yardstickGflops: (2 * MATMUL_N ** 3) / (yardMs / 1000) / 1e9 } : {}),
+    ...(tf.getBackend() === 'wasm' ? { helperChunks: helped } : {}),
     ...threadsField(),
   };
+}
+
+/** Products of one burst of the yardstick. */
+const YARDSTICK_BURST = 10;
+
+/** Wall times of `reps` plain products a·b, each read back (after one untimed). */
+async function timeMatmuls(a: tf.Tensor, b: tf.Tensor, reps: number, ta = false, tb = false): Promise<number[]> {
+  const times: number[] = [];
+  for (let i = 0; i < reps + 1; i++) {
+    const t0 = performance.now();
+    const c = tf.matMul(a, b, ta, tb);
+    await c.data();
+    c.dispose();
+    if (i > 0) times.push(performance.now() - t0);
+  }
+  return times;
 }
 
 /** The running WASM backend's thread count, for a row (absent off WASM). */
@@ -293,17 +329,10 @@ export async function matmulRows(host: string, runs: number): Promise<BenchRow[]
       [true, false, `matmul ${n}³ (Aᵀ)`],
       [false, true, `matmul ${n}³ (Bᵀ)`],
     ] as const) {
-      const times: number[] = [];
       // The plain product is the yardstick every step is divided by, and takes 5–10 ms: a median of
       // 3 moved by 30 % between identical runs on a 2-core machine, so it gets at least 25.
       const reps = !ta && !tb ? Math.max(runs, 25) : runs;
-      for (let i = 0; i < reps + 1; i++) {
-        const t0 = performance.now();
-        const c = tf.matMul(a, b, ta, tb);
-        await c.data();
-        c.dispose();
-        if (i > 0) times.push(performance.now() - t0);
-      }
+      const times = await timeMatmuls(a, b, reps, ta, tb);
       times.sort((x, y) => x - y);
       const ms = times[Math.floor(times.length / 2)];
       rows.push({
@@ -427,7 +456,9 @@ export function formatThreadScaling(rows: BenchRow[]): string {
       const one = single.get(key(r));
       const ref = matmul(r);
       const speed = one ? `${(one.medianMs / r.medianMs).toFixed(2)}×` : '';
-      const eff = ref && !isPlainMatmul(r) ? (r.gflops / ref.gflops).toFixed(2) : '';
+      // Against the yardstick timed between the case's own steps where there is one, else the matmul row.
+      const yard = r.yardstickGflops ?? ref?.gflops;
+      const eff = yard && !isPlainMatmul(r) ? (r.gflops / yard).toFixed(2) : '';
       return `| ${r.host} | ${r.backend} | ${r.preset} | ${isPlainMatmul(r) ? '' : stepName(r)} | ${r.batch} | ${r.threads} | ${r.medianMs.toFixed(1)} | ${r.gflops.toFixed(2)} | ${speed} | ${eff} |`;
     });
   return [head, sep, ...lines].join('\n');

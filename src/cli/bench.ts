@@ -157,7 +157,10 @@ runMain(async () => {
       for (const p of plans.filter((p) => fits(backend, p.preset, hardwareGpu))) {
         for (const k of kernels) {
           const row = {
-            ...(await runBenchCase({ ...p, cfg: PRESETS[p.preset] }, { host: 'node', warmup: 1, discardLeftovers: true, runs, kernels: k })),
+            ...(await runBenchCase(
+              { ...p, cfg: PRESETS[p.preset] },
+              { host: 'node', warmup: 1, discardLeftovers: true, runs, kernels: k, yardstick: backend === 'wasm' },
+            )),
             backend: label,
           };
           if (args.flags.has('profile')) {
@@ -199,7 +202,7 @@ runMain(async () => {
   const scaling = formatThreadScaling(rows);
   if (scaling)
     console.log(
-      `\nWASM thread scaling (speed against 1 thread; GFLOP/s against the plain ${MATMUL_N}³ matmul at the same thread count, same host, same run):\n\n${scaling}`,
+      `\nWASM thread scaling (speed against 1 thread; GFLOP/s against the plain ${MATMUL_N}³ matmul at the same thread count, timed in bursts between the case's own steps):\n\n${scaling}`,
     );
   if (args.flags.has('memory')) {
     for (const r of rows.filter((r) => r.atPeak))

@@ -17,6 +17,7 @@ import {
   type RunInfo,
   type RunStatus,
 } from '../domain/run';
+import { wasmHelpersReady } from '../kernels/wasm/fused';
 import { RunControl } from '../train/control';
 import type { TrainerEvent } from '../train/trainer';
 import { METHODS } from '../train/methods';
@@ -145,6 +146,7 @@ export class Engine {
     const next = this.backendChain.then(async () => {
       if (this.backend && this.backend.override === override && this.backend.wasmThreads === wasmThreads) return this.backend.choice;
       const choice = await this.host.initBackend(override, wasmThreads);
+      await wasmHelpersReady(); // threaded WASM: the SIMD loops' helper threads, started while this worker can yield
       this.backend = { choice, override, wasmThreads };
       this.emit({ type: 'ready', choice });
       return choice;

@@ -61,7 +61,7 @@ async function bench(c: Extract<Command, { type: 'bench' }>, ctx: TaskContext): 
     if (!preset) throw new LabError('config/invalid', `Unknown preset '${bc.preset}'.`);
     const cfg = bc.imageSize ? { ...preset, imageSize: bc.imageSize } : preset;
     const benchCase = { preset: bc.preset, cfg, mode: bc.mode, batch: bc.batch, promptLength: bc.promptLength, recompute: bc.recompute };
-    const row = await runBenchCase(benchCase, { host: 'chromium', warmup: c.warmup, runs: c.runs, kernels: c.kernels });
+    const row = await runBenchCase(benchCase, { host: 'chromium', warmup: c.warmup, runs: c.runs, kernels: c.kernels, yardstick: !!c.matmul });
     rows.push(row);
     if (c.profile)
       profiles.push({

@@ -72,7 +72,8 @@ describe('planMemory', () => {
     // The fixture's tiny ViT at 1024 px: 4 097 tokens, [3, T, T] attention maps of 201 MB per image.
     const shape = shapeOf({ ...PRESETS.fixture_tiny, imageSize: 1024 }, 'ft');
     const p = planMemory(shape, { batch: 8, budget: wasmBudget() });
-    expect(p).toMatchObject({ microBatch: 1, recompute: true });
+    // One image at a time, kept (the WASM attention holds 3 maps; README *Memory* has the run: 2.77 GiB of heap).
+    expect(p).toMatchObject({ microBatch: 1, recompute: false });
     // Alone, a forward pass of 2 images fits; after a step of 1 image its 384 MiB maps need new space.
     expect(estimateForward(shape, 2, 'wasm').totalBytes).toBeLessThan(wasmBudget().bytes);
     expect(p.estimate.totalBytes + 4 * estimateForward(shape, 2, 'wasm').largestBufferBytes).toBeGreaterThan(wasmBudget().bytes);
@@ -80,7 +81,7 @@ describe('planMemory', () => {
     // At 224 px the maps are small (15 MB at 32 images): evaluation stays at least the step's micro-batch.
     const ti = planMemory(shapeOf(PRESETS.vit_ti16, 'ft'), { batch: 32, budget: wasmBudget() });
     expect(ti.microBatch).toBeLessThan(32);
-    expect(ti.evalBatch).toBeGreaterThan(ti.microBatch);
+    expect(ti.evalBatch).toBeGreaterThanOrEqual(ti.microBatch);
   });
 
   it('a linear probe keeps no backbone activation: ViT-B/16 at batch 8 runs whole, planned as a forward pass plus the head', () => {
@@ -149,7 +150,7 @@ describe('the estimate against measured steps (WASM, Node)', () => {
     'channels' | 'numClasses' | 'layerNormEps' | 'mean' | 'std'
   >;
   const tinyPretrained: ViTConfig = { ...base, imageSize: 48, patchSize: 12, hiddenSize: 128, numLayers: 4, numHeads: 2, mlpDim: 512 };
-  const cases: (BenchCase & { maxRatio?: number })[] = [
+  const cases: BenchCase[] = [
     { preset: 'bundled-like FT', cfg: tinyPretrained, mode: 'ft', batch: 64, promptLength: 0 },
     { preset: 'bundled-like VPT-deep, 200 prompts', cfg: tinyPretrained, mode: 'vpt_deep', batch: 16, promptLength: 200 },
     { preset: 'ViT-Ti/16 112 px FT', cfg: { ...PRESETS.vit_ti16, imageSize: 112 }, mode: 'ft', batch: 4, promptLength: 0 },
@@ -161,21 +162,10 @@ describe('the estimate against measured steps (WASM, Node)', () => {
     { preset: 'ViT-Ti/16 224 px FT, recomputed', cfg: PRESETS.vit_ti16, mode: 'ft', batch: 2, promptLength: 0, recompute: true },
     { preset: 'ViT-Ti/16 224 px VPT-deep, recomputed', cfg: PRESETS.vit_ti16, mode: 'vpt_deep', batch: 4, promptLength: 50, recompute: true },
     // A long sequence: 4 097 tokens, [H, T, T] maps of 201 MB each (the heap fragments around them).
-    // The WASM softmax gradient holds 5 maps where the planner counts tfjs' 7.5 (ATTENTION_IN_FLIGHT),
-    // kept on purpose: counting 5 drops recomputation here, and that run's heap then fragmented to
-    // 3.89 GiB against 3.14 planned, 0.1 GiB short of WebAssembly's 4 GiB. So up to 1.8x here.
-    {
-      preset: 'tiny ViT at 1024 px FT, recomputed',
-      cfg: { ...PRESETS.fixture_tiny, imageSize: 1024 },
-      mode: 'ft',
-      batch: 1,
-      promptLength: 0,
-      recompute: true,
-      maxRatio: 1.8,
-    },
+    { preset: 'tiny ViT at 1024 px FT, recomputed', cfg: { ...PRESETS.fixture_tiny, imageSize: 1024 }, mode: 'ft', batch: 1, promptLength: 0, recompute: true },
   ];
-  for (const { maxRatio = 1.5, ...c } of cases) {
-    it(`${c.preset}, batch ${c.batch}: within ${maxRatio}x of the measured peak, never more than 10 % below`, async () => {
+  for (const c of cases) {
+    it(`${c.preset}, batch ${c.batch}: within 1.5x of the measured peak, never more than 10 % below`, async () => {
       // Two steps: the optimizer's slots exist only from the first update on (steady state is what is planned).
       const r = await runBenchCase(c, { host: 'test', warmup: 1, runs: 1 });
       expect(r.error).toBeUndefined();
@@ -185,7 +175,7 @@ describe('the estimate against measured steps (WASM, Node)', () => {
         ['WASM heap', r.estimateBytes!, r.heapBytes!],
       ] as const) {
         expect(estimate / measured, `${what}: estimated ${estimate}, measured ${measured}`).toBeGreaterThanOrEqual(0.9);
-        expect(estimate / measured, `${what}: estimated ${estimate}, measured ${measured}`).toBeLessThanOrEqual(maxRatio);
+        expect(estimate / measured, `${what}: estimated ${estimate}, measured ${measured}`).toBeLessThanOrEqual(1.5);
       }
     });
   }

@@ -111,9 +111,13 @@ export const LAYER_COEFFICIENTS: Record<'train' | 'frozen', LayerCoefficients> =
 /**
  * The attention of the block in flight holds several [H, T, T] maps at once: scores and
  * probabilities in the forward pass; dP, dS, the transposed P and dS and the softmax-gradient
- * products in the backward pass (measured 7.5 at T = 1029). Per image, in H·T² floats.
+ * products in the backward pass (measured 7.5 at T = 1029 with tfjs' ops). The WASM kernels hold
+ * P, dP and dS: one-pass softmax gradient, products that read P and dS transposed in place
+ * (src/kernels/wasm/attention.ts). Checked on the tiny ViT at 1024 px, FT at batch 8, where this
+ * lets the step run without recomputation: 2.65 GiB planned, heap high-water 2.77 GiB. Per image,
+ * in H·T² floats.
  */
-const ATTENTION_IN_FLIGHT = 7.5;
+const ATTENTION_IN_FLIGHT: Record<BackendKind, number> = { wasm: 3, webgpu: 7.5, webgl: 7.5, cpu: 7.5 };
 /**
  * A forward pass off the gradient tape holds, per image, every block's output ([T, D] per layer:
  * each block's scope returns it) and the temporaries of the block in flight, which its scope frees
@@ -279,7 +283,7 @@ export function estimateStep(
   const sum = opts.accumulating ? grads : 0;
   const inputs = inputBytes(d, b);
   const block = b * layerFloats(coef.keep, d, t) * F32;
-  const attention = b * ATTENTION_IN_FLIGHT * d.numHeads * t * t * F32;
+  const attention = b * ATTENTION_IN_FLIGHT[backend] * d.numHeads * t * t * F32;
   // One block more than the layers: the block in flight holds its own temporaries (forward) or
   // gradients (backward) on top of what the others keep, its attention most of all; recomputed,
   // it is rebuilt in full. Only the head training: a forward pass, the head's few tensors aside.

@@ -1,38 +1,43 @@
 /**
- * Attention for the WASM backend: the same math as the stock path (softmax(q·kᵀ·scale)·v) with
- * every batched product through `bmm` (zero-copy per-head 2-D products, ~6x the stock batched
- * product), and a hand-written gradient that keeps every product in that plain form.
+ * Attention for the WASM backend: the same math as the stock path (softmax(q·kᵀ·scale)·v) with a
+ * hand-written gradient. Every per-head product is the lab's SIMD product (fused.ts gemmFused: whole
+ * heads per thread, the [T, T] maps read transposed in place), or where that is not installed
+ * `bmm` (XNNPACK's 2-D product per head on zero-copy views, ~6x the stock batched product).
  */
 import * as tf from '@tensorflow/tfjs';
 import { linearWith, stockKernels, stockProducts, type Kernels, type LinearProducts } from '../../model/ops';
 import { bmm, isAvailable, registerLabBmm } from './bmm';
 import { guardMalloc, registerSharingIdentity } from './heap';
-import { columnSum, fusedAvailable, geluFused, layerNormFused, registerFused, softmaxGrad } from './fused';
+import { columnSum, fusedAvailable, gemmFused, geluFused, layerNormFused, registerFused, softmaxGrad } from './fused';
 import { geluLean, layerNormLean } from './pointwise';
 import { registerHeapSlice } from './slice';
 import { registerHeapTranspose } from './transpose';
 
 const t12 = (x: tf.Tensor) => tf.transpose(x, [0, 2, 1]) as tf.Tensor3D;
+/** a·b per head: the lab's SIMD product where it is installed, else XNNPACK's. */
+const nn = (a: tf.Tensor3D, b: tf.Tensor3D) => gemmFused(a, b) ?? bmm(a, b);
+/** aᵀ·b per head, a read transposed in place where the SIMD product applies (no [BH, T, T] transpose). */
+const tn = (a: tf.Tensor3D, b: tf.Tensor3D) => gemmFused(a, b, true) ?? bmm(t12(a), b);
 
 function attentionWasm(q: tf.Tensor3D, k: tf.Tensor3D, v: tf.Tensor3D, scale: number): tf.Tensor3D {
   const f = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
     const [qi, ki, vi] = args as tf.Tensor3D[];
     // The scale goes on q [BH, T, hd] rather than on the scores [BH, T, T]: T/hd times fewer
     // multiplies each way, and for hd = 64 (scale 1/8, a power of two) the very same floats.
-    const probs = tf.tidy(() => tf.softmax(bmm(tf.mul(qi, scale) as tf.Tensor3D, t12(ki)), -1)) as tf.Tensor3D; // [BH, T, T]
+    const probs = tf.tidy(() => tf.softmax(nn(tf.mul(qi, scale) as tf.Tensor3D, t12(ki)), -1)) as tf.Tensor3D; // [BH, T, T]
     (args[3] as tf.GradSaveFunc)([qi, ki, vi, probs]);
     return {
-      value: tf.tidy(() => bmm(probs, vi)), // [BH, T, hd]
+      value: tf.tidy(() => nn(probs, vi)), // [BH, T, hd]
       // In a tidy: tfjs frees nothing a gradient function makes until the whole backward pass
       // ends, so the [BH, T, T] temporaries of every layer would otherwise pile up.
       gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) =>
         tf.tidy(() => {
           const [qs, ks, vs, p] = saved as tf.Tensor3D[];
           const dO = dy as tf.Tensor3D;
-          const dV = bmm(t12(p), dO); // [BH, T, hd]
-          const dP = bmm(dO, t12(vs)); // [BH, T, T]
+          const dV = tn(p, dO); // [BH, T, hd]
+          const dP = nn(dO, t12(vs)); // [BH, T, T]
           const dS = softmaxGrad(p, dP); // [BH, T, T], the gradient of the scores (q·scale)·kᵀ
-          return [tf.mul(bmm(dS, ks), scale), tf.mul(bmm(t12(dS), qs), scale), dV]; // dq, dk [BH, T, hd]
+          return [tf.mul(nn(dS, ks), scale), tf.mul(tn(dS, qs), scale), dV]; // dq, dk [BH, T, hd]
         }),
     };
   });

@@ -6,8 +6,8 @@ import { afterAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
 import { initNodeBackend } from '../../backend/node';
 import { stockKernels } from '../../model/ops';
-import { adamWFused, columnSum, fusedAvailable, geluFused, layerNormFused, registerFused, softmaxGrad } from './fused';
-import { splitCalls } from './pool';
+import { adamWFused, columnSum, fusedAvailable, gemmFused, geluFused, layerNormFused, registerFused, softmaxGrad } from './fused';
+import { helperChunks, splitCalls } from './pool';
 import { simdHelpersReady, simdKernelsFor } from './simd';
 
 afterAll(async () => {
@@ -169,6 +169,35 @@ describe('the softmax gradient on the WASM heap', () => {
   });
 });
 
+describe('the SIMD batched product on the WASM heap', () => {
+  it('gives tfjs’ a·b and aᵀ·b for attention shapes and for every ragged edge (rows, 8-, 4- and 1-column tails)', async () => {
+    await initNodeBackend('wasm', { threads: 1 });
+    registerFused();
+    for (const [n, m, k, cols] of [
+      [24, 197, 197, 64],
+      [24, 197, 64, 197],
+      [2, 5, 3, 8],
+      [1, 1, 1, 1],
+      [3, 4, 7, 16],
+      [2, 7, 5, 13],
+      [2, 5, 9, 6],
+      [3, 9, 4, 3],
+    ]) {
+      for (const transposeA of [false, true]) {
+        const a = tf.randomNormal(transposeA ? [n, k, m] : [n, m, k], 0, 1, 'float32', 31) as tf.Tensor3D;
+        const b = tf.randomNormal([n, k, cols], 0, 1, 'float32', 32) as tf.Tensor3D;
+        const got = gemmFused(a, b, transposeA)!;
+        const want = tf.matMul(a, b, transposeA, false);
+        expect(got.shape).toEqual([n, m, cols]);
+        // Sums of k products of N(0, 1) values, about √k in size, added in another order than tfjs'.
+        expect(maxAbsDiff(got, want), `[${n}, ${m}, ${k}]·[${n}, ${k}, ${cols}] ${transposeA ? 'aᵀ·b' : 'a·b'}`).toBeLessThan(1e-5 * Math.max(4, k));
+        tf.dispose([a, b, got, want]);
+      }
+    }
+    expect(tf.memory().numTensors).toBe(0);
+  });
+});
+
 describe('the SIMD loops split over the WASM threads', () => {
   // Ragged sizes above the split threshold: chunks of unequal length and a scalar tail.
   const N = 1576 * 768 + 3;
@@ -187,7 +216,15 @@ describe('the SIMD loops split over the WASM threads', () => {
     const s = { b1: 0.9, b2: 0.999, decay: 1 - 1e-3 * 0.05, c1: 1 - 0.9 ** 3, c2: 1 - 0.999 ** 3, eps: 1e-8, lr: 1e-3 };
     const p = tf.tidy(() => tf.softmax(tf.randomNormal([300, 247], 0, 3, 'float32', 16))); // rows of an odd length: SIMD lanes and a tail
     const dp = tf.randomNormal([300, 247], 0, 1, 'float32', 17);
-    const res = [...valueAndGrad(geluFused, x, r), tf.tidy(() => layerNormFused(rows, g, b, 1e-6)), ...adamWFused(x, r, x, v, s)!, softmaxGrad(p, dp)];
+    const heads = tf.randomNormal([6, 197, 64], 0, 1, 'float32', 18) as tf.Tensor3D; // [heads, T, hd]
+    const res = [
+      ...valueAndGrad(geluFused, x, r),
+      tf.tidy(() => layerNormFused(rows, g, b, 1e-6)),
+      ...adamWFused(x, r, x, v, s)!,
+      softmaxGrad(p, dp),
+      tf.tidy(() => gemmFused(tf.reshape(p, [6, 50, 247]) as tf.Tensor3D, tf.reshape(dp, [6, 247, 50]) as tf.Tensor3D)!),
+      gemmFused(heads, heads, true)!, // [6, 64, 64]: aᵀ·a
+    ];
     const arrays = res.map((t) => t.dataSync() as Float32Array);
     // Today's tolerance against stock tfjs, on every thread count.
     const stock = valueAndGrad(stockKernels.gelu, x, r);
@@ -197,7 +234,10 @@ describe('the SIMD loops split over the WASM threads', () => {
     expect(maxAbsDiff(res[2], stockLn)).toBeLessThan(5e-6);
     const stockDs = tf.tidy(() => tf.mul(p, tf.sub(dp, tf.sum(tf.mul(dp, p), -1, true))));
     expect(maxAbsDiff(res[6], stockDs)).toBeLessThan(3e-6);
-    tf.dispose([x, r, rows, g, b, v, p, dp, ...res, ...stock, stockLn, stockDs]);
+    const stockGemm = [tf.tidy(() => tf.matMul(tf.reshape(p, [6, 50, 247]), tf.reshape(dp, [6, 247, 50]))), tf.matMul(heads, heads, true, false)];
+    expect(maxAbsDiff(res[7], stockGemm[0])).toBeLessThan(1e-5);
+    expect(maxAbsDiff(res[8], stockGemm[1])).toBeLessThan(5e-4); // sums of 197 products of N(0, 1) values, ~197 on the diagonal
+    tf.dispose([x, r, rows, g, b, v, p, dp, heads, ...res, ...stock, stockLn, stockDs, ...stockGemm]);
     expect(tf.memory().numTensors).toBe(0);
     return arrays;
   }
@@ -211,10 +251,13 @@ describe('the SIMD loops split over the WASM threads', () => {
     await initNodeBackend('wasm', { threads: 2 });
     registerFused();
     expect(await simdHelpersReady(memoryOf())).toBe(true);
-    const start = splitCalls();
+    const start = splitCalls(),
+      helped = helperChunks();
     const two = outputs();
-    // GELU forward and backward (and the forward again inside the gradient), LayerNorm, AdamW, the softmax gradient.
-    expect(splitCalls() - start).toBeGreaterThanOrEqual(5);
+    // The helpers ran chunks themselves (a helper that failed to start would leave the caller to do all).
+    expect(helperChunks()).toBeGreaterThan(helped);
+    // GELU forward and backward (and the forward again inside the gradient), LayerNorm, AdamW, the softmax gradient, a product.
+    expect(splitCalls() - start).toBeGreaterThanOrEqual(6);
     two.forEach((a, i) =>
       expect(Buffer.from(a.buffer, a.byteOffset, a.byteLength).equals(Buffer.from(one[i].buffer, one[i].byteOffset, one[i].byteLength)), `output ${i}`).toBe(
         true,

@@ -17,7 +17,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { layerNormWith, sumLeading } from './pointwise';
-import { simdKernelsFor, splitLayerNorm, splitSoftmaxGrad, splitVectors } from './simd';
+import { simdHelpersReady, simdKernelsFor, splitGemm, splitLayerNorm, splitSoftmaxGrad, splitVectors } from './simd';
 
 /** Kernel names, registered on the WASM backend only. */
 const LAB_GELU = 'LabGelu';
@@ -27,6 +27,8 @@ const LAB_LAYER_NORM = 'LabLayerNorm';
 const LAB_LAYER_NORM_GRAD = 'LabLayerNormGrad';
 const LAB_ADAMW = 'LabAdamW';
 const LAB_SOFTMAX_GRAD = 'LabSoftmaxGrad';
+/** The batched SIMD product (gemmFused); heap.test.ts unregisters it to test the XNNPACK fallback. */
+export const LAB_GEMM = 'LabGemm';
 
 interface HeapModule {
   /** The threaded build's memory (shared; its buffer is current on every read). */
@@ -177,6 +179,35 @@ function softmaxGradKernel({ inputs, backend }: KernelArgs): tf.TensorInfo {
   return ds;
 }
 
+/** a [n, M, K] (transposeA: [n, K, M], read transposed in place), b [n, K, N] -> [n, M, N]. */
+function gemmKernel({ inputs, backend, attrs }: KernelArgs): tf.TensorInfo {
+  const be = backend as HeapBackend;
+  const a = inputs.a as tf.TensorInfo,
+    b = inputs.b as tf.TensorInfo;
+  const ta = !!attrs?.transposeA;
+  const [n, r, s] = a.shape;
+  const [m, k] = ta ? [s, r] : [r, s];
+  const cols = b.shape[2];
+  const out = be.makeOutput([n, m, cols], 'float32');
+  splitGemm(memoryOf(be)!, {
+    a: offsetOf(be, a),
+    b: offsetOf(be, b),
+    c: offsetOf(be, out),
+    count: n,
+    sa: 4 * r * s,
+    sb: 4 * k * cols,
+    sc: 4 * m * cols,
+    m,
+    n: cols,
+    k,
+    am: ta ? 4 : 4 * k,
+    ak: ta ? 4 * m : 4,
+    bk: 4 * cols,
+    cm: 4 * cols,
+  });
+  return out;
+}
+
 /** The scalars of one AdamW update, as optimizer.ts computes them (double, rounded to float32 on use). */
 interface AdamWScalars {
   b1: number;
@@ -235,6 +266,17 @@ export function fusedAvailable(): boolean {
   return !!(memory instanceof WebAssembly.Memory && b.dataIdMap && typeof b.makeOutput === 'function' && simdKernelsFor(memory));
 }
 
+/**
+ * Starts the helper threads of the SIMD loops for the running WASM backend and waits until they
+ * take work (true), or gives false: one thread, no SIMD, or not ready within `timeoutMs`. Call it
+ * where a backend is made: in a browser a nested worker starts only when its parent yields to its
+ * event loop, and a bench's steps never did, so the page's helpers never ran (0 chunks).
+ */
+export async function wasmHelpersReady(timeoutMs = 3000): Promise<boolean> {
+  if (tf.getBackend() !== 'wasm' || !fusedAvailable()) return false;
+  return simdHelpersReady(memoryOf(tf.backend() as unknown as HeapBackend)!, timeoutMs);
+}
+
 /** Registers the kernels with tfjs once (tfjs' own registry says whether they are there). */
 export function registerFused(): void {
   for (const [kernelName, kernelFunc] of [
@@ -245,6 +287,7 @@ export function registerFused(): void {
     [LAB_LAYER_NORM_GRAD, layerNormGradKernel],
     [LAB_ADAMW, adamWKernel],
     [LAB_SOFTMAX_GRAD, softmaxGradKernel],
+    [LAB_GEMM, gemmKernel],
   ] as const) {
     if (!tf.getKernel(kernelName, 'wasm')) tf.registerKernel({ kernelName, backendName: 'wasm', kernelFunc: kernelFunc as unknown as tf.KernelFunc });
   }
@@ -272,6 +315,19 @@ export function softmaxGrad<T extends tf.Tensor>(p: T, dp: T): T {
   if (tf.getBackend() === 'wasm' && tf.getKernel(LAB_SOFTMAX_GRAD, 'wasm') && p.dtype === 'float32' && dp.dtype === 'float32')
     return tf.engine().runKernel(LAB_SOFTMAX_GRAD, { p, dp }, {}) as T;
   return tf.mul(p, tf.sub(dp, tf.sum(tf.mul(dp, p), -1, true)));
+}
+
+/**
+ * Batched products aᵢ·bᵢ (or aᵢᵀ·bᵢ, reading a transposed in place) for a [n, M, K] (or [n, K, M]),
+ * b [n, K, N] -> [n, M, N], each product on one WASM thread and the batch split over the threads
+ * (simd.ts gemm), or null where that kernel does not apply (not installed, not float32): the
+ * caller then takes XNNPACK's product per element (bmm.ts). For attention heads
+ * XNNPACK's product costs more than it computes: it repacks b and dispatches its threads for every
+ * 197 × 197 × 64 product, 120–150 µs each on top of the arithmetic.
+ */
+export function gemmFused(a: tf.Tensor3D, b: tf.Tensor3D, transposeA = false): tf.Tensor3D | null {
+  if (tf.getBackend() !== 'wasm' || !tf.getKernel(LAB_GEMM, 'wasm') || a.dtype !== 'float32' || b.dtype !== 'float32') return null;
+  return tf.engine().runKernel(LAB_GEMM, { a, b }, { transposeA }) as tf.Tensor3D;
 }
 
 /**

@@ -10,6 +10,7 @@ import * as tf from '@tensorflow/tfjs';
 import { initNodeBackend } from '../../backend/node';
 import { LAB_BMM } from './bmm';
 import { wasmKernels } from './attention';
+import { LAB_GEMM, registerFused } from './fused';
 import { freshWasmBackend, guardMalloc, wasmHeapBytes, WasmHeapExhausted } from './heap';
 
 interface WasmInternals {
@@ -23,9 +24,13 @@ beforeAll(async () => {
   await initNodeBackend('wasm');
 });
 
-/** q, k, v [BH, T, hd] with fixed values, and the attention output and its three gradients. */
-function attentionCase(): { out: Float32Array; grads: Float32Array[] } {
+/**
+ * q, k, v [BH, T, hd] with fixed values, and the attention output and its three gradients.
+ * `xnnpack`: the per-head products through XNNPACK (bmm.ts), the SIMD product unregistered.
+ */
+function attentionCase(xnnpack = false): { out: Float32Array; grads: Float32Array[] } {
   const attention = wasmKernels().attention;
+  if (xnnpack) tf.unregisterKernel(LAB_GEMM, 'wasm');
   expect(attention).toBeDefined();
   const [bh, t, hd] = [4, 37, 16];
   const mk = (seed: number) => tf.randomNormal([bh, t, hd], 0, 1, 'float32', seed) as tf.Tensor3D;
@@ -42,11 +47,13 @@ function attentionCase(): { out: Float32Array; grads: Float32Array[] } {
   return res;
 }
 
-describe('heap growth in the middle of the WASM attention kernel', () => {
+describe('heap growth in the middle of the WASM attention kernel (its XNNPACK per-head products)', () => {
   it('gives the same numbers, forward and backward, as without growth', async () => {
     await freshWasmBackend();
     wasmKernels();
-    const reference = attentionCase();
+    // The SIMD product (fused.ts) allocates nothing once its output exists; XNNPACK's per-head
+    // products (bmm.ts, its fallback) allocate while packing, between views: that path is tested.
+    const reference = attentionCase(true);
 
     // Inside every lab batched product, allocate a block the heap has no room for right after
     // the kernel registered its per-head views: the heap grows (its old ArrayBuffer detaches)
@@ -83,11 +90,12 @@ describe('heap growth in the middle of the WASM attention kernel', () => {
     };
     let grown: ReturnType<typeof attentionCase>;
     try {
-      grown = attentionCase();
+      grown = attentionCase(true);
     } finally {
       delete (engine as { runKernel?: unknown }).runKernel;
       b.wasm.tfjs.registerTensor = register;
       for (const p of blocks) b.wasm._free(p);
+      registerFused();
     }
     expect(bmmCalls).toBeGreaterThanOrEqual(7); // 2 products forward, 5 backward
     expect(growths).toBe(bmmCalls);

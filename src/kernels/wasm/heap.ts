@@ -22,6 +22,7 @@
  * grows, so anything here works with byte offsets and reads `HEAPU8` afresh.
  */
 import * as tf from '@tensorflow/tfjs';
+import { wasmHelpersReady } from './fused';
 import { LabError } from '../../domain/errors';
 
 interface WasmModuleLike {
@@ -126,4 +127,5 @@ export async function freshWasmBackend(opts: { discard?: boolean } = {}): Promis
   if (!(await tf.setBackend('wasm'))) throw new Error('freshWasmBackend: the WASM backend did not restart.');
   await tf.ready();
   guardMalloc();
+  await wasmHelpersReady(); // the new memory's helper threads, before anything is timed on it
 }

@@ -6,10 +6,13 @@
  * tfjs' threaded build runs (its WebAssembly.Memory is shared), `threads − 1` helper workers are
  * started once per memory; each instantiates the same SIMD module over that memory (the compiled
  * module and the memory are posted to it) and waits on a small SharedArrayBuffer control block.
- * A call splits its range into contiguous chunks: the caller stores each helper's arguments,
- * bumps a generation counter and notifies, runs chunk 0 itself, then waits until every helper has
- * counted itself done. Signalling costs tens of µs, so only ranges of `SPLIT_MIN_ELEMENTS` or more
- * are split.
+ * A call cuts its range into `CHUNKS_PER_THREAD` contiguous chunks per thread: the caller stores
+ * the first chunk's arguments and how they advance per chunk, bumps a generation counter and
+ * notifies, then every thread, the caller too, claims chunks from a shared counter until none is
+ * left; the caller returns once every chunk is counted done. A helper that wakes late (a vCPU
+ * that slept: 2–3 ms on the development VM, longer than a whole GELU) finds the chunks taken, so
+ * a split call is never much slower than the caller alone. Signalling costs tens of µs, so only
+ * ranges of `SPLIT_MIN_ELEMENTS` or more are split.
  *
  * Only work whose every output element depends on its own inputs alone is split (GELU, AdamW, a
  * LayerNorm row): a chunk computes exactly what one thread would, so 1 and N threads stay
@@ -25,20 +28,38 @@ import { getThreadsCount } from '@tensorflow/tfjs-backend-wasm';
 
 /** Ranges below this many float32 elements run on the caller alone. */
 const SPLIT_MIN_ELEMENTS = 1 << 16;
+/** Chunks per thread: small enough that a late thread's share is taken by the others. */
+const CHUNKS_PER_THREAD = 4;
 
-// Control block, Int32 slots: generation, done count, ready count, stop flag, function index.
+// Control block, Int32 slots: generation, chunks done, helpers ready, stop flag, function index,
+// the claim word, units, units per chunk, index of the length argument, argument count, chunks
+// the helpers have run (tests read it).
 const GEN = 0,
   DONE = 1,
   READY = 2,
   STOP = 3,
-  FN = 4;
-/** Float64 slots per helper for its arguments (byte offsets and float32 scalars fit exactly). */
+  FN = 4,
+  CLAIM = 5,
+  UNITS = 7,
+  PER = 8,
+  LEN_AT = 9,
+  NARGS = 10,
+  HELPED = 11;
+/**
+ * The claim word: generation (low 20 bits) << 12 | chunk count << 6 | next chunk. One word, so a
+ * claim is taken by compare-and-swap against the generation it belongs to: a thread that wakes
+ * after its call ended can never take a chunk of the next call with the old call's count.
+ */
+const claimWord = (gen: number, count: number) => ((gen & 0xfffff) << 12) | (count << 6);
+/** At most 63 chunks fit the claim word. */
+const MAX_CHUNKS = 63;
+/** Int32 slots of the header (an even count: the Float64 area after it is 8-byte aligned). */
+const HEADER = 12;
+/** Float64 slots for the first chunk's arguments, then as many for their advance per chunk. */
 const ARGS = 24;
-/** Start of the argument area, in Float64 slots (after the Int32 header). */
-const ARGS_AT = 4;
 
 /** Exports a helper may be asked to run (their index is what the control block carries). */
-const FUNCTIONS = ['gelu', 'geluGrad', 'layerNorm', 'adamW', 'softmaxGrad'] as const;
+const FUNCTIONS = ['gelu', 'geluGrad', 'layerNorm', 'adamW', 'softmaxGrad', 'bgemm'] as const;
 type SplitFunction = (typeof FUNCTIONS)[number];
 
 /**
@@ -47,22 +68,36 @@ type SplitFunction = (typeof FUNCTIONS)[number];
  * delivers the one start message.
  */
 function helperMain(
-  listen: (h: (m: { module: WebAssembly.Module; memory: WebAssembly.Memory; control: SharedArrayBuffer; slot: number; names: string[] }) => void) => void,
+  listen: (h: (m: { module: WebAssembly.Module; memory: WebAssembly.Memory; control: SharedArrayBuffer; names: string[] }) => void) => void,
 ): void {
-  listen(({ module, memory, control, slot, names }) => {
+  listen(({ module, memory, control, names }) => {
     const exports = new WebAssembly.Instance(module, { env: { memory } }).exports as Record<string, (...a: number[]) => void>;
-    const c = new Int32Array(control);
-    const args = new Float64Array(control, 8 * (4 + 24 * slot), 24);
+    const c = new Int32Array(control, 0, 12);
+    const base = new Float64Array(control, 48, 24),
+      step = new Float64Array(control, 48 + 8 * 24, 24);
     let seen = Atomics.load(c, 0);
     Atomics.add(c, 2, 1);
     for (;;) {
       while (Atomics.load(c, 0) === seen) Atomics.wait(c, 0, seen);
       seen = Atomics.load(c, 0);
       if (Atomics.load(c, 3)) return;
-      const n = args[0];
-      if (n >= 0) exports[names[Atomics.load(c, 4)]](...Array.from(args.subarray(1, 1 + n)));
-      Atomics.add(c, 1, 1);
-      Atomics.notify(c, 1);
+      // Claim chunks of this generation until none is left (see claimWord); a claim orders every
+      // read below after the caller's writes for it. Written out, not as an inner function: a
+      // bundler may wrap a named inner function in a helper that this worker's text lacks.
+      for (;;) {
+        const v = Atomics.load(c, 5);
+        if (v >>> 12 !== (seen & 0xfffff) || (v & 63) >= ((v >>> 6) & 63)) break;
+        if (Atomics.compareExchange(c, 5, v, v + 1) !== v) continue;
+        const j = v & 63;
+        const per = Atomics.load(c, 8),
+          n = Atomics.load(c, 10);
+        const args = Array.from(base.subarray(0, n), (b, i) => b + j * step[i]);
+        args[Atomics.load(c, 9)] = Math.min(per, Atomics.load(c, 7) - j * per);
+        exports[names[Atomics.load(c, 4)]](...args);
+        Atomics.add(c, 11, 1);
+        Atomics.add(c, 1, 1);
+        Atomics.notify(c, 1);
+      }
     }
   });
 }
@@ -70,6 +105,7 @@ function helperMain(
 interface Helpers {
   memory: WebAssembly.Memory;
   control: Int32Array<SharedArrayBuffer>;
+  /** The first chunk's arguments, then (ARGS slots on) their advance per chunk. */
   args: Float64Array<SharedArrayBuffer>;
   count: number;
   stop(): void;
@@ -95,10 +131,10 @@ function mayWait(): boolean {
 
 /** Starts `count` helpers over `memory`; they report ready through the control block. */
 function startHelpers(memory: WebAssembly.Memory, module: WebAssembly.Module, count: number): Helpers | null {
-  const sab = new SharedArrayBuffer(8 * (ARGS_AT + ARGS * count));
-  const control = new Int32Array(sab, 0, 2 * ARGS_AT);
-  const args = new Float64Array(sab);
-  const start = (slot: number) => ({ module, memory, control: sab, slot, names: [...FUNCTIONS] });
+  const sab = new SharedArrayBuffer(4 * HEADER + 8 * 2 * ARGS);
+  const control = new Int32Array(sab, 0, HEADER);
+  const args = new Float64Array(sab, 4 * HEADER, 2 * ARGS);
+  const start = () => ({ module, memory, control: sab, names: [...FUNCTIONS] });
   const stops: (() => void)[] = [];
   const node = nodeWorkerThreads();
   let url: string | undefined;
@@ -109,14 +145,14 @@ function startHelpers(memory: WebAssembly.Memory, module: WebAssembly.Module, co
         const w = new node.Worker(`(${helperMain.toString()})((h) => require('node:worker_threads').parentPort.once('message', h))`, { eval: true });
         w.on('error', () => {}); // a helper that died is simply never ready: calls stay on the caller
         w.unref();
-        w.postMessage(start(slot));
+        w.postMessage(start());
         stops.push(() => void w.terminate());
       } else if (typeof Worker !== 'undefined') {
         // The URL stays valid while the helpers live: a browser fetches a worker's script after
         // `new Worker` returns, so revoking it at once would fail their start.
         url ??= URL.createObjectURL(new Blob([`(${helperMain.toString()})((h) => { self.onmessage = (e) => h(e.data); })`], { type: 'text/javascript' }));
         const w = new Worker(url);
-        w.postMessage(start(slot));
+        w.postMessage(start());
         stops.push(() => w.terminate());
       } else return null;
     }
@@ -147,6 +183,11 @@ export function splitCalls(): number {
   return splits;
 }
 
+/** Chunks the current helpers have run (tests assert that the helpers, not only the caller, work). */
+export function helperChunks(): number {
+  return current ? Atomics.load(current.control, HELPED) : 0;
+}
+
 /** Stops the helpers, if any (a new WASM backend also stops the previous one's). */
 function stopHelpers(): void {
   current?.stop();
@@ -175,8 +216,9 @@ function helpersFor(memory: WebAssembly.Memory, module: WebAssembly.Module): Hel
 }
 
 /**
- * Runs `fn` over `units` units (vectors of 4 floats, or rows): `argsFor(start, length)` gives the
- * export's arguments for a contiguous chunk. Split over the helpers when there are any and
+ * Runs `fn` over `units` units (vectors of 4 floats, rows, or products): `argsFor(start, length)`
+ * gives the export's arguments for a contiguous chunk, and must be linear in `start` (pointers that
+ * advance with it) with `length` in one argument. Split over the helpers when there are any and
  * `elements` (floats touched per output) reaches the threshold; else one call on this thread.
  */
 export function runSplit(
@@ -193,24 +235,43 @@ export function runSplit(
     call(...argsFor(0, units));
     return;
   }
-  const parts = Math.min(h.count + 1, units);
-  const per = Math.ceil(units / parts);
+  const chunks = Math.min(units, CHUNKS_PER_THREAD * (h.count + 1), MAX_CHUNKS);
+  const per = Math.ceil(units / chunks);
+  const count = Math.ceil(units / per);
+  const first = argsFor(0, per),
+    next = argsFor(per, per);
+  const lenAt = argsFor(0, per + 1).findIndex((a, i) => a !== first[i]);
   const c = h.control;
+  h.args.set(first, 0);
+  h.args.set(
+    next.map((a, i) => a - first[i]),
+    ARGS,
+  );
   Atomics.store(c, FN, FUNCTIONS.indexOf(fn));
+  Atomics.store(c, UNITS, units);
+  Atomics.store(c, PER, per);
+  Atomics.store(c, LEN_AT, lenAt);
+  Atomics.store(c, NARGS, first.length);
   Atomics.store(c, DONE, 0);
-  for (let i = 1; i <= h.count; i++) {
-    const start = i * per,
-      len = Math.max(0, Math.min(per, units - start));
-    const a = len > 0 ? argsFor(start, len) : [];
-    const base = ARGS_AT + ARGS * (i - 1);
-    h.args[base] = len > 0 ? a.length : -1;
-    h.args.set(a, base + 1);
-  }
-  Atomics.add(c, GEN, 1);
+  const gen = Atomics.load(c, GEN) + 1;
+  Atomics.store(c, CLAIM, claimWord(gen, count));
+  Atomics.store(c, GEN, gen);
   Atomics.notify(c, GEN);
-  call(...argsFor(0, Math.min(per, units)));
-  for (let d = Atomics.load(c, DONE); d < h.count; d = Atomics.load(c, DONE)) Atomics.wait(c, DONE, d);
+  for (let j = claimChunk(c, gen); j >= 0; j = claimChunk(c, gen)) {
+    call(...argsFor(j * per, Math.min(per, units - j * per)));
+    Atomics.add(c, DONE, 1);
+  }
+  for (let d = Atomics.load(c, DONE); d < count; d = Atomics.load(c, DONE)) Atomics.wait(c, DONE, d);
   splits++;
+}
+
+/** The next chunk of generation `gen` (see claimWord), or −1 when none is left. */
+function claimChunk(c: Int32Array<SharedArrayBuffer>, gen: number): number {
+  for (;;) {
+    const v = Atomics.load(c, CLAIM);
+    if (v >>> 12 !== (gen & 0xfffff) || (v & 63) >= ((v >>> 6) & 63)) return -1;
+    if (Atomics.compareExchange(c, CLAIM, v, v + 1) === v) return v & 63;
+  }
 }
 
 /** Resolves once the helpers for `memory` are ready (true), or false where none will run. */

@@ -61,6 +61,7 @@ const op = {
   tee: (i: number) => [0x22, ...uleb(i)],
   i32: (v: number) => [0x41, ...sleb(v)],
   i32Eqz: [0x45],
+  i32LtU: [0x49],
   i32GeU: [0x4f],
   i32Add: [0x6a],
   i32Sub: [0x6b],
@@ -68,6 +69,7 @@ const op = {
   i32Shl: [0x74],
   i32ShrU: [0x76],
   memoryCopy: [0xfc, 0x0a, 0x00, 0x00], // memory.copy dst src n (bulk memory, standard since 2.0)
+  call: (f: number) => [0x10, ...uleb(f)],
   simd: (code: number, ...imm: number[]) => [0xfd, ...uleb(code), ...imm],
 };
 const load = op.simd(0x00, 0, 0); // v128.load align=1 offset=0
@@ -482,6 +484,131 @@ function softmaxGradBody(): number[] {
 }
 
 /**
+ * gemm(a, b, c, m, n, k, am, ak, bk, cm): C [m, n] = A [m, k]·B [k, n], B and C row-major (row
+ * strides bk, cm bytes) and A read through two strides (am between rows, ak between columns, in
+ * bytes), so that A may be a transposed view: A = Xᵀ for X [k, m] is am = 4, ak = 4·m. Tiles of
+ * 4 rows × 8 columns (XNNPACK's wasmsimd "splat" tile: each A element broadcast, two B vectors,
+ * eight accumulators), then 4 and 1 columns at the right edge, then single rows at the bottom;
+ * every C element is the sum over k in order. No packing: a head's product is too small for a
+ * packed copy to pay (the attention products are 197 × 197 × 64).
+ */
+function gemmBody(): number[] {
+  const [A, B, C, M, N, K, AM, AK, BK, CM] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9];
+  const [NB, KK, PB, CP, L8, L4, L1] = [10, 11, 12, 13, 14, 15, 16]; // i32
+  const PA = [17, 18, 19, 20]; // i32: the tile's A row pointers
+  const ACC = [21, 22, 23, 24, 25, 26, 27, 28]; // v128
+  const [B0, B1, AV] = [29, 30, 31]; // v128
+  const FACC = [32, 33, 34, 35]; // f32: one column
+  const [FB] = [36]; // f32
+  const splatLoad = op.simd(0x09, 2, 0); // v128.load32_splat
+  const load16 = op.simd(0x00, 0, 16);
+  const store16 = op.simd(0x0b, 0, 16);
+  /** Tiles of `rows` × `width` (8, 4 or 1 columns) from column byte NB while NB < limit. */
+  const tile = (rows: number, width: 8 | 4 | 1, limit: number): number[][] => {
+    const vecs = width === 8 ? 2 : 1;
+    const zero =
+      width === 1 ? FACC.slice(0, rows).map((l) => [...f32.const(0), ...op.set(l)]) : ACC.slice(0, vecs * rows).map((l) => [...f32x4(0), ...op.set(l)]);
+    const step = PA.slice(0, rows).map((pa, i) =>
+      width === 1
+        ? [...op.get(FACC[i]), ...op.get(pa), ...f32.load, ...op.get(FB), ...f32.mul, ...f32.add, ...op.set(FACC[i])]
+        : [
+            ...op.get(pa),
+            ...splatLoad,
+            ...op.set(AV),
+            ...[...op.get(ACC[vecs * i]), ...op.get(AV), ...op.get(B0), ...fMul, ...fAdd, ...op.set(ACC[vecs * i])],
+            ...(vecs === 2 ? [...op.get(ACC[2 * i + 1]), ...op.get(AV), ...op.get(B1), ...fMul, ...fAdd, ...op.set(ACC[2 * i + 1])] : []),
+          ],
+    );
+    const loadB =
+      width === 1
+        ? [...op.get(PB), ...f32.load, ...op.set(FB)]
+        : [...op.get(PB), ...load, ...op.set(B0), ...(vecs === 2 ? [...op.get(PB), ...load16, ...op.set(B1)] : [])];
+    const storeRow = (i: number) =>
+      width === 1
+        ? [...op.get(CP), ...op.get(FACC[i]), ...f32.store]
+        : [...op.get(CP), ...op.get(ACC[vecs * i]), ...store, ...(vecs === 2 ? [...op.get(CP), ...op.get(ACC[2 * i + 1]), ...store16] : [])];
+    return [
+      op.block,
+      op.loop,
+      [...op.get(NB), ...op.get(limit), ...op.i32GeU, ...op.brIf(1)],
+      ...zero,
+      [...op.get(A), ...op.set(PA[0])],
+      ...PA.slice(1, rows).map((l, i) => [...op.get(PA[i]), ...op.get(AM), ...op.i32Add, ...op.set(l)]),
+      [...op.get(B), ...op.get(NB), ...op.i32Add, ...op.set(PB), ...op.get(K), ...op.set(KK)],
+      op.block,
+      op.loop,
+      [...op.get(KK), ...op.i32Eqz, ...op.brIf(1)],
+      loadB,
+      ...step,
+      ...PA.slice(0, rows).map((pa) => [...op.get(pa), ...op.get(AK), ...op.i32Add, ...op.set(pa)]),
+      [...op.get(PB), ...op.get(BK), ...op.i32Add, ...op.set(PB), ...op.get(KK), ...op.i32(1), ...op.i32Sub, ...op.set(KK)],
+      op.br(0),
+      op.end,
+      op.end,
+      [...op.get(C), ...op.get(NB), ...op.i32Add, ...op.set(CP)],
+      ...Array.from({ length: rows }, (_, i) => [...storeRow(i), ...(i < rows - 1 ? [...op.get(CP), ...op.get(CM), ...op.i32Add, ...op.set(CP)] : [])]),
+      [...op.get(NB), ...op.i32(4 * width), ...op.i32Add, ...op.set(NB)],
+      op.br(0),
+      op.end,
+      op.end,
+    ];
+  };
+  const rowsOf = (rows: number): number[][] => [
+    op.block,
+    op.loop,
+    [...op.get(M), ...op.i32(rows), ...op.i32LtU, ...op.brIf(1)],
+    [...op.i32(0), ...op.set(NB)],
+    ...tile(rows, 8, L8),
+    ...tile(rows, 4, L4),
+    ...tile(rows, 1, L1),
+    [...op.get(A), ...op.get(AM), ...op.i32(rows), ...op.i32Mul, ...op.i32Add, ...op.set(A)],
+    [...op.get(C), ...op.get(CM), ...op.i32(rows), ...op.i32Mul, ...op.i32Add, ...op.set(C)],
+    [...op.get(M), ...op.i32(rows), ...op.i32Sub, ...op.set(M)],
+    op.br(0),
+    op.end,
+    op.end,
+  ];
+  return body(
+    [
+      [11, I32],
+      [11, V128],
+      [5, F32],
+    ],
+    [
+      // Column limits in bytes: whole 8-column blocks, then one 4-column block, then single columns.
+      [...op.get(N), ...op.i32(3), ...op.i32ShrU, ...op.i32(5), ...op.i32Shl, ...op.set(L8)],
+      [...op.get(N), ...op.i32(2), ...op.i32ShrU, ...op.i32(4), ...op.i32Shl, ...op.set(L4)],
+      [...op.get(N), ...op.i32(2), ...op.i32Shl, ...op.set(L1)],
+      ...rowsOf(4),
+      ...rowsOf(1),
+    ],
+  );
+}
+
+/**
+ * bgemm(a, b, c, count, sa, sb, sc, m, n, k, am, ak, bk, cm): `count` gemms (see gemmBody), the
+ * operands of each `sa`, `sb`, `sc` bytes after the previous one's: a batch of attention heads.
+ */
+function bgemmBody(gemm: number): number[] {
+  const [A, B, C, COUNT, SA, SB, SC] = [0, 1, 2, 3, 4, 5, 6];
+  return body(
+    [],
+    [
+      op.block,
+      op.loop,
+      [...op.get(COUNT), ...op.i32Eqz, ...op.brIf(1)],
+      [A, B, C, 7, 8, 9, 10, 11, 12, 13].flatMap((l) => op.get(l)),
+      op.call(gemm),
+      [...op.get(A), ...op.get(SA), ...op.i32Add, ...op.set(A), ...op.get(B), ...op.get(SB), ...op.i32Add, ...op.set(B)],
+      [...op.get(C), ...op.get(SC), ...op.i32Add, ...op.set(C), ...op.get(COUNT), ...op.i32(1), ...op.i32Sub, ...op.set(COUNT)],
+      op.br(0),
+      op.end,
+      op.end,
+    ],
+  );
+}
+
+/**
  * adamW(w, g, m, v, w2, m2, v2, n4, b1, 1−b1, b2, 1−b2, decay, c1, c2, eps, lr): one AdamW update
  * over n4·4 floats, each operation in the order and float32 rounding of the tfjs expression it
  * replaces (src/train/optimizer.ts): m2 = m·b1 + g·(1−b1); v2 = v·b2 + g²·(1−b2);
@@ -554,15 +681,31 @@ function moduleBytes(shared: boolean): Uint8Array<ArrayBuffer> {
   const i32s = (n: number) => Array.from({ length: n }, () => I32);
   const types = section(
     1,
-    vec([fn(i32s(3)), fn(i32s(4)), fn(i32s(6)), fn([...i32s(8), F32]), fn(i32s(9)), fn([...i32s(8), ...Array.from({ length: 9 }, () => F32)]), fn(i32s(5))]),
+    vec([
+      fn(i32s(3)),
+      fn(i32s(4)),
+      fn(i32s(6)),
+      fn([...i32s(8), F32]),
+      fn(i32s(9)),
+      fn([...i32s(8), ...Array.from({ length: 9 }, () => F32)]),
+      fn(i32s(5)),
+      fn(i32s(10)),
+      fn(i32s(14)),
+    ]),
   );
   // Shared memory must declare a maximum; 65536 pages is the 4 GiB a 32-bit heap can reach.
   const limits = shared ? [0x03, ...uleb(0), ...uleb(65536)] : [0x00, ...uleb(0)];
   const imports = section(2, vec([[...name('env'), ...name('memory'), 0x02, ...limits]]));
-  const funcs = section(3, vec([[0], [1], [1], [1], [2], [3], [4], [5], [6]]));
+  const funcs = section(3, vec([[0], [1], [1], [1], [2], [3], [4], [5], [6], [7], [8]]));
   const exports = section(
     7,
-    vec(['gelu', 'geluGrad', 'columnSum', 'transpose4', 'copyRuns', 'layerNorm', 'layerNormGrad', 'adamW', 'softmaxGrad'].map((n, i) => [...name(n), 0x00, i])),
+    vec(
+      ['gelu', 'geluGrad', 'columnSum', 'transpose4', 'copyRuns', 'layerNorm', 'layerNormGrad', 'adamW', 'softmaxGrad', 'gemm', 'bgemm'].map((n, i) => [
+        ...name(n),
+        0x00,
+        i,
+      ]),
+    ),
   );
   // Locals after the params: v128 x, phi, e, z, t, k, r.
   const [X, PHI, E, Z, T, K, R] = [0, 1, 2, 3, 4, 5, 6];
@@ -604,7 +747,19 @@ function moduleBytes(shared: boolean): Uint8Array<ArrayBuffer> {
   })();
   const code = section(
     10,
-    vec([gelu, geluGrad, columnSumBody(), transpose4Body(), copyRunsBody(), layerNormBody(), layerNormGradBody(), adamWBody(), softmaxGradBody()]),
+    vec([
+      gelu,
+      geluGrad,
+      columnSumBody(),
+      transpose4Body(),
+      copyRunsBody(),
+      layerNormBody(),
+      layerNormGradBody(),
+      adamWBody(),
+      softmaxGradBody(),
+      gemmBody(),
+      bgemmBody(9),
+    ]),
   );
   return new Uint8Array([0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00, ...types, ...imports, ...funcs, ...exports, ...code]);
 }
@@ -628,6 +783,25 @@ export interface SimdKernels {
   adamW(w: number, g: number, m: number, v: number, w2: number, m2: number, v2: number, n4: number, ...f32: number[]): void;
   /** ds = p·(dp − Σ_j dp_j·p_j) per row of n floats. */
   softmaxGrad(p: number, dp: number, ds: number, rows: number, n: number): void;
+  /** C [m, n] = A·B, A read through strides am, ak (bytes) (see gemmBody). */
+  gemm(a: number, b: number, c: number, m: number, n: number, k: number, am: number, ak: number, bk: number, cm: number): void;
+  /** `count` gemms whose operands lie sa, sb, sc bytes apart. */
+  bgemm(
+    a: number,
+    b: number,
+    c: number,
+    count: number,
+    sa: number,
+    sb: number,
+    sc: number,
+    m: number,
+    n: number,
+    k: number,
+    am: number,
+    ak: number,
+    bk: number,
+    cm: number,
+  ): void;
 }
 
 const byMemory = new WeakMap<WebAssembly.Memory, { kernels: SimdKernels; module: WebAssembly.Module } | null>();
@@ -706,8 +880,51 @@ export function splitSoftmaxGrad(memory: WebAssembly.Memory, p: number, dp: numb
   ]);
 }
 
+/**
+ * A batch of products C_i = A_i·B_i (see SimdKernels.gemm; byte offsets and strides), the batch
+ * split over the WASM threads: each thread takes whole products, so no thread waits on another
+ * inside one.
+ */
+export function splitGemm(
+  memory: WebAssembly.Memory,
+  p: {
+    a: number;
+    b: number;
+    c: number;
+    count: number;
+    sa: number;
+    sb: number;
+    sc: number;
+    m: number;
+    n: number;
+    k: number;
+    am: number;
+    ak: number;
+    bk: number;
+    cm: number;
+  },
+): void {
+  const c = compiledFor(memory)!;
+  runSplit(memory, c.module, c.kernels.bgemm as (...a: number[]) => void, 'bgemm', p.count, p.count * p.m * p.n, (s, len) => [
+    p.a + p.sa * s,
+    p.b + p.sb * s,
+    p.c + p.sc * s,
+    len,
+    p.sa,
+    p.sb,
+    p.sc,
+    p.m,
+    p.n,
+    p.k,
+    p.am,
+    p.ak,
+    p.bk,
+    p.cm,
+  ]);
+}
+
 /** Waits until the helper threads for `memory` take work (tests), false where none run. */
-export function simdHelpersReady(memory: WebAssembly.Memory): Promise<boolean> {
+export function simdHelpersReady(memory: WebAssembly.Memory, timeoutMs?: number): Promise<boolean> {
   const c = compiledFor(memory);
-  return c ? helpersReady(memory, c.module) : Promise.resolve(false);
+  return c ? helpersReady(memory, c.module, timeoutMs) : Promise.resolve(false);
 }
