@@ -71,6 +71,26 @@ test.describe('WASM threads', () => {
       expect(isolated.outcome.reason).toMatch(/WASM runs on \d+ threads/);
       // The pthread workers exist: the engine worker plus tfjs' pool of 8.
       expect(isolated.page.workers().length).toBeGreaterThanOrEqual(1 + 8);
+      // The lab's own SIMD loops ran on the helper threads too, not only on the engine's thread: a
+      // worker started from a worker runs only once its parent yields, and for a whole session the
+      // page's helpers never did (the bench saw 0 helper chunks, Node ~1 100).
+      const bench = (await isolated.page.evaluate(
+        (threads) =>
+          (window as unknown as { __engine: { request(c: unknown): Promise<unknown> } }).__engine.request({
+            type: 'bench',
+            requestId: 'helpers',
+            backend: 'wasm',
+            cases: [{ preset: 'vit_ti16', mode: 'ft', batch: 2, promptLength: 0 }],
+            warmup: 1,
+            runs: 1,
+            threads,
+          }),
+        expected,
+      )) as { rows: { threads?: number; helperChunks?: number; error?: string }[] };
+      console.log(`ViT-Ti/16 FT step at batch 2 on ${bench.rows[0]?.threads} threads: ${bench.rows[0]?.helperChunks} chunks run by helper threads`);
+      expect(bench.rows[0]).toMatchObject({ threads: expected });
+      expect(bench.rows[0]?.error).toBeUndefined();
+      expect(bench.rows[0]?.helperChunks).toBeGreaterThan(0);
     }
     await isolated.page.screenshot({ path: 'test-results/threads-isolated.png', fullPage: true });
 

@@ -15,8 +15,9 @@
  * ranges of `SPLIT_MIN_ELEMENTS` or more are split.
  *
  * Only work whose every output element depends on its own inputs alone is split (GELU, AdamW, a
- * LayerNorm row): a chunk computes exactly what one thread would, so 1 and N threads stay
- * bit-identical. Reductions across the split range (column sums, dγ, dβ) are never split.
+ * LayerNorm or softmax-gradient row, a whole attention head's product): a chunk computes exactly
+ * what one thread would, so 1 and N threads stay bit-identical. Reductions across the split range
+ * (column sums, dγ, dβ) are never split.
  *
  * Blocking: the caller waits with Atomics.wait, which a browser's main thread may not do; there
  * (and wherever the helpers are not started yet, or cannot be) every call runs on the caller.
