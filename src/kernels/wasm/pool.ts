@@ -141,7 +141,7 @@ function startHelpers(memory: WebAssembly.Memory, module: WebAssembly.Module, co
   let url: string | undefined;
   stops.push(() => url && URL.revokeObjectURL(url));
   try {
-    for (let slot = 0; slot < count; slot++) {
+    for (let i = 0; i < count; i++) {
       if (node) {
         const w = new node.Worker(`(${helperMain.toString()})((h) => require('node:worker_threads').parentPort.once('message', h))`, { eval: true });
         w.on('error', () => {}); // a helper that died is simply never ready: calls stay on the caller

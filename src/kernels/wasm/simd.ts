@@ -127,24 +127,27 @@ function body(locals: [number, number][], code: number[][]): number[] {
   return [...uleb(b.length), ...b];
 }
 
-/**
- * `for (; count; count--, pointers += 16) step()` over pointer params 0..p−1 and the count in
- * param p: the loop every kernel here is.
- */
-function eachVector(pointers: number, step: number[][]): number[][] {
-  const count = pointers;
-  const advance = Array.from({ length: pointers }, (_, i) => [...op.get(i), ...op.i32(16), ...op.i32Add, ...op.set(i)]);
+/** `for (; counter; counter--) step()`: the loop over rows, runs, heads and k below. */
+function countDown(counter: number, step: number[][]): number[][] {
   return [
     op.block,
     op.loop,
-    [...op.get(count), ...op.i32Eqz, ...op.brIf(1)],
+    [...op.get(counter), ...op.i32Eqz, ...op.brIf(1)],
     ...step,
-    ...advance,
-    [...op.get(count), ...op.i32(1), ...op.i32Sub, ...op.set(count)],
+    [...op.get(counter), ...op.i32(1), ...op.i32Sub, ...op.set(counter)],
     op.br(0),
     op.end,
     op.end,
   ];
+}
+
+/**
+ * `for (; count; count--, pointers += 16) step()` over pointer params 0..p−1 and the count in
+ * param p: the loop of every element-wise kernel here.
+ */
+function eachVector(pointers: number, step: number[][]): number[][] {
+  const advance = Array.from({ length: pointers }, (_, i) => [...op.get(i), ...op.i32(16), ...op.i32Add, ...op.set(i)]);
+  return countDown(pointers, [...step, ...advance]);
 }
 
 /**
@@ -213,15 +216,10 @@ function columnSumBody(): number[] {
       [...op.get(DST), ...op.get(COLS4), ...op.i32(16), ...op.i32Mul, ...op.i32Add, ...op.set(END)],
       [...op.get(DST), ...op.set(Q)],
       ...whileBelow(Q, END, 16, [[...op.get(Q), ...f32x4(0), ...store]]),
-      op.block,
-      op.loop,
-      [...op.get(ROWS), ...op.i32Eqz, ...op.brIf(1)],
-      [...op.get(DST), ...op.set(Q)],
-      ...whileBelow(Q, END, 16, [[...op.get(Q), ...op.get(Q), ...load, ...op.get(SRC), ...load, ...fAdd, ...store]], [SRC]),
-      [...op.get(ROWS), ...op.i32(1), ...op.i32Sub, ...op.set(ROWS)],
-      op.br(0),
-      op.end,
-      op.end,
+      ...countDown(ROWS, [
+        [...op.get(DST), ...op.set(Q)],
+        ...whileBelow(Q, END, 16, [[...op.get(Q), ...op.get(Q), ...load, ...op.get(SRC), ...load, ...fAdd, ...store]], [SRC]),
+      ]),
     ],
   );
 }
@@ -261,18 +259,13 @@ function transpose4Body(): number[] {
       [...op.get(N), ...op.i32(2), ...op.i32Shl, ...op.set(NB)],
       [...op.get(M), ...op.i32(2), ...op.i32Shl, ...op.set(MB)],
       [...op.get(M), ...op.i32(2), ...op.i32ShrU, ...op.set(ROWS)],
-      op.block,
-      op.loop,
-      [...op.get(ROWS), ...op.i32Eqz, ...op.brIf(1)],
-      [...op.get(SRC), ...op.set(P), ...op.get(DST), ...op.set(Q)],
-      [...op.get(SRC), ...op.get(N), ...op.i32(2), ...op.i32ShrU, ...op.i32(4), ...op.i32Shl, ...op.i32Add, ...op.set(PEND)],
-      ...whileBelow(P, PEND, 16, step),
-      [...op.get(SRC), ...op.get(NB), ...op.i32(2), ...op.i32Shl, ...op.i32Add, ...op.set(SRC)],
-      [...op.get(DST), ...op.i32(16), ...op.i32Add, ...op.set(DST)],
-      [...op.get(ROWS), ...op.i32(1), ...op.i32Sub, ...op.set(ROWS)],
-      op.br(0),
-      op.end,
-      op.end,
+      ...countDown(ROWS, [
+        [...op.get(SRC), ...op.set(P), ...op.get(DST), ...op.set(Q)],
+        [...op.get(SRC), ...op.get(N), ...op.i32(2), ...op.i32ShrU, ...op.i32(4), ...op.i32Shl, ...op.i32Add, ...op.set(PEND)],
+        ...whileBelow(P, PEND, 16, step),
+        [...op.get(SRC), ...op.get(NB), ...op.i32(2), ...op.i32Shl, ...op.i32Add, ...op.set(SRC)],
+        [...op.get(DST), ...op.i32(16), ...op.i32Add, ...op.set(DST)],
+      ]),
     ],
   );
 }
@@ -286,16 +279,11 @@ function copyRunsBody(): number[] {
   return body(
     [],
     [
-      op.block,
-      op.loop,
-      [...op.get(COUNT), ...op.i32Eqz, ...op.brIf(1)],
-      [...op.get(DST), ...op.get(SRC), ...op.get(RUN), ...op.memoryCopy],
-      [...op.get(SRC), ...op.get(SSTRIDE), ...op.i32Add, ...op.set(SRC)],
-      [...op.get(DST), ...op.get(DSTRIDE), ...op.i32Add, ...op.set(DST)],
-      [...op.get(COUNT), ...op.i32(1), ...op.i32Sub, ...op.set(COUNT)],
-      op.br(0),
-      op.end,
-      op.end,
+      ...countDown(COUNT, [
+        [...op.get(DST), ...op.get(SRC), ...op.get(RUN), ...op.memoryCopy],
+        [...op.get(SRC), ...op.get(SSTRIDE), ...op.i32Add, ...op.set(SRC)],
+        [...op.get(DST), ...op.get(DSTRIDE), ...op.i32Add, ...op.set(DST)],
+      ]),
     ],
   );
 }
@@ -319,41 +307,36 @@ function layerNormBody(): number[] {
     ],
     [
       [...op.get(D4), ...op.i32(2), ...op.i32Shl, ...f32.fromU32, ...op.set(D)],
-      op.block,
-      op.loop,
-      [...op.get(ROWS), ...op.i32Eqz, ...op.brIf(1)],
-      [...op.get(X), ...op.get(D4), ...op.i32(4), ...op.i32Shl, ...op.i32Add, ...op.set(END)],
-      zero,
-      [...op.get(X), ...op.set(P)],
-      ...whileBelow(P, END, 16, [[...op.get(ACC), ...op.get(P), ...load, ...fAdd, ...op.set(ACC)]]),
-      [...op.get(ACC), ...hsum(V), ...op.get(D), ...f32.div, ...op.tee(MEAN), ...splat, ...op.set(MV)],
-      zero,
-      [...op.get(X), ...op.set(P)],
-      ...whileBelow(P, END, 16, [
-        [...op.get(P), ...load, ...op.get(MV), ...fSub, ...op.tee(V)],
-        [...op.get(V), ...fMul, ...op.get(ACC), ...fAdd, ...op.set(ACC)],
+      ...countDown(ROWS, [
+        [...op.get(X), ...op.get(D4), ...op.i32(4), ...op.i32Shl, ...op.i32Add, ...op.set(END)],
+        zero,
+        [...op.get(X), ...op.set(P)],
+        ...whileBelow(P, END, 16, [[...op.get(ACC), ...op.get(P), ...load, ...fAdd, ...op.set(ACC)]]),
+        [...op.get(ACC), ...hsum(V), ...op.get(D), ...f32.div, ...op.tee(MEAN), ...splat, ...op.set(MV)],
+        zero,
+        [...op.get(X), ...op.set(P)],
+        ...whileBelow(P, END, 16, [
+          [...op.get(P), ...load, ...op.get(MV), ...fSub, ...op.tee(V)],
+          [...op.get(V), ...fMul, ...op.get(ACC), ...fAdd, ...op.set(ACC)],
+        ]),
+        // r = 1/√(Σ(x − mean)²/d + eps)
+        [...f32.const(1), ...op.get(ACC), ...hsum(V), ...op.get(D), ...f32.div, ...op.get(EPS), ...f32.add, ...f32.sqrt, ...f32.div, ...op.set(R)],
+        [...op.get(RS), ...op.get(R), ...f32.store, ...op.get(RS), ...op.i32(4), ...op.i32Add, ...op.set(RS)],
+        [...op.get(R), ...splat, ...op.set(RV)],
+        [...op.get(X), ...op.set(P), ...op.get(G), ...op.set(GP), ...op.get(B), ...op.set(BP), ...op.get(Y), ...op.set(YP), ...op.get(XH), ...op.set(HP)],
+        ...whileBelow(
+          P,
+          END,
+          16,
+          [
+            [...op.get(P), ...load, ...op.get(MV), ...fSub, ...op.get(RV), ...fMul, ...op.set(V)],
+            [...op.get(HP), ...op.get(V), ...store],
+            [...op.get(YP), ...op.get(V), ...op.get(GP), ...load, ...fMul, ...op.get(BP), ...load, ...fAdd, ...store],
+          ],
+          [GP, BP, YP, HP],
+        ),
+        [...op.get(END), ...op.set(X), ...op.get(YP), ...op.set(Y), ...op.get(HP), ...op.set(XH)],
       ]),
-      // r = 1/√(Σ(x − mean)²/d + eps)
-      [...f32.const(1), ...op.get(ACC), ...hsum(V), ...op.get(D), ...f32.div, ...op.get(EPS), ...f32.add, ...f32.sqrt, ...f32.div, ...op.set(R)],
-      [...op.get(RS), ...op.get(R), ...f32.store, ...op.get(RS), ...op.i32(4), ...op.i32Add, ...op.set(RS)],
-      [...op.get(R), ...splat, ...op.set(RV)],
-      [...op.get(X), ...op.set(P), ...op.get(G), ...op.set(GP), ...op.get(B), ...op.set(BP), ...op.get(Y), ...op.set(YP), ...op.get(XH), ...op.set(HP)],
-      ...whileBelow(
-        P,
-        END,
-        16,
-        [
-          [...op.get(P), ...load, ...op.get(MV), ...fSub, ...op.get(RV), ...fMul, ...op.set(V)],
-          [...op.get(HP), ...op.get(V), ...store],
-          [...op.get(YP), ...op.get(V), ...op.get(GP), ...load, ...fMul, ...op.get(BP), ...load, ...fAdd, ...store],
-        ],
-        [GP, BP, YP, HP],
-      ),
-      [...op.get(END), ...op.set(X), ...op.get(YP), ...op.set(Y), ...op.get(HP), ...op.set(XH)],
-      [...op.get(ROWS), ...op.i32(1), ...op.i32Sub, ...op.set(ROWS)],
-      op.br(0),
-      op.end,
-      op.end,
     ],
   );
 }
@@ -380,61 +363,56 @@ function layerNormGradBody(): number[] {
       ...whileBelow(GQ, END, 16, [[...op.get(GQ), ...f32x4(0), ...store]]),
       [...op.get(DB), ...op.set(GQ), ...op.get(DB), ...op.get(D4), ...op.i32(4), ...op.i32Shl, ...op.i32Add, ...op.set(END)],
       ...whileBelow(GQ, END, 16, [[...op.get(GQ), ...f32x4(0), ...store]]),
-      op.block,
-      op.loop,
-      [...op.get(ROWS), ...op.i32Eqz, ...op.brIf(1)],
-      [...op.get(DY), ...op.get(D4), ...op.i32(4), ...op.i32Shl, ...op.i32Add, ...op.set(END)],
-      [...f32x4(0), ...op.set(A1), ...f32x4(0), ...op.set(A2)],
-      [...op.get(DY), ...op.set(P), ...op.get(XH), ...op.set(HP), ...op.get(G), ...op.set(GP), ...op.get(DG), ...op.set(GQ), ...op.get(DB), ...op.set(BQ)],
-      ...whileBelow(
-        P,
-        END,
-        16,
-        [
-          [...op.get(P), ...load, ...op.set(V), ...op.get(HP), ...load, ...op.set(X)],
-          [...op.get(V), ...op.get(GP), ...load, ...fMul, ...op.tee(GD), ...op.get(A1), ...fAdd, ...op.set(A1)],
-          [...op.get(GD), ...op.get(X), ...fMul, ...op.get(A2), ...fAdd, ...op.set(A2)],
-          [...op.get(GQ), ...op.get(GQ), ...load, ...op.get(V), ...op.get(X), ...fMul, ...fAdd, ...store],
-          [...op.get(BQ), ...op.get(BQ), ...load, ...op.get(V), ...fAdd, ...store],
-        ],
-        [HP, GP, GQ, BQ],
-      ),
-      [...op.get(A1), ...hsum(V), ...op.get(D), ...f32.div, ...splat, ...op.set(M1)],
-      [...op.get(A2), ...hsum(V), ...op.get(D), ...f32.div, ...splat, ...op.set(M2)],
-      [...op.get(RS), ...f32.load, ...splat, ...op.set(RV)],
-      [...op.get(DY), ...op.set(P), ...op.get(XH), ...op.set(HP), ...op.get(G), ...op.set(GP), ...op.get(DX), ...op.set(OP)],
-      ...whileBelow(
-        P,
-        END,
-        16,
-        [
+      ...countDown(ROWS, [
+        [...op.get(DY), ...op.get(D4), ...op.i32(4), ...op.i32Shl, ...op.i32Add, ...op.set(END)],
+        [...f32x4(0), ...op.set(A1), ...f32x4(0), ...op.set(A2)],
+        [...op.get(DY), ...op.set(P), ...op.get(XH), ...op.set(HP), ...op.get(G), ...op.set(GP), ...op.get(DG), ...op.set(GQ), ...op.get(DB), ...op.set(BQ)],
+        ...whileBelow(
+          P,
+          END,
+          16,
           [
-            ...op.get(OP),
-            ...op.get(P),
-            ...load,
-            ...op.get(GP),
-            ...load,
-            ...fMul,
-            ...op.get(M1),
-            ...fSub,
-            ...op.get(HP),
-            ...load,
-            ...op.get(M2),
-            ...fMul,
-            ...fSub,
-            ...op.get(RV),
-            ...fMul,
-            ...store,
+            [...op.get(P), ...load, ...op.set(V), ...op.get(HP), ...load, ...op.set(X)],
+            [...op.get(V), ...op.get(GP), ...load, ...fMul, ...op.tee(GD), ...op.get(A1), ...fAdd, ...op.set(A1)],
+            [...op.get(GD), ...op.get(X), ...fMul, ...op.get(A2), ...fAdd, ...op.set(A2)],
+            [...op.get(GQ), ...op.get(GQ), ...load, ...op.get(V), ...op.get(X), ...fMul, ...fAdd, ...store],
+            [...op.get(BQ), ...op.get(BQ), ...load, ...op.get(V), ...fAdd, ...store],
           ],
-        ],
-        [HP, GP, OP],
-      ),
-      [...op.get(END), ...op.set(DY), ...op.get(HP), ...op.set(XH), ...op.get(OP), ...op.set(DX)],
-      [...op.get(RS), ...op.i32(4), ...op.i32Add, ...op.set(RS)],
-      [...op.get(ROWS), ...op.i32(1), ...op.i32Sub, ...op.set(ROWS)],
-      op.br(0),
-      op.end,
-      op.end,
+          [HP, GP, GQ, BQ],
+        ),
+        [...op.get(A1), ...hsum(V), ...op.get(D), ...f32.div, ...splat, ...op.set(M1)],
+        [...op.get(A2), ...hsum(V), ...op.get(D), ...f32.div, ...splat, ...op.set(M2)],
+        [...op.get(RS), ...f32.load, ...splat, ...op.set(RV)],
+        [...op.get(DY), ...op.set(P), ...op.get(XH), ...op.set(HP), ...op.get(G), ...op.set(GP), ...op.get(DX), ...op.set(OP)],
+        ...whileBelow(
+          P,
+          END,
+          16,
+          [
+            [
+              ...op.get(OP),
+              ...op.get(P),
+              ...load,
+              ...op.get(GP),
+              ...load,
+              ...fMul,
+              ...op.get(M1),
+              ...fSub,
+              ...op.get(HP),
+              ...load,
+              ...op.get(M2),
+              ...fMul,
+              ...fSub,
+              ...op.get(RV),
+              ...fMul,
+              ...store,
+            ],
+          ],
+          [HP, GP, OP],
+        ),
+        [...op.get(END), ...op.set(DY), ...op.get(HP), ...op.set(XH), ...op.get(OP), ...op.set(DX)],
+        [...op.get(RS), ...op.i32(4), ...op.i32Add, ...op.set(RS)],
+      ]),
     ],
   );
 }
@@ -456,29 +434,24 @@ function softmaxGradBody(): number[] {
       [3, V128],
     ],
     [
-      op.block,
-      op.loop,
-      [...op.get(ROWS), ...op.i32Eqz, ...op.brIf(1)],
-      [...op.get(PP), ...op.get(N), ...op.i32(2), ...op.i32Shl, ...op.i32Add, ...op.set(END)],
-      [...op.get(PP), ...op.get(N), ...op.i32(2), ...op.i32ShrU, ...op.i32(4), ...op.i32Shl, ...op.i32Add, ...op.set(END4)],
-      [...f32x4(0), ...op.set(ACC), ...op.get(PP), ...op.set(A), ...op.get(DP), ...op.set(B)],
-      ...whileBelow(A, END4, 16, [[...op.get(A), ...load, ...op.get(B), ...load, ...fMul, ...op.get(ACC), ...fAdd, ...op.set(ACC)]], [B]),
-      [...op.get(ACC), ...hsum(V), ...op.set(S)],
-      ...whileBelow(A, END, 4, [[...op.get(A), ...f32.load, ...op.get(B), ...f32.load, ...f32.mul, ...op.get(S), ...f32.add, ...op.set(S)]], [B]),
-      [...op.get(S), ...splat, ...op.set(SV), ...op.get(PP), ...op.set(A), ...op.get(DP), ...op.set(B), ...op.get(DS), ...op.set(C)],
-      ...whileBelow(A, END4, 16, [[...op.get(C), ...op.get(A), ...load, ...op.get(B), ...load, ...op.get(SV), ...fSub, ...fMul, ...store]], [B, C]),
-      ...whileBelow(
-        A,
-        END,
-        4,
-        [[...op.get(C), ...op.get(A), ...f32.load, ...op.get(B), ...f32.load, ...op.get(S), ...f32.sub, ...f32.mul, ...f32.store]],
-        [B, C],
-      ),
-      [...op.get(END), ...op.set(PP), ...op.get(B), ...op.set(DP), ...op.get(C), ...op.set(DS)],
-      [...op.get(ROWS), ...op.i32(1), ...op.i32Sub, ...op.set(ROWS)],
-      op.br(0),
-      op.end,
-      op.end,
+      ...countDown(ROWS, [
+        [...op.get(PP), ...op.get(N), ...op.i32(2), ...op.i32Shl, ...op.i32Add, ...op.set(END)],
+        [...op.get(PP), ...op.get(N), ...op.i32(2), ...op.i32ShrU, ...op.i32(4), ...op.i32Shl, ...op.i32Add, ...op.set(END4)],
+        [...f32x4(0), ...op.set(ACC), ...op.get(PP), ...op.set(A), ...op.get(DP), ...op.set(B)],
+        ...whileBelow(A, END4, 16, [[...op.get(A), ...load, ...op.get(B), ...load, ...fMul, ...op.get(ACC), ...fAdd, ...op.set(ACC)]], [B]),
+        [...op.get(ACC), ...hsum(V), ...op.set(S)],
+        ...whileBelow(A, END, 4, [[...op.get(A), ...f32.load, ...op.get(B), ...f32.load, ...f32.mul, ...op.get(S), ...f32.add, ...op.set(S)]], [B]),
+        [...op.get(S), ...splat, ...op.set(SV), ...op.get(PP), ...op.set(A), ...op.get(DP), ...op.set(B), ...op.get(DS), ...op.set(C)],
+        ...whileBelow(A, END4, 16, [[...op.get(C), ...op.get(A), ...load, ...op.get(B), ...load, ...op.get(SV), ...fSub, ...fMul, ...store]], [B, C]),
+        ...whileBelow(
+          A,
+          END,
+          4,
+          [[...op.get(C), ...op.get(A), ...f32.load, ...op.get(B), ...f32.load, ...op.get(S), ...f32.sub, ...f32.mul, ...f32.store]],
+          [B, C],
+        ),
+        [...op.get(END), ...op.set(PP), ...op.get(B), ...op.set(DP), ...op.get(C), ...op.set(DS)],
+      ]),
     ],
   );
 }
@@ -503,7 +476,7 @@ function gemmBody(): number[] {
   const splatLoad = op.simd(0x09, 2, 0); // v128.load32_splat
   const load16 = op.simd(0x00, 0, 16);
   const store16 = op.simd(0x0b, 0, 16);
-  /** Tiles of `rows` × `width` (8, 4 or 1 columns) from column byte NB while NB < limit. */
+  /** Tiles of `rows` × `width` (8, 4 or 1 columns) from column byte NB while NB < limit (bytes). */
   const tile = (rows: number, width: 8 | 4 | 1, limit: number): number[][] => {
     const vecs = width === 8 ? 2 : 1;
     const zero =
@@ -527,31 +500,20 @@ function gemmBody(): number[] {
       width === 1
         ? [...op.get(CP), ...op.get(FACC[i]), ...f32.store]
         : [...op.get(CP), ...op.get(ACC[vecs * i]), ...store, ...(vecs === 2 ? [...op.get(CP), ...op.get(ACC[2 * i + 1]), ...store16] : [])];
-    return [
-      op.block,
-      op.loop,
-      [...op.get(NB), ...op.get(limit), ...op.i32GeU, ...op.brIf(1)],
+    return whileBelow(NB, limit, 4 * width, [
       ...zero,
       [...op.get(A), ...op.set(PA[0])],
       ...PA.slice(1, rows).map((l, i) => [...op.get(PA[i]), ...op.get(AM), ...op.i32Add, ...op.set(l)]),
       [...op.get(B), ...op.get(NB), ...op.i32Add, ...op.set(PB), ...op.get(K), ...op.set(KK)],
-      op.block,
-      op.loop,
-      [...op.get(KK), ...op.i32Eqz, ...op.brIf(1)],
-      loadB,
-      ...step,
-      ...PA.slice(0, rows).map((pa) => [...op.get(pa), ...op.get(AK), ...op.i32Add, ...op.set(pa)]),
-      [...op.get(PB), ...op.get(BK), ...op.i32Add, ...op.set(PB), ...op.get(KK), ...op.i32(1), ...op.i32Sub, ...op.set(KK)],
-      op.br(0),
-      op.end,
-      op.end,
+      ...countDown(KK, [
+        loadB,
+        ...step,
+        ...PA.slice(0, rows).map((pa) => [...op.get(pa), ...op.get(AK), ...op.i32Add, ...op.set(pa)]),
+        [...op.get(PB), ...op.get(BK), ...op.i32Add, ...op.set(PB)],
+      ]),
       [...op.get(C), ...op.get(NB), ...op.i32Add, ...op.set(CP)],
       ...Array.from({ length: rows }, (_, i) => [...storeRow(i), ...(i < rows - 1 ? [...op.get(CP), ...op.get(CM), ...op.i32Add, ...op.set(CP)] : [])]),
-      [...op.get(NB), ...op.i32(4 * width), ...op.i32Add, ...op.set(NB)],
-      op.br(0),
-      op.end,
-      op.end,
-    ];
+    ]);
   };
   const rowsOf = (rows: number): number[][] => [
     op.block,
@@ -594,16 +556,12 @@ function bgemmBody(gemm: number): number[] {
   return body(
     [],
     [
-      op.block,
-      op.loop,
-      [...op.get(COUNT), ...op.i32Eqz, ...op.brIf(1)],
-      [A, B, C, 7, 8, 9, 10, 11, 12, 13].flatMap((l) => op.get(l)),
-      op.call(gemm),
-      [...op.get(A), ...op.get(SA), ...op.i32Add, ...op.set(A), ...op.get(B), ...op.get(SB), ...op.i32Add, ...op.set(B)],
-      [...op.get(C), ...op.get(SC), ...op.i32Add, ...op.set(C), ...op.get(COUNT), ...op.i32(1), ...op.i32Sub, ...op.set(COUNT)],
-      op.br(0),
-      op.end,
-      op.end,
+      ...countDown(COUNT, [
+        [A, B, C, 7, 8, 9, 10, 11, 12, 13].flatMap((l) => op.get(l)),
+        op.call(gemm),
+        [...op.get(A), ...op.get(SA), ...op.i32Add, ...op.set(A), ...op.get(B), ...op.get(SB), ...op.i32Add, ...op.set(B)],
+        [...op.get(C), ...op.get(SC), ...op.i32Add, ...op.set(C)],
+      ]),
     ],
   );
 }
@@ -615,62 +573,55 @@ function bgemmBody(gemm: number): number[] {
  * w2 = w·decay − ((m2 / c1) / (√(v2 / c2) + eps))·lr.
  */
 function adamWBody(): number[] {
-  const [W, G, M, V, W2, M2, V2, N4] = [0, 1, 2, 3, 4, 5, 6, 7];
+  const [W, G, M, V, W2, M2, V2] = [0, 1, 2, 3, 4, 5, 6]; // then n4 (7): eachVector's count
   const [B1, NB1, B2, NB2, DECAY, C1, C2, EPS, LR] = [8, 9, 10, 11, 12, 13, 14, 15, 16]; // f32
   const [GV, MV, VV] = [17, 18, 19]; // v128
   const [SB1, SNB1, SB2, SNB2, SDECAY, SC1, SC2, SEPS, SLR] = [20, 21, 22, 23, 24, 25, 26, 27, 28]; // v128 splats
   const fSqrt = op.simd(0xe3);
-  const ptrs = [W, G, M, V, W2, M2, V2];
   return body(
     [[12, V128]],
     [
       ...[B1, NB1, B2, NB2, DECAY, C1, C2, EPS, LR].map((f, i) => [...op.get(f), ...splat, ...op.set(SB1 + i)]),
-      op.block,
-      op.loop,
-      [...op.get(N4), ...op.i32Eqz, ...op.brIf(1)],
-      [...op.get(G), ...load, ...op.set(GV)],
-      [...op.get(M2), ...op.get(M), ...load, ...op.get(SB1), ...fMul, ...op.get(GV), ...op.get(SNB1), ...fMul, ...fAdd, ...op.tee(MV), ...store],
-      [
-        ...op.get(V2),
-        ...op.get(V),
-        ...load,
-        ...op.get(SB2),
-        ...fMul,
-        ...op.get(GV),
-        ...op.get(GV),
-        ...fMul,
-        ...op.get(SNB2),
-        ...fMul,
-        ...fAdd,
-        ...op.tee(VV),
-        ...store,
-      ],
-      [
-        ...op.get(W2),
-        ...op.get(W),
-        ...load,
-        ...op.get(SDECAY),
-        ...fMul,
-        ...op.get(MV),
-        ...op.get(SC1),
-        ...fDiv,
-        ...op.get(VV),
-        ...op.get(SC2),
-        ...fDiv,
-        ...fSqrt,
-        ...op.get(SEPS),
-        ...fAdd,
-        ...fDiv,
-        ...op.get(SLR),
-        ...fMul,
-        ...fSub,
-        ...store,
-      ],
-      ...ptrs.map((l) => [...op.get(l), ...op.i32(16), ...op.i32Add, ...op.set(l)]),
-      [...op.get(N4), ...op.i32(1), ...op.i32Sub, ...op.set(N4)],
-      op.br(0),
-      op.end,
-      op.end,
+      ...eachVector(7, [
+        [...op.get(G), ...load, ...op.set(GV)],
+        [...op.get(M2), ...op.get(M), ...load, ...op.get(SB1), ...fMul, ...op.get(GV), ...op.get(SNB1), ...fMul, ...fAdd, ...op.tee(MV), ...store],
+        [
+          ...op.get(V2),
+          ...op.get(V),
+          ...load,
+          ...op.get(SB2),
+          ...fMul,
+          ...op.get(GV),
+          ...op.get(GV),
+          ...fMul,
+          ...op.get(SNB2),
+          ...fMul,
+          ...fAdd,
+          ...op.tee(VV),
+          ...store,
+        ],
+        [
+          ...op.get(W2),
+          ...op.get(W),
+          ...load,
+          ...op.get(SDECAY),
+          ...fMul,
+          ...op.get(MV),
+          ...op.get(SC1),
+          ...fDiv,
+          ...op.get(VV),
+          ...op.get(SC2),
+          ...fDiv,
+          ...fSqrt,
+          ...op.get(SEPS),
+          ...fAdd,
+          ...fDiv,
+          ...op.get(SLR),
+          ...fMul,
+          ...fSub,
+          ...store,
+        ],
+      ]),
     ],
   );
 }
