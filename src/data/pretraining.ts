@@ -42,7 +42,7 @@ export function pretrainFactors(label: number): { shape: number; texture: number
   return { shape: Math.floor(label / TEXTURES.length), texture: label % TEXTURES.length };
 }
 
-type Rgb = [number, number, number];
+export type Rgb = [number, number, number];
 
 /** One drawn object; positions and sizes in units of the image side. */
 export interface SynthObject {
@@ -113,7 +113,7 @@ function backgroundColor(rand: Rand): Rgb {
 
 const BACKGROUND_KINDS: SynthBackgroundKind[] = ['gradient', 'noise', 'blobs', 'split', 'flat'];
 
-function sampleBackground(rand: Rand): SynthBackground {
+export function sampleBackground(rand: Rand): SynthBackground {
   const kind = BACKGROUND_KINDS[randInt(rand, BACKGROUND_KINDS.length)]!;
   const colors = [backgroundColor(rand), backgroundColor(rand), backgroundColor(rand)];
   const grid = 3 + randInt(rand, 4);
@@ -124,7 +124,7 @@ function sampleBackground(rand: Rand): SynthBackground {
   return { kind, colors, angle: randRange(rand, 0, 2 * Math.PI), grid, lattice, blobs, offset: randRange(rand, -0.25, 0.25) };
 }
 
-function sampleObject(rand: Rand, shape: number, texture: number, radius: number, cx: number, cy: number): SynthObject {
+export function sampleObject(rand: Rand, shape: number, texture: number, radius: number, cx: number, cy: number): SynthObject {
   const [colorA, colorB] = samplePalette(rand);
   return {
     shape,
@@ -141,7 +141,7 @@ function sampleObject(rand: Rand, shape: number, texture: number, radius: number
   };
 }
 
-function otherShape(rand: Rand, not: number): number {
+export function otherShape(rand: Rand, not: number): number {
   const s = randInt(rand, SHAPE_KINDS.length - 1);
   return s >= not ? s + 1 : s;
 }

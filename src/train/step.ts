@@ -34,6 +34,13 @@ export interface StepOptions {
   clipNorm?: number;
   /** Recompute each block's activations in the backward pass instead of keeping them (memory plan). */
   recompute?: boolean;
+  /**
+   * Several classification heads on one linear layer (the scene pretraining objective): classes per
+   * head, in order. Then `batch.labels` holds `heads.length` labels per image ([size, H] row-major,
+   * -1 = no label for that head), the loss is the sum of the heads' mean cross-entropies, and
+   * `correct` counts the first head's hits.
+   */
+  heads?: readonly number[];
 }
 
 /** The step's mean loss and its number of correct predictions; the caller reads and disposes them. */
@@ -57,14 +64,61 @@ export function trainsOnlyHead(vars: Record<string, tf.Variable>): boolean {
 /** Images [first, first + count) of a batch, as views (no copy). */
 function slice(batch: Batch, first: number, count: number): Batch {
   const plane = batch.pixels.length / batch.size;
-  return { pixels: batch.pixels.subarray(first * plane, (first + count) * plane), labels: batch.labels.subarray(first, first + count), size: count };
+  const perImage = batch.labels.length / batch.size;
+  return {
+    pixels: batch.pixels.subarray(first * plane, (first + count) * plane),
+    labels: batch.labels.subarray(first * perImage, (first + count) * perImage),
+    size: count,
+  };
+}
+
+/**
+ * Sum over heads of each head's mean cross-entropy on its own logits, skipping images labelled -1
+ * for that head; and the first head's correct predictions. logits [b, ΣK], labels [b, H].
+ */
+function multiHeadLoss(logits: tf.Tensor2D, labels: tf.Tensor2D, heads: readonly number[]): { loss: tf.Scalar; correct: tf.Scalar } {
+  let offset = 0;
+  const losses: tf.Scalar[] = [];
+  let correct: tf.Scalar | null = null;
+  heads.forEach((k, h) => {
+    const part = tf.slice(logits, [0, offset], [-1, k]); // [b, k]
+    offset += k;
+    const y = tf.reshape(tf.slice(labels, [0, h], [-1, 1]), [-1]) as tf.Tensor1D; // [b]
+    const onehot = tf.oneHot(y, k); // [b, k]; all zeros where y = -1
+    const valid = tf.sum(onehot);
+    losses.push(tf.div(tf.neg(tf.sum(tf.mul(tf.logSoftmax(part, -1), onehot))), tf.maximum(valid, 1)) as tf.Scalar);
+    if (h === 0) correct = tf.sum(tf.cast(tf.equal(tf.argMax(part, -1), y), 'float32')) as tf.Scalar;
+  });
+  return { loss: tf.addN(losses) as tf.Scalar, correct: correct! };
 }
 
 /** Loss (scaled by `weight`), gradients by parameter name, and correct predictions of one pass. */
-function gradients(model: ViT, vars: Record<string, tf.Variable>, part: Batch, phase: StepPhase, seed: number, weight: number, recompute: boolean) {
+function gradients(
+  model: ViT,
+  vars: Record<string, tf.Variable>,
+  part: Batch,
+  phase: StepPhase,
+  seed: number,
+  weight: number,
+  recompute: boolean,
+  heads: readonly number[] | undefined,
+) {
   const { cfg } = model;
   return tf.tidy(() => {
     const x = tf.tensor4d(part.pixels, [part.size, cfg.channels, cfg.imageSize, cfg.imageSize]); // [b, C, S, S]
+    if (heads) {
+      const labels = tf.tensor2d(part.labels, [part.size, heads.length], 'int32'); // [b, H]
+      let correct: tf.Scalar | null = null;
+      const opts: ForwardOptions = { promptMode: phase.promptMode, training: true, promptDropout: phase.promptDropout, dropoutSeed: seed, recompute };
+      const r = tf.variableGrads(() => {
+        const out = multiHeadLoss(classify(model, pooledFeatures(model, x, opts)), labels, heads);
+        correct = tf.keep(out.correct);
+        return tf.mul(out.loss, weight) as tf.Scalar;
+      }, Object.values(vars));
+      const grads: Record<string, tf.Tensor> = {};
+      for (const [n, v] of Object.entries(vars)) grads[n] = r.grads[v.name];
+      return { loss: r.value, grads, correct: correct! as tf.Scalar };
+    }
     const y = tf.tensor1d(part.labels, 'int32'); // [b]
     const opts: ForwardOptions = { promptMode: phase.promptMode, training: true, promptDropout: phase.promptDropout, dropoutSeed: seed, recompute };
     // Only the head trains: the backbone runs before the tape starts, its activations freed as it goes.
@@ -120,7 +174,7 @@ export function trainStep(model: ViT, batch: Batch, phase: StepPhase, optimizer:
   let sum: ReturnType<typeof gradients> | null = null;
   for (let a = 0, first = 0; first < batch.size; a++, first += micro) {
     const count = Math.min(micro, batch.size - first);
-    const pass = gradients(model, vars, slice(batch, first, count), phase, o.seed + a, count / batch.size, o.recompute ?? false);
+    const pass = gradients(model, vars, slice(batch, first, count), phase, o.seed + a, count / batch.size, o.recompute ?? false, o.heads);
     if (!sum) {
       sum = pass;
       continue;
