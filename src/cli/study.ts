@@ -39,6 +39,8 @@ const USAGE = `usage: npm run study -- [options]
   --tasks LIST          default: every offline task (${PROCEDURAL_TASKS.map((t) => t.id).join(', ')})
   --methods LIST        default ft,vpt_deep,linear
   --sizes LIST          train sizes, default 400,2000 (validation = a quarter)
+  --val-sizes LIST      validation images per train size instead of a quarter (e.g. --sizes 800,100
+                        --val-sizes 200,100: VTAB-1k's 800 + 200 and a small 100 + 100)
   --epochs LIST         epochs per size, default 10,5
   --seeds N|LIST        a count from seed 0 (3 = seeds 0, 1, 2) or a list; default 1 (quick), 3 (paper)
   --protocol quick|paper
@@ -68,6 +70,7 @@ runMain(async () => {
       'tasks',
       'methods',
       'sizes',
+      'val-sizes',
       'epochs',
       'seeds',
       'test-size',
@@ -119,6 +122,14 @@ runMain(async () => {
   const sizes = ints('sizes', [400, 2000], 1, 20000);
   const epochs = ints('epochs', [10, 5], 0, 1000);
   if (epochs.length !== sizes.length) throw usageError('--epochs needs one value per train size.');
+  const valSizes = ints(
+    'val-sizes',
+    sizes.map((n) => Math.floor(n / 4)),
+    1,
+    20000,
+  );
+  if (valSizes.length !== sizes.length) throw usageError('--val-sizes needs one value per train size.');
+  const valSizeOf = (trainSize: number) => valSizes[sizes.indexOf(trainSize)]!;
   const protocol = enumArg(args, 'protocol', ['quick', 'paper'] as const, 'quick');
   let seeds: number[];
   try {
@@ -199,7 +210,7 @@ runMain(async () => {
         data: { kind: 'procedural' },
         method: job.method,
         trainSize: job.trainSize,
-        valSize: Math.floor(job.trainSize / 4),
+        valSize: valSizeOf(job.trainSize),
         testSize,
         epochs: job.epochs,
         batchSize: batch,
@@ -263,7 +274,7 @@ runMain(async () => {
       data: { kind: 'procedural' },
       method: job.method,
       trainSize: job.trainSize,
-      valSize: Math.floor(job.trainSize / 4),
+      valSize: valSizeOf(job.trainSize),
       testSize,
       epochs: job.epochs,
       batchSize: batch,
