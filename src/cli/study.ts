@@ -13,7 +13,8 @@
 import { writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { PROCEDURAL_TASKS } from '../data/catalog';
-import { pretrainingSplits } from '../data/pretraining';
+import { pretrainingReference } from '../data/sceneObjective';
+import { pretrainObjectiveOf } from '../train/dims';
 import { splitGaussian } from '../analysis/features';
 import { frechetDistance } from '../analysis/frechet';
 import { disposeParams } from '../model/params';
@@ -175,7 +176,10 @@ runMain(async () => {
       const norm = { mean: loaded.cfg.mean, std: loaded.cfg.std };
       const ref = await splitGaussian(
         loaded,
-        trainDataFromSplits(pretrainingSplits({ count: frechetCount, seed: 12345 }), { imageSize: loaded.cfg.imageSize, normalization: norm }).test,
+        trainDataFromSplits(pretrainingReference(pretrainObjectiveOf(model), { count: frechetCount, seed: 12345 }), {
+          imageSize: loaded.cfg.imageSize,
+          normalization: norm,
+        }).test,
         frechetCount,
       );
       for (const taskId of tasks) {

@@ -22,8 +22,23 @@
  * the look of dSprites. The downstream tasks are untouched: synth_shapes and synth_count stay on
  * the first model's scene distribution, dSprites and CLEVR-like on their own generators.
  */
+import type { ProceduralTask } from './catalog';
 import { randInt, randRange, rngFrom, hashSeed } from './rng';
-import { pretrainFactors, type Rgb, sampleBackground, sampleObject, SHAPE_KINDS, type SynthObject, type SynthScene, TEXTURES } from './pretraining';
+import type { DataItem, ImageProvider, RgbaImage, SelectedSplits } from './types';
+import {
+  PRETRAIN_TASK,
+  pretrainFactors,
+  pretrainingSplits,
+  type PretrainingSplitOptions,
+  renderSynthScene,
+  type Rgb,
+  sampleBackground,
+  sampleObject,
+  SHAPE_KINDS,
+  type SynthObject,
+  type SynthScene,
+  TEXTURES,
+} from './pretraining';
 
 export interface SceneHead {
   /** Short name, used in logs and the model card. */
@@ -190,4 +205,35 @@ export class HeadAccuracy {
 /** For tests: the symmetry period the orientation label uses. */
 export function symmetryPeriod(shape: number): number {
   return SYMMETRY_PERIOD[SHAPE_KINDS[shape]!];
+}
+
+/** The scene objective's images as a task, for the Fréchet view's reference set (not a downstream task). */
+export const SCENES_PRETRAIN_TASK: ProceduralTask = {
+  ...PRETRAIN_TASK,
+  id: 'scenes_pretrain',
+  name: 'Synthetic scenes, seven questions each (scenes_vit’s pretraining data)',
+  nativeSize: 48,
+  objective: `${SCENE_HEADS.length} heads on one image: ${SCENE_HEADS.map((h) => h.name).join(', ')}`,
+  why: 'What scenes_vit learned; the Fréchet view measures every task against it.',
+};
+
+class SceneImageProvider implements ImageProvider {
+  describe(): string {
+    return `procedural ${SCENES_PRETRAIN_TASK.id}`;
+  }
+  async load(item: DataItem, preferredSize?: number): Promise<RgbaImage> {
+    return renderSynthScene(sampleLabelledScene(item.label, item.seed ?? 0).scene, { size: preferredSize ?? SCENES_PRETRAIN_TASK.nativeSize });
+  }
+}
+
+/** What a bundled model was pretrained on: one 50-way label, or the seven scene heads. */
+export type PretrainObjective = 'classes' | 'scenes';
+
+/**
+ * Held-out images of a pretraining distribution (the same items and seeds as `pretrainingSplits`,
+ * drawn by that objective's scene sampler): the Fréchet view's "pretraining data" for a model.
+ */
+export function pretrainingReference(objective: PretrainObjective, options: PretrainingSplitOptions): SelectedSplits {
+  const splits = pretrainingSplits(options);
+  return objective === 'scenes' ? { ...splits, task: SCENES_PRETRAIN_TASK, images: new SceneImageProvider() } : splits;
 }

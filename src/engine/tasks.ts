@@ -7,7 +7,8 @@ import type { BackendChoice } from '../backend/select';
 import { splitGaussian } from '../analysis/features';
 import { frechetDistance } from '../analysis/frechet';
 import { matmulRows, profileBenchCase, runBenchCase, type BenchProfile, type BenchRow } from '../bench/bench';
-import { pretrainingSplits } from '../data/pretraining';
+import { pretrainingReference } from '../data/sceneObjective';
+import { pretrainObjectiveOf } from '../train/dims';
 import { LabError } from '../domain/errors';
 import type { BackendName } from '../domain/run';
 import { formatKernelCheck, runKernelCheck } from '../kernels/webgpu/check';
@@ -98,7 +99,10 @@ async function frechet(c: Extract<Command, { type: 'frechet' }>, ctx: TaskContex
     const splitsOf = (taskId: string, data: typeof c.data) =>
       openSplits({ taskId, data, trainSize: 800, valSize: 200, testSize: c.count, seed: c.seed }, { host: ctx.run });
     const pretraining = c.reference.kind === 'pretraining';
-    const refSplits = c.reference.kind === 'pretraining' ? pretrainingSplits({ count: c.count, seed: c.seed }) : await splitsOf(c.taskIds[0], c.reference);
+    const refSplits =
+      c.reference.kind === 'pretraining'
+        ? pretrainingReference(pretrainObjectiveOf(c.model), { count: c.count, seed: c.seed })
+        : await splitsOf(c.taskIds[0], c.reference);
     const ref = await splitGaussian(model, adapt(refSplits).test, c.count);
     const distances: { taskId: string; distance: number }[] = [];
     for (const taskId of c.taskIds) {

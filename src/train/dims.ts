@@ -8,11 +8,25 @@ import type { ModelSpec } from '../domain/run';
 import { PRESETS, type PresetName } from '../model/config';
 import { HUB_CHECKPOINTS } from '../weights/sources';
 import type { ModelDims } from './memory';
+import type { PretrainObjective } from '../data/sceneObjective';
 
-/** public/models/tiny_pretrained.safetensors (its header's config; a test keeps them equal). */
+/** public/models/<id>.safetensors (each header's config; a test keeps them equal). */
 export const BUNDLED_DIMS: Readonly<Record<string, ModelDims>> = {
   tiny_pretrained: { imageSize: 48, patchSize: 12, channels: 3, hiddenSize: 128, numLayers: 4, numHeads: 2, mlpDim: 512 },
+  scenes_vit: { imageSize: 48, patchSize: 8, channels: 3, hiddenSize: 128, numLayers: 6, numHeads: 2, mlpDim: 512 },
 };
+
+/** What each bundled model was pretrained on (`npm run pretrain -- --objective`; its model card). */
+const BUNDLED_OBJECTIVE: Readonly<Record<string, PretrainObjective>> = { tiny_pretrained: 'classes', scenes_vit: 'scenes' };
+
+/**
+ * The pretraining distribution the Fréchet view compares tasks with: the bundled model's own;
+ * any other model is measured against the first bundled model's scenes (a common yardstick, not
+ * that model's pretraining data, which the lab does not have).
+ */
+export function pretrainObjectiveOf(spec: ModelSpec): PretrainObjective {
+  return (spec.kind === 'bundled' && BUNDLED_OBJECTIVE[spec.id]) || 'classes';
+}
 
 /** The model's sizes at `imageSize` (0 = its own), or null when only its file can tell. */
 export function dimsOf(spec: ModelSpec, imageSize = 0): ModelDims | null {
