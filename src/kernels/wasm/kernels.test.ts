@@ -1,14 +1,17 @@
 /**
  * Every SIMD kernel on fixed, seeded inputs against test/fixtures/simd_kernels.safetensors, byte
- * for byte, over a shared memory and an unshared one; and the memory contract: a kernel writes its
- * outputs and nothing else of the memory it imports.
+ * for byte, over a shared memory and an unshared one; the memory contract (a kernel writes its
+ * outputs and nothing else of the memory it imports, and the module has no state of its own); and
+ * that module.gen.ts is what the sources assemble to.
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { mulberry32 } from '../../data/rng';
-import { parseSafetensors, writeSafetensors } from '../../weights/formats/safetensors';
-import type { HostTensor } from '../../weights/types';
-import { simdKernelsFor, type SimdKernels } from './simd';
+import { parseSafetensors } from '../../weights/formats/safetensors';
+import { moduleSource } from './assemble';
+import { KERNELS, type SimdKernels } from './kernels';
+import { SIMD_MODULE } from './module.gen';
+import { simdKernelsFor } from './simd';
 
 const FIXTURE = new URL('../../../test/fixtures/simd_kernels.safetensors', import.meta.url);
 const PAGES = 16; // 1 MiB: every case below fits
@@ -113,8 +116,8 @@ const CASES: { [K in keyof SimdKernels]: (h: Heap) => Case } = {
     const v = h.fill(h.region(4 * n4), uniform(17, 0, 1e-3));
     const [w2, m2, v2] = [h.region(4 * n4), h.region(4 * n4), h.region(4 * n4)];
     const [b1, b2, lr, t] = [0.9, 0.999, 1e-3, 7];
-    const scalars = [b1, 1 - b1, b2, 1 - b2, 1 - lr * 0.05, 1 - b1 ** t, 1 - b2 ** t, 1e-8, lr];
-    return { outputs: { w2, m2, v2 }, call: (k) => k.adamW(w.at, g.at, m.at, v.at, w2.at, m2.at, v2.at, n4, ...scalars) };
+    const [decay, c1, c2, eps] = [1 - lr * 0.05, 1 - b1 ** t, 1 - b2 ** t, 1e-8];
+    return { outputs: { w2, m2, v2 }, call: (k) => k.adamW(w.at, g.at, m.at, v.at, w2.at, m2.at, v2.at, n4, b1, 1 - b1, b2, 1 - b2, decay, c1, c2, eps, lr) };
   },
   softmaxGrad: (h) => {
     const [rows, n] = [4, 13]; // p, dp [4, 13]: a ragged row, off 16-byte alignment
@@ -164,12 +167,23 @@ function run(name: keyof SimdKernels, shared: boolean): Map<string, Float32Array
   return new Map(Object.entries(c.outputs).map(([key, r]) => [`${name}.${key}`, h.view(r).slice()]));
 }
 
-const names = Object.keys(CASES) as (keyof SimdKernels)[];
-
-if (process.env.SIMD_FIXTURE === 'record') {
-  const all = new Map(names.flatMap((n) => [...run(n, false)].map(([key, data]): [string, HostTensor] => [key, { shape: [data.length], data }])));
-  writeFileSync(FIXTURE, writeSafetensors(all, { made: 'src/kernels/wasm/kernels.test.ts (SIMD_FIXTURE=record)' }));
+/** The ids of a WebAssembly binary's sections, in order (each: id byte, LEB128 size, contents). */
+function sectionIds(wasm: Uint8Array): number[] {
+  const ids: number[] = [];
+  for (let at = 8; at < wasm.length;) {
+    ids.push(wasm[at++]);
+    let size = 0;
+    for (let shift = 0; ; shift += 7) {
+      const byte = wasm[at++];
+      size += (byte & 0x7f) * 2 ** shift;
+      if (byte < 0x80) break;
+    }
+    at += size;
+  }
+  return ids;
 }
+
+const names = Object.keys(CASES) as (keyof SimdKernels)[];
 
 const fixture = parseSafetensors(readFileSync(FIXTURE), 'simd_kernels.safetensors');
 
@@ -183,6 +197,29 @@ describe.each([false, true])('SIMD kernels over %s memory', (shared) => {
       const first = g.findIndex((bits, i) => bits !== w[i]);
       expect(first, `${key}[${first}]: ${got[first]} (0x${g[first]?.toString(16)}), recorded ${want.data[first]} (0x${w[first]?.toString(16)})`).toBe(-1);
       expect(g.length).toBe(w.length);
+    }
+  });
+});
+
+describe('the SIMD module', () => {
+  it('is what wat/ and kernels.ts assemble to (after editing them, run `npm run kernels:build`)', () => {
+    expect(moduleSource()).toBe(readFileSync(new URL('./module.gen.ts', import.meta.url), 'utf8'));
+  });
+
+  it('imports tfjs’ memory and nothing else, and exports one function per row of KERNELS, each with a case above', () => {
+    expect(names).toEqual(Object.keys(KERNELS));
+    for (const base64 of [SIMD_MODULE.unshared, SIMD_MODULE.shared]) {
+      const module = new WebAssembly.Module(Buffer.from(base64, 'base64'));
+      expect(WebAssembly.Module.imports(module)).toEqual([{ module: 'env', name: 'memory', kind: 'memory' }]);
+      expect(WebAssembly.Module.exports(module)).toEqual(names.map((name) => ({ name, kind: 'function' })));
+    }
+  });
+
+  it('declares no memory, table, global or data of its own: a kernel reaches only what its arguments point at', () => {
+    for (const base64 of [SIMD_MODULE.unshared, SIMD_MODULE.shared]) {
+      // Sections (binary format §5.5): custom 0, type 1, import 2, function 3, export 7, code 10 and
+      // nothing else: no table 4, memory 5, global 6, start 8, element 9, data 11 or data count 12.
+      expect([...new Set(sectionIds(Buffer.from(base64, 'base64')))].sort((a, b) => a - b)).toEqual([0, 1, 2, 3, 7, 10]);
     }
   });
 });
