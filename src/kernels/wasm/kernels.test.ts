@@ -4,10 +4,11 @@
  * outputs and nothing else of the memory it imports, and the module has no state of its own); and
  * that module.gen.ts is what the sources assemble to.
  */
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { mulberry32 } from '../../data/rng';
-import { parseSafetensors } from '../../weights/formats/safetensors';
+import { readAll } from '../../weights/formats/archive';
+import { parseSafetensors, writeSafetensors } from '../../weights/formats/safetensors';
 import { moduleSource } from './assemble';
 import { KERNELS, type SimdKernels } from './kernels';
 import { SIMD_MODULE } from './module.gen';
@@ -184,6 +185,20 @@ function sectionIds(wasm: Uint8Array): number[] {
 }
 
 const names = Object.keys(CASES) as (keyof SimdKernels)[];
+
+/**
+ * A new kernel has no recorded outputs yet: `SIMD_FIXTURE=add npx vitest run
+ * src/kernels/wasm/kernels.test.ts` appends its case's outputs once its own test has shown them
+ * right. Recorded outputs are never rewritten.
+ */
+function addMissing(): void {
+  const file = parseSafetensors(readFileSync(FIXTURE), 'simd_kernels.safetensors');
+  const recorded = readAll(file);
+  const missing = names.filter((n) => ![...recorded.keys()].some((k) => k.startsWith(`${n}.`)));
+  for (const n of missing) for (const [key, data] of run(n, false)) recorded.set(key, { shape: [data.length], data });
+  if (missing.length) writeFileSync(FIXTURE, writeSafetensors(recorded, { ...file.metadata }));
+}
+if (process.env.SIMD_FIXTURE === 'add') addMissing();
 
 const fixture = parseSafetensors(readFileSync(FIXTURE), 'simd_kernels.safetensors');
 

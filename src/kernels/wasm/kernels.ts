@@ -8,6 +8,10 @@
  * (any multiple of 4); a kernel reads and writes only the tensors these offsets and counts
  * describe. `split`: every output element depends on its own inputs only, so the pool may cut the
  * work into chunks over its threads and get the same bits as one thread.
+ *
+ * Adding a kernel: a row here, its body in wat/<name>.wat, `npm run kernels:build`, a test of its
+ * numbers against a reference, and a case in kernels.test.ts (which records its outputs into the
+ * fixture once, with SIMD_FIXTURE=add).
  */
 
 interface Kernel {
