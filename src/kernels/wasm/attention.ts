@@ -2,7 +2,7 @@
  * Attention for the WASM backend: the same math as the stock path (softmax(q·kᵀ·scale)·v) with a
  * hand-written gradient. Every per-head product is the lab's SIMD product (fused.ts gemmFused: whole
  * heads per thread, the [T, T] maps read transposed in place), or where that is not installed
- * `bmm` (XNNPACK's 2-D product per head on zero-copy views, ~6x the stock batched product).
+ * `bmm` (XNNPACK's 2-D product per head on zero-copy views, bmm.ts).
  */
 import * as tf from '@tensorflow/tfjs';
 import { linearWith, stockKernels, stockProducts, type Kernels, type LinearProducts } from '../../model/ops';
@@ -46,8 +46,7 @@ function attentionWasm(q: tf.Tensor3D, k: tf.Tensor3D, v: tf.Tensor3D, scale: nu
 
 /**
  * A linear layer's products with the bias added inside XNNPACK's product (tfjs' fused matmul on
- * WASM: one threaded kernel), instead of a separate single-threaded Add over the [N, out] output
- * (170 ms of a ViT-Ti/16 FT step at batch 8).
+ * WASM: one threaded kernel), instead of a separate single-threaded Add over the [N, out] output.
  */
 const wasmProducts: LinearProducts = {
   ...stockProducts,
@@ -57,10 +56,9 @@ const wasmProducts: LinearProducts = {
 
 /**
  * dW [in, out] = Xᵀ·dY for x [N, in], dy [N, out]. XNNPACK repacks a product's right operand on
- * every call, on one thread, about 4 ns a float: for fc1 and qkv (in < out) that is dY's N·out
- * floats, so they ran at 34 GFLOP/s on 2 threads where the other products reach 55. There the
- * product is taken the other way round, (dYᵀ·X)ᵀ, packing X's N·in floats instead (the
- * transposes are of dY and of the small [out, in] result).
+ * every call, on one thread: for fc1 and qkv (in < out) that is dY's N·out floats, the larger
+ * operand. There the product is taken the other way round, (dYᵀ·X)ᵀ, packing X's N·in floats
+ * instead (the transposes are of dY and of the small [out, in] result).
  */
 function weightGrad(x: tf.Tensor2D, dy: tf.Tensor2D): tf.Tensor2D {
   if (x.shape[1] >= dy.shape[1]) return tf.matMul(tf.transpose(x), dy) as tf.Tensor2D;

@@ -1,8 +1,8 @@
 /**
  * Batched matmul for the WASM backend that reaches its fast 2-D path.
  *
- * tfjs-backend-wasm runs a plain 2-D product (batch 1, no transposes) through XNNPACK at 17–28
- * GFLOP/s, but any batch > 1 or transposed product through a naive loop at 1–3 GFLOP/s, and
+ * tfjs-backend-wasm runs a plain 2-D product (batch 1, no transposes) through XNNPACK, but any
+ * batch > 1 or transposed product through a naive loop, an order of magnitude slower, and
  * attention is exactly batched products. Slicing the batch into separate tensors costs a copy
  * and a kernel launch per slice. Instead this kernel registers zero-copy *views* of each batch
  * element (an id pointing into the input's heap memory) with the WASM runtime and calls its 2-D

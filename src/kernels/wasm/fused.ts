@@ -1,17 +1,13 @@
 /**
- * Element-wise work of a ViT step as one pass over the WASM heap each, instead of a chain of tfjs
- * kernels.
+ * The lab's kernels for the WASM backend: element-wise work of a ViT step (GELU and its gradient,
+ * LayerNorm forward and backward, the softmax's backward pass, AdamW, column sums) as one pass over
+ * the heap each, and the attention heads' batched product, registered with tfjs as kernels that
+ * call the SIMD module (simd.ts, kernels.ts). tfjs-backend-wasm would run each of these as a chain
+ * of kernels, a full pass over memory per operation, with scalar C++ math.
  *
- * Once XNNPACK's products run on every thread, what is left single-threaded is the element-wise
- * work, and tfjs-backend-wasm does it one operation per kernel (a full pass over memory each) with
- * scalar C++ math: the exact GELU of a ViT-Ti/16 block at batch 8 ([1576, 768]) was 5 kernels
- * forward and 11 backward, Erf at 9 ns and Exp at 12 ns an element, 85 ms a block in a
- * single-thread step (the profile in README "WASM threads"). Here each is one loop in JS over the
- * tensors' own heap memory: no copy in or out, no temporaries, about 5 ns an element.
- *
- * Heap access: a kernel first makes its output (the only allocation, which may grow the heap and
- * detach older views of its buffer), then makes views of its inputs and output over the memory's
- * current buffer, uses them and drops them before returning. Nothing here allocates while a view
+ * Heap access: a kernel first makes its outputs (the only allocations, which may grow the heap and
+ * detach older views of its buffer), then passes byte offsets to the SIMD module or makes views of
+ * the memory's current buffer and drops them before returning. Nothing here allocates while a view
  * lives, and XNNPACK's pool threads run only inside a tfjs kernel call, so the heap cannot grow
  * under a loop.
  */
@@ -57,7 +53,7 @@ const A1 = 0.254829592,
   A5 = 1.061405429;
 const INV_SQRT_2PI = 1 / Math.sqrt(2 * Math.PI);
 
-/** y = x·Φ(x), element-wise. */
+/** y = x·Φ(x), element-wise: the last n mod 4 elements (the SIMD kernel takes whole vectors). */
 function geluForward(x: Float32Array, y: Float32Array): void {
   for (let i = 0; i < x.length; i++) {
     const v = x[i];
@@ -68,7 +64,7 @@ function geluForward(x: Float32Array, y: Float32Array): void {
   }
 }
 
-/** dx = dy·(Φ(x) + x·φ(x)), element-wise. */
+/** dx = dy·(Φ(x) + x·φ(x)), element-wise: the last n mod 4 elements. */
 function geluBackward(dy: Float32Array, x: Float32Array, dx: Float32Array): void {
   for (let i = 0; i < x.length; i++) {
     const v = x[i];
@@ -221,7 +217,7 @@ interface AdamWScalars {
   lr: number;
 }
 
-/** w, g, m, v [n] -> w', m', v' [n]: AdamW in one pass (simd.ts adamW), the ragged tail in float32 JS. */
+/** w, g, m, v [n] -> w', m', v' [n]: AdamW in one pass (wat/adamW.wat), the ragged tail in float32 JS. */
 function adamWKernel({ inputs, backend, attrs }: KernelArgs): tf.TensorInfo[] {
   const b = backend as HeapBackend;
   const ins = [inputs.w, inputs.g, inputs.m, inputs.v] as tf.TensorInfo[];
@@ -320,10 +316,10 @@ export function softmaxGrad<T extends tf.Tensor>(p: T, dp: T): T {
 /**
  * Batched products aᵢ·bᵢ (or aᵢᵀ·bᵢ, reading a transposed in place) for a [n, M, K] (or [n, K, M]),
  * b [n, K, N] -> [n, M, N], each product on one WASM thread and the batch split over the threads
- * (simd.ts gemm), or null where that kernel does not apply (not installed, not float32): the
- * caller then takes XNNPACK's product per element (bmm.ts). For attention heads
- * XNNPACK's product costs more than it computes: it repacks b and dispatches its threads for every
- * 197 × 197 × 64 product, 120–150 µs each on top of the arithmetic.
+ * (wat/gemm.wat), or null where that kernel does not apply (not installed, not float32): the
+ * caller then takes XNNPACK's product per element (bmm.ts). XNNPACK repacks b and wakes its
+ * threads for every product, which for an attention head's small product (197 × 197 × 64 in a
+ * ViT-B/16) is a large share of the work; here each thread takes whole products instead.
  */
 export function gemmFused(a: tf.Tensor3D, b: tf.Tensor3D, transposeA = false): tf.Tensor3D | null {
   if (tf.getBackend() !== 'wasm' || !tf.getKernel(LAB_GEMM, 'wasm') || a.dtype !== 'float32' || b.dtype !== 'float32') return null;
@@ -332,8 +328,8 @@ export function gemmFused(a: tf.Tensor3D, b: tf.Tensor3D, transposeA = false): t
 
 /**
  * Σ over every axis but the last: x [..., D] -> [D], one pass in row order (tfjs' Sum over leading
- * axes transposes first: 2.7 ms for [1576, 768] against 0.3). D must be a multiple of 4; other
- * shapes take tfjs' Sum.
+ * axes transposes first, a second pass over x). D must be a multiple of 4; other shapes take tfjs'
+ * Sum.
  */
 export function columnSum(x: tf.Tensor): tf.Tensor1D {
   const d = x.shape[x.rank - 1];
@@ -346,8 +342,8 @@ const layerNormSummed = layerNormWith(columnSum);
 /**
  * LayerNorm over the last axis, (x − mean)/√(var + eps)·γ + β with the biased variance, as one pass
  * over each row forward (saving x̂ and 1/σ, as layerNormLean does) and one backward giving dx, dγ
- * and dβ together: 9 tfjs kernels forward and ~12 backward before. Rows whose length is not a
- * multiple of 4 take layerNormWith(columnSum).
+ * and dβ together, where tfjs ops take about 9 kernels forward and 12 backward. Rows whose length
+ * is not a multiple of 4 take layerNormWith(columnSum).
  */
 export function layerNormFused(x: tf.Tensor, gamma: tf.Tensor1D, beta: tf.Tensor1D, eps: number): tf.Tensor {
   const d = x.shape[x.rank - 1];

@@ -2,7 +2,7 @@
  * The WASM backend's heap, made safe and measurable.
  *
  * tfjs-backend-wasm 4.22 keeps every tensor in one WebAssembly memory (at most 4 GiB) and three of
- * its habits turned "too big" into memory corruption or wasted memory (measured in issue 18):
+ * its habits turn "too big" into memory corruption or wasted memory:
  *
  * 1. Out of memory is not an error. `_malloc` returns 0 when the heap cannot grow, and the backend
  *    uses that 0 as the tensor's address (`backend_wasm.js`: `this.wasm._malloc(n) >>> 0`, no
@@ -12,8 +12,8 @@
  *    named error at the allocation, before anything is overwritten, so the module stays usable.
  * 2. Every tensor saved for the backward pass is copied. tfjs saves a tensor by cloning it, and
  *    the WASM backend's Identity kernel copies (the CPU, WebGL and WebGPU backends share the buffer
- *    and count references). For a ViT-B/16 FT step at batch 1 that was 839 MB of copies at the
- *    peak, a third of them copies of the weights themselves. `registerSharingIdentity` makes WASM
+ *    and count references): in a ViT-B/16 FT step, hundreds of MB of copies at the peak, a third
+ *    of them copies of the weights themselves. `registerSharingIdentity` makes WASM
  *    share as the others do; WASM kernels never write into their inputs, so sharing is safe.
  * 3. The heap never shrinks, so its size is the high-water mark of a process. `freshWasmBackend`
  *    starts a new module (a new, small heap) so that benchmarks can measure each case on its own.

@@ -1,23 +1,21 @@
 /**
- * The lab's SIMD loops (simd.ts) on every WASM thread: helper workers that share tfjs' memory.
+ * Runs the SIMD kernels (simd.ts) on every WASM thread: helper workers that share tfjs' memory.
  *
- * XNNPACK splits tfjs' products over its pthreads, but the lab's own loops ran on the calling
- * thread alone: in a 2-thread VPT-deep step, GELU forward and backward were 247 of 1 961 ms. When
- * tfjs' threaded build runs (its WebAssembly.Memory is shared), `threads − 1` helper workers are
- * started once per memory; each instantiates the same SIMD module over that memory (the compiled
- * module and the memory are posted to it) and waits on a small SharedArrayBuffer control block.
- * A call cuts its range into `CHUNKS_PER_THREAD` contiguous chunks per thread: the caller stores
- * the first chunk's arguments and how they advance per chunk, bumps a generation counter and
- * notifies, then every thread, the caller too, claims chunks from a shared counter until none is
- * left; the caller returns once every chunk is counted done. A helper that wakes late (a vCPU
- * that slept: 2–3 ms on the development VM, longer than a whole GELU) finds the chunks taken, so
- * a split call is never much slower than the caller alone. Signalling costs tens of µs, so only
- * ranges of `SPLIT_MIN_ELEMENTS` or more are split.
+ * XNNPACK splits tfjs' own products over its threads; the lab's kernels would run on the calling
+ * thread alone. When tfjs' threaded build runs (its WebAssembly.Memory is shared), `threads − 1`
+ * helper workers are started once per memory; each instantiates the same SIMD module over that
+ * memory (the compiled module and the memory are posted to it) and waits on a small
+ * SharedArrayBuffer control block. A call cuts its range into `CHUNKS_PER_THREAD` contiguous chunks
+ * per thread: the caller stores the first chunk's arguments and how they advance per chunk, bumps a
+ * generation counter and notifies, then every thread, the caller too, claims chunks from a shared
+ * counter until none is left; the caller returns once every chunk is counted done. A helper that
+ * wakes late (a vCPU that was descheduled) finds the chunks taken, so a split call is never much
+ * slower than the caller alone. Waking the helpers costs tens of µs, so only ranges of
+ * `SPLIT_MIN_ELEMENTS` or more are split.
  *
- * Only work whose every output element depends on its own inputs alone is split (GELU, AdamW, a
- * LayerNorm or softmax-gradient row, a whole attention head's product): a chunk computes exactly
- * what one thread would, so 1 and N threads stay bit-identical. Reductions across the split range
- * (column sums, dγ, dβ) are never split.
+ * Only kernels marked `split` in KERNELS are split: every output element depends on its own inputs
+ * alone, so a chunk computes exactly what one thread would and 1 and N threads stay bit-identical.
+ * Reductions across the range (column sums, LayerNorm's dγ and dβ) are not.
  *
  * Blocking: the caller waits with Atomics.wait, which a browser's main thread may not do; there
  * (and wherever the helpers are not started yet, or cannot be) every call runs on the caller.
@@ -26,6 +24,7 @@
  * (they never keep a process alive), and a new memory (a new WASM backend) stops the old one's.
  */
 import { getThreadsCount } from '@tensorflow/tfjs-backend-wasm';
+import { SPLIT_KERNELS, type SplitKernel } from './kernels';
 
 /** Ranges below this many float32 elements run on the caller alone. */
 const SPLIT_MIN_ELEMENTS = 1 << 16;
@@ -58,10 +57,6 @@ const MAX_CHUNKS = 63;
 const HEADER = 12;
 /** Float64 slots for the first chunk's arguments, then as many for their advance per chunk. */
 const ARGS = 24;
-
-/** Exports a helper may be asked to run (their index is what the control block carries). */
-const FUNCTIONS = ['gelu', 'geluGrad', 'layerNorm', 'adamW', 'softmaxGrad', 'bgemm'] as const;
-type SplitFunction = (typeof FUNCTIONS)[number];
 
 /**
  * The helper's whole program. It is sent to the worker as text, so it must reference nothing
@@ -135,7 +130,7 @@ function startHelpers(memory: WebAssembly.Memory, module: WebAssembly.Module, co
   const sab = new SharedArrayBuffer(4 * HEADER + 8 * 2 * ARGS);
   const control = new Int32Array(sab, 0, HEADER);
   const args = new Float64Array(sab, 4 * HEADER, 2 * ARGS);
-  const start = () => ({ module, memory, control: sab, names: [...FUNCTIONS] });
+  const start = () => ({ module, memory, control: sab, names: SPLIT_KERNELS });
   const stops: (() => void)[] = [];
   const node = nodeWorkerThreads();
   let url: string | undefined;
@@ -226,7 +221,7 @@ export function runSplit(
   memory: WebAssembly.Memory,
   module: WebAssembly.Module,
   call: (...a: number[]) => void,
-  fn: SplitFunction,
+  fn: SplitKernel,
   units: number,
   elements: number,
   argsFor: (start: number, length: number) => number[],
@@ -248,7 +243,7 @@ export function runSplit(
     next.map((a, i) => a - first[i]),
     ARGS,
   );
-  Atomics.store(c, FN, FUNCTIONS.indexOf(fn));
+  Atomics.store(c, FN, SPLIT_KERNELS.indexOf(fn)); // the helpers look the name up in the same list
   Atomics.store(c, UNITS, units);
   Atomics.store(c, PER, per);
   Atomics.store(c, LEN_AT, lenAt);

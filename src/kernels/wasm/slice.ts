@@ -3,11 +3,11 @@
  *
  * tfjs-backend-wasm 4.22's Slice starts with `backend.readSync(x)`, a copy of the whole input out
  * of the heap into a new JS array, then copies the slice from that copy; SplitV is one such Slice
- * per piece. Splitting a ViT-Ti/16 block's q, k, v heads at batch 8 ([B, 3H, T, hd], 9.7 MB) copied
- * 29 MB, plus the pieces row by row (4 728 rows of 64 floats each): 8 ms a block, single-threaded,
- * 90-100 ms a step. These copy the
- * slice inside the heap (`copyWithin`: one block when the slice is contiguous, else one per
- * contiguous run). Strings keep tfjs' own kernels (their bytes live outside the heap).
+ * per piece: splitting a ViT-Ti/16 block's q, k, v heads at batch 8 ([B, 3H, T, hd], 9.7 MB) copies
+ * 29 MB out of the heap, then the pieces back row by row (4 728 rows of 64 floats each), on one
+ * thread. These copy the slice inside the heap (`copyWithin`: one block when the slice is
+ * contiguous, else one per contiguous run). Strings keep tfjs' own kernels (their bytes live
+ * outside the heap).
  */
 import * as tf from '@tensorflow/tfjs';
 

@@ -1,9 +1,10 @@
 /**
- * Transpose for the WASM backend as block copies over the heap (WebAssembly SIMD, simd.ts).
+ * Transpose for the WASM backend as block copies over the heap (the SIMD kernels transpose4 and
+ * copyRuns, wat/).
  *
  * A ViT step transposes ~200 times (each linear layer's Xᵀ for dW and Wᵀ for dX, attention's kᵀ,
- * Pᵀ, dSᵀ, vᵀ, the head split and merge): 162 ms of a 2-thread ViT-Ti/16 FT step at batch 8 in
- * tfjs-backend-wasm's scalar C++ loop, one element at a time with index arithmetic per element.
+ * Pᵀ, dSᵀ, vᵀ, the head split and merge), and tfjs-backend-wasm's Transpose is a scalar C++ loop,
+ * one element at a time with index arithmetic per element, on one thread.
  * Every one of them is, once size-1 axes are dropped and axes that stay neighbours are merged, a
  * swap of two axes [B, M, N, C] -> [B, N, M, C]: with C = 1 (a batch of matrix transposes) 4×4
  * blocks of lanes, shuffled in registers; with C > 1 (the heads, C = head size) runs of C elements,
