@@ -299,12 +299,33 @@ export function writeRawZip(entries: RawZipEntry[]): { bytes: Uint8Array; centra
   const eocd = new Uint8Array(22);
   const ev = new DataView(eocd.buffer);
   ev.setUint32(0, 0x06054b50, true);
-  ev.setUint16(8, entries.length, true);
-  ev.setUint16(10, entries.length, true);
+  // More entries than 16 bits count: the zip64 end record and its locator carry the count.
+  const zip64 = entries.length > 0xfffe;
+  ev.setUint16(8, zip64 ? 0xffff : entries.length, true);
+  ev.setUint16(10, zip64 ? 0xffff : entries.length, true);
   ev.setUint32(12, centralSize, true);
   ev.setUint32(16, centralOffset, true);
-  const bytes = concat([...locals, ...centrals, eocd]);
-  return { bytes, centralOffset, eocdOffset: centralOffset + centralSize };
+  const tail: Uint8Array[] = [];
+  if (zip64) {
+    const rec = new Uint8Array(56);
+    const rv = new DataView(rec.buffer);
+    rv.setUint32(0, 0x06064b50, true);
+    rv.setBigUint64(4, 44n, true);
+    rv.setUint16(12, 45, true);
+    rv.setUint16(14, 45, true);
+    rv.setBigUint64(24, BigInt(entries.length), true);
+    rv.setBigUint64(32, BigInt(entries.length), true);
+    rv.setBigUint64(40, BigInt(centralSize), true);
+    rv.setBigUint64(48, BigInt(centralOffset), true);
+    const loc = new Uint8Array(20);
+    const lv = new DataView(loc.buffer);
+    lv.setUint32(0, 0x07064b50, true);
+    lv.setBigUint64(8, BigInt(centralOffset + centralSize), true);
+    lv.setUint32(16, 1, true);
+    tail.push(rec, loc);
+  }
+  const bytes = concat([...locals, ...centrals, ...tail, eocd]);
+  return { bytes, centralOffset, eocdOffset: centralOffset + centralSize + (zip64 ? 76 : 0) };
 }
 
 /** A raw deflate stored block (not final): `data` verbatim, so a deflateZeros block can follow it. */
