@@ -9,7 +9,7 @@
  * through the lab's own worker (the page built and served by Vite's API in this process, so no
  * server outlives the command).
  */
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { initNodeBackend, nodeWasmThreading } from '../backend/node';
@@ -35,7 +35,7 @@ import { REPO_ROOT } from '../train/host.node.js';
 import { quoted } from '../domain/errors';
 import { intArg, listArg, parseArgs, runMain, usageError, type ParsedArgs } from './args';
 import { startBackend } from './backend';
-import { checkWritable } from './files';
+import { checkWritable, writeFileAtomicAsync } from './files';
 import { runChild } from './processes';
 import { selfArgv } from './self';
 import { dawnEnvironment, findVulkan, vulkanReady } from '../backend/vulkan';
@@ -214,7 +214,7 @@ runMain(async () => {
     console.log(`\n${p.title}: ${p.totalMs.toFixed(0)} ms of kernel time\n\n| kernel | calls | ms | share |\n|---|---:|---:|---:|`);
     for (const k of p.kernels.slice(0, 12)) console.log(`| ${k.kernel} | ${k.calls} | ${k.ms.toFixed(0)} | ${(100 * k.share).toFixed(1)} % |`);
   }
-  await writeFile(out, JSON.stringify({ machine, date: new Date().toISOString(), rows, profiles }, null, 2));
+  await writeFileAtomicAsync(out, JSON.stringify({ machine, date: new Date().toISOString(), rows, profiles }, null, 2), '--out');
   console.error(`wrote ${out}`);
   return 0;
 }, USAGE);

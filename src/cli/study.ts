@@ -10,7 +10,6 @@
  * on train / val, final runs on train + val per seed, test) and the output adds the "why" table.
  * Prints Markdown tables and writes every run's results as JSON.
  */
-import { writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { PROCEDURAL_TASKS } from '../data/catalog';
 import { pretrainingSplits } from '../data/pretraining';
@@ -24,12 +23,12 @@ import { nodeHost } from '../train/host.node.js';
 import { disposeSession, loadModel, openSplits, runSession } from '../train/session';
 import { trainDataFromSplits } from '../data/fromSplits';
 import { RunControl } from '../train/control';
-import { LabError, quoted } from '../domain/errors';
-import { enumArg, intArg, listArg, numArg, parseArgs, runMain, THREADS_USAGE, threadsArg, usageError } from './args';
-import { parseSeeds, resolveGrid } from '../train/paper';
+import { quoted } from '../domain/errors';
+import { enumArg, gridArg, intArg, listArg, numArg, parseArgs, runMain, seedsArg, THREADS_USAGE, threadsArg, usageError } from './args';
+import { resolveGrid } from '../train/paper';
 import { runPaperSession } from '../train/paperSession';
 import { backendArg, backendUsage, gpuMemoryArg, startBackend } from './backend';
-import { checkWritable } from './files';
+import { checkOutputs, checkWritable, writeFileAtomicAsync } from './files';
 import { paperRowOf } from './studyReport';
 import { mergeStudyFiles, readStudyFile, readStudySources, studyTables, type StudyFile, type StudyRow } from './studyFile';
 
@@ -108,9 +107,11 @@ runMain(async () => {
   const ints = (name: string, fallback: number[], min: number, max: number): number[] => {
     const raw = args.values.get(name);
     if (raw === undefined) return fallback;
+    if (raw.length > 1000) throw usageError(`--${name} is ${raw.length.toLocaleString('en')} characters long; give a short list of integers.`);
     const xs = raw.split(',').map((x) => x.trim());
+    if (xs.length > 100) throw usageError(`--${name} lists ${xs.length} values; at most 100.`);
     for (const x of xs) {
-      const v = x === '' ? NaN : Number(x);
+      const v = /^\d{1,9}$/.test(x) ? Number(x) : NaN;
       if (!Number.isInteger(v) || v < min || v > max)
         throw usageError(`--${name} takes a comma-separated list of integers from ${min} to ${max}, got ${quoted(x, 40)}.`);
     }
@@ -120,28 +121,17 @@ runMain(async () => {
   const epochs = ints('epochs', [10, 5], 0, 1000);
   if (epochs.length !== sizes.length) throw usageError('--epochs needs one value per train size.');
   const protocol = enumArg(args, 'protocol', ['quick', 'paper'] as const, 'quick');
-  let seeds: number[];
-  try {
-    seeds = parseSeeds(args.values.get('seeds') ?? (protocol === 'paper' ? '3' : '1'), 0);
-  } catch (e) {
-    throw e instanceof LabError ? usageError(e.message) : e;
-  }
+  const seeds = seedsArg(args, protocol === 'paper' ? '3' : '1', 0);
   if (protocol === 'quick') for (const only of ['grid', 'analysis']) if (args.values.has(only)) throw usageError(`--${only} belongs to --protocol paper.`);
   if (protocol === 'paper' && args.values.has('lr'))
     throw usageError("--protocol paper searches the learning rate: give the rates as --grid 'lr=...', not --lr.");
   const gridSpec = args.values.get('grid');
-  for (const m of methods) {
-    try {
-      resolveGrid(gridSpec, m);
-    } catch (e) {
-      throw e instanceof LabError ? usageError(e.message) : e;
-    }
-  }
+  for (const m of methods) gridArg(gridSpec, m);
   const analysisImages = intArg(args, 'analysis', 64, 0, 100000);
   const testSize = intArg(args, 'test-size', 500, 1, 100000);
   const batch = intArg(args, 'batch', 32, 1, 4096);
   const frechetCount = intArg(args, 'frechet', 500, 0, 100000);
-  const shard = /^(\d+)\/(\d+)$/.exec(args.values.get('shard') ?? '0/1');
+  const shard = /^(\d{1,6})\/(\d{1,6})$/.exec(args.values.get('shard') ?? '0/1');
   const [shardIndex, shardCount] = shard ? [Number(shard[1]), Number(shard[2])] : [NaN, NaN];
   if (!shard || shardCount < 1 || shardIndex >= shardCount)
     throw usageError(`--shard must be i/n with 0 <= i < n, got ${quoted(args.values.get('shard') ?? '', 40)}.`);
@@ -150,10 +140,13 @@ runMain(async () => {
   const backend = backendArg(args);
   const gpuMemoryBytes = gpuMemoryArg(args, backend);
 
+  // --out is read and extended (by design); no other input may be written over.
+  await checkOutputs([{ path: out, option: '--out' }], [{ path: modelName, option: '--model' }]);
   const file: StudyFile = existsSync(out) ? await readStudyFile(out, '--out') : { model: modelName, rows: [], frechet: {} };
   await checkWritable(out, '--out');
   await startBackend(backend, { gpuMemoryBytes, threads: threadsArg(args) });
-  const save = () => writeFile(out, JSON.stringify(file, null, 2));
+  // Whole or not at all: a study killed mid-save keeps every run it had finished.
+  const save = () => writeFileAtomicAsync(out, JSON.stringify(file, null, 2), '--out');
   const model = modelSpecFor(modelName);
 
   // Prompt lengths: the catalog's rule (the paper's length × patches / 196), applied by the session.

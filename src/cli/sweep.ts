@@ -16,7 +16,7 @@ import type { BenchMode, BenchRow } from '../bench/bench';
 import type { MethodId } from '../domain/run';
 import { METHODS } from '../train/methods';
 import { intArg, parseArgs, runMain, usageError, type ParsedArgs } from './args';
-import { readUserJson } from './files';
+import { checkOutputs, readUserJson } from './files';
 import { runChild } from './processes';
 import { mergeStudyFiles, studyTables, type StudyFile } from './studyFile';
 import { cellWork, loadSweep, readCellResult, type Sweep, type SweepOverrides } from './sweepPlan';
@@ -85,6 +85,16 @@ runMain(async () => {
       );
   }
   const results = resolve(args.values.get('results') ?? join('sweep-results', basename(file).replace(/(\.sweep)?\.json$/, '')));
+  // Results and blob reports go to folders of their own: never over the sweep file, the
+  // checkpoint, or into the data folder.
+  await checkOutputs(
+    [{ path: results, option: '--results' }, ...(args.values.has('blob') ? [{ path: resolve(args.values.get('blob')!), option: '--blob' }] : [])],
+    [
+      { path: file, option: 'the sweep file' },
+      ...('path' in sweep.model ? [{ path: sweep.model.path, option: 'the model' }] : []),
+      ...('path' in sweep.data ? [{ path: sweep.data.path, option: 'the data' }] : []),
+    ],
+  );
 
   if (args.flags.has('estimate')) {
     console.log(await estimate(sweep, args));
