@@ -8,7 +8,7 @@
  * numbers, so a re-run skips the cells whose results already exist (resumable shards).
  */
 import { createHash } from 'node:crypto';
-import { rename, writeFile, mkdir } from 'node:fs/promises';
+import { mkdir, readdir, rename, writeFile } from 'node:fs/promises';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import Ajv, { type ErrorObject } from 'ajv';
 import { LabError, bytesText, quoted } from '../domain/errors';
@@ -420,6 +420,18 @@ export async function readCellResult<T extends { sweep?: CellRecord }>(dir: stri
   } catch {
     return null;
   }
+}
+
+/**
+ * The stored results of many cells (null where a cell has none), reading the folder's listing
+ * once and only the files that are there, one at a time: a sweep of 100,000 cells must not open
+ * 100,000 files at once (the process would run out of file handles and call results missing).
+ */
+export async function readCellResults<T extends { sweep?: CellRecord }>(dir: string, cells: readonly Cell[]): Promise<(T | null)[]> {
+  const present = new Set(await readdir(dir).catch(() => [] as string[]));
+  const out: (T | null)[] = [];
+  for (const c of cells) out.push(present.has(c.fileName) ? await readCellResult<T>(dir, c) : null);
+  return out;
 }
 
 /** Writes a cell's result whole or not at all (a temporary file renamed), so a killed shard leaves no half file. */
