@@ -53,7 +53,7 @@ const USAGE = `usage: npm run bench -- [options]
   --batch LIST           batch sizes, e.g. 1,2,4 (default 8)
   --recompute LIST       off,on: training steps without and/or with activation recomputation
                          (default off; both in one run give the memory saved and the time it costs)
-  --runs N               measured steps per case, after 1 warm-up step (default 3)
+  --runs N               measured steps per case, 1 to 100, after 1 warm-up step (default 3)
   --threads LIST         WASM threads, e.g. 1,2: every WASM case (and the plain matmul it is compared
                          with) at each count, then a scaling table: speed against 1 thread and GFLOP/s
                          as a fraction of the matmul's at the same count (default: one per logical

@@ -28,7 +28,12 @@ holding <folder>/ or vtab-1k/<folder>/, or a zip of any of these. Every image is
 Options:
   --task <id>   one of: ${VTAB_TASKS.map((t) => t.id).join(', ')}
   --skip-bad    leave out bad lines and images, list them, and exit 0 if anything remains
+  --train N     example: training images, 1 to 20,000 (default 10)
   --help        this text
+
+Bounds (src/data/limits.ts): a list file 64 MiB and 1,000,000 lines, a line 4,096 characters, an
+image 128 MiB and 50 megapixels, a data zip 250,000 entries (2 GiB when downloaded). A URL must
+answer within 30 s and send data at least every 60 s (LAB_FETCH_TIMEOUT_S sets both seconds).
 
 (Procedural tasks ${PROCEDURAL_TASKS.map((t) => t.id).join(', ')} are generated in the lab and need no files.)`;
 

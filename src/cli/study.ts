@@ -37,24 +37,28 @@ const USAGE = `usage: npm run study -- [options]
   --model <name|path>   default tiny_pretrained (the bundled model)
   --tasks LIST          default: every offline task (${PROCEDURAL_TASKS.map((t) => t.id).join(', ')})
   --methods LIST        default ft,vpt_deep,linear
-  --sizes LIST          train sizes, default 400,2000 (validation = a quarter)
-  --epochs LIST         epochs per size, default 10,5
-  --seeds N|LIST        a count from seed 0 (3 = seeds 0, 1, 2) or a list; default 1 (quick), 3 (paper)
+  --sizes LIST          train sizes, 1 to 20,000 each, at most 100 (default 400,2000; validation =
+                        a quarter)
+  --epochs LIST         epochs per size, 0 to 1,000 each (default 10,5)
+  --seeds N|LIST        a count from seed 0 (1 to 100; 3 = seeds 0, 1, 2) or a list of up to 100;
+                        default 1 (quick), 3 (paper)
   --protocol quick|paper
                         quick (default): one run per seed on train / val / test at the method's
                         defaults. paper: search --grid on train / val, choose on val, then one final
                         run per seed on train + val, test mean ± std (see npm run train -- --help)
-  --grid G              paper: reduced (default) | reference | 'lr=...;wd=...'
+  --grid G              paper: reduced (default) | reference | 'lr=...;wd=...' (at most 200 points)
   --no-early-stop       paper: let diverged search runs finish
-  --analysis N          paper: test images for the why analyses (CKA per layer; default 64; 0 = skip)
-  --test-size N         test images per task (default 500)
-  --batch N             default 32
-  --frechet N           images per set for the Fréchet distance (default 500; 0 = skip)
+  --analysis N          paper: test images for the why analyses, 0 to 100,000 (CKA per layer;
+                        default 64; 0 = skip)
+  --test-size N         test images per task, 1 to 100,000 (default 500)
+  --batch N             1 to 4,096 (default 32)
+  --frechet N           images per set for the Fréchet distance, 0 to 100,000 (default 500; 0 = skip)
   --lr X                quick: base learning rate for these runs (default: each method's); runs at
                         several rates can share one results file: the table keeps, per task, size and
                         method, the rate with the best final validation accuracy
   ${backendUsage(22, { gpuMemory: true })}
   --shard i/n           run only every n-th job starting at i (to use several cores)
+                        (integers are decimal digits; every option is given at most once)
 ${THREADS_USAGE}
   --out FILE            results JSON (default study.json; an existing file is extended, not redone)
   --table PATH...       only print the tables from results files, a sweep's results folder, or a

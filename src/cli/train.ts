@@ -127,20 +127,6 @@ runMain(async () => {
   const gpuMemoryBytes = gpuMemoryArg(args, backend);
   const threads = threadsArg(args);
   const dataArg = args.values.get('data') ?? 'procedural';
-  const saveParams = args.values.get('save-params');
-  const out = args.values.get('out') ?? 'results.json';
-  // Outputs are proved writable, and proved not to be inputs, before any time is spent: a run
-  // must not die after its work, nor replace the checkpoint or a list file it reads.
-  await checkWritable(out, '--out');
-  if (saveParams) await checkWritable(saveParams, '--save-params');
-  await checkOutputs(
-    [{ path: out, option: '--out' }, ...(saveParams ? [{ path: saveParams, option: '--save-params' }] : [])],
-    [
-      { path: modelArg, option: '--model' },
-      ...(args.values.has('load-params') ? [{ path: args.values.get('load-params')!, option: '--load-params' }] : []),
-      ...(dataArg !== 'procedural' && !/^https?:\/\//i.test(dataArg) ? [{ path: dataArg, option: '--data' }] : []),
-    ],
-  );
   const data: DataSpec = dataArg === 'procedural' ? { kind: 'procedural' } : { kind: 'path', path: dataArg };
   const trainSize = intArg(args, 'train-size', 800, 1, 20000);
   // A prompt method with no prompts is a linear probe under another name; a run without
@@ -167,14 +153,6 @@ runMain(async () => {
     skipBad: args.flags.has('skip-bad'),
     recompute: enumArg(args, 'recompute', ['auto', 'on', 'off'] as const, 'auto'),
     promptControls: promptControlsOf(args),
-    importParams: args.values.has('load-params')
-      ? {
-          file: new Blob([
-            (await readUserFile(args.values.get('load-params')!, '--load-params', 4 * 2 ** 30, 'checkpoint/unreadable')) as Uint8Array<ArrayBuffer>,
-          ]),
-          name: args.values.get('load-params')!,
-        }
-      : undefined,
   };
   const protocol = enumArg(args, 'protocol', ['quick', 'paper'] as const, 'quick');
   for (const only of ['seeds', 'grid']) if (protocol === 'quick' && args.values.has(only)) throw usageError(`--${only} belongs to --protocol paper.`);
@@ -185,15 +163,33 @@ runMain(async () => {
         throw usageError(`--protocol paper searches the learning rate and weight decay: give them as --grid 'lr=...;wd=...', not --${fixed}.`);
     for (const no of ['save-params', 'load-params']) if (args.values.has(no)) throw usageError(`--${no} works with --protocol quick only.`);
   }
+  const paper: PaperSettings | undefined =
+    protocol === 'paper'
+      ? { grid: gridArg(args.values.get('grid'), config.method), seeds: seedsArg(args, '3', config.seed), earlyStop: !args.flags.has('no-early-stop') }
+      : undefined;
+  const saveParams = args.values.get('save-params');
+  const out = args.values.get('out') ?? 'results.json';
+  // Outputs are proved writable, and proved not to be inputs, before any time is spent: a run
+  // must not die after its work, nor replace the checkpoint or a list file it reads.
+  await checkWritable(out, '--out');
+  if (saveParams) await checkWritable(saveParams, '--save-params');
+  await checkOutputs(
+    [{ path: out, option: '--out' }, ...(saveParams ? [{ path: saveParams, option: '--save-params' }] : [])],
+    [
+      { path: modelArg, option: '--model' },
+      ...(args.values.has('load-params') ? [{ path: args.values.get('load-params')!, option: '--load-params' }] : []),
+      ...(dataArg !== 'procedural' && !/^https?:\/\//i.test(dataArg) ? [{ path: dataArg, option: '--data' }] : []),
+    ],
+  );
+  if (args.values.has('load-params')) {
+    const file = args.values.get('load-params')!;
+    const bytes = await readUserFile(file, '--load-params', 4 * 2 ** 30, 'checkpoint/unreadable');
+    config.importParams = { file: new Blob([bytes as Uint8Array<ArrayBuffer>]), name: file };
+  }
   // Written whole or not at all (a crash mid-write keeps the previous epoch's file).
   const writeResults = (json: unknown) => writeFileAtomic(out, JSON.stringify(json, null, 2), '--out');
 
-  if (protocol === 'paper') {
-    const paper: PaperSettings = {
-      grid: gridArg(args.values.get('grid'), config.method),
-      seeds: seedsArg(args, '3', config.seed),
-      earlyStop: !args.flags.has('no-early-stop'),
-    };
+  if (paper) {
     await startBackend(backend, { gpuMemoryBytes, threads });
     return runPaperCli(config, paper, out, writeResults);
   }
