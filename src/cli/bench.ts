@@ -95,7 +95,7 @@ runMain(async () => {
   const kernels: KernelChoice[] = listArg(args, 'kernels', ['lab', 'stock'] as const, ['lab', 'stock']);
   const modes: BenchMode[] = listArg(args, 'modes', ['forward', 'ft', 'vpt_deep', 'linear'] as const, ['forward', 'ft', 'vpt_deep']);
   const batches = (args.values.get('batch') ?? '8').split(',').map((b) => {
-    const n = Number(b);
+    const n = /^\d{1,4}$/.test(b.trim()) ? Number(b) : NaN;
     if (!Number.isInteger(n) || n < 1 || n > 1024) throw usageError(`--batch takes integers from 1 to 1024, comma-separated, got ${quoted(b, 40)}.`);
     return n;
   });
@@ -106,7 +106,7 @@ runMain(async () => {
         .get('threads')!
         .split(',')
         .map((t) => {
-          const n = Number(t);
+          const n = /^\d{1,4}$/.test(t.trim()) ? Number(t) : NaN;
           if (!Number.isInteger(n) || n < 1 || n > WASM_MAX_THREADS)
             throw usageError(`--threads takes integers from 1 to ${WASM_MAX_THREADS}, comma-separated, got ${quoted(t, 40)}.`);
           return n;
