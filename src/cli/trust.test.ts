@@ -295,7 +295,7 @@ describe('2.5 data check and sweep --list are linear, grids and seed counts boun
     expectNamed(await check(root), 'data/missing-image', { cpuMs: 30_000, bytes: 1200 * MB }, 'missing-0.jpg', 'test.txt" line 1');
   });
 
-  it('100,000 seeds, 60,000 sizes and a 100,000-point grid are refused at once; 90,000 cells list fast', async () => {
+  it('100,000 seeds, 60,000 sizes, a 250-point grid and 120,000 cells are refused at once; 90,000 cells list fast', async () => {
     const base = { tasks: ['synth_count'], methods: ['linear'] };
     const seeds = await runCli('sweep', [
       sweepFile({ ...base, sizes: [{ train: 64, epochs: 1 }], seeds: Array.from({ length: 100_000 }, (_, i) => i) }),
