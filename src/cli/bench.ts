@@ -9,7 +9,7 @@
  * through the lab's own worker (the page built and served by Vite's API in this process, so no
  * server outlives the command).
  */
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { initNodeBackend, nodeWasmThreading } from '../backend/node';
@@ -35,7 +35,7 @@ import { REPO_ROOT } from '../train/host.node.js';
 import { quoted } from '../domain/errors';
 import { intArg, listArg, parseArgs, runMain, usageError, type ParsedArgs } from './args';
 import { startBackend } from './backend';
-import { checkWritable } from './files';
+import { checkWritable, writeFileAtomicAsync } from './files';
 import { runChild } from './processes';
 import { selfArgv } from './self';
 import { dawnEnvironment, findVulkan, vulkanReady } from '../backend/vulkan';
@@ -53,7 +53,7 @@ const USAGE = `usage: npm run bench -- [options]
   --batch LIST           batch sizes, e.g. 1,2,4 (default 8)
   --recompute LIST       off,on: training steps without and/or with activation recomputation
                          (default off; both in one run give the memory saved and the time it costs)
-  --runs N               measured steps per case, after 1 warm-up step (default 3)
+  --runs N               measured steps per case, 1 to 100, after 1 warm-up step (default 3)
   --threads LIST         WASM threads, e.g. 1,2: every WASM case (and the plain matmul it is compared
                          with) at each count, then a scaling table: speed against 1 thread and GFLOP/s
                          as a fraction of the matmul's at the same count (default: one per logical
@@ -95,7 +95,7 @@ runMain(async () => {
   const kernels: KernelChoice[] = listArg(args, 'kernels', ['lab', 'stock'] as const, ['lab', 'stock']);
   const modes: BenchMode[] = listArg(args, 'modes', ['forward', 'ft', 'vpt_deep', 'linear'] as const, ['forward', 'ft', 'vpt_deep']);
   const batches = (args.values.get('batch') ?? '8').split(',').map((b) => {
-    const n = Number(b);
+    const n = /^\d{1,4}$/.test(b.trim()) ? Number(b) : NaN;
     if (!Number.isInteger(n) || n < 1 || n > 1024) throw usageError(`--batch takes integers from 1 to 1024, comma-separated, got ${quoted(b, 40)}.`);
     return n;
   });
@@ -106,7 +106,7 @@ runMain(async () => {
         .get('threads')!
         .split(',')
         .map((t) => {
-          const n = Number(t);
+          const n = /^\d{1,4}$/.test(t.trim()) ? Number(t) : NaN;
           if (!Number.isInteger(n) || n < 1 || n > WASM_MAX_THREADS)
             throw usageError(`--threads takes integers from 1 to ${WASM_MAX_THREADS}, comma-separated, got ${quoted(t, 40)}.`);
           return n;
@@ -214,7 +214,7 @@ runMain(async () => {
     console.log(`\n${p.title}: ${p.totalMs.toFixed(0)} ms of kernel time\n\n| kernel | calls | ms | share |\n|---|---:|---:|---:|`);
     for (const k of p.kernels.slice(0, 12)) console.log(`| ${k.kernel} | ${k.calls} | ${k.ms.toFixed(0)} | ${(100 * k.share).toFixed(1)} % |`);
   }
-  await writeFile(out, JSON.stringify({ machine, date: new Date().toISOString(), rows, profiles }, null, 2));
+  await writeFileAtomicAsync(out, JSON.stringify({ machine, date: new Date().toISOString(), rows, profiles }, null, 2), '--out');
   console.error(`wrote ${out}`);
   return 0;
 }, USAGE);

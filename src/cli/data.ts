@@ -6,15 +6,17 @@
  * when something usable remains; what was skipped is listed). Errors print the file, the line
  * and the fix, and exit 1. Usage errors exit 2.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { type Breakage, writeVtabFixture, zipFolder } from '../data/fixtures.node.js';
-import { LabError, quoted } from '../domain/errors';
+import { LabError, clip, quoted } from '../domain/errors';
 import { PROCEDURAL_TASKS, VTAB_TASKS, getTask, listTaskIds } from '../data/catalog';
 import { nodeDecoder } from '../data/decode.node.js';
 import { openNodeSource } from '../data/source.node.js';
 import type { DataItem } from '../data/types';
 import { LIST_NAMES, openVtabTask, validateImages } from '../data/vtab';
 import { enumArg, intArg, parseArgs, runMain, usageError } from './args';
+import { writeFileAtomic } from './files';
 
 const USAGE = `Usage: npm run data -- check <folder|file.zip|http(s)://base-url> --task <id> [--skip-bad]
        npm run data -- example <dir> [--task <id>] [--train N] [--broken missing-list|bad-line|label-out-of-range|missing-image|truncated-image|text-as-jpg|pixel-bomb|empty-test|no-lists] [--zip]
@@ -26,7 +28,12 @@ holding <folder>/ or vtab-1k/<folder>/, or a zip of any of these. Every image is
 Options:
   --task <id>   one of: ${VTAB_TASKS.map((t) => t.id).join(', ')}
   --skip-bad    leave out bad lines and images, list them, and exit 0 if anything remains
+  --train N     example: training images, 1 to 20,000 (default 10)
   --help        this text
+
+Bounds (src/data/limits.ts): a list file 64 MiB and 1,000,000 lines, a line 4,096 characters, an
+image 128 MiB and 50 megapixels, a data zip 250,000 entries (2 GiB when downloaded). A URL must
+answer within 30 s and send data at least every 60 s (LAB_FETCH_TIMEOUT_S sets both seconds).
 
 (Procedural tasks ${PROCEDURAL_TASKS.map((t) => t.id).join(', ')} are generated in the lab and need no files.)`;
 
@@ -59,16 +66,25 @@ const BREAKAGES: readonly Breakage[] = [
 async function example(dir: string, breakage: Breakage, zip: boolean, taskId: string, train: number | undefined): Promise<number> {
   const task = getTask(taskId);
   if (task.source !== 'vtab') throw usageError(`${task.name} is procedural: the lab generates it, there are no files to write.`);
+  // An example never replaces what is there: a real task folder (or a zip) of the same name
+  // would lose its lists and images.
+  const zipPath = `${dir.replace(/\/$/, '')}.zip`;
+  for (const [target, what] of [[join(dir, task.folder), 'a task folder'], ...(zip ? [[zipPath, 'a zip']] : [])] as const)
+    if (existsSync(target))
+      throw new LabError(
+        'output/unwritable',
+        `${quoted(target)} already exists; the example would write over ${what} that is there.`,
+        'Give example a new folder.',
+      );
   mkdirSync(dir, { recursive: true });
   const sizes = train ? { train, val: Math.max(1, Math.floor(train / 4)), test: Math.max(1, Math.floor(train / 2)) } : {};
   const taskDir = writeVtabFixture(dir, { breakage, folder: task.folder, classes: task.classes, ...sizes });
-  console.log(`wrote a ${breakage === 'none' ? 'valid' : `broken (${breakage})`} vtab-1k task folder: ${taskDir}`);
+  console.log(`wrote a ${breakage === 'none' ? 'valid' : `broken (${breakage})`} vtab-1k task folder: ${clip(taskDir, 300)}`);
   if (zip) {
-    const zipPath = `${dir.replace(/\/$/, '')}.zip`;
-    writeFileSync(zipPath, zipFolder(dir, dir));
-    console.log(`and its zip: ${zipPath}`);
+    writeFileAtomic(zipPath, zipFolder(dir, dir), 'the zip');
+    console.log(`and its zip: ${clip(zipPath, 300)}`);
   }
-  console.log(`try: npm run data -- check ${dir} --task ${task.id}`);
+  console.log(`try: npm run data -- check ${clip(dir, 300)} --task ${task.id}`);
   return 0;
 }
 
@@ -81,7 +97,7 @@ async function check(sourceArg: string, taskId: string, skipBad: boolean): Promi
   const source = await openNodeSource(sourceArg);
   const splits = await openVtabTask(source, task, { skipBad, decoder: nodeDecoder });
   console.log(`Source: ${source.describe()}`);
-  console.log(`Task:   ${task.id} (${task.name}, ${task.classes} classes), task folder "${splits.root || '(top level)'}"`);
+  console.log(`Task:   ${task.id} (${task.name}, ${task.classes} classes), task folder ${splits.root ? quoted(splits.root) : '(top level)'}`);
   for (const name of LIST_NAMES) {
     const items = splits.lists[name];
     if (!items) continue;

@@ -3,30 +3,35 @@
  * timm layouts, stored and deflated .npz), data zips, list files and images. A few hundred
  * mutations of valid files (bit flips, byte and field overwrites, truncations, inserted and
  * deleted runs, and edits that know the format: header JSON, zip directory fields, PNG/JPEG
- * sizes, list lines). For each, the loader must either give a correct result (checked: finite
+ * sizes, list lines), names holding control characters (tensors, zip entries, list paths), zips
+ * holding or declaring too many entries, and pipes, folders and device links where a file should
+ * be. For each, the loader must either give a correct result (checked: finite
  * weights of the declared shapes, labels in range, pixels of the declared size) or reject with a
- * LabError carrying a known code and a bounded message; never another exception, never more than
+ * LabError carrying a known code and a bounded message free of control characters; never another exception, never more than
  * 3 s of CPU, and the process's peak memory stays bounded.
  *
  * Reproduce a failure: FUZZ_SEED=<seed> npx vitest run src/cli/fuzz.test.ts (the failure lists the
  * case's index and mutation).
  */
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { unzipSync, zipSync } from 'fflate';
 import { describe, expect, it } from 'vitest';
 import { ERROR_CODES, LabError } from '../domain/errors';
 import { mulberry32 } from '../data/rng';
-import { encodeJpeg, encodePng, makeTempDir, patternImage, writeVtabFixture, zipFolder } from '../data/fixtures.node';
+import { encodeJpeg, encodePng, makeTempDir, patternImage, writeRawZip, writeVtabFixture, zipFolder } from '../data/fixtures.node';
 import { nodeDecoder } from '../data/decode.node';
 import { MAX_IMAGE_PIXELS } from '../data/limits';
 import { FileListSource } from '../data/source';
+import { NodeDirSource } from '../data/source.node';
 import { openVtabTask, validateImages } from '../data/vtab';
 import { ZipSource } from '../data/zip';
 import { checkConfig } from '../model/config';
 import { loadCheckpoint } from '../weights/load';
+import { loadCheckpointFromPath } from '../weights/node';
 import { countNonFinite } from '../weights/tensor';
 import { fixture } from '../weights/testutil';
+import { makeFifo } from './testutil';
 
 const SEED = Number(process.env.FUZZ_SEED ?? 20261130);
 const rand = mulberry32(SEED);
@@ -113,7 +118,15 @@ function safetensorsEdit(src: Uint8Array): Mutation {
   const t = header[key]!;
   let name: string;
   let data = src.subarray(8 + n);
-  switch (int(5)) {
+  switch (int(6)) {
+    case 5: {
+      // The tensor is renamed (a control character, a bidi override, a 100 kB name).
+      const nasty = pick(NASTY_NAMES);
+      header[`${key}${nasty}`] = t;
+      delete header[key];
+      name = `${key} renamed with ${JSON.stringify(nasty.slice(0, 20))}`;
+      break;
+    }
     case 0: {
       const i = int(Math.max(1, t.shape.length));
       t.shape[i] = pick([0, -1, 1e9, (t.shape[i] ?? 1) + 1, 2 ** 53, 0.5]);
@@ -240,6 +253,50 @@ function zipEdit(src: Uint8Array): Mutation {
   }
 }
 
+/** One entry of a zip renamed: a control character, a bidi override or a 100 kB name appended or prefixed. */
+function zipRename(src: Uint8Array): Mutation {
+  const entries = Object.entries(unzipSync(src));
+  const i = int(entries.length);
+  const nasty = pick(NASTY_NAMES);
+  const [old] = entries[i]!;
+  const renamed = rand() < 0.5 ? `${old}${nasty}` : old.replace(/[^/]*$/, (base) => `${nasty}${base}`);
+  entries[i] = [renamed, entries[i]![1]];
+  return { name: `entry ${i} renamed with ${JSON.stringify(nasty.slice(0, 20))}`, bytes: writeRawZip(entries.map(([name, data]) => ({ name, data }))).bytes };
+}
+
+/**
+ * A zip whose entry count is hostile: many real empty entries (past the bound), or an end record
+ * (classic or zip64) that declares far more entries than the directory holds.
+ */
+function zipCount(src: Uint8Array, bound: number): Mutation {
+  const entries = Object.entries(unzipSync(src)).map(([name, data]) => ({ name, data }));
+  switch (int(3)) {
+    case 0: {
+      // Over the bound only: a data zip of 65,536 real entries is allowed, and takes its reader longer than a case may.
+      const n = pick([bound + 1, Math.max(65_536, bound + 2), Math.round(1.2 * bound)]);
+      const extra = Array.from({ length: n - entries.length }, (_, k) => ({ name: `pad/${k}.npy`, data: new Uint8Array(0) }));
+      return { name: `${n} entries`, bytes: writeRawZip([...entries, ...extra]).bytes };
+    }
+    case 1: {
+      const b = src.slice();
+      const { eocd } = zipLayout(b);
+      const v = pick([0xfffe, 0xffff, entries.length + 1]);
+      new DataView(b.buffer).setUint16(eocd + 10, v, true);
+      new DataView(b.buffer).setUint16(eocd + 8, v, true);
+      return { name: `end record declares ${v} entries`, bytes: b };
+    }
+    default: {
+      // A real zip64 end record (70,000 entries), then its count rewritten to 2^40 or 2^53 - 1.
+      const big = writeRawZip([...entries, ...Array.from({ length: 70_000 - entries.length }, (_, k) => ({ name: `p${k}`, data: new Uint8Array(0) }))]);
+      const b = big.bytes.slice();
+      const v = pick([2n ** 40n, 2n ** 53n - 1n, 0n]);
+      new DataView(b.buffer).setBigUint64(big.eocdOffset - 76 + 24, v, true);
+      new DataView(b.buffer).setBigUint64(big.eocdOffset - 76 + 32, v, true);
+      return { name: `zip64 end record declares ${v} entries`, bytes: b };
+    }
+  }
+}
+
 function pngEdit(src: Uint8Array): Mutation {
   const b = src.slice();
   const dv = new DataView(b.buffer);
@@ -313,6 +370,7 @@ function listEdit(text: string): Mutation {
         '',
         'images/train/0001.jpg\u0000x',
         'C:\\images\\x.jpg',
+        ...NASTY_NAMES.map((n) => `images/${n}.jpg`),
       ]);
       lines[i] = `${path} 1`;
       return { name: `line ${i + 1} path '${path.slice(0, 30)}'`, bytes: enc(lines.join('\n') + '\n') };
@@ -338,6 +396,11 @@ interface Outcome {
 }
 
 const KNOWN = new Set<string>(ERROR_CODES.filter((c) => c !== 'internal'));
+/** What no message may carry to a terminal: control characters, line separators, bidi overrides. */
+// eslint-disable-next-line no-control-regex -- finding control characters is the point
+const UNSAFE_CHAR = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/;
+/** Names that would forge a line, clear the screen, set the title or reverse the text if echoed raw. */
+const NASTY_NAMES = ['a\nerror [fake]: ok', 'b\r\x1b[2J', 'c\x1b]0;title\x07', 'd\u202etxt.exe', 'e\u0000f', 'g\u2028h', 'x'.repeat(100_000)];
 
 /** Runs every case; returns the failures (described) and how the cases ended. */
 async function fuzz(
@@ -362,6 +425,8 @@ async function fuzz(
       }
       if (!KNOWN.has(e.code)) failures.push(`${kind} #${i} (${m.name}): unknown code ${e.code}`);
       if (e.message.length > 2000) failures.push(`${kind} #${i} (${m.name}): message of ${e.message.length} characters`);
+      if (UNSAFE_CHAR.test(e.message))
+        failures.push(`${kind} #${i} (${m.name}): a control character in the message ${JSON.stringify(e.message.slice(0, 200))}`);
       outcome = { ok: false, code: e.code };
     }
     const ms = performance.now() - t0;
@@ -407,9 +472,53 @@ describe(`seeded fuzzing (FUZZ_SEED=${SEED})`, () => {
       ['timm.safetensors', timm, 40, safetensorsEdit],
       ['stored.npz', npz, 40, zipEdit],
       ['deflated.npz', deflated, 30, zipEdit],
+      ['renamed.npz', npz, 20, zipRename],
     ] as const) {
       report(kind, await fuzz(kind, mutations(n, src, aware), (m) => loadsCorrectly(m, kind)));
     }
+  });
+
+  it('entry counts: .npz and data zips that hold or declare too many entries', async () => {
+    const npz = fixture('timm_tiny_google.npz');
+    const cases = Array.from({ length: 12 }, () => zipCount(npz, 10_000));
+    report('count.npz', await fuzz('count.npz', cases, (m) => loadsCorrectly(m, 'count.npz')));
+    const zip = zipFolder(writeVtabFixture(makeTempDir(), { train: 8, val: 4, test: 4 }));
+    const dataCases = Array.from({ length: 4 }, () => zipCount(zip, 250_000));
+    report(
+      'count.zip',
+      await fuzz('count.zip', dataCases, async (m) => {
+        const splits = await openVtabTask(await ZipSource.open(m.bytes, 'count.zip'), 'eurosat', { decoder: nodeDecoder });
+        await validateImages(splits);
+      }),
+    );
+  });
+
+  it('non-regular files: a pipe, a folder, a device link, a dangling link as a list, an image or a checkpoint', async () => {
+    const cases: (Mutation & { target: string; kind: string })[] = Array.from({ length: 24 }, () => {
+      const target = pick(['train800.txt', 'test.txt', 'images/train/0001.jpg', 'images/test/0002.jpg', 'checkpoint']);
+      const kind = pick(['fifo', 'folder', 'dev-zero', 'dev-null', 'dangling', 'self-loop']);
+      return { name: `${target} as ${kind}`, bytes: new Uint8Array(0), target, kind };
+    });
+    report(
+      'non-regular',
+      await fuzz('non-regular', cases, async (m) => {
+        const { target, kind } = m as Mutation & { target: string; kind: string };
+        const root = makeTempDir();
+        const dir = writeVtabFixture(root, { train: 8, val: 4, test: 4 });
+        const path = target === 'checkpoint' ? join(root, 'model.safetensors') : join(dir, target);
+        rmSync(path, { force: true });
+        if (kind === 'fifo') makeFifo(path);
+        else if (kind === 'folder') mkdirSync(path);
+        else if (kind === 'self-loop') symlinkSync(path, path);
+        else symlinkSync(kind === 'dev-zero' ? '/dev/zero' : kind === 'dev-null' ? '/dev/null' : join(root, 'absent'), path);
+        if (target === 'checkpoint') {
+          await loadCheckpointFromPath(path);
+          return;
+        }
+        const splits = await openVtabTask(new NodeDirSource(root), 'eurosat', { decoder: nodeDecoder });
+        await validateImages(splits);
+      }),
+    );
   });
 
   it('data zips: a vtab-1k task folder', async () => {
@@ -417,7 +526,7 @@ describe(`seeded fuzzing (FUZZ_SEED=${SEED})`, () => {
     const zip = zipFolder(dir);
     report(
       'data.zip',
-      await fuzz('data.zip', mutations(60, zip, zipEdit), async (m) => {
+      await fuzz('data.zip', [...mutations(60, zip, zipEdit), ...mutations(20, zip, zipRename)], async (m) => {
         const source = await ZipSource.open(m.bytes, 'fuzz.zip');
         const splits = await openVtabTask(source, 'eurosat', { decoder: nodeDecoder });
         await validateImages(splits);

@@ -4,6 +4,7 @@
  * any tool as `bash .gpu/run.sh train --backend webgpu ...`. Under npm the tools keep their own
  * scripts (`npm run train -- ...`); `npm run lab -- train ...` is this entry.
  */
+import { clip } from '../domain/errors';
 import { setSelfPrefix } from './self';
 
 const COMMANDS = {
@@ -31,7 +32,7 @@ if (command === undefined || command === '--help' || command === '-h') {
   process.exit(command === undefined ? 2 : 0);
 }
 if (!Object.hasOwn(COMMANDS, command)) {
-  console.error(`error: unknown command '${command.slice(0, 40)}'.\n\n${USAGE}`);
+  console.error(`error: unknown command '${clip(command, 40)}'.\n\n${USAGE}`);
   process.exit(2);
 }
 // The command reads its options from process.argv.slice(2), as under its own npm script; a

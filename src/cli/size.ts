@@ -10,11 +10,12 @@
  * serving pre-compressed files). Totals: the first view with one quick-start run, and the whole
  * first visit (the service worker precaches everything in the background).
  */
-import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { brotliCompressSync, constants, gzipSync } from 'node:zlib';
 import { quoted } from '../domain/errors';
 import { parseArgs, runMain, usageError } from './args';
+import { checkOutputs, checkWritable, writeFileAtomic } from './files';
 
 const USAGE = `usage: npm run size -- [--dir dist] [--json out.json]
 
@@ -130,6 +131,12 @@ async function main(): Promise<number> {
   const dir = args.values.get('dir') ?? 'dist';
   if (!existsSync(path.join(dir, 'index.html')))
     throw usageError(`${quoted(dir, 80)} has no index.html: run \`npm run build\` first, or pass --dir <built site>.`);
+  const json = args.values.get('json');
+  if (json !== undefined) {
+    // Checked before measuring: the report must not land in (and change) the site it measures.
+    await checkWritable(json, '--json');
+    await checkOutputs([{ path: json, option: '--json' }], [{ path: dir, option: '--dir' }]);
+  }
   const names = listFiles(dir);
   const text = (f: string) => /\.(js|html)$/.test(f);
   const files = new Map(names.map((f) => [f, text(f) ? readFileSync(path.join(dir, f), 'utf8') : null] as const));
@@ -162,7 +169,7 @@ async function main(): Promise<number> {
   const other = names.filter((f) => !groups.has(f) && !precached.has(f));
   if (other.length) console.log(`\nnot downloaded by a visitor: ${other.join(', ')}`);
   if (args.values.has('json')) {
-    writeFileSync(
+    writeFileAtomic(
       args.values.get('json')!,
       JSON.stringify(
         { dir, groups: rows, totals, files: [...sizes.values()].map((s) => ({ ...s, group: groups.get(s.file) ?? null, precached: precached.has(s.file) })) },

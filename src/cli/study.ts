@@ -10,7 +10,6 @@
  * on train / val, final runs on train + val per seed, test) and the output adds the "why" table.
  * Prints Markdown tables and writes every run's results as JSON.
  */
-import { writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { PROCEDURAL_TASKS } from '../data/catalog';
 import { pretrainingReference } from '../data/sceneObjective';
@@ -25,12 +24,12 @@ import { nodeHost } from '../train/host.node.js';
 import { disposeSession, loadModel, openSplits, runSession } from '../train/session';
 import { trainDataFromSplits } from '../data/fromSplits';
 import { RunControl } from '../train/control';
-import { LabError, quoted } from '../domain/errors';
-import { enumArg, intArg, listArg, numArg, parseArgs, runMain, THREADS_USAGE, threadsArg, usageError } from './args';
-import { parseSeeds, resolveGrid } from '../train/paper';
+import { quoted } from '../domain/errors';
+import { enumArg, gridArg, intArg, listArg, numArg, parseArgs, runMain, seedsArg, THREADS_USAGE, threadsArg, usageError } from './args';
+import { resolveGrid } from '../train/paper';
 import { runPaperSession } from '../train/paperSession';
 import { backendArg, backendUsage, gpuMemoryArg, startBackend } from './backend';
-import { checkWritable } from './files';
+import { checkOutputs, checkWritable, writeFileAtomicAsync } from './files';
 import { paperRowOf } from './studyReport';
 import { mergeStudyFiles, readStudyFile, readStudySources, studyTables, type StudyFile, type StudyRow } from './studyFile';
 
@@ -39,26 +38,30 @@ const USAGE = `usage: npm run study -- [options]
   --model <name|path>   default tiny_pretrained (the bundled model)
   --tasks LIST          default: every offline task (${PROCEDURAL_TASKS.map((t) => t.id).join(', ')})
   --methods LIST        default ft,vpt_deep,linear
-  --sizes LIST          train sizes, default 400,2000 (validation = a quarter)
-  --val-sizes LIST      validation images per train size instead of a quarter (e.g. --sizes 800,100
-                        --val-sizes 200,100: VTAB-1k's 800 + 200 and a small 100 + 100)
-  --epochs LIST         epochs per size, default 10,5
-  --seeds N|LIST        a count from seed 0 (3 = seeds 0, 1, 2) or a list; default 1 (quick), 3 (paper)
+  --sizes LIST          train sizes, 1 to 20,000 each, at most 100 (default 400,2000; validation =
+                        a quarter)
+  --val-sizes LIST      validation images per train size instead of a quarter, 1 to 20,000 each
+                        (--sizes 800,100 --val-sizes 200,100: VTAB-1k's 800 + 200 and a small 100 + 100)
+  --epochs LIST         epochs per size, 0 to 1,000 each (default 10,5)
+  --seeds N|LIST        a count from seed 0 (1 to 100; 3 = seeds 0, 1, 2) or a list of up to 100;
+                        default 1 (quick), 3 (paper)
   --protocol quick|paper
                         quick (default): one run per seed on train / val / test at the method's
                         defaults. paper: search --grid on train / val, choose on val, then one final
                         run per seed on train + val, test mean ± std (see npm run train -- --help)
-  --grid G              paper: reduced (default) | reference | 'lr=...;wd=...'
+  --grid G              paper: reduced (default) | reference | 'lr=...;wd=...' (at most 200 points)
   --no-early-stop       paper: let diverged search runs finish
-  --analysis N          paper: test images for the why analyses (CKA per layer; default 64; 0 = skip)
-  --test-size N         test images per task (default 500)
-  --batch N             default 32
-  --frechet N           images per set for the Fréchet distance (default 500; 0 = skip)
+  --analysis N          paper: test images for the why analyses, 0 to 100,000 (CKA per layer;
+                        default 64; 0 = skip)
+  --test-size N         test images per task, 1 to 100,000 (default 500)
+  --batch N             1 to 4,096 (default 32)
+  --frechet N           images per set for the Fréchet distance, 0 to 100,000 (default 500; 0 = skip)
   --lr X                quick: base learning rate for these runs (default: each method's); runs at
                         several rates can share one results file: the table keeps, per task, size and
                         method, the rate with the best final validation accuracy
   ${backendUsage(22, { gpuMemory: true })}
   --shard i/n           run only every n-th job starting at i (to use several cores)
+                        (integers are decimal digits; every option is given at most once)
 ${THREADS_USAGE}
   --out FILE            results JSON (default study.json; an existing file is extended, not redone)
   --table PATH...       only print the tables from results files, a sweep's results folder, or a
@@ -112,9 +115,11 @@ runMain(async () => {
   const ints = (name: string, fallback: number[], min: number, max: number): number[] => {
     const raw = args.values.get(name);
     if (raw === undefined) return fallback;
+    if (raw.length > 1000) throw usageError(`--${name} is ${raw.length.toLocaleString('en')} characters long; give a short list of integers.`);
     const xs = raw.split(',').map((x) => x.trim());
+    if (xs.length > 100) throw usageError(`--${name} lists ${xs.length} values; at most 100.`);
     for (const x of xs) {
-      const v = x === '' ? NaN : Number(x);
+      const v = /^\d{1,9}$/.test(x) ? Number(x) : NaN;
       if (!Number.isInteger(v) || v < min || v > max)
         throw usageError(`--${name} takes a comma-separated list of integers from ${min} to ${max}, got ${quoted(x, 40)}.`);
     }
@@ -132,28 +137,17 @@ runMain(async () => {
   if (valSizes.length !== sizes.length) throw usageError('--val-sizes needs one value per train size.');
   const valSizeOf = (trainSize: number) => valSizes[sizes.indexOf(trainSize)]!;
   const protocol = enumArg(args, 'protocol', ['quick', 'paper'] as const, 'quick');
-  let seeds: number[];
-  try {
-    seeds = parseSeeds(args.values.get('seeds') ?? (protocol === 'paper' ? '3' : '1'), 0);
-  } catch (e) {
-    throw e instanceof LabError ? usageError(e.message) : e;
-  }
+  const seeds = seedsArg(args, protocol === 'paper' ? '3' : '1', 0);
   if (protocol === 'quick') for (const only of ['grid', 'analysis']) if (args.values.has(only)) throw usageError(`--${only} belongs to --protocol paper.`);
   if (protocol === 'paper' && args.values.has('lr'))
     throw usageError("--protocol paper searches the learning rate: give the rates as --grid 'lr=...', not --lr.");
   const gridSpec = args.values.get('grid');
-  for (const m of methods) {
-    try {
-      resolveGrid(gridSpec, m);
-    } catch (e) {
-      throw e instanceof LabError ? usageError(e.message) : e;
-    }
-  }
+  for (const m of methods) gridArg(gridSpec, m);
   const analysisImages = intArg(args, 'analysis', 64, 0, 100000);
   const testSize = intArg(args, 'test-size', 500, 1, 100000);
   const batch = intArg(args, 'batch', 32, 1, 4096);
   const frechetCount = intArg(args, 'frechet', 500, 0, 100000);
-  const shard = /^(\d+)\/(\d+)$/.exec(args.values.get('shard') ?? '0/1');
+  const shard = /^(\d{1,6})\/(\d{1,6})$/.exec(args.values.get('shard') ?? '0/1');
   const [shardIndex, shardCount] = shard ? [Number(shard[1]), Number(shard[2])] : [NaN, NaN];
   if (!shard || shardCount < 1 || shardIndex >= shardCount)
     throw usageError(`--shard must be i/n with 0 <= i < n, got ${quoted(args.values.get('shard') ?? '', 40)}.`);
@@ -162,10 +156,13 @@ runMain(async () => {
   const backend = backendArg(args);
   const gpuMemoryBytes = gpuMemoryArg(args, backend);
 
+  // --out is read and extended (by design); no other input may be written over.
+  await checkOutputs([{ path: out, option: '--out' }], [{ path: modelName, option: '--model' }]);
   const file: StudyFile = existsSync(out) ? await readStudyFile(out, '--out') : { model: modelName, rows: [], frechet: {} };
   await checkWritable(out, '--out');
   await startBackend(backend, { gpuMemoryBytes, threads: threadsArg(args) });
-  const save = () => writeFile(out, JSON.stringify(file, null, 2));
+  // Whole or not at all: a study killed mid-save keeps every run it had finished.
+  const save = () => writeFileAtomicAsync(out, JSON.stringify(file, null, 2), '--out');
   const model = modelSpecFor(modelName);
 
   // Prompt lengths: the catalog's rule (the paper's length × patches / 196), applied by the session.

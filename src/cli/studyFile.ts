@@ -6,7 +6,8 @@
  */
 import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { LabError, quoted } from '../domain/errors';
+import { LabError, clip, quoted } from '../domain/errors';
+import { TASKS } from '../data/catalog';
 import { METHOD_IDS } from '../train/methods';
 import { readUserFile, readUserJson } from './files';
 import { paperAccuracyTable, paperWhyTable, quickAccuracyTable, type PaperRow, type QuickRow } from './studyReport';
@@ -33,6 +34,9 @@ export interface StudyFile {
 export const CELL_ATTACHMENT = 'sweep-cell';
 
 const methodOk = (m: unknown) => (METHOD_IDS as readonly unknown[]).includes(m);
+// Known task ids only: a results file's strings reach the terminal in the tables, and a name
+// such as '__proto__' or one holding control characters is no task.
+const taskOk = (t: unknown) => typeof t === 'string' && TASKS.some((task) => task.id === t);
 
 /** A parsed results file, checked: a named error for anything this tool did not write. */
 export function asStudyFile(json: unknown, where: string, option: string): StudyFile {
@@ -43,18 +47,12 @@ export function asStudyFile(json: unknown, where: string, option: string): Study
     j === null ||
     !Array.isArray(rows) ||
     rows.some(
-      (r) =>
-        typeof r !== 'object' ||
-        r === null ||
-        typeof r.taskId !== 'string' ||
-        !methodOk(r.method) ||
-        !Number.isFinite(r.testAcc) ||
-        !Number.isFinite(r.trainSize),
+      (r) => typeof r !== 'object' || r === null || !taskOk(r.taskId) || !methodOk(r.method) || !Number.isFinite(r.testAcc) || !Number.isFinite(r.trainSize),
     )
   ) {
     throw new LabError(
       'config/invalid',
-      `${option} ${where} is not a study results file (it needs "rows" of runs with taskId, method, trainSize and testAcc).`,
+      `${option} ${where} is not a study results file (it needs "rows" of runs with a known taskId, method, trainSize and testAcc).`,
       `Give ${option} a file written by npm run study -- --out, a sweep's results folder, or a sweep's merged Playwright JSON report.`,
     );
   }
@@ -62,10 +60,7 @@ export function asStudyFile(json: unknown, where: string, option: string): Study
   if (
     paper !== undefined &&
     (!Array.isArray(paper) ||
-      paper.some(
-        (r) =>
-          typeof r !== 'object' || r === null || typeof r.taskId !== 'string' || !methodOk(r.method) || !Array.isArray(r.final) || !Array.isArray(r.search),
-      ))
+      paper.some((r) => typeof r !== 'object' || r === null || !taskOk(r.taskId) || !methodOk(r.method) || !Array.isArray(r.final) || !Array.isArray(r.search)))
   ) {
     throw new LabError(
       'config/invalid',
@@ -75,10 +70,12 @@ export function asStudyFile(json: unknown, where: string, option: string): Study
   }
   const sweep = typeof j.sweep === 'object' && j.sweep !== null && typeof j.sweep.hash === 'string' ? j.sweep : undefined;
   return {
-    model: typeof j.model === 'string' ? j.model : '',
+    model: typeof j.model === 'string' ? clip(j.model, 200) : '',
     rows,
     paper,
-    frechet: typeof j.frechet === 'object' && j.frechet !== null ? j.frechet : {},
+    frechet: Object.fromEntries(
+      Object.entries(typeof j.frechet === 'object' && j.frechet !== null ? j.frechet : {}).filter(([k, v]) => taskOk(k) && Number.isFinite(v)),
+    ),
     sweep,
   };
 }

@@ -16,15 +16,16 @@ import type { BenchMode, BenchRow } from '../bench/bench';
 import type { MethodId } from '../domain/run';
 import { METHODS } from '../train/methods';
 import { intArg, parseArgs, runMain, usageError, type ParsedArgs } from './args';
-import { readUserJson } from './files';
+import { checkOutputs, readUserJson } from './files';
 import { runChild } from './processes';
 import { mergeStudyFiles, studyTables, type StudyFile } from './studyFile';
-import { cellWork, loadSweep, readCellResult, type Sweep, type SweepOverrides } from './sweepPlan';
+import { cellWork, loadSweep, readCellResults, type Sweep, type SweepOverrides } from './sweepPlan';
 
 const USAGE = `usage: npm run sweep -- <sweep file> [options]
 
   <sweep file>      the study as JSON (schema: src/cli/sweep.schema.json; example:
-                    e2e/sweep/small.sweep.json)
+                    e2e/sweep/small.sweep.json); at most 16 MB and 100,000 cells, with at most 100
+                    seeds, 100 sizes and 200 grid points
   --shard i/n       run only shard i of n (1-based, Playwright's sharding: cells are spread evenly)
   --results DIR     one JSON file per cell (default sweep-results/<sweep file name>); cells whose
                     result is already there are not run again
@@ -32,9 +33,9 @@ const USAGE = `usage: npm run sweep -- <sweep file> [options]
   --model M         instead of the file's model: a model name, a checkpoint path or an http(s) URL
   --data D          instead of the file's data: procedural, a vtab-1k folder or zip, or a base URL
   --grep TEXT       run only the cells whose title contains TEXT (e.g. "synth_count ft")
-  --workers N       cells run at once on this machine, each in its own browser (default 1; on
+  --workers N       cells run at once on this machine, 1 to 256, each in its own browser (default 1; on
                     WASM each takes a core, on one GPU they share it)
-  --port N          port of the page's preview server (default 0: any free port)
+  --port N          port of the page's preview server, 0 to 65,535 (default 0: any free port)
   --no-build        use the existing dist/ instead of building the page first
   --list            print the cells, their hashes and whether each has a result; run nothing
 
@@ -44,8 +45,9 @@ const USAGE = `usage: npm run sweep -- <sweep file> [options]
     --backend B       their backend (default wasm), or instead
     --ips LIST        assumed images/s, e.g. forward=740,ft=175,vpt_deep=205 (a GPU's targets)
     --preset P        the benchmark preset the sweep's model is (default: from its name)
-    --machines N      machines sharing the sweep (default 1)
-    --test-images N   test images per task where testSize is 0 (the whole list; default 10000)
+    --machines N      machines sharing the sweep, 1 to 100,000 (default 1)
+    --test-images N   test images per task where testSize is 0, 1 to 10,000,000 (the whole list;
+                      default 10000)
 
 Then: npm run study -- --table <results folder | merged Playwright JSON report>`;
 
@@ -85,12 +87,22 @@ runMain(async () => {
       );
   }
   const results = resolve(args.values.get('results') ?? join('sweep-results', basename(file).replace(/(\.sweep)?\.json$/, '')));
+  // Results and blob reports go to folders of their own: never over the sweep file, the
+  // checkpoint, or into the data folder.
+  await checkOutputs(
+    [{ path: results, option: '--results' }, ...(args.values.has('blob') ? [{ path: resolve(args.values.get('blob')!), option: '--blob' }] : [])],
+    [
+      { path: file, option: 'sweep' },
+      ...('path' in sweep.model ? [{ path: sweep.model.path, option: 'model' }] : []),
+      ...('path' in sweep.data ? [{ path: sweep.data.path, option: 'data' }] : []),
+    ],
+  );
 
   if (args.flags.has('estimate')) {
     console.log(await estimate(sweep, args));
     return 0;
   }
-  const stored = await Promise.all(sweep.cells.map((c) => readCellResult<StudyFile>(results, c)));
+  const stored = await readCellResults<StudyFile>(results, sweep.cells);
   const done = stored.filter(Boolean).length;
   console.error(
     `sweep ${quoted(sweep.name)}: ${sweep.cells.length} cells (${sweep.protocol.kind} protocol), ${done} already in ${results}${shard ? `; this is shard ${shard[1]} of ${shard[2]}` : ''}`,
@@ -133,7 +145,7 @@ runMain(async () => {
   const code = await runChild(process.execPath, pwArgs, { cwd: REPO, env, stdio: ['ignore', 'inherit', 'inherit'] }).finally(() => server.close());
 
   // The table of every cell of this sweep that has a result (this shard's and any other's).
-  const all = (await Promise.all(sweep.cells.map((c) => readCellResult<StudyFile>(results, c)))).filter((x): x is StudyFile => x !== null);
+  const all = (await readCellResults<StudyFile>(results, sweep.cells)).filter((x): x is StudyFile => x !== null);
   console.error(
     `\n${all.length} of ${sweep.cells.length} cells have results in ${results}${all.length < sweep.cells.length ? ' (the rest: other shards, or re-run this command)' : ''}.`,
   );

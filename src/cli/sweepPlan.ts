@@ -8,10 +8,13 @@
  * numbers, so a re-run skips the cells whose results already exist (resumable shards).
  */
 import { createHash } from 'node:crypto';
-import { readFile, rename, writeFile, mkdir } from 'node:fs/promises';
+import { mkdir, readdir, rename, writeFile } from 'node:fs/promises';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import Ajv, { type ErrorObject } from 'ajv';
-import { LabError, quoted } from '../domain/errors';
+import { LabError, bytesText, quoted } from '../domain/errors';
+import { FileProblem, readFileBounded } from '../data/source.node.js';
+import { MAX_GRID_POINTS } from './args';
+import { jsonErrorAt } from './files';
 import type { BACKENDS, MethodId } from '../domain/run';
 import { TASKS } from '../data/catalog';
 import { NAMED_MODELS } from '../train/models';
@@ -81,6 +84,12 @@ export interface Cell {
   /** The result's file name in the results folder. */
   fileName: string;
 }
+
+/**
+ * A sweep of more cells than this is refused (each cell is a training run of minutes to hours);
+ * the schema bounds each list too (sweep.schema.json: 100 seeds, 100 sizes, 200 grid points).
+ */
+export const MAX_SWEEP_CELLS = 100_000;
 
 /** Bumped when a cell's result would change for the same settings (a new result schema). */
 export const RESULT_VERSION = 1;
@@ -217,8 +226,25 @@ export function planSweep(json: unknown, file: string): Sweep {
     backend: s.backend ?? 'auto',
     cellTimeoutMs: (s.cellTimeoutMinutes ?? 60) * 60_000,
   };
+  for (const [m, grid] of grids)
+    if (grid.lrs.length * grid.wds.length > MAX_GRID_POINTS)
+      throw invalid(
+        file,
+        'at protocol.grid',
+        `has ${grid.lrs.length * grid.wds.length} points for ${m}; at most ${MAX_GRID_POINTS}, each a training run`,
+        'Give fewer learning rates and weight decays.',
+      );
   // One cell per seed for quick runs; the paper protocol's seeds share one search, so one cell.
   const seedGroups = protocol.kind === 'quick' ? seeds.map((x) => [x]) : [seeds];
+  const count = s.tasks.length * s.sizes.length * s.methods.length * seedGroups.length;
+  if (count > MAX_SWEEP_CELLS)
+    throw invalid(
+      file,
+      '',
+      `makes ${count.toLocaleString('en')} cells (tasks × sizes × methods${protocol.kind === 'quick' ? ' × seeds' : ''}); a sweep may have at most ${MAX_SWEEP_CELLS.toLocaleString('en')}`,
+      'Split it into several sweep files.',
+    );
+  const titles = new Set<string>();
   const cells: Cell[] = [];
   for (const taskId of s.tasks) {
     for (const size of s.sizes) {
@@ -236,8 +262,9 @@ export function planSweep(json: unknown, file: string): Sweep {
           const hash = cellHash(sweep, cell);
           const seedText = protocol.kind === 'quick' ? `seed ${group[0]}` : `seeds ${group.join(',')}`;
           const title = `${taskId} ${method} n=${size.train} ${size.epochs} ep ${seedText}`;
-          if (cells.some((c) => c.title === title))
+          if (titles.has(title))
             throw invalid(file, 'at sizes', `repeats train size ${size.train} with ${size.epochs} epochs`, 'List each train size and epochs once.');
+          titles.add(title);
           cells.push({ ...cell, title, hash, fileName: `${taskId}--${method}--n${size.train}--e${size.epochs}--s${group.join('-')}--${hash}.json` });
         }
       }
@@ -312,24 +339,34 @@ export function overridesFromEnv(env: NodeJS.ProcessEnv): SweepOverrides {
   return { model: env.SWEEP_MODEL || undefined, data: env.SWEEP_DATA || undefined };
 }
 
-/** Reads and plans a sweep file, with named errors for a missing file and for text that is not JSON. */
+/** A sweep file is a few kB; anything past this is not one (and a 900 MB file would not even fit in one string). */
+export const MAX_SWEEP_FILE_BYTES = 16 * 2 ** 20;
+
+/** Reads and plans a sweep file, with named errors for a missing, huge or non-regular file and for text that is not JSON. */
 export async function loadSweep(file: string, overrides: SweepOverrides = {}): Promise<Sweep> {
-  let text: string;
+  let bytes: Uint8Array;
   try {
-    text = await readFile(file, 'utf8');
+    bytes = await readFileBounded(file, MAX_SWEEP_FILE_BYTES);
   } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
+    if (!(e instanceof FileProblem)) throw e;
+    const reason =
+      e.kind === 'not-file'
+        ? `it is ${e.detail}`
+        : e.kind === 'too-large'
+          ? `it is ${bytesText(e.size)}, more than the ${bytesText(MAX_SWEEP_FILE_BYTES)} a sweep file may be`
+          : e.detail;
     throw new LabError(
       'config/invalid',
-      `Sweep file ${quoted(file)} cannot be read: ${code === 'ENOENT' ? 'there is no such file' : code === 'EISDIR' ? 'it is a folder' : (code ?? (e as Error).message)}.`,
+      `Sweep file ${quoted(file)} cannot be read: ${reason}.`,
       'Give npm run sweep the path of a sweep JSON file (e2e/sweep/small.sweep.json is an example).',
     );
   }
+  const text = new TextDecoder().decode(bytes);
   let json: unknown;
   try {
     json = JSON.parse(text);
-  } catch (e) {
-    throw invalid(file, '', `is not valid JSON (${(e as Error).message.slice(0, 120)})`, 'Fix the JSON syntax.');
+  } catch {
+    throw invalid(file, '', jsonErrorAt(text).replace(/^it /, ''), 'Fix the JSON syntax.');
   }
   if (json && typeof json === 'object') {
     if (overrides.model)
@@ -370,18 +407,31 @@ export interface CellRecord {
  * is not a complete result of this very cell (a different hash, or cut short) is run again.
  */
 export async function readCellResult<T extends { sweep?: CellRecord }>(dir: string, cell: Cell): Promise<T | null> {
-  let text: string;
+  let bytes: Uint8Array;
   try {
-    text = await readFile(join(dir, cell.fileName), 'utf8');
+    // A result is a few kB; a pipe or a device under a result's name is not one (and must not block).
+    bytes = await readFileBounded(join(dir, cell.fileName), 256 * 2 ** 20);
   } catch {
     return null;
   }
   try {
-    const json = JSON.parse(text) as T;
+    const json = JSON.parse(new TextDecoder().decode(bytes)) as T;
     return json.sweep?.hash === cell.hash && json.sweep.version === RESULT_VERSION ? json : null;
   } catch {
     return null;
   }
+}
+
+/**
+ * The stored results of many cells (null where a cell has none), reading the folder's listing
+ * once and only the files that are there, one at a time: a sweep of 100,000 cells must not open
+ * 100,000 files at once (the process would run out of file handles and call results missing).
+ */
+export async function readCellResults<T extends { sweep?: CellRecord }>(dir: string, cells: readonly Cell[]): Promise<(T | null)[]> {
+  const present = new Set(await readdir(dir).catch(() => [] as string[]));
+  const out: (T | null)[] = [];
+  for (const c of cells) out.push(present.has(c.fileName) ? await readCellResult<T>(dir, c) : null);
+  return out;
 }
 
 /** Writes a cell's result whole or not at all (a temporary file renamed), so a killed shard leaves no half file. */

@@ -1,6 +1,7 @@
 /** Runs a CLI as a user would, and measures it: exit code, output, wall time, peak memory (tests only). */
-import { execFile } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { expect } from 'vitest';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -53,4 +54,42 @@ export function errorLine(run: CliRun): string {
       .filter((l) => l.startsWith('error'))
       .pop() ?? ''
   );
+}
+
+export const MB = 1e6;
+
+/**
+ * Bounds for a CLI that reads data only, and for one that loads tfjs and a model: CPU time of the
+ * CLI process (on a quiet machine the data CLIs spend 1-3 s, train and verify 3-8 s; wall time on
+ * a shared CI machine depends on the neighbours) and its peak resident memory.
+ */
+export const DATA_BOUND = { cpuMs: 20_000, bytes: 400 * MB };
+export const TRAIN_BOUND = { cpuMs: 40_000, bytes: 900 * MB };
+
+/**
+ * The outcome every bad input must have: exactly one line `error [<code>]: ...` (or `error: ...`
+ * for usage errors) holding each fragment, exit 1 (2 for usage errors), no stack trace, no control
+ * character anywhere in stderr (a name from a file must not reach the terminal raw), and the CLI's
+ * CPU time and peak memory within `bound`. Returns the line.
+ */
+export function expectNamed(run: CliRun, code: string, bound: { cpuMs: number; bytes: number }, ...fragments: string[]): string {
+  const usage = code.startsWith('usage/');
+  const line = errorLine(run);
+  expect(line, run.stderr.slice(-2000)).toContain(usage ? 'error: ' : code.endsWith('/') ? `[${code}` : `[${code}]`);
+  for (const f of fragments) expect(line).toContain(f);
+  expect(run.code, run.stderr.slice(-2000)).toBe(usage ? 2 : 1);
+  expect(run.stderr).not.toMatch(/\n\s+at .+:\d+:\d+/); // no stack trace
+  expect(run.stderr.split('\n').filter((l) => l.startsWith('error')).length).toBe(1);
+  // eslint-disable-next-line no-control-regex -- the check is that none reach the terminal
+  expect(run.stderr).not.toMatch(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/);
+  expect(line.length).toBeLessThan(2500);
+  console.log(`${code}: ${(run.cpuMs / 1000).toFixed(1)} s CPU, ${(run.ms / 1000).toFixed(1)} s wall, peak ${(run.peakBytes / MB).toFixed(0)} MB`);
+  expect(run.cpuMs).toBeLessThan(bound.cpuMs);
+  expect(run.peakBytes).toBeLessThan(bound.bytes);
+  return line;
+}
+
+/** A named pipe at `path` (Node has no call for it; bash's mkfifo is on every machine the tests run on). */
+export function makeFifo(path: string): void {
+  execFileSync('bash', ['-c', 'mkfifo "$1"', 'mkfifo', path]);
 }

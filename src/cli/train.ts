@@ -4,23 +4,20 @@
  * Trains one method on one task with the same engine as the lab, in Node, and writes a JSON
  * results file: config, backend, parameter counts, one row per epoch, test accuracy per class.
  */
-import { writeFileSync } from 'node:fs';
-import { writeFile } from 'node:fs/promises';
 import { PROCEDURAL_TASKS, getTask, listTaskIds } from '../data/catalog';
-import { isMethodId, METHOD_IDS } from '../train/methods';
+import { isMethodId, METHOD_IDS, METHODS } from '../train/methods';
 import { modelSpecFor, NAMED_MODELS } from '../train/models';
 import { nodeHost } from '../train/host.node.js';
 import { disposeSession, exportTrained, runSession, summaryConfig } from '../train/session';
 import { RunControl } from '../train/control';
 import type { DataSpec, PromptControls, RunConfig } from '../domain/run';
-import { parseSeeds, resolveGrid } from '../train/paper';
 import { runPaperSession, type PaperSettings } from '../train/paperSession';
-import { LabError, quoted } from '../domain/errors';
+import { clip, quoted } from '../domain/errors';
 import { describePlan, formatBytes as formatMemory, type MemoryPlan } from '../train/memory';
 import { wasmHeapBytes } from '../kernels/wasm/heap';
-import { enumArg, intArg, numArg, parseArgs, runMain, THREADS_USAGE, threadsArg, usageError, type ParsedArgs } from './args';
+import { enumArg, gridArg, intArg, MAX_INT_ARG, numArg, parseArgs, runMain, seedsArg, THREADS_USAGE, threadsArg, usageError, type ParsedArgs } from './args';
 import { backendArg, backendUsage, gpuMemoryArg, startBackend } from './backend';
-import { checkWritable, readUserFile } from './files';
+import { checkOutputs, checkWritable, readUserFile, writeFileAtomic } from './files';
 import { endProgress, formatBytes, progressBar } from './progress';
 
 const USAGE = `usage: npm run train -- --model <name|path> --task <id> --method <method> [options]
@@ -31,30 +28,39 @@ const USAGE = `usage: npm run train -- --model <name|path> --task <id> --method 
                         (${PROCEDURAL_TASKS.map((t) => t.id).join(', ')})
   --method <m>          ${METHOD_IDS.join(' | ')}
   --data <src>          procedural (default) | a vtab-1k folder | a .zip | an http(s) base URL
-  --train-size N        training images (default 800; VTAB-1k: 800 train + 200 val)
-  --val-size N          validation images (default train-size / 4)
-  --test-size N         cap on test images (default: procedural 500, files: the whole test list)
-  --epochs N            epochs per phase (default 10; ft_then_pt runs two phases)
-  --batch N             batch size (default 32)
-  --lr X                base learning rate (effective = lr x batch / 256; default: the method's)
-  --wd X                weight decay (default: the method's)
-  --prompt-length N     prompt tokens (default: the paper's length for the task x the model's
-                        patches / 196, at least 1: the paper's own on ViT-B/16 at 224 px)
-  --seed N              seed for splits, initialisation, shuffling and dropout (default 0)
+  --train-size N        training images, 1 to 20,000 (default 800; VTAB-1k: 800 train + 200 val)
+  --val-size N          validation images, 1 to 20,000 (default train-size / 4)
+  --test-size N         cap on test images, 0 to 100,000 (default: procedural 500, files: 0, the
+                        whole test list)
+  --epochs N            epochs per phase, 0 to 1,000 (default 10; ft_then_pt runs two phases)
+  --batch N             batch size, 1 to 4,096 (default 32)
+  --lr X                base learning rate, a number > 0 (effective = lr x batch / 256; default:
+                        the method's)
+  --wd X                weight decay, a number >= 0 (default: the method's)
+  --prompt-length N     prompt tokens, 1 to 1,000, for the methods with prompts (default: the
+                        paper's length for the task x the model's patches / 196, at least 1: the
+                        paper's own on ViT-B/16 at 224 px)
+  --seed N              seed for splits, initialisation, shuffling and dropout, 0 to 2,147,483,647
+                        (default 0)
+                        (integers are decimal digits; every option is given at most once)
   --protocol quick|paper
                         quick (default): one run, train / val / test. paper: the VTAB-1k protocol of
                         both papers: search --grid on train (800) / val (200), pick by val accuracy,
                         train --seeds runs on train + val (1000), report test mean ± std
-  --seeds N|LIST        paper: final runs, a count from --seed (default 3) or a list (0,1,2)
+  --seeds N|LIST        paper: final runs, a count from --seed (1 to 100; default 3) or a list of
+                        up to 100 seeds (0,1,2)
   --grid G              paper: reduced (default: lr one per decade of the reference grid, 3 runs) |
                         reference (KMnP/vpt tune_vtab.py: 40 runs for prompts and linear, 16 for FT) |
-                        explicit, e.g. 'lr=0.5,0.05;wd=0.0001,0'
+                        explicit, e.g. 'lr=0.5,0.05;wd=0.0001,0' (at most 200 points)
   --no-early-stop       paper: let diverged search runs finish (default: stop them after the epoch)
   --prompt-init random|zero   how fresh prompts start (default random, as the reference)
   --freeze-prompts      keep prompts at their initial values; only the head trains (a control)
-  --prompt-dropout X    dropout on prompt tokens (default: the method's, 0.1 deep, 0 shallow)
-  --prompt-lr-scale X   the prompts' learning rate as a multiple of --lr (default 1, as the reference)
-  --image-size N        input resolution (default: the checkpoint's; pos. embeddings are resized)
+  --prompt-dropout X    dropout on prompt tokens, from 0 to below 1 (default: the method's, 0.1 deep,
+                        0 shallow)
+  --prompt-lr-scale X   the prompts' learning rate as a multiple of --lr, a number >= 0 (default 1,
+                        as the reference)
+  --image-size N        input resolution, 0 to 1,024 (default 0: the checkpoint's; pos. embeddings
+                        are resized)
   ${backendUsage(22, { gpuMemory: true })}
 ${THREADS_USAGE}
   --recompute auto|on|off  activation recomputation: keep only each block's input and run the block
@@ -65,7 +71,8 @@ ${THREADS_USAGE}
   --skip-bad            leave out bad images and list them instead of stopping
   --save-params <file>  write the trained parameters (VPT: prompts + head; FT: the whole model)
   --load-params <file>  start from parameters saved by --save-params (with --epochs 0: evaluate only)
-  --out <file>          results JSON (default results.json), rewritten after every epoch`;
+  --out <file>          results JSON (default results.json), rewritten after every epoch
+                        (no output may be an input: --model, --load-params or a file in --data)`;
 
 runMain(async () => {
   const args = parseArgs(process.argv.slice(2), {
@@ -109,7 +116,11 @@ runMain(async () => {
   const taskId = args.values.get('task');
   const method = args.values.get('method');
   if (!modelArg || !taskId || !method) throw usageError('--model, --task and --method are required.');
-  if (!isMethodId(method)) throw usageError(`--method must be one of ${METHOD_IDS.join(', ')}, got ${quoted(method, 40)}.`);
+  // The list of names first: 'constructor' or '__proto__' are in every object, and a lookup by
+  // `in` alone would find them (then fail deep inside the run as an internal error).
+  if (!(METHOD_IDS as readonly string[]).includes(method) || !isMethodId(method))
+    throw usageError(`--method must be one of ${METHOD_IDS.join(', ')}, got ${quoted(method, 40)}.`);
+  const prompted = METHODS[method].phases.some((p) => p.promptMode !== 'none');
   if (!listTaskIds().includes(taskId)) throw usageError(`Unknown task ${quoted(taskId, 40)}. Tasks: ${listTaskIds().join(', ')}.`);
   const task = getTask(taskId);
   const backend = backendArg(args);
@@ -118,6 +129,9 @@ runMain(async () => {
   const dataArg = args.values.get('data') ?? 'procedural';
   const data: DataSpec = dataArg === 'procedural' ? { kind: 'procedural' } : { kind: 'path', path: dataArg };
   const trainSize = intArg(args, 'train-size', 800, 1, 20000);
+  // A prompt method with no prompts is a linear probe under another name; a run without
+  // validation images would print "val acc NaN%" every epoch. Both are refused here.
+  if (args.values.has('prompt-length') && !prompted) throw usageError(`--prompt-length applies to the methods with prompts; ${method} has none.`);
   const config: RunConfig = {
     runId: `cli-${Date.now().toString(36)}`,
     modelLabel: modelArg,
@@ -126,27 +140,19 @@ runMain(async () => {
     data,
     method,
     trainSize,
-    valSize: intArg(args, 'val-size', Math.max(1, Math.floor(trainSize / 4)), 0, 20000),
-    testSize: intArg(args, 'test-size', task.source === 'procedural' ? 500 : 0, 0),
+    valSize: intArg(args, 'val-size', Math.max(1, Math.floor(trainSize / 4)), 1, 20000),
+    testSize: intArg(args, 'test-size', task.source === 'procedural' ? 500 : 0, 0, 100_000),
     epochs: intArg(args, 'epochs', 10, 0, 1000),
     batchSize: intArg(args, 'batch', 32, 1, 4096),
     lr: numArg(args, 'lr', { positive: true }),
     weightDecay: numArg(args, 'wd'),
-    promptLength: args.values.has('prompt-length') ? intArg(args, 'prompt-length', 0, 0, 1000) : undefined,
-    seed: intArg(args, 'seed', 0, 0),
+    promptLength: args.values.has('prompt-length') ? intArg(args, 'prompt-length', 0, 1, 1000) : undefined,
+    seed: intArg(args, 'seed', 0, 0, MAX_INT_ARG),
     imageSize: intArg(args, 'image-size', 0, 0, 1024),
     gradcamSamples: 0,
     skipBad: args.flags.has('skip-bad'),
     recompute: enumArg(args, 'recompute', ['auto', 'on', 'off'] as const, 'auto'),
     promptControls: promptControlsOf(args),
-    importParams: args.values.has('load-params')
-      ? {
-          file: new Blob([
-            (await readUserFile(args.values.get('load-params')!, '--load-params', 4 * 2 ** 30, 'checkpoint/unreadable')) as Uint8Array<ArrayBuffer>,
-          ]),
-          name: args.values.get('load-params')!,
-        }
-      : undefined,
   };
   const protocol = enumArg(args, 'protocol', ['quick', 'paper'] as const, 'quick');
   for (const only of ['seeds', 'grid']) if (protocol === 'quick' && args.values.has(only)) throw usageError(`--${only} belongs to --protocol paper.`);
@@ -157,34 +163,33 @@ runMain(async () => {
         throw usageError(`--protocol paper searches the learning rate and weight decay: give them as --grid 'lr=...;wd=...', not --${fixed}.`);
     for (const no of ['save-params', 'load-params']) if (args.values.has(no)) throw usageError(`--${no} works with --protocol quick only.`);
   }
+  const paper: PaperSettings | undefined =
+    protocol === 'paper'
+      ? { grid: gridArg(args.values.get('grid'), config.method), seeds: seedsArg(args, '3', config.seed), earlyStop: !args.flags.has('no-early-stop') }
+      : undefined;
   const saveParams = args.values.get('save-params');
   const out = args.values.get('out') ?? 'results.json';
-  // Outputs are proved writable before any time is spent: a run must not die after its work.
+  // Outputs are proved writable, and proved not to be inputs, before any time is spent: a run
+  // must not die after its work, nor replace the checkpoint or a list file it reads.
   await checkWritable(out, '--out');
   if (saveParams) await checkWritable(saveParams, '--save-params');
-  const writeResults = (json: unknown) => {
-    try {
-      writeFileSync(out, JSON.stringify(json, null, 2));
-    } catch (e) {
-      throw new LabError(
-        'output/unwritable',
-        `--out ${quoted(out)} could not be written: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}.`,
-        'Free disk space or give --out a path you can write to.',
-      );
-    }
-  };
+  await checkOutputs(
+    [{ path: out, option: '--out' }, ...(saveParams ? [{ path: saveParams, option: '--save-params' }] : [])],
+    [
+      { path: modelArg, option: '--model' },
+      ...(args.values.has('load-params') ? [{ path: args.values.get('load-params')!, option: '--load-params' }] : []),
+      ...(dataArg !== 'procedural' && !/^https?:\/\//i.test(dataArg) ? [{ path: dataArg, option: '--data' }] : []),
+    ],
+  );
+  if (args.values.has('load-params')) {
+    const file = args.values.get('load-params')!;
+    const bytes = await readUserFile(file, '--load-params', 4 * 2 ** 30, 'checkpoint/unreadable');
+    config.importParams = { file: new Blob([bytes as Uint8Array<ArrayBuffer>]), name: file };
+  }
+  // Written whole or not at all (a crash mid-write keeps the previous epoch's file).
+  const writeResults = (json: unknown) => writeFileAtomic(out, JSON.stringify(json, null, 2), '--out');
 
-  if (protocol === 'paper') {
-    let paper: PaperSettings;
-    try {
-      paper = {
-        grid: resolveGrid(args.values.get('grid'), method),
-        seeds: parseSeeds(args.values.get('seeds') ?? '3', config.seed),
-        earlyStop: !args.flags.has('no-early-stop'),
-      };
-    } catch (e) {
-      throw e instanceof LabError ? usageError(e.message) : e;
-    }
+  if (paper) {
     await startBackend(backend, { gpuMemoryBytes, threads });
     return runPaperCli(config, paper, out, writeResults);
   }
@@ -211,7 +216,7 @@ runMain(async () => {
       stepsPerEpoch = s.stepsPerEpoch;
       Object.assign(partial, { backend: s.backend, trainableParams: s.trainableParams, totalParams: s.totalParams, memory: s.memory.map(planJson) });
       console.error(
-        `train: ${method} on ${taskId} | ${config.modelLabel} | backend ${s.backend} | ${s.trainableParams.toLocaleString('en')} of ${s.totalParams.toLocaleString('en')} parameters train | ${stepsPerEpoch} steps/epoch`,
+        `train: ${method} on ${taskId} | ${clip(config.modelLabel)} | backend ${s.backend} | ${s.trainableParams.toLocaleString('en')} of ${s.totalParams.toLocaleString('en')} parameters train | ${stepsPerEpoch} steps/epoch`,
       );
       s.memory.forEach((p, i) => console.error(`${s.memory.length > 1 ? `phase ${i + 1} ` : ''}${describePlan(p)}`));
     },
@@ -237,8 +242,11 @@ runMain(async () => {
   });
   void lastStep;
   const { summary } = result;
+  // The sizes the run really had: a list shorter than asked (train800.txt with 16 lines) or a
+  // smaller pool gives fewer images than the options say, and the record must not claim more.
+  const sizes = { train: result.data.train.size, val: result.data.val.size, test: result.data.test.size };
   const results = {
-    config: summary.config,
+    config: { ...summary.config, trainSize: sizes.train, valSize: sizes.val, requested: { trainSize: config.trainSize, valSize: config.valSize } },
     backend: summary.backend,
     ...(started.adapter ? { adapter: started.adapter } : {}),
     trainableParams: summary.trainableParams,
@@ -251,7 +259,7 @@ runMain(async () => {
     seconds: (performance.now() - t0) / 1000,
   };
   if (saveParams) {
-    await writeFile(saveParams, await exportTrained(result, config));
+    writeFileAtomic(saveParams, await exportTrained(result, config), '--save-params');
     console.error(`trained parameters (${result.outcome.trainable.length} tensors) in ${saveParams}`);
   }
   disposeSession(result);

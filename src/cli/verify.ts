@@ -6,7 +6,7 @@
  * last line is the verdict, and the exit code is 0 only on PASS.
  */
 import path from 'node:path';
-import { quoted } from '../domain/errors';
+import { clip, quoted } from '../domain/errors';
 import { formatReport, verifyGolden } from '../verify/golden';
 import { loadCheckpointFromPath, readPathSource } from '../weights/node';
 import { parseSafetensors } from '../weights/formats/safetensors';
@@ -47,7 +47,7 @@ runMain(async () => {
   const goldenTensors = readAll(parseSafetensors(await readPathSource(golden), path.basename(golden)));
   const started = await startBackend(backend, { kernels, threads });
   console.log(
-    `verify: ${weights} (${ckpt.layout} layout, ${ckpt.config.numLayers} layers, D=${ckpt.config.hiddenSize}) against ${golden} on ${started.label}, ${kernels === 'lab' ? "the lab's kernels" : 'stock tfjs kernels'}`,
+    `verify: ${clip(weights, 300)} (${ckpt.layout} layout, ${ckpt.config.numLayers} layers, D=${ckpt.config.hiddenSize}) against ${clip(golden, 300)} on ${started.label}, ${kernels === 'lab' ? "the lab's kernels" : 'stock tfjs kernels'}`,
   );
   const report = await verifyGolden(ckpt, goldenTensors, tol, kernelsFor(started.name, kernels));
   const lines = formatReport(report);

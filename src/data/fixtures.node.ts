@@ -150,6 +150,12 @@ export function crc32(bytes: Uint8Array): number {
  * one tiny IDAT): the "pixel bomb" a decoder must refuse from the header alone.
  */
 export function pngDeclaring(width: number, height: number): Uint8Array {
+  // 8-bit RGB, no interlace; the IDAT is the zlib stream of one 0 byte.
+  return pngWith({ width, height, depth: 8, colour: 2, interlace: 0 }, new Uint8Array([0x78, 0x9c, 0x63, 0x00, 0x00, 0x00, 0x01, 0x00, 0x01]));
+}
+
+/** A PNG of the given header fields whose IDAT chunk holds `idat` verbatim (a zlib stream, or anything). */
+export function pngWith(h: { width: number; height: number; depth: number; colour: number; interlace: 0 | 1 }, idat: Uint8Array): Uint8Array {
   const chunk = (type: string, data: Uint8Array) => {
     const out = new Uint8Array(12 + data.length);
     const dv = new DataView(out.buffer);
@@ -161,10 +167,9 @@ export function pngDeclaring(width: number, height: number): Uint8Array {
   };
   const ihdr = new Uint8Array(13);
   const dv = new DataView(ihdr.buffer);
-  dv.setUint32(0, width);
-  dv.setUint32(4, height);
-  ihdr.set([8, 2, 0, 0, 0], 8); // 8-bit, RGB, deflate, filter 0, no interlace
-  const idat = new Uint8Array([0x78, 0x9c, 0x63, 0x00, 0x00, 0x00, 0x01, 0x00, 0x01]); // zlib of one 0 byte
+  dv.setUint32(0, h.width);
+  dv.setUint32(4, h.height);
+  ihdr.set([h.depth, h.colour, 0, 0, h.interlace], 8);
   const parts = [new Uint8Array([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), chunk('IHDR', ihdr), chunk('IDAT', idat), chunk('IEND', new Uint8Array(0))];
   return concat(parts);
 }
@@ -270,9 +275,11 @@ export function writeRawZip(entries: RawZipEntry[]): { bytes: Uint8Array; centra
     const crc = e.crc ?? (method === 0 ? crc32(e.data) : 0);
     const stored = Math.min(size, 0xffffffff);
     // [offset, width, value] of each field: the local header, then its central directory twin.
+    // Flag bit 11: the name is UTF-8 (zip readers decode names without it as code page 437).
     const local = headerBytes(30, name, [
       [0, 4, 0x04034b50],
       [4, 2, 20],
+      [6, 2, 0x0800],
       [8, 2, method],
       [14, 4, crc],
       [18, 4, e.data.length],
@@ -283,6 +290,7 @@ export function writeRawZip(entries: RawZipEntry[]): { bytes: Uint8Array; centra
       [0, 4, 0x02014b50],
       [4, 2, 20],
       [6, 2, 20],
+      [8, 2, 0x0800],
       [10, 2, method],
       [16, 4, crc],
       [20, 4, e.data.length],
@@ -299,12 +307,33 @@ export function writeRawZip(entries: RawZipEntry[]): { bytes: Uint8Array; centra
   const eocd = new Uint8Array(22);
   const ev = new DataView(eocd.buffer);
   ev.setUint32(0, 0x06054b50, true);
-  ev.setUint16(8, entries.length, true);
-  ev.setUint16(10, entries.length, true);
+  // More entries than 16 bits count: the zip64 end record and its locator carry the count.
+  const zip64 = entries.length > 0xfffe;
+  ev.setUint16(8, zip64 ? 0xffff : entries.length, true);
+  ev.setUint16(10, zip64 ? 0xffff : entries.length, true);
   ev.setUint32(12, centralSize, true);
   ev.setUint32(16, centralOffset, true);
-  const bytes = concat([...locals, ...centrals, eocd]);
-  return { bytes, centralOffset, eocdOffset: centralOffset + centralSize };
+  const tail: Uint8Array[] = [];
+  if (zip64) {
+    const rec = new Uint8Array(56);
+    const rv = new DataView(rec.buffer);
+    rv.setUint32(0, 0x06064b50, true);
+    rv.setBigUint64(4, 44n, true);
+    rv.setUint16(12, 45, true);
+    rv.setUint16(14, 45, true);
+    rv.setBigUint64(24, BigInt(entries.length), true);
+    rv.setBigUint64(32, BigInt(entries.length), true);
+    rv.setBigUint64(40, BigInt(centralSize), true);
+    rv.setBigUint64(48, BigInt(centralOffset), true);
+    const loc = new Uint8Array(20);
+    const lv = new DataView(loc.buffer);
+    lv.setUint32(0, 0x07064b50, true);
+    lv.setBigUint64(8, BigInt(centralOffset + centralSize), true);
+    lv.setUint32(16, 1, true);
+    tail.push(rec, loc);
+  }
+  const bytes = concat([...locals, ...centrals, ...tail, eocd]);
+  return { bytes, centralOffset, eocdOffset: centralOffset + centralSize + (zip64 ? 76 : 0) };
 }
 
 /** A raw deflate stored block (not final): `data` verbatim, so a deflateZeros block can follow it. */

@@ -16,3 +16,12 @@ export const MAX_LINE_CHARS = 4096;
 export const MAX_IMAGE_BYTES = 128 * 2 ** 20;
 /** One image, decoded: width × height, at most (50 megapixels = 200 MB of RGBA). */
 export const MAX_IMAGE_PIXELS = 50_000_000;
+/**
+ * A data zip: entries its directory may declare, at most (checked before any entry is read; the zip
+ * reader spends a few kB on each). dSprites' task folder, the largest, has about 148,500 files.
+ */
+export const MAX_ZIP_ENTRIES = 250_000;
+/** A data zip downloaded from a URL (read whole into memory): bytes, at most. */
+export const MAX_ZIP_DOWNLOAD_BYTES = 2 ** 31 - 1;
+/** Images above this many pixels are decoded one at a time (data check decodes four at once otherwise). */
+export const LARGE_IMAGE_PIXELS = 4_000_000;

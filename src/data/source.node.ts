@@ -2,10 +2,12 @@
  * Node-only sources: a folder on disk, and a zip on disk read through a file handle (never
  * loaded whole). `openNodeSource` picks the right one for a path or URL, as the CLI needs.
  */
-import { promises as fs } from 'node:fs';
+import { constants, promises as fs } from 'node:fs';
 import * as nodePath from 'node:path';
-import { LabError, clip, quoted } from '../domain/errors';
-import { type FileSource, type ReadLimit, UrlSource, checkReadSize, joinPath, missingFile } from './source';
+import { LabError, bytesText, clip, quoted } from '../domain/errors';
+import { boundedFetch, readBounded, urlText } from './fetch';
+import { MAX_ZIP_DOWNLOAD_BYTES } from './limits';
+import { type FileSource, type ReadLimit, UrlSource, joinPath, missingFile } from './source';
 import { type RandomAccess, ZipSource } from './zip';
 
 /**
@@ -36,10 +38,9 @@ export class NodeDirSource implements FileSource {
   }
   async read(path: string, limit?: ReadLimit): Promise<Uint8Array> {
     const abs = this.abs(path);
-    let real: string, stat;
+    let real: string;
     try {
       real = await fs.realpath(abs);
-      stat = await fs.stat(real);
     } catch {
       throw missingFile(this, path);
     }
@@ -52,33 +53,85 @@ export class NodeDirSource implements FileSource {
         'Choose the folder the link points into (the task folder itself is enough), or copy the files into this folder.',
       );
     }
-    if (!stat.isFile())
-      throw new LabError(
-        'data/missing-image',
-        `${quoted(path)} in ${this.describe()} is ${stat.isDirectory() ? 'a folder' : 'not a regular file (a device or a pipe)'}, not a file.`,
-        'Fix the path in the list file.',
-      );
-    checkReadSize(stat.size, limit);
     try {
-      const buf = await fs.readFile(real);
-      return new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength);
+      return await readFileBounded(real, limit?.maxBytes ?? Number.MAX_SAFE_INTEGER);
     } catch (e) {
-      throw new LabError(
-        'data/missing-image',
-        `${quoted(path)} in ${this.describe()} cannot be read: ${clip((e as NodeJS.ErrnoException).code ?? (e as Error).message, 80)}.`,
-        'Check its permissions.',
-      );
+      if (!(e instanceof FileProblem)) throw e;
+      if (e.kind === 'too-large') throw limit!.tooLarge(e.size);
+      if (e.kind === 'not-file')
+        throw new LabError(
+          'data/not-a-file',
+          `${quoted(path)} in ${this.describe()} is ${e.detail}, not a file${real !== abs ? ` (it is a link to ${quoted(real, 120)})` : ''}.`,
+          'Replace it with the file itself, or fix the path in the list file.',
+        );
+      if (e.kind === 'missing') throw missingFile(this, path);
+      throw new LabError('data/missing-image', `${quoted(path)} in ${this.describe()} cannot be read: ${clip(e.detail, 80)}.`, 'Check its permissions.');
     }
   }
+  /**
+   * Whether anything is at `path` (following links). A folder, a pipe or a device there "exists":
+   * reading it then names what it is, instead of calling it missing.
+   */
   async exists(path: string): Promise<boolean> {
     try {
-      return (await fs.stat(this.abs(path))).isFile();
+      await fs.stat(this.abs(path));
+      return true;
     } catch {
       return false;
     }
   }
   describe(): string {
     return `folder ${clip(this.root, 200)}`;
+  }
+}
+
+/** Why a file argument could not be read: the caller names it in its own terms. */
+export class FileProblem extends Error {
+  constructor(
+    readonly kind: 'missing' | 'not-file' | 'too-large' | 'unreadable',
+    /** 'not-file': what it is ("a named pipe"); 'unreadable': the system's reason. */
+    readonly detail: string,
+    readonly size = 0,
+  ) {
+    super(`${kind}: ${detail}`);
+  }
+}
+
+const WHY: Record<string, string> = { EACCES: 'permission denied', EPERM: 'permission denied', ELOOP: 'a loop of links', ENAMETOOLONG: 'the path is too long' };
+
+/**
+ * A regular file's bytes, at most `maxBytes`, or a FileProblem. Opened without blocking and
+ * checked through the open handle: a named pipe (which would wait forever), a device such as
+ * /dev/zero (which never ends) or a folder is refused before a byte is read, and a file that grows
+ * while it is read is read only up to the size it had.
+ */
+export async function readFileBounded(path: string, maxBytes: number): Promise<Uint8Array> {
+  let fh: fs.FileHandle;
+  try {
+    fh = await fs.open(path, constants.O_RDONLY | constants.O_NONBLOCK);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code ?? '';
+    if (code === 'ENOENT' || code === 'ENOTDIR') throw new FileProblem('missing', 'there is no such file');
+    throw new FileProblem('unreadable', WHY[code] ?? (code || (e as Error).message));
+  }
+  try {
+    const st = await fh.stat();
+    if (!st.isFile()) throw new FileProblem('not-file', kindOf(st));
+    if (st.size > maxBytes) throw new FileProblem('too-large', `${st.size} bytes`, st.size);
+    const out = new Uint8Array(st.size);
+    let done = 0;
+    while (done < out.length) {
+      const { bytesRead } = await fh.read(out, done, out.length - done, done);
+      if (bytesRead === 0) break;
+      done += bytesRead;
+    }
+    return done === out.length ? out : out.subarray(0, done);
+  } catch (e) {
+    if (e instanceof FileProblem) throw e;
+    const code = (e as NodeJS.ErrnoException).code ?? '';
+    throw new FileProblem('unreadable', WHY[code] ?? (code || (e as Error).message));
+  } finally {
+    await fh.close();
   }
 }
 
@@ -111,11 +164,7 @@ export async function fileAccess(path: string): Promise<RandomAccess> {
  */
 export async function openNodeSource(pathOrUrl: string): Promise<FileSource> {
   if (/^https?:\/\//i.test(pathOrUrl)) {
-    if (/\.zip($|\?)/i.test(pathOrUrl)) {
-      const res = await fetch(pathOrUrl);
-      if (!res.ok) throw new LabError('data/missing-list', `Could not download ${pathOrUrl}: HTTP ${res.status}.`, 'Check the URL.');
-      return ZipSource.open(new Uint8Array(await res.arrayBuffer()), pathOrUrl);
-    }
+    if (/\.zip($|\?)/i.test(pathOrUrl)) return ZipSource.open(await downloadZip(pathOrUrl), pathOrUrl);
     return new UrlSource(pathOrUrl);
   }
   let stat;
@@ -129,5 +178,50 @@ export async function openNodeSource(pathOrUrl: string): Promise<FileSource> {
     );
   }
   if (stat.isDirectory()) return new NodeDirSource(pathOrUrl);
+  if (!stat.isFile())
+    throw new LabError(
+      'data/not-a-file',
+      `${quoted(pathOrUrl)} is ${kindOf(stat)}, neither a folder nor a zip file.`,
+      'Give a vtab-1k folder, a task folder, a .zip of either, or an http(s) URL.',
+    );
   return ZipSource.open(await fileAccess(pathOrUrl), nodePath.basename(pathOrUrl));
+}
+
+/** What a path that is not a regular file is, in words. */
+export function kindOf(stat: {
+  isDirectory(): boolean;
+  isFIFO(): boolean;
+  isCharacterDevice(): boolean;
+  isBlockDevice(): boolean;
+  isSocket(): boolean;
+}): string {
+  if (stat.isDirectory()) return 'a folder';
+  if (stat.isFIFO()) return 'a named pipe';
+  if (stat.isCharacterDevice() || stat.isBlockDevice()) return 'a device';
+  if (stat.isSocket()) return 'a socket';
+  return 'not a regular file';
+}
+
+/**
+ * A data zip at a URL is read whole (a zip's directory is at its end): at most MAX_ZIP_DOWNLOAD_BYTES,
+ * or LAB_MAX_ZIP_DOWNLOAD_MB from the environment (tests), with the download timeouts.
+ */
+async function downloadZip(url: string): Promise<Uint8Array> {
+  const mb = Number(process.env.LAB_MAX_ZIP_DOWNLOAD_MB);
+  const maxBytes = Number.isFinite(mb) && mb > 0 ? mb * 1e6 : MAX_ZIP_DOWNLOAD_BYTES;
+  const errors = { code: 'data/download-failed', hint: 'Check the URL and the network, or download the zip and give its path.' } as const;
+  const { res, abort } = await boundedFetch(url, {}, errors);
+  if (!res.ok) {
+    abort();
+    throw new LabError('data/download-failed', `Could not download ${urlText(url)}: HTTP ${res.status}.`, 'Check the URL.');
+  }
+  return readBounded(url, res, abort, maxBytes, {
+    ...errors,
+    tooLarge: (n) =>
+      new LabError(
+        'data/download-failed',
+        `The zip at ${urlText(url)} is larger than the ${bytesText(maxBytes)} a downloaded data zip may be (${bytesText(n)} so far).`,
+        'Download and unzip it yourself, then give the folder.',
+      ),
+  });
 }

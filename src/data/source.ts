@@ -4,7 +4,8 @@
  * dropped File objects, a zip (zip.ts), or a base URL. Paths are relative, '/'-separated, with
  * '' for the root. Browser-safe: no node: imports here.
  */
-import { LabError, quoted } from '../domain/errors';
+import { LabError, bytesText, clip, quoted } from '../domain/errors';
+import { boundedFetch, readBounded } from './fetch';
 
 export type SourceKind = 'node' | 'directory' | 'files' | 'zip' | 'url';
 
@@ -201,6 +202,17 @@ export class DirectoryHandleSource implements FileSource {
   }
 }
 
+const URL_ERRORS = {
+  code: 'data/download-failed',
+  hint: 'Check the URL, the network, and that the server allows cross-origin requests (CORS).',
+} as const;
+
+/** A read through a URL source without its own bound (every loader passes one): an image file's. */
+const DEFAULT_URL_LIMIT: ReadLimit = {
+  maxBytes: 128 * 2 ** 20,
+  tooLarge: (n) => new LabError('data/entry-too-large', `A file of ${bytesText(n)} is more than a data file can be (${bytesText(128 * 2 ** 20)}).`),
+};
+
 /**
  * Files under a base URL: reads `${base}/${path}`. Cannot list; existence is a HEAD request
  * (falling back to GET where a server refuses HEAD).
@@ -221,52 +233,28 @@ export class UrlSource implements FileSource {
     return [];
   }
   async read(path: string, limit?: ReadLimit): Promise<Uint8Array> {
-    let res: Response;
-    try {
-      res = await this.fetchFn(this.url(path));
-    } catch (e) {
-      throw new LabError(
-        'data/missing-image',
-        `Could not fetch ${quoted(this.url(path))}: ${(e as Error).message}.`,
-        'Check the URL and that the server allows cross-origin requests (CORS).',
-      );
+    const url = this.url(path);
+    const { res, abort } = await boundedFetch(url, {}, URL_ERRORS, this.fetchFn);
+    if (!res.ok) {
+      abort();
+      throw missingFile(this, `${path} (HTTP ${res.status})`);
     }
-    if (!res.ok) throw missingFile(this, `${path} (HTTP ${res.status})`);
-    const declared = Number(res.headers.get('content-length') ?? NaN);
-    if (Number.isFinite(declared)) checkReadSize(declared, limit);
-    if (!limit || !res.body) return new Uint8Array(await res.arrayBuffer());
-    // No (or a lying) Content-Length: count the bytes as they arrive and stop at the bound.
-    const chunks: Uint8Array[] = [];
-    let total = 0;
-    const reader = res.body.getReader();
-    for (;;) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      total += value.byteLength;
-      if (total > limit.maxBytes) {
-        await reader.cancel();
-        throw limit.tooLarge(total);
-      }
-      chunks.push(value);
-    }
-    const out = new Uint8Array(total);
-    let o = 0;
-    for (const c of chunks) {
-      out.set(c, o);
-      o += c.byteLength;
-    }
-    return out;
+    const bound = limit ?? DEFAULT_URL_LIMIT;
+    return readBounded(url, res, abort, bound.maxBytes, { ...URL_ERRORS, tooLarge: (n) => bound.tooLarge(n) });
   }
+  /**
+   * Whether the server has the file (HEAD, or GET where HEAD is refused). A server that does not
+   * answer is a named error, not a missing file: "no list files here" would send the user looking
+   * in the wrong place.
+   */
   async exists(path: string): Promise<boolean> {
-    try {
-      let res = await this.fetchFn(this.url(path), { method: 'HEAD' });
-      if (res.status === 405 || res.status === 501) res = await this.fetchFn(this.url(path));
-      return res.ok;
-    } catch {
-      return false;
-    }
+    const url = this.url(path);
+    let { res, abort } = await boundedFetch(url, { method: 'HEAD' }, URL_ERRORS, this.fetchFn);
+    if (res.status === 405 || res.status === 501) ({ res, abort } = await boundedFetch(url, {}, URL_ERRORS, this.fetchFn));
+    abort(); // only the status is needed
+    return res.ok;
   }
   describe(): string {
-    return `URL ${this.base}`;
+    return `URL ${clip(this.base, 300)}`;
   }
 }

@@ -14,7 +14,8 @@ import { LabError, type LabErrorCode, bytesText, clip, quoted } from '../domain/
 import type { ProgressCallback } from '../domain/progress';
 import { type VtabTask, VTAB_TASKS, getVtabTask } from './catalog';
 import { hasBrowserDecoder, browserDecoder } from './decode.browser';
-import { MAX_IMAGE_BYTES, MAX_LINE_CHARS, MAX_LIST_BYTES, MAX_LIST_LINES } from './limits';
+import { readImageSize } from './imageHeader';
+import { LARGE_IMAGE_PIXELS, MAX_IMAGE_BYTES, MAX_LINE_CHARS, MAX_LIST_BYTES, MAX_LIST_LINES } from './limits';
 import { type FileSource, type ReadLimit, joinPath } from './source';
 import type { DataItem, ImageDecoder, ImageProvider, RgbaImage, SkipRecord } from './types';
 
@@ -191,12 +192,37 @@ const IMAGE_LIMIT = (id: string): ReadLimit => ({
     ),
 });
 
-/** Reads + decodes files of one source; errors name the image and the list line that named it. */
+/**
+ * Reads + decodes files of one source; errors name the image and the list line that named it.
+ * Images above LARGE_IMAGE_PIXELS are decoded one at a time (a 7000 × 7000 image takes a few
+ * hundred MB while it decodes; four at once would take gigabytes); smaller ones in parallel.
+ */
 export class FileImageProvider implements ImageProvider {
+  private largeDecodes: Promise<unknown> = Promise.resolve();
   constructor(
     readonly source: FileSource,
     private readonly decoder: ImageDecoder,
   ) {}
+  private decode(bytes: Uint8Array, id: string): Promise<RgbaImage> {
+    let pixels = 0;
+    try {
+      const size = readImageSize(bytes, id);
+      pixels = size.width * size.height;
+    } catch {
+      /* the decoder names what is wrong with it */
+    }
+    if (pixels <= LARGE_IMAGE_PIXELS) return this.decoder(bytes, id);
+    const run = this.largeDecodes.then(
+      () => this.decoder(bytes, id),
+      () => this.decoder(bytes, id),
+    );
+    // The chain keeps no image: only whether the last decode is done.
+    this.largeDecodes = run.then(
+      () => undefined,
+      () => undefined,
+    );
+    return run;
+  }
   describe(): string {
     return this.source.describe();
   }
@@ -215,7 +241,7 @@ export class FileImageProvider implements ImageProvider {
       throw withListLine(e, item);
     }
     try {
-      return await this.decoder(bytes, item.id);
+      return await this.decode(bytes, item.id);
     } catch (e) {
       throw withListLine(e, item);
     }
@@ -246,6 +272,8 @@ export async function openVtabTask(source: FileSource, taskOrId: VtabTask | stri
   const root = await findTaskFolder(source, task);
   const where = (name: string) => joinPath(root, name);
   const lists: Partial<Record<ListName, DataItem[]>> = {};
+  /** Lists that exist but had no usable line (with skipBad): not "missing". */
+  const emptied = new Set<ListName>();
   const utf8 = new TextDecoder('utf-8');
   const skipOrThrow = (err: LabError, file: string, line?: number) => {
     if (!options.skipBad) throw err;
@@ -262,6 +290,7 @@ export async function openVtabTask(source: FileSource, taskOrId: VtabTask | stri
     const text = utf8.decode(bytes);
     const items = parseListFile(text, file, root, task, (err, line) => skipOrThrow(err, file, line));
     if (items.length === 0) {
+      emptied.add(name);
       // An empty list would train on nothing or report accuracy on no images ("NaN%").
       skipOrThrow(
         new LabError(
@@ -278,6 +307,11 @@ export async function openVtabTask(source: FileSource, taskOrId: VtabTask | stri
       warnings.push(
         `${quoted(file)} lists ${dup.count} image(s) more than once (e.g. ${quoted(dup.example.id, 120)} on lines ${dup.example.lines.join(' and ')}); each repeat is used again, as the file says.`,
       );
+    const named = NAMED_SIZES[name];
+    if (named !== undefined && items.length < named)
+      warnings.push(
+        `${quoted(file)} lists ${items.length} image(s), fewer than the ${named} its name says; the run uses the ${items.length} it has (the results record that count).`,
+      );
     lists[name] = items;
   }
   const missingList = (name: string, why: string) =>
@@ -289,6 +323,12 @@ export async function openVtabTask(source: FileSource, taskOrId: VtabTask | stri
           .map((n) => n + '.txt')
           .join(', ') || 'no list files'
       }.`,
+    );
+  if (!lists.test && emptied.has('test'))
+    throw new LabError(
+      'data/too-few-items',
+      `"${where('test.txt')}" in ${source.describe()} has no usable line: every line was skipped as bad (${skipped.filter((r) => r.file === where('test.txt')).length - 1} line(s)).`,
+      'Fix the lines of test.txt (each "<image path> <integer label in range>"), or check that --task matches the folder.',
     );
   if (!lists.test) throw missingList('test.txt', 'the test split is listed there');
   if (!lists.train800val200 && !lists.train800 && !lists.train)
@@ -302,9 +342,14 @@ export async function openVtabTask(source: FileSource, taskOrId: VtabTask | stri
     const what = `checking images of ${task.name}`;
     options.onProgress?.({ kind: 'initiate', what, unit: 'items', total: unique.size });
     let done = 0;
+    // One shared cursor, not queue.shift(): shifting a million-item array is quadratic.
     const queue = [...unique.values()];
+    let next = 0;
+    // Strict mode stops handing out items at the first missing one: items go out in order, so
+    // every earlier item is already being checked, and the first missing in list order is found
+    // without checking a million more.
     const worker = async () => {
-      for (let it = queue.shift(); it; it = queue.shift()) {
+      for (let it = queue[next++]; it && (options.skipBad || missing.size === 0); it = queue[next++]) {
         if (!(await source.exists(it.id))) missing.add(it.id);
         if (++done % 500 === 0) options.onProgress?.({ kind: 'progress', what, unit: 'items', done, total: unique.size });
       }
@@ -331,6 +376,7 @@ export async function openVtabTask(source: FileSource, taskOrId: VtabTask | stri
       }
     }
   }
+  checkNoOverlap(lists as VtabSplits['lists']);
   return {
     task,
     source,
@@ -340,6 +386,32 @@ export async function openVtabTask(source: FileSource, taskOrId: VtabTask | stri
     skipped,
     warnings,
   };
+}
+
+/** The image count a list's name promises (train800.txt: 800). */
+const NAMED_SIZES: Partial<Record<ListName, number>> = { train800: 800, val200: 200, train800val200: 1000 };
+
+/**
+ * A test image that is also a training or validation image makes the test accuracy a training
+ * accuracy: refused, naming both lines. (The same file under two paths is not caught; the
+ * vtab-1k layout keeps splits in separate folders.)
+ */
+function checkNoOverlap(lists: VtabSplits['lists']): void {
+  const test = new Map<string, DataItem>();
+  for (const it of lists.test) if (!test.has(it.id)) test.set(it.id, it);
+  for (const name of LIST_NAMES) {
+    if (name === 'test') continue;
+    const items = lists[name] ?? [];
+    const shared = items.filter((it) => test.has(it.id));
+    if (shared.length === 0) continue;
+    const first = shared[0]!;
+    const t = test.get(first.id)!;
+    throw new LabError(
+      'data/split-overlap',
+      `${quoted(first.file ?? name)} and ${quoted(t.file ?? 'test.txt')} share ${shared.length} image(s) (e.g. ${quoted(first.id, 120)}, line ${first.line} and line ${t.line}): the test accuracy would be measured on training images.`,
+      'Test images must not appear in train800.txt, val200.txt, train800val200.txt, train.txt or val.txt; fix the lists.',
+    );
+  }
 }
 
 /** How many lines repeat an earlier line's image, and the first such pair. */
@@ -372,12 +444,18 @@ export async function validateImages(
   options.onProgress?.({ kind: 'initiate', what, unit: 'items', total });
   let done = 0;
   const queue = [...unique.values()];
+  let next = 0;
   let firstError: unknown = null;
+  // In a function of its own, so no worker's frame keeps the last decoded image alive while it
+  // waits for the next file (four workers held four 196 MB images of 7000 × 7000 pixels).
+  const decodeOnce = async (it: DataItem): Promise<void> => {
+    const img = await splits.images.load(it);
+    if (img.width < 1 || img.height < 1) throw new LabError('data/bad-image', `Image ${quoted(it.id)} has no pixels.`);
+  };
   const worker = async () => {
-    for (let it = queue.shift(); it && firstError === null; it = queue.shift()) {
+    for (let it = queue[next++]; it && firstError === null; it = queue[next++]) {
       try {
-        const img = await splits.images.load(it);
-        if (img.width < 1 || img.height < 1) throw new LabError('data/bad-image', `Image ${quoted(it.id)} has no pixels.`);
+        await decodeOnce(it);
       } catch (e) {
         if (!options.skipBad || !(e instanceof LabError)) {
           if (firstError === null) firstError = e;

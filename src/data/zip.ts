@@ -14,6 +14,7 @@
 import { configure, Reader, ZipReader, type Entry, type FileEntry } from '@zip.js/zip.js';
 import { LabError, type ErrorCode, bytesText, clip, quoted } from '../domain/errors';
 import { describeContent } from './decode';
+import { MAX_ZIP_ENTRIES } from './limits';
 import { type FileSource, type ReadLimit, PathIndex, checkReadSize, joinPath, missingFile } from './source';
 
 // The lab already decodes inside a worker (or in Node); zip.js must not start workers of its own.
@@ -52,16 +53,18 @@ class AccessReader extends Reader<RandomAccess> {
 }
 
 /** What went wrong, before the caller names it in its own terms (data zip or checkpoint). */
-export type ZipProblem = 'not-zip' | 'truncated' | 'damaged' | 'too-large' | 'encrypted' | 'unsupported';
+export type ZipProblem = 'not-zip' | 'truncated' | 'damaged' | 'too-large' | 'encrypted' | 'unsupported' | 'unsafe-name' | 'ambiguous' | 'too-many-entries';
 
 /** How a caller names the problems of its zips: a data folder's zip, or an .npz checkpoint. */
 export interface ZipErrors {
   code(problem: ZipProblem): ErrorCode;
   hint(problem: ZipProblem): string;
+  /** Entries the directory may declare, at most: a larger count is refused before any entry is read. */
+  maxEntries: number;
 }
 
 export const DATA_ZIP_ERRORS: ZipErrors = {
-  code: (p) => (p === 'too-large' ? 'data/entry-too-large' : 'data/not-a-zip'),
+  code: (p) => (p === 'too-large' ? 'data/entry-too-large' : p === 'unsafe-name' ? 'data/outside-source' : 'data/not-a-zip'),
   hint: (p) =>
     p === 'encrypted'
       ? 'Re-create the zip without a password.'
@@ -69,8 +72,38 @@ export const DATA_ZIP_ERRORS: ZipErrors = {
         ? 'Re-create the zip with standard deflate compression.'
         : p === 'too-large'
           ? 'Check that the zip holds a vtab-1k task folder; a list file or image of that size is not one.'
-          : 'Give a .zip of a vtab-1k task folder (or of the whole vtab-1k/ tree), or the unzipped folder itself; if it was downloaded, download it again.',
+          : p === 'unsafe-name' || p === 'ambiguous'
+            ? 'Re-create the zip from the task folder itself (e.g. cd vtab-1k && zip -r eurosat.zip eurosat).'
+            : p === 'too-many-entries'
+              ? 'Check that the zip holds one vtab-1k task folder; split a larger data set into several tasks.'
+              : 'Give a .zip of a vtab-1k task folder (or of the whole vtab-1k/ tree), or the unzipped folder itself; if it was downloaded, download it again.',
+  maxEntries: MAX_ZIP_ENTRIES,
 };
+
+/**
+ * The number of entries a zip's end record declares (the zip64 end record's, where the classic
+ * one says 0xffff), read from the last 64 kB of the file without touching the directory;
+ * undefined when there is no readable end record (the zip reader then names the problem).
+ */
+async function declaredEntryCount(access: RandomAccess): Promise<number | undefined> {
+  const tailLength = Math.min(access.size, 22 + 0xffff);
+  const tailStart = access.size - tailLength;
+  const tail = await access.read(tailStart, tailLength);
+  const dv = new DataView(tail.buffer, tail.byteOffset, tail.byteLength);
+  for (let p = tail.length - 22; p >= 0; p--) {
+    if (dv.getUint32(p, true) !== 0x06054b50) continue;
+    const count = dv.getUint16(p + 10, true);
+    if (count !== 0xffff) return count;
+    if (p < 20 || dv.getUint32(p - 20, true) !== 0x07064b50) return count;
+    const at = Number(dv.getBigUint64(p - 20 + 8, true));
+    if (!(at >= 0 && at + 56 <= access.size)) return undefined;
+    const rec = await access.read(at, 56);
+    const rv = new DataView(rec.buffer, rec.byteOffset, rec.byteLength);
+    if (rec.length < 56 || rv.getUint32(0, true) !== 0x06064b50) return undefined;
+    return Number(rv.getBigUint64(32, true));
+  }
+  return undefined;
+}
 
 /** An entry as the directory declares it. */
 export interface ZipEntryInfo {
@@ -111,19 +144,39 @@ export class ZipArchive {
       );
     if (!looksZip) throw notZip();
     if (access.size < 22) throw fail('truncated', `it is only ${access.size} bytes (truncated download?)`);
+    // Every entry costs the zip reader a few kB: the count is checked before one is read.
+    const declared = await declaredEntryCount(access);
+    if (declared !== undefined && declared > errors.maxEntries)
+      throw fail(
+        'too-many-entries',
+        `its directory declares ${declared.toLocaleString('en')} entries, more than the ${errors.maxEntries.toLocaleString('en')} such a zip may hold`,
+      );
     const reader = new ZipReader(new AccessReader(access), { useWebWorkers: false, checkSignature: false });
     let entries: Entry[];
     try {
       entries = await reader.getEntries();
     } catch (e) {
       const msg = (e as Error).message ?? String(e);
-      throw fail(TRUNCATED.test(msg) ? 'truncated' : 'damaged', `its directory is damaged or missing (${clip(msg, 120)}; truncated download?)`);
+      const unsafe = (e as { filename?: unknown }).filename;
+      if (typeof unsafe === 'string' && /unsafe filename/i.test(msg))
+        throw fail(
+          'unsafe-name',
+          `its entry ${quoted(unsafe, 120)} has a name that leads out of the zip's folder (an absolute path or "..") and is refused; the lab reads nothing outside what you chose`,
+        );
+      const truncated = TRUNCATED.test(msg);
+      throw fail(truncated ? 'truncated' : 'damaged', `its directory is damaged or missing (${clip(msg, 120)}${truncated ? '; truncated download?' : ''})`);
     }
     const files = new Map<string, { info: ZipEntryInfo; entry: FileEntry }>();
     for (const e of entries) {
       if (e.directory) continue;
       const name = joinPath(e.filename.replace(/\\/g, '/'));
       if (name === '' || name.startsWith('__MACOSX/') || name.split('/').some((s) => s === '.DS_Store')) continue;
+      const twin = files.get(name);
+      if (twin)
+        throw fail(
+          'ambiguous',
+          `it holds two entries for ${quoted(name, 120)}${twin.entry.filename !== e.filename ? ` (named ${quoted(twin.entry.filename, 120)} and ${quoted(e.filename, 120)})` : ''}, and which one is meant is ambiguous`,
+        );
       const size = Number(e.uncompressedSize),
         compressedSize = Number(e.compressedSize);
       if (!Number.isSafeInteger(size) || size < 0 || !Number.isSafeInteger(compressedSize) || compressedSize < 0 || compressedSize > access.size) {

@@ -40,6 +40,9 @@ export const ERROR_CODES = [
   'data/image-too-large',
   'data/too-few-items',
   'data/unknown-task',
+  'data/not-a-file',
+  'data/split-overlap',
+  'data/download-failed',
   // the run and its setup
   'config/invalid',
   'output/unwritable',
@@ -92,13 +95,33 @@ export function isUsageError(err: unknown): err is LabError {
 }
 
 /**
- * Text the user gave (a path, a list line, an option value), cut for echoing in a message: the
- * first `max` characters and how long it really was. A 50 MB line must not become a 50 MB
- * error message.
+ * Characters that must never reach a terminal or a log as they are: C0 controls (newline, carriage
+ * return, ESC, ...), DEL, C1 controls, the Unicode line and paragraph separators, and the
+ * bidirectional overrides and isolates that reorder what a reader sees. A name holding them could
+ * forge a second "error [...]" line, clear the screen or set the terminal's title.
+ */
+// eslint-disable-next-line no-control-regex -- matching control characters is the point
+const UNSAFE = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
+const NAMED_ESCAPES: Record<string, string> = { '\n': '\\n', '\r': '\\r', '\t': '\\t' };
+
+/** Shows every unsafe character (see UNSAFE) as an escape: `\n`, `\x1b`, `\u202e`. */
+export function escapeText(text: string): string {
+  return text.replace(UNSAFE, (c) => {
+    const code = c.charCodeAt(0);
+    return NAMED_ESCAPES[c] ?? (code < 0x100 ? `\\x${code.toString(16).padStart(2, '0')}` : `\\u${code.toString(16)}`);
+  });
+}
+
+/**
+ * Text the user gave (a path, a list line, an option value, a name read from a file), made safe to
+ * echo in a message: unsafe characters escaped (escapeText), then the first `max` characters and
+ * how long it really was. A 50 MB line must not become a 50 MB error message. Every message that
+ * echoes input goes through this (or `quoted`).
  */
 export function clip(text: string, max = 200): string {
-  if (text.length <= max) return text;
-  return `${text.slice(0, max)}… (${text.length.toLocaleString('en')} characters)`;
+  const head = text.length <= max ? text : text.slice(0, max);
+  const safe = escapeText(head);
+  return text.length <= max ? safe : `${safe}… (${text.length.toLocaleString('en')} characters)`;
 }
 
 /** `clip` in double quotes, the form messages use for names the user gave. */

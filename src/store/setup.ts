@@ -4,6 +4,7 @@
  * reproduces the experiment, seed included. Files the user picked cannot travel in a URL: only
  * their names do, and the page asks for them again.
  */
+import { clip } from '../domain/errors';
 import { BACKENDS, type BackendName, type MethodId } from '../domain/run';
 import { PAPER_PATCHES, TASKS, getTask, promptLengthFor, promptLengthRuleText, promptLengthWarning, type TaskInfo } from '../data/catalog';
 import type { PaperSpec } from '../domain/paper';
@@ -373,6 +374,9 @@ export function setupFromUrl(hash: string, search = ''): Setup {
   return readUrl(hash, search).setup;
 }
 
+/** The longest value a URL field may carry (a data URL of 2,048 characters is already unusual). */
+export const MAX_URL_FIELD_CHARS = 2048;
+
 /**
  * The setup a URL describes, and a sentence for every value of the link the page could not take
  * as it was (out of bounds, not a number, an unknown task or model): what it used instead and why.
@@ -381,6 +385,17 @@ export function setupFromUrl(hash: string, search = ''): Setup {
 export function readUrl(hash: string, search = ''): { setup: Setup; notes: string[] } {
   const p = new URLSearchParams(hash.replace(/^#/, ''));
   const out: Record<string, unknown> = { ...DEFAULT_SETUP };
+  // A field longer than any real value (a URL, a grid) is dropped with a note: a 1.5 MB field
+  // would otherwise be parsed, stored and written back on every setup change.
+  const notes: string[] = [];
+  for (const prop of URL_PROPS) {
+    const raw = p.get(prop.name);
+    if (raw === null || raw.length <= MAX_URL_FIELD_CHARS) continue;
+    p.delete(prop.name);
+    notes.push(
+      `The link's ${prop.name} is ${raw.length.toLocaleString('en')} characters long, more than the ${MAX_URL_FIELD_CHARS.toLocaleString('en')} a field may be: the default is used.`,
+    );
+  }
   for (const prop of URL_PROPS) {
     const raw = p.get(prop.name);
     if (raw === null) continue;
@@ -391,7 +406,6 @@ export function readUrl(hash: string, search = ''): { setup: Setup; notes: strin
   const setup = out as unknown as Setup;
   if (!p.has('res')) setup.imageSize = defaultImageSize(setup.model);
   const clean = sanitize(setup);
-  const notes: string[] = [];
   for (const prop of URL_PROPS) {
     const raw = p.get(prop.name);
     if (raw === null) continue;
@@ -403,7 +417,7 @@ export function readUrl(hash: string, search = ''): { setup: Setup; notes: strin
     let why = asked === undefined ? `is not a ${prop.type.startsWith('int') ? 'whole number' : 'number'}` : 'is not one the lab knows';
     if (b && typeof asked === 'number') why = `is outside ${b.min}–${b.max ?? '∞'}`;
     if (prop.key === 'epochs' && asked === 0) why = 'would only evaluate, which needs trained parameters to import (a link cannot carry a file)';
-    notes.push(`The link's ${prop.name}=${raw} ${why}: ${shown} is used.`);
+    notes.push(`The link's ${prop.name}=${clip(raw, 100)} ${why}: ${clip(shown, 100)} is used.`);
   }
   return { setup: clean, notes };
 }

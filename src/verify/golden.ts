@@ -13,7 +13,7 @@ import type { Kernels } from '../model/ops';
 import type { HostTensor } from '../domain/tensor';
 import type { CanonicalCheckpoint } from '../weights/types';
 import { mapSourceKey } from '../weights/layouts';
-import { LabError } from '../domain/errors';
+import { LabError, clip } from '../domain/errors';
 
 /** The fixtures README's tolerance: 1e-4 on CPU/WASM, 1e-3 on WebGPU/WebGL. */
 export function toleranceFor(backend: string): number {
@@ -46,13 +46,29 @@ export function compareArrays(name: string, got: ArrayLike<number>, want: HostTe
     return { name, maxAbsError: Infinity, scale: 1, ok: false, note: `size ${got.length} vs golden ${want.data.length} [${want.shape}]` };
   }
   let err = 0,
-    peak = 0;
+    peak = 0,
+    badGot = 0,
+    badWant = 0;
   for (let i = 0; i < got.length; i++) {
+    // A non-finite value on either side is a failure, never a comparison: an expected +Inf would
+    // make the scale infinite and pass any error against it.
+    if (!Number.isFinite(want.data[i])) {
+      badWant++;
+      continue;
+    }
+    if (!Number.isFinite(got[i])) {
+      badGot++;
+      continue;
+    }
     const e = Math.abs(got[i] - want.data[i]);
-    if (!(e <= err)) err = Number.isNaN(e) ? Infinity : e;
+    if (e > err) err = e;
     peak = Math.max(peak, Math.abs(want.data[i]));
   }
   const scale = Math.max(1, peak);
+  if (badGot || badWant) {
+    const what = [badWant ? `${badWant} non-finite expected value(s)` : '', badGot ? `${badGot} non-finite computed value(s)` : ''].filter(Boolean).join(', ');
+    return { name, maxAbsError: Infinity, scale, ok: false, note: note ? `${note}; ${what}` : what };
+  }
   return { name, maxAbsError: err, scale, ok: err <= tol * scale, note };
 }
 
@@ -69,7 +85,7 @@ const GOLDEN_HINT =
 
 function take(golden: Map<string, HostTensor>, key: string): HostTensor {
   const t = golden.get(key);
-  if (!t) throw new LabError('golden/invalid', `The golden file has no '${key}'.`, GOLDEN_HINT);
+  if (!t) throw new LabError('golden/invalid', `The golden file has no '${clip(key, 120)}'.`, GOLDEN_HINT);
   return t;
 }
 
@@ -255,7 +271,9 @@ export async function verifyGolden(ckpt: CanonicalCheckpoint, golden: Map<string
   if (leaked !== 0) rows.push({ name: 'tensor-leak', maxAbsError: leaked, scale: 1, ok: false, note: `${leaked} tensors left behind` });
 
   const worst = rows.reduce((w, r) => Math.max(w, r.maxAbsError / r.scale), 0);
-  return { rows, tolerance: tol, backend, worst, pass: rows.length > 0 && rows.every((r) => r.ok) };
+  // A failed row with an infinite error gives an infinite worst (never NaN), and pass needs every row finite and ok.
+  const pass = rows.length > 0 && rows.every((r) => r.ok && Number.isFinite(r.maxAbsError));
+  return { rows, tolerance: tol, backend, worst, pass };
 }
 
 /**
@@ -283,10 +301,12 @@ class Variables {
 
 /** Text lines as `npm run verify` prints them; the last line is the verdict. */
 export function formatReport(r: VerifyReport): string[] {
-  const w = Math.max(...r.rows.map((x) => x.name.length), 10);
+  // Names come from the golden file: escaped and cut like every echoed name.
+  const names = r.rows.map((x) => clip(x.name, 120));
+  const w = Math.max(...names.map((n) => n.length), 10);
   const lines = r.rows.map(
-    (x) =>
-      `${x.name.padEnd(w)}  max|err| ${x.maxAbsError.toExponential(2).padStart(9)}  scale ${x.scale.toPrecision(4).padStart(8)}  ${x.ok ? 'ok' : 'FAIL'}${x.note ? '  (' + x.note + ')' : ''}`,
+    (x, i) =>
+      `${names[i]!.padEnd(w)}  max|err| ${x.maxAbsError.toExponential(2).padStart(9)}  scale ${x.scale.toPrecision(4).padStart(8)}  ${x.ok ? 'ok' : 'FAIL'}${x.note ? '  (' + x.note + ')' : ''}`,
   );
   lines.push(
     `verify: ${r.rows.length} tensors, worst ${r.worst.toExponential(2)} (tolerance ${r.tolerance.toExponential(0)} on ${r.backend}), ${r.pass ? 'PASS' : 'FAIL'}`,

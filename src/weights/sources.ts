@@ -2,7 +2,8 @@
  * Where checkpoint bytes come from: a URL (Cache API first, streamed download with byte
  * progress), a browser File/Blob. Node paths live in ./node.ts so bundles never see node:fs.
  */
-import { LabError, bytesText, quoted } from '../domain/errors';
+import { LabError, bytesText, clip, quoted } from '../domain/errors';
+import { boundedFetch, fetchTimeouts, urlText, withIdleTimeout } from '../data/fetch';
 
 /** A checkpoint is read into one buffer; 2 GiB is the most Node reads at once (ViT-L is 1.2 GB, ViT-B/16 346 MB). */
 export const MAX_CHECKPOINT_BYTES = 2 ** 31 - 1;
@@ -160,7 +161,7 @@ export async function readStream(
 function incomplete(url: string, got: number, total: number | undefined, why: string): LabError {
   return new LabError(
     'checkpoint/download-incomplete',
-    `Download of ${url} ${why} after ${bytesText(got)}${total !== undefined ? ` of ${bytesText(total)}` : ''}.`,
+    `Download of ${urlText(url)} ${why} after ${bytesText(got)}${total !== undefined ? ` of ${bytesText(total)}` : ''}.`,
     'Nothing was kept in the cache; start again to download it again (a flaky connection may need a few tries).',
   );
 }
@@ -202,21 +203,20 @@ export async function fetchAndOpen<T>(url: string, open: (bytes: Uint8Array) => 
       await cache.delete(url).catch(() => false);
     }
   }
-  let res: Response;
-  try {
-    res = await fetch(url, { signal });
-  } catch (e) {
-    if (signal?.aborted) throw new LabError('run/cancelled', `Download of ${url} was cancelled.`);
-    throw new LabError(
-      'checkpoint/download-failed',
-      `Could not download ${url}: ${(e as Error).message}.`,
-      'Check the network connection and the URL, or load the file from disk instead.',
-    );
-  }
+  // A server that does not answer, or stops sending, ends in a named error (fetchTimeouts).
+  const timeouts = fetchTimeouts();
+  const { res, abort } = await boundedFetch(
+    url,
+    { signal },
+    { code: 'checkpoint/download-failed', hint: 'Check the network connection and the URL, or load the file from disk instead.' },
+    undefined,
+    timeouts,
+  );
   if (!res.ok) {
+    abort();
     throw new LabError(
       'checkpoint/download-failed',
-      `Could not download ${url}: HTTP ${res.status}${res.statusText ? ` ${res.statusText}` : ''}.`,
+      `Could not download ${urlText(url)}: HTTP ${res.status}${res.statusText ? ` ${clip(res.statusText, 80)}` : ''}.`,
       res.status === 401 || res.status === 403
         ? 'The file needs access rights; download it yourself and load it from disk.'
         : 'Check the URL, or download the file yourself and load it from disk.',
@@ -228,9 +228,10 @@ export async function fetchAndOpen<T>(url: string, open: (bytes: Uint8Array) => 
   const report = byteProgress(onProgress, url, total, false);
   let bytes: Uint8Array;
   try {
-    bytes = await readStream(res.body, total, report, quoted(url));
+    bytes = await readStream(res.body && withIdleTimeout(res.body, timeouts.idleMs, abort), total, report, quoted(url));
   } catch (e) {
-    if (signal?.aborted) throw new LabError('run/cancelled', `Download of ${url} was cancelled.`);
+    abort();
+    if (signal?.aborted) throw new LabError('run/cancelled', `Download of ${urlText(url)} was cancelled.`);
     if (e instanceof LabError) throw e; // too large
     throw incomplete(url, report.done, total, `broke off (${(e as Error).message})`);
   }

@@ -24,8 +24,13 @@ interface NpyHeader {
 export function parseNpyHeader(b: Uint8Array, name: string, needFull = true): NpyHeader {
   const magic = [0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59]; // \x93NUMPY
   const bad = (what: string) =>
-    new LabError('checkpoint/bad-header', `${name}: ${what}.`, 'The .npy data is damaged or not written by numpy; save the checkpoint again with numpy.savez.');
-  if (b.byteLength < 10) throw new LabError('checkpoint/truncated', `${name}: only ${b.byteLength} bytes, too short for an .npy header.`, REDOWNLOAD);
+    new LabError(
+      'checkpoint/bad-header',
+      `${clip(name, 300)}: ${what}.`,
+      'The .npy data is damaged or not written by numpy; save the checkpoint again with numpy.savez.',
+    );
+  if (b.byteLength < 10)
+    throw new LabError('checkpoint/truncated', `${clip(name, 300)}: only ${b.byteLength} bytes, too short for an .npy header.`, REDOWNLOAD);
   if (!magic.every((m, i) => b[i] === m)) throw bad('does not start with the .npy magic \\x93NUMPY');
   const major = b[6];
   const dv = new DataView(b.buffer, b.byteOffset, b.byteLength);
@@ -34,29 +39,97 @@ export function parseNpyHeader(b: Uint8Array, name: string, needFull = true): Np
     headerLen = dv.getUint16(8, true);
     start = 10;
   } else if (major === 2 || major === 3) {
-    if (b.byteLength < 12) throw new LabError('checkpoint/truncated', `${name}: .npy header cut off.`, REDOWNLOAD);
+    if (b.byteLength < 12) throw new LabError('checkpoint/truncated', `${clip(name, 300)}: .npy header cut off.`, REDOWNLOAD);
     headerLen = dv.getUint32(8, true);
     start = 12;
   } else {
     throw bad(`has .npy format version ${major}.${b[7]}, which this reader does not know (1, 2, 3)`);
   }
   if (start + headerLen > b.byteLength) {
-    if (needFull) throw new LabError('checkpoint/truncated', `${name}: .npy header of ${headerLen} bytes runs past the end of the data.`, REDOWNLOAD);
+    if (needFull)
+      throw new LabError('checkpoint/truncated', `${clip(name, 300)}: .npy header of ${headerLen} bytes runs past the end of the data.`, REDOWNLOAD);
     throw bad(`has an .npy header of ${headerLen} bytes, too long to be real`);
   }
   const text = new TextDecoder(major === 3 ? 'utf-8' : 'latin1').decode(b.subarray(start, start + headerLen));
-  const descr = /['"]descr['"]\s*:\s*['"]([^'"]+)['"]/.exec(text)?.[1];
-  const fortran = /['"]fortran_order['"]\s*:\s*(True|False)/.exec(text)?.[1];
-  const shapeText = /['"]shape['"]\s*:\s*\(([^)]*)\)/.exec(text)?.[1];
-  if (descr === undefined || fortran === undefined || shapeText === undefined)
-    throw bad(`has an .npy header without descr/fortran_order/shape: ${JSON.stringify(text.trim())}`);
-  const shape = shapeText
-    .split(',')
-    .map((s) => s.trim())
-    .filter((s) => s.length > 0)
-    .map((s) => Number(s.replace(/L$/, '')));
-  if (!shape.every((d) => Number.isInteger(d) && d >= 0)) throw bad(`has an .npy shape that is not integers: (${shapeText})`);
-  return { descr, fortranOrder: fortran === 'True', shape, dataOffset: start + headerLen };
+  const { descr, fortranOrder, shape } = parseHeaderDict(text, bad);
+  return { descr, fortranOrder, shape, dataOffset: start + headerLen };
+}
+
+/**
+ * The header's Python dict literal, read strictly as numpy writes it
+ * (`{'descr': '<f4', 'fortran_order': False, 'shape': (3, 4), }`): exactly the keys descr,
+ * fortran_order and shape, each once. A key given twice is ambiguous (one reader takes the first,
+ * another the last), so it is refused, as is any other key (numpy refuses those too). Errors say
+ * where the text went wrong, never what it holds: a header is file content.
+ */
+function parseHeaderDict(text: string, bad: (what: string) => LabError): { descr: string; fortranOrder: boolean; shape: number[] } {
+  let p = 0;
+  const ws = () => {
+    while (p < text.length && ' \t\n\r'.includes(text[p]!)) p++;
+  };
+  const fail = (what: string) => bad(`has an .npy header that is not numpy's dict (${what} at character ${p})`);
+  const expect = (c: string) => {
+    ws();
+    if (text[p] !== c) throw fail(`expected '${c}'`);
+    p++;
+  };
+  const str = (): string => {
+    ws();
+    const q = text[p];
+    if (q !== "'" && q !== '"') throw fail('expected a quoted string');
+    const end = text.indexOf(q, p + 1);
+    if (end < 0) throw fail('an unterminated string');
+    const v = text.slice(p + 1, end);
+    p = end + 1;
+    return v;
+  };
+  const values = new Map<string, string | boolean | number[]>();
+  expect('{');
+  for (;;) {
+    ws();
+    if (text[p] === '}') break;
+    const key = str();
+    if (!['descr', 'fortran_order', 'shape'].includes(key)) throw fail(`an unknown key ${quoted(key, 40)}`);
+    if (values.has(key)) throw bad(`has an .npy header that gives '${key}' twice, which is ambiguous`);
+    expect(':');
+    ws();
+    if (key === 'descr') values.set(key, str());
+    else if (key === 'fortran_order') {
+      const word = /^(True|False)/.exec(text.slice(p, p + 5))?.[1];
+      if (!word) throw fail('expected True or False');
+      values.set(key, word === 'True');
+      p += word.length;
+    } else {
+      expect('(');
+      const dims: number[] = [];
+      for (;;) {
+        ws();
+        if (text[p] === ')') break;
+        const m = /^(\d{1,16})L?/.exec(text.slice(p, p + 18));
+        if (!m) throw fail('expected a whole number in the shape');
+        dims.push(Number(m[1]));
+        p += m[0].length;
+        ws();
+        if (text[p] === ',') p++;
+        else if (text[p] !== ')') throw fail("expected ',' or ')' in the shape");
+      }
+      p++;
+      values.set(key, dims);
+    }
+    ws();
+    if (text[p] === ',') p++;
+    else if (text[p] !== '}') throw fail("expected ',' or '}'");
+  }
+  p++;
+  ws();
+  if (p < text.length) throw fail('text after the dict');
+  const descr = values.get('descr'),
+    fortranOrder = values.get('fortran_order'),
+    shape = values.get('shape');
+  if (typeof descr !== 'string' || typeof fortranOrder !== 'boolean' || !Array.isArray(shape))
+    throw bad('has an .npy header without descr, fortran_order and shape');
+  if (!shape.every((d) => Number.isSafeInteger(d))) throw bad('has an .npy shape with a dimension too large to be real');
+  return { descr, fortranOrder, shape };
 }
 
 const DTYPE_BYTES: Record<string, number> = { f4: 4, f8: 8, f2: 2 };
@@ -73,7 +146,7 @@ export function parseNpy(input: ArrayBuffer | ArrayBufferView, name: string): Ho
   if (h.dataOffset + byteLength > b.byteLength) {
     throw new LabError(
       'checkpoint/truncated',
-      `${name}: array ${shapeStr(h.shape)} '${h.descr}' needs ${byteLength} data bytes but only ${b.byteLength - h.dataOffset} are present.`,
+      `${clip(name, 300)}: array ${shapeStr(h.shape)} ${quoted(h.descr, 40)} needs ${byteLength} data bytes but only ${b.byteLength - h.dataOffset} are present.`,
       REDOWNLOAD,
     );
   }
@@ -103,6 +176,9 @@ export function parseNpy(input: ArrayBuffer | ArrayBufferView, name: string): Ho
   return { shape: h.shape, data };
 }
 
+/** Arrays an .npz may hold: ViT-L/16 has about 390; each entry's header is read at open. */
+const MAX_NPZ_ENTRIES = 10_000;
+
 const NPZ_ERRORS: ZipErrors = {
   code: (p) => (p === 'not-zip' ? 'checkpoint/not-a-checkpoint' : p === 'truncated' ? 'checkpoint/truncated' : 'checkpoint/bad-header'),
   hint: (p) =>
@@ -112,7 +188,10 @@ const NPZ_ERRORS: ZipErrors = {
         ? REDOWNLOAD
         : p === 'unsupported' || p === 'encrypted'
           ? 'Save it again with numpy.savez or numpy.savez_compressed.'
-          : 'The file is damaged or not a numpy .npz; download it again or save it again with numpy.savez.',
+          : p === 'too-many-entries'
+            ? 'A ViT checkpoint holds a few hundred arrays; check that this is one.'
+            : 'The file is damaged or not a numpy .npz; download it again or save it again with numpy.savez.',
+  maxEntries: MAX_NPZ_ENTRIES,
 };
 
 /** What the directory and an entry's .npy header say, checked against each other at open. */
@@ -138,11 +217,11 @@ export async function openNpz(input: Uint8Array | Blob, name: string): Promise<L
     if (!entry.endsWith('.npy'))
       throw new LabError(
         'checkpoint/not-a-checkpoint',
-        `'${name}' is not an .npz checkpoint: it holds ${quoted(entry, 120)}, which is not an .npy array.`,
+        `'${clip(name)}' is not an .npz checkpoint: it holds ${quoted(entry, 120)}, which is not an .npy array.`,
         NPZ_ERRORS.hint('not-zip'),
       );
     const info = zip.info(entry)!;
-    const what = `'${name}' entry '${clip(entry, 120)}'`;
+    const what = `'${clip(name)}' entry '${clip(entry, 120)}'`;
     let head = await zip.read(entry, { prefix: 4096 });
     const long = head.length >= 12 && (head[6] === 2 || head[6] === 3) ? 12 + new DataView(head.buffer, head.byteOffset).getUint32(8, true) : 0;
     if (long > head.length && long <= Math.min(info.size, MAX_NPY_HEADER)) head = await zip.read(entry, { prefix: long });
@@ -152,7 +231,7 @@ export async function openNpz(input: Uint8Array | Blob, name: string): Promise<L
     if (info.size !== bytes) {
       throw new LabError(
         info.size > bytes ? 'checkpoint/bad-header' : 'checkpoint/truncated',
-        `${what} declares ${info.size} bytes but its array ${shapeStr(h.shape)} '${h.descr}' needs ${bytes}.`,
+        `${what} declares ${info.size} bytes but its array ${shapeStr(h.shape)} ${quoted(h.descr, 40)} needs ${bytes}.`,
         info.size > bytes ? NPZ_ERRORS.hint('damaged') : REDOWNLOAD,
       );
     }
@@ -160,7 +239,7 @@ export async function openNpz(input: Uint8Array | Blob, name: string): Promise<L
   }
   const get = (key: string): NpzEntry => {
     const e = entries.get(key);
-    if (!e) throw new Error(`internal: npz '${name}' has no array '${key}'`);
+    if (!e) throw new Error(`internal: npz '${clip(name)}' has no array '${clip(key, 120)}'`);
     return e;
   };
   return {
@@ -174,7 +253,7 @@ export async function openNpz(input: Uint8Array | Blob, name: string): Promise<L
       const e = get(key);
       return parseNpy(
         await zip.read(e.entry, { limit: { maxBytes: e.bytes, tooLarge: () => new Error('unreachable: sizes checked at open') as LabError } }),
-        `'${name}' entry '${e.entry}'`,
+        `'${clip(name)}' entry '${clip(e.entry, 120)}'`,
       );
     },
   };

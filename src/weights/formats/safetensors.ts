@@ -137,7 +137,7 @@ export function parseSafetensors(input: ArrayBuffer | ArrayBufferView, name: str
     if (end < begin || end - begin !== want) {
       throw new LabError(
         'checkpoint/bad-offsets',
-        `${file}: tensor '${key}' (${dt} ${shapeStr(shape as number[])}) needs ${want} bytes but its data_offsets [${begin},${end}] span ${end - begin}.`,
+        `${file}: tensor '${clip(key, 120)}' (${dt} ${shapeStr(shape as number[])}) needs ${want} bytes but its data_offsets [${begin},${end}] span ${end - begin}.`,
         'The header lies about the data; the file is damaged. Download or export it again.',
       );
     }
@@ -150,14 +150,14 @@ export function parseSafetensors(input: ArrayBuffer | ArrayBufferView, name: str
     if (e.begin < cursor) {
       throw new LabError(
         'checkpoint/bad-offsets',
-        `${file}: tensor '${key}' data_offsets [${e.begin},${e.end}] overlap the previous tensor, which ends at ${cursor}.`,
+        `${file}: tensor '${clip(key, 120)}' data_offsets [${e.begin},${e.end}] overlap the previous tensor, which ends at ${cursor}.`,
         'The header is inconsistent; the file is damaged. Download or export it again.',
       );
     }
     if (e.begin > cursor) {
       throw new LabError(
         'checkpoint/bad-offsets',
-        `${file}: bytes [${cursor},${e.begin}) of the data region belong to no tensor (gap before '${key}').`,
+        `${file}: bytes [${cursor},${e.begin}) of the data region belong to no tensor (gap before '${clip(key, 120)}').`,
         'The header is inconsistent; the file is damaged. Download or export it again.',
       );
     }
@@ -167,7 +167,7 @@ export function parseSafetensors(input: ArrayBuffer | ArrayBufferView, name: str
     const last = sorted[sorted.length - 1][0];
     throw new LabError(
       'checkpoint/truncated',
-      `${file} is truncated: tensor '${last}' ends at data byte ${cursor} but the data region has only ${dataLen} bytes (file ${bytes.byteLength} bytes, expected ${dataStart + cursor}).`,
+      `${file} is truncated: tensor '${clip(last, 120)}' ends at data byte ${cursor} but the data region has only ${dataLen} bytes (file ${bytes.byteLength} bytes, expected ${dataStart + cursor}).`,
       REDOWNLOAD,
     );
   }
@@ -181,7 +181,7 @@ export function parseSafetensors(input: ArrayBuffer | ArrayBufferView, name: str
 
   const entry = (key: string): Entry => {
     const e = entries.get(key);
-    if (!e) throw new Error(`safetensors '${name}': no tensor '${key}'`);
+    if (!e) throw new Error(`safetensors '${clip(name)}': no tensor '${clip(key, 120)}'`);
     return e;
   };
   return {

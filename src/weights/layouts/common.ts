@@ -3,7 +3,7 @@
  * is a list of rules "canonical key <- source key(s) + transform", built from the config, so
  * key checks, shape checks and gradient mapping all read the same table.
  */
-import { LabError } from '../../domain/errors';
+import { LabError, clip } from '../../domain/errors';
 import type { ViTConfig } from '../../model/config';
 import { numTokens } from '../../model/config';
 import type { HostTensor } from '../types';
@@ -125,7 +125,7 @@ export class CheckpointMismatchError extends LabError {
     const shapes = problems.filter((p) => p.kind === 'shape');
     const unexpected = problems.filter((p) => p.kind === 'unexpected');
     const code = missing.length ? 'checkpoint/missing-key' : shapes.length ? 'checkpoint/shape-mismatch' : 'checkpoint/unexpected-key';
-    const name = (p: Problem) => (p.canonical && p.canonical !== p.source ? `${p.canonical} (file key '${p.source}')` : `'${p.source}'`);
+    const name = (p: Problem) => (p.canonical && p.canonical !== p.source ? `${p.canonical} (file key '${clip(p.source, 120)}')` : `'${clip(p.source, 120)}'`);
     const list = (ps: Problem[], f: (p: Problem) => string) => {
       const shown = ps.slice(0, 24).map(f).join('; ');
       return ps.length > 24 ? `${shown}; and ${ps.length - 24} more` : shown;
@@ -139,7 +139,7 @@ export class CheckpointMismatchError extends LabError {
     if (unexpected.length) parts.push(`${unexpected.length} unexpected key(s): ${list(unexpected, name)}`);
     super(
       code,
-      `'${file}' does not match the ${layout} ViT layout: ${parts.join('. ')}.`,
+      `'${clip(file)}' does not match the ${layout} ViT layout: ${parts.join('. ')}.`,
       'Check that the file is a ViT checkpoint of the chosen size (the config it carries or that was inferred), not a different architecture or a partial save.',
     );
     this.name = 'CheckpointMismatchError';
@@ -148,7 +148,7 @@ export class CheckpointMismatchError extends LabError {
 }
 
 export function configError(file: string, what: string, hint = 'Pass the model config explicitly (loadCheckpoint option `config`).'): LabError {
-  return new LabError('config/invalid', `'${file}': ${what}.`, hint);
+  return new LabError('config/invalid', `'${clip(file)}': ${what}.`, hint);
 }
 
 /** Heads when the checkpoint carries no config: every published ViT uses 64-dim heads. */
@@ -204,7 +204,7 @@ export function parseJsonConfig(file: string, text: string | undefined): Record<
   }
   throw new LabError(
     'checkpoint/bad-header',
-    `'${file}': the 'config' metadata is not a JSON object.`,
+    `'${clip(file)}': the 'config' metadata is not a JSON object.`,
     'Remove or fix the config metadata; the loader can infer sizes from the tensor shapes.',
   );
 }

@@ -2,7 +2,7 @@
  * Layout detection and the one mapping engine: file tensors -> canonical checkpoint, with
  * every missing key, unexpected key and wrong shape reported at once before any data is read.
  */
-import { LabError } from '../../domain/errors';
+import { LabError, clip } from '../../domain/errors';
 import { checkConfig, type ViTConfig } from '../../model/config';
 import type { AnyTensorArchive } from '../formats/archive';
 import { countNonFinite, sameShape, shapeStr } from '../tensor';
@@ -23,11 +23,11 @@ export function detectLayout(keys: string[], file = 'checkpoint'): CheckpointLay
   for (const id of ['google', 'hf', 'timm'] as const) if (LAYOUTS[id].detect(keys)) return id;
   const shown = keys
     .slice(0, 8)
-    .map((k) => `'${k}'`)
+    .map((k) => `'${clip(k, 120)}'`)
     .join(', ');
   throw new LabError(
     'checkpoint/unknown-layout',
-    `'${file}' holds ${keys.length} tensor(s) whose names match no known ViT layout (Hugging Face ViTModel, timm, Google .npz): ${shown || 'none'}${keys.length > 8 ? ', ...' : ''}.`,
+    `'${clip(file)}' holds ${keys.length} tensor(s) whose names match no known ViT layout (Hugging Face ViTModel, timm, Google .npz): ${shown || 'none'}${keys.length > 8 ? ', ...' : ''}.`,
     'Use a ViT checkpoint from the hub (google/vit-base-patch16-224-in21k or timm/vit_*_patch16_224.augreg_in21k) or a Google ViT .npz.',
   );
 }
@@ -37,6 +37,32 @@ export interface MapOptions {
   layout?: CheckpointLayout;
   /** Override (or supply) config fields the file lacks, e.g. `{ numHeads }`. */
   config?: Partial<ViTConfig>;
+}
+
+/**
+ * What the lab feeds a model: RGB images (3 channels) scaled to [0, 1], then (x - mean) / std. A
+ * valid ViT config outside that (one input channel; a std so small the inputs become 1e40 and the
+ * first step diverges, which would read as a learning-rate problem) is refused here, naming the
+ * field, before any weight is used.
+ */
+const NORM_RANGE = { std: [1e-3, 1e3], mean: [-1e3, 1e3] } as const;
+
+function checkLabInput(file: string, cfg: ViTConfig): void {
+  const bad = (what: string, hint: string) => new LabError('config/invalid', `'${clip(file)}': ${what}.`, hint);
+  if (cfg.channels !== 3)
+    throw bad(
+      `the config says ${cfg.channels} input channel(s) (in_chans / num_channels); the lab feeds RGB images, 3 channels`,
+      'Use a ViT checkpoint made for RGB images.',
+    );
+  for (const key of ['mean', 'std'] as const) {
+    const [lo, hi] = NORM_RANGE[key];
+    const v = cfg[key].find((x) => !(x >= lo && x <= hi));
+    if (v !== undefined)
+      throw bad(
+        `its normalisation ${key} [${cfg[key].join(', ')}] has ${v}, outside [${lo}, ${hi}]: images would be scaled to meaningless values and training would diverge`,
+        `Fix the ${key} in the config metadata (ImageNet models use mean 0.485, 0.456, 0.406 and std 0.229, 0.224, 0.225, others 0.5).`,
+      );
+  }
 }
 
 /** Maps a parsed file to canonical names and shapes, strictly. */
@@ -50,8 +76,9 @@ export async function mapToCanonical(archive: AnyTensorArchive, opts: MapOptions
     checkConfig(config);
   } catch (e) {
     const bare = e instanceof LabError && e.hint ? e.message.slice(0, -(e.hint.length + 1)) : (e as Error).message;
-    throw new LabError('config/invalid', `'${archive.name}': ${bare}`, 'Check the config metadata of the file or the config you passed.');
+    throw new LabError('config/invalid', `'${clip(archive.name)}': ${bare}`, 'Check the config metadata of the file or the config you passed.');
   }
+  checkLabInput(archive.name, config);
   const canonicalOpts = spec.options(archive, prefix, config);
   const rules = spec.rules(config, canonicalOpts, prefix);
 
@@ -89,7 +116,7 @@ export async function mapToCanonical(archive: AnyTensorArchive, opts: MapOptions
     const bad = countNonFinite(t.data);
     if (bad.count)
       nonFinite.push(
-        `${rule.canonical}${rule.parts.length === 1 && rule.parts[0]!.source !== rule.canonical ? ` (file key '${rule.parts[0]!.source}')` : ''}: ${bad.count} of ${t.data.length} (${bad.nan} NaN, ${bad.count - bad.nan} infinite)`,
+        `${rule.canonical}${rule.parts.length === 1 && rule.parts[0]!.source !== rule.canonical ? ` (file key '${clip(rule.parts[0]!.source, 120)}')` : ''}: ${bad.count} of ${t.data.length} (${bad.nan} NaN, ${bad.count - bad.nan} infinite)`,
       );
     tensors.set(rule.canonical, t);
   }
@@ -97,7 +124,7 @@ export async function mapToCanonical(archive: AnyTensorArchive, opts: MapOptions
   if (nonFinite.length) {
     throw new LabError(
       'checkpoint/non-finite',
-      `'${archive.name}' holds weights that are not finite numbers in ${nonFinite.length} tensor(s): ${nonFinite.slice(0, 6).join('; ')}${nonFinite.length > 6 ? '; ...' : ''}.`,
+      `'${clip(archive.name)}' holds weights that are not finite numbers in ${nonFinite.length} tensor(s): ${nonFinite.slice(0, 6).join('; ')}${nonFinite.length > 6 ? '; ...' : ''}.`,
       'The file is damaged or was saved from a run that diverged; use another checkpoint (or the last good one).',
     );
   }

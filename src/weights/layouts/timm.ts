@@ -2,6 +2,7 @@
  * timm `VisionTransformer` layout: already canonical, so every rule is the identity. Our own
  * exports use it too, with `prompts.{i}` and the config (timm keys) in the metadata.
  */
+import { clip } from '../../domain/errors';
 import type { ViTConfig } from '../../model/config';
 import type { TensorArchive } from '../formats/archive';
 import { type CanonicalOptions, type Rule, configError, direct, expectedShapes, configFromShapes, num, parseJsonConfig } from './common';
@@ -9,8 +10,12 @@ import { blockCount, needShape, type LayoutSpec } from './spec';
 
 const LABEL = 'timm VisionTransformer';
 
-function triple(v: unknown): [number, number, number] | undefined {
-  return Array.isArray(v) && v.length === 3 && v.every((x) => typeof x === 'number') ? (v as [number, number, number]) : undefined;
+/** The config's mean or std: absent means the default; present, it must be 3 finite numbers (never silently replaced). */
+function triple(file: string, tc: Record<string, unknown>, key: 'mean' | 'std'): [number, number, number] | undefined {
+  const v = tc[key];
+  if (v === undefined) return undefined;
+  if (Array.isArray(v) && v.length === 3 && v.every((x) => typeof x === 'number' && Number.isFinite(x))) return v as [number, number, number];
+  throw configError(file, `the timm config's ${key} is ${clip(JSON.stringify(v) ?? String(v), 80)}, not 3 finite numbers (one per RGB channel)`);
 }
 
 function promptLayers(keys: string[]): number {
@@ -48,8 +53,8 @@ export const timmLayout: LayoutSpec = {
         mlpDim: num(tc, 'mlp_dim') ?? Math.round(get('mlp_ratio', 4) * D),
         numClasses: hasHead ? get('num_classes', headClasses) : 0,
         layerNormEps: get('eps', 1e-6),
-        mean: triple(tc.mean) ?? half,
-        std: triple(tc.std) ?? half,
+        mean: triple(file, tc, 'mean') ?? half,
+        std: triple(file, tc, 'std') ?? half,
       };
     }
     const cls = needShape(archive, 'cls_token', 'cls_token', LABEL);
