@@ -54,6 +54,7 @@ import { clip, LabError, quoted } from '../domain/errors';
 import { checkFiniteLoss } from '../train/guards';
 import { enumArg, intArg, numArg, parseArgs, runMain, THREADS_USAGE, threadsArg, usageError } from './args';
 import { backendArg, backendUsage, startBackend } from './backend';
+import { readUserFile, readUserJson } from './files';
 import { describeAdapter } from '../backend/dawn';
 import { endProgress, formatBytes, progressBar } from './progress';
 
@@ -336,8 +337,8 @@ runMain(async () => {
   let resumeTensors: Map<string, HostTensor> | null = null;
   if (resuming) {
     try {
-      state = JSON.parse(await readFile(partialState, 'utf8')) as PretrainState;
-      const bytes = await readFile(partialWeights);
+      state = await readUserJson<PretrainState>(partialState, '--resume', 16 * 2 ** 20);
+      const bytes = await readUserFile(partialWeights, '--resume', 4 * 2 ** 30, 'checkpoint/unreadable');
       resumeTensors = readAll(parseSafetensors(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength), path.basename(partialWeights)));
     } catch (e) {
       if (e instanceof LabError) throw e;

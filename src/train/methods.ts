@@ -127,7 +127,7 @@ export const METHODS: Record<MethodId, MethodSpec> = {
 export const METHOD_IDS = Object.keys(METHODS) as MethodId[];
 
 export function isMethodId(s: string): s is MethodId {
-  return s in METHODS;
+  return Object.hasOwn(METHODS, s);
 }
 
 /** How many prompt sets a phase needs. */

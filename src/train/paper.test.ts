@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { LabError } from '../domain/errors';
 import type { DataItem, SelectedSplits } from '../data/types';
 import { getTask } from '../data/catalog';
+import { isMethodId } from './methods';
 import {
   REDUCED_GRIDS,
   REFERENCE_GRIDS,
@@ -204,5 +205,13 @@ describe('paper protocol: the order of runs', () => {
       runPaperProtocol({ grid: REDUCED_GRIDS.prompt, seeds: [1, 1], numClasses: 10, searchTrainSize: 8, valSize: 2 }, fakeRunner(log)),
     ).rejects.toThrow(/repeat/);
     expect(log).toHaveLength(0);
+  });
+});
+
+describe('names from the command line', () => {
+  it('takes only the methods table’s own keys as methods, and escapes what it echoes', () => {
+    for (const name of ['constructor', 'toString', '__proto__', 'hasOwnProperty']) expect(isMethodId(name)).toBe(false);
+    expect(isMethodId('vpt_deep')).toBe(true);
+    expect(() => parseSeeds('1,\u001b[2J1', 0)).toThrow(/\\x1b/);
   });
 });

@@ -14,7 +14,7 @@
  * protocol drives the engine, `npm run train -- --protocol paper` and `npm run study`, and the
  * unit tests can watch exactly which images each stage reads.
  */
-import { LabError } from '../domain/errors';
+import { LabError, quoted } from '../domain/errors';
 import type { DataItem, SelectedSplits } from '../data/types';
 import type { MethodId } from '../domain/run';
 import { METHODS } from './methods';
@@ -87,7 +87,7 @@ export function parseGrid(text: string, fallback: HyperGrid, where = '--grid'): 
     if (!m)
       throw new LabError(
         'config/invalid',
-        `${where}: cannot read '${p}'.`,
+        `${where}: cannot read ${quoted(p, 60)}.`,
         'Write `lr=<values>` and/or `wd=<values>`, comma-separated, joined by `;`, e.g. `lr=0.5,0.05;wd=0.0001`.',
       );
     const values = m[2].split(',').map((v) => v.trim());
@@ -96,8 +96,8 @@ export function parseGrid(text: string, fallback: HyperGrid, where = '--grid'): 
     if (bad !== undefined)
       throw new LabError(
         'config/invalid',
-        `${where}: '${bad}' is not a valid ${m[1] === 'lr' ? 'learning rate (a number > 0)' : 'weight decay (a number ≥ 0)'}.`,
-        `Fix the value in '${p}'.`,
+        `${where}: ${quoted(bad, 40)} is not a valid ${m[1] === 'lr' ? 'learning rate (a number > 0)' : 'weight decay (a number ≥ 0)'}.`,
+        `Fix the value in ${quoted(p, 60)}.`,
       );
     if (m[1] === 'lr') lrs = [...new Set(nums)];
     else wds = [...new Set(nums)];
@@ -121,13 +121,17 @@ export function parseSeeds(text: string, base: number, where = '--seeds'): numbe
   const items = t.split(',').map((x) => x.trim());
   const nums = items.map(Number);
   if (!t || items.some((x, i) => x === '' || !Number.isInteger(nums[i]) || nums[i] < 0)) {
-    throw new LabError('config/invalid', `${where} must be a count (e.g. 3) or a list of whole numbers (e.g. 0,1,2), got '${t}'.`, 'Give e.g. --seeds 3.');
+    throw new LabError(
+      'config/invalid',
+      `${where} must be a count (e.g. 3) or a list of whole numbers (e.g. 0,1,2), got ${quoted(t, 60)}.`,
+      'Give e.g. --seeds 3.',
+    );
   }
   if (items.length === 1) {
     if (nums[0] < 1 || nums[0] > 100) throw new LabError('config/invalid', `${where} ${nums[0]}: the count must be from 1 to 100.`, 'Give e.g. --seeds 3.');
     return Array.from({ length: nums[0] }, (_, i) => base + i);
   }
-  if (new Set(nums).size !== nums.length) throw new LabError('config/invalid', `${where} repeats a seed: ${t}.`, 'Give distinct seeds.');
+  if (new Set(nums).size !== nums.length) throw new LabError('config/invalid', `${where} repeats a seed: ${quoted(t, 60)}.`, 'Give distinct seeds.');
   return nums;
 }
 

@@ -9,7 +9,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { EpochMetrics, GradCamSample, RunConfig, RunSummary, TestResult } from '../domain/run';
-import { LabError } from '../domain/errors';
+import { LabError, quoted } from '../domain/errors';
 import type { ProgressCallback } from '../domain/progress';
 import { featureSimilarity, promptAttention } from '../analysis/why';
 import type { PaperStage, WhyAnalysis } from '../domain/paper';
@@ -17,7 +17,7 @@ import type { PaperStage, WhyAnalysis } from '../domain/paper';
 export type { WhyAnalysis } from '../domain/paper';
 import type { ParamSet } from '../model/params';
 import { disposeParams } from '../model/params';
-import { METHODS } from './methods';
+import { isMethodId, METHODS } from './methods';
 import type { RunControl } from './control';
 import { gradCamSamples } from './evaluate';
 import { trainDataFromSplits } from '../data/fromSplits';
@@ -78,8 +78,9 @@ export async function runPaperSession(
   control: RunControl,
   cb: PaperCallbacks = {},
 ): Promise<PaperSessionResult> {
+  if (!isMethodId(requested.method))
+    throw new LabError('config/invalid', `Unknown method ${quoted(requested.method, 40)}.`, `Use one of: ${Object.keys(METHODS).join(', ')}.`);
   const method = METHODS[requested.method];
-  if (!method) throw new LabError('config/invalid', `Unknown method '${requested.method}'.`, `Use one of: ${Object.keys(METHODS).join(', ')}.`);
   if (requested.importParams)
     throw new LabError(
       'config/invalid',

@@ -14,11 +14,11 @@ import { selectSplits } from '../data/splits';
 import { openVtabTask } from '../data/vtab';
 import type { FileSource } from '../data/source';
 import type { ImageDecoder, SelectedSplits } from '../data/types';
-import { LabError } from '../domain/errors';
+import { LabError, quoted } from '../domain/errors';
 import type { ProgressCallback } from '../domain/progress';
 import type { CanonicalCheckpoint } from '../weights/types';
 import { dataSourceText, modelSourceText, type DataSpec, type ModelSpec, type ResumeState, type RunConfig, type RunSummary } from '../domain/run';
-import { METHODS } from './methods';
+import { isMethodId, METHODS } from './methods';
 import type { TrainData } from '../data/trainData';
 import { trainDataFromSplits } from '../data/fromSplits';
 import { disposeAll, readTrainedParams, trainedParamsFile } from './export';
@@ -198,8 +198,9 @@ export async function runSession(
   cb: SessionCallbacks = {},
   resume?: ResumeState,
 ): Promise<SessionResult> {
+  if (!isMethodId(requested.method))
+    throw new LabError('config/invalid', `Unknown method ${quoted(requested.method, 40)}.`, `Use one of: ${Object.keys(METHODS).join(', ')}.`);
   const method = METHODS[requested.method];
-  if (!method) throw new LabError('config/invalid', `Unknown method '${requested.method}'.`, `Use one of: ${Object.keys(METHODS).join(', ')}.`);
   const progress = cb.onProgress ?? (() => {});
   const plan = (config: ResolvedConfig, dims: ModelDims) =>
     planPhases(dims, tunedMethod(method, hyperOf(config)).phases, {
