@@ -24,7 +24,8 @@ import { effectiveLr, METHODS } from '../train/methods';
 import { Optimizer } from '../train/optimizer';
 import { trainStep } from '../train/step';
 import { freshWasmBackend, wasmHeapBytes } from '../kernels/wasm/heap';
-import { helperChunks } from '../kernels/wasm/pool';
+import { callerTakesChunks, helperChunks } from '../kernels/wasm/pool';
+import { fusedAvailable, geluFused, registerFused, wasmHelpersReady } from '../kernels/wasm/fused';
 import { wasmThreadsRunning } from '../backend/wasm';
 import { probeMemory, type MemoryBreakdown } from './memprobe';
 import { estimateForward, estimateStep, phaseShape, planMemory, type StepShape } from '../train/memory';
@@ -118,8 +119,18 @@ export interface BenchRow {
   runs: number;
   /** WASM: threads the backend ran (1 = the single-threaded SIMD build). */
   threads?: number;
-  /** WASM: chunks of the lab's SIMD loops that helper threads (not the caller) ran in the measured steps. */
+  /**
+   * WASM: chunks of the lab's SIMD loops that helper threads (not the caller) ran in the measured
+   * steps. Which thread wins a chunk is a race, so on a loaded machine this may be 0 with helpers
+   * that work; `helperCheckChunks` says whether they do.
+   */
   helperChunks?: number;
+  /**
+   * WASM on several threads: chunks the helper threads ran of one GELU over 2¹⁸ floats whose caller
+   * left them every chunk (pool.ts `callerTakesChunks`). Positive exactly when the helpers started
+   * and compute; 0 when they never became ready.
+   */
+  helperCheckChunks?: number;
   /** GFLOP/s of the plain 512³ product, timed in bursts between this case's measured steps (`yardstick`). */
   yardstickGflops?: number;
   /** The case failed (the error in one line); its numbers are NaN. */
@@ -245,6 +256,7 @@ async function measureCase(c: BenchCase, opts: CaseOptions, microBatch: number):
   const times: number[] = [];
   const yard = opts.yardstick ? { a: tf.randomNormal([MATMUL_N, MATMUL_N]), b: tf.randomNormal([MATMUL_N, MATMUL_N]), ms: [] as number[] } : null;
   let helped = 0;
+  let helperCheck: number | undefined;
   try {
     for (let i = 0; i < warmup + runs; i++) {
       if (i === warmup) helped = helperChunks();
@@ -260,6 +272,7 @@ async function measureCase(c: BenchCase, opts: CaseOptions, microBatch: number):
     }
     helped = helperChunks() - helped;
     if (opts.onProfile) opts.onProfile(await tf.profile(step));
+    helperCheck = await helpersAlone();
   } finally {
     optimizer?.dispose();
     tf.dispose([x, ...Object.values(vars), ...Object.values(params)]);
@@ -285,8 +298,30 @@ async function measureCase(c: BenchCase, opts: CaseOptions, microBatch: number):
     runs,
     ...(yardMs ? { yardstickGflops: (2 * MATMUL_N ** 3) / (yardMs / 1000) / 1e9 } : {}),
     ...(tf.getBackend() === 'wasm' ? { helperChunks: helped } : {}),
+    ...(helperCheck !== undefined ? { helperCheckChunks: helperCheck } : {}),
     ...threadsField(),
   };
+}
+
+/**
+ * Threaded WASM with the lab's SIMD loops: chunks the helpers ran of one GELU that the caller left
+ * entirely to them, once they are ready (up to a minute: a loaded machine starts workers slowly).
+ * Undefined on one thread or without the loops.
+ */
+async function helpersAlone(): Promise<number | undefined> {
+  if ((wasmThreadsRunning() ?? 1) < 2 || !fusedAvailable()) return undefined;
+  registerFused();
+  await wasmHelpersReady(60_000);
+  const before = helperChunks();
+  callerTakesChunks(false);
+  try {
+    const y = tf.tidy(() => geluFused(tf.fill([1 << 18], 0.5))); // [2¹⁸]
+    await y.data();
+    y.dispose();
+  } finally {
+    callerTakesChunks(true);
+  }
+  return helperChunks() - before;
 }
 
 /** Products of one burst of the yardstick. */
