@@ -111,6 +111,12 @@ export interface BenchRow {
    */
   heapBytes?: number;
   heapFresh?: boolean;
+  /**
+   * Node: the process's peak resident memory after the case (getrusage's maxRSS: the high-water mark
+   * of everything the process did so far, this case included). What PyTorch's peak is compared with
+   * (scripts/pytorch/compare.py runs each case in a process of its own).
+   */
+  processPeakBytes?: number;
   /** The memory planner's estimate for this case: tensors, and all the backend holds (src/train/memory.ts). */
   estimateTensorBytes?: number;
   estimateBytes?: number;
@@ -294,6 +300,7 @@ async function measureCase(c: BenchCase, opts: CaseOptions, microBatch: number):
     gflops: stepFlops(c, K) / (median / 1000) / 1e9,
     peakBytes: peak,
     heapBytes: wasmHeapBytes() ?? undefined,
+    ...processPeak(),
     atPeak,
     runs,
     ...(yardMs ? { yardstickGflops: (2 * MATMUL_N ** 3) / (yardMs / 1000) / 1e9 } : {}),
@@ -322,6 +329,12 @@ async function helpersAlone(): Promise<number | undefined> {
     callerTakesChunks(true);
   }
   return helperChunks() - before;
+}
+
+/** Node's peak resident memory so far (absent in a browser). */
+function processPeak(): { processPeakBytes?: number } {
+  const p = (globalThis as { process?: { resourceUsage?: () => { maxRSS: number } } }).process;
+  return typeof p?.resourceUsage === 'function' ? { processPeakBytes: p.resourceUsage().maxRSS * 1024 } : {};
 }
 
 /** Products of one burst of the yardstick. */
@@ -461,12 +474,13 @@ export function stepName(r: Pick<BenchRow, 'mode' | 'recompute' | 'microBatch' |
 const mb = (b: number | undefined) => (b === undefined || !Number.isFinite(b) ? '' : (b / 1e6).toFixed(b < 1e7 ? 1 : 0));
 
 export function formatBenchTable(rows: BenchRow[]): string {
-  const head = '| host | backend | threads | model | step | batch | px | median ms | img/s | GFLOP/s | tensor peak MB | heap MB | planned MB |';
-  const sep = '|---|---|---:|---|---|---:|---:|---:|---:|---:|---:|---:|---:|';
+  const head =
+    '| host | backend | threads | model | step | batch | px | median ms | img/s | GFLOP/s | tensor peak MB | heap MB | planned MB | process peak MB |';
+  const sep = '|---|---|---:|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|';
   const lines = rows.map((r) =>
     r.error
-      ? `| ${r.host} | ${r.backend} | ${r.threads ?? ''} | ${r.preset} | ${stepName(r)} | ${r.batch} | ${r.imageSize} | failed: ${r.error.replace(/\|/g, '/')} | | | | ${mb(r.heapBytes)} | |`
-      : `| ${r.host} | ${r.backend} | ${r.threads ?? ''} | ${r.preset} | ${stepName(r)} | ${r.batch} | ${r.imageSize} | ${r.medianMs.toFixed(1)} | ${Number.isFinite(r.imagesPerSec) ? r.imagesPerSec.toFixed(2) : ''} | ${r.gflops.toFixed(2)} | ${mb(r.peakBytes)} | ${mb(r.heapBytes)}${r.heapBytes !== undefined && !r.heapFresh ? ' (process)' : ''} | ${mb(r.heapBytes !== undefined ? r.estimateBytes : r.estimateTensorBytes)} |`,
+      ? `| ${r.host} | ${r.backend} | ${r.threads ?? ''} | ${r.preset} | ${stepName(r)} | ${r.batch} | ${r.imageSize} | failed: ${r.error.replace(/\|/g, '/')} | | | | ${mb(r.heapBytes)} | | |`
+      : `| ${r.host} | ${r.backend} | ${r.threads ?? ''} | ${r.preset} | ${stepName(r)} | ${r.batch} | ${r.imageSize} | ${r.medianMs.toFixed(1)} | ${Number.isFinite(r.imagesPerSec) ? r.imagesPerSec.toFixed(2) : ''} | ${r.gflops.toFixed(2)} | ${mb(r.peakBytes)} | ${mb(r.heapBytes)}${r.heapBytes !== undefined && !r.heapFresh ? ' (process)' : ''} | ${mb(r.heapBytes !== undefined ? r.estimateBytes : r.estimateTensorBytes)} | ${mb(r.processPeakBytes)} |`,
   );
   return [head, sep, ...lines].join('\n');
 }
