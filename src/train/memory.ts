@@ -9,7 +9,8 @@
  *   - optimizer slots (SGD momentum: 1, AdamW: 2 per trained value),
  *   - activations the backward pass keeps, per image and layer:
  *       kept = (a·T·D + b·T·M + c·H·T²) floats, T tokens, D width, M MLP width, H heads,
- *     plus what the backward pass holds until it ends (each intermediate's gradient),
+ *     plus the prompts' tokens and the block in flight (the backward pass frees what it has used
+ *     as it goes, model/gradients.ts, so the peak is where it starts),
  *   - on WASM, XNNPACK's packed copy of each weight a product uses, and the allocator's slack.
  * With recomputation (activation checkpointing) only each block's input is kept, [T, D] per image
  * and layer, and one block's activations exist at a time, rebuilt during the backward pass.
@@ -101,9 +102,11 @@ const GiB = 2 ** 30;
  * 2 and 4 layers at T 17–247, D 128–384, M 512–1536, H 2–6, less the layer's parameters): FT
  * 35 394 floats per image and layer counted, 35 428 measured (the bundled-size model), 161 100
  * against 161 200 (ViT-Ti/16, 112 px), 721 611 against 722 005 (224 px); VPT-deep 0.2–0.5·T·D
- * above the count (the prompt splice's temporaries; `PROMPT_KEEP` holds the prompts' own). The
- * block in flight holds its own temporaries (forward) or its gradients (backward) on top: one
- * block more than the layers.
+ * above the count (the prompt splice's temporaries; `PROMPT_KEEP` holds the prompts' own), so the
+ * coefficients carry half a T·D over the count. The block in flight holds its own temporaries
+ * (forward) or its gradients (backward) on top: one block more than the layers. Recomputed, a
+ * layer keeps its block's input (T·D) and the splice's temporaries (FT's peak is then its weight
+ * gradients, counted apart).
  */
 export interface LayerCoefficients {
   /** Without recomputation: kept per layer and image. */
