@@ -1,13 +1,24 @@
 /**
  * Where Dawn finds Vulkan, on made-up filesystems: the loader on LD_LIBRARY_PATH, driver manifests
  * on the loader's search path or named by VK_ICD_FILENAMES, and Chromium's SwiftShader as the
- * fallback only when no driver is installed.
+ * fallback when no driver is installed, or when the drivers there are give Dawn no adapter (a
+ * made-up driver list, asked of Dawn itself in a child process).
  */
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { dawnEnvironment, describeVulkanProblem, findVulkan, SOFTWARE_VULKAN_MARK, vulkanReady, withSoftwareVulkan } from './vulkan';
+import {
+  afterNoAdapter,
+  dawnEnvironment,
+  describeVulkanProblem,
+  findVulkan,
+  resolveDawnEnvironment,
+  SOFTWARE_VULKAN_MARK,
+  SWIFTSHADER_ICDS,
+  vulkanReady,
+  withSoftwareVulkan,
+} from './vulkan';
 
 const root = mkdtempSync(join(tmpdir(), 'vulkan-test-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -74,6 +85,57 @@ describe('findVulkan and dawnEnvironment', () => {
     const setup = find(e, [join(root, 'absent.json')]);
     expect(withSoftwareVulkan(e, setup)).toBeNull();
     expect(dawnEnvironment(e, setup)).toMatchObject({ software: false, env: e });
+  });
+});
+
+describe('afterNoAdapter: a second try on SwiftShader when the drivers give no adapter', () => {
+  it('installed drivers (Mesa without a GPU): SwiftShader, marked', () => {
+    const e = env({ LD_LIBRARY_PATH: loaderDir, XDG_DATA_DIRS: join(root, 'share') });
+    const setup = find(e, [swiftshader]);
+    expect(vulkanReady(setup)).toBe(true); // the files alone say "ready"
+    const sw = afterNoAdapter(e, setup);
+    expect(sw?.VK_ICD_FILENAMES).toBe(swiftshader);
+    expect(sw?.[SOFTWARE_VULKAN_MARK]).toBe('1');
+  });
+
+  it('drivers the user named that exist: SwiftShader too; a named path that does not exist: no second try', () => {
+    const named = env({ LD_LIBRARY_PATH: loaderDir, VK_ICD_FILENAMES: nvidia });
+    expect(afterNoAdapter(named, findVulkan(named, [swiftshader]))?.VK_ICD_FILENAMES).toBe(swiftshader);
+    const typo = env({ LD_LIBRARY_PATH: loaderDir, VK_ICD_FILENAMES: join(root, 'none.json') });
+    expect(afterNoAdapter(typo, findVulkan(typo, [swiftshader]))).toBeNull();
+  });
+
+  it('never a third start, and nothing without SwiftShader', () => {
+    const e = env({ LD_LIBRARY_PATH: loaderDir, XDG_DATA_DIRS: join(root, 'share') });
+    expect(afterNoAdapter({ ...e, [SOFTWARE_VULKAN_MARK]: '1' }, find(e, [swiftshader]))).toBeNull();
+    expect(afterNoAdapter(e, find(e, [join(root, 'absent.json')]))).toBeNull();
+  });
+});
+
+describe('resolveDawnEnvironment: Dawn asked in a child process, with a driver list that gives no adapter', () => {
+  // A manifest whose library is not there: the loader enumerates the driver and gets no device.
+  const fake = file(
+    'fake/fake_icd.json',
+    JSON.stringify({ file_format_version: '1.0.0', ICD: { library_path: join(root, 'fake/libnone.so'), api_version: '1.3.0' } }),
+  );
+  const e = { ...process.env, VK_ICD_FILENAMES: fake, VK_DRIVER_FILES: fake } as Record<string, string>;
+  const here = SWIFTSHADER_ICDS.find((f) => existsSync(f));
+
+  it('without SwiftShader: no adapter, the environment left as it was', { timeout: 60_000 }, async () => {
+    const r = await resolveDawnEnvironment(e, { ...findVulkan(e), swiftshader: null });
+    expect(r).toMatchObject({ adapter: false, software: false, env: e });
+  });
+
+  it("with Chromium's SwiftShader: its environment, an adapter, and a notice naming the driver that gave none", { timeout: 60_000 }, async (ctx) => {
+    ctx.skip(!here, "no Chromium SwiftShader here (Debian's chromium package)");
+    // Chromium's loader, as if libvulkan1 were installed: it reads the list and finds no device.
+    const withLoader = { ...e, LD_LIBRARY_PATH: dirname(here!) };
+    const r = await resolveDawnEnvironment(withLoader);
+    expect(r.adapter).toBe(true);
+    expect(r.software).toBe(true);
+    expect(r.env.VK_ICD_FILENAMES).toBe(here);
+    expect(r.notice).toContain(`Vulkan found the driver ${fake} but none gave an adapter`);
+    expect(r.notice).toContain('running again on Chromium');
   });
 });
 

@@ -8,10 +8,19 @@
  * slowly (30-100x WASM), but the same shaders, which is what correctness checks and CI need. The
  * loader is found through LD_LIBRARY_PATH, which the dynamic linker reads only when a process
  * starts: a process that needs it is started again with `withSoftwareVulkan(env)`.
+ *
+ * Installed drivers are no promise of an adapter: Mesa's lavapipe, Intel and Radeon drivers (Debian
+ * installs them with libvulkan1) give none on a machine without their GPU, and lavapipe lacks
+ * features Dawn requires. So the files decide only the first try; when Dawn then finds no adapter,
+ * `afterNoAdapter` gives SwiftShader's environment for a second one (the CLIs: src/cli/backend.ts;
+ * tests, which must not load Dawn themselves: `resolveDawnEnvironment`).
  */
+import { execFile } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 
 /** Chromium's and Chrome's SwiftShader Vulkan driver manifests, each beside a Vulkan loader. */
 export const SWIFTSHADER_ICDS = [
@@ -117,6 +126,58 @@ export function dawnEnvironment(env: Env = process.env, setup: VulkanSetup = fin
   if (vulkanReady(setup) || setup.driversFromEnv || env[SOFTWARE_VULKAN_MARK]) return { env, software: false, setup };
   const sw = withSoftwareVulkan(env, setup);
   return sw ? { env: sw, software: true, setup } : { env, software: false, setup };
+}
+
+/**
+ * Dawn found no adapter in `env`: SwiftShader's environment for a second try, or null when there is
+ * none to try: this process already runs on it (never a third start), the user named a driver path
+ * that does not exist (the error says so; a typo is not silently replaced), or there is no
+ * SwiftShader here. Drivers that exist but give no adapter, installed or named, do fall back:
+ * on a machine without their GPU that is all they can do.
+ */
+export function afterNoAdapter(env: Env, setup: VulkanSetup = findVulkan(env)): Env | null {
+  if (env[SOFTWARE_VULKAN_MARK]) return null;
+  if (setup.driversFromEnv && !setup.drivers.length) return null;
+  return withSoftwareVulkan(env, setup);
+}
+
+/**
+ * Whether Dawn gives an adapter in `env`, asked in a child process (this one never loads Dawn's
+ * native module, and the library path counts only from a process's start). False when the child
+ * fails or takes longer than `timeoutMs`.
+ */
+export function dawnHasAdapter(env: Env, timeoutMs = 60_000): Promise<boolean> {
+  const webgpu = pathToFileURL(createRequire(import.meta.url).resolve('webgpu')).href;
+  const script = `const d = await import(${JSON.stringify(webgpu)}); Object.assign(globalThis, d.globals);
+const a = await d.create([]).requestAdapter({ powerPreference: 'high-performance' }).catch(() => null);
+process.stdout.write(a ? 'adapter' : 'none'); process.exit(0);`;
+  return new Promise((resolve) => {
+    execFile(process.execPath, ['--input-type=module', '-e', script], { env: env as NodeJS.ProcessEnv, timeout: timeoutMs, encoding: 'utf8' }, (err, stdout) =>
+      resolve(!err && stdout.trim() === 'adapter'),
+    );
+  });
+}
+
+/**
+ * The environment in which Dawn gives an adapter, decided as a CLI decides it: the files first
+ * (`dawnEnvironment`), then, when Dawn finds no adapter there, SwiftShader's (`afterNoAdapter`).
+ * `adapter` is false when neither gives one; `notice` says why SwiftShader was chosen.
+ */
+export async function resolveDawnEnvironment(
+  env: Env = process.env,
+  setup: VulkanSetup = findVulkan(env),
+): Promise<{ env: Env; software: boolean; adapter: boolean; notice?: string }> {
+  const first = dawnEnvironment(env, setup);
+  if (await dawnHasAdapter(first.env))
+    return { env: first.env, software: first.software, adapter: true, notice: first.software ? softwareNotice(setup) : undefined };
+  const second = first.software ? null : afterNoAdapter(env, setup);
+  if (!second) return { env: first.env, software: first.software, adapter: false };
+  return { env: second, software: true, adapter: await dawnHasAdapter(second), notice: softwareNotice(setup) };
+}
+
+/** Why a run goes to SwiftShader, in one line: what is missing or gives no adapter. */
+export function softwareNotice(setup: VulkanSetup): string {
+  return `webgpu: ${describeVulkanProblem(setup).what}; running again on Chromium's software Vulkan driver (SwiftShader, ${setup.swiftshader}): correct, and 30-100x slower than WASM. Install a Vulkan driver to use a GPU.`;
 }
 
 /** What is missing, and what to install, in words (the fix of a "no WebGPU adapter" error). */

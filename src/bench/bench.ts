@@ -24,7 +24,8 @@ import { effectiveLr, METHODS } from '../train/methods';
 import { Optimizer } from '../train/optimizer';
 import { trainStep } from '../train/step';
 import { freshWasmBackend, wasmHeapBytes } from '../kernels/wasm/heap';
-import { helperChunks } from '../kernels/wasm/pool';
+import { callerTakesChunks, helperChunks } from '../kernels/wasm/pool';
+import { fusedAvailable, geluFused, registerFused, wasmHelpersReady } from '../kernels/wasm/fused';
 import { wasmThreadsRunning } from '../backend/wasm';
 import { probeMemory, type MemoryBreakdown } from './memprobe';
 import { estimateForward, estimateStep, phaseShape, planMemory, type StepShape } from '../train/memory';
@@ -110,6 +111,12 @@ export interface BenchRow {
    */
   heapBytes?: number;
   heapFresh?: boolean;
+  /**
+   * Node: the process's peak resident memory after the case (getrusage's maxRSS: the high-water mark
+   * of everything the process did so far, this case included). What PyTorch's peak is compared with
+   * (scripts/pytorch/compare.py runs each case in a process of its own).
+   */
+  processPeakBytes?: number;
   /** The memory planner's estimate for this case: tensors, and all the backend holds (src/train/memory.ts). */
   estimateTensorBytes?: number;
   estimateBytes?: number;
@@ -118,8 +125,18 @@ export interface BenchRow {
   runs: number;
   /** WASM: threads the backend ran (1 = the single-threaded SIMD build). */
   threads?: number;
-  /** WASM: chunks of the lab's SIMD loops that helper threads (not the caller) ran in the measured steps. */
+  /**
+   * WASM: chunks of the lab's SIMD loops that helper threads (not the caller) ran in the measured
+   * steps. Which thread wins a chunk is a race, so on a loaded machine this may be 0 with helpers
+   * that work; `helperCheckChunks` says whether they do.
+   */
   helperChunks?: number;
+  /**
+   * WASM on several threads: chunks the helper threads ran of one GELU over 2¹⁸ floats whose caller
+   * left them every chunk (pool.ts `callerTakesChunks`). Positive exactly when the helpers started
+   * and compute; 0 when they never became ready.
+   */
+  helperCheckChunks?: number;
   /** GFLOP/s of the plain 512³ product, timed in bursts between this case's measured steps (`yardstick`). */
   yardstickGflops?: number;
   /** The case failed (the error in one line); its numbers are NaN. */
@@ -245,6 +262,7 @@ async function measureCase(c: BenchCase, opts: CaseOptions, microBatch: number):
   const times: number[] = [];
   const yard = opts.yardstick ? { a: tf.randomNormal([MATMUL_N, MATMUL_N]), b: tf.randomNormal([MATMUL_N, MATMUL_N]), ms: [] as number[] } : null;
   let helped = 0;
+  let helperCheck: number | undefined;
   try {
     for (let i = 0; i < warmup + runs; i++) {
       if (i === warmup) helped = helperChunks();
@@ -260,6 +278,7 @@ async function measureCase(c: BenchCase, opts: CaseOptions, microBatch: number):
     }
     helped = helperChunks() - helped;
     if (opts.onProfile) opts.onProfile(await tf.profile(step));
+    helperCheck = await helpersAlone();
   } finally {
     optimizer?.dispose();
     tf.dispose([x, ...Object.values(vars), ...Object.values(params)]);
@@ -281,12 +300,41 @@ async function measureCase(c: BenchCase, opts: CaseOptions, microBatch: number):
     gflops: stepFlops(c, K) / (median / 1000) / 1e9,
     peakBytes: peak,
     heapBytes: wasmHeapBytes() ?? undefined,
+    ...processPeak(),
     atPeak,
     runs,
     ...(yardMs ? { yardstickGflops: (2 * MATMUL_N ** 3) / (yardMs / 1000) / 1e9 } : {}),
     ...(tf.getBackend() === 'wasm' ? { helperChunks: helped } : {}),
+    ...(helperCheck !== undefined ? { helperCheckChunks: helperCheck } : {}),
     ...threadsField(),
   };
+}
+
+/**
+ * Threaded WASM with the lab's SIMD loops: chunks the helpers ran of one GELU that the caller left
+ * entirely to them, once they are ready (up to a minute: a loaded machine starts workers slowly).
+ * Undefined on one thread or without the loops.
+ */
+async function helpersAlone(): Promise<number | undefined> {
+  if ((wasmThreadsRunning() ?? 1) < 2 || !fusedAvailable()) return undefined;
+  registerFused();
+  await wasmHelpersReady(60_000);
+  const before = helperChunks();
+  callerTakesChunks(false);
+  try {
+    const y = tf.tidy(() => geluFused(tf.fill([1 << 18], 0.5))); // [2¹⁸]
+    await y.data();
+    y.dispose();
+  } finally {
+    callerTakesChunks(true);
+  }
+  return helperChunks() - before;
+}
+
+/** Node's peak resident memory so far (absent in a browser). */
+function processPeak(): { processPeakBytes?: number } {
+  const p = (globalThis as { process?: { resourceUsage?: () => { maxRSS: number } } }).process;
+  return typeof p?.resourceUsage === 'function' ? { processPeakBytes: p.resourceUsage().maxRSS * 1024 } : {};
 }
 
 /** Products of one burst of the yardstick. */
@@ -426,12 +474,13 @@ export function stepName(r: Pick<BenchRow, 'mode' | 'recompute' | 'microBatch' |
 const mb = (b: number | undefined) => (b === undefined || !Number.isFinite(b) ? '' : (b / 1e6).toFixed(b < 1e7 ? 1 : 0));
 
 export function formatBenchTable(rows: BenchRow[]): string {
-  const head = '| host | backend | threads | model | step | batch | px | median ms | img/s | GFLOP/s | tensor peak MB | heap MB | planned MB |';
-  const sep = '|---|---|---:|---|---|---:|---:|---:|---:|---:|---:|---:|---:|';
+  const head =
+    '| host | backend | threads | model | step | batch | px | median ms | img/s | GFLOP/s | tensor peak MB | heap MB | planned MB | process peak MB |';
+  const sep = '|---|---|---:|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|';
   const lines = rows.map((r) =>
     r.error
-      ? `| ${r.host} | ${r.backend} | ${r.threads ?? ''} | ${r.preset} | ${stepName(r)} | ${r.batch} | ${r.imageSize} | failed: ${r.error.replace(/\|/g, '/')} | | | | ${mb(r.heapBytes)} | |`
-      : `| ${r.host} | ${r.backend} | ${r.threads ?? ''} | ${r.preset} | ${stepName(r)} | ${r.batch} | ${r.imageSize} | ${r.medianMs.toFixed(1)} | ${Number.isFinite(r.imagesPerSec) ? r.imagesPerSec.toFixed(2) : ''} | ${r.gflops.toFixed(2)} | ${mb(r.peakBytes)} | ${mb(r.heapBytes)}${r.heapBytes !== undefined && !r.heapFresh ? ' (process)' : ''} | ${mb(r.heapBytes !== undefined ? r.estimateBytes : r.estimateTensorBytes)} |`,
+      ? `| ${r.host} | ${r.backend} | ${r.threads ?? ''} | ${r.preset} | ${stepName(r)} | ${r.batch} | ${r.imageSize} | failed: ${r.error.replace(/\|/g, '/')} | | | | ${mb(r.heapBytes)} | | |`
+      : `| ${r.host} | ${r.backend} | ${r.threads ?? ''} | ${r.preset} | ${stepName(r)} | ${r.batch} | ${r.imageSize} | ${r.medianMs.toFixed(1)} | ${Number.isFinite(r.imagesPerSec) ? r.imagesPerSec.toFixed(2) : ''} | ${r.gflops.toFixed(2)} | ${mb(r.peakBytes)} | ${mb(r.heapBytes)}${r.heapBytes !== undefined && !r.heapFresh ? ' (process)' : ''} | ${mb(r.heapBytes !== undefined ? r.estimateBytes : r.estimateTensorBytes)} | ${mb(r.processPeakBytes)} |`,
   );
   return [head, sep, ...lines].join('\n');
 }

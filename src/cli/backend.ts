@@ -3,13 +3,14 @@
  * say what a WebGPU run got (the adapter, software or not, the kernels, the memory budget)
  * before any work starts.
  *
- * With no Vulkan driver installed, a WebGPU run starts itself again on Chromium's software
- * Vulkan driver (SwiftShader) when this machine has one, and says so: the loader it needs is
- * found through LD_LIBRARY_PATH, which the dynamic linker reads only at a process's start.
+ * With no Vulkan driver installed, or none that gives Dawn an adapter (Mesa's drivers on a machine
+ * without a GPU), a WebGPU run starts itself again on Chromium's software Vulkan driver
+ * (SwiftShader) when this machine has one, and says so: the loader it needs is found through
+ * LD_LIBRARY_PATH, which the dynamic linker reads only at a process's start.
  */
 import { initNodeBackend, nodeWasmThreading, type NodeBackend } from '../backend/node';
-import { dawnEnvironment, describeVulkanProblem } from '../backend/vulkan';
-import { describeAdapter, nvidiaMemory, type AdapterReport } from '../backend/dawn';
+import { afterNoAdapter, dawnEnvironment, softwareNotice } from '../backend/vulkan';
+import { describeAdapter, nvidiaMemory, probeDawnAdapter, type AdapterReport } from '../backend/dawn';
 import type { KernelChoice } from '../kernels';
 import { memoryBudget, setDeviceMemory } from '../train/budget';
 import type { MemoryBudget } from '../train/memory';
@@ -78,8 +79,9 @@ export interface StartedBackend extends NodeBackend {
 /**
  * Start `name` for this process. WASM runs `threads` threads (default one per logical core, up to
  * the cap) and prints how many and why; WebGPU prints the adapter, the kernels and the memory
- * budget on stderr. When this machine has no Vulkan driver but has SwiftShader, the command runs again in
- * a child process with SwiftShader's environment, and this process ends with the child's code.
+ * budget on stderr. When no Vulkan driver here gives an adapter but SwiftShader is here, the command
+ * runs again in a child process with SwiftShader's environment, and this process ends with the
+ * child's code.
  */
 export async function startBackend(
   name: CliBackend,
@@ -92,13 +94,13 @@ export async function startBackend(
     return { ...started, label: threading ? `wasm (${threading.threads} thread${threading.threads === 1 ? '' : 's'})` : name };
   }
   if (name !== 'webgpu') return { ...(await initNodeBackend(name)), label: name };
+  // The first try from the files (no driver installed: SwiftShader at once); then, when Dawn finds
+  // no adapter with the drivers there are (Mesa's on a machine without their GPU), SwiftShader.
   const dawn = dawnEnvironment(process.env);
-  if (dawn.software) {
-    const { what } = describeVulkanProblem(dawn.setup);
-    console.error(
-      `webgpu: ${what}; running again on Chromium's software Vulkan driver (SwiftShader, ${dawn.env.VK_ICD_FILENAMES}): correct, and 30-100x slower than WASM. Install a Vulkan driver to use a GPU.`,
-    );
-    const code = await runChild(process.execPath, selfArgv(), { env: dawn.env, stdio: 'inherit' });
+  const again = dawn.software ? dawn.env : (await probeDawnAdapter()) ? null : afterNoAdapter(process.env, dawn.setup);
+  if (again) {
+    console.error(softwareNotice(dawn.setup));
+    const code = await runChild(process.execPath, selfArgv(), { env: again, stdio: 'inherit' });
     process.exit(code);
   }
   const started = await initNodeBackend('webgpu');

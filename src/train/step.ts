@@ -6,12 +6,17 @@
  * step differentiates the loss with respect to exactly those, sums the gradients of the batch's
  * micro-batches, optionally clips their global norm, and hands them to the optimizer.
  *
+ * The gradients come from `variableGradsOf` (model/gradients.ts): tfjs' own gradient functions,
+ * with each node's saved tensors and its outputs' gradients freed as soon as the backward pass is
+ * done with them, as PyTorch's autograd frees them (tfjs keeps both until the pass ends).
+ *
  * When only the head trains (a linear probe), nothing before it needs a gradient: the pooled
  * features are computed off the gradient tape and only the head and the loss are recorded. tfjs
  * keeps every recorded kernel's saved tensors until the gradient ends, so on the tape the frozen
  * backbone's activations would be held for a backward pass that never reaches them.
  */
 import * as tf from '@tensorflow/tfjs';
+import { variableGradsOf } from '../model/gradients';
 import { trains } from '../model/ops';
 import { classify, crossEntropy, pooledFeatures, type ForwardOptions, type PromptMode, type ViT } from '../model/vit';
 import type { Batch } from '../data/trainData';
@@ -110,7 +115,7 @@ function gradients(
       const labels = tf.tensor2d(part.labels, [part.size, heads.length], 'int32'); // [b, H]
       let correct: tf.Scalar | null = null;
       const opts: ForwardOptions = { promptMode: phase.promptMode, training: true, promptDropout: phase.promptDropout, dropoutSeed: seed, recompute };
-      const r = tf.variableGrads(() => {
+      const r = variableGradsOf(() => {
         const out = multiHeadLoss(classify(model, pooledFeatures(model, x, opts)), labels, heads);
         correct = tf.keep(out.correct);
         return tf.mul(out.loss, weight) as tf.Scalar;
@@ -124,7 +129,7 @@ function gradients(
     // Only the head trains: the backbone runs before the tape starts, its activations freed as it goes.
     const frozen = trainsOnlyHead(vars) ? tf.tidy(() => pooledFeatures(model, x, { ...opts, recompute: false })) : null; // [b, D]
     let logits: tf.Tensor2D | null = null;
-    const r = tf.variableGrads(() => {
+    const r = variableGradsOf(() => {
       logits = tf.keep(classify(model, frozen ?? pooledFeatures(model, x, opts))); // [b, K]
       return tf.mul(crossEntropy(logits, y), weight) as tf.Scalar;
     }, Object.values(vars));
@@ -157,14 +162,24 @@ export function addMany(ts: tf.Tensor[]): tf.Tensor {
   });
 }
 
-/** Scale every gradient so that their global L2 norm is at most `max` (no read-back to the host). */
+/**
+ * Scale every gradient so that their global L2 norm is at most `max` (no read-back to the host).
+ * Consumes `grads`: each is disposed as soon as its scaled copy exists, so one gradient, not all of
+ * them, exists twice.
+ */
 function clipGlobalNorm(grads: Record<string, tf.Tensor>, max: number): Record<string, tf.Tensor> {
-  return tf.tidy(() => {
-    const names = Object.keys(grads);
+  const names = Object.keys(grads);
+  const scale = tf.tidy(() => {
     const sq = addMany(names.map((n) => tf.sum(tf.square(grads[n]))));
-    const scale = tf.minimum(1, tf.div(max, tf.add(tf.sqrt(sq), 1e-6)));
-    return Object.fromEntries(names.map((n) => [n, tf.mul(grads[n], scale)]));
+    return tf.minimum(1, tf.div(max, tf.add(tf.sqrt(sq), 1e-6)));
   });
+  const out: Record<string, tf.Tensor> = {};
+  for (const n of names) {
+    out[n] = tf.mul(grads[n], scale);
+    grads[n].dispose();
+  }
+  scale.dispose();
+  return out;
 }
 
 /** One optimizer update of `model`'s trainable variables on `batch`. */
@@ -180,19 +195,18 @@ export function trainStep(model: ViT, batch: Batch, phase: StepPhase, optimizer:
       continue;
     }
     const prev: ReturnType<typeof gradients> = sum;
-    sum = tf.tidy(() => ({
-      loss: tf.add(prev.loss, pass.loss) as tf.Scalar,
-      correct: tf.add(prev.correct, pass.correct) as tf.Scalar,
-      grads: Object.fromEntries(Object.keys(vars).map((n) => [n, tf.add(prev.grads[n], pass.grads[n])])),
-    }));
-    tf.dispose([prev.loss, prev.correct, pass.loss, pass.correct, ...Object.values(prev.grads), ...Object.values(pass.grads)]);
+    // One parameter at a time, each addend freed as soon as it is summed: the running sum and this
+    // pass's gradients, not a third copy of every gradient beside them.
+    const grads: Record<string, tf.Tensor> = {};
+    for (const n of Object.keys(vars)) {
+      grads[n] = tf.add(prev.grads[n], pass.grads[n]);
+      tf.dispose([prev.grads[n], pass.grads[n]]);
+    }
+    sum = { loss: tf.add(prev.loss, pass.loss) as tf.Scalar, correct: tf.add(prev.correct, pass.correct) as tf.Scalar, grads };
+    tf.dispose([prev.loss, prev.correct, pass.loss, pass.correct]);
   }
   let grads = sum!.grads;
-  if (o.clipNorm && o.clipNorm > 0) {
-    const clipped = clipGlobalNorm(grads, o.clipNorm);
-    tf.dispose(Object.values(grads));
-    grads = clipped;
-  }
+  if (o.clipNorm && o.clipNorm > 0) grads = clipGlobalNorm(grads, o.clipNorm);
   optimizer.apply(vars, grads, o.lr);
   tf.dispose(Object.values(grads));
   return { loss: sum!.loss, correct: sum!.correct };

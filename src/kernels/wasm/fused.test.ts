@@ -7,7 +7,7 @@ import * as tf from '@tensorflow/tfjs';
 import { initNodeBackend } from '../../backend/node';
 import { stockKernels } from '../../model/ops';
 import { adamWFused, columnSum, fusedAvailable, gemmFused, geluFused, layerNormFused, registerFused, softmaxGrad } from './fused';
-import { helperChunks, splitCalls } from './pool';
+import { callerTakesChunks, helperChunks, splitCalls } from './pool';
 import { simdHelpersReady, simdKernelsFor } from './simd';
 
 afterAll(async () => {
@@ -251,17 +251,27 @@ describe('the SIMD loops split over the WASM threads', () => {
     await initNodeBackend('wasm', { threads: 2 });
     registerFused();
     expect(await simdHelpersReady(memoryOf())).toBe(true);
-    const start = splitCalls(),
-      helped = helperChunks();
+    // As a run splits: whichever thread claims a chunk computes it (which one wins is the machine's load).
+    const start = splitCalls();
     const two = outputs();
-    // The helpers ran chunks themselves (a helper that failed to start would leave the caller to do all).
-    expect(helperChunks()).toBeGreaterThan(helped);
     // GELU forward and backward (and the forward again inside the gradient), LayerNorm, AdamW, the softmax gradient, a product.
     expect(splitCalls() - start).toBeGreaterThanOrEqual(6);
-    two.forEach((a, i) =>
-      expect(Buffer.from(a.buffer, a.byteOffset, a.byteLength).equals(Buffer.from(one[i].buffer, one[i].byteOffset, one[i].byteLength)), `output ${i}`).toBe(
-        true,
-      ),
-    );
+    // The caller leaves every chunk to the helper: the helper computed all of each split call (a
+    // helper that failed to start, or computed anything differently, would show here).
+    callerTakesChunks(false);
+    let byHelpers: Float32Array[];
+    const helped = helperChunks(),
+      calls = splitCalls();
+    try {
+      byHelpers = outputs();
+    } finally {
+      callerTakesChunks(true);
+    }
+    expect(splitCalls() - calls).toBeGreaterThanOrEqual(6);
+    expect(helperChunks() - helped).toBeGreaterThanOrEqual(2 * (splitCalls() - calls)); // 2 threads: at least 2 chunks a call, all the helper's
+    const same = (a: Float32Array, b: Float32Array) =>
+      Buffer.from(a.buffer, a.byteOffset, a.byteLength).equals(Buffer.from(b.buffer, b.byteOffset, b.byteLength));
+    two.forEach((a, i) => expect(same(a, one[i]), `output ${i}, split`).toBe(true));
+    byHelpers.forEach((a, i) => expect(same(a, one[i]), `output ${i}, all on the helper`).toBe(true));
   });
 });

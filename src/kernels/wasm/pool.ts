@@ -173,6 +173,16 @@ function startHelpers(memory: WebAssembly.Memory, module: WebAssembly.Module, co
 let current: Helpers | null = null;
 let currentMemory: WebAssembly.Memory | null = null;
 let splits = 0;
+let callerClaims = true;
+
+/**
+ * Test hook: with `false`, the caller of a split call claims no chunk and only waits, so the
+ * helpers run every chunk. Which thread wins a chunk is otherwise a race (a loaded machine may
+ * leave every chunk to the caller); this makes "the helpers work" a deterministic check.
+ */
+export function callerTakesChunks(on: boolean): void {
+  callerClaims = on;
+}
 
 /** How many calls have been split over helpers in this process (tests assert it moves). */
 export function splitCalls(): number {
@@ -253,7 +263,7 @@ export function runSplit(
   Atomics.store(c, CLAIM, claimWord(gen, count));
   Atomics.store(c, GEN, gen);
   Atomics.notify(c, GEN);
-  for (let j = claimChunk(c, gen); j >= 0; j = claimChunk(c, gen)) {
+  for (let j = callerClaims ? claimChunk(c, gen) : -1; j >= 0; j = claimChunk(c, gen)) {
     call(...argsFor(j * per, Math.min(per, units - j * per)));
     Atomics.add(c, DONE, 1);
   }
