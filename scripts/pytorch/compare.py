@@ -8,7 +8,7 @@ once: each needs gigabytes and both cores):
             its own; the row's processPeakBytes is the process's peak resident memory)
   PyTorch   /usr/bin/python3 scripts/pytorch/vit_memory.py --mode <m> --batch <b>   (two steps,
             AdamW, one thread; its peak resident memory)
-and prints the markdown table of docs/memory-pytorch.md (MB = 10^6 bytes).
+and prints the markdown table of docs/memory.md ("Against PyTorch") (MB = 10^6 bytes).
 
   /usr/bin/python3 scripts/pytorch/compare.py [--batch 4] [--modes ft,vpt_deep] [--out results.json]
 

@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """PyTorch's memory for one ViT-B/16 training step on the CPU: the reference the lab's steps are
-compared with (scripts/pytorch/compare.py runs both side by side; docs/memory-pytorch.md has the table).
+compared with (scripts/pytorch/compare.py runs both side by side; docs/memory.md ("Against PyTorch") has the table).
 
 A plain nn.Module ViT-B/16 (random weights, timm's shapes: 224 px, 16 px patches, width 768, 12
 layers, 12 heads, MLP 3072, exact GELU, pre-norm blocks, LayerNorm eps 1e-6), torch.optim.AdamW,
