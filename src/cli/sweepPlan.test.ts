@@ -115,7 +115,7 @@ describe('sweep files', () => {
         ],
       }).message,
     ).toContain('repeats train size 32');
-    expect(named({ protocol: { kind: 'paper', grid: 'lr=a' } }).message).toContain("at protocol.grid 'a' is not a valid learning rate");
+    expect(named({ protocol: { kind: 'paper', grid: 'lr=a' } }).message).toContain('at protocol.grid "a" is not a valid learning rate');
     expect(named({ protocol: { kind: 'paper' }, lr: 0.1 }).message).toContain('the paper protocol searches the learning rate');
     expect(named({ protocol: { kind: 'paper' }, seeds: [0, 2] }).message).toContain('the paper protocol runs up to 10 consecutive seeds');
     expect(named({ tasks: ['dtd'] }).message).toContain('dtd is a VTAB-1k task whose images come from files');
