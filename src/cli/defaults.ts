@@ -98,7 +98,8 @@ runMain(async () => {
     try {
       const r = await runSession(config, nodeHost, control, {
         onEvent: (e) => {
-          if (e.type === 'step') progressBar(`${method} ${taskId} lr ${lr} seed ${seed} epoch ${e.epoch}`, e.step, e.stepsPerEpoch, `loss ${e.loss.toFixed(3)}`);
+          if (e.type === 'step')
+            progressBar(`${method} ${taskId} lr ${lr} seed ${seed} epoch ${e.epoch}`, e.step, e.stepsPerEpoch, `loss ${e.loss.toFixed(3)}`);
           if (e.type !== 'epoch') return;
           const m = e.metrics;
           (losses[m.phase - 1] ??= []).push(m.trainLoss);
@@ -153,14 +154,24 @@ runMain(async () => {
         if (failed) break;
       }
       if (!failed) break;
-      rejected.push({ lr: chosen, because: `the loss rose or ran above chance level on ${failed.taskId}, seed ${failed.seed}: ${failed.trainLoss.map((p) => p.map((l) => l.toFixed(3)).join(' ')).join(' | ')}` });
+      rejected.push({
+        lr: chosen,
+        because: `the loss rose or ran above chance level on ${failed.taskId}, seed ${failed.seed}: ${failed.trainLoss.map((p) => p.map((l) => l.toFixed(3)).join(' ')).join(' | ')}`,
+      });
       chosen = chooseDefaultLr(search, seeds.length, chosen);
     }
-    if (chosen === null) throw new LabError('run/diverged', `${METHODS[method].label}: no learning rate of the grid was stable on every seed and task.`, 'Search smaller learning rates.');
+    if (chosen === null)
+      throw new LabError(
+        'run/diverged',
+        `${METHODS[method].label}: no learning rate of the grid was stable on every seed and task.`,
+        'Search smaller learning rates.',
+      );
     const prompted = METHODS[method].phases.some((p) => p.promptMode !== 'none');
     const entry: MethodDefault = { lr: chosen, promptLr: prompted ? chosen : null, weightDecay: wd, search, check, rejected };
     record(out, model, { command, backend: started.label, setup, seeds, method, entry });
-    console.error(`${METHODS[method].label}: default base lr ${chosen} (wd ${wd})${rejected.length ? `, after rejecting ${rejected.map((r) => r.lr).join(', ')}` : ''}; written to ${out}`);
+    console.error(
+      `${METHODS[method].label}: default base lr ${chosen} (wd ${wd})${rejected.length ? `, after rejecting ${rejected.map((r) => r.lr).join(', ')}` : ''}; written to ${out}`,
+    );
   }
   return 0;
 }, USAGE);

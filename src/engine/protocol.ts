@@ -33,8 +33,8 @@ export type Command =
   | { type: 'init'; backend?: BackendName }
   /** Read the stored runs; the answer is `restored` (ones stopped while training come back interrupted, waiting ones queued). */
   | { type: 'restore' }
-  /** Queue runs, one after another, as one group. */
-  | { type: 'enqueue'; groupLabel: string; runs: RunConfig[] }
+  /** Queue runs, one after another, as one group (a new one, or `groupId`'s: a rerun joins its first try). */
+  | { type: 'enqueue'; groupLabel: string; runs: RunConfig[]; groupId?: string }
   | { type: 'pause'; runId: string }
   | { type: 'resume'; runId: string }
   | { type: 'cancel'; runId: string }

@@ -4,12 +4,12 @@
  * engine, the URL or storage; ui/actions.ts does that and dispatches what happened.
  */
 import type { ErrorInfo } from '../domain/errors';
-import { isTerminal, type MethodId, type RunInfo } from '../domain/run';
+import { isTerminal, withStepPoint, type MethodId, type RunInfo } from '../domain/run';
 import { METHOD_IDS } from '../train/methods';
 import type { EngineEvent } from '../engine/protocol';
 import { defaultImageSize, effectivePromptLength, sanitize, type Setup, type View } from './setup';
 import { getTask } from '../data/catalog';
-import type { Alert, FileCheck, LabState, PickedData, ProbeResult, ReferenceChoice, RunRecord, RunTiming, StepPoint } from './state';
+import type { Alert, FileCheck, LabState, PickedData, ProbeResult, ReferenceChoice, RunRecord, RunTiming } from './state';
 
 export type PageEvent =
   /** The setup a URL describes (start-up, a changed hash). */
@@ -46,9 +46,6 @@ export type LabEvent = EngineEvent | PageEvent;
 
 /** At most this many notices stay on screen (the oldest go first). */
 const MAX_NOTICES = 20;
-
-/** The per-step loss curve keeps at most this many points (every other one goes when it is full). */
-export const STEP_POINTS_MAX = 600;
 
 export function reduce(s: LabState, e: LabEvent): LabState {
   switch (e.type) {
@@ -259,19 +256,6 @@ function withEpochTime(t: RunTiming, info: RunInfo): RunTiming {
   const valSize = info.summary.config.valSize;
   if (!(evalSeconds > 0) || !(valSize > 0)) return { ...t, epochStepSeconds: 0 };
   return { ...t, epochStepSeconds: 0, evalImages: t.evalImages + valSize, evalSeconds: t.evalSeconds + evalSeconds };
-}
-
-/**
- * A step's loss added to the curve. Epochs are numbered across phases (FT-then-PT's second phase
- * continues the count), so x only grows within one life of a run; a run resumed from an earlier
- * checkpoint steps back, and the points after the new one are dropped. A full curve keeps every
- * other point, so a long run stays a bounded, evenly thinned line.
- */
-function withStepPoint(points: StepPoint[], p: StepPoint): StepPoint[] {
-  let end = points.length;
-  while (end > 0 && points[end - 1]!.x >= p.x) end--;
-  const next = [...points.slice(0, end), p];
-  return next.length > STEP_POINTS_MAX ? next.filter((_, i) => i % 2 === 1 || i === next.length - 1) : next;
 }
 
 function checkOf(s: LabState, requestId: string): 'model' | 'data' | null {

@@ -10,6 +10,7 @@ import type { Command } from '../engine/protocol';
 import { SWEEP_SIZES, modelLabel, paperSpecOf, resolutionError, valSizeOf, type Setup } from './setup';
 import type { LabState } from './state';
 import { probeKey, setupRun } from './estimate';
+import { rerunLr } from '../train/divergence';
 
 type Result<T> = { ok: T } | { problem: ErrorInfo };
 
@@ -164,6 +165,26 @@ export function restartRequest(s: LabState, runId: string): Result<Extract<Comma
     return problem(`To restart this run, load its trained parameters "${imported}" again with "Start from trained parameters", then press Restart.`);
   }
   return { ok: { type: 'restart', runId, model, data, importParams: { file: file.file, name: imported } } };
+}
+
+/**
+ * A run whose loss rose, again at a tenth of its learning rate (train/divergence.ts rerunLr): the
+ * same setup otherwise, queued into the same group so its curves land beside the first try.
+ */
+export function rerunRequest(s: LabState, runId: string): Result<Enqueue> | null {
+  const record = s.runs[runId];
+  if (!record) return null;
+  const { modelSource, dataSource, ...cfg } = record.summary.config;
+  const lr = record.summary.lossRise?.lr ?? cfg.lr;
+  if (lr === undefined) return null;
+  const model = modelFromSource(modelSource, s);
+  const data = dataFromSource(dataSource, s);
+  if (!model || !data)
+    return problem(
+      `To rerun this run, load ${!model ? `the checkpoint file "${modelSource.replace(/^file:/, '')}"` : 'its data folder or zip'} again in the setup panel first.`,
+    );
+  const config: RunConfig = { ...cfg, runId: newId(cfg.method), model, data, lr: rerunLr(lr), protocol: undefined };
+  return { ok: { type: 'enqueue', groupLabel: record.groupLabel, groupId: record.groupId, runs: [config] } };
 }
 
 function modelFromSource(source: string, s: LabState): ModelSpec | null {

@@ -6,7 +6,9 @@
  */
 import type { BackendChoice } from '../backend/select';
 import type { Progress } from '../domain/progress';
-import type { GradCamSample, QueueState, RunInfo } from '../domain/run';
+import type { GradCamSample, QueueState, RunInfo, StepPoint } from '../domain/run';
+
+export type { StepPoint } from '../domain/run';
 import type { VerifyReport } from '../verify/golden';
 import { DEFAULT_SETUP, type Setup } from './setup';
 
@@ -62,12 +64,6 @@ export interface StepInfo {
   stepsPerEpoch: number;
   loss: number;
   imagesPerSec: number;
-}
-
-/** One training step's loss, placed on the epoch axis: x = epochs done before it + step / steps per epoch. */
-export interface StepPoint {
-  x: number;
-  loss: number;
 }
 
 /** A run as the page shows it: the engine's record and what is only shown while it runs. */

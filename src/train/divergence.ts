@@ -14,29 +14,16 @@
  * warning for a run that still produces numbers, just the wrong ones.
  */
 
+import type { LossRise } from '../domain/run';
+
+export type { LossRise } from '../domain/run';
+
 /** An epoch mean this many times its phase's first epoch mean counts as rising. */
 export const EPOCH_RISE = 1.1;
 /** A step loss this many times the running median counts as a spike. */
 export const STEP_SPIKE = 3;
 /** Steps seen before a spike can be judged: a median of a handful of steps says little. */
 export const SPIKE_MIN_STEPS = 10;
-
-/** The first sign that a run's loss is rising: where, how much, and against what. */
-export interface LossRise {
-  kind: 'epoch' | 'step';
-  /** Epoch (1-based over the whole run, as EpochMetrics counts) where it showed. */
-  epoch: number;
-  /** ft_then_pt's phase (1 or 2); 1 for the other methods. */
-  phase: number;
-  /** Step within the epoch (kind 'step'). */
-  step?: number;
-  /** The loss that rose: the epoch mean, or the step's loss. */
-  loss: number;
-  /** What it was measured against: the phase's first epoch mean, or the running median. */
-  reference: number;
-  /** The learning rate the run trained at (base, before batch scaling), when known. */
-  lr?: number;
-}
 
 interface EpochLoss {
   epoch: number;

@@ -5,14 +5,14 @@
  */
 import { memo, type ReactNode } from 'react';
 import { useShallow } from 'zustand/react/shallow';
-import { CartesianGrid, Line, LineChart, ReferenceLine, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
+import { CartesianGrid, Line, LineChart, ReferenceDot, ReferenceLine, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
 import { getTask, publishedAccuracy, type TaskInfo } from '../data/catalog';
 import type { MethodId } from '../domain/run';
 import { chosenSearchCurve, groups, headlineAcc, runsOfGroup, viewedGroupId } from '../store/selectors';
 import { AccuracyChart, WhyViews } from './WhyViews';
 import { viewGroup } from './actions';
 import { useLab } from '../store/store';
-import type { RunRecord } from '../store/state';
+import type { RunRecord, StepPoint } from '../store/state';
 import { AXIS_TEXT, AXIS_TICK, ChartFrame, axisLabel } from './ChartFrame';
 import type { LegendItem } from './legend';
 import { METHODS } from '../train/methods';
@@ -72,6 +72,11 @@ function plannedEpochs(runs: RunRecord[]): number {
   return Math.max(1, ...runs.map((r) => r.summary.config.epochs * METHODS[r.summary.config.method].phases.length));
 }
 
+/** A run's per-step loss: what this page saw, else what the record kept (after a reload). */
+function stepsOf(r: RunRecord): StepPoint[] {
+  return r.stepLoss?.length ? r.stepLoss : (r.stepCurve ?? []);
+}
+
 /** The accuracy chart's chance line. */
 const CHANCE_LEGEND: LegendItem = { label: 'chance', colour: '#555555', marker: 'line', dash: '6 4' };
 
@@ -88,8 +93,8 @@ const STEP_LEGEND: LegendItem[] = [
 function LossChart({ runs, title, children }: { runs: RunRecord[]; title: string; children?: ReactNode }) {
   const series = seriesOf(runs);
   const epochPoints = Object.fromEntries(series.map((s) => [s.name, s.run.summary.epochs.length]));
-  const stepPoints = Object.fromEntries(series.map((s) => [s.name, s.run.stepLoss?.length ?? 0]));
-  const empty = series.every((s) => !s.run.summary.epochs.length && !s.run.stepLoss?.length);
+  const stepPoints = Object.fromEntries(series.map((s) => [s.name, stepsOf(s.run).length]));
+  const empty = series.every((s) => !s.run.summary.epochs.length && !stepsOf(s.run).length);
   const legend: LegendItem[] = [...series.map((s) => ({ label: s.name, colour: s.colour, marker: 'line' as const, dash: s.dash })), ...STEP_LEGEND];
   return (
     <ChartFrame
@@ -98,7 +103,11 @@ function LossChart({ runs, title, children }: { runs: RunRecord[]; title: string
       fileName="training-loss.png"
       legend={legend}
       empty={empty ? 'No steps yet: the loss appears with the first training step.' : undefined}
-      data={{ points: JSON.stringify(epochPoints), 'step-points': JSON.stringify(stepPoints) }}
+      data={{
+        points: JSON.stringify(epochPoints),
+        'step-points': JSON.stringify(stepPoints),
+        rise: JSON.stringify(series.filter((s) => s.run.summary.lossRise).map((s) => s.name)),
+      }}
     >
       <ResponsiveContainer width="100%" height="100%">
         <LineChart margin={{ top: 8, right: 20, bottom: 28, left: 8 }}>
@@ -118,7 +127,7 @@ function LossChart({ runs, title, children }: { runs: RunRecord[]; title: string
           {series.map((s) => (
             <Line
               key={`${s.run.summary.config.runId}-steps`}
-              data={(s.run.stepLoss ?? []).map((p) => ({ x: p.x, y: p.loss }))}
+              data={stepsOf(s.run).map((p) => ({ x: p.x, y: p.loss }))}
               dataKey="y"
               name={`${s.name} (step)`}
               stroke={s.colour}
@@ -136,10 +145,36 @@ function LossChart({ runs, title, children }: { runs: RunRecord[]; title: string
               s.run.summary.epochs.map((e) => ({ x: e.epoch, y: e.trainLoss })),
             ),
           )}
+          {series.map((s) => riseMark(s))}
           {children}
         </LineChart>
       </ResponsiveContainer>
     </ChartFrame>
+  );
+}
+
+/**
+ * Where a run's loss first rose (train/divergence.ts), ringed in its colour and labelled, so the
+ * rise is seen on the curve and not only read in the status line.
+ */
+function riseMark(s: Series) {
+  const r = s.run.summary.lossRise;
+  if (!r) return null;
+  const spe = s.run.stepsPerEpoch ?? 1;
+  const x = r.kind === 'epoch' ? r.epoch : r.epoch - 1 + (r.step ?? spe) / spe;
+  return (
+    <ReferenceDot
+      key={`${s.run.summary.config.runId}-rise`}
+      className="loss-rise-mark"
+      x={x}
+      y={r.loss}
+      r={9}
+      fill="none"
+      stroke={s.colour}
+      strokeWidth={3}
+      ifOverflow="extendDomain"
+      label={{ value: `${s.name}: loss rising`, position: 'top', fill: AXIS_TEXT, fontSize: 13 }}
+    />
   );
 }
 

@@ -6,12 +6,13 @@ import type { Progress } from '../domain/progress';
 import { isTerminal } from '../domain/run';
 import { useEffect } from 'react';
 import { useShallow } from 'zustand/react/shallow';
-import { cancelMeasure, cancelQueue, measureSpeed, pauseActive, resumeActive, setBackendOverride, startQueue } from './actions';
+import { cancelMeasure, cancelQueue, measureSpeed, pauseActive, rerunAtLowerLr, resumeActive, setBackendOverride, startQueue } from './actions';
 import { estimateStart, formatDuration, queueEta, type SpeedBasis } from '../store/estimate';
 import { formatBytes } from '../store/setup';
 import { useLab } from '../store/store';
 import type { LabState, RunRecord } from '../store/state';
-import { runsOfGroup } from '../store/selectors';
+import { runsOfGroup, viewedGroupId } from '../store/selectors';
+import { lossRiseText, rerunLr } from '../train/divergence';
 
 /**
  * A bar with no known total animates (indeterminate) only while its work is going: a paused run,
@@ -125,6 +126,51 @@ function queueText(s: LabState): string {
     }
   }
 }
+
+/**
+ * Runs of the viewed group whose loss rose (train/divergence.ts) and that no later run of the same
+ * method at a lower learning rate has answered yet.
+ */
+function risenRuns(s: LabState): RunRecord[] {
+  const runs = runsOfGroup(s, viewedGroupId(s));
+  return runs.filter((r, i) => {
+    const rise = r.summary.lossRise;
+    if (!rise) return false;
+    const lr = rise.lr ?? r.summary.config.lr ?? Infinity;
+    return !runs.slice(i + 1).some((o) => o.summary.config.method === r.summary.config.method && (o.summary.config.lr ?? Infinity) < lr);
+  });
+}
+
+/**
+ * The loss-rise guard in the status: what rose, where, and the one thing to do about it. A run
+ * that trains on with a rising loss is not an error (it may still recover), but a student must not
+ * read its accuracy as what the method can do.
+ */
+function LossRiseStatus() {
+  const risen = useLab(useShallow(risenRuns));
+  if (!risen.length) return null;
+  return (
+    <div className="loss-rise" role="status" data-testid="run.lossRise">
+      {risen.map((r) => {
+        const rise = r.summary.lossRise!;
+        const lr = rise.lr ?? r.summary.config.lr;
+        return (
+          <p key={r.runId} data-run-id={r.runId}>
+            <strong>{r.methodLabel}: loss rising.</strong> {capitalised(lossRiseText(rise).replace(/^The loss is rising, not falling: /, ''))} Its accuracy does
+            not show what the method can do.{' '}
+            {lr !== undefined && (
+              <button type="button" className="small" data-testid="run.rerunLower" onClick={() => rerunAtLowerLr(r.runId)}>
+                Rerun at lr ÷ 10 ({rerunLr(lr)})
+              </button>
+            )}
+          </p>
+        );
+      })}
+    </div>
+  );
+}
+
+const capitalised = (t: string) => t.charAt(0).toUpperCase() + t.slice(1);
 
 /** Where a time comes from, in words a student can weigh. */
 function basisText(basis: SpeedBasis | 'none', device: string): string {
@@ -342,6 +388,7 @@ export function RunPanel() {
         <p className="status" role="status" data-testid="run.status" data-state={queueState}>
           {status}
         </p>
+        <LossRiseStatus />
         {busy ? <QueueEta /> : <StartEstimate />}
         {waiting > 0 && <p className="note">{waiting} queued after this one.</p>}
         <BackendBadge />

@@ -8,6 +8,7 @@ import { HUB_CHECKPOINTS, cachedCopy, removeCachedCopy } from '../weights/source
 import { pickDataDirectory, pickDataFiles, pickDataZip, pickImportParams, pickModelFile, showSetup, toggleMethod, updateSetup } from './actions';
 import {
   MODEL_OPTIONS,
+  defaultLrHint,
   modelLabel,
   effectivePromptLength,
   formatBytes,
@@ -603,7 +604,7 @@ export function SetupPanel() {
           {...field('lr')}
           value={setup.lr}
           placeholder="method default"
-          hint="blank = each method’s default (× batch / 256)"
+          hint={defaultLrHint(setup)}
           onChange={(v) => updateSetup({ lr: v })}
         />
         <NumberField

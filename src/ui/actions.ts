@@ -5,7 +5,7 @@
  */
 import type { ErrorInfo } from '../domain/errors';
 import type { BackendName, MethodId } from '../domain/run';
-import { frechetRequests, inspectRequest, newId, probeRequest, queueRequest, restartRequest, sweepRequest } from '../store/requests';
+import { frechetRequests, inspectRequest, newId, probeRequest, queueRequest, rerunRequest, restartRequest, sweepRequest } from '../store/requests';
 import { estimateStart } from '../store/estimate';
 import { locationHash, readUrl, viewFromUrl, type Setup, type View } from '../store/setup';
 import type { PickedData, ProbeResult, ReferenceChoice } from '../store/state';
@@ -126,6 +126,16 @@ export function startQueue(): string[] {
   if ('problem' in r) return (problem(r.problem), []);
   dispatch({ type: 'errors-cleared' });
   return enqueue(r.ok);
+}
+
+/** Queues a run whose loss rose again at a tenth of its learning rate, into its group. */
+export function rerunAtLowerLr(runId: string): string[] {
+  const r = rerunRequest(get(), runId);
+  if (!r) return [];
+  if ('problem' in r) return (problem(r.problem, runId), []);
+  const ids = enqueue(r.ok);
+  viewGroup(r.ok.groupId ?? null);
+  return ids;
 }
 
 /** Queues the data-size sweep: FT and VPT-deep at every size of SWEEP_SIZES on the current task. */
