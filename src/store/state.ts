@@ -210,7 +210,7 @@ export const initialState = (setup: Setup = DEFAULT_SETUP): LabState => ({
   notices: [],
   nextAlertId: 1,
   presentation: false,
-  setupOpen: true,
+  setupOpen: false,
   paper: { reference: 'pretraining', referenceUrl: '', frechet: {}, frechetPending: [] },
   check: { requestId: null, lines: [], report: null, error: null },
   probe: { pending: null, results: {}, failed: {} },

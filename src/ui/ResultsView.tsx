@@ -8,7 +8,7 @@ import { useShallow } from 'zustand/react/shallow';
 import { CartesianGrid, Line, LineChart, ReferenceDot, ReferenceLine, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
 import { getTask, publishedAccuracy, type TaskInfo } from '../data/catalog';
 import type { MethodId } from '../domain/run';
-import { chosenSearchCurve, groups, headlineAcc, runsOfGroup, viewedGroupId } from '../store/selectors';
+import { chosenSearchCurve, groups, headlineAcc, runsOfGroup, takeawayOf, viewedGroupId } from '../store/selectors';
 import { AccuracyChart, WhyViews } from './WhyViews';
 import { viewGroup } from './actions';
 import { useLab } from '../store/store';
@@ -477,3 +477,32 @@ function epochAxis(runs: Parameters<typeof plannedEpochs>[0]) {
     label: axisLabel('epoch', 'insideBottom', { offset: -14 }),
   };
 }
+
+/**
+ * "What this shows": the viewed group's takeaway in plain sentences (analysis/takeaway.ts), from
+ * its measured numbers only; shown once two methods have finished, in presentation mode too.
+ */
+export function WhatThisShows() {
+  return <TakeawayOfRuns runs={useViewedRuns()} presentation={useLab((s) => s.presentation)} />;
+}
+
+/** The sentences in full, or on a projector in their few-word form (the same numbers). */
+function TakeawayView({ runs, presentation }: { runs: RunRecord[]; presentation: boolean }) {
+  const sentences = takeawayOf(runs);
+  if (!sentences.length) return null;
+  return (
+    <section className="panel takeaway" aria-labelledby="takeaway-title" data-testid="takeaway.panel">
+      <h2 id="takeaway-title">What this shows</h2>
+      <ul>
+        {sentences.map((s) => (
+          <li key={s.kind + s.text} data-testid={`takeaway.${s.kind}`} data-values={JSON.stringify(s.values ?? {})}>
+            {presentation ? s.short : s.text}
+          </li>
+        ))}
+      </ul>
+    </section>
+  );
+}
+
+/** Recomputed when a run's record changes, not with every training step. */
+const TakeawayOfRuns = memo(TakeawayView, (a, b) => sameSummaries(a, b) && a.presentation === b.presentation);

@@ -481,12 +481,11 @@ export function SetupSummary() {
   }
   const task = taskOf(setup);
   const parts = [
-    modelLabel(setup),
-    task.name,
+    modelLabel(setup).replace(/ \(offline\)$/, ''),
+    task.name.replace(/ \(.*\)$/, ''),
     setup.methods.map((m) => METHODS[m].label).join(' vs '),
-    `${setup.trainSize} train`,
+    `${setup.trainSize} train images`,
     `${setup.epochs} epoch${setup.epochs === 1 ? '' : 's'}`,
-    `batch ${setup.batchSize}`,
     `seed ${setup.seed}`,
   ];
   return (
@@ -495,7 +494,7 @@ export function SetupSummary() {
         <strong>Setup:</strong> {parts.join(' · ')}
       </span>
       <button type="button" className="small" data-testid="setup.edit" onClick={() => showSetup(true)} aria-expanded={false}>
-        Edit setup
+        {busy ? 'Edit setup' : 'Full setup…'}
       </button>
     </div>
   );
