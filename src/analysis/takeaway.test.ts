@@ -109,7 +109,7 @@ describe('What this shows', () => {
   it('gives one why line from what was measured: the train − validation gap, or CKA and prompt attention where computed', () => {
     const gap = sentence(takeaway(input([ft(), vpt()])), 'why');
     expect(gap.text).toBe(
-      'Why, from what was measured: Full fine-tuning fit its training images 32.5 points better than its validation images (train 62.5 %, validation 30.0 %), VPT-deep 4.1 points: training more weights on few images overfits more.',
+      "Why, from what was measured: Full fine-tuning's train − validation gap was 32.5 points (train 62.5 %, validation 30.0 %), VPT-deep's 4.1 points: training more weights on few images overfits more.",
     );
     const cka = sentence(
       takeaway(input([ft({ cka: [1, 0.8, 0.42] }), vpt({ cka: [1, 0.99, 0.97], clsOnPrompts: { perBlock: [0.2, 0.35], uniform: 8 / 25 } })])),

@@ -293,7 +293,7 @@ function whyLine(results: MethodResult[]): Sentence | null {
       values.widestGap = wide.gap;
       values.narrowestGap = narrow.gap;
       parts.push(
-        `${wide.r.label} fit its training images ${pts(wide.gap)} better than its validation images (train ${pct(wide.r.trainAcc!)}, validation ${pct(wide.r.valAcc!)}), ${narrow.r.label} ${pts(narrow.gap)}${wide.gap - narrow.gap > 10 ? ': training more weights on few images overfits more' : ''}`,
+        `${wide.r.label}'s train − validation gap was ${pts(wide.gap)} (train ${pct(wide.r.trainAcc!)}, validation ${pct(wide.r.valAcc!)}), ${narrow.r.label}'s ${pts(narrow.gap)}${wide.gap - narrow.gap > 10 ? ': training more weights on few images overfits more' : ''}`,
       );
       shorts.push(`Train − validation gap: ${wide.r.label} ${wide.gap.toFixed(1)}, ${narrow.r.label} ${narrow.gap.toFixed(1)} points`);
     }

@@ -14,7 +14,7 @@ import { CopyLink } from './CopyLink';
 import { RunPanel } from './RunPanel';
 import { RunsList } from './RunsList';
 import { SetupPanel, SetupSummary } from './SetupPanel';
-import { UpdateBanner } from './UpdateBanner';
+import { OfflineReady, UpdateBanner } from './UpdateBanner';
 import { Intro } from './FirstScreen';
 
 // Heavy views (recharts, canvases) load after the first paint.
@@ -35,9 +35,13 @@ function EngineLine() {
   const choice = engine.choice;
   if (choice?.noWebGPU)
     return (
-      <div className="engine-line warning" role="status" data-testid="banner.noWebGPU" title={`${choice.adapter}: ${choice.reason}`}>
-        <strong>No WebGPU in this browser:</strong> the lab runs on {choice.backend.toUpperCase()} ({choice.adapter}), slower, and the small bundled model and
-        offline tasks still work.
+      <div className="engine-line warning" role="status" title={`${choice.adapter}: ${choice.reason}`}>
+        <span data-testid="banner.noWebGPU">
+          <strong>No WebGPU in this browser:</strong> the lab runs on {choice.backend.toUpperCase()}
+          {choice.threads?.threads ? ` (${choice.threads.threads} thread${choice.threads.threads === 1 ? '' : 's'})` : ''}, slower; the small model and offline
+          tasks work.
+        </span>
+        <OfflineReady />
       </div>
     );
   return (
@@ -47,6 +51,7 @@ function EngineLine() {
         : engine.state === 'starting'
           ? 'Starting the engine…'
           : 'The engine starts with the first run or measurement.'}
+      <OfflineReady />
     </div>
   );
 }
@@ -158,9 +163,7 @@ export function App() {
       </a>
       <header className="top">
         <h1>VPT vs full fine-tuning — ViT lab</h1>
-        <p className="subtitle">
-          Han et al., “Facing the Elephant in the Room: Visual Prompt Tuning or Full Finetuning?” (ICLR 2024), in your browser.
-        </p>
+        <p className="subtitle">Han et al., “Facing the Elephant in the Room: Visual Prompt Tuning or Full Finetuning?” (ICLR 2024), in your browser.</p>
         <div className="toolbar">
           <CopyLink />
           <label className="toggle">

@@ -109,7 +109,11 @@ export function VitDiagram({ method }: { method: MethodId }) {
             </text>
             <rect x={x0} y={y} width={width} height={26} rx={4} fill={block.fill} stroke={INK} />
             <text x={x0 + width / 2} y={y + 18} textAnchor="middle" fontSize={13} fill={block.text}>
-              {p.backbone === 'trained' ? 'attention + MLP (trained)' : p.backbone === 'frozen' ? 'attention + MLP (frozen)' : 'attention + MLP (fine-tuned, then frozen)'}
+              {p.backbone === 'trained'
+                ? 'attention + MLP (trained)'
+                : p.backbone === 'frozen'
+                  ? 'attention + MLP (frozen)'
+                  : 'attention + MLP (fine-tuned, then frozen)'}
             </text>
             {/* the tokens this layer reads: [CLS], prompt slots, patches */}
             <rect x={slot(0)} y={y + 30} width={token} height={token} fill="#ffffff" stroke={INK} />
@@ -177,22 +181,15 @@ export function Intro() {
       <div className="intro-text">
         <h2 id="intro-title">Train every weight, or a few prompt tokens?</h2>
         <p data-testid="intro.sentences">
-          To adapt a pretrained Vision Transformer to a new task you can train all its weights (<strong>full fine-tuning</strong>) or freeze them and train
-          only a few prompt tokens added to its layers (<strong>visual prompt tuning</strong>, VPT). Press <em>Start</em> to train both on a small model in
-          this tab and see which wins here, and whether that agrees with Han et al. (ICLR 2024), who found VPT ahead on {ahead} of {tasks} VTAB-1k tasks.
+          To adapt a pretrained Vision Transformer to a new task you can train all its weights (<strong>full fine-tuning</strong>) or freeze them and train only
+          a few prompt tokens added to its layers (<strong>visual prompt tuning</strong>, VPT). Press <em>Start</em> to train both on a small model in this tab
+          and see which wins here, and whether that agrees with Han et al. (ICLR 2024), who found VPT ahead on {ahead} of {tasks} VTAB-1k tasks.
         </p>
       </div>
       <figure className="intro-figure">
         <div className="method-tabs" role="group" aria-label="Show what a method trains">
           {methods.map((m) => (
-            <button
-              key={m}
-              type="button"
-              className="small"
-              aria-pressed={m === shown}
-              data-testid={`intro.method.${m}`}
-              onClick={() => setPicked(m)}
-            >
+            <button key={m} type="button" className="small" aria-pressed={m === shown} data-testid={`intro.method.${m}`} onClick={() => setPicked(m)}>
               <span className="swatch" style={{ background: METHOD_COLOURS[m] }} aria-hidden="true" /> {METHODS[m].label}
             </button>
           ))}
