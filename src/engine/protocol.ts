@@ -69,7 +69,7 @@ export type Command =
    * Check a picked checkpoint or data source now, not at Start: the answer is `inspect-result`,
    * or an error event with the request id. Runs beside a training run (it needs no backend).
    */
-  | { type: 'inspect'; requestId: string; taskId: string; model?: ModelSpec; data?: DataSpec; skipBad?: boolean }
+  | { type: 'inspect'; requestId: string; taskId: string; model?: ModelSpec; data?: DataSpec; skipBad?: boolean; importParams?: { file: Blob; name: string } }
   /**
    * Measure a run's configuration on this device: a few real training steps (the chosen model at
    * its sizes, method, batch, resolution and classes) on generated images, and one validation pass.

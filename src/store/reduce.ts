@@ -30,7 +30,7 @@ export type PageEvent =
   | { type: 'setup-shown'; open: boolean }
   | { type: 'group-viewed'; groupId: string | null }
   /** A picked checkpoint or data source is being checked (the engine answers `inspect-result` or an error). */
-  | { type: 'inspect-requested'; what: 'model' | 'data'; requestId: string }
+  | { type: 'inspect-requested'; what: CheckedInput; requestId: string }
   /** The reload's stopped runs were resumed, or the offer dismissed: the banner goes. */
   | { type: 'resume-offer-closed' }
   | { type: 'engine-starting' }
@@ -39,6 +39,8 @@ export type PageEvent =
   /** A probe of a configuration was sent (store/estimate.ts probeKey), or the page stopped waiting for it. */
   | { type: 'probe-requested'; requestId: string; key: string }
   | { type: 'probe-cancelled' }
+  /** Pause or Resume pressed: shown at once, until the engine's queue event answers. */
+  | { type: 'pause-requested'; what: 'pause' | 'resume' }
   /** Probe results this browser kept from earlier visits (same release). */
   | { type: 'probes-restored'; results: Record<string, ProbeResult> };
 
@@ -81,7 +83,11 @@ export function reduce(s: LabState, e: LabEvent): LabState {
     }
     case 'import-params-picked': {
       // Without imported parameters, 0 epochs ("only evaluate") is no longer allowed.
-      const t = { ...s, picked: { ...s.picked, importParams: e.file ? { name: e.file.name, bytes: e.file.size, file: e.file } : null } };
+      const t = {
+        ...s,
+        picked: { ...s.picked, importParams: e.file ? { name: e.file.name, bytes: e.file.size, file: e.file } : null },
+        checks: { ...s.checks, importParams: null },
+      };
       return { ...t, setup: editSetup(t, {}) };
     }
     case 'reference-picked':
@@ -118,6 +124,8 @@ export function reduce(s: LabState, e: LabEvent): LabState {
       return { ...s, probe: { ...s.probe, pending: { requestId: e.requestId, key: e.key } } };
     case 'probe-cancelled':
       return { ...s, probe: { ...s.probe, pending: null } };
+    case 'pause-requested':
+      return { ...s, pending: e.what };
     case 'probes-restored':
       return { ...s, probe: { ...s.probe, results: { ...e.results, ...s.probe.results } } };
 
@@ -149,7 +157,16 @@ export function reduce(s: LabState, e: LabEvent): LabState {
       return { ...s, runs, order: s.order.filter((id) => id !== e.runId), queue: s.queue.filter((id) => id !== e.runId) };
     }
     case 'queue':
-      return { ...s, queue: e.waiting, activeRunId: e.active, queueState: e.state, queueOpen: e.state === 'running' || e.state === 'paused' };
+      return {
+        ...s,
+        queue: e.waiting,
+        activeRunId: e.active,
+        queueState: e.state,
+        queueOpen: e.state === 'running' || e.state === 'paused',
+        // The engine answered (or the queue moved on): nothing is pending any more.
+        pending:
+          (s.pending === 'pause' && e.state === 'running' && e.active === s.activeRunId) || (s.pending === 'resume' && e.state === 'paused') ? s.pending : null,
+      };
     case 'progress':
       return patchRun(s, e.runId, (r) => ({ ...r, progress: { ...r.progress, [e.progress.unit]: e.progress } }));
     case 'step':
@@ -258,10 +275,11 @@ function withEpochTime(t: RunTiming, info: RunInfo): RunTiming {
   return { ...t, epochStepSeconds: 0, evalImages: t.evalImages + valSize, evalSeconds: t.evalSeconds + evalSeconds };
 }
 
-function checkOf(s: LabState, requestId: string): 'model' | 'data' | null {
-  if (s.checks.model?.requestId === requestId) return 'model';
-  if (s.checks.data?.requestId === requestId) return 'data';
-  return null;
+/** The inputs checked when picked. */
+export type CheckedInput = 'model' | 'data' | 'importParams';
+
+function checkOf(s: LabState, requestId: string): CheckedInput | null {
+  return (['model', 'data', 'importParams'] as const).find((w) => s.checks[w]?.requestId === requestId) ?? null;
 }
 
 /** A check's answer; one for a file that was replaced meanwhile is dropped. */

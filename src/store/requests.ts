@@ -117,6 +117,38 @@ function runsRequest(s: LabState, methods: MethodId[], sizes: readonly number[],
   return { ok: { type: 'enqueue', groupLabel: label(s.setup), runs } };
 }
 
+/** Why Start cannot start now: which input, and what is wrong with it. */
+export interface StartBlocker {
+  input: string;
+  reason: string;
+}
+
+/**
+ * Why Start would not start: a chosen input whose check at pick time found it unusable (or is
+ * still checking it), or a setup that lacks something (a file not picked, a resolution the
+ * patches do not divide). Null when Start can start. The button is disabled and says this, so a
+ * Start never queues runs that are bound to fail.
+ */
+export function startBlocker(s: LabState): StartBlocker | null {
+  const inputs = [
+    { what: 'model' as const, used: s.setup.model === 'file', name: `The checkpoint “${s.picked.model?.name ?? ''}”` },
+    {
+      what: 'data' as const,
+      used: getTask(s.setup.taskId).source === 'vtab' && s.setup.data !== 'url',
+      name: `The data “${s.picked.data?.name ?? ''}”`,
+    },
+    { what: 'importParams' as const, used: !!s.picked.importParams, name: `The trained parameters “${s.picked.importParams?.name ?? ''}”` },
+  ];
+  for (const i of inputs) {
+    const check = s.checks[i.what];
+    if (!i.used || !check) continue;
+    if (check.state === 'bad') return { input: i.name, reason: `${check.text}${check.code ? ` (${check.code})` : ''}` };
+    if (check.state === 'checking') return { input: i.name, reason: 'is still being checked' };
+  }
+  const r = runsRequest(s, s.setup.methods, [s.setup.trainSize], () => '');
+  return 'problem' in r ? { input: 'The setup', reason: r.problem.message } : null;
+}
+
 /**
  * A probe of the run a Start would queue for `method` (train/probe.ts), with its key in the
  * store's probe results; null when the model is a file that is not picked.
@@ -133,8 +165,12 @@ export function probeRequest(s: LabState, method: MethodId): { cmd: Extract<Comm
  * The check of a picked file, asked as soon as it is picked: the local checkpoint, or the VTAB
  * task's picked folder or zip (URLs are read at Start). Null when there is nothing local to check.
  */
-export function inspectRequest(s: LabState, what: 'model' | 'data'): Extract<Command, { type: 'inspect' }> | null {
+export function inspectRequest(s: LabState, what: 'model' | 'data' | 'importParams'): Extract<Command, { type: 'inspect' }> | null {
   const base = { type: 'inspect' as const, requestId: newId(`inspect-${what}`), taskId: s.setup.taskId, skipBad: s.setup.skipBad };
+  if (what === 'importParams') {
+    const p = s.picked.importParams;
+    return p ? { ...base, importParams: { file: p.file, name: p.name } } : null;
+  }
   if (what === 'model')
     return s.setup.model === 'file' && s.picked.model ? { ...base, model: { kind: 'file', file: s.picked.model, name: s.picked.model.name } } : null;
   if (getTask(s.setup.taskId).source !== 'vtab' || !s.picked.data || s.setup.data === 'url') return null;

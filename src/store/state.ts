@@ -44,8 +44,8 @@ export interface FileCheck {
 export interface SetupSlice {
   setup: Setup;
   picked: Picked;
-  /** The picked checkpoint's and data's checks (null: nothing picked, or not checked). */
-  checks: { model: FileCheck | null; data: FileCheck | null };
+  /** The picked checkpoint's, data's and trained parameters' checks (null: nothing picked, or not checked). */
+  checks: { model: FileCheck | null; data: FileCheck | null; importParams: FileCheck | null };
 }
 
 // ---- engine slice ----
@@ -143,6 +143,11 @@ export interface UiSlice {
   presentation: boolean;
   /** The setup form is open; Start folds it into one line so the run's curves are in view. */
   setupOpen: boolean;
+  /**
+   * Pause or Resume was pressed and the engine has not answered yet (it pauses between steps):
+   * the page shows it at once, so a click never looks ignored.
+   */
+  pending: 'pause' | 'resume' | null;
 }
 
 export type ReferenceChoice = 'pretraining' | 'url' | 'zip';
@@ -194,7 +199,7 @@ export type LabState = SetupSlice & EngineSlice & RunsSlice & AlertsSlice & UiSl
 export const initialState = (setup: Setup = DEFAULT_SETUP): LabState => ({
   setup,
   picked: { model: null, data: null, reference: null, importParams: null },
-  checks: { model: null, data: null },
+  checks: { model: null, data: null, importParams: null },
   engine: { state: 'off', choice: null },
   runs: {},
   order: [],
@@ -211,6 +216,7 @@ export const initialState = (setup: Setup = DEFAULT_SETUP): LabState => ({
   nextAlertId: 1,
   presentation: false,
   setupOpen: false,
+  pending: null,
   paper: { reference: 'pretraining', referenceUrl: '', frechet: {}, frechetPending: [] },
   check: { requestId: null, lines: [], report: null, error: null },
   probe: { pending: null, results: {}, failed: {} },

@@ -4,10 +4,9 @@
  * clicking an image opens it large.
  */
 import { useEffect, useLayoutEffect, useRef, useState, type RefObject } from 'react';
-import { useShallow } from 'zustand/react/shallow';
 import type { GradCamSample } from '../domain/run';
 import { runsOfGroup, viewedGroupId } from '../store/selectors';
-import { useLab } from '../store/store';
+import { useLab, useRunRecords } from '../store/store';
 import type { RunRecord } from '../store/state';
 import { VIRIDIS, drawSample } from './gradcamDraw';
 import { METHOD_COLOURS } from './palette';
@@ -100,7 +99,7 @@ function shortName(run: RunRecord | undefined, c: number): string {
 
 export default function GradCamGallery() {
   const groupId = useLab(viewedGroupId);
-  const runs = useLab(useShallow((s) => runsOfGroup(s, groupId).filter((r) => r.gradcam && r.gradcam.samples.length > 0)));
+  const runs = useRunRecords((s) => runsOfGroup(s, groupId).filter((r) => r.gradcam && r.gradcam.samples.length > 0));
   const presentation = useLab((s) => s.presentation);
   const [filter, setFilter] = useState('all');
   const [open, setOpen] = useState<number | null>(null);

@@ -11,7 +11,7 @@ import type { MethodId } from '../domain/run';
 import { chosenSearchCurve, groups, headlineAcc, runsOfGroup, takeawayOf, viewedGroupId } from '../store/selectors';
 import { AccuracyChart, WhyViews } from './WhyViews';
 import { viewGroup } from './actions';
-import { useLab } from '../store/store';
+import { useLab, useRunRecords } from '../store/store';
 import type { RunRecord, StepPoint } from '../store/state';
 import { AXIS_TEXT, AXIS_TICK, ChartFrame, axisLabel } from './ChartFrame';
 import type { LegendItem } from './legend';
@@ -178,6 +178,12 @@ function riseMark(s: Series) {
   );
 }
 
+/** The loss chart reads the runs with their live steps: the one view drawn at each step flush. */
+function LiveLossChart({ groupId, title }: { groupId: string | null; title: string }) {
+  const runs = useLab(useShallow((s) => runsOfGroup(s, groupId)));
+  return <LossChart runs={runs} title={title} />;
+}
+
 /**
  * Validation accuracy after each epoch. A finished paper-protocol run's curve is its chosen search
  * run's (train800 vs val200): its final runs train on train + val and have no held-out images
@@ -312,7 +318,7 @@ function PerClass({ run }: { run: RunRecord }) {
 /** The runs of the group the results show (the latest queue unless another is chosen). */
 function useViewedRuns(): RunRecord[] {
   const groupId = useLab(viewedGroupId);
-  return useLab(useShallow((s) => runsOfGroup(s, groupId)));
+  return useRunRecords((s) => runsOfGroup(s, groupId));
 }
 
 /** Live curves of the viewed group: per-step and per-epoch loss, validation accuracy. */
@@ -345,7 +351,7 @@ export function LiveCharts() {
         )}
       </div>
       <div className="charts">
-        <LossChart runs={runs} title={paper ? "Training loss: the first seed's final run" : 'Training loss'} />
+        <LiveLossChart groupId={groupId} title={paper ? "Training loss: the first seed's final run" : 'Training loss'} />
         <ValAccuracyChart runs={runs} title={paper ? 'Validation accuracy (%): the chosen search run' : 'Validation accuracy (%)'} />
       </div>
     </section>

@@ -12,6 +12,7 @@ import { formatBytes } from '../store/setup';
 import { useLab } from '../store/store';
 import type { LabState, RunRecord } from '../store/state';
 import { runsOfGroup, viewedGroupId } from '../store/selectors';
+import { startBlocker } from '../store/requests';
 import { lossRiseText, rerunLr } from '../train/divergence';
 
 /**
@@ -113,7 +114,8 @@ function queueText(s: LabState): string {
       const finished = runs.filter((r) => isTerminal(r.summary.status)).length;
       const idx = active && runs.includes(active) ? runs.indexOf(active) + 1 : finished + 1;
       const what = active ? `${active.methodLabel}: ${active.summary.status}` : 'starting';
-      return `Run ${idx} of ${Math.max(runs.length, idx)} — ${what}${s.queueState === 'paused' && active?.summary.status !== 'paused' ? ' (paused)' : ''}`;
+      const pending = s.pending === 'pause' ? ' — pausing after this step…' : s.pending === 'resume' ? ' — resuming…' : '';
+      return `Run ${idx} of ${Math.max(runs.length, idx)} — ${what}${s.queueState === 'paused' && active?.summary.status !== 'paused' ? ' (paused)' : ''}${pending}`;
     }
     case 'cancelled': {
       // Only the runs that ran to their end count as finished; the cancelled ones did not.
@@ -359,6 +361,12 @@ export function RunPanel() {
   const active = useLab((s) => (s.activeRunId ? s.runs[s.activeRunId] : undefined));
   const methods = useLab((s) => s.setup.methods);
   const waiting = useLab((s) => s.queue.length);
+  const pending = useLab((s) => s.pending);
+  // One string, so the panel renders again only when the reason changes.
+  const blocked = useLab((s) => {
+    const b = startBlocker(s);
+    return b ? `${b.input}: ${b.reason}` : '';
+  });
   const busy = queueState === 'running' || queueState === 'paused';
   const start = () => {
     // Started: the page shows the run view from its top (status, progress, curves).
@@ -369,22 +377,34 @@ export function RunPanel() {
       <div className="run-head">
         <h2 id="run-title">Run</h2>
         <div className="buttons">
-          <button type="button" className="primary" data-testid="run.start" onClick={start}>
+          <button
+            type="button"
+            className="primary"
+            data-testid="run.start"
+            onClick={start}
+            disabled={!!blocked}
+            aria-describedby={blocked ? 'start-blocked' : undefined}
+          >
             {busy ? `Queue ${methods.length} more` : `Start ${methods.length} run${methods.length === 1 ? '' : 's'}`}
           </button>
           {queueState === 'paused' ? (
-            <button type="button" data-testid="run.resume" onClick={resumeActive}>
-              Resume
+            <button type="button" data-testid="run.resume" onClick={resumeActive} disabled={pending === 'resume'} data-pending={pending === 'resume'}>
+              {pending === 'resume' ? 'Resuming…' : 'Resume'}
             </button>
           ) : (
-            <button type="button" data-testid="run.pause" onClick={pauseActive} disabled={!active}>
-              Pause
+            <button type="button" data-testid="run.pause" onClick={pauseActive} disabled={!active || pending === 'pause'} data-pending={pending === 'pause'}>
+              {pending === 'pause' ? 'Pausing…' : 'Pause'}
             </button>
           )}
           <button type="button" data-testid="run.cancel" onClick={cancelQueue} disabled={!busy}>
             Cancel
           </button>
         </div>
+        {blocked && (
+          <p className="start-blocked" id="start-blocked" role="alert" data-testid="run.startBlocked">
+            <strong>Start is off.</strong> {blocked}
+          </p>
+        )}
         <p className="status" role="status" data-testid="run.status" data-state={queueState}>
           {status}
         </p>

@@ -4,12 +4,11 @@
  * CSV; delete only after a confirmation.
  */
 import { useEffect, useRef, useState } from 'react';
-import { useShallow } from 'zustand/react/shallow';
 import { deleteRun, resumeRun, viewGroup } from './actions';
 import { resolutionText } from '../store/setup';
 import { exportRuns, runsToCsv } from '../store/export';
 import { downloadBlob } from './download';
-import { useLab } from '../store/store';
+import { useLab, useRunRecords } from '../store/store';
 import type { RunRecord } from '../store/state';
 import { METHOD_COLOURS } from './palette';
 import { ExportParamsButton } from './ExportParamsButton';
@@ -46,7 +45,7 @@ function listRows(runs: RunRecord[]): { run: RunRecord; attempts: RunRecord[] }[
 }
 
 export function RunsList() {
-  const runs = useLab(useShallow((s) => s.order.map((id) => s.runs[id]).filter((r): r is RunRecord => !!r)));
+  const runs = useRunRecords((s) => s.order.map((id) => s.runs[id]).filter((r): r is RunRecord => !!r));
   const activeRunId = useLab((s) => s.activeRunId);
   const waiting = useLab((s) => s.queue);
   const restored = useLab((s) => s.restored);

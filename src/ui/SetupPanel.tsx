@@ -290,14 +290,14 @@ function DataSourcePicker() {
  * What the check of a picked file found, as soon as it was picked: what it holds, or the named
  * error (what, where, the fix) before Start is pressed.
  */
-function CheckLine({ what }: { what: 'model' | 'data' }) {
+function CheckLine({ what }: { what: 'model' | 'data' | 'importParams' }) {
   const check = useLab((s) => s.checks[what]);
   if (!check) return null;
   const testId = `setup.${what}Check`;
   if (check.state === 'checking')
     return (
       <p className="check checking" role="status" data-testid={testId} data-state="checking">
-        Checking the {what === 'model' ? 'checkpoint' : 'data'}…
+        Checking the {what === 'model' ? 'checkpoint' : what === 'data' ? 'data' : 'trained parameters'}…
       </p>
     );
   if (check.state === 'bad')
@@ -352,6 +352,7 @@ function ImportParams() {
       ) : (
         <small id="import-params-hint">a file from “Export trained parameters” (prompts + head, or a whole fine-tuned model)</small>
       )}
+      {picked && <CheckLine what="importParams" />}
     </div>
   );
 }

@@ -20,11 +20,12 @@ const get = useLab.getState;
 
 /**
  * Step events come as fast as the engine trains (hundreds a second on a small model). The page
- * takes them at most ten times a second: steps wait up to STEP_FLUSH_MS and land together, in
+ * takes them at most four times a second: steps wait up to STEP_FLUSH_MS and land together, in
  * order, and always before any other event, so the page never redraws per step and stays
- * responsive (a click on Pause, a test polling the DOM) while a small model trains.
+ * responsive (a click on Pause, a test polling the DOM) while a small model trains; the loss chart
+ * is the one view drawn again per flush (the others read records, not steps: store.ts useRunRecords).
  */
-const STEP_FLUSH_MS = 100;
+const STEP_FLUSH_MS = 250;
 let pendingSteps: EngineEvent[] = [];
 let stepTimer: ReturnType<typeof setTimeout> | null = null;
 
@@ -82,7 +83,7 @@ export function writeSetupToLocation(setup: Setup, view: View): void {
 }
 
 /** Checks the picked checkpoint or data now (the result shows beside the field), not at Start. */
-function inspectPicked(what: 'model' | 'data'): void {
+function inspectPicked(what: 'model' | 'data' | 'importParams'): void {
   const cmd = inspectRequest(get(), what);
   if (!cmd) return;
   dispatch({ type: 'inspect-requested', what, requestId: cmd.requestId });
@@ -109,7 +110,10 @@ export const pickDataFiles = (files: { path: string; file: Blob }[], name: strin
 export const pickDataDirectory = (handle: { name: string }) => pickData({ kind: 'directory', name: handle.name, count: 0, handle }, 'local');
 export const pickDataZip = (file: File | null) => pickData(file ? { kind: 'zip', name: file.name, count: 1, file } : null, 'zip');
 /** Trained parameters (a file exported by an earlier run) the next runs start from; null clears them. */
-export const pickImportParams = (file: File | null) => dispatch({ type: 'import-params-picked', file });
+export function pickImportParams(file: File | null): void {
+  dispatch({ type: 'import-params-picked', file });
+  inspectPicked('importParams');
+}
 export const togglePresentation = (on?: boolean) => dispatch({ type: 'presentation-toggled', on });
 /** Opens the setup form, or folds it into its one-line summary (the run view). */
 export const showSetup = (open: boolean) => dispatch({ type: 'setup-shown', open });
@@ -219,12 +223,16 @@ function enqueue(cmd: Extract<Parameters<typeof send>[0], { type: 'enqueue' }>):
 
 export function pauseActive(): void {
   const id = get().activeRunId;
-  if (id) send({ type: 'pause', runId: id });
+  if (!id) return;
+  dispatch({ type: 'pause-requested', what: 'pause' });
+  send({ type: 'pause', runId: id });
 }
 
 export function resumeActive(): void {
   const id = get().activeRunId;
-  if (id) send({ type: 'resume', runId: id });
+  if (!id) return;
+  dispatch({ type: 'pause-requested', what: 'resume' });
+  send({ type: 'resume', runId: id });
 }
 
 /** Cancels the running run and everything still queued. */
