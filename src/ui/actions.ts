@@ -20,12 +20,12 @@ const get = useLab.getState;
 
 /**
  * Step events come as fast as the engine trains (hundreds a second on a small model). The page
- * takes them at most four times a second: steps wait up to STEP_FLUSH_MS and land together, in
+ * takes them once a second: steps wait up to STEP_FLUSH_MS and land together, in
  * order, and always before any other event, so the page never redraws per step and stays
  * responsive (a click on Pause, a test polling the DOM) while a small model trains; the loss chart
  * is the one view drawn again per flush (the others read records, not steps: store.ts useRunRecords).
  */
-const STEP_FLUSH_MS = 250;
+const STEP_FLUSH_MS = 1000;
 let pendingSteps: EngineEvent[] = [];
 let stepTimer: ReturnType<typeof setTimeout> | null = null;
 
