@@ -49,6 +49,7 @@ test('the default Start on a fresh page at 1280x720: a first screen that teaches
   await page.screenshot({ path: `${SHOTS}/first-screen.png` });
 
   // Start: the one-click default. During the run, status and both curves are whole in view.
+  const estimate = await lab.startEstimate();
   const started = (await lab.performance()).now;
   await lab.start();
   await page.waitForFunction(() => Object.values(window.__lab!.getState().runs).some((r) => (r.stepLoss?.length ?? 0) >= 3), null, { timeout: DEFAULT_RUN_MS });
@@ -78,6 +79,27 @@ test('the default Start on a fresh page at 1280x720: a first screen that teaches
   const finished = await lab.performance();
   const long = finished.longTasks.filter((t) => t.start >= started && t.duration > 200);
   expect(long, 'main-thread tasks over 200 ms during the default run').toEqual([]);
+
+  // One estimate, checked against the clock: each run keeps the estimate it was queued with and
+  // what it took. VPT-deep ran untouched (FT was paused for a moment): within ±35 %.
+  const times = await page
+    .locator('[data-testid^="results.time."]')
+    .evaluateAll((els) =>
+      Object.fromEntries(
+        els.map((e) => [
+          e.getAttribute('data-testid')!.replace('results.time.', ''),
+          [Number(e.getAttribute('data-predicted')), Number(e.getAttribute('data-seconds'))],
+        ]),
+      ),
+    );
+  const ratio = (m: string) => times[m]![1]! / times[m]![0]!;
+  const total = (times.ft![1]! + times.vpt_deep![1]!) / estimate.seconds;
+  console.log(
+    `estimate vs clock: VPT-deep took ${ratio('vpt_deep').toFixed(2)} × its estimate, FT ${ratio('ft').toFixed(2)} × (paused once), the Start ${total.toFixed(2)} × the ${estimate.seconds.toFixed(0)} s shown`,
+  );
+  expect(times.vpt_deep![0]! + times.ft![0]!).toBeCloseTo(estimate.seconds, 0);
+  expect(ratio('vpt_deep')).toBeGreaterThan(0.65);
+  expect(ratio('vpt_deep')).toBeLessThan(1.35);
 
   // No loss rise: no mark on the chart, nothing in the status.
   await expect(lab.id('chart.loss')).toHaveAttribute('data-rise', '[]');

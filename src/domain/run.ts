@@ -84,6 +84,8 @@ export interface RunConfig {
    * absent = the quick protocol: one run on train / val / test at `lr` / `weightDecay`.
    */
   protocol?: PaperSpec;
+  /** The page's estimate of the run's seconds when it was queued (store/estimate.ts), kept to compare with `RunSummary.seconds`. */
+  predictedSeconds?: number;
 }
 
 /**
@@ -169,6 +171,8 @@ export interface RunSummary {
   finishedAt?: number;
   error?: ErrorInfo;
   notices: string[];
+  /** Seconds from the run's start to its end (a run that finished), against `config.predictedSeconds`. */
+  seconds?: number;
   /** The run's loss rose (train/divergence.ts): where first, against what. Absent while it falls. */
   lossRise?: LossRise;
   /** Paper protocol: where it is while it runs (its `epochs` are that protocol run's). */

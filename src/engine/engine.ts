@@ -308,8 +308,11 @@ export class Engine {
     try {
       await this.ensureBackend(config.backend ?? null);
       this.update(runId, (i) => ({ ...i, summary: { ...i.summary, status: 'running', error: undefined, finishedAt: undefined } }));
+      const t0 = Date.now();
       if (config.protocol?.kind === 'paper') await this.runPaper(runId, config, config.protocol, control);
       else await this.runQuick(runId, entry, config, control);
+      // What the run took, to hold the page's estimate against (a resumed run: since its resume).
+      this.update(runId, (i) => ({ ...i, summary: { ...i.summary, seconds: (Date.now() - t0) / 1000 } }), false);
       this.finish(runId, 'done');
       return 'done';
     } catch (err) {

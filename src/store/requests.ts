@@ -9,7 +9,7 @@ import { parseSourceText, type DataSpec, type MethodId, type ModelSpec, type Run
 import type { Command } from '../engine/protocol';
 import { SWEEP_SIZES, modelLabel, paperSpecOf, resolutionError, valSizeOf, type Setup } from './setup';
 import type { LabState } from './state';
-import { probeKey, setupRun } from './estimate';
+import { probeKey, runWork, secondsOf, setupRun, speedBefore } from './estimate';
 import { rerunLr } from '../train/divergence';
 
 type Result<T> = { ok: T } | { problem: ErrorInfo };
@@ -113,7 +113,14 @@ function runsRequest(s: LabState, methods: MethodId[], sizes: readonly number[],
   if ('problem' in data) return data;
   const resolution = resolutionError(s.setup);
   if (resolution) return { problem: toErrorInfo(new LabError('config/invalid', resolution)) };
-  const runs = sizes.flatMap((n) => methods.map((m) => runConfig(s, m, model.ok, data.ok, n)));
+  const runs = sizes.flatMap((n) =>
+    methods.map((m) => {
+      // The estimate beside Start, per run, kept with the run to compare with what it took.
+      const speed = speedBefore(s, setupRun({ ...s.setup, trainSize: n }, m));
+      const predicted = speed ? secondsOf(runWork(setupRun({ ...s.setup, trainSize: n }, m)), speed.rates) : NaN;
+      return { ...runConfig(s, m, model.ok, data.ok, n), predictedSeconds: Number.isFinite(predicted) ? predicted : undefined };
+    }),
+  );
   return { ok: { type: 'enqueue', groupLabel: label(s.setup), runs } };
 }
 

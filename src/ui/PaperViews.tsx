@@ -28,6 +28,7 @@ import { METHODS } from '../train/methods';
 import { pickReferenceZip, requestFrechet, setReference, startSweep } from './actions';
 import { finishedRuns, headlineAcc } from '../store/selectors';
 import { SWEEP_SIZES, modelLabel } from '../store/setup';
+import { formatDuration, runWork, secondsOf, setupRun, speedBefore } from '../store/estimate';
 import { useLab } from '../store/store';
 import type { ReferenceChoice, RunRecord } from '../store/state';
 import { AXIS_TEXT, AXIS_TICK, ChartFrame, axisLabel } from './ChartFrame';
@@ -363,6 +364,13 @@ function SweepView() {
   const task = getTask(setup.taskId);
   const label = modelLabel(setup);
   const methods: MethodId[] = ['ft', 'vpt_deep'];
+  // The sweep's time at the speeds known on this device (NaN until one is).
+  const sweepSeconds = useLab((s) =>
+    SWEEP_SIZES.flatMap((n) => methods.map((m) => setupRun({ ...s.setup, trainSize: n }, m))).reduce((sum, run) => {
+      const speed = speedBefore(s, run);
+      return sum + (speed ? secondsOf(runWork(run), speed.rates) : NaN);
+    }, 0),
+  );
   const relevant = finished.filter(
     (r) => r.summary.config.taskId === setup.taskId && r.summary.config.modelLabel === label && methods.includes(r.summary.config.method),
   );
@@ -391,7 +399,13 @@ function SweepView() {
       <div className="row">
         {confirming ? (
           <>
-            <span>Queue {SWEEP_SIZES.length * methods.length} runs?</span>
+            <span data-testid="sweep.question">
+              Queue {SWEEP_SIZES.length * methods.length} runs
+              {Number.isFinite(sweepSeconds)
+                ? `, about ${formatDuration(sweepSeconds)} on this device`
+                : ' (their time is known once a run of this model has been measured here)'}
+              ?
+            </span>
             <button
               type="button"
               className="primary"

@@ -19,6 +19,7 @@ import { METHODS } from '../train/methods';
 import { METHOD_COLOURS, METHOD_DASH } from './palette';
 import { ExportParamsButton } from './ExportParamsButton';
 import { MiniatureNote } from './TeachingPanel';
+import { formatDuration } from '../store/estimate';
 
 /** Series name: the method, numbered when a group has the same method twice. */
 function seriesNames(runs: RunRecord[]): Map<string, string> {
@@ -365,8 +366,18 @@ export function LiveCharts() {
  */
 const sameSummaries = (a: { runs: RunRecord[] }, b: { runs: RunRecord[] }) =>
   a.runs.length === b.runs.length && a.runs.every((r, i) => r.summary === b.runs[i]!.summary);
-const TestAccuracyBars = memo(AccuracyChart, (a, b) => sameSummaries(a, b) && a.numClasses === b.numClasses);
-const WhyCharts = memo(WhyViews, sameSummaries);
+/**
+ * The test-accuracy bars and the "why" charts sit below the fold and change when a run ends (its
+ * test, its paper outcome): drawing them again at every epoch made the page stall at each one.
+ */
+const sameEnds = (a: { runs: RunRecord[] }, b: { runs: RunRecord[] }) =>
+  a.runs.length === b.runs.length &&
+  a.runs.every((r, i) => {
+    const o = b.runs[i]!.summary;
+    return r.summary.status === o.status && r.summary.test === o.test && r.summary.paper === o.paper;
+  });
+const TestAccuracyBars = memo(AccuracyChart, (a, b) => sameEnds(a, b) && a.numClasses === b.numClasses);
+const WhyCharts = memo(WhyViews, sameEnds);
 
 /** Test accuracy of the viewed group beside the published numbers, with per-class details. */
 export function ResultsTable() {
@@ -398,6 +409,9 @@ export function ResultsTable() {
                 Chosen lr / wd
               </th>
             )}
+            <th scope="col" title="The estimate shown when the run was queued, and what the run took">
+              Time: estimated / took
+            </th>
             <th scope="col">Trainable params</th>
             <th scope="col">Trained parameters</th>
             {task.source === 'vtab' && (
@@ -444,6 +458,15 @@ export function ResultsTable() {
                   {h?.nearChance && <abbr title={`within noise of chance (${h.chance.toFixed(1)} %)`}> †</abbr>}
                 </td>
                 {paper && <td data-testid={`results.chosen.${s.config.method}`}>{p ? `lr ${p.chosen.lr} · wd ${p.chosen.wd}` : '–'}</td>}
+                <td
+                  className="num"
+                  data-testid={`results.time.${s.config.method}`}
+                  data-predicted={s.config.predictedSeconds ?? ''}
+                  data-seconds={s.seconds ?? ''}
+                >
+                  {s.config.predictedSeconds !== undefined ? formatDuration(s.config.predictedSeconds) : '–'} /{' '}
+                  {s.seconds !== undefined ? formatDuration(s.seconds) : '–'}
+                </td>
                 <td className="num" title={s.totalParams ? `${s.trainableParams} of ${s.totalParams}` : undefined}>
                   {formatCount(s.trainableParams)}
                   {s.totalParams ? ` (${((100 * s.trainableParams) / s.totalParams).toFixed(2)}%)` : ''}

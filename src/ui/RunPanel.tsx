@@ -7,7 +7,7 @@ import { isTerminal } from '../domain/run';
 import { useEffect } from 'react';
 import { useShallow } from 'zustand/react/shallow';
 import { cancelMeasure, cancelQueue, measureSpeed, pauseActive, rerunAtLowerLr, resumeActive, setBackendOverride, startQueue } from './actions';
-import { estimateStart, formatDuration, queueEta, type SpeedBasis } from '../store/estimate';
+import { estimateStart, formatDuration, queueEta, setupWork, type SpeedBasis } from '../store/estimate';
 import { formatBytes } from '../store/setup';
 import { useLab } from '../store/store';
 import type { LabState, RunRecord } from '../store/state';
@@ -95,6 +95,12 @@ function ActiveRunProgress({ run }: { run: RunRecord }) {
 
 const plural = (n: number, what: string) => `${n} ${what}${n === 1 ? '' : 's'}`;
 
+/** Training runs a queued run makes: one, or the paper protocol's search points and final seeds. */
+function trainingRuns(r: RunRecord): number {
+  const p = r.summary.config.protocol;
+  return p ? p.grid.lrs.length * p.grid.wds.length + p.seeds.length : 1;
+}
+
 /**
  * The status line: what the queue now going (or last gone) did, counted over its own runs (a
  * resumed run alone is "1 run"), with the rest of its group when the group holds more runs.
@@ -111,10 +117,26 @@ function queueText(s: LabState): string {
       return s.stopped.length ? `Stopped by a reload: ${plural(s.stopped.length, 'run')} to resume` : 'Ready — nothing queued';
     case 'running':
     case 'paused': {
+      const pending = s.pending === 'pause' ? ' — pausing after this step…' : s.pending === 'resume' ? ' — resuming…' : '';
+      // The paper protocol: count training runs, as the setup and the button do, and name the candidate.
+      if (runs.some((r) => r.summary.config.protocol)) {
+        const total = runs.reduce((n, r) => n + trainingRuns(r), 0);
+        let done = 0;
+        for (const r of runs) {
+          if (r === active) break;
+          done += isTerminal(r.summary.status) ? trainingRuns(r) : 0;
+        }
+        const st = active?.summary.stage;
+        const p = active?.summary.config.protocol;
+        const here = st && p ? (st.stage === 'search' ? st.index : p.grid.lrs.length * p.grid.wds.length + st.index) : 0;
+        const what = active
+          ? `${active.methodLabel}: ${st ? `${st.stage === 'search' ? `search ${st.index + 1}/${st.of}` : `final run ${st.index + 1}/${st.of}`} (lr ${st.lr}, wd ${st.wd}, seed ${st.seed})` : active.summary.status}`
+          : 'starting';
+        return `Training run ${Math.min(total, done + here + 1)} of ${total} — ${what}${s.queueState === 'paused' ? ' (paused)' : ''}${pending}`;
+      }
       const finished = runs.filter((r) => isTerminal(r.summary.status)).length;
       const idx = active && runs.includes(active) ? runs.indexOf(active) + 1 : finished + 1;
       const what = active ? `${active.methodLabel}: ${active.summary.status}` : 'starting';
-      const pending = s.pending === 'pause' ? ' — pausing after this step…' : s.pending === 'resume' ? ' — resuming…' : '';
       return `Run ${idx} of ${Math.max(runs.length, idx)} — ${what}${s.queueState === 'paused' && active?.summary.status !== 'paused' ? ' (paused)' : ''}${pending}`;
     }
     case 'cancelled': {
@@ -360,6 +382,8 @@ export function RunPanel() {
   const status = useLab(queueText);
   const active = useLab((s) => (s.activeRunId ? s.runs[s.activeRunId] : undefined));
   const methods = useLab((s) => s.setup.methods);
+  const paper = useLab((s) => s.setup.protocol === 'paper');
+  const trainingRunCount = useLab((s) => setupWork(s.setup).runs);
   const waiting = useLab((s) => s.queue.length);
   const pending = useLab((s) => s.pending);
   // One string, so the panel renders again only when the reason changes.
@@ -385,7 +409,11 @@ export function RunPanel() {
             disabled={!!blocked}
             aria-describedby={blocked ? 'start-blocked' : undefined}
           >
-            {busy ? `Queue ${methods.length} more` : `Start ${methods.length} run${methods.length === 1 ? '' : 's'}`}
+            {paper
+              ? `${busy ? 'Queue' : 'Start'} ${plural(trainingRunCount, 'training run')} (${plural(methods.length, 'method')})`
+              : busy
+                ? `Queue ${methods.length} more`
+                : `Start ${plural(methods.length, 'run')}`}
           </button>
           {queueState === 'paused' ? (
             <button type="button" data-testid="run.resume" onClick={resumeActive} disabled={pending === 'resume'} data-pending={pending === 'resume'}>

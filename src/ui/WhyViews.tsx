@@ -37,7 +37,11 @@ export function AccuracyChart({ runs, names, numClasses }: { runs: RunRecord[]; 
       data-points={JSON.stringify(rows.map((r) => ({ name: r.name, mean: r.mean, std: r.std })))}
       data-chance={chance}
     >
-      <figcaption>Test accuracy (%): mean ± one standard deviation over seeds; dashed line = chance ({chance.toFixed(1)} %)</figcaption>
+      <figcaption>
+        {rows.some((r) => r.seeds > 1)
+          ? `Test accuracy (%): mean ± one standard deviation over seeds; dashed line = chance (${chance.toFixed(1)} %)`
+          : `Test accuracy (%), one run each (no spread over seeds measured); dashed line = chance (${chance.toFixed(1)} %)`}
+      </figcaption>
       {rows.length === 0 ? (
         <p className="empty">No finished runs yet.</p>
       ) : (
