@@ -279,7 +279,12 @@ test('pause, resume and cancel act on the running queue', async ({ page }) => {
   await expect(lab.id('run.eta')).toContainText(/left for 2 runs \(validation, test and Grad-CAM included/);
   await lab.id('run.resume').click();
   await expect(lab.id('run.status')).toHaveAttribute('data-state', 'running');
+  // Cancel asks first; keeping the runs keeps them running.
   await lab.id('run.cancel').click();
+  await lab.id('run.cancelKeep').click();
+  await expect(lab.id('run.status')).toHaveAttribute('data-state', 'running');
+  await lab.id('run.cancel').click();
+  await lab.id('run.cancelConfirm').click();
   // Cancelled during run 1: neither run finished.
   await expect(lab.id('run.status')).toHaveText('Queue cancelled: 0 of 2 runs finished — cancelled', { timeout: 60_000 });
   const statuses = Object.values((await lab.state()).runs)

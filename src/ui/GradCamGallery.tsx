@@ -3,7 +3,7 @@
  * every `gradcam` event. A filter keeps the images one method gets right and another wrong;
  * clicking an image opens it large.
  */
-import { useEffect, useLayoutEffect, useRef, useState, type RefObject } from 'react';
+import { useDeferredValue, useEffect, useLayoutEffect, useRef, useState, type RefObject } from 'react';
 import type { GradCamSample } from '../domain/run';
 import { runsOfGroup, viewedGroupId } from '../store/selectors';
 import { useLab, useRunRecords } from '../store/store';
@@ -99,7 +99,8 @@ function shortName(run: RunRecord | undefined, c: number): string {
 
 export default function GradCamGallery() {
   const groupId = useLab(viewedGroupId);
-  const runs = useRunRecords((s) => runsOfGroup(s, groupId).filter((r) => r.gradcam && r.gradcam.samples.length > 0));
+  // Deferred: drawn in a time-sliced pass after the urgent update (see store.ts useRunRecords).
+  const runs = useDeferredValue(useRunRecords((s) => runsOfGroup(s, groupId).filter((r) => r.gradcam && r.gradcam.samples.length > 0)));
   const presentation = useLab((s) => s.presentation);
   const [filter, setFilter] = useState('all');
   const [open, setOpen] = useState<number | null>(null);

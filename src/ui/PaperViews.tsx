@@ -4,7 +4,7 @@
  * coloured by the published winner, with the user's own finished runs overlaid. And the
  * data-size sweep: test accuracy against train size for FT and VPT-deep on one task.
  */
-import { useState } from 'react';
+import { useDeferredValue, useState } from 'react';
 import { useShallow } from 'zustand/react/shallow';
 import {
   CartesianGrid,
@@ -179,7 +179,7 @@ function WhenVptWins() {
   const referenceUrl = useLab((s) => s.paper.referenceUrl);
   const refZip = useLab((s) => s.picked.reference);
   const model = useLab((s) => s.setup.model);
-  const finished = useLab(useShallow(finishedRuns));
+  const finished = useDeferredValue(useLab(useShallow(finishedRuns)));
   const presentation = useLab((s) => s.presentation);
   const own = ownWinners(finished);
 
@@ -359,7 +359,7 @@ function WhenVptWins() {
 
 function SweepView() {
   const setup = useLab((s) => s.setup);
-  const finished = useLab(useShallow(finishedRuns));
+  const finished = useDeferredValue(useLab(useShallow(finishedRuns)));
   const [confirming, setConfirming] = useState(false);
   const task = getTask(setup.taskId);
   const label = modelLabel(setup);

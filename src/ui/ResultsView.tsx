@@ -3,7 +3,7 @@
  * final table beside the published numbers, and per-class details on demand. Lazy-loaded:
  * recharts is the heaviest thing on the page.
  */
-import { memo, type ReactNode } from 'react';
+import { memo, useDeferredValue, type ReactNode } from 'react';
 import { useShallow } from 'zustand/react/shallow';
 import { CartesianGrid, Line, LineChart, ReferenceDot, ReferenceLine, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
 import { getTask, publishedAccuracy, type TaskInfo } from '../data/catalog';
@@ -73,6 +73,13 @@ function plannedEpochs(runs: RunRecord[]): number {
   return Math.max(1, ...runs.map((r) => r.summary.config.epochs * METHODS[r.summary.config.method].phases.length));
 }
 
+/** The step of a round axis end near v: a tenth of its order of magnitude (0.1 for 2.1, 10 for 600). */
+function roundStep(v: number): number {
+  return 10 ** (Math.floor(Math.log10(Math.max(Math.abs(v), 1e-6))) - 1);
+}
+const roundDown = (v: number) => (Number.isFinite(v) ? Number((Math.floor(v / roundStep(v)) * roundStep(v)).toPrecision(6)) : v);
+const roundUp = (v: number) => (Number.isFinite(v) ? Number((Math.ceil(v / roundStep(v)) * roundStep(v)).toPrecision(6)) : v);
+
 /** A run's per-step loss: what this page saw, else what the record kept (after a reload). */
 function stepsOf(r: RunRecord): StepPoint[] {
   return r.stepLoss?.length ? r.stepLoss : (r.stepCurve ?? []);
@@ -116,11 +123,11 @@ function LossChart({ runs, title, children }: { runs: RunRecord[]; title: string
           <XAxis {...epochAxis(runs)} />
           <YAxis
             type="number"
-            domain={['auto', 'auto']}
+            // Round ends (a tenth of the loss's scale) put the ticks on round values: an auto
+            // domain drew ticks such as 1.955 and 2.185.
+            domain={[(min: number) => roundDown(min), (max: number) => roundUp(max)]}
             tick={AXIS_TICK}
             stroke={AXIS_TEXT}
-            // Recharts puts ticks at steps like 0.025: two fixed decimals printed 2.025 as "2.02"
-            // beside 2.05, so the axis looked uneven. Four significant digits show each tick as it is.
             tickFormatter={(v: number) => String(Number(v.toPrecision(4)))}
             label={axisLabel('loss', 'insideLeft', { angle: -90 })}
           />
@@ -181,7 +188,7 @@ function riseMark(s: Series) {
 
 /** The loss chart reads the runs with their live steps: the one view drawn at each step flush. */
 function LiveLossChart({ groupId, title }: { groupId: string | null; title: string }) {
-  const runs = useLab(useShallow((s) => runsOfGroup(s, groupId)));
+  const runs = useDeferredValue(useLab(useShallow((s) => runsOfGroup(s, groupId))));
   return <LossChart runs={runs} title={title} />;
 }
 
@@ -228,7 +235,7 @@ function ValAccuracyChart({ runs, title, children, extraLegend = [] }: { runs: R
               y={chance}
               stroke="#555555"
               strokeDasharray="6 4"
-              label={{ value: 'chance', position: 'insideTopRight', fill: AXIS_TEXT, fontSize: 13 }}
+              label={{ value: 'chance', position: 'insideBottomLeft', fill: AXIS_TEXT, fontSize: 13 }}
             />
           )}
           {children}
@@ -316,10 +323,14 @@ function PerClass({ run }: { run: RunRecord }) {
   );
 }
 
-/** The runs of the group the results show (the latest queue unless another is chosen). */
+/**
+ * The runs of the group the results show (the latest queue unless another is chosen), deferred:
+ * React draws the views that read them in a time-sliced pass after the urgent update, so the end
+ * of a run (table, bars, why charts, takeaway, gallery at once) does not freeze the page.
+ */
 function useViewedRuns(): RunRecord[] {
   const groupId = useLab(viewedGroupId);
-  return useRunRecords((s) => runsOfGroup(s, groupId));
+  return useDeferredValue(useRunRecords((s) => runsOfGroup(s, groupId)));
 }
 
 /** Live curves of the viewed group: per-step and per-epoch loss, validation accuracy. */

@@ -4,7 +4,7 @@ import { METHODS } from '../train/methods';
 import { wasmThreading, type WasmThreading } from '../backend/threads';
 import type { Progress } from '../domain/progress';
 import { isTerminal } from '../domain/run';
-import { useEffect } from 'react';
+import { useEffect, useState } from 'react';
 import { useShallow } from 'zustand/react/shallow';
 import { cancelMeasure, cancelQueue, measureSpeed, pauseActive, rerunAtLowerLr, resumeActive, setBackendOverride, startQueue } from './actions';
 import { estimateStart, formatDuration, queueEta, setupWork, type SpeedBasis } from '../store/estimate';
@@ -386,6 +386,9 @@ export function RunPanel() {
   const trainingRunCount = useLab((s) => setupWork(s.setup).runs);
   const waiting = useLab((s) => s.queue.length);
   const pending = useLab((s) => s.pending);
+  // Cancel ends runs that may have taken long: it asks first.
+  const [confirmCancel, setConfirmCancel] = useState(false);
+  const running = useLab((s) => s.queue.length + (s.activeRunId ? 1 : 0));
   // One string, so the panel renders again only when the reason changes.
   const blocked = useLab((s) => {
     const b = startBlocker(s);
@@ -424,9 +427,29 @@ export function RunPanel() {
               {pending === 'pause' ? 'Pausing…' : 'Pause'}
             </button>
           )}
-          <button type="button" data-testid="run.cancel" onClick={cancelQueue} disabled={!busy}>
-            Cancel
-          </button>
+          {confirmCancel && busy ? (
+            <span className="confirm-inline" role="group" aria-label="Cancel the queue?">
+              Stop {plural(running, 'run')}?{' '}
+              <button
+                type="button"
+                className="danger"
+                data-testid="run.cancelConfirm"
+                onClick={() => {
+                  setConfirmCancel(false);
+                  cancelQueue();
+                }}
+              >
+                Yes, cancel
+              </button>
+              <button type="button" data-testid="run.cancelKeep" onClick={() => setConfirmCancel(false)} autoFocus>
+                Keep running
+              </button>
+            </span>
+          ) : (
+            <button type="button" data-testid="run.cancel" onClick={() => setConfirmCancel(true)} disabled={!busy}>
+              Cancel
+            </button>
+          )}
         </div>
         {blocked && (
           <p className="start-blocked" id="start-blocked" role="alert" data-testid="run.startBlocked">

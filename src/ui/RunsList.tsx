@@ -3,7 +3,7 @@
  * was training when the page closed comes back 'interrupted', with Resume). Export as JSON or
  * CSV; delete only after a confirmation.
  */
-import { useEffect, useRef, useState } from 'react';
+import { useDeferredValue, useEffect, useRef, useState } from 'react';
 import { deleteRun, resumeRun, viewGroup } from './actions';
 import { resolutionText } from '../store/setup';
 import { exportRuns, runsToCsv } from '../store/export';
@@ -45,7 +45,7 @@ function listRows(runs: RunRecord[]): { run: RunRecord; attempts: RunRecord[] }[
 }
 
 export function RunsList() {
-  const runs = useRunRecords((s) => s.order.map((id) => s.runs[id]).filter((r): r is RunRecord => !!r));
+  const runs = useDeferredValue(useRunRecords((s) => s.order.map((id) => s.runs[id]).filter((r): r is RunRecord => !!r)));
   const activeRunId = useLab((s) => s.activeRunId);
   const waiting = useLab((s) => s.queue);
   const restored = useLab((s) => s.restored);
