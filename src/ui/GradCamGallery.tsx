@@ -3,7 +3,7 @@
  * every `gradcam` event. A filter keeps the images one method gets right and another wrong;
  * clicking an image opens it large.
  */
-import { useDeferredValue, useEffect, useLayoutEffect, useRef, useState, type RefObject } from 'react';
+import { memo, useDeferredValue, useEffect, useLayoutEffect, useRef, useState, type RefObject } from 'react';
 import type { GradCamSample } from '../domain/run';
 import { runsOfGroup, viewedGroupId } from '../store/selectors';
 import { useLab, useRunRecords } from '../store/store';
@@ -31,9 +31,34 @@ function SampleCanvas({
 }) {
   const ref = useRef<HTMLCanvasElement>(null);
   useEffect(() => {
-    if (ref.current) drawSample(ref.current, sample, alpha);
+    const canvas = ref.current;
+    if (canvas) return queueDraw(() => drawSample(canvas, sample, alpha));
   }, [sample, alpha]);
   return <canvas ref={ref} role="img" aria-label={label} style={{ width: size, height: size }} data-testid={testId} data-method={method} />;
+}
+
+/**
+ * Canvases are drawn one per task, not all in the one that mounts them: sixteen at an epoch's end
+ * in one task kept the page from answering for a third of a second on a software GPU.
+ */
+const drawQueue: (() => void)[] = [];
+let drawing = false;
+function queueDraw(draw: () => void): () => void {
+  drawQueue.push(draw);
+  if (!drawing) {
+    drawing = true;
+    const next = () => {
+      drawQueue.shift()?.();
+      if (drawQueue.length) setTimeout(next, 0);
+      else drawing = false;
+    };
+    setTimeout(next, 0);
+  }
+  // Unmounted or redrawn before its turn: dropped.
+  return () => {
+    const i = drawQueue.indexOf(draw);
+    if (i >= 0) drawQueue.splice(i, 1);
+  };
 }
 
 /**
@@ -99,9 +124,15 @@ function shortName(run: RunRecord | undefined, c: number): string {
 
 export default function GradCamGallery() {
   const groupId = useLab(viewedGroupId);
-  // Deferred: drawn in a time-sliced pass after the urgent update (see store.ts useRunRecords).
+  // Deferred and memoised: only the time-sliced pass after a store change draws the gallery.
   const runs = useDeferredValue(useRunRecords((s) => runsOfGroup(s, groupId).filter((r) => r.gradcam && r.gradcam.samples.length > 0)));
   const presentation = useLab((s) => s.presentation);
+  return <MemoGallery runs={runs} presentation={presentation} />;
+}
+
+const MemoGallery = memo(Gallery);
+
+function Gallery({ runs, presentation }: { runs: RunRecord[]; presentation: boolean }) {
   const [filter, setFilter] = useState('all');
   const [open, setOpen] = useState<number | null>(null);
   const dialog = useRef<HTMLDialogElement>(null);

@@ -255,6 +255,12 @@ function WhenVptWins() {
         fileName="when-vpt-wins.png"
         legend={LEGEND_VPT_WINS}
         data={{ measured: JSON.stringify(Object.fromEntries(measured.map((p) => [p.taskId, p.x]))) }}
+        summary={`Each measured task at its feature distance from the pretraining images: ${measured
+          .map(
+            (p) =>
+              `${p.taskId} ${p.x.toFixed(1)} (${p.winner === 'unknown' ? 'no published winner' : `the paper's winner ${p.winner === 'vpt' ? 'VPT' : 'FT'}`})`,
+          )
+          .join('; ')}`}
         empty={
           measured.length === 0
             ? 'No distance measured yet. Press “Compute distances”: the procedural tasks are measured against the bundled model’s pretraining images; pick a VTAB task’s data to measure it too.'
@@ -262,7 +268,7 @@ function WhenVptWins() {
         }
       >
         <ResponsiveContainer width="100%" height="100%">
-          <ScatterChart margin={{ top: 16, right: 110, bottom: 32, left: 16 }}>
+          <ScatterChart accessibilityLayer={false} margin={{ top: 16, right: 110, bottom: 32, left: 16 }}>
             <CartesianGrid stroke="#d0d0d0" />
             <XAxis
               type="number"
@@ -431,13 +437,23 @@ function SweepView() {
         title={`Test accuracy against train size — ${task.name}`}
         testId="chart.sweep"
         fileName="data-size-sweep.png"
+        summary={rows
+          .filter((r) => methods.some((m) => r[m] !== undefined))
+          .map(
+            (r) =>
+              `${r.trainSize} images: ${methods
+                .map((m) => (r[m] !== undefined ? `${METHODS[m].label} ${r[m]!.toFixed(1)} %` : ''))
+                .filter(Boolean)
+                .join(', ')}`,
+          )
+          .join('; ')}
         legend={legend}
         empty={
           rows.length === 0 ? 'No finished FT or VPT-deep runs on this task and model yet: queue the sweep, or finish runs at several train sizes.' : undefined
         }
       >
         <ResponsiveContainer width="100%" height="100%">
-          <LineChart data={rows} margin={{ top: 8, right: 24, bottom: 28, left: 8 }}>
+          <LineChart accessibilityLayer={false} data={rows} margin={{ top: 8, right: 24, bottom: 28, left: 8 }}>
             <CartesianGrid stroke="#d0d0d0" strokeDasharray="3 3" />
             <XAxis
               dataKey="trainSize"

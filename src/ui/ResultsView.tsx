@@ -109,6 +109,12 @@ function LossChart({ runs, title, children }: { runs: RunRecord[]; title: string
       title={title}
       testId="chart.loss"
       fileName="training-loss.png"
+      summary={series
+        .map(
+          (s) =>
+            `${s.name}: mean training loss per epoch ${s.run.summary.epochs.map((e) => e.trainLoss.toFixed(3)).join(', ') || 'not yet measured'}${s.run.summary.lossRise ? ' (its loss rose)' : ''}`,
+        )
+        .join('; ')}
       legend={legend}
       empty={empty ? 'No steps yet: the loss appears with the first training step.' : undefined}
       data={{
@@ -118,7 +124,7 @@ function LossChart({ runs, title, children }: { runs: RunRecord[]; title: string
       }}
     >
       <ResponsiveContainer width="100%" height="100%">
-        <LineChart margin={{ top: 8, right: 20, bottom: 28, left: 8 }}>
+        <LineChart accessibilityLayer={false} margin={{ top: 8, right: 20, bottom: 28, left: 8 }}>
           <CartesianGrid stroke="#d0d0d0" strokeDasharray="3 3" />
           <XAxis {...epochAxis(runs)} />
           <YAxis
@@ -189,8 +195,15 @@ function riseMark(s: Series) {
 /** The loss chart reads the runs with their live steps: the one view drawn at each step flush. */
 function LiveLossChart({ groupId, title }: { groupId: string | null; title: string }) {
   const runs = useDeferredValue(useLab(useShallow((s) => runsOfGroup(s, groupId))));
-  return <LossChart runs={runs} title={title} />;
+  return <MemoLossChart runs={runs} title={title} />;
 }
+
+/**
+ * Memoised, so the urgent render that a store change starts (with the deferred runs still the
+ * old ones) skips the charts, and only the deferred, time-sliced pass draws them.
+ */
+const MemoLossChart = memo(LossChart);
+const MemoValAccuracyChart = memo(ValAccuracyChart);
 
 /**
  * Validation accuracy after each epoch. A finished paper-protocol run's curve is its chosen search
@@ -215,6 +228,17 @@ function ValAccuracyChart({ runs, title, children, extraLegend = [] }: { runs: R
       title={title}
       testId="chart.accuracy"
       fileName="validation-accuracy.png"
+      summary={`${series
+        .map(
+          (s) =>
+            `${s.name}: ${
+              curves
+                .get(s.run.summary.config.runId)!
+                .map((p) => `${p.y.toFixed(1)} %`)
+                .join(', ') || 'no epoch yet'
+            }`,
+        )
+        .join('; ')}${chance !== undefined ? `; chance ${chance.toFixed(1)} %` : ''}`}
       legend={[
         ...series.map((s) => ({ label: s.name, colour: s.colour, marker: 'line' as const, dash: s.dash })),
         ...(chance !== undefined ? [CHANCE_LEGEND] : []),
@@ -224,7 +248,7 @@ function ValAccuracyChart({ runs, title, children, extraLegend = [] }: { runs: R
       data={{ points: JSON.stringify(points), ...(chance !== undefined ? { chance: String(chance) } : {}) }}
     >
       <ResponsiveContainer width="100%" height="100%">
-        <LineChart margin={{ top: 8, right: 20, bottom: 28, left: 8 }}>
+        <LineChart accessibilityLayer={false} margin={{ top: 8, right: 20, bottom: 28, left: 8 }}>
           <CartesianGrid stroke="#d0d0d0" strokeDasharray="3 3" />
           <XAxis {...epochAxis(runs)} />
           <YAxis type="number" domain={[0, 100]} tick={AXIS_TICK} stroke={AXIS_TEXT} label={axisLabel('%', 'insideLeft', { angle: -90 })} />
@@ -364,7 +388,7 @@ export function LiveCharts() {
       </div>
       <div className="charts">
         <LiveLossChart groupId={groupId} title={paper ? "Training loss: the first seed's final run" : 'Training loss'} />
-        <ValAccuracyChart runs={runs} title={paper ? 'Validation accuracy (%): the chosen search run' : 'Validation accuracy (%)'} />
+        <MemoValAccuracyChart runs={runs} title={paper ? 'Validation accuracy (%): the chosen search run' : 'Validation accuracy (%)'} />
       </div>
     </section>
   );
