@@ -117,6 +117,26 @@ test('full flow: FT vs VPT-deep on a tiny checkpoint', async ({ page, context },
   expect(again.bytes.equals(params.bytes)).toBe(true);
   expect(await lab.chartPoints('chart.accuracy')).toEqual({ 'Full fine-tuning': 2, 'VPT-deep': 2 });
   await page.screenshot({ path: 'test-results/lab-after-reload.png', fullPage: true });
+  // The per-step loss line survives the reload (the record keeps it).
+  expect(Object.values(JSON.parse((await lab.id('chart.loss').getAttribute('data-step-points'))!) as Record<string, number>).every((n) => n > 0)).toBe(true);
+
+  // Compare any saved runs: both picked, their curves overlaid and their accuracies side by side.
+  for (const row of await lab.id('runs.row').all()) await row.getByTestId('runs.compare').check();
+  await expect(lab.id('compare.panel')).toBeVisible();
+  expect(Object.values(JSON.parse((await lab.id('compare.accuracy').getAttribute('data-points'))!) as Record<string, number>)).toEqual([2, 2]);
+  await expect(lab.id('compare.table').locator('tbody tr')).toHaveCount(2);
+  await expect.poll(() => lab.inViewport('compare.panel').catch(() => false)).toBe(true);
+  // Show brings the curves it shows into view.
+  await lab.id('runs.show').first().click();
+  await expect
+    .poll(
+      async () =>
+        ((await page.locator('#results-title').boundingBox())?.y ?? -1) >= 0 &&
+        ((await page.locator('#results-title').boundingBox())?.y ?? 9999) < page.viewportSize()!.height,
+    )
+    .toBe(true);
+  await lab.id('compare.clear').click();
+  await expect(lab.id('compare.panel')).toHaveCount(0);
 
   // Starting from the exported parameters with 0 epochs only evaluates them: the same test
   // images give the same accuracy. 0 epochs is refused until a file is picked.

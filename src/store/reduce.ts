@@ -41,6 +41,8 @@ export type PageEvent =
   | { type: 'probe-cancelled' }
   /** Pause or Resume pressed: shown at once, until the engine's queue event answers. */
   | { type: 'pause-requested'; what: 'pause' | 'resume' }
+  /** A saved run picked for, or taken out of, the comparison. */
+  | { type: 'compare-toggled'; runId: string; on: boolean }
   /** Probe results this browser kept from earlier visits (same release). */
   | { type: 'probes-restored'; results: Record<string, ProbeResult> };
 
@@ -126,6 +128,8 @@ export function reduce(s: LabState, e: LabEvent): LabState {
       return { ...s, probe: { ...s.probe, pending: null } };
     case 'pause-requested':
       return { ...s, pending: e.what };
+    case 'compare-toggled':
+      return { ...s, compare: e.on ? [...s.compare.filter((id) => id !== e.runId), e.runId] : s.compare.filter((id) => id !== e.runId) };
     case 'probes-restored':
       return { ...s, probe: { ...s.probe, results: { ...e.results, ...s.probe.results } } };
 
@@ -154,7 +158,13 @@ export function reduce(s: LabState, e: LabEvent): LabState {
       return withRun(s, e.run);
     case 'deleted': {
       const { [e.runId]: _gone, ...runs } = s.runs;
-      return { ...s, runs, order: s.order.filter((id) => id !== e.runId), queue: s.queue.filter((id) => id !== e.runId) };
+      return {
+        ...s,
+        runs,
+        order: s.order.filter((id) => id !== e.runId),
+        queue: s.queue.filter((id) => id !== e.runId),
+        compare: s.compare.filter((id) => id !== e.runId),
+      };
     }
     case 'queue':
       return {

@@ -10,7 +10,7 @@ import type { PaperSpec } from '../domain/paper';
 import { dimsOfChoice, resolutionProblem } from '../train/dims';
 import { resolveGrid } from '../train/paper';
 import { METHOD_IDS, METHODS } from '../train/methods';
-import { recordedDefaultOfChoice } from '../train/defaults';
+import { DEFAULT_QUICK_RUN, recordedDefaultOfChoice } from '../train/defaults';
 import { HUB_CHECKPOINTS } from '../weights/sources';
 
 /** Model choice as one string: 'bundled:<id>', 'hub:<id>', 'file' or 'random:<preset>'. */
@@ -76,21 +76,22 @@ export const SWEEP_SIZES = [400, 800, 2000, 5000, 10000, 20000] as const;
 export const DEFAULT_SETUP: Setup = {
   model: BUNDLED_MODEL,
   modelFileName: '',
-  taskId: 'synth_count',
+  // The one-click run's numbers are the ones its default learning rates were measured on.
+  taskId: DEFAULT_QUICK_RUN.taskId,
   data: 'local',
   dataUrl: '',
   methods: ['ft', 'vpt_deep'],
-  trainSize: 400,
-  epochs: 5,
-  batchSize: 32,
+  trainSize: DEFAULT_QUICK_RUN.trainSize,
+  epochs: DEFAULT_QUICK_RUN.epochs,
+  batchSize: DEFAULT_QUICK_RUN.batchSize,
   lr: null,
   promptLength: null,
-  seed: 1,
+  seed: DEFAULT_QUICK_RUN.seed,
   protocol: 'quick',
   seeds: 3,
   grid: 'reduced',
   imageSize: 0,
-  testSize: 500,
+  testSize: DEFAULT_QUICK_RUN.testSize,
   gradcamSamples: 8,
   backend: null,
   dev: false,

@@ -148,6 +148,8 @@ export interface UiSlice {
    * the page shows it at once, so a click never looks ignored.
    */
   pending: 'pause' | 'resume' | null;
+  /** Saved runs picked to compare side by side, whatever their task, size or method (run ids, in picking order). */
+  compare: string[];
 }
 
 export type ReferenceChoice = 'pretraining' | 'url' | 'zip';
@@ -217,6 +219,7 @@ export const initialState = (setup: Setup = DEFAULT_SETUP): LabState => ({
   presentation: false,
   setupOpen: false,
   pending: null,
+  compare: [],
   paper: { reference: 'pretraining', referenceUrl: '', frechet: {}, frechetPending: [] },
   check: { requestId: null, lines: [], report: null, error: null },
   probe: { pending: null, results: {}, failed: {} },

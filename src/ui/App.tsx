@@ -22,6 +22,7 @@ const LiveCharts = lazy(() => import('./ResultsView').then((m) => ({ default: m.
 const ResultsTable = lazy(() => import('./ResultsView').then((m) => ({ default: m.ResultsTable })));
 const GradCamGallery = lazy(() => import('./GradCamGallery'));
 const PaperViews = lazy(() => import('./PaperViews'));
+const CompareRuns = lazy(() => import('./ResultsView').then((m) => ({ default: m.CompareRuns })));
 const WhatThisShows = lazy(() => import('./ResultsView').then((m) => ({ default: m.WhatThisShows })));
 const TeachingPanel = lazy(() => import('./TeachingPanel').then((m) => ({ default: m.TeachingPanel })));
 const EngineCheck = lazy(() => import('./EngineCheck'));
@@ -204,6 +205,9 @@ export function App() {
           <PaperViews />
         </Suspense>
         <RunsList />
+        <Suspense fallback={null}>
+          <CompareRuns />
+        </Suspense>
         <Suspense fallback={null}>
           <EngineCheck />
         </Suspense>

@@ -10,7 +10,7 @@ import { getTask, publishedAccuracy, type TaskInfo } from '../data/catalog';
 import type { MethodId } from '../domain/run';
 import { chosenSearchCurve, groups, headlineAcc, runsOfGroup, takeawayOf, viewedGroupId } from '../store/selectors';
 import { AccuracyChart, WhyViews } from './WhyViews';
-import { viewGroup } from './actions';
+import { toggleCompare, viewGroup } from './actions';
 import { useLab, useRunRecords } from '../store/store';
 import type { RunRecord, StepPoint } from '../store/state';
 import { AXIS_TEXT, AXIS_TICK, ChartFrame, axisLabel } from './ChartFrame';
@@ -41,8 +41,8 @@ interface Series {
   dash?: string;
 }
 
-function seriesOf(runs: RunRecord[]): Series[] {
-  const names = seriesNames(runs);
+function seriesOf(runs: RunRecord[], nameOf?: (r: RunRecord) => string): Series[] {
+  const names = nameOf ? new Map(runs.map((r) => [r.summary.config.runId, nameOf(r)])) : seriesNames(runs);
   return runs.map((run) => ({
     run,
     name: names.get(run.summary.config.runId)!,
@@ -98,8 +98,20 @@ const STEP_LEGEND: LegendItem[] = [
  * Training loss: every step's loss as a thin line (something moves in the first minute) and each
  * epoch's mean as dots, on one epoch axis (a step of epoch k sits between k - 1 and k).
  */
-function LossChart({ runs, title, children }: { runs: RunRecord[]; title: string; children?: ReactNode }) {
-  const series = seriesOf(runs);
+function LossChart({
+  runs,
+  title,
+  children,
+  testId = 'chart.loss',
+  nameOf,
+}: {
+  runs: RunRecord[];
+  title: string;
+  children?: ReactNode;
+  testId?: string;
+  nameOf?: (r: RunRecord) => string;
+}) {
+  const series = seriesOf(runs, nameOf);
   const epochPoints = Object.fromEntries(series.map((s) => [s.name, s.run.summary.epochs.length]));
   const stepPoints = Object.fromEntries(series.map((s) => [s.name, stepsOf(s.run).length]));
   const empty = series.every((s) => !s.run.summary.epochs.length && !stepsOf(s.run).length);
@@ -107,7 +119,7 @@ function LossChart({ runs, title, children }: { runs: RunRecord[]; title: string
   return (
     <ChartFrame
       title={title}
-      testId="chart.loss"
+      testId={testId}
       fileName="training-loss.png"
       summary={series
         .map(
@@ -216,17 +228,32 @@ function valCurve(r: RunRecord): { x: number; y: number }[] {
     : r.summary.epochs.map((e) => ({ x: e.epoch, y: e.valAcc }));
 }
 
-function ValAccuracyChart({ runs, title, children, extraLegend = [] }: { runs: RunRecord[]; title: string; children?: ReactNode; extraLegend?: LegendItem[] }) {
-  const series = seriesOf(runs);
+function ValAccuracyChart({
+  runs,
+  title,
+  children,
+  extraLegend = [],
+  testId = 'chart.accuracy',
+  nameOf,
+}: {
+  runs: RunRecord[];
+  title: string;
+  children?: ReactNode;
+  extraLegend?: LegendItem[];
+  testId?: string;
+  nameOf?: (r: RunRecord) => string;
+}) {
+  const series = seriesOf(runs, nameOf);
   const curves = new Map(series.map((s) => [s.run.summary.config.runId, valCurve(s.run).filter((p) => Number.isFinite(p.y))]));
   const points = Object.fromEntries(series.map((s) => [s.name, curves.get(s.run.summary.config.runId)!.length]));
   const empty = series.every((s) => !curves.get(s.run.summary.config.runId)!.length);
-  // The chance level of the group's task (every run of a group shares it).
-  const chance = runs.length ? 100 / getTask(runs[0]!.summary.config.taskId).classes : undefined;
+  // The chance level of the runs' task, when they share one (a comparison may mix tasks).
+  const tasks = new Set(runs.map((r) => r.summary.config.taskId));
+  const chance = tasks.size === 1 ? 100 / getTask(runs[0]!.summary.config.taskId).classes : undefined;
   return (
     <ChartFrame
       title={title}
-      testId="chart.accuracy"
+      testId={testId}
       fileName="validation-accuracy.png"
       summary={`${series
         .map(
@@ -570,3 +597,62 @@ function TakeawayView({ runs, presentation }: { runs: RunRecord[]; presentation:
 
 /** Recomputed when a run's record changes, not with every training step. */
 const TakeawayOfRuns = memo(TakeawayView, (a, b) => sameSummaries(a, b) && a.presentation === b.presentation);
+
+/** A compared run's name: method, task, training images, seed (the group is not shared). */
+function comparedName(r: RunRecord): string {
+  const c = r.summary.config;
+  return `${r.methodLabel} · ${c.taskId} · ${c.trainSize} · seed ${c.seed}`;
+}
+
+/**
+ * Saved runs picked in the list, whatever their task, size or method: their curves overlaid and
+ * their test accuracies side by side, each series named by what differs.
+ */
+export function CompareRuns() {
+  const ids = useLab((s) => s.compare);
+  const runs = useDeferredValue(useRunRecords((s) => s.compare.map((id) => s.runs[id]).filter((r): r is RunRecord => !!r)));
+  if (!ids.length) return null;
+  return (
+    <section className="panel results compare" aria-labelledby="compare-title" data-testid="compare.panel" data-runs={ids.length}>
+      <div className="section-head">
+        <h2 id="compare-title">Compare saved runs</h2>
+        <button type="button" className="small" data-testid="compare.clear" onClick={() => ids.forEach((id) => toggleCompare(id, false))}>
+          Clear the comparison
+        </button>
+      </div>
+      <div className="charts">
+        <MemoLossChart runs={runs} title="Training loss" testId="compare.loss" nameOf={comparedName} />
+        <MemoValAccuracyChart runs={runs} title="Validation accuracy (%)" testId="compare.accuracy" nameOf={comparedName} />
+      </div>
+      <table className="results-table" data-testid="compare.table">
+        <caption>Test accuracy of the compared runs (%)</caption>
+        <thead>
+          <tr>
+            <th scope="col">Run</th>
+            <th scope="col">Status</th>
+            <th scope="col">Test acc.</th>
+            <th scope="col">Chance</th>
+          </tr>
+        </thead>
+        <tbody>
+          {runs.map((r) => {
+            const h = headlineAcc(r.summary);
+            return (
+              <tr key={r.runId} data-run-id={r.runId} data-acc={h?.mean ?? ''}>
+                <th scope="row">
+                  <span className="swatch" style={{ background: METHOD_COLOURS[r.summary.config.method] }} aria-hidden="true" /> {comparedName(r)}
+                </th>
+                <td>{r.summary.status}</td>
+                <td className="num">
+                  {pct(h?.mean)}
+                  {h && Number.isFinite(h.std) ? ` ± ${h.std.toFixed(1)}` : ''}
+                </td>
+                <td className="num">{h ? pct(h.chance) : '–'}</td>
+              </tr>
+            );
+          })}
+        </tbody>
+      </table>
+    </section>
+  );
+}

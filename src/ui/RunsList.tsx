@@ -4,7 +4,7 @@
  * CSV; delete only after a confirmation.
  */
 import { useDeferredValue, useEffect, useRef, useState } from 'react';
-import { deleteRun, resumeRun, viewGroup } from './actions';
+import { deleteRun, resumeRun, scrollToSection, toggleCompare, viewGroup } from './actions';
 import { resolutionText } from '../store/setup';
 import { exportRuns, runsToCsv } from '../store/export';
 import { downloadBlob } from './download';
@@ -49,6 +49,7 @@ export function RunsList() {
   const activeRunId = useLab((s) => s.activeRunId);
   const waiting = useLab((s) => s.queue);
   const restored = useLab((s) => s.restored);
+  const compare = useLab((s) => s.compare);
   /** Runs to delete once confirmed: one run, a row of failed attempts, or every failed run ("Clear failed"). */
   const [toDelete, setToDelete] = useState<{ runs: RunRecord[]; what: string } | null>(null);
   const failedRuns = runs.filter((r) => r.summary.status === 'failed');
@@ -134,9 +135,30 @@ export function RunsList() {
                   <td className="setup-text">{setupText(r)}</td>
                   <td>{new Date(s.startedAt).toLocaleString()}</td>
                   <td className="actions">
-                    <button type="button" className="small" onClick={() => viewGroup(r.groupId)}>
+                    <button
+                      type="button"
+                      className="small"
+                      data-testid="runs.show"
+                      onClick={() => {
+                        viewGroup(r.groupId);
+                        scrollToSection('results-title');
+                      }}
+                    >
                       Show
                     </button>
+                    <label className="compare-pick">
+                      <input
+                        type="checkbox"
+                        data-testid="runs.compare"
+                        checked={compare.includes(id)}
+                        onChange={(e) => {
+                          toggleCompare(id, e.target.checked);
+                          if (e.target.checked) scrollToSection('compare-title');
+                        }}
+                        aria-label={`Compare ${r.methodLabel}, ${setupText(r)}`}
+                      />{' '}
+                      Compare
+                    </label>
                     <ExportParamsButton run={r} />
                     {/* A queued run the engine is not holding (the reload stopped it before it began) starts from here too. */}
                     {(RESUMABLE.includes(s.status) || (s.status === 'queued' && id !== activeRunId && !waiting.includes(id))) && (

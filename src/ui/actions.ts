@@ -119,6 +119,12 @@ export const togglePresentation = (on?: boolean) => dispatch({ type: 'presentati
 export const showSetup = (open: boolean) => dispatch({ type: 'setup-shown', open });
 export const dismissAlert = (id: number) => dispatch({ type: 'alert-dismissed', id });
 export const viewGroup = (groupId: string | null) => dispatch({ type: 'group-viewed', groupId });
+export const toggleCompare = (runId: string, on: boolean) => dispatch({ type: 'compare-toggled', runId, on });
+
+/** Brings a section into view once React has drawn what changed (Show, Compare). */
+export function scrollToSection(id: string): void {
+  requestAnimationFrame(() => document.getElementById(id)?.scrollIntoView({ block: 'start', behavior: 'smooth' }));
+}
 
 // ---- runs ----
 
