@@ -443,7 +443,13 @@ const WhyCharts = memo(WhyViews, sameEnds);
 
 /** Test accuracy of the viewed group beside the published numbers, with per-class details. */
 export function ResultsTable() {
-  const runs = useViewedRuns();
+  return <MemoResultsBody runs={useViewedRuns()} />;
+}
+
+/** Memoised: the urgent render of a store change (with the deferred runs still the old ones) skips it. */
+const MemoResultsBody = memo(ResultsBody);
+
+function ResultsBody({ runs }: { runs: RunRecord[] }) {
   if (runs.length === 0) return null;
   const task = getTask(runs[0]!.summary.config.taskId);
   const names = seriesNames(runs);

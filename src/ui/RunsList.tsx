@@ -3,7 +3,7 @@
  * was training when the page closed comes back 'interrupted', with Resume). Export as JSON or
  * CSV; delete only after a confirmation.
  */
-import { useDeferredValue, useEffect, useRef, useState } from 'react';
+import { memo, useDeferredValue, useEffect, useRef, useState } from 'react';
 import { deleteRun, resumeRun, scrollToSection, toggleCompare, viewGroup } from './actions';
 import { resolutionText } from '../store/setup';
 import { exportRuns, runsToCsv } from '../store/export';
@@ -50,6 +50,25 @@ export function RunsList() {
   const waiting = useLab((s) => s.queue);
   const restored = useLab((s) => s.restored);
   const compare = useLab((s) => s.compare);
+  return <MemoRunsTable runs={runs} activeRunId={activeRunId} waiting={waiting} restored={restored} compare={compare} />;
+}
+
+/** Memoised: the urgent render of a store change (with the deferred runs still the old ones) skips it. */
+const MemoRunsTable = memo(RunsTable);
+
+function RunsTable({
+  runs,
+  activeRunId,
+  waiting,
+  restored,
+  compare,
+}: {
+  runs: RunRecord[];
+  activeRunId: string | null;
+  waiting: string[];
+  restored: boolean;
+  compare: string[];
+}) {
   /** Runs to delete once confirmed: one run, a row of failed attempts, or every failed run ("Clear failed"). */
   const [toDelete, setToDelete] = useState<{ runs: RunRecord[]; what: string } | null>(null);
   const failedRuns = runs.filter((r) => r.summary.status === 'failed');
