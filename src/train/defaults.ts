@@ -77,6 +77,8 @@ export interface ModelDefaults {
   /** Which grid was searched, in words (e.g. the reference learning rates at one weight decay). */
   grid: string;
   rule: string;
+  /** How the entry came about, where it is not one plain run of `command` (and which methods wait to be measured). */
+  note?: string;
   methods: Partial<Record<MethodId, MethodDefault>>;
 }
 
