@@ -98,8 +98,6 @@ test('the default Start on a fresh page at 1280x720: a first screen that teaches
     `estimate vs clock: VPT-deep took ${ratio('vpt_deep').toFixed(2)} × its estimate, FT ${ratio('ft').toFixed(2)} × (paused once), the Start ${total.toFixed(2)} × the ${estimate.seconds.toFixed(0)} s shown`,
   );
   expect(times.vpt_deep![0]! + times.ft![0]!).toBeCloseTo(estimate.seconds, 0);
-  expect(ratio('vpt_deep')).toBeGreaterThan(0.65);
-  expect(ratio('vpt_deep')).toBeLessThan(1.35);
 
   // No loss rise: no mark on the chart, nothing in the status.
   await expect(lab.id('chart.loss')).toHaveAttribute('data-rise', '[]');
@@ -145,7 +143,10 @@ test('the default Start on a fresh page at 1280x720: a first screen that teaches
   await expect(lab.id('takeaway.winner')).toContainText(`${margin.toFixed(1)} points`);
   expect(await lab.accessibilityProblems(), 'axe in presentation mode').toEqual([]);
   await page.screenshot({ path: `${SHOTS}/presentation.png` });
-  // Last, so every other check above has run: the page stayed responsive through the run.
+  // Last, so every other check above has run: the estimate held against the clock, and the page
+  // stayed responsive through the run.
+  expect(ratio('vpt_deep'), 'VPT-deep took this many times its estimate').toBeGreaterThan(0.65);
+  expect(ratio('vpt_deep'), 'VPT-deep took this many times its estimate').toBeLessThan(1.35);
   expect(long, 'main-thread tasks over 200 ms during the default run').toEqual([]);
 });
 

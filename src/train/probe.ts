@@ -1,7 +1,7 @@
 /**
  * How fast a run's configuration trains on this device, measured before it starts: the lab's own
  * trainer runs one epoch per phase on generated images (its first step warms kernels and buffers
- * up; the next are timed, the median kept) of the run's size, then one validation pass. The model is
+ * up; the next are timed and averaged) of the run's size, then one validation pass. The model is
  * the run's at its sizes and resolution; a hub checkpoint's weights are not downloaded for it
  * (a step takes as long on random weights of the same shape). No checkpoint is written, and
  * everything it allocates is freed.
@@ -54,8 +54,8 @@ export async function probeSpeed(config: RunConfig, host: RunHost, control: RunC
   const batch = Math.max(1, Math.min(config.batchSize, config.trainSize));
   const classes = getTask(config.taskId).classes;
   const size = model.cfg.imageSize;
-  // A small model's step takes a fraction of a second: several are timed and the median kept, so
-  // one step slowed by another process on a shared machine does not set the estimate. A large
+  // A small model's step takes a fraction of a second: several are timed and averaged, so one step
+  // slowed (or sped) by another process on a shared machine does not set the estimate. A large
   // model's step can take a minute on a CPU: one is timed.
   const small = model.cfg.numLayers * model.cfg.hiddenSize ** 2 < 3e5;
   const timedSteps = small ? 5 : 1;
@@ -99,8 +99,7 @@ export async function probeSpeed(config: RunConfig, host: RunHost, control: RunC
   }
   // The trained parameters and what is left of the backbone (shared tensors freed once).
   tf.dispose([...new Set([...Object.values(outcome.params), ...Object.values(model.params)])].filter((t) => !t.isDisposed));
-  const sorted = [...timed].sort((a, b) => a - b);
-  const trainSeconds = sorted.length ? sorted[Math.floor((sorted.length - 1) / 2)]! : NaN;
+  const trainSeconds = timed.reduce((a, b) => a + b, 0) / Math.max(1, timed.length);
   const valSeconds = evalSeconds.reduce((a, b) => a + b, 0) / Math.max(1, evalSeconds.length);
   return {
     trainImagesPerSec: batch / trainSeconds,
