@@ -125,16 +125,14 @@ test('full flow: FT vs VPT-deep on a tiny checkpoint', async ({ page, context },
   await expect(lab.id('compare.panel')).toBeVisible();
   expect(Object.values(JSON.parse((await lab.id('compare.accuracy').getAttribute('data-points'))!) as Record<string, number>)).toEqual([2, 2]);
   await expect(lab.id('compare.table').locator('tbody tr')).toHaveCount(2);
-  await expect.poll(() => lab.inViewport('compare.panel').catch(() => false)).toBe(true);
-  // Show brings the curves it shows into view.
+  // Picking scrolls to the comparison; Show brings the curves it shows into view.
+  const headingInView = async (selector: string) => {
+    const box = await page.locator(selector).boundingBox();
+    return !!box && box.y >= 0 && box.y + box.height <= page.viewportSize()!.height;
+  };
+  await expect.poll(() => headingInView('#compare-title')).toBe(true);
   await lab.id('runs.show').first().click();
-  await expect
-    .poll(
-      async () =>
-        ((await page.locator('#results-title').boundingBox())?.y ?? -1) >= 0 &&
-        ((await page.locator('#results-title').boundingBox())?.y ?? 9999) < page.viewportSize()!.height,
-    )
-    .toBe(true);
+  await expect.poll(() => headingInView('#results-title')).toBe(true);
   await lab.id('compare.clear').click();
   await expect(lab.id('compare.panel')).toHaveCount(0);
 
@@ -143,6 +141,7 @@ test('full flow: FT vs VPT-deep on a tiny checkpoint', async ({ page, context },
   const paramsPath = info.outputPath(params.name);
   await writeFile(paramsPath, params.bytes);
   await lab.uploadModel(FIXTURE_MODEL); // a local checkpoint is picked again after a reload
+  await lab.openSetup(); // a reload opens on the folded setup
   await lab.id('setup.method.ft').uncheck();
   await lab.id('setup.epochs').fill('0');
   await lab.id('setup.epochs').press('Enter');
@@ -251,6 +250,7 @@ test('before Start, the time is measured on this device by one real step of the 
   expect((await lab.state()).probe.pending).toBeNull();
   await expect.poll(async () => (await lab.startEstimate()).basis).toBe('probe');
   // More epochs: the same steps (no new measurement), twice the training.
+  await lab.openSetup(); // a reload opens on the folded setup
   await lab.id('setup.epochs').fill('4');
   await lab.id('setup.epochs').press('Enter');
   await expect.poll(async () => (await lab.startEstimate()).seconds).toBeGreaterThan(measured.seconds);

@@ -69,10 +69,18 @@ export function setBackendOverride(backend: BackendName | null): void {
 
 // ---- the setup and its URL ----
 
+let firstLoadDone = false;
+
 /** Reads the setup and the view from the page URL (start-up, and whenever the hash changes). */
 export function loadSetupFromLocation(): void {
   const { setup, notes } = readUrl(location.hash, location.search);
   dispatch({ type: 'setup-loaded', setup, view: viewFromUrl(location.hash) });
+  // A fresh visit (no setup in the URL) opens on the first screen; a link or a reload, which
+  // carry a setup, open on it.
+  if (!firstLoadDone) {
+    firstLoadDone = true;
+    if (location.hash.replace(/^#/, '') !== '' && !viewFromUrl(location.hash).presentation) showSetup(true);
+  }
   for (const message of notes) dispatch({ type: 'notice', message });
 }
 
