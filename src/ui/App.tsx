@@ -4,7 +4,7 @@
  * the Grad-CAM gallery, the results table, what each method does, the paper's views and the
  * stored runs. Presentation mode fits status, curves and gallery on one 1280 × 720 screen.
  */
-import { Suspense, lazy } from 'react';
+import { Suspense, lazy, useDeferredValue } from 'react';
 import { useShallow } from 'zustand/react/shallow';
 import { dismissAlert, dismissResumeOffer, resumeStopped, togglePresentation } from './actions';
 import { METHODS } from '../train/methods';
@@ -147,7 +147,9 @@ export function App() {
   const presentation = useLab((s) => s.presentation);
   const setupOpen = useLab((s) => s.setupOpen);
   // The first screen: until this visit's first Start, with the setup folded, the lab explains itself.
-  const intro = useLab((s) => !s.presentation && !s.setupOpen && s.queueRuns.length === 0 && s.stopped.length === 0);
+  // Deferred: Start's switch from the first screen to the run view is drawn in a time-sliced pass,
+  // not in the click's own task.
+  const intro = useDeferredValue(useLab((s) => !s.presentation && !s.setupOpen && s.queueRuns.length === 0 && s.stopped.length === 0));
   const classes = ['app', presentation ? 'presentation' : '', intro ? 'first-screen' : setupOpen && !presentation ? '' : 'run-view'].filter(Boolean).join(' ');
   return (
     <div className={classes}>
