@@ -48,7 +48,7 @@ function EngineLine() {
   return (
     <div className="engine-line" role="status" data-testid="engine.line">
       {engine.state === 'ready' && choice
-        ? `Runs on ${choice.backend.toUpperCase()} (${choice.adapter}).`
+        ? `Runs on ${choice.backend.toUpperCase()} (${choice.adapter})`
         : engine.state === 'starting'
           ? 'Starting the engine…'
           : 'The engine starts with the first run or measurement.'}
