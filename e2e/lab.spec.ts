@@ -117,12 +117,31 @@ test('full flow: FT vs VPT-deep on a tiny checkpoint', async ({ page, context },
   expect(again.bytes.equals(params.bytes)).toBe(true);
   expect(await lab.chartPoints('chart.accuracy')).toEqual({ 'Full fine-tuning': 2, 'VPT-deep': 2 });
   await page.screenshot({ path: 'test-results/lab-after-reload.png', fullPage: true });
+  // The per-step loss line survives the reload (the record keeps it).
+  expect(Object.values(JSON.parse((await lab.id('chart.loss').getAttribute('data-step-points'))!) as Record<string, number>).every((n) => n > 0)).toBe(true);
+
+  // Compare any saved runs: both picked, their curves overlaid and their accuracies side by side.
+  for (const row of await lab.id('runs.row').all()) await row.getByTestId('runs.compare').check();
+  await expect(lab.id('compare.panel')).toBeVisible();
+  expect(Object.values(JSON.parse((await lab.id('compare.accuracy').getAttribute('data-points'))!) as Record<string, number>)).toEqual([2, 2]);
+  await expect(lab.id('compare.table').locator('tbody tr')).toHaveCount(2);
+  // Picking scrolls to the comparison; Show brings the curves it shows into view.
+  const headingInView = async (selector: string) => {
+    const box = await page.locator(selector).boundingBox();
+    return !!box && box.y >= 0 && box.y + box.height <= page.viewportSize()!.height;
+  };
+  await expect.poll(() => headingInView('#compare-title')).toBe(true);
+  await lab.id('runs.show').first().click();
+  await expect.poll(() => headingInView('#results-title')).toBe(true);
+  await lab.id('compare.clear').click();
+  await expect(lab.id('compare.panel')).toHaveCount(0);
 
   // Starting from the exported parameters with 0 epochs only evaluates them: the same test
   // images give the same accuracy. 0 epochs is refused until a file is picked.
   const paramsPath = info.outputPath(params.name);
   await writeFile(paramsPath, params.bytes);
   await lab.uploadModel(FIXTURE_MODEL); // a local checkpoint is picked again after a reload
+  await lab.openSetup(); // a reload opens on the folded setup
   await lab.id('setup.method.ft').uncheck();
   await lab.id('setup.epochs').fill('0');
   await lab.id('setup.epochs').press('Enter');
@@ -231,6 +250,7 @@ test('before Start, the time is measured on this device by one real step of the 
   expect((await lab.state()).probe.pending).toBeNull();
   await expect.poll(async () => (await lab.startEstimate()).basis).toBe('probe');
   // More epochs: the same steps (no new measurement), twice the training.
+  await lab.openSetup(); // a reload opens on the folded setup
   await lab.id('setup.epochs').fill('4');
   await lab.id('setup.epochs').press('Enter');
   await expect.poll(async () => (await lab.startEstimate()).seconds).toBeGreaterThan(measured.seconds);
@@ -279,7 +299,12 @@ test('pause, resume and cancel act on the running queue', async ({ page }) => {
   await expect(lab.id('run.eta')).toContainText(/left for 2 runs \(validation, test and Grad-CAM included/);
   await lab.id('run.resume').click();
   await expect(lab.id('run.status')).toHaveAttribute('data-state', 'running');
+  // Cancel asks first; keeping the runs keeps them running.
   await lab.id('run.cancel').click();
+  await lab.id('run.cancelKeep').click();
+  await expect(lab.id('run.status')).toHaveAttribute('data-state', 'running');
+  await lab.id('run.cancel').click();
+  await lab.id('run.cancelConfirm').click();
   // Cancelled during run 1: neither run finished.
   await expect(lab.id('run.status')).toHaveText('Queue cancelled: 0 of 2 runs finished — cancelled', { timeout: 60_000 });
   const statuses = Object.values((await lab.state()).runs)

@@ -34,8 +34,12 @@ test('paper protocol: search, choice, two seeds, mean ± std on the page and in 
   // A checkpoint file's speed is unknown until it has run here: the page says so, not a guess.
   await lab.uploadModel(FIXTURE_MODEL);
   await expect(lab.id('setup.estimate')).toContainText(/8 training runs; the time is known after a first run/);
+  // One count: the button counts what the setup counts, and the status the same while it runs,
+  // naming the running candidate.
+  await expect(lab.id('run.start')).toHaveText('Start 8 training runs (2 methods)');
 
   await lab.start();
+  await expect(lab.id('run.status')).toHaveText(/^Training run [1-8] of 8 — .+ \(lr [\d.]+, wd [\d.]+, seed \d+\)/, { timeout: 5 * 60_000 });
   // The stages show while they run: each search point, then each seed's final run.
   for (const stage of ['search 1/2 (lr 0.5, wd 0)', 'search 2/2 (lr 0.05, wd 0)', 'final run 1/2 (seed 3)', 'final run 2/2 (seed 4)']) {
     await page.waitForFunction((t) => !!document.querySelector('[data-testid="results.row.linear"]')?.textContent?.includes(t), stage, {

@@ -26,13 +26,72 @@ export class LabPage {
     return this.page.getByTestId(testId);
   }
 
-  /** Opens the lab with a setup in the URL hash (and ?dev=1 so tiny train sizes are allowed). */
+  /**
+   * Opens the lab with a setup in the URL hash (and ?dev=1 so tiny train sizes are allowed), with
+   * the full setup open as a user who clicked "Full setup…" sees it (the first screen folds it).
+   */
   async goto(hash: Record<string, string | number>, dev = true): Promise<void> {
     const params = new URLSearchParams(Object.entries(hash).map(([k, v]) => [k, String(v)]));
     // Relative to the base URL, so the same page object drives the lab at a sub-path.
     await this.page.goto(`./${dev ? '?dev=1' : ''}#${params.toString()}`);
     await expect(this.id('run.start')).toBeVisible();
     await this.page.waitForFunction(() => !!window.__lab && window.__lab.getState().restored);
+    await this.openSetup();
+  }
+
+  /** Opens the lab as a first visit does: no setup in the URL, the first screen. */
+  async gotoFresh(): Promise<void> {
+    await this.page.goto('./');
+    await expect(this.id('run.start')).toBeVisible();
+    await this.page.waitForFunction(() => !!window.__lab && window.__lab.getState().restored);
+  }
+
+  /**
+   * Records, from the page's first moment, the layout shifts not caused by input (their sum is the
+   * cumulative layout shift) and every main-thread long task (over 50 ms): call before goto.
+   */
+  async observePerformance(): Promise<void> {
+    await this.page.addInitScript(() => {
+      const perf = { cls: 0, shifts: [] as { value: number; at: number }[], longTasks: [] as { start: number; duration: number }[] };
+      (window as unknown as { __perf: typeof perf }).__perf = perf;
+      new PerformanceObserver((list) => {
+        for (const e of list.getEntries() as (PerformanceEntry & { value: number; hadRecentInput: boolean })[]) {
+          if (e.hadRecentInput) continue;
+          perf.cls += e.value;
+          perf.shifts.push({ value: e.value, at: e.startTime });
+        }
+      }).observe({ type: 'layout-shift', buffered: true });
+      new PerformanceObserver((list) => {
+        for (const e of list.getEntries()) perf.longTasks.push({ start: e.startTime, duration: e.duration });
+      }).observe({ type: 'longtask', buffered: true });
+    });
+  }
+
+  /** What observePerformance recorded so far, and the page's clock now. */
+  async performance(): Promise<{ cls: number; shifts: { value: number; at: number }[]; longTasks: { start: number; duration: number }[]; now: number }> {
+    return this.page.evaluate(() => ({ ...(window as unknown as { __perf: { cls: number; shifts: []; longTasks: [] } }).__perf, now: performance.now() }));
+  }
+
+  /** axe-core over the page as it is: the serious and critical violations, one line each. */
+  async accessibilityProblems(): Promise<string[]> {
+    const { default: AxeBuilder } = await import('@axe-core/playwright');
+    const result = await new AxeBuilder({ page: this.page }).withTags(['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']).analyze();
+    return result.violations
+      .filter((v) => v.impact === 'serious' || v.impact === 'critical')
+      .map(
+        (v) =>
+          `${v.impact} ${v.id}: ${v.help} — ${v.nodes
+            .map((n) => n.target.join(' '))
+            .slice(0, 5)
+            .join(' | ')}`,
+      );
+  }
+
+  /** The rendered font size (px) of every element matching `selector` inside a test id. */
+  async fontSizes(testId: string, selector: string): Promise<number[]> {
+    return this.id(testId)
+      .locator(selector)
+      .evaluateAll((els) => els.map((e) => parseFloat(getComputedStyle(e).fontSize)));
   }
 
   async state(): Promise<PlainLabState> {

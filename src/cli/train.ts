@@ -19,6 +19,7 @@ import { enumArg, gridArg, intArg, MAX_INT_ARG, numArg, parseArgs, runMain, seed
 import { backendArg, backendUsage, gpuMemoryArg, startBackend } from './backend';
 import { checkOutputs, checkWritable, readUserFile, writeFileAtomic } from './files';
 import { endProgress, formatBytes, progressBar } from './progress';
+import { LossRiseWatch, lossRiseText, rerunLr } from '../train/divergence';
 
 const USAGE = `usage: npm run train -- --model <name|path> --task <id> --method <method> [options]
 
@@ -208,6 +209,7 @@ runMain(async () => {
   };
   let stepsPerEpoch = 1;
   let lastStep = 0;
+  const rise = new LossRiseWatch(); // the page's loss-rise guard, said as a warning line and `lossRise` in the JSON
   const result = await runSession({ ...config, imageSize: config.imageSize || 0 }, nodeHost, new RunControl(), {
     onProgress: (p) => {
       if (p.kind === 'progress' && p.unit === 'bytes' && p.total) progressBar(`download ${p.what}`, p.done, p.total, formatBytes(p.done));
@@ -221,6 +223,8 @@ runMain(async () => {
       s.memory.forEach((p, i) => console.error(`${s.memory.length > 1 ? `phase ${i + 1} ` : ''}${describePlan(p)}`));
     },
     onEvent: (e) => {
+      if (e.type === 'step') rise.step(e.loss, e);
+      if (e.type === 'epoch') rise.epoch(e.metrics);
       if (e.type === 'step') {
         lastStep = e.step;
         progressBar(
@@ -254,6 +258,7 @@ runMain(async () => {
     epochs: summary.epochs.map((m) => ({ epoch: m.epoch, phase: m.phase, trainLoss: m.trainLoss, trainAcc: m.trainAcc, valAcc: m.valAcc, seconds: m.seconds })),
     test: summary.test,
     notices: summary.notices,
+    lossRise: rise.found ? { ...rise.found, lr: summary.config.lr } : null,
     // The plan, and what the run measured against it: the WASM heap only grows, so its size now is the run's high-water mark.
     memory: { plan: partial.memory, heapHighWaterBytes: wasmHeapBytes() ?? undefined },
     seconds: (performance.now() - t0) / 1000,
@@ -264,6 +269,7 @@ runMain(async () => {
   }
   disposeSession(result);
   writeResults({ ...results, status: 'done' });
+  if (results.lossRise) console.error(`warning: ${lossRiseText(results.lossRise)} Rerun with --lr ${rerunLr(results.lossRise.lr ?? summary.config.lr ?? 0)}.`);
   const heap = results.memory.heapHighWaterBytes;
   if (heap !== undefined)
     console.error(

@@ -84,6 +84,8 @@ export interface RunConfig {
    * absent = the quick protocol: one run on train / val / test at `lr` / `weightDecay`.
    */
   protocol?: PaperSpec;
+  /** The page's estimate of the run's seconds when it was queued (store/estimate.ts), kept to compare with `RunSummary.seconds`. */
+  predictedSeconds?: number;
 }
 
 /**
@@ -134,6 +136,26 @@ export interface GradCamSample {
   grid: number;
 }
 
+/**
+ * The first sign that a run's training loss is rising instead of falling (train/divergence.ts
+ * holds the rule): an epoch mean above 1.1 × its phase's first, or a step above 3 × the running median.
+ */
+export interface LossRise {
+  kind: 'epoch' | 'step';
+  /** Epoch (1-based over the whole run, as EpochMetrics counts) where it showed. */
+  epoch: number;
+  /** ft_then_pt's phase (1 or 2); 1 for the other methods. */
+  phase: number;
+  /** Step within the epoch (kind 'step'). */
+  step?: number;
+  /** The loss that rose: the epoch mean, or the step's loss. */
+  loss: number;
+  /** What it was measured against: the phase's first epoch mean, or the running median. */
+  reference: number;
+  /** The base learning rate the run trained at, when known. */
+  lr?: number;
+}
+
 export type RunStatus = 'queued' | 'running' | 'paused' | 'done' | 'cancelled' | 'failed' | 'interrupted';
 
 /** What is kept of a run: its setup as plain text (no Blobs), its numbers and how it ended. */
@@ -149,6 +171,10 @@ export interface RunSummary {
   finishedAt?: number;
   error?: ErrorInfo;
   notices: string[];
+  /** Seconds from the run's start to its end (a run that finished), against `config.predictedSeconds`. */
+  seconds?: number;
+  /** The run's loss rose (train/divergence.ts): where first, against what. Absent while it falls. */
+  lossRise?: LossRise;
   /** Paper protocol: where it is while it runs (its `epochs` are that protocol run's). */
   stage?: PaperStage;
   /** Paper protocol: every search run, the choice, every seed's test accuracy, mean ± std, why. */
@@ -170,6 +196,28 @@ export interface TrainedInfo {
   tensors: number;
 }
 
+/** One training step's loss, placed on the epoch axis: x = epochs done before it + step / steps per epoch. */
+export interface StepPoint {
+  x: number;
+  loss: number;
+}
+
+/** The per-step loss curve keeps at most this many points (every other one goes when it is full). */
+export const STEP_POINTS_MAX = 600;
+
+/**
+ * A step's loss added to a curve. Epochs are numbered across phases (FT-then-PT's second phase
+ * continues the count), so x only grows within one life of a run; a run resumed from an earlier
+ * checkpoint steps back, and the points after the new one are dropped. A full curve keeps every
+ * other point, so a long run stays a bounded, evenly thinned line.
+ */
+export function withStepPoint(points: readonly StepPoint[], p: StepPoint): StepPoint[] {
+  let end = points.length;
+  while (end > 0 && points[end - 1]!.x >= p.x) end--;
+  const next = [...points.slice(0, end), p];
+  return next.length > STEP_POINTS_MAX ? next.filter((_, i) => i % 2 === 1 || i === next.length - 1) : next;
+}
+
 /** What is kept of a run across sessions: its summary and how the page grouped it. */
 export interface StoredRun {
   runId: string;
@@ -184,6 +232,8 @@ export interface StoredRun {
   stepsPerEpoch?: number;
   /** File name of the trained parameters the run started from, when it imported some. */
   importedFrom?: string;
+  /** The per-step loss up to the last finished epoch (thinned, see withStepPoint), so a reload keeps the line. */
+  stepCurve?: StepPoint[];
 }
 
 /** A run as the engine reports it: its stored record and what is stored beside it. */

@@ -271,6 +271,28 @@ describe('the engine queue', () => {
     expect(resError.message).toMatch(/Use 32 or 48 px/);
   });
 
+  it('writes the learning rate a run trains at into its record, marks a run whose loss rises, and keeps the step curve', async () => {
+    const t = engineWith();
+    // Linear probe at the top of the prompt grid, many small steps: the loss runs away and rises.
+    const wild = config({ method: 'linear', lr: 50, trainSize: 32, batchSize: 4, epochs: 3, gradcamSamples: 0 });
+    const calm = config({ method: 'linear', trainSize: 32, batchSize: 4, epochs: 2, lr: 0.05, gradcamSamples: 0 });
+    // No lr typed: the record names the method's recipe (a random model has no measured default).
+    const blank = config({ method: 'linear', epochs: 1, gradcamSamples: 0 });
+    t.engine.handle({ type: 'enqueue', groupLabel: 'rise', runs: [wild, calm, blank] });
+    await t.next(isQueue('done'));
+    const risen = t.lastRun(wild.runId)!.summary;
+    expect(risen.status).toBe('done');
+    expect(risen.lossRise).toMatchObject({ lr: 50 });
+    expect(risen.lossRise!.loss).toBeGreaterThan(risen.lossRise!.reference);
+    expect(t.lastRun(calm.runId)!.summary.lossRise).toBeUndefined();
+    expect(t.lastRun(blank.runId)!.summary.config).toMatchObject({ lr: 0.5, weightDecay: 1e-4 });
+    // The per-step loss up to the last epoch is in the stored record (a reload keeps the line).
+    await t.engine.settled();
+    const stored = (await t.persistence.loadAll()).runs.find((r) => r.runId === calm.runId)!;
+    expect(stored.stepCurve).toHaveLength(16);
+    expect(stored.stepCurve!.at(-1)!.x).toBe(2);
+  });
+
   it('a run that fails is reported with its error and the queue goes on', async () => {
     const t = engineWith();
     const bad = config({ model: { kind: 'random', preset: 'no_such_preset' } }),

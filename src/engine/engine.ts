@@ -10,6 +10,7 @@ import { LabError, toErrorInfo } from '../domain/errors';
 import {
   dataSourceText,
   modelSourceText,
+  withStepPoint,
   type BackendName,
   type QueueState,
   type ResumeState,
@@ -22,7 +23,8 @@ import { RunControl } from '../train/control';
 import type { TrainerEvent } from '../train/trainer';
 import { METHODS } from '../train/methods';
 import { isDeviceLost } from '../train/recovery';
-import { disposeSession, exportTrained, runSession, trainedFileName, type RunHost } from '../train/session';
+import { disposeSession, exportTrained, resolveHyperDefaults, runSession, trainedFileName, type RunHost } from '../train/session';
+import { LossRiseWatch } from '../train/divergence';
 import { runPaperSession } from '../train/paperSession';
 import { probeSpeed } from '../train/probe';
 import { releaseAbandonedTape } from '../model/recompute';
@@ -106,7 +108,7 @@ export class Engine {
       case 'enqueue':
         // Runs go before a measurement of how long they will take.
         this.cancelProbes();
-        return void this.enqueue(c.runs, c.groupLabel);
+        return void this.enqueue(c.runs, c.groupLabel, c.groupId);
       case 'probe': {
         const control = new RunControl();
         this.probes.set(c.requestId, control);
@@ -213,10 +215,12 @@ export class Engine {
     this.emit({ type: 'queue', waiting: [...this.waiting], active: this.active, state });
   }
 
-  private async enqueue(configs: RunConfig[], groupLabel: string): Promise<void> {
-    const groupId = newId('group');
+  private async enqueue(configs: RunConfig[], groupLabel: string, group?: string): Promise<void> {
+    const groupId = group ?? newId('group');
     const now = Date.now();
-    configs.forEach((config, i) => {
+    configs.forEach((asked, i) => {
+      // The record names the learning rate the run trains at, the model's measured default included.
+      const config = resolveHyperDefaults(asked);
       const { model, data, importParams, ...rest } = config;
       const info: RunInfo = {
         runId: config.runId,
@@ -304,8 +308,11 @@ export class Engine {
     try {
       await this.ensureBackend(config.backend ?? null);
       this.update(runId, (i) => ({ ...i, summary: { ...i.summary, status: 'running', error: undefined, finishedAt: undefined } }));
+      const t0 = Date.now();
       if (config.protocol?.kind === 'paper') await this.runPaper(runId, config, config.protocol, control);
       else await this.runQuick(runId, entry, config, control);
+      // What the run took, to hold the page's estimate against (a resumed run: since its resume).
+      this.update(runId, (i) => ({ ...i, summary: { ...i.summary, seconds: (Date.now() - t0) / 1000 } }), false);
       this.finish(runId, 'done');
       return 'done';
     } catch (err) {
@@ -335,6 +342,14 @@ export class Engine {
 
   /** The quick protocol: one session on train / val / test; its trained parameters are stored. */
   private async runQuick(runId: string, entry: RunEntry, config: RunConfig, control: RunControl): Promise<void> {
+    // The loss-rise guard (train/divergence.ts): the first rise goes into the run's record once.
+    const watch = new LossRiseWatch(config.lr);
+    // The per-step loss up to the last finished epoch goes into the record, so a reload keeps the line.
+    let steps = entry.resume ? (entry.info.stepCurve ?? []) : [];
+    for (const m of entry.resume?.epochs ?? []) watch.epoch(m);
+    const marked = (found: ReturnType<LossRiseWatch['epoch']>) => {
+      if (found && !this.runs.get(runId)?.info.summary.lossRise) this.update(runId, (i) => ({ ...i, summary: { ...i.summary, lossRise: found } }));
+    };
     const result = await runSession(
       config,
       this.host.run,
@@ -351,11 +366,15 @@ export class Engine {
         onEvent: (e) => {
           switch (e.type) {
             case 'step':
+              marked(watch.step(e.loss, e));
+              steps = withStepPoint(steps, { x: e.epoch - 1 + e.step / Math.max(1, e.stepsPerEpoch), loss: e.loss });
               return this.emit(stepEvent(runId, e));
             case 'epoch':
+              marked(watch.epoch(e.metrics));
               // A resumed run may report an epoch again: the newer one replaces it.
               return this.update(runId, (i) => ({
                 ...i,
+                stepCurve: steps,
                 summary: {
                   ...i.summary,
                   epochs: [...i.summary.epochs.filter((m) => !(m.epoch === e.metrics.epoch && m.phase === e.metrics.phase)), e.metrics],

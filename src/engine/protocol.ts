@@ -33,8 +33,8 @@ export type Command =
   | { type: 'init'; backend?: BackendName }
   /** Read the stored runs; the answer is `restored` (ones stopped while training come back interrupted, waiting ones queued). */
   | { type: 'restore' }
-  /** Queue runs, one after another, as one group. */
-  | { type: 'enqueue'; groupLabel: string; runs: RunConfig[] }
+  /** Queue runs, one after another, as one group (a new one, or `groupId`'s: a rerun joins its first try). */
+  | { type: 'enqueue'; groupLabel: string; runs: RunConfig[]; groupId?: string }
   | { type: 'pause'; runId: string }
   | { type: 'resume'; runId: string }
   | { type: 'cancel'; runId: string }
@@ -69,7 +69,7 @@ export type Command =
    * Check a picked checkpoint or data source now, not at Start: the answer is `inspect-result`,
    * or an error event with the request id. Runs beside a training run (it needs no backend).
    */
-  | { type: 'inspect'; requestId: string; taskId: string; model?: ModelSpec; data?: DataSpec; skipBad?: boolean }
+  | { type: 'inspect'; requestId: string; taskId: string; model?: ModelSpec; data?: DataSpec; skipBad?: boolean; importParams?: { file: Blob; name: string } }
   /**
    * Measure a run's configuration on this device: a few real training steps (the chosen model at
    * its sizes, method, batch, resolution and classes) on generated images, and one validation pass.

@@ -16,6 +16,7 @@ import { PRESETS } from '../model/config';
 import { disposeParams } from '../model/params';
 import { trainDataFromSplits } from '../data/fromSplits';
 import { loadModel, openSplits, type RunHost } from '../train/session';
+import { describeTrainedParams } from '../train/export';
 import { getTask } from '../data/catalog';
 import { LIST_NAMES, openVtabTask } from '../data/vtab';
 import { formatReport, verifyGolden } from '../verify/golden';
@@ -147,6 +148,7 @@ export async function inspectPicked(c: Extract<Command, { type: 'inspect' }>, ho
       warnings: ckpt.ignoredKeys.length ? [`${ckpt.ignoredKeys.length} tensor(s) not used by the lab (e.g. ${ckpt.ignoredKeys[0]})`] : [],
     };
   }
+  if (c.importParams) return { text: describeTrainedParams(new Uint8Array(await c.importParams.file.arrayBuffer()), c.importParams.name), warnings: [] };
   if (!c.data) throw new LabError('config/invalid', 'Nothing to check: no checkpoint and no data were sent.');
   const task = getTask(c.taskId);
   if (task.source !== 'vtab') return { text: `${task.name} generates its own images: the picked data is not used.`, warnings: [] };

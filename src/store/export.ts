@@ -4,7 +4,8 @@
  */
 import type { RunSummary } from '../domain/run';
 import type { LabState } from './state';
-import { headlineAcc } from './selectors';
+import { headlineAcc, takeawayOf } from './selectors';
+import type { Sentence } from '../analysis/takeaway';
 
 export interface ExportedRun {
   runId: string;
@@ -19,9 +20,13 @@ export interface ExportFile {
   version: 1;
   exportedAt: string;
   runs: ExportedRun[];
+  /** "What this shows" of every group that compares finished methods (analysis/takeaway.ts). */
+  whatThisShows: { group: string; sentences: Sentence[] }[];
 }
 
 export function exportRuns(state: Pick<LabState, 'runs' | 'order'>): ExportFile {
+  const records = state.order.map((id) => state.runs[id]).filter((r) => !!r);
+  const groupIds = [...new Set(records.map((r) => r.groupId))];
   return {
     app: 'vpt-vs-ft-lab',
     version: 1,
@@ -30,6 +35,10 @@ export function exportRuns(state: Pick<LabState, 'runs' | 'order'>): ExportFile 
       .map((id) => state.runs[id])
       .filter((r) => !!r)
       .map((r) => ({ runId: r.summary.config.runId, group: r.groupLabel, method: r.summary.config.method, methodLabel: r.methodLabel, summary: r.summary })),
+    whatThisShows: groupIds
+      .map((g) => records.filter((r) => r.groupId === g))
+      .map((runs) => ({ group: runs[0]!.groupLabel, sentences: takeawayOf(runs) }))
+      .filter((t) => t.sentences.length > 0),
   };
 }
 
@@ -64,6 +73,7 @@ const CSV_COLUMNS = [
   'chance',
   'nearChance',
   'searchRuns',
+  'lossRise',
   'startedAt',
   'finishedAt',
 ] as const;
@@ -113,6 +123,8 @@ export function runsToCsv(state: Pick<LabState, 'runs' | 'order'>): string {
       chance: h?.chance ?? '',
       nearChance: h ? h.nearChance : '',
       searchRuns: p ? p.search.map((r) => `${r.lr}/${r.wd}:${Number.isFinite(r.valAcc) ? r.valAcc : 'NaN'}${r.diverged ? '(diverged)' : ''}`).join(';') : '',
+      // Where the loss first rose (train/divergence.ts), as kind@epoch: loss / reference.
+      lossRise: s.lossRise ? `${s.lossRise.kind}@${s.lossRise.epoch}: ${s.lossRise.loss.toFixed(4)} / ${s.lossRise.reference.toFixed(4)}` : '',
       startedAt: new Date(s.startedAt).toISOString(),
       finishedAt: s.finishedAt ? new Date(s.finishedAt).toISOString() : '',
     };

@@ -4,12 +4,12 @@
  * engine, the URL or storage; ui/actions.ts does that and dispatches what happened.
  */
 import type { ErrorInfo } from '../domain/errors';
-import { isTerminal, type MethodId, type RunInfo } from '../domain/run';
+import { isTerminal, withStepPoint, type MethodId, type RunInfo } from '../domain/run';
 import { METHOD_IDS } from '../train/methods';
 import type { EngineEvent } from '../engine/protocol';
 import { defaultImageSize, effectivePromptLength, sanitize, type Setup, type View } from './setup';
 import { getTask } from '../data/catalog';
-import type { Alert, FileCheck, LabState, PickedData, ProbeResult, ReferenceChoice, RunRecord, RunTiming, StepPoint } from './state';
+import type { Alert, FileCheck, LabState, PickedData, ProbeResult, ReferenceChoice, RunRecord, RunTiming } from './state';
 
 export type PageEvent =
   /** The setup a URL describes (start-up, a changed hash). */
@@ -30,7 +30,7 @@ export type PageEvent =
   | { type: 'setup-shown'; open: boolean }
   | { type: 'group-viewed'; groupId: string | null }
   /** A picked checkpoint or data source is being checked (the engine answers `inspect-result` or an error). */
-  | { type: 'inspect-requested'; what: 'model' | 'data'; requestId: string }
+  | { type: 'inspect-requested'; what: CheckedInput; requestId: string }
   /** The reload's stopped runs were resumed, or the offer dismissed: the banner goes. */
   | { type: 'resume-offer-closed' }
   | { type: 'engine-starting' }
@@ -39,6 +39,10 @@ export type PageEvent =
   /** A probe of a configuration was sent (store/estimate.ts probeKey), or the page stopped waiting for it. */
   | { type: 'probe-requested'; requestId: string; key: string }
   | { type: 'probe-cancelled' }
+  /** Pause or Resume pressed: shown at once, until the engine's queue event answers. */
+  | { type: 'pause-requested'; what: 'pause' | 'resume' }
+  /** A saved run picked for, or taken out of, the comparison. */
+  | { type: 'compare-toggled'; runId: string; on: boolean }
   /** Probe results this browser kept from earlier visits (same release). */
   | { type: 'probes-restored'; results: Record<string, ProbeResult> };
 
@@ -46,9 +50,6 @@ export type LabEvent = EngineEvent | PageEvent;
 
 /** At most this many notices stay on screen (the oldest go first). */
 const MAX_NOTICES = 20;
-
-/** The per-step loss curve keeps at most this many points (every other one goes when it is full). */
-export const STEP_POINTS_MAX = 600;
 
 export function reduce(s: LabState, e: LabEvent): LabState {
   switch (e.type) {
@@ -84,7 +85,11 @@ export function reduce(s: LabState, e: LabEvent): LabState {
     }
     case 'import-params-picked': {
       // Without imported parameters, 0 epochs ("only evaluate") is no longer allowed.
-      const t = { ...s, picked: { ...s.picked, importParams: e.file ? { name: e.file.name, bytes: e.file.size, file: e.file } : null } };
+      const t = {
+        ...s,
+        picked: { ...s.picked, importParams: e.file ? { name: e.file.name, bytes: e.file.size, file: e.file } : null },
+        checks: { ...s.checks, importParams: null },
+      };
       return { ...t, setup: editSetup(t, {}) };
     }
     case 'reference-picked':
@@ -121,6 +126,10 @@ export function reduce(s: LabState, e: LabEvent): LabState {
       return { ...s, probe: { ...s.probe, pending: { requestId: e.requestId, key: e.key } } };
     case 'probe-cancelled':
       return { ...s, probe: { ...s.probe, pending: null } };
+    case 'pause-requested':
+      return { ...s, pending: e.what };
+    case 'compare-toggled':
+      return { ...s, compare: e.on ? [...s.compare.filter((id) => id !== e.runId), e.runId] : s.compare.filter((id) => id !== e.runId) };
     case 'probes-restored':
       return { ...s, probe: { ...s.probe, results: { ...e.results, ...s.probe.results } } };
 
@@ -149,10 +158,25 @@ export function reduce(s: LabState, e: LabEvent): LabState {
       return withRun(s, e.run);
     case 'deleted': {
       const { [e.runId]: _gone, ...runs } = s.runs;
-      return { ...s, runs, order: s.order.filter((id) => id !== e.runId), queue: s.queue.filter((id) => id !== e.runId) };
+      return {
+        ...s,
+        runs,
+        order: s.order.filter((id) => id !== e.runId),
+        queue: s.queue.filter((id) => id !== e.runId),
+        compare: s.compare.filter((id) => id !== e.runId),
+      };
     }
     case 'queue':
-      return { ...s, queue: e.waiting, activeRunId: e.active, queueState: e.state, queueOpen: e.state === 'running' || e.state === 'paused' };
+      return {
+        ...s,
+        queue: e.waiting,
+        activeRunId: e.active,
+        queueState: e.state,
+        queueOpen: e.state === 'running' || e.state === 'paused',
+        // The engine answered (or the queue moved on): nothing is pending any more.
+        pending:
+          (s.pending === 'pause' && e.state === 'running' && e.active === s.activeRunId) || (s.pending === 'resume' && e.state === 'paused') ? s.pending : null,
+      };
     case 'progress':
       return patchRun(s, e.runId, (r) => ({ ...r, progress: { ...r.progress, [e.progress.unit]: e.progress } }));
     case 'step':
@@ -261,23 +285,11 @@ function withEpochTime(t: RunTiming, info: RunInfo): RunTiming {
   return { ...t, epochStepSeconds: 0, evalImages: t.evalImages + valSize, evalSeconds: t.evalSeconds + evalSeconds };
 }
 
-/**
- * A step's loss added to the curve. Epochs are numbered across phases (FT-then-PT's second phase
- * continues the count), so x only grows within one life of a run; a run resumed from an earlier
- * checkpoint steps back, and the points after the new one are dropped. A full curve keeps every
- * other point, so a long run stays a bounded, evenly thinned line.
- */
-function withStepPoint(points: StepPoint[], p: StepPoint): StepPoint[] {
-  let end = points.length;
-  while (end > 0 && points[end - 1]!.x >= p.x) end--;
-  const next = [...points.slice(0, end), p];
-  return next.length > STEP_POINTS_MAX ? next.filter((_, i) => i % 2 === 1 || i === next.length - 1) : next;
-}
+/** The inputs checked when picked. */
+export type CheckedInput = 'model' | 'data' | 'importParams';
 
-function checkOf(s: LabState, requestId: string): 'model' | 'data' | null {
-  if (s.checks.model?.requestId === requestId) return 'model';
-  if (s.checks.data?.requestId === requestId) return 'data';
-  return null;
+function checkOf(s: LabState, requestId: string): CheckedInput | null {
+  return (['model', 'data', 'importParams'] as const).find((w) => s.checks[w]?.requestId === requestId) ?? null;
 }
 
 /** A check's answer; one for a file that was replaced meanwhile is dropped. */

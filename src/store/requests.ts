@@ -9,7 +9,8 @@ import { parseSourceText, type DataSpec, type MethodId, type ModelSpec, type Run
 import type { Command } from '../engine/protocol';
 import { SWEEP_SIZES, modelLabel, paperSpecOf, resolutionError, valSizeOf, type Setup } from './setup';
 import type { LabState } from './state';
-import { probeKey, setupRun } from './estimate';
+import { probeKey, runWork, secondsOf, setupRun, speedBefore } from './estimate';
+import { rerunLr } from '../train/divergence';
 
 type Result<T> = { ok: T } | { problem: ErrorInfo };
 
@@ -112,8 +113,47 @@ function runsRequest(s: LabState, methods: MethodId[], sizes: readonly number[],
   if ('problem' in data) return data;
   const resolution = resolutionError(s.setup);
   if (resolution) return { problem: toErrorInfo(new LabError('config/invalid', resolution)) };
-  const runs = sizes.flatMap((n) => methods.map((m) => runConfig(s, m, model.ok, data.ok, n)));
+  const runs = sizes.flatMap((n) =>
+    methods.map((m) => {
+      // The estimate beside Start, per run, kept with the run to compare with what it took.
+      const speed = speedBefore(s, setupRun({ ...s.setup, trainSize: n }, m));
+      const predicted = speed ? secondsOf(runWork(setupRun({ ...s.setup, trainSize: n }, m)), speed.rates) : NaN;
+      return { ...runConfig(s, m, model.ok, data.ok, n), predictedSeconds: Number.isFinite(predicted) ? predicted : undefined };
+    }),
+  );
   return { ok: { type: 'enqueue', groupLabel: label(s.setup), runs } };
+}
+
+/** Why Start cannot start now: which input, and what is wrong with it. */
+export interface StartBlocker {
+  input: string;
+  reason: string;
+}
+
+/**
+ * Why Start would not start: a chosen input whose check at pick time found it unusable (or is
+ * still checking it), or a setup that lacks something (a file not picked, a resolution the
+ * patches do not divide). Null when Start can start. The button is disabled and says this, so a
+ * Start never queues runs that are bound to fail.
+ */
+export function startBlocker(s: LabState): StartBlocker | null {
+  const inputs = [
+    { what: 'model' as const, used: s.setup.model === 'file', name: `The checkpoint “${s.picked.model?.name ?? ''}”` },
+    {
+      what: 'data' as const,
+      used: getTask(s.setup.taskId).source === 'vtab' && s.setup.data !== 'url',
+      name: `The data “${s.picked.data?.name ?? ''}”`,
+    },
+    { what: 'importParams' as const, used: !!s.picked.importParams, name: `The trained parameters “${s.picked.importParams?.name ?? ''}”` },
+  ];
+  for (const i of inputs) {
+    const check = s.checks[i.what];
+    if (!i.used || !check) continue;
+    if (check.state === 'bad') return { input: i.name, reason: `${check.text}${check.code ? ` (${check.code})` : ''}` };
+    if (check.state === 'checking') return { input: i.name, reason: 'is still being checked' };
+  }
+  const r = runsRequest(s, s.setup.methods, [s.setup.trainSize], () => '');
+  return 'problem' in r ? { input: 'The setup', reason: r.problem.message } : null;
 }
 
 /**
@@ -132,8 +172,12 @@ export function probeRequest(s: LabState, method: MethodId): { cmd: Extract<Comm
  * The check of a picked file, asked as soon as it is picked: the local checkpoint, or the VTAB
  * task's picked folder or zip (URLs are read at Start). Null when there is nothing local to check.
  */
-export function inspectRequest(s: LabState, what: 'model' | 'data'): Extract<Command, { type: 'inspect' }> | null {
+export function inspectRequest(s: LabState, what: 'model' | 'data' | 'importParams'): Extract<Command, { type: 'inspect' }> | null {
   const base = { type: 'inspect' as const, requestId: newId(`inspect-${what}`), taskId: s.setup.taskId, skipBad: s.setup.skipBad };
+  if (what === 'importParams') {
+    const p = s.picked.importParams;
+    return p ? { ...base, importParams: { file: p.file, name: p.name } } : null;
+  }
   if (what === 'model')
     return s.setup.model === 'file' && s.picked.model ? { ...base, model: { kind: 'file', file: s.picked.model, name: s.picked.model.name } } : null;
   if (getTask(s.setup.taskId).source !== 'vtab' || !s.picked.data || s.setup.data === 'url') return null;
@@ -164,6 +208,26 @@ export function restartRequest(s: LabState, runId: string): Result<Extract<Comma
     return problem(`To restart this run, load its trained parameters "${imported}" again with "Start from trained parameters", then press Restart.`);
   }
   return { ok: { type: 'restart', runId, model, data, importParams: { file: file.file, name: imported } } };
+}
+
+/**
+ * A run whose loss rose, again at a tenth of its learning rate (train/divergence.ts rerunLr): the
+ * same setup otherwise, queued into the same group so its curves land beside the first try.
+ */
+export function rerunRequest(s: LabState, runId: string): Result<Enqueue> | null {
+  const record = s.runs[runId];
+  if (!record) return null;
+  const { modelSource, dataSource, ...cfg } = record.summary.config;
+  const lr = record.summary.lossRise?.lr ?? cfg.lr;
+  if (lr === undefined) return null;
+  const model = modelFromSource(modelSource, s);
+  const data = dataFromSource(dataSource, s);
+  if (!model || !data)
+    return problem(
+      `To rerun this run, load ${!model ? `the checkpoint file "${modelSource.replace(/^file:/, '')}"` : 'its data folder or zip'} again in the setup panel first.`,
+    );
+  const config: RunConfig = { ...cfg, runId: newId(cfg.method), model, data, lr: rerunLr(lr), protocol: undefined };
+  return { ok: { type: 'enqueue', groupLabel: record.groupLabel, groupId: record.groupId, runs: [config] } };
 }
 
 function modelFromSource(source: string, s: LabState): ModelSpec | null {

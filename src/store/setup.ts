@@ -10,7 +10,8 @@ import { PAPER_PATCHES, TASKS, getTask, promptLengthFor, promptLengthRuleText, p
 import type { PaperSpec } from '../domain/paper';
 import { dimsOfChoice, resolutionProblem } from '../train/dims';
 import { resolveGrid } from '../train/paper';
-import { METHOD_IDS } from '../train/methods';
+import { METHOD_IDS, METHODS } from '../train/methods';
+import { DEFAULT_QUICK_RUN, recordedDefaultOfChoice } from '../train/defaults';
 import { HUB_CHECKPOINTS } from '../weights/sources';
 
 /** Model choice as one string: 'bundled:<id>', 'hub:<id>', 'file' or 'random:<preset>'. */
@@ -76,21 +77,22 @@ export const SWEEP_SIZES = [400, 800, 2000, 5000, 10000, 20000] as const;
 export const DEFAULT_SETUP: Setup = {
   model: BUNDLED_MODEL,
   modelFileName: '',
-  taskId: 'synth_count',
+  // The one-click run's numbers are the ones its default learning rates were measured on.
+  taskId: DEFAULT_QUICK_RUN.taskId,
   data: 'local',
   dataUrl: '',
   methods: ['ft', 'vpt_deep'],
-  trainSize: 400,
-  epochs: 5,
-  batchSize: 32,
+  trainSize: DEFAULT_QUICK_RUN.trainSize,
+  epochs: DEFAULT_QUICK_RUN.epochs,
+  batchSize: DEFAULT_QUICK_RUN.batchSize,
   lr: null,
   promptLength: null,
-  seed: 1,
+  seed: DEFAULT_QUICK_RUN.seed,
   protocol: 'quick',
   seeds: 3,
   grid: 'reduced',
   imageSize: 0,
-  testSize: 500,
+  testSize: DEFAULT_QUICK_RUN.testSize,
   gradcamSamples: 8,
   backend: null,
   dev: false,
@@ -205,6 +207,19 @@ export function resolutionError(setup: Pick<Setup, 'model' | 'modelFileName' | '
 export function paperSpecOf(setup: Setup, method: MethodId): PaperSpec | undefined {
   if (setup.protocol !== 'paper') return undefined;
   return { kind: 'paper', grid: resolveGrid(setup.grid, method), seeds: Array.from({ length: setup.seeds }, (_, i) => setup.seed + i) };
+}
+
+/**
+ * The learning rate each chosen method trains at when the field is blank: the model's measured
+ * default (train/defaults.json) or the method's reference recipe, in words for the field's hint.
+ */
+export function defaultLrHint(setup: Pick<Setup, 'model' | 'methods'>): string {
+  const parts = setup.methods.map((m) => {
+    const rec = recordedDefaultOfChoice(setup.model, m);
+    return `${METHODS[m].label} ${rec ? rec.lr : METHODS[m].phases.at(-1)!.recipe.baseLr}`;
+  });
+  const measured = setup.methods.every((m) => recordedDefaultOfChoice(setup.model, m));
+  return `blank = ${parts.join(', ')} (${measured ? 'measured for this model: npm run defaults' : 'the reference recipe'}; × batch / 256)`;
 }
 
 /** A grid text the page accepts: 'reduced', 'reference' or 'lr=...;wd=...' (else null, with the reason). */

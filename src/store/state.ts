@@ -6,7 +6,9 @@
  */
 import type { BackendChoice } from '../backend/select';
 import type { Progress } from '../domain/progress';
-import type { GradCamSample, QueueState, RunInfo } from '../domain/run';
+import type { GradCamSample, QueueState, RunInfo, StepPoint } from '../domain/run';
+
+export type { StepPoint } from '../domain/run';
 import type { VerifyReport } from '../verify/golden';
 import { DEFAULT_SETUP, type Setup } from './setup';
 
@@ -42,8 +44,8 @@ export interface FileCheck {
 export interface SetupSlice {
   setup: Setup;
   picked: Picked;
-  /** The picked checkpoint's and data's checks (null: nothing picked, or not checked). */
-  checks: { model: FileCheck | null; data: FileCheck | null };
+  /** The picked checkpoint's, data's and trained parameters' checks (null: nothing picked, or not checked). */
+  checks: { model: FileCheck | null; data: FileCheck | null; importParams: FileCheck | null };
 }
 
 // ---- engine slice ----
@@ -62,12 +64,6 @@ export interface StepInfo {
   stepsPerEpoch: number;
   loss: number;
   imagesPerSec: number;
-}
-
-/** One training step's loss, placed on the epoch axis: x = epochs done before it + step / steps per epoch. */
-export interface StepPoint {
-  x: number;
-  loss: number;
 }
 
 /** A run as the page shows it: the engine's record and what is only shown while it runs. */
@@ -147,6 +143,13 @@ export interface UiSlice {
   presentation: boolean;
   /** The setup form is open; Start folds it into one line so the run's curves are in view. */
   setupOpen: boolean;
+  /**
+   * Pause or Resume was pressed and the engine has not answered yet (it pauses between steps):
+   * the page shows it at once, so a click never looks ignored.
+   */
+  pending: 'pause' | 'resume' | null;
+  /** Saved runs picked to compare side by side, whatever their task, size or method (run ids, in picking order). */
+  compare: string[];
 }
 
 export type ReferenceChoice = 'pretraining' | 'url' | 'zip';
@@ -198,7 +201,7 @@ export type LabState = SetupSlice & EngineSlice & RunsSlice & AlertsSlice & UiSl
 export const initialState = (setup: Setup = DEFAULT_SETUP): LabState => ({
   setup,
   picked: { model: null, data: null, reference: null, importParams: null },
-  checks: { model: null, data: null },
+  checks: { model: null, data: null, importParams: null },
   engine: { state: 'off', choice: null },
   runs: {},
   order: [],
@@ -214,7 +217,9 @@ export const initialState = (setup: Setup = DEFAULT_SETUP): LabState => ({
   notices: [],
   nextAlertId: 1,
   presentation: false,
-  setupOpen: true,
+  setupOpen: false,
+  pending: null,
+  compare: [],
   paper: { reference: 'pretraining', referenceUrl: '', frechet: {}, frechetPending: [] },
   check: { requestId: null, lines: [], report: null, error: null },
   probe: { pending: null, results: {}, failed: {} },

@@ -35,6 +35,32 @@ export async function trainedParamsFile(params: ParamSet, names: string[], cfg: 
   });
 }
 
+/**
+ * What a trained-parameters file holds, in words, without making a tensor (it is checked when
+ * picked, beside a run): the lab's header, finite values, what trained it. A file that is not one
+ * is the same named error Start would give.
+ */
+export function describeTrainedParams(bytes: Uint8Array, name: string): string {
+  const archive = parseSafetensors(bytes, name);
+  if (archive.metadata.lab_format !== TRAINED_FORMAT) {
+    throw new LabError(
+      'checkpoint/not-a-checkpoint',
+      `'${name}' is not a trained-parameters file exported by this lab (no '${TRAINED_FORMAT}' header).`,
+      'Export trained parameters from a finished run (Export trained parameters, or --save-params), or load a full checkpoint as the model instead.',
+    );
+  }
+  const nonFinite = archive.keys().filter((k) => countNonFinite(archive.read(k).data).count > 0);
+  if (nonFinite.length)
+    throw new LabError(
+      'checkpoint/non-finite',
+      `'${name}' holds values that are not finite numbers in '${nonFinite[0]}'${nonFinite.length > 1 ? ` and ${nonFinite.length - 1} more` : ''}.`,
+      'It was saved from a run that diverged, or is damaged; export the parameters of a good run.',
+    );
+  const m = archive.metadata;
+  const prompts = archive.keys().filter((k) => k.startsWith('prompts.')).length;
+  return `trained by ${m.method ?? 'an unknown method'} on ${m.task ?? 'an unknown task'}: ${archive.keys().length} tensors${prompts ? `, prompts for ${prompts} layer(s)` : ''}`;
+}
+
 /** Read a trained-parameters file back into compute-layout tensors (the caller disposes them). */
 export function readTrainedParams(bytes: Uint8Array, name: string): { params: ParamSet; meta: Partial<TrainedMeta> } {
   const archive = parseSafetensors(bytes, name);

@@ -1,7 +1,7 @@
 /**
  * How fast a run's configuration trains on this device, measured before it starts: the lab's own
- * trainer runs one epoch of two steps per phase (the first warms kernels and buffers up, the
- * second is timed) on generated images of the run's size, then one validation pass. The model is
+ * trainer runs one epoch per phase on generated images (its first step warms kernels and buffers
+ * up; the next are timed and averaged) of the run's size, then one validation pass. The model is
  * the run's at its sizes and resolution; a hub checkpoint's weights are not downloaded for it
  * (a step takes as long on random weights of the same shape). No checkpoint is written, and
  * everything it allocates is freed.
@@ -54,10 +54,15 @@ export async function probeSpeed(config: RunConfig, host: RunHost, control: RunC
   const batch = Math.max(1, Math.min(config.batchSize, config.trainSize));
   const classes = getTask(config.taskId).classes;
   const size = model.cfg.imageSize;
+  // A small model's step takes a fraction of a second: several are timed and averaged, so one step
+  // slowed (or sped) by another process on a shared machine does not set the estimate. A large
+  // model's step can take a minute on a CPU: one is timed.
+  const small = model.cfg.numLayers * model.cfg.hiddenSize ** 2 < 3e5;
+  const timedSteps = small ? 5 : 1;
   const data: TrainData = {
     numClasses: classes,
     imageSize: size,
-    train: generatedSplit(2 * batch, size, classes),
+    train: generatedSplit((1 + timedSteps) * batch, size, classes),
     val: generatedSplit(batch, size, classes),
     test: generatedSplit(1, size, classes),
   };

@@ -29,6 +29,7 @@ import { memoryBudget } from './budget';
 import { planPhases, type MemoryPlan, type ModelDims } from './memory';
 import { dimsOf, resolutionProblem } from './dims';
 import { kernelsFor } from '../kernels';
+import { recordedDefault } from './defaults';
 import type { ViT } from '../model/vit';
 
 /** What differs between the browser worker and Node. */
@@ -169,6 +170,24 @@ export function resolvePromptLength(config: RunConfig, cfg: Pick<ViTConfig, 'ima
   return { ...config, promptLength: prompted ? promptLengthFor(getTask(config.taskId), gridSize(cfg) ** 2) : 0 };
 }
 
+/**
+ * The config with its learning rate and weight decay written in: the typed ones, else the model's
+ * measured defaults (defaults.ts, bundled models), else the method's reference recipe. Written
+ * into the config so every record of the run (the page's table, the exports, the CLI's JSON)
+ * names the rate it trained at, not a blank.
+ */
+export function resolveHyperDefaults(config: RunConfig): RunConfig {
+  if (config.protocol) return config; // the paper protocol searches both
+  const recorded = recordedDefault(config.model, config.method);
+  const recipe = METHODS[config.method].phases.at(-1)!.recipe;
+  const lr = config.lr ?? recorded?.lr ?? recipe.baseLr;
+  const out: RunConfig = { ...config, lr, weightDecay: config.weightDecay ?? recorded?.weightDecay ?? recipe.weightDecay };
+  // A measured prompt rate that differs from the base rate travels as the prompts' lr scale.
+  if (config.lr === undefined && recorded?.promptLr && recorded.promptLr !== lr && config.promptControls?.lrScale === undefined)
+    out.promptControls = { ...config.promptControls, lrScale: recorded.promptLr / lr };
+  return out;
+}
+
 /** The trainer's hyperparameters of a run config. */
 export function hyperOf(config: ResolvedConfig): Hyper {
   const c = config.promptControls ?? {};
@@ -192,15 +211,16 @@ export function hyperOf(config: ResolvedConfig): Hyper {
  * owns the trained parameters (dispose with `disposeSession`).
  */
 export async function runSession(
-  requested: RunConfig,
+  asked: RunConfig,
   host: RunHost,
   control: RunControl,
   cb: SessionCallbacks = {},
   resume?: ResumeState,
 ): Promise<SessionResult> {
-  if (!isMethodId(requested.method))
-    throw new LabError('config/invalid', `Unknown method ${quoted(requested.method, 40)}.`, `Use one of: ${Object.keys(METHODS).join(', ')}.`);
-  const method = METHODS[requested.method];
+  if (!isMethodId(asked.method))
+    throw new LabError('config/invalid', `Unknown method ${quoted(asked.method, 40)}.`, `Use one of: ${Object.keys(METHODS).join(', ')}.`);
+  const method = METHODS[asked.method];
+  const requested = resolveHyperDefaults(asked);
   const progress = cb.onProgress ?? (() => {});
   const plan = (config: ResolvedConfig, dims: ModelDims) =>
     planPhases(dims, tunedMethod(method, hyperOf(config)).phases, {

@@ -4,7 +4,7 @@
  * the Grad-CAM gallery, the results table, what each method does, the paper's views and the
  * stored runs. Presentation mode fits status, curves and gallery on one 1280 × 720 screen.
  */
-import { Suspense, lazy } from 'react';
+import { Suspense, lazy, useDeferredValue } from 'react';
 import { useShallow } from 'zustand/react/shallow';
 import { dismissAlert, dismissResumeOffer, resumeStopped, togglePresentation } from './actions';
 import { METHODS } from '../train/methods';
@@ -14,30 +14,54 @@ import { CopyLink } from './CopyLink';
 import { RunPanel } from './RunPanel';
 import { RunsList } from './RunsList';
 import { SetupPanel, SetupSummary } from './SetupPanel';
-import { UpdateBanner } from './UpdateBanner';
+import { OfflineReady, UpdateBanner } from './UpdateBanner';
+import { Intro } from './FirstScreen';
 
 // Heavy views (recharts, canvases) load after the first paint.
 const LiveCharts = lazy(() => import('./ResultsView').then((m) => ({ default: m.LiveCharts })));
 const ResultsTable = lazy(() => import('./ResultsView').then((m) => ({ default: m.ResultsTable })));
 const GradCamGallery = lazy(() => import('./GradCamGallery'));
 const PaperViews = lazy(() => import('./PaperViews'));
+const CompareRuns = lazy(() => import('./ResultsView').then((m) => ({ default: m.CompareRuns })));
+const WhatThisShows = lazy(() => import('./ResultsView').then((m) => ({ default: m.WhatThisShows })));
 const TeachingPanel = lazy(() => import('./TeachingPanel').then((m) => ({ default: m.TeachingPanel })));
 const EngineCheck = lazy(() => import('./EngineCheck'));
+
+/**
+ * Which engine the lab runs on, in one line, in a slot whose height is reserved from the first
+ * paint: the engine answers seconds after load, and its notice must not push the page down.
+ */
+function EngineLine() {
+  const engine = useLab((s) => s.engine);
+  const choice = engine.choice;
+  if (choice?.noWebGPU)
+    return (
+      <div className="engine-line warning" role="status" title={`${choice.adapter}: ${choice.reason}`}>
+        <span data-testid="banner.noWebGPU">
+          <strong>No WebGPU in this browser:</strong> the lab runs on {choice.backend.toUpperCase()}
+          {choice.threads?.threads ? ` (${choice.threads.threads} thread${choice.threads.threads === 1 ? '' : 's'})` : ''}, slower; the small model and offline
+          tasks work.
+        </span>
+        <OfflineReady />
+      </div>
+    );
+  return (
+    <div className="engine-line" role="status" data-testid="engine.line">
+      {engine.state === 'ready' && choice
+        ? `Runs on ${choice.backend.toUpperCase()} (${choice.adapter})`
+        : engine.state === 'starting'
+          ? 'Starting the engine…'
+          : 'The engine starts with the first run or measurement.'}
+      <OfflineReady />
+    </div>
+  );
+}
 
 function Alerts() {
   const errors = useLab((s) => s.errors);
   const notices = useLab((s) => s.notices);
-  const choice = useLab((s) => s.engine.choice);
   return (
     <>
-      {choice?.noWebGPU && (
-        <div className="banner warning" role="status" data-testid="banner.noWebGPU">
-          <span>
-            <strong>No WebGPU in this browser.</strong> The lab runs on <strong>{choice.backend.toUpperCase()}</strong> ({choice.adapter}) instead:{' '}
-            {choice.reason}. Training is slower; the small bundled model and procedural tasks still work.
-          </span>
-        </div>
-      )}
       <div className="alerts" role="alert" aria-live="assertive" data-testid="run.error">
         {errors.map((e) => (
           <div key={e.id} className="banner error" data-code={e.code}>
@@ -122,14 +146,27 @@ function ResumeBanner() {
 export function App() {
   const presentation = useLab((s) => s.presentation);
   const setupOpen = useLab((s) => s.setupOpen);
-  const classes = ['app', presentation ? 'presentation' : '', setupOpen && !presentation ? '' : 'run-view'].filter(Boolean).join(' ');
+  // The first screen: until this visit's first Start, with the setup folded, the lab explains itself.
+  // Deferred: Start's switch from the first screen to the run view is drawn in a time-sliced pass,
+  // not in the click's own task.
+  const intro = useDeferredValue(useLab((s) => !s.presentation && !s.setupOpen && s.queueRuns.length === 0 && s.stopped.length === 0));
+  const classes = ['app', presentation ? 'presentation' : '', intro ? 'first-screen' : setupOpen && !presentation ? '' : 'run-view'].filter(Boolean).join(' ');
   return (
     <div className={classes}>
+      {/* Not a plain anchor: the URL hash holds the setup, and a jump would overwrite it. */}
+      <a
+        className="skip-link"
+        href="#run-title"
+        onClick={(e) => {
+          e.preventDefault();
+          document.querySelector<HTMLElement>('[data-testid="run.start"]')?.focus();
+        }}
+      >
+        Skip to Start
+      </a>
       <header className="top">
         <h1>VPT vs full fine-tuning — ViT lab</h1>
-        <p className="subtitle">
-          Reproducing Han et al., “Facing the Elephant in the Room: Visual Prompt Tuning or Full Finetuning?” (ICLR 2024) on VTAB-1k, in your browser.
-        </p>
+        <p className="subtitle">Han et al., “Facing the Elephant in the Room: Visual Prompt Tuning or Full Finetuning?” (ICLR 2024), in your browser.</p>
         <div className="toolbar">
           <CopyLink />
           <label className="toggle">
@@ -138,17 +175,24 @@ export function App() {
           </label>
         </div>
       </header>
-      <UpdateBanner />
+      <EngineLine />
+      <div className="toasts">
+        <UpdateBanner />
+      </div>
       <ResumeBanner />
       <Alerts />
       <main>
         <div className="workbench">
           <SetupSummary />
+          {intro && <Intro />}
           <SetupPanel />
           <RunPanel />
         </div>
         <Suspense fallback={<p className="note">Loading charts…</p>}>
           <LiveCharts />
+        </Suspense>
+        <Suspense fallback={null}>
+          <WhatThisShows />
         </Suspense>
         <Suspense fallback={null}>
           <ResultsTable />
@@ -163,6 +207,9 @@ export function App() {
           <PaperViews />
         </Suspense>
         <RunsList />
+        <Suspense fallback={null}>
+          <CompareRuns />
+        </Suspense>
         <Suspense fallback={null}>
           <EngineCheck />
         </Suspense>

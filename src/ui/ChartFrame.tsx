@@ -29,6 +29,11 @@ export function ChartFrame(props: {
   /** Attributes tests read (data-points, ...). */
   data?: Record<string, string>;
   className?: string;
+  /**
+   * The chart in words (its text alternative): what it plots and its values, read out where the
+   * plot cannot be seen. The plot itself is an image named by the title and this summary.
+   */
+  summary?: string;
   children: ReactNode;
 }) {
   const body = useRef<HTMLDivElement>(null);
@@ -69,7 +74,7 @@ export function ChartFrame(props: {
       ) : (
         <>
           <Legend items={props.legend} testId={`${props.testId}.legend`} />
-          <div className="chart-body" ref={body}>
+          <div className="chart-body" ref={body} role="img" aria-label={props.summary ? `${props.title}. ${props.summary}` : props.title}>
             {props.children}
           </div>
         </>

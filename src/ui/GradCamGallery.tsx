@@ -3,14 +3,14 @@
  * every `gradcam` event. A filter keeps the images one method gets right and another wrong;
  * clicking an image opens it large.
  */
-import { useEffect, useLayoutEffect, useRef, useState, type RefObject } from 'react';
-import { useShallow } from 'zustand/react/shallow';
+import { memo, useDeferredValue, useEffect, useLayoutEffect, useRef, useState, type RefObject } from 'react';
 import type { GradCamSample } from '../domain/run';
 import { runsOfGroup, viewedGroupId } from '../store/selectors';
-import { useLab } from '../store/store';
+import { useLab, useRunRecords } from '../store/store';
 import type { RunRecord } from '../store/state';
 import { VIRIDIS, drawSample } from './gradcamDraw';
 import { METHOD_COLOURS } from './palette';
+import { countOffset, labelText } from './labels';
 
 const OVERLAY_ALPHA = 0.5;
 
@@ -31,9 +31,34 @@ function SampleCanvas({
 }) {
   const ref = useRef<HTMLCanvasElement>(null);
   useEffect(() => {
-    if (ref.current) drawSample(ref.current, sample, alpha);
+    const canvas = ref.current;
+    if (canvas) return queueDraw(() => drawSample(canvas, sample, alpha));
   }, [sample, alpha]);
   return <canvas ref={ref} role="img" aria-label={label} style={{ width: size, height: size }} data-testid={testId} data-method={method} />;
+}
+
+/**
+ * Canvases are drawn one per task, not all in the one that mounts them: sixteen at an epoch's end
+ * in one task kept the page from answering for a third of a second on a software GPU.
+ */
+const drawQueue: (() => void)[] = [];
+let drawing = false;
+function queueDraw(draw: () => void): () => void {
+  drawQueue.push(draw);
+  if (!drawing) {
+    drawing = true;
+    const next = () => {
+      drawQueue.shift()?.();
+      if (drawQueue.length) setTimeout(next, 0);
+      else drawing = false;
+    };
+    setTimeout(next, 0);
+  }
+  // Unmounted or redrawn before its turn: dropped.
+  return () => {
+    const i = drawQueue.indexOf(draw);
+    if (i >= 0) drawQueue.splice(i, 1);
+  };
 }
 
 /**
@@ -56,41 +81,58 @@ export function ColourScale() {
   );
 }
 
-/** A caption line under each image, and the row of labels above them (px). */
-const CAPTION_PX = 22;
-const LABEL_ROW_PX = 26;
+/** A caption line under each image, the row of labels above them, and the methods' row headers (px, at presentation's 18 px text). */
+const CAPTION_PX = 26;
+const LABEL_ROW_PX = 28;
+const ROW_HEAD_PX = 170;
 
 /**
  * Image size in presentation: the methods' rows share what is left of the screen below the
  * gallery's top (the status strip and the two curves sit above it), each with a caption line;
  * measured, so it follows the window and the font.
  */
-function usePresentationCell(on: boolean, rows: number, deps: unknown[]): [RefObject<HTMLDivElement | null>, number] {
+function usePresentationCell(on: boolean, rows: number, columns: number, deps: unknown[]): [RefObject<HTMLDivElement | null>, number] {
   const ref = useRef<HTMLDivElement>(null);
   const [cell, setCell] = useState(72);
   useLayoutEffect(() => {
     if (!on) return;
     const fit = () => {
-      const top = ref.current?.getBoundingClientRect().top ?? window.innerHeight / 2;
+      const box = ref.current?.getBoundingClientRect();
+      const top = box?.top ?? window.innerHeight / 2;
       const room = window.innerHeight - top - LABEL_ROW_PX - 10;
-      setCell(Math.max(40, Math.min(160, Math.floor(room / Math.max(1, rows)) - CAPTION_PX - 6)));
+      // Every column across too: the last image must not be cut off at the right.
+      const across = Math.floor(((box?.width ?? window.innerWidth) - ROW_HEAD_PX) / Math.max(1, columns)) - 10;
+      setCell(Math.max(40, Math.min(160, across, Math.floor(room / Math.max(1, rows)) - CAPTION_PX - 6)));
     };
     fit();
     window.addEventListener('resize', fit);
     return () => window.removeEventListener('resize', fit);
     // eslint-disable-next-line react-hooks/exhaustive-deps -- refit when what is above the gallery changes
-  }, [on, rows, ...deps]);
+  }, [on, rows, columns, ...deps]);
   return [ref, cell];
 }
 
+/** A label in words ("7 (8 objects)" on a counting task), for captions with room. */
 function className(run: RunRecord | undefined, c: number): string {
+  return run ? labelText(run.summary.config.taskId, c, run.classNames) : String(c);
+}
+
+/** A label as short as it goes, under small images; the row header says what it counts. */
+function shortName(run: RunRecord | undefined, c: number): string {
   return run?.classNames?.[c] ?? String(c);
 }
 
 export default function GradCamGallery() {
   const groupId = useLab(viewedGroupId);
-  const runs = useLab(useShallow((s) => runsOfGroup(s, groupId).filter((r) => r.gradcam && r.gradcam.samples.length > 0)));
+  // Deferred and memoised: only the time-sliced pass after a store change draws the gallery.
+  const runs = useDeferredValue(useRunRecords((s) => runsOfGroup(s, groupId).filter((r) => r.gradcam && r.gradcam.samples.length > 0)));
   const presentation = useLab((s) => s.presentation);
+  return <MemoGallery runs={runs} presentation={presentation} />;
+}
+
+const MemoGallery = memo(Gallery);
+
+function Gallery({ runs, presentation }: { runs: RunRecord[]; presentation: boolean }) {
   const [filter, setFilter] = useState('all');
   const [open, setOpen] = useState<number | null>(null);
   const dialog = useRef<HTMLDialogElement>(null);
@@ -115,7 +157,8 @@ export default function GradCamGallery() {
     return !!sa && !!sb && sa.predicted === sa.label && sb.predicted !== sb.label;
   });
   const across = presentation;
-  const [scroller, fitted] = usePresentationCell(across, runs.length, [indices.length]);
+  const offset = runs[0] ? countOffset(runs[0].summary.config.taskId) : null;
+  const [scroller, fitted] = usePresentationCell(across, runs.length, shown.length, [indices.length]);
   const cell = across ? fitted : 112;
   const imageButton = (index: number, first: GradCamSample) => (
     <button
@@ -149,7 +192,7 @@ export default function GradCamGallery() {
           />
         </button>
         <div className={`caption ${right ? 'right' : 'wrong'}`}>
-          {right ? '✓' : '✗'} {className(r, s.predicted)}
+          {right ? '✓' : '✗'} {across ? shortName(r, s.predicted) : className(r, s.predicted)}
         </div>
       </>
     );
@@ -184,12 +227,12 @@ export default function GradCamGallery() {
               <table className="gallery-grid across">
                 <thead>
                   <tr>
-                    <th scope="row">label</th>
+                    <th scope="row">{offset === null ? 'label' : `label = objects − ${offset}`}</th>
                     {shown.map((index) => {
                       const first = runs.map((r) => sampleOf(r, index)).find((x) => !!x)!;
                       return (
                         <th key={index} scope="col" className="caption">
-                          {className(runs[0], first.label)}
+                          {shortName(runs[0], first.label)}
                         </th>
                       );
                     })}
@@ -253,8 +296,9 @@ export default function GradCamGallery() {
                   <figure key={r.summary.config.runId}>
                     <SampleCanvas sample={s} alpha={OVERLAY_ALPHA} size={presentation ? 420 : 320} label={`${r.methodLabel} Grad-CAM of test image ${open}`} />
                     <figcaption>
-                      <strong style={{ color: METHOD_COLOURS[r.summary.config.method] }}>{r.methodLabel}</strong>: predicted {className(r, s.predicted)} — label{' '}
-                      {className(r, s.label)} {s.predicted === s.label ? '✓ right' : '✗ wrong'}
+                      <span className="swatch" style={{ background: METHOD_COLOURS[r.summary.config.method] }} aria-hidden="true" />{' '}
+                      <strong>{r.methodLabel}</strong>: predicted {className(r, s.predicted)} — label {className(r, s.label)}{' '}
+                      {s.predicted === s.label ? '✓ right' : '✗ wrong'}
                     </figcaption>
                   </figure>
                 );

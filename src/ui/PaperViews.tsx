@@ -4,7 +4,7 @@
  * coloured by the published winner, with the user's own finished runs overlaid. And the
  * data-size sweep: test accuracy against train size for FT and VPT-deep on one task.
  */
-import { useState } from 'react';
+import { useDeferredValue, useState } from 'react';
 import { useShallow } from 'zustand/react/shallow';
 import {
   CartesianGrid,
@@ -28,6 +28,7 @@ import { METHODS } from '../train/methods';
 import { pickReferenceZip, requestFrechet, setReference, startSweep } from './actions';
 import { finishedRuns, headlineAcc } from '../store/selectors';
 import { SWEEP_SIZES, modelLabel } from '../store/setup';
+import { formatDuration, runWork, secondsOf, setupRun, speedBefore } from '../store/estimate';
 import { useLab } from '../store/store';
 import type { ReferenceChoice, RunRecord } from '../store/state';
 import { AXIS_TEXT, AXIS_TICK, ChartFrame, axisLabel } from './ChartFrame';
@@ -178,7 +179,7 @@ function WhenVptWins() {
   const referenceUrl = useLab((s) => s.paper.referenceUrl);
   const refZip = useLab((s) => s.picked.reference);
   const model = useLab((s) => s.setup.model);
-  const finished = useLab(useShallow(finishedRuns));
+  const finished = useDeferredValue(useLab(useShallow(finishedRuns)));
   const presentation = useLab((s) => s.presentation);
   const own = ownWinners(finished);
 
@@ -254,6 +255,12 @@ function WhenVptWins() {
         fileName="when-vpt-wins.png"
         legend={LEGEND_VPT_WINS}
         data={{ measured: JSON.stringify(Object.fromEntries(measured.map((p) => [p.taskId, p.x]))) }}
+        summary={`Each measured task at its feature distance from the pretraining images: ${measured
+          .map(
+            (p) =>
+              `${p.taskId} ${p.x.toFixed(1)} (${p.winner === 'unknown' ? 'no published winner' : `the paper's winner ${p.winner === 'vpt' ? 'VPT' : 'FT'}`})`,
+          )
+          .join('; ')}`}
         empty={
           measured.length === 0
             ? 'No distance measured yet. Press “Compute distances”: the procedural tasks are measured against the bundled model’s pretraining images; pick a VTAB task’s data to measure it too.'
@@ -261,7 +268,7 @@ function WhenVptWins() {
         }
       >
         <ResponsiveContainer width="100%" height="100%">
-          <ScatterChart margin={{ top: 16, right: 110, bottom: 32, left: 16 }}>
+          <ScatterChart accessibilityLayer={false} margin={{ top: 16, right: 110, bottom: 32, left: 16 }}>
             <CartesianGrid stroke="#d0d0d0" />
             <XAxis
               type="number"
@@ -358,11 +365,18 @@ function WhenVptWins() {
 
 function SweepView() {
   const setup = useLab((s) => s.setup);
-  const finished = useLab(useShallow(finishedRuns));
+  const finished = useDeferredValue(useLab(useShallow(finishedRuns)));
   const [confirming, setConfirming] = useState(false);
   const task = getTask(setup.taskId);
   const label = modelLabel(setup);
   const methods: MethodId[] = ['ft', 'vpt_deep'];
+  // The sweep's time at the speeds known on this device (NaN until one is).
+  const sweepSeconds = useLab((s) =>
+    SWEEP_SIZES.flatMap((n) => methods.map((m) => setupRun({ ...s.setup, trainSize: n }, m))).reduce((sum, run) => {
+      const speed = speedBefore(s, run);
+      return sum + (speed ? secondsOf(runWork(run), speed.rates) : NaN);
+    }, 0),
+  );
   const relevant = finished.filter(
     (r) => r.summary.config.taskId === setup.taskId && r.summary.config.modelLabel === label && methods.includes(r.summary.config.method),
   );
@@ -391,7 +405,13 @@ function SweepView() {
       <div className="row">
         {confirming ? (
           <>
-            <span>Queue {SWEEP_SIZES.length * methods.length} runs?</span>
+            <span data-testid="sweep.question">
+              Queue {SWEEP_SIZES.length * methods.length} runs
+              {Number.isFinite(sweepSeconds)
+                ? `, about ${formatDuration(sweepSeconds)} on this device`
+                : ' (their time is known once a run of this model has been measured here)'}
+              ?
+            </span>
             <button
               type="button"
               className="primary"
@@ -417,13 +437,23 @@ function SweepView() {
         title={`Test accuracy against train size — ${task.name}`}
         testId="chart.sweep"
         fileName="data-size-sweep.png"
+        summary={rows
+          .filter((r) => methods.some((m) => r[m] !== undefined))
+          .map(
+            (r) =>
+              `${r.trainSize} images: ${methods
+                .map((m) => (r[m] !== undefined ? `${METHODS[m].label} ${r[m]!.toFixed(1)} %` : ''))
+                .filter(Boolean)
+                .join(', ')}`,
+          )
+          .join('; ')}
         legend={legend}
         empty={
           rows.length === 0 ? 'No finished FT or VPT-deep runs on this task and model yet: queue the sweep, or finish runs at several train sizes.' : undefined
         }
       >
         <ResponsiveContainer width="100%" height="100%">
-          <LineChart data={rows} margin={{ top: 8, right: 24, bottom: 28, left: 8 }}>
+          <LineChart accessibilityLayer={false} data={rows} margin={{ top: 8, right: 24, bottom: 28, left: 8 }}>
             <CartesianGrid stroke="#d0d0d0" strokeDasharray="3 3" />
             <XAxis
               dataKey="trainSize"

@@ -3,22 +3,23 @@
  * final table beside the published numbers, and per-class details on demand. Lazy-loaded:
  * recharts is the heaviest thing on the page.
  */
-import { memo, type ReactNode } from 'react';
+import { memo, useDeferredValue, type ReactNode } from 'react';
 import { useShallow } from 'zustand/react/shallow';
-import { CartesianGrid, Line, LineChart, ReferenceLine, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
+import { CartesianGrid, Line, LineChart, ReferenceDot, ReferenceLine, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
 import { getTask, publishedAccuracy, type TaskInfo } from '../data/catalog';
 import type { MethodId } from '../domain/run';
-import { chosenSearchCurve, groups, headlineAcc, runsOfGroup, viewedGroupId } from '../store/selectors';
+import { chosenSearchCurve, groups, headlineAcc, runsOfGroup, takeawayOf, viewedGroupId } from '../store/selectors';
 import { AccuracyChart, WhyViews } from './WhyViews';
-import { viewGroup } from './actions';
-import { useLab } from '../store/store';
-import type { RunRecord } from '../store/state';
+import { toggleCompare, viewGroup } from './actions';
+import { useLab, useRunRecords } from '../store/store';
+import type { RunRecord, StepPoint } from '../store/state';
 import { AXIS_TEXT, AXIS_TICK, ChartFrame, axisLabel } from './ChartFrame';
 import type { LegendItem } from './legend';
 import { METHODS } from '../train/methods';
 import { METHOD_COLOURS, METHOD_DASH } from './palette';
 import { ExportParamsButton } from './ExportParamsButton';
 import { MiniatureNote } from './TeachingPanel';
+import { formatDuration } from '../store/estimate';
 
 /** Series name: the method, numbered when a group has the same method twice. */
 function seriesNames(runs: RunRecord[]): Map<string, string> {
@@ -40,8 +41,8 @@ interface Series {
   dash?: string;
 }
 
-function seriesOf(runs: RunRecord[]): Series[] {
-  const names = seriesNames(runs);
+function seriesOf(runs: RunRecord[], nameOf?: (r: RunRecord) => string): Series[] {
+  const names = nameOf ? new Map(runs.map((r) => [r.summary.config.runId, nameOf(r)])) : seriesNames(runs);
   return runs.map((run) => ({
     run,
     name: names.get(run.summary.config.runId)!,
@@ -72,6 +73,18 @@ function plannedEpochs(runs: RunRecord[]): number {
   return Math.max(1, ...runs.map((r) => r.summary.config.epochs * METHODS[r.summary.config.method].phases.length));
 }
 
+/** The step of a round axis end near v: a tenth of its order of magnitude (0.1 for 2.1, 10 for 600). */
+function roundStep(v: number): number {
+  return 10 ** (Math.floor(Math.log10(Math.max(Math.abs(v), 1e-6))) - 1);
+}
+const roundDown = (v: number) => (Number.isFinite(v) ? Number((Math.floor(v / roundStep(v)) * roundStep(v)).toPrecision(6)) : v);
+const roundUp = (v: number) => (Number.isFinite(v) ? Number((Math.ceil(v / roundStep(v)) * roundStep(v)).toPrecision(6)) : v);
+
+/** A run's per-step loss: what this page saw, else what the record kept (after a reload). */
+function stepsOf(r: RunRecord): StepPoint[] {
+  return r.stepLoss?.length ? r.stepLoss : (r.stepCurve ?? []);
+}
+
 /** The accuracy chart's chance line. */
 const CHANCE_LEGEND: LegendItem = { label: 'chance', colour: '#555555', marker: 'line', dash: '6 4' };
 
@@ -85,32 +98,54 @@ const STEP_LEGEND: LegendItem[] = [
  * Training loss: every step's loss as a thin line (something moves in the first minute) and each
  * epoch's mean as dots, on one epoch axis (a step of epoch k sits between k - 1 and k).
  */
-function LossChart({ runs, title, children }: { runs: RunRecord[]; title: string; children?: ReactNode }) {
-  const series = seriesOf(runs);
+function LossChart({
+  runs,
+  title,
+  children,
+  testId = 'chart.loss',
+  nameOf,
+}: {
+  runs: RunRecord[];
+  title: string;
+  children?: ReactNode;
+  testId?: string;
+  nameOf?: (r: RunRecord) => string;
+}) {
+  const series = seriesOf(runs, nameOf);
   const epochPoints = Object.fromEntries(series.map((s) => [s.name, s.run.summary.epochs.length]));
-  const stepPoints = Object.fromEntries(series.map((s) => [s.name, s.run.stepLoss?.length ?? 0]));
-  const empty = series.every((s) => !s.run.summary.epochs.length && !s.run.stepLoss?.length);
+  const stepPoints = Object.fromEntries(series.map((s) => [s.name, stepsOf(s.run).length]));
+  const empty = series.every((s) => !s.run.summary.epochs.length && !stepsOf(s.run).length);
   const legend: LegendItem[] = [...series.map((s) => ({ label: s.name, colour: s.colour, marker: 'line' as const, dash: s.dash })), ...STEP_LEGEND];
   return (
     <ChartFrame
       title={title}
-      testId="chart.loss"
+      testId={testId}
       fileName="training-loss.png"
+      summary={series
+        .map(
+          (s) =>
+            `${s.name}: mean training loss per epoch ${s.run.summary.epochs.map((e) => e.trainLoss.toFixed(3)).join(', ') || 'not yet measured'}${s.run.summary.lossRise ? ' (its loss rose)' : ''}`,
+        )
+        .join('; ')}
       legend={legend}
       empty={empty ? 'No steps yet: the loss appears with the first training step.' : undefined}
-      data={{ points: JSON.stringify(epochPoints), 'step-points': JSON.stringify(stepPoints) }}
+      data={{
+        points: JSON.stringify(epochPoints),
+        'step-points': JSON.stringify(stepPoints),
+        rise: JSON.stringify(series.filter((s) => s.run.summary.lossRise).map((s) => s.name)),
+      }}
     >
       <ResponsiveContainer width="100%" height="100%">
-        <LineChart margin={{ top: 8, right: 20, bottom: 28, left: 8 }}>
+        <LineChart accessibilityLayer={false} margin={{ top: 8, right: 20, bottom: 28, left: 8 }}>
           <CartesianGrid stroke="#d0d0d0" strokeDasharray="3 3" />
           <XAxis {...epochAxis(runs)} />
           <YAxis
             type="number"
-            domain={['auto', 'auto']}
+            // Round ends (a tenth of the loss's scale) put the ticks on round values: an auto
+            // domain drew ticks such as 1.955 and 2.185.
+            domain={[(min: number) => roundDown(min), (max: number) => roundUp(max)]}
             tick={AXIS_TICK}
             stroke={AXIS_TEXT}
-            // Recharts puts ticks at steps like 0.025: two fixed decimals printed 2.025 as "2.02"
-            // beside 2.05, so the axis looked uneven. Four significant digits show each tick as it is.
             tickFormatter={(v: number) => String(Number(v.toPrecision(4)))}
             label={axisLabel('loss', 'insideLeft', { angle: -90 })}
           />
@@ -118,7 +153,7 @@ function LossChart({ runs, title, children }: { runs: RunRecord[]; title: string
           {series.map((s) => (
             <Line
               key={`${s.run.summary.config.runId}-steps`}
-              data={(s.run.stepLoss ?? []).map((p) => ({ x: p.x, y: p.loss }))}
+              data={stepsOf(s.run).map((p) => ({ x: p.x, y: p.loss }))}
               dataKey="y"
               name={`${s.name} (step)`}
               stroke={s.colour}
@@ -136,12 +171,51 @@ function LossChart({ runs, title, children }: { runs: RunRecord[]; title: string
               s.run.summary.epochs.map((e) => ({ x: e.epoch, y: e.trainLoss })),
             ),
           )}
+          {series.map((s) => riseMark(s))}
           {children}
         </LineChart>
       </ResponsiveContainer>
     </ChartFrame>
   );
 }
+
+/**
+ * Where a run's loss first rose (train/divergence.ts), ringed in its colour and labelled, so the
+ * rise is seen on the curve and not only read in the status line.
+ */
+function riseMark(s: Series) {
+  const r = s.run.summary.lossRise;
+  if (!r) return null;
+  const spe = s.run.stepsPerEpoch ?? 1;
+  const x = r.kind === 'epoch' ? r.epoch : r.epoch - 1 + (r.step ?? spe) / spe;
+  return (
+    <ReferenceDot
+      key={`${s.run.summary.config.runId}-rise`}
+      className="loss-rise-mark"
+      x={x}
+      y={r.loss}
+      r={9}
+      fill="none"
+      stroke={s.colour}
+      strokeWidth={3}
+      ifOverflow="extendDomain"
+      label={{ value: `${s.name}: loss rising`, position: 'top', fill: AXIS_TEXT, fontSize: 13 }}
+    />
+  );
+}
+
+/** The loss chart reads the runs with their live steps: the one view drawn at each step flush. */
+function LiveLossChart({ groupId, title }: { groupId: string | null; title: string }) {
+  const runs = useDeferredValue(useLab(useShallow((s) => runsOfGroup(s, groupId))));
+  return <MemoLossChart runs={runs} title={title} />;
+}
+
+/**
+ * Memoised, so the urgent render that a store change starts (with the deferred runs still the
+ * old ones) skips the charts, and only the deferred, time-sliced pass draws them.
+ */
+const MemoLossChart = memo(LossChart);
+const MemoValAccuracyChart = memo(ValAccuracyChart);
 
 /**
  * Validation accuracy after each epoch. A finished paper-protocol run's curve is its chosen search
@@ -154,18 +228,44 @@ function valCurve(r: RunRecord): { x: number; y: number }[] {
     : r.summary.epochs.map((e) => ({ x: e.epoch, y: e.valAcc }));
 }
 
-function ValAccuracyChart({ runs, title, children, extraLegend = [] }: { runs: RunRecord[]; title: string; children?: ReactNode; extraLegend?: LegendItem[] }) {
-  const series = seriesOf(runs);
+function ValAccuracyChart({
+  runs,
+  title,
+  children,
+  extraLegend = [],
+  testId = 'chart.accuracy',
+  nameOf,
+}: {
+  runs: RunRecord[];
+  title: string;
+  children?: ReactNode;
+  extraLegend?: LegendItem[];
+  testId?: string;
+  nameOf?: (r: RunRecord) => string;
+}) {
+  const series = seriesOf(runs, nameOf);
   const curves = new Map(series.map((s) => [s.run.summary.config.runId, valCurve(s.run).filter((p) => Number.isFinite(p.y))]));
   const points = Object.fromEntries(series.map((s) => [s.name, curves.get(s.run.summary.config.runId)!.length]));
   const empty = series.every((s) => !curves.get(s.run.summary.config.runId)!.length);
-  // The chance level of the group's task (every run of a group shares it).
-  const chance = runs.length ? 100 / getTask(runs[0]!.summary.config.taskId).classes : undefined;
+  // The chance level of the runs' task, when they share one (a comparison may mix tasks).
+  const tasks = new Set(runs.map((r) => r.summary.config.taskId));
+  const chance = tasks.size === 1 ? 100 / getTask(runs[0]!.summary.config.taskId).classes : undefined;
   return (
     <ChartFrame
       title={title}
-      testId="chart.accuracy"
+      testId={testId}
       fileName="validation-accuracy.png"
+      summary={`${series
+        .map(
+          (s) =>
+            `${s.name}: ${
+              curves
+                .get(s.run.summary.config.runId)!
+                .map((p) => `${p.y.toFixed(1)} %`)
+                .join(', ') || 'no epoch yet'
+            }`,
+        )
+        .join('; ')}${chance !== undefined ? `; chance ${chance.toFixed(1)} %` : ''}`}
       legend={[
         ...series.map((s) => ({ label: s.name, colour: s.colour, marker: 'line' as const, dash: s.dash })),
         ...(chance !== undefined ? [CHANCE_LEGEND] : []),
@@ -175,7 +275,7 @@ function ValAccuracyChart({ runs, title, children, extraLegend = [] }: { runs: R
       data={{ points: JSON.stringify(points), ...(chance !== undefined ? { chance: String(chance) } : {}) }}
     >
       <ResponsiveContainer width="100%" height="100%">
-        <LineChart margin={{ top: 8, right: 20, bottom: 28, left: 8 }}>
+        <LineChart accessibilityLayer={false} margin={{ top: 8, right: 20, bottom: 28, left: 8 }}>
           <CartesianGrid stroke="#d0d0d0" strokeDasharray="3 3" />
           <XAxis {...epochAxis(runs)} />
           <YAxis type="number" domain={[0, 100]} tick={AXIS_TICK} stroke={AXIS_TEXT} label={axisLabel('%', 'insideLeft', { angle: -90 })} />
@@ -186,7 +286,7 @@ function ValAccuracyChart({ runs, title, children, extraLegend = [] }: { runs: R
               y={chance}
               stroke="#555555"
               strokeDasharray="6 4"
-              label={{ value: 'chance', position: 'insideTopRight', fill: AXIS_TEXT, fontSize: 13 }}
+              label={{ value: 'chance', position: 'insideBottomLeft', fill: AXIS_TEXT, fontSize: 13 }}
             />
           )}
           {children}
@@ -274,10 +374,14 @@ function PerClass({ run }: { run: RunRecord }) {
   );
 }
 
-/** The runs of the group the results show (the latest queue unless another is chosen). */
+/**
+ * The runs of the group the results show (the latest queue unless another is chosen), deferred:
+ * React draws the views that read them in a time-sliced pass after the urgent update, so the end
+ * of a run (table, bars, why charts, takeaway, gallery at once) does not freeze the page.
+ */
 function useViewedRuns(): RunRecord[] {
   const groupId = useLab(viewedGroupId);
-  return useLab(useShallow((s) => runsOfGroup(s, groupId)));
+  return useDeferredValue(useRunRecords((s) => runsOfGroup(s, groupId)));
 }
 
 /** Live curves of the viewed group: per-step and per-epoch loss, validation accuracy. */
@@ -310,8 +414,8 @@ export function LiveCharts() {
         )}
       </div>
       <div className="charts">
-        <LossChart runs={runs} title={paper ? "Training loss: the first seed's final run" : 'Training loss'} />
-        <ValAccuracyChart runs={runs} title={paper ? 'Validation accuracy (%): the chosen search run' : 'Validation accuracy (%)'} />
+        <LiveLossChart groupId={groupId} title={paper ? "Training loss: the first seed's final run" : 'Training loss'} />
+        <MemoValAccuracyChart runs={runs} title={paper ? 'Validation accuracy (%): the chosen search run' : 'Validation accuracy (%)'} />
       </div>
     </section>
   );
@@ -324,12 +428,28 @@ export function LiveCharts() {
  */
 const sameSummaries = (a: { runs: RunRecord[] }, b: { runs: RunRecord[] }) =>
   a.runs.length === b.runs.length && a.runs.every((r, i) => r.summary === b.runs[i]!.summary);
-const TestAccuracyBars = memo(AccuracyChart, (a, b) => sameSummaries(a, b) && a.numClasses === b.numClasses);
-const WhyCharts = memo(WhyViews, sameSummaries);
+/**
+ * The test-accuracy bars and the "why" charts sit below the fold and change when a run ends (its
+ * test, its paper outcome): drawing them again at every epoch made the page stall at each one.
+ */
+const sameEnds = (a: { runs: RunRecord[] }, b: { runs: RunRecord[] }) =>
+  a.runs.length === b.runs.length &&
+  a.runs.every((r, i) => {
+    const o = b.runs[i]!.summary;
+    return r.summary.status === o.status && r.summary.test === o.test && r.summary.paper === o.paper;
+  });
+const TestAccuracyBars = memo(AccuracyChart, (a, b) => sameEnds(a, b) && a.numClasses === b.numClasses);
+const WhyCharts = memo(WhyViews, sameEnds);
 
 /** Test accuracy of the viewed group beside the published numbers, with per-class details. */
 export function ResultsTable() {
-  const runs = useViewedRuns();
+  return <MemoResultsBody runs={useViewedRuns()} />;
+}
+
+/** Memoised: the urgent render of a store change (with the deferred runs still the old ones) skips it. */
+const MemoResultsBody = memo(ResultsBody);
+
+function ResultsBody({ runs }: { runs: RunRecord[] }) {
   if (runs.length === 0) return null;
   const task = getTask(runs[0]!.summary.config.taskId);
   const names = seriesNames(runs);
@@ -357,6 +477,9 @@ export function ResultsTable() {
                 Chosen lr / wd
               </th>
             )}
+            <th scope="col" title="The estimate shown when the run was queued, and what the run took">
+              Time: estimated / took
+            </th>
             <th scope="col">Trainable params</th>
             <th scope="col">Trained parameters</th>
             {task.source === 'vtab' && (
@@ -403,6 +526,15 @@ export function ResultsTable() {
                   {h?.nearChance && <abbr title={`within noise of chance (${h.chance.toFixed(1)} %)`}> †</abbr>}
                 </td>
                 {paper && <td data-testid={`results.chosen.${s.config.method}`}>{p ? `lr ${p.chosen.lr} · wd ${p.chosen.wd}` : '–'}</td>}
+                <td
+                  className="num"
+                  data-testid={`results.time.${s.config.method}`}
+                  data-predicted={s.config.predictedSeconds ?? ''}
+                  data-seconds={s.seconds ?? ''}
+                >
+                  {s.config.predictedSeconds !== undefined ? formatDuration(s.config.predictedSeconds) : '–'} /{' '}
+                  {s.seconds !== undefined ? formatDuration(s.seconds) : '–'}
+                </td>
                 <td className="num" title={s.totalParams ? `${s.trainableParams} of ${s.totalParams}` : undefined}>
                   {formatCount(s.trainableParams)}
                   {s.totalParams ? ` (${((100 * s.trainableParams) / s.totalParams).toFixed(2)}%)` : ''}
@@ -441,4 +573,92 @@ function epochAxis(runs: Parameters<typeof plannedEpochs>[0]) {
     stroke: AXIS_TEXT,
     label: axisLabel('epoch', 'insideBottom', { offset: -14 }),
   };
+}
+
+/**
+ * "What this shows": the viewed group's takeaway in plain sentences (analysis/takeaway.ts), from
+ * its measured numbers only; shown once two methods have finished, in presentation mode too.
+ */
+export function WhatThisShows() {
+  return <TakeawayOfRuns runs={useViewedRuns()} presentation={useLab((s) => s.presentation)} />;
+}
+
+/** The sentences in full, or on a projector in their few-word form (the same numbers). */
+function TakeawayView({ runs, presentation }: { runs: RunRecord[]; presentation: boolean }) {
+  const sentences = takeawayOf(runs);
+  if (!sentences.length) return null;
+  return (
+    <section className="panel takeaway" aria-labelledby="takeaway-title" data-testid="takeaway.panel">
+      <h2 id="takeaway-title">What this shows</h2>
+      <ul>
+        {sentences.map((s) => (
+          <li key={s.kind + s.text} data-testid={`takeaway.${s.kind}`} data-values={JSON.stringify(s.values ?? {})}>
+            {presentation ? s.short : s.text}
+          </li>
+        ))}
+      </ul>
+    </section>
+  );
+}
+
+/** Recomputed when a run's record changes, not with every training step. */
+const TakeawayOfRuns = memo(TakeawayView, (a, b) => sameSummaries(a, b) && a.presentation === b.presentation);
+
+/** A compared run's name: method, task, training images, seed (the group is not shared). */
+function comparedName(r: RunRecord): string {
+  const c = r.summary.config;
+  return `${r.methodLabel} · ${c.taskId} · ${c.trainSize} · seed ${c.seed}`;
+}
+
+/**
+ * Saved runs picked in the list, whatever their task, size or method: their curves overlaid and
+ * their test accuracies side by side, each series named by what differs.
+ */
+export function CompareRuns() {
+  const ids = useLab((s) => s.compare);
+  const runs = useDeferredValue(useRunRecords((s) => s.compare.map((id) => s.runs[id]).filter((r): r is RunRecord => !!r)));
+  if (!ids.length) return null;
+  return (
+    <section className="panel results compare" aria-labelledby="compare-title" data-testid="compare.panel" data-runs={ids.length}>
+      <div className="section-head">
+        <h2 id="compare-title">Compare saved runs</h2>
+        <button type="button" className="small" data-testid="compare.clear" onClick={() => ids.forEach((id) => toggleCompare(id, false))}>
+          Clear the comparison
+        </button>
+      </div>
+      <div className="charts">
+        <MemoLossChart runs={runs} title="Training loss" testId="compare.loss" nameOf={comparedName} />
+        <MemoValAccuracyChart runs={runs} title="Validation accuracy (%)" testId="compare.accuracy" nameOf={comparedName} />
+      </div>
+      <table className="results-table" data-testid="compare.table">
+        <caption>Test accuracy of the compared runs (%)</caption>
+        <thead>
+          <tr>
+            <th scope="col">Run</th>
+            <th scope="col">Status</th>
+            <th scope="col">Test acc.</th>
+            <th scope="col">Chance</th>
+          </tr>
+        </thead>
+        <tbody>
+          {runs.map((r) => {
+            const h = headlineAcc(r.summary);
+            return (
+              <tr key={r.runId} data-run-id={r.runId} data-acc={h?.mean ?? ''}>
+                <th scope="row">
+                  <span className="swatch" style={{ background: METHOD_COLOURS[r.summary.config.method] }} aria-hidden="true" /> {comparedName(r)}
+                </th>
+                <td>{r.summary.status}</td>
+                <td className="num">
+                  {pct(h?.mean)}
+                  {h && Number.isFinite(h.std) ? ` ± ${h.std.toFixed(1)}` : ''}
+                </td>
+                <td className="num">{h ? pct(h.chance) : '–'}</td>
+              </tr>
+            );
+          })}
+        </tbody>
+      </table>
+    </section>
+  );
 }

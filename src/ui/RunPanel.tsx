@@ -4,14 +4,16 @@ import { METHODS } from '../train/methods';
 import { wasmThreading, type WasmThreading } from '../backend/threads';
 import type { Progress } from '../domain/progress';
 import { isTerminal } from '../domain/run';
-import { useEffect } from 'react';
+import { useEffect, useState } from 'react';
 import { useShallow } from 'zustand/react/shallow';
-import { cancelMeasure, cancelQueue, measureSpeed, pauseActive, resumeActive, setBackendOverride, startQueue } from './actions';
-import { estimateStart, formatDuration, queueEta, type SpeedBasis } from '../store/estimate';
+import { cancelMeasure, cancelQueue, measureSpeed, pauseActive, rerunAtLowerLr, resumeActive, setBackendOverride, startQueue } from './actions';
+import { estimateStart, formatDuration, queueEta, setupWork, type SpeedBasis } from '../store/estimate';
 import { formatBytes } from '../store/setup';
 import { useLab } from '../store/store';
 import type { LabState, RunRecord } from '../store/state';
-import { runsOfGroup } from '../store/selectors';
+import { runsOfGroup, viewedGroupId } from '../store/selectors';
+import { startBlocker } from '../store/requests';
+import { lossRiseText, rerunLr } from '../train/divergence';
 
 /**
  * A bar with no known total animates (indeterminate) only while its work is going: a paused run,
@@ -93,6 +95,12 @@ function ActiveRunProgress({ run }: { run: RunRecord }) {
 
 const plural = (n: number, what: string) => `${n} ${what}${n === 1 ? '' : 's'}`;
 
+/** Training runs a queued run makes: one, or the paper protocol's search points and final seeds. */
+function trainingRuns(r: RunRecord): number {
+  const p = r.summary.config.protocol;
+  return p ? p.grid.lrs.length * p.grid.wds.length + p.seeds.length : 1;
+}
+
 /**
  * The status line: what the queue now going (or last gone) did, counted over its own runs (a
  * resumed run alone is "1 run"), with the rest of its group when the group holds more runs.
@@ -109,10 +117,27 @@ function queueText(s: LabState): string {
       return s.stopped.length ? `Stopped by a reload: ${plural(s.stopped.length, 'run')} to resume` : 'Ready — nothing queued';
     case 'running':
     case 'paused': {
+      const pending = s.pending === 'pause' ? ' — pausing after this step…' : s.pending === 'resume' ? ' — resuming…' : '';
+      // The paper protocol: count training runs, as the setup and the button do, and name the candidate.
+      if (runs.some((r) => r.summary.config.protocol)) {
+        const total = runs.reduce((n, r) => n + trainingRuns(r), 0);
+        let done = 0;
+        for (const r of runs) {
+          if (r === active) break;
+          done += isTerminal(r.summary.status) ? trainingRuns(r) : 0;
+        }
+        const st = active?.summary.stage;
+        const p = active?.summary.config.protocol;
+        const here = st && p ? (st.stage === 'search' ? st.index : p.grid.lrs.length * p.grid.wds.length + st.index) : 0;
+        const what = active
+          ? `${active.methodLabel}: ${st ? `${st.stage === 'search' ? `search ${st.index + 1}/${st.of}` : `final run ${st.index + 1}/${st.of}`} (lr ${st.lr}, wd ${st.wd}, seed ${st.seed})` : active.summary.status}`
+          : 'starting';
+        return `Training run ${Math.min(total, done + here + 1)} of ${total} — ${what}${s.queueState === 'paused' ? ' (paused)' : ''}${pending}`;
+      }
       const finished = runs.filter((r) => isTerminal(r.summary.status)).length;
       const idx = active && runs.includes(active) ? runs.indexOf(active) + 1 : finished + 1;
       const what = active ? `${active.methodLabel}: ${active.summary.status}` : 'starting';
-      return `Run ${idx} of ${Math.max(runs.length, idx)} — ${what}${s.queueState === 'paused' && active?.summary.status !== 'paused' ? ' (paused)' : ''}`;
+      return `Run ${idx} of ${Math.max(runs.length, idx)} — ${what}${s.queueState === 'paused' && active?.summary.status !== 'paused' ? ' (paused)' : ''}${pending}`;
     }
     case 'cancelled': {
       // Only the runs that ran to their end count as finished; the cancelled ones did not.
@@ -125,6 +150,51 @@ function queueText(s: LabState): string {
     }
   }
 }
+
+/**
+ * Runs of the viewed group whose loss rose (train/divergence.ts) and that no later run of the same
+ * method at a lower learning rate has answered yet.
+ */
+function risenRuns(s: LabState): RunRecord[] {
+  const runs = runsOfGroup(s, viewedGroupId(s));
+  return runs.filter((r, i) => {
+    const rise = r.summary.lossRise;
+    if (!rise) return false;
+    const lr = rise.lr ?? r.summary.config.lr ?? Infinity;
+    return !runs.slice(i + 1).some((o) => o.summary.config.method === r.summary.config.method && (o.summary.config.lr ?? Infinity) < lr);
+  });
+}
+
+/**
+ * The loss-rise guard in the status: what rose, where, and the one thing to do about it. A run
+ * that trains on with a rising loss is not an error (it may still recover), but a student must not
+ * read its accuracy as what the method can do.
+ */
+function LossRiseStatus() {
+  const risen = useLab(useShallow(risenRuns));
+  if (!risen.length) return null;
+  return (
+    <div className="loss-rise" role="status" data-testid="run.lossRise">
+      {risen.map((r) => {
+        const rise = r.summary.lossRise!;
+        const lr = rise.lr ?? r.summary.config.lr;
+        return (
+          <p key={r.runId} data-run-id={r.runId}>
+            <strong>{r.methodLabel}: loss rising.</strong> {capitalised(lossRiseText(rise).replace(/^The loss is rising, not falling: /, ''))} Its accuracy does
+            not show what the method can do.{' '}
+            {lr !== undefined && (
+              <button type="button" className="small" data-testid="run.rerunLower" onClick={() => rerunAtLowerLr(r.runId)}>
+                Rerun at lr ÷ 10 ({rerunLr(lr)})
+              </button>
+            )}
+          </p>
+        );
+      })}
+    </div>
+  );
+}
+
+const capitalised = (t: string) => t.charAt(0).toUpperCase() + t.slice(1);
 
 /** Where a time comes from, in words a student can weigh. */
 function basisText(basis: SpeedBasis | 'none', device: string): string {
@@ -312,7 +382,18 @@ export function RunPanel() {
   const status = useLab(queueText);
   const active = useLab((s) => (s.activeRunId ? s.runs[s.activeRunId] : undefined));
   const methods = useLab((s) => s.setup.methods);
+  const paper = useLab((s) => s.setup.protocol === 'paper');
+  const trainingRunCount = useLab((s) => setupWork(s.setup).runs);
   const waiting = useLab((s) => s.queue.length);
+  const pending = useLab((s) => s.pending);
+  // Cancel ends runs that may have taken long: it asks first.
+  const [confirmCancel, setConfirmCancel] = useState(false);
+  const running = useLab((s) => s.queue.length + (s.activeRunId ? 1 : 0));
+  // One string, so the panel renders again only when the reason changes.
+  const blocked = useLab((s) => {
+    const b = startBlocker(s);
+    return b ? `${b.input}: ${b.reason}` : '';
+  });
   const busy = queueState === 'running' || queueState === 'paused';
   const start = () => {
     // Started: the page shows the run view from its top (status, progress, curves).
@@ -323,25 +404,62 @@ export function RunPanel() {
       <div className="run-head">
         <h2 id="run-title">Run</h2>
         <div className="buttons">
-          <button type="button" className="primary" data-testid="run.start" onClick={start}>
-            {busy ? `Queue ${methods.length} more` : `Start ${methods.length} run${methods.length === 1 ? '' : 's'}`}
+          <button
+            type="button"
+            className="primary"
+            data-testid="run.start"
+            onClick={start}
+            disabled={!!blocked}
+            aria-describedby={blocked ? 'start-blocked' : undefined}
+          >
+            {paper
+              ? `${busy ? 'Queue' : 'Start'} ${plural(trainingRunCount, 'training run')} (${plural(methods.length, 'method')})`
+              : busy
+                ? `Queue ${methods.length} more`
+                : `Start ${plural(methods.length, 'run')}`}
           </button>
           {queueState === 'paused' ? (
-            <button type="button" data-testid="run.resume" onClick={resumeActive}>
-              Resume
+            <button type="button" data-testid="run.resume" onClick={resumeActive} disabled={pending === 'resume'} data-pending={pending === 'resume'}>
+              {pending === 'resume' ? 'Resuming…' : 'Resume'}
             </button>
           ) : (
-            <button type="button" data-testid="run.pause" onClick={pauseActive} disabled={!active}>
-              Pause
+            <button type="button" data-testid="run.pause" onClick={pauseActive} disabled={!active || pending === 'pause'} data-pending={pending === 'pause'}>
+              {pending === 'pause' ? 'Pausing…' : 'Pause'}
             </button>
           )}
-          <button type="button" data-testid="run.cancel" onClick={cancelQueue} disabled={!busy}>
-            Cancel
-          </button>
+          {confirmCancel && busy ? (
+            <span className="confirm-inline" role="group" aria-label="Cancel the queue?">
+              Stop {plural(running, 'run')}?{' '}
+              <button
+                type="button"
+                className="danger"
+                data-testid="run.cancelConfirm"
+                onClick={() => {
+                  setConfirmCancel(false);
+                  cancelQueue();
+                }}
+              >
+                Yes, cancel
+              </button>
+              <button type="button" data-testid="run.cancelKeep" onClick={() => setConfirmCancel(false)} autoFocus>
+                Keep running
+              </button>
+            </span>
+          ) : (
+            <button type="button" data-testid="run.cancel" onClick={() => setConfirmCancel(true)} disabled={!busy}>
+              Cancel
+            </button>
+          )}
         </div>
+        {blocked && (
+          <p className="start-blocked" id="start-blocked" role="alert" data-testid="run.startBlocked">
+            <strong>Start is off.</strong> {blocked}
+          </p>
+        )}
         <p className="status" role="status" data-testid="run.status" data-state={queueState}>
           {status}
         </p>
+        <LossRiseStatus />
         {busy ? <QueueEta /> : <StartEstimate />}
         {waiting > 0 && <p className="note">{waiting} queued after this one.</p>}
         <BackendBadge />

@@ -3,13 +3,12 @@
  * was training when the page closed comes back 'interrupted', with Resume). Export as JSON or
  * CSV; delete only after a confirmation.
  */
-import { useEffect, useRef, useState } from 'react';
-import { useShallow } from 'zustand/react/shallow';
-import { deleteRun, resumeRun, viewGroup } from './actions';
+import { memo, useDeferredValue, useEffect, useRef, useState } from 'react';
+import { deleteRun, resumeRun, scrollToSection, toggleCompare, viewGroup } from './actions';
 import { resolutionText } from '../store/setup';
 import { exportRuns, runsToCsv } from '../store/export';
 import { downloadBlob } from './download';
-import { useLab } from '../store/store';
+import { useLab, useRunRecords } from '../store/store';
 import type { RunRecord } from '../store/state';
 import { METHOD_COLOURS } from './palette';
 import { ExportParamsButton } from './ExportParamsButton';
@@ -46,10 +45,30 @@ function listRows(runs: RunRecord[]): { run: RunRecord; attempts: RunRecord[] }[
 }
 
 export function RunsList() {
-  const runs = useLab(useShallow((s) => s.order.map((id) => s.runs[id]).filter((r): r is RunRecord => !!r)));
+  const runs = useDeferredValue(useRunRecords((s) => s.order.map((id) => s.runs[id]).filter((r): r is RunRecord => !!r)));
   const activeRunId = useLab((s) => s.activeRunId);
   const waiting = useLab((s) => s.queue);
   const restored = useLab((s) => s.restored);
+  const compare = useLab((s) => s.compare);
+  return <MemoRunsTable runs={runs} activeRunId={activeRunId} waiting={waiting} restored={restored} compare={compare} />;
+}
+
+/** Memoised: the urgent render of a store change (with the deferred runs still the old ones) skips it. */
+const MemoRunsTable = memo(RunsTable);
+
+function RunsTable({
+  runs,
+  activeRunId,
+  waiting,
+  restored,
+  compare,
+}: {
+  runs: RunRecord[];
+  activeRunId: string | null;
+  waiting: string[];
+  restored: boolean;
+  compare: string[];
+}) {
   /** Runs to delete once confirmed: one run, a row of failed attempts, or every failed run ("Clear failed"). */
   const [toDelete, setToDelete] = useState<{ runs: RunRecord[]; what: string } | null>(null);
   const failedRuns = runs.filter((r) => r.summary.status === 'failed');
@@ -135,9 +154,30 @@ export function RunsList() {
                   <td className="setup-text">{setupText(r)}</td>
                   <td>{new Date(s.startedAt).toLocaleString()}</td>
                   <td className="actions">
-                    <button type="button" className="small" onClick={() => viewGroup(r.groupId)}>
+                    <button
+                      type="button"
+                      className="small"
+                      data-testid="runs.show"
+                      onClick={() => {
+                        viewGroup(r.groupId);
+                        scrollToSection('results-title');
+                      }}
+                    >
                       Show
                     </button>
+                    <label className="compare-pick">
+                      <input
+                        type="checkbox"
+                        data-testid="runs.compare"
+                        checked={compare.includes(id)}
+                        onChange={(e) => {
+                          toggleCompare(id, e.target.checked);
+                          if (e.target.checked) scrollToSection('compare-title');
+                        }}
+                        aria-label={`Compare ${r.methodLabel}, ${setupText(r)}`}
+                      />{' '}
+                      Compare
+                    </label>
                     <ExportParamsButton run={r} />
                     {/* A queued run the engine is not holding (the reload stopped it before it began) starts from here too. */}
                     {(RESUMABLE.includes(s.status) || (s.status === 'queued' && id !== activeRunId && !waiting.includes(id))) && (

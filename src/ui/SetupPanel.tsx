@@ -8,6 +8,7 @@ import { HUB_CHECKPOINTS, cachedCopy, removeCachedCopy } from '../weights/source
 import { pickDataDirectory, pickDataFiles, pickDataZip, pickImportParams, pickModelFile, showSetup, toggleMethod, updateSetup } from './actions';
 import {
   MODEL_OPTIONS,
+  defaultLrHint,
   modelLabel,
   effectivePromptLength,
   formatBytes,
@@ -289,14 +290,14 @@ function DataSourcePicker() {
  * What the check of a picked file found, as soon as it was picked: what it holds, or the named
  * error (what, where, the fix) before Start is pressed.
  */
-function CheckLine({ what }: { what: 'model' | 'data' }) {
+function CheckLine({ what }: { what: 'model' | 'data' | 'importParams' }) {
   const check = useLab((s) => s.checks[what]);
   if (!check) return null;
   const testId = `setup.${what}Check`;
   if (check.state === 'checking')
     return (
       <p className="check checking" role="status" data-testid={testId} data-state="checking">
-        Checking the {what === 'model' ? 'checkpoint' : 'data'}…
+        Checking the {what === 'model' ? 'checkpoint' : what === 'data' ? 'data' : 'trained parameters'}…
       </p>
     );
   if (check.state === 'bad')
@@ -351,6 +352,7 @@ function ImportParams() {
       ) : (
         <small id="import-params-hint">a file from “Export trained parameters” (prompts + head, or a whole fine-tuned model)</small>
       )}
+      {picked && <CheckLine what="importParams" />}
     </div>
   );
 }
@@ -480,12 +482,11 @@ export function SetupSummary() {
   }
   const task = taskOf(setup);
   const parts = [
-    modelLabel(setup),
-    task.name,
+    modelLabel(setup).replace(/ \(offline\)$/, ''),
+    task.name.replace(/ \(.*\)$/, ''),
     setup.methods.map((m) => METHODS[m].label).join(' vs '),
-    `${setup.trainSize} train`,
+    `${setup.trainSize} train images`,
     `${setup.epochs} epoch${setup.epochs === 1 ? '' : 's'}`,
-    `batch ${setup.batchSize}`,
     `seed ${setup.seed}`,
   ];
   return (
@@ -494,7 +495,7 @@ export function SetupSummary() {
         <strong>Setup:</strong> {parts.join(' · ')}
       </span>
       <button type="button" className="small" data-testid="setup.edit" onClick={() => showSetup(true)} aria-expanded={false}>
-        Edit setup
+        {busy ? 'Edit setup' : 'Full setup…'}
       </button>
     </div>
   );
@@ -603,7 +604,7 @@ export function SetupPanel() {
           {...field('lr')}
           value={setup.lr}
           placeholder="method default"
-          hint="blank = each method’s default (× batch / 256)"
+          hint={defaultLrHint(setup)}
           onChange={(v) => updateSetup({ lr: v })}
         />
         <NumberField

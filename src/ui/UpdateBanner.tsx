@@ -4,11 +4,34 @@
  * (private browsing, storage refused). Reloading is offered only while no run
  * is in progress, because a reload ends the run (it would come back "interrupted").
  */
+import { useEffect } from 'react';
 import { applyUpdate, dismissOfflineReady, usePwa } from '../pwa/register';
 import { useLab } from '../store/store';
 
+const OFFLINE_READY_MS = 15_000;
+
+/**
+ * "Saved for offline use", said in the engine's reserved line (it arrives seconds after load and
+ * must not move the page), and gone by itself after a while: it is news once.
+ */
+export function OfflineReady() {
+  const { offlineReady, updateReady } = usePwa();
+  useEffect(() => {
+    if (!offlineReady) return;
+    const t = setTimeout(dismissOfflineReady, OFFLINE_READY_MS);
+    return () => clearTimeout(t);
+  }, [offlineReady]);
+  if (!offlineReady || updateReady) return null;
+  return (
+    <span className="offline-ready" data-testid="banner.offlineReady">
+      {' '}
+      · Saved in this browser: the lab now starts without a network, too.
+    </span>
+  );
+}
+
 export function UpdateBanner() {
-  const { offlineReady, updateReady, error } = usePwa();
+  const { updateReady, error } = usePwa();
   const queueState = useLab((s) => s.queueState);
   const busy = queueState === 'running' || queueState === 'paused';
   return (
@@ -21,14 +44,6 @@ export function UpdateBanner() {
           </span>
           <button type="button" className="small" data-testid="banner.updateReload" disabled={busy} onClick={() => void applyUpdate()}>
             Reload
-          </button>
-        </div>
-      )}
-      {offlineReady && !updateReady && (
-        <div className="banner notice" role="status" data-testid="banner.offlineReady">
-          <span>The lab is saved in this browser: it now starts without a network, too.</span>
-          <button type="button" className="small" onClick={dismissOfflineReady} aria-label="Dismiss this notice">
-            ×
           </button>
         </div>
       )}

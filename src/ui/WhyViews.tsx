@@ -37,31 +37,40 @@ export function AccuracyChart({ runs, names, numClasses }: { runs: RunRecord[]; 
       data-points={JSON.stringify(rows.map((r) => ({ name: r.name, mean: r.mean, std: r.std })))}
       data-chance={chance}
     >
-      <figcaption>Test accuracy (%): mean ± one standard deviation over seeds; dashed line = chance ({chance.toFixed(1)} %)</figcaption>
+      <figcaption>
+        {rows.some((r) => r.seeds > 1)
+          ? `Test accuracy (%): mean ± one standard deviation over seeds; dashed line = chance (${chance.toFixed(1)} %)`
+          : `Test accuracy (%), one run each (no spread over seeds measured); dashed line = chance (${chance.toFixed(1)} %)`}
+      </figcaption>
       {rows.length === 0 ? (
         <p className="empty">No finished runs yet.</p>
       ) : (
-        <ResponsiveContainer width="100%" height={presentation ? 400 : 240}>
-          <BarChart data={rows} margin={{ top: 16, right: 24, bottom: 8, left: 8 }}>
-            <CartesianGrid stroke="#ccc" strokeDasharray="3 3" />
-            <XAxis dataKey="name" />
-            <YAxis domain={[0, 100]} label={{ value: '%', angle: -90, position: 'insideLeft' }} />
-            <Tooltip
-              formatter={(v, _n, item) =>
-                typeof v === 'number'
-                  ? `${v.toFixed(1)} ± ${(item.payload as { std: number }).std.toFixed(1)} (${(item.payload as { seeds: number }).seeds} seed(s))`
-                  : String(v)
-              }
-            />
-            <ReferenceLine y={chance} stroke="#555" strokeDasharray="6 4" label={{ value: 'chance', position: 'right', fontSize: 12 }} />
-            <Bar dataKey="mean" name="test accuracy" isAnimationActive={false}>
-              {rows.map((r) => (
-                <Cell key={r.name} fill={METHOD_COLOURS[r.method]} />
-              ))}
-              <ErrorBar dataKey="std" width={8} strokeWidth={2} stroke="#222" direction="y" />
-            </Bar>
-          </BarChart>
-        </ResponsiveContainer>
+        <div
+          role="img"
+          aria-label={`Test accuracy: ${rows.map((r) => `${r.name} ${r.mean.toFixed(1)} %${r.seeds > 1 ? ` ± ${r.std.toFixed(1)} over ${r.seeds} seeds` : ''}`).join(', ')}; chance ${chance.toFixed(1)} %`}
+        >
+          <ResponsiveContainer width="100%" height={presentation ? 400 : 240}>
+            <BarChart accessibilityLayer={false} data={rows} margin={{ top: 16, right: 24, bottom: 8, left: 8 }}>
+              <CartesianGrid stroke="#ccc" strokeDasharray="3 3" />
+              <XAxis dataKey="name" />
+              <YAxis domain={[0, 100]} label={{ value: '%', angle: -90, position: 'insideLeft' }} />
+              <Tooltip
+                formatter={(v, _n, item) =>
+                  typeof v === 'number'
+                    ? `${v.toFixed(1)} ± ${(item.payload as { std: number }).std.toFixed(1)} (${(item.payload as { seeds: number }).seeds} seed(s))`
+                    : String(v)
+                }
+              />
+              <ReferenceLine y={chance} stroke="#555" strokeDasharray="6 4" label={{ value: 'chance', position: 'right', fontSize: 12 }} />
+              <Bar dataKey="mean" name="test accuracy" isAnimationActive={false}>
+                {rows.map((r) => (
+                  <Cell key={r.name} fill={METHOD_COLOURS[r.method]} />
+                ))}
+                <ErrorBar dataKey="std" width={8} strokeWidth={2} stroke="#222" direction="y" />
+              </Bar>
+            </BarChart>
+          </ResponsiveContainer>
+        </div>
       )}
     </figure>
   );
@@ -108,16 +117,21 @@ function CkaChart({ runs, names }: { runs: RunRecord[]; names: Map<string, strin
       {withCka.length === 0 ? (
         <p className="empty">Measured after a paper-protocol run (choose the paper protocol in the setup).</p>
       ) : (
-        <ResponsiveContainer width="100%" height={240}>
-          <LineChart data={rows} margin={{ top: 8, right: 24, bottom: 8, left: 8 }}>
-            <CartesianGrid stroke="#ccc" strokeDasharray="3 3" />
-            <XAxis dataKey="layer" />
-            <YAxis domain={[0, 1]} allowDataOverflow tickFormatter={(v: number) => v.toFixed(2)} />
-            <Tooltip formatter={(v) => (typeof v === 'number' ? v.toFixed(3) : String(v))} />
-            <Legend verticalAlign="top" />
-            {withCka.map((r) => runLine(r, names, false))}
-          </LineChart>
-        </ResponsiveContainer>
+        <div
+          role="img"
+          aria-label={`Linear CKA to the pretrained features per layer: ${withCka.map((r) => `${names.get(r.summary.config.runId) ?? r.methodLabel} ${r.summary.paper!.why!.cka.map((v) => v.toFixed(2)).join(', ')}`).join('; ')}`}
+        >
+          <ResponsiveContainer width="100%" height={240}>
+            <LineChart accessibilityLayer={false} data={rows} margin={{ top: 8, right: 24, bottom: 8, left: 8 }}>
+              <CartesianGrid stroke="#ccc" strokeDasharray="3 3" />
+              <XAxis dataKey="layer" />
+              <YAxis domain={[0, 1]} allowDataOverflow tickFormatter={(v: number) => v.toFixed(2)} />
+              <Tooltip formatter={(v) => (typeof v === 'number' ? v.toFixed(3) : String(v))} />
+              <Legend verticalAlign="top" />
+              {withCka.map((r) => runLine(r, names, false))}
+            </LineChart>
+          </ResponsiveContainer>
+        </div>
       )}
     </figure>
   );
@@ -150,17 +164,22 @@ function GapChart({ runs, names }: { runs: RunRecord[]; names: Map<string, strin
       {curves.length === 0 ? (
         <p className="empty">No epochs yet.</p>
       ) : (
-        <ResponsiveContainer width="100%" height={240}>
-          <LineChart data={rows} margin={{ top: 8, right: 24, bottom: 8, left: 8 }}>
-            <CartesianGrid stroke="#ccc" strokeDasharray="3 3" />
-            <XAxis dataKey="epoch" allowDecimals={false} />
-            <YAxis />
-            <ReferenceLine y={0} stroke="#555" />
-            <Tooltip formatter={(v) => (typeof v === 'number' ? v.toFixed(1) : String(v))} />
-            <Legend verticalAlign="top" />
-            {curves.map(({ r }) => runLine(r, names, true))}
-          </LineChart>
-        </ResponsiveContainer>
+        <div
+          role="img"
+          aria-label={`Train − held-out accuracy per epoch (points): ${curves.map((c) => `${names.get(c.r.summary.config.runId) ?? c.r.methodLabel} ${c.gap.map((g) => g.toFixed(1)).join(', ')}`).join('; ')}`}
+        >
+          <ResponsiveContainer width="100%" height={240}>
+            <LineChart accessibilityLayer={false} data={rows} margin={{ top: 8, right: 24, bottom: 8, left: 8 }}>
+              <CartesianGrid stroke="#ccc" strokeDasharray="3 3" />
+              <XAxis dataKey="epoch" allowDecimals={false} />
+              <YAxis />
+              <ReferenceLine y={0} stroke="#555" />
+              <Tooltip formatter={(v) => (typeof v === 'number' ? v.toFixed(1) : String(v))} />
+              <Legend verticalAlign="top" />
+              {curves.map(({ r }) => runLine(r, names, true))}
+            </LineChart>
+          </ResponsiveContainer>
+        </div>
       )}
     </figure>
   );

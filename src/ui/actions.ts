@@ -5,7 +5,7 @@
  */
 import type { ErrorInfo } from '../domain/errors';
 import type { BackendName, MethodId } from '../domain/run';
-import { frechetRequests, inspectRequest, newId, probeRequest, queueRequest, restartRequest, sweepRequest } from '../store/requests';
+import { frechetRequests, inspectRequest, newId, probeRequest, queueRequest, rerunRequest, restartRequest, sweepRequest } from '../store/requests';
 import { estimateStart } from '../store/estimate';
 import { locationHash, readUrl, viewFromUrl, type Setup, type View } from '../store/setup';
 import type { PickedData, ProbeResult, ReferenceChoice } from '../store/state';
@@ -20,11 +20,12 @@ const get = useLab.getState;
 
 /**
  * Step events come as fast as the engine trains (hundreds a second on a small model). The page
- * takes them at most ten times a second: steps wait up to STEP_FLUSH_MS and land together, in
+ * takes them once a second: steps wait up to STEP_FLUSH_MS and land together, in
  * order, and always before any other event, so the page never redraws per step and stays
- * responsive (a click on Pause, a test polling the DOM) while a small model trains.
+ * responsive (a click on Pause, a test polling the DOM) while a small model trains; the loss chart
+ * is the one view drawn again per flush (the others read records, not steps: store.ts useRunRecords).
  */
-const STEP_FLUSH_MS = 100;
+const STEP_FLUSH_MS = 1000;
 let pendingSteps: EngineEvent[] = [];
 let stepTimer: ReturnType<typeof setTimeout> | null = null;
 
@@ -68,10 +69,18 @@ export function setBackendOverride(backend: BackendName | null): void {
 
 // ---- the setup and its URL ----
 
+let firstLoadDone = false;
+
 /** Reads the setup and the view from the page URL (start-up, and whenever the hash changes). */
 export function loadSetupFromLocation(): void {
   const { setup, notes } = readUrl(location.hash, location.search);
   dispatch({ type: 'setup-loaded', setup, view: viewFromUrl(location.hash) });
+  // A fresh visit (no setup in the URL) opens on the first screen; a link or a reload, which
+  // carry a setup, open on it.
+  if (!firstLoadDone) {
+    firstLoadDone = true;
+    if (location.hash.replace(/^#/, '') !== '' && !viewFromUrl(location.hash).presentation) showSetup(true);
+  }
   for (const message of notes) dispatch({ type: 'notice', message });
 }
 
@@ -82,7 +91,7 @@ export function writeSetupToLocation(setup: Setup, view: View): void {
 }
 
 /** Checks the picked checkpoint or data now (the result shows beside the field), not at Start. */
-function inspectPicked(what: 'model' | 'data'): void {
+function inspectPicked(what: 'model' | 'data' | 'importParams'): void {
   const cmd = inspectRequest(get(), what);
   if (!cmd) return;
   dispatch({ type: 'inspect-requested', what, requestId: cmd.requestId });
@@ -109,12 +118,21 @@ export const pickDataFiles = (files: { path: string; file: Blob }[], name: strin
 export const pickDataDirectory = (handle: { name: string }) => pickData({ kind: 'directory', name: handle.name, count: 0, handle }, 'local');
 export const pickDataZip = (file: File | null) => pickData(file ? { kind: 'zip', name: file.name, count: 1, file } : null, 'zip');
 /** Trained parameters (a file exported by an earlier run) the next runs start from; null clears them. */
-export const pickImportParams = (file: File | null) => dispatch({ type: 'import-params-picked', file });
+export function pickImportParams(file: File | null): void {
+  dispatch({ type: 'import-params-picked', file });
+  inspectPicked('importParams');
+}
 export const togglePresentation = (on?: boolean) => dispatch({ type: 'presentation-toggled', on });
 /** Opens the setup form, or folds it into its one-line summary (the run view). */
 export const showSetup = (open: boolean) => dispatch({ type: 'setup-shown', open });
 export const dismissAlert = (id: number) => dispatch({ type: 'alert-dismissed', id });
 export const viewGroup = (groupId: string | null) => dispatch({ type: 'group-viewed', groupId });
+export const toggleCompare = (runId: string, on: boolean) => dispatch({ type: 'compare-toggled', runId, on });
+
+/** Brings a section into view once React has drawn what changed (Show, Compare). */
+export function scrollToSection(id: string): void {
+  requestAnimationFrame(() => document.getElementById(id)?.scrollIntoView({ block: 'start', behavior: 'smooth' }));
+}
 
 // ---- runs ----
 
@@ -126,6 +144,16 @@ export function startQueue(): string[] {
   if ('problem' in r) return (problem(r.problem), []);
   dispatch({ type: 'errors-cleared' });
   return enqueue(r.ok);
+}
+
+/** Queues a run whose loss rose again at a tenth of its learning rate, into its group. */
+export function rerunAtLowerLr(runId: string): string[] {
+  const r = rerunRequest(get(), runId);
+  if (!r) return [];
+  if ('problem' in r) return (problem(r.problem, runId), []);
+  const ids = enqueue(r.ok);
+  viewGroup(r.ok.groupId ?? null);
+  return ids;
 }
 
 /** Queues the data-size sweep: FT and VPT-deep at every size of SWEEP_SIZES on the current task. */
@@ -209,12 +237,16 @@ function enqueue(cmd: Extract<Parameters<typeof send>[0], { type: 'enqueue' }>):
 
 export function pauseActive(): void {
   const id = get().activeRunId;
-  if (id) send({ type: 'pause', runId: id });
+  if (!id) return;
+  dispatch({ type: 'pause-requested', what: 'pause' });
+  send({ type: 'pause', runId: id });
 }
 
 export function resumeActive(): void {
   const id = get().activeRunId;
-  if (id) send({ type: 'resume', runId: id });
+  if (!id) return;
+  dispatch({ type: 'pause-requested', what: 'resume' });
+  send({ type: 'resume', runId: id });
 }
 
 /** Cancels the running run and everything still queued. */

@@ -59,9 +59,11 @@ export function overlayPixels(sample: GradCamSample, alpha: number): Uint8Clampe
 }
 
 export function drawSample(canvas: HTMLCanvasElement, sample: GradCamSample, alpha: number): void {
-  canvas.width = sample.side;
-  canvas.height = sample.side;
-  const ctx = canvas.getContext('2d');
+  // Resizing a canvas reallocates it: only when the size changes.
+  if (canvas.width !== sample.side) canvas.width = sample.side;
+  if (canvas.height !== sample.side) canvas.height = sample.side;
+  // A CPU canvas: a few thousand pixels put once are cheaper there than on a (software) GPU.
+  const ctx = canvas.getContext('2d', { willReadFrequently: true });
   if (!ctx) return;
   ctx.putImageData(new ImageData(overlayPixels(sample, alpha), sample.side, sample.side), 0, 0);
 }
