@@ -18,17 +18,19 @@ import { splitGaussian } from '../analysis/features';
 import { frechetDistance } from '../analysis/frechet';
 import { disposeParams } from '../model/params';
 import { METHOD_IDS } from '../train/methods';
-import type { MethodId, RunConfig } from '../domain/run';
+import type { MethodId, RunConfig, RunInfo } from '../domain/run';
 import { modelSpecFor } from '../train/models';
 import { nodeHost } from '../train/host.node.js';
-import { disposeSession, loadModel, openSplits, runSession } from '../train/session';
+import { loadModel, openSplits, summaryConfig } from '../train/session';
 import { trainDataFromSplits } from '../data/fromSplits';
-import { RunControl } from '../train/control';
 import { quoted } from '../domain/errors';
 import { enumArg, gridArg, intArg, listArg, numArg, parseArgs, runMain, seedsArg, THREADS_USAGE, threadsArg, usageError } from './args';
 import { resolveGrid } from '../train/paper';
-import { runPaperSession } from '../train/paperSession';
-import { backendArg, backendUsage, gpuMemoryArg, startBackend } from './backend';
+import type { PaperEvent, PaperSessionResult } from '../train/paperSession';
+import { EngineRunner } from '../engine/runner.node.js';
+import { filePersistence, removeIfEmpty } from '../engine/files.node.js';
+import { backendArg, backendUsage, gpuMemoryArg } from './backend';
+import { checkStateDir, configChanges, engineBackend, runFailure, stateDirOf, stopOnSignal } from './runs';
 import { checkOutputs, checkWritable, writeFileAtomicAsync } from './files';
 import { paperRowOf } from './studyReport';
 import { mergeStudyFiles, readStudyFile, readStudySources, studyTables, type StudyFile, type StudyRow } from './studyFile';
@@ -160,10 +162,56 @@ runMain(async () => {
   await checkOutputs([{ path: out, option: '--out' }], [{ path: modelName, option: '--model' }]);
   const file: StudyFile = existsSync(out) ? await readStudyFile(out, '--out') : { model: modelName, rows: [], frechet: {} };
   await checkWritable(out, '--out');
-  await startBackend(backend, { gpuMemoryBytes, threads: threadsArg(args) });
+  const state = stateDirOf(out);
+  await checkStateDir(state, '--out');
+  const engineBackendOf = engineBackend(backend, { gpuMemoryBytes, threads: threadsArg(args) });
+  // Each run goes through the engine, stored beside --out until its row is saved: a cell that
+  // Ctrl-C stopped continues from its last epoch's checkpoint when the study is run again.
+  const paperResults = new Map<string, PaperSessionResult>();
+  let onPaperEvent: ((e: PaperEvent) => void) | undefined;
+  const runner = new EngineRunner({
+    // A cell's trained parameters are not kept: its row is what the study keeps.
+    persistence: { ...filePersistence(state), putTrained: async () => {}, getTrained: async () => undefined },
+    initBackend: engineBackendOf.initBackend,
+    resetBackend: engineBackendOf.resetBackend,
+    observe: {
+      paperEvent: (_runId, e) => onPaperEvent?.(e),
+      finished: (runId, r) => {
+        if (r.protocol === 'paper') paperResults.set(runId, r.session);
+      },
+    },
+  });
+  const stored = new Map((await runner.restore()).map((r) => [r.runId, r]));
+  await engineBackendOf.start();
   // Whole or not at all: a study killed mid-save keeps every run it had finished.
   const save = () => writeFileAtomicAsync(out, JSON.stringify(file, null, 2), '--out');
   const model = modelSpecFor(modelName);
+  const interrupt = stopOnSignal(
+    () => runner.cancel(),
+    (signal) =>
+      console.error(`${signal}: stopping after this step; the study goes on from there when run again with the same --out (Ctrl-C again to quit at once)`),
+  );
+
+  /**
+   * One cell through the engine: continued from its stored checkpoint when the study was stopped
+   * in it with the same settings, else run from its beginning (a paper-protocol cell always is).
+   * Resolves with its record once done; throws its error when it failed.
+   */
+  const runCell = async (config: RunConfig, label: string): Promise<RunInfo | null> => {
+    const prev = stored.get(config.runId);
+    stored.delete(config.runId);
+    const same = prev?.hasCheckpoint && !configChanges(prev.summary.config, summaryConfig(config)).length;
+    if (prev && !same) await runner.forget(prev.runId);
+    if (same) console.error(`${label}: continuing from the checkpoint of epoch ${prev.summary.epochs.length}`);
+    const info = same ? await runner.restart(config.runId, { model: config.model, data: config.data }) : await runner.run(config, 'npm run study');
+    if (info.summary.status === 'failed') throw runFailure(info);
+    if (info.summary.status !== 'done') return null;
+    return info;
+  };
+  const stopped = () => {
+    console.error(`interrupted: ${file.rows.length + (file.paper?.length ?? 0)} result(s) in ${out}; run the same command again to go on`);
+    return interrupt.exitCode;
+  };
 
   // Prompt lengths: the catalog's rule (the paper's length × patches / 196), applied by the session.
   const loaded = await loadModel(model, { host: nodeHost });
@@ -180,6 +228,7 @@ runMain(async () => {
         frechetCount,
       );
       for (const taskId of tasks) {
+        if (interrupt.signal) break;
         if (file.frechet[taskId] !== undefined) continue;
         const splits = await openSplits(
           { taskId, data: { kind: 'procedural' }, trainSize: 8, valSize: 2, testSize: frechetCount, seed: 777 },
@@ -194,6 +243,7 @@ runMain(async () => {
       disposeParams(loaded.params);
     }
   } else disposeParams(loaded.params);
+  if (interrupt.signal) return stopped();
 
   if (protocol === 'paper') {
     file.paper ??= [];
@@ -204,7 +254,7 @@ runMain(async () => {
       if (index % shardCount !== shardIndex) continue;
       if (file.paper.some((r) => r.taskId === job.taskId && r.method === job.method && r.trainSize === job.trainSize)) continue;
       const config: RunConfig = {
-        runId: `study-paper-${index}`,
+        runId: `study-paper-${job.taskId}-${job.method}-n${job.trainSize}`,
         modelLabel: modelName,
         model,
         taskId: job.taskId,
@@ -218,23 +268,20 @@ runMain(async () => {
         seed: 0,
         imageSize: 0,
         gradcamSamples: 0,
+        protocol: { kind: 'paper', grid: resolveGrid(gridSpec, job.method), seeds, earlyStop: !args.flags.has('no-early-stop'), analysisImages },
       };
       const t0 = performance.now();
       const label = `[${index + 1}/${paperJobs.length}] ${job.taskId} ${job.method} n=${job.trainSize}`;
-      const r = await runPaperSession(
-        config,
-        { grid: resolveGrid(gridSpec, job.method), seeds, earlyStop: !args.flags.has('no-early-stop'), analysisImages },
-        nodeHost,
-        new RunControl(),
-        {
-          onPaperEvent: (e) => {
-            if (e.type === 'run-end')
-              console.error(
-                `${label} ${e.stage} ${e.index + 1}/${e.of} lr ${e.lr} wd ${e.wd} seed ${e.seed}: ${e.stage === 'search' ? `val ${fmtPct(e.valAcc)}${e.stoppedEarly ? ' (diverged)' : ''}` : `test ${fmtPct(e.testAcc)}`} (${e.seconds.toFixed(0)} s)`,
-              );
-          },
-        },
-      );
+      onPaperEvent = (e) => {
+        if (e.type === 'run-end')
+          console.error(
+            `${label} ${e.stage} ${e.index + 1}/${e.of} lr ${e.lr} wd ${e.wd} seed ${e.seed}: ${e.stage === 'search' ? `val ${fmtPct(e.valAcc)}${e.stoppedEarly ? ' (diverged)' : ''}` : `test ${fmtPct(e.testAcc)}`} (${e.seconds.toFixed(0)} s)`,
+          );
+      };
+      const done = await runCell(config, label);
+      if (!done) return stopped();
+      const r = paperResults.get(config.runId)!;
+      paperResults.delete(config.runId);
       const p = r.paper;
       file.paper.push(
         paperRowOf(p, {
@@ -248,10 +295,13 @@ runMain(async () => {
         }),
       );
       await save();
+      await runner.forget(config.runId);
       console.error(
         `${label}: chosen lr ${p.chosen.lr} wd ${p.chosen.wd}; test ${p.mean.toFixed(1)} ± ${Number.isFinite(p.std) ? p.std.toFixed(1) : '—'} over ${p.final.length} seed(s) (${((performance.now() - t0) / 1000).toFixed(0)} s)`,
       );
     }
+    interrupt.dispose();
+    await removeIfEmpty(state);
     console.log(studyTables(file));
     return 0;
   }
@@ -268,7 +318,8 @@ runMain(async () => {
     if (file.rows.some((r) => r.taskId === job.taskId && r.method === job.method && r.trainSize === job.trainSize && r.seed === job.seed && r.lr === lr))
       continue;
     const config: RunConfig = {
-      runId: `study-${index}`,
+      // One id per row of the results: a stopped cell is found again by what it is.
+      runId: `study-${job.taskId}-${job.method}-n${job.trainSize}-seed${job.seed}${lr === undefined ? '' : `-lr${lr}`}`,
       modelLabel: modelName,
       model,
       taskId: job.taskId,
@@ -285,9 +336,10 @@ runMain(async () => {
       lr,
     };
     const t0 = performance.now();
-    const result = await runSession(config, nodeHost, new RunControl());
-    const s = result.summary;
-    disposeSession(result);
+    const label = `[${index + 1}/${jobs.length}] ${job.taskId} ${job.method} n=${job.trainSize} seed ${job.seed}`;
+    const done = await runCell(config, label);
+    if (!done) return stopped();
+    const s = done.summary;
     const row: StudyRow = {
       taskId: job.taskId,
       method: job.method,
@@ -302,10 +354,11 @@ runMain(async () => {
     };
     file.rows.push(row);
     await save();
-    console.error(
-      `[${index + 1}/${jobs.length}] ${job.taskId} ${job.method} n=${job.trainSize} seed ${job.seed}: test ${row.testAcc.toFixed(1)}% (${row.seconds.toFixed(0)} s)`,
-    );
+    await runner.forget(config.runId);
+    console.error(`${label}: test ${row.testAcc.toFixed(1)}% (${row.seconds.toFixed(0)} s)`);
   }
+  interrupt.dispose();
+  await removeIfEmpty(state);
   console.log(studyTables(file));
   return 0;
 }, USAGE);
