@@ -11,7 +11,7 @@ import { TASKS } from '../data/catalog';
 import { METHOD_IDS } from '../train/methods';
 import { expectationOf, fieldOf, pathOf } from '../data/schema';
 import { compileSchema } from './schemas';
-import schema from './studyResults.schema.json' with { type: 'json' };
+import schema from './results.schema.json' with { type: 'json' };
 import { readUserFile, readUserJson } from './files';
 import { paperAccuracyTable, paperWhyTable, quickAccuracyTable, type PaperRow, type QuickRow } from './studyReport';
 import type { CellRecord } from './sweepPlan';
