@@ -10,11 +10,22 @@ import { nodeWasmThreading } from '../backend/node';
 import { LabError, clip, quoted } from '../domain/errors';
 import type { RunInfo, RunSummary } from '../domain/run';
 import type { EngineRunnerOptions } from '../engine/runner.node.js';
+import { filePersistence } from '../engine/files.node.js';
+import type { Persistence, StoredTrained } from '../engine/persistence';
 import { startBackend, type CliBackend, type StartedBackend } from './backend';
 
 /** The folder where the runs of a command writing `out` are kept until they finish. */
 export function stateDirOf(out: string): string {
   return `${out}.resume`;
+}
+
+/**
+ * Where a command's runs are stored: as files in the state folder, but for the trained
+ * parameters, which go where `keepTrained` puts them (train's --save-params) or nowhere: the
+ * folder is only for resuming, and a finished run leaves it.
+ */
+export function cliPersistence(state: string, keepTrained: (t: StoredTrained) => Promise<void> = async () => {}): Persistence {
+  return { ...filePersistence(state), putTrained: keepTrained, getTrained: async () => undefined };
 }
 
 /** The state folder is a folder or absent: a file in its way is refused before any work. */

@@ -4,11 +4,12 @@
  *                  [--grid reduced] [--out study.json] [--shard i/n]
  *
  * The miniature of the paper with the bundled model: each method on each offline task at each
- * train size, with the same engine and sessions as `npm run train`, plus the Fréchet distance of
+ * train size, each run through the lab's engine as in `npm run train`, plus the Fréchet distance of
  * each task's CLS features from the model's pretraining data (the lab's "When does VPT win?"
  * computation). With --protocol paper each task × size × method is the VTAB-1k protocol (search
  * on train / val, final runs on train + val per seed, test) and the output adds the "why" table.
- * Prints Markdown tables and writes every run's results as JSON.
+ * Prints Markdown tables and writes every run's results as JSON. Ctrl-C stops the study after the
+ * current step; run again, it goes on from there (the stopped cell from its last epoch's checkpoint).
  */
 import { existsSync } from 'node:fs';
 import { PROCEDURAL_TASKS } from '../data/catalog';
@@ -28,9 +29,9 @@ import { enumArg, gridArg, intArg, listArg, numArg, parseArgs, runMain, seedsArg
 import { resolveGrid } from '../train/paper';
 import type { PaperEvent, PaperSessionResult } from '../train/paperSession';
 import { EngineRunner } from '../engine/runner.node.js';
-import { filePersistence, removeIfEmpty } from '../engine/files.node.js';
+import { removeIfEmpty } from '../engine/files.node.js';
 import { backendArg, backendUsage, gpuMemoryArg } from './backend';
-import { checkStateDir, configChanges, engineBackend, runFailure, stateDirOf, stopOnSignal } from './runs';
+import { checkStateDir, cliPersistence, configChanges, engineBackend, runFailure, stateDirOf, stopOnSignal } from './runs';
 import { checkOutputs, checkWritable, writeFileAtomicAsync } from './files';
 import { paperRowOf } from './studyReport';
 import { mergeStudyFiles, readStudyFile, readStudySources, studyTables, type StudyFile, type StudyRow } from './studyFile';
@@ -65,7 +66,8 @@ const USAGE = `usage: npm run study -- [options]
   --shard i/n           run only every n-th job starting at i (to use several cores)
                         (integers are decimal digits; every option is given at most once)
 ${THREADS_USAGE}
-  --out FILE            results JSON (default study.json; an existing file is extended, not redone)
+  --out FILE            results JSON (default study.json; an existing file is extended, not redone:
+                        a cell that Ctrl-C stopped continues from its checkpoint in FILE.resume/)
   --table PATH...       only print the tables from results files, a sweep's results folder, or a
                         sweep's merged Playwright JSON report (npm run sweep; README)`;
 
@@ -171,7 +173,7 @@ runMain(async () => {
   let onPaperEvent: ((e: PaperEvent) => void) | undefined;
   const runner = new EngineRunner({
     // A cell's trained parameters are not kept: its row is what the study keeps.
-    persistence: { ...filePersistence(state), putTrained: async () => {}, getTrained: async () => undefined },
+    persistence: cliPersistence(state),
     initBackend: engineBackendOf.initBackend,
     resetBackend: engineBackendOf.resetBackend,
     observe: {

@@ -14,15 +14,14 @@ import type { DataSpec, EpochMetrics, PromptControls, RunConfig, RunInfo } from 
 import type { PaperSessionResult } from '../train/paperSession';
 import { LabError, clip, quoted } from '../domain/errors';
 import { EngineRunner } from '../engine/runner.node.js';
-import { filePersistence, removeIfEmpty } from '../engine/files.node.js';
-import type { Persistence } from '../engine/persistence';
+import { removeIfEmpty } from '../engine/files.node.js';
 import { describePlan, formatBytes as formatMemory, type MemoryPlan } from '../train/memory';
 import { wasmHeapBytes } from '../kernels/wasm/heap';
 import { enumArg, gridArg, intArg, MAX_INT_ARG, numArg, parseArgs, runMain, seedsArg, THREADS_USAGE, threadsArg, usageError, type ParsedArgs } from './args';
 import { backendArg, backendUsage, gpuMemoryArg, type CliBackend } from './backend';
 import { checkOutputs, checkWritable, readUserFile, writeFileAtomic, writeFileAtomicAsync } from './files';
 import { endProgress, formatBytes, progressBar } from './progress';
-import { checkStateDir, configChanges, runFailure, engineBackend, stateDirOf, stopOnSignal } from './runs';
+import { checkStateDir, cliPersistence, configChanges, runFailure, engineBackend, stateDirOf, stopOnSignal } from './runs';
 
 const USAGE = `usage: npm run train -- --model <name|path> --task <id> --method <method> [options]
 
@@ -206,30 +205,12 @@ runMain(async () => {
 
   // The run goes through the engine, stored beside --out until it ends: Ctrl-C keeps its last
   // epoch's checkpoint there, and --resume continues from it.
-  const saved: { tensors?: number; error?: unknown } = {};
-  const files = filePersistence(state);
-  const persistence: Persistence = {
-    ...files,
-    // The trained parameters go where --save-params says, written as the engine exports them;
-    // without it they are not kept. A write that fails is this command's error, after the run.
-    async putTrained(t) {
-      if (!saveParams) return;
-      try {
-        await writeFileAtomicAsync(saveParams, new Uint8Array(await t.blob.arrayBuffer()), '--save-params');
-        saved.tensors = t.trainable.length;
-      } catch (e) {
-        saved.error = e;
-      }
-    },
-    getTrained: async () => undefined,
-  };
-  const host = { persistence, gpuMemoryBytes, threads, backend };
-  return config.protocol ? runPaperCli(config, out, writeResults, host) : runQuickCli(config, { out, saveParams, resume, writeResults, saved }, host);
+  const host = { backend, gpuMemoryBytes, threads };
+  return config.protocol ? runPaperCli(config, out, writeResults, host) : runQuickCli(config, { out, saveParams, resume, writeResults }, host);
 }, USAGE);
 
-/** Where a CLI run is stored and on which backend it runs. */
+/** The backend a CLI run is on. */
 interface CliHost {
-  persistence: Persistence;
   backend: CliBackend;
   gpuMemoryBytes?: number;
   threads?: number;
@@ -275,12 +256,24 @@ function epochsText(r: RunInfo): string {
 /** --protocol quick: one run, its epochs printed and kept in --out as they end. */
 async function runQuickCli(
   config: RunConfig,
-  o: { out: string; saveParams?: string; resume: boolean; writeResults: (json: unknown) => void; saved: { tensors?: number; error?: unknown } },
+  o: { out: string; saveParams?: string; resume: boolean; writeResults: (json: unknown) => void },
   host: CliHost,
 ): Promise<number> {
-  const { out, saveParams, writeResults, saved } = o;
+  const { out, saveParams, writeResults } = o;
   const state = stateDirOf(out);
   const backend = engineBackend(host.backend, host);
+  // The trained parameters are written to --save-params as the engine exports them (once); a
+  // write that fails is this command's error, reported after the run.
+  const saved: { tensors?: number; error?: unknown } = {};
+  const persistence = cliPersistence(state, async (t) => {
+    if (!saveParams) return;
+    try {
+      await writeFileAtomicAsync(saveParams, new Uint8Array(await t.blob.arrayBuffer()), '--save-params');
+      saved.tensors = t.trainable.length;
+    } catch (e) {
+      saved.error = e;
+    }
+  });
   // Every finished epoch is on disk at once: a crash loses at most the epoch in flight.
   const partial = {
     config: summaryConfig(config),
@@ -296,7 +289,7 @@ async function runQuickCli(
   const reported = new Set<string>();
   const epochKey = (m: EpochMetrics) => `${m.phase}:${m.epoch}`;
   const runner = new EngineRunner({
-    persistence: host.persistence,
+    persistence,
     initBackend: backend.initBackend,
     resetBackend: backend.resetBackend,
     observe: {
@@ -451,7 +444,7 @@ async function runPaperCli(config: RunConfig, out: string, writeResults: (json: 
   let stage = '';
   let result: PaperSessionResult | undefined;
   const runner = new EngineRunner({
-    persistence: host.persistence,
+    persistence: cliPersistence(state),
     initBackend: backend.initBackend,
     resetBackend: backend.resetBackend,
     observe: {
