@@ -96,7 +96,7 @@ test('a pixel bomb in a data zip is refused from its header, in the page', async
     for (const f of await readdir(join(dir, 'images', split))) await writeFile(join(dir, 'images', split, f), pngDeclaring(30000, 30000));
   }
   const zipPath = info.outputPath('bomb.zip');
-  await writeFile(zipPath, zipFolder(dir));
+  await writeFile(zipPath, await zipFolder(dir));
   await lab.goto({ ...SMALL, trainSize: 800, task: 'dtd', data: 'zip' }); // 800/200: the lists as given
   await lab.uploadModel(FIXTURE_MODEL);
   await lab.id('setup.dataZip').setInputFiles(zipPath);

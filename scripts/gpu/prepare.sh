@@ -30,8 +30,11 @@ done
 [ $bundle_only = 1 ] || command -v apt-get >/dev/null || { echo "prepare.sh needs Debian/Ubuntu's apt-get (to fetch the Vulkan loader for the GPU machine)" >&2; exit 1; }
 rm -rf "$out" && mkdir -p "$out/lab/tfjs-wasm" "$out/node_modules/webgpu/dist/linux-x64"
 # One file for the project's code and its dependencies; only Dawn's native binding stays outside.
+# jsonc-parser's default (UMD) build requires its parts by computed names, which a bundle cannot
+# resolve: its ES module build is bundled instead.
 node_modules/.bin/esbuild src/cli/main.ts --bundle --platform=node --format=esm --target=node20 \
   --external:webgpu --external:@playwright/test --external:vite \
+  --alias:jsonc-parser=./node_modules/jsonc-parser/lib/esm/main.js \
   --banner:js="import { createRequire as __cr } from 'module'; import { fileURLToPath as __fu } from 'url'; import { dirname as __dn } from 'path'; const require = __cr(import.meta.url); const __filename = __fu(import.meta.url); const __dirname = __dn(__filename);" \
   --outfile="$out/lab/entry.mjs" --log-level=warning
 cp src/cli/model-card.md "$out/lab/"

@@ -81,7 +81,7 @@ async function example(dir: string, breakage: Breakage, zip: boolean, taskId: st
   const taskDir = writeVtabFixture(dir, { breakage, folder: task.folder, classes: task.classes, ...sizes });
   console.log(`wrote a ${breakage === 'none' ? 'valid' : `broken (${breakage})`} vtab-1k task folder: ${clip(taskDir, 300)}`);
   if (zip) {
-    writeFileAtomic(zipPath, zipFolder(dir, dir), 'the zip');
+    writeFileAtomic(zipPath, await zipFolder(dir, dir), 'the zip');
     console.log(`and its zip: ${clip(zipPath, 300)}`);
   }
   console.log(`try: npm run data -- check ${clip(dir, 300)} --task ${task.id}`);

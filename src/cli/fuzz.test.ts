@@ -482,7 +482,7 @@ describe(`seeded fuzzing (FUZZ_SEED=${SEED})`, () => {
     const npz = fixture('timm_tiny_google.npz');
     const cases = Array.from({ length: 12 }, () => zipCount(npz, 10_000));
     report('count.npz', await fuzz('count.npz', cases, (m) => loadsCorrectly(m, 'count.npz')));
-    const zip = zipFolder(writeVtabFixture(makeTempDir(), { train: 8, val: 4, test: 4 }));
+    const zip = await zipFolder(writeVtabFixture(makeTempDir(), { train: 8, val: 4, test: 4 }));
     const dataCases = Array.from({ length: 4 }, () => zipCount(zip, 250_000));
     report(
       'count.zip',
@@ -523,7 +523,7 @@ describe(`seeded fuzzing (FUZZ_SEED=${SEED})`, () => {
 
   it('data zips: a vtab-1k task folder', async () => {
     const dir = writeVtabFixture(makeTempDir(), { train: 8, val: 4, test: 4 });
-    const zip = zipFolder(dir);
+    const zip = await zipFolder(dir);
     report(
       'data.zip',
       await fuzz('data.zip', [...mutations(60, zip, zipEdit), ...mutations(20, zip, zipRename)], async (m) => {

@@ -121,7 +121,7 @@ describe('2. an npz entry that inflates to 2 GB behind a 320-byte array', () => 
 describe('3. list-file bombs', () => {
   it('a zip whose test.txt inflates to 640 MB (declared, or hidden behind a small declared size)', async () => {
     const dir = writeVtabFixture(makeTempDir());
-    const files = unzipSync(zipFolder(dir));
+    const files = unzipSync(await zipFolder(dir));
     const base = Object.entries(files)
       .filter(([n]) => n !== 'eurosat/test.txt')
       .map(([name, data]) => ({ name, data }));
@@ -171,7 +171,7 @@ function zip64LocatorPastEnd(zip: Uint8Array): Uint8Array {
 describe('4. malformed zip directories', () => {
   it('an extra field past the directory, a zip64 locator past the end: data check, train, verify', async () => {
     const dir = writeVtabFixture(makeTempDir());
-    const zip = zipFolder(dir);
+    const zip = await zipFolder(dir);
     const root = makeTempDir();
     for (const [kind, bytes] of [
       ['extra', extraFieldPastDirectory(zip)],

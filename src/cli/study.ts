@@ -4,11 +4,12 @@
  *                  [--grid reduced] [--out study.json] [--shard i/n]
  *
  * The miniature of the paper with the bundled model: each method on each offline task at each
- * train size, with the same engine and sessions as `npm run train`, plus the Fréchet distance of
+ * train size, each run through the lab's engine as in `npm run train`, plus the Fréchet distance of
  * each task's CLS features from the model's pretraining data (the lab's "When does VPT win?"
  * computation). With --protocol paper each task × size × method is the VTAB-1k protocol (search
  * on train / val, final runs on train + val per seed, test) and the output adds the "why" table.
- * Prints Markdown tables and writes every run's results as JSON.
+ * Prints Markdown tables and writes every run's results as JSON. Ctrl-C stops the study after the
+ * current step; run again, it goes on from there (the stopped cell from its last epoch's checkpoint).
  */
 import { existsSync } from 'node:fs';
 import { PROCEDURAL_TASKS } from '../data/catalog';
@@ -18,17 +19,19 @@ import { splitGaussian } from '../analysis/features';
 import { frechetDistance } from '../analysis/frechet';
 import { disposeParams } from '../model/params';
 import { METHOD_IDS } from '../train/methods';
-import type { MethodId, RunConfig } from '../domain/run';
+import type { MethodId, RunConfig, RunInfo } from '../domain/run';
 import { modelSpecFor } from '../train/models';
 import { nodeHost } from '../train/host.node.js';
-import { disposeSession, loadModel, openSplits, runSession } from '../train/session';
+import { loadModel, openSplits, summaryConfig } from '../train/session';
 import { trainDataFromSplits } from '../data/fromSplits';
-import { RunControl } from '../train/control';
 import { quoted } from '../domain/errors';
 import { enumArg, gridArg, intArg, listArg, numArg, parseArgs, runMain, seedsArg, THREADS_USAGE, threadsArg, usageError } from './args';
 import { resolveGrid } from '../train/paper';
-import { runPaperSession } from '../train/paperSession';
-import { backendArg, backendUsage, gpuMemoryArg, startBackend } from './backend';
+import type { PaperEvent, PaperSessionResult } from '../train/paperSession';
+import { EngineRunner } from '../engine/runner.node.js';
+import { removeIfEmpty } from '../engine/files.node.js';
+import { backendArg, backendUsage, gpuMemoryArg } from './backend';
+import { checkStateDir, cliPersistence, configChanges, engineBackend, runFailure, stateDirOf, stopOnSignal } from './runs';
 import { checkOutputs, checkWritable, writeFileAtomicAsync } from './files';
 import { paperRowOf } from './studyReport';
 import { mergeStudyFiles, readStudyFile, readStudySources, studyTables, type StudyFile, type StudyRow } from './studyFile';
@@ -63,7 +66,8 @@ const USAGE = `usage: npm run study -- [options]
   --shard i/n           run only every n-th job starting at i (to use several cores)
                         (integers are decimal digits; every option is given at most once)
 ${THREADS_USAGE}
-  --out FILE            results JSON (default study.json; an existing file is extended, not redone)
+  --out FILE            results JSON (default study.json; an existing file is extended, not redone:
+                        a cell that Ctrl-C stopped continues from its checkpoint in FILE.resume/)
   --table PATH...       only print the tables from results files, a sweep's results folder, or a
                         sweep's merged Playwright JSON report (npm run sweep; README)`;
 
@@ -160,10 +164,56 @@ runMain(async () => {
   await checkOutputs([{ path: out, option: '--out' }], [{ path: modelName, option: '--model' }]);
   const file: StudyFile = existsSync(out) ? await readStudyFile(out, '--out') : { model: modelName, rows: [], frechet: {} };
   await checkWritable(out, '--out');
-  await startBackend(backend, { gpuMemoryBytes, threads: threadsArg(args) });
+  const state = stateDirOf(out);
+  await checkStateDir(state, '--out');
+  const engineBackendOf = engineBackend(backend, { gpuMemoryBytes, threads: threadsArg(args) });
+  // Each run goes through the engine, stored beside --out until its row is saved: a cell that
+  // Ctrl-C stopped continues from its last epoch's checkpoint when the study is run again.
+  const paperResults = new Map<string, PaperSessionResult>();
+  let onPaperEvent: ((e: PaperEvent) => void) | undefined;
+  const runner = new EngineRunner({
+    // A cell's trained parameters are not kept: its row is what the study keeps.
+    persistence: cliPersistence(state),
+    initBackend: engineBackendOf.initBackend,
+    resetBackend: engineBackendOf.resetBackend,
+    observe: {
+      paperEvent: (_runId, e) => onPaperEvent?.(e),
+      finished: (runId, r) => {
+        if (r.protocol === 'paper') paperResults.set(runId, r.session);
+      },
+    },
+  });
+  const stored = new Map((await runner.restore()).map((r) => [r.runId, r]));
+  await engineBackendOf.start();
   // Whole or not at all: a study killed mid-save keeps every run it had finished.
   const save = () => writeFileAtomicAsync(out, JSON.stringify(file, null, 2), '--out');
   const model = modelSpecFor(modelName);
+  const interrupt = stopOnSignal(
+    () => runner.cancel(),
+    (signal) =>
+      console.error(`${signal}: stopping after this step; the study goes on from there when run again with the same --out (Ctrl-C again to quit at once)`),
+  );
+
+  /**
+   * One cell through the engine: continued from its stored checkpoint when the study was stopped
+   * in it with the same settings, else run from its beginning (a paper-protocol cell always is).
+   * Resolves with its record once done; throws its error when it failed.
+   */
+  const runCell = async (config: RunConfig, label: string): Promise<RunInfo | null> => {
+    const prev = stored.get(config.runId);
+    stored.delete(config.runId);
+    const same = prev?.hasCheckpoint && !configChanges(prev.summary.config, summaryConfig(config)).length;
+    if (prev && !same) await runner.forget(prev.runId);
+    if (same) console.error(`${label}: continuing from the checkpoint of epoch ${prev.summary.epochs.length}`);
+    const info = same ? await runner.restart(config.runId, { model: config.model, data: config.data }) : await runner.run(config, 'npm run study');
+    if (info.summary.status === 'failed') throw runFailure(info);
+    if (info.summary.status !== 'done') return null;
+    return info;
+  };
+  const stopped = () => {
+    console.error(`interrupted: ${file.rows.length + (file.paper?.length ?? 0)} result(s) in ${out}; run the same command again to go on`);
+    return interrupt.exitCode;
+  };
 
   // Prompt lengths: the catalog's rule (the paper's length × patches / 196), applied by the session.
   const loaded = await loadModel(model, { host: nodeHost });
@@ -180,6 +230,7 @@ runMain(async () => {
         frechetCount,
       );
       for (const taskId of tasks) {
+        if (interrupt.signal) break;
         if (file.frechet[taskId] !== undefined) continue;
         const splits = await openSplits(
           { taskId, data: { kind: 'procedural' }, trainSize: 8, valSize: 2, testSize: frechetCount, seed: 777 },
@@ -194,6 +245,7 @@ runMain(async () => {
       disposeParams(loaded.params);
     }
   } else disposeParams(loaded.params);
+  if (interrupt.signal) return stopped();
 
   if (protocol === 'paper') {
     file.paper ??= [];
@@ -204,7 +256,7 @@ runMain(async () => {
       if (index % shardCount !== shardIndex) continue;
       if (file.paper.some((r) => r.taskId === job.taskId && r.method === job.method && r.trainSize === job.trainSize)) continue;
       const config: RunConfig = {
-        runId: `study-paper-${index}`,
+        runId: `study-paper-${job.taskId}-${job.method}-n${job.trainSize}`,
         modelLabel: modelName,
         model,
         taskId: job.taskId,
@@ -218,23 +270,20 @@ runMain(async () => {
         seed: 0,
         imageSize: 0,
         gradcamSamples: 0,
+        protocol: { kind: 'paper', grid: resolveGrid(gridSpec, job.method), seeds, earlyStop: !args.flags.has('no-early-stop'), analysisImages },
       };
       const t0 = performance.now();
       const label = `[${index + 1}/${paperJobs.length}] ${job.taskId} ${job.method} n=${job.trainSize}`;
-      const r = await runPaperSession(
-        config,
-        { grid: resolveGrid(gridSpec, job.method), seeds, earlyStop: !args.flags.has('no-early-stop'), analysisImages },
-        nodeHost,
-        new RunControl(),
-        {
-          onPaperEvent: (e) => {
-            if (e.type === 'run-end')
-              console.error(
-                `${label} ${e.stage} ${e.index + 1}/${e.of} lr ${e.lr} wd ${e.wd} seed ${e.seed}: ${e.stage === 'search' ? `val ${fmtPct(e.valAcc)}${e.stoppedEarly ? ' (diverged)' : ''}` : `test ${fmtPct(e.testAcc)}`} (${e.seconds.toFixed(0)} s)`,
-              );
-          },
-        },
-      );
+      onPaperEvent = (e) => {
+        if (e.type === 'run-end')
+          console.error(
+            `${label} ${e.stage} ${e.index + 1}/${e.of} lr ${e.lr} wd ${e.wd} seed ${e.seed}: ${e.stage === 'search' ? `val ${fmtPct(e.valAcc)}${e.stoppedEarly ? ' (diverged)' : ''}` : `test ${fmtPct(e.testAcc)}`} (${e.seconds.toFixed(0)} s)`,
+          );
+      };
+      const done = await runCell(config, label);
+      if (!done) return stopped();
+      const r = paperResults.get(config.runId)!;
+      paperResults.delete(config.runId);
       const p = r.paper;
       file.paper.push(
         paperRowOf(p, {
@@ -248,10 +297,13 @@ runMain(async () => {
         }),
       );
       await save();
+      await runner.forget(config.runId);
       console.error(
         `${label}: chosen lr ${p.chosen.lr} wd ${p.chosen.wd}; test ${p.mean.toFixed(1)} ± ${Number.isFinite(p.std) ? p.std.toFixed(1) : '—'} over ${p.final.length} seed(s) (${((performance.now() - t0) / 1000).toFixed(0)} s)`,
       );
     }
+    interrupt.dispose();
+    await removeIfEmpty(state);
     console.log(studyTables(file));
     return 0;
   }
@@ -268,7 +320,8 @@ runMain(async () => {
     if (file.rows.some((r) => r.taskId === job.taskId && r.method === job.method && r.trainSize === job.trainSize && r.seed === job.seed && r.lr === lr))
       continue;
     const config: RunConfig = {
-      runId: `study-${index}`,
+      // One id per row of the results: a stopped cell is found again by what it is.
+      runId: `study-${job.taskId}-${job.method}-n${job.trainSize}-seed${job.seed}${lr === undefined ? '' : `-lr${lr}`}`,
       modelLabel: modelName,
       model,
       taskId: job.taskId,
@@ -285,9 +338,10 @@ runMain(async () => {
       lr,
     };
     const t0 = performance.now();
-    const result = await runSession(config, nodeHost, new RunControl());
-    const s = result.summary;
-    disposeSession(result);
+    const label = `[${index + 1}/${jobs.length}] ${job.taskId} ${job.method} n=${job.trainSize} seed ${job.seed}`;
+    const done = await runCell(config, label);
+    if (!done) return stopped();
+    const s = done.summary;
     const row: StudyRow = {
       taskId: job.taskId,
       method: job.method,
@@ -302,10 +356,11 @@ runMain(async () => {
     };
     file.rows.push(row);
     await save();
-    console.error(
-      `[${index + 1}/${jobs.length}] ${job.taskId} ${job.method} n=${job.trainSize} seed ${job.seed}: test ${row.testAcc.toFixed(1)}% (${row.seconds.toFixed(0)} s)`,
-    );
+    await runner.forget(config.runId);
+    console.error(`${label}: test ${row.testAcc.toFixed(1)}% (${row.seconds.toFixed(0)} s)`);
   }
+  interrupt.dispose();
+  await removeIfEmpty(state);
   console.log(studyTables(file));
   return 0;
 }, USAGE);

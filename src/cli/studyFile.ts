@@ -9,6 +9,9 @@ import { join } from 'node:path';
 import { LabError, clip, quoted } from '../domain/errors';
 import { TASKS } from '../data/catalog';
 import { METHOD_IDS } from '../train/methods';
+import { expectationOf, fieldOf, pathOf } from '../data/schema';
+import { compileSchema } from './schemas';
+import schema from './results.schema.json' with { type: 'json' };
 import { readUserFile, readUserJson } from './files';
 import { paperAccuracyTable, paperWhyTable, quickAccuracyTable, type PaperRow, type QuickRow } from './studyReport';
 import type { CellRecord } from './sweepPlan';
@@ -33,50 +36,45 @@ export interface StudyFile {
 /** The attachment name a sweep cell's result travels under in a Playwright report. */
 export const CELL_ATTACHMENT = 'sweep-cell';
 
-const methodOk = (m: unknown) => (METHOD_IDS as readonly unknown[]).includes(m);
-// Known task ids only: a results file's strings reach the terminal in the tables, and a name
-// such as '__proto__' or one holding control characters is no task.
-const taskOk = (t: unknown) => typeof t === 'string' && TASKS.some((task) => task.id === t);
+/**
+ * The results schema with the lab's task and method ids filled in: known ids only, since a results
+ * file's strings reach the terminal in the tables, and a name such as '__proto__' or one holding
+ * control characters is no task.
+ */
+const validateStudyFile = compileSchema<StudyFile>({
+  ...schema,
+  definitions: {
+    ...schema.definitions,
+    taskId: { ...schema.definitions.taskId, enum: TASKS.map((t) => t.id) },
+    method: { ...schema.definitions.method, enum: [...METHOD_IDS] },
+  },
+});
 
-/** A parsed results file, checked: a named error for anything this tool did not write. */
+/** A parsed results file, checked: a named error, saying where, for anything this tool did not write. */
 export function asStudyFile(json: unknown, where: string, option: string): StudyFile {
-  const j = json as Partial<StudyFile> | null;
-  const rows = j?.rows;
-  if (
-    typeof j !== 'object' ||
-    j === null ||
-    !Array.isArray(rows) ||
-    rows.some(
-      (r) => typeof r !== 'object' || r === null || !taskOk(r.taskId) || !methodOk(r.method) || !Number.isFinite(r.testAcc) || !Number.isFinite(r.trainSize),
-    )
-  ) {
+  if (!validateStudyFile(json)) {
+    const e = validateStudyFile.errors![0];
+    const at = `at ${clip(pathOf(e), 80) || 'the top level'}: ${expectationOf(e)}`;
+    if (fieldOf(e) === 'paper')
+      throw new LabError(
+        'config/invalid',
+        `${option} ${where} has a "paper" entry that is not a list of paper-protocol results (taskId, method, search, final; ${at}).`,
+        `Give ${option} a file written by npm run study -- --protocol paper --out.`,
+      );
     throw new LabError(
       'config/invalid',
-      `${option} ${where} is not a study results file (it needs "rows" of runs with a known taskId, method, trainSize and testAcc).`,
+      `${option} ${where} is not a study results file (it needs "rows" of runs with a known taskId, method, trainSize and testAcc; ${at}).`,
       `Give ${option} a file written by npm run study -- --out, a sweep's results folder, or a sweep's merged Playwright JSON report.`,
     );
   }
-  const paper = j.paper;
-  if (
-    paper !== undefined &&
-    (!Array.isArray(paper) ||
-      paper.some((r) => typeof r !== 'object' || r === null || !taskOk(r.taskId) || !methodOk(r.method) || !Array.isArray(r.final) || !Array.isArray(r.search)))
-  ) {
-    throw new LabError(
-      'config/invalid',
-      `${option} ${where} has a "paper" entry that is not a list of paper-protocol results (taskId, method, search, final).`,
-      `Give ${option} a file written by npm run study -- --protocol paper --out.`,
-    );
-  }
-  const sweep = typeof j.sweep === 'object' && j.sweep !== null && typeof j.sweep.hash === 'string' ? j.sweep : undefined;
+  const j = json;
   return {
-    model: typeof j.model === 'string' ? clip(j.model, 200) : '',
-    rows,
-    paper,
-    frechet: Object.fromEntries(
-      Object.entries(typeof j.frechet === 'object' && j.frechet !== null ? j.frechet : {}).filter(([k, v]) => taskOk(k) && Number.isFinite(v)),
-    ),
-    sweep,
+    model: clip(j.model ?? '', 200),
+    rows: j.rows,
+    paper: j.paper,
+    // A distance that could not be computed is written as null (JSON has no NaN): there is none.
+    frechet: Object.fromEntries(Object.entries(j.frechet ?? {}).filter(([, v]) => v !== null)),
+    sweep: j.sweep,
   };
 }
 

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { LabError } from '../domain/errors';
-import { mergeStudyFiles, readStudySources, type StudyFile } from './studyFile';
+import { asStudyFile, mergeStudyFiles, readStudySources, type StudyFile } from './studyFile';
 import { canonicalJson, cellWork, loadSweep, planSweep, readCellResult, writeCellResult, type Cell } from './sweepPlan';
 
 const BASE = { tasks: ['synth_count', 'dsprites_location'], methods: ['ft', 'vpt_deep'], seeds: 2, sizes: [{ train: 32, epochs: 2 }] };
@@ -205,6 +205,37 @@ describe('sweep results', () => {
     expect(mergeStudyFiles([result(c), result(c, 50)]).conflicts[0]).toContain('has two different results');
     writeFileSync(join(dir, 'empty.json'), JSON.stringify({ config: {}, suites: [] }));
     await expect(readStudySources([join(dir, 'empty.json')], '--table')).rejects.toThrow(/no sweep results in it/);
+  });
+});
+
+describe('study results files, checked by their schema', () => {
+  const problem = (json: unknown) => {
+    try {
+      asStudyFile(json, '"r.json"', '--table');
+    } catch (e) {
+      expect((e as LabError).code).toBe('config/invalid');
+      return (e as LabError).message;
+    }
+    throw new Error(`no error for ${JSON.stringify(json)}`);
+  };
+  const row = { taskId: 'synth_count', method: 'ft', trainSize: 8, testAcc: 50 };
+
+  it('names where a file is not what the study writes, and the fix', () => {
+    expect(problem([])).toBe(
+      `--table "r.json" is not a study results file (it needs "rows" of runs with a known taskId, method, trainSize and testAcc; at the top level: must be object). Give --table a file written by npm run study -- --out, a sweep's results folder, or a sweep's merged Playwright JSON report.`,
+    );
+    expect(problem({ rows: [row, { ...row, taskId: '__proto__' }] })).toContain("at rows[1].taskId: must be one of the lab's task ids");
+    expect(problem({ rows: [{ ...row, method: 'constructor' }] })).toContain("at rows[0].method: must be one of the lab's method ids");
+    expect(problem({ rows: [{ ...row, testAcc: null }] })).toContain('at rows[0].testAcc: must be a number (the test accuracy)');
+    expect(problem({ rows: [], frechet: { 'no\u001btask': 1 } })).toContain(`at frechet: the key "no\\x1btask" must be one of the lab's task ids`);
+    expect(problem({ rows: [], paper: [{ taskId: 'synth_count', method: 'ft', final: [] }] })).toBe(
+      `--table "r.json" has a "paper" entry that is not a list of paper-protocol results (taskId, method, search, final; at paper[0]: needs 'search'). Give --table a file written by npm run study -- --protocol paper --out.`,
+    );
+  });
+
+  it('keeps what a study wrote, less the distances it could not compute (JSON has no NaN)', () => {
+    const f = asStudyFile({ model: 'm', rows: [row], frechet: { synth_count: 2.5, dtd: null } }, '"r.json"', '--table');
+    expect(f).toEqual({ model: 'm', rows: [row], paper: undefined, frechet: { synth_count: 2.5 }, sweep: undefined });
   });
 });
 

@@ -10,7 +10,9 @@
 import { createHash } from 'node:crypto';
 import { mkdir, readdir, rename, writeFile } from 'node:fs/promises';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
-import Ajv, { type ErrorObject } from 'ajv';
+import type { ErrorObject } from 'ajv';
+import { pathOf } from '../data/schema';
+import { compileSchema } from './schemas';
 import { LabError, bytesText, quoted } from '../domain/errors';
 import { FileProblem, readFileBounded } from '../data/source.node.js';
 import { MAX_GRID_POINTS } from './args';
@@ -94,8 +96,7 @@ export const MAX_SWEEP_CELLS = 100_000;
 /** Bumped when a cell's result would change for the same settings (a new result schema). */
 export const RESULT_VERSION = 1;
 
-const ajv = new Ajv({ allErrors: false, strict: true });
-const validateShape = ajv.compile<SweepFile>(schema);
+const validateShape = compileSchema<SweepFile>(schema);
 
 function invalid(file: string, where: string, what: string, fix: string): LabError {
   return new LabError('config/invalid', `Sweep file ${quoted(file)}: ${where ? `${where} ` : ''}${what}.`, fix);
@@ -103,12 +104,7 @@ function invalid(file: string, where: string, what: string, fix: string): LabErr
 
 /** The schema's first complaint as "at tasks[1]: must be string" with a fix. */
 function shapeError(file: string, e: ErrorObject): LabError {
-  const where = e.instancePath
-    ? e.instancePath
-        .slice(1)
-        .replace(/\/(\d+)(?=\/|$)/g, '[$1]')
-        .replace(/\//g, '.')
-    : 'the top level';
+  const where = pathOf(e) || 'the top level';
   const allowed = (e.params as { allowedValues?: unknown[] }).allowedValues;
   const extra = (e.params as { additionalProperty?: string }).additionalProperty;
   const what = extra ? `has an unknown field ${quoted(extra, 40)}` : allowed ? `must be one of ${allowed.join(', ')}` : (e.message ?? 'is not valid');

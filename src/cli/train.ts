@@ -1,25 +1,28 @@
 /**
  * npm run train -- --model <name|path> --task <id> --method <m> [options] --out results.json
  *
- * Trains one method on one task with the same engine as the lab, in Node, and writes a JSON
- * results file: config, backend, parameter counts, one row per epoch, test accuracy per class.
+ * Trains one method on one task through the lab's engine (the page's queue, run record, cancel and
+ * restart from a checkpoint), in Node, and writes a JSON results file: config, backend, parameter
+ * counts, one row per epoch, test accuracy per class. Ctrl-C stops the run after its current step
+ * and keeps its last epoch's checkpoint beside --out; --resume continues from it.
  */
 import { PROCEDURAL_TASKS, getTask, listTaskIds } from '../data/catalog';
 import { isMethodId, METHOD_IDS, METHODS } from '../train/methods';
 import { modelSpecFor, NAMED_MODELS } from '../train/models';
-import { nodeHost } from '../train/host.node.js';
-import { disposeSession, exportTrained, runSession, summaryConfig } from '../train/session';
-import { RunControl } from '../train/control';
-import type { DataSpec, PromptControls, RunConfig } from '../domain/run';
-import { runPaperSession, type PaperSettings } from '../train/paperSession';
-import { clip, quoted } from '../domain/errors';
+import { summaryConfig, type SessionResult } from '../train/session';
+import type { DataSpec, EpochMetrics, PromptControls, RunConfig, RunInfo } from '../domain/run';
+import type { PaperSessionResult } from '../train/paperSession';
+import { LabError, clip, quoted } from '../domain/errors';
+import { EngineRunner } from '../engine/runner.node.js';
+import { removeIfEmpty } from '../engine/files.node.js';
 import { describePlan, formatBytes as formatMemory, type MemoryPlan } from '../train/memory';
 import { wasmHeapBytes } from '../kernels/wasm/heap';
 import { enumArg, gridArg, intArg, MAX_INT_ARG, numArg, parseArgs, runMain, seedsArg, THREADS_USAGE, threadsArg, usageError, type ParsedArgs } from './args';
-import { backendArg, backendUsage, gpuMemoryArg, startBackend } from './backend';
-import { checkOutputs, checkWritable, readUserFile, writeFileAtomic } from './files';
+import { backendArg, backendUsage, gpuMemoryArg, type CliBackend } from './backend';
+import { checkOutputs, checkWritable, readUserFile, writeFileAtomic, writeFileAtomicAsync } from './files';
 import { endProgress, formatBytes, progressBar } from './progress';
-import { LossRiseWatch, lossRiseText, rerunLr } from '../train/divergence';
+import { checkStateDir, cliPersistence, configChanges, runFailure, engineBackend, stateDirOf, stopOnSignal } from './runs';
+import { lossRiseText, rerunLr } from '../train/divergence';
 
 const USAGE = `usage: npm run train -- --model <name|path> --task <id> --method <method> [options]
 
@@ -73,7 +76,10 @@ ${THREADS_USAGE}
   --save-params <file>  write the trained parameters (VPT: prompts + head; FT: the whole model)
   --load-params <file>  start from parameters saved by --save-params (with --epochs 0: evaluate only)
   --out <file>          results JSON (default results.json), rewritten after every epoch
-                        (no output may be an input: --model, --load-params or a file in --data)`;
+                        (no output may be an input: --model, --load-params or a file in --data)
+  --resume              continue the quick run that Ctrl-C (or a failure) stopped, from the checkpoint
+                        of its last finished epoch, kept in <out>.resume/ until the run ends; give the
+                        options it was started with. It ends with the weights an uninterrupted run has`;
 
 runMain(async () => {
   const args = parseArgs(process.argv.slice(2), {
@@ -106,7 +112,7 @@ runMain(async () => {
       'prompt-lr-scale',
       'threads',
     ],
-    flags: ['skip-bad', 'no-early-stop', 'freeze-prompts'],
+    flags: ['skip-bad', 'no-early-stop', 'freeze-prompts', 'resume'],
   });
   if (args.flags.has('help')) {
     console.log(USAGE);
@@ -164,12 +170,19 @@ runMain(async () => {
         throw usageError(`--protocol paper searches the learning rate and weight decay: give them as --grid 'lr=...;wd=...', not --${fixed}.`);
     for (const no of ['save-params', 'load-params']) if (args.values.has(no)) throw usageError(`--${no} works with --protocol quick only.`);
   }
-  const paper: PaperSettings | undefined =
-    protocol === 'paper'
-      ? { grid: gridArg(args.values.get('grid'), config.method), seeds: seedsArg(args, '3', config.seed), earlyStop: !args.flags.has('no-early-stop') }
-      : undefined;
+  const resume = args.flags.has('resume');
+  if (resume && protocol === 'paper')
+    throw usageError('--resume continues a quick run from its last finished epoch; a paper-protocol run starts again: run it without --resume.');
+  if (protocol === 'paper')
+    config.protocol = {
+      kind: 'paper',
+      grid: gridArg(args.values.get('grid'), config.method),
+      seeds: seedsArg(args, '3', config.seed),
+      earlyStop: !args.flags.has('no-early-stop'),
+    };
   const saveParams = args.values.get('save-params');
   const out = args.values.get('out') ?? 'results.json';
+  const state = stateDirOf(out);
   // Outputs are proved writable, and proved not to be inputs, before any time is spent: a run
   // must not die after its work, nor replace the checkpoint or a list file it reads.
   await checkWritable(out, '--out');
@@ -182,6 +195,7 @@ runMain(async () => {
       ...(dataArg !== 'procedural' && !/^https?:\/\//i.test(dataArg) ? [{ path: dataArg, option: '--data' }] : []),
     ],
   );
+  await checkStateDir(state, '--out');
   if (args.values.has('load-params')) {
     const file = args.values.get('load-params')!;
     const bytes = await readUserFile(file, '--load-params', 4 * 2 ** 30, 'checkpoint/unreadable');
@@ -190,14 +204,78 @@ runMain(async () => {
   // Written whole or not at all (a crash mid-write keeps the previous epoch's file).
   const writeResults = (json: unknown) => writeFileAtomic(out, JSON.stringify(json, null, 2), '--out');
 
-  if (paper) {
-    await startBackend(backend, { gpuMemoryBytes, threads });
-    return runPaperCli(config, paper, out, writeResults);
-  }
+  // The run goes through the engine, stored beside --out until it ends: Ctrl-C keeps its last
+  // epoch's checkpoint there, and --resume continues from it.
+  const host = { backend, gpuMemoryBytes, threads };
+  return config.protocol ? runPaperCli(config, out, writeResults, host) : runQuickCli(config, { out, saveParams, resume, writeResults }, host);
+}, USAGE);
 
-  const started = await startBackend(backend, { gpuMemoryBytes, threads });
-  const t0 = performance.now();
-  // Every finished epoch is on disk at once: a crash or Ctrl-C loses at most the epoch in flight.
+/** The backend a CLI run is on. */
+interface CliHost {
+  backend: CliBackend;
+  gpuMemoryBytes?: number;
+  threads?: number;
+}
+
+/**
+ * The stored run this command continues (--resume), or none after checking that starting afresh
+ * loses nothing: a run with a checkpoint is only ever continued or deleted by the user.
+ */
+async function storedRun(runner: EngineRunner, config: RunConfig, state: string, resume: boolean): Promise<RunInfo | undefined> {
+  const stored = await runner.restore();
+  const unfinished = stored.find((r) => r.hasCheckpoint) ?? stored.find((r) => r.summary.status !== 'done');
+  if (!resume) {
+    if (unfinished?.hasCheckpoint)
+      throw new LabError(
+        'output/unwritable',
+        `--out: ${quoted(state)} holds the checkpoint of an unfinished run (${epochsText(unfinished)}).`,
+        'Continue it with the same command and --resume, or delete that folder to start again.',
+      );
+    for (const r of stored) await runner.forget(r.runId);
+    return undefined;
+  }
+  if (!unfinished)
+    throw new LabError('storage/missing', `--resume: ${quoted(state)} holds no unfinished run to continue.`, 'Run the command without --resume to start one.');
+  const changes = configChanges(unfinished.summary.config, summaryConfig({ ...config, runId: unfinished.runId }));
+  if (unfinished.importedFrom !== config.importParams?.name)
+    changes.push(`load-params ${clip(unfinished.importedFrom ?? 'none', 80)} → ${clip(config.importParams?.name ?? 'none', 80)}`);
+  if (changes.length)
+    throw new LabError(
+      'config/invalid',
+      `--resume: the unfinished run in ${quoted(state)} was started with other settings (${changes.join('; ')}).`,
+      'Give the options it was started with, or delete that folder to start again.',
+    );
+  return unfinished;
+}
+
+/** "epoch 2 of 6 done": how far a stored run got. */
+function epochsText(r: RunInfo): string {
+  const planned = r.summary.config.epochs * METHODS[r.summary.config.method].phases.length;
+  return `epoch ${r.summary.epochs.length} of ${planned} done`;
+}
+
+/** --protocol quick: one run, its epochs printed and kept in --out as they end. */
+async function runQuickCli(
+  config: RunConfig,
+  o: { out: string; saveParams?: string; resume: boolean; writeResults: (json: unknown) => void },
+  host: CliHost,
+): Promise<number> {
+  const { out, saveParams, writeResults } = o;
+  const state = stateDirOf(out);
+  const backend = engineBackend(host.backend, host);
+  // The trained parameters are written to --save-params as the engine exports them (once); a
+  // write that fails is this command's error, reported after the run.
+  const saved: { tensors?: number; error?: unknown } = {};
+  const persistence = cliPersistence(state, async (t) => {
+    if (!saveParams) return;
+    try {
+      await writeFileAtomicAsync(saveParams, new Uint8Array(await t.blob.arrayBuffer()), '--save-params');
+      saved.tensors = t.trainable.length;
+    } catch (e) {
+      saved.error = e;
+    }
+  });
+  // Every finished epoch is on disk at once: a crash loses at most the epoch in flight.
   const partial = {
     config: summaryConfig(config),
     status: 'running',
@@ -205,69 +283,117 @@ runMain(async () => {
     trainableParams: 0,
     totalParams: 0,
     memory: [] as ReturnType<typeof planJson>[],
-    epochs: [] as unknown[],
+    epochs: [] as ReturnType<typeof epochJson>[],
   };
-  let stepsPerEpoch = 1;
-  let lastStep = 0;
-  const rise = new LossRiseWatch(); // the page's loss-rise guard, said as a warning line and `lossRise` in the JSON
-  const result = await runSession({ ...config, imageSize: config.imageSize || 0 }, nodeHost, new RunControl(), {
-    onProgress: (p) => {
-      if (p.kind === 'progress' && p.unit === 'bytes' && p.total) progressBar(`download ${p.what}`, p.done, p.total, formatBytes(p.done));
-    },
-    onStarted: (s) => {
-      stepsPerEpoch = s.stepsPerEpoch;
-      Object.assign(partial, { backend: s.backend, trainableParams: s.trainableParams, totalParams: s.totalParams, memory: s.memory.map(planJson) });
-      console.error(
-        `train: ${method} on ${taskId} | ${clip(config.modelLabel)} | backend ${s.backend} | ${s.trainableParams.toLocaleString('en')} of ${s.totalParams.toLocaleString('en')} parameters train | ${stepsPerEpoch} steps/epoch`,
-      );
-      s.memory.forEach((p, i) => console.error(`${s.memory.length > 1 ? `phase ${i + 1} ` : ''}${describePlan(p)}`));
+  let session: SessionResult | undefined;
+  // Epochs already reported: a resumed run's earlier ones were printed by the process that trained them.
+  const reported = new Set<string>();
+  const epochKey = (m: EpochMetrics) => `${m.phase}:${m.epoch}`;
+  const runner = new EngineRunner({
+    persistence,
+    initBackend: backend.initBackend,
+    resetBackend: backend.resetBackend,
+    observe: {
+      started: (_runId, s) => {
+        Object.assign(partial, { backend: s.backend, trainableParams: s.trainableParams, totalParams: s.totalParams, memory: s.memory.map(planJson) });
+        console.error(
+          `train: ${config.method} on ${config.taskId} | ${clip(config.modelLabel)} | backend ${s.backend} | ${s.trainableParams.toLocaleString('en')} of ${s.totalParams.toLocaleString('en')} parameters train | ${s.stepsPerEpoch} steps/epoch`,
+        );
+        s.memory.forEach((p, i) => console.error(`${s.memory.length > 1 ? `phase ${i + 1} ` : ''}${describePlan(p)}`));
+      },
+      finished: (_runId, r) => {
+        if (r.protocol === 'quick') session = r.session;
+      },
     },
     onEvent: (e) => {
-      if (e.type === 'step') rise.step(e.loss, e);
-      if (e.type === 'epoch') rise.epoch(e.metrics);
-      if (e.type === 'step') {
-        lastStep = e.step;
+      if (e.type === 'progress') {
+        const p = e.progress;
+        if (p.kind === 'progress' && p.unit === 'bytes' && p.total) progressBar(`download ${p.what}`, p.done, p.total, formatBytes(p.done));
+      } else if (e.type === 'step') {
         progressBar(
           `epoch ${e.epoch}${e.phase > 1 ? ` (phase ${e.phase})` : ''}`,
           e.step,
           e.stepsPerEpoch,
           `loss ${e.loss.toFixed(4)}  ${e.imagesPerSec.toFixed(1)} img/s`,
         );
-      } else if (e.type === 'epoch') {
-        endProgress();
-        const m = e.metrics;
-        partial.epochs.push({ epoch: m.epoch, phase: m.phase, trainLoss: m.trainLoss, trainAcc: m.trainAcc, valAcc: m.valAcc, seconds: m.seconds });
-        writeResults(partial);
-        console.error(
-          `epoch ${m.epoch}: train loss ${m.trainLoss.toFixed(4)}  train acc ${m.trainAcc.toFixed(1)}%  val acc ${m.valAcc.toFixed(1)}%  ${m.seconds.toFixed(1)} s`,
-        );
       } else if (e.type === 'notice') console.error(`notice: ${e.message}`);
+      else if (e.type === 'run') {
+        const fresh = e.run.summary.epochs.filter((m) => !reported.has(epochKey(m)));
+        if (!fresh.length) return;
+        endProgress();
+        partial.epochs = e.run.summary.epochs.map(epochJson);
+        writeResults(partial);
+        for (const m of fresh) {
+          reported.add(epochKey(m));
+          console.error(
+            `epoch ${m.epoch}: train loss ${m.trainLoss.toFixed(4)}  train acc ${m.trainAcc.toFixed(1)}%  val acc ${m.valAcc.toFixed(1)}%  ${m.seconds.toFixed(1)} s`,
+          );
+        }
+      }
     },
   });
-  void lastStep;
-  const { summary } = result;
+  const previous = await storedRun(runner, config, state, o.resume);
+  const started = await backend.start();
+  const t0 = performance.now();
+  for (const m of previous?.summary.epochs ?? []) reported.add(epochKey(m));
+  if (previous)
+    console.error(
+      previous.hasCheckpoint
+        ? `resume: ${epochsText(previous)}; continuing from the checkpoint in ${state}`
+        : `resume: no epoch had finished; starting from the beginning`,
+    );
+  const interrupt = stopOnSignal(
+    () => runner.cancel(),
+    (signal) => {
+      endProgress();
+      console.error(`${signal}: stopping after this step; the last finished epoch's checkpoint stays in ${state} (Ctrl-C again to quit at once)`);
+    },
+  );
+  let info: RunInfo;
+  try {
+    info = previous
+      ? await runner.restart(previous.runId, { model: config.model, data: config.data, importParams: config.importParams })
+      : await runner.run(config, 'npm run train');
+  } finally {
+    interrupt.dispose();
+  }
+  if (info.summary.status !== 'done') {
+    endProgress();
+    const cancelled = info.summary.status === 'cancelled';
+    // What the run trained stays for --resume; a run stopped before its first epoch leaves nothing.
+    if (info.hasCheckpoint) console.error(`${cancelled ? 'interrupted' : 'notice'}: ${epochsText(info)}; --resume continues from the checkpoint in ${state}`);
+    else {
+      if (cancelled) console.error('interrupted before the first epoch ended: nothing to keep');
+      await runner.forget(info.runId);
+      await removeIfEmpty(state);
+    }
+    if (!cancelled) throw runFailure(info);
+    writeResults({ ...partial, status: 'cancelled' });
+    return interrupt.exitCode || SIGINT_EXIT;
+  }
+  await runner.forget(info.runId);
+  await removeIfEmpty(state);
+  if (saved.error) throw saved.error;
+  const { summary, data } = session!;
   // The sizes the run really had: a list shorter than asked (train800.txt with 16 lines) or a
   // smaller pool gives fewer images than the options say, and the record must not claim more.
-  const sizes = { train: result.data.train.size, val: result.data.val.size, test: result.data.test.size };
+  const sizes = { train: data.train.size, val: data.val.size, test: data.test.size };
   const results = {
     config: { ...summary.config, trainSize: sizes.train, valSize: sizes.val, requested: { trainSize: config.trainSize, valSize: config.valSize } },
     backend: summary.backend,
     ...(started.adapter ? { adapter: started.adapter } : {}),
     trainableParams: summary.trainableParams,
     totalParams: summary.totalParams,
-    epochs: summary.epochs.map((m) => ({ epoch: m.epoch, phase: m.phase, trainLoss: m.trainLoss, trainAcc: m.trainAcc, valAcc: m.valAcc, seconds: m.seconds })),
+    epochs: summary.epochs.map(epochJson),
     test: summary.test,
     notices: summary.notices,
-    lossRise: rise.found ? { ...rise.found, lr: summary.config.lr } : null,
+    // The page's loss-rise guard, kept by the engine in the run's record: a warning line below.
+    lossRise: info.summary.lossRise ?? null,
     // The plan, and what the run measured against it: the WASM heap only grows, so its size now is the run's high-water mark.
     memory: { plan: partial.memory, heapHighWaterBytes: wasmHeapBytes() ?? undefined },
     seconds: (performance.now() - t0) / 1000,
   };
-  if (saveParams) {
-    writeFileAtomic(saveParams, await exportTrained(result, config), '--save-params');
-    console.error(`trained parameters (${result.outcome.trainable.length} tensors) in ${saveParams}`);
-  }
-  disposeSession(result);
+  if (saveParams) console.error(`trained parameters (${saved.tensors} tensors) in ${saveParams}`);
   writeResults({ ...results, status: 'done' });
   if (results.lossRise) console.error(`warning: ${lossRiseText(results.lossRise)} Rerun with --lr ${rerunLr(results.lossRise.lr ?? summary.config.lr ?? 0)}.`);
   const heap = results.memory.heapHighWaterBytes;
@@ -277,7 +403,15 @@ runMain(async () => {
     );
   console.log(`test accuracy ${summary.test!.testAcc.toFixed(2)}% on ${summary.test!.numTest} images; results in ${out}`);
   return 0;
-}, USAGE);
+}
+
+/** The exit code of a run stopped by Ctrl-C. */
+const SIGINT_EXIT = 130;
+
+/** An epoch as the results JSON keeps it. */
+function epochJson(m: EpochMetrics) {
+  return { epoch: m.epoch, phase: m.phase, trainLoss: m.trainLoss, trainAcc: m.trainAcc, valAcc: m.valAcc, seconds: m.seconds };
+}
 
 /** A phase's memory plan as the results JSON keeps it. */
 function planJson(p: MemoryPlan) {
@@ -306,41 +440,74 @@ function promptControlsOf(args: ParsedArgs): PromptControls | undefined {
 }
 
 /** --protocol paper: the search, the seeds, one results file with every run. */
-async function runPaperCli(config: RunConfig, paper: PaperSettings, out: string, writeResults: (json: unknown) => void): Promise<number> {
-  const t0 = performance.now();
+async function runPaperCli(config: RunConfig, out: string, writeResults: (json: unknown) => void, host: CliHost): Promise<number> {
+  const paper = config.protocol!;
+  const state = stateDirOf(out);
+  const backend = engineBackend(host.backend, host);
   const points = paper.grid.lrs.length * paper.grid.wds.length;
-  console.error(
-    `train: paper protocol, ${config.method} on ${config.taskId} | ${config.modelLabel} | search ${points} point(s) (lr ${paper.grid.lrs.join(', ')} × wd ${paper.grid.wds.join(', ')}) on train ${config.trainSize} / val ${config.valSize}, then ${paper.seeds.length} seed(s) (${paper.seeds.join(', ')}) on train + val`,
-  );
   let stage = '';
-  const result = await runPaperSession(config, paper, nodeHost, new RunControl(), {
-    onProgress: (p) => {
-      if (p.kind === 'progress' && p.unit === 'bytes' && p.total) progressBar(`download ${p.what}`, p.done, p.total, formatBytes(p.done));
-    },
-    onPaperEvent: (e) => {
-      if (e.type === 'run-start') {
-        stage = e.stage === 'search' ? `search ${e.index + 1}/${e.of} lr ${e.lr} wd ${e.wd}` : `final ${e.index + 1}/${e.of} seed ${e.seed}`;
-      } else {
-        endProgress();
-        const val = e.valAcc !== undefined && Number.isFinite(e.valAcc) ? `val ${e.valAcc.toFixed(1)}%` : 'no val accuracy';
-        const what = e.stage === 'search' ? `${val}${e.stoppedEarly ? ' (stopped: diverged)' : ''}` : `test ${e.testAcc?.toFixed(1)}%`;
-        console.error(`${stage}: ${what} (${e.seconds.toFixed(0)} s)`);
-      }
+  let result: PaperSessionResult | undefined;
+  const runner = new EngineRunner({
+    persistence: cliPersistence(state),
+    initBackend: backend.initBackend,
+    resetBackend: backend.resetBackend,
+    observe: {
+      paperEvent: (_runId, e) => {
+        if (e.type === 'run-start') {
+          stage = e.stage === 'search' ? `search ${e.index + 1}/${e.of} lr ${e.lr} wd ${e.wd}` : `final ${e.index + 1}/${e.of} seed ${e.seed}`;
+        } else {
+          endProgress();
+          const val = e.valAcc !== undefined && Number.isFinite(e.valAcc) ? `val ${e.valAcc.toFixed(1)}%` : 'no val accuracy';
+          const what = e.stage === 'search' ? `${val}${e.stoppedEarly ? ' (stopped: diverged)' : ''}` : `test ${e.testAcc?.toFixed(1)}%`;
+          console.error(`${stage}: ${what} (${e.seconds.toFixed(0)} s)`);
+        }
+      },
+      finished: (_runId, r) => {
+        if (r.protocol === 'paper') result = r.session;
+      },
     },
     onEvent: (e) => {
-      if (e.type === 'step') progressBar(`${stage} epoch ${e.epoch}`, e.step, e.stepsPerEpoch, `loss ${e.loss.toFixed(4)}`);
+      if (e.type === 'progress') {
+        const p = e.progress;
+        if (p.kind === 'progress' && p.unit === 'bytes' && p.total) progressBar(`download ${p.what}`, p.done, p.total, formatBytes(p.done));
+      } else if (e.type === 'step') progressBar(`${stage} epoch ${e.epoch}`, e.step, e.stepsPerEpoch, `loss ${e.loss.toFixed(4)}`);
       else if (e.type === 'notice') console.error(`notice: ${e.message}`);
     },
   });
-  const p = result.paper;
+  await storedRun(runner, config, state, false);
+  await backend.start();
+  const t0 = performance.now();
+  console.error(
+    `train: paper protocol, ${config.method} on ${config.taskId} | ${config.modelLabel} | search ${points} point(s) (lr ${paper.grid.lrs.join(', ')} × wd ${paper.grid.wds.join(', ')}) on train ${config.trainSize} / val ${config.valSize}, then ${paper.seeds.length} seed(s) (${paper.seeds.join(', ')}) on train + val`,
+  );
+  const interrupt = stopOnSignal(
+    () => runner.cancel(),
+    (signal) => {
+      endProgress();
+      console.error(`${signal}: stopping after this step (a paper-protocol run starts again when run again; Ctrl-C again to quit at once)`);
+    },
+  );
+  let info: RunInfo;
+  try {
+    info = await runner.run(config, 'npm run train --protocol paper');
+  } finally {
+    interrupt.dispose();
+  }
+  // Nothing of an unfinished protocol is kept: its search runs are not resumable one by one.
+  await runner.forget(info.runId);
+  await removeIfEmpty(state);
+  if (info.summary.status === 'failed') throw runFailure(info);
+  if (info.summary.status === 'cancelled') return interrupt.exitCode || SIGINT_EXIT;
+  const r = result!;
+  const p = r.paper;
   writeResults({
     status: 'done',
-    config: result.config,
-    backend: result.backend,
-    trainableParams: result.trainableParams,
-    totalParams: result.totalParams,
+    config: r.config,
+    backend: r.backend,
+    trainableParams: r.trainableParams,
+    totalParams: r.totalParams,
     ...p,
-    why: result.why,
+    why: r.why,
     seconds: (performance.now() - t0) / 1000,
   });
   for (const n of p.notices) console.error(`notice: ${n}`);

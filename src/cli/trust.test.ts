@@ -513,7 +513,7 @@ describe('3.7 ambiguous entries are refused', () => {
   it('a data zip with x and ./x, an npz with an entry twice, an .npy header with descr twice', async () => {
     const root = makeTempDir();
     const dir = writeVtabFixture(join(root, 'src'));
-    const files = unzipSync(zipFolder(dir));
+    const files = unzipSync(await zipFolder(dir));
     const entries: RawZipEntry[] = Object.entries(files).map(([name, data]) => ({ name, data }));
     const zip = join(root, 'dup.zip');
     writeFileSync(zip, writeRawZip([...entries, { name: './eurosat/test.txt', data: new TextEncoder().encode('images/train/0001.jpg 1\n') }]).bytes);

@@ -28,7 +28,7 @@ describe('npm run data -- check', () => {
     expect(good.stdout).toMatch(/test\.txt\s+6 images/);
     expect(good.stdout).toContain('Decoded 20 distinct images: all valid.');
     const zipPath = join(root, 'eurosat.zip');
-    writeFileSync(zipPath, zipFolder(taskDir));
+    writeFileSync(zipPath, await zipFolder(taskDir));
     const zipped = await cli('check', zipPath, '--task', 'eurosat');
     expect(zipped.code).toBe(0);
     expect(zipped.stdout).toContain('zip "eurosat.zip"');

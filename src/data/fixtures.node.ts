@@ -1,11 +1,11 @@
 /**
- * Test fixtures: small vtab-1k task folders of generated PNG and JPEG images, valid and broken,
- * and zips of them. Node-only (writes to a temp dir).
+ * Small vtab-1k task folders of generated PNG and JPEG images, valid and broken, and zips of
+ * them: the tests' fixtures and `npm run data -- example`. Node-only (writes to a temp dir).
  */
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
-import { zipSync } from 'fflate';
+import { Uint8ArrayReader, Uint8ArrayWriter, ZipWriter } from '@zip.js/zip.js';
 import jpeg from 'jpeg-js';
 import { PNG } from 'pngjs';
 
@@ -117,18 +117,21 @@ export function writeVtabFixture(root: string, options: FixtureOptions = {}): st
   return dir;
 }
 
-/** Zips every file under `dir`; entry names are relative to `base` (default: dir's parent keeps the folder name). */
-export function zipFolder(dir: string, base: string = join(dir, '..')): Uint8Array {
-  const files: Record<string, Uint8Array> = {};
-  const walk = (d: string) => {
+/**
+ * Zips every file under `dir` (deflated, with @zip.js/zip.js: the library the lab reads zips
+ * with); entry names are relative to `base` (default: dir's parent keeps the folder name).
+ */
+export async function zipFolder(dir: string, base: string = join(dir, '..')): Promise<Uint8Array> {
+  const zip = new ZipWriter(new Uint8ArrayWriter(), { level: 6, useWebWorkers: false });
+  const walk = async (d: string): Promise<void> => {
     for (const name of readdirSync(d)) {
       const p = join(d, name);
-      if (statSync(p).isDirectory()) walk(p);
-      else files[relative(base, p).split('\\').join('/')] = new Uint8Array(readFileSync(p));
+      if (statSync(p).isDirectory()) await walk(p);
+      else await zip.add(relative(base, p).split('\\').join('/'), new Uint8ArrayReader(new Uint8Array(readFileSync(p))));
     }
   };
-  walk(dir);
-  return zipSync(files, { level: 6 });
+  await walk(dir);
+  return zip.close();
 }
 
 // ---------------------------------------------------------------- hostile inputs, made small

@@ -67,11 +67,11 @@ describe('openVtabTask on a good folder', () => {
   it('reads the same task through a zip (bytes, Blob, one folder, vtab-1k tree, top-level files) and dropped files', async () => {
     const root = makeTempDir();
     const taskDir = writeVtabFixture(root);
-    const zipOneFolder = zipFolder(taskDir);
-    const zipTopLevel = zipFolder(taskDir, taskDir);
+    const zipOneFolder = await zipFolder(taskDir);
+    const zipTopLevel = await zipFolder(taskDir, taskDir);
     const vtabRoot = makeTempDir();
     writeVtabFixture(vtabRoot, { underVtab: true });
-    const zipTree = zipFolder(join(vtabRoot, 'vtab-1k'));
+    const zipTree = await zipFolder(join(vtabRoot, 'vtab-1k'));
     for (const [bytes, root] of [
       [zipOneFolder, 'eurosat'],
       [zipTopLevel, ''],
@@ -144,7 +144,7 @@ describe('errors name the file, the line, and the fix', () => {
     const err = await expectLabError(openNodeSource(p), 'data/not-a-zip', 'data.zip', 'plain text');
     expect(err.message).not.toContain('hello'); // never its contents
     const dir = writeVtabFixture(makeTempDir());
-    const zip = zipFolder(dir);
+    const zip = await zipFolder(dir);
     await expectLabError(ZipSource.open(zip.subarray(0, zip.length - 100), 'cut.zip'), 'data/not-a-zip', 'cut.zip', 'truncated');
   });
 

@@ -18,6 +18,8 @@ export interface PaperSpec {
   seeds: number[];
   /** Stop diverged search runs early (default true). */
   earlyStop?: boolean;
+  /** Test images the why analyses read after the final evaluation (default 64; 0 = skip). */
+  analysisImages?: number;
 }
 
 export interface CurvePoint {

@@ -323,6 +323,9 @@ describe('the engine queue', () => {
     expect(s.config.lr).toBe(s.paper!.chosen.lr);
     expect(s.paper!.mean).toBeCloseTo((s.paper!.final[0].testAcc + s.paper!.final[1].testAcc) / 2, 10);
     expect(s.paper!.why?.cka).toHaveLength(4);
+    // Its epochs are the first seed's final run's, as that run measured them: nothing made up.
+    expect(s.epochs.map((e) => [e.epoch, e.trainLoss])).toEqual(s.paper!.final[0].curve.map((c) => [c.epoch, c.trainLoss]));
+    for (const e of s.epochs) expect(e.lr).toBeGreaterThan(0);
     expect(s.test?.numTest).toBe(8);
     expect(t.events.some((e) => e.type === 'gradcam' && e.runId === run.runId)).toBe(true);
   });

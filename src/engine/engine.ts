@@ -23,15 +23,24 @@ import { RunControl } from '../train/control';
 import type { TrainerEvent } from '../train/trainer';
 import { METHODS } from '../train/methods';
 import { isDeviceLost } from '../train/recovery';
-import { disposeSession, exportTrained, resolveHyperDefaults, runSession, trainedFileName, type RunHost } from '../train/session';
+import {
+  disposeSession,
+  exportTrained,
+  resolveHyperDefaults,
+  runSession,
+  trainedFileName,
+  type RunHost,
+  type SessionResult,
+  type SessionStarted,
+} from '../train/session';
 import { LossRiseWatch } from '../train/divergence';
-import { runPaperSession } from '../train/paperSession';
+import { runPaperSession, type PaperEvent, type PaperSessionResult } from '../train/paperSession';
 import { probeSpeed } from '../train/probe';
 import { releaseAbandonedTape } from '../model/recompute';
 import type { PaperResult, PaperSpec, PaperStage } from '../domain/paper';
 import type { Command, EngineEvent } from './protocol';
 import { trainedInfo, type Persistence } from './persistence';
-import { inspectPicked, runTask } from './tasks';
+import { inspectPicked, runTask, type TaskCommand } from './tasks';
 
 export interface EngineHost {
   /** How checkpoints and data sources are read on this host. */
@@ -44,6 +53,20 @@ export interface EngineHost {
   resetBackend(): void;
   /** Tell the page; buffers in `transfer` move instead of being copied. */
   emit(e: EngineEvent, transfer?: Transferable[]): void;
+  /** What this host reads of each run's session beside the events (the CLIs; the page needs none). */
+  observe?: SessionObserver;
+}
+
+/**
+ * A host's view into a run's session, for what the run record does not keep: the memory plan at
+ * the start, where a protocol run ends, and the session's result before the engine frees its
+ * tensors (the CLIs' results files report the data's real sizes and the resolved config).
+ */
+export interface SessionObserver {
+  started?(runId: string, info: SessionStarted): void;
+  paperEvent?(runId: string, e: PaperEvent): void;
+  /** Called before the engine stores the trained parameters and frees the session. */
+  finished?(runId: string, result: { protocol: 'quick'; session: SessionResult } | { protocol: 'paper'; session: PaperSessionResult }): void;
 }
 
 /** A run the engine knows: its record, and while it waits or runs, what it runs on. */
@@ -54,26 +77,6 @@ interface RunEntry {
   resume?: ResumeState;
   control?: RunControl;
 }
-
-type Task = Exclude<
-  Command,
-  {
-    type:
-      | 'init'
-      | 'restore'
-      | 'enqueue'
-      | 'pause'
-      | 'resume'
-      | 'cancel'
-      | 'cancel-queue'
-      | 'restart'
-      | 'delete'
-      | 'export-trained'
-      | 'inspect'
-      | 'probe'
-      | 'cancel-probe';
-  }
->;
 
 export class Engine {
   private readonly runs = new Map<string, RunEntry>();
@@ -136,6 +139,7 @@ export class Engine {
           (err) => this.emit({ type: 'error', requestId: c.requestId, error: toErrorInfo(err) }),
         );
       default:
+        // What the cases above leave is a task (tasks.ts): the compiler checks that they agree.
         return this.schedule(() => this.task(c));
     }
   }
@@ -312,7 +316,7 @@ export class Engine {
       if (config.protocol?.kind === 'paper') await this.runPaper(runId, config, config.protocol, control);
       else await this.runQuick(runId, entry, config, control);
       // What the run took, to hold the page's estimate against (a resumed run: since its resume).
-      this.update(runId, (i) => ({ ...i, summary: { ...i.summary, seconds: (Date.now() - t0) / 1000 } }), false);
+      this.show(runId, (i) => ({ ...i, summary: { ...i.summary, seconds: (Date.now() - t0) / 1000 } }));
       this.finish(runId, 'done');
       return 'done';
     } catch (err) {
@@ -332,7 +336,7 @@ export class Engine {
       }
       const error = toErrorInfo(err);
       this.emit({ type: 'error', runId, error });
-      this.update(runId, (i) => ({ ...i, summary: { ...i.summary, error } }), false);
+      this.show(runId, (i) => ({ ...i, summary: { ...i.summary, error } })); // stored by the finish below
       this.finish(runId, 'failed');
       return 'failed';
     } finally {
@@ -356,13 +360,15 @@ export class Engine {
       control,
       {
         onProgress: (progress) => this.emit({ type: 'progress', runId, progress }),
-        onStarted: (s) =>
+        onStarted: (s) => {
+          this.host.observe?.started?.(runId, s);
           this.update(runId, (i) => ({
             ...i,
             stepsPerEpoch: s.stepsPerEpoch,
             numClasses: s.numClasses,
             summary: { ...i.summary, backend: s.backend, trainableParams: s.trainableParams, totalParams: s.totalParams },
-          })),
+          }));
+        },
         onEvent: (e) => {
           switch (e.type) {
             case 'step':
@@ -394,6 +400,7 @@ export class Engine {
       entry.resume,
     );
     try {
+      this.host.observe?.finished?.(runId, { protocol: 'quick', session: result });
       this.update(runId, (i) => ({ ...i, summary: { ...i.summary, test: result.summary.test } }));
       for (const n of result.summary.notices.filter((n) => n.includes('skipped'))) this.notice(runId, n);
       await this.storeTrained(runId, await exportTrained(result, config), trainedFileName(config), result.outcome.trainable);
@@ -410,22 +417,23 @@ export class Engine {
   private async runPaper(runId: string, config: RunConfig, spec: PaperSpec, control: RunControl): Promise<void> {
     const result = await runPaperSession(
       config,
-      { grid: spec.grid, seeds: spec.seeds, earlyStop: spec.earlyStop, analysisImages: 64 },
+      { grid: spec.grid, seeds: spec.seeds, earlyStop: spec.earlyStop, analysisImages: spec.analysisImages },
       this.host.run,
       control,
       {
         onProgress: (progress) => this.emit({ type: 'progress', runId, progress }),
         onPaperEvent: (e) => {
+          this.host.observe?.paperEvent?.(runId, e);
           if (e.type !== 'run-start') return;
           const stage: PaperStage = { stage: e.stage, index: e.index, of: e.of, lr: e.lr, wd: e.wd, seed: e.seed };
-          this.update(runId, (i) => ({ ...i, summary: { ...i.summary, stage, epochs: [] } }), false);
+          this.show(runId, (i) => ({ ...i, summary: { ...i.summary, stage, epochs: [] } }));
         },
         onEvent: (e) => {
           switch (e.type) {
             case 'step':
               return this.emit(stepEvent(runId, e));
             case 'epoch':
-              return this.update(runId, (i) => ({ ...i, summary: { ...i.summary, epochs: [...i.summary.epochs, e.metrics] } }), false);
+              return this.show(runId, (i) => ({ ...i, summary: { ...i.summary, epochs: [...i.summary.epochs, e.metrics] } }));
             case 'notice':
               return this.notice(runId, e.message);
             default:
@@ -434,6 +442,7 @@ export class Engine {
         },
       },
     );
+    this.host.observe?.finished?.(runId, { protocol: 'paper', session: result });
     const paper: PaperResult = { ...result.paper, why: result.why };
     this.update(runId, (i) => ({
       ...i,
@@ -444,18 +453,8 @@ export class Engine {
         backend: result.backend,
         trainableParams: result.trainableParams,
         totalParams: result.totalParams,
-        epochs:
-          result.paper.final[0]?.curve.map((c) => ({
-            epoch: c.epoch,
-            phase: 1,
-            trainLoss: c.trainLoss,
-            trainAcc: c.trainAcc,
-            valAcc: c.heldOutAcc,
-            seconds: 0,
-            lr: 0,
-            numTensors: 0,
-            numBytes: 0,
-          })) ?? [],
+        // The first seed's final run, as it measured its epochs (its curve is also in `paper`).
+        epochs: result.firstEpochs,
         test: result.firstTest,
         stage: undefined,
         paper,
@@ -485,17 +484,30 @@ export class Engine {
     if (runId) this.update(runId, (i) => ({ ...i, summary: { ...i.summary, notices: [...i.summary.notices, message] } }));
   }
 
-  /** Change a run's record, tell the page, and store it (unless `store` is false). */
-  private update(runId: string, f: (i: RunInfo) => RunInfo, store = true): void {
+  /** Change a run's record, tell the page, and store it. */
+  private update(runId: string, f: (i: RunInfo) => RunInfo): void {
+    const info = this.show(runId, f);
+    if (info) this.storeRun(info);
+  }
+
+  /**
+   * Change a run's record and tell the page, without storing: what changes with every step of a
+   * protocol, or is known from storage itself (a checkpoint, trained parameters, is there).
+   */
+  private show(runId: string, f: (i: RunInfo) => RunInfo): RunInfo | undefined {
     const entry = this.runs.get(runId);
-    if (!entry) return;
+    if (!entry) return undefined;
     entry.info = f(entry.info);
-    if (store) this.changed(entry.info);
-    else this.emit({ type: 'run', run: entry.info });
+    this.emit({ type: 'run', run: entry.info });
+    return entry.info;
   }
 
   private changed(info: RunInfo): void {
     this.emit({ type: 'run', run: info });
+    this.storeRun(info);
+  }
+
+  private storeRun(info: RunInfo): void {
     const { hasCheckpoint: _checkpoint, trained: _trained, ...stored } = info;
     this.storage((p) => p.putRun(stored)).catch((e: Error) =>
       this.emit({
@@ -509,7 +521,7 @@ export class Engine {
   private async storeCheckpoint(runId: string, state: ResumeState): Promise<void> {
     try {
       await this.storage((p) => p.putCheckpoint(runId, state));
-      if (this.runs.get(runId)?.info.hasCheckpoint === false) this.update(runId, (i) => ({ ...i, hasCheckpoint: true }), false);
+      if (this.runs.get(runId)?.info.hasCheckpoint === false) this.show(runId, (i) => ({ ...i, hasCheckpoint: true }));
     } catch (e) {
       this.emit({ type: 'notice', runId, message: `Could not store the checkpoint for resuming: ${(e as Error).message}` });
     }
@@ -522,7 +534,7 @@ export class Engine {
       await this.storage((p) => p.putTrained(stored));
       // The run may have been deleted meanwhile: then its parameters go too.
       if (!this.runs.has(runId)) return void this.storage((p) => p.deleteRun(runId)).catch(() => undefined);
-      this.update(runId, (i) => ({ ...i, trained: trainedInfo(stored) }), false);
+      this.show(runId, (i) => ({ ...i, trained: trainedInfo(stored) }));
     } catch (e) {
       this.emit({ type: 'notice', runId, message: `Could not store the trained parameters in ${this.host.persistence.where}: ${(e as Error).message}.` });
     }
@@ -616,7 +628,7 @@ export class Engine {
     }
   }
 
-  private async task(c: Task): Promise<void> {
+  private async task(c: TaskCommand): Promise<void> {
     try {
       await runTask(c, { ensureBackend: (b, t) => this.ensureBackend(b, t), run: this.host.run, emit: (e) => this.emit(e) });
     } catch (err) {

@@ -1,5 +1,5 @@
 /**
- * Run storage in a folder, for the engine in Node: one file per record, written whole under a
+ * Run storage in a folder, for the engine in Node (the CLIs' runs, runner.node.ts): one file per record, written whole under a
  * temporary name and renamed into place, so a crash never leaves half a record.
  *
  *   <dir>/runs/<runId>.json            the run's record (summary, grouping)
@@ -10,13 +10,14 @@
  * `.bin` files are Node's structured-clone serialisation (node:v8), which keeps typed arrays and
  * ArrayBuffers as they are.
  */
-import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rename, rm, rmdir, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { deserialize, serialize } from 'node:v8';
 import type { ResumeState, StoredRun, TrainedInfo } from '../domain/run';
 import type { Persistence, StoredGradCam, StoredTrained } from './persistence';
 
-type Kind = 'runs' | 'checkpoints' | 'gradcam' | 'trained';
+const KINDS = ['runs', 'checkpoints', 'gradcam', 'trained'] as const;
+type Kind = (typeof KINDS)[number];
 
 /** Run ids become file names: anything but letters, digits, '.', '_' and '-' is escaped. */
 const fileStem = (runId: string) => encodeURIComponent(runId).replace(/%/g, '_');
@@ -99,4 +100,19 @@ export function filePersistence(dir: string): Persistence {
       await rm(at('trained', runId, '.json'), { force: true });
     },
   };
+}
+
+/**
+ * Removes the folder once it holds no run (its empty kind folders, then itself). Anything else in
+ * it, a run not deleted or a file that is not the lab's, keeps the folder and everything in it.
+ */
+export async function removeIfEmpty(dir: string): Promise<void> {
+  const absentOrInUse = (e: unknown) => ['ENOENT', 'ENOTEMPTY', 'EEXIST', 'ENOTDIR'].includes((e as NodeJS.ErrnoException).code ?? '');
+  for (const kind of KINDS)
+    await rmdir(path.join(dir, kind)).catch((e: unknown) => {
+      if (!absentOrInUse(e)) throw e;
+    });
+  await rmdir(dir).catch((e: unknown) => {
+    if (!absentOrInUse(e)) throw e;
+  });
 }

@@ -31,7 +31,8 @@ export interface TaskContext {
   emit(e: EngineEvent): void;
 }
 
-type TaskCommand = Extract<Command, { type: 'verify' | 'bench' | 'kernel-check' | 'frechet' }>;
+/** The commands that are tasks: short work queued before waiting runs. */
+export type TaskCommand = Extract<Command, { type: 'verify' | 'bench' | 'kernel-check' | 'frechet' }>;
 
 export async function runTask(c: TaskCommand, ctx: TaskContext): Promise<void> {
   switch (c.type) {

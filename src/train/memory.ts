@@ -24,19 +24,12 @@
  * below it.
  */
 import { LabError } from '../domain/errors';
+import type { ViTConfig } from '../model/config';
 import type { Phase } from './methods';
 import { promptLayers } from './methods';
 
-/** The sizes the planner needs; a ViTConfig has them all. */
-export interface ModelDims {
-  imageSize: number;
-  patchSize: number;
-  channels: number;
-  hiddenSize: number;
-  numLayers: number;
-  numHeads: number;
-  mlpDim: number;
-}
+/** The sizes the planner needs: a model's shape without its head or weights. */
+export type ModelDims = Pick<ViTConfig, 'imageSize' | 'patchSize' | 'channels' | 'hiddenSize' | 'numLayers' | 'numHeads' | 'mlpDim'>;
 
 export type BackendKind = 'wasm' | 'webgpu' | 'webgl' | 'cpu';
 

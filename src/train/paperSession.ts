@@ -12,7 +12,7 @@ import type { EpochMetrics, GradCamSample, RunConfig, RunSummary, TestResult } f
 import { LabError, quoted } from '../domain/errors';
 import type { ProgressCallback } from '../domain/progress';
 import { featureSimilarity, promptAttention } from '../analysis/why';
-import type { PaperStage, WhyAnalysis } from '../domain/paper';
+import type { PaperSpec, PaperStage, WhyAnalysis } from '../domain/paper';
 
 export type { WhyAnalysis } from '../domain/paper';
 import type { ParamSet } from '../model/params';
@@ -21,20 +21,13 @@ import { isMethodId, METHODS } from './methods';
 import type { RunControl } from './control';
 import { gradCamSamples } from './evaluate';
 import { trainDataFromSplits } from '../data/fromSplits';
-import { protocolSplits, runPaperProtocol, type CurvePoint, type HyperGrid, type PaperOutcome, type ProtocolRunRequest, type ProtocolRunResult } from './paper';
+import { protocolSplits, runPaperProtocol, type CurvePoint, type PaperOutcome, type ProtocolRunRequest, type ProtocolRunResult } from './paper';
 import { countParams, train, tunedMethod, type TrainerEvent, type TrainOutcome } from './trainer';
 import { gradcamIndices, hyperOf, loadModel, openSplits, resolvePromptLength, summaryConfig, type RunHost } from './session';
 import type { TrainData } from '../data/trainData';
 
-export interface PaperSettings {
-  grid: HyperGrid;
-  /** Seeds of the final runs; the search runs use the first. */
-  seeds: number[];
-  /** Stop diverged search runs early (default true). */
-  earlyStop?: boolean;
-  /** Test images the why analyses read after the final evaluation (default 64; 0 = skip). */
-  analysisImages?: number;
-}
+/** What the protocol is asked for (a run config's `protocol`, without its kind). */
+export type PaperSettings = Omit<PaperSpec, 'kind'>;
 
 /** A protocol run starting or ending, for progress displays: where it is (PaperStage), then what it saw. */
 export type PaperEvent =
@@ -59,6 +52,8 @@ export interface PaperSessionResult {
   gradcam: GradCamSample[];
   /** The first seed's full test report (per-class accuracy, confusion matrix). */
   firstTest: TestResult;
+  /** The first seed's final run's epochs, as it measured them. */
+  firstEpochs: EpochMetrics[];
   numClasses: number;
 }
 
@@ -97,7 +92,7 @@ export async function runPaperSession(
   });
   const backbone = model.params;
   // The first seed's final model, kept for the analyses after the protocol (a closure sets it).
-  const kept: { first: { seed: number; params: ParamSet; test: TestResult } | null } = { first: null };
+  const kept: { first: { seed: number; params: ParamSet; test: TestResult; epochs: EpochMetrics[] } | null } = { first: null };
   try {
     const config = resolvePromptLength(requested, model.cfg);
     const splits = protocolSplits(await openSplits(config, { host, onProgress: progress }));
@@ -162,7 +157,7 @@ export async function runPaperSession(
         req.stage === 'search'
           ? { curve, valAcc: outcome.epochs.at(-1)?.valAcc ?? NaN, stoppedEarly: outcome.epochs.length < method.phases.length * config.epochs, seconds }
           : { curve, testAcc: outcome.test.testAcc, numTest: outcome.test.numTest, stoppedEarly: false, seconds };
-      if (req.stage === 'final' && !kept.first) kept.first = { seed: req.seed, params: outcome.params, test: outcome.test };
+      if (req.stage === 'final' && !kept.first) kept.first = { seed: req.seed, params: outcome.params, test: outcome.test, epochs: outcome.epochs };
       else disposeRunParams(outcome.params, backbone);
       cb.onPaperEvent?.({
         type: 'run-end',
@@ -215,6 +210,7 @@ export async function runPaperSession(
       why,
       gradcam,
       firstTest: first!.test,
+      firstEpochs: first!.epochs,
       numClasses,
     };
   } finally {

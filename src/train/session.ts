@@ -122,17 +122,21 @@ export async function openSplits(req: DataRequest, { host, onProgress }: LoadOpt
   return selected;
 }
 
+/** What a session knows once its model is loaded and its data open, before the first step. */
+export interface SessionStarted {
+  backend: string;
+  trainableParams: number;
+  totalParams: number;
+  stepsPerEpoch: number;
+  numClasses: number;
+  /** One memory plan per phase. */
+  memory: MemoryPlan[];
+}
+
 export interface SessionCallbacks {
   onProgress?: ProgressCallback;
   onEvent?: (e: TrainerEvent) => void;
-  onStarted?: (info: {
-    backend: string;
-    trainableParams: number;
-    totalParams: number;
-    stepsPerEpoch: number;
-    numClasses: number;
-    memory: MemoryPlan[];
-  }) => void;
+  onStarted?: (info: SessionStarted) => void;
 }
 
 export interface SessionResult {

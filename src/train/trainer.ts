@@ -201,9 +201,12 @@ class RunParams {
   }
 }
 
+/** A run's options once `train` has filled in what a caller may leave out. */
+type RunOptions = TrainOptions & Required<Pick<TrainOptions, 'control' | 'emit'>>;
+
 /** Run every phase of the method; returns the trained model and the test result. */
 export async function train(options: TrainOptions): Promise<TrainOutcome> {
-  const o: TrainOptions = {
+  const o: RunOptions = {
     ...options,
     method: tunedMethod(options.method, options.hyper),
     control: options.control ?? new RunControl(),
@@ -281,7 +284,7 @@ function setUpPhase(
   run: RunParams,
   phase: Phase,
   span: PhaseSpan,
-  o: TrainOptions,
+  o: RunOptions,
   imported: ParamSet | undefined,
   resumed: Map<string, HostTensor> | undefined,
 ): void {
@@ -339,12 +342,11 @@ async function trainPhase(
   vars: Record<string, tf.Variable>,
   phase: Phase,
   span: PhaseSpan,
-  o: TrainOptions,
+  o: RunOptions,
   resume: { epochsDone: number; tensors: Map<string, HostTensor> } | null,
   epochs: EpochMetrics[],
 ): Promise<{ stopped: boolean; evalBatch: number }> {
-  const { data, hyper } = o;
-  const emit = o.emit!;
+  const { data, hyper, emit } = o;
   const batchSize = Math.min(hyper.batchSize, data.train.size);
   const plan = planPhase(model.cfg, phase, data.numClasses, hyper, batchSize, !o.consumeBackbone);
   if (plan.notice) emit({ type: 'notice', message: plan.notice });
@@ -371,7 +373,7 @@ async function trainPhase(
       const t0 = performance.now();
       let totals: EpochTotals;
       try {
-        totals = await trainEpoch(model, phase, span, epoch, batching, optimizer, recipe.baseLr, recipe.warmupFraction, o);
+        totals = await trainEpoch({ model, phase, span, epoch, batching, optimizer, run: o });
       } catch (err) {
         if (!isOutOfMemory(err) || batching.microBatch <= 1) throw err;
         releaseAbandonedTape(); // what the failed step's tape saved
@@ -423,21 +425,23 @@ interface EpochTotals {
   lr: number;
 }
 
+/** One epoch of a phase, as `trainEpoch` runs it. */
+interface EpochJob {
+  model: ViT;
+  /** The phase (tuned): what trains, its prompt layout, and its learning-rate schedule. */
+  phase: Phase;
+  span: PhaseSpan;
+  /** The epoch's index in the whole run, from 0. */
+  epoch: number;
+  batching: Batching;
+  optimizer: Optimizer;
+  run: RunOptions;
+}
+
 /** One pass over the shuffled training split, one `trainStep` per batch. */
-async function trainEpoch(
-  model: ViT,
-  phase: Phase,
-  span: PhaseSpan,
-  epoch: number,
-  b: Batching,
-  optimizer: Optimizer,
-  baseLr: number,
-  warmupFraction: number,
-  o: TrainOptions,
-): Promise<EpochTotals> {
-  const { data, hyper } = o;
-  const control = o.control!;
-  const emit = o.emit!;
+async function trainEpoch({ model, phase, span, epoch, batching: b, optimizer, run: o }: EpochJob): Promise<EpochTotals> {
+  const { data, hyper, control, emit } = o;
+  const { baseLr, warmupFraction } = phase.recipe;
   const lossEvery = hyper.lossEvery ?? 1;
   const peakLr = effectiveLr(baseLr, b.batchSize);
   const totalSteps = b.stepsPerEpoch * hyper.epochs;

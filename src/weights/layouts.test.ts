@@ -1,4 +1,6 @@
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { VALIDATORS_FILE, validatorsSource } from './layouts/buildValidators';
 import { PRESETS } from '../model/config';
 import { readAll } from './formats/archive';
 import { openNpz } from './formats/npz';
@@ -113,6 +115,52 @@ describe('variants', () => {
   it('infers the timm config from shapes when metadata is absent', async () => {
     const bytes = editSafetensors(fixture('timm_tiny_model.safetensors'), (_m, meta) => void delete meta.config);
     expect((await loadCheckpoint(bytes, { name: 't', config: { numHeads: 3 } })).config).toEqual(tiny);
+  });
+});
+
+describe("a checkpoint's config metadata, checked by the layout's schema", () => {
+  it('is checked by what the schemas compile to (after editing them, run `npm run schemas:build`)', () => {
+    expect(readFileSync(VALIDATORS_FILE, 'utf8')).toBe(validatorsSource());
+  });
+
+  const withConfig = (name: string, edit: (cfg: Record<string, unknown>) => unknown) =>
+    editSafetensors(fixture(name), (_m, meta) => {
+      const cfg = JSON.parse(meta.config!) as Record<string, unknown>;
+      meta.config = JSON.stringify(edit(cfg) ?? cfg);
+    });
+  const problem = async (bytes: Uint8Array) => {
+    const e = await rejectionOf(loadCheckpoint(bytes, { name: 'm.safetensors' }));
+    return `${e.code}: ${e.message}`;
+  };
+
+  it('names the field, its value and what it must be, or the size that is missing', async () => {
+    const timm = 'timm_tiny_model.safetensors',
+      hf = 'hf_tiny_model.safetensors';
+    expect(await problem(withConfig(timm, (c) => void (c.mean = [0.5, 0.5])))).toBe(
+      "config/invalid: 'm.safetensors': the timm config's mean is [0.5,0.5], not 3 finite numbers (one per RGB channel). Pass the model config explicitly (loadCheckpoint option `config`).",
+    );
+    expect(await problem(withConfig(timm, (c) => void (c.img_size = [64, '64'])))).toContain(
+      `the timm config's img_size is [64,"64"], not a number, or a list of numbers (height first)`,
+    );
+    expect(await problem(withConfig(timm, (c) => void delete c.depth))).toContain(
+      "config/invalid: 'm.safetensors': the timm config in the metadata has no 'depth'.",
+    );
+    expect(await problem(withConfig(hf, (c) => void (c.num_hidden_layers = '3')))).toContain(
+      `the transformers config's num_hidden_layers is "3", not a number (the blocks)`,
+    );
+    expect(await problem(withConfig(hf, (c) => void delete c.intermediate_size))).toContain(
+      "the transformers config in the metadata has no 'intermediate_size'",
+    );
+    expect(await problem(withConfig(hf, () => [48]))).toBe(
+      "checkpoint/bad-header: 'm.safetensors': the 'config' metadata is not a JSON object. Remove or fix the config metadata; the loader can infer sizes from the tensor shapes.",
+    );
+  });
+
+  it("reads only its own layout's config: a transformers config without hidden_size is not one, whatever else it holds", async () => {
+    const bytes = withConfig('hf_tiny_model.safetensors', (c) => ({ ...c, hidden_size: undefined, image_size: 'any' }));
+    // Without a config the sizes come from the shapes, and 48-wide tokens need their heads named.
+    const c = await loadCheckpoint(bytes, { name: 'm', config: { numHeads: 3 } });
+    expect(c.config).toEqual({ ...tiny, numClasses: 0, layerNormEps: 1e-12 });
   });
 });
 

@@ -8,6 +8,7 @@ import type { ViTConfig } from '../../model/config';
 import { numTokens } from '../../model/config';
 import type { HostTensor } from '../types';
 import { numel, shapeStr } from '../tensor';
+import { fieldOf, type Validator } from '../../data/schema';
 
 export interface CanonicalOptions {
   /** Include `head.*` (default: cfg.numClasses > 0). */
@@ -194,22 +195,48 @@ export function inferImageSize(file: string, tokens: number, patchSize: number):
   return g * patchSize;
 }
 
-export function parseJsonConfig(file: string, text: string | undefined): Record<string, unknown> | undefined {
-  if (text === undefined) return undefined;
-  try {
-    const v: unknown = JSON.parse(text);
-    if (typeof v === 'object' && v !== null && !Array.isArray(v)) return v as Record<string, unknown>;
-  } catch {
-    // fall through
-  }
-  throw new LabError(
-    'checkpoint/bad-header',
-    `'${clip(file)}': the 'config' metadata is not a JSON object.`,
-    'Remove or fix the config metadata; the loader can infer sizes from the tensor shapes.',
-  );
+/** A layout's config schema (hfConfig.schema.json, timmConfig.schema.json): each field it reads, described. */
+interface ConfigSchema {
+  then: { properties: Record<string, { description: string }> };
 }
 
-export function num(cfg: Record<string, unknown>, key: string): number | undefined {
-  const v = cfg[key];
-  return typeof v === 'number' && Number.isFinite(v) ? v : undefined;
+/** A layout's config schema and its validator, compiled ahead of time (configValidators.gen.ts). */
+export interface ConfigCheck {
+  schema: ConfigSchema;
+  validate: Validator;
+}
+
+/**
+ * The reader of a layout's config from a checkpoint's 'config' metadata, checked by the layout's
+ * schema: undefined when there is none; a named error when it is not a JSON object, lacks a size
+ * the layout needs, or holds a field that is not what the schema says (naming the field, its
+ * value and what it must be). `label` names the config in messages ("timm", "transformers").
+ */
+export function configReader<T>({ schema, validate }: ConfigCheck, label: string): (file: string, text: string | undefined) => T | undefined {
+  return (file, text) => {
+    if (text === undefined) return undefined;
+    const notAnObject = () =>
+      new LabError(
+        'checkpoint/bad-header',
+        `'${clip(file)}': the 'config' metadata is not a JSON object.`,
+        'Remove or fix the config metadata; the loader can infer sizes from the tensor shapes.',
+      );
+    let v: unknown;
+    try {
+      v = JSON.parse(text);
+    } catch {
+      throw notAnObject();
+    }
+    if (validate(v)) return v as T;
+    const e = validate.errors![0];
+    if (e.instancePath === '' && e.keyword === 'type') throw notAnObject();
+    const missing = (e.params as { missingProperty?: string }).missingProperty;
+    if (missing !== undefined) throw configError(file, `the ${label} config in the metadata has no '${missing}'`);
+    const field = fieldOf(e);
+    const value = (v as Record<string, unknown>)[field];
+    throw configError(
+      file,
+      `the ${label} config's ${clip(field, 40)} is ${clip(JSON.stringify(value) ?? String(value), 80)}, not ${schema.then.properties[field]?.description ?? 'what the layout reads'}`,
+    );
+  };
 }

@@ -5,10 +5,28 @@
  */
 import type { ViTConfig } from '../../model/config';
 import type { TensorArchive } from '../formats/archive';
-import { type CanonicalOptions, type Rule, configError, direct, identity, configFromShapes, num, parseJsonConfig } from './common';
+import { type CanonicalOptions, type Rule, configReader, direct, identity, configFromShapes } from './common';
+import schema from './hfConfig.schema.json' with { type: 'json' };
+import { validateHfConfig } from './configValidators.gen';
 import { blockCount, needShape, type LayoutSpec } from './spec';
 
 const HALF: [number, number, number] = [0.5, 0.5, 0.5];
+
+/** A transformers ViTConfig as far as the lab reads it: its sizes when it has `hidden_size`. */
+type HfConfig =
+  | { hidden_size?: undefined }
+  | {
+      hidden_size: number;
+      num_hidden_layers: number;
+      num_attention_heads: number;
+      intermediate_size: number;
+      image_size?: number;
+      patch_size?: number;
+      num_channels?: number;
+      layer_norm_eps?: number;
+    };
+
+const readConfig = configReader<HfConfig>({ schema, validate: validateHfConfig }, 'transformers');
 
 export const hfLayout: LayoutSpec = {
   id: 'hf',
@@ -18,25 +36,20 @@ export const hfLayout: LayoutSpec = {
 
   config(archive: TensorArchive, prefix: string, given: Partial<ViTConfig>): ViTConfig {
     const file = archive.name;
-    const hc = parseJsonConfig(file, archive.metadata.config);
+    const hc = readConfig(file, archive.metadata.config);
     const numClasses = archive.has('classifier.weight') ? archive.shape('classifier.weight')[0] : 0;
     // Only a transformers config counts (a forced layout may meet another layout's config).
-    if (hc && num(hc, 'hidden_size') !== undefined) {
-      const get = (k: string, dflt?: number) => {
-        const v = num(hc, k) ?? dflt;
-        if (v === undefined) throw configError(file, `the transformers config in the metadata has no '${k}'`);
-        return v;
-      };
+    if (hc?.hidden_size !== undefined) {
       return {
-        imageSize: get('image_size', 224),
-        patchSize: get('patch_size', 16),
-        channels: get('num_channels', 3),
-        hiddenSize: get('hidden_size'),
-        numLayers: get('num_hidden_layers'),
-        numHeads: get('num_attention_heads'),
-        mlpDim: get('intermediate_size'),
+        imageSize: hc.image_size ?? 224,
+        patchSize: hc.patch_size ?? 16,
+        channels: hc.num_channels ?? 3,
+        hiddenSize: hc.hidden_size,
+        numLayers: hc.num_hidden_layers,
+        numHeads: hc.num_attention_heads,
+        mlpDim: hc.intermediate_size,
         numClasses,
-        layerNormEps: get('layer_norm_eps', 1e-12),
+        layerNormEps: hc.layer_norm_eps ?? 1e-12,
         mean: HALF,
         std: HALF,
       };

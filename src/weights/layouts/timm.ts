@@ -2,21 +2,40 @@
  * timm `VisionTransformer` layout: already canonical, so every rule is the identity. Our own
  * exports use it too, with `prompts.{i}` and the config (timm keys) in the metadata.
  */
-import { clip } from '../../domain/errors';
 import type { ViTConfig } from '../../model/config';
 import type { TensorArchive } from '../formats/archive';
-import { type CanonicalOptions, type Rule, configError, direct, expectedShapes, configFromShapes, num, parseJsonConfig } from './common';
+import { type CanonicalOptions, type Rule, configReader, direct, expectedShapes, configFromShapes } from './common';
+import schema from './timmConfig.schema.json' with { type: 'json' };
+import { validateTimmConfig } from './configValidators.gen';
 import { blockCount, needShape, type LayoutSpec } from './spec';
 
 const LABEL = 'timm VisionTransformer';
 
-/** The config's mean or std: absent means the default; present, it must be 3 finite numbers (never silently replaced). */
-function triple(file: string, tc: Record<string, unknown>, key: 'mean' | 'std'): [number, number, number] | undefined {
-  const v = tc[key];
-  if (v === undefined) return undefined;
-  if (Array.isArray(v) && v.length === 3 && v.every((x) => typeof x === 'number' && Number.isFinite(x))) return v as [number, number, number];
-  throw configError(file, `the timm config's ${key} is ${clip(JSON.stringify(v) ?? String(v), 80)}, not 3 finite numbers (one per RGB channel)`);
-}
+type Rgb = [number, number, number];
+
+/**
+ * A timm config as far as the lab reads it: its sizes when it has `embed_dim`. A side may be a
+ * list (height first). Mean and std, when present, are 3 numbers: never silently replaced.
+ */
+type TimmConfig =
+  | { embed_dim?: undefined }
+  | {
+      embed_dim: number;
+      depth: number;
+      num_heads: number;
+      img_size?: number | number[];
+      patch_size?: number | number[];
+      in_chans?: number;
+      mlp_dim?: number;
+      mlp_ratio?: number;
+      num_classes?: number;
+      eps?: number;
+      mean?: Rgb;
+      std?: Rgb;
+    };
+
+const readConfig = configReader<TimmConfig>({ schema, validate: validateTimmConfig }, 'timm');
+const side = (v: number | number[] | undefined, fallback: number) => (Array.isArray(v) ? v[0]! : (v ?? fallback));
 
 function promptLayers(keys: string[]): number {
   return blockCount(keys, /^prompts\.(\d+)$/);
@@ -30,31 +49,24 @@ export const timmLayout: LayoutSpec = {
 
   config(archive: TensorArchive, _prefix: string, given: Partial<ViTConfig>): ViTConfig {
     const file = archive.name;
-    const tc = parseJsonConfig(file, archive.metadata.config);
+    const tc = readConfig(file, archive.metadata.config);
     const hasHead = archive.has('head.weight');
     const headClasses = hasHead ? archive.shape('head.weight')[0] : 0;
-    const half: [number, number, number] = [0.5, 0.5, 0.5];
-    if (tc && num(tc, 'embed_dim') !== undefined) {
-      const get = (k: string, dflt?: number) => {
-        const v = num(tc, k) ?? dflt;
-        if (v === undefined) throw configError(file, `the timm config in the metadata has no '${k}'`);
-        return v;
-      };
-      const img = Array.isArray(tc.img_size) ? Number(tc.img_size[0]) : get('img_size', 224);
-      const patch = Array.isArray(tc.patch_size) ? Number(tc.patch_size[0]) : get('patch_size', 16);
-      const D = get('embed_dim');
+    const half: Rgb = [0.5, 0.5, 0.5];
+    if (tc?.embed_dim !== undefined) {
+      const D = tc.embed_dim;
       return {
-        imageSize: img,
-        patchSize: patch,
-        channels: get('in_chans', 3),
+        imageSize: side(tc.img_size, 224),
+        patchSize: side(tc.patch_size, 16),
+        channels: tc.in_chans ?? 3,
         hiddenSize: D,
-        numLayers: get('depth'),
-        numHeads: get('num_heads'),
-        mlpDim: num(tc, 'mlp_dim') ?? Math.round(get('mlp_ratio', 4) * D),
-        numClasses: hasHead ? get('num_classes', headClasses) : 0,
-        layerNormEps: get('eps', 1e-6),
-        mean: triple(file, tc, 'mean') ?? half,
-        std: triple(file, tc, 'std') ?? half,
+        numLayers: tc.depth,
+        numHeads: tc.num_heads,
+        mlpDim: tc.mlp_dim ?? Math.round((tc.mlp_ratio ?? 4) * D),
+        numClasses: hasHead ? (tc.num_classes ?? headClasses) : 0,
+        layerNormEps: tc.eps ?? 1e-6,
+        mean: tc.mean ?? half,
+        std: tc.std ?? half,
       };
     }
     const cls = needShape(archive, 'cls_token', 'cls_token', LABEL);
