@@ -22,7 +22,7 @@ import { METHOD_IDS } from '../train/methods';
 import type { MethodId, RunConfig, RunInfo } from '../domain/run';
 import { modelSpecFor } from '../train/models';
 import { nodeHost } from '../train/host.node.js';
-import { loadModel, openSplits, summaryConfig } from '../train/session';
+import { loadModel, openSplits, resolveHyperDefaults, summaryConfig } from '../train/session';
 import { trainDataFromSplits } from '../data/fromSplits';
 import { quoted } from '../domain/errors';
 import { enumArg, gridArg, intArg, listArg, numArg, parseArgs, runMain, seedsArg, THREADS_USAGE, threadsArg, usageError } from './args';
@@ -202,7 +202,7 @@ runMain(async () => {
   const runCell = async (config: RunConfig, label: string): Promise<RunInfo | null> => {
     const prev = stored.get(config.runId);
     stored.delete(config.runId);
-    const same = prev?.hasCheckpoint && !configChanges(prev.summary.config, summaryConfig(config)).length;
+    const same = prev?.hasCheckpoint && !configChanges(prev.summary.config, summaryConfig(resolveHyperDefaults(config))).length;
     if (prev && !same) await runner.forget(prev.runId);
     if (same) console.error(`${label}: continuing from the checkpoint of epoch ${prev.summary.epochs.length}`);
     const info = same ? await runner.restart(config.runId, { model: config.model, data: config.data }) : await runner.run(config, 'npm run study');

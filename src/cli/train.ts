@@ -9,7 +9,7 @@
 import { PROCEDURAL_TASKS, getTask, listTaskIds } from '../data/catalog';
 import { isMethodId, METHOD_IDS, METHODS } from '../train/methods';
 import { modelSpecFor, NAMED_MODELS } from '../train/models';
-import { summaryConfig, type SessionResult } from '../train/session';
+import { resolveHyperDefaults, summaryConfig, type SessionResult } from '../train/session';
 import type { DataSpec, EpochMetrics, PromptControls, RunConfig, RunInfo } from '../domain/run';
 import type { PaperSessionResult } from '../train/paperSession';
 import { LabError, clip, quoted } from '../domain/errors';
@@ -236,7 +236,7 @@ async function storedRun(runner: EngineRunner, config: RunConfig, state: string,
   }
   if (!unfinished)
     throw new LabError('storage/missing', `--resume: ${quoted(state)} holds no unfinished run to continue.`, 'Run the command without --resume to start one.');
-  const changes = configChanges(unfinished.summary.config, summaryConfig({ ...config, runId: unfinished.runId }));
+  const changes = configChanges(unfinished.summary.config, summaryConfig(resolveHyperDefaults({ ...config, runId: unfinished.runId })));
   if (unfinished.importedFrom !== config.importParams?.name)
     changes.push(`load-params ${clip(unfinished.importedFrom ?? 'none', 80)} → ${clip(config.importParams?.name ?? 'none', 80)}`);
   if (changes.length)
