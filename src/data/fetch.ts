@@ -52,6 +52,12 @@ export interface FetchErrors {
 }
 
 /**
+ * A request that failed before any response: refused, reset, or (in the page) blocked by CORS,
+ * which a browser reports exactly like a network failure; a 404 without CORS headers looks the same.
+ */
+export class UnreachableError extends LabError {}
+
+/**
  * fetch with the connection timeout: the response once its headers are in, or a LabError naming
  * the URL (`run/cancelled` when the caller's signal fired). `abort` stops the body later (a stall,
  * a body past its bound).
@@ -83,7 +89,7 @@ export async function boundedFetch(
         `${urlText(url)} did not answer within ${timeouts.connectMs / 1000} s.`,
         `Check the URL and that the server is up. ${errors.hint}`,
       );
-    throw new LabError(errors.code, `Could not fetch ${urlText(url)}: ${clip((e as Error).message ?? String(e), 120)}.`, errors.hint);
+    throw new UnreachableError(errors.code, `Could not fetch ${urlText(url)}: ${clip((e as Error).message ?? String(e), 120)}.`, errors.hint);
   } finally {
     clearTimeout(timer);
   }

@@ -5,7 +5,7 @@
  * '' for the root. Browser-safe: no node: imports here.
  */
 import { LabError, bytesText, clip, quoted } from '../domain/errors';
-import { boundedFetch, readBounded } from './fetch';
+import { UnreachableError, boundedFetch, readBounded } from './fetch';
 
 export type SourceKind = 'node' | 'directory' | 'files' | 'zip' | 'url';
 
@@ -244,15 +244,22 @@ export class UrlSource implements FileSource {
   }
   /**
    * Whether the server has the file (HEAD, or GET where HEAD is refused). A server that does not
-   * answer is a named error, not a missing file: "no list files here" would send the user looking
-   * in the wrong place.
+   * answer in time is a named error, not a missing file: "no list files here" would send the user
+   * looking in the wrong place. A request that fails outright counts as missing: many servers send
+   * their CORS headers on 200 only, so in the page a 404 for a probed name is a failed request,
+   * and the folder search must go on to the next name (the message when none is found names CORS).
    */
   async exists(path: string): Promise<boolean> {
     const url = this.url(path);
-    let { res, abort } = await boundedFetch(url, { method: 'HEAD' }, URL_ERRORS, this.fetchFn);
-    if (res.status === 405 || res.status === 501) ({ res, abort } = await boundedFetch(url, {}, URL_ERRORS, this.fetchFn));
-    abort(); // only the status is needed
-    return res.ok;
+    try {
+      let { res, abort } = await boundedFetch(url, { method: 'HEAD' }, URL_ERRORS, this.fetchFn);
+      if (res.status === 405 || res.status === 501) ({ res, abort } = await boundedFetch(url, {}, URL_ERRORS, this.fetchFn));
+      abort(); // only the status is needed
+      return res.ok;
+    } catch (e) {
+      if (e instanceof UnreachableError) return false;
+      throw e;
+    }
   }
   describe(): string {
     return `URL ${clip(this.base, 300)}`;

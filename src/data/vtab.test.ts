@@ -5,7 +5,7 @@ import { LabError } from '../domain/errors';
 import { nodeDecoder } from './decode.node.js';
 import { type Breakage, makeTempDir, writeVtabFixture, zipFolder } from './fixtures.node.js';
 import { NodeDirSource, openNodeSource } from './source.node.js';
-import { FileListSource } from './source';
+import { FileListSource, UrlSource } from './source';
 import { openVtabTask, validateImages } from './vtab';
 import { ZipSource } from './zip';
 
@@ -181,5 +181,39 @@ describe('skipBad', () => {
 
   it('still throws for a missing required list', async () => {
     await expectLabError(openDir(broken('missing-list'), true), 'data/missing-list');
+  });
+});
+
+describe('a task folder over a URL', () => {
+  it('goes on past names whose request fails outright (a 404 without CORS headers, as the page sees it)', async () => {
+    const dir = makeTempDir();
+    writeVtabFixture(dir);
+    const requested: string[] = [];
+    // A server that answers only the files it has; every other request fails like a CORS-blocked 404.
+    const fetchFn = (async (input: RequestInfo | URL, init?: RequestInit) => {
+      const url = new URL(String(input));
+      requested.push(url.pathname);
+      const file = join(dir, decodeURIComponent(url.pathname));
+      const { existsSync, readFileSync, statSync } = await import('node:fs');
+      if (!existsSync(file) || !statSync(file).isFile()) throw new TypeError('Failed to fetch');
+      return new Response(init?.method === 'HEAD' ? null : readFileSync(file), { status: 200 });
+    }) as typeof fetch;
+    const splits = await openVtabTask(new UrlSource('http://data.test/', fetchFn), 'eurosat', { decoder: nodeDecoder, checkImages: false });
+    expect(splits.root).toBe('eurosat');
+    expect(splits.lists.test.length).toBeGreaterThan(0);
+    expect(requested[0]).toBe('/train800val200.txt'); // the top level was tried first, and failed
+  });
+
+  it('a server that never answers is still a named error, not a missing folder', async () => {
+    const fetchFn = ((_: RequestInfo | URL, init?: RequestInit) =>
+      new Promise<Response>((_, reject) => init?.signal?.addEventListener('abort', () => reject(new DOMException('aborted', 'AbortError'))))) as typeof fetch;
+    const prev = process.env.LAB_FETCH_TIMEOUT_S;
+    process.env.LAB_FETCH_TIMEOUT_S = '0.2';
+    try {
+      await expectLabError(openVtabTask(new UrlSource('http://data.test/', fetchFn), 'eurosat', { decoder: nodeDecoder }), 'data/download-failed', 'did not answer');
+    } finally {
+      if (prev === undefined) delete process.env.LAB_FETCH_TIMEOUT_S;
+      else process.env.LAB_FETCH_TIMEOUT_S = prev;
+    }
   });
 });

@@ -92,7 +92,7 @@ export async function findTaskFolder(source: FileSource, task: VtabTask): Promis
   const otherTasks = found.filter((n) => n.endsWith('/')).map((n) => n.slice(0, -1));
   const foundText =
     source.kind === 'url'
-      ? 'a URL cannot be listed, and none of the list files answered'
+      ? 'a URL cannot be listed, and none of the list files answered (a server that sends CORS headers on found files only looks the same from the page)'
       : found.length === 0
         ? 'it is empty'
         : `it holds ${found
