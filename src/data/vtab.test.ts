@@ -201,7 +201,7 @@ describe('a task folder over a URL', () => {
     const splits = await openVtabTask(new UrlSource('http://data.test/', fetchFn), 'eurosat', { decoder: nodeDecoder, checkImages: false });
     expect(splits.root).toBe('eurosat');
     expect(splits.lists.test.length).toBeGreaterThan(0);
-    expect(requested[0]).toBe('/train800val200.txt'); // the top level was tried first, and failed
+    expect(requested[0]).toBe('/train800.txt'); // the top level was tried first, and failed
   });
 
   it('a server that never answers is still a named error, not a missing folder', async () => {
