@@ -3,15 +3,25 @@ import react from '@vitejs/plugin-react';
 import { VitePWA } from 'vite-plugin-pwa';
 import { createHash } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { ISOLATION_HEADERS } from './src/pwa/isolation.ts';
 
 /**
- * The bundled model's content hash names its Cache API bucket, so a re-pretrained model is never
- * served stale from a visitor's cache.
+ * The bundled models' content hash (every public/models/*.safetensors, in name order) names their
+ * Cache API bucket, so a re-pretrained or added model is never served stale from a visitor's cache.
  */
-const bundled = 'public/models/tiny_pretrained.safetensors';
-const bundledHash = existsSync(bundled) ? createHash('sha256').update(readFileSync(bundled)).digest('hex').slice(0, 12) : 'none';
+const MODELS_DIR = 'public/models';
+const bundledHash = (() => {
+  const files = existsSync(MODELS_DIR)
+    ? readdirSync(MODELS_DIR)
+        .filter((f) => f.endsWith('.safetensors'))
+        .sort()
+    : [];
+  if (!files.length) return 'none';
+  const h = createHash('sha256');
+  for (const f of files) h.update(f).update(readFileSync(`${MODELS_DIR}/${f}`));
+  return h.digest('hex').slice(0, 12);
+})();
 
 /**
  * Which release a page is (its footer): LAB_BUILD_ID when set (a deploy can pass its own), else

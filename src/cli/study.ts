@@ -12,6 +12,7 @@
  * current step; run again, it goes on from there (the stopped cell from its last epoch's checkpoint).
  */
 import { existsSync } from 'node:fs';
+import path from 'node:path';
 import { PROCEDURAL_TASKS } from '../data/catalog';
 import { pretrainingReference } from '../data/sceneObjective';
 import { pretrainObjectiveOf } from '../train/dims';
@@ -24,7 +25,9 @@ import { modelSpecFor } from '../train/models';
 import { nodeHost } from '../train/host.node.js';
 import { loadModel, openSplits, resolveHyperDefaults, summaryConfig } from '../train/session';
 import { trainDataFromSplits } from '../data/fromSplits';
-import { quoted } from '../domain/errors';
+import { LabError, clip, quoted } from '../domain/errors';
+import { compileSchema } from './schemas';
+import { expectationOf, pathOf } from '../data/schema';
 import { enumArg, gridArg, intArg, listArg, numArg, parseArgs, runMain, seedsArg, THREADS_USAGE, threadsArg, usageError } from './args';
 import { resolveGrid } from '../train/paper';
 import type { PaperEvent, PaperSessionResult } from '../train/paperSession';
@@ -32,8 +35,9 @@ import { EngineRunner } from '../engine/runner.node.js';
 import { removeIfEmpty } from '../engine/files.node.js';
 import { backendArg, backendUsage, gpuMemoryArg } from './backend';
 import { checkStateDir, cliPersistence, configChanges, engineBackend, runFailure, stateDirOf, stopOnSignal } from './runs';
-import { checkOutputs, checkWritable, writeFileAtomicAsync } from './files';
-import { paperRowOf } from './studyReport';
+import { checkOutputs, checkWritable, readUserJson, writeFileAtomicAsync } from './files';
+import { miniatureStudyOf, paperRowOf } from './studyReport';
+import type { MiniatureStudy } from '../analysis/miniature';
 import { mergeStudyFiles, readStudyFile, readStudySources, studyTables, type StudyFile, type StudyRow } from './studyFile';
 
 const USAGE = `usage: npm run study -- [options]
@@ -68,6 +72,8 @@ const USAGE = `usage: npm run study -- [options]
 ${THREADS_USAGE}
   --out FILE            results JSON (default study.json; an existing file is extended, not redone:
                         a cell that Ctrl-C stopped continues from its checkpoint in FILE.resume/)
+  --findings FILE       with --table: keep the paper-protocol numbers the page's teaching text reads
+                        in FILE (src/data/miniature-studies.json), under the results' model
   --table PATH...       only print the tables from results files, a sweep's results folder, or a
                         sweep's merged Playwright JSON report (npm run sweep; README)`;
 
@@ -93,6 +99,7 @@ runMain(async () => {
       'backend',
       'gpu-memory',
       'threads',
+      'findings',
     ],
     flags: ['table', 'no-early-stop'],
   });
@@ -105,8 +112,10 @@ runMain(async () => {
     const { merged, conflicts } = mergeStudyFiles(await readStudySources(args.positional, '--table'));
     for (const c of conflicts) console.error(`warning: ${c}`);
     console.log(studyTables(merged));
+    if (args.values.has('findings')) await writeFindings(args.values.get('findings')!, merged, args.positional);
     return 0;
   }
+  if (args.values.has('findings')) throw usageError('--findings goes with --table <results files>.');
   if (args.positional.length) throw usageError(`Unexpected argument ${quoted(args.positional[0]!, 60)} (results files go after --table).`);
   const modelName = args.values.get('model') ?? 'tiny_pretrained';
   const tasks = listArg(
@@ -366,3 +375,48 @@ runMain(async () => {
 }, USAGE);
 
 const fmtPct = (x: number | undefined) => (x !== undefined && Number.isFinite(x) ? `${x.toFixed(1)}%` : '—');
+
+const validateFindings = compileSchema<{ studies: MiniatureStudy[] }>({
+  type: 'object',
+  required: ['studies'],
+  properties: {
+    studies: {
+      type: 'array',
+      maxItems: 100,
+      items: {
+        type: 'object',
+        required: ['model', 'sources', 'rows'],
+        properties: {
+          model: { type: 'string', maxLength: 200 },
+          sources: { type: 'array', maxItems: 100, items: { type: 'string', maxLength: 500 } },
+          rows: { type: 'array', maxItems: 10000, items: { type: 'object' } },
+        },
+      },
+    },
+  },
+});
+
+/** The page's teaching text reads each bundled model's study from FILE: replace this model's entry. */
+async function writeFindings(file: string, merged: StudyFile, sources: readonly string[]): Promise<void> {
+  if (!merged.paper?.length) throw usageError('--findings needs paper-protocol results (npm run study -- --protocol paper).');
+  await checkWritable(file, '--findings');
+  let kept: MiniatureStudy[] = [];
+  if (existsSync(file)) {
+    const json = await readUserJson<unknown>(file, '--findings', 4 * 2 ** 20);
+    if (!validateFindings(json))
+      throw new LabError(
+        'config/invalid',
+        `--findings: ${quoted(file, 120)} is not a findings file (at ${clip(pathOf(validateFindings.errors![0]), 80) || 'the top level'}: ${expectationOf(validateFindings.errors![0])}).`,
+        'Give the path of src/data/miniature-studies.json, or a new file.',
+      );
+    kept = json.studies;
+  }
+  const entry = miniatureStudyOf(
+    merged.model,
+    sources.map((s) => path.relative(process.cwd(), s)),
+    merged.paper,
+  );
+  const studies = [...kept.filter((s) => s.model !== entry.model), entry].sort((a, b) => a.model.localeCompare(b.model));
+  await writeFileAtomicAsync(file, `${JSON.stringify({ studies }, null, 1)}\n`);
+  console.error(`${file}: the findings of ${merged.model} (${entry.rows.length} rows).`);
+}

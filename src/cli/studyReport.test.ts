@@ -1,7 +1,11 @@
+import miniatureStudies from '../data/miniature-studies.json';
+import type { MiniatureStudy } from '../analysis/miniature';
+import { mergeStudyFiles, readStudySources } from './studyFile';
 import { describe, expect, it } from 'vitest';
 import type { MethodId } from '../domain/run';
 import {
   chosenGap,
+  miniatureStudyOf,
   differenceText,
   meanStdText,
   paperAccuracyTable,
@@ -123,5 +127,17 @@ describe('the quick study table', () => {
     ).toBe('Full fine-tuning*');
     expect(winnerText([{ method: 'linear', mean: 12, std: NaN, n: 1 }])).toBe('Linear probe');
     expect(winnerText([])).toBe('—');
+  });
+});
+
+describe('the page reads the same study numbers as docs/', () => {
+  it('src/data/miniature-studies.json agrees with the results files it names (rerun study --table <files> --findings it after a study)', async () => {
+    const { studies } = miniatureStudies as { studies: MiniatureStudy[] };
+    expect(studies.map((s) => s.model)).toContain('tiny_pretrained');
+    for (const s of studies) {
+      const { merged } = mergeStudyFiles(await readStudySources(s.sources, '--table'));
+      expect(merged.model, s.sources.join(', ')).toBe(s.model);
+      expect(miniatureStudyOf(s.model, s.sources, merged.paper ?? [])).toEqual(s);
+    }
   });
 });

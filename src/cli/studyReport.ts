@@ -10,6 +10,7 @@ import { METHODS } from '../train/methods';
 import { meanStd, type FinalRun, type HyperGrid, type SearchRun } from '../train/paper';
 import { chooseOnValidation } from '../analysis/compare';
 import type { WhyAnalysis } from '../train/paperSession';
+import type { MiniatureStudy } from '../analysis/miniature';
 
 /** One task × size × method of a paper-protocol study: what `npm run study -- --protocol paper` records. */
 export interface PaperRow {
@@ -227,4 +228,23 @@ export function quickAccuracyTable(rows: readonly QuickRow[], frechet: Record<st
     }
   }
   return lines.join('\n');
+}
+
+/** A paper-protocol study as the page's teaching text reads it (src/data/miniature-studies.json). */
+export function miniatureStudyOf(model: string, sources: readonly string[], rows: readonly PaperRow[]): MiniatureStudy {
+  const { tasks, sizes, methods } = axesOf(rows);
+  const ordered = tasks.flatMap((t) => sizes.flatMap((n) => methods.flatMap((m) => rows.filter((r) => r.taskId === t && r.trainSize === n && r.method === m))));
+  return {
+    model,
+    sources: [...sources],
+    rows: ordered.map((r) => ({
+      task: r.taskId,
+      size: r.trainSize,
+      method: r.method,
+      mean: Number(r.mean.toFixed(2)),
+      std: Number((Number.isFinite(r.std) ? r.std : 0).toFixed(2)),
+      n: r.final.length,
+      nearChance: r.nearChance,
+    })),
+  };
 }

@@ -550,7 +550,9 @@ function ResultsBody({ runs }: { runs: RunRecord[] }) {
         Chance level: {(100 / task.classes).toFixed(1)} % ({task.classes} classes). † = within noise of chance (below chance + 2 binomial standard errors on the
         test images).
       </p>
-      {runs.some((r) => r.summary.config.modelSource.startsWith('bundled:')) && <MiniatureNote />}
+      {[...new Set(runs.map((r) => r.summary.config.modelSource).filter((m) => m.startsWith('bundled:')))].map((m) => (
+        <MiniatureNote key={m} model={m.slice('bundled:'.length)} />
+      ))}
       {task.source === 'vtab' && (
         <p className="note">Published numbers: ViT-B/16 ImageNet-21k, full VTAB-1k protocol; yours depend on the model, epochs and data size chosen above.</p>
       )}

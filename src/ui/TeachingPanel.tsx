@@ -5,7 +5,10 @@
  */
 import { getTask } from '../data/catalog';
 import type { MethodId } from '../domain/run';
-import { PRESETS } from '../model/config';
+import { PRESETS, parameterCount } from '../model/config';
+import { BUNDLED_DIMS, pretrainObjectiveOf } from '../train/dims';
+import { miniatureSentences, type MiniatureStudy } from '../analysis/miniature';
+import miniatureStudies from '../data/miniature-studies.json';
 import { METHODS, METHOD_IDS, methodParamCounts } from '../train/methods';
 import { useLab } from '../store/store';
 import { METHOD_COLOURS } from './palette';
@@ -48,6 +51,7 @@ function External({ href, children }: { href: string; children: string }) {
 
 export function TeachingPanel() {
   const taskId = useLab((s) => s.setup.taskId);
+  const model = useLab((s) => s.setup.model);
   const task = getTask(taskId);
   const b16 = PRESETS.vit_b16;
   return (
@@ -79,6 +83,12 @@ export function TeachingPanel() {
         pretraining (from classification to counting or distance, say), or when the images resemble the pretraining images; full fine-tuning catches up as the
         training set grows. "When does VPT win?" below places the tasks on those two axes.
       </p>
+      {model.startsWith('bundled:') && (
+        <>
+          <h3>What the miniature shows</h3>
+          <MiniatureNote model={model.slice('bundled:'.length)} testId="teach.miniature" />
+        </>
+      )}
       <h3>Read more</h3>
       <ul className="links" data-testid="teach.links">
         <li>
@@ -106,13 +116,41 @@ export function TeachingPanel() {
   );
 }
 
-/** Beside the results of runs on the bundled miniature: its numbers are not the paper's, and why. */
-export function MiniatureNote() {
+/** What each bundled model was pretrained on, in words. */
+const PRETRAINED_ON: Record<string, string> = {
+  classes: 'synthetic shapes with one 50-way label (shape kind × texture)',
+  scenes: 'synthetic scenes with seven questions per image (shape, texture, position, orientation, size, object count)',
+};
+
+/** The study of each bundled model, read from the file the study wrote (src/data/miniature-studies.json). */
+const STUDIES = new Map((miniatureStudies as { studies: MiniatureStudy[] }).studies.map((s) => [s.model, s]));
+
+/**
+ * Beside the results of runs on a bundled miniature: its numbers are not the paper's, why, and
+ * what the miniature study measured on this model (sentences from the study's numbers).
+ */
+export function MiniatureNote({ model, testId = 'results.miniatureNote' }: { model: string; testId?: string }) {
+  const dims = BUNDLED_DIMS[model];
+  const study = STUDIES.get(model);
+  const objective = pretrainObjectiveOf({ kind: 'bundled', id: model });
+  const grid = dims ? dims.imageSize / dims.patchSize : 0;
+  const params = dims ? parameterCount({ ...dims, numClasses: 0, layerNormEps: 1e-6, mean: [0.5, 0.5, 0.5], std: [0.5, 0.5, 0.5] }) : 0;
   return (
-    <p className="note miniature" role="note" data-testid="results.miniatureNote">
-      <strong>A miniature, not the paper's model.</strong> The bundled ViT has about 0.85 M parameters (4 blocks of width 128 on 48 px images, 16 patches) and
-      was pretrained on synthetic shapes, not ImageNet-21k; its accuracies are not expected to match the paper's ViT-B/16 (86 M parameters, 196 patches,
-      ImageNet-21k features). What it can show is the shape of the comparison on tasks whose objective and images are near to or far from its own pretraining.
-    </p>
+    <div className="note miniature" role="note" data-testid={testId} data-model={model}>
+      <p>
+        <strong>A miniature, not the paper's model.</strong>{' '}
+        {dims
+          ? `The bundled ${model} has about ${millions(params)} parameters (${dims.numLayers} blocks of width ${dims.hiddenSize} on ${dims.imageSize} px images, ${grid * grid} patches) and was pretrained on ${PRETRAINED_ON[objective]}, not ImageNet-21k`
+          : `The bundled ${model} was pretrained here, not on ImageNet-21k`}
+        ; its accuracies are not expected to match the paper's ViT-B/16 (86 M parameters, 196 patches, ImageNet-21k features). What it can show is the shape of
+        the comparison on tasks whose objective and images are near to or far from its own pretraining.
+      </p>
+      {study && (
+        <p data-testid={`${testId}.findings`}>
+          <strong>What the miniature study measured on this model</strong> (the paper protocol, every offline task, {study.rows[0]?.n ?? 0} seeds;
+          docs/study.md): {miniatureSentences(study).join(' ')}
+        </p>
+      )}
+    </div>
   );
 }

@@ -1,0 +1,122 @@
+/**
+ * What the miniature study showed for a bundled model, in sentences generated from its numbers
+ * only: VPT-deep against full fine-tuning and the linear probe per training size, and whether
+ * FT's lead grows with data as in the paper. The page's teaching text and docs/study.md read the
+ * same numbers: `src/data/miniature-studies.json`, written by `npm run study -- --table <files>
+ * --findings <model>` from the study's results in docs/ (a test checks the two agree).
+ * Browser-safe and pure.
+ */
+import { getTask } from '../data/catalog';
+import type { MethodId } from '../domain/run';
+
+/** One task × size × method of a paper-protocol study, as much as the sentences need. */
+export interface MiniatureRow {
+  task: string;
+  /** Search-stage training images (the final runs add the validation images). */
+  size: number;
+  method: MethodId;
+  /** Test accuracy (%), mean and standard deviation over `n` seeds. */
+  mean: number;
+  std: number;
+  n: number;
+  /** Within noise of chance (below chance + 2 binomial standard errors). */
+  nearChance: boolean;
+}
+
+/** One model's study: where its numbers came from, and the rows. */
+export interface MiniatureStudy {
+  model: string;
+  /** The results files in docs/ the rows were read from. */
+  sources: string[];
+  rows: MiniatureRow[];
+}
+
+/** A comparison of two methods on one task and size: the difference and whether it exceeds 2 SE. */
+export interface Duel {
+  task: string;
+  size: number;
+  diff: number;
+  beyondNoise: boolean;
+}
+
+export function duel(a: MiniatureRow, b: MiniatureRow): Duel {
+  const diff = a.mean - b.mean;
+  const se = Math.sqrt((a.n > 1 ? a.std ** 2 / a.n : 0) + (b.n > 1 ? b.std ** 2 / b.n : 0));
+  // One seed has no spread to judge by: nothing is beyond noise.
+  const beyondNoise = a.n > 1 && b.n > 1 && Number.isFinite(se) && Math.abs(diff) > 2 * se;
+  return { task: a.task, size: a.size, diff, beyondNoise };
+}
+
+/** Every task of one size where both methods ran: `a` − `b`. */
+export function duels(rows: readonly MiniatureRow[], size: number, a: MethodId, b: MethodId): Duel[] {
+  const at = (t: string, m: MethodId) => rows.find((r) => r.task === t && r.size === size && r.method === m);
+  const tasks = [...new Set(rows.filter((r) => r.size === size).map((r) => r.task))];
+  return tasks.flatMap((t) => {
+    const x = at(t, a),
+      y = at(t, b);
+    return x && y ? [duel(x, y)] : [];
+  });
+}
+
+/** The counts the sentences state (and the issue's targets name), per size. */
+export interface MiniatureCounts {
+  size: number;
+  tasks: number;
+  vptAheadOfFt: number;
+  vptAheadOfFtBeyondNoise: string[];
+  ftAheadOfVptBeyondNoise: string[];
+  vptAtLeastLinear: number;
+}
+
+export function miniatureCounts(study: MiniatureStudy): MiniatureCounts[] {
+  const sizes = [...new Set(study.rows.map((r) => r.size))].sort((a, b) => a - b);
+  return sizes.map((size) => {
+    const vf = duels(study.rows, size, 'vpt_deep', 'ft');
+    const vl = duels(study.rows, size, 'vpt_deep', 'linear');
+    return {
+      size,
+      tasks: vf.length,
+      vptAheadOfFt: vf.filter((d) => d.diff > 0).length,
+      vptAheadOfFtBeyondNoise: vf.filter((d) => d.diff > 0 && d.beyondNoise).map((d) => d.task),
+      ftAheadOfVptBeyondNoise: vf.filter((d) => d.diff < 0 && d.beyondNoise).map((d) => d.task),
+      vptAtLeastLinear: vl.filter((d) => d.diff >= 0).length,
+    };
+  });
+}
+
+/** FT − VPT-deep at the largest size against the smallest, per task with both: did FT's lead grow? */
+export function leadGrowth(study: MiniatureStudy): { grew: string[]; tasks: number; small: number; large: number } | null {
+  const sizes = [...new Set(study.rows.map((r) => r.size))].sort((a, b) => a - b);
+  if (sizes.length < 2) return null;
+  const small = sizes[0]!,
+    large = sizes.at(-1)!;
+  const lead = (size: number) => new Map(duels(study.rows, size, 'ft', 'vpt_deep').map((d) => [d.task, d.diff]));
+  const s = lead(small),
+    l = lead(large);
+  const tasks = [...s.keys()].filter((t) => l.has(t));
+  return { grew: tasks.filter((t) => l.get(t)! > s.get(t)!), tasks: tasks.length, small, large };
+}
+
+const names = (ids: readonly string[]) => ids.map((id) => getTask(id).name).join(', ');
+const of = (k: number, n: number) => `${k} of ${n}`;
+
+/** The sentences: one per size, then the data-size one; each number comes from `study`. */
+export function miniatureSentences(study: MiniatureStudy): string[] {
+  const out: string[] = [];
+  for (const c of miniatureCounts(study)) {
+    const beyond = c.vptAheadOfFtBeyondNoise.length ? `, beyond noise on ${names(c.vptAheadOfFtBeyondNoise)}` : ', none of them beyond noise';
+    const behind = c.ftAheadOfVptBeyondNoise.length ? ` Full fine-tuning is ahead beyond noise on ${of(c.ftAheadOfVptBeyondNoise.length, c.tasks)}.` : '';
+    out.push(
+      `At ${c.size} training images, VPT-deep is ahead of full fine-tuning on ${of(c.vptAheadOfFt, c.tasks)} tasks${c.vptAheadOfFt ? beyond : ''}.${behind} ` +
+        `VPT-deep matches or beats the linear probe on ${of(c.vptAtLeastLinear, c.tasks)}.`,
+    );
+  }
+  const g = leadGrowth(study);
+  if (g)
+    out.push(
+      g.grew.length * 2 > g.tasks
+        ? `Full fine-tuning's lead over VPT-deep grows from ${g.small} to ${g.large} images on ${of(g.grew.length, g.tasks)} tasks, as the paper found when data grow.`
+        : `Full fine-tuning's lead over VPT-deep grows from ${g.small} to ${g.large} images on only ${of(g.grew.length, g.tasks)} tasks: the paper's data-size trend does not show here.`,
+    );
+  return out;
+}
