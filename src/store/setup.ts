@@ -131,6 +131,11 @@ const hubLabel: Record<string, string> = {
 
 export const MODEL_OPTIONS: ModelOption[] = [
   { value: BUNDLED_MODEL, label: 'Small bundled ViT (offline)', note: 'ships with the lab; works with no network' },
+  {
+    value: 'bundled:scenes_vit',
+    label: 'Scenes ViT, bundled (offline)',
+    note: 'ships with the lab: 37 tokens, 6 blocks, pretrained on seven questions per synthetic scene',
+  },
   ...HUB_CHECKPOINTS.map((h) => ({ value: `hub:${h.id}`, label: hubLabel[h.id] ?? h.id, bytes: h.approxBytes, note: h.description })),
   { value: 'file', label: 'Local checkpoint file…', note: '.safetensors or .npz in the hf, timm or Google layout' },
 ];
