@@ -99,6 +99,38 @@ test('the default Start on a fresh page at 1280x720: a first screen that teaches
   );
   expect(times.vpt_deep![0]! + times.ft![0]!).toBeCloseTo(estimate.seconds, 0);
 
+  // The loss axis reads at a glance: evenly spaced ticks 1, 2 or 5 × a power of ten apart (not 1.955, 2.185).
+  const ticks = JSON.parse((await lab.id('chart.loss').getAttribute('data-y-ticks')) ?? '[]') as number[];
+  expect(ticks.length, `loss ticks ${ticks.join(', ')}`).toBeGreaterThanOrEqual(2);
+  // The ticks drawn are those (beside the epoch axis's).
+  expect((await lab.id('chart.loss').locator('.recharts-cartesian-axis-tick-value').allTextContents()).map(Number)).toEqual(expect.arrayContaining(ticks));
+  const tickStep = ticks[1]! - ticks[0]!;
+  const mantissa = tickStep / 10 ** Math.floor(Math.log10(tickStep) + 1e-9);
+  expect(
+    [1, 2, 5].some((m) => Math.abs(mantissa - m) < 1e-6),
+    `loss ticks ${ticks.join(', ')}`,
+  ).toBe(true);
+  for (let i = 1; i < ticks.length; i++) expect(ticks[i]! - ticks[i - 1]!).toBeCloseTo(tickStep, 9);
+  // Each chart is an image named by its title, with its values in words as the text alternative.
+  for (const chart of ['chart.loss', 'chart.accuracy']) {
+    const body = lab.id(chart).locator('.chart-body');
+    await expect(body).toHaveAttribute('role', 'img');
+    const name = (await body.getAttribute('aria-label')) ?? '';
+    expect(name.startsWith(`${await lab.id(chart).locator('.chart-title').innerText()}. `), name).toBe(true);
+    expect(name, 'the values in words').toMatch(/\d\.\d/);
+  }
+  // The chance label is whole: inside the plot, not cut by its edge.
+  const chanceLabel = lab.id('chart.accuracy').locator('.chart-body svg text', { hasText: /^chance$/ });
+  await expect(chanceLabel).toHaveCount(1);
+  const [labelBox, plotBox] = [(await chanceLabel.boundingBox())!, (await lab.id('chart.accuracy').locator('.recharts-surface').boundingBox())!];
+  expect(labelBox.x).toBeGreaterThanOrEqual(plotBox.x);
+  expect(labelBox.x + labelBox.width).toBeLessThanOrEqual(plotBox.x + plotBox.width);
+  // The CSV names the learning rate each default run trained at (the measured default, not a blank).
+  const csv = (await lab.download(lab.id('export.csv'))).bytes.toString('utf8').trim().split('\n');
+  const lrColumn = csv[0]!.split(',').indexOf('lr');
+  expect(lrColumn).toBeGreaterThanOrEqual(0);
+  for (const row of csv.slice(1)) expect(Number(row.split(',')[lrColumn]), `lr in ${row}`).toBeGreaterThan(0);
+
   // No loss rise: no mark on the chart, nothing in the status.
   await expect(lab.id('chart.loss')).toHaveAttribute('data-rise', '[]');
   await expect(page.locator('.loss-rise-mark')).toHaveCount(0);
@@ -148,6 +180,39 @@ test('the default Start on a fresh page at 1280x720: a first screen that teaches
   expect(ratio('vpt_deep'), 'VPT-deep took this many times its estimate').toBeGreaterThan(0.65);
   expect(ratio('vpt_deep'), 'VPT-deep took this many times its estimate').toBeLessThan(1.35);
   expect(long, 'main-thread tasks over 200 ms during the default run').toEqual([]);
+});
+
+test('by keyboard: a skip link first, a focus ring of 3:1 or more, one protocol per line', async ({ page }) => {
+  await page.setViewportSize({ width: 1280, height: 720 });
+  const lab = new LabPage(page);
+  await lab.gotoFresh();
+  // The first Tab reaches "Skip to Start"; Enter puts the focus on Start.
+  await page.keyboard.press('Tab');
+  const skip = page.locator('.skip-link');
+  await expect(skip).toBeFocused();
+  await expect(skip).toBeInViewport();
+  await page.keyboard.press('Enter');
+  await expect(lab.id('run.start')).toBeFocused();
+  // The ring around the focused control against the page behind it (WCAG 2.2 focus appearance: 3:1).
+  const ring = await lab.id('run.start').evaluate((el) => {
+    const style = getComputedStyle(el);
+    const m = style.outlineColor.match(/\d+(\.\d+)?/g)!.map(Number);
+    const lum = (v: number[]) =>
+      v
+        .slice(0, 3)
+        .map((c) => ((c /= 255) <= 0.03928 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4))
+        .reduce((a, c, i) => a + c * [0.2126, 0.7152, 0.0722][i]!, 0);
+    const [hi, lo] = [lum(m), lum([255, 255, 255])].sort((a, b) => b - a);
+    return { style: style.outlineStyle, width: parseFloat(style.outlineWidth), ratio: (hi! + 0.05) / (lo! + 0.05) };
+  });
+  expect(ring.style).not.toBe('none');
+  expect(ring.width).toBeGreaterThanOrEqual(2);
+  expect(ring.ratio, 'focus ring against white').toBeGreaterThanOrEqual(3);
+  // The protocol radios are one per line, not run together.
+  await lab.openSetup();
+  const quick = (await lab.id('setup.protocol.quick').locator('xpath=..').boundingBox())!;
+  const paper = (await lab.id('setup.protocol.paper').locator('xpath=..').boundingBox())!;
+  expect(paper.y, 'Paper starts below Quick').toBeGreaterThanOrEqual(quick.y + quick.height - 1);
 });
 
 test('run view, presentation at 1280x720 during a run, figures, contrast, and the unmeasured strip', async ({ page }) => {

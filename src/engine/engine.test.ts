@@ -345,6 +345,11 @@ describe('the speed probe', () => {
     if (r.type !== 'probe-result') throw new Error(`probe failed: ${JSON.stringify(r)}`);
     expect(r.trainImagesPerSec).toBeGreaterThan(0);
     expect(r.evalImagesPerSec).toBeGreaterThan(0);
+    // What a run costs besides its steps and passes, timed too: loading the model, drawing the
+    // procedural task's images, an epoch's end (snapshot and checkpoint, built and dropped).
+    expect(r.runSeconds).toBeGreaterThan(0);
+    expect(r.imageSeconds).toBeGreaterThan(0);
+    expect(r.epochEndSeconds).toBeGreaterThan(0);
     expect(r.backend).toBe('wasm');
     // Nothing of a run: no record, no checkpoint, no queue change; every tensor freed.
     expect(t.events.some((e) => e.type === 'run' || e.type === 'queue')).toBe(false);

@@ -112,7 +112,18 @@ export type EngineEvent =
   /** A picked file checked: what it holds, in words, and anything worth a warning. */
   | { type: 'inspect-result'; requestId: string; text: string; warnings: string[] }
   /** A probe's speeds: images per second trained and evaluated, on which backend (WASM: threads). */
-  | { type: 'probe-result'; requestId: string; trainImagesPerSec: number; evalImagesPerSec: number; backend: string; threads?: number }
+  | {
+      type: 'probe-result';
+      requestId: string;
+      trainImagesPerSec: number;
+      evalImagesPerSec: number;
+      /** Seconds a run spends once, per image prepared once, per epoch's end (train/probe.ts). */
+      runSeconds: number;
+      imageSeconds: number;
+      epochEndSeconds: number;
+      backend: string;
+      threads?: number;
+    }
   | { type: 'frechet-result'; requestId: string; distances: { taskId: string; distance: number }[]; reference: string };
 
 /** Commands answered by one event that carries the same requestId. */

@@ -28,28 +28,35 @@ function play(events: LabEvent[], from: LabState = initialState()): LabState {
 describe('a run’s work', () => {
   it('counts every epoch’s steps (whole batches), validation and Grad-CAM, then the test', () => {
     // 2 epochs × (2 steps of 4 + 1 Grad-CAM image) trained; 2 × 2 validated + 4 tested.
-    expect(runWork(config)).toEqual({ runs: 1, trainImages: 18, evalImages: 8 });
+    // 8 + 2 + 4 images drawn once; 2 epoch ends.
+    expect(runWork(config)).toEqual({ runs: 1, trainImages: 18, evalImages: 8, prepared: 14, epochEnds: 2 });
     // FT-then-PT trains its epochs in each of its two phases.
     expect(runWork({ ...config, method: 'ft_then_pt' } as RunSize).trainImages).toBe(36);
   });
 
   it('leaves the test (and nothing of the training) once every epoch is done: the ETA is not 0 while the test runs', () => {
     const left = remainingWork(config, { epochsDone: 2, stepsDone: 0 });
-    expect(left).toEqual({ runs: 1, trainImages: 0, evalImages: 4 });
+    expect(left).toEqual({ runs: 1, trainImages: 0, evalImages: 4, prepared: 0, epochEnds: 0 });
     expect(secondsOf(left, { train: 10, eval: 2 })).toBe(2);
     // In epoch 2, after one of its two steps: one step, one Grad-CAM image, a validation and the test are left.
-    expect(remainingWork(config, { epochsDone: 1, stepsDone: 1 })).toEqual({ runs: 1, trainImages: 5, evalImages: 6 });
+    expect(remainingWork(config, { epochsDone: 1, stepsDone: 1 })).toEqual({ runs: 1, trainImages: 5, evalImages: 6, prepared: 0, epochEnds: 1 });
   });
 
   it('counts a paper-protocol run’s remaining search runs and final runs × seeds', () => {
     const paper: RunSize = { ...config, protocol: { kind: 'paper', grid: { lrs: [0.1, 0.01], wds: [0] }, seeds: [1, 2, 3] } };
     const whole = runWork(paper);
     // 2 search runs on 8 (validated on 2), 3 final runs on 8 + 2 (tested on 4), 2 epochs each.
-    expect(whole).toEqual({ runs: 5, trainImages: 2 * 8 * 2 + 3 * 10 * 2, evalImages: 2 * 2 * 2 + 3 * 4 });
+    expect(whole).toEqual({ runs: 5, trainImages: 2 * 8 * 2 + 3 * 10 * 2, evalImages: 2 * 2 * 2 + 3 * 4, prepared: 14, epochEnds: 5 * 2 });
     const stage = { stage: 'search' as const, index: 0, of: 2, lr: 0.1, wd: 0, seed: 1 };
     expect(remainingWork(paper, { epochsDone: 0, stepsDone: 0, stage })).toEqual(whole);
     const lastFinal = { ...stage, stage: 'final' as const, index: 2, of: 3 };
-    expect(remainingWork(paper, { epochsDone: 1, stepsDone: 0, stage: lastFinal })).toEqual({ runs: 1, trainImages: 10, evalImages: 4 });
+    expect(remainingWork(paper, { epochsDone: 1, stepsDone: 0, stage: lastFinal })).toEqual({
+      runs: 1,
+      trainImages: 10,
+      evalImages: 4,
+      prepared: 0,
+      epochEnds: 1,
+    });
   });
 });
 
@@ -103,11 +110,23 @@ describe('the queue’s time left', () => {
       { type: 'run', run: run('b') },
       { type: 'queue', waiting: ['b'], active: null, state: 'running' },
       { type: 'probe-requested', requestId: 'p', key: 'bundled:tiny_pretrained|0|ft|4|synth_count|rule|auto' },
-      { type: 'probe-result', requestId: 'p', trainImagesPerSec: 9, evalImagesPerSec: 8, backend: 'wasm', threads: 2 },
+      {
+        type: 'probe-result',
+        requestId: 'p',
+        trainImagesPerSec: 9,
+        evalImagesPerSec: 8,
+        runSeconds: 0.5,
+        imageSeconds: 0.01,
+        epochEndSeconds: 0.25,
+        backend: 'wasm',
+        threads: 2,
+      },
     ]);
     const eta = queueEta(s);
     expect(eta.basis).toBe('probe');
-    expect(eta.seconds).toBeCloseTo(18 / 9 + 8 / 8, 6);
+    // Its steps and passes, and what the probe timed besides: loading the model once, drawing
+    // 8 + 2 + 4 images once, 2 epoch ends (snapshot and checkpoint).
+    expect(eta.seconds).toBeCloseTo(18 / 9 + 8 / 8 + 0.5 + 14 * 0.01 + 2 * 0.25, 6);
   });
 });
 

@@ -14,17 +14,29 @@ import { protocolWork } from '../train/paper';
 import { BUNDLED_MODEL, paperSpecOf, valSizeOf, type Setup } from './setup';
 import type { LabState, RunRecord } from './state';
 
-/** Work in images: `train` with a backward pass (training steps, Grad-CAM), `eval` forward only (validation, test). */
+/**
+ * Work in images: `train` with a backward pass (training steps, Grad-CAM), `eval` forward only
+ * (validation, test); `prepared`: images drawn or decoded for the first time (then cached);
+ * `epochEnds`: epochs ended (each takes a snapshot and a checkpoint of what trains).
+ */
 export interface Work {
   runs: number;
   trainImages: number;
   evalImages: number;
+  prepared?: number;
+  epochEnds?: number;
 }
 
-/** Images per second: training (forward + backward + update) and evaluation (forward only). */
+/**
+ * Images per second: training (forward + backward + update) and evaluation (forward only); where
+ * measured (a probe), seconds per run (loading the model), per image prepared and per epoch's end.
+ */
 export interface Rates {
   train: number;
   eval: number;
+  perRun?: number;
+  perImage?: number;
+  perEpochEnd?: number;
 }
 
 /** What a run's size depends on: its config without the model and data. */
@@ -54,13 +66,14 @@ function quickShape(c: RunSize): { epochs: number; trainPerEpoch: number; batch:
 
 /** The whole work of one run: every epoch's steps, validation and Grad-CAM, then the test (paper protocol: search runs + final runs × seeds). */
 export function runWork(c: RunSize): Work {
+  const prepared = c.trainSize + c.valSize + testImagesOf(c);
   if (c.protocol?.kind === 'paper') {
     const epochs = c.epochs * METHODS[c.method].phases.length;
     const w = protocolWork({ grid: c.protocol.grid, seeds: c.protocol.seeds, searchTrainSize: c.trainSize, valSize: c.valSize }, epochs, testImagesOf(c));
-    return { runs: w.runs, trainImages: w.trainImageEpochs, evalImages: w.evalImages };
+    return { runs: w.runs, trainImages: w.trainImageEpochs, evalImages: w.evalImages, prepared, epochEnds: w.runs * epochs };
   }
   const q = quickShape(c);
-  return { runs: 1, trainImages: q.epochs * q.trainPerEpoch, evalImages: q.epochs * c.valSize + testImagesOf(c) };
+  return { runs: 1, trainImages: q.epochs * q.trainPerEpoch, evalImages: q.epochs * c.valSize + testImagesOf(c), prepared, epochEnds: q.epochs };
 }
 
 /** Where a run stands: epochs finished (of its current sub-run for the paper protocol), steps of the epoch in flight, and its protocol stage. */
@@ -77,7 +90,14 @@ export function remainingWork(c: RunSize, at: RunPosition): Work {
   const q = quickShape(c);
   const trainDone = Math.min(total.trainImages, at.epochsDone * q.trainPerEpoch + at.stepsDone * q.batch);
   const evalDone = Math.min(q.epochs, at.epochsDone) * c.valSize;
-  return { runs: 1, trainImages: total.trainImages - trainDone, evalImages: Math.max(0, total.evalImages - evalDone) };
+  const started = at.epochsDone > 0 || at.stepsDone > 0;
+  return {
+    runs: 1,
+    trainImages: total.trainImages - trainDone,
+    evalImages: Math.max(0, total.evalImages - evalDone),
+    prepared: started ? 0 : total.prepared,
+    epochEnds: Math.max(0, q.epochs - at.epochsDone),
+  };
 }
 
 /**
@@ -99,6 +119,8 @@ function remainingPaperWork(c: RunSize, at: RunPosition): Work {
     runs: 1 + after.searches + after.finals,
     trainImages: current.train * (1 - done) + after.searches * search.train + after.finals * final.train,
     evalImages: (at.stage.stage === 'search' ? current.eval * (1 - done) : current.eval) + after.searches * search.eval + after.finals * final.eval,
+    prepared: at.stage.stage === 'search' && at.stage.index === 0 && at.epochsDone === 0 ? c.trainSize + c.valSize + testImagesOf(c) : 0,
+    epochEnds: epochs * (1 - done + after.searches + after.finals),
   };
 }
 
@@ -111,7 +133,13 @@ export function remainingStepImages(c: RunSize, at: RunPosition): number {
 }
 
 export function secondsOf(w: Work, r: Rates): number {
-  return w.trainImages / r.train + w.evalImages / r.eval;
+  return (
+    w.trainImages / r.train +
+    w.evalImages / r.eval +
+    w.runs * (r.perRun ?? 0) +
+    (w.prepared ?? 0) * (r.perImage ?? 0) +
+    (w.epochEnds ?? 0) * (r.perEpochEnd ?? 0)
+  );
 }
 
 // ---- speeds ----
@@ -175,7 +203,17 @@ export function speedBefore(s: Pick<LabState, 'runs' | 'order' | 'engine' | 'pro
   const probed = s.probe.results[probeKey(c)];
   // A measurement on another backend than the one now running (kept from an earlier visit) does not count.
   const backend = s.engine.choice?.backend;
-  if (probed && (!backend || probed.backend === backend)) return { rates: { train: probed.trainImagesPerSec, eval: probed.evalImagesPerSec }, basis: 'probe' };
+  if (probed && (!backend || probed.backend === backend))
+    return {
+      rates: {
+        train: probed.trainImagesPerSec,
+        eval: probed.evalImagesPerSec,
+        perRun: probed.runSeconds,
+        perImage: probed.imageSeconds,
+        perEpochEnd: probed.epochEndSeconds,
+      },
+      basis: 'probe',
+    };
   const measured = measuredSpeed(s, c.modelSource);
   if (measured) return { rates: { train: measured, eval: measured * EVAL_SPEEDUP }, basis: 'runs' };
   const prior = priorSpeed(c.modelSource, c.backend ?? s.engine.choice?.backend);
@@ -223,11 +261,16 @@ export function setupWork(setup: Setup): Work {
 }
 
 function sumWork(ws: Work[]): Work {
-  return ws.reduce((a, w) => ({ runs: a.runs + w.runs, trainImages: a.trainImages + w.trainImages, evalImages: a.evalImages + w.evalImages }), {
-    runs: 0,
-    trainImages: 0,
-    evalImages: 0,
-  });
+  return ws.reduce(
+    (a, w) => ({
+      runs: a.runs + w.runs,
+      trainImages: a.trainImages + w.trainImages,
+      evalImages: a.evalImages + w.evalImages,
+      prepared: (a.prepared ?? 0) + (w.prepared ?? 0),
+      epochEnds: (a.epochEnds ?? 0) + (w.epochEnds ?? 0),
+    }),
+    { runs: 0, trainImages: 0, evalImages: 0, prepared: 0, epochEnds: 0 },
+  );
 }
 
 export interface Estimate {

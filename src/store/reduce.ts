@@ -194,7 +194,7 @@ export function reduce(s: LabState, e: LabEvent): LabState {
       const p = s.probe.pending;
       if (!p || p.requestId !== e.requestId) return s;
       const { [p.key]: _failed, ...failed } = s.probe.failed;
-      const result = { trainImagesPerSec: e.trainImagesPerSec, evalImagesPerSec: e.evalImagesPerSec, backend: e.backend, threads: e.threads };
+      const { type: _type, requestId: _id, ...result } = e;
       return { ...s, probe: { pending: null, results: { ...s.probe.results, [p.key]: result }, failed } };
     }
     case 'inspect-result':

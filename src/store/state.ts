@@ -180,6 +180,10 @@ export interface CheckSlice {
 export interface ProbeResult {
   trainImagesPerSec: number;
   evalImagesPerSec: number;
+  /** Seconds a run spends once (loading the model), per image prepared once, per epoch's end (train/probe.ts); absent in a measurement kept from before they were timed. */
+  runSeconds?: number;
+  imageSeconds?: number;
+  epochEndSeconds?: number;
   /** The backend it ran on, and WASM's thread count. */
   backend: string;
   threads?: number;

@@ -8,18 +8,25 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { getTask } from '../data/catalog';
+import { trainDataFromSplits } from '../data/fromSplits';
 import type { Batch, SplitData, TrainData } from '../data/trainData';
 import { LabError } from '../domain/errors';
 import type { ModelSpec, RunConfig } from '../domain/run';
 import { HUB_CHECKPOINTS } from '../weights/sources';
 import type { RunControl } from './control';
 import { METHODS } from './methods';
-import { hyperOf, loadModel, resolvePromptLength, type RunHost } from './session';
+import { hyperOf, loadModel, openSplits, resolvePromptLength, type RunHost } from './session';
 import { train } from './trainer';
 
 export interface ProbeSpeed {
   trainImagesPerSec: number;
   evalImagesPerSec: number;
+  /** Seconds a run spends once, whatever its size: loading the model. */
+  runSeconds: number;
+  /** Seconds per image of the task prepared for the first time (a procedural task draws it; 0 where not measured: files). */
+  imageSeconds: number;
+  /** Seconds of an epoch's end besides validation: the snapshot and the checkpoint of what trains. */
+  epochEndSeconds: number;
   backend: string;
 }
 
@@ -49,7 +56,9 @@ function probeModel(spec: ModelSpec): ModelSpec {
 
 /** Measures `config`'s training and evaluation speed on the active backend (see the file's comment). */
 export async function probeSpeed(config: RunConfig, host: RunHost, control: RunControl): Promise<ProbeSpeed> {
+  const loadT0 = performance.now();
   const model = await loadModel(probeModel(config.model), { host, imageSize: config.imageSize || undefined });
+  const runSeconds = (performance.now() - loadT0) / 1000;
   const resolved = resolvePromptLength(config, model.cfg);
   const batch = Math.max(1, Math.min(config.batchSize, config.trainSize));
   const classes = getTask(config.taskId).classes;
@@ -69,8 +78,20 @@ export async function probeSpeed(config: RunConfig, host: RunHost, control: RunC
   const timed: number[] = [];
   const stepSeconds = new Map<number, number>();
   const evalSeconds: number[] = [];
+  const epochEnds: number[] = [];
+  let epochAt = 0;
   let outcome: Awaited<ReturnType<typeof train>>;
+  let imageSeconds = 0;
   try {
+    // A procedural task draws each image the first time a run reads it (then it is cached): one
+    // batch of the task's own images, drawn and preprocessed as a run does, gives the cost per image.
+    if (getTask(config.taskId).source === 'procedural') {
+      const t0 = performance.now();
+      const splits = await openSplits({ ...config, trainSize: batch, valSize: 1, testSize: 1 }, { host });
+      const real = trainDataFromSplits(splits, { imageSize: size, normalization: { mean: model.cfg.mean, std: model.cfg.std } });
+      await real.train.batch(Array.from({ length: Math.min(batch, real.train.size) }, (_, i) => i));
+      imageSeconds = (performance.now() - t0) / 1000 / Math.max(1, Math.min(batch, real.train.size));
+    }
     outcome = await train({
       cfg: model.cfg,
       backbone: model.params,
@@ -80,7 +101,9 @@ export async function probeSpeed(config: RunConfig, host: RunHost, control: RunC
       data,
       hyper: { ...hyperOf(resolved), epochs: 1, batchSize: batch },
       control,
-      checkpoints: false,
+      // Built and dropped: what a run's epoch end costs besides validation (the snapshot and the
+      // checkpoint of every trained tensor, large for full fine-tuning) is timed with it.
+      checkpoints: true,
       emit: (e) => {
         if (e.type === 'step') {
           const seconds = batch / e.imagesPerSec;
@@ -89,6 +112,9 @@ export async function probeSpeed(config: RunConfig, host: RunHost, control: RunC
         } else if (e.type === 'epoch') {
           // The epoch's seconds are its steps and its validation pass.
           evalSeconds.push(e.metrics.seconds - (stepSeconds.get(e.metrics.phase) ?? 0));
+          epochAt = performance.now();
+        } else if (e.type === 'checkpoint') {
+          epochEnds.push((performance.now() - epochAt) / 1000);
         }
       },
     });
@@ -105,6 +131,9 @@ export async function probeSpeed(config: RunConfig, host: RunHost, control: RunC
     trainImagesPerSec: batch / trainSeconds,
     // A validation pass faster than a millisecond is below the clock's resolution: at most 1000 passes a second.
     evalImagesPerSec: batch / Math.max(valSeconds, 1e-3),
+    runSeconds,
+    imageSeconds,
+    epochEndSeconds: epochEnds.reduce((a, b) => a + b, 0) / Math.max(1, epochEnds.length),
     backend: tf.getBackend(),
   };
 }

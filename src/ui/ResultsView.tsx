@@ -20,6 +20,7 @@ import { METHOD_COLOURS, METHOD_DASH } from './palette';
 import { ExportParamsButton } from './ExportParamsButton';
 import { MiniatureNote } from './TeachingPanel';
 import { formatDuration } from '../store/estimate';
+import { niceTicks } from './ticks';
 
 /** Series name: the method, numbered when a group has the same method twice. */
 function seriesNames(runs: RunRecord[]): Map<string, string> {
@@ -73,12 +74,19 @@ function plannedEpochs(runs: RunRecord[]): number {
   return Math.max(1, ...runs.map((r) => r.summary.config.epochs * METHODS[r.summary.config.method].phases.length));
 }
 
-/** The step of a round axis end near v: a tenth of its order of magnitude (0.1 for 2.1, 10 for 600). */
-function roundStep(v: number): number {
-  return 10 ** (Math.floor(Math.log10(Math.max(Math.abs(v), 1e-6))) - 1);
+/** The loss axis's ticks: round values (ticks.ts) over every step and epoch loss drawn. */
+function lossTicks(series: Series[]): number[] {
+  let lo = Infinity,
+    hi = -Infinity;
+  for (const s of series) {
+    for (const v of [...stepsOf(s.run).map((p) => p.loss), ...s.run.summary.epochs.map((e) => e.trainLoss)]) {
+      if (!Number.isFinite(v)) continue;
+      lo = Math.min(lo, v);
+      hi = Math.max(hi, v);
+    }
+  }
+  return niceTicks(lo, hi);
 }
-const roundDown = (v: number) => (Number.isFinite(v) ? Number((Math.floor(v / roundStep(v)) * roundStep(v)).toPrecision(6)) : v);
-const roundUp = (v: number) => (Number.isFinite(v) ? Number((Math.ceil(v / roundStep(v)) * roundStep(v)).toPrecision(6)) : v);
 
 /** A run's per-step loss: what this page saw, else what the record kept (after a reload). */
 function stepsOf(r: RunRecord): StepPoint[] {
@@ -116,6 +124,7 @@ function LossChart({
   const stepPoints = Object.fromEntries(series.map((s) => [s.name, stepsOf(s.run).length]));
   const empty = series.every((s) => !s.run.summary.epochs.length && !stepsOf(s.run).length);
   const legend: LegendItem[] = [...series.map((s) => ({ label: s.name, colour: s.colour, marker: 'line' as const, dash: s.dash })), ...STEP_LEGEND];
+  const ticks = lossTicks(series);
   return (
     <ChartFrame
       title={title}
@@ -133,6 +142,7 @@ function LossChart({
         points: JSON.stringify(epochPoints),
         'step-points': JSON.stringify(stepPoints),
         rise: JSON.stringify(series.filter((s) => s.run.summary.lossRise).map((s) => s.name)),
+        'y-ticks': JSON.stringify(ticks),
       }}
     >
       <ResponsiveContainer width="100%" height="100%">
@@ -141,9 +151,9 @@ function LossChart({
           <XAxis {...epochAxis(runs)} />
           <YAxis
             type="number"
-            // Round ends (a tenth of the loss's scale) put the ticks on round values: an auto
-            // domain drew ticks such as 1.955 and 2.185.
-            domain={[(min: number) => roundDown(min), (max: number) => roundUp(max)]}
+            // Ticks of our own on round values: recharts' "nice" ticks, even with round domain
+            // ends, drew values such as 1.955 and 2.185.
+            {...(ticks.length ? { ticks, domain: [ticks[0]!, ticks.at(-1)!], interval: 0 as const } : {})}
             tick={AXIS_TICK}
             stroke={AXIS_TEXT}
             tickFormatter={(v: number) => String(Number(v.toPrecision(4)))}
@@ -463,7 +473,7 @@ function ResultsBody({ runs }: { runs: RunRecord[] }) {
         <caption>
           Test accuracy on {task.name} (%)
           {paper
-            ? `, mean ± standard deviation over ${paper.final.length} seed(s) — paper protocol: ${paper.search.length} search run(s) on ${paper.searchTrainSize} train / ${paper.valSize} val images, final training on all ${paper.finalTrainSize}`
+            ? `${paper.final.length > 1 ? `, mean ± standard deviation over ${paper.final.length} seeds` : ', one seed (no spread over seeds measured)'} — paper protocol: ${paper.search.length} search run(s) on ${paper.searchTrainSize} train / ${paper.valSize} val images, final training on all ${paper.finalTrainSize}`
             : ' — quick protocol: one run each, at the hyperparameters above'}
           {task.source === 'procedural' && ' — a procedural task: the papers have no numbers for it'}
         </caption>

@@ -55,18 +55,25 @@ export function AccuracyChart({ runs, names, numClasses }: { runs: RunRecord[]; 
               <XAxis dataKey="name" />
               <YAxis domain={[0, 100]} label={{ value: '%', angle: -90, position: 'insideLeft' }} />
               <Tooltip
-                formatter={(v, _n, item) =>
-                  typeof v === 'number'
-                    ? `${v.toFixed(1)} ± ${(item.payload as { std: number }).std.toFixed(1)} (${(item.payload as { seeds: number }).seeds} seed(s))`
-                    : String(v)
-                }
+                formatter={(v, _n, item) => {
+                  if (typeof v !== 'number') return String(v);
+                  const { std, seeds } = item.payload as { std: number; seeds: number };
+                  // One seed has no spread: no "±" written over it.
+                  return seeds > 1 ? `${v.toFixed(1)} ± ${std.toFixed(1)} (${seeds} seeds)` : `${v.toFixed(1)} (one run)`;
+                }}
               />
-              <ReferenceLine y={chance} stroke="#555" strokeDasharray="6 4" label={{ value: 'chance', position: 'right', fontSize: 12 }} />
+              {/* Inside the plot: to the right of it, the margin cut the word to "cha". */}
+              <ReferenceLine
+                y={chance}
+                stroke="#555"
+                strokeDasharray="6 4"
+                label={{ value: 'chance', position: 'insideBottomRight', fill: '#333333', fontSize: 13 }}
+              />
               <Bar dataKey="mean" name="test accuracy" isAnimationActive={false}>
                 {rows.map((r) => (
                   <Cell key={r.name} fill={METHOD_COLOURS[r.method]} />
                 ))}
-                <ErrorBar dataKey="std" width={8} strokeWidth={2} stroke="#222" direction="y" />
+                {rows.some((r) => r.seeds > 1) && <ErrorBar dataKey="std" width={8} strokeWidth={2} stroke="#222" direction="y" />}
               </Bar>
             </BarChart>
           </ResponsiveContainer>
