@@ -459,6 +459,22 @@ describe('3.1 verify never passes a non-finite value', () => {
     expect(run.stdout).toMatch(/verify: \d+ tensors, worst Infinity .* FAIL/);
     expectBounded(run, 'verify, an infinite golden value', TRAIN_BOUND);
   });
+
+  it('computed values that overflow (golden pixels of 3e38, finite themselves) are FAIL, not compared', async () => {
+    const p = join(makeTempDir(), 'huge-pixels.safetensors');
+    writeFileSync(
+      p,
+      editSafetensors(fixture('timm_tiny_golden.safetensors'), (m) => void m.get('pixel_values')!.data.fill(3e38)),
+    );
+    const run = await runCli('verify', ['--weights', tinyModel, '--golden', p]);
+    expect(run.code, run.stderr.slice(-1500)).toBe(1);
+    const row = run.stdout.split('\n').find((l) => l.startsWith('grad/head.weight'));
+    expect(row).toContain('FAIL');
+    expect(row).toContain('non-finite computed value(s)');
+    expect(run.stdout).not.toMatch(/ PASS\s*$/m);
+    expect(run.stdout).toMatch(/verify: \d+ tensors, worst Infinity .* FAIL/);
+    expectBounded(run, 'verify, non-finite computed values', TRAIN_BOUND);
+  });
 });
 
 describe('3.2 a test image in a training list is a named error', () => {
