@@ -643,9 +643,10 @@ describe('3.8 messages that misled', () => {
     expect(line).not.toContain('missing');
   });
 
-  it('a named pipe, a folder, a link to /dev/zero as a list or an image is named for what it is', async () => {
+  it('a named pipe, a folder, a link to /dev/zero, a loop of links as a list or an image is named for what it is', async () => {
     const root = makeTempDir();
     const dir = writeVtabFixture(root);
+    const testList = readFileSync(join(dir, 'test.txt'));
     const img = join(dir, 'images', 'train', '0001.jpg');
     rmSync(img);
     makeFifo(img);
@@ -668,6 +669,15 @@ describe('3.8 messages that misled', () => {
     symlinkSync('/dev/zero', join(dir, 'test.txt'));
     const zero = expectNamed(await check(root), 'data/outside-source', DATA_BOUND, 'test.txt', 'a link to "/dev/zero"');
     expect(zero).not.toContain('missing');
+    // A link that leads back to itself, as the list and as an image (was "missing" for both).
+    rmSync(join(dir, 'test.txt'));
+    symlinkSync(join(dir, 'test.txt'), join(dir, 'test.txt'));
+    expectNamed(await check(root), 'data/not-a-file', DATA_BOUND, 'test.txt', 'a loop of links');
+    rmSync(join(dir, 'test.txt'));
+    writeFileSync(join(dir, 'test.txt'), testList);
+    rmSync(img);
+    symlinkSync(img, img);
+    expectNamed(await check(root), 'data/not-a-file', DATA_BOUND, 'images/train/0001.jpg', 'a loop of links');
   });
 
   it('a 900 MB sweep file (was "Invalid string length")', async () => {
