@@ -12,7 +12,7 @@
  *   3. check: the choice on every other offline task at the same sizes, every seed; a rise there
  *      rejects it and the best stable rate below it is checked instead.
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { PROCEDURAL_TASKS } from '../data/catalog';
 import { LabError, quoted } from '../domain/errors';
@@ -27,6 +27,7 @@ import { REDUCED_GRIDS, REFERENCE_GRIDS, gridFamily, parseSeeds } from '../train
 import { disposeSession, runSession } from '../train/session';
 import { intArg, listArg, parseArgs, runMain, THREADS_USAGE, threadsArg, usageError } from './args';
 import { startBackend } from './backend';
+import { checkWritable, readUserJson, writeFileAtomic } from './files';
 import { endProgress, progressBar } from './progress';
 
 const BUNDLED = NAMED_MODELS.filter((m) => m.spec.kind === 'bundled').map((m) => m.name);
@@ -65,6 +66,17 @@ runMain(async () => {
   }
   const epochs = intArg(args, 'epochs', DEFAULT_QUICK_RUN.epochs, 1, 100);
   const out = args.values.get('out') ?? DEFAULT_OUT;
+  // The file is read (a regular file of bounded size, valid JSON) and proved writable before the
+  // first run: an unreadable or corrupt one is a named error, never replaced by a file holding
+  // only this model (the other models' entries would be lost).
+  await checkWritable(out, '--out');
+  const file: DefaultsFile = existsSync(out) ? await readUserJson<DefaultsFile>(out, '--out', 16 * 2 ** 20) : { about: '', models: {} };
+  if (typeof file !== 'object' || file === null || typeof file.models !== 'object' || file.models === null)
+    throw new LabError(
+      'config/invalid',
+      `--out ${quoted(out, 200)} is not a defaults file (it has no "models" object).`,
+      'Give --out a defaults file written by this tool, or a new path.',
+    );
   const started = await startBackend('wasm', { threads: threadsArg(args) });
   const command = ['npm run defaults --', ...process.argv.slice(2).filter((a, i, all) => a !== '--out' && all[i - 1] !== '--out')].join(' ');
   const setup = { ...DEFAULT_QUICK_RUN, epochs };
@@ -168,7 +180,7 @@ runMain(async () => {
       );
     const prompted = METHODS[method].phases.some((p) => p.promptMode !== 'none');
     const entry: MethodDefault = { lr: chosen, promptLr: prompted ? chosen : null, weightDecay: wd, search, check, rejected };
-    record(out, model, { command, backend: started.label, setup, seeds, method, entry });
+    record(out, file, model, { command, backend: started.label, setup, seeds, method, entry });
     console.error(
       `${METHODS[method].label}: default base lr ${chosen} (wd ${wd})${rejected.length ? `, after rejecting ${rejected.map((r) => r.lr).join(', ')}` : ''}; written to ${out}`,
     );
@@ -179,15 +191,10 @@ runMain(async () => {
 /** Replace one method's entry of one model in the defaults file, keeping the rest. */
 function record(
   out: string,
+  file: DefaultsFile,
   model: string,
   o: { command: string; backend: string; setup: DefaultsFile['models'][string]['setup']; seeds: number[]; method: MethodId; entry: MethodDefault },
 ): void {
-  let file: DefaultsFile;
-  try {
-    file = JSON.parse(readFileSync(out, 'utf8')) as DefaultsFile;
-  } catch {
-    file = { about: '', models: {} };
-  }
   file.about =
     'Default learning rates of the bundled models, measured by the command in each entry (src/cli/defaults.ts); read by src/train/defaults.ts, checked by src/train/defaults.test.ts.';
   const prev = file.models[model];
@@ -201,5 +208,5 @@ function record(
     rule: 'keep the learning rates at which no seed’s epoch-mean training loss rose above 1.1 × its first epoch’s (per phase) or ran above 2 × ln(classes), chance-level cross-entropy; choose the best mean validation accuracy among them (a tie goes to the smaller rate); check it on every other offline task at the same sizes and every seed, stepping down to the next stable rate below it when a loss rises there. Prompt methods train prompts and head at one rate, as the reference does; FT-then-PT’s fine-tuning phase keeps the AdamW recipe (base lr 0.001).',
     methods: { ...(prev?.methods ?? {}), [o.method]: o.entry },
   };
-  writeFileSync(out, JSON.stringify(file, null, 1) + '\n');
+  writeFileAtomic(out, JSON.stringify(file, null, 1) + '\n', '--out');
 }

@@ -89,6 +89,16 @@ export function expectNamed(run: CliRun, code: string, bound: { cpuMs: number; b
   return line;
 }
 
+/**
+ * The CPU time and peak memory of a run whose outcome is not an error (an input that was
+ * mishandled rather than wrong): within `bound`, as for a named error. Logged for the record.
+ */
+export function expectBounded(run: CliRun, what: string, bound: { cpuMs: number; bytes: number }): void {
+  console.log(`${what}: ${(run.cpuMs / 1000).toFixed(1)} s CPU, ${(run.ms / 1000).toFixed(1)} s wall, peak ${(run.peakBytes / MB).toFixed(0)} MB`);
+  expect(run.cpuMs).toBeLessThan(bound.cpuMs);
+  expect(run.peakBytes).toBeLessThan(bound.bytes);
+}
+
 /** A named pipe at `path` (Node has no call for it; bash's mkfifo is on every machine the tests run on). */
 export function makeFifo(path: string): void {
   execFileSync('bash', ['-c', 'mkfifo "$1"', 'mkfifo', path]);

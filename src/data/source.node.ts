@@ -41,7 +41,14 @@ export class NodeDirSource implements FileSource {
     let real: string;
     try {
       real = await fs.realpath(abs);
-    } catch {
+    } catch (e) {
+      // A link that leads back to itself is there, and is no file: never "missing".
+      if ((e as NodeJS.ErrnoException).code === 'ELOOP')
+        throw new LabError(
+          'data/not-a-file',
+          `${quoted(path)} in ${this.describe()} is a link that leads back to itself (a loop of links), not a file.`,
+          'Replace it with the file itself, or fix the path in the list file.',
+        );
       throw missingFile(this, path);
     }
     this.realRoot ??= fs.realpath(this.root).catch(() => this.root);
@@ -76,8 +83,9 @@ export class NodeDirSource implements FileSource {
     try {
       await fs.stat(this.abs(path));
       return true;
-    } catch {
-      return false;
+    } catch (e) {
+      // A loop of links is there too (read names it); a link to nothing is missing.
+      return (e as NodeJS.ErrnoException).code === 'ELOOP';
     }
   }
   describe(): string {
