@@ -15,6 +15,7 @@ import type { Progress } from '../domain/progress';
 import type { BackendName, DataSpec, GradCamSample, ModelSpec, QueueState, RunConfig, RunInfo } from '../domain/run';
 import type { KernelCheckRow } from '../kernels/webgpu/check';
 import type { VerifyReport } from '../verify/golden';
+import type { ProbeSpeed } from '../train/probe';
 
 /** A benchmark case as the page asks for it (the preset's config is the engine's). */
 export interface BenchCaseRequest {
@@ -111,19 +112,8 @@ export type EngineEvent =
   | { type: 'kernel-check-result'; requestId: string; rows: KernelCheckRow[]; lines: string[]; pass: boolean; adapter: string }
   /** A picked file checked: what it holds, in words, and anything worth a warning. */
   | { type: 'inspect-result'; requestId: string; text: string; warnings: string[] }
-  /** A probe's speeds: images per second trained and evaluated, on which backend (WASM: threads). */
-  | {
-      type: 'probe-result';
-      requestId: string;
-      trainImagesPerSec: number;
-      evalImagesPerSec: number;
-      /** Seconds a run spends once, per image prepared once, per epoch's end (train/probe.ts). */
-      runSeconds: number;
-      imageSeconds: number;
-      epochEndSeconds: number;
-      backend: string;
-      threads?: number;
-    }
+  /** A probe's speeds (train/probe.ts), on which backend (WASM: threads). */
+  | ({ type: 'probe-result'; requestId: string; threads?: number } & ProbeSpeed)
   | { type: 'frechet-result'; requestId: string; distances: { taskId: string; distance: number }[]; reference: string };
 
 /** Commands answered by one event that carries the same requestId. */
