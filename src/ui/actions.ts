@@ -12,6 +12,8 @@ import type { PickedData, ProbeResult, ReferenceChoice } from '../store/state';
 import type { EngineEvent } from '../engine/protocol';
 import { dispatch, useLab } from '../store/store';
 import { onEngineEvent, request, send } from '../worker/client';
+import { dropEntries, readDropped } from '../data/dropped';
+import { cachedCopy, removeCachedCopy, type HubCheckpoint } from '../weights/sources';
 import { downloadBlob } from './download';
 
 const get = useLab.getState;
@@ -117,6 +119,12 @@ function pickData(data: PickedData | null, choice: 'local' | 'zip'): void {
 export const pickDataFiles = (files: { path: string; file: Blob }[], name: string) => pickData({ kind: 'files', name, count: files.length, files }, 'local');
 export const pickDataDirectory = (handle: { name: string }) => pickData({ kind: 'directory', name: handle.name, count: 0, handle }, 'local');
 export const pickDataZip = (file: File | null) => pickData(file ? { kind: 'zip', name: file.name, count: 1, file } : null, 'zip');
+/** A drop on the data area: a lone zip is picked as the zip, anything else as the files of its folders. */
+export async function pickDropped(transfer: DataTransfer): Promise<void> {
+  const dropped = await readDropped(dropEntries(transfer));
+  if (dropped?.kind === 'zip') pickDataZip(dropped.file);
+  else if (dropped) pickDataFiles(dropped.files, dropped.rootName);
+}
 /** Trained parameters (a file exported by an earlier run) the next runs start from; null clears them. */
 export function pickImportParams(file: File | null): void {
   dispatch({ type: 'import-params-picked', file });
@@ -133,6 +141,13 @@ export const toggleCompare = (runId: string, on: boolean) => dispatch({ type: 'c
 export function scrollToSection(id: string): void {
   requestAnimationFrame(() => document.getElementById(id)?.scrollIntoView({ block: 'start', behavior: 'smooth' }));
 }
+
+// ---- the hub checkpoints this browser keeps ----
+
+/** The copy of a hub checkpoint this browser's cache keeps (its size when known), or null. */
+export const cachedModel = (hub: HubCheckpoint) => cachedCopy(hub.url);
+/** Removes the kept copy: the next run downloads it again. */
+export const removeCachedModel = (hub: HubCheckpoint) => removeCachedCopy(hub.url);
 
 // ---- runs ----
 
