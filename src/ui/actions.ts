@@ -8,7 +8,8 @@ import type { BackendName, MethodId } from '../domain/run';
 import { frechetRequests, inspectRequest, newId, probeRequest, queueRequest, rerunRequest, restartRequest, sweepRequest } from '../store/requests';
 import { estimateStart } from '../store/estimate';
 import { locationHash, readUrl, viewFromUrl, type Setup, type View } from '../store/setup';
-import type { PickedData, ProbeResult, ReferenceChoice } from '../store/state';
+import type { PickedData, ReferenceChoice } from '../store/state';
+import { createKept } from '../store/kept';
 import type { EngineEvent } from '../engine/protocol';
 import { dispatch, useLab } from '../store/store';
 import { onEngineEvent, request, send } from '../worker/client';
@@ -209,27 +210,14 @@ export async function measureSpeed(): Promise<void> {
   }
 }
 
-/**
- * Probe results are kept in this browser for the same release (a new release may train at
- * another speed): a large model measured once is not measured again after a reload.
- */
-const PROBES_KEY = 'vpt-lab.probes';
+/** Probe results kept in this browser for this release (store/kept.ts). */
+const kept = createKept(__APP_BUILD__);
 
-function saveProbes(): void {
-  try {
-    localStorage.setItem(PROBES_KEY, JSON.stringify({ build: __APP_BUILD__, results: get().probe.results }));
-  } catch {
-    // storage refused (private mode, quota): the results stay for this visit
-  }
-}
+const saveProbes = () => kept.setState({ probes: get().probe.results });
 
 function restoreProbes(): void {
-  try {
-    const kept = JSON.parse(localStorage.getItem(PROBES_KEY) ?? 'null') as { build?: string; results?: Record<string, ProbeResult> } | null;
-    if (kept?.build === __APP_BUILD__ && kept.results) dispatch({ type: 'probes-restored', results: kept.results });
-  } catch {
-    // nothing kept, or not readable: measure again
-  }
+  const { probes } = kept.getState();
+  if (Object.keys(probes).length) dispatch({ type: 'probes-restored', results: probes });
 }
 
 /** Stops the probe in flight (Start does it by itself in the engine). */
