@@ -377,8 +377,8 @@ export async function matmulRows(host: string, runs: number): Promise<BenchRow[]
       [true, false, `matmul ${n}³ (Aᵀ)`],
       [false, true, `matmul ${n}³ (Bᵀ)`],
     ] as const) {
-      // The plain product is the yardstick every step is divided by, and takes 5–10 ms: a median of
-      // 3 moved by 30 % between identical runs on a 2-core machine, so it gets at least 25.
+      // The plain product is the yardstick every step is divided by, and takes milliseconds: a
+      // median of a few such runs swings with whatever else the machine does, so it gets at least 25.
       const reps = !ta && !tb ? Math.max(runs, 25) : runs;
       const times = await timeMatmuls(a, b, reps, ta, tb);
       times.sort((x, y) => x - y);
@@ -488,7 +488,7 @@ export function formatBenchTable(rows: BenchRow[]): string {
 /**
  * Thread scaling, from rows of one run: each WASM case at every thread count measured, its speed
  * against the same case on one thread, and its GFLOP/s as a fraction of the plain 2-D matmul's on
- * the same host at the same thread count (the efficiency target of issue 20 is 0.7).
+ * the same host at the same thread count (0.7 or more is the target: the threads are put to use).
  */
 export function formatThreadScaling(rows: BenchRow[]): string {
   const ok = rows.filter((r) => !r.error && r.threads !== undefined);
