@@ -195,13 +195,7 @@ export async function runBenchCase(c: BenchCase, opts: CaseOptions): Promise<Ben
     const message = e instanceof Error ? e.message : String(e);
     const trap = e instanceof Error && e.name === 'RuntimeError' ? 'WASM trap: ' : '';
     return {
-      host: opts.host,
-      backend: tf.getBackend(),
-      preset: c.preset,
-      mode: c.mode,
-      batch: c.batch,
-      imageSize: c.cfg.imageSize,
-      ...(c.recompute ? { recompute: true } : {}),
+      ...rowCase(c, opts),
       medianMs: NaN,
       imagesPerSec: NaN,
       gflops: NaN,
@@ -212,6 +206,19 @@ export async function runBenchCase(c: BenchCase, opts: CaseOptions): Promise<Ben
       error: `${trap}${message}`.replace(/\s+/g, ' ').slice(0, 300),
     };
   }
+}
+
+/** What a row measured: the case and where it ran (a failed case's row says the same). */
+function rowCase(c: BenchCase, opts: CaseOptions) {
+  return {
+    host: opts.host,
+    backend: tf.getBackend(),
+    preset: c.preset,
+    mode: c.mode,
+    batch: c.batch,
+    imageSize: c.cfg.imageSize,
+    ...(c.recompute ? { recompute: true } : {}),
+  };
 }
 
 async function measureCase(c: BenchCase, opts: CaseOptions, microBatch: number): Promise<BenchRow> {
@@ -288,13 +295,7 @@ async function measureCase(c: BenchCase, opts: CaseOptions, microBatch: number):
   const median = times[Math.floor(times.length / 2)];
   const yardMs = yard && yard.ms.length ? [...yard.ms].sort((a, b) => a - b)[Math.floor(yard.ms.length / 2)] : undefined;
   return {
-    host: opts.host,
-    backend: tf.getBackend(),
-    preset: c.preset,
-    mode: c.mode,
-    batch: c.batch,
-    imageSize: cfg.imageSize,
-    ...(c.recompute ? { recompute: true } : {}),
+    ...rowCase(c, opts),
     medianMs: median,
     imagesPerSec: (1000 * c.batch) / median,
     gflops: stepFlops(c, K) / (median / 1000) / 1e9,

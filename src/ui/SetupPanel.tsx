@@ -7,7 +7,6 @@ import {
   MODEL_OPTIONS,
   defaultLrHint,
   effectivePromptLength,
-  formatBytes,
   numberField,
   promptLengthHint,
   promptLengthNote,
@@ -17,6 +16,7 @@ import {
   type NumberKey,
 } from '../store/setup';
 import { useLab } from '../store/store';
+import { formatBytes } from '../domain/progress';
 import { METHOD_COLOURS } from './palette';
 import { MemoryEstimate } from './MemoryEstimate';
 import { CheckLine } from './setup/CheckLine';

@@ -1,5 +1,5 @@
 import { useRef } from 'react';
-import { formatBytes } from '../../store/setup';
+import { formatBytes } from '../../domain/progress';
 import { useLab } from '../../store/store';
 import { pickImportParams } from '../actions';
 import { CheckLine } from './CheckLine';

@@ -1,6 +1,6 @@
 import { useEffect, useState } from 'react';
 import { HUB_CHECKPOINTS } from '../../weights/sources';
-import { formatBytes } from '../../store/setup';
+import { formatBytes } from '../../domain/progress';
 import { useLab } from '../../store/store';
 import { cachedModel, removeCachedModel } from '../actions';
 
