@@ -210,7 +210,11 @@ describe('a task folder over a URL', () => {
     const prev = process.env.LAB_FETCH_TIMEOUT_S;
     process.env.LAB_FETCH_TIMEOUT_S = '0.2';
     try {
-      await expectLabError(openVtabTask(new UrlSource('http://data.test/', fetchFn), 'eurosat', { decoder: nodeDecoder }), 'data/download-failed', 'did not answer');
+      await expectLabError(
+        openVtabTask(new UrlSource('http://data.test/', fetchFn), 'eurosat', { decoder: nodeDecoder }),
+        'data/download-failed',
+        'did not answer',
+      );
     } finally {
       if (prev === undefined) delete process.env.LAB_FETCH_TIMEOUT_S;
       else process.env.LAB_FETCH_TIMEOUT_S = prev;
