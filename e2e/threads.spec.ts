@@ -1,5 +1,5 @@
 /**
- * WASM threads in the page (issue 20): the same quick start on the same seed, once from a server
+ * WASM threads in the page: the same quick start on the same seed, once from a server
  * with COOP/COEP (the preview server: cross-origin isolated, so one WASM thread per logical core
  * up to the cap) and once from a plain static server without them and with the service worker
  * blocked (not isolated: one thread, with the notice). Both finish; the results agree. tfjs'

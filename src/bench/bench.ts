@@ -195,13 +195,7 @@ export async function runBenchCase(c: BenchCase, opts: CaseOptions): Promise<Ben
     const message = e instanceof Error ? e.message : String(e);
     const trap = e instanceof Error && e.name === 'RuntimeError' ? 'WASM trap: ' : '';
     return {
-      host: opts.host,
-      backend: tf.getBackend(),
-      preset: c.preset,
-      mode: c.mode,
-      batch: c.batch,
-      imageSize: c.cfg.imageSize,
-      ...(c.recompute ? { recompute: true } : {}),
+      ...rowCase(c, opts),
       medianMs: NaN,
       imagesPerSec: NaN,
       gflops: NaN,
@@ -212,6 +206,19 @@ export async function runBenchCase(c: BenchCase, opts: CaseOptions): Promise<Ben
       error: `${trap}${message}`.replace(/\s+/g, ' ').slice(0, 300),
     };
   }
+}
+
+/** What a row measured: the case and where it ran (a failed case's row says the same). */
+function rowCase(c: BenchCase, opts: CaseOptions) {
+  return {
+    host: opts.host,
+    backend: tf.getBackend(),
+    preset: c.preset,
+    mode: c.mode,
+    batch: c.batch,
+    imageSize: c.cfg.imageSize,
+    ...(c.recompute ? { recompute: true } : {}),
+  };
 }
 
 async function measureCase(c: BenchCase, opts: CaseOptions, microBatch: number): Promise<BenchRow> {
@@ -288,13 +295,7 @@ async function measureCase(c: BenchCase, opts: CaseOptions, microBatch: number):
   const median = times[Math.floor(times.length / 2)];
   const yardMs = yard && yard.ms.length ? [...yard.ms].sort((a, b) => a - b)[Math.floor(yard.ms.length / 2)] : undefined;
   return {
-    host: opts.host,
-    backend: tf.getBackend(),
-    preset: c.preset,
-    mode: c.mode,
-    batch: c.batch,
-    imageSize: cfg.imageSize,
-    ...(c.recompute ? { recompute: true } : {}),
+    ...rowCase(c, opts),
     medianMs: median,
     imagesPerSec: (1000 * c.batch) / median,
     gflops: stepFlops(c, K) / (median / 1000) / 1e9,
@@ -377,8 +378,8 @@ export async function matmulRows(host: string, runs: number): Promise<BenchRow[]
       [true, false, `matmul ${n}³ (Aᵀ)`],
       [false, true, `matmul ${n}³ (Bᵀ)`],
     ] as const) {
-      // The plain product is the yardstick every step is divided by, and takes 5–10 ms: a median of
-      // 3 moved by 30 % between identical runs on a 2-core machine, so it gets at least 25.
+      // The plain product is the yardstick every step is divided by, and takes milliseconds: a
+      // median of a few such runs swings with whatever else the machine does, so it gets at least 25.
       const reps = !ta && !tb ? Math.max(runs, 25) : runs;
       const times = await timeMatmuls(a, b, reps, ta, tb);
       times.sort((x, y) => x - y);
@@ -488,7 +489,7 @@ export function formatBenchTable(rows: BenchRow[]): string {
 /**
  * Thread scaling, from rows of one run: each WASM case at every thread count measured, its speed
  * against the same case on one thread, and its GFLOP/s as a fraction of the plain 2-D matmul's on
- * the same host at the same thread count (the efficiency target of issue 20 is 0.7).
+ * the same host at the same thread count (0.7 or more is the target: the threads are put to use).
  */
 export function formatThreadScaling(rows: BenchRow[]): string {
   const ok = rows.filter((r) => !r.error && r.threads !== undefined);

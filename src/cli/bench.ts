@@ -231,7 +231,7 @@ async function chromiumRows(
 ): Promise<BenchRow[]> {
   const { chromium } = await import('@playwright/test');
   const vite = await import('vite');
-  // Always build: a dist/ left from an earlier checkout would measure other code (5 s on 2 cores).
+  // Always build: a dist/ left from an earlier checkout would measure other code.
   console.error('building the lab (vite build) for the browser benchmarks...');
   await vite.build({ root: REPO_ROOT, logLevel: 'warn' });
   // Vite's preview server in this process, on a port the OS picks: it cannot outlive the command.

@@ -56,7 +56,8 @@ import { enumArg, intArg, numArg, parseArgs, runMain, THREADS_USAGE, threadsArg,
 import { backendArg, backendUsage, startBackend } from './backend';
 import { readUserFile, readUserJson } from './files';
 import { describeAdapter } from '../backend/dawn';
-import { endProgress, formatBytes, progressBar } from './progress';
+import { endProgress, progressBar } from './progress';
+import { formatBytes } from '../domain/progress';
 
 const OBJECTIVES = ['classes', 'scenes'] as const;
 type Objective = (typeof OBJECTIVES)[number];

@@ -4,7 +4,7 @@
  *
  * Each child runs in its own process group (`detached`), so stopping it stops what it started in
  * turn: `npx tsx …` is npx, then node, then tsx's worker; killing only the first leaves the others
- * running (which is how `npm run bench --hosts chromium` used to leave `vite preview` behind).
+ * running (a `vite preview` server, say, holding its port after the CLI has gone).
  */
 import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
 

@@ -1,3 +1,5 @@
+import { formatBytes, type Progress } from '../domain/progress';
+
 let barOpen = false;
 
 /** A one-line progress bar on stderr (redrawn in place on a terminal, one line per update otherwise). */
@@ -12,12 +14,13 @@ export function progressBar(label: string, done: number, total: number, suffix =
   } else process.stderr.write(line + '\n');
 }
 
+/** A download's bar (the engine's byte progress); other progress is not drawn. */
+export function downloadBar(p: Progress): void {
+  if (p.kind === 'progress' && p.unit === 'bytes' && p.total) progressBar(`download ${p.what}`, p.done, p.total, formatBytes(p.done));
+}
+
 /** Ends a bar drawn in place, so what follows starts on its own line. */
 export function endProgress(): void {
   if (barOpen) process.stderr.write('\n');
   barOpen = false;
-}
-
-export function formatBytes(n: number): string {
-  return n >= 1e9 ? `${(n / 1e9).toFixed(2)} GB` : n >= 1e6 ? `${(n / 1e6).toFixed(1)} MB` : n >= 1e3 ? `${(n / 1e3).toFixed(1)} kB` : `${n} B`;
 }

@@ -256,6 +256,22 @@ runMain(async () => {
   } else disposeParams(loaded.params);
   if (interrupt.signal) return stopped();
 
+  /** A study cell's run: everything but its id, seed and protocol is the study's. */
+  const cellConfig = (job: { taskId: string; method: MethodId; trainSize: number; epochs: number }): Omit<RunConfig, 'runId' | 'seed'> => ({
+    modelLabel: modelName,
+    model,
+    taskId: job.taskId,
+    data: { kind: 'procedural' },
+    method: job.method,
+    trainSize: job.trainSize,
+    valSize: valSizeOf(job.trainSize),
+    testSize,
+    epochs: job.epochs,
+    batchSize: batch,
+    imageSize: 0,
+    gradcamSamples: 0,
+  });
+
   if (protocol === 'paper') {
     file.paper ??= [];
     const paperJobs = tasks.flatMap((taskId) =>
@@ -265,20 +281,9 @@ runMain(async () => {
       if (index % shardCount !== shardIndex) continue;
       if (file.paper.some((r) => r.taskId === job.taskId && r.method === job.method && r.trainSize === job.trainSize)) continue;
       const config: RunConfig = {
+        ...cellConfig(job),
         runId: `study-paper-${job.taskId}-${job.method}-n${job.trainSize}`,
-        modelLabel: modelName,
-        model,
-        taskId: job.taskId,
-        data: { kind: 'procedural' },
-        method: job.method,
-        trainSize: job.trainSize,
-        valSize: valSizeOf(job.trainSize),
-        testSize,
-        epochs: job.epochs,
-        batchSize: batch,
         seed: 0,
-        imageSize: 0,
-        gradcamSamples: 0,
         protocol: { kind: 'paper', grid: resolveGrid(gridSpec, job.method), seeds, earlyStop: !args.flags.has('no-early-stop'), analysisImages },
       };
       const t0 = performance.now();
@@ -330,20 +335,9 @@ runMain(async () => {
       continue;
     const config: RunConfig = {
       // One id per row of the results: a stopped cell is found again by what it is.
+      ...cellConfig(job),
       runId: `study-${job.taskId}-${job.method}-n${job.trainSize}-seed${job.seed}${lr === undefined ? '' : `-lr${lr}`}`,
-      modelLabel: modelName,
-      model,
-      taskId: job.taskId,
-      data: { kind: 'procedural' },
-      method: job.method,
-      trainSize: job.trainSize,
-      valSize: valSizeOf(job.trainSize),
-      testSize,
-      epochs: job.epochs,
-      batchSize: batch,
       seed: job.seed,
-      imageSize: 0,
-      gradcamSamples: 0,
       lr,
     };
     const t0 = performance.now();

@@ -12,6 +12,7 @@ import { METHOD_IDS } from '../train/methods';
 import { expectationOf, fieldOf, pathOf } from '../data/schema';
 import { compileSchema } from './schemas';
 import schema from './results.schema.json' with { type: 'json' };
+import reportSchema from './playwrightReport.schema.json' with { type: 'json' };
 import { readUserFile, readUserJson } from './files';
 import { paperAccuracyTable, paperWhyTable, quickAccuracyTable, type PaperRow, type QuickRow } from './studyReport';
 import type { CellRecord } from './sweepPlan';
@@ -83,24 +84,38 @@ export async function readStudyFile(file: string, option: string): Promise<Study
   return asStudyFile(await readUserJson<unknown>(file, option), quoted(file), option);
 }
 
-interface ReportAttachment {
-  name?: string;
-  body?: string;
-  path?: string;
-}
+/** What `--table` reads of a Playwright JSON report (playwrightReport.schema.json). */
 interface ReportSuite {
   title?: string;
   suites?: ReportSuite[];
-  specs?: { title?: string; tests?: { results?: { attachments?: ReportAttachment[] }[] }[] }[];
+  specs?: { title?: string; tests?: { results?: { attachments?: { name?: string; body?: string; path?: string }[] }[] }[] }[];
+}
+interface PlaywrightReport {
+  config: unknown;
+  suites: ReportSuite[];
 }
 
-/** A Playwright JSON report (`--reporter json`, or `merge-reports --reporter json`)? */
-function isPlaywrightReport(json: unknown): json is { suites: ReportSuite[]; config: unknown } {
-  return typeof json === 'object' && json !== null && Array.isArray((json as { suites?: unknown }).suites) && 'config' in json;
+/** A Playwright JSON report (`--reporter json`, or `merge-reports --reporter json`) has these two at its top. */
+const looksLikeReport = compileSchema<{ config: unknown; suites: unknown[] }>({
+  type: 'object',
+  required: ['config', 'suites'],
+  properties: { config: {}, suites: { type: 'array' } },
+});
+const validateReport = compileSchema<PlaywrightReport>(reportSchema);
+
+/** A parsed Playwright report, checked where --table reads it. */
+function asPlaywrightReport(json: unknown, file: string, option: string): PlaywrightReport {
+  if (validateReport(json)) return json;
+  const e = validateReport.errors![0];
+  throw new LabError(
+    'config/invalid',
+    `${option} ${quoted(file)} is a Playwright report whose tests are not as Playwright writes them (at ${clip(pathOf(e), 80)}: ${expectationOf(e)}).`,
+    'Merge the blob reports again with playwright merge-reports --reporter json.',
+  );
 }
 
 /** Every sweep cell attached to a Playwright report, each with the test title it came from. */
-async function cellsOfReport(report: { suites: ReportSuite[] }, file: string, option: string): Promise<StudyFile[]> {
+async function cellsOfReport(report: PlaywrightReport, file: string, option: string): Promise<StudyFile[]> {
   const out: StudyFile[] = [];
   const visit = async (s: ReportSuite): Promise<void> => {
     for (const spec of s.specs ?? []) {
@@ -110,8 +125,8 @@ async function cellsOfReport(report: { suites: ReportSuite[] }, file: string, op
             if (a.name !== CELL_ATTACHMENT) continue;
             const where = `${quoted(file)} (test ${quoted(spec.title ?? '?', 80)})`;
             let text: string;
-            if (typeof a.body === 'string') text = Buffer.from(a.body, 'base64').toString('utf8');
-            else if (typeof a.path === 'string') text = new TextDecoder().decode(await readUserFile(a.path, option, 256 * 2 ** 20));
+            if (a.body !== undefined) text = Buffer.from(a.body, 'base64').toString('utf8');
+            else if (a.path !== undefined) text = new TextDecoder().decode(await readUserFile(a.path, option, 256 * 2 ** 20));
             else
               throw new LabError(
                 'config/invalid',
@@ -164,8 +179,8 @@ export async function readStudySources(paths: readonly string[], option: string)
       continue;
     }
     const json = await readUserJson<unknown>(p, option);
-    if (isPlaywrightReport(json)) {
-      const cells = await cellsOfReport(json, p, option);
+    if (looksLikeReport(json)) {
+      const cells = await cellsOfReport(asPlaywrightReport(json, p, option), p, option);
       if (!cells.length)
         throw new LabError(
           'config/invalid',

@@ -205,6 +205,11 @@ describe('sweep results', () => {
     expect(mergeStudyFiles([result(c), result(c, 50)]).conflicts[0]).toContain('has two different results');
     writeFileSync(join(dir, 'empty.json'), JSON.stringify({ config: {}, suites: [] }));
     await expect(readStudySources([join(dir, 'empty.json')], '--table')).rejects.toThrow(/no sweep results in it/);
+    const bad = { config: {}, suites: [{ specs: [{ title: 't', tests: [{ results: [{ attachments: [{ name: 'sweep-cell', body: 42 }] }] }] }] }] };
+    writeFileSync(join(dir, 'bad.json'), JSON.stringify(bad));
+    await expect(readStudySources([join(dir, 'bad.json')], '--table')).rejects.toThrow(
+      'at suites[0].specs[0].tests[0].results[0].attachments[0].body: must be a string (the attachment',
+    );
   });
 });
 

@@ -60,8 +60,8 @@ export const MB = 1e6;
 
 /**
  * Bounds for a CLI that reads data only, and for one that loads tfjs and a model: CPU time of the
- * CLI process (on a quiet machine the data CLIs spend 1-3 s, train and verify 3-8 s; wall time on
- * a shared CI machine depends on the neighbours) and its peak resident memory.
+ * CLI process (not wall time, which on a shared CI machine depends on the neighbours), a few times
+ * what a guarded run needs, and its peak resident memory.
  */
 export const DATA_BOUND = { cpuMs: 20_000, bytes: 400 * MB };
 export const TRAIN_BOUND = { cpuMs: 40_000, bytes: 900 * MB };

@@ -20,7 +20,7 @@ import { wasmHeapBytes } from '../kernels/wasm/heap';
 import { enumArg, gridArg, intArg, MAX_INT_ARG, numArg, parseArgs, runMain, seedsArg, THREADS_USAGE, threadsArg, usageError, type ParsedArgs } from './args';
 import { backendArg, backendUsage, gpuMemoryArg, type CliBackend } from './backend';
 import { checkOutputs, checkWritable, readUserFile, writeFileAtomic, writeFileAtomicAsync } from './files';
-import { endProgress, formatBytes, progressBar } from './progress';
+import { downloadBar, endProgress, progressBar } from './progress';
 import { checkStateDir, cliPersistence, configChanges, runFailure, engineBackend, stateDirOf, stopOnSignal } from './runs';
 import { lossRiseText, rerunLr } from '../train/divergence';
 
@@ -306,10 +306,8 @@ async function runQuickCli(
       },
     },
     onEvent: (e) => {
-      if (e.type === 'progress') {
-        const p = e.progress;
-        if (p.kind === 'progress' && p.unit === 'bytes' && p.total) progressBar(`download ${p.what}`, p.done, p.total, formatBytes(p.done));
-      } else if (e.type === 'step') {
+      if (e.type === 'progress') downloadBar(e.progress);
+      else if (e.type === 'step') {
         progressBar(
           `epoch ${e.epoch}${e.phase > 1 ? ` (phase ${e.phase})` : ''}`,
           e.step,
@@ -467,10 +465,8 @@ async function runPaperCli(config: RunConfig, out: string, writeResults: (json: 
       },
     },
     onEvent: (e) => {
-      if (e.type === 'progress') {
-        const p = e.progress;
-        if (p.kind === 'progress' && p.unit === 'bytes' && p.total) progressBar(`download ${p.what}`, p.done, p.total, formatBytes(p.done));
-      } else if (e.type === 'step') progressBar(`${stage} epoch ${e.epoch}`, e.step, e.stepsPerEpoch, `loss ${e.loss.toFixed(4)}`);
+      if (e.type === 'progress') downloadBar(e.progress);
+      else if (e.type === 'step') progressBar(`${stage} epoch ${e.epoch}`, e.step, e.stepsPerEpoch, `loss ${e.loss.toFixed(4)}`);
       else if (e.type === 'notice') console.error(`notice: ${e.message}`);
     },
   });

@@ -147,13 +147,6 @@ export function modelLabel(setup: Pick<Setup, 'model' | 'modelFileName'>): strin
   return setup.model;
 }
 
-export function formatBytes(n: number): string {
-  if (n >= 1e9) return `${(n / 1e9).toFixed(2)} GB`;
-  if (n >= 1e6) return `${(n / 1e6).toFixed(1)} MB`;
-  if (n >= 1e3) return `${(n / 1e3).toFixed(1)} kB`;
-  return `${n} B`;
-}
-
 export function taskOf(setup: Pick<Setup, 'taskId'>): TaskInfo {
   return getTask(setup.taskId);
 }

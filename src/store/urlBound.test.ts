@@ -1,6 +1,6 @@
 /**
- * Issue 29, 2.8: a 1.5 MB URL hash made the page take 16.8 s to be ready and 3.8 s per setup
- * change. Each field is bounded; a longer one is dropped with a note that does not echo it.
+ * A URL hash of megabytes must not stall the page: each field is bounded, and a longer one is
+ * dropped with a note that does not echo it; reading and writing such a hash stays cheap.
  */
 import { expect, test } from 'vitest';
 import { DEFAULT_SETUP, MAX_URL_FIELD_CHARS, readUrl, setupToHash } from './setup';

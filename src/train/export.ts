@@ -35,12 +35,8 @@ export async function trainedParamsFile(params: ParamSet, names: string[], cfg: 
   });
 }
 
-/**
- * What a trained-parameters file holds, in words, without making a tensor (it is checked when
- * picked, beside a run): the lab's header, finite values, what trained it. A file that is not one
- * is the same named error Start would give.
- */
-export function describeTrainedParams(bytes: Uint8Array, name: string): string {
+/** A safetensors file this lab exported, every value finite; else the named error Start would give. */
+function openTrainedParams(bytes: Uint8Array, name: string): ReturnType<typeof parseSafetensors> {
   const archive = parseSafetensors(bytes, name);
   if (archive.metadata.lab_format !== TRAINED_FORMAT) {
     throw new LabError(
@@ -53,9 +49,22 @@ export function describeTrainedParams(bytes: Uint8Array, name: string): string {
   if (nonFinite.length)
     throw new LabError(
       'checkpoint/non-finite',
-      `'${name}' holds values that are not finite numbers in '${nonFinite[0]}'${nonFinite.length > 1 ? ` and ${nonFinite.length - 1} more` : ''}.`,
+      `'${name}' holds values that are not finite numbers in ${nonFinite
+        .slice(0, 6)
+        .map((k) => `'${k}'`)
+        .join(', ')}${nonFinite.length > 6 ? ', ...' : ''}.`,
       'It was saved from a run that diverged, or is damaged; export the parameters of a good run.',
     );
+  return archive;
+}
+
+/**
+ * What a trained-parameters file holds, in words, without making a tensor (it is checked when
+ * picked, beside a run): the lab's header, finite values, what trained it. A file that is not one
+ * is the same named error Start would give.
+ */
+export function describeTrainedParams(bytes: Uint8Array, name: string): string {
+  const archive = openTrainedParams(bytes, name);
   const m = archive.metadata;
   const prompts = archive.keys().filter((k) => k.startsWith('prompts.')).length;
   return `trained by ${m.method ?? 'an unknown method'} on ${m.task ?? 'an unknown task'}: ${archive.keys().length} tensors${prompts ? `, prompts for ${prompts} layer(s)` : ''}`;
@@ -63,25 +72,7 @@ export function describeTrainedParams(bytes: Uint8Array, name: string): string {
 
 /** Read a trained-parameters file back into compute-layout tensors (the caller disposes them). */
 export function readTrainedParams(bytes: Uint8Array, name: string): { params: ParamSet; meta: Partial<TrainedMeta> } {
-  const archive = parseSafetensors(bytes, name);
-  if (archive.metadata.lab_format !== TRAINED_FORMAT) {
-    throw new LabError(
-      'checkpoint/not-a-checkpoint',
-      `'${name}' is not a trained-parameters file exported by this lab (no '${TRAINED_FORMAT}' header).`,
-      'Export trained parameters from a finished run (results panel or --save-params), or load a full checkpoint as the model instead.',
-    );
-  }
-  const nonFinite = archive.keys().filter((k) => countNonFinite(archive.read(k).data).count > 0);
-  if (nonFinite.length) {
-    throw new LabError(
-      'checkpoint/non-finite',
-      `'${name}' holds values that are not finite numbers in ${nonFinite
-        .slice(0, 6)
-        .map((k) => `'${k}'`)
-        .join(', ')}${nonFinite.length > 6 ? ', ...' : ''}.`,
-      'It was saved from a run that diverged, or is damaged; export the parameters of a good run.',
-    );
-  }
+  const archive = openTrainedParams(bytes, name);
   const params: ParamSet = {};
   for (const key of archive.keys()) params[key] = toComputeTensor(key, archive.read(key));
   const m = archive.metadata;

@@ -13,7 +13,8 @@ import { useLab } from '../store/store';
 import { CopyLink } from './CopyLink';
 import { RunPanel } from './RunPanel';
 import { RunsList } from './RunsList';
-import { SetupPanel, SetupSummary } from './SetupPanel';
+import { SetupPanel } from './SetupPanel';
+import { SetupSummary } from './setup/SetupSummary';
 import { OfflineReady, UpdateBanner } from './UpdateBanner';
 import { Intro } from './FirstScreen';
 

@@ -1,6 +1,6 @@
 /** "Export trained parameters" of one finished run: the safetensors file stored in IndexedDB. */
 import { exportTrainedParams } from './actions';
-import { formatBytes } from '../store/setup';
+import { formatBytes } from '../domain/progress';
 import type { RunRecord } from '../store/state';
 
 export function ExportParamsButton({ run }: { run: RunRecord }) {

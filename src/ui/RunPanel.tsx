@@ -8,7 +8,7 @@ import { useEffect, useState } from 'react';
 import { useShallow } from 'zustand/react/shallow';
 import { cancelMeasure, cancelQueue, measureSpeed, pauseActive, rerunAtLowerLr, resumeActive, setBackendOverride, startQueue } from './actions';
 import { estimateStart, formatDuration, queueEta, setupWork, type SpeedBasis } from '../store/estimate';
-import { formatBytes } from '../store/setup';
+import { formatBytes } from '../domain/progress';
 import { useLab } from '../store/store';
 import type { LabState, RunRecord } from '../store/state';
 import { runsOfGroup, viewedGroupId } from '../store/selectors';

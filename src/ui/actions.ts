@@ -8,10 +8,13 @@ import type { BackendName, MethodId } from '../domain/run';
 import { frechetRequests, inspectRequest, newId, probeRequest, queueRequest, rerunRequest, restartRequest, sweepRequest } from '../store/requests';
 import { estimateStart } from '../store/estimate';
 import { locationHash, readUrl, viewFromUrl, type Setup, type View } from '../store/setup';
-import type { PickedData, ProbeResult, ReferenceChoice } from '../store/state';
+import type { PickedData, ReferenceChoice } from '../store/state';
+import { createKept } from '../store/kept';
 import type { EngineEvent } from '../engine/protocol';
 import { dispatch, useLab } from '../store/store';
 import { onEngineEvent, request, send } from '../worker/client';
+import { dropEntries, readDropped } from '../data/dropped';
+import { cachedCopy, removeCachedCopy, type HubCheckpoint } from '../weights/sources';
 import { downloadBlob } from './download';
 
 const get = useLab.getState;
@@ -117,6 +120,12 @@ function pickData(data: PickedData | null, choice: 'local' | 'zip'): void {
 export const pickDataFiles = (files: { path: string; file: Blob }[], name: string) => pickData({ kind: 'files', name, count: files.length, files }, 'local');
 export const pickDataDirectory = (handle: { name: string }) => pickData({ kind: 'directory', name: handle.name, count: 0, handle }, 'local');
 export const pickDataZip = (file: File | null) => pickData(file ? { kind: 'zip', name: file.name, count: 1, file } : null, 'zip');
+/** A drop on the data area: a lone zip is picked as the zip, anything else as the files of its folders. */
+export async function pickDropped(transfer: DataTransfer): Promise<void> {
+  const dropped = await readDropped(dropEntries(transfer));
+  if (dropped?.kind === 'zip') pickDataZip(dropped.file);
+  else if (dropped) pickDataFiles(dropped.files, dropped.rootName);
+}
 /** Trained parameters (a file exported by an earlier run) the next runs start from; null clears them. */
 export function pickImportParams(file: File | null): void {
   dispatch({ type: 'import-params-picked', file });
@@ -133,6 +142,13 @@ export const toggleCompare = (runId: string, on: boolean) => dispatch({ type: 'c
 export function scrollToSection(id: string): void {
   requestAnimationFrame(() => document.getElementById(id)?.scrollIntoView({ block: 'start', behavior: 'smooth' }));
 }
+
+// ---- the hub checkpoints this browser keeps ----
+
+/** The copy of a hub checkpoint this browser's cache keeps (its size when known), or null. */
+export const cachedModel = (hub: HubCheckpoint) => cachedCopy(hub.url);
+/** Removes the kept copy: the next run downloads it again. */
+export const removeCachedModel = (hub: HubCheckpoint) => removeCachedCopy(hub.url);
 
 // ---- runs ----
 
@@ -194,27 +210,14 @@ export async function measureSpeed(): Promise<void> {
   }
 }
 
-/**
- * Probe results are kept in this browser for the same release (a new release may train at
- * another speed): a large model measured once is not measured again after a reload.
- */
-const PROBES_KEY = 'vpt-lab.probes';
+/** Probe results kept in this browser for this release (store/kept.ts). */
+const kept = createKept(__APP_BUILD__);
 
-function saveProbes(): void {
-  try {
-    localStorage.setItem(PROBES_KEY, JSON.stringify({ build: __APP_BUILD__, results: get().probe.results }));
-  } catch {
-    // storage refused (private mode, quota): the results stay for this visit
-  }
-}
+const saveProbes = () => kept.setState({ probes: get().probe.results });
 
 function restoreProbes(): void {
-  try {
-    const kept = JSON.parse(localStorage.getItem(PROBES_KEY) ?? 'null') as { build?: string; results?: Record<string, ProbeResult> } | null;
-    if (kept?.build === __APP_BUILD__ && kept.results) dispatch({ type: 'probes-restored', results: kept.results });
-  } catch {
-    // nothing kept, or not readable: measure again
-  }
+  const { probes } = kept.getState();
+  if (Object.keys(probes).length) dispatch({ type: 'probes-restored', results: probes });
 }
 
 /** Stops the probe in flight (Start does it by itself in the engine). */
