@@ -120,3 +120,24 @@ export function miniatureSentences(study: MiniatureStudy): string[] {
     );
   return out;
 }
+
+const signed = (d: Duel | undefined) => (d ? `${d.diff >= 0 ? '+' : ''}${d.diff.toFixed(1)}${d.beyondNoise ? '*' : ''}` : '—');
+
+/**
+ * The README's side-by-side table: VPT-deep − FT and VPT-deep − linear probe per task, one column
+ * per model and size (a test keeps the README's copy equal to this).
+ */
+export function sideBySideTable(studies: readonly MiniatureStudy[]): string {
+  const columns = studies.flatMap((s) => [...new Set(s.rows.map((r) => r.size))].sort((a, b) => a - b).map((size) => ({ s, size })));
+  const tasks = [...new Set(studies.flatMap((s) => s.rows.map((r) => r.task)))];
+  const head = (what: string) => columns.map(({ s, size }) => `${what}, ${s.model} ${size}`);
+  const lines = [
+    `| task | ${[...head('VPT-deep − FT'), ...head('VPT-deep − linear')].join(' | ')} |`,
+    `|---|${columns.map(() => '---:|').join('')}${columns.map(() => '---:|').join('')}`,
+  ];
+  for (const t of tasks) {
+    const cell = (s: MiniatureStudy, size: number, other: MethodId) => signed(duels(s.rows, size, 'vpt_deep', other).find((d) => d.task === t));
+    lines.push(`| ${t} | ${[...columns.map(({ s, size }) => cell(s, size, 'ft')), ...columns.map(({ s, size }) => cell(s, size, 'linear'))].join(' | ')} |`);
+  }
+  return lines.join('\n');
+}

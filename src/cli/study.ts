@@ -37,7 +37,7 @@ import { backendArg, backendUsage, gpuMemoryArg } from './backend';
 import { checkStateDir, cliPersistence, configChanges, engineBackend, runFailure, stateDirOf, stopOnSignal } from './runs';
 import { checkOutputs, checkWritable, readUserJson, writeFileAtomicAsync } from './files';
 import { miniatureStudyOf, paperRowOf } from './studyReport';
-import type { MiniatureStudy } from '../analysis/miniature';
+import { sideBySideTable, type MiniatureStudy } from '../analysis/miniature';
 import { mergeStudyFiles, readStudyFile, readStudySources, studyTables, type StudyFile, type StudyRow } from './studyFile';
 
 const USAGE = `usage: npm run study -- [options]
@@ -412,5 +412,6 @@ async function writeFindings(file: string, merged: StudyFile, sources: readonly 
   );
   const studies = [...kept.filter((s) => s.model !== entry.model), entry].sort((a, b) => a.model.localeCompare(b.model));
   await writeFileAtomicAsync(file, `${JSON.stringify({ studies }, null, 1)}\n`);
-  console.error(`${file}: the findings of ${merged.model} (${entry.rows.length} rows).`);
+  console.error(`${file}: the findings of ${merged.model} (${entry.rows.length} rows). The README's side-by-side table:`);
+  console.log(`\n${sideBySideTable(studies)}`);
 }

@@ -1,5 +1,6 @@
 import miniatureStudies from '../data/miniature-studies.json';
-import type { MiniatureStudy } from '../analysis/miniature';
+import { sideBySideTable, type MiniatureStudy } from '../analysis/miniature';
+import { readFileSync } from 'node:fs';
 import { mergeStudyFiles, readStudySources } from './studyFile';
 import { describe, expect, it } from 'vitest';
 import type { MethodId } from '../domain/run';
@@ -139,5 +140,12 @@ describe('the page reads the same study numbers as docs/', () => {
       expect(merged.model, s.sources.join(', ')).toBe(s.model);
       expect(miniatureStudyOf(s.model, s.sources, merged.paper ?? [])).toEqual(s);
     }
+  });
+});
+
+describe("the README's study table", () => {
+  it('is the side-by-side table of src/data/miniature-studies.json (npm run study -- --table <files> --findings prints it)', () => {
+    const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
+    expect(readme).toContain(sideBySideTable((miniatureStudies as { studies: MiniatureStudy[] }).studies));
   });
 });
