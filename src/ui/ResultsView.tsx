@@ -181,7 +181,7 @@ function LossChart({
               s.run.summary.epochs.map((e) => ({ x: e.epoch, y: e.trainLoss })),
             ),
           )}
-          {series.map((s) => riseMark(s))}
+          {series.map((s) => riseMark(s, plannedEpochs(runs)))}
           {children}
         </LineChart>
       </ResponsiveContainer>
@@ -191,9 +191,11 @@ function LossChart({
 
 /**
  * Where a run's loss first rose (train/divergence.ts), ringed in its colour and labelled, so the
- * rise is seen on the curve and not only read in the status line.
+ * rise is seen on the curve and not only read in the status line. The label runs from the ring
+ * toward the plot's middle: an epoch rise is often at the last epoch, the axis's end, where a
+ * label centred on the ring would be cut by the chart's edge.
  */
-function riseMark(s: Series) {
+function riseMark(s: Series, axisEnd: number) {
   const r = s.run.summary.lossRise;
   if (!r) return null;
   const spe = s.run.stepsPerEpoch ?? 1;
@@ -209,8 +211,41 @@ function riseMark(s: Series) {
       stroke={s.colour}
       strokeWidth={3}
       ifOverflow="extendDomain"
-      label={{ value: `${s.name}: loss rising`, position: 'top', fill: AXIS_TEXT, fontSize: 13 }}
+      label={{ value: `${s.name}: loss rising`, content: <RiseLabel towardLeft={x > axisEnd / 2} /> }}
     />
+  );
+}
+
+/** Room (px) above the ring for one line of label text, presentation mode's 18 px included. */
+const RISE_LABEL_ROOM = 26;
+
+/**
+ * A rise mark's label (recharts passes the ring's box as viewBox): above the ring where there is
+ * room, else below it, and starting or ending at the ring so it extends toward the plot's middle.
+ */
+function RiseLabel({
+  viewBox,
+  value,
+  towardLeft,
+}: {
+  viewBox?: { x?: number; y?: number; width?: number; height?: number };
+  value?: ReactNode;
+  towardLeft: boolean;
+}) {
+  const { x = 0, y = 0, width = 0, height = 0 } = viewBox ?? {};
+  const above = y >= RISE_LABEL_ROOM;
+  return (
+    <text
+      className="recharts-label"
+      x={towardLeft ? x + width : x}
+      y={above ? y - 6 : y + height + 6}
+      textAnchor={towardLeft ? 'end' : 'start'}
+      dominantBaseline={above ? 'auto' : 'hanging'}
+      fill={AXIS_TEXT}
+      fontSize={13}
+    >
+      {value}
+    </text>
   );
 }
 
