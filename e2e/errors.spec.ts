@@ -199,6 +199,14 @@ test('a run whose loss rises is marked on the loss chart and in the status, and 
   // longer asks for a rerun: a later run of the method at a lower lr answered it.
   await expect(lab.id('results.group')).toHaveValue(first!.groupId);
   expect(await lab.chartPoints('chart.loss')).toEqual({ 'Linear probe': 2, 'Linear probe #2': 2 });
+  // One method, one colour: the rerun's line has a dash of its own.
+  const dashes = await lab
+    .id('chart.loss.legend')
+    .locator('li', { hasText: /^Linear probe/ })
+    .locator('line')
+    .evaluateAll((ls) => ls.map((l) => l.getAttribute('stroke-dasharray')));
+  expect(dashes).toHaveLength(2);
+  expect(dashes[0]).not.toBe(dashes[1]);
   await expect(lab.id('chart.loss')).toHaveAttribute('data-rise', JSON.stringify(['Linear probe']));
   await expect(lab.id('chart.loss').locator('.loss-rise-mark')).toHaveCount(1);
   await expect(lab.id('run.lossRise')).toHaveCount(0);

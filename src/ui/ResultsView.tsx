@@ -16,7 +16,7 @@ import type { RunRecord, StepPoint } from '../store/state';
 import { AXIS_TEXT, AXIS_TICK, ChartFrame, axisLabel } from './ChartFrame';
 import type { LegendItem } from './legend';
 import { METHODS } from '../train/methods';
-import { METHOD_COLOURS, METHOD_DASH } from './palette';
+import { METHOD_COLOURS, runDash } from './palette';
 import { ExportParamsButton } from './ExportParamsButton';
 import { MiniatureNote } from './TeachingPanel';
 import { formatDuration } from '../store/estimate';
@@ -40,16 +40,23 @@ interface Series {
   name: string;
   colour: string;
   dash?: string;
+  /** Not the first run of its method in this chart: its per-step line is dashed too. */
+  repeat: boolean;
 }
 
+/**
+ * A run's colour is its method's; a method's later runs in the same chart (a rerun, compared
+ * runs of other tasks or sizes) get dashes of their own, or their lines would look the same.
+ */
 function seriesOf(runs: RunRecord[], nameOf?: (r: RunRecord) => string): Series[] {
   const names = nameOf ? new Map(runs.map((r) => [r.summary.config.runId, nameOf(r)])) : seriesNames(runs);
-  return runs.map((run) => ({
-    run,
-    name: names.get(run.summary.config.runId)!,
-    colour: METHOD_COLOURS[run.summary.config.method],
-    dash: METHOD_DASH[run.summary.config.method],
-  }));
+  const seen = new Map<string, number>();
+  return runs.map((run) => {
+    const method = run.summary.config.method;
+    const nth = seen.get(method) ?? 0;
+    seen.set(method, nth + 1);
+    return { run, name: names.get(run.summary.config.runId)!, colour: METHOD_COLOURS[method], dash: runDash(method, nth), repeat: nth > 0 };
+  });
 }
 
 /** A run's per-epoch series (a recharts Line, so a direct child of the chart): its colour and dash, a dot per epoch. */
@@ -169,6 +176,7 @@ function LossChart({
               stroke={s.colour}
               strokeOpacity={0.55}
               strokeWidth={1.25}
+              strokeDasharray={s.repeat ? s.dash : undefined}
               dot={false}
               isAnimationActive={false}
             />
