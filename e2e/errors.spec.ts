@@ -1,4 +1,7 @@
-/** Errors the user causes show on the page, in the alert region, with what was wrong. */
+/**
+ * Errors the user causes show on the page, in the alert region, with what was wrong; a learning
+ * rate too high for the run is a warning in the status, with the rerun that answers it.
+ */
 import { expect, test, type Page, type TestInfo } from '@playwright/test';
 import { randomBytes } from 'node:crypto';
 import { mkdir, readdir, writeFile } from 'node:fs/promises';
@@ -121,6 +124,92 @@ test('a run whose loss stops being finite stops with a named error on the page',
   await expect(alert).toContainText('Lower the learning rate');
   await lab.waitDone(60_000);
   expect(Object.values((await lab.state()).runs)[0]!.summary.status).toBe('failed');
+});
+
+test('a run whose loss rises is marked on the loss chart and in the status, and "Rerun at lr ÷ 10" runs it again at a tenth of the rate', async ({ page }) => {
+  // The bundled model's linear probe at a typed base lr of 20: the head's weights grow with every
+  // step, so epoch 2's mean loss is about twice epoch 1's while every loss stays finite (a rise,
+  // not the named error above). At lr 2 the same run's loss falls.
+  const lab = new LabPage(page);
+  await lab.goto({ task: 'synth_count', methods: 'linear', trainSize: 32, epochs: 2, batch: 8, testSize: 8, gradcam: 2, seed: 1 });
+  await lab.id('setup.lr').fill('20');
+  await lab.id('setup.lr').press('Enter');
+  expect((await lab.state()).setup.lr).toBe(20);
+  await lab.start();
+  await lab.waitDone(3 * 60_000);
+  // A rise is a warning, not an error: the run ends and keeps its numbers.
+  await expect(lab.errors()).toBeEmpty();
+  const [first] = Object.values((await lab.state()).runs);
+  expect(first!.summary.status).toBe('done');
+  expect(first!.summary.lossRise).toMatchObject({ kind: 'epoch', epoch: 2, phase: 1, lr: 20 });
+  const rise = first!.summary.lossRise!;
+  expect(rise.reference).toBe(first!.summary.epochs[0]!.trainLoss);
+  expect(rise.loss).toBe(first!.summary.epochs[1]!.trainLoss);
+  expect(rise.loss).toBeGreaterThan(1.1 * rise.reference);
+
+  // On the chart: the run is named as rising, and a ringed, labelled mark sits on its curve.
+  await expect(lab.id('chart.loss')).toHaveAttribute('data-rise', JSON.stringify(['Linear probe']));
+  const mark = lab.id('chart.loss').locator('.loss-rise-mark');
+  await expect(mark).toHaveCount(1);
+  await expect(mark.locator('circle')).toBeVisible();
+  // Its label is whole: inside the chart's drawing, not cut at its edge (the rise is often at the
+  // last epoch, the axis's end). Recharts draws a reference dot's label in a layer of its own.
+  const label = lab.id('chart.loss').locator('svg text', { hasText: 'Linear probe: loss rising' });
+  await expect(label).toBeVisible();
+  const inside = await label.evaluate((t) => {
+    const [r, svg] = [t.getBoundingClientRect(), t.closest('svg')!.getBoundingClientRect()];
+    return { label: [r.left, r.top, r.right, r.bottom], svg: [svg.left, svg.top, svg.right, svg.bottom] };
+  });
+  expect(inside.label[0]!, JSON.stringify(inside)).toBeGreaterThanOrEqual(inside.svg[0]!);
+  expect(inside.label[1]!, JSON.stringify(inside)).toBeGreaterThanOrEqual(inside.svg[1]!);
+  expect(inside.label[2]!, JSON.stringify(inside)).toBeLessThanOrEqual(inside.svg[2]!);
+  expect(inside.label[3]!, JSON.stringify(inside)).toBeLessThanOrEqual(inside.svg[3]!);
+  // Its text alternative says so too.
+  await expect(lab.id('chart.loss').locator('.chart-body')).toHaveAttribute(
+    'aria-label',
+    /Linear probe: mean training loss per epoch [\d.]+, [\d.]+ \(its loss rose\)/,
+  );
+  // In the status: what rose, where, against what and at which lr, and one action.
+  const status = lab.id('run.lossRise');
+  await expect(status).toContainText('Linear probe: loss rising.');
+  await expect(status).toContainText(
+    `The mean training loss of epoch 2 is ${rise.loss.toFixed(3)}, above 1.1 × the first epoch's ${rise.reference.toFixed(3)} (base lr 20). The learning rate is probably too high`,
+  );
+  await expect(status.getByRole('button')).toHaveCount(1);
+  await expect(lab.id('run.rerunLower')).toHaveText('Rerun at lr ÷ 10 (2)');
+  await lab.id('chart.loss').screenshot({ path: 'test-results/errors-loss-rise.png' });
+
+  // The rerun: the same setup at lr 2, queued into the same group, and run.
+  await lab.id('run.rerunLower').click();
+  await expect.poll(async () => Object.keys((await lab.state()).runs).length).toBe(2);
+  const rerunId = (await lab.state()).order.find((id) => id !== first!.summary.config.runId)!;
+  const queued = (await lab.state()).runs[rerunId]!;
+  expect(queued.summary.config).toMatchObject({ method: 'linear', lr: 2, taskId: 'synth_count', trainSize: 32, epochs: 2, batchSize: 8, seed: 1 });
+  expect(queued.groupId).toBe(first!.groupId);
+  await expect(page.locator(`[data-testid="runs.row"][data-run-id="${rerunId}"]`)).toContainText('lr 2 ·');
+  await expect(page.locator(`[data-testid="runs.row"][data-run-id="${first!.summary.config.runId}"]`)).toContainText('lr 20 ·');
+  await expect(lab.id('run.status')).toHaveText('1 run finished (this group: 2 of 2 done) — done', { timeout: 3 * 60_000 });
+  await expect(lab.errors()).toBeEmpty();
+  const rerun = (await lab.state()).runs[rerunId]!;
+  expect(rerun.summary.status).toBe('done');
+  expect(rerun.summary.config.lr).toBe(2);
+  expect(rerun.summary.lossRise).toBeUndefined();
+  expect(rerun.summary.epochs[1]!.trainLoss).toBeLessThan(rerun.summary.epochs[0]!.trainLoss);
+  // Both tries side by side in the group's chart; only the first is marked, and the status no
+  // longer asks for a rerun: a later run of the method at a lower lr answered it.
+  await expect(lab.id('results.group')).toHaveValue(first!.groupId);
+  expect(await lab.chartPoints('chart.loss')).toEqual({ 'Linear probe': 2, 'Linear probe #2': 2 });
+  // One method, one colour: the rerun's line has a dash of its own.
+  const dashes = await lab
+    .id('chart.loss.legend')
+    .locator('li', { hasText: /^Linear probe/ })
+    .locator('line')
+    .evaluateAll((ls) => ls.map((l) => l.getAttribute('stroke-dasharray')));
+  expect(dashes).toHaveLength(2);
+  expect(dashes[0]).not.toBe(dashes[1]);
+  await expect(lab.id('chart.loss')).toHaveAttribute('data-rise', JSON.stringify(['Linear probe']));
+  await expect(lab.id('chart.loss').locator('.loss-rise-mark')).toHaveCount(1);
+  await expect(lab.id('run.lossRise')).toHaveCount(0);
 });
 
 test('a data folder with a bad list file shows its message', async ({ page }, info) => {

@@ -187,6 +187,111 @@ test('full flow: FT vs VPT-deep on a tiny checkpoint', async ({ page, context },
   expect((await lab.state()).setup.epochs).toBe(1);
 });
 
+test('compare anything: saved runs of different tasks, sizes and methods overlaid in one view, each told apart; Compare and Show scroll to what they show', async ({
+  page,
+}) => {
+  // Three Starts on the bundled model, one epoch each: the linear probe on two tasks, then
+  // VPT-deep on the first task with twice the images.
+  await page.setViewportSize({ width: 1280, height: 720 });
+  const lab = new LabPage(page);
+  await lab.goto({ task: 'synth_count', methods: 'linear', trainSize: 32, epochs: 1, batch: 8, testSize: 16, gradcam: 2, seed: 1 });
+  const runStart = async (finished: number) => {
+    await lab.start();
+    const done = async () => Object.values((await lab.state()).runs).filter((r) => r.summary.status === 'done').length;
+    await expect.poll(done, { timeout: 3 * 60_000 }).toBe(finished);
+    await lab.waitDone(60_000);
+    await expect(lab.errors()).toBeEmpty();
+  };
+  await runStart(1);
+  await lab.openSetup();
+  await lab.id('setup.task').selectOption('dsprites_location');
+  await runStart(2);
+  await lab.openSetup();
+  await lab.id('setup.task').selectOption('synth_count');
+  await lab.id('setup.trainSize').fill('64');
+  await lab.id('setup.trainSize').press('Enter');
+  await lab.id('setup.method.vpt_deep').check(); // one method stays checked at all times
+  await lab.id('setup.method.linear').uncheck();
+  await runStart(3);
+
+  const state = await lab.state();
+  const byStart = state.order.map((id) => state.runs[id]!);
+  expect(byStart.map((r) => [r.summary.config.method, r.summary.config.taskId, r.summary.config.trainSize])).toEqual([
+    ['linear', 'synth_count', 32],
+    ['linear', 'dsprites_location', 32],
+    ['vpt_deep', 'synth_count', 64],
+  ]);
+  expect(new Set(byStart.map((r) => r.groupId)).size).toBe(3);
+  const names = ['Linear probe · synth_count · 32 · seed 1', 'Linear probe · dsprites_location · 32 · seed 1', 'VPT-deep · synth_count · 64 · seed 1'];
+  const row = (r: (typeof byStart)[number]) => page.locator(`[data-testid="runs.row"][data-run-id="${r.runId}"]`);
+  // Whole in view, to a pixel: a heading scrolled to the top sits a fraction of one above it.
+  const inView = async (selector: string) => {
+    const box = await page.locator(selector).boundingBox();
+    return !!box && box.y >= -1 && box.y + box.height <= page.viewportSize()!.height + 1;
+  };
+
+  // Picking a run for comparison scrolls to the comparison; all three, in the order picked.
+  await page.evaluate(() => window.scrollTo(0, 0));
+  await row(byStart[0]!).getByTestId('runs.compare').check();
+  await expect.poll(() => inView('#compare-title')).toBe(true);
+  for (const r of byStart.slice(1)) await row(r).getByTestId('runs.compare').check();
+  await expect(lab.id('compare.panel')).toHaveAttribute('data-runs', '3');
+
+  // Both charts overlay every run, named by what differs: method, task, training images, seed.
+  const points = Object.fromEntries(names.map((n) => [n, 1]));
+  expect(JSON.parse((await lab.id('compare.loss').getAttribute('data-points'))!)).toEqual(points);
+  expect(JSON.parse((await lab.id('compare.accuracy').getAttribute('data-points'))!)).toEqual(points);
+  const steps = JSON.parse((await lab.id('compare.loss').getAttribute('data-step-points'))!) as Record<string, number>;
+  expect(Object.keys(steps).sort()).toEqual([...names].sort());
+  for (const n of names) expect(steps[n], n).toBeGreaterThan(0);
+  for (const chart of ['compare.loss', 'compare.accuracy']) {
+    const legend = await lab.id(`${chart}.legend`).locator('.legend-text').allInnerTexts();
+    expect(legend, chart).toEqual(expect.arrayContaining(names));
+    // Each series can be told from the others: the two linear-probe runs share a colour, so
+    // their lines differ in dash, in the legend and on the plot.
+    const swatches = await Promise.all(
+      names.map((n) =>
+        lab
+          .id(`${chart}.legend`)
+          .locator('li', { hasText: n })
+          .locator('line')
+          .evaluate((l) => `${l.getAttribute('stroke')} ${l.getAttribute('stroke-dasharray') ?? 'solid'}`),
+      ),
+    );
+    expect(new Set(swatches).size, `${chart} legend: ${swatches.join(' | ')}`).toBe(3);
+  }
+  // The loss chart's per-step lines (one per run; with one epoch, the epoch means are one dot each).
+  const stepLines = await lab
+    .id('compare.loss')
+    .locator('.recharts-line-curve[stroke-opacity="0.55"]')
+    .evaluateAll((els) => els.map((l) => `${l.getAttribute('stroke')} ${l.getAttribute('stroke-dasharray') ?? 'solid'}`));
+  expect(stepLines).toHaveLength(3);
+  expect(new Set(stepLines).size, stepLines.join(' | ')).toBe(3);
+  // The tasks differ, so no one chance line: each run's chance is in the table.
+  await expect(lab.id('compare.accuracy')).not.toHaveAttribute('data-chance');
+
+  // The table: the test accuracy of each run beside its own task's chance level.
+  const rows = lab.id('compare.table').locator('tbody tr');
+  await expect(rows).toHaveCount(3);
+  for (const [i, r] of byStart.entries()) {
+    const tr = rows.nth(i);
+    await expect(tr).toHaveAttribute('data-run-id', r.runId);
+    await expect(tr.locator('th')).toHaveText(names[i]!);
+    expect(Number(await tr.getAttribute('data-acc'))).toBeCloseTo(r.summary.test!.testAcc, 6);
+    await expect(tr.locator('td').nth(2)).toHaveText(r.summary.config.taskId === 'dsprites_location' ? '6.3' : '12.5');
+  }
+  await lab.id('compare.panel').screenshot({ path: 'test-results/lab-compare-tasks.png' });
+
+  // Show (another task's group, from the bottom of the page) switches the curves to that run's
+  // group and brings them into view.
+  await row(byStart[1]!).getByTestId('runs.show').click();
+  await expect(lab.id('results.group')).toHaveValue(byStart[1]!.groupId);
+  expect(await lab.chartPoints('chart.loss')).toEqual({ 'Linear probe': 1 });
+  await expect(lab.id('results.table').locator('caption')).toContainText('dSprites/location');
+  await expect.poll(() => inView('#results-title')).toBe(true);
+  await expect.poll(() => lab.inViewport('chart.loss')).toBe(true);
+});
+
 test('a reload during a queue offers to resume it: the interrupted run continues, the one that never started is still queued and runs', async ({ page }) => {
   const lab = new LabPage(page);
   // FT runs first, then the linear probe (the order of `methods`).

@@ -16,7 +16,7 @@ import type { RunRecord, StepPoint } from '../store/state';
 import { AXIS_TEXT, AXIS_TICK, ChartFrame, axisLabel } from './ChartFrame';
 import type { LegendItem } from './legend';
 import { METHODS } from '../train/methods';
-import { METHOD_COLOURS, METHOD_DASH } from './palette';
+import { METHOD_COLOURS, runDash } from './palette';
 import { ExportParamsButton } from './ExportParamsButton';
 import { MiniatureNote } from './TeachingPanel';
 import { formatDuration } from '../store/estimate';
@@ -40,16 +40,23 @@ interface Series {
   name: string;
   colour: string;
   dash?: string;
+  /** Not the first run of its method in this chart: its per-step line is dashed too. */
+  repeat: boolean;
 }
 
+/**
+ * A run's colour is its method's; a method's later runs in the same chart (a rerun, compared
+ * runs of other tasks or sizes) get dashes of their own, or their lines would look the same.
+ */
 function seriesOf(runs: RunRecord[], nameOf?: (r: RunRecord) => string): Series[] {
   const names = nameOf ? new Map(runs.map((r) => [r.summary.config.runId, nameOf(r)])) : seriesNames(runs);
-  return runs.map((run) => ({
-    run,
-    name: names.get(run.summary.config.runId)!,
-    colour: METHOD_COLOURS[run.summary.config.method],
-    dash: METHOD_DASH[run.summary.config.method],
-  }));
+  const seen = new Map<string, number>();
+  return runs.map((run) => {
+    const method = run.summary.config.method;
+    const nth = seen.get(method) ?? 0;
+    seen.set(method, nth + 1);
+    return { run, name: names.get(run.summary.config.runId)!, colour: METHOD_COLOURS[method], dash: runDash(method, nth), repeat: nth > 0 };
+  });
 }
 
 /** A run's per-epoch series (a recharts Line, so a direct child of the chart): its colour and dash, a dot per epoch. */
@@ -169,6 +176,7 @@ function LossChart({
               stroke={s.colour}
               strokeOpacity={0.55}
               strokeWidth={1.25}
+              strokeDasharray={s.repeat ? s.dash : undefined}
               dot={false}
               isAnimationActive={false}
             />
@@ -181,7 +189,7 @@ function LossChart({
               s.run.summary.epochs.map((e) => ({ x: e.epoch, y: e.trainLoss })),
             ),
           )}
-          {series.map((s) => riseMark(s))}
+          {series.map((s) => riseMark(s, plannedEpochs(runs)))}
           {children}
         </LineChart>
       </ResponsiveContainer>
@@ -191,9 +199,11 @@ function LossChart({
 
 /**
  * Where a run's loss first rose (train/divergence.ts), ringed in its colour and labelled, so the
- * rise is seen on the curve and not only read in the status line.
+ * rise is seen on the curve and not only read in the status line. The label runs from the ring
+ * toward the plot's middle: an epoch rise is often at the last epoch, the axis's end, where a
+ * label centred on the ring would be cut by the chart's edge.
  */
-function riseMark(s: Series) {
+function riseMark(s: Series, axisEnd: number) {
   const r = s.run.summary.lossRise;
   if (!r) return null;
   const spe = s.run.stepsPerEpoch ?? 1;
@@ -209,8 +219,41 @@ function riseMark(s: Series) {
       stroke={s.colour}
       strokeWidth={3}
       ifOverflow="extendDomain"
-      label={{ value: `${s.name}: loss rising`, position: 'top', fill: AXIS_TEXT, fontSize: 13 }}
+      label={{ value: `${s.name}: loss rising`, content: <RiseLabel towardLeft={x > axisEnd / 2} /> }}
     />
+  );
+}
+
+/** Room (px) above the ring for one line of label text, presentation mode's 18 px included. */
+const RISE_LABEL_ROOM = 26;
+
+/**
+ * A rise mark's label (recharts passes the ring's box as viewBox): above the ring where there is
+ * room, else below it, and starting or ending at the ring so it extends toward the plot's middle.
+ */
+function RiseLabel({
+  viewBox,
+  value,
+  towardLeft,
+}: {
+  viewBox?: { x?: number; y?: number; width?: number; height?: number };
+  value?: ReactNode;
+  towardLeft: boolean;
+}) {
+  const { x = 0, y = 0, width = 0, height = 0 } = viewBox ?? {};
+  const above = y >= RISE_LABEL_ROOM;
+  return (
+    <text
+      className="recharts-label"
+      x={towardLeft ? x + width : x}
+      y={above ? y - 6 : y + height + 6}
+      textAnchor={towardLeft ? 'end' : 'start'}
+      dominantBaseline={above ? 'auto' : 'hanging'}
+      fill={AXIS_TEXT}
+      fontSize={13}
+    >
+      {value}
+    </text>
   );
 }
 
