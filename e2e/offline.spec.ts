@@ -88,3 +88,20 @@ test('quick start on the built-in defaults, offline, with no file inputs', async
   await page.screenshot({ path: 'test-results/offline-finished.png', fullPage: true });
   expect(failed, failed.join('\n')).toEqual([]);
 });
+
+test('the second bundled model, scenes_vit, runs offline in the page and says what it is', async ({ page }) => {
+  const lab = new LabPage(page);
+  await lab.goto({ model: 'bundled:scenes_vit', methods: 'linear', trainSize: 32, epochs: 1, testSize: 32, gradcam: 2 });
+  expect((await lab.state()).setup.model).toBe('bundled:scenes_vit');
+  await lab.start();
+  await lab.waitDone(4 * 60_000);
+  await expect(lab.errors()).toBeEmpty();
+  const [run] = Object.values((await lab.state()).runs);
+  expect(run?.summary.config.modelSource).toBe('bundled:scenes_vit');
+  expect(run?.summary.status).toBe('done');
+  // The results' note describes this model (6 blocks, 36 patches), not the first one.
+  const note = lab.id('results.miniatureNote');
+  await expect(note).toHaveAttribute('data-model', 'scenes_vit');
+  await expect(note).toContainText('6 blocks of width 128 on 48 px images, 36 patches');
+  await expect(note).toContainText('seven questions per image');
+});
