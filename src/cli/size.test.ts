@@ -27,10 +27,11 @@ describe('size report', () => {
       ['assets/tfjs-backend-wasm-l.wasm', null],
       ['assets/tfjs-backend-wasm-threaded-simd-m.js', 'var WasmBackendModuleThreadedSimd = (() => {})();'],
       ['models/tiny.safetensors', null],
+      ['models/other.safetensors', null],
       ['sw.js', ''],
       ['_headers', null],
     ]);
-    expect(Object.fromEntries(groupFiles(files))).toEqual({
+    expect(Object.fromEntries(groupFiles(files, 'models/tiny.safetensors'))).toEqual({
       'index.html': 'page',
       'assets/index-a.js': 'page',
       'assets/jsx-c.js': 'page',
@@ -47,6 +48,7 @@ describe('size report', () => {
       'assets/tfjs-backend-wasm-threaded-simd-m.js': 'wasm-threads',
       'assets/tfjs-backend-wasm-l.wasm': 'wasm-other',
       'models/tiny.safetensors': 'model',
+      'models/other.safetensors': 'model-other',
     });
   });
 

@@ -14,6 +14,7 @@ import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { brotliCompressSync, constants, gzipSync } from 'node:zlib';
 import { quoted } from '../domain/errors';
+import { DEFAULT_BUNDLED_ID } from '../train/dims';
 import { parseArgs, runMain, usageError } from './args';
 import { checkOutputs, checkWritable, writeFileAtomic } from './files';
 
@@ -28,7 +29,7 @@ export interface FileSize {
   brotli: number;
 }
 
-export type GroupId = 'page' | 'views' | 'worker' | 'webgpu' | 'wasm-simd' | 'wasm-threads' | 'wasm-other' | 'model' | 'offline';
+export type GroupId = 'page' | 'views' | 'worker' | 'webgpu' | 'wasm-simd' | 'wasm-threads' | 'wasm-other' | 'model' | 'model-other' | 'offline';
 
 export const GROUP_LABELS: Record<GroupId, string> = {
   page: 'page (first paint)',
@@ -38,7 +39,8 @@ export const GROUP_LABELS: Record<GroupId, string> = {
   'wasm-simd': 'WASM binary (SIMD, one thread: a page not isolated)',
   'wasm-threads': 'WASM threads instead (binary + pthread script, isolated pages)',
   'wasm-other': 'WASM binary without SIMD (old browsers)',
-  model: 'bundled model',
+  model: 'bundled model (the default)',
+  'model-other': 'other bundled models (when chosen; in the offline copy)',
   offline: 'service worker and its helper',
 };
 
@@ -52,11 +54,14 @@ export function chunkImports(code: string): { static: string[]; dynamic: string[
   return { static: [...stat], dynamic: [...dyn] };
 }
 
+/** The model a quick start loads: the page's default choice. */
+const DEFAULT_MODEL_FILE = `models/${DEFAULT_BUNDLED_ID}.safetensors`;
+
 /**
  * Assigns every file of a built site to a group. `files` maps a path relative to dist/
  * ('assets/x.js') to its text (JS/HTML) or null (binary).
  */
-export function groupFiles(files: Map<string, string | null>): Map<string, GroupId> {
+export function groupFiles(files: Map<string, string | null>, defaultModel = DEFAULT_MODEL_FILE): Map<string, GroupId> {
   const out = new Map<string, GroupId>();
   const closure = (start: string[], group: GroupId, lazy: string[]) => {
     const todo = [...start];
@@ -90,7 +95,7 @@ export function groupFiles(files: Map<string, string | null>): Map<string, Group
     // its own, src/backend/wasm.ts); an isolated page fetches those instead of the SIMD binary.
     if (/threaded/.test(f) && /\.(wasm|js)$/.test(f)) out.set(f, 'wasm-threads');
     else if (f.endsWith('.wasm')) out.set(f, /-simd[-.]/.test(f) ? 'wasm-simd' : 'wasm-other');
-    else if (f.endsWith('.safetensors')) out.set(f, 'model');
+    else if (f.endsWith('.safetensors')) out.set(f, f === defaultModel ? 'model' : 'model-other');
   }
   return out;
 }

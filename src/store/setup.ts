@@ -8,7 +8,7 @@ import { clip } from '../domain/errors';
 import { BACKENDS, type BackendName, type MethodId } from '../domain/run';
 import { PAPER_PATCHES, TASKS, getTask, promptLengthFor, promptLengthRuleText, promptLengthWarning, type TaskInfo } from '../data/catalog';
 import type { PaperSpec } from '../domain/paper';
-import { dimsOfChoice, resolutionProblem } from '../train/dims';
+import { DEFAULT_BUNDLED_ID, dimsOfChoice, resolutionProblem } from '../train/dims';
 import { resolveGrid } from '../train/paper';
 import { METHOD_IDS, METHODS } from '../train/methods';
 import { DEFAULT_QUICK_RUN, recordedDefaultOfChoice } from '../train/defaults';
@@ -59,7 +59,7 @@ export interface Setup {
   skipBad: boolean;
 }
 
-export const BUNDLED_MODEL = 'bundled:tiny_pretrained';
+export const BUNDLED_MODEL = `bundled:${DEFAULT_BUNDLED_ID}`;
 
 export const TRAIN_SIZE_MIN = 400;
 export const TRAIN_SIZE_MAX = 20000;
