@@ -40,7 +40,8 @@ export interface Duel {
 }
 
 export function duel(a: MiniatureRow, b: MiniatureRow): Duel {
-  const diff = a.mean - b.mean;
+  // Means over the same test images can be equal but for the float sum's last bit: a tie is a tie.
+  const diff = Math.round((a.mean - b.mean) * 1e9) / 1e9 || 0;
   const se = Math.sqrt((a.n > 1 ? a.std ** 2 / a.n : 0) + (b.n > 1 ? b.std ** 2 / b.n : 0));
   // One seed has no spread to judge by: nothing is beyond noise.
   const beyondNoise = a.n > 1 && b.n > 1 && Number.isFinite(se) && Math.abs(diff) > 2 * se;

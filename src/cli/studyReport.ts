@@ -241,8 +241,9 @@ export function miniatureStudyOf(model: string, sources: readonly string[], rows
       task: r.taskId,
       size: r.trainSize,
       method: r.method,
-      mean: Number(r.mean.toFixed(2)),
-      std: Number((Number.isFinite(r.std) ? r.std : 0).toFixed(2)),
+      // Unrounded: the README's differences must round as the tables' do.
+      mean: r.mean,
+      std: Number.isFinite(r.std) ? r.std : 0,
       n: r.final.length,
       nearChance: r.nearChance,
     })),
