@@ -238,11 +238,13 @@ test('compare anything: saved runs of different tasks, sizes and methods overlai
   await expect(lab.id('compare.panel')).toHaveAttribute('data-runs', '3');
 
   // Both charts overlay every run, named by what differs: method, task, training images, seed.
+  // The charts draw at most once a second (coalesced updates): wait for the third run to land.
   const points = Object.fromEntries(names.map((n) => [n, 1]));
-  expect(JSON.parse((await lab.id('compare.loss').getAttribute('data-points'))!)).toEqual(points);
-  expect(JSON.parse((await lab.id('compare.accuracy').getAttribute('data-points'))!)).toEqual(points);
-  const steps = JSON.parse((await lab.id('compare.loss').getAttribute('data-step-points'))!) as Record<string, number>;
-  expect(Object.keys(steps).sort()).toEqual([...names].sort());
+  const attr = async (chart: string, name: string) => JSON.parse((await lab.id(chart).getAttribute(name)) ?? '{}') as Record<string, number>;
+  await expect.poll(() => attr('compare.loss', 'data-points')).toEqual(points);
+  await expect.poll(() => attr('compare.accuracy', 'data-points')).toEqual(points);
+  await expect.poll(async () => Object.keys(await attr('compare.loss', 'data-step-points')).sort()).toEqual([...names].sort());
+  const steps = await attr('compare.loss', 'data-step-points');
   for (const n of names) expect(steps[n], n).toBeGreaterThan(0);
   for (const chart of ['compare.loss', 'compare.accuracy']) {
     const legend = await lab.id(`${chart}.legend`).locator('.legend-text').allInnerTexts();
