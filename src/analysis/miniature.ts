@@ -39,7 +39,8 @@ export interface Duel {
   beyondNoise: boolean;
 }
 
-export function duel(a: MiniatureRow, b: MiniatureRow): Duel {
+/** The study's one rule for noise: a difference beyond two standard errors of the two means over seeds. */
+export function duel(a: Pick<MiniatureRow, 'task' | 'size' | 'mean' | 'std' | 'n'>, b: Pick<MiniatureRow, 'mean' | 'std' | 'n'>): Duel {
   // Means over the same test images can be equal but for the float sum's last bit: a tie is a tie.
   const diff = Math.round((a.mean - b.mean) * 1e9) / 1e9 || 0;
   const se = Math.sqrt((a.n > 1 ? a.std ** 2 / a.n : 0) + (b.n > 1 ? b.std ** 2 / b.n : 0));

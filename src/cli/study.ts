@@ -15,7 +15,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { PROCEDURAL_TASKS } from '../data/catalog';
 import { pretrainingReference } from '../data/sceneObjective';
-import { pretrainObjectiveOf } from '../train/dims';
+import { DEFAULT_BUNDLED_ID, pretrainObjectiveOf } from '../train/dims';
 import { splitGaussian } from '../analysis/features';
 import { frechetDistance } from '../analysis/frechet';
 import { disposeParams } from '../model/params';
@@ -117,7 +117,7 @@ runMain(async () => {
   }
   if (args.values.has('findings')) throw usageError('--findings goes with --table <results files>.');
   if (args.positional.length) throw usageError(`Unexpected argument ${quoted(args.positional[0]!, 60)} (results files go after --table).`);
-  const modelName = args.values.get('model') ?? 'tiny_pretrained';
+  const modelName = args.values.get('model') ?? DEFAULT_BUNDLED_ID;
   const tasks = listArg(
     args,
     'tasks',

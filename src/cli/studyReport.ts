@@ -10,7 +10,7 @@ import { METHODS } from '../train/methods';
 import { meanStd, type FinalRun, type HyperGrid, type SearchRun } from '../train/paper';
 import { chooseOnValidation } from '../analysis/compare';
 import type { WhyAnalysis } from '../train/paperSession';
-import type { MiniatureStudy } from '../analysis/miniature';
+import { duel, type MiniatureStudy } from '../analysis/miniature';
 
 /** One task × size × method of a paper-protocol study: what `npm run study -- --protocol paper` records. */
 export interface PaperRow {
@@ -62,8 +62,7 @@ export function differenceText(
 ): string {
   const d = a.mean - b.mean;
   if (!Number.isFinite(d)) return '—';
-  const se = Math.sqrt(a.std ** 2 / a.final.length + b.std ** 2 / b.final.length);
-  const star = Number.isFinite(se) && Math.abs(d) > 2 * se ? '*' : '';
+  const star = duel({ task: '', size: 0, mean: a.mean, std: a.std, n: a.final.length }, { mean: b.mean, std: b.std, n: b.final.length }).beyondNoise ? '*' : '';
   return `${d >= 0 ? '+' : ''}${d.toFixed(1)}${star}`;
 }
 

@@ -20,6 +20,7 @@ import { jsonErrorAt } from './files';
 import type { BACKENDS, MethodId } from '../domain/run';
 import { TASKS } from '../data/catalog';
 import { NAMED_MODELS } from '../train/models';
+import { DEFAULT_BUNDLED_ID } from '../train/dims';
 import { parseSeeds, resolveGrid, type HyperGrid } from '../train/paper';
 import schema from './sweep.schema.json' with { type: 'json' };
 
@@ -135,7 +136,7 @@ export function planSweep(json: unknown, file: string): Sweep {
       near ? `Did you mean ${near.id}? (npm run train -- --help lists every task.)` : 'npm run train -- --help lists every task.',
     );
   }
-  const modelIn = s.model ?? 'tiny_pretrained';
+  const modelIn = s.model ?? DEFAULT_BUNDLED_ID;
   if (typeof modelIn === 'string' && !NAMED_MODELS.some((m) => m.name === modelIn)) {
     throw invalid(
       file,
