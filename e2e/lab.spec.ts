@@ -115,7 +115,7 @@ test('full flow: FT vs VPT-deep on a tiny checkpoint', async ({ page, context },
   // The trained parameters survived the reload, byte for byte.
   const again = await lab.download(lab.exportParamsButton('vpt_deep'));
   expect(again.bytes.equals(params.bytes)).toBe(true);
-  expect(await lab.chartPoints('chart.accuracy')).toEqual({ 'Full fine-tuning': 2, 'VPT-deep': 2 });
+  await expect.poll(() => lab.chartPoints('chart.accuracy')).toEqual({ 'Full fine-tuning': 2, 'VPT-deep': 2 });
   await page.screenshot({ path: 'test-results/lab-after-reload.png', fullPage: true });
   // The per-step loss line survives the reload (the record keeps it).
   expect(Object.values(JSON.parse((await lab.id('chart.loss').getAttribute('data-step-points'))!) as Record<string, number>).every((n) => n > 0)).toBe(true);
@@ -123,7 +123,7 @@ test('full flow: FT vs VPT-deep on a tiny checkpoint', async ({ page, context },
   // Compare any saved runs: both picked, their curves overlaid and their accuracies side by side.
   for (const row of await lab.id('runs.row').all()) await row.getByTestId('runs.compare').check();
   await expect(lab.id('compare.panel')).toBeVisible();
-  expect(Object.values(JSON.parse((await lab.id('compare.accuracy').getAttribute('data-points'))!) as Record<string, number>)).toEqual([2, 2]);
+  await expect.poll(async () => Object.values(JSON.parse((await lab.id('compare.accuracy').getAttribute('data-points')) ?? '{}') as Record<string, number>)).toEqual([2, 2]);
   await expect(lab.id('compare.table').locator('tbody tr')).toHaveCount(2);
   // Picking scrolls to the comparison; Show brings the curves it shows into view.
   const headingInView = async (selector: string) => {
@@ -288,7 +288,7 @@ test('compare anything: saved runs of different tasks, sizes and methods overlai
   // group and brings them into view.
   await row(byStart[1]!).getByTestId('runs.show').click();
   await expect(lab.id('results.group')).toHaveValue(byStart[1]!.groupId);
-  expect(await lab.chartPoints('chart.loss')).toEqual({ 'Linear probe': 1 });
+  await expect.poll(() => lab.chartPoints('chart.loss')).toEqual({ 'Linear probe': 1 }); // the chart redraws within a second
   await expect(lab.id('results.table').locator('caption')).toContainText('dSprites/location');
   await expect.poll(() => inView('#results-title')).toBe(true);
   await expect.poll(() => lab.inViewport('chart.loss')).toBe(true);

@@ -68,10 +68,11 @@ test('paper protocol: search, choice, two seeds, mean ± std on the page and in 
   await expect(lab.id('results.table')).toContainText('mean ± standard deviation over 2 seeds');
   await expect(lab.id('results.chance')).toContainText('6.3 %');
   // The validation curve of a paper run is its chosen search run's (the final runs have no val).
-  expect(Object.values(await lab.chartPoints('chart.accuracy'))).toEqual([3, 3]);
+  await expect.poll(async () => Object.values(await lab.chartPoints('chart.accuracy'))).toEqual([3, 3]);
   expect(await lab.id('chart.accuracy').getAttribute('data-chance')).toBe('6.25');
-  const bars = JSON.parse((await lab.id('chart.test').getAttribute('data-points'))!) as { name: string; mean: number; std: number }[];
-  expect(bars.map((b) => b.name).sort()).toEqual(['Linear probe', 'VPT-deep']);
+  const testBars = async () => JSON.parse((await lab.id('chart.test').getAttribute('data-points')) ?? '[]') as { name: string; mean: number; std: number }[];
+  await expect.poll(async () => (await testBars()).map((b) => b.name).sort()).toEqual(['Linear probe', 'VPT-deep']); // views render deferred
+  const bars = await testBars();
   expect(await lab.id('chart.test').getAttribute('data-chance')).toBe('6.25');
   // One error bar per method whose seeds disagree (recharts draws none for a spread of 0); the two
   // seeds start from different heads and prompts, so at least one method's seeds disagree.

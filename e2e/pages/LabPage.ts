@@ -295,8 +295,9 @@ export class LabPage {
   /** FT and VPT-deep both finished `epochs` epochs: a curve point per epoch, table accuracies in [0, 100]. Returns the table. */
   async expectFtAndVptResults(epochs: number): Promise<Record<string, number>> {
     const points = { 'Full fine-tuning': epochs, 'VPT-deep': epochs };
-    expect(await this.chartPoints('chart.loss')).toEqual(points);
-    expect(await this.chartPoints('chart.accuracy')).toEqual(points);
+    // Charts draw at most once a second: wait for the last epoch to land.
+    await expect.poll(() => this.chartPoints('chart.loss')).toEqual(points);
+    await expect.poll(() => this.chartPoints('chart.accuracy')).toEqual(points);
     // The loss chart draws each run twice (every step, and the epoch means); accuracy once.
     await expect(this.id('chart.loss').locator('.recharts-line')).toHaveCount(4);
     await expect(this.id('chart.accuracy').locator('.recharts-line')).toHaveCount(2);
