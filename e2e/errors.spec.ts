@@ -252,16 +252,16 @@ test('the setup never takes a value silently: a clamped field says so, a link’
   await expect(lab.id('setup.trainSize')).toHaveValue('400');
   await expect(lab.id('setup.trainSize.clamped')).toHaveText('100 is below the minimum 400: 400 is used');
   expect((await lab.state()).setup.trainSize).toBe(400);
-  // 64 px does not cut into the bundled model's 12-px patches: named beside the field, and Start refuses it.
-  await lab.id('setup.imageSize').fill('64');
+  // 60 px does not cut into the default bundled model's 8-px patches: named beside the field, and Start refuses it.
+  await lab.id('setup.imageSize').fill('60');
   await lab.id('setup.imageSize').press('Enter');
-  await expect(lab.id('setup.imageSize.error')).toContainText('Input resolution 64 px is not a multiple of the patch size');
-  await expect(lab.id('setup.imageSize.error')).toContainText('Use 60 or 72 px');
+  await expect(lab.id('setup.imageSize.error')).toContainText('Input resolution 60 px is not a multiple of the patch size');
+  await expect(lab.id('setup.imageSize.error')).toContainText('Use 56 or 64 px');
   await expect(lab.id('run.start')).toBeDisabled();
-  await expect(lab.id('run.startBlocked')).toContainText('Input resolution 64 px is not a multiple of the patch size of Small bundled ViT (offline) (12 px)');
+  await expect(lab.id('run.startBlocked')).toContainText('Input resolution 60 px is not a multiple of the patch size of Scenes ViT, bundled (offline) (8 px)');
   expect((await lab.state()).order).toHaveLength(0);
-  // A multiple of 12 is taken.
-  await lab.id('setup.imageSize').fill('72');
+  // A multiple of 8 is taken.
+  await lab.id('setup.imageSize').fill('64');
   await lab.id('setup.imageSize').press('Enter');
   await expect(lab.id('setup.imageSize.error')).toHaveCount(0);
 });

@@ -70,7 +70,7 @@ test.describe('a plain static server at a sub-path', () => {
     await runQuickStart(lab, 2);
     // Every file came from under the sub-path (worker, WASM, model, icons), and none was missing.
     expect(server.requests.filter((p) => !p.startsWith(SUBPATH))).toEqual([]);
-    for (const file of ['assets/engine.worker-', '.wasm', 'models/tiny_pretrained.safetensors', 'sw.js', 'manifest.webmanifest']) {
+    for (const file of ['assets/engine.worker-', '.wasm', 'models/scenes_vit.safetensors', 'sw.js', 'manifest.webmanifest']) {
       expect(
         server.requests.some((p) => p.includes(file)),
         file,

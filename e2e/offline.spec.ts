@@ -35,7 +35,7 @@ test('quick start on the built-in defaults, offline, with no file inputs', async
   expect(proceduralTasks.length).toBeGreaterThanOrEqual(2);
   const setup = (await lab.state()).setup;
   expect(setup).toMatchObject({
-    model: 'bundled:tiny_pretrained',
+    model: 'bundled:scenes_vit',
     methods: ['ft', 'vpt_deep'],
     imageSize: 0, // the checkpoint's own resolution
     ...QUICK,
@@ -52,7 +52,7 @@ test('quick start on the built-in defaults, offline, with no file inputs', async
   await lab.expectFtAndVptResults(2);
   // The runs used the bundled model at its own 48 px resolution.
   for (const r of Object.values((await lab.state()).runs)) {
-    expect(r.summary.config.modelSource).toBe('bundled:tiny_pretrained');
+    expect(r.summary.config.modelSource).toBe('bundled:scenes_vit');
     expect(r.summary.status).toBe('done');
     expect(r.trained?.bytes ?? 0).toBeGreaterThan(0);
   }
@@ -89,19 +89,19 @@ test('quick start on the built-in defaults, offline, with no file inputs', async
   expect(failed, failed.join('\n')).toEqual([]);
 });
 
-test('the second bundled model, scenes_vit, runs offline in the page and says what it is', async ({ page }) => {
+test('the other bundled model, tiny_pretrained, runs offline in the page and says what it is', async ({ page }) => {
   const lab = new LabPage(page);
-  await lab.goto({ model: 'bundled:scenes_vit', methods: 'linear', trainSize: 32, epochs: 1, testSize: 32, gradcam: 2 });
-  expect((await lab.state()).setup.model).toBe('bundled:scenes_vit');
+  await lab.goto({ model: 'bundled:tiny_pretrained', methods: 'linear', trainSize: 32, epochs: 1, testSize: 32, gradcam: 2 });
+  expect((await lab.state()).setup.model).toBe('bundled:tiny_pretrained');
   await lab.start();
   await lab.waitDone(4 * 60_000);
   await expect(lab.errors()).toBeEmpty();
   const [run] = Object.values((await lab.state()).runs);
-  expect(run?.summary.config.modelSource).toBe('bundled:scenes_vit');
+  expect(run?.summary.config.modelSource).toBe('bundled:tiny_pretrained');
   expect(run?.summary.status).toBe('done');
-  // The results' note describes this model (6 blocks, 36 patches), not the first one.
+  // The results' note describes this model (4 blocks, 16 patches), not the default one.
   const note = lab.id('results.miniatureNote');
-  await expect(note).toHaveAttribute('data-model', 'scenes_vit');
-  await expect(note).toContainText('6 blocks of width 128 on 48 px images, 36 patches');
-  await expect(note).toContainText('seven questions per image');
+  await expect(note).toHaveAttribute('data-model', 'tiny_pretrained');
+  await expect(note).toContainText('4 blocks of width 128 on 48 px images, 16 patches');
+  await expect(note).toContainText('one 50-way label');
 });

@@ -1,5 +1,5 @@
 /**
- * npm run study -- [--model tiny_pretrained] [--tasks a,b] [--methods ft,vpt_deep,linear]
+ * npm run study -- [--model scenes_vit] [--tasks a,b] [--methods ft,vpt_deep,linear]
  *                  [--sizes 400,2000] [--seeds 3] [--epochs 10,5] [--protocol quick|paper]
  *                  [--grid reduced] [--out study.json] [--shard i/n]
  *
@@ -42,7 +42,7 @@ import { mergeStudyFiles, readStudyFile, readStudySources, studyTables, type Stu
 
 const USAGE = `usage: npm run study -- [options]
 
-  --model <name|path>   default tiny_pretrained (the bundled model)
+  --model <name|path>   default ${DEFAULT_BUNDLED_ID} (the page's default bundled model)
   --tasks LIST          default: every offline task (${PROCEDURAL_TASKS.map((t) => t.id).join(', ')})
   --methods LIST        default ft,vpt_deep,linear
   --sizes LIST          train sizes, 1 to 20,000 each, at most 100 (default 400,2000; validation =

@@ -215,7 +215,7 @@ export const PROCEDURAL_TASKS: readonly ProceduralTask[] = [
       objectiveShift: 'classification',
       distributionNote: "the bundled model's own pretraining distribution (fresh held-out images): no distribution shift",
     },
-    why: 'The near corner of both axes: same images and a coarsened form of the pretraining objective, where the Elephant paper expects VPT to match or beat full finetuning (with the bundled tiny_pretrained model).',
+    why: 'The near corner of both axes: same images and a coarsened form of the pretraining objective, where the Elephant paper expects VPT to match or beat full finetuning (with either bundled model).',
   },
   {
     source: 'procedural',

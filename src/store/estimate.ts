@@ -11,7 +11,7 @@ import type { PaperStage } from '../domain/paper';
 import { isTerminal, type RunConfig } from '../domain/run';
 import { METHODS } from '../train/methods';
 import { protocolWork } from '../train/paper';
-import { BUNDLED_MODEL, paperSpecOf, valSizeOf, type Setup } from './setup';
+import { paperSpecOf, valSizeOf, type Setup } from './setup';
 import type { LabState, RunRecord } from './state';
 
 /**
@@ -150,7 +150,7 @@ export function secondsOf(w: Work, r: Rates): number {
  */
 function priorSpeed(model: string, backend: string | undefined): number | null {
   const gpu = backend === 'webgpu' || backend === 'webgl';
-  if (model === BUNDLED_MODEL) return gpu ? 300 : 60;
+  if (model.startsWith('bundled:')) return gpu ? 300 : 60; // either bundled miniature, within a factor of 3
   if (model.includes('vit_tiny') || model.endsWith('ti16')) return gpu ? 60 : 6;
   if (model.includes('vit_small') || model.endsWith('s16')) return gpu ? 25 : 2.5;
   if (model.startsWith('file')) return null;

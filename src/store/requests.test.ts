@@ -23,7 +23,7 @@ describe('runs from the setup', () => {
       seed: 4,
       trainSize: 800,
       valSize: 200,
-      model: { kind: 'bundled', id: 'tiny_pretrained' },
+      model: { kind: 'bundled', id: 'scenes_vit' },
       data: { kind: 'procedural' },
     });
     // No typed prompt length: the engine applies the catalog rule when the model loads.
@@ -34,9 +34,10 @@ describe('runs from the setup', () => {
   });
 
   it('the prompt length the page shows is the one the run gets: the session applies the same rule as train and study', () => {
-    // The bundled model (16 patches) and the paper's ViT-B/16 at 224 px (196).
+    // The default bundled model (36 patches), the other (16) and the paper's ViT-B/16 at 224 px (196).
     const models = [
-      { model: DEFAULT_SETUP.model, imageSize: 0, cfg: { ...PRESETS.vit_b16, ...BUNDLED_DIMS.tiny_pretrained! } },
+      { model: DEFAULT_SETUP.model, imageSize: 0, cfg: { ...PRESETS.vit_b16, ...BUNDLED_DIMS.scenes_vit! } },
+      { model: 'bundled:tiny_pretrained', imageSize: 0, cfg: { ...PRESETS.vit_b16, ...BUNDLED_DIMS.tiny_pretrained! } },
       { model: 'hub:google/vit-base-patch16-224-in21k', imageSize: 224, cfg: PRESETS.vit_b16 },
     ];
     for (const { model, imageSize, cfg } of models) {

@@ -65,10 +65,13 @@ test('a link the page cannot take as it is says what it used instead, and a link
 });
 
 test('a resolution the model’s patches do not divide is a named error at setup time', () => {
-  // The bundled model: 48 px in patches of 12.
+  // The default bundled model: 48 px in patches of 8; the other: patches of 12.
   expect(resolutionError({ ...DEFAULT_SETUP, imageSize: 96 })).toBeNull();
-  expect(resolutionError({ ...DEFAULT_SETUP, imageSize: 64 })).toBe(
-    "Input resolution 64 px is not a multiple of the patch size of Small bundled ViT (offline) (12 px): the image would not cut into whole patches. Use 60 or 72 px (multiples of 12), or leave the resolution blank for the model's own 48 px.",
+  expect(resolutionError({ ...DEFAULT_SETUP, imageSize: 60 })).toBe(
+    "Input resolution 60 px is not a multiple of the patch size of Scenes ViT, bundled (offline) (8 px): the image would not cut into whole patches. Use 56 or 64 px (multiples of 8), or leave the resolution blank for the model's own 48 px.",
+  );
+  expect(resolutionError({ ...DEFAULT_SETUP, model: 'bundled:tiny_pretrained', imageSize: 64 })).toBe(
+    "Input resolution 64 px is not a multiple of the patch size of Tiny ViT, bundled (offline) (12 px): the image would not cut into whole patches. Use 60 or 72 px (multiples of 12), or leave the resolution blank for the model's own 48 px.",
   );
   expect(resolutionError({ ...DEFAULT_SETUP, model: 'hub:google/vit-base-patch16-224-in21k', imageSize: 200 })).toMatch(
     /multiple of the patch size .* \(16 px\).* Use 192 or 208 px/,
@@ -91,13 +94,14 @@ describe('the protocol in the setup and the URL', () => {
 
 describe('one prompt-length rule on the page', () => {
   test('a blank prompt length shows the rule the engine applies, and warns when prompts outnumber patches', () => {
-    // The bundled model: 16 patches; hub ViT-B/16 at 224 px: 196.
-    expect(effectivePromptLength(DEFAULT_SETUP)).toBe(promptLengthFor(getTask('synth_count'), 16));
+    // The default bundled model: 36 patches; hub ViT-B/16 at 224 px: 196.
+    expect(effectivePromptLength(DEFAULT_SETUP)).toBe(promptLengthFor(getTask('synth_count'), 36));
     const hub = { ...DEFAULT_SETUP, model: 'hub:google/vit-base-patch16-224-in21k', imageSize: 224, taskId: 'svhn' };
     expect(effectivePromptLength(hub)).toBe(200);
     expect(promptLengthNote(hub).warning).toMatch(/200 prompts outnumber the 196/);
-    expect(promptLengthNote(DEFAULT_SETUP)).toEqual({ rule: 'paper 100 × 16 / 196 patches = 8', warning: null });
-    expect(promptLengthNote({ ...DEFAULT_SETUP, promptLength: 30 }).warning).toMatch(/30 prompts outnumber the 16/);
+    expect(promptLengthNote(DEFAULT_SETUP)).toEqual({ rule: 'paper 100 × 36 / 196 patches = 18', warning: null });
+    expect(promptLengthNote({ ...DEFAULT_SETUP, promptLength: 40 }).warning).toMatch(/40 prompts outnumber the 36/);
+    expect(promptLengthNote({ ...DEFAULT_SETUP, model: 'bundled:tiny_pretrained' }).rule).toBe('paper 100 × 16 / 196 patches = 8');
     expect(effectivePromptLength({ ...DEFAULT_SETUP, model: 'file' })).toBeNull();
   });
 });
@@ -128,6 +132,6 @@ describe('the time a Start will take', () => {
 });
 
 test('the prompt-length hint agrees with the field: blank follows the rule, a typed length is the one used', () => {
-  expect(promptLengthHint(DEFAULT_SETUP)).toBe('blank: the paper’s rule, paper 100 × 16 / 196 patches = 8');
-  expect(promptLengthHint({ ...DEFAULT_SETUP, promptLength: 10 })).toBe('10 typed and used; blank would follow the paper: paper 100 × 16 / 196 patches = 8');
+  expect(promptLengthHint(DEFAULT_SETUP)).toBe('blank: the paper’s rule, paper 100 × 36 / 196 patches = 18');
+  expect(promptLengthHint({ ...DEFAULT_SETUP, promptLength: 10 })).toBe('10 typed and used; blank would follow the paper: paper 100 × 36 / 196 patches = 18');
 });

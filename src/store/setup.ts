@@ -102,7 +102,7 @@ export const DEFAULT_SETUP: Setup = {
 /**
  * Default input resolution of each model choice: 224 for the hub ViTs (their own), and 0 (= the
  * checkpoint's own, read when it loads) for the bundled model and files, whose size the page does
- * not know before loading them (the bundled tiny_pretrained is 48 px, patch 12).
+ * not know before loading them (both bundled models are 48 px).
  */
 export function defaultImageSize(model: ModelChoice): number {
   if (model.startsWith('hub:')) return 224;
@@ -130,11 +130,15 @@ const hubLabel: Record<string, string> = {
 };
 
 export const MODEL_OPTIONS: ModelOption[] = [
-  { value: BUNDLED_MODEL, label: 'Small bundled ViT (offline)', note: 'ships with the lab; works with no network' },
   {
-    value: 'bundled:scenes_vit',
+    value: BUNDLED_MODEL,
     label: 'Scenes ViT, bundled (offline)',
-    note: 'ships with the lab: 37 tokens, 6 blocks, pretrained on seven questions per synthetic scene',
+    note: 'ships with the lab, works with no network: 37 tokens, 6 blocks, pretrained on seven questions per synthetic scene',
+  },
+  {
+    value: 'bundled:tiny_pretrained',
+    label: 'Tiny ViT, bundled (offline)',
+    note: 'ships with the lab: 17 tokens, 4 blocks, pretrained on one 50-way label; its features are too weak for VPT to win',
   },
   ...HUB_CHECKPOINTS.map((h) => ({ value: `hub:${h.id}`, label: hubLabel[h.id] ?? h.id, bytes: h.approxBytes, note: h.description })),
   { value: 'file', label: 'Local checkpoint file…', note: '.safetensors or .npz in the hf, timm or Google layout' },

@@ -16,8 +16,11 @@ export const BUNDLED_DIMS: Readonly<Record<string, ModelDims>> = {
   scenes_vit: { imageSize: 48, patchSize: 8, channels: 3, hiddenSize: 128, numLayers: 6, numHeads: 2, mlpDim: 512 },
 };
 
-/** The bundled model the page starts on (its default choice) and a quick start loads. */
-export const DEFAULT_BUNDLED_ID = 'tiny_pretrained';
+/**
+ * The bundled model the page starts on (its default choice) and a quick start loads: the one
+ * whose features are worth preserving (docs/pretraining.md; the study in docs/study.md).
+ */
+export const DEFAULT_BUNDLED_ID = 'scenes_vit';
 
 /** What each bundled model was pretrained on (`npm run pretrain -- --objective`; its model card). */
 const BUNDLED_OBJECTIVE: Readonly<Record<string, PretrainObjective>> = { tiny_pretrained: 'classes', scenes_vit: 'scenes' };

@@ -110,7 +110,7 @@ export function TeachingPanel() {
         ViT-B/16 is a download of about 346 MB (kept in this browser's cache afterwards), needs a GPU with WebGPU to train in reasonable time, and the VTAB-1k
         folders. On WebAssembly each ViT-B/16 training image costs about 16 times a ViT-Ti/16 one, and the paper's schedule (100 epochs of 1,000 images) takes a
         CPU more than a day: choose the hub ViT-B/16 and press <em>Measure on this device</em> beside Start for your machine's own estimate. The small bundled
-        model needs none of these.
+        models need none of these.
       </p>
     </section>
   );
