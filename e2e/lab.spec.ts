@@ -374,8 +374,9 @@ test('the prompt-length hint agrees with the field, and a task switch that clear
   await lab.goto({ task: 'synth_count', methods: 'vpt_deep' });
   const hint = page.locator('#prompt-hint');
   await expect(lab.id('setup.promptLength')).toHaveValue('');
-  await expect(lab.id('setup.promptLength')).toHaveAttribute('placeholder', '8');
-  await expect(hint).toHaveText('blank: the paper’s rule, paper 100 × 16 / 196 patches = 8');
+  // The default bundled model cuts 48 px into 36 patches.
+  await expect(lab.id('setup.promptLength')).toHaveAttribute('placeholder', '18');
+  await expect(hint).toHaveText('blank: the paper’s rule, paper 100 × 36 / 196 patches = 18');
   await lab.id('setup.promptLength').fill('10');
   await lab.id('setup.promptLength').press('Enter');
   await expect(hint).toHaveText(/^10 typed and used; blank would follow the paper/);

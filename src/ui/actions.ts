@@ -138,9 +138,25 @@ export const dismissAlert = (id: number) => dispatch({ type: 'alert-dismissed', 
 export const viewGroup = (groupId: string | null) => dispatch({ type: 'group-viewed', groupId });
 export const toggleCompare = (runId: string, on: boolean) => dispatch({ type: 'compare-toggled', runId, on });
 
-/** Brings a section into view once React has drawn what changed (Show, Compare). */
+/**
+ * Brings a section into view once React has drawn what changed (Show, Compare). A smooth scroll
+ * keeps the target it started with, and the views above may still change height while it runs
+ * (they render the switched group deferred): where it ends where it was heading and the section has
+ * moved since, it is aligned once more. A scroll the user took over is left alone.
+ */
 export function scrollToSection(id: string): void {
-  requestAnimationFrame(() => document.getElementById(id)?.scrollIntoView({ block: 'start', behavior: 'smooth' }));
+  requestAnimationFrame(() => {
+    const el = document.getElementById(id);
+    if (!el) return;
+    const heading = window.scrollY + el.getBoundingClientRect().top;
+    el.scrollIntoView({ block: 'start', behavior: 'smooth' });
+    const realign = () => {
+      if (Math.abs(window.scrollY - heading) <= 2 && Math.abs(el.getBoundingClientRect().top) > 1) el.scrollIntoView({ block: 'start' });
+    };
+    window.addEventListener('scrollend', realign, { once: true });
+    // No scroll at all (already there) fires no scrollend: forget it, so no later scroll of the user's is touched.
+    setTimeout(() => window.removeEventListener('scrollend', realign), 3000);
+  });
 }
 
 // ---- the hub checkpoints this browser keeps ----
