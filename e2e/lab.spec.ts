@@ -123,7 +123,9 @@ test('full flow: FT vs VPT-deep on a tiny checkpoint', async ({ page, context },
   // Compare any saved runs: both picked, their curves overlaid and their accuracies side by side.
   for (const row of await lab.id('runs.row').all()) await row.getByTestId('runs.compare').check();
   await expect(lab.id('compare.panel')).toBeVisible();
-  await expect.poll(async () => Object.values(JSON.parse((await lab.id('compare.accuracy').getAttribute('data-points')) ?? '{}') as Record<string, number>)).toEqual([2, 2]);
+  await expect
+    .poll(async () => Object.values(JSON.parse((await lab.id('compare.accuracy').getAttribute('data-points')) ?? '{}') as Record<string, number>))
+    .toEqual([2, 2]);
   await expect(lab.id('compare.table').locator('tbody tr')).toHaveCount(2);
   // Picking scrolls to the comparison; Show brings the curves it shows into view.
   const headingInView = async (selector: string) => {
