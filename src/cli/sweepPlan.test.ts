@@ -46,7 +46,7 @@ describe('sweep files', () => {
       imageSize: 0,
       backend: 'auto',
       protocol: { kind: 'quick' },
-      model: { name: 'tiny_pretrained' },
+      model: { name: 'scenes_vit' }, // the page's default (train/dims.ts DEFAULT_BUNDLED_ID)
       data: { kind: 'procedural' },
     });
   });
@@ -64,7 +64,7 @@ describe('sweep files', () => {
     const h = plan().cells[0]!.hash;
     // Written out: a change to what the hash covers would re-run every stored cell; make it on purpose.
     const identity =
-      '{"backend":"auto","batch":32,"data":"procedural","epochs":2,"imageSize":0,"method":"ft","model":"tiny_pretrained","protocol":{"kind":"quick"},"seeds":[0],"task":"synth_count","testSize":500,"trainSize":32,"v":1,"valSize":8}';
+      '{"backend":"auto","batch":32,"data":"procedural","epochs":2,"imageSize":0,"method":"ft","model":"scenes_vit","protocol":{"kind":"quick"},"seeds":[0],"task":"synth_count","testSize":500,"trainSize":32,"v":1,"valSize":8}';
     expect(h).toBe(createHash('sha256').update(identity).digest('hex').slice(0, 16));
     expect(planSweep({ ...BASE, name: 'other name' }, '/elsewhere/t.json').cells[0]!.hash).toBe(h);
     expect(planSweep({ sizes: BASE.sizes, seeds: 2, methods: BASE.methods, tasks: BASE.tasks }, '/x.json').cells[0]!.hash).toBe(h);
