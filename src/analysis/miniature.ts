@@ -39,14 +39,23 @@ export interface Duel {
   beyondNoise: boolean;
 }
 
+/** A method's test accuracy over seeds: mean, standard deviation and the number of seeds. */
+export type SeedMean = Pick<MiniatureRow, 'mean' | 'std' | 'n'>;
+
+/** `a` − `b`; means over the same test images can be equal but for the float sum's last bit: a tie is a tie. */
+function meanDiff(a: SeedMean, b: SeedMean): number {
+  return Math.round((a.mean - b.mean) * 1e9) / 1e9 || 0;
+}
+
 /** The study's one rule for noise: a difference beyond two standard errors of the two means over seeds. */
-export function duel(a: Pick<MiniatureRow, 'task' | 'size' | 'mean' | 'std' | 'n'>, b: Pick<MiniatureRow, 'mean' | 'std' | 'n'>): Duel {
-  // Means over the same test images can be equal but for the float sum's last bit: a tie is a tie.
-  const diff = Math.round((a.mean - b.mean) * 1e9) / 1e9 || 0;
+export function beyondNoise(a: SeedMean, b: SeedMean): boolean {
   const se = Math.sqrt((a.n > 1 ? a.std ** 2 / a.n : 0) + (b.n > 1 ? b.std ** 2 / b.n : 0));
   // One seed has no spread to judge by: nothing is beyond noise.
-  const beyondNoise = a.n > 1 && b.n > 1 && Number.isFinite(se) && Math.abs(diff) > 2 * se;
-  return { task: a.task, size: a.size, diff, beyondNoise };
+  return a.n > 1 && b.n > 1 && Number.isFinite(se) && Math.abs(meanDiff(a, b)) > 2 * se;
+}
+
+export function duel(a: MiniatureRow, b: MiniatureRow): Duel {
+  return { task: a.task, size: a.size, diff: meanDiff(a, b), beyondNoise: beyondNoise(a, b) };
 }
 
 /** Every task of one size where both methods ran: `a` − `b`. */

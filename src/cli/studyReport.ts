@@ -10,7 +10,7 @@ import { METHODS } from '../train/methods';
 import { meanStd, type FinalRun, type HyperGrid, type SearchRun } from '../train/paper';
 import { chooseOnValidation } from '../analysis/compare';
 import type { WhyAnalysis } from '../train/paperSession';
-import { duel, type MiniatureStudy } from '../analysis/miniature';
+import { beyondNoise, type MiniatureStudy } from '../analysis/miniature';
 
 /** One task × size × method of a paper-protocol study: what `npm run study -- --protocol paper` records. */
 export interface PaperRow {
@@ -62,7 +62,7 @@ export function differenceText(
 ): string {
   const d = a.mean - b.mean;
   if (!Number.isFinite(d)) return '—';
-  const star = duel({ task: '', size: 0, mean: a.mean, std: a.std, n: a.final.length }, { mean: b.mean, std: b.std, n: b.final.length }).beyondNoise ? '*' : '';
+  const star = beyondNoise({ mean: a.mean, std: a.std, n: a.final.length }, { mean: b.mean, std: b.std, n: b.final.length }) ? '*' : '';
   return `${d >= 0 ? '+' : ''}${d.toFixed(1)}${star}`;
 }
 

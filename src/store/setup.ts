@@ -11,6 +11,7 @@ import type { PaperSpec } from '../domain/paper';
 import { DEFAULT_BUNDLED_ID, dimsOfChoice, resolutionProblem } from '../train/dims';
 import { resolveGrid } from '../train/paper';
 import { METHOD_IDS, METHODS } from '../train/methods';
+import { NAMED_MODELS } from '../train/models';
 import { DEFAULT_QUICK_RUN, recordedDefaultOfChoice } from '../train/defaults';
 import { HUB_CHECKPOINTS } from '../weights/sources';
 
@@ -129,17 +130,16 @@ const hubLabel: Record<string, string> = {
   'timm/vit_tiny_patch16_224.augreg_in21k': 'ViT-Ti/16 ImageNet-21k (weakest GPUs)',
 };
 
+/** The bundled models' names in the model list; what each is comes from train/models.ts. */
+const bundledLabel: Record<string, string> = { scenes_vit: 'Scenes ViT', tiny_pretrained: 'Tiny ViT' };
+
+/** The bundled models, the default first. */
+const BUNDLED_OPTIONS: ModelOption[] = NAMED_MODELS.flatMap((m) =>
+  m.spec.kind === 'bundled' ? [{ value: `bundled:${m.spec.id}`, label: `${bundledLabel[m.spec.id] ?? m.name}, bundled (offline)`, note: m.description }] : [],
+).sort((a, b) => Number(b.value === BUNDLED_MODEL) - Number(a.value === BUNDLED_MODEL));
+
 export const MODEL_OPTIONS: ModelOption[] = [
-  {
-    value: BUNDLED_MODEL,
-    label: 'Scenes ViT, bundled (offline)',
-    note: 'ships with the lab, works with no network: 37 tokens, 6 blocks, pretrained on seven questions per synthetic scene',
-  },
-  {
-    value: 'bundled:tiny_pretrained',
-    label: 'Tiny ViT, bundled (offline)',
-    note: 'ships with the lab: 17 tokens, 4 blocks, pretrained on one 50-way label; its features are too weak for VPT to win',
-  },
+  ...BUNDLED_OPTIONS,
   ...HUB_CHECKPOINTS.map((h) => ({ value: `hub:${h.id}`, label: hubLabel[h.id] ?? h.id, bytes: h.approxBytes, note: h.description })),
   { value: 'file', label: 'Local checkpoint file…', note: '.safetensors or .npz in the hf, timm or Google layout' },
 ];

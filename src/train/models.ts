@@ -26,7 +26,7 @@ export const NAMED_MODELS: readonly NamedModel[] = [
   {
     name: 'tiny_pretrained',
     spec: { kind: 'bundled', id: 'tiny_pretrained' },
-    description: 'the first small ViT this project pretrained and ships (offline; 17 tokens, 4 blocks, one 50-way label)',
+    description: 'the first small ViT this project pretrained and ships (offline; 17 tokens, 4 blocks, one 50-way label: features too weak for VPT to win)',
   },
   {
     name: 'scenes_vit',
